@@ -1,0 +1,13 @@
+"""Importing this package registers every block type in `engine.spec.REGISTRY`."""
+
+from engine.blocks import (  # noqa: F401
+    activation,
+    conv,
+    dense,
+    io,
+    merge,
+    norm,
+    pool,
+    recurrent,
+    reshape,
+)

@@ -1,0 +1,64 @@
+"""Element-wise activations and softmax."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from engine.blocks._common import only
+from engine.spec import BlockSpec, Op, Operand, Param, Shape, register
+
+
+def _same(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
+    return only(inputs).shape
+
+
+def _activation(
+    name: str,
+    summary: str,
+    params: tuple[Param, ...] = (),
+    kwargs: Callable[[Mapping[str, Any], Shape], dict[str, Any]] = lambda p, x: {},
+    aliases: tuple[str, ...] = (),
+) -> None:
+    register(
+        BlockSpec(
+            name=name,
+            category="Activation",
+            summary=summary,
+            shape_formula="unchanged",
+            weight_formula="none",
+            params=params,
+            shape=_same,
+            op=lambda p, inputs, out: Op("module", target=name, kwargs=kwargs(p, inputs["x"])),
+            id_prefix=name.lower(),
+            aliases=("activation", "nonlinearity", *aliases),
+        )
+    )
+
+
+_activation("ReLU", "max(0, x): passes positives, zeroes negatives.", aliases=("rectifier",))
+_activation(
+    "LeakyReLU",
+    "x for positives, slope·x for negatives, so no unit goes silent for good.",
+    params=(Param("negative_slope", "float", 0.01, "Slope for x < 0.", 0.0, 1.0),),
+    kwargs=lambda p, x: {"negative_slope": p["negative_slope"]},
+)
+_activation("GELU", "x·Φ(x): a smooth ReLU used by transformers.")
+_activation("Tanh", "Squashes values into (−1, 1).", aliases=("hyperbolic",))
+_activation("Sigmoid", "Squashes values into (0, 1); a probability for yes/no outputs.")
+_activation(
+    "Softmax",
+    "Turns scores into probabilities that sum to 1 along an axis. For training with "
+    "cross-entropy, leave it out: the loss applies it itself.",
+    params=(
+        Param(
+            "axis",
+            "choice",
+            "last",
+            "'last' axis, or the 'channels' axis (per pixel).",
+            choices=("last", "channels"),
+        ),
+    ),
+    kwargs=lambda p, x: {"dim": -1 if p["axis"] == "last" else (2 if x.time else 1)},
+    aliases=("probabilities",),
+)

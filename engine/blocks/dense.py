@@ -1,0 +1,147 @@
+"""Fully connected layers and the blocks that usually sit around them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from engine.blocks._common import only, p_bias, prod
+from engine.spec import BlockSpec, Op, Operand, Param, Shape, ShapeMismatch, register
+
+
+def _dense_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
+    x = only(inputs)
+    if len(x.shape.dims) not in (1, 2):
+        hint = " — add a Flatten before it" if len(x.shape.dims) > 2 else ""
+        raise ShapeMismatch(f"needs (N, F) or a sequence (N, T, F); got {x}{hint}")
+    return Shape((*x.shape.dims[:-1], params["units"]), x.shape.time)
+
+
+def _dense_count(params: Mapping[str, Any], inputs: Mapping[str, Shape], out: Shape) -> int:
+    return inputs["x"].dims[-1] * params["units"] + (params["units"] if params["bias"] else 0)
+
+
+def _dense_flops(params: Mapping[str, Any], inputs: Mapping[str, Shape], out: Shape) -> int:
+    return prod(inputs["x"].dims) * params["units"]
+
+
+def _dense_op(params: Mapping[str, Any], inputs: Mapping[str, Shape], out: Shape) -> Op:
+    kwargs = {
+        "in_features": inputs["x"].dims[-1],
+        "out_features": params["units"],
+        "bias": params["bias"],
+    }
+    return Op("module", target="Linear", kwargs=kwargs)
+
+
+def _flatten_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
+    x = only(inputs)
+    if not x.shape.features:
+        raise ShapeMismatch(f"needs features to flatten after (N, T); got {x}")
+    return x.shape.with_features((prod(x.shape.features),))
+
+
+def _flatten_op(params: Mapping[str, Any], inputs: Mapping[str, Shape], out: Shape) -> Op:
+    # Per frame when there is a time axis: (N, T, C, H, W) -> (N, T, C·H·W).
+    return Op("module", target="Flatten", kwargs={"start_dim": 2 if inputs["x"].time else 1})
+
+
+def _same_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
+    return only(inputs).shape
+
+
+def _embedding_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
+    x = only(inputs)
+    if not x.shape.ids:
+        raise ShapeMismatch(
+            f"needs token ids (an Input with dtype int64), (N, T) or (N, L); got floats {x}"
+        )
+    return Shape((*x.shape.dims, params["embedding_dim"]), x.shape.time)
+
+
+register(
+    BlockSpec(
+        name="Dense",
+        category="Core",
+        summary=(
+            "Every output is a weighted sum of all inputs plus a bias (a fully connected "
+            "layer). On a sequence (N, T, F) it applies to each step."
+        ),
+        shape_formula="(N, F) → (N, units); (N, T, F) → (N, T, units)",
+        weight_formula="F × units + units (bias)",
+        params=(
+            Param("units", "int", 10, "Number of outputs.", minimum=1),
+            p_bias(),
+        ),
+        shape=_dense_shape,
+        op=_dense_op,
+        id_prefix="dense",
+        count_params=_dense_count,
+        flops=_dense_flops,
+        aliases=("linear", "fully connected", "fc", "mlp"),
+    )
+)
+
+register(
+    BlockSpec(
+        name="Flatten",
+        category="Core",
+        summary=(
+            "Lays every feature map out as one long vector. With a time axis each frame "
+            "is flattened on its own, so (N, T, C, H, W) becomes (N, T, C·H·W) — ready "
+            "for an LSTM."
+        ),
+        shape_formula="(N, C, H, W) → (N, C·H·W); (N, T, C, H, W) → (N, T, C·H·W)",
+        weight_formula="none",
+        params=(),
+        shape=_flatten_shape,
+        op=_flatten_op,
+        id_prefix="flatten",
+        aliases=("vector", "ravel"),
+    )
+)
+
+register(
+    BlockSpec(
+        name="Dropout",
+        category="Core",
+        summary=(
+            "While training, zeroes each value with probability p and scales the rest by "
+            "1/(1 − p); does nothing in evaluation. Fights overfitting."
+        ),
+        shape_formula="unchanged",
+        weight_formula="none",
+        params=(Param("p", "float", 0.5, "Probability of dropping a value.", 0.0, 0.99),),
+        shape=_same_shape,
+        op=lambda params, inputs, out: Op("module", target="Dropout", kwargs={"p": params["p"]}),
+        id_prefix="dropout",
+        aliases=("regularization",),
+    )
+)
+
+register(
+    BlockSpec(
+        name="Embedding",
+        category="Core",
+        summary="Looks up a learned vector for each token id (an integer below vocabulary).",
+        shape_formula="(N, T) → (N, T, dim)",
+        weight_formula="vocabulary × dim",
+        params=(
+            Param("num_embeddings", "int", 1000, "Vocabulary size (ids 0..size−1).", minimum=1),
+            Param("embedding_dim", "int", 32, "Length of each vector.", minimum=1),
+        ),
+        shape=_embedding_shape,
+        op=lambda params, inputs, out: Op(
+            "module",
+            target="Embedding",
+            kwargs={
+                "num_embeddings": params["num_embeddings"],
+                "embedding_dim": params["embedding_dim"],
+            },
+        ),
+        id_prefix="embed",
+        count_params=lambda params, inputs, out: params["num_embeddings"] * params["embedding_dim"],
+        aliases=("token", "lookup", "words"),
+        takes_ids=True,
+    )
+)

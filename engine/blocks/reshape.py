@@ -1,0 +1,85 @@
+"""Blocks that rearrange axes: Reshape and Permute."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from engine.blocks._common import only, prod
+from engine.spec import BlockSpec, Op, Operand, Param, Shape, ShapeMismatch, register
+
+
+def resolve_target(target: list[int], size: int, x: Operand) -> tuple[int, ...]:
+    """Fill in the one -1 of a reshape target so it holds `size` values."""
+    if 0 in target or target.count(-1) > 1:
+        raise ShapeMismatch(f"target {tuple(target)} may hold one -1 and no 0")
+    known = prod([d for d in target if d != -1])
+    if -1 in target:
+        if size % known:
+            raise ShapeMismatch(f"cannot fit {size} values per sample into {tuple(target)}; got {x}")
+        return tuple(size // known if d == -1 else d for d in target)
+    if known != size:
+        raise ShapeMismatch(
+            f"target {tuple(target)} holds {known} values per sample, the input {size}; got {x}"
+        )
+    return tuple(target)
+
+
+def _reshape_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
+    x = only(inputs)
+    features = resolve_target(params["shape"], prod(x.shape.features), x)
+    return x.shape.with_features(features)
+
+
+def _reshape_op(params: Mapping[str, Any], inputs: Mapping[str, Shape], out: Shape) -> Op:
+    return Op("reshape", args={"keep": 2 if out.time else 1, "shape": out.features})
+
+
+def _permute_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
+    x = only(inputs)
+    order = params["dims"]
+    if sorted(order) != list(range(1, len(x.shape.dims) + 1)):
+        axes = ", ".join(str(i) for i in range(1, len(x.shape.dims) + 1))
+        raise ShapeMismatch(f"dims must order the axes {axes} (after N); got {order} for {x}")
+    dims = tuple(x.shape.dims[i - 1] for i in order)
+    # The time axis stays one only while it stays first.
+    return Shape(dims, time=x.shape.time and order[0] == 1)
+
+
+register(
+    BlockSpec(
+        name="Reshape",
+        category="Reshape",
+        summary=(
+            "Gives each sample (each frame, with a time axis) a new shape holding the same "
+            "values. One entry may be -1: it takes whatever size is left."
+        ),
+        shape_formula="(N, …) → (N, *shape); (N, T, …) → (N, T, *shape)",
+        weight_formula="none",
+        params=(
+            Param("shape", "ints", [-1], "Target shape after N (and T).", minimum=-1),
+        ),
+        shape=_reshape_shape,
+        op=_reshape_op,
+        id_prefix="reshape",
+        aliases=("view", "unflatten"),
+    )
+)
+
+register(
+    BlockSpec(
+        name="Permute",
+        category="Reshape",
+        summary=(
+            "Reorders the axes after N. Axes count from 1: dims [2, 1] turns (N, T, F) into "
+            "(N, F, T), e.g. to run a Conv1d along time."
+        ),
+        shape_formula="(N, d1, d2, …) → (N, d[dims[0]], d[dims[1]], …)",
+        weight_formula="none",
+        params=(Param("dims", "ints", [2, 1], "New order of the axes after N.", minimum=1),),
+        shape=_permute_shape,
+        op=lambda params, inputs, out: Op("permute", args={"dims": (0, *params["dims"])}),
+        id_prefix="permute",
+        aliases=("transpose", "swap axes"),
+    )
+)

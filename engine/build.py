@@ -1,0 +1,147 @@
+"""Graph → torch `nn.Module`.
+
+Submodules are named by node id, so `state_dict` keys read `conv1.weight` and
+match the exported code one-to-one. The forward pass walks the nodes in
+topological order and runs each block's `Op`, exactly as `engine.codegen` writes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from engine.graph import Graph
+from engine.shapes import Analysis, analyze
+from engine.spec import Op
+
+
+class BuildError(Exception):
+    """The graph has problems; `problems` lists them, each naming its node."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Step:
+    node: str
+    op: Op
+    sources: tuple[str, ...]  # in port order
+
+
+def fold_frames(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Apply `module` to each frame: fold (N, T) into one batch axis and unfold after."""
+    n, t = x.shape[:2]
+    return module(x.flatten(0, 1)).unflatten(0, (n, t))
+
+
+def last_step(y: torch.Tensor, op: Op) -> torch.Tensor:
+    """The output at the end of the sequence.
+
+    Forwards, that is the last step; a backward direction ends at step 0, so for a
+    bidirectional layer the two halves come from opposite ends.
+    """
+    if op.args["bidirectional"]:
+        h = op.args["hidden_size"]
+        return torch.cat([y[:, -1, :h], y[:, 0, h:]], dim=-1)
+    return y[:, -1]
+
+
+def _module(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.Tensor:
+    module = getattr(model, step.node)
+    return fold_frames(module, xs[0]) if step.op.fold else module(xs[0])
+
+
+def _recurrent(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.Tensor:
+    y, _ = getattr(model, step.node)(xs[0])
+    return y if step.op.args["output"] == "sequence" else last_step(y, step.op)
+
+
+def _add(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.Tensor:
+    total = xs[0]
+    for x in xs[1:]:
+        total = total + x
+    return total
+
+
+def _concat(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.Tensor:
+    return torch.cat(xs, dim=step.op.args["dim"])
+
+
+def _reshape(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.Tensor:
+    x = xs[0]
+    keep = step.op.args["keep"]
+    return x.reshape(*x.shape[:keep], *step.op.args["shape"])
+
+
+def _permute(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.Tensor:
+    return xs[0].permute(*step.op.args["dims"])
+
+
+def _global_pool(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.Tensor:
+    dims = step.op.args["dims"]
+    return xs[0].mean(dim=dims) if step.op.args["mode"] == "avg" else xs[0].amax(dim=dims)
+
+
+def _identity(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.Tensor:
+    return xs[0]
+
+
+RUNNERS: dict[str, Callable[[NetLoomModel, Step, list[torch.Tensor]], torch.Tensor]] = {
+    "module": _module,
+    "recurrent": _recurrent,
+    "add": _add,
+    "concat": _concat,
+    "reshape": _reshape,
+    "permute": _permute,
+    "global_pool": _global_pool,
+    "output": _identity,
+}
+
+
+class NetLoomModel(nn.Module):
+    """The network a graph describes.
+
+    `forward` takes one tensor per Input block (in graph order) and returns the
+    Output block's tensor, or a tuple of them when there are several.
+    """
+
+    def __init__(self, graph: Graph, analysis: Analysis) -> None:
+        super().__init__()
+        self.input_ids = graph.ids_of_role("input")
+        self.output_ids = graph.ids_of_role("output")
+        self.steps: list[Step] = []
+        for node_id in graph.topological_order():
+            node = graph.node(node_id)
+            op = analysis.nodes[node_id].op
+            assert op is not None  # analysis.ok was checked by build_model
+            if op.kind in ("module", "recurrent"):
+                self.add_module(node_id, getattr(nn, op.target)(**op.kwargs))
+            if op.kind != "input":
+                incoming = graph.incoming(node_id)
+                sources = tuple(incoming[p] for p in node.ports)
+                self.steps.append(Step(node_id, op, sources))
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:
+        if len(inputs) != len(self.input_ids):
+            raise TypeError(
+                f"the model takes {len(self.input_ids)} input(s) "
+                f"({', '.join(self.input_ids)}), got {len(inputs)}"
+            )
+        values = dict(zip(self.input_ids, inputs, strict=True))
+        for step in self.steps:
+            xs = [values[s] for s in step.sources]
+            values[step.node] = RUNNERS[step.op.kind](self, step, xs)
+        outputs = tuple(values[o] for o in self.output_ids)
+        return outputs[0] if len(outputs) == 1 else outputs
+
+
+def build_model(graph: Graph, analysis: Analysis | None = None) -> NetLoomModel:
+    analysis = analysis or analyze(graph)
+    if not analysis.ok:
+        raise BuildError([p.message for p in analysis.problems])
+    return NetLoomModel(graph, analysis)

@@ -1,0 +1,120 @@
+"""The headless command line: `templates`, `check` (and, as they land, `train`, `export`).
+
+Exit codes: 0 ok, 1 the project has errors (each printed with its node),
+2 unreadable or invalid input. Never a traceback for a user's mistake.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from engine.project import Project, ProjectError, load
+from engine.shapes import analyze
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
+
+
+def human(count: int) -> str:
+    """1234567 -> '1.23M'."""
+    for unit, size in (("G", 10**9), ("M", 10**6), ("k", 10**3)):
+        if count >= size:
+            return f"{count / size:.3g}{unit}"
+    return str(count)
+
+
+def list_templates() -> list[tuple[Path, Project]]:
+    found = []
+    for path in sorted(TEMPLATES_DIR.glob("*.json")):
+        found.append((path, load(path)))
+    return found
+
+
+def cmd_templates(args: argparse.Namespace) -> int:
+    rows = []
+    for path, project in list_templates():
+        first_line = project.description.strip().splitlines()[0] if project.description else ""
+        rows.append((path.stem, project.name, first_line))
+    width_id = max((len(r[0]) for r in rows), default=4)
+    width_title = max((len(r[1]) for r in rows), default=5)
+    for stem, title, line in rows:
+        print(f"{stem:<{width_id}}  {title:<{width_title}}  {line}")
+    return EXIT_OK
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))]
+        return "  ".join(parts).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(headers), rule, *(line(r) for r in rows)])
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    project = load(args.project)
+    graph = project.graph
+    analysis = analyze(graph)
+    rows = []
+    for node_id in graph.topological_order():
+        info = analysis.nodes[node_id]
+        shape = str(info.shape) if info.shape else ("error" if info.error else "—")
+        rows.append(
+            [node_id, graph.node(node_id).type, shape, f"{info.params:,}", human(info.flops)]
+        )
+    rows.append(["total", "", "", f"{analysis.total_params:,}", human(analysis.total_flops)])
+    print(f"{project.name}: {len(graph)} blocks, {len(graph.edges)} wires")
+    print(format_table(["node", "type", "output shape", "params", "FLOPs"], rows, {3, 4}))
+    if analysis.problems:
+        print(f"\n{len(analysis.problems)} error(s):", file=sys.stderr)
+        for problem in analysis.problems:
+            print(f"  {problem.message}", file=sys.stderr)
+        return EXIT_ERRORS
+    print("\nOK: every wire fits. FLOPs count multiply-adds for one sample.")
+    return EXIT_OK
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    try:
+        from gui.app import run_gui
+    except ImportError as err:
+        print(f"error: the desktop editor cannot start: {err}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    return run_gui(getattr(args, "project", None))
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="netloom", description="NetLoom: build, check, train and export neural networks."
+    )
+    sub = p.add_subparsers(dest="command")
+    sub.add_parser("templates", help="list the shipped templates").set_defaults(func=cmd_templates)
+    check = sub.add_parser("check", help="per-node shapes, params and FLOPs; exit 1 on errors")
+    check.add_argument("project", help="a NetLoom project file (.json)")
+    check.set_defaults(func=cmd_check)
+    gui = sub.add_parser("gui", help="open the desktop editor (the default)")
+    gui.add_argument("project", nargs="?", help="a project file to open")
+    gui.set_defaults(func=cmd_gui)
+    return p
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    func = getattr(args, "func", cmd_gui)
+    try:
+        return func(args)
+    except ProjectError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,285 @@
+"""The network graph: blocks (nodes) and wires (edges into named input ports).
+
+A plain model on networkx that knows nothing of Qt or torch. Every edit goes
+through a method here, which checks it, applies it and tells subscribers with a
+`GraphEvent`; the canvas and the shape pass follow those events.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import networkx as nx
+
+from engine.names import id_problem, safe_id
+from engine.spec import BlockSpec, ParamError, RegistryError, get_spec
+
+
+class GraphError(Exception):
+    """An edit or a structure the graph refuses, with the reason."""
+
+
+@dataclass
+class Node:
+    id: str
+    type: str
+    params: dict[str, Any]
+    pos: tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def spec(self) -> BlockSpec:
+        return get_spec(self.type)
+
+    @property
+    def ports(self) -> tuple[str, ...]:
+        return self.spec.ports(self.params)
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str
+    target: str
+    port: str
+
+    def __str__(self) -> str:
+        return f"{self.source} → {self.target}.{self.port}"
+
+
+EventKind = Literal[
+    "node_added", "node_removed", "edge_added", "edge_removed", "params_changed", "node_moved"
+]
+
+
+@dataclass(frozen=True)
+class GraphEvent:
+    kind: EventKind
+    node: str | None = None
+    edge: Edge | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with the graph, attached to a node where there is one."""
+
+    node: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+Listener = Callable[[GraphEvent], None]
+
+
+@dataclass
+class Graph:
+    _g: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph, repr=False)
+    _listeners: list[Listener] = field(default_factory=list, repr=False)
+
+    # ------------------------------------------------------------- queries
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self._g
+
+    def __len__(self) -> int:
+        return self._g.number_of_nodes()
+
+    @property
+    def nodes(self) -> list[Node]:
+        return [data["node"] for _, data in self._g.nodes(data=True)]
+
+    def node(self, node_id: str) -> Node:
+        try:
+            return self._g.nodes[node_id]["node"]
+        except KeyError:
+            raise GraphError(f"no node {node_id!r}") from None
+
+    @property
+    def edges(self) -> list[Edge]:
+        return [Edge(s, t, port) for s, t, port in self._g.edges(keys=True)]
+
+    def incoming(self, node_id: str) -> dict[str, str]:
+        """Port name → source node id, for the wired input ports of a node."""
+        return {port: s for s, _, port in self._g.in_edges(node_id, keys=True)}
+
+    def outgoing(self, node_id: str) -> list[Edge]:
+        return [Edge(node_id, t, port) for _, t, port in self._g.out_edges(node_id, keys=True)]
+
+    def topological_order(self) -> list[str]:
+        """Node ids, every node after its sources; ties keep insertion order."""
+        index = {n: i for i, n in enumerate(self._g.nodes)}
+        return list(nx.lexicographical_topological_sort(self._g, key=index.__getitem__))
+
+    def ids_of_role(self, role: str) -> list[str]:
+        return [n.id for n in self.nodes if n.spec.role == role]
+
+    def new_id(self, prefix: str) -> str:
+        i = 1
+        while f"{prefix}{i}" in self._g:
+            i += 1
+        return f"{prefix}{i}"
+
+    # --------------------------------------------------------------- edits
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        self._listeners.remove(listener)
+
+    def _emit(self, kind: EventKind, node: str | None = None, edge: Edge | None = None) -> None:
+        event = GraphEvent(kind, node, edge)
+        for listener in list(self._listeners):
+            listener(event)
+
+    def add_node(
+        self,
+        type_name: str,
+        params: Mapping[str, Any] | None = None,
+        pos: tuple[float, float] = (0.0, 0.0),
+        node_id: str | None = None,
+    ) -> Node:
+        try:
+            spec = get_spec(type_name)
+        except RegistryError as err:
+            raise GraphError(str(err)) from None
+        if node_id is None:
+            node_id = self.new_id(spec.id_prefix)
+        elif problem := id_problem(node_id):
+            raise GraphError(problem)
+        if node_id in self._g:
+            raise GraphError(f"node id {node_id!r} is already used")
+        try:
+            values = spec.resolve_params(params or {})
+        except ParamError as err:
+            raise GraphError(f"{node_id}.{err}") from None
+        node = Node(node_id, type_name, values, (float(pos[0]), float(pos[1])))
+        self._g.add_node(node_id, node=node)
+        self._emit("node_added", node_id)
+        return node
+
+    def remove_node(self, node_id: str) -> tuple[Node, list[Edge]]:
+        """Remove a node and its wires; returns both so an undo can restore them."""
+        node = self.node(node_id)
+        wires = [Edge(s, node_id, p) for p, s in self.incoming(node_id).items()]
+        wires += self.outgoing(node_id)
+        for edge in wires:
+            self.disconnect(edge.target, edge.port)
+        self._g.remove_node(node_id)
+        self._emit("node_removed", node_id)
+        return node, wires
+
+    def restore_node(self, node: Node) -> None:
+        """Put back a node removed earlier (undo), id and params as they were."""
+        self.add_node(node.type, node.params, node.pos, node.id)
+
+    def can_connect(self, source: str, target: str, port: str) -> str | None:
+        """Why the wire cannot be made, or None if it can."""
+        if source not in self._g:
+            return f"no node {source!r}"
+        if target not in self._g:
+            return f"no node {target!r}"
+        if self.node(source).spec.role == "output":
+            return f"{source} is an Output and has no outgoing port"
+        ports = self.node(target).ports
+        if port not in ports:
+            have = ", ".join(repr(p) for p in ports) or "none"
+            return f"{target} has no input port {port!r} (it has: {have})"
+        wired = self.incoming(target)
+        if port in wired:
+            return f"{target}.{port} is already wired from {wired[port]}"
+        if source == target or nx.has_path(self._g, target, source):
+            return f"wiring {source} → {target} would close a cycle"
+        return None
+
+    def connect(self, source: str, target: str, port: str = "x") -> Edge:
+        if problem := self.can_connect(source, target, port):
+            raise GraphError(problem)
+        self._g.add_edge(source, target, key=port)
+        edge = Edge(source, target, port)
+        self._emit("edge_added", target, edge)
+        return edge
+
+    def disconnect(self, target: str, port: str) -> Edge:
+        source = self.incoming(target).get(port)
+        if source is None:
+            raise GraphError(f"{target}.{port} is not wired")
+        self._g.remove_edge(source, target, key=port)
+        edge = Edge(source, target, port)
+        self._emit("edge_removed", target, edge)
+        return edge
+
+    def set_params(self, node_id: str, changes: Mapping[str, Any]) -> list[Edge]:
+        """Change parameters; wires into ports that vanish are removed and returned."""
+        node = self.node(node_id)
+        try:
+            values = node.spec.resolve_params({**node.params, **changes})
+        except ParamError as err:
+            raise GraphError(f"{node_id}.{err}") from None
+        kept_ports = set(node.spec.ports(values))
+        dropped = [
+            self.disconnect(node_id, port)
+            for port in list(self.incoming(node_id))
+            if port not in kept_ports
+        ]
+        node.params = values
+        self._emit("params_changed", node_id)
+        return dropped
+
+    def move(self, node_id: str, pos: tuple[float, float]) -> None:
+        self.node(node_id).pos = (float(pos[0]), float(pos[1]))
+        self._emit("node_moved", node_id)
+
+    # ---------------------------------------------------------- bulk & copy
+
+    def add_subgraph(
+        self, nodes: Iterable[Node], edges: Iterable[Edge], offset: tuple[float, float] = (0, 0)
+    ) -> dict[str, str]:
+        """Paste copies of `nodes` and the `edges` among them under fresh ids.
+
+        Returns old id → new id.
+        """
+        renamed: dict[str, str] = {}
+        for node in nodes:
+            new_id = self.new_id(node.spec.id_prefix)
+            pos = (node.pos[0] + offset[0], node.pos[1] + offset[1])
+            self.add_node(node.type, copy.deepcopy(node.params), pos, new_id)
+            renamed[node.id] = new_id
+        for edge in edges:
+            if edge.source in renamed and edge.target in renamed:
+                self.connect(renamed[edge.source], renamed[edge.target], edge.port)
+        return renamed
+
+    def copy(self) -> Graph:
+        """An independent snapshot (no subscribers)."""
+        other = Graph()
+        for node in self.nodes:
+            other._g.add_node(node.id, node=copy.deepcopy(node))
+        for edge in self.edges:
+            other._g.add_edge(edge.source, edge.target, key=edge.port)
+        return other
+
+    # ------------------------------------------------------------ validation
+
+    def structural_problems(self) -> list[Problem]:
+        """Problems that need no shapes: unwired inputs, missing Input/Output blocks."""
+        problems = []
+        for node in self.nodes:
+            wired = self.incoming(node.id)
+            for port in node.ports:
+                if port not in wired:
+                    problems.append(
+                        Problem(node.id, f"{node.id}: {node.type} input '{port}' is not wired")
+                    )
+        if not self.ids_of_role("input"):
+            problems.append(Problem(None, "the graph has no Input block"))
+        if not self.ids_of_role("output"):
+            problems.append(Problem(None, "the graph has no Output block"))
+        return problems
+
+    def to_networkx(self) -> nx.MultiDiGraph:
+        """A read-only view of the underlying graph, for analyses."""
+        return self._g.copy(as_view=True)
