@@ -7,8 +7,9 @@ Exit codes: 0 ok, 1 the project has errors (each printed with its node),
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from engine.project import Project, ProjectError, load
@@ -89,6 +90,11 @@ def cmd_gui(args: argparse.Namespace) -> int:
     return run_gui(getattr(args, "project", None))
 
 
+# Modules that add subcommands: each has `add_command(subparsers)` which registers a
+# parser whose `func(args) -> int` imports torch lazily, so `check` stays quick.
+COMMAND_MODULES = ("engine.train.command", "engine.codegen.command")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="netloom", description="NetLoom: build, check, train and export neural networks."
@@ -98,13 +104,18 @@ def parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="per-node shapes, params and FLOPs; exit 1 on errors")
     check.add_argument("project", help="a NetLoom project file (.json)")
     check.set_defaults(func=cmd_check)
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as err:
+            if not (err.name and module_name.startswith(err.name)):
+                raise
+            continue  # that part of NetLoom is not installed in this checkout
+        module.add_command(sub)
     gui = sub.add_parser("gui", help="open the desktop editor (the default)")
     gui.add_argument("project", nargs="?", help="a project file to open")
     gui.set_defaults(func=cmd_gui)
     return p
-
-
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
 
 def run(argv: Sequence[str] | None = None) -> int:
