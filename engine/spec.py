@@ -346,7 +346,23 @@ def get_spec(name: str) -> BlockSpec:
         raise RegistryError(f"unknown block type {name!r}") from None
 
 
+# The order categories appear in (palette, docs): the path data takes through a network.
+CATEGORIES = (
+    "Input/Output",
+    "Convolution",
+    "Pooling",
+    "Core",
+    "Recurrent",
+    "Normalization",
+    "Activation",
+    "Merge",
+    "Reshape",
+)
+
+
 def all_specs() -> list[BlockSpec]:
+    """Every block type, grouped by category in `CATEGORIES` order."""
     import engine.blocks  # noqa: F401
 
-    return list(REGISTRY.values())
+    rank = {c: i for i, c in enumerate(CATEGORIES)}
+    return sorted(REGISTRY.values(), key=lambda s: rank.get(s.category, len(rank)))
