@@ -1,8 +1,8 @@
 """NetLoom: with no arguments opens the editor; subcommands run headless.
 
-    python main.py                     the desktop editor
-    python main.py templates           list shipped templates
-    python main.py check PROJECT.json  per-node shapes, params, FLOPs
+python main.py                     the desktop editor
+python main.py templates           list shipped templates
+python main.py check PROJECT.json  per-node shapes, params, FLOPs
 """
 
 from __future__ import annotations

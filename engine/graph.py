@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import networkx as nx
 
-from engine.names import id_problem, safe_id
+from engine.names import id_problem
 from engine.spec import BlockSpec, ParamError, RegistryError, get_spec
 
 

@@ -77,7 +77,9 @@ def loads(text: str) -> Project:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as err:
-        raise ProjectError(f"line {err.lineno} column {err.colno}: invalid JSON: {err.msg}") from None
+        raise ProjectError(
+            f"line {err.lineno} column {err.colno}: invalid JSON: {err.msg}"
+        ) from None
     return from_dict(doc)
 
 
