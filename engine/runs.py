@@ -1,0 +1,168 @@
+"""The runs history: every training run, recorded in an embedded SQLite database.
+
+A run keeps the project snapshot it trained (and that snapshot's hash), its
+hyperparameters, one row of metrics per epoch and split, the checkpoint path, its
+duration and how it ended. Plain sqlite3: no Qt, no torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+Status = Literal["running", "finished", "stopped", "failed"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    project_name TEXT NOT NULL,
+    project_hash TEXT NOT NULL,
+    project_json TEXT NOT NULL,
+    config_json TEXT NOT NULL,
+    started REAL NOT NULL,
+    duration REAL,
+    status TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    checkpoint TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS epochs (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    epoch INTEGER NOT NULL,
+    split TEXT NOT NULL,
+    metrics_json TEXT NOT NULL,
+    PRIMARY KEY (run_id, epoch, split)
+);
+"""
+
+
+def project_hash(project: Mapping[str, Any]) -> str:
+    """A short hash of what a run trained: the graph and the training config.
+
+    Name, description and node positions do not change the network, so they are left out.
+    """
+    essence = {
+        "nodes": [
+            {"id": n["id"], "type": n["type"], "params": n["params"]}
+            for n in project.get("nodes", [])
+        ],
+        "edges": project.get("edges", []),
+        "training": project.get("training", {}),
+    }
+    canonical = json.dumps(essence, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: int
+    project_name: str
+    project_hash: str
+    project: dict[str, Any]
+    config: dict[str, Any]
+    started: float
+    duration: float | None
+    status: Status
+    reason: str
+    checkpoint: str
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    epoch: int
+    split: str
+    metrics: dict[str, float]
+
+
+class RunStore:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path)
+        self._db.execute("PRAGMA foreign_keys = ON")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def start_run(self, project: Mapping[str, Any], config: Mapping[str, Any]) -> int:
+        with self._db:
+            cursor = self._db.execute(
+                "INSERT INTO runs (project_name, project_hash, project_json, config_json, "
+                "started, status) VALUES (?, ?, ?, ?, ?, 'running')",
+                (
+                    str(project.get("name", "Untitled")),
+                    project_hash(project),
+                    json.dumps(project),
+                    json.dumps(config),
+                    time.time(),
+                ),
+            )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def add_epoch(self, run_id: int, epoch: int, split: str, metrics: Mapping[str, float]) -> None:
+        with self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?)",
+                (run_id, epoch, split, json.dumps(dict(metrics))),
+            )
+
+    def finish_run(
+        self, run_id: int, status: Status, reason: str = "", checkpoint: str = ""
+    ) -> None:
+        with self._db:
+            self._db.execute(
+                "UPDATE runs SET status = ?, reason = ?, checkpoint = ?, "
+                "duration = ? - started WHERE id = ?",
+                (status, reason, checkpoint, time.time(), run_id),
+            )
+
+    def delete_run(self, run_id: int) -> None:
+        with self._db:
+            self._db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+
+    def runs(self) -> list[RunRecord]:
+        rows = self._db.execute(
+            "SELECT id, project_name, project_hash, project_json, config_json, started, "
+            "duration, status, reason, checkpoint FROM runs ORDER BY id DESC"
+        ).fetchall()
+        return [self._record(row) for row in rows]
+
+    def run(self, run_id: int) -> RunRecord:
+        row = self._db.execute(
+            "SELECT id, project_name, project_hash, project_json, config_json, started, "
+            "duration, status, reason, checkpoint FROM runs WHERE id = ?",
+            (run_id,),
+        ).fetchone()
+        if row is None:
+            raise KeyError(f"no run {run_id}")
+        return self._record(row)
+
+    def epochs(self, run_id: int) -> list[EpochRecord]:
+        rows = self._db.execute(
+            "SELECT epoch, split, metrics_json FROM epochs WHERE run_id = ? ORDER BY epoch, split",
+            (run_id,),
+        ).fetchall()
+        return [EpochRecord(epoch, split, json.loads(m)) for epoch, split, m in rows]
+
+    @staticmethod
+    def _record(row: tuple[Any, ...]) -> RunRecord:
+        rid, name, digest, project, config, started, duration, status, reason, ckpt = row
+        return RunRecord(
+            rid,
+            name,
+            digest,
+            json.loads(project),
+            json.loads(config),
+            started,
+            duration,
+            status,
+            reason,
+            ckpt,
+        )
