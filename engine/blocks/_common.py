@@ -23,18 +23,31 @@ def channels_first(x: Operand, spatial: int) -> tuple[tuple[int, ...], bool]:
     """The (C, *spatial) dims a block works on, and whether it applies per frame.
 
     A block that needs (N, C, *spatial) also accepts one extra leading axis,
-    (N, T, C, *spatial): it is then applied to each frame.
+    (N, T, C, *spatial): it is then applied to each frame. A sequence of the natural
+    rank, (N, T, *spatial), is refused: torch would take its time axis for channels.
     """
     dims = x.shape.dims
     natural = spatial + 1
-    if len(dims) == natural:
-        return dims, False
+    expected = f"needs {natural + 1}-D input {layout(spatial)} or frames {frames_layout(spatial)}"
     if len(dims) == natural + 1:
         return dims[1:], True
-    raise ShapeMismatch(
-        f"needs {natural + 1}-D input {layout(spatial)} or frames {frames_layout(spatial)}; "
-        f"got {x}"
-    )
+    if len(dims) == natural and x.shape.time:
+        # torch would read the time axis as channels and mix all steps into each output.
+        hint = " — a Permute [2, 1] turns (N, T, F) into (N, F, T) to filter along time"
+        raise ShapeMismatch(
+            f"{expected}; got {x}, whose T is time, not channels{hint if spatial == 1 else ''}"
+        )
+    if len(dims) == natural:
+        return dims, False
+    raise ShapeMismatch(f"{expected}; got {x}")
+
+
+def is_frames(x: Shape, spatial: int) -> bool:
+    """Whether a block over `spatial` axes receives frames (N, T, C, *spatial).
+
+    `Shape.dims` leaves out the batch axis, so frames carry `spatial + 2` dims.
+    """
+    return len(x.dims) == spatial + 2
 
 
 def refold(x: Shape, features: tuple[int, ...], fold: bool) -> Shape:

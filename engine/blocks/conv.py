@@ -11,6 +11,7 @@ from engine.blocks._common import (
     conv_out,
     frames,
     frames_layout,
+    is_frames,
     layout,
     only,
     p_bias,
@@ -63,7 +64,7 @@ def _conv_spec(spatial: int) -> BlockSpec:
                 "dilation": params["dilation"],
                 "bias": params["bias"],
             },
-            fold=len(x.dims) == spatial + 2,
+            fold=is_frames(x, spatial),
         )
 
     return BlockSpec(
@@ -109,7 +110,7 @@ def params_text(spatial: int) -> str:
 
 
 def _in_channels(x: Shape, spatial: int) -> int:
-    return per_frame_dims(x, len(x.dims) == spatial + 2)[0]
+    return per_frame_dims(x, is_frames(x, spatial))[0]
 
 
 def _conv_transpose_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
@@ -131,7 +132,7 @@ def _conv_transpose_count(params: Mapping[str, Any], inputs: Mapping[str, Shape]
 
 def _conv_transpose_flops(params: Mapping[str, Any], inputs: Mapping[str, Shape], _: Shape) -> int:
     x = inputs["x"]
-    fold = len(x.dims) == 5
+    fold = is_frames(x, 2)
     c_in, *hw = per_frame_dims(x, fold)
     return frames(x, fold) * prod(hw) * c_in * params["out_channels"] * params["kernel_size"] ** 2
 
@@ -150,7 +151,7 @@ def _conv_transpose_op(params: Mapping[str, Any], inputs: Mapping[str, Shape], _
             "output_padding": params["output_padding"],
             "bias": params["bias"],
         },
-        fold=len(x.dims) == 5,
+        fold=is_frames(x, 2),
     )
 
 
@@ -165,7 +166,7 @@ def _upsample_op(params: Mapping[str, Any], inputs: Mapping[str, Shape], _: Shap
     kwargs: dict[str, Any] = {"scale_factor": params["scale_factor"], "mode": params["mode"]}
     if params["mode"] == "bilinear":
         kwargs["align_corners"] = False
-    return Op("module", target="Upsample", kwargs=kwargs, fold=len(inputs["x"].dims) == 5)
+    return Op("module", target="Upsample", kwargs=kwargs, fold=is_frames(inputs["x"], 2))
 
 
 for _spatial in (1, 2, 3):

@@ -10,6 +10,7 @@ from engine.blocks._common import (
     check_positive,
     conv_out,
     frames_layout,
+    is_frames,
     layout,
     only,
     p_kernel,
@@ -33,6 +34,10 @@ def _pool_spec(kind: str, spatial: int) -> BlockSpec:
         k, p = params["kernel_size"], params["padding"]
         if 2 * p > k:
             raise ShapeMismatch(f"padding must be at most half the kernel_size; got {p} for {k}")
+        # torch's avg_pool3d, unlike the other poolings, refuses any side shorter than
+        # the window even where padding would leave room for it.
+        if kind == "Avg" and spatial == 3 and min(dims[1:]) < k:
+            raise ShapeMismatch(f"needs every side of {dims[1:]} to be at least {k}; got {x}")
         out = tuple(conv_out(s, k, _stride(params), p) for s in dims[1:])
         check_positive(out, f"window {k}", x)
         return refold(x.shape, (dims[0], *out), fold)
@@ -49,7 +54,7 @@ def _pool_spec(kind: str, spatial: int) -> BlockSpec:
                 "stride": _stride(params),
                 "padding": params["padding"],
             },
-            fold=len(inputs["x"].dims) == spatial + 2,
+            fold=is_frames(inputs["x"], spatial),
         )
 
     return BlockSpec(
@@ -99,7 +104,7 @@ def _adaptive_spec(spatial: int) -> BlockSpec:
             "module",
             target=name,
             kwargs={"output_size": params["output_size"]},
-            fold=len(inputs["x"].dims) == spatial + 2,
+            fold=is_frames(inputs["x"], spatial),
         )
 
     return BlockSpec(
