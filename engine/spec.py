@@ -309,8 +309,7 @@ class BlockSpec:
     def doc(self) -> str:
         """The tooltip/inspector text: what it does, its shape and weight formulas."""
         return (
-            f"{self.summary}\n\nOutput shape: {self.shape_formula}\n"
-            f"Weights: {self.weight_formula}"
+            f"{self.summary}\n\nOutput shape: {self.shape_formula}\nWeights: {self.weight_formula}"
         )
 
 

@@ -13,8 +13,7 @@ def _batchnorm_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -
     x = only(inputs)
     if not 1 <= len(x.shape.features) <= 4:
         raise ShapeMismatch(
-            "needs (N, C), (N, C, L), (N, C, H, W) or (N, C, D, H, W), or frames of them; "
-            f"got {x}"
+            f"needs (N, C), (N, C, L), (N, C, H, W) or (N, C, D, H, W), or frames of them; got {x}"
         )
     return x.shape
 

@@ -16,7 +16,9 @@ def resolve_target(target: list[int], size: int, x: Operand) -> tuple[int, ...]:
     known = prod([d for d in target if d != -1])
     if -1 in target:
         if size % known:
-            raise ShapeMismatch(f"cannot fit {size} values per sample into {tuple(target)}; got {x}")
+            raise ShapeMismatch(
+                f"cannot fit {size} values per sample into {tuple(target)}; got {x}"
+            )
         return tuple(size // known if d == -1 else d for d in target)
     if known != size:
         raise ShapeMismatch(
@@ -56,9 +58,7 @@ register(
         ),
         shape_formula="(N, …) → (N, *shape); (N, T, …) → (N, T, *shape)",
         weight_formula="none",
-        params=(
-            Param("shape", "ints", [-1], "Target shape after N (and T).", minimum=-1),
-        ),
+        params=(Param("shape", "ints", [-1], "Target shape after N (and T).", minimum=-1),),
         shape=_reshape_shape,
         op=_reshape_op,
         id_prefix="reshape",
