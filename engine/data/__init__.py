@@ -29,7 +29,15 @@ from engine.data.registry import (
 )
 
 # Importing a dataset module registers its datasets; the order is the gallery's order.
-from engine.data import builtin  # noqa: E402,F401  isort: skip
+from engine.data import (  # noqa: E402,F401  isort: skip
+    builtin,
+    video,
+    sequences,
+    segmentation,
+    image_folder,
+    csv_table,
+    npz_arrays,
+)
 
 __all__ = [
     "DATASETS",

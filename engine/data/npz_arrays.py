@@ -1,0 +1,199 @@
+"""`npz`: a person's NumPy arrays, saved with `np.savez(path, x=..., y=...)`.
+
+x is (samples, *sample_shape). The task follows y unless the `task` param says:
+integer y of shape (samples,) → classification; integer y of shape (samples, H, W)
+matching x's last two axes → segmentation; floating-point y → regression.
+Files are read with allow_pickle=False: loading never runs code.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.data.arrays import shuffled
+from engine.data.files import existing_file, file_params
+from engine.data.registry import ArrayDataset, DataError, InputShape, Task, register
+from engine.spec import Param
+
+WHAT = "a .npz file with arrays x and y (np.savez(path, x=..., y=...))"
+
+
+def _headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """Shape and dtype of every array in the archive, read from headers only."""
+    found: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.namelist():
+                if not member.endswith(".npy"):
+                    continue
+                with archive.open(member) as handle:
+                    version = np.lib.format.read_magic(handle)
+                    if version == (1, 0):
+                        shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
+                    else:
+                        shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
+                found[member.removesuffix(".npy")] = (tuple(shape), dtype)
+    except (zipfile.BadZipFile, ValueError, OSError) as err:
+        raise DataError(f"{path}: cannot read as .npz ({err}); expected {WHAT}") from None
+    for name in ("x", "y"):
+        if name not in found:
+            names = ", ".join(sorted(found)) or "none"
+            raise DataError(f"{path}: no array {name!r} (arrays: {names}); expected {WHAT}")
+    return found
+
+
+def _infer_task(
+    path: Path, x_shape: tuple[int, ...], y_shape: tuple[int, ...], y_dtype: np.dtype
+) -> Task:
+    if not (np.issubdtype(y_dtype, np.integer) or y_dtype == np.bool_):
+        return "regression"
+    if len(y_shape) == 1 or (len(y_shape) == 2 and y_shape[1] == 1):
+        return "classification"
+    if len(y_shape) == 3 and len(x_shape) >= 3 and y_shape[1:] == x_shape[-2:]:
+        return "segmentation"
+    raise DataError(
+        f"{path}: integer y of shape {y_shape} is neither class labels (samples,) nor "
+        f"per-pixel classes (samples, H, W) matching x {x_shape}; set dataset.params.task "
+        "to regression if y holds numbers"
+    )
+
+
+def _check_x(path: Path, shape: tuple[int, ...], dtype: np.dtype, params: dict[str, Any]) -> None:
+    if dtype.kind not in "biuf":
+        raise DataError(f"{path}: array 'x' holds {dtype} values; expected numbers")
+    if len(shape) < 2:
+        raise DataError(
+            f"{path}: x has shape {shape}; expected (samples, features…) — "
+            "for one feature per sample, save x[:, None]"
+        )
+    if params["sequence"] and len(shape) < 3:
+        raise DataError(
+            f"dataset.params.sequence: x of {path} has shape {shape}, (samples, T); a sequence "
+            "needs (samples, T, features…) — save x[..., None] for one feature per step"
+        )
+    if params["dtype"] == "int64" and dtype.kind not in "biu":
+        raise DataError(
+            f"dataset.params.dtype: int64 (token ids) needs integer x, but x of {path} is {dtype}"
+        )
+
+
+def _task_from_headers(path: Path, params: dict[str, Any]) -> Task:
+    headers = _headers(path)
+    (x_shape, _), (y_shape, y_dtype) = headers["x"], headers["y"]
+    if params["task"] != "auto":
+        return params["task"]
+    return _infer_task(path, x_shape, y_shape, y_dtype)
+
+
+def _shape(params: dict[str, Any]) -> InputShape:
+    path = existing_file(params["path"], WHAT)
+    x_shape, x_dtype = _headers(path)["x"]
+    _check_x(path, x_shape, x_dtype, params)
+    return tuple(x_shape[1:]), params["sequence"]
+
+
+def _task(params: dict[str, Any]) -> Task:
+    return _task_from_headers(existing_file(params["path"], WHAT), params)
+
+
+def _read_arrays(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return archive["x"], archive["y"]
+    except ValueError as err:  # object arrays refused by allow_pickle=False
+        raise DataError(f"{path}: {err}; expected arrays of numbers") from None
+    except (zipfile.BadZipFile, OSError) as err:
+        raise DataError(f"{path}: cannot read as .npz ({err}); expected {WHAT}") from None
+
+
+def _first_bad(values: np.ndarray) -> int:
+    bad = ~np.isfinite(values.reshape(len(values), -1)).all(axis=1)
+    return int(np.argmax(bad))
+
+
+def _load(params: dict[str, Any]) -> ArrayDataset:
+    path = existing_file(params["path"], WHAT)
+    task = _task_from_headers(path, params)  # checks x and y exist before reading them
+    x, y = _read_arrays(path)
+    _check_x(path, x.shape, x.dtype, params)
+    if len(x) != len(y):
+        raise DataError(
+            f"{path}: x has {len(x)} samples but y has {len(y)}; they must match, one y per x"
+        )
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        raise DataError(f"{path}: x holds NaN or infinite values (first at sample {_first_bad(x)})")
+    x = x.astype(np.int64 if params["dtype"] == "int64" else np.float32)
+
+    num_classes: int | None = None
+    if task == "regression":
+        if y.dtype.kind not in "biuf":
+            raise DataError(f"{path}: array 'y' holds {y.dtype} values; expected numbers")
+        y = y.astype(np.float32)
+        y = y[:, None] if y.ndim == 1 else y
+        if not np.isfinite(y).all():
+            raise DataError(
+                f"{path}: y holds NaN or infinite values (first at sample {_first_bad(y)})"
+            )
+    else:
+        if y.dtype.kind not in "biu":
+            raise DataError(
+                f"dataset.params.task: {task} needs integer class labels in y, but y of "
+                f"{path} is {y.dtype}"
+            )
+        y = y.reshape(len(y)) if task == "classification" else y
+        if y.size and y.min() < 0:
+            raise DataError(
+                f"{path}: y holds the class {int(y.min())}; classes are numbered 0, 1, 2, …"
+            )
+        y = y.astype(np.int64)
+        num_classes = int(y.max()) + 1 if y.size else 0
+    if len(x) == 0:
+        raise DataError(f"{path}: x and y hold no samples")
+    if params["shuffle"]:
+        x, y = shuffled(params["seed"], x, y)
+    return ArrayDataset(
+        name="npz",
+        x=x,
+        y=y,
+        task=task,
+        sample_shape=tuple(x.shape[1:]),
+        sequence=params["sequence"],
+        num_classes=num_classes,
+        class_names=[str(c) for c in range(num_classes)] if num_classes else None,
+    )
+
+
+register(
+    "npz",
+    "Your arrays (.npz)",
+    "A NumPy .npz file with arrays x (samples, …) and y. Integer y (samples,) makes a "
+    "classification task, integer y (samples, H, W) a segmentation one, floating-point "
+    "y a regression one. Tick 'sequence' when x's first axis after the samples is time.",
+    "regression",
+    file_params(
+        "The .npz file.",
+        Param("sequence", "bool", False, "x is (samples, T, features…): axis 1 is time."),
+        Param(
+            "task",
+            "choice",
+            "auto",
+            "auto: from y (integers are classes, floats are numbers); or say which.",
+            choices=("auto", "classification", "regression", "segmentation"),
+        ),
+        Param(
+            "dtype",
+            "choice",
+            "float32",
+            "float32 for measurements and pixels; int64 for token ids (feed an Embedding).",
+            choices=("float32", "int64"),
+        ),
+    ),
+    _load,
+    _shape,
+    task_of=_task,
+    category="your data",
+)
