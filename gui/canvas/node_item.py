@@ -1,0 +1,271 @@
+"""A block on the canvas: its id and type, key params, output shape and weight count.
+
+The item is a view of one `engine.graph.Node`; it never edits the model. The scene
+turns a finished drag into a move command and feeds analysis results back in.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from engine.cli import human
+from engine.graph import Node
+from engine.shapes import NodeInfo
+from gui import theme
+from gui.canvas.port_item import PortItem
+
+NODE_WIDTH = 184.0
+HEADER_HEIGHT = 26.0
+LINE_HEIGHT = 17.0
+BODY_LINES = 3  # params, output shape, weights/FLOPs
+PORT_SPACING = 22.0
+CORNER = 7.0
+# Below this zoom the text is unreadable anyway: draw plain tiles (level of detail).
+DETAIL_ZOOM = 0.45
+TITLE_ZOOM = 0.22
+
+
+@cache  # fonts are built once, after the QApplication exists
+def _fonts() -> tuple[QFont, QFont, QFont]:
+    title = QFont(theme.ui_font())
+    title.setPixelSize(13)
+    title.setBold(True)
+    body = QFont(theme.ui_font())
+    body.setPixelSize(11)
+    mono = QFont("DejaVu Sans Mono")
+    mono.setStyleHint(QFont.StyleHint.Monospace)
+    mono.setPixelSize(11)
+    return title, body, mono
+
+
+def node_size(node: Node) -> tuple[float, float]:
+    """Width and height of a node's tile; more input ports make it taller."""
+    body = max(BODY_LINES * LINE_HEIGHT + 10, len(node.ports) * PORT_SPACING + 8)
+    return NODE_WIDTH, HEADER_HEIGHT + body
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    return str(value)
+
+
+def params_line(node: Node) -> str:
+    """Every parameter as 'name value', in declaration order (the spec lists key ones first)."""
+    return "  ·  ".join(f"{p.name} {format_value(node.params[p.name])}" for p in node.spec.params)
+
+
+class ErrorBadge(QGraphicsItem):
+    """The red '!' in the node's top-right corner; its tooltip holds the message."""
+
+    SIZE = 18.0
+
+    def __init__(self, parent: NodeItem) -> None:
+        super().__init__(parent)
+        self.setZValue(3)
+        self.setVisible(False)
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-self.SIZE / 2, -self.SIZE / 2, self.SIZE, self.SIZE)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(theme.CANVAS_BACKGROUND, 2))
+        painter.setBrush(theme.ERROR)
+        painter.drawEllipse(self.boundingRect().adjusted(1, 1, -1, -1))
+        font = QFont(theme.ui_font())
+        font.setPixelSize(12)
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setPen(QColor("#ffffff"))
+        painter.drawText(self.boundingRect(), Qt.AlignmentFlag.AlignCenter, "!")
+
+
+class NodeItem(QGraphicsItem):
+    def __init__(self, node: Node) -> None:
+        super().__init__()
+        self.node_id = node.id
+        self.type_name = node.type
+        self.category = node.spec.category
+        self.colour = theme.category_colour(self.category)
+        self.params_text = ""
+        self.shape_text = "—"
+        self.stats_text = ""
+        self.error: str | None = None
+        self.has_info = False  # set_info has run at least once
+        self.inputs: dict[str, PortItem] = {}
+        self.output: PortItem | None = None
+        self.height = HEADER_HEIGHT + BODY_LINES * LINE_HEIGHT + 10
+        self.wires: set = set()  # WireItems attached at either end; the scene keeps this
+        self.badge = ErrorBadge(self)
+        self.badge.setPos(NODE_WIDTH - 4, 2)
+        self.setFlags(
+            QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+            | QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
+        )
+        self.setZValue(1)
+        self.setPos(QPointF(*node.pos))
+        self.update_from_node(node)
+
+    # ----------------------------------------------------------- model → item
+
+    def update_from_node(self, node: Node) -> None:
+        """Ports and parameter text from the model (after add or a param change)."""
+        self.prepareGeometryChange()
+        self.params_text = params_line(node)
+        ports = node.ports
+        self.height = node_size(node)[1]
+        body = self.height - HEADER_HEIGHT
+        for name in list(self.inputs):
+            if name not in ports:
+                port_item = self.inputs.pop(name)
+                port_item.setParentItem(None)
+                if port_item.scene():
+                    port_item.scene().removeItem(port_item)
+        first = HEADER_HEIGHT + (body - (len(ports) - 1) * PORT_SPACING) / 2
+        for i, name in enumerate(ports):
+            port_item = self.inputs.get(name) or PortItem(self, name)
+            port_item.setPos(0, first + i * PORT_SPACING)
+            self.inputs[name] = port_item
+        if node.spec.role != "output":
+            self.output = self.output or PortItem(self, None)
+            self.output.setPos(NODE_WIDTH, HEADER_HEIGHT + body / 2)
+        self._refresh_tooltip()
+        self.update()
+
+    def set_info(self, info: NodeInfo, errors: list[str]) -> None:
+        """Shape, counts and error badge from the analysis."""
+        self.has_info = True
+        self.shape_text = info.shape.detailed() if info.shape else ("error" if errors else "—")
+        if info.shape:
+            self.stats_text = f"{human(info.params)} params  ·  {human(info.flops)} FLOPs"
+        else:
+            self.stats_text = "waiting for its inputs" if not errors else ""
+        self.error = "\n".join(errors) or None
+        self.badge.setVisible(self.error is not None)
+        self.badge.setToolTip(self.error or "")
+        for port, port_item in self.inputs.items():
+            shape = info.input_shapes.get(port)
+            port_item.setToolTip(f"input '{port}'" + (f": {shape.detailed()}" if shape else ""))
+        if self.output is not None:
+            self.output.setToolTip(f"output: {self.shape_text}")
+        self._refresh_tooltip()
+        self.update()
+
+    def _refresh_tooltip(self) -> None:
+        lines = [f"{self.node_id} — {self.type_name}", self.params_text or "no parameters"]
+        if self.error:
+            lines.append(f"⚠ {self.error}")
+        self.setToolTip("\n".join(lines))
+
+    # ------------------------------------------------------------- geometry
+
+    def body_rect(self) -> QRectF:
+        return QRectF(0, 0, NODE_WIDTH, self.height)
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-3, -3, NODE_WIDTH + 6, self.height + 6)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRoundedRect(self.body_rect(), CORNER, CORNER)
+        return path
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:  # noqa: N802
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+            for wire in self.wires:
+                wire.update_path()
+        return super().itemChange(change, value)
+
+    # ---------------------------------------------------------------- paint
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        selected = self.isSelected()
+        rect = self.body_rect()
+        border = (
+            theme.NODE_SELECTED if selected else (theme.ERROR if self.error else theme.NODE_BORDER)
+        )
+        if lod < DETAIL_ZOOM:
+            self._paint_tile(painter, rect, border, lod)
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        title_font, body_font, mono_font = _fonts()
+        # Body and header.
+        painter.setPen(QPen(border, 2.0 if selected or self.error else 1.2))
+        painter.setBrush(QBrush(theme.NODE_BODY))
+        painter.drawRoundedRect(rect, CORNER, CORNER)
+        header = QPainterPath()
+        header.addRoundedRect(QRectF(1, 1, NODE_WIDTH - 2, HEADER_HEIGHT), CORNER - 1, CORNER - 1)
+        square = QPainterPath()
+        square.addRect(QRectF(1, HEADER_HEIGHT / 2, NODE_WIDTH - 2, HEADER_HEIGHT / 2))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(self.colour)
+        painter.drawPath(header.united(square))
+        # Title: id on the left, type on the right.
+        text_left, text_width = 12.0, NODE_WIDTH - 24.0
+        painter.setFont(body_font)
+        type_width = QFontMetricsF(body_font).horizontalAdvance(self.type_name) + 4
+        painter.setPen(QColor(255, 255, 255, 190))
+        header_rect = QRectF(text_left, 0, text_width, HEADER_HEIGHT)
+        painter.drawText(
+            header_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, self.type_name
+        )
+        painter.setFont(title_font)
+        painter.setPen(QColor("#ffffff"))
+        title = QFontMetricsF(title_font).elidedText(
+            self.node_id, Qt.TextElideMode.ElideRight, text_width - type_width - 6
+        )
+        painter.drawText(
+            header_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title
+        )
+        # Body lines.
+        y = HEADER_HEIGHT + 5
+        lines = (
+            (body_font, theme.TEXT_DIM, self.params_text or "no parameters"),
+            (mono_font, theme.ERROR if self.error else theme.TEXT_SHAPE, self.shape_text),
+            (body_font, theme.TEXT_DIM, self.stats_text),
+        )
+        for font, colour, text in lines:
+            painter.setFont(font)
+            painter.setPen(colour)
+            elided = QFontMetricsF(font).elidedText(text, Qt.TextElideMode.ElideRight, text_width)
+            painter.drawText(
+                QRectF(text_left, y, text_width, LINE_HEIGHT),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                elided,
+            )
+            y += LINE_HEIGHT
+
+    def _paint_tile(self, painter: QPainter, rect: QRectF, border: QColor, lod: float) -> None:
+        painter.setPen(
+            QPen(border, 2.0 / max(lod, 0.05))
+            if (self.isSelected() or self.error)
+            else Qt.PenStyle.NoPen
+        )
+        painter.setBrush(theme.NODE_BODY)
+        painter.drawRect(rect)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(self.colour)
+        painter.drawRect(QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT))
+        if lod >= TITLE_ZOOM:
+            font = QFont(theme.ui_font())
+            font.setPixelSize(int(min(40, 13 / max(lod, 0.3))))
+            font.setBold(True)
+            painter.setFont(font)
+            painter.setPen(QColor("#ffffff"))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.node_id)

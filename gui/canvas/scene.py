@@ -1,0 +1,323 @@
+"""The scene: one NodeItem per node and one WireItem per edge, kept in step with the
+graph through its events, and the mouse gestures that turn into undo commands
+(drag a wire between ports, move blocks).
+
+After edits the scene re-runs `engine.shapes.analyze` once (not once per event) and
+pushes shapes, counts and errors into the items; `analysis_changed` tells the docks.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QPointF, QRectF, QTimer, Signal
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
+
+from engine.graph import Edge, Graph, GraphEvent
+from engine.shapes import Analysis, analyze
+from gui import theme
+from gui.canvas.node_item import NodeItem
+from gui.canvas.port_item import PortItem
+from gui.canvas.wire_item import DraftWire, WireItem
+from gui.commands import ConnectCommand, DisconnectCommand, MoveCommand, RewireCommand
+
+log = logging.getLogger(__name__)
+
+
+def errors_by_node(analysis: Analysis) -> dict[str, list[str]]:
+    """Problem messages grouped by node, built once per analysis (not once per node)."""
+    grouped: dict[str, list[str]] = {}
+    for problem in analysis.problems:
+        if problem.node is not None:
+            grouped.setdefault(problem.node, []).append(problem.message)
+    return grouped
+
+
+class GraphScene(QGraphicsScene):
+    status_message = Signal(str)
+    analysis_changed = Signal(object)  # Analysis
+
+    def __init__(self, graph: Graph, undo_stack: QUndoStack, parent=None) -> None:
+        super().__init__(parent)
+        self.graph = graph
+        self.undo_stack = undo_stack
+        self.nodes: dict[str, NodeItem] = {}
+        self.wires: dict[tuple[str, str], WireItem] = {}
+        self.analysis = Analysis({}, [])
+        self.errors: dict[str, list[str]] = {}  # node id → its problem messages
+        self._dirty = False
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.timeout.connect(self.refresh_if_dirty)
+        self._draft: DraftWire | None = None
+        self._draft_port: PortItem | None = None
+        self._detached: Edge | None = None  # the wire lifted off an input port, if any
+        self._hover_port: PortItem | None = None
+        self._press_positions: dict[str, tuple[float, float]] = {}
+        self.setBackgroundBrush(theme.CANVAS_BACKGROUND)
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        for node in graph.nodes:
+            self._add_node_item(node.id)
+        for edge in graph.edges:
+            self._add_wire_item(edge)
+        graph.subscribe(self._on_graph_event)
+        undo_stack.indexChanged.connect(self.refresh_if_dirty)
+        self.refresh_analysis()
+
+    def detach_from_graph(self) -> None:
+        """Stop following the graph (the window is switching documents)."""
+        self.graph.unsubscribe(self._on_graph_event)
+        self.undo_stack.indexChanged.disconnect(self.refresh_if_dirty)
+        self._refresh_timer.stop()
+
+    # --------------------------------------------------------- model events
+
+    def _on_graph_event(self, event: GraphEvent) -> None:
+        kind = event.kind
+        if kind == "node_added":
+            self._add_node_item(event.node)
+        elif kind == "node_removed":
+            item = self.nodes.pop(event.node)
+            self.removeItem(item)
+        elif kind == "edge_added":
+            self._add_wire_item(event.edge)
+        elif kind == "edge_removed":
+            wire = self.wires.pop((event.edge.target, event.edge.port))
+            wire.detach()
+            self.removeItem(wire)
+            self._mark_port(event.edge.target, event.edge.port, False)
+        elif kind == "params_changed":
+            item = self.nodes[event.node]
+            item.update_from_node(self.graph.node(event.node))
+            for wire in item.wires:
+                wire.update_path()
+        elif kind == "node_moved":
+            item = self.nodes[event.node]
+            pos = QPointF(*self.graph.node(event.node).pos)
+            if item.pos() != pos:
+                item.setPos(pos)
+        if kind != "node_moved":  # a move changes no shape
+            self._dirty = True
+            if not self._refresh_timer.isActive():
+                self._refresh_timer.start(0)
+
+    def _add_node_item(self, node_id: str) -> None:
+        item = NodeItem(self.graph.node(node_id))
+        self.nodes[node_id] = item
+        self.addItem(item)
+
+    def _add_wire_item(self, edge: Edge) -> None:
+        wire = WireItem(self.nodes[edge.source], self.nodes[edge.target], edge.port)
+        self.wires[(edge.target, edge.port)] = wire
+        self.addItem(wire)
+        self._mark_port(edge.target, edge.port, True)
+        if self.nodes[edge.source].output is not None:
+            self.nodes[edge.source].output.wired = True
+
+    def _mark_port(self, node_id: str, port: str, wired: bool) -> None:
+        item = self.nodes.get(node_id)
+        if item and port in item.inputs:
+            item.inputs[port].wired = wired
+            item.inputs[port].update()
+
+    # ------------------------------------------------------------- analysis
+
+    def refresh_if_dirty(self) -> None:
+        if self._dirty:
+            self.refresh_analysis()
+
+    def refresh_analysis(self) -> None:
+        self._dirty = False
+        self._refresh_timer.stop()
+        analysis = analyze(self.graph)
+        errors = errors_by_node(analysis)
+        previous, previous_errors = self.analysis, self.errors
+        for node_id, item in self.nodes.items():
+            info = analysis.nodes.get(node_id)
+            if info is None:
+                continue
+            mine = errors.get(node_id, [])
+            changed = info != previous.nodes.get(node_id) or mine != previous_errors.get(
+                node_id, []
+            )
+            if changed or not item.has_info:
+                item.set_info(info, mine)
+        for (target, _port), wire in self.wires.items():
+            source_info = analysis.nodes.get(wire.source.node_id)
+            shape = source_info.shape if source_info else None
+            wire.set_label(str(shape) if shape else "?", target in errors)
+        for node_id, item in self.nodes.items():
+            if item.output is not None:
+                item.output.wired = bool(self.graph.outgoing(node_id))
+        self.analysis, self.errors = analysis, errors
+        self.analysis_changed.emit(analysis)
+
+    # ------------------------------------------------------------ selection
+
+    def selected_node_ids(self) -> list[str]:
+        return [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]
+
+    def selected_wires(self) -> list[Edge]:
+        return [
+            Edge(w.source.node_id, w.target.node_id, w.port)
+            for w in self.selectedItems()
+            if isinstance(w, WireItem)
+        ]
+
+    def select_nodes(self, node_ids: list[str]) -> None:
+        self.clearSelection()
+        for node_id in node_ids:
+            if node_id in self.nodes:
+                self.nodes[node_id].setSelected(True)
+
+    def nodes_rect(self) -> QRectF:
+        rect = QRectF()
+        for item in self.nodes.values():
+            rect = rect.united(item.sceneBoundingRect())
+        for wire in self.wires.values():
+            rect = rect.united(wire.sceneBoundingRect())
+        return rect
+
+    # --------------------------------------------------------------- mouse
+
+    def _port_at(self, pos: QPointF) -> PortItem | None:
+        for item in self.items(pos):
+            if isinstance(item, PortItem):
+                return item
+        return None
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        port = (
+            self._port_at(event.scenePos()) if event.button() == event.button().LeftButton else None
+        )
+        if port is not None:
+            self._start_wire(port)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+        self._press_positions = {
+            i.node_id: (i.pos().x(), i.pos().y())
+            for i in self.selectedItems()
+            if isinstance(i, NodeItem)
+        }
+
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        if self._draft is None:
+            super().mouseMoveEvent(event)
+            return
+        self._draft.move_to(event.scenePos())
+        port = self._port_at(event.scenePos())
+        if port is self._hover_port:
+            return  # the verdict for this port is already shown
+        if self._hover_port is not None:
+            self._hover_port.set_highlight(None)
+        self._hover_port = port
+        if port is None or port is self._draft_port:
+            self._draft.set_colour(theme.NODE_SELECTED)
+            return
+        reason = self._refusal(port)
+        colour = theme.PORT_REFUSED if reason else theme.PORT_OK
+        port.set_highlight(colour)
+        self._draft.set_colour(colour)
+        if reason:
+            self.status_message.emit(f"Cannot wire: {reason}")
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        if self._draft is not None:
+            self._finish_wire(self._port_at(event.scenePos()))
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+        self._commit_moves()
+
+    def _commit_moves(self) -> None:
+        before, after = {}, {}
+        for node_id, old in self._press_positions.items():
+            item = self.nodes.get(node_id)
+            if item is None:
+                continue
+            new = (item.pos().x(), item.pos().y())
+            if new != old:
+                before[node_id], after[node_id] = old, new
+        self._press_positions = {}
+        if after:
+            self.undo_stack.push(MoveCommand(self.graph, before, after))
+
+    # --------------------------------------------------------------- wiring
+
+    def _start_wire(self, port: PortItem) -> None:
+        self._detached = None
+        anchor_port = port
+        if not port.is_output:
+            source = self.graph.incoming(port.node_id).get(port.port)
+            if source is not None:
+                # Dragging a wired input lifts that wire off: it now follows the mouse
+                # from its source, to be dropped on another port or on empty canvas.
+                self._detached = Edge(source, port.node_id, port.port)
+                anchor_port = self.nodes[source].output
+                self.wires[(port.node_id, port.port)].setVisible(False)
+        self._draft_port = anchor_port
+        self._draft = DraftWire(anchor_port.scenePos(), anchor_port.is_output)
+        self.addItem(self._draft)
+
+    def _endpoints(self, port: PortItem) -> tuple[str, str, str] | str:
+        """(source, target, input port) for a wire from the draft's anchor to `port`, or why not."""
+        anchor = self._draft_port
+        assert anchor is not None
+        if port.is_output == anchor.is_output:
+            kind = "outputs" if port.is_output else "inputs"
+            return f"both ends are {kind}; drag from an output to an input"
+        if anchor.is_output:
+            return anchor.node_id, port.node_id, port.port
+        return port.node_id, anchor.node_id, anchor.port
+
+    def _refusal(self, port: PortItem) -> str | None:
+        ends = self._endpoints(port)
+        if isinstance(ends, str):
+            return ends
+        new = Edge(*ends)
+        if self._detached:
+            return None if new == self._detached else self._rewire_refusal(self._detached, new)
+        return self.graph.can_connect(new.source, new.target, new.port)
+
+    def _finish_wire(self, port: PortItem | None) -> None:
+        assert self._draft is not None
+        self.removeItem(self._draft)
+        self._draft = None
+        if self._hover_port is not None:
+            self._hover_port.set_highlight(None)
+            self._hover_port = None
+        detached, self._detached = self._detached, None
+        if detached:
+            self.wires[(detached.target, detached.port)].setVisible(True)
+        if port is None or port is self._draft_port:
+            if detached:  # dropped on empty canvas: the lifted wire is removed
+                self.undo_stack.push(DisconnectCommand(self.graph, detached.target, detached.port))
+            return
+        ends = self._endpoints(port)
+        if isinstance(ends, str):
+            self.status_message.emit(f"Cannot wire: {ends}")
+            return
+        new = Edge(*ends)
+        if detached == new:
+            return
+        reason = (
+            self._rewire_refusal(detached, new)
+            if detached
+            else self.graph.can_connect(new.source, new.target, new.port)
+        )
+        if reason:
+            self.status_message.emit(f"Cannot wire: {reason}")
+            return
+        if detached:
+            self.undo_stack.push(RewireCommand(self.graph, detached, new))
+        else:
+            self.undo_stack.push(ConnectCommand(self.graph, new.source, new.target, new.port))
+        self.status_message.emit(f"Wired {new}")
+
+    def _rewire_refusal(self, old: Edge, new: Edge) -> str | None:
+        """Check the new wire as if the old one were already gone."""
+        trial = self.graph.copy()
+        trial.disconnect(old.target, old.port)
+        return trial.can_connect(new.source, new.target, new.port)

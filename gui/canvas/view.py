@@ -1,0 +1,215 @@
+"""The view onto the canvas: zoom on the wheel, pan with the middle button (or Space +
+drag), rubber-band selection, fit to view, and the drops and keys that add blocks.
+
+The view never edits the graph: it reports what the user asked for through signals
+and the window turns those into undo commands.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
+from PySide6.QtWidgets import QGraphicsView, QWidget
+
+from gui import theme
+from gui.block_search import BLOCK_MIME
+from gui.canvas.node_item import NodeItem
+from gui.canvas.port_item import PortItem
+from gui.canvas.wire_item import WireItem
+
+MIN_ZOOM, MAX_ZOOM = 0.05, 3.0
+GRID = 24.0
+
+
+class GraphView(QGraphicsView):
+    block_dropped = Signal(str, QPointF)  # type name, scene position
+    files_dropped = Signal(list)  # paths of .json files
+    quick_search_requested = Signal(QPointF)  # scene position
+    zoom_changed = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setOptimizationFlags(QGraphicsView.OptimizationFlag.DontSavePainterState)
+        self.setAcceptDrops(True)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._pan_from: QPointF | None = None
+        self._space_held = False
+        self.last_scene_pos = QPointF(0, 0)
+
+    # ------------------------------------------------------------------ zoom
+
+    @property
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def set_zoom(self, zoom: float) -> None:
+        zoom = max(MIN_ZOOM, min(MAX_ZOOM, zoom))
+        factor = zoom / self.zoom
+        self.scale(factor, factor)
+        self.zoom_changed.emit(self.zoom)
+
+    def zoom_by(self, factor: float) -> None:
+        self.set_zoom(self.zoom * factor)
+
+    def fit_all(self, max_zoom: float = 1.0) -> None:
+        """Show every block; never zoom in past `max_zoom` (a tiny graph stays life-size)."""
+        scene = self.scene()
+        rect = scene.nodes_rect() if hasattr(scene, "nodes_rect") else scene.itemsBoundingRect()
+        if rect.isEmpty():
+            self.resetTransform()
+            self.centerOn(0, 0)
+            self.zoom_changed.emit(self.zoom)
+            return
+        rect = rect.adjusted(-40, -40, 40, 40)
+        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        if self.zoom > max_zoom:
+            self.set_zoom(max_zoom)
+            self.centerOn(rect.center())
+        self.zoom_changed.emit(self.zoom)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
+        steps = event.angleDelta().y() / 120
+        if steps:
+            self.zoom_by(math.pow(1.15, steps))
+        event.accept()
+
+    # ---------------------------------------------------------------- panning
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        pan = event.button() == Qt.MouseButton.MiddleButton or (
+            event.button() == Qt.MouseButton.LeftButton and self._space_held
+        )
+        if pan:
+            self._pan_from = event.position()
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        self.last_scene_pos = self.mapToScene(event.position().toPoint())
+        if self._pan_from is not None:
+            delta = event.position() - self._pan_from
+            self._pan_from = event.position()
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - int(delta.x()))
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - int(delta.y()))
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._pan_from is not None:
+            self._pan_from = None
+            self.viewport().unsetCursor()
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        item = self.itemAt(event.position().toPoint())
+        if item is None or not isinstance(item, (NodeItem, PortItem, WireItem)):
+            self.quick_search_requested.emit(self.mapToScene(event.position().toPoint()))
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
+    # -------------------------------------------------------------------- keys
+
+    def event(self, event: QEvent) -> bool:
+        # Tab would move focus to the next widget; on the canvas it opens the finder.
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            if event.key() == Qt.Key.Key_Tab and not event.modifiers():
+                self.quick_search_requested.emit(self._cursor_scene_pos())
+                return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space_held = True
+            self.setDragMode(QGraphicsView.DragMode.NoDrag)
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space_held = False
+            self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+            self.viewport().unsetCursor()
+            return
+        super().keyReleaseEvent(event)
+
+    def _cursor_scene_pos(self) -> QPointF:
+        inside = self.viewport().rect().contains(self.viewport().mapFromGlobal(self.cursor().pos()))
+        if inside:
+            return self.mapToScene(self.viewport().mapFromGlobal(self.cursor().pos()))
+        return self.mapToScene(self.viewport().rect().center())
+
+    def centre_scene_pos(self) -> QPointF:
+        return self.mapToScene(self.viewport().rect().center())
+
+    # ------------------------------------------------------------------ drops
+
+    def _wanted(self, event) -> bool:
+        mime = event.mimeData()
+        if mime.hasFormat(BLOCK_MIME):
+            return True
+        return mime.hasUrls() and any(u.toLocalFile().endswith(".json") for u in mime.urls())
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if self._wanted(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        if self._wanted(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        mime = event.mimeData()
+        if mime.hasFormat(BLOCK_MIME):
+            type_name = bytes(mime.data(BLOCK_MIME).data()).decode("utf-8")
+            self.block_dropped.emit(type_name, self.mapToScene(event.position().toPoint()))
+            event.acceptProposedAction()
+            return
+        paths = [u.toLocalFile() for u in mime.urls() if u.toLocalFile().endswith(".json")]
+        if paths:
+            self.files_dropped.emit([str(Path(p)) for p in paths])
+            event.acceptProposedAction()
+            return
+        event.ignore()
+
+    # ------------------------------------------------------------- background
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
+        painter.fillRect(rect, theme.CANVAS_BACKGROUND)
+        zoom = self.zoom
+        for step, colour, min_zoom in (
+            (GRID, theme.GRID_MINOR, 0.5),
+            (GRID * 5, theme.GRID_MAJOR, 0.12),
+        ):
+            if zoom < min_zoom:
+                continue
+            painter.setPen(QPen(colour, 0))
+            left = math.floor(rect.left() / step) * step
+            top = math.floor(rect.top() / step) * step
+            x = left
+            while x < rect.right():
+                painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
+                x += step
+            y = top
+            while y < rect.bottom():
+                painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
+                y += step

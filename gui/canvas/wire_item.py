@@ -1,0 +1,203 @@
+"""A wire from a node's output to another node's input port, labelled with its shape.
+
+Wires that run forwards are smooth S-curves. A wire whose target sits to the left of
+its source (the next row of a wrapped layout, or a hand-made loop-back) is routed
+through the gap between the two nodes instead of cutting across other blocks.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPainter,
+    QPainterPath,
+    QPainterPathStroker,
+    QPen,
+)
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from gui import theme
+
+if TYPE_CHECKING:
+    from gui.canvas.node_item import NodeItem
+
+LABEL_ZOOM = 0.45  # labels vanish below this zoom, like node text
+STUB = 28.0  # how far a routed wire leaves a port before turning
+
+
+def _label_font() -> QFont:
+    font = QFont("DejaVu Sans Mono")
+    font.setStyleHint(QFont.StyleHint.Monospace)
+    font.setPixelSize(11)
+    return font
+
+
+def curve(start: QPointF, end: QPointF) -> QPainterPath:
+    path = QPainterPath(start)
+    pull = max(40.0, abs(end.x() - start.x()) * 0.5)
+    path.cubicTo(QPointF(start.x() + pull, start.y()), QPointF(end.x() - pull, end.y()), end)
+    return path
+
+
+def routed(start: QPointF, end: QPointF, channel_y: float) -> QPainterPath:
+    """Right out of the source, along a horizontal channel, and into the target from the left."""
+    right, left = start.x() + STUB, end.x() - STUB
+    corners = [
+        start,
+        QPointF(right, start.y()),
+        QPointF(right, channel_y),
+        QPointF(left, channel_y),
+        QPointF(left, end.y()),
+        end,
+    ]
+    path = QPainterPath(start)
+    radius = 10.0
+    for i in range(1, len(corners) - 1):
+        before, corner, after = corners[i - 1], corners[i], corners[i + 1]
+        path.lineTo(_toward(corner, before, radius))
+        path.quadTo(corner, _toward(corner, after, radius))
+    path.lineTo(end)
+    return path
+
+
+def _toward(corner: QPointF, other: QPointF, distance: float) -> QPointF:
+    dx, dy = other.x() - corner.x(), other.y() - corner.y()
+    length = max((dx * dx + dy * dy) ** 0.5, 1e-6)
+    step = min(distance, length / 2)
+    return QPointF(corner.x() + dx / length * step, corner.y() + dy / length * step)
+
+
+class WireItem(QGraphicsItem):
+    def __init__(self, source: NodeItem, target: NodeItem, port: str) -> None:
+        super().__init__()
+        self.source = source
+        self.target = target
+        self.port = port
+        self.label = ""
+        self.error = False
+        self._path = QPainterPath()
+        self._label_rect = QRectF()
+        self._label_font = _label_font()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setZValue(0)
+        source.wires.add(self)
+        target.wires.add(self)
+        self.update_path()
+
+    def detach(self) -> None:
+        self.source.wires.discard(self)
+        self.target.wires.discard(self)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.target.node_id, self.port)
+
+    def set_label(self, text: str, error: bool) -> None:
+        if text != self.label or error != self.error:
+            self.label, self.error = text, error
+            self.setToolTip(f"{self.source.node_id} → {self.target.node_id}.{self.port}: {text}")
+            self.update_path()
+
+    def update_path(self) -> None:
+        out_port = self.source.output
+        in_port = self.target.inputs.get(self.port)
+        if out_port is None or in_port is None:
+            return
+        start, end = out_port.scenePos(), in_port.scenePos()
+        self.prepareGeometryChange()
+        if end.x() - start.x() >= 2 * STUB:
+            self._path = curve(start, end)
+            middle = self._path.pointAtPercent(0.5)
+        else:
+            channel = self._channel_y()
+            self._path = routed(start, end, channel)
+            middle = QPointF((start.x() + STUB + end.x() - STUB) / 2, channel)
+        metrics = QFontMetricsF(self._label_font)
+        width = metrics.horizontalAdvance(self.label) + 12 if self.label else 0.0
+        height = metrics.height() + 4
+        # The label sits just above the wire so the line stays visible under it.
+        self._label_rect = QRectF(middle.x() - width / 2, middle.y() - height - 3, width, height)
+
+    def _channel_y(self) -> float:
+        source = self.source.sceneBoundingRect()
+        target = self.target.sceneBoundingRect()
+        if target.top() > source.bottom():
+            return (source.bottom() + target.top()) / 2
+        if target.bottom() < source.top():
+            return (target.bottom() + source.top()) / 2
+        return max(source.bottom(), target.bottom()) + 36
+
+    def path(self) -> QPainterPath:
+        return self._path
+
+    def label_rect(self) -> QRectF:
+        return self._label_rect
+
+    def boundingRect(self) -> QRectF:
+        return self._path.boundingRect().adjusted(-4, -4, 4, 4).united(self._label_rect)
+
+    def shape(self) -> QPainterPath:
+        stroker = QPainterPathStroker()
+        stroker.setWidth(10)
+        return stroker.createStroke(self._path)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        colour = (
+            theme.WIRE_SELECTED
+            if self.isSelected()
+            else (theme.ERROR if self.error else theme.WIRE)
+        )
+        if lod >= LABEL_ZOOM:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(colour, 2.2 if self.isSelected() else 1.8))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self._path)
+        if lod < LABEL_ZOOM or not self.label:
+            return
+        painter.setPen(QPen(QColor(colour).darker(130), 1))
+        painter.setBrush(QBrush(theme.WIRE_LABEL_BACK))
+        painter.drawRoundedRect(self._label_rect, 4, 4)
+        painter.setFont(self._label_font)
+        painter.setPen(theme.ERROR.lighter(130) if self.error else theme.TEXT_SHAPE)
+        painter.drawText(self._label_rect, Qt.AlignmentFlag.AlignCenter, self.label)
+
+
+class DraftWire(QGraphicsItem):
+    """The wire that follows the mouse while the user drags from a port."""
+
+    def __init__(self, anchor: QPointF, from_output: bool) -> None:
+        super().__init__()
+        self.anchor = anchor
+        self.from_output = from_output
+        self.colour = theme.NODE_SELECTED
+        self._path = QPainterPath()
+        self.setZValue(5)
+        self.move_to(anchor)
+
+    def move_to(self, point: QPointF) -> None:
+        self.prepareGeometryChange()
+        start, end = (self.anchor, point) if self.from_output else (point, self.anchor)
+        self._path = curve(start, end)
+
+    def set_colour(self, colour: QColor) -> None:
+        self.colour = colour
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._path.boundingRect().adjusted(-3, -3, 3, 3)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(self.colour, 2, Qt.PenStyle.DashLine))
+        painter.drawPath(self._path)

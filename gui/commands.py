@@ -1,0 +1,197 @@
+"""Undo commands. Each changes the model (`engine.graph.Graph`) only; the canvas,
+inspector and summary follow the graph's events.
+
+Every command records what it needs to put the graph back exactly: ids, params,
+positions and the wires a removal or a port change took with it.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from PySide6.QtGui import QUndoCommand
+
+from engine.graph import Edge, Graph, Node
+
+Point = tuple[float, float]
+
+
+def _reconnect(graph: Graph, edges: Iterable[Edge]) -> None:
+    seen: set[tuple[str, str]] = set()
+    for edge in edges:
+        if (edge.target, edge.port) in seen or edge.port in graph.incoming(edge.target):
+            continue
+        seen.add((edge.target, edge.port))
+        graph.connect(edge.source, edge.target, edge.port)
+
+
+class AddNodeCommand(QUndoCommand):
+    def __init__(
+        self,
+        graph: Graph,
+        type_name: str,
+        pos: Point,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(f"Add {type_name}")
+        self.graph = graph
+        self.type_name = type_name
+        self.pos = pos
+        self.params = dict(params or {})
+        self.node_id: str | None = None  # fixed on the first redo so redo repeats it
+
+    def redo(self) -> None:
+        node = self.graph.add_node(self.type_name, self.params, self.pos, self.node_id)
+        self.node_id = node.id
+        self.setText(f"Add {node.id}")
+
+    def undo(self) -> None:
+        assert self.node_id is not None
+        self.graph.remove_node(self.node_id)
+
+
+class DeleteCommand(QUndoCommand):
+    """Delete nodes (with their wires) and single wires, as one step."""
+
+    def __init__(self, graph: Graph, node_ids: Iterable[str], wires: Iterable[Edge] = ()) -> None:
+        self.node_ids = list(node_ids)
+        self.wires = [
+            w for w in wires if w.source not in self.node_ids and w.target not in self.node_ids
+        ]
+        what = ", ".join(self.node_ids) or f"{len(self.wires)} wire(s)"
+        super().__init__(f"Delete {what}")
+        self.graph = graph
+        self.removed: list[Node] = []
+        self.lost_wires: list[Edge] = []
+
+    def redo(self) -> None:
+        self.removed, self.lost_wires = [], []
+        for wire in self.wires:
+            self.lost_wires.append(self.graph.disconnect(wire.target, wire.port))
+        for node_id in self.node_ids:
+            node, wires = self.graph.remove_node(node_id)
+            self.removed.append(copy.deepcopy(node))
+            self.lost_wires.extend(wires)
+
+    def undo(self) -> None:
+        for node in self.removed:
+            self.graph.restore_node(node)
+        _reconnect(self.graph, self.lost_wires)
+
+
+class ConnectCommand(QUndoCommand):
+    def __init__(self, graph: Graph, source: str, target: str, port: str) -> None:
+        super().__init__(f"Wire {source} → {target}.{port}")
+        self.graph = graph
+        self.edge = Edge(source, target, port)
+
+    def redo(self) -> None:
+        self.graph.connect(self.edge.source, self.edge.target, self.edge.port)
+
+    def undo(self) -> None:
+        self.graph.disconnect(self.edge.target, self.edge.port)
+
+
+class DisconnectCommand(QUndoCommand):
+    def __init__(self, graph: Graph, target: str, port: str) -> None:
+        source = graph.incoming(target)[port]
+        super().__init__(f"Unwire {source} → {target}.{port}")
+        self.graph = graph
+        self.edge = Edge(source, target, port)
+
+    def redo(self) -> None:
+        self.graph.disconnect(self.edge.target, self.edge.port)
+
+    def undo(self) -> None:
+        self.graph.connect(self.edge.source, self.edge.target, self.edge.port)
+
+
+class RewireCommand(QUndoCommand):
+    """Move the end of a wire from one input port to another (drag it off and drop it)."""
+
+    def __init__(self, graph: Graph, old: Edge, new: Edge) -> None:
+        super().__init__(f"Rewire {old.source} → {new.target}.{new.port}")
+        self.graph, self.old, self.new = graph, old, new
+
+    def redo(self) -> None:
+        self.graph.disconnect(self.old.target, self.old.port)
+        self.graph.connect(self.new.source, self.new.target, self.new.port)
+
+    def undo(self) -> None:
+        self.graph.disconnect(self.new.target, self.new.port)
+        self.graph.connect(self.old.source, self.old.target, self.old.port)
+
+
+class SetParamsCommand(QUndoCommand):
+    def __init__(self, graph: Graph, node_id: str, changes: Mapping[str, Any]) -> None:
+        names = ", ".join(changes)
+        super().__init__(f"Set {node_id}.{names}")
+        self.graph = graph
+        self.node_id = node_id
+        self.changes = copy.deepcopy(dict(changes))
+        self.before = copy.deepcopy(graph.node(node_id).params)
+        self.dropped: list[Edge] = []
+
+    def redo(self) -> None:
+        self.dropped = self.graph.set_params(self.node_id, self.changes)
+
+    def undo(self) -> None:
+        self.graph.set_params(self.node_id, self.before)
+        _reconnect(self.graph, self.dropped)
+
+
+class MoveCommand(QUndoCommand):
+    """Positions before and after one drag (or an auto-layout) of any number of nodes."""
+
+    def __init__(
+        self, graph: Graph, before: Mapping[str, Point], after: Mapping[str, Point], text: str = ""
+    ) -> None:
+        ids = list(after)
+        label = text or ("Move " + (ids[0] if len(ids) == 1 else f"{len(ids)} blocks"))
+        super().__init__(label)
+        self.graph = graph
+        self.before = dict(before)
+        self.after = dict(after)
+
+    def redo(self) -> None:
+        for node_id, pos in self.after.items():
+            self.graph.move(node_id, pos)
+
+    def undo(self) -> None:
+        for node_id, pos in self.before.items():
+            self.graph.move(node_id, pos)
+
+
+class PasteCommand(QUndoCommand):
+    """Add copies of nodes and the wires among them under fresh ids."""
+
+    def __init__(self, graph: Graph, nodes: list[Node], edges: list[Edge], offset: Point) -> None:
+        super().__init__(f"Paste {len(nodes)} block(s)")
+        self.graph = graph
+        self.nodes = copy.deepcopy(nodes)
+        self.edges = list(edges)
+        self.offset = offset
+        self.renamed: dict[str, str] = {}
+
+    def redo(self) -> None:
+        if not self.renamed:
+            self.renamed = self.graph.add_subgraph(self.nodes, self.edges, self.offset)
+            return
+        # Redo after undo: the same ids again, so later commands that name them still apply.
+        dx, dy = self.offset
+        for node in self.nodes:
+            pos = (node.pos[0] + dx, node.pos[1] + dy)
+            self.graph.add_node(node.type, copy.deepcopy(node.params), pos, self.renamed[node.id])
+        for edge in self.edges:
+            if edge.source in self.renamed and edge.target in self.renamed:
+                self.graph.connect(self.renamed[edge.source], self.renamed[edge.target], edge.port)
+
+    def undo(self) -> None:
+        for new_id in reversed(list(self.renamed.values())):
+            self.graph.remove_node(new_id)
+
+    @property
+    def new_ids(self) -> list[str]:
+        return list(self.renamed.values())

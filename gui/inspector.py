@@ -1,0 +1,166 @@
+"""The inspector: the selected block's parameters as typed widgets, its facts (output
+shape, weights, FLOPs, error) and its documentation with shape and weight formulas.
+
+Edits become `SetParamsCommand`s; the inspector then follows the model like the canvas.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QLabel,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.cli import human
+from engine.graph import Graph, GraphError
+from engine.shapes import Analysis
+from gui.commands import SetParamsCommand
+from gui.param_widgets import ParamEditor, make_editor
+
+log = logging.getLogger(__name__)
+
+
+class Inspector(QScrollArea):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.graph: Graph | None = None
+        self.undo_stack: QUndoStack | None = None
+        self.analysis: Analysis | None = None
+        self.node_id: str | None = None
+        self.editors: dict[str, ParamEditor] = {}
+        self._body = QWidget()
+        self._layout = QVBoxLayout(self._body)
+        self._layout.setContentsMargins(10, 10, 10, 10)
+        self._layout.setSpacing(8)
+        self.title = QLabel()
+        self.title.setObjectName("inspectorTitle")
+        self.type_label = QLabel()
+        self.type_label.setObjectName("inspectorType")
+        self.facts = QLabel()
+        self.facts.setObjectName("inspectorFacts")
+        self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error = QLabel()
+        self.error.setObjectName("inspectorError")
+        self.error.setWordWrap(True)
+        self.form_host = QWidget()
+        self.form = QFormLayout(self.form_host)
+        self.form.setContentsMargins(0, 4, 0, 4)
+        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.doc = QLabel()
+        self.doc.setObjectName("inspectorDoc")
+        self.doc.setWordWrap(True)
+        self.doc.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        for widget in (
+            self.title,
+            self.type_label,
+            self.facts,
+            self.error,
+            self.form_host,
+            self.doc,
+        ):
+            self._layout.addWidget(widget)
+        self._layout.addStretch(1)
+        self.setWidget(self._body)
+        self.show_node(None)
+
+    def set_document(self, graph: Graph, undo_stack: QUndoStack) -> None:
+        self.graph, self.undo_stack = graph, undo_stack
+        self.show_node(None)
+
+    # ------------------------------------------------------------- showing
+
+    def show_selection(self, node_ids: list[str]) -> None:
+        if len(node_ids) == 1:
+            self.show_node(node_ids[0])
+        else:
+            self.show_node(None, f"{len(node_ids)} blocks selected." if node_ids else None)
+
+    def show_node(self, node_id: str | None, note: str | None = None) -> None:
+        if node_id is not None and (self.graph is None or node_id not in self.graph):
+            node_id = None
+        rebuild = node_id != self.node_id or not self.editors
+        self.node_id = node_id
+        if node_id is None:
+            self._clear_form()
+            self.title.setText("Inspector")
+            self.type_label.setText(
+                note or "Select a block to see and edit its parameters, shape and weights."
+            )
+            self.type_label.setWordWrap(True)
+            for widget in (self.facts, self.error, self.doc, self.form_host):
+                widget.hide()
+            return
+        node = self.graph.node(node_id)
+        spec = node.spec
+        self.title.setText(node_id)
+        self.type_label.setText(f"{spec.name}  ·  {spec.category}")
+        if rebuild:
+            self._clear_form()
+            for param in spec.params:
+                editor = make_editor(
+                    param, lambda value, name=param.name: self._commit(name, value)
+                )
+                label = QLabel(param.name)
+                label.setToolTip(param.help)
+                self.form.addRow(label, editor.widget)
+                self.form.addRow("", editor.error)
+                self.editors[param.name] = editor
+        for name, editor in self.editors.items():
+            editor.set_value(node.params[name])
+        self.form_host.setVisible(bool(spec.params))
+        self.doc.setText(spec.doc)
+        self.doc.show()
+        self._show_facts()
+
+    def _show_facts(self) -> None:
+        info = self.analysis.nodes.get(self.node_id) if self.analysis and self.node_id else None
+        if info is None:
+            self.facts.hide()
+            self.error.hide()
+            return
+        lines = []
+        if info.input_shapes:
+            ins = ", ".join(f"{p}: {s.detailed()}" for p, s in info.input_shapes.items())
+            lines.append(f"in    {ins}")
+        lines.append(f"out   {info.shape.detailed() if info.shape else '—'}")
+        lines.append(f"weights {info.params:,}   ·   FLOPs {human(info.flops)}")
+        self.facts.setText("\n".join(lines))
+        self.facts.show()
+        errors = [p.message for p in self.analysis.problems if p.node == self.node_id]
+        self.error.setText("\n".join(errors))
+        self.error.setVisible(bool(errors))
+
+    def set_analysis(self, analysis: Analysis) -> None:
+        """After every edit (including undo): refresh facts and the values shown."""
+        self.analysis = analysis
+        self.show_node(self.node_id)
+
+    def _clear_form(self) -> None:
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        self.editors = {}
+
+    # ------------------------------------------------------------- editing
+
+    def _commit(self, name: str, value: Any) -> None:
+        if self.graph is None or self.undo_stack is None or self.node_id is None:
+            return
+        if self.graph.node(self.node_id).params.get(name) == value:
+            return
+        try:
+            self.undo_stack.push(SetParamsCommand(self.graph, self.node_id, {name: value}))
+        except GraphError as err:  # the editors validate first; this is a safety net
+            log.warning("parameter refused: %s", err)
+            self.editors[name].show_error(str(err))

@@ -1,0 +1,492 @@
+"""The main window: canvas in the centre, palette / inspector / summary docks, menus,
+toolbar and status bar, and the document: new, open, save, templates, autosave.
+
+One QUndoStack per window; every edit is a command in gui.commands that changes the
+graph, and the scene, inspector and summary follow the graph.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QPointF, QSettings, Qt
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QUndoStack
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QWidget,
+)
+
+from engine.graph import GraphError
+from engine.project import Project, ProjectError, load, save
+from engine.shapes import Analysis
+from gui.autosave import INTERVAL_MS, Autosaver, Recovery, default_recovery_dir
+from gui.canvas.layout import arrange
+from gui.canvas.node_item import HEADER_HEIGHT, NODE_WIDTH
+from gui.canvas.scene import GraphScene
+from gui.canvas.view import GraphView
+from gui.clipboard import from_mime, selection_document, to_mime
+from gui.commands import AddNodeCommand, DeleteCommand, MoveCommand, PasteCommand
+from gui.export import ExportTarget, export_model, export_picture
+from gui.files import PROJECT_FILTER, RecentFiles
+from gui.gallery import TemplateGallery, lay_out_template
+from gui.inspector import Inspector
+from gui.menus import build_menus
+from gui.palette import Palette
+from gui.quick_search import QuickSearch
+from gui.summary import Summary
+
+log = logging.getLogger(__name__)
+
+PASTE_STEP = 40.0
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        settings: QSettings | None = None,
+        recovery_dir: Path | None = None,
+        autosave_ms: int = INTERVAL_MS,
+    ) -> None:
+        super().__init__()
+        self.settings = settings or QSettings("NetLoom", "NetLoom")
+        self.recent = RecentFiles(self.settings)
+        self.undo_stack = QUndoStack(self)
+        self.project = Project()
+        self.path: Path | None = None
+        self.scene: GraphScene | None = None
+        self._autosaved_index: int | None = None
+        self._paste_count = 0
+        self.resize(1440, 900)
+        self.setAcceptDrops(True)
+        self.setDockNestingEnabled(True)
+
+        self.view = GraphView()
+        self.setCentralWidget(self.view)
+        self.palette = Palette()
+        self.inspector = Inspector()
+        self.summary = Summary()
+        self.palette_dock = self.add_dock(
+            "Blocks", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        self.inspector_dock = self.add_dock(
+            "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.summary_dock = self.add_dock(
+            "Summary", self.summary, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.resizeDocks(
+            [self.palette_dock, self.inspector_dock], [230, 330], Qt.Orientation.Horizontal
+        )
+        self.resizeDocks([self.summary_dock], [210], Qt.Orientation.Vertical)
+        self.quick_search = QuickSearch(self)
+        self._quick_search_pos = QPointF()
+
+        self.problems_label = QLabel()
+        self.zoom_label = QLabel()
+        self.statusBar().addPermanentWidget(self.problems_label)
+        self.statusBar().addPermanentWidget(self.zoom_label)
+        self.recent_menu: QMenu
+        self.panels_menu: QMenu
+        self.actions_ = build_menus(self)
+        for dock in (self.palette_dock, self.inspector_dock, self.summary_dock):
+            self.panels_menu.addAction(dock.toggleViewAction())
+
+        self.view.block_dropped.connect(self.add_block)
+        self.view.files_dropped.connect(self.open_dropped)
+        self.view.quick_search_requested.connect(self.open_quick_search)
+        self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
+        self.palette.block_activated.connect(
+            lambda name: self.add_block(name, self.view.centre_scene_pos())
+        )
+        self.quick_search.chosen.connect(lambda name: self.add_block(name, self._quick_search_pos))
+        self.summary.node_clicked.connect(self.focus_node)
+        self.undo_stack.cleanChanged.connect(lambda _clean: self.update_title())
+
+        self.autosaver = Autosaver(
+            self._autosave_snapshot, recovery_dir or default_recovery_dir(), autosave_ms
+        )
+        self.set_project(Project(), None)
+        self.autosaver.start()
+
+    def add_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        """Add a panel; later panels (e.g. training) use this too and tab with the summary."""
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"{title.lower()}Dock")
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(area, dock)
+        return dock
+
+    # ------------------------------------------------------------- document
+
+    @property
+    def graph(self):
+        return self.project.graph
+
+    def set_project(self, project: Project, path: Path | None, modified: bool = False) -> None:
+        if self.scene is not None:
+            self.scene.detach_from_graph()
+        self.undo_stack.clear()
+        self.project, self.path = project, path
+        self.scene = GraphScene(project.graph, self.undo_stack, self)
+        self.scene.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.scene.analysis_changed.connect(self.on_analysis)
+        self.scene.selectionChanged.connect(self.on_selection)
+        old = self.view.scene()
+        self.view.setScene(self.scene)
+        if old is not None:
+            old.deleteLater()
+        self.inspector.set_document(project.graph, self.undo_stack)
+        self.on_analysis(self.scene.analysis)
+        self._autosaved_index = None
+        self._paste_count = 0
+        if modified:
+            self.undo_stack.resetClean()
+        self.view.fit_all()
+        self.update_title()
+
+    def update_title(self) -> None:
+        name = self.path.name if self.path else self.project.name or "Untitled"
+        self.setWindowTitle(f"{name}[*] — NetLoom")
+        self.setWindowModified(not self.undo_stack.isClean())
+
+    def maybe_save(self) -> bool:
+        """Ask about unsaved changes; False means the user cancelled."""
+        if self.undo_stack.isClean():
+            return True
+        name = self.path.name if self.path else self.project.name
+        answer = QMessageBox.question(
+            self,
+            "Unsaved changes",
+            f"Save the changes to {name}?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def new_document(self) -> None:
+        if self.maybe_save():
+            self.set_project(Project(), None)
+
+    def new_from_template(self) -> None:
+        if not self.maybe_save():
+            return
+        gallery = TemplateGallery(self)
+        if gallery.exec() and gallery.chosen is not None:
+            self.open_template(gallery.chosen.path)
+
+    def open_template(self, path: Path) -> bool:
+        """A template opens as a new, unsaved project (Save asks where), laid out to fit."""
+        try:
+            project = load(path)
+        except ProjectError as err:
+            self.show_error("Cannot open template", str(err))
+            return False
+        viewport = self.view.viewport().size()
+        lay_out_template(project, max(viewport.width(), 1) / max(viewport.height(), 1))
+        self.set_project(project, None)
+        self.statusBar().showMessage(f"Opened template {project.name}", 5000)
+        return True
+
+    def open_dialog(self) -> None:
+        if not self.maybe_save():
+            return
+        start = str(self.path.parent) if self.path else ""
+        chosen, _ = QFileDialog.getOpenFileName(self, "Open project", start, PROJECT_FILTER)
+        if chosen:
+            self.open_path(Path(chosen))
+
+    def open_path(self, path: Path) -> bool:
+        """Open a project; a broken file leaves the current document untouched."""
+        try:
+            project = load(path)
+        except ProjectError as err:
+            self.show_error("Cannot open project", str(err))
+            if not path.exists():
+                self.recent.remove(path)
+            return False
+        self.set_project(project, path)
+        self.recent.add(path)
+        self.statusBar().showMessage(f"Opened {path}", 5000)
+        return True
+
+    def open_dropped(self, paths: list[str]) -> None:
+        if paths and self.maybe_save():
+            self.open_path(Path(paths[0]))
+
+    def save(self) -> bool:
+        if self.path is None:
+            return self.save_as()
+        return self.write_to(self.path)
+
+    def save_as(self) -> bool:
+        start = str(self.path) if self.path else f"{self.project.name or 'network'}.json"
+        chosen, _ = QFileDialog.getSaveFileName(self, "Save project", start, PROJECT_FILTER)
+        if not chosen:
+            return False
+        path = Path(chosen)
+        if not path.suffix:
+            path = path.with_suffix(".json")
+        return self.write_to(path)
+
+    def write_to(self, path: Path) -> bool:
+        try:
+            save(self.project, path)
+        except OSError as err:
+            self.show_error("Cannot save project", f"{path}: {err.strerror or err}")
+            return False
+        self.path = path
+        self.undo_stack.setClean()
+        self.recent.add(path)
+        self.autosaver.discard()
+        self.update_title()
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+        return True
+
+    def fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        paths = self.recent.paths()
+        for path in paths:
+            action = self.recent_menu.addAction(str(path))
+            action.triggered.connect(
+                lambda _c=False, p=path: self.maybe_save() and self.open_path(p)
+            )
+        if not paths:
+            self.recent_menu.addAction("No recent files").setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear list", self.recent.clear)
+
+    def show_error(self, title: str, message: str) -> None:
+        log.warning("%s: %s", title, message)
+        QMessageBox.critical(self, title, message)
+
+    # ------------------------------------------------------------- autosave
+
+    def _autosave_snapshot(self) -> tuple[Project, Path | None] | None:
+        if self.undo_stack.isClean() or self.undo_stack.index() == self._autosaved_index:
+            return None
+        self._autosaved_index = self.undo_stack.index()
+        return self.project, self.path
+
+    def offer_recovery(self) -> bool:
+        """At start-up: restore what a crashed session autosaved, if the user wants it."""
+        recovery: Recovery | None = self.autosaver.pending()
+        if recovery is None:
+            return False
+        answer = QMessageBox.question(
+            self,
+            "Restore unsaved work?",
+            f"NetLoom did not close normally last time.\n\nRestore {recovery.describe()}?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.Yes,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            self.autosaver.discard()
+            return False
+        self.set_project(recovery.project, recovery.original_path, modified=True)
+        self.statusBar().showMessage("Restored autosaved work; save it to keep it.", 8000)
+        return True
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if not self.maybe_save():
+            event.ignore()
+            return
+        self.autosaver.stop()
+        self.autosaver.discard()
+        if self.scene is not None:
+            self.scene.detach_from_graph()
+        event.accept()
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        paths = [
+            u.toLocalFile() for u in event.mimeData().urls() if u.toLocalFile().endswith(".json")
+        ]
+        if paths:
+            event.acceptProposedAction()
+            self.open_dropped(paths)
+
+    # ---------------------------------------------------------------- edits
+
+    def add_block(self, type_name: str, scene_pos: QPointF) -> str | None:
+        """Place a block centred under `scene_pos`; returns its id."""
+        pos = (round(scene_pos.x() - NODE_WIDTH / 2), round(scene_pos.y() - HEADER_HEIGHT / 2))
+        try:
+            command = AddNodeCommand(self.graph, type_name, pos)
+            self.undo_stack.push(command)
+        except GraphError as err:
+            self.statusBar().showMessage(f"Cannot add block: {err}", 8000)
+            return None
+        if command.node_id is None:
+            return None
+        self.scene.select_nodes([command.node_id])
+        self.statusBar().showMessage(f"Added {command.node_id}", 4000)
+        return command.node_id
+
+    def open_quick_search(self, scene_pos: QPointF) -> None:
+        self._quick_search_pos = scene_pos
+        global_pos = self.view.viewport().mapToGlobal(self.view.mapFromScene(scene_pos))
+        self.quick_search.open_at(global_pos)
+
+    def quick_search_at_cursor(self) -> None:
+        self.open_quick_search(self.view.centre_scene_pos())
+
+    def delete_selection(self) -> None:
+        nodes, wires = self.scene.selected_node_ids(), self.scene.selected_wires()
+        if nodes or wires:
+            self.undo_stack.push(DeleteCommand(self.graph, nodes, wires))
+
+    def copy(self) -> bool:
+        ids = self.scene.selected_node_ids()
+        if not ids:
+            return False
+        QGuiApplication.clipboard().setMimeData(to_mime(selection_document(self.graph, ids)))
+        self._paste_count = 0
+        self.statusBar().showMessage(f"Copied {len(ids)} block(s)", 3000)
+        return True
+
+    def cut(self) -> None:
+        if self.copy():
+            self.delete_selection()
+
+    def paste(self) -> list[str]:
+        content = from_mime(QGuiApplication.clipboard().mimeData())
+        if content is None:
+            self.statusBar().showMessage("The clipboard holds no NetLoom blocks", 4000)
+            return []
+        self._paste_count += 1
+        return self._paste(*content, PASTE_STEP * self._paste_count)
+
+    def duplicate(self) -> list[str]:
+        ids = self.scene.selected_node_ids()
+        if not ids:
+            return []
+        chosen = set(ids)
+        nodes = [n for n in self.graph.nodes if n.id in chosen]
+        edges = [e for e in self.graph.edges if e.source in chosen and e.target in chosen]
+        return self._paste(nodes, edges, PASTE_STEP)
+
+    def _paste(self, nodes, edges, step: float) -> list[str]:
+        command = PasteCommand(self.graph, nodes, edges, (step, step))
+        self.undo_stack.push(command)
+        self.scene.select_nodes(command.new_ids)
+        return command.new_ids
+
+    def select_all(self) -> None:
+        self.scene.select_nodes(list(self.scene.nodes))
+
+    def auto_layout(self) -> None:
+        viewport = self.view.viewport().size()
+        after = arrange(self.graph, max(viewport.width(), 1) / max(viewport.height(), 1))
+        before = {node_id: self.graph.node(node_id).pos for node_id in after}
+        changed = {k: v for k, v in after.items() if before[k] != v}
+        if changed:
+            self.undo_stack.push(
+                MoveCommand(self.graph, {k: before[k] for k in changed}, changed, "Auto-layout")
+            )
+        self.view.fit_all()
+
+    # ------------------------------------------------------------ followers
+
+    def on_analysis(self, analysis: Analysis) -> None:
+        self.summary.update_from(self.graph, analysis)
+        self.inspector.set_analysis(analysis)
+        count = len(analysis.problems)
+        if count:
+            self.problems_label.setText(f"⚠ {count} problem{'s' * (count != 1)}")
+            self.problems_label.setStyleSheet("color: #ff8a8e;")
+            self.problems_label.setToolTip("\n".join(p.message for p in analysis.problems))
+        else:
+            self.problems_label.setText("✓ every wire fits")
+            self.problems_label.setStyleSheet("color: #4cc38a;")
+            self.problems_label.setToolTip("")
+
+    def on_selection(self) -> None:
+        ids = self.scene.selected_node_ids()
+        self.inspector.show_selection(ids)
+        self.summary.select_node(ids[0] if len(ids) == 1 else None)
+
+    def focus_node(self, node_id: str) -> None:
+        if node_id in self.scene.nodes:
+            self.scene.select_nodes([node_id])
+            self.view.centerOn(self.scene.nodes[node_id])
+
+    # --------------------------------------------------------------- export
+
+    def export_model(self, target: ExportTarget) -> None:
+        stem = (self.path.stem if self.path else self.project.name or "network").replace(" ", "_")
+        chosen, _ = QFileDialog.getSaveFileName(
+            self, f"Export {target.key}", f"{stem}{target.suffix}", target.file_filter
+        )
+        if not chosen:
+            return
+        result = export_model(self.project, target, Path(chosen))
+        if result.ok:
+            self.statusBar().showMessage(result.message.splitlines()[0], 8000)
+        else:
+            QMessageBox.warning(self, "Export", result.message)
+
+    def export_picture(self) -> None:
+        stem = self.path.stem if self.path else "network"
+        chosen, chosen_filter = QFileDialog.getSaveFileName(
+            self, "Export picture", f"{stem}.png", "PNG image (*.png);;SVG drawing (*.svg)"
+        )
+        if not chosen:
+            return
+        path = Path(chosen)
+        if not path.suffix:
+            path = path.with_suffix(".svg" if "svg" in chosen_filter.lower() else ".png")
+        self.write_picture(path)
+
+    def write_picture(self, path: Path) -> bool:
+        selected = self.scene.selectedItems()
+        self.scene.clearSelection()  # a picture shows the network, not the selection
+        try:
+            export_picture(self.scene, self.scene.nodes_rect().adjusted(-30, -30, 30, 30), path)
+        except OSError as err:
+            self.show_error("Cannot export picture", str(err))
+            return False
+        finally:
+            for item in selected:
+                item.setSelected(True)
+        self.statusBar().showMessage(f"Saved picture {path}", 5000)
+        return True
+
+    # ----------------------------------------------------------------- help
+
+    def show_shortcuts(self) -> None:
+        QMessageBox.information(
+            self,
+            "Keyboard and mouse",
+            "Drag a block from the palette, or press Tab / double-click the canvas to search.\n"
+            "Drag from an output port (right) to an input port (left) to wire; drag a wired "
+            "input away to move or remove its wire.\n"
+            "Wheel: zoom · Middle button or Space+drag: pan · F: fit · Ctrl+L: auto-layout\n"
+            "Ctrl+C / Ctrl+V / Ctrl+D: copy, paste, duplicate · Delete: remove selection\n"
+            "Ctrl+Z / Ctrl+Shift+Z: undo, redo",
+        )
+
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About NetLoom",
+            "NetLoom — build, check, train and export neural networks visually.",
+        )

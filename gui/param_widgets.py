@@ -1,0 +1,216 @@
+"""A closed set of widget factories, one per `Param.kind`, for the inspector.
+
+Each editor validates as the user types (with the spec's own `Param.validate`, so the
+rules live in one place), shows what is wrong under the field, and calls `on_commit`
+with a valid value only when the user finishes an edit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QWidget,
+)
+
+from engine.spec import Param, ParamError
+
+Commit = Callable[[Any], None]
+INT_LIMIT = 2**31 - 1
+
+
+class ParamEditor:
+    """The widget for one parameter plus a line for its validation message."""
+
+    def __init__(self, param: Param, on_commit: Commit) -> None:
+        self.param = param
+        self.on_commit = on_commit
+        self.error = QLabel()
+        self.error.setObjectName("fieldError")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        self.widget: QWidget = self.build()
+        self.widget.setToolTip(f"{param.help}\n\nExpected: {param.expectation()}")
+
+    def build(self) -> QWidget:
+        raise NotImplementedError
+
+    def set_value(self, value: Any) -> None:
+        raise NotImplementedError
+
+    def show_error(self, message: str | None) -> None:
+        self.error.setText(message or "")
+        self.error.setVisible(bool(message))
+        self.widget.setProperty("invalid", bool(message))
+        self.widget.style().unpolish(self.widget)
+        self.widget.style().polish(self.widget)
+
+    def check(self, raw: Any) -> Any | None:
+        """The validated value, or None after showing why it is refused."""
+        try:
+            value = self.param.validate(raw)
+        except ParamError as err:
+            self.show_error(f"{self.param.name}: {err}")
+            return None
+        self.show_error(None)
+        return value
+
+
+class IntEditor(ParamEditor):
+    def build(self) -> QWidget:
+        box = QSpinBox()
+        low = self.param.minimum if self.param.minimum is not None else -INT_LIMIT
+        high = self.param.maximum if self.param.maximum is not None else INT_LIMIT
+        box.setRange(int(low), int(high))
+        box.setKeyboardTracking(False)  # valueChanged on Enter/focus-out/arrows, not per key
+        box.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToNearestValue)
+        box.valueChanged.connect(lambda v: self.on_commit(v) if self.check(v) is not None else None)
+        self.box = box
+        return box
+
+    def set_value(self, value: Any) -> None:
+        self.box.blockSignals(True)
+        self.box.setValue(int(value))
+        self.box.blockSignals(False)
+
+
+class FloatEditor(ParamEditor):
+    def build(self) -> QWidget:
+        box = QDoubleSpinBox()
+        low = self.param.minimum if self.param.minimum is not None else -1e9
+        high = self.param.maximum if self.param.maximum is not None else 1e9
+        box.setRange(low, high)
+        box.setDecimals(4)
+        box.setSingleStep(0.05 if high - low <= 1 else 0.1)
+        box.setKeyboardTracking(False)
+        box.valueChanged.connect(
+            lambda v: self.on_commit(float(v)) if self.check(v) is not None else None
+        )
+        self.box = box
+        return box
+
+    def set_value(self, value: Any) -> None:
+        self.box.blockSignals(True)
+        self.box.setValue(float(value))
+        self.box.blockSignals(False)
+
+
+class BoolEditor(ParamEditor):
+    def build(self) -> QWidget:
+        box = QCheckBox()
+        box.toggled.connect(lambda checked: self.on_commit(bool(checked)))
+        self.box = box
+        return box
+
+    def set_value(self, value: Any) -> None:
+        self.box.blockSignals(True)
+        self.box.setChecked(bool(value))
+        self.box.blockSignals(False)
+
+
+class ChoiceEditor(ParamEditor):
+    def build(self) -> QWidget:
+        box = QComboBox()
+        box.addItems(list(self.param.choices))
+        box.currentTextChanged.connect(
+            lambda text: self.on_commit(text) if self.check(text) is not None else None
+        )
+        self.box = box
+        return box
+
+    def set_value(self, value: Any) -> None:
+        self.box.blockSignals(True)
+        self.box.setCurrentText(str(value))
+        self.box.blockSignals(False)
+
+
+def parse_int_or_choice(text: str) -> Any:
+    text = text.strip()
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+class IntOrChoiceEditor(ParamEditor):
+    """An editable combo: pick a named choice ('same') or type a number."""
+
+    def build(self) -> QWidget:
+        box = QComboBox()
+        box.setEditable(True)
+        box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        box.addItems(list(self.param.choices))
+        box.lineEdit().textEdited.connect(lambda text: self.check(parse_int_or_choice(text)))
+        box.lineEdit().editingFinished.connect(self._finish)
+        box.activated.connect(lambda _index: self._finish())
+        self.box = box
+        return box
+
+    def _finish(self) -> None:
+        value = self.check(parse_int_or_choice(self.box.currentText()))
+        if value is not None:
+            self.on_commit(value)
+
+    def set_value(self, value: Any) -> None:
+        self.box.blockSignals(True)
+        self.box.lineEdit().blockSignals(True)
+        self.box.setCurrentText(str(value))
+        self.box.lineEdit().blockSignals(False)
+        self.box.blockSignals(False)
+        self.show_error(None)
+
+
+def parse_ints(text: str) -> Any:
+    """'8, 1, 32, 32' or '[8 1 32 32]' → [8, 1, 32, 32]; anything else comes back as text."""
+    cleaned = text.replace("[", " ").replace("]", " ").replace(",", " ").split()
+    try:
+        return [int(part) for part in cleaned]
+    except ValueError:
+        return text
+
+
+class IntsEditor(ParamEditor):
+    def build(self) -> QWidget:
+        edit = QLineEdit()
+        edit.setPlaceholderText("e.g. 8, 1, 32, 32")
+        edit.textEdited.connect(lambda text: self.check(parse_ints(text)))
+        edit.editingFinished.connect(self._finish)
+        self.edit = edit
+        return edit
+
+    def _finish(self) -> None:
+        value = self.check(parse_ints(self.edit.text()))
+        if value is not None:
+            self.on_commit(value)
+
+    def set_value(self, value: Any) -> None:
+        self.edit.blockSignals(True)
+        self.edit.setText(", ".join(str(v) for v in value))
+        self.edit.blockSignals(False)
+        self.show_error(None)
+
+
+FACTORIES: dict[str, type[ParamEditor]] = {
+    "int": IntEditor,
+    "float": FloatEditor,
+    "bool": BoolEditor,
+    "choice": ChoiceEditor,
+    "int_or_choice": IntOrChoiceEditor,
+    "ints": IntsEditor,
+}
+
+
+def make_editor(param: Param, on_commit: Commit) -> ParamEditor:
+    try:
+        factory = FACTORIES[param.kind]
+    except KeyError:
+        raise ValueError(f"parameter {param.name!r}: no editor for kind {param.kind!r}") from None
+    return factory(param, on_commit)

@@ -1,0 +1,156 @@
+"""Adding blocks, wiring them and editing params through the real widgets."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from tests.gui.helpers import drag, port_pos
+
+
+def drop_block(window, type_name: str, view_point: QPoint) -> None:
+    """What a drag from the palette delivers: the palette's own mime data, then a drop."""
+    mime = window.palette.mime_for(type_name)
+    viewport = window.view.viewport()
+    enter = QDragEnterEvent(
+        view_point,
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(viewport, enter)
+    assert enter.isAccepted(), "the canvas refused the palette's drag"
+    drop = QDropEvent(
+        QPointF(view_point),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(viewport, drop)
+
+
+def test_drop_from_palette_adds_block_under_cursor(window):
+    point = QPoint(300, 200)
+    drop_block(window, "LSTM", point)
+    nodes = window.graph.nodes
+    assert [n.type for n in nodes] == ["LSTM"]
+    item = window.scene.nodes[nodes[0].id]
+    assert item.sceneBoundingRect().contains(window.view.mapToScene(point))
+    assert window.inspector.title.text() == nodes[0].id  # the new block is selected
+    assert window.isWindowModified()
+
+
+def test_palette_search_filters_by_alias(window):
+    window.palette.search.setText("memory")
+    assert set(window.palette.visible_blocks()) == {"RNN", "GRU", "LSTM"}
+    window.palette.search.setText("")
+    assert "Conv2d" in window.palette.visible_blocks()
+
+
+def test_wire_two_ports_with_the_mouse(window, qtbot):
+    source = window.add_block("Input", QPointF(0, 0))
+    target = window.add_block("Dense", QPointF(400, 0))
+    drag(window.view, port_pos(window, source, None), port_pos(window, target, "x"))
+    assert [(e.source, e.target, e.port) for e in window.graph.edges] == [(source, target, "x")]
+    wire = window.scene.wires[(target, "x")]
+    assert wire.label == "(N, 1, 28, 28)"
+
+
+def test_refused_wire_says_why_in_status_bar(window):
+    first = window.add_block("Input", QPointF(0, 0))
+    second = window.add_block("Input", QPointF(0, 300))
+    dense = window.add_block("Dense", QPointF(400, 0))
+    drag(window.view, port_pos(window, first, None), port_pos(window, dense, "x"))
+    drag(window.view, port_pos(window, second, None), port_pos(window, dense, "x"))
+    assert "already wired from input1" in window.statusBar().currentMessage()
+    assert [e.source for e in window.graph.edges] == [first]
+    drag(window.view, port_pos(window, first, None), port_pos(window, second, None))
+    assert "both ends are outputs" in window.statusBar().currentMessage()
+
+
+def test_drag_wired_input_onto_canvas_removes_wire(window):
+    source = window.add_block("Input", QPointF(0, 0))
+    target = window.add_block("Dense", QPointF(400, 0))
+    window.graph.connect(source, target)
+    drag(window.view, port_pos(window, target, "x"), QPointF(200, 400))
+    assert window.graph.edges == []
+    window.undo_stack.undo()
+    assert len(window.graph.edges) == 1
+
+
+def test_inspector_edit_changes_downstream_wire_label(video_window, qtbot):
+    window = video_window
+    window.focus_node("conv1")
+    spin = window.inspector.editors["out_channels"].box
+    spin.selectAll()
+    qtbot.keyClicks(spin, "8")
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    assert window.graph.node("conv1").params["out_channels"] == 8
+    assert window.scene.wires[("relu1", "x")].label == "(N, T, 8, 32, 32)"
+    assert window.summary.table.item(1, 3).text() == "80"  # 1×8×3×3 + 8 weights
+    window.undo_stack.undo()
+    assert window.scene.wires[("relu1", "x")].label == "(N, T, 16, 32, 32)"
+    assert window.inspector.editors["out_channels"].box.value() == 16
+
+
+def test_inspector_refuses_bad_list_and_names_the_param(video_window, qtbot):
+    window = video_window
+    window.focus_node("frames")
+    edit = window.inspector.editors["shape"].edit
+    edit.clear()
+    qtbot.keyClicks(edit, "8, x, 32")
+    error = window.inspector.editors["shape"].error
+    assert error.isVisibleTo(window.inspector) and error.text().startswith("shape: expected a list")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert window.graph.node("frames").params["shape"] == [8, 1, 32, 32]
+    edit.clear()
+    qtbot.keyClicks(edit, "8, 3, 32, 32")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert window.graph.node("frames").params["shape"] == [8, 3, 32, 32]
+    assert window.scene.wires[("conv1", "x")].label == "(N, T, 3, 32, 32)"
+
+
+def test_bad_wire_puts_badge_on_the_failing_node(window):
+    source = window.add_block("Input", QPointF(0, 0))
+    window.graph.set_params(source, {"shape": [10]})
+    lstm = window.add_block("LSTM", QPointF(400, 0))
+    drag(window.view, port_pos(window, source, None), port_pos(window, lstm, "x"))
+    window.scene.refresh_if_dirty()
+    assert window.scene.nodes[lstm].badge.isVisible()
+    assert not window.scene.nodes[source].badge.isVisible()
+    assert (
+        "needs a sequence (N, T, F); got (N, 10) from input1"
+        in window.scene.nodes[lstm].badge.toolTip()
+    )
+    assert window.scene.wires[(lstm, "x")].error
+    assert "needs a sequence" in window.summary.table.item(1, 5).text()
+
+
+def test_quick_search_places_block_at_cursor(window, qtbot):
+    window.view.setFocus()
+    spot = QPointF(120, 80)
+    window.open_quick_search(spot)
+    assert window.quick_search.isVisible()
+    qtbot.keyClicks(window.quick_search.edit, "gru")
+    qtbot.keyClick(window.quick_search.edit, Qt.Key.Key_Return)
+    [node] = window.graph.nodes
+    assert node.type == "GRU"
+    assert window.scene.nodes[node.id].sceneBoundingRect().contains(spot)
+
+
+def test_tab_on_canvas_opens_quick_search(window, qtbot):
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_Tab)
+    assert window.quick_search.isVisible()
+
+
+def test_summary_row_click_selects_node(video_window, qtbot):
+    window = video_window
+    row = window.summary.row_of["lstm1"]
+    rect = window.summary.table.visualItemRect(window.summary.table.item(row, 0))
+    qtbot.mouseClick(window.summary.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.scene.selected_node_ids() == ["lstm1"]
+    assert window.inspector.title.text() == "lstm1"
