@@ -92,7 +92,7 @@ def _load(params: dict[str, Any]) -> ArrayDataset:
         pictures[image][mask] = fill
         labels[image][mask] = 1 if binary else 1 + KINDS.index(int(kind))
     if params["noise"] > 0:
-        pictures += rng.normal(0.0, params["noise"], pictures.shape).astype(np.float32)
+        pictures += params["noise"] * rng.standard_normal(pictures.shape, dtype=np.float32)
     np.clip(pictures, 0.0, 1.0, out=pictures)
     names = ["background", "shape"] if binary else ["background"] + [SHAPE_NAMES[k] for k in KINDS]
     return ArrayDataset(

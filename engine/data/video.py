@@ -69,7 +69,7 @@ def _load(params: dict[str, Any]) -> ArrayDataset:
 
     clips = masks * brightness[:, None, None, None, None]
     if params["noise"] > 0:
-        clips = clips + rng.normal(0.0, params["noise"], clips.shape).astype(np.float32)
+        clips += params["noise"] * rng.standard_normal(clips.shape, dtype=np.float32)
     clips = np.clip(clips, 0.0, 1.0, out=clips).astype(np.float32, copy=False)
     return ArrayDataset(
         name="moving_shapes",
