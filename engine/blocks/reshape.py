@@ -12,7 +12,7 @@ from engine.spec import BlockSpec, Op, Operand, Param, Shape, ShapeMismatch, reg
 def resolve_target(target: list[int], size: int, x: Operand) -> tuple[int, ...]:
     """Fill in the one -1 of a reshape target so it holds `size` values."""
     if 0 in target or target.count(-1) > 1:
-        raise ShapeMismatch(f"target {tuple(target)} may hold one -1 and no 0")
+        raise ShapeMismatch(f"shape {tuple(target)} may hold one -1 and no 0")
     known = prod([d for d in target if d != -1])
     if -1 in target:
         if size % known:
