@@ -1,0 +1,514 @@
+"""One harness over the whole block registry (STYLE habit 7).
+
+For every block and each of its cases below: the pure-Python shape rule equals the
+output shape torch computes on the `meta` device, the parameter-count rule equals the
+built module's parameter count, and params survive a JSON round trip. Every block
+that has an input also gets wrong input shapes whose messages must name the node,
+what it expected and what it received from where. A block missing from the tables
+fails `test_every_block_has_cases`, so a new block cannot slip through untested.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import torch
+
+from engine.build import build_model
+from engine.graph import Graph
+from engine.project import Project, from_dict, to_dict
+from engine.shapes import analyze
+from engine.spec import REGISTRY, Param, ParamError, all_specs, get_spec
+
+BATCH = 2
+
+
+@dataclass(frozen=True)
+class Case:
+    """One way to feed a block: an Input per port (one sample's shape) and the params."""
+
+    inputs: tuple[tuple[int, ...], ...]
+    params: dict[str, Any] = field(default_factory=dict)
+    sequence: bool = False  # the first axis of every input is time T
+    ids: bool = False  # the inputs are int64 token ids
+
+    @property
+    def label(self) -> str:
+        shapes = " ".join("x".join(map(str, s)) for s in self.inputs) or "-"
+        return f"{'T' if self.sequence else ''}{shapes}{' ids' if self.ids else ''}"
+
+
+def x(*shape: int, **params: Any) -> Case:
+    return Case((shape,), params)
+
+
+def frames(*shape: int, **params: Any) -> Case:
+    """A sequence input: `shape[0]` is the time axis T."""
+    return Case((shape,), params, sequence=True)
+
+
+def ids(*shape: int, sequence: bool = True, **params: Any) -> Case:
+    return Case((shape,), params, sequence=sequence, ids=True)
+
+
+def merge(*shapes: tuple[int, ...], sequence: bool = False, **params: Any) -> Case:
+    return Case(tuple(shapes), {"inputs": len(shapes), **params}, sequence=sequence)
+
+
+def source(shape: list[int], sequence: bool = False, dtype: str = "float32") -> Case:
+    """A case for the Input block itself: its params are the sample shape."""
+    return Case((), {"shape": shape, "sequence": sequence, "dtype": dtype}, sequence=sequence)
+
+
+def pool_cases(spatial: int) -> list[Case]:
+    size = (6, 8, 10)[:spatial]
+    return [
+        x(3, *size),
+        x(3, *size, kernel_size=3, stride=1, padding=1),
+        x(2, *size, kernel_size=3, stride=2),
+        frames(4, 2, *size),
+    ]
+
+
+def activation_cases(**params: Any) -> list[Case]:
+    return [x(10, **params), frames(4, 3, 8, 8, **params), x(2, 5, **params)]
+
+
+def recurrent_cases(**extra: Any) -> list[Case]:
+    return [
+        frames(10, 3, **extra),
+        frames(7, 5, bidirectional=True, output="sequence", num_layers=2, dropout=0.1, **extra),
+        frames(4, 6, hidden_size=8, bidirectional=True, output="last", **extra),
+        frames(1, 1, hidden_size=1, num_layers=3, output="sequence", **extra),
+    ]
+
+
+CASES: dict[str, list[Case]] = {
+    "Input": [
+        source([3, 8, 8]),
+        source([8, 1, 16, 16], sequence=True),
+        source([5]),
+    ],
+    "Output": [
+        x(10),
+        x(4, 8, 8),
+        frames(6, 3, loss="mse"),
+        x(1, loss="bce"),
+    ],
+    "Conv1d": [
+        x(4, 20),
+        x(4, 20, kernel_size=5, stride=2, padding="valid", dilation=2, out_channels=3),
+        frames(5, 4, 20, out_channels=8, padding=1, bias=False),
+    ],
+    "Conv2d": [
+        x(3, 8, 8),
+        x(3, 9, 9, kernel_size=3, stride=2, padding="valid"),
+        x(3, 10, 12, dilation=2, kernel_size=5),
+        frames(4, 1, 16, 16, out_channels=8),
+    ],
+    "Conv3d": [
+        x(2, 6, 8, 8),
+        x(1, 5, 5, 5, kernel_size=3, stride=2, padding="valid"),
+        frames(3, 2, 4, 6, 6, out_channels=4, kernel_size=1),
+    ],
+    "ConvTranspose2d": [
+        x(4, 5, 5),
+        x(2, 6, 6, kernel_size=3, stride=2, padding=1, output_padding=1, out_channels=6),
+        frames(3, 4, 5, 5, out_channels=2, bias=False),
+    ],
+    "Upsample": [
+        x(3, 4, 4),
+        x(2, 5, 3, scale_factor=3, mode="bilinear"),
+        frames(4, 3, 4, 4),
+        frames(2, 3, 2, 5, mode="bilinear"),
+    ],
+    **{f"{kind}Pool{n}d": pool_cases(n) for kind in ("Max", "Avg") for n in (1, 2, 3)},
+    "AdaptiveAvgPool1d": [x(4, 10), x(4, 10, output_size=3), frames(5, 4, 10, output_size=2)],
+    "AdaptiveAvgPool2d": [x(4, 7, 9), x(4, 7, 9, output_size=3), frames(5, 4, 6, 6)],
+    "GlobalPool": [x(8, 4, 4), x(8, 10, mode="max"), frames(5, 8, 4, 4), frames(3, 2, 2, 3, 3)],
+    "Dense": [x(20), frames(5, 20), x(3, 7, units=4, bias=False)],
+    "Flatten": [x(3, 4, 5), frames(6, 3, 4, 4), x(7)],
+    "Dropout": [x(10), frames(5, 3, 4, 4), x(3, 8, 8, p=0.2)],
+    "Embedding": [
+        ids(12),
+        ids(7, sequence=False, num_embeddings=50, embedding_dim=4),
+        ids(5, 3, embedding_dim=6),
+    ],
+    "RNN": recurrent_cases(nonlinearity="relu"),
+    "GRU": recurrent_cases(),
+    "LSTM": recurrent_cases(),
+    "BatchNorm": [x(10), x(4, 8, 8), x(2, 3, 4, 5), frames(5, 4, 8, 8), frames(6, 3, momentum=0)],
+    "LayerNorm": [x(10), frames(6, 10), x(3, 4, 5)],
+    "ReLU": activation_cases(),
+    "LeakyReLU": activation_cases(negative_slope=0.2),
+    "GELU": activation_cases(),
+    "Tanh": activation_cases(),
+    "Sigmoid": activation_cases(),
+    "Softmax": [x(10), x(3, 4, 4, axis="channels"), frames(5, 3, 4, 4, axis="channels")],
+    "Add": [
+        merge((3, 8, 8), (3, 8, 8)),
+        merge((5, 4), (5, 4), sequence=True),
+        merge((10,), (10,), (10,)),
+    ],
+    "Concat": [
+        merge((3, 8, 8), (5, 8, 8)),
+        merge((5, 4), (5, 6), sequence=True),
+        merge((2,), (3,), (4,)),
+        merge((4, 2, 3, 3), (4, 5, 3, 3), sequence=True),
+    ],
+    "Reshape": [x(12, shape=[3, 4]), x(3, 4, 4, shape=[-1]), frames(5, 2, 6, shape=[3, -1])],
+    "Permute": [
+        x(3, 5),
+        frames(5, 3, dims=[2, 1]),
+        x(2, 3, 4, dims=[3, 1, 2]),
+        frames(5, 2, 3, dims=[1, 3, 2]),
+    ],
+}
+
+
+@dataclass(frozen=True)
+class Wrong:
+    """An input a block must refuse: what its message expects and the shape it names."""
+
+    case: Case
+    expects: str
+    got: str  # the received shape, as the message prints it
+
+
+def no_ids() -> Wrong:
+    return Wrong(ids(5), "needs float input", "token ids (N, T)")
+
+
+def _layout(rank: int, natural: str, framed: str) -> str:
+    return f"needs {rank}-D input {natural} or frames {framed}"
+
+
+CONV_EXPECTS = {
+    1: _layout(3, "(N, C, L)", "(N, T, C, L)"),
+    2: _layout(4, "(N, C, H, W)", "(N, T, C, H, W)"),
+    3: _layout(5, "(N, C, D, H, W)", "(N, T, C, D, H, W)"),
+}
+
+WRONG: dict[str, list[Wrong]] = {
+    "Output": [Wrong(frames(6, 3), "needs class scores (N, classes)", "(N, T, 3)")],
+    "Conv1d": [
+        Wrong(x(64), CONV_EXPECTS[1], "(N, 64)"),
+        Wrong(frames(10, 3), CONV_EXPECTS[1], "(N, T, 3)"),
+    ],
+    "Conv2d": [
+        Wrong(x(64), CONV_EXPECTS[2], "(N, 64)"),
+        Wrong(frames(4, 16, 16), CONV_EXPECTS[2], "(N, T, 16, 16)"),
+    ],
+    "Conv3d": [Wrong(x(3, 8, 8), CONV_EXPECTS[3], "(N, 3, 8, 8)")],
+    "ConvTranspose2d": [Wrong(x(64), CONV_EXPECTS[2], "(N, 64)")],
+    "Upsample": [Wrong(x(3, 10), CONV_EXPECTS[2], "(N, 3, 10)")],
+    **{
+        f"{kind}Pool{n}d": [Wrong(x(64), CONV_EXPECTS[n], "(N, 64)")]
+        for kind in ("Max", "Avg")
+        for n in (1, 2, 3)
+    },
+    "AdaptiveAvgPool1d": [Wrong(x(2, 3, 4, 5), CONV_EXPECTS[1], "(N, 2, 3, 4, 5)")],
+    "AdaptiveAvgPool2d": [Wrong(x(10), CONV_EXPECTS[2], "(N, 10)")],
+    "GlobalPool": [Wrong(x(10), "needs channels and at least one spatial axis", "(N, 10)")],
+    "Dense": [Wrong(x(3, 8, 8), "needs (N, F) or a sequence (N, T, F)", "(N, 3, 8, 8)")],
+    "Flatten": [Wrong(frames(5), "needs features to flatten after (N, T)", "(N, T)")],
+    "Dropout": [no_ids()],
+    "Embedding": [Wrong(frames(12), "needs token ids", "floats (N, T)")],
+    **{
+        cell: [Wrong(frames(5, 3, 8, 8), "needs a sequence (N, T, F)", "(N, T, 3, 8, 8)")]
+        for cell in ("RNN", "GRU", "LSTM")
+    },
+    "BatchNorm": [
+        Wrong(x(1, 2, 3, 4, 5), "needs (N, C), (N, C, L), (N, C, H, W)", "(N, 1, 2, 3, 4, 5)")
+    ],
+    "LayerNorm": [no_ids()],
+    **{name: [no_ids()] for name in ("ReLU", "LeakyReLU", "GELU", "Tanh", "Sigmoid")},
+    "Softmax": [no_ids()],
+    "Add": [
+        Wrong(merge((3, 8, 8), (4, 8, 8)), "needs inputs of one shape", "(N, 3, 8, 8)"),
+        Wrong(merge((5, 4), (5, 4), (6, 4)), "needs inputs of one shape", "(N, 6, 4)"),
+    ],
+    "Concat": [
+        Wrong(
+            merge((3, 8, 8), (3, 4, 4)), "needs inputs that differ only in channels", "(N, 3, 4, 4)"
+        )
+    ],
+    "Reshape": [Wrong(x(10, shape=[3, 4]), "target (3, 4) holds 12 values", "(N, 10)")],
+    "Permute": [Wrong(x(3, 5, dims=[1, 2, 3]), "dims must order the axes 1, 2", "(N, 3, 5)")],
+}
+
+WRONG["MaxPool2d"].append(Wrong(x(3, 1, 5), "window 2 leaves no output", "(N, 3, 1, 5)"))
+# torch's avg_pool3d also refuses a side shorter than the window, padding or not.
+WRONG["AvgPool3d"].append(
+    Wrong(
+        x(2, 1, 6, 6, padding=1),
+        "needs every side of (1, 6, 6) to be at least 2",
+        "(N, 2, 1, 6, 6)",
+    )
+)
+
+
+# ------------------------------------------------------------------ the wiring
+
+
+@dataclass
+class Wired:
+    graph: Graph
+    block: str  # the id of the node under test
+    sources: list[str]  # the Inputs wired into it, in port order
+
+
+def wire(block: str, case: Case) -> Wired:
+    """Input(s) → block → Output; the Input alone feeds an Output when it is the block."""
+    graph = Graph()
+    spec = get_spec(block)
+    if spec.role == "input":
+        node = graph.add_node("Input", case.params)
+        graph.connect(node.id, graph.add_node("Output", {"loss": "none"}).id)
+        return Wired(graph, node.id, [])
+    dtype = "int64" if case.ids else "float32"
+    sources = [
+        graph.add_node("Input", {"shape": list(s), "sequence": case.sequence, "dtype": dtype}).id
+        for s in case.inputs
+    ]
+    node = graph.add_node(block, case.params)
+    assert len(node.ports) == len(sources), f"{block} case wires {len(sources)} inputs"
+    for port, src in zip(node.ports, sources, strict=True):
+        graph.connect(src, node.id, port)
+    if spec.role != "output":
+        graph.connect(node.id, graph.add_node("Output", {"loss": "none"}).id)
+    return Wired(graph, node.id, sources)
+
+
+def sample_inputs(wired: Wired, case: Case) -> list[torch.Tensor]:
+    if not wired.sources:  # the Input block itself
+        dtype = torch.int64 if case.params.get("dtype") == "int64" else torch.float32
+        return [torch.empty((BATCH, *case.params["shape"]), dtype=dtype)]
+    dtype = torch.int64 if case.ids else torch.float32
+    return [torch.empty((BATCH, *shape), dtype=dtype) for shape in case.inputs]
+
+
+CASE_PARAMS = [
+    pytest.param(name, case, id=f"{name}-{case.label}")
+    for name, cases in CASES.items()
+    for case in cases
+]
+WRONG_PARAMS = [
+    pytest.param(name, wrong, id=f"{name}-{wrong.case.label}")
+    for name, wrongs in WRONG.items()
+    for wrong in wrongs
+]
+
+
+# ------------------------------------------------------------- table coverage
+
+
+def test_every_block_has_cases() -> None:
+    too_few = [s.name for s in all_specs() if len(CASES.get(s.name, [])) < 3]
+    assert not too_few, f"add at least 3 cases to CASES for: {', '.join(too_few)}"
+    no_frames = [s.name for s in all_specs() if not any(c.sequence for c in CASES[s.name])]
+    assert not no_frames, f"add a frames/sequence case for: {', '.join(no_frames)}"
+
+
+def test_every_block_with_inputs_has_a_wrong_shape() -> None:
+    with_ports = [s.name for s in all_specs() if s.ports(s.defaults())]
+    missing = [name for name in with_ports if not WRONG.get(name)]
+    assert not missing, f"add a wrong input shape to WRONG for: {', '.join(missing)}"
+
+
+def test_tables_name_only_registered_blocks() -> None:
+    all_specs()
+    assert set(CASES) <= set(REGISTRY) and set(WRONG) <= set(REGISTRY)
+
+
+# ------------------------------------------------------------ the harness
+
+
+@pytest.mark.parametrize(("block", "case"), CASE_PARAMS)
+def test_shape_rule_and_param_count_match_torch(block: str, case: Case) -> None:
+    wired = wire(block, case)
+    analysis = analyze(wired.graph)
+    assert analysis.ok, analysis.problems
+    info = analysis.nodes[wired.block]
+    assert info.shape is not None and info.flops >= 0
+
+    with torch.device("meta"):
+        model = build_model(wired.graph, analysis)
+        output = model(*sample_inputs(wired, case))
+
+    assert output.device.type == "meta"
+    assert tuple(output.shape) == (BATCH, *info.shape.dims)
+    built = sum(p.numel() for p in model.parameters())
+    assert info.params == built
+    assert analysis.total_params == built
+
+
+@pytest.mark.parametrize(("block", "case"), CASE_PARAMS)
+def test_params_round_trip_through_json(block: str, case: Case) -> None:
+    graph = wire(block, case).graph
+    text = json.dumps(to_dict(Project(graph)))
+    reloaded = from_dict(json.loads(text)).graph
+
+    def typed(g: Graph) -> dict[str, list[tuple[str, str, Any]]]:
+        return {
+            n.id: sorted((k, type(v).__name__, v) for k, v in n.params.items()) for n in g.nodes
+        }
+
+    assert typed(reloaded) == typed(graph)
+    before, after = analyze(graph), analyze(reloaded)
+    assert {k: i.shape for k, i in after.nodes.items()} == {
+        k: i.shape for k, i in before.nodes.items()
+    }
+
+
+@pytest.mark.parametrize(("block", "wrong"), WRONG_PARAMS)
+def test_wrong_input_shape_names_node_expectation_and_source(block: str, wrong: Wrong) -> None:
+    wired = wire(block, wrong.case)
+    analysis = analyze(wired.graph)
+    messages = analysis.errors_of(wired.block)
+    assert len(messages) == 1, analysis.problems
+    message = messages[0]
+    assert message.startswith(f"{wired.block}: {block} ")
+    assert wrong.expects in message
+    assert any(f"{wrong.got} from {src}" in message for src in wired.sources), message
+    assert analysis.nodes[wired.block].shape is None
+    assert not analysis.ok
+
+
+def test_conv_after_dense_reads_as_the_design_says() -> None:
+    graph = Graph()
+    graph.add_node("Input", {"shape": [20]}, node_id="features")
+    graph.add_node("Dense", {"units": 64}, node_id="dense1")
+    graph.add_node("Conv2d", {}, node_id="conv2")
+    graph.add_node("Output", {}, node_id="out")
+    for src, dst in (("features", "dense1"), ("dense1", "conv2"), ("conv2", "out")):
+        graph.connect(src, dst)
+    assert [p.message for p in analyze(graph).problems] == [
+        "conv2: Conv2d needs 4-D input (N, C, H, W) or frames (N, T, C, H, W); "
+        "got (N, 64) from dense1"
+    ]
+
+
+# ---------------------------------------------------------------- parameters
+
+SPEC_PARAMS = [
+    pytest.param(spec.name, p, id=f"{spec.name}.{p.name}")
+    for spec in all_specs()
+    for p in spec.params
+]
+
+
+def refused_values(p: Param) -> list[Any]:
+    """Values `p` must refuse: outside its bounds, not among its choices, or mistyped."""
+    bad: list[Any] = [None, "3.5x"]
+    if p.kind in ("int", "int_or_choice", "ints"):
+        bad.append(1.5)
+    if p.kind != "bool":
+        bad.append(True)
+    if p.kind in ("int", "float", "int_or_choice"):
+        if p.minimum is not None:
+            bad.append(int(p.minimum) - 2 if p.kind != "float" else p.minimum - 0.5)
+        if p.maximum is not None:
+            bad.append(int(p.maximum) + 1 if p.kind != "float" else p.maximum + 0.5)
+    if p.kind == "float":
+        bad += [float("nan"), float("inf")]
+    if p.kind == "ints":
+        bad += [[], [2] * (p.max_len + 1)]
+        if p.minimum is not None:
+            bad.append([2, int(p.minimum) - 1])
+    if p.kind in ("bool", "choice"):
+        bad.append(1)
+    return bad
+
+
+@pytest.mark.parametrize(("block", "param"), SPEC_PARAMS)
+def test_default_validates_and_bad_values_are_refused(block: str, param: Param) -> None:
+    spec = get_spec(block)
+    assert spec.resolve_params({})[param.name] == param.default
+    assert spec.resolve_params({param.name: param.default})[param.name] == param.default
+    for value in refused_values(param):
+        with pytest.raises(ParamError) as caught:
+            spec.resolve_params({param.name: value})
+        assert re.fullmatch(rf"{param.name}: expected .+, got .+", str(caught.value)), value
+
+
+@pytest.mark.parametrize(
+    ("block", "given", "message"),
+    [
+        ("Conv2d", {"kernel_size": -2}, "kernel_size: expected an integer ≥ 1, got -2"),
+        ("LSTM", {"num_layers": 17}, "num_layers: expected an integer in 1..16, got 17"),
+        ("Dropout", {"p": 1.5}, "p: expected a number in [0, 0.99], got 1.5"),
+        (
+            "Conv2d",
+            {"padding": "full"},
+            "padding: expected an integer ≥ 0 or one of 'same', 'valid', got 'full'",
+        ),
+        ("GRU", {"bidirectional": "yes"}, "bidirectional: expected true or false, got 'yes'"),
+        ("Input", {"shape": []}, "shape: expected a list of 1..8 integers ≥ 1, got []"),
+        ("Input", {"shape": [3, 0]}, "shape: expected a list of 1..8 integers ≥ 1, got [3, 0]"),
+        (
+            "Output",
+            {"loss": "l1"},
+            "loss: expected one of 'cross_entropy', 'mse', 'bce', 'none', got 'l1'",
+        ),
+        ("Dense", {"units": True}, "units: expected an integer ≥ 1, got true"),
+        ("Add", {"inputs": 9}, "inputs: expected an integer in 2..8, got 9"),
+        (
+            "Dense",
+            {"unit": 3},
+            "unit: Dense has no such parameter (it has: bias, units)",
+        ),
+    ],
+)
+def test_refusals_read_as_documented(block: str, given: dict[str, Any], message: str) -> None:
+    with pytest.raises(ParamError) as caught:
+        get_spec(block).resolve_params(given)
+    assert str(caught.value) == message
+
+
+def test_params_that_do_not_fit_together_name_the_node() -> None:
+    wired = wire("Conv2d", x(3, 8, 8, kernel_size=4))
+    assert analyze(wired.graph).errors_of(wired.block) == [
+        f"{wired.block}: Conv2d padding 'same' needs an odd kernel_size; got 4"
+    ]
+
+
+# ------------------------------------------------------------ multiply-adds
+
+
+def block_info(block: str, case: Case) -> tuple[int, int]:
+    wired = wire(block, case)
+    info = analyze(wired.graph).nodes[wired.block]
+    return info.params, info.flops
+
+
+@pytest.mark.parametrize(
+    ("block", "case", "flops"),
+    [
+        # each of 4×8×8 outputs sums 3 channels × 3×3 taps
+        ("Conv2d", x(3, 8, 8, out_channels=4), 4 * 8 * 8 * 3 * 3 * 3),
+        # per frame: 'valid' 3×3 over 6×6 leaves 4×4; 5 frames
+        ("Conv2d", frames(5, 2, 6, 6, out_channels=3, padding="valid"), 5 * (3 * 4 * 4) * 2 * 9),
+        ("Dense", x(20, units=5), 20 * 5),
+        ("Dense", frames(4, 20, units=5), 4 * 20 * 5),
+        # per step, 4 gates each multiply input (3) and hidden (4) by a 4-row matrix
+        ("LSTM", frames(5, 3, hidden_size=4), 5 * 4 * (4 * 3 + 4 * 4)),
+        ("LSTM", frames(5, 3, hidden_size=4, bidirectional=True), 2 * 5 * 4 * (4 * 3 + 4 * 4)),
+        # transposed: every input pixel spreads a 2×2 patch per output channel
+        ("ConvTranspose2d", frames(3, 4, 5, 5, out_channels=2), 3 * 5 * 5 * 4 * 2 * 2 * 2),
+    ],
+)
+def test_flops_equal_hand_counted_multiply_adds(block: str, case: Case, flops: int) -> None:
+    assert block_info(block, case)[1] == flops
+
+
+def test_param_counts_equal_the_documented_formulas() -> None:
+    # in_channels × filters × k × k + filters
+    assert block_info("Conv2d", x(3, 8, 8, out_channels=16))[0] == 3 * 16 * 3 * 3 + 16
+    # 4 × (hidden × F + hidden × hidden + 2 × hidden)
+    assert block_info("LSTM", frames(5, 10, hidden_size=8))[0] == 4 * (8 * 10 + 8 * 8 + 2 * 8)
+    assert block_info("Dense", frames(5, 10, units=3))[0] == 10 * 3 + 3
