@@ -1,0 +1,191 @@
+"""`python main.py train PROJECT.json [--epochs N] [--out DIR] [--seed S] [--device D]`.
+
+(and `--threads N` to fix the number of CPU threads torch uses.)
+
+Prints one progress line per epoch and writes DIR/metrics.csv (one row per epoch and
+split), DIR/model.pt (a checkpoint) and DIR/project.json (the project as trained).
+The last line reads `final: <metric>=<value>` for the validation split.
+Exit 0 ok; 1 the graph has errors, does not fit the data, or training diverged;
+2 an unreadable project or data file or an invalid setting. Ctrl+C stops after the
+current batch and still writes the files.
+
+Torch loads inside the handler, so registering this command keeps `check` quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from engine.train.config import DEVICES, ConfigError, TrainConfig
+from engine.train.events import Callbacks, EpochEnd, SplitMetrics
+
+EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
+
+
+def _integer_at_least(low: int) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer ≥ {low}, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected an integer ≥ {low}, got {value}")
+        return value
+
+    return parse
+
+
+def add_command(subparsers: Any) -> None:
+    train = subparsers.add_parser(
+        "train",
+        help="train a project on its dataset; writes metrics.csv, model.pt, project.json",
+        description="Train a project with its training settings (some overridable here).",
+    )
+    train.add_argument("project", help="a NetLoom project file (.json)")
+    train.add_argument("--epochs", type=_integer_at_least(1), help="override training.epochs")
+    train.add_argument("--out", help="output folder (default: runs/<project file name>)")
+    train.add_argument("--seed", type=_integer_at_least(0), help="override training.seed")
+    train.add_argument("--device", choices=DEVICES, help="override training.device")
+    train.add_argument(
+        "--threads",
+        type=_integer_at_least(1),
+        help="CPU threads for torch (default: 1 for small models, else the idle cores)",
+    )
+    train.set_defaults(func=cmd_train)
+
+
+def _error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+
+
+class MetricsLog:
+    """metrics.csv, written a row at a time so an interrupted run keeps its history."""
+
+    def __init__(self, handle: IO[str], metric_names: tuple[str, ...]) -> None:
+        self.names = metric_names
+        self.writer = csv.writer(handle)
+        self.handle = handle
+        self.writer.writerow(["epoch", "split", "loss", *metric_names, "lr", "samples_per_s"])
+
+    def add(self, event: EpochEnd) -> None:
+        self._row(event.epoch, "train", event.train, event.lr, f"{event.samples_per_s:.1f}")
+        if event.val is not None:
+            self._row(event.epoch, "val", event.val, event.lr, "")
+        self.handle.flush()
+
+    def _row(self, epoch: int, split: str, m: SplitMetrics, lr: float, speed: str) -> None:
+        values = [f"{m.metrics[name]:.6g}" for name in self.names]
+        self.writer.writerow([epoch, split, f"{m.loss:.6g}", *values, f"{lr:.6g}", speed])
+
+
+def progress_line(event: EpochEnd) -> str:
+    width = len(str(event.epochs))
+    parts = [f"epoch {event.epoch:>{width}}/{event.epochs}", f"train {event.train.describe()}"]
+    if event.val is not None:
+        parts.append(f"val {event.val.describe()}")
+    parts.append(f"{event.samples_per_s:,.0f} samples/s  lr {event.lr:.3g}  {event.seconds:.1f}s")
+    return "  |  ".join(parts)
+
+
+@contextmanager
+def stop_on_interrupt(stop: threading.Event) -> Iterator[None]:
+    """The first Ctrl+C asks the trainer to stop after this batch; a second one aborts."""
+
+    def handler(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        print("\nstopping after this batch (Ctrl+C again to abort)", file=sys.stderr)
+        stop.set()
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread: leave Ctrl+C alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    # Heavy imports here, not at module level: see the module docstring.
+    from engine.data import DataError, load_dataset
+    from engine.project import from_dict, load, save
+    from engine.train.fit import FitError
+    from engine.train.trainer import Trainer
+
+    project_path = Path(args.project)
+    project = load(project_path)  # ProjectError → exit 2 in engine.cli.run
+    try:
+        config = TrainConfig.from_dict(project.training).with_overrides(
+            epochs=args.epochs, seed=args.seed, device=args.device
+        )
+    except ConfigError as err:
+        _error(f"{project_path}: {err}")
+        return EXIT_UNREADABLE
+    try:
+        data = load_dataset(config.dataset.name, config.dataset.params, project_path.parent)
+    except DataError as err:
+        where = "training." if str(err).startswith("dataset.") else ""
+        _error(f"{project_path}: {where}{err}")
+        return EXIT_UNREADABLE
+    stop = threading.Event()
+    try:
+        trainer = Trainer(project, data, config, stop=stop, threads=args.threads)
+    except FitError as err:
+        _error(f"{project_path}: the graph does not fit the data:")
+        for problem in err.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_ERRORS
+    except ConfigError as err:
+        _error(f"{project_path}: {err}")
+        return EXIT_UNREADABLE
+
+    out = Path(args.out) if args.out else Path("runs") / project_path.stem
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        _error(f"--out {out}: cannot create the folder: {err.strerror or err}")
+        return EXIT_UNREADABLE
+    validation = len(trainer.val_split) if trainer.val_split is not None else 0
+    params = sum(p.numel() for p in trainer.model.parameters())
+    print(
+        f"{project.name}: {params:,} weights; {data.name}: {len(trainer.train_split)} training "
+        f"and {validation} validation samples; device {trainer.device}"
+        + (f", {trainer.threads} thread(s)" if trainer.device.type == "cpu" else "")
+    )
+    with open(out / "metrics.csv", "w", newline="", encoding="utf-8") as handle:
+        log = MetricsLog(handle, tuple(trainer.val_meter.names))
+
+        def on_epoch_end(event: EpochEnd) -> None:
+            log.add(event)
+            print(progress_line(event), flush=True)
+
+        trainer.callbacks = Callbacks(on_epoch_end=on_epoch_end)
+        with stop_on_interrupt(stop):
+            result = trainer.fit()
+    final_event = (
+        result.history[result.best_epoch - 1]
+        if result.status == "early_stopped"
+        else (result.history[-1] if result.history else None)
+    )
+    trainer.save(out / "model.pt", final_event)
+    save(from_dict(trainer.project_snapshot), out / "project.json")
+    print(f"{result.reason} in {result.seconds:.1f}s")
+    print(f"wrote {out / 'metrics.csv'}, {out / 'model.pt'}, {out / 'project.json'}")
+    if result.status == "diverged":
+        _error(result.reason)
+    if result.final is not None:
+        if result.final_split != "val":
+            print("no validation split (training.val_split is 0): final is the training metric")
+        print(f"final: {result.metric}={result.final_value:.4f}")
+    return EXIT_ERRORS if result.status == "diverged" else EXIT_OK

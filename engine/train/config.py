@@ -1,0 +1,240 @@
+"""The training settings of a project: its "training" object, validated.
+
+`TrainConfig.from_dict(project.training)` checks every value and names the place of a
+mistake, e.g. `training.lr: expected a number > 0, got -1`. `to_dict` writes it back
+so that `from_dict(to_dict(c)) == c`. This module imports neither torch nor Qt, so an
+editor can validate settings as the user types them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
+SCHEDULES = ("none", "step", "cosine", "plateau")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+TASKS = ("classification", "regression", "segmentation")
+
+# The metric each task reports first (the `final:` line, early-stopping display), and
+# every metric that fits the task. Regression reports both errors.
+TASK_METRICS: dict[str, tuple[str, ...]] = {
+    "classification": ("accuracy",),
+    "regression": ("mse", "mae"),
+    "segmentation": ("mean_iou", "pixel_accuracy"),
+}
+METRICS = ("auto",) + tuple(m for ms in TASK_METRICS.values() for m in ms)
+# Which way is better, for choosing the best epoch by a metric.
+HIGHER_IS_BETTER = {"accuracy": True, "mean_iou": True, "pixel_accuracy": True}
+
+
+class ConfigError(ValueError):
+    """A training setting that does not fit; the message starts with its path."""
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value)[:60]
+
+
+def _number(
+    doc: Mapping[str, Any],
+    key: str,
+    where: str,
+    default: float,
+    *,
+    low: float,
+    low_open: bool = False,
+    high: float | None = None,
+) -> float:
+    value = doc.get(key, default)
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if ok:
+        ok = value > low if low_open else value >= low
+    if ok and high is not None:
+        ok = value < high
+    if not ok:
+        bound = f"> {low:g}" if low_open else f"≥ {low:g}"
+        if high is not None:
+            bound = f"in ({low:g}, {high:g})" if low_open else f"in [{low:g}, {high:g})"
+        raise ConfigError(f"{where}.{key}: expected a number {bound}, got {_show(value)}")
+    return float(value)
+
+
+def _integer(doc: Mapping[str, Any], key: str, where: str, default: int, *, low: int) -> int:
+    value = doc.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise ConfigError(f"{where}.{key}: expected an integer ≥ {low}, got {_show(value)}")
+    return value
+
+
+def _choice(
+    doc: Mapping[str, Any], key: str, where: str, default: str, choices: tuple[str, ...]
+) -> str:
+    value = doc.get(key, default)
+    if not isinstance(value, str) or value not in choices:
+        options = ", ".join(repr(c) for c in choices)
+        raise ConfigError(f"{where}.{key}: expected one of {options}, got {_show(value)}")
+    return value
+
+
+def _no_unknown_keys(doc: Mapping[str, Any], known: tuple[str, ...], where: str) -> None:
+    for key in doc:
+        if key not in known:
+            raise ConfigError(f"{where}.{key}: unknown setting (known: {', '.join(sorted(known))})")
+
+
+@dataclass(frozen=True)
+class DatasetChoice:
+    """Which dataset to train on and its parameters (passed to engine.data)."""
+
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_value(cls, value: Any, where: str) -> DatasetChoice:
+        if isinstance(value, str):  # shorthand: "digits"
+            value = {"name": value}
+        if not isinstance(value, dict):
+            raise ConfigError(
+                f'{where}: expected {{"name": ..., "params": {{...}}}}, got {_show(value)}'
+            )
+        _no_unknown_keys(value, ("name", "params"), where)
+        name = value.get("name")
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"{where}.name: expected a dataset name, got {_show(name)}")
+        params = value.get("params", {})
+        if not isinstance(params, dict):
+            raise ConfigError(f"{where}.params: expected an object, got {_show(params)}")
+        return cls(name, dict(params))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "params": dict(self.params)}
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How the learning rate changes over training.
+
+    none: constant. step: multiply by `gamma` every `step_size` epochs. cosine: fall
+    along half a cosine to 0 over the run (updated every batch). plateau: multiply by
+    `factor` when the validation loss has not improved for `patience` epochs.
+    """
+
+    name: str = "none"
+    step_size: int = 10
+    gamma: float = 0.1
+    factor: float = 0.1
+    patience: int = 5
+
+    OWN_KEYS = {
+        "none": (),
+        "cosine": (),
+        "step": ("step_size", "gamma"),
+        "plateau": ("factor", "patience"),
+    }
+
+    @classmethod
+    def from_value(cls, value: Any, where: str) -> Schedule:
+        if isinstance(value, str):  # shorthand: "cosine"
+            value = {"name": value}
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a schedule name or object, got {_show(value)}")
+        name = _choice(value, "name", where, "none", SCHEDULES)
+        _no_unknown_keys(value, ("name", *cls.OWN_KEYS[name]), where)
+        return cls(
+            name=name,
+            step_size=_integer(value, "step_size", where, cls.step_size, low=1),
+            gamma=_number(value, "gamma", where, cls.gamma, low=0, low_open=True, high=1),
+            factor=_number(value, "factor", where, cls.factor, low=0, low_open=True, high=1),
+            patience=_integer(value, "patience", where, cls.patience, low=0),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"name": self.name}
+        for key in self.OWN_KEYS[self.name]:
+            doc[key] = getattr(self, key)
+        return doc
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything about how a project trains, apart from the graph itself."""
+
+    dataset: DatasetChoice
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    momentum: float = 0.9  # sgd and rmsprop only
+    weight_decay: float = 0.0
+    schedule: Schedule = field(default_factory=Schedule)
+    batch_size: int = 32
+    epochs: int = 10
+    val_split: float = 0.2
+    early_stopping: int = 0  # epochs without a better validation loss; 0 = off
+    grad_clip: float = 0.0  # largest gradient norm; 0 = off
+    seed: int = 0
+    device: str = "auto"
+    metric: str = "auto"  # "auto" = the task's own (accuracy, mse, mean_iou)
+
+    @classmethod
+    def from_dict(cls, doc: Any, where: str = "training") -> TrainConfig:
+        if not isinstance(doc, Mapping):
+            raise ConfigError(f"{where}: expected an object, got {_show(doc)}")
+        _no_unknown_keys(doc, tuple(f.name for f in fields(cls)), where)
+        if "dataset" not in doc:
+            raise ConfigError(
+                f'{where}.dataset: missing; expected {{"name": ..., "params": {{...}}}}, '
+                'e.g. {"name": "digits"}'
+            )
+        d = cls.__dataclass_fields__  # the defaults live in one place: the fields above
+        return cls(
+            dataset=DatasetChoice.from_value(doc["dataset"], f"{where}.dataset"),
+            optimizer=_choice(doc, "optimizer", where, d["optimizer"].default, OPTIMIZERS),
+            lr=_number(doc, "lr", where, d["lr"].default, low=0, low_open=True),
+            momentum=_number(doc, "momentum", where, d["momentum"].default, low=0, high=1),
+            weight_decay=_number(doc, "weight_decay", where, d["weight_decay"].default, low=0),
+            schedule=Schedule.from_value(doc.get("schedule", "none"), f"{where}.schedule"),
+            batch_size=_integer(doc, "batch_size", where, d["batch_size"].default, low=1),
+            epochs=_integer(doc, "epochs", where, d["epochs"].default, low=1),
+            val_split=_number(doc, "val_split", where, d["val_split"].default, low=0, high=1),
+            early_stopping=_integer(doc, "early_stopping", where, 0, low=0),
+            grad_clip=_number(doc, "grad_clip", where, d["grad_clip"].default, low=0),
+            seed=_integer(doc, "seed", where, d["seed"].default, low=0),
+            device=_choice(doc, "device", where, d["device"].default, DEVICES),
+            metric=_choice(doc, "metric", where, d["metric"].default, METRICS),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            doc[f.name] = value.to_dict() if hasattr(value, "to_dict") else value
+        return doc
+
+    def with_overrides(self, **changes: Any) -> TrainConfig:
+        """A copy with some settings replaced (None leaves a setting alone), re-validated."""
+        given = {k: v for k, v in changes.items() if v is not None}
+        if not given:
+            return self
+        return TrainConfig.from_dict({**self.to_dict(), **given})
+
+    def resolve_metric(self, task: str) -> str:
+        """The metric to report for `task`; raises ConfigError if the choice does not fit."""
+        if task not in TASK_METRICS:
+            raise ConfigError(f"the dataset's task {task!r} is none of {', '.join(TASKS)}")
+        if self.metric == "auto":
+            return TASK_METRICS[task][0]
+        if self.metric not in TASK_METRICS[task]:
+            fitting = ", ".join(TASK_METRICS[task])
+            raise ConfigError(
+                f"training.metric: {self.metric!r} does not fit a {task} dataset "
+                f"(it reports {fitting}); use 'auto'"
+            )
+        return self.metric
+
+
+def default_config(dataset: str, **settings: Any) -> TrainConfig:
+    """A config with defaults for everything but the dataset (tests, the GUI's new project)."""
+    return replace(TrainConfig(DatasetChoice(dataset)), **settings)

@@ -1,0 +1,119 @@
+"""Losses and metrics, chosen by the Output block's loss and the dataset's task.
+
+Meters add up tensors batch by batch and read them out once per epoch (or when a
+callback asks), so measuring costs no synchronisation per batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from engine.train.config import TASK_METRICS
+from engine.train.fit import Objective
+
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+LOSSES: dict[str, LossFn] = {
+    # Raw class scores in; per-pixel when scores are (N, C, H, W) and targets (N, H, W).
+    "cross_entropy": F.cross_entropy,
+    "mse": F.mse_loss,
+    # Raw yes/no scores in (the sigmoid is inside, which keeps it stable).
+    "bce": F.binary_cross_entropy_with_logits,
+}
+
+
+def loss_function(objective: Objective) -> LossFn:
+    return LOSSES[objective.loss]
+
+
+def targets_tensor(y: np.ndarray, objective: Objective) -> torch.Tensor:
+    """The dataset's targets in the form the loss takes, prepared once for all batches."""
+    samples = len(y)
+    if objective.loss == "cross_entropy":
+        return torch.as_tensor(y, dtype=torch.int64)
+    # mse and bce compare element-wise: shape the targets like the model's output, so
+    # a (samples,) target meets an (N, 1) output without silently broadcasting.
+    return torch.as_tensor(y, dtype=torch.float32).reshape(samples, *objective.output_dims)
+
+
+def inputs_tensor(x: np.ndarray, objective: Objective) -> torch.Tensor:
+    dtype = torch.int64 if objective.input_dtype == "int64" else torch.float32
+    return torch.as_tensor(x, dtype=dtype)
+
+
+class Meter:
+    """Running mean loss plus the task's metrics over the batches seen since `reset`."""
+
+    def __init__(self, objective: Objective, device: torch.device) -> None:
+        self.objective = objective
+        self.device = device
+        self.names = TASK_METRICS[objective.task]
+        self.reset()
+
+    def reset(self) -> None:
+        zero = torch.zeros((), dtype=torch.float64, device=self.device)
+        self.loss_sum = 0.0
+        self.samples = 0
+        self.correct = zero.clone()  # classification and pixel accuracy
+        self.counted = 0  # predictions counted (samples or pixels)
+        self.squared = zero.clone()
+        self.absolute = zero.clone()
+        classes = self.objective.num_classes or 0
+        self.confusion = torch.zeros(classes * classes, dtype=torch.int64, device=self.device)
+
+    def update(self, loss: float, output: torch.Tensor, target: torch.Tensor) -> None:
+        batch = output.shape[0]
+        self.loss_sum += loss * batch
+        self.samples += batch
+        with torch.no_grad():
+            if self.objective.task == "regression":
+                error = output.detach() - target
+                self.squared += error.square().sum()
+                self.absolute += error.abs().sum()
+                self.counted += error.numel()
+                return
+            predicted = self._predicted_classes(output.detach())
+            labels = target.long().reshape(predicted.shape)
+            self.correct += (predicted == labels).sum()
+            self.counted += labels.numel()
+            if self.objective.task == "segmentation":
+                classes = self.objective.num_classes or 0
+                pairs = labels.reshape(-1) * classes + predicted.reshape(-1)
+                self.confusion += torch.bincount(pairs, minlength=classes * classes)
+
+    def _predicted_classes(self, output: torch.Tensor) -> torch.Tensor:
+        if self.objective.loss == "bce":
+            return (output > 0).long()
+        return output.argmax(dim=1)
+
+    @property
+    def mean_loss(self) -> float:
+        return self.loss_sum / max(self.samples, 1)
+
+    def values(self) -> dict[str, float]:
+        """The task's metrics; reading them synchronises, so call it per epoch."""
+        counted = max(self.counted, 1)
+        if self.objective.task == "regression":
+            return {
+                "mse": float(self.squared) / counted,
+                "mae": float(self.absolute) / counted,
+            }
+        accuracy = float(self.correct) / counted
+        if self.objective.task == "classification":
+            return {"accuracy": accuracy}
+        return {"mean_iou": self._mean_iou(), "pixel_accuracy": accuracy}
+
+    def _mean_iou(self) -> float:
+        """Intersection over union per class, averaged over classes that occur at all."""
+        classes = self.objective.num_classes or 0
+        confusion = self.confusion.reshape(classes, classes).double()
+        intersection = confusion.diagonal()
+        union = confusion.sum(0) + confusion.sum(1) - intersection
+        present = union > 0
+        if not bool(present.any()):
+            return 0.0
+        return float((intersection[present] / union[present]).mean())

@@ -1,0 +1,333 @@
+"""The training loop. No Qt: a GUI runs `Trainer.fit` on a worker thread.
+
+Data stays in memory as tensors; each epoch walks a seeded permutation of the
+training samples in index slices (far cheaper per batch than a DataLoader for data
+that is already in memory). A stop and a pause `threading.Event` are checked before
+every batch. A loss that turns NaN or infinite stops the run with a reason naming
+the epoch and batch, and the weights go back to the last good epoch.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from engine.build import build_model
+from engine.project import Project, to_dict
+from engine.shapes import analyze
+from engine.train.checkpoint import cpu_state, save_checkpoint
+from engine.train.config import ConfigError, TrainConfig
+from engine.train.events import (
+    BatchEnd,
+    Callbacks,
+    EpochEnd,
+    SplitMetrics,
+    Status,
+    TrainResult,
+)
+from engine.train.fit import Dataset, plan_objective
+from engine.train.metrics import Meter, inputs_tensor, loss_function, targets_tensor
+from engine.train.optim import (
+    LearningRateSchedule,
+    choose_threads,
+    make_optimizer,
+    resolve_device,
+)
+
+logger = logging.getLogger(__name__)
+
+PAUSE_POLL_S = 0.02  # how often a paused run looks at its events
+
+
+@dataclass
+class _Split:
+    x: torch.Tensor
+    y: torch.Tensor
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+
+@dataclass
+class _Halt:
+    """Why an epoch ended early: the user stopped it, or the loss diverged."""
+
+    status: Status  # "stopped" or "diverged"
+    reason: str
+
+
+class Trainer:
+    """Trains a project's graph on a dataset with the project's training settings.
+
+    Everything that can be wrong with the graph, the data or the settings is raised
+    here, before `fit`: FitError (graph vs data), ConfigError (settings).
+    """
+
+    def __init__(
+        self,
+        project: Project,
+        data: Dataset,
+        config: TrainConfig | None = None,
+        *,
+        callbacks: Callbacks | None = None,
+        stop: threading.Event | None = None,
+        pause: threading.Event | None = None,
+        checkpoint_path: str | Path | None = None,
+        threads: int | None = None,
+    ) -> None:
+        """`threads`: CPU threads for torch during `fit`; None chooses (see choose_threads)."""
+        self.config = config or TrainConfig.from_dict(project.training)
+        self.callbacks = callbacks or Callbacks()
+        self.stop = stop or threading.Event()
+        self.pause = pause or threading.Event()
+        self.checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
+        analysis = analyze(project.graph)
+        self.objective = plan_objective(project.graph, data, self.config, analysis)
+        self.device = resolve_device(self.config.device)
+        if threads is None and self.device.type == "cpu":
+            threads = choose_threads(analysis.total_flops * self.config.batch_size)
+        self.threads = threads  # None: leave torch's setting alone
+        # The project as trained: its graph and the settings actually used.
+        snapshot = copy.deepcopy(to_dict(project))
+        snapshot["training"] = self.config.to_dict()
+        self.project_snapshot = snapshot
+
+        self.generator = torch.Generator().manual_seed(self.config.seed)
+        self.train_split, self.val_split = self._split(data)
+        torch.manual_seed(self.config.seed)  # weight initialisation
+        self.model = build_model(project.graph, analysis).to(self.device)
+        self.loss_fn = loss_function(self.objective)
+        self.optimizer = make_optimizer(self.model.parameters(), self.config)
+        self.starts = self._batch_starts(len(self.train_split))
+        self.schedule = LearningRateSchedule(
+            self.optimizer, self.config.schedule, self.config.epochs, len(self.starts)
+        )
+        self.train_meter = Meter(self.objective, self.device)
+        self.val_meter = Meter(self.objective, self.device)
+
+    # ------------------------------------------------------------------ data
+
+    def _split(self, data: Dataset) -> tuple[_Split, _Split | None]:
+        """A seeded split into training and validation samples."""
+        x = inputs_tensor(data.x, self.objective)
+        y = targets_tensor(data.y, self.objective)
+        samples = x.shape[0]
+        held_out = round(samples * self.config.val_split)
+        if self.config.val_split > 0:
+            held_out = max(held_out, 1)
+        if samples - held_out < 1:
+            raise ConfigError(
+                f"training.val_split: holding out {self.config.val_split:g} of {samples} "
+                f"samples of {data.name} leaves none to train on"
+            )
+        if data.ordered:
+            # Overlapping windows of one series: a random split would leak the future
+            # into training, so the validation samples are the last ones.
+            order = torch.arange(samples)
+            train_idx, val_idx = order[: samples - held_out], order[samples - held_out :]
+        else:
+            order = torch.randperm(samples, generator=self.generator)
+            train_idx, val_idx = order[held_out:], order[:held_out]
+        device = self.device
+        train = _Split(x[train_idx].to(device), y[train_idx].to(device))
+        val = _Split(x[val_idx].to(device), y[val_idx].to(device)) if held_out else None
+        return train, val
+
+    def _batch_starts(self, samples: int) -> list[int]:
+        size = self.config.batch_size
+        starts = list(range(0, samples, size))
+        # A last batch of one sample breaks BatchNorm and adds noise; the shuffle gives
+        # that sample its turn in another epoch.
+        if len(starts) > 1 and samples - starts[-1] == 1:
+            starts.pop()
+        return starts
+
+    # ------------------------------------------------------------- training
+
+    @property
+    def lr(self) -> float:
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    def fit(self) -> TrainResult:
+        previous_threads = torch.get_num_threads()
+        if self.threads:
+            torch.set_num_threads(self.threads)
+        try:
+            return self._fit()
+        finally:
+            torch.set_num_threads(previous_threads)
+
+    def _fit(self) -> TrainResult:
+        config = self.config
+        began = time.perf_counter()
+        torch.manual_seed(config.seed)  # dropout masks, the same on every run
+        result = TrainResult("completed", "", self.objective.metric)
+        result.final_split = "val" if self.val_split is not None else "train"
+        last_good = cpu_state(self.model)
+        best_state = last_good
+        best_loss, stale = math.inf, 0
+        for epoch in range(1, config.epochs + 1):
+            epoch_began = time.perf_counter()
+            outcome = self._train_epoch(epoch)
+            if isinstance(outcome, _Halt):
+                result.status, result.reason = outcome.status, outcome.reason
+                if outcome.status == "diverged":
+                    self.model.load_state_dict(last_good)
+                    result.final = self._final_of(result.history[-1]) if result.history else None
+                break
+            train, samples_per_s = outcome
+            val = self._evaluate() if self.val_split is not None else None
+            monitored = val.loss if val is not None else train.loss
+            if not math.isfinite(monitored):
+                result.status = "diverged"
+                result.reason = (
+                    f"epoch {epoch}: the validation loss is {monitored}; the weights went "
+                    "back to the last good epoch — try a lower learning rate or grad_clip"
+                )
+                self.model.load_state_dict(last_good)
+                result.final = self._final_of(result.history[-1]) if result.history else None
+                break
+            improved = monitored < best_loss
+            self.schedule.after_epoch(monitored)
+            event = EpochEnd(
+                epoch,
+                config.epochs,
+                train,
+                val,
+                self.lr,
+                samples_per_s,
+                time.perf_counter() - epoch_began,
+                improved,
+            )
+            result.history.append(event)
+            last_good = cpu_state(self.model)
+            if self.checkpoint_path is not None:
+                self.save(self.checkpoint_path, event)
+            if improved:
+                best_loss, best_state, stale, result.best_epoch = monitored, last_good, 0, epoch
+            else:
+                stale += 1
+            if self.callbacks.on_epoch_end is not None:
+                self.callbacks.on_epoch_end(event)
+            if config.early_stopping and stale >= config.early_stopping:
+                best = result.history[result.best_epoch - 1]
+                self.model.load_state_dict(best_state)
+                result.status = "early_stopped"
+                result.reason = (
+                    f"early stopping: the {result.final_split} loss has not improved for "
+                    f"{stale} epochs; kept the weights of epoch {best.epoch}, the best"
+                )
+                result.final = self._final_of(best)
+                break
+        if result.status == "completed":
+            result.reason = f"trained {config.epochs} epochs"
+            result.final = self._final_of(result.history[-1])
+        result.seconds = time.perf_counter() - began
+        logger.info("training ended: %s", result.reason)
+        return result
+
+    def _final_of(self, event: EpochEnd) -> SplitMetrics:
+        return event.val if event.val is not None else event.train
+
+    def _train_epoch(self, epoch: int) -> tuple[SplitMetrics, float] | _Halt:
+        """One pass over the training samples; returns its metrics and samples/s."""
+        model, split, meter = self.model, self.train_split, self.train_meter
+        size, epochs, batches = self.config.batch_size, self.config.epochs, len(self.starts)
+        clip = self.config.grad_clip
+        on_batch_end = self.callbacks.on_batch_end
+        order = torch.randperm(len(split), generator=self.generator).to(self.device)
+        model.train()
+        meter.reset()
+        began = time.perf_counter()
+        paused = 0.0
+        for batch, start in enumerate(self.starts, 1):
+            if self.pause.is_set():
+                paused += self._wait_while_paused()
+            if self.stop.is_set():
+                return _Halt(
+                    "stopped", f"stopped by the user at epoch {epoch}, batch {batch} of {batches}"
+                )
+            index = order[start : start + size]
+            x, y = split.x[index], split.y[index]
+            output = model(x)
+            loss = self.loss_fn(output, y)
+            value = loss.item()
+            if not math.isfinite(value):
+                return _Halt("diverged", self._divergence_reason(value, epoch, batch, x))
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+            self.optimizer.step()
+            self.schedule.after_batch()
+            meter.update(value, output, y)
+            if on_batch_end is not None:
+                elapsed = time.perf_counter() - began - paused
+                on_batch_end(
+                    BatchEnd(
+                        epoch,
+                        epochs,
+                        batch,
+                        batches,
+                        value,
+                        meter.values(),
+                        self.lr,
+                        meter.samples / max(elapsed, 1e-9),
+                    )
+                )
+        elapsed = time.perf_counter() - began - paused
+        train = SplitMetrics(meter.mean_loss, meter.values(), meter.samples)
+        return train, meter.samples / max(elapsed, 1e-9)
+
+    def _wait_while_paused(self) -> float:
+        """Block until resumed or stopped; returns the seconds spent waiting."""
+        began = time.perf_counter()
+        while self.pause.is_set() and not self.stop.is_set():
+            self.stop.wait(PAUSE_POLL_S)
+        return time.perf_counter() - began
+
+    def _divergence_reason(self, value: float, epoch: int, batch: int, x: torch.Tensor) -> str:
+        kept = f"epoch {epoch - 1}" if epoch > 1 else "the initial weights"
+        where = f"the loss became {value} at epoch {epoch}, batch {batch}"
+        if x.is_floating_point() and not bool(torch.isfinite(x).all()):
+            return f"{where}: the input batch holds NaN or infinite values — check the data"
+        return (
+            f"{where}; training stopped and kept {kept} (the last good weights) — "
+            f"try a lower learning rate (now {self.lr:g}) or set grad_clip"
+        )
+
+    @torch.no_grad()
+    def _evaluate(self) -> SplitMetrics:
+        split, meter = self.val_split, self.val_meter
+        assert split is not None
+        self.model.eval()
+        meter.reset()
+        step = max(self.config.batch_size * 4, 256)
+        for start in range(0, len(split), step):
+            x, y = split.x[start : start + step], split.y[start : start + step]
+            output = self.model(x)
+            meter.update(self.loss_fn(output, y).item(), output, y)
+        self.model.train()
+        return SplitMetrics(meter.mean_loss, meter.values(), meter.samples)
+
+    # ---------------------------------------------------------- checkpoints
+
+    def save(self, path: str | Path, event: EpochEnd | None = None) -> None:
+        """Save the model's current weights with the project, settings and metrics."""
+        metrics: dict[str, object] = {}
+        if event is not None:
+            metrics = {
+                "epoch": event.epoch,
+                "train": {"loss": event.train.loss, **event.train.metrics},
+                "val": None if event.val is None else {"loss": event.val.loss, **event.val.metrics},
+            }
+        save_checkpoint(
+            path, cpu_state(self.model), self.project_snapshot, self.config.to_dict(), metrics
+        )
