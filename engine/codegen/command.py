@@ -1,0 +1,158 @@
+"""`python main.py export PROJECT.json --to python|script|onnx|torchscript -o FILE`.
+
+python: the model class as readable, standalone code. script: a complete training
+program (also runs under torchrun). torchscript / onnx: compiled models, checked
+against the in-app model before the file is written. `--weights` takes a checkpoint
+written by `train`, so the exported file carries trained weights.
+
+Exit 0 ok; 1 the project cannot be exported (each reason printed with its node);
+2 an unreadable project or checkpoint, an unwritable output path, or a missing
+optional package. Nothing is written unless the export succeeds. Torch loads inside
+the handler, so registering this command keeps `check` quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from engine.codegen.problems import ExportError
+
+EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
+TARGETS = ("python", "script", "torchscript", "onnx")
+SOURCE_TARGETS = ("python", "script")
+
+
+class CannotExport(Exception):
+    """Input or environment trouble (exit 2): the message says what and where."""
+
+
+def add_command(subparsers: Any) -> None:
+    export = subparsers.add_parser(
+        "export",
+        help="write the model as Python, a training script, TorchScript or ONNX",
+        description=(
+            "Export a project's network. python: the model class; script: a training "
+            "program (python script.py, or torchrun --nproc_per_node=2 script.py); "
+            "torchscript/onnx: compiled models checked against NetLoom's own."
+        ),
+    )
+    export.add_argument("project", help="a NetLoom project file (.json)")
+    export.add_argument("--to", required=True, choices=TARGETS, help="what to write")
+    export.add_argument("-o", "--output", required=True, help="the file to write")
+    export.add_argument(
+        "--weights",
+        help="a checkpoint from `train` (model.pt) whose weights the torchscript/onnx file "
+        "carries (default: freshly initialised weights)",
+    )
+    export.set_defaults(func=cmd_export)
+
+
+def _error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def check_output_path(path: Path) -> None:
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise CannotExport(f"{path}: the folder {folder} does not exist")
+    if path.is_dir():
+        raise CannotExport(f"{path}: is a folder; give a file name")
+    if not os.access(folder, os.W_OK):
+        raise CannotExport(f"{path}: the folder {folder} is not writable")
+
+
+def load_weights(path: str, project_graph_ids: set[str]) -> dict[str, Any]:
+    """The state_dict of a `train` checkpoint, checked to be for this graph."""
+    from engine.train.checkpoint import CheckpointError, load_checkpoint
+
+    try:
+        checkpoint = load_checkpoint(path)
+    except CheckpointError as err:
+        raise CannotExport(str(err)) from None
+    owners = {key.split(".", 1)[0] for key in checkpoint.state_dict}
+    if strangers := sorted(owners - project_graph_ids):
+        raise CannotExport(
+            f"{path}: the weights are for another graph (blocks {', '.join(strangers)} "
+            "are not in this project)"
+        )
+    return checkpoint.state_dict
+
+
+def export(project_path: str, target: str, output: str, weights: str | None = None) -> str:
+    """Run one export; returns the line to print. Raises ExportError or CannotExport."""
+    from engine.project import load
+
+    project = load(project_path)
+    path = Path(output)
+    check_output_path(path)
+    if target in SOURCE_TARGETS:
+        if weights:
+            raise CannotExport(
+                "--weights is for torchscript/onnx; the python and script files load "
+                "weights with load_state_dict"
+            )
+        source = _source(project, target)
+        write_text_atomically(path, source)
+        lines = source.count("\n")
+        return f"wrote {path} ({target}, {lines} lines)"
+
+    from engine.codegen import compiled
+
+    if target == "onnx":
+        try:
+            compiled.require_onnx()
+        except compiled.MissingPackages as err:
+            raise CannotExport(str(err)) from None
+    state_dict = load_weights(weights, {n.id for n in project.graph.nodes}) if weights else None
+    convert = compiled.to_onnx if target == "onnx" else compiled.to_torchscript
+    try:
+        result = convert(project, path, state_dict)
+    except RuntimeError as err:  # load_state_dict: the checkpoint does not fit this graph
+        raise CannotExport(f"{weights}: the weights do not fit the graph: {err}") from None
+    check = f"max |difference| {result.max_abs_diff:.2g}" if result.max_abs_diff else "identical"
+    batches = " and ".join(str(b) for b in result.batches)
+    return f"wrote {path} ({target}; checked against NetLoom at batch {batches}: {check})"
+
+
+def _source(project: Any, target: str) -> str:
+    if target == "python":
+        from engine.codegen.python_file import to_python
+
+        return to_python(project)
+    from engine.codegen.script import to_script
+
+    return to_script(project)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    try:
+        print(export(args.project, args.to, args.output, args.weights))
+    except ExportError as err:
+        _error(f"cannot export {args.project} --to {args.to}:")
+        for problem in err.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_ERRORS
+    except CannotExport as err:
+        _error(str(err))
+        return EXIT_UNREADABLE
+    except OSError as err:
+        _error(f"{args.output}: cannot write: {err.strerror or err}")
+        return EXIT_UNREADABLE
+    return EXIT_OK

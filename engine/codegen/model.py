@@ -1,0 +1,254 @@
+"""The model class as Python source: the same network `engine.build` makes, written out.
+
+Each block's `Op` (from `engine.shapes.analyze`) becomes plain torch code, in the
+order `engine.build.NetLoomModel` runs them, so the two are the same network:
+submodules named by node id (the same `state_dict` keys), the same torch operations
+in the same order (bit-identical outputs and gradients). Every forward line carries
+the shape it produces. This module imports neither torch nor Qt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from engine.codegen.problems import require_exportable
+from engine.codegen.text import (
+    INDENT,
+    LINE_LENGTH,
+    bracketed,
+    call,
+    comment_lines,
+    line,
+    literal,
+    with_comment,
+)
+from engine.graph import Graph
+from engine.shapes import Analysis, analyze
+from engine.spec import Op, Shape
+
+BODY = INDENT * 2
+
+
+@dataclass(frozen=True)
+class Port:
+    """A forward argument or a returned value: its node id and shape."""
+
+    name: str
+    shape: Shape
+    dtype: str = "float32"
+
+
+@dataclass(frozen=True)
+class ModelCode:
+    """The class source and what a caller needs to drive it."""
+
+    class_name: str
+    lines: list[str]
+    inputs: list[Port]
+    outputs: list[Port]
+    uses_frames: bool
+
+
+@dataclass(frozen=True)
+class Step:
+    node: str
+    op: Op
+    sources: tuple[str, ...]  # variable names, in port order
+    shape: Shape
+    input_shape: Shape | None  # the first operand's shape
+    # The variable the result lands in: the node id, or "_" for a block that feeds
+    # nothing (NetLoom runs it all the same, so the exported code does too).
+    target: str
+
+
+# ---------------------------------------------------------------- forward lines
+
+
+def _per_frame(shape: Shape) -> str:
+    """A folded shape: (N*T, …) for a frames shape (N, T, …)."""
+    return "(" + ", ".join(["N*T", *(str(d) for d in shape.features)]) + ")"
+
+
+def _module(step: Step) -> list[str]:
+    node, src, out = step.node, step.sources[0], step.target
+    if not step.op.fold:
+        return call(f"{out} = ", f"self.{node}", [src], BODY, str(step.shape))
+    # Per frame: (N, T) folded into one batch axis, exactly as engine.build.fold_frames.
+    return [
+        *line(f"n, t = {src}.shape[:2]", BODY, str(step.input_shape)),
+        *call(f"{node} = ", f"self.{node}", [f"{src}.flatten(0, 1)"], BODY, _per_frame(step.shape)),
+        *call(f"{out} = ", f"{node}.unflatten", ["0", "(n, t)"], BODY, str(step.shape)),
+    ]
+
+
+def _recurrent(step: Step) -> list[str]:
+    node, src, out = step.node, step.sources[0], step.target
+    width = step.shape.dims[-1]
+    sequence = Shape((step.input_shape.dims[0] if step.input_shape else 1, width), time=True)
+    # nn.RNN/GRU/LSTM return (every step's output, the final state); the block uses the former.
+    if step.op.args["output"] == "sequence":
+        return call(f"{out}, _ = ", f"self.{node}", [src], BODY, str(sequence))
+    lines = call(f"{node}, _ = ", f"self.{node}", [src], BODY, str(sequence))
+    if not step.op.args["bidirectional"]:
+        return lines + line(f"{out} = {node}[:, -1]", BODY, str(step.shape))
+    half = step.op.args["hidden_size"]
+    ends = f"[{node}[:, -1, :{half}], {node}[:, 0, {half}:]]"
+    lines += line("# the forward half ends at the last step, the backward half at step 0", BODY)
+    return lines + call(f"{out} = ", "torch.cat", [ends, "dim=-1"], BODY, str(step.shape))
+
+
+def _add(step: Step) -> list[str]:
+    total = " + ".join(step.sources)
+    if len(f"{BODY}{step.target} = {total}") <= LINE_LENGTH:
+        return line(f"{step.target} = {total}", BODY, str(step.shape))
+    # Too long for a line (long ids): parenthesised, one operand a line if need be, as ruff does.
+    inner = BODY + INDENT
+    terms = (
+        [f"{inner}{total}"]
+        if len(inner + total) <= LINE_LENGTH
+        else [f"{inner}{'+ ' if i else ''}{source}" for i, source in enumerate(step.sources)]
+    )
+    lines = [f"{BODY}{step.target} = (", *terms, f"{BODY})"]
+    return with_comment(lines, str(step.shape), BODY)
+
+
+def _concat(step: Step) -> list[str]:
+    args = [f"[{', '.join(step.sources)}]", f"dim={step.op.args['dim']}"]
+    return call(f"{step.target} = ", "torch.cat", args, BODY, str(step.shape))
+
+
+def _reshape(step: Step) -> list[str]:
+    src = step.sources[0]
+    kept = [f"{src}.shape[{i}]" for i in range(step.op.args["keep"])]
+    sizes = kept + [str(d) for d in step.op.args["shape"]]
+    return call(f"{step.target} = ", f"{src}.reshape", sizes, BODY, str(step.shape))
+
+
+def _permute(step: Step) -> list[str]:
+    order = [str(d) for d in step.op.args["dims"]]
+    return call(f"{step.target} = ", f"{step.sources[0]}.permute", order, BODY, str(step.shape))
+
+
+def _global_pool(step: Step) -> list[str]:
+    reduce = "mean" if step.op.args["mode"] == "avg" else "amax"
+    dims = f"dim={literal(tuple(step.op.args['dims']))}"
+    return call(f"{step.target} = ", f"{step.sources[0]}.{reduce}", [dims], BODY, str(step.shape))
+
+
+WRITERS: dict[str, Callable[[Step], list[str]]] = {
+    "module": _module,
+    "recurrent": _recurrent,
+    "add": _add,
+    "concat": _concat,
+    "reshape": _reshape,
+    "permute": _permute,
+    "global_pool": _global_pool,
+}
+
+
+# ------------------------------------------------------------------- the class
+
+
+def _steps(graph: Graph, analysis: Analysis) -> list[Step]:
+    # An Output block is the identity: later blocks never read it, and forward
+    # returns the value wired into it, so its name is the source's variable.
+    steps = []
+    for node_id in graph.topological_order():
+        node = graph.node(node_id)
+        info = analysis.nodes[node_id]
+        assert info.op is not None and info.shape is not None  # checked exportable
+        if info.op.kind in ("input", "output"):
+            continue
+        incoming = graph.incoming(node_id)
+        sources = tuple(_value_of(graph, incoming[p]) for p in node.ports)
+        first = next(iter(info.input_shapes.values()), None)
+        target = node_id if graph.outgoing(node_id) else "_"
+        steps.append(Step(node_id, info.op, sources, info.shape, first, target))
+    return steps
+
+
+def _value_of(graph: Graph, node_id: str) -> str:
+    """The variable holding a node's output (an Output block passes its source's on)."""
+    while graph.node(node_id).spec.role == "output":
+        node_id = graph.incoming(node_id)["x"]
+    return node_id
+
+
+def _return(values: list[str], names: list[str]) -> list[str]:
+    comment = ", ".join(names)
+    if len(values) == 1:
+        return line(f"return {values[0]}", BODY, comment)
+    # Several values: a tuple, parenthesised and split when it does not fit, as ruff would.
+    one_line = line(f"return {', '.join(values)}", BODY, comment)
+    if all(len(text) <= LINE_LENGTH for text in one_line):
+        return one_line
+    return bracketed("return (", values, ")", BODY, comment)
+
+
+def _init_lines(graph: Graph, analysis: Analysis) -> list[str]:
+    lines = [f"{INDENT}def __init__(self) -> None:", f"{BODY}super().__init__()"]
+    for node_id in graph.topological_order():
+        op = analysis.nodes[node_id].op
+        if op is not None and op.kind in ("module", "recurrent"):
+            args = [f"{key}={literal(value)}" for key, value in op.kwargs.items()]
+            lines += call(f"self.{node_id} = ", f"nn.{op.target}", args, BODY)
+    return lines
+
+
+def _signature(inputs: list[Port], outputs: list[Port]) -> list[str]:
+    returns = (
+        "torch.Tensor"
+        if len(outputs) == 1
+        else "tuple[" + ", ".join(["torch.Tensor"] * len(outputs)) + "]"
+    )
+    params = ["self", *(f"{p.name}: torch.Tensor" for p in inputs)]
+    one_line = f"{INDENT}def forward({', '.join(params)}) -> {returns}:"
+    if len(one_line) <= 88:
+        return [one_line]
+    return [f"{INDENT}def forward(", *(f"{BODY}{p}," for p in params), f"{INDENT}) -> {returns}:"]
+
+
+def _forward_doc(inputs: list[Port], outputs: list[Port], uses_frames: bool) -> list[str]:
+    def described(ports: list[Port]) -> str:
+        return ", ".join(f"{p.name} {p.shape}" for p in ports)
+
+    doc = [f'{BODY}"""Inputs: {described(inputs)}.', "", f"{BODY}Returns: {described(outputs)}."]
+    if uses_frames:
+        doc += [
+            "",
+            f"{BODY}Blocks made for single images run on each frame of (N, T, ...) input:",
+            f"{BODY}(N, T) is folded into one batch axis and unfolded after.",
+        ]
+    return [*doc, f'{BODY}"""']
+
+
+def model_code(graph: Graph, class_name: str, analysis: Analysis | None = None) -> ModelCode:
+    """The `nn.Module` class for `graph`; raises ExportError naming each problem."""
+    analysis = analysis or analyze(graph)
+    require_exportable(graph, analysis)
+    inputs = [
+        Port(i, analysis.nodes[i].shape, graph.node(i).params.get("dtype", "float32"))
+        for i in graph.ids_of_role("input")
+    ]
+    outputs = [Port(o, analysis.nodes[o].shape) for o in graph.ids_of_role("output")]
+    steps = _steps(graph, analysis)
+    uses_frames = any(s.op.fold for s in steps)
+
+    forward = [*_signature(inputs, outputs), *_forward_doc(inputs, outputs, uses_frames)]
+    for step in steps:
+        if step.target == "_":
+            note = f"{step.node} feeds no output; it runs all the same, as in NetLoom"
+            forward += comment_lines(note, indent=BODY)
+        forward += WRITERS[step.op.kind](step)
+    forward += _return([_value_of(graph, o.name) for o in outputs], [o.name for o in outputs])
+
+    lines = [
+        f"class {class_name}(nn.Module):",
+        f'{INDENT}"""The network, block for block; submodules carry the NetLoom block ids."""',
+        "",
+        *_init_lines(graph, analysis),
+        "",
+        *forward,
+    ]
+    return ModelCode(class_name, lines, inputs, outputs, uses_frames)
