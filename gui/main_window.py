@@ -106,7 +106,7 @@ class MainWindow(QMainWindow):
         )
         self.quick_search.chosen.connect(lambda name: self.add_block(name, self._quick_search_pos))
         self.summary.node_clicked.connect(self.focus_node)
-        self.undo_stack.cleanChanged.connect(lambda _clean: self.update_title())
+        self.undo_stack.cleanChanged.connect(self.update_title)
 
         self.autosaver = Autosaver(
             self._autosave_snapshot, recovery_dir or default_recovery_dir(), autosave_ms
@@ -155,7 +155,7 @@ class MainWindow(QMainWindow):
         self.view.fit_all()
         self.update_title()
 
-    def update_title(self) -> None:
+    def update_title(self, *_clean: bool) -> None:
         name = self.path.name if self.path else self.project.name or "Untitled"
         self.setWindowTitle(f"{name}[*] — NetLoom")
         self.setWindowModified(not self.undo_stack.isClean())

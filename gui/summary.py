@@ -1,16 +1,21 @@
 """The summary dock: a Keras-style table of every block — output shape, weights,
-FLOPs — in topological order, with totals. Clicking a row selects that block."""
+FLOPs, problem — in topological order, with totals. Clicking a row selects that block.
+
+A model/view table: after an edit the whole table is swapped in one reset or
+`dataChanged`, so a 1,000-block network refreshes in a few milliseconds.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QLabel,
-    QTableWidget,
-    QTableWidgetItem,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -22,7 +27,59 @@ from gui import theme
 from gui.canvas.scene import errors_by_node
 
 COLUMNS = ("Block", "Type", "Output shape", "Weights", "FLOPs", "Problem")
-ID_ROLE = Qt.ItemDataRole.UserRole
+SHAPE, WEIGHTS, FLOPS, PROBLEM = 2, 3, 4, 5
+Index = QModelIndex | QPersistentModelIndex
+
+
+class SummaryModel(QAbstractTableModel):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[tuple[str, ...]] = []
+        self.errors: list[str] = []  # full messages per row, for tooltips
+        self._error_brush = QBrush(theme.ERROR.lighter(140))
+        self._shape_brush = QBrush(theme.TEXT_SHAPE)
+        self._text_brush = QBrush(theme.TEXT)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802 (Qt override)
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:  # noqa: N802
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        row, column = index.row(), index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.rows[row][column]
+        if role == Qt.ItemDataRole.ForegroundRole:
+            failed = bool(self.errors[row])
+            if column in (PROBLEM, 0) and failed:
+                return self._error_brush
+            if column == SHAPE:
+                return self._error_brush if failed else self._shape_brush
+            return self._text_brush
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (WEIGHTS, FLOPS):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.errors[row] or self.rows[row][column]
+        return None
+
+    def set_rows(self, rows: list[tuple[str, ...]], errors: list[str]) -> None:
+        if len(rows) != len(self.rows):
+            self.beginResetModel()
+            self.rows, self.errors = rows, errors
+            self.endResetModel()
+            return
+        changed = [i for i, (old, new) in enumerate(zip(self.rows, rows)) if old != new]
+        self.rows, self.errors = rows, errors
+        if changed:
+            top = self.index(changed[0], 0)
+            bottom = self.index(changed[-1], len(COLUMNS) - 1)
+            self.dataChanged.emit(top, bottom)
 
 
 class Summary(QWidget):
@@ -30,8 +87,9 @@ class Summary(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.model = SummaryModel()
+        self.table = QTableView()
+        self.table.setModel(self.model)
         self.table.verticalHeader().hide()
         self.table.setAlternatingRowColors(True)
         self.table.setShowGrid(False)
@@ -39,10 +97,13 @@ class Summary(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
-        for column in range(len(COLUMNS) - 1):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        # Fixed widths (set once per document) instead of ResizeToContents: resizing to
+        # contents rescans every row on every change, quadratic on large networks.
+        for column, width in enumerate((110, 110, 170, 90, 80)):
+            header.resizeSection(column, width)
+        header.setStretchLastSection(True)
         self.totals = QLabel()
         self.totals.setObjectName("summaryTotals")
         layout = QVBoxLayout(self)
@@ -50,58 +111,34 @@ class Summary(QWidget):
         layout.setSpacing(0)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.totals)
-        self.table.cellClicked.connect(self._clicked)
+        self.table.clicked.connect(self._clicked)
         self.row_of: dict[str, int] = {}
-        self._shown: list[tuple[str, ...]] = []  # cells per row, to skip rows that did not change
+        self.ids: list[str] = []
 
     def update_from(self, graph: Graph, analysis: Analysis) -> None:
-        order = graph.topological_order()
+        # The shape pass fills its table in topological order; reuse it rather than sort again.
+        order = (
+            list(analysis.nodes) if len(analysis.nodes) == len(graph) else graph.topological_order()
+        )
         by_node = errors_by_node(analysis)
-        self.table.setUpdatesEnabled(False)
-        self.table.setRowCount(len(order))
-        self.row_of = {}
-        error_brush = QBrush(theme.ERROR.lighter(140))
-        shape_brush = QBrush(theme.TEXT_SHAPE)
-        for row, node_id in enumerate(order):
-            node = graph.node(node_id)
+        rows, errors = [], []
+        for node_id in order:
             info = analysis.nodes.get(node_id)
-            errors = by_node.get(node_id, [])
-            shape = info.shape.detailed() if info and info.shape else "—"
-            cells = (
-                node_id,
-                node.type,
-                shape,
-                f"{info.params:,}" if info else "",
-                human(info.flops) if info else "",
-                " ".join(e.removeprefix(f"{node_id}: ") for e in errors),
+            messages = by_node.get(node_id, [])
+            rows.append(
+                (
+                    node_id,
+                    graph.node(node_id).type,
+                    info.shape.detailed() if info and info.shape else "—",
+                    f"{info.params:,}" if info else "",
+                    human(info.flops) if info else "",
+                    " ".join(m.removeprefix(f"{node_id}: ") for m in messages),
+                )
             )
-            self.row_of[node_id] = row
-            if row < len(self._shown) and self._shown[row] == cells:
-                continue
-            for column, text in enumerate(cells):
-                item = self.table.item(row, column)
-                if item is None:
-                    item = QTableWidgetItem()
-                    self.table.setItem(row, column, item)
-                item.setText(text)
-                item.setData(ID_ROLE, node_id)
-                item.setToolTip("\n".join(errors) if errors else text)
-                if column in (3, 4):
-                    item.setTextAlignment(
-                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-                    )
-                if column == 2:
-                    item.setForeground(error_brush if errors else shape_brush)
-                elif column == 5 or (column == 0 and errors):
-                    item.setForeground(error_brush)
-                else:
-                    item.setForeground(QBrush(QColor(theme.TEXT)))
-            if row < len(self._shown):
-                self._shown[row] = cells
-            else:
-                self._shown.append(cells)
-        del self._shown[len(order) :]
-        self.table.setUpdatesEnabled(True)
+            errors.append("\n".join(messages))
+        self.ids = order
+        self.row_of = {node_id: row for row, node_id in enumerate(order)}
+        self.model.set_rows(rows, errors)
         count = len(analysis.problems)
         status = "no errors" if not count else f"{count} problem{'s' * (count != 1)}"
         self.totals.setText(
@@ -109,16 +146,16 @@ class Summary(QWidget):
             f"{human(analysis.total_flops)} FLOPs per sample  ·  {status}"
         )
 
+    def cell(self, row: int, column: int) -> str:
+        return self.model.rows[row][column]
+
     def select_node(self, node_id: str | None) -> None:
-        self.table.blockSignals(True)
         row = self.row_of.get(node_id) if node_id else None
         if row is None:
             self.table.clearSelection()
         else:
             self.table.selectRow(row)
-        self.table.blockSignals(False)
 
-    def _clicked(self, row: int, _column: int) -> None:
-        item = self.table.item(row, 0)
-        if item is not None:
-            self.node_clicked.emit(item.data(ID_ROLE))
+    def _clicked(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.node_clicked.emit(self.ids[index.row()])

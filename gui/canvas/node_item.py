@@ -104,6 +104,8 @@ class NodeItem(QGraphicsItem):
         self.stats_text = ""
         self.error: str | None = None
         self.has_info = False  # set_info has run at least once
+        self.info: NodeInfo | None = None
+        self.ports_visible = True  # the scene hides ports when zoomed far out
         self.inputs: dict[str, PortItem] = {}
         self.output: PortItem | None = None
         self.height = HEADER_HEIGHT + BODY_LINES * LINE_HEIGHT + 10
@@ -136,18 +138,39 @@ class NodeItem(QGraphicsItem):
                     port_item.scene().removeItem(port_item)
         first = HEADER_HEIGHT + (body - (len(ports) - 1) * PORT_SPACING) / 2
         for i, name in enumerate(ports):
-            port_item = self.inputs.get(name) or PortItem(self, name)
+            port_item = self.inputs.get(name) or self._new_port(name)
             port_item.setPos(0, first + i * PORT_SPACING)
             self.inputs[name] = port_item
         if node.spec.role != "output":
-            self.output = self.output or PortItem(self, None)
+            self.output = self.output or self._new_port(None)
             self.output.setPos(NODE_WIDTH, HEADER_HEIGHT + body / 2)
         self._refresh_tooltip()
         self.update()
 
+    def _new_port(self, name: str | None) -> PortItem:
+        port = PortItem(self, name)
+        port.setVisible(self.ports_visible)
+        return port
+
+    def set_ports_visible(self, visible: bool) -> None:
+        self.ports_visible = visible
+        for port in self.ports():
+            port.setVisible(visible)
+
+    def ports(self) -> list[PortItem]:
+        return [*self.inputs.values(), *([self.output] if self.output else [])]
+
+    def port_tooltip(self, port: str | None) -> str:
+        """Built when the mouse arrives, so an edit does not rewrite every tooltip."""
+        if port is None:
+            return f"output: {self.shape_text}"
+        shape = self.info.input_shapes.get(port) if self.info else None
+        return f"input '{port}'" + (f": {shape.detailed()}" if shape else " (not wired)")
+
     def set_info(self, info: NodeInfo, errors: list[str]) -> None:
         """Shape, counts and error badge from the analysis."""
         self.has_info = True
+        self.info = info
         self.shape_text = info.shape.detailed() if info.shape else ("error" if errors else "—")
         if info.shape:
             self.stats_text = f"{human(info.params)} params  ·  {human(info.flops)} FLOPs"
@@ -156,11 +179,6 @@ class NodeItem(QGraphicsItem):
         self.error = "\n".join(errors) or None
         self.badge.setVisible(self.error is not None)
         self.badge.setToolTip(self.error or "")
-        for port, port_item in self.inputs.items():
-            shape = info.input_shapes.get(port)
-            port_item.setToolTip(f"input '{port}'" + (f": {shape.detailed()}" if shape else ""))
-        if self.output is not None:
-            self.output.setToolTip(f"output: {self.shape_text}")
         self._refresh_tooltip()
         self.update()
 

@@ -53,6 +53,7 @@ class PortItem(QGraphicsItem):
             self.update()
 
     def hoverEnterEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        self.setToolTip(self.node.port_tooltip(self.port))
         self.set_highlight(theme.NODE_SELECTED)
         super().hoverEnterEvent(event)
 

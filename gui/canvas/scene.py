@@ -55,6 +55,7 @@ class GraphScene(QGraphicsScene):
         self._detached: Edge | None = None  # the wire lifted off an input port, if any
         self._hover_port: PortItem | None = None
         self._press_positions: dict[str, tuple[float, float]] = {}
+        self.detailed = True  # False when zoomed out too far to read text or hit ports
         self.setBackgroundBrush(theme.CANVAS_BACKGROUND)
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         for node in graph.nodes:
@@ -102,8 +103,18 @@ class GraphScene(QGraphicsScene):
             if not self._refresh_timer.isActive():
                 self._refresh_timer.start(0)
 
+    def set_detailed(self, detailed: bool) -> None:
+        """Level of detail: far out, ports are hidden so a frame paints half the items."""
+        if detailed == self.detailed:
+            return
+        self.detailed = detailed
+        for item in self.nodes.values():
+            item.set_ports_visible(detailed)
+
     def _add_node_item(self, node_id: str) -> None:
         item = NodeItem(self.graph.node(node_id))
+        if not self.detailed:
+            item.set_ports_visible(False)
         self.nodes[node_id] = item
         self.addItem(item)
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QGraphicsView, QWidget
 
 from gui import theme
 from gui.block_search import BLOCK_MIME
-from gui.canvas.node_item import NodeItem
+from gui.canvas.node_item import DETAIL_ZOOM, NodeItem
 from gui.canvas.port_item import PortItem
 from gui.canvas.wire_item import WireItem
 
@@ -55,6 +55,15 @@ class GraphView(QGraphicsView):
         zoom = max(MIN_ZOOM, min(MAX_ZOOM, zoom))
         factor = zoom / self.zoom
         self.scale(factor, factor)
+        self._zoom_settled()
+
+    def _zoom_settled(self) -> None:
+        detailed = self.zoom >= DETAIL_ZOOM
+        # Antialiasing costs more than it shows on tiles a few pixels wide.
+        self.setRenderHint(QPainter.RenderHint.Antialiasing, detailed)
+        scene = self.scene()
+        if hasattr(scene, "set_detailed"):
+            scene.set_detailed(detailed)
         self.zoom_changed.emit(self.zoom)
 
     def zoom_by(self, factor: float) -> None:
@@ -67,14 +76,14 @@ class GraphView(QGraphicsView):
         if rect.isEmpty():
             self.resetTransform()
             self.centerOn(0, 0)
-            self.zoom_changed.emit(self.zoom)
+            self._zoom_settled()
             return
         rect = rect.adjusted(-40, -40, 40, 40)
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom > max_zoom:
             self.set_zoom(max_zoom)
             self.centerOn(rect.center())
-        self.zoom_changed.emit(self.zoom)
+        self._zoom_settled()
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
         steps = event.angleDelta().y() / 120

@@ -83,6 +83,7 @@ class WireItem(QGraphicsItem):
         self.error = False
         self._path = QPainterPath()
         self._label_rect = QRectF()
+        self._bounds = QRectF()
         self._label_font = _label_font()
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(0)
@@ -123,6 +124,7 @@ class WireItem(QGraphicsItem):
         height = metrics.height() + 4
         # The label sits just above the wire so the line stays visible under it.
         self._label_rect = QRectF(middle.x() - width / 2, middle.y() - height - 3, width, height)
+        self._bounds = self._path.boundingRect().adjusted(-4, -4, 4, 4).united(self._label_rect)
 
     def _channel_y(self) -> float:
         source = self.source.sceneBoundingRect()
@@ -140,7 +142,7 @@ class WireItem(QGraphicsItem):
         return self._label_rect
 
     def boundingRect(self) -> QRectF:
-        return self._path.boundingRect().adjusted(-4, -4, 4, 4).united(self._label_rect)
+        return self._bounds
 
     def shape(self) -> QPainterPath:
         stroker = QPainterPathStroker()

@@ -90,7 +90,7 @@ def test_inspector_edit_changes_downstream_wire_label(video_window, qtbot):
     qtbot.keyClick(spin, Qt.Key.Key_Return)
     assert window.graph.node("conv1").params["out_channels"] == 8
     assert window.scene.wires[("relu1", "x")].label == "(N, T, 8, 32, 32)"
-    assert window.summary.table.item(1, 3).text() == "80"  # 1×8×3×3 + 8 weights
+    assert window.summary.cell(1, 3) == "80"  # 1×8×3×3 + 8 weights
     window.undo_stack.undo()
     assert window.scene.wires[("relu1", "x")].label == "(N, T, 16, 32, 32)"
     assert window.inspector.editors["out_channels"].box.value() == 16
@@ -126,7 +126,7 @@ def test_bad_wire_puts_badge_on_the_failing_node(window):
         in window.scene.nodes[lstm].badge.toolTip()
     )
     assert window.scene.wires[(lstm, "x")].error
-    assert "needs a sequence" in window.summary.table.item(1, 5).text()
+    assert "needs a sequence" in window.summary.cell(1, 5)
 
 
 def test_quick_search_places_block_at_cursor(window, qtbot):
@@ -150,7 +150,8 @@ def test_tab_on_canvas_opens_quick_search(window, qtbot):
 def test_summary_row_click_selects_node(video_window, qtbot):
     window = video_window
     row = window.summary.row_of["lstm1"]
-    rect = window.summary.table.visualItemRect(window.summary.table.item(row, 0))
+    table = window.summary.table
+    rect = table.visualRect(table.model().index(row, 0))
     qtbot.mouseClick(window.summary.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.scene.selected_node_ids() == ["lstm1"]
     assert window.inspector.title.text() == "lstm1"
