@@ -22,7 +22,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtCore import QPointF, QSettings  # noqa: E402
+from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from engine.graph import Graph  # noqa: E402
@@ -50,7 +50,7 @@ def residual_document(blocks: int = BLOCKS) -> dict:
         x = add
     out = graph.add_node("Output", {"loss": "mse"}).id
     graph.connect(x, out)
-    for node_id, pos in arrange(graph, 16 / 10).items():
+    for node_id, pos in arrange(graph, (1400.0, 800.0)).items():
         graph.move(node_id, pos)
     return to_dict(Project(graph, name="residual 1k"))
 

@@ -55,9 +55,9 @@ def find_templates(folder: Path = TEMPLATES_DIR) -> list[Template]:
     return found
 
 
-def lay_out_template(project: Project, aspect: float = 16 / 10) -> None:
-    """Arrange a freshly opened template to read well in a window of `aspect`."""
-    for node_id, pos in arrange(project.graph, aspect).items():
+def lay_out_template(project: Project, view: tuple[float, float] = (1100, 650)) -> None:
+    """Arrange a freshly opened template to read well in a canvas of `view` pixels."""
+    for node_id, pos in arrange(project.graph, view).items():
         project.graph.move(node_id, pos)
 
 
@@ -80,10 +80,11 @@ class TemplateGallery(QDialog):
     def __init__(self, parent: QWidget | None = None, folder: Path = TEMPLATES_DIR) -> None:
         super().__init__(parent)
         self.setWindowTitle("New from template")
-        self.resize(900, 560)
+        self.resize(1040, 660)
         self.templates = find_templates(folder)
         self.chosen: Template | None = None
         self.list = QListWidget()
+        self.list.setObjectName("gallery")
         self.list.setViewMode(QListWidget.ViewMode.IconMode)
         self.list.setIconSize(THUMB)
         self.list.setGridSize(QSize(THUMB.width() + 24, THUMB.height() + 44))
@@ -129,7 +130,10 @@ class TemplateGallery(QDialog):
             if template.project is not None:
                 preview = load(template.path)  # laid out on its own copy
                 lay_out_template(preview)
-                item.setIcon(QIcon(thumbnail(preview)))
+                picture = thumbnail(preview)
+                icon = QIcon(picture)
+                icon.addPixmap(picture, QIcon.Mode.Selected)  # no selection tint on the picture
+                item.setIcon(icon)
             else:
                 pixmap = QPixmap(THUMB)
                 pixmap.fill(QColor("#3a1f22"))

@@ -196,11 +196,14 @@ class MainWindow(QMainWindow):
         except ProjectError as err:
             self.show_error("Cannot open template", str(err))
             return False
-        viewport = self.view.viewport().size()
-        lay_out_template(project, max(viewport.width(), 1) / max(viewport.height(), 1))
+        lay_out_template(project, self._view_size())
         self.set_project(project, None)
         self.statusBar().showMessage(f"Opened template {project.name}", 5000)
         return True
+
+    def _view_size(self) -> tuple[float, float]:
+        viewport = self.view.viewport().size()
+        return float(max(viewport.width(), 200)), float(max(viewport.height(), 150))
 
     def open_dialog(self) -> None:
         if not self.maybe_save():
@@ -394,8 +397,7 @@ class MainWindow(QMainWindow):
         self.scene.select_nodes(list(self.scene.nodes))
 
     def auto_layout(self) -> None:
-        viewport = self.view.viewport().size()
-        after = arrange(self.graph, max(viewport.width(), 1) / max(viewport.height(), 1))
+        after = arrange(self.graph, self._view_size())
         before = {node_id: self.graph.node(node_id).pos for node_id in after}
         changed = {k: v for k, v in after.items() if before[k] != v}
         if changed:

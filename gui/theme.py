@@ -91,4 +91,6 @@ def apply_theme(app: QApplication) -> None:
     font.setPointSizeF(9.5)
     app.setFont(font)
     if STYLE_SHEET.exists():
-        app.setStyleSheet(STYLE_SHEET.read_text(encoding="utf-8"))
+        # Style sheets resolve url() against the working folder; point them at resources/.
+        icons = (RESOURCES / "icons").as_posix()
+        app.setStyleSheet(STYLE_SHEET.read_text(encoding="utf-8").replace("@ICONS@", icons))

@@ -1,7 +1,7 @@
 """Auto-layout: columns by topological depth, left to right, wrapped into rows.
 
 A long chain laid out in one row is too wide to read at any zoom that shows all of
-it, so columns wrap into rows (like lines of text) to match the view's proportions.
+it, so columns wrap into rows (like lines of text) to fit the view.
 Pure Python: sizes come in, positions come out.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from engine.graph import Graph
 
-COLUMN_GAP = 130.0  # room for a shape label between two blocks
+COLUMN_GAP = 150.0  # room for a shape label between two blocks
 ROW_GAP = 110.0  # room for wires that return to the start of the next row
 NODE_GAP = 50.0
 
@@ -54,28 +54,30 @@ def _wrap(cols: list[list[str]], per_row: int) -> list[list[list[str]]]:
     return [cols[i : i + per_row] for i in range(0, len(cols), per_row)]
 
 
-def best_columns_per_row(cols: list[list[str]], sizes: dict[str, Size], aspect: float) -> int:
-    """The row length that shows the graph largest in a view of `aspect` (width / height)."""
+def best_columns_per_row(cols: list[list[str]], sizes: dict[str, Size], view: Size) -> int:
+    """The row length that shows the graph largest in a view of `view` pixels; never
+    wrap a graph that already fits at life size (zoom 1)."""
     best, best_scale = len(cols), 0.0
+    margin = 80.0
     for per_row in range(len(cols), 0, -1):
         rows = _wrap(cols, per_row)
         extents = [_row_extent(r, sizes) for r in rows]
-        width = max(w for w, _ in extents)
-        height = sum(h for _, h in extents) + ROW_GAP * (len(rows) - 1)
-        scale = min(aspect / width, 1.0 / height)
+        width = max(w for w, _ in extents) + margin
+        height = sum(h for _, h in extents) + ROW_GAP * (len(rows) - 1) + margin
+        scale = min(view[0] / width, view[1] / height, 1.0)
         if scale > best_scale * 1.05:  # prefer fewer rows unless wrapping clearly helps
             best, best_scale = per_row, scale
     return best
 
 
 def layered_positions(
-    graph: Graph, sizes: dict[str, Size], aspect: float | None = None, origin: Point = (0, 0)
+    graph: Graph, sizes: dict[str, Size], view: Size | None = None, origin: Point = (0, 0)
 ) -> dict[str, Point]:
-    """Top-left corner per node. `aspect` (view width / height) enables wrapping."""
+    """Top-left corner per node. `view` (its width and height in pixels) enables wrapping."""
     cols = columns(graph)
     if not cols:
         return {}
-    per_row = best_columns_per_row(cols, sizes, aspect) if aspect else len(cols)
+    per_row = best_columns_per_row(cols, sizes, view) if view else len(cols)
     positions: dict[str, Point] = {}
     y = origin[1]
     for row in _wrap(cols, per_row):
@@ -93,9 +95,9 @@ def layered_positions(
     return positions
 
 
-def arrange(graph: Graph, aspect: float | None = None) -> dict[str, Point]:
+def arrange(graph: Graph, view: Size | None = None) -> dict[str, Point]:
     """Positions for every node at the canvas's real tile sizes."""
     from gui.canvas.node_item import node_size  # Qt-free function, kept beside the tile
 
     sizes = {node.id: node_size(node) for node in graph.nodes}
-    return layered_positions(graph, sizes, aspect)
+    return layered_positions(graph, sizes, view)

@@ -19,10 +19,10 @@ from engine.shapes import NodeInfo
 from gui import theme
 from gui.canvas.port_item import PortItem
 
-NODE_WIDTH = 184.0
+NODE_WIDTH = 200.0
 HEADER_HEIGHT = 26.0
 LINE_HEIGHT = 17.0
-BODY_LINES = 3  # params, output shape, weights/FLOPs
+BODY_LINES = 4  # params (two lines), output shape, weights/FLOPs
 PORT_SPACING = 22.0
 CORNER = 7.0
 # Below this zoom the text is unreadable anyway: draw plain tiles (level of detail).
@@ -59,9 +59,19 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def params_line(node: Node) -> str:
-    """Every parameter as 'name value', in declaration order (the spec lists key ones first)."""
-    return "  ·  ".join(f"{p.name} {format_value(node.params[p.name])}" for p in node.spec.params)
+def params_lines(node: Node, width: float, font: QFont) -> tuple[str, str]:
+    """Every parameter as 'name value' in declaration order (key ones come first),
+    filled into two lines of `width`; what does not fit is elided on the second."""
+    parts = [f"{p.name} {format_value(node.params[p.name])}" for p in node.spec.params]
+    if not parts:
+        return "no parameters", ""
+    metrics = QFontMetricsF(font)
+    first: list[str] = []
+    while parts and metrics.horizontalAdvance(" · ".join([*first, parts[0]])) <= width:
+        first.append(parts.pop(0))
+    if not first:  # one very long value: let the first line elide it
+        first.append(parts.pop(0))
+    return " · ".join(first), " · ".join(parts)
 
 
 class ErrorBadge(QGraphicsItem):
@@ -100,6 +110,7 @@ class NodeItem(QGraphicsItem):
         self.category = node.spec.category
         self.colour = theme.category_colour(self.category)
         self.params_text = ""
+        self.params_more = ""
         self.shape_text = "—"
         self.stats_text = ""
         self.error: str | None = None
@@ -126,7 +137,7 @@ class NodeItem(QGraphicsItem):
     def update_from_node(self, node: Node) -> None:
         """Ports and parameter text from the model (after add or a param change)."""
         self.prepareGeometryChange()
-        self.params_text = params_line(node)
+        self.params_text, self.params_more = params_lines(node, NODE_WIDTH - 24, _fonts()[1])
         ports = node.ports
         self.height = node_size(node)[1]
         body = self.height - HEADER_HEIGHT
@@ -173,7 +184,7 @@ class NodeItem(QGraphicsItem):
         self.info = info
         self.shape_text = info.shape.detailed() if info.shape else ("error" if errors else "—")
         if info.shape:
-            self.stats_text = f"{human(info.params)} params  ·  {human(info.flops)} FLOPs"
+            self.stats_text = f"{human(info.params)} weights · {human(info.flops)} FLOPs"
         else:
             self.stats_text = "waiting for its inputs" if not errors else ""
         self.error = "\n".join(errors) or None
@@ -183,10 +194,10 @@ class NodeItem(QGraphicsItem):
         self.update()
 
     def _refresh_tooltip(self) -> None:
-        lines = [f"{self.node_id} — {self.type_name}", self.params_text or "no parameters"]
+        lines = [f"{self.node_id} — {self.type_name}", self.params_text, self.params_more]
         if self.error:
             lines.append(f"⚠ {self.error}")
-        self.setToolTip("\n".join(lines))
+        self.setToolTip("\n".join(line for line in lines if line))
 
     # ------------------------------------------------------------- geometry
 
@@ -254,7 +265,8 @@ class NodeItem(QGraphicsItem):
         # Body lines.
         y = HEADER_HEIGHT + 5
         lines = (
-            (body_font, theme.TEXT_DIM, self.params_text or "no parameters"),
+            (body_font, theme.TEXT_DIM, self.params_text),
+            (body_font, theme.TEXT_DIM, self.params_more),
             (mono_font, theme.ERROR if self.error else theme.TEXT_SHAPE, self.shape_text),
             (body_font, theme.TEXT_DIM, self.stats_text),
         )
@@ -275,7 +287,7 @@ class NodeItem(QGraphicsItem):
             if (self.isSelected() or self.error)
             else Qt.PenStyle.NoPen
         )
-        painter.setBrush(theme.NODE_BODY)
+        painter.setBrush(self.colour.darker(250))
         painter.drawRect(rect)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(self.colour)

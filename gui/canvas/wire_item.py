@@ -160,7 +160,9 @@ class WireItem(QGraphicsItem):
         )
         if lod >= LABEL_ZOOM:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(colour, 2.2 if self.isSelected() else 1.8))
+        # Far out, a cosmetic one-pixel pen keeps wires visible at any zoom.
+        width = (2.2 if self.isSelected() else 1.8) if lod >= LABEL_ZOOM else 0.0
+        painter.setPen(QPen(colour, width))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)
         if lod < LABEL_ZOOM or not self.label:
