@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QPointF, QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QUndoStack
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -440,7 +441,13 @@ class MainWindow(QMainWindow):
         )
         if not chosen:
             return
-        result = export_model(self.project, target, Path(chosen))
+        # TorchScript and ONNX load torch and trace the model: a few seconds at first.
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        self.statusBar().showMessage(f"Exporting {target.key}…")
+        try:
+            result = export_model(self.project, target, Path(chosen))
+        finally:
+            QApplication.restoreOverrideCursor()
         if result.ok:
             self.statusBar().showMessage(result.message.splitlines()[0], 8000)
         else:

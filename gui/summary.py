@@ -13,7 +13,6 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHeaderView,
     QLabel,
     QTableView,
     QVBoxLayout,
@@ -29,6 +28,7 @@ from gui.canvas.scene import errors_by_node
 COLUMNS = ("Block", "Type", "Output shape", "Weights", "FLOPs", "Problem")
 SHAPE, WEIGHTS, FLOPS, PROBLEM = 2, 3, 4, 5
 Index = QModelIndex | QPersistentModelIndex
+ROOT_INDEX = QModelIndex()  # the table's only parent; a table has no child rows
 
 
 class SummaryModel(QAbstractTableModel):
@@ -40,10 +40,10 @@ class SummaryModel(QAbstractTableModel):
         self._shape_brush = QBrush(theme.TEXT_SHAPE)
         self._text_brush = QBrush(theme.TEXT)
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802 (Qt override)
+    def rowCount(self, parent: Index = ROOT_INDEX) -> int:  # noqa: N802 (Qt override)
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
+    def columnCount(self, parent: Index = ROOT_INDEX) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:  # noqa: N802

@@ -196,3 +196,28 @@ def test_export_model_menu_reports_result(video_window, dialogs, tmp_path, monke
 def test_title_names_the_template_before_saving(window):
     window.open_template(TEMPLATE)
     assert window.windowTitle().startswith("CNN+LSTM video")
+
+
+def test_run_gui_opens_the_project_given_on_the_command_line(qtbot, monkeypatch, tmp_path):
+    from PySide6.QtCore import QSettings, QStandardPaths
+    from PySide6.QtWidgets import QApplication
+
+    from gui import app as gui_app
+    from gui.main_window import MainWindow
+
+    QStandardPaths.setTestModeEnabled(True)  # keep recovery files out of the real profile
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
+    seen: list[MainWindow] = []
+
+    def run_events(_app) -> int:
+        qtbot.wait(50)  # lets the start-up timer open the project
+        seen.extend(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+        return 0
+
+    monkeypatch.setattr(QApplication, "exec", run_events)
+    assert gui_app.run_gui(str(TEMPLATE)) == 0
+    window = next(w for w in seen if w.path == TEMPLATE)
+    assert "lstm1" in window.graph and window.windowTitle().startswith("cnn_lstm_video.json")
+    for w in seen:
+        w.undo_stack.setClean()
+        w.close()
