@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QPointF, QSettings, Qt
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QUndoStack
+from PySide6.QtGui import QCloseEvent, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -23,16 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.graph import GraphError
 from engine.project import Project, ProjectError, load, save
 from engine.shapes import Analysis
 from gui.autosave import INTERVAL_MS, Autosaver, Recovery, default_recovery_dir
-from gui.canvas.layout import arrange
-from gui.canvas.node_item import HEADER_HEIGHT, NODE_WIDTH
 from gui.canvas.scene import GraphScene
 from gui.canvas.view import GraphView
-from gui.clipboard import from_mime, selection_document, to_mime
-from gui.commands import AddNodeCommand, DeleteCommand, MoveCommand, PasteCommand
+from gui.editing import EditingMixin
 from gui.export import ExportTarget, export_model, export_picture
 from gui.files import PROJECT_FILTER, RecentFiles
 from gui.gallery import TemplateGallery, lay_out_template
@@ -44,10 +40,8 @@ from gui.summary import Summary
 
 log = logging.getLogger(__name__)
 
-PASTE_STEP = 40.0
 
-
-class MainWindow(QMainWindow):
+class MainWindow(EditingMixin, QMainWindow):
     def __init__(
         self,
         settings: QSettings | None = None,
@@ -328,85 +322,6 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
             self.open_dropped(paths)
 
-    # ---------------------------------------------------------------- edits
-
-    def add_block(self, type_name: str, scene_pos: QPointF) -> str | None:
-        """Place a block centred under `scene_pos`; returns its id."""
-        pos = (round(scene_pos.x() - NODE_WIDTH / 2), round(scene_pos.y() - HEADER_HEIGHT / 2))
-        try:
-            command = AddNodeCommand(self.graph, type_name, pos)
-            self.undo_stack.push(command)
-        except GraphError as err:
-            self.statusBar().showMessage(f"Cannot add block: {err}", 8000)
-            return None
-        if command.node_id is None:
-            return None
-        self.scene.select_nodes([command.node_id])
-        self.statusBar().showMessage(f"Added {command.node_id}", 4000)
-        return command.node_id
-
-    def open_quick_search(self, scene_pos: QPointF) -> None:
-        self._quick_search_pos = scene_pos
-        global_pos = self.view.viewport().mapToGlobal(self.view.mapFromScene(scene_pos))
-        self.quick_search.open_at(global_pos)
-
-    def quick_search_at_cursor(self) -> None:
-        self.open_quick_search(self.view.centre_scene_pos())
-
-    def delete_selection(self) -> None:
-        nodes, wires = self.scene.selected_node_ids(), self.scene.selected_wires()
-        if nodes or wires:
-            self.undo_stack.push(DeleteCommand(self.graph, nodes, wires))
-
-    def copy(self) -> bool:
-        ids = self.scene.selected_node_ids()
-        if not ids:
-            return False
-        QGuiApplication.clipboard().setMimeData(to_mime(selection_document(self.graph, ids)))
-        self._paste_count = 0
-        self.statusBar().showMessage(f"Copied {len(ids)} block(s)", 3000)
-        return True
-
-    def cut(self) -> None:
-        if self.copy():
-            self.delete_selection()
-
-    def paste(self) -> list[str]:
-        content = from_mime(QGuiApplication.clipboard().mimeData())
-        if content is None:
-            self.statusBar().showMessage("The clipboard holds no NetLoom blocks", 4000)
-            return []
-        self._paste_count += 1
-        return self._paste(*content, PASTE_STEP * self._paste_count)
-
-    def duplicate(self) -> list[str]:
-        ids = self.scene.selected_node_ids()
-        if not ids:
-            return []
-        chosen = set(ids)
-        nodes = [n for n in self.graph.nodes if n.id in chosen]
-        edges = [e for e in self.graph.edges if e.source in chosen and e.target in chosen]
-        return self._paste(nodes, edges, PASTE_STEP)
-
-    def _paste(self, nodes, edges, step: float) -> list[str]:
-        command = PasteCommand(self.graph, nodes, edges, (step, step))
-        self.undo_stack.push(command)
-        self.scene.select_nodes(command.new_ids)
-        return command.new_ids
-
-    def select_all(self) -> None:
-        self.scene.select_nodes(list(self.scene.nodes))
-
-    def auto_layout(self) -> None:
-        after = arrange(self.graph, self._view_size())
-        before = {node_id: self.graph.node(node_id).pos for node_id in after}
-        changed = {k: v for k, v in after.items() if before[k] != v}
-        if changed:
-            self.undo_stack.push(
-                MoveCommand(self.graph, {k: before[k] for k in changed}, changed, "Auto-layout")
-            )
-        self.view.fit_all()
-
     # ------------------------------------------------------------ followers
 
     def on_analysis(self, analysis: Analysis) -> None:
@@ -478,24 +393,3 @@ class MainWindow(QMainWindow):
                 item.setSelected(True)
         self.statusBar().showMessage(f"Saved picture {path}", 5000)
         return True
-
-    # ----------------------------------------------------------------- help
-
-    def show_shortcuts(self) -> None:
-        QMessageBox.information(
-            self,
-            "Keyboard and mouse",
-            "Drag a block from the palette, or press Tab / double-click the canvas to search.\n"
-            "Drag from an output port (right) to an input port (left) to wire; drag a wired "
-            "input away to move or remove its wire.\n"
-            "Wheel: zoom · Middle button or Space+drag: pan · F: fit · Ctrl+L: auto-layout\n"
-            "Ctrl+C / Ctrl+V / Ctrl+D: copy, paste, duplicate · Delete: remove selection\n"
-            "Ctrl+Z / Ctrl+Shift+Z: undo, redo",
-        )
-
-    def show_about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About NetLoom",
-            "NetLoom — build, check, train and export neural networks visually.",
-        )

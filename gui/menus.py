@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QToolBar
+from PySide6.QtWidgets import QMenu, QMessageBox, QToolBar, QWidget
 
 from gui.export import TARGETS
 
@@ -85,8 +85,8 @@ def build_menus(window: MainWindow) -> Actions:
         "zoom_reset": _action(window, "&Actual Size", lambda: window.view.set_zoom(1.0), "Ctrl+0"),
         "fit": _action(window, "&Fit to View", window.view.fit_all, "F", "Show the whole network"),
         "export_picture": _action(window, "Picture (PNG or SVG)…", window.export_picture),
-        "shortcuts": _action(window, "&Keyboard and Mouse", window.show_shortcuts),
-        "about": _action(window, "&About NetLoom", window.show_about),
+        "shortcuts": _action(window, "&Keyboard and Mouse", lambda: show_shortcuts(window)),
+        "about": _action(window, "&About NetLoom", lambda: show_about(window)),
     }
     a["undo"] = window.undo_stack.createUndoAction(window, "&Undo")
     a["undo"].setShortcut(QKeySequence(key.Undo))
@@ -167,3 +167,25 @@ def build_menus(window: MainWindow) -> Actions:
     a["fit"].setIconText("Fit")
     window.addToolBar(tools)
     return Actions(a)
+
+
+SHORTCUTS = (
+    "Drag a block from the palette, or press Tab / double-click the canvas to search.\n"
+    "Drag from an output port (right) to an input port (left) to wire; drag a wired "
+    "input away to move or remove its wire.\n"
+    "Wheel: zoom · Middle button or Space+drag: pan · F: fit · Ctrl+L: auto-layout\n"
+    "Ctrl+C / Ctrl+V / Ctrl+D: copy, paste, duplicate · Delete: remove selection\n"
+    "Ctrl+Z / Ctrl+Shift+Z: undo, redo"
+)
+
+
+def show_shortcuts(parent: QWidget) -> None:
+    QMessageBox.information(parent, "Keyboard and mouse", SHORTCUTS)
+
+
+def show_about(parent: QWidget) -> None:
+    QMessageBox.about(
+        parent,
+        "About NetLoom",
+        "NetLoom — build, check, train and export neural networks visually.",
+    )

@@ -157,7 +157,9 @@ class GraphScene(QGraphicsScene):
         for (target, _port), wire in self.wires.items():
             source_info = analysis.nodes.get(wire.source.node_id)
             shape = source_info.shape if source_info else None
-            wire.set_label(str(shape) if shape else "?", target in errors)
+            # Red only when the wire's end fails on shapes, not for an unwired sibling port.
+            target_info = analysis.nodes.get(target)
+            wire.set_label(str(shape) if shape else "?", bool(target_info and target_info.error))
         for node_id, item in self.nodes.items():
             if item.output is not None:
                 item.output.wired = bool(self.graph.outgoing(node_id))

@@ -155,3 +155,19 @@ def test_summary_row_click_selects_node(video_window, qtbot):
     qtbot.mouseClick(window.summary.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.scene.selected_node_ids() == ["lstm1"]
     assert window.inspector.title.text() == "lstm1"
+
+
+def test_unknown_block_type_is_refused_with_a_message(window):
+    assert window.add_block("Conv9d", QPointF(0, 0)) is None
+    assert "unknown block type 'Conv9d'" in window.statusBar().currentMessage()
+    assert len(window.graph) == 0 and window.undo_stack.count() == 0
+
+
+def test_only_wires_into_a_shape_error_turn_red(window):
+    source = window.add_block("Input", QPointF(0, 0))
+    add = window.add_block("Add", QPointF(400, 0))
+    window.graph.connect(source, add, "in1")  # in2 stays unwired: a problem, not a bad wire
+    window.scene.refresh_if_dirty()
+    assert window.scene.nodes[add].badge.isVisible()
+    assert "input 'in2' is not wired" in window.scene.nodes[add].badge.toolTip()
+    assert not window.scene.wires[(add, "in1")].error
