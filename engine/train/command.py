@@ -7,7 +7,7 @@ split), DIR/model.pt (a checkpoint) and DIR/project.json (the project as trained
 The last line reads `final: <metric>=<value>` for the validation split.
 Exit 0 ok; 1 the graph has errors, does not fit the data, or training diverged;
 2 an unreadable project or data file or an invalid setting. Ctrl+C stops after the
-current batch and still writes the files.
+current batch, still writes the files and exits 130.
 
 Torch loads inside the handler, so registering this command keeps `check` quick.
 """
@@ -28,6 +28,7 @@ from engine.train.config import DEVICES, ConfigError, TrainConfig
 from engine.train.events import Callbacks, EpochEnd, SplitMetrics
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # as engine.cli for Ctrl+C
 
 
 def _integer_at_least(low: int) -> Any:
@@ -173,17 +174,21 @@ def cmd_train(args: argparse.Namespace) -> int:
         trainer.callbacks = Callbacks(on_epoch_end=on_epoch_end)
         with stop_on_interrupt(stop):
             result = trainer.fit()
-    final_event = (
-        result.history[result.best_epoch - 1]
-        if result.status == "early_stopped"
-        else (result.history[-1] if result.history else None)
-    )
+    # The metrics saved beside the weights must be those weights' own: the best epoch
+    # after early stopping, none after a stop mid-epoch (those weights were never scored).
+    final_event = None
+    if result.status == "early_stopped":
+        final_event = result.history[result.best_epoch - 1]
+    elif result.status != "stopped" and result.history:
+        final_event = result.history[-1]
     trainer.save(out / "model.pt", final_event)
     save(from_dict(trainer.project_snapshot), out / "project.json")
     print(f"{result.reason} in {result.seconds:.1f}s")
     print(f"wrote {out / 'metrics.csv'}, {out / 'model.pt'}, {out / 'project.json'}")
     if result.status == "diverged":
         _error(result.reason)
+    if result.status == "stopped":
+        return EXIT_INTERRUPTED
     if result.final is not None:
         if result.final_split != "val":
             print("no validation split (training.val_split is 0): final is the training metric")

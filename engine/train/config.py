@@ -8,6 +8,7 @@ editor can validate settings as the user types them.
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 from collections.abc import Mapping
@@ -83,7 +84,11 @@ def _choice(
 def _no_unknown_keys(doc: Mapping[str, Any], known: tuple[str, ...], where: str) -> None:
     for key in doc:
         if key not in known:
-            raise ConfigError(f"{where}.{key}: unknown setting (known: {', '.join(sorted(known))})")
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ConfigError(
+                f"{where}.{key}: unknown setting ({hint}known: {', '.join(sorted(known))})"
+            )
 
 
 @dataclass(frozen=True)

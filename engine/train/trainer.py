@@ -109,6 +109,7 @@ class Trainer:
         self.schedule = LearningRateSchedule(
             self.optimizer, self.config.schedule, self.config.epochs, len(self.starts)
         )
+        self._started = False
         self.train_meter = Meter(self.objective, self.device)
         self.val_meter = Meter(self.objective, self.device)
 
@@ -156,6 +157,10 @@ class Trainer:
         return float(self.optimizer.param_groups[0]["lr"])
 
     def fit(self) -> TrainResult:
+        """Train once (a second call raises: make a new Trainer for a new run)."""
+        if self._started:
+            raise RuntimeError("this Trainer has already run; make a new one for a new run")
+        self._started = True
         previous_threads = torch.get_num_threads()
         if self.threads:
             torch.set_num_threads(self.threads)

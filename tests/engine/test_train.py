@@ -100,6 +100,7 @@ def test_config_round_trips_and_fills_defaults() -> None:
         ({"schedule": {"name": "step", "gamma": 2}}, "training.schedule.gamma: expected a number"),
         ({"schedule": {"name": "cosine", "patience": 3}}, "training.schedule.patience: unknown"),
         ({"learning_rate": 0.1}, "training.learning_rate: unknown setting (known: batch_size"),
+        ({"optimiser": "sgd"}, "training.optimiser: unknown setting (did you mean 'optimizer'?"),
         ({"dataset": {"params": {}}}, "training.dataset.name: expected a dataset name"),
     ],
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -151,3 +152,28 @@ def test_command_line_reports_bad_epochs_without_a_traceback() -> None:
     assert done.returncode == 2
     assert "argument --epochs: expected an integer ≥ 1, got 0" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_ctrl_c_stops_after_the_batch_and_still_writes_the_files(tmp_path: Path) -> None:
+    doc = iris_project()
+    doc["training"]["epochs"] = 100_000  # runs until interrupted
+    out = tmp_path / "run"
+    process = subprocess.Popen(
+        [sys.executable, "main.py", "train", str(write(tmp_path, doc)), "--out", str(out)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    while not process.stdout.readline().startswith("epoch "):  # training is under way
+        pass
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "stopping after this batch" in stderr and "Traceback" not in stderr
+    assert re.search(r"stopped by the user at epoch \d+, batch \d+ of 8", stdout)
+    assert "final:" not in stdout  # mid-epoch weights were never scored
+    assert torch.load(out / "model.pt", weights_only=True)["metrics"] == {}
+    assert (out / "metrics.csv").read_text().count("\n") >= 3  # header and epoch 1
+    assert load(out / "project.json").name == "tiny iris"
