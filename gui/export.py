@@ -7,13 +7,14 @@ import contextlib
 import importlib.util
 import io
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QGraphicsScene
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
 from engine.project import Project, save
 
@@ -78,8 +79,26 @@ def export_model(project: Project, target: ExportTarget, out: Path) -> ExportRes
     return ExportResult(False, detail or f"the exporter stopped with exit code {code}")
 
 
+@contextlib.contextmanager
+def uncached(scene: QGraphicsScene) -> Iterator[None]:
+    """Paint items afresh: cached pixmaps would put bitmaps, not text and lines, in an SVG."""
+    cached = [(item, item.cacheMode()) for item in scene.items()]
+    for item, _mode in cached:
+        item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+    try:
+        yield
+    finally:
+        for item, mode in cached:
+            item.setCacheMode(mode)
+
+
 def export_picture(scene: QGraphicsScene, source: QRectF, path: Path, scale: float = 2.0) -> None:
     """Render `source` (scene coordinates) to PNG or SVG, chosen by the file suffix."""
+    with uncached(scene):
+        _render_picture(scene, source, path, scale)
+
+
+def _render_picture(scene: QGraphicsScene, source: QRectF, path: Path, scale: float) -> None:
     size = QSize(max(1, int(source.width() * scale)), max(1, int(source.height() * scale)))
     if path.suffix.lower() == ".svg":
         generator = QSvgGenerator()

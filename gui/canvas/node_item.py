@@ -87,6 +87,9 @@ class ErrorBadge(QGraphicsItem):
     def boundingRect(self) -> QRectF:
         return QRectF(-self.SIZE / 2, -self.SIZE / 2, self.SIZE, self.SIZE)
 
+    def tooltip_text(self) -> str:
+        return self.parentItem().error or ""
+
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
@@ -109,6 +112,7 @@ class NodeItem(QGraphicsItem):
         self.type_name = node.type
         self.category = node.spec.category
         self.colour = theme.category_colour(self.category)
+        self.tile_brush = QBrush(self.colour.darker(250))
         self.params_text = ""
         self.params_more = ""
         self.shape_text = "—"
@@ -129,6 +133,9 @@ class NodeItem(QGraphicsItem):
             | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
         )
         self.setZValue(1)
+        # Qt repaints an unchanged block from a cached pixmap without calling paint():
+        # a full view of a thousand blocks then costs no Python per block.
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setPos(QPointF(*node.pos))
         self.update_from_node(node)
 
@@ -155,7 +162,6 @@ class NodeItem(QGraphicsItem):
         if node.spec.role != "output":
             self.output = self.output or self._new_port(None)
             self.output.setPos(NODE_WIDTH, HEADER_HEIGHT + body / 2)
-        self._refresh_tooltip()
         self.update()
 
     def _new_port(self, name: str | None) -> PortItem:
@@ -175,8 +181,10 @@ class NodeItem(QGraphicsItem):
         """Built when the mouse arrives, so an edit does not rewrite every tooltip."""
         if port is None:
             return f"output: {self.shape_text}"
-        shape = self.info.input_shapes.get(port) if self.info else None
-        return f"input '{port}'" + (f": {shape.detailed()}" if shape else " (not wired)")
+        for wire in self.wires:
+            if wire.target is self and wire.port == port:
+                return f"input '{port}': {wire.label} from {wire.source.node_id}"
+        return f"input '{port}': not wired"
 
     def set_info(self, info: NodeInfo, errors: list[str]) -> None:
         """Shape, counts and error badge from the analysis."""
@@ -189,15 +197,14 @@ class NodeItem(QGraphicsItem):
             self.stats_text = "waiting for its inputs" if not errors else ""
         self.error = "\n".join(errors) or None
         self.badge.setVisible(self.error is not None)
-        self.badge.setToolTip(self.error or "")
-        self._refresh_tooltip()
         self.update()
 
-    def _refresh_tooltip(self) -> None:
+    def tooltip_text(self) -> str:
+        """Built when asked (see GraphScene.helpEvent), not on every edit."""
         lines = [f"{self.node_id} — {self.type_name}", self.params_text, self.params_more]
         if self.error:
             lines.append(f"⚠ {self.error}")
-        self.setToolTip("\n".join(line for line in lines if line))
+        return "\n".join(line for line in lines if line)
 
     # ------------------------------------------------------------- geometry
 
@@ -287,7 +294,7 @@ class NodeItem(QGraphicsItem):
             if (self.isSelected() or self.error)
             else Qt.PenStyle.NoPen
         )
-        painter.setBrush(self.colour.darker(250))
+        painter.setBrush(self.tile_brush)
         painter.drawRect(rect)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(self.colour)

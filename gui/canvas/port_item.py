@@ -47,13 +47,15 @@ class PortItem(QGraphicsItem):
     def boundingRect(self) -> QRectF:
         return QRectF(-HIT_RADIUS, -HIT_RADIUS, 2 * HIT_RADIUS, 2 * HIT_RADIUS)
 
+    def tooltip_text(self) -> str:
+        return self.node.port_tooltip(self.port)
+
     def set_highlight(self, colour: QColor | None) -> None:
         if colour != self.highlight:
             self.highlight = colour
             self.update()
 
     def hoverEnterEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        self.setToolTip(self.node.port_tooltip(self.port))
         self.set_highlight(theme.NODE_SELECTED)
         super().hoverEnterEvent(event)
 

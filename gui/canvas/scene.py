@@ -12,7 +12,12 @@ import logging
 
 from PySide6.QtCore import QPointF, QRectF, QTimer, Signal
 from PySide6.QtGui import QUndoStack
-from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
+from PySide6.QtWidgets import (
+    QGraphicsScene,
+    QGraphicsSceneHelpEvent,
+    QGraphicsSceneMouseEvent,
+    QToolTip,
+)
 
 from engine.graph import Edge, Graph, GraphEvent
 from engine.shapes import Analysis, analyze
@@ -160,11 +165,31 @@ class GraphScene(QGraphicsScene):
             # Red only when the wire's end fails on shapes, not for an unwired sibling port.
             target_info = analysis.nodes.get(target)
             wire.set_label(str(shape) if shape else "?", bool(target_info and target_info.error))
+        feeding = {wire.source.node_id for wire in self.wires.values()}
         for node_id, item in self.nodes.items():
             if item.output is not None:
-                item.output.wired = bool(self.graph.outgoing(node_id))
+                item.output.wired = node_id in feeding
         self.analysis, self.errors = analysis, errors
         self.analysis_changed.emit(analysis)
+
+    def helpEvent(self, event: QGraphicsSceneHelpEvent) -> None:  # noqa: N802 (Qt override)
+        # Tooltips are composed when the mouse rests on an item, not stored on a thousand
+        # items after every edit.
+        for item in self.items(event.scenePos()):
+            text = item.tooltip_text() if hasattr(item, "tooltip_text") else item.toolTip()
+            if text:
+                QToolTip.showText(event.screenPos(), text)
+                event.accept()
+                return
+        QToolTip.hideText()
+        event.ignore()
+
+    def tooltip_at(self, pos: QPointF) -> str:
+        """The text a tooltip would show at `pos` (what helpEvent displays)."""
+        for item in self.items(pos):
+            if hasattr(item, "tooltip_text") and item.tooltip_text():
+                return item.tooltip_text()
+        return ""
 
     # ------------------------------------------------------------ selection
 

@@ -7,6 +7,7 @@ through the gap between the two nodes instead of cutting across other blocks.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -28,9 +29,26 @@ if TYPE_CHECKING:
     from gui.canvas.node_item import NodeItem
 
 LABEL_ZOOM = 0.45  # labels vanish below this zoom, like node text
+ANTIALIAS = QPainter.RenderHint.Antialiasing
+NO_BRUSH = Qt.BrushStyle.NoBrush
+
+
+@cache
+def _pens() -> dict[tuple[str, bool], QPen]:
+    """Pens per state (normal/selected/error) and zoom (near/far), built once: a frame
+    with a thousand wires should not build a thousand pens."""
+    colours = {"normal": theme.WIRE, "selected": theme.WIRE_SELECTED, "error": theme.ERROR}
+    pens = {}
+    for state, colour in colours.items():
+        pens[(state, True)] = QPen(colour, 2.2 if state == "selected" else 1.8)
+        pens[(state, False)] = QPen(colour, 0)  # cosmetic: one pixel at any zoom
+    return pens
+
+
 STUB = 28.0  # how far a routed wire leaves a port before turning
 
 
+@cache
 def _label_font() -> QFont:
     font = QFont("DejaVu Sans Mono")
     font.setStyleHint(QFont.StyleHint.Monospace)
@@ -73,6 +91,13 @@ def _toward(corner: QPointF, other: QPointF, distance: float) -> QPointF:
     return QPointF(corner.x() + dx / length * step, corner.y() + dy / length * step)
 
 
+@cache  # a network has few distinct shapes; measure each text once
+def _label_size(text: str) -> tuple[float, float]:
+    metrics = QFontMetricsF(_label_font())
+    width = metrics.horizontalAdvance(text) + 12 if text else 0.0
+    return width, metrics.height() + 4
+
+
 class WireItem(QGraphicsItem):
     def __init__(self, source: NodeItem, target: NodeItem, port: str) -> None:
         super().__init__()
@@ -84,6 +109,7 @@ class WireItem(QGraphicsItem):
         self._path = QPainterPath()
         self._label_rect = QRectF()
         self._bounds = QRectF()
+        self._middle = QPointF()
         self._label_font = _label_font()
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(0)
@@ -100,10 +126,19 @@ class WireItem(QGraphicsItem):
         return (self.target.node_id, self.port)
 
     def set_label(self, text: str, error: bool) -> None:
-        if text != self.label or error != self.error:
-            self.label, self.error = text, error
-            self.setToolTip(f"{self.source.node_id} → {self.target.node_id}.{self.port}: {text}")
-            self.update_path()
+        if text == self.label and error == self.error:
+            return
+        self.error = error
+        if text != self.label:
+            self.label = text
+            self.prepareGeometryChange()
+            self._place_label()
+        else:
+            self.update()
+
+    def tooltip_text(self) -> str:
+        """Built when asked (see GraphScene.helpEvent), not on every edit."""
+        return f"{self.source.node_id} → {self.target.node_id}.{self.port}: {self.label}"
 
     def update_path(self) -> None:
         out_port = self.source.output
@@ -114,14 +149,16 @@ class WireItem(QGraphicsItem):
         self.prepareGeometryChange()
         if end.x() - start.x() >= 2 * STUB:
             self._path = curve(start, end)
-            middle = self._path.pointAtPercent(0.5)
+            self._middle = self._path.pointAtPercent(0.5)
         else:
             channel = self._channel_y()
             self._path = routed(start, end, channel)
-            middle = QPointF((start.x() + STUB + end.x() - STUB) / 2, channel)
-        metrics = QFontMetricsF(self._label_font)
-        width = metrics.horizontalAdvance(self.label) + 12 if self.label else 0.0
-        height = metrics.height() + 4
+            self._middle = QPointF((start.x() + STUB + end.x() - STUB) / 2, channel)
+        self._place_label()
+
+    def _place_label(self) -> None:
+        width, height = _label_size(self.label)
+        middle = self._middle
         # The label sits just above the wire so the line stays visible under it.
         self._label_rect = QRectF(middle.x() - width / 2, middle.y() - height - 3, width, height)
         self._bounds = self._path.boundingRect().adjusted(-4, -4, 4, 4).united(self._label_rect)
@@ -153,21 +190,16 @@ class WireItem(QGraphicsItem):
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
-        colour = (
-            theme.WIRE_SELECTED
-            if self.isSelected()
-            else (theme.ERROR if self.error else theme.WIRE)
-        )
-        if lod >= LABEL_ZOOM:
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        # Far out, a cosmetic one-pixel pen keeps wires visible at any zoom.
-        width = (2.2 if self.isSelected() else 1.8) if lod >= LABEL_ZOOM else 0.0
-        painter.setPen(QPen(colour, width))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
+        near = lod >= LABEL_ZOOM
+        state = "selected" if self.isSelected() else ("error" if self.error else "normal")
+        if near:
+            painter.setRenderHint(ANTIALIAS)
+        painter.setPen(_pens()[(state, near)])
+        painter.setBrush(NO_BRUSH)
         painter.drawPath(self._path)
         if lod < LABEL_ZOOM or not self.label:
             return
-        painter.setPen(QPen(QColor(colour).darker(130), 1))
+        painter.setPen(QPen(_pens()[(state, True)].color().darker(130), 1))
         painter.setBrush(QBrush(theme.WIRE_LABEL_BACK))
         painter.drawRoundedRect(self._label_rect, 4, 4)
         painter.setFont(self._label_font)

@@ -123,7 +123,7 @@ def test_bad_wire_puts_badge_on_the_failing_node(window):
     assert not window.scene.nodes[source].badge.isVisible()
     assert (
         "needs a sequence (N, T, F); got (N, 10) from input1"
-        in window.scene.nodes[lstm].badge.toolTip()
+        in window.scene.nodes[lstm].badge.tooltip_text()
     )
     assert window.scene.wires[(lstm, "x")].error
     assert "needs a sequence" in window.summary.cell(1, 5)
@@ -169,5 +169,21 @@ def test_only_wires_into_a_shape_error_turn_red(window):
     window.graph.connect(source, add, "in1")  # in2 stays unwired: a problem, not a bad wire
     window.scene.refresh_if_dirty()
     assert window.scene.nodes[add].badge.isVisible()
-    assert "input 'in2' is not wired" in window.scene.nodes[add].badge.toolTip()
+    assert "input 'in2' is not wired" in window.scene.nodes[add].badge.tooltip_text()
     assert not window.scene.wires[(add, "in1")].error
+
+
+def test_tooltips_on_badge_wire_and_port_name_what_is_there(window):
+    source = window.add_block("Input", QPointF(0, 0))
+    window.graph.set_params(source, {"shape": [10]})
+    conv = window.add_block("Conv2d", QPointF(400, 0))
+    window.graph.connect(source, conv)
+    window.scene.refresh_if_dirty()
+    item = window.scene.nodes[conv]
+    badge_text = window.scene.tooltip_at(item.badge.scenePos())
+    assert badge_text.startswith("conv1: Conv2d needs 4-D input (N, C, H, W)")
+    wire = window.scene.wires[(conv, "x")]
+    assert window.scene.tooltip_at(wire.path().pointAtPercent(0.5)) == "input1 → conv1.x: (N, 10)"
+    assert window.scene.tooltip_at(item.inputs["x"].scenePos()) == "input 'x': (N, 10) from input1"
+    body = item.sceneBoundingRect().center()
+    assert window.scene.tooltip_at(body).startswith("conv1 — Conv2d\nout_channels 16")
