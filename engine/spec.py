@@ -335,6 +335,11 @@ def register(spec: BlockSpec) -> BlockSpec:
 
 
 def get_spec(name: str) -> BlockSpec:
+    spec = REGISTRY.get(name)
+    if spec is not None:
+        # The hot path (the shape pass asks for every node on every edit): no import
+        # statement, which costs a module-cache lookup (and PySide's import hook) each time.
+        return spec
     # Importing the blocks package fills the registry; done here so that callers
     # that only need a lookup do not have to remember it.
     import engine.blocks  # noqa: F401
