@@ -78,6 +78,11 @@ Listener = Callable[[GraphEvent], None]
 class Graph:
     _g: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph, repr=False)
     _listeners: list[Listener] = field(default_factory=list, repr=False)
+    # Derived from _g and kept beside it, because the shape pass reads both on every
+    # edit: target id → {port: source id}, and the topological order (None = stale;
+    # only adding/removing nodes and wires makes it stale, not param edits or moves).
+    _wires_in: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+    _order: list[str] | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------- queries
 
@@ -103,15 +108,20 @@ class Graph:
 
     def incoming(self, node_id: str) -> dict[str, str]:
         """Port name → source node id, for the wired input ports of a node."""
-        return {port: s for s, _, port in self._g.in_edges(node_id, keys=True)}
+        try:
+            return dict(self._wires_in[node_id])
+        except KeyError:
+            raise GraphError(f"no node {node_id!r}") from None
 
     def outgoing(self, node_id: str) -> list[Edge]:
         return [Edge(node_id, t, port) for _, t, port in self._g.out_edges(node_id, keys=True)]
 
     def topological_order(self) -> list[str]:
         """Node ids, every node after its sources; ties keep insertion order."""
-        index = {n: i for i, n in enumerate(self._g.nodes)}
-        return list(nx.lexicographical_topological_sort(self._g, key=index.__getitem__))
+        if self._order is None:
+            index = {n: i for i, n in enumerate(self._g.nodes)}
+            self._order = list(nx.lexicographical_topological_sort(self._g, key=index.__getitem__))
+        return list(self._order)
 
     def ids_of_role(self, role: str) -> list[str]:
         return [n.id for n in self.nodes if n.spec.role == role]
@@ -158,6 +168,8 @@ class Graph:
             raise GraphError(f"{node_id}.{err}") from None
         node = Node(node_id, type_name, values, (float(pos[0]), float(pos[1])))
         self._g.add_node(node_id, node=node)
+        self._wires_in[node_id] = {}
+        self._order = None
         self._emit("node_added", node_id)
         return node
 
@@ -169,6 +181,8 @@ class Graph:
         for edge in wires:
             self.disconnect(edge.target, edge.port)
         self._g.remove_node(node_id)
+        del self._wires_in[node_id]
+        self._order = None
         self._emit("node_removed", node_id)
         return node, wires
 
@@ -199,15 +213,19 @@ class Graph:
         if problem := self.can_connect(source, target, port):
             raise GraphError(problem)
         self._g.add_edge(source, target, key=port)
+        self._wires_in[target][port] = source
+        self._order = None
         edge = Edge(source, target, port)
         self._emit("edge_added", target, edge)
         return edge
 
     def disconnect(self, target: str, port: str) -> Edge:
-        source = self.incoming(target).get(port)
+        source = self._wires_in.get(target, {}).get(port)
         if source is None:
             raise GraphError(f"{target}.{port} is not wired")
         self._g.remove_edge(source, target, key=port)
+        del self._wires_in[target][port]
+        self._order = None
         edge = Edge(source, target, port)
         self._emit("edge_removed", target, edge)
         return edge
@@ -258,8 +276,10 @@ class Graph:
         other = Graph()
         for node in self.nodes:
             other._g.add_node(node.id, node=copy.deepcopy(node))
+            other._wires_in[node.id] = {}
         for edge in self.edges:
             other._g.add_edge(edge.source, edge.target, key=edge.port)
+            other._wires_in[edge.target][edge.port] = edge.source
         return other
 
     # ------------------------------------------------------------ validation
@@ -268,7 +288,7 @@ class Graph:
         """Problems that need no shapes: unwired inputs, missing Input/Output blocks."""
         problems = []
         for node in self.nodes:
-            wired = self.incoming(node.id)
+            wired = self._wires_in[node.id]
             for port in node.ports:
                 if port not in wired:
                     problems.append(

@@ -45,21 +45,8 @@ class Analysis:
         return [p.message for p in self.problems if p.node == node_id]
 
 
-def wiring(graph: Graph) -> dict[str, dict[str, str]]:
-    """Target id → {port: source id} for every wire, read in one pass.
-
-    Same answer as `graph.incoming` per node, but one walk over the edges instead of
-    a networkx view per node: a tenth of the time on a 1,000-block graph.
-    """
-    incoming: dict[str, dict[str, str]] = {}
-    for source, target, port in graph.to_networkx().edges(keys=True):
-        incoming.setdefault(target, {})[port] = source
-    return incoming
-
-
 def analyze(graph: Graph) -> Analysis:
     problems = graph.structural_problems()
-    wires = wiring(graph)
     unwired = {p.node for p in problems if p.node is not None}
     infos: dict[str, NodeInfo] = {}
     for node_id in graph.topological_order():
@@ -68,7 +55,7 @@ def analyze(graph: Graph) -> Analysis:
         if node_id in unwired:
             infos[node_id] = NodeInfo()
             continue
-        sources = wires.get(node_id, {})
+        sources = graph.incoming(node_id)
         ready = {port: infos[src].shape for port, src in sources.items()}
         if any(shape is None for shape in ready.values()):
             infos[node_id] = NodeInfo()  # blocked by an upstream error; not its own
