@@ -108,7 +108,7 @@ def export(project_path: str, target: str, output: str, weights: str | None = No
                 "--weights is for torchscript/onnx; the python and script files load "
                 "weights with load_state_dict"
             )
-        source = _source(project, target)
+        source = _source(project, target, Path(project_path).parent)
         write_text_atomically(path, source)
         lines = source.count("\n")
         return f"wrote {path} ({target}, {lines} lines)"
@@ -131,14 +131,14 @@ def export(project_path: str, target: str, output: str, weights: str | None = No
     return f"wrote {path} ({target}; checked against NetLoom at batch {batches}: {check})"
 
 
-def _source(project: Any, target: str) -> str:
+def _source(project: Any, target: str, project_dir: Path) -> str:
     if target == "python":
         from engine.codegen.python_file import to_python
 
         return to_python(project)
     from engine.codegen.script import to_script
 
-    return to_script(project)
+    return to_script(project, project_dir)
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -101,6 +101,14 @@ def inline_comment(text: str) -> str:
     return _comment_safe(" ".join(text.split()))
 
 
+def dict_assignment(name: str, values: Mapping[str, Any]) -> list[str]:
+    """`NAME = {...}`, one entry a line with a trailing comma (so ruff keeps it so)."""
+    if not values:
+        return [f"{name}: dict = {{}}"]
+    entries = [f"{INDENT}{literal(key)}: {literal(value)}," for key, value in values.items()]
+    return [f"{name} = {{", *entries, "}"]
+
+
 # --------------------------------------------------------------- identifiers
 
 

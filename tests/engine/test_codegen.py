@@ -21,6 +21,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from ruff.__main__ import find_ruff_bin
@@ -30,7 +31,10 @@ from engine.build import build_model
 from engine.codegen import ExportError, to_python
 from engine.codegen.compiled import example_inputs, to_onnx, to_torchscript
 from engine.codegen.model import model_code
+from engine.codegen.script import to_script
+from engine.codegen.script_data import SNIPPETS, data_section
 from engine.codegen.text import class_name, comment_lines, string_literal
+from engine.data import DATASETS, get_dataset_spec, load_dataset
 from engine.graph import Graph
 from engine.project import Project, from_dict, load
 from engine.shapes import analyze
@@ -603,3 +607,126 @@ def test_onnx_file_gives_the_in_app_outputs_at_any_batch(tmp_path: Path) -> None
         for ours, theirs in zip(want, got, strict=True):
             assert theirs.shape == tuple(ours.shape)
             assert torch.allclose(ours, torch.from_numpy(theirs), rtol=1e-3, atol=1e-4)
+
+
+# ------------------------------------------------------- training-script data
+
+# Small parameters, so each generated dataset is made in milliseconds.
+SMALL_DATA = {
+    "moving_shapes": {"samples": 16, "frames": 3, "size": 12, "seed": 4},
+    "adding_problem": {"samples": 16, "length": 10, "seed": 2},
+    "sine": {"length": 200, "window": 12, "noise": 0.3},
+    "shapes_segmentation": {"samples": 8, "size": 16, "shapes": 4},
+    "digits": {"seed": 5},
+    "iris": {},
+    "wine": {"seed": 3},
+}
+
+
+def script_data(name: str, params: dict, path: str | None, task: str) -> tuple:
+    """What the exported script's load_data returns for this dataset."""
+    resolved = get_dataset_spec(name).resolve_params({**params, **({"path": path} if path else {})})
+    section = data_section(name, resolved, path, ordered=False)
+    namespace = {"np": np, "Path": Path, "OBJECTIVE": {"task": task}}
+    exec(compile("\n".join(section.constants) + "\n\n" + section.code, name, "exec"), namespace)
+    return namespace["load_data"](namespace["DATA_PARAMS"], path)
+
+
+def assert_same_arrays(script: tuple, data: object) -> None:
+    x, y = script
+    assert x.dtype == data.x.dtype and np.array_equal(x, data.x)
+    assert y.dtype == data.y.dtype and np.array_equal(y, data.y)
+
+
+def test_every_dataset_has_a_script_loader() -> None:
+    assert set(SNIPPETS) == set(DATASETS), "a dataset the training script cannot load"
+
+
+@pytest.mark.parametrize("name", sorted(SMALL_DATA))
+def test_script_data_is_netlooms_data(name: str) -> None:
+    data = load_dataset(name, SMALL_DATA[name])
+    assert_same_arrays(script_data(name, SMALL_DATA[name], None, data.task), data)
+
+
+def test_script_reads_a_csv_table_as_netloom_does(tmp_path: Path) -> None:
+    kinds = ["b", "a", "c", "10", "2"]
+    labelled = tmp_path / "plants.csv"
+    rows = [f"{i * 1.5},{(i * 7) % 5},{kinds[i % 5]}" for i in range(12)]
+    labelled.write_text("height,width,kind\n" + "\n".join(rows) + "\n\n", encoding="utf-8")
+    scored = tmp_path / "scores.csv"
+    rows = [f"{i * 1.5},{(i * 7) % 5},{i / 4}" for i in range(12)]
+    scored.write_text("height,width,score\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    for file, params, task in (
+        (labelled, {"target": "kind"}, "classification"),
+        (scored, {"target": "score", "task": "regression", "standardise": False}, "regression"),
+    ):
+        data = load_dataset("csv", {**params, "path": str(file)})
+        assert_same_arrays(script_data("csv", params, str(file), task), data)
+
+
+def test_script_reads_npz_arrays_as_netloom_does(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    cases = {
+        "classification": (rng.normal(size=(10, 3)), rng.integers(0, 3, (10, 1))),
+        "regression": (rng.normal(size=(10, 4, 2)), rng.normal(size=10)),
+        "segmentation": (rng.normal(size=(10, 1, 5, 5)), rng.integers(0, 2, (10, 5, 5))),
+    }
+    for task, (x, y) in cases.items():
+        file = tmp_path / f"{task}.npz"
+        np.savez(file, x=x, y=y)
+        params = {"sequence": task == "regression"}
+        data = load_dataset("npz", {**params, "path": str(file)})
+        assert data.task == task
+        assert_same_arrays(script_data("npz", params, str(file), task), data)
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB"])
+def test_script_reads_an_image_folder_as_netloom_does(tmp_path: Path, mode: str) -> None:
+    image_module = pytest.importorskip("PIL.Image")
+    rng = np.random.default_rng(1)
+    for label in ("cat", "dog"):
+        (tmp_path / label).mkdir()
+        for i in range(3):
+            shape = (6, 5) if mode == "L" else (6, 5, 3)
+            pixels = rng.integers(0, 256, shape, dtype=np.uint8)
+            image_module.fromarray(pixels, mode).save(tmp_path / label / f"{i}.png")
+    data = load_dataset("image_folder", {"path": str(tmp_path)})
+    assert_same_arrays(script_data("image_folder", {}, str(tmp_path), "classification"), data)
+
+
+# ------------------------------------------------------------ training scripts
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.stem)
+def test_exported_training_scripts_pass_ruff(path: Path, tmp_path: Path) -> None:
+    source = to_script(load(path), path.parent)
+    checks = {
+        "check": ruff("check", source=source, tmp_path=tmp_path),
+        "project rules": ruff(
+            "check",
+            "--line-length",
+            "100",
+            "--select",
+            "E,F,W,I,B,UP",
+            source=source,
+            tmp_path=tmp_path,
+        ),
+        "format": ruff("format", "--diff", source=source, tmp_path=tmp_path),
+    }
+    failed = {k: v.stdout + v.stderr for k, v in checks.items() if v.returncode != 0}
+    assert failed == {}
+    tree = ast.parse(source)
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    # torch and numpy; scikit-learn only inside the loader of a dataset that needs it.
+    assert imported <= {
+        "argparse",
+        "gc",
+        "math",
+        "os",
+        "time",
+        "numpy",
+        "torch",
+        "torch.distributed",
+        "csv",
+        "sklearn.datasets",
+    }
