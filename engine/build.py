@@ -125,6 +125,14 @@ class NetLoomModel(nn.Module):
                 incoming = graph.incoming(node_id)
                 sources = tuple(incoming[p] for p in node.ports)
                 self.steps.append(Step(node_id, op, sources))
+        # Per step, the values no later step reads: forward drops them at once, so a
+        # large activation is freed (and its memory reused) as soon as it is consumed,
+        # as in hand-written code, instead of living until the forward pass ends.
+        last_use = {source: i for i, step in enumerate(self.steps) for source in step.sources}
+        self.releases: list[tuple[str, ...]] = [
+            tuple(s for s in dict.fromkeys(step.sources) if last_use[s] == i)
+            for i, step in enumerate(self.steps)
+        ]
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:
         if len(inputs) != len(self.input_ids):
@@ -133,9 +141,11 @@ class NetLoomModel(nn.Module):
                 f"({', '.join(self.input_ids)}), got {len(inputs)}"
             )
         values = dict(zip(self.input_ids, inputs, strict=True))
-        for step in self.steps:
+        for step, releases in zip(self.steps, self.releases):
             xs = [values[s] for s in step.sources]
             values[step.node] = RUNNERS[step.op.kind](self, step, xs)
+            for source in releases:
+                del values[source]
         outputs = tuple(values[o] for o in self.output_ids)
         return outputs[0] if len(outputs) == 1 else outputs
 
