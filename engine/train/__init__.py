@@ -20,6 +20,7 @@ _LAZY = {
     "Checkpoint": "engine.train.checkpoint",
     "CheckpointError": "engine.train.checkpoint",
     "load_checkpoint": "engine.train.checkpoint",
+    "warm_up": "engine.train.optim",
 }
 
 __all__ = [

@@ -55,39 +55,40 @@ class Meter:
         self.reset()
 
     def reset(self) -> None:
-        zero = torch.zeros((), dtype=torch.float64, device=self.device)
         self.loss_sum = 0.0
         self.samples = 0
-        self.correct = zero.clone()  # classification and pixel accuracy
+        # Exact integer counts for classes; float64 sums for regression errors.
+        self.correct = torch.zeros((), dtype=torch.int64, device=self.device)
         self.counted = 0  # predictions counted (samples or pixels)
-        self.squared = zero.clone()
-        self.absolute = zero.clone()
+        self.squared = torch.zeros((), dtype=torch.float64, device=self.device)
+        self.absolute = torch.zeros((), dtype=torch.float64, device=self.device)
         classes = self.objective.num_classes or 0
         self.confusion = torch.zeros(classes * classes, dtype=torch.int64, device=self.device)
 
     def update(self, loss: float, output: torch.Tensor, target: torch.Tensor) -> None:
+        """Add one batch. Runs every training step, so it stays a handful of tensor ops."""
         batch = output.shape[0]
         self.loss_sum += loss * batch
         self.samples += batch
-        with torch.no_grad():
-            if self.objective.task == "regression":
-                error = output.detach() - target
-                self.squared += error.square().sum()
-                self.absolute += error.abs().sum()
-                self.counted += error.numel()
-                return
-            predicted = self._predicted_classes(output.detach())
-            labels = target.long().reshape(predicted.shape)
-            self.correct += (predicted == labels).sum()
-            self.counted += labels.numel()
-            if self.objective.task == "segmentation":
-                classes = self.objective.num_classes or 0
-                pairs = labels.reshape(-1) * classes + predicted.reshape(-1)
-                self.confusion += torch.bincount(pairs, minlength=classes * classes)
+        if self.objective.task == "regression":
+            error = output.detach() - target
+            self.squared += error.square().sum()
+            self.absolute += error.abs().sum()
+            self.counted += error.numel()
+            return
+        # argmax, comparison and counting record no autograd history: no detach needed.
+        predicted = self._predicted_classes(output)
+        labels = target if self.objective.loss == "cross_entropy" else target.long()
+        self.correct += (predicted == labels.view(predicted.shape)).sum()
+        self.counted += labels.numel()
+        if self.objective.task == "segmentation":
+            classes = self.objective.num_classes or 0
+            pairs = labels.reshape(-1) * classes + predicted.reshape(-1)
+            self.confusion += torch.bincount(pairs, minlength=classes * classes)
 
     def _predicted_classes(self, output: torch.Tensor) -> torch.Tensor:
         if self.objective.loss == "bce":
-            return (output > 0).long()
+            return (output.detach() > 0).long()
         return output.argmax(dim=1)
 
     @property

@@ -7,8 +7,11 @@ and that the controls work, not how good a template gets (that is bench/quality.
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,6 +26,8 @@ from engine.train.config import default_config
 from engine.train.fit import FitError
 from engine.train.metrics import Meter
 from engine.train.trainer import Trainer
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # ----------------------------------------------------------------- helpers
 
@@ -421,3 +426,14 @@ def test_a_file_that_is_no_checkpoint_is_refused(tmp_path: object) -> None:
     torch.save({"weights": torch.zeros(2)}, path)
     with pytest.raises(CheckpointError, match="other.pt: not a NetLoom checkpoint"):
         load_checkpoint(path)
+
+
+def test_warm_up_does_the_optimizers_lazy_import_ahead_of_training() -> None:
+    # In a fresh interpreter: the first optimizer would import torch._dynamo (~1 s
+    # holding the GIL); after warm_up a GUI can start training without that stall.
+    code = (
+        "import sys, engine.train as t; assert 'torch._dynamo' not in sys.modules; "
+        "t.warm_up(); assert 'torch._dynamo' in sys.modules"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
