@@ -5,9 +5,11 @@
 
 For each template: the same data, batch size, optimizer and thread count; a fresh
 model each round; NetLoom's `Trainer.fit()` for one epoch (its per-epoch work, metrics
-and weight snapshot included) and a hand-written `nn.Module` with a minimal loop
-(index-slice batches, forward, loss, backward, step, `loss.item()`), alternating in
-one process and swapping the order every round so that drift in load hits both.
+and weight snapshot included) and a hand-written `nn.Module` with the loop a person
+writes (index-slice batches, forward, loss, backward, step, `loss.item()`, and the
+same training accuracy or errors NetLoom reports, summed as tensors; `--bare` drops
+those), alternating in one process and swapping the order every round so that drift
+in load hits both.
 
 Prints the median samples/s of each, by wall time and by this process's CPU time, and
 their ratios. On a machine shared with other work, wall time mostly measures the
@@ -118,20 +120,42 @@ def hand_written_epoch(
     x: torch.Tensor,
     y: torch.Tensor,
     batch_size: int,
-) -> float:
-    """The loop a person writes for in-memory data; returns the summed loss."""
+    metrics: bool = True,
+) -> dict[str, float]:
+    """The loop a person writes for in-memory data.
+
+    With `metrics`, it also reports what NetLoom's loop reports for the epoch: the
+    training accuracy (classes) or squared and absolute error (numbers), summed as
+    tensors and read once at the end.
+    """
     model.train()
     order = torch.randperm(len(x))
+    classify = not y.is_floating_point()
     running = 0.0
+    correct = torch.zeros((), dtype=torch.int64)
+    squared = torch.zeros((), dtype=torch.float64)
+    absolute = torch.zeros((), dtype=torch.float64)
     for start in range(0, len(x), batch_size):
         index = order[start : start + batch_size]
+        target = y[index]
         output = model(x[index])
-        loss = loss_fn(output, y[index])
+        loss = loss_fn(output, target)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        running += loss.item()
-    return running
+        running += loss.item() * len(index)
+        if metrics and classify:
+            correct += (output.argmax(1) == target).sum()
+        elif metrics:
+            error = output.detach() - target
+            squared += error.square().sum()
+            absolute += error.abs().sum()
+    result = {"loss": running / len(x)}
+    if metrics and classify:
+        result["accuracy"] = correct.item() / len(x)
+    elif metrics:
+        result.update(mse=squared.item() / y.numel(), mae=absolute.item() / y.numel())
+    return result
 
 
 def subset(data: ArrayDataset, samples: int) -> ArrayDataset:
@@ -160,7 +184,9 @@ class Speeds:
         self.cpu.append(samples / (time.process_time() - cpu))
 
 
-def measure(stem: str, rounds: int, threads: int | None, verbose: bool) -> dict[str, float]:
+def measure(
+    stem: str, rounds: int, threads: int | None, verbose: bool, bare: bool
+) -> dict[str, float]:
     case = CASES[stem]
     project = load(ROOT / "templates" / f"{stem}.json")
     config = TrainConfig.from_dict(project.training).with_overrides(epochs=1, val_split=0)
@@ -169,7 +195,7 @@ def measure(stem: str, rounds: int, threads: int | None, verbose: bool) -> dict[
     x = torch.as_tensor(data.x, dtype=torch.float32)
     y = torch.as_tensor(data.y)
     if data.task == "regression":
-        y = y.float()
+        y = y.float().reshape(len(y), -1)  # (N, 1), like the model's output
 
     probe = Trainer(project, data, config, threads=threads)
     threads = probe.threads or torch.get_num_threads()  # the Trainer's own choice if not given
@@ -184,7 +210,9 @@ def measure(stem: str, rounds: int, threads: int | None, verbose: bool) -> dict[
     def hand() -> Callable[[], object]:
         model = case.network()
         optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-        return lambda: hand_written_epoch(model, optimizer, case.loss, x, y, config.batch_size)
+        return lambda: hand_written_epoch(
+            model, optimizer, case.loss, x, y, config.batch_size, metrics=not bare
+        )
 
     speeds = {"netloom": Speeds(), "hand": Speeds()}
     previous = torch.get_num_threads()
@@ -221,6 +249,11 @@ def main(argv: list[str] | None = None) -> int:
         "--threads", type=int, help="CPU threads for both (default: the Trainer's own choice)"
     )
     parser.add_argument("--verbose", action="store_true", help="print every round's speeds")
+    parser.add_argument(
+        "--bare",
+        action="store_true",
+        help="hand-written loop without training metrics (stricter: NetLoom still computes them)",
+    )
     args = parser.parse_args(argv)
     stems = args.templates or [s for s, case in CASES.items() if case.target is not None]
     unknown = [s for s in stems if s not in CASES]
@@ -234,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ok = True
     for stem in stems:
-        m = measure(stem, args.rounds, args.threads, args.verbose)
+        m = measure(stem, args.rounds, args.threads, args.verbose, args.bare)
         target = CASES[stem].target
         passed = target is None or m["ratio_cpu"] >= target
         ok = ok and passed
