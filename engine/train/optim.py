@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterable
 
 import torch
@@ -88,22 +89,52 @@ def resolve_device(choice: str) -> torch.device:
     return torch.device(choice)
 
 
+def _cpu_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs since boot, from /proc/stat (Linux)."""
+    with open("/proc/stat", encoding="ascii") as handle:
+        fields = [int(v) for v in handle.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def busy_cores(interval: float = 0.05) -> float:
+    """How many cores other processes keep busy right now.
+
+    Sampled over `interval` while this process waits, so, unlike the load average,
+    it does not count training this process has just finished. Falls back to the
+    1-minute load average where /proc/stat does not exist.
+    """
+    cores = os.cpu_count() or 1
+    try:
+        busy0, total0 = _cpu_ticks()
+        own0 = time.process_time()
+        time.sleep(interval)
+        busy1, total1 = _cpu_ticks()
+        own = time.process_time() - own0
+    except (OSError, ValueError, IndexError):
+        try:
+            return os.getloadavg()[0]
+        except OSError:  # no load average either
+            return 0.0
+    if total1 <= total0:
+        return 0.0
+    share = (busy1 - busy0) / (total1 - total0)  # of all cores
+    return max(0.0, share * cores - own / interval)
+
+
 def choose_threads(work_per_batch: float) -> int:
     """CPU threads for torch: one for small batches, else the cores others leave idle.
 
     On a shared machine, a thread that waits for a core holds every other thread up
     at each operation's barrier: with the 2 cores busy elsewhere, two threads trained
-    3-20× slower than one (see bench/throughput.py).
+    3-20× slower than one; with them idle, 1.4-1.6× faster (CNN+LSTM video, FCN).
     """
     cores = os.cpu_count() or 1
     if work_per_batch < SMALL_BATCH_WORK or cores == 1:
         return 1
-    try:
-        busy = os.getloadavg()[0]
-    except OSError:  # no load average on this system
-        busy = 0.0
+    busy = busy_cores()
     threads = max(1, min(cores, round(cores - busy)))
-    logger.info("%d CPU thread(s): %d cores, load %.1f", threads, cores, busy)
+    logger.info("%d CPU thread(s): %d cores, %.1f busy elsewhere", threads, cores, busy)
     return threads
 
 

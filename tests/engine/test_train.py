@@ -7,6 +7,7 @@ and that the controls work, not how good a template gets (that is bench/quality.
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 import sys
 import threading
@@ -437,3 +438,18 @@ def test_warm_up_does_the_optimizers_lazy_import_ahead_of_training() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_small_models_train_on_one_thread_large_ones_on_the_idle_cores() -> None:
+    from engine.train.optim import SMALL_BATCH_WORK, busy_cores, choose_threads
+
+    cores = os.cpu_count() or 1
+    assert choose_threads(SMALL_BATCH_WORK / 2) == 1
+    assert 1 <= choose_threads(SMALL_BATCH_WORK * 100) <= cores
+    assert 0.0 <= busy_cores(0.01) <= cores + 0.5  # tick rounding
+    # The trainer applies its choice for the run and gives torch's setting back.
+    before = torch.get_num_threads()
+    trainer = Trainer(project(mlp(2, 4), epochs=1), blobs())
+    assert trainer.threads == 1  # a tiny MLP
+    trainer.fit()
+    assert torch.get_num_threads() == before
