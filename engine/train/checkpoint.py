@@ -11,7 +11,6 @@ A checkpoint is a plain dict of tensors, strings, numbers, lists and dicts, so
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,13 +76,15 @@ def save_checkpoint(
         "metrics": metrics,
         "torch": str(torch.__version__),  # a TorchVersion object would need unpickling
     }
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    # A plain open() (not mkstemp, which makes the file private) so the user's umask
+    # applies, as it would to torch.save; the process id keeps concurrent savers apart.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        torch.save(document, tmp)
+        with open(tmp, "wb") as handle:
+            torch.save(document, handle)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
