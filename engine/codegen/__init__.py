@@ -1,10 +1,11 @@
 """Export: the graph as readable Python, a training script, TorchScript and ONNX.
 
-The source-writing parts (`to_python`, `to_script`) import neither torch nor Qt;
-`engine.codegen.compiled` imports torch lazily, when a compiled export runs.
+`to_python` and `to_script` write source and import neither torch nor Qt;
+`engine.codegen.compiled` (TorchScript, ONNX) imports torch when an export runs.
 """
 
 from engine.codegen.problems import ExportError
 from engine.codegen.python_file import to_python
+from engine.codegen.script import to_script
 
-__all__ = ["ExportError", "to_python"]
+__all__ = ["ExportError", "to_python", "to_script"]

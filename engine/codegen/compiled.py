@@ -197,6 +197,7 @@ def to_torchscript(
         compare(reference, run_reloaded, code, 0.0, 0.0, "saved TorchScript model")
 
     _replace_atomically(write, path)
+    log.info("%s: TorchScript outputs identical to the in-app model", path)
     return CheckResult(CHECK_BATCHES, 0.0)
 
 
@@ -243,6 +244,7 @@ def to_onnx(
         result.append(compare(reference, run, code, ONNX_RTOL, ONNX_ATOL, "ONNX model"))
 
     _replace_atomically(write, path)
+    log.info("%s: ONNX Runtime within %.3g of the in-app model", path, result[0].max_abs_diff)
     return result[0]
 
 
@@ -267,9 +269,8 @@ def _onnx_program(exported: nn.Module, code: ModelCode) -> Any:
     batch = torch.export.Dim("batch")
     dynamic = {port.name: {0: batch} for port in code.inputs}
     example = example_inputs(code.inputs, CHECK_BATCHES[0])
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _quiet_exporter_logs():
         warnings.simplefilter("ignore")
-        _quiet_exporter_logs()
         try:
             return torch.onnx.export(
                 exported,
@@ -284,10 +285,19 @@ def _onnx_program(exported: nn.Module, code: ModelCode) -> Any:
             raise ExportError([f"ONNX cannot express the model: {_first_line(err)}"]) from None
 
 
-def _quiet_exporter_logs() -> None:
-    # The ONNX exporter logs a warning per torchvision operator it cannot register.
-    for name in ("torch.onnx", "torch.export", "torch._export", "onnxscript"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+@contextmanager
+def _quiet_exporter_logs() -> Iterator[None]:
+    """Errors only from the exporter's loggers while it runs (it warns once for each
+    torchvision operator it cannot register), their levels restored after."""
+    loggers = [logging.getLogger(n) for n in ("torch.onnx", "torch.export", "onnxscript")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def _first_line(err: BaseException) -> str:

@@ -49,6 +49,8 @@ SCRIPT_NAMES = frozenset(
     DEFAULT_OUT MULTIPLY_ADDS_PER_SAMPLE SQUARE DISC TRIANGLE CROSS""".split()
 )
 DEFAULT_OUT = "checkpoints"
+# The training program, in the order the script holds them (snippets/*.py.in).
+TRAINING_PARTS = ("train_metrics", "train_setup", "train_loop")
 
 
 def _training_plan(project: Project, base_dir: Path | None) -> tuple[Any, Any, Any, dict]:
@@ -161,6 +163,6 @@ def to_script(project: Project, base_dir: Path | None = None) -> str:
         f"MULTIPLY_ADDS_PER_SAMPLE = {analysis.total_flops}",
         "",
         "",
-        snippet("train_loop").rstrip(),
+        *(f"{snippet(part).rstrip()}\n\n" for part in TRAINING_PARTS),
     ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines).rstrip() + "\n"

@@ -15,6 +15,8 @@ import os
 import random
 import re
 import subprocess
+import sys
+import textwrap
 import tokenize
 import warnings
 from collections import Counter, defaultdict
@@ -730,3 +732,33 @@ def test_exported_training_scripts_pass_ruff(path: Path, tmp_path: Path) -> None
         "csv",
         "sklearn.datasets",
     }
+
+
+def test_writing_source_needs_neither_torch_nor_qt() -> None:
+    """The python and script targets are text: they work where torch cannot be imported."""
+    program = textwrap.dedent(
+        """
+        import importlib.abc, sys
+
+        class Refuse(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name.partition(".")[0] in {"torch", "PySide6"}:
+                    raise ImportError(f"{name} is made unimportable for this test")
+
+        sys.meta_path.insert(0, Refuse())
+        import engine.codegen.command, engine.codegen.compiled
+        from engine.codegen import to_python
+        from engine.project import load
+
+        print(to_python(load(sys.argv[1])).count("self.conv1 = nn.Conv2d("))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program, str(GOLDEN_PROJECTS[0])],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1"

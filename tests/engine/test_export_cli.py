@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -30,8 +31,12 @@ TINY_DIGITS = Path(__file__).resolve().parent / "data" / "tiny_digits.json"
 
 
 @pytest.fixture(autouse=True)
-def one_torch_thread() -> None:
+def one_torch_thread() -> Iterator[None]:
+    # Tiny models: one thread is fastest, and other work shares the cores.
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def exported_class(path: Path) -> type[torch.nn.Module]:
