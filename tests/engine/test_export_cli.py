@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import re
+import runpy
 import subprocess
 import sys
 import warnings
@@ -68,11 +70,8 @@ def test_python_export_writes_a_runnable_module(tmp_path: Path, capsys) -> None:
     assert run(["export", str(VIDEO), "--to", "python", "-o", str(out)]) == 0
     assert capsys.readouterr().out.startswith(f"wrote {out} (python, ")
     assert out.read_text(encoding="utf-8") == to_python(load(VIDEO))
-    done = subprocess.run(
-        [sys.executable, str(out)], capture_output=True, text=True, timeout=120, cwd=tmp_path
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "(2, 4)"  # batch 2, four directions
+    runpy.run_path(str(out), run_name="__main__")  # as `python video_model.py` runs it
+    assert capsys.readouterr().out.strip() == "(2, 4)"  # batch 2, four directions
 
 
 def test_a_project_with_errors_is_refused_and_nothing_is_written(tmp_path: Path, capsys) -> None:
@@ -354,3 +353,37 @@ def test_torchscript_export_carries_the_checkpoints_weights(tmp_path: Path, caps
     assert (
         "the weights are for another graph (blocks conv1, conv2, lstm1" in capsys.readouterr().err
     )
+
+
+def test_hostile_text_in_a_script_stays_data(tmp_path: Path) -> None:
+    """A column name and a file name from the project reach the script as string literals."""
+    column = 'y"); import os; os.system("echo pwned")#'
+    folder = tmp_path / "odd \"name\"\n'''"
+    folder.mkdir()
+    table = folder / "points.csv"
+    rows = [f"{i},{i % 3},{i % 2}" for i in range(20)]
+    header = '"y""); import os; os.system(""echo pwned"")#"'  # the column, CSV-quoted
+    table.write_text(f"a,b,{header}\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    doc = json.loads(TINY_DIGITS.read_text(encoding="utf-8"))
+    doc["name"] = 'Evil """\nimport os'
+    doc["nodes"][0]["params"]["shape"] = [2]
+    doc["nodes"][5]["params"]["units"] = 2
+    doc["training"]["dataset"] = {"name": "csv", "params": {"path": str(table), "target": column}}
+    project = tmp_path / "evil.json"
+    project.write_text(json.dumps(doc), encoding="utf-8")
+    script = export_script(tmp_path, project)
+    tree = ast.parse(script.read_text(encoding="utf-8"))
+    constants = {
+        node.targets[0].id: ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.targets[0], ast.Name)
+        and node.targets[0].id in ("DATA_PARAMS", "DATA_PATH")
+    }
+    assert constants["DATA_PARAMS"]["target"] == column
+    assert constants["DATA_PATH"] == str(table)
+    called = {ast.unparse(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    assert not any("system" in name for name in called)
+    module = import_script(script)
+    x, y = module.load_data(module.DATA_PARAMS, module.DATA_PATH)
+    assert x.shape == (20, 2) and sorted(set(y.tolist())) == [0, 1]
