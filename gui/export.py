@@ -1,12 +1,9 @@
-"""Export: the model through `engine.codegen` (via its `export` command, the same path
-the CLI takes), and a picture of the canvas as PNG or SVG."""
+"""Export: the model through `engine.codegen` (the same call the CLI's `export` makes),
+and a picture of the canvas as PNG or SVG."""
 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
-import io
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +13,7 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
-from engine.project import Project, save
+from engine.project import Project
 
 
 @dataclass(frozen=True)
@@ -41,42 +38,25 @@ class ExportResult:
     message: str
 
 
-def codegen_available() -> bool:
-    """True once the engine's `export` command is installed (engine/cli.py plugs it in)."""
+def export_model(
+    project: Project, target: ExportTarget, out: Path, base_dir: Path | None = None
+) -> ExportResult:
+    """Run the engine's exporter on the current project; the message says what happened.
+
+    `base_dir` is the project's folder, against which a person's own data paths resolve.
+    """
+    from engine.codegen import ExportError
+    from engine.codegen.command import CannotExport, export_project
+
     try:
-        return importlib.util.find_spec("engine.codegen.command") is not None
-    except (ImportError, ValueError):
-        return False
-
-
-NOT_AVAILABLE = (
-    "Code export is not available in this NetLoom: the engine's export command "
-    "(engine.codegen) is not installed. Save the project and export it later with\n"
-    "python main.py export PROJECT.json --to python -o model.py"
-)
-
-
-def export_model(project: Project, target: ExportTarget, out: Path) -> ExportResult:
-    """Run the engine's exporter on the current project; the message says what happened."""
-    if not codegen_available():
-        return ExportResult(False, NOT_AVAILABLE)
-    from engine.cli import run
-
-    with tempfile.TemporaryDirectory(prefix="netloom-export-") as folder:
-        source = Path(folder) / "project.json"
-        save(project, source)
-        stdout, stderr = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            try:
-                code = run(["export", str(source), "--to", target.key, "-o", str(out)])
-            except SystemExit as stop:  # argparse rejects an option this exporter lacks
-                code = stop.code if isinstance(stop.code, int) else 2
-    detail = (stderr.getvalue() or stdout.getvalue()).strip().replace(str(source), project.name)
-    if code == 0 and out.exists():
-        return ExportResult(
-            True, f"Exported {target.key} to {out}" + (f"\n\n{detail}" if detail else "")
-        )
-    return ExportResult(False, detail or f"the exporter stopped with exit code {code}")
+        line = export_project(project, target.key, out, base_dir=base_dir)
+    except ExportError as err:
+        return ExportResult(False, "Cannot export:\n" + "\n".join(err.problems))
+    except CannotExport as err:
+        return ExportResult(False, str(err))
+    except OSError as err:
+        return ExportResult(False, f"{out}: cannot write: {err.strerror or err}")
+    return ExportResult(True, line)
 
 
 @contextlib.contextmanager

@@ -360,7 +360,8 @@ class MainWindow(EditingMixin, QMainWindow):
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         self.statusBar().showMessage(f"Exporting {target.key}…")
         try:
-            result = export_model(self.project, target, Path(chosen))
+            folder = self.path.parent if self.path else None
+            result = export_model(self.project, target, Path(chosen), base_dir=folder)
         finally:
             QApplication.restoreOverrideCursor()
         if result.ok:

@@ -100,6 +100,20 @@ def export(project_path: str, target: str, output: str, weights: str | None = No
     from engine.project import load
 
     project = load(project_path)
+    return export_project(project, target, output, weights, Path(project_path).parent)
+
+
+def export_project(
+    project: Any,
+    target: str,
+    output: str | Path,
+    weights: str | None = None,
+    base_dir: Path | None = None,
+) -> str:
+    """Export a loaded project (the editor calls this); `base_dir` resolves relative data paths.
+
+    Returns the line to print. Raises ExportError or CannotExport.
+    """
     path = Path(output)
     check_output_path(path)
     if target in SOURCE_TARGETS:
@@ -108,7 +122,7 @@ def export(project_path: str, target: str, output: str, weights: str | None = No
                 "--weights is for torchscript/onnx; the python and script files load "
                 "weights with load_state_dict"
             )
-        source = _source(project, target, Path(project_path).parent)
+        source = _source(project, target, base_dir or Path.cwd())
         write_text_atomically(path, source)
         lines = source.count("\n")
         return f"wrote {path} ({target}, {lines} lines)"

@@ -179,18 +179,13 @@ def test_export_picture_png_and_svg(video_window, tmp_path):
 def test_export_model_menu_reports_result(video_window, dialogs, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QFileDialog
 
-    from gui.export import codegen_available
-
     out = tmp_path / "model.py"
     monkeypatch.setattr(
         QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), ""))
     )
     video_window.actions_["export_python"].trigger()
-    if codegen_available():
-        assert out.exists() and "class" in out.read_text()
-    else:
-        [message] = dialogs.texts("warning")
-        assert "not available" in message and not out.exists()
+    assert "class CNNLSTMVideo(nn.Module):" in out.read_text()
+    assert dialogs.texts("warning") == []
 
 
 def test_title_names_the_template_before_saving(window):
