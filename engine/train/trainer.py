@@ -192,9 +192,11 @@ class Trainer:
             monitored = val.loss if val is not None else train.loss
             if not math.isfinite(monitored):
                 result.status = "diverged"
+                kept = f"epoch {epoch - 1}" if epoch > 1 else "the initial weights"
                 result.reason = (
-                    f"epoch {epoch}: the validation loss is {monitored}; the weights went "
-                    "back to the last good epoch — try a lower learning rate or grad_clip"
+                    f"the validation loss became {monitored} after epoch {epoch}; training "
+                    f"stopped and kept {kept} (the last good weights) — try a lower learning "
+                    f"rate (now {self.lr:g}) or set grad_clip"
                 )
                 self.model.load_state_dict(last_good)
                 result.final = self._final_of(result.history[-1]) if result.history else None
