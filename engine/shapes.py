@@ -6,6 +6,7 @@ It runs on every edit, so it stays a single walk in topological order.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from engine.graph import Graph, Problem
@@ -45,43 +46,63 @@ class Analysis:
         return [p.message for p in self.problems if p.node == node_id]
 
 
-def analyze(graph: Graph) -> Analysis:
+def analyze(
+    graph: Graph, previous: Analysis | None = None, changed: Collection[str] | None = None
+) -> Analysis:
+    """Shapes, counts and errors of every node.
+
+    Incremental use: pass the `previous` analysis and the ids whose params `changed`
+    since, when no node or wire was added or removed in between (the editor knows).
+    Then only those nodes, and nodes whose inputs changed shape, run their rules again;
+    the rest keep their previous facts. The result equals a full pass.
+    """
+    reuse = previous.nodes if previous is not None and changed is not None else None
+    rerun = set(changed or ())
     problems = graph.structural_problems()
     unwired = {p.node for p in problems if p.node is not None}
     infos: dict[str, NodeInfo] = {}
+    reshaped: set[str] = set()  # nodes whose output differs from the previous pass
     for node_id in graph.topological_order():
-        node = graph.node(node_id)
-        spec = node.spec
-        if node_id in unwired:
-            infos[node_id] = NodeInfo()
-            continue
         sources = graph.incoming(node_id)
-        ready = {port: infos[src].shape for port, src in sources.items()}
-        if any(shape is None for shape in ready.values()):
-            infos[node_id] = NodeInfo()  # blocked by an upstream error; not its own
-            continue
-        # Operands in port order, so rules and messages read in the order of the ports.
-        operands = {port: Operand(ready[port], sources[port]) for port in spec.ports(node.params)}
-        try:
-            if not spec.takes_ids:
-                for operand in operands.values():
-                    if operand.shape.ids:
-                        raise ShapeMismatch(
-                            f"needs float input; got token ids {operand} — "
-                            "feed them to an Embedding first"
-                        )
-            shape = spec.shape(node.params, operands)
-        except ShapeMismatch as err:
-            message = f"{node_id}: {spec.name} {err}"
-            infos[node_id] = NodeInfo(error=message)
-            problems.append(Problem(node_id, message))
-            continue
-        inputs = {port: operand.shape for port, operand in operands.items()}
-        infos[node_id] = NodeInfo(
-            shape=shape,
-            params=spec.count_params(node.params, inputs, shape),
-            flops=spec.flops(node.params, inputs, shape),
-            input_shapes=inputs,
-            op=spec.op(node.params, inputs, shape),
-        )
+        old = reuse.get(node_id) if reuse is not None else None
+        if old is not None and node_id not in rerun and reshaped.isdisjoint(sources.values()):
+            info = old
+        else:
+            info = NodeInfo() if node_id in unwired else _infer(graph, node_id, sources, infos)
+            if old is None or info.shape != old.shape or info.error != old.error:
+                reshaped.add(node_id)
+        infos[node_id] = info
+        if info.error:
+            problems.append(Problem(node_id, info.error))
     return Analysis(infos, problems)
+
+
+def _infer(
+    graph: Graph, node_id: str, sources: dict[str, str], infos: dict[str, NodeInfo]
+) -> NodeInfo:
+    node = graph.node(node_id)
+    spec = node.spec
+    ready = {port: infos[src].shape for port, src in sources.items()}
+    if any(shape is None for shape in ready.values()):
+        return NodeInfo()  # blocked by an upstream error; not its own
+    # Operands in port order, so rules and messages read in the order of the ports.
+    operands = {port: Operand(ready[port], sources[port]) for port in spec.ports(node.params)}
+    try:
+        if not spec.takes_ids:
+            for operand in operands.values():
+                if operand.shape.ids:
+                    raise ShapeMismatch(
+                        f"needs float input; got token ids {operand} — "
+                        "feed them to an Embedding first"
+                    )
+        shape = spec.shape(node.params, operands)
+    except ShapeMismatch as err:
+        return NodeInfo(error=f"{node_id}: {spec.name} {err}")
+    inputs = {port: operand.shape for port, operand in operands.items()}
+    return NodeInfo(
+        shape=shape,
+        params=spec.count_params(node.params, inputs, shape),
+        flops=spec.flops(node.params, inputs, shape),
+        input_shapes=inputs,
+        op=spec.op(node.params, inputs, shape),
+    )

@@ -21,10 +21,10 @@ def _listing(inputs: Mapping[str, Operand]) -> str:
 
 
 def _add_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
-    shapes = {x.shape for x in inputs.values()}
-    if len(shapes) != 1:
+    first, *others = (x.shape for x in inputs.values())
+    if any(shape != first for shape in others):
         raise ShapeMismatch(f"needs inputs of one shape; got {_listing(inputs)}")
-    return next(iter(inputs.values())).shape
+    return first
 
 
 def _concat_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:

@@ -52,6 +52,10 @@ class GraphScene(QGraphicsScene):
         self.analysis = Analysis({}, [])
         self.errors: dict[str, list[str]] = {}  # node id → its problem messages
         self._dirty = False
+        # Since the last analysis: nodes whose params changed, and whether any node or
+        # wire came or went (then the next pass is a full one, else incremental).
+        self._changed_params: set[str] = set()
+        self._structure_changed = False
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.timeout.connect(self.refresh_if_dirty)
@@ -103,6 +107,10 @@ class GraphScene(QGraphicsScene):
             pos = QPointF(*self.graph.node(event.node).pos)
             if item.pos() != pos:
                 item.setPos(pos)
+        if kind == "params_changed":
+            self._changed_params.add(event.node)
+        elif kind != "node_moved":
+            self._structure_changed = True
         if kind != "node_moved":  # a move changes no shape
             self._dirty = True
             if not self._refresh_timer.isActive():
@@ -146,7 +154,11 @@ class GraphScene(QGraphicsScene):
     def refresh_analysis(self) -> None:
         self._dirty = False
         self._refresh_timer.stop()
-        analysis = analyze(self.graph)
+        if self._structure_changed or not self.analysis.nodes:
+            analysis = analyze(self.graph)
+        else:
+            analysis = analyze(self.graph, self.analysis, self._changed_params)
+        self._changed_params, self._structure_changed = set(), False
         errors = errors_by_node(analysis)
         previous, previous_errors = self.analysis, self.errors
         for node_id, item in self.nodes.items():
