@@ -52,12 +52,14 @@ def last_step(y: torch.Tensor, op: Op) -> torch.Tensor:
 
 
 def _module(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.Tensor:
-    module = getattr(model, step.node)
+    # _modules[...] rather than getattr: nn.Module.__getattr__ is a slow path, paid per block
+    # per batch.
+    module = model._modules[step.node]
     return fold_frames(module, xs[0]) if step.op.fold else module(xs[0])
 
 
 def _recurrent(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.Tensor:
-    y, _ = getattr(model, step.node)(xs[0])
+    y, _ = model._modules[step.node](xs[0])
     return y if step.op.args["output"] == "sequence" else last_step(y, step.op)
 
 

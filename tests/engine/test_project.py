@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,9 @@ def test_save_is_atomic_and_leaves_no_temp_files(tmp_path: Path) -> None:
     proj.save(project, path)
     assert json.loads(path.read_text())["name"] == "tiny"
     assert [p.name for p in tmp_path.iterdir()] == ["p.json"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # as open() would, not private
 
 
 def test_unknown_fields_survive_a_save() -> None:
