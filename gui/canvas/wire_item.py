@@ -129,11 +129,13 @@ class WireItem(QGraphicsItem):
         if text == self.label and error == self.error:
             return
         self.error = error
-        if text != self.label:
+        if text != self.label and _label_size(text)[0] != self._label_rect.width():
+            # Only a label of another width moves the item's bounds (and the scene index).
             self.label = text
             self.prepareGeometryChange()
             self._place_label()
         else:
+            self.label = text
             self.update()
 
     def tooltip_text(self) -> str:
