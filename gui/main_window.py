@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, QSettings, Qt
+from PySide6.QtCore import QPointF, QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
@@ -37,11 +37,14 @@ from gui.menus import build_menus
 from gui.palette import Palette
 from gui.quick_search import QuickSearch
 from gui.summary import Summary
+from gui.training.ui import install_training
 
 log = logging.getLogger(__name__)
 
 
 class MainWindow(EditingMixin, QMainWindow):
+    project_replaced = Signal()  # set_project put a new document in place
+
     def __init__(
         self,
         settings: QSettings | None = None,
@@ -108,6 +111,7 @@ class MainWindow(EditingMixin, QMainWindow):
         )
         self.set_project(Project(), None)
         self.autosaver.start()
+        self.training = install_training(self)
 
     def add_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         """Add a panel; later panels (e.g. training) use this too and tab with the summary."""
@@ -149,6 +153,7 @@ class MainWindow(EditingMixin, QMainWindow):
             self.undo_stack.resetClean()
         self.view.fit_all()
         self.update_title()
+        self.project_replaced.emit()
 
     def update_title(self, *_clean: bool) -> None:
         name = self.path.name if self.path else self.project.name or "Untitled"
@@ -304,6 +309,7 @@ class MainWindow(EditingMixin, QMainWindow):
         if not self.maybe_save():
             event.ignore()
             return
+        self.training.shutdown()  # stops a run (recorded as stopped) and joins its thread
         self.autosaver.stop()
         self.autosaver.discard()
         if self.scene is not None:

@@ -1,0 +1,77 @@
+"""Keep Python's garbage collector on the GUI thread while other threads run Python.
+
+An automatic collection runs in whichever thread happens to allocate when a threshold
+is crossed. If that is the training (or dataset) thread, and the garbage holds the
+last reference to a Qt object, the object is destroyed on the wrong thread: its timers
+stay registered and later fire at freed memory (a segfault inside
+QApplication::notify). While any worker thread is busy, automatic collection is off
+and the GUI thread collects on a timer with the usual thresholds (as pyqtgraph's
+GarbageCollector does).
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Slot
+
+log = logging.getLogger(__name__)
+
+INTERVAL_MS = 250
+
+
+class _Collector(QObject):
+    def __init__(self, parent: QObject | None) -> None:
+        super().__init__(parent)
+        self.holds = 0
+        self.was_enabled = True
+        self.thresholds = gc.get_threshold()
+        self.timer = QTimer(self)
+        self.timer.setInterval(INTERVAL_MS)
+        self.timer.timeout.connect(self.collect)
+
+    def hold(self) -> None:
+        if self.holds == 0:
+            self.was_enabled = gc.isenabled()
+            gc.disable()
+            self.timer.start()
+        self.holds += 1
+
+    def release(self) -> None:
+        if self.holds == 0:
+            return
+        self.holds -= 1
+        if self.holds == 0:
+            self.timer.stop()
+            if self.was_enabled:
+                gc.enable()
+
+    @Slot()
+    def collect(self) -> None:
+        """Collect the generations whose counts passed their thresholds."""
+        counts = gc.get_count()
+        for generation in range(3):
+            if counts[generation] <= self.thresholds[generation]:
+                break
+            gc.collect(generation)
+
+
+_collector: _Collector | None = None
+
+
+def _instance() -> _Collector:
+    global _collector
+    if _collector is None:
+        _collector = _Collector(QCoreApplication.instance())
+    return _collector
+
+
+def hold() -> None:
+    """A worker thread starts running Python (call on the GUI thread)."""
+    _instance().hold()
+
+
+def release() -> None:
+    """That worker is done (call on the GUI thread)."""
+    _instance().release()

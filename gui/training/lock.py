@@ -1,0 +1,116 @@
+"""While a run trains, the graph is locked: our choice over "detached" editing.
+
+The run trains a snapshot taken at Start, so edits could not reach it anyway; locking
+says so plainly instead of letting the canvas drift from what is training. A banner
+on the canvas reads "Training — the graph is locked until you stop or the run ends";
+blocks cannot be moved, wired, added (palette, drops, quick search) or deleted; the
+inspector is read-only; edit, undo/redo and document-switching actions are disabled.
+Panning, zooming, copying and the other docks keep working.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QLabel, QWidget
+
+if TYPE_CHECKING:
+    from gui.main_window import MainWindow
+
+BANNER_TEXT = "Training — the graph is locked until you stop or the run ends"
+# Actions that change the graph or replace the document.
+LOCKED_ACTIONS = (
+    "undo",
+    "redo",
+    "cut",
+    "paste",
+    "duplicate",
+    "delete",
+    "add_block",
+    "layout",
+    "new",
+    "new_template",
+    "open",
+)
+# Events that would edit through the canvas or the window without an action.
+_BLOCKED_EVENTS = {
+    QEvent.Type.DragEnter,
+    QEvent.Type.DragMove,
+    QEvent.Type.Drop,
+    QEvent.Type.MouseButtonDblClick,  # opens the block finder
+}
+
+
+class EditLock(QObject):
+    """Locks and unlocks a MainWindow's editing; `locked` says which it is."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.locked = False
+        self.banner = QLabel(BANNER_TEXT, window.view)
+        self.banner.setObjectName("trainingBanner")
+        self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.banner.hide()
+        window.view.installEventFilter(self)
+
+    def lock(self) -> None:
+        if self.locked:
+            return
+        self.locked = True
+        self._apply(False)
+        self._place_banner()
+        self.banner.show()
+        self.banner.raise_()
+
+    def unlock(self) -> None:
+        if not self.locked:
+            return
+        self.locked = False
+        self._apply(True)
+        self.banner.hide()
+        self.window.actions_["undo"].setEnabled(self.window.undo_stack.canUndo())
+        self.window.actions_["redo"].setEnabled(self.window.undo_stack.canRedo())
+
+    def _apply(self, editable: bool) -> None:
+        window = self.window
+        for name in LOCKED_ACTIONS:
+            window.actions_[name].setEnabled(editable)
+        window.recent_menu.setEnabled(editable)
+        window.view.setInteractive(editable)
+        window.palette.setEnabled(editable)
+        window.inspector.form_host.setEnabled(editable)
+        for widget in (window, window.view, window.view.viewport()):
+            if editable:
+                widget.removeEventFilter(self)
+            else:
+                widget.installEventFilter(self)
+        window.view.installEventFilter(self)  # always: it keeps the banner placed
+
+    def _place_banner(self) -> None:
+        view: QWidget = self.window.view
+        self.banner.adjustSize()
+        width = min(max(self.banner.sizeHint().width() + 40, 360), max(view.width() - 24, 200))
+        self.banner.setFixedWidth(width)
+        self.banner.move((view.width() - width) // 2, 12)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        kind = event.type()
+        if kind == QEvent.Type.Resize and watched is self.window.view:
+            self._place_banner()
+            return False
+        if not self.locked:
+            return False
+        if kind in _BLOCKED_EVENTS:
+            event.ignore()
+            self.window.statusBar().showMessage(BANNER_TEXT, 4000)
+            return True
+        # Tab on the canvas opens the block finder.
+        return (
+            kind == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Tab
+            and watched is self.window.view
+        )

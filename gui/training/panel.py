@@ -1,0 +1,247 @@
+"""The Training panel: data, hyperparameters, Start / Pause / Resume / Stop, progress.
+
+Widgets only: the panel asks for things through signals (start, pause, stop, a changed
+setting) and shows what it is told (state, progress, the outcome). `gui.training.ui`
+connects it to the document, the undo stack and the training thread.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.graph import Graph
+from gui.training.dataset_picker import DatasetPicker
+from gui.training.records import Progress, RunOutcome, RunStarted
+from gui.training.settings_form import SettingsForm, settings_problem, with_setting
+from gui.training.worker import State
+
+
+def clock(seconds: float) -> str:
+    seconds = max(int(round(seconds)), 0)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def section(title: str) -> QLabel:
+    label = QLabel(title)
+    label.setObjectName("panelSection")
+    return label
+
+
+class RunClock:
+    """Active training time (pauses excluded), for the ETA."""
+
+    def __init__(self) -> None:
+        self.began = time.perf_counter()
+        self.paused_at: float | None = None
+        self.paused = 0.0
+
+    def pause(self) -> None:
+        if self.paused_at is None:
+            self.paused_at = time.perf_counter()
+
+    def resume(self) -> None:
+        if self.paused_at is not None:
+            self.paused += time.perf_counter() - self.paused_at
+            self.paused_at = None
+
+    @property
+    def active(self) -> float:
+        now = self.paused_at if self.paused_at is not None else time.perf_counter()
+        return now - self.began - self.paused
+
+
+class TrainingPanel(QScrollArea):
+    start_requested = Signal()
+    pause_requested = Signal()
+    resume_requested = Signal()
+    stop_requested = Signal()
+    training_edited = Signal(dict, str)  # new training settings, what changed
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.training: dict[str, Any] = {}
+        self.state = State.IDLE
+        self.started: RunStarted | None = None
+        self.run_clock: RunClock | None = None
+        self.batches_seen = 0
+
+        self.picker = DatasetPicker()
+        self.picker.edited.connect(self._on_dataset_edited)
+        self.settings = SettingsForm()
+        self.settings.edited.connect(self._on_setting_edited)
+
+        self.start_button = QPushButton("▶  Train")
+        self.start_button.setObjectName("trainButton")
+        self.start_button.setToolTip("Train this network on the chosen data (F5)")
+        self.pause_button = QPushButton("Pause")
+        self.stop_button = QPushButton("Stop")
+        self.start_button.clicked.connect(self.start_requested)
+        self.pause_button.clicked.connect(self._on_pause_clicked)
+        self.stop_button.clicked.connect(self.stop_requested)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_button, 2)
+        buttons.addWidget(self.pause_button, 1)
+        buttons.addWidget(self.stop_button, 1)
+
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("Not started")
+        self.progress.setValue(0)
+        self.stats = QLabel(" ")
+        self.stats.setObjectName("hint")
+        self.status = QLabel()
+        self.status.setObjectName("runStatus")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status.hide()
+
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(10, 8, 10, 10)
+        layout.setSpacing(6)
+        layout.addWidget(section("Run"))
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.stats)
+        layout.addWidget(self.status)
+        layout.addWidget(section("Data"))
+        layout.addWidget(self.picker)
+        layout.addWidget(section("Settings"))
+        layout.addWidget(self.settings)
+        layout.addStretch(1)
+        self.setWidget(body)
+        self.set_state(State.IDLE)
+
+    # ---------------------------------------------------------- document
+
+    def show_project(self, training: dict[str, Any], graph: Graph, base_dir: Path | None) -> None:
+        self.training = training
+        self.picker.show_choice(training, graph, base_dir)
+        self.settings.show_settings(training)
+        self._update_buttons()
+
+    def _on_dataset_edited(self, choice: dict[str, Any]) -> None:
+        changed = dict(self.training)
+        changed["dataset"] = choice
+        self.training_edited.emit(changed, f"Train on {choice['name']}")
+
+    def _on_setting_edited(self, name: str, value: Any) -> None:
+        if self.training.get(name) == value and name in self.training:
+            return
+        changed = with_setting(self.training, name, value)
+        problem = settings_problem(changed)
+        if problem:
+            self.settings.show_problem(name, problem)
+            return
+        self.training_edited.emit(changed, f"Set training {name.replace('_', ' ')}")
+
+    # ------------------------------------------------------------- state
+
+    def set_state(self, state: State | str) -> None:
+        self.state = State(state)
+        if self.run_clock is not None:
+            if self.state == State.PAUSED:
+                self.run_clock.pause()
+            else:
+                self.run_clock.resume()
+        if self.state == State.STOPPING:
+            self.stats.setText("Stopping after this batch…")
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        idle = self.state == State.IDLE
+        self.start_button.setEnabled(idle and bool(self.training.get("dataset")))
+        self.pause_button.setEnabled(self.state in (State.RUNNING, State.PAUSED))
+        self.pause_button.setText("Resume" if self.state == State.PAUSED else "Pause")
+        self.stop_button.setEnabled(self.state in (State.RUNNING, State.PAUSED))
+        self.picker.setEnabled(idle)
+        self.settings.setEnabled(idle)
+
+    def _on_pause_clicked(self) -> None:
+        if self.state == State.PAUSED:
+            self.resume_requested.emit()
+        else:
+            self.pause_requested.emit()
+
+    # -------------------------------------------------------------- runs
+
+    def run_starting(self) -> None:
+        self.started, self.batches_seen = None, 0
+        self.progress.setRange(0, 0)  # busy: loading data and building the model
+        self.progress.setFormat("Loading data and building the model…")
+        self.stats.setText(" ")
+        self.show_status("", "")
+
+    @Slot(object)
+    def on_run_started(self, started: RunStarted) -> None:
+        self.started = started
+        self.run_clock = RunClock()
+        self.progress.setRange(0, started.epochs * started.batches)
+        self.progress.setValue(0)
+        self.progress.setFormat(f"Epoch 1/{started.epochs}")
+        self.show_status(started.describe(), "info")
+
+    @Slot(object)
+    def on_progress(self, progress: Progress) -> None:
+        if self.started is None or not progress.batches:
+            return
+        last = progress.batches[-1]
+        done = (last.epoch - 1) * last.batches + last.batch
+        self.batches_seen += len(progress.batches)
+        self.progress.setValue(done)
+        self.progress.setFormat(
+            f"Epoch {last.epoch}/{last.epochs} · batch {last.batch}/{last.batches}"
+        )
+        parts = [f"{last.samples_per_s:,.0f} samples/s"]
+        if self.run_clock is not None and done:
+            total = self.progress.maximum()
+            remaining = self.run_clock.active * (total - done) / done
+            parts.append(f"ETA {clock(remaining)}")
+        parts.append(f"loss {last.loss:.4g}")
+        self.stats.setText("  ·  ".join(parts))
+
+    @Slot(object)
+    def on_run_ended(self, outcome: RunOutcome) -> None:
+        self.run_clock = None
+        self.progress.setRange(0, max(self.progress.maximum(), 1))
+        result = outcome.result
+        if outcome.status == "finished" and result is not None:
+            self.progress.setValue(self.progress.maximum())
+            self.progress.setFormat("Finished")
+            text = f"{result.reason} in {clock(result.seconds)}."
+            if result.final_value is not None:
+                split = "validation" if result.final_split == "val" else "training"
+                text += f" {split.capitalize()} {result.metric}: {result.final_value:.4f}"
+            self.show_status(text, "ok")
+        elif outcome.status == "stopped":
+            self.progress.setFormat("Stopped")
+            self.show_status(outcome.reason or "Stopped.", "info")
+        else:
+            self.progress.setFormat("Failed")
+            self.show_status(outcome.reason, "error")
+        self.stats.setText(" ")
+
+    def show_status(self, text: str, kind: str) -> None:
+        """kind: "info", "ok" or "error" (styled by the sheet through the property)."""
+        self.status.setText(text)
+        self.status.setProperty("kind", kind)
+        self.status.style().unpolish(self.status)
+        self.status.style().polish(self.status)
+        self.status.setVisible(bool(text))

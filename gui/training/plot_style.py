@@ -1,0 +1,81 @@
+"""pyqtgraph plots in NetLoom's dark theme, and the colours every training view shares."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtGui import QColor, QFont
+
+from gui import theme
+
+BACKGROUND = "#1b1d21"
+AXIS = "#4a505a"
+AXIS_TEXT = "#9aa3ae"
+TRAIN = "#5b8fd6"
+TRAIN_SMOOTH = "#9cc2ff"
+VAL = "#f0b23c"
+METRIC_TRAIN = "#4cc38a"
+LR = "#c58af9"
+CROSSHAIR = "#6c727c"
+# Runs overlaid in the Runs view take these in turn.
+RUN_COLOURS = ("#5b8fd6", "#f0b23c", "#4cc38a", "#e5484d", "#c58af9", "#2fb8c6", "#e58a3b")
+
+
+def styled_plot(title: str, left: str = "", bottom: str = "") -> pg.PlotWidget:
+    """A PlotWidget with a dark background, dim axes and a faint grid."""
+    plot = pg.PlotWidget(background=BACKGROUND)
+    item = plot.getPlotItem()
+    item.setTitle(title, color=theme.TEXT.name(), size="9.5pt")
+    item.showGrid(x=True, y=True, alpha=0.12)
+    item.setMenuEnabled(False)
+    item.hideButtons()
+    font = QFont()
+    font.setPointSizeF(8.5)
+    for name in ("left", "bottom"):
+        axis = item.getAxis(name)
+        axis.setPen(pg.mkPen(AXIS))
+        axis.setTextPen(pg.mkPen(AXIS_TEXT))
+        axis.setTickFont(font)
+    if left:
+        item.setLabel("left", left, color=AXIS_TEXT)
+    if bottom:
+        item.setLabel("bottom", bottom, color=AXIS_TEXT)
+    plot.setMinimumHeight(120)
+    return plot
+
+
+def pen(colour: str, width: float = 1.5, alpha: int = 255) -> object:
+    c = QColor(colour)
+    c.setAlpha(alpha)
+    return pg.mkPen(c, width=width)
+
+
+def brush(colour: str, alpha: int = 255) -> object:
+    c = QColor(colour)
+    c.setAlpha(alpha)
+    return pg.mkBrush(c)
+
+
+def fast_curve(plot: pg.PlotWidget, colour: str, width: float = 1.5, alpha: int = 255, name=""):
+    """A curve for data that is already finite: clip to view, peak downsampling, and
+    no finite check (callers filter NaN and infinity before they add points)."""
+    return plot.plot(
+        pen=pen(colour, width, alpha),
+        name=name or None,
+        clipToView=True,
+        autoDownsample=True,
+        downsampleMethod="peak",
+        skipFiniteCheck=True,
+    )
+
+
+def epoch_points(plot: pg.PlotWidget, colour: str, name: str = "", line: bool = True):
+    """Per-epoch values: a thin line through round markers."""
+    return plot.plot(
+        pen=pen(colour, 1.2, 200) if line else None,
+        symbol="o",
+        symbolSize=7,
+        symbolPen=pg.mkPen(BACKGROUND, width=1.2),
+        symbolBrush=brush(colour),
+        name=name or None,
+        skipFiniteCheck=True,
+    )

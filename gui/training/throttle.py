@@ -1,0 +1,57 @@
+"""Batch the trainer's callbacks into at most ~30 signals a second.
+
+The trainer calls back after every batch (thousands a second on a small model); the
+window only needs to hear often enough to look live. Epoch ends travel in the same
+bundle, so a run of many tiny epochs cannot flood the event loop either.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from engine.train.events import BatchEnd, EpochEnd
+from gui.training.records import Progress
+
+MAX_RATE_HZ = 30.0
+
+
+class ProgressThrottle:
+    """Collects events on the training thread and hands them to `send` in bundles,
+    no sooner than `interval_s` after the previous bundle (and once more at `flush`)."""
+
+    def __init__(
+        self,
+        send: Callable[[Progress], None],
+        interval_s: float = 1.0 / MAX_RATE_HZ,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.send = send
+        self.interval_s = interval_s
+        self.clock = clock
+        self._pending = Progress()
+        self._last_sent = -float("inf")
+        self._lock = threading.Lock()  # flush() may come from another thread at the end
+
+    def add_batch(self, event: BatchEnd) -> None:
+        with self._lock:
+            self._pending.batches.append(event)
+        self._send_if_due()
+
+    def add_epoch(self, event: EpochEnd) -> None:
+        with self._lock:
+            self._pending.epochs.append(event)
+        self._send_if_due()
+
+    def _send_if_due(self) -> None:
+        if self.clock() - self._last_sent >= self.interval_s:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            bundle, self._pending = self._pending, Progress()
+            if bundle:
+                self._last_sent = self.clock()
+        if bundle:
+            self.send(bundle)

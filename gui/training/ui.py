@@ -1,0 +1,322 @@
+"""Training in the window: the docks (Training, Curves, Results, Runs), the Train menu
+and toolbar buttons, and the wiring between the document, the training thread and
+the views. `install_training(window)` is the one hook the main window calls.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu, QToolBar
+
+from engine.data import DATASETS, TextParam
+from engine.project import ProjectError, from_dict, to_dict
+from gui.training import paths
+from gui.training.commands import SetTrainingCommand
+from gui.training.curves import LiveCurves
+from gui.training.jobs import RestoreJob, TrainJob
+from gui.training.lock import EditLock
+from gui.training.panel import TrainingPanel
+from gui.training.records import RunOutcome, RunStarted
+from gui.training.results import ResultsView
+from gui.training.runs_view import RunsView
+from gui.training.worker import State, TrainingController
+
+if TYPE_CHECKING:
+    from gui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+# CPU threads for torch in the window's runs; None lets the trainer choose as the
+# command line does (see bench/gui_responsiveness.py for the measurements).
+GUI_THREADS: int | None = None
+TRAINING_AREA_SHARE = 0.42
+FIT_CHECK_DELAY_MS = 250  # of the window's height, given to the bottom docks in a run
+
+
+def absolute_data_paths(project: dict[str, Any], base_dir: Path | None) -> dict[str, Any]:
+    """The project with its dataset's relative paths made absolute, so the recorded
+    snapshot restores and trains again from anywhere."""
+    snapshot = copy.deepcopy(project)
+    dataset = snapshot.get("training", {}).get("dataset")
+    if base_dir is None or not isinstance(dataset, dict) or dataset.get("name") not in DATASETS:
+        return snapshot
+    params = dataset.get("params") or {}
+    for param in DATASETS[dataset["name"]].params:
+        value = params.get(param.name)
+        if isinstance(param, TextParam) and param.kind == "path" and isinstance(value, str):
+            path = Path(value).expanduser()
+            params[param.name] = str(path if path.is_absolute() else base_dir / path)
+    return snapshot
+
+
+class TrainingUi(QObject):
+    def __init__(self, window: MainWindow, data_dir: Path | None = None) -> None:
+        super().__init__(window)
+        self.window = window
+        self.data_dir = data_dir or paths.data_dir()
+        self.controller = TrainingController(self)
+        self.lock = EditLock(window)
+        self.panel = TrainingPanel()
+        self.curves = LiveCurves()
+        self.results = ResultsView()
+        self.runs = RunsView(self.data_dir)
+        self.last_outcome: RunOutcome | None = None
+        self.restored_outcome: RunOutcome | None = None
+        self._enlarged = False
+        self._shown_training: dict[str, Any] = {}
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(FIT_CHECK_DELAY_MS)
+        self._fit_timer.timeout.connect(self.panel.picker.refresh_fit)
+        self._add_docks()
+        self._add_actions()
+        self._connect()
+        self.refresh_document()
+
+    # ------------------------------------------------------------ layout
+
+    def _add_docks(self) -> None:
+        w = self.window
+        area = Qt.DockWidgetArea
+        self.training_dock = w.add_dock("Training", self.panel, area.RightDockWidgetArea)
+        w.tabifyDockWidget(w.inspector_dock, self.training_dock)
+        w.inspector_dock.raise_()
+        # Bottom: [Summary | Curves] beside [Results | Runs], so curves and a confusion
+        # matrix show together. Split first: a dock already in tabs does not split.
+        self.results_dock = w.add_dock("Results", self.results, area.BottomDockWidgetArea)
+        w.splitDockWidget(w.summary_dock, self.results_dock, Qt.Orientation.Horizontal)
+        self.curves_dock = w.add_dock("Curves", self.curves, area.BottomDockWidgetArea)
+        w.tabifyDockWidget(w.summary_dock, self.curves_dock)
+        self.runs_dock = w.add_dock("Runs", self.runs, area.BottomDockWidgetArea)
+        w.tabifyDockWidget(self.results_dock, self.runs_dock)
+        w.summary_dock.raise_()
+        self.results_dock.raise_()
+        w.resizeDocks([w.summary_dock, self.results_dock], [3, 2], Qt.Orientation.Horizontal)
+        for dock in (self.training_dock, self.curves_dock, self.results_dock, self.runs_dock):
+            w.panels_menu.addAction(dock.toggleViewAction())
+        # A dock in a tab group counts as visible even behind another tab; these say
+        # when each really comes into view.
+        self.runs_dock.visibilityChanged.connect(self._on_runs_visible)
+        self.training_dock.visibilityChanged.connect(self.panel.picker.set_active)
+        self.curves_dock.visibilityChanged.connect(self._on_curves_visible)
+
+    def _add_actions(self) -> None:
+        w = self.window
+
+        def action(text: str, slot, shortcut: str, tip: str) -> QAction:
+            act = QAction(text, w)
+            act.setShortcut(QKeySequence(shortcut))
+            act.setStatusTip(tip)
+            act.setToolTip(f"{tip} ({shortcut})")
+            act.triggered.connect(slot)
+            w.addAction(act)
+            return act
+
+        self.train_action = action("&Train", self.start, "F5", "Train the network on its data")
+        self.pause_action = action(
+            "&Pause / Resume", self.toggle_pause, "F6", "Pause the run, or resume it"
+        )
+        self.stop_action = action("&Stop", self.controller.stop, "Shift+F5", "Stop the run")
+        self.train_action.setIconText("▶ Train")
+        self.stop_action.setIconText("■ Stop")
+        menu = QMenu("&Train", w)
+        for act in (self.train_action, self.pause_action, self.stop_action):
+            menu.addAction(act)
+        menu.addSeparator()
+        menu.addAction(self.runs_dock.toggleViewAction())
+        bar = w.menuBar()
+        help_action = next((a for a in bar.actions() if a.text() == "&Help"), None)
+        bar.insertMenu(help_action, menu) if help_action else bar.addMenu(menu)
+        tools = w.findChild(QToolBar, "mainToolbar")
+        if tools is not None:
+            tools.addSeparator()
+            tools.addAction(self.train_action)
+            tools.addAction(self.stop_action)
+        self.actions = {"train": self.train_action, "pause": self.pause_action}
+        self.actions["stop"] = self.stop_action
+
+    def _connect(self) -> None:
+        c, p = self.controller, self.panel
+        p.start_requested.connect(self.start)
+        p.pause_requested.connect(c.pause)
+        p.resume_requested.connect(c.resume)
+        p.stop_requested.connect(c.stop)
+        p.training_edited.connect(self.edit_training)
+        c.state_changed.connect(self._on_state)
+        c.run_started.connect(self._on_run_started)
+        c.progress.connect(p.on_progress)
+        c.progress.connect(self.curves.add)
+        c.run_ended.connect(self._on_run_ended)
+        c.restored.connect(self._on_restored)
+        self.runs.restore_requested.connect(self.restore)
+        self.window.undo_stack.indexChanged.connect(self._on_document_edited)
+        self.window.project_replaced.connect(self.refresh_document)
+        self._on_state(State.IDLE.value)
+
+    # ---------------------------------------------------------- document
+
+    def base_dir(self) -> Path | None:
+        return self.window.path.parent if self.window.path else None
+
+    @Slot()
+    def refresh_document(self) -> None:
+        w = self.window
+        self._shown_training = copy.deepcopy(w.project.training)
+        self.panel.show_project(w.project.training, w.graph, self.base_dir())
+
+    @Slot(int)
+    def _on_document_edited(self, _index: int) -> None:
+        # Most edits change the graph, not the settings: then only the fit check needs
+        # a second look, once the edits settle (it analyses the whole graph).
+        if self.window.project.training != self._shown_training:
+            self.refresh_document()
+        elif self.panel.isVisible():
+            self._fit_timer.start()
+
+    @Slot(dict, str)
+    def edit_training(self, training: dict[str, Any], text: str) -> None:
+        if self.controller.training:
+            return
+        project = self.window.project
+        self.window.undo_stack.push(SetTrainingCommand(project, training, text))
+
+    # -------------------------------------------------------------- runs
+
+    @Slot()
+    def start(self) -> None:
+        w = self.window
+        self.training_dock.show()
+        self.training_dock.raise_()
+        if self.controller.busy:
+            w.statusBar().showMessage("A run is in progress; stop it first.", 5000)
+            return
+        if not w.project.training.get("dataset"):
+            self.panel.show_status("Choose a dataset to train on.", "error")
+            return
+        snapshot = absolute_data_paths(to_dict(w.project), self.base_dir())
+        job = TrainJob(
+            snapshot, self.base_dir(), self.data_dir, GUI_THREADS, self.panel.picker.data
+        )
+        self.lock.lock()
+        self.panel.run_starting()
+        self.curves.ensure_plots()
+        self.curves.reset(None)
+        self.results.clear("Training…")
+        self.curves_dock.show()
+        self.curves_dock.raise_()
+        self._enlarge_training_area()
+        self.controller.start(job)
+
+    def _enlarge_training_area(self) -> None:
+        if self._enlarged:
+            return
+        self._enlarged = True
+        height = int(self.window.height() * TRAINING_AREA_SHARE)
+        if self.curves_dock.height() < height:
+            self.window.resizeDocks([self.curves_dock], [height], Qt.Orientation.Vertical)
+
+    @Slot()
+    def toggle_pause(self) -> None:
+        if self.controller.state == State.PAUSED:
+            self.controller.resume()
+        else:
+            self.controller.pause()
+
+    @Slot(str)
+    def _on_state(self, state: str) -> None:
+        self.panel.set_state(state)
+        running = State(state) in (State.RUNNING, State.PAUSED)
+        self.train_action.setEnabled(State(state) == State.IDLE)
+        self.pause_action.setEnabled(running)
+        self.stop_action.setEnabled(running)
+
+    @Slot(object)
+    def _on_run_started(self, started: RunStarted) -> None:
+        self.panel.on_run_started(started)
+        self.curves.reset(started)
+        self.window.statusBar().showMessage(f"Training: {started.describe()}", 6000)
+
+    @Slot(object)
+    def _on_run_ended(self, outcome: RunOutcome) -> None:
+        self.last_outcome = outcome
+        self.lock.unlock()
+        self.panel.on_run_ended(outcome)
+        self.refresh_document()
+        if outcome.evaluation is not None:
+            self.results.show_outcome(outcome)
+            self.results_dock.show()
+            self.results_dock.raise_()
+        else:
+            self.results.clear(f"No results: the run {outcome.status}.")
+        if outcome.run_id is not None:
+            self.runs.refresh()
+            self.runs.set_ticked(outcome.run_id)
+        self.window.statusBar().showMessage(
+            f"Run {outcome.run_id or ''} {outcome.status}: {outcome.reason.splitlines()[0]}", 8000
+        )
+
+    # ----------------------------------------------------------- restore
+
+    @Slot(int)
+    def restore(self, run_id: int) -> None:
+        """Open a recorded run's network as a new, unsaved document and load its weights
+        (in the background) for the results views and "try a sample"."""
+        w = self.window
+        store = self.runs.store()
+        if store is None or self.controller.busy:
+            w.statusBar().showMessage("Wait for the current run to end, then restore.", 5000)
+            return
+        record = store.run(run_id)
+        if not record.checkpoint or not Path(record.checkpoint).exists():
+            w.show_error("Cannot restore run", f"run {run_id}: its checkpoint file is missing")
+            return
+        try:
+            project = from_dict(record.project)
+        except ProjectError as err:
+            w.show_error("Cannot restore run", f"run {run_id}: {err}")
+            return
+        if not w.maybe_save():
+            return
+        w.set_project(project, None, modified=True)
+        w.statusBar().showMessage(f"Restored run {run_id}: save it to keep it.", 8000)
+        self.results.clear(f"Loading the weights of run {run_id}…")
+        self.results_dock.show()
+        self.results_dock.raise_()
+        job = RestoreJob(run_id, record.project, Path(record.checkpoint), None, 1)
+        self.controller.start(job)
+
+    @Slot(object)
+    def _on_restored(self, outcome: RunOutcome) -> None:
+        self.restored_outcome = outcome
+        if outcome.evaluation is None:
+            self.results.clear(f"Cannot restore run {outcome.run_id or ''}: {outcome.reason}")
+            return
+        self.results.show_outcome(outcome)
+
+    @Slot(bool)
+    def _on_curves_visible(self, visible: bool) -> None:
+        if visible:
+            self.curves.ensure_plots()
+
+    @Slot(bool)
+    def _on_runs_visible(self, visible: bool) -> None:
+        if visible:
+            self.runs.refresh()
+
+    # ---------------------------------------------------------- shutdown
+
+    def shutdown(self) -> None:
+        """Stop a run and join every thread (the window is closing)."""
+        self.controller.shutdown()
+        self.panel.picker.loader.wait()
+        self.runs.close_store()
+
+
+def install_training(window: MainWindow) -> TrainingUi:
+    return TrainingUi(window)

@@ -1,0 +1,109 @@
+"""Live curves: callbacks bundled to ≤ 30 signals a second, 10⁶ points drawn as a few
+thousand (spikes kept), NaN left out, crosshair read-out and log scale."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from engine.train.events import BatchEnd, EpochEnd, SplitMetrics
+from gui.training.curves import LiveCurves
+from gui.training.decimate import PeakSeries
+from gui.training.records import Progress, RunStarted
+from gui.training.throttle import ProgressThrottle
+
+
+def batch(epoch: int, number: int, loss: float, accuracy: float = 0.5) -> BatchEnd:
+    return BatchEnd(epoch, 3, number, 10, loss, {"accuracy": accuracy}, 1e-3, 100.0)
+
+
+def epoch_end(epoch: int, loss: float) -> EpochEnd:
+    split = SplitMetrics(loss, {"accuracy": 0.8}, 100)
+    return EpochEnd(epoch, 3, split, split, 1e-3, 100.0, 1.0, True)
+
+
+def started() -> RunStarted:
+    return RunStarted(
+        1, "test", "blobs", "classification", "accuracy", ("accuracy",), 3, 10, 8, 80, 20,
+        100, "cpu", 1,
+    )  # fmt: skip
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_throttle_sends_at_most_30_bundles_a_second_and_loses_nothing():
+    sent: list[Progress] = []
+    clock = FakeClock()
+    throttle = ProgressThrottle(sent.append, clock=clock)
+    events = [batch(1, i % 10 + 1, float(i)) for i in range(2000)]
+    for event in events:  # 2,000 batches over one second
+        clock.now += 0.0005
+        throttle.add_batch(event)
+    throttle.add_epoch(epoch_end(1, 0.5))
+    throttle.flush()
+    assert len(sent) <= 32
+    assert [e for bundle in sent for e in bundle.batches] == events
+    assert [e.epoch for bundle in sent for e in bundle.epochs] == [1]
+
+
+def test_a_million_points_draw_as_a_few_thousand_and_keep_their_spikes():
+    series = PeakSeries()
+    rng = np.random.default_rng(0)
+    for start in range(0, 1_000_000, 10_000):
+        x = np.arange(start, start + 10_000) / 1000.0
+        y = rng.normal(size=10_000)
+        if start == 500_000:
+            y[1234] = 40.0  # one spike among a million points
+        series.extend(x, y)
+    assert len(series) == 1_000_000
+    x, y = series.view()
+    assert len(x) <= 2 * series.max_buckets + series.bucket
+    assert y.max() == 40.0 and y.min() == series.y.values.min()
+    assert np.all(np.diff(x) >= 0)
+    zoomed_x, zoomed_y = series.view(501.0, 502.0)  # 1,000 points: drawn as they are
+    assert len(zoomed_x) == 1002 and 40.0 in zoomed_y
+    assert series.nearest(501.2344) == (501.234, 40.0)
+
+
+def test_curves_take_batches_and_epochs_leave_nan_out_and_read_at_the_crosshair(qtbot):
+    curves = LiveCurves()
+    qtbot.addWidget(curves)
+    curves.ensure_plots()
+    curves.reset(started())
+    losses = [2.0, 1.5, math.nan, 1.0]
+    curves.add(Progress(batches=[batch(1, i + 1, loss) for i, loss in enumerate(losses)]))
+    curves.add(Progress(epochs=[epoch_end(1, 1.2)]))
+    curves.redraw()
+    assert curves.batch_count == 3  # the NaN batch is not drawn
+    x, y = curves.curves["batch_loss"].getData()
+    assert list(x) == [0.1, 0.2, 0.4] and list(y) == [2.0, 1.5, 1.0]
+    assert list(curves.curves["val_loss"].getData()[1]) == [1.2]
+    smoothed = curves.series["smooth_loss"].y.values
+    assert smoothed[0] == 2.0 and 1.0 < smoothed[-1] < 2.0
+
+    curves.show_readout(0.2)
+    text = curves.readout.text()
+    assert text.startswith("epoch 0.20") and "batch loss 1.5" in text and "val loss 1.2" in text
+    assert all(line.isVisible() for line in curves.crosshairs)
+
+
+def test_log_scale_toggles_the_loss_axis(qtbot):
+    curves = LiveCurves()
+    qtbot.addWidget(curves)
+    curves.ensure_plots()
+    curves.reset(started())
+    curves.add(Progress(batches=[batch(1, 1, 0.0), batch(1, 2, 10.0)]))
+    curves.redraw()
+    curves.log_scale.setChecked(True)
+    assert curves.loss_plot.getPlotItem().getAxis("left").logMode
+    # A loss of exactly 0 is drawn at a floor, so the log axis stays finite.
+    assert np.isfinite(np.log10(curves.series["batch_loss"].y.values)).all()
+    curves.log_scale.setChecked(False)
+    assert not curves.loss_plot.getPlotItem().getAxis("left").logMode
