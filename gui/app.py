@@ -7,10 +7,12 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
+from PySide6.QtWidgets import QApplication, QSplashScreen
 
 from gui.main_window import MainWindow
 from gui.theme import apply_theme
+from gui.training.warmup import prepare_for_training
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +23,11 @@ def run_gui(project_path: str | None = None) -> int:
     app.setApplicationName("NetLoom")
     app.setOrganizationName("NetLoom")
     apply_theme(app)
+    splash = show_splash(app)
+    prepare_for_training()  # ~1-3 s of imports now rather than a stall in the first run
     window = MainWindow()
     window.show()
+    splash.finish(window)
 
     def after_show() -> None:
         # Offer crash recovery first; then open what was asked for, or the gallery.
@@ -34,4 +39,31 @@ def run_gui(project_path: str | None = None) -> int:
             window.new_from_template()
 
     QTimer.singleShot(0, after_show)
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        # A run still going when the event loop ends (no close event came): stop it and
+        # join its thread here, as the queued finished → quit can no longer run.
+        window.training.shutdown()
+
+
+def show_splash(app: QApplication) -> QSplashScreen:
+    pixmap = QPixmap(420, 150)
+    pixmap.fill(QColor("#1d1f23"))
+    painter = QPainter(pixmap)
+    painter.setPen(QColor("#e3e6eb"))
+    font = QFont(app.font())
+    font.setPointSizeF(20)
+    font.setBold(True)
+    painter.setFont(font)
+    painter.drawText(28, 62, "NetLoom")
+    font.setPointSizeF(10)
+    font.setBold(False)
+    painter.setFont(font)
+    painter.setPen(QColor("#9aa3ae"))
+    painter.drawText(28, 100, "Loading PyTorch…")
+    painter.end()
+    splash = QSplashScreen(pixmap)
+    splash.show()
+    app.processEvents()
+    return splash

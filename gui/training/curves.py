@@ -15,10 +15,11 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QTimer, Slot
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from gui.training import plot_style as style
 from gui.training.decimate import PeakSeries
+from gui.training.ranges import sticky_range
 from gui.training.records import Progress, RunStarted
 
 MIN_REDRAW_S = 1 / 30
@@ -63,6 +64,10 @@ CURVES = (
 )
 
 
+LOSS_CURVES = ("batch_loss", "smooth_loss", "train_loss", "val_loss")
+METRIC_CURVES = ("batch_metric", "train_metric", "val_metric")
+
+
 def _metric_title(metric: str) -> str:
     return metric.replace("_", " ").capitalize()
 
@@ -70,8 +75,10 @@ def _metric_title(metric: str) -> str:
 class LiveCurves(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.metric = "metric"
+        self.metric_name = "metric"
         self.batches = 1
+        self.epochs = 1
+        self.fitted = True  # ranges follow the run until the user zooms or pans
         self.smoother = Smoother(5)
         self.series: dict[str, PeakSeries] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
@@ -86,9 +93,14 @@ class LiveCurves(QWidget):
         self.log_scale = QCheckBox("Log scale")
         self.log_scale.setToolTip("Show loss and learning rate on a logarithmic axis")
         self.log_scale.toggled.connect(self.set_log_scale)
+        self.fit_button = QPushButton("Fit")
+        self.fit_button.setToolTip("Show the whole run again after zooming or panning")
+        self.fit_button.clicked.connect(self.fit_view)
+        self.fit_button.setEnabled(False)
         header = QHBoxLayout()
         header.addWidget(self.readout, 1)
         header.addWidget(self.log_scale)
+        header.addWidget(self.fit_button)
 
         self.plot_row = QHBoxLayout()
         self.plot_row.setSpacing(6)
@@ -97,53 +109,68 @@ class LiveCurves(QWidget):
         layout.addLayout(header)
         layout.addLayout(self.plot_row, 1)
         self.series = {name: PeakSeries() for name in CURVES}
-        self.plots: tuple[pg.PlotWidget, ...] = ()
+        self.plots: tuple[pg.PlotWidget, ...] = ()  # all three, once made
+        self._made: list[pg.PlotWidget] = []
         self.crosshairs: list[pg.InfiniteLine] = []
 
     def ensure_plots(self) -> None:
-        """Make the plots (when first seen or first needed: a window that never trains
-        does not pay ~50 ms for them) and draw what is there."""
-        if not self.plots:
-            self._build_plots()
-            self.redraw()
+        """Make the plots now (a window that never trains does not pay ~45 ms for them;
+        `build_next_plot` makes them one at a time in idle moments before) and draw."""
+        while not self.build_next_plot():
+            pass
 
-    def _build_plots(self) -> None:
-        self.loss_plot = style.styled_plot("Loss", bottom="epoch")
-        self.metric_plot = style.styled_plot(_metric_title(self.metric), bottom="epoch")
-        self.lr_plot = style.styled_plot("Learning rate", bottom="epoch")
-        self.plots = (self.loss_plot, self.metric_plot, self.lr_plot)
-        for plot in self.plots[1:]:
-            plot.setXLink(self.loss_plot)
-        for plot in self.plots:
-            plot.getPlotItem().setDownsampling(auto=True, mode="peak")
-            plot.getPlotItem().setClipToView(True)
-        self._add_curves()
-        for plot in self.plots:
-            line = pg.InfiniteLine(angle=90, movable=False, pen=style.pen(style.CROSSHAIR, 1))
-            line.hide()
-            plot.addItem(line, ignoreBounds=True)
-            self.crosshairs.append(line)
-            plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
-        self.loss_plot.getViewBox().sigXRangeChanged.connect(self._on_range_changed)
-        self.plot_row.addWidget(self.loss_plot, 2)
-        self.plot_row.addWidget(self.metric_plot, 1)
-        self.plot_row.addWidget(self.lr_plot, 1)
-        self.set_log_scale(self.log_scale.isChecked())
+    def build_next_plot(self) -> bool:
+        """Make one more of the three plots (~15 ms each); True once all exist."""
+        if self.plots:
+            return True
+        made = len(self._made)
+        if made == 0:
+            plot = style.styled_plot("Loss", bottom="epoch", grid=False)
+            self._add_plot(plot, 2, (-8, 8))
+            c = self.curves
+            c["batch_loss"] = style.fast_curve(plot, style.TRAIN, 1, 90, "batch loss")
+            c["smooth_loss"] = style.fast_curve(plot, style.TRAIN_SMOOTH, 2, 255, "smoothed")
+            c["train_loss"] = style.epoch_points(plot, style.TRAIN, "train (epoch)", False)
+            c["val_loss"] = style.epoch_points(plot, style.VAL, "validation")
+            plot.getViewBox().sigXRangeChanged.connect(self._on_range_changed)
+            self.loss_plot = plot
+        elif made == 1:
+            plot = style.styled_plot(_metric_title(self.metric_name), bottom="epoch", grid=False)
+            self._add_plot(plot, 1, (-8, -8))
+            c = self.curves
+            c["batch_metric"] = style.fast_curve(plot, style.METRIC_TRAIN, 1, 110)
+            c["train_metric"] = style.epoch_points(plot, style.METRIC_TRAIN, "train")
+            c["val_metric"] = style.epoch_points(plot, style.VAL, "validation")
+            self.metric_plot = plot
+        else:
+            plot = style.styled_plot("Learning rate", bottom="epoch", grid=False)
+            self._add_plot(plot, 1, None)
+            self.curves["lr"] = style.fast_curve(plot, style.LR, 1.5)
+            self.lr_plot = plot
+            self.plots = tuple(self._made)
+            self.set_log_scale(self.log_scale.isChecked())
+            self.fit_view()
+        return bool(self.plots)
 
-    def _add_curves(self) -> None:
-        for plot, corner in ((self.loss_plot, (-8, 8)), (self.metric_plot, (-8, -8))):
+    def _add_plot(self, plot: pg.PlotWidget, stretch: int, legend: tuple[int, int] | None) -> None:
+        item = plot.getPlotItem()
+        item.setDownsampling(auto=True, mode="peak")
+        item.setClipToView(True)
+        if legend is not None:
             plot.addLegend(
-                offset=corner, brush=style.brush(style.BACKGROUND, 200), labelTextColor="#c9ced6"
+                offset=legend, brush=style.brush(style.BACKGROUND, 200), labelTextColor="#c9ced6"
             )
-        c = self.curves
-        c["batch_loss"] = style.fast_curve(self.loss_plot, style.TRAIN, 1, 90, "batch loss")
-        c["smooth_loss"] = style.fast_curve(self.loss_plot, style.TRAIN_SMOOTH, 2, 255, "smoothed")
-        c["train_loss"] = style.epoch_points(self.loss_plot, style.TRAIN, "train (epoch)", False)
-        c["val_loss"] = style.epoch_points(self.loss_plot, style.VAL, "validation")
-        c["batch_metric"] = style.fast_curve(self.metric_plot, style.METRIC_TRAIN, 1, 110)
-        c["train_metric"] = style.epoch_points(self.metric_plot, style.METRIC_TRAIN, "train")
-        c["val_metric"] = style.epoch_points(self.metric_plot, style.VAL, "validation")
-        c["lr"] = style.fast_curve(self.lr_plot, style.LR, 1.5)
+        if self._made:
+            plot.setXLink(self._made[0])  # zoom and pan one, all follow
+        line = pg.InfiniteLine(angle=90, movable=False, pen=style.pen(style.CROSSHAIR, 1))
+        line.hide()
+        plot.addItem(line, ignoreBounds=True)
+        self.crosshairs.append(line)
+        plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        plot.getViewBox().sigRangeChangedManually.connect(self._on_user_zoom)
+        plot.getPlotItem().disableAutoRange()  # ranges are fitted here, see gui.training.ranges
+        self.plot_row.addWidget(plot, stretch)
+        self._made.append(plot)
 
     # --------------------------------------------------------------- data
 
@@ -157,20 +184,17 @@ class LiveCurves(QWidget):
 
     def reset(self, started: RunStarted | None = None) -> None:
         self.series = {name: PeakSeries() for name in CURVES}
-        self.metric = started.metric if started else "metric"
+        self.metric_name = started.metric if started else "metric"
         self.batches = started.batches if started else 1
         self.smoother = Smoother(min(max(self.batches / 4, 5), 100))
+        self.epochs = started.epochs if started else 1
         if self.plots:
             self.metric_plot.getPlotItem().setTitle(
-                _metric_title(self.metric), color="#e3e6eb", size="9.5pt"
+                _metric_title(self.metric_name), color="#e3e6eb", size="9.5pt"
             )
-        for plot in self.plots:
-            plot.getPlotItem().enableAutoRange()
-        if self.plots:
-            self.lr_plot.getViewBox().enableAutoRange(y=self.log_scale.isChecked())
         for line in self.crosshairs:
             line.hide()
-        self.redraw()
+        self.fit_view()
 
     @Slot(object)
     def add(self, progress: Progress) -> None:
@@ -179,10 +203,10 @@ class LiveCurves(QWidget):
         for event in progress.epochs:
             x = np.array([float(event.epoch)])
             self._extend("train_loss", x, [event.train.loss], floor=True)
-            self._extend("train_metric", x, [event.train.metrics.get(self.metric, math.nan)])
+            self._extend("train_metric", x, [event.train.metrics.get(self.metric_name, math.nan)])
             if event.val is not None:
                 self._extend("val_loss", x, [event.val.loss], floor=True)
-                self._extend("val_metric", x, [event.val.metrics.get(self.metric, math.nan)])
+                self._extend("val_metric", x, [event.val.metrics.get(self.metric_name, math.nan)])
         self.request_redraw()
 
     def _add_batches(self, progress: Progress) -> None:
@@ -192,7 +216,7 @@ class LiveCurves(QWidget):
         x_loss, loss = _finite(x, loss)
         self._extend("batch_loss", x_loss, loss, floor=True)
         self._extend("smooth_loss", x_loss, self.smoother.smooth(loss), floor=True)
-        metric = np.array([e.metrics.get(self.metric, math.nan) for e in events])
+        metric = np.array([e.metrics.get(self.metric_name, math.nan) for e in events])
         self._extend("batch_metric", x, metric)
         self._extend("lr", x, np.array([e.lr for e in events]), floor=True)
 
@@ -215,29 +239,53 @@ class LiveCurves(QWidget):
         if not self.plots:
             return  # drawn when first shown
         began = time.perf_counter()
-        view = self.loss_plot.getViewBox()
         x0 = x1 = None
-        if not view.autoRangeEnabled()[0]:  # zoomed by hand: draw the range in detail
-            x0, x1 = view.viewRange()[0]
+        if not self.fitted:  # zoomed by hand: draw the range in detail
+            x0, x1 = self.loss_plot.getViewBox().viewRange()[0]
         for name, curve in self.curves.items():
             curve.setData(*self.series[name].view(x0, x1))
-        self._fit_lr_range()
+        self._fit_ranges()
         ended = time.perf_counter()
         self.last_redraw_cost = ended - began
         self._next_redraw = ended + max(MIN_REDRAW_S, REDRAW_COST_FACTOR * self.last_redraw_cost)
 
-    def _fit_lr_range(self) -> None:
-        # On a linear axis the rate shows from 0 up: a constant rate then reads as a
-        # level (automatic ranging would centre it in a ±0.5 window around itself).
-        if self.log_scale.isChecked() or not self.plots:
+    @Slot()
+    def fit_view(self) -> None:
+        """Show the whole run: every epoch along x, every value along y."""
+        self.fitted = True
+        self.fit_button.setEnabled(False)
+        if self.plots:
+            self.loss_plot.getViewBox().setXRange(0.0, float(self.epochs), padding=0.02)
+            self._fit_ranges(force=True)
+        self.redraw()
+
+    def _fit_ranges(self, force: bool = False) -> None:
+        if not self.fitted or not self.plots:
             return
-        top = self.series["lr"].maximum()
-        if top:
-            self.lr_plot.getViewBox().setYRange(0.0, top * 1.15, padding=0)
+        log = self.log_scale.isChecked()
+        for plot, names, on_log in (
+            (self.loss_plot, LOSS_CURVES, log),
+            (self.metric_plot, METRIC_CURVES, False),
+            (self.lr_plot, ("lr",), log),
+        ):
+            lows = [v for n in names if (v := self.series[n].minimum()) is not None]
+            highs = [v for n in names if (v := self.series[n].maximum()) is not None]
+            if not lows:
+                continue
+            view = plot.getViewBox()
+            current = (-math.inf, math.inf) if force else tuple(view.viewRange()[1])
+            wanted = sticky_range(current, min(lows), max(highs), on_log)
+            if wanted is not None:
+                view.setYRange(*wanted, padding=0)
+
+    @Slot(object)
+    def _on_user_zoom(self, _changed: object) -> None:
+        self.fitted = False
+        self.fit_button.setEnabled(True)
 
     @Slot(object, object)
     def _on_range_changed(self, _view: object, _range: object) -> None:
-        if not self.loss_plot.getViewBox().autoRangeEnabled()[0]:
+        if not self.fitted:
             self.request_redraw()
 
     @Slot(bool)
@@ -246,15 +294,14 @@ class LiveCurves(QWidget):
             return
         self.loss_plot.getPlotItem().setLogMode(y=on)
         self.lr_plot.getPlotItem().setLogMode(y=on)
-        self.lr_plot.getViewBox().enableAutoRange(y=on)
-        self._fit_lr_range()
+        self._fit_ranges(force=True)
 
     # ---------------------------------------------------------- crosshair
 
     @Slot(object)
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         # Each PlotWidget has its own scene: find the plot whose view holds the pointer.
-        for plot in self.plots:
+        for plot in self._made:
             view = plot.getPlotItem().vb
             if view.scene() is self.sender() and view.sceneBoundingRect().contains(scene_pos):
                 self.show_readout(view.mapSceneToView(scene_pos).x())
@@ -270,7 +317,7 @@ class LiveCurves(QWidget):
             ("batch_loss", "batch loss"),
             ("smooth_loss", "smoothed"),
             ("val_loss", "val loss"),
-            ("val_metric", f"val {self.metric}"),
+            ("val_metric", f"val {self.metric_name}"),
             ("lr", "lr"),
         )
         for name, label in shown:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import QEvent, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -195,14 +195,19 @@ class DatasetPicker(QWidget):
     def _key(self) -> DataKey:
         return DataKey.of(self.choice, self.base_dir)
 
+    def current_key(self) -> DataKey | None:
+        """Which data the picker shows now (None without a dataset)."""
+        return self._key() if self.choice.get("name") else None
+
     def set_active(self, active: bool) -> None:
         """The panel is in view (its dock tab is current) or not."""
         self.active = active
         self._load_if_visible()
 
     def _load_if_visible(self) -> None:
-        # Loading takes a second or two of a core: only for a panel someone looks at.
-        if not self.choice.get("name") or not self.active:
+        # Loading takes a second or two of a core: only for a panel someone looks at,
+        # and not while a run trains (the picker is disabled then).
+        if not self.choice.get("name") or not self.active or not self.isEnabled():
             return
         data = self.loader.current(self._key())
         if data is not None:
@@ -218,6 +223,11 @@ class DatasetPicker(QWidget):
             self.fit.hide()
             return
         self.loader.request(self._key())
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.EnabledChange:
+            self._load_if_visible()  # a run ended: the preview may load now
 
     @property
     def data(self) -> ArrayDataset | None:

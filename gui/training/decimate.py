@@ -149,6 +149,13 @@ class PeakSeries:
         parts = [self.env_hi.values.max(initial=-np.inf), tail.max(initial=-np.inf)]
         return float(max(parts))
 
+    def minimum(self) -> float | None:
+        if not len(self):
+            return None
+        tail = self.y.values[self.covered :]
+        parts = [self.env_lo.values.min(initial=np.inf), tail.min(initial=np.inf)]
+        return float(min(parts))
+
     @property
     def last(self) -> float | None:
         return float(self.y.values[-1]) if len(self) else None

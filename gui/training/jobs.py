@@ -178,6 +178,7 @@ def run_training(job: TrainJob, controls: Controls, callbacks: TrainingCallbacks
         outcome = RunOutcome(
             run_id, status, result.reason, result, str(checkpoint), None, trainer.project_snapshot
         )
+        outcome.data = data
         if not controls.abandon.is_set():
             with torch_threads(trainer.threads):
                 outcome.evaluation = evaluate(trainer, data, result.final_value)

@@ -29,6 +29,8 @@ from gui.training.records import Progress, RunOutcome, RunStarted
 from gui.training.settings_form import SettingsForm, settings_problem, with_setting
 from gui.training.worker import State
 
+READY = "Press Train to start a run."
+
 
 def clock(seconds: float) -> str:
     seconds = max(int(round(seconds)), 0)
@@ -110,7 +112,7 @@ class TrainingPanel(QScrollArea):
         self.status.setObjectName("runStatus")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.status.hide()
+        self.show_status(READY, "info")
 
         body = QWidget()
         layout = QVBoxLayout(body)
@@ -185,9 +187,9 @@ class TrainingPanel(QScrollArea):
     def run_starting(self) -> None:
         self.started, self.batches_seen = None, 0
         self.progress.setRange(0, 0)  # busy: loading data and building the model
-        self.progress.setFormat("Loading data and building the model…")
+        self.progress.setFormat("Starting…")
         self.stats.setText(" ")
-        self.show_status("", "")
+        self.show_status("Loading the data and building the model…", "info")
 
     @Slot(object)
     def on_run_started(self, started: RunStarted) -> None:
@@ -239,9 +241,13 @@ class TrainingPanel(QScrollArea):
         self.stats.setText(" ")
 
     def show_status(self, text: str, kind: str) -> None:
-        """kind: "info", "ok" or "error" (styled by the sheet through the property)."""
-        self.status.setText(text)
-        self.status.setProperty("kind", kind)
-        self.status.style().unpolish(self.status)
-        self.status.style().polish(self.status)
-        self.status.setVisible(bool(text))
+        """kind: "info", "ok" or "error" (styled by the sheet through the property).
+
+        The label always shows (empty text reads "ready"): appearing and disappearing
+        would lay the whole panel out again mid-run.
+        """
+        self.status.setText(text or READY)
+        if self.status.property("kind") != kind:
+            self.status.setProperty("kind", kind)
+            self.status.style().unpolish(self.status)
+            self.status.style().polish(self.status)

@@ -20,12 +20,15 @@ CROSSHAIR = "#6c727c"
 RUN_COLOURS = ("#5b8fd6", "#f0b23c", "#4cc38a", "#e5484d", "#c58af9", "#2fb8c6", "#e58a3b")
 
 
-def styled_plot(title: str, left: str = "", bottom: str = "") -> pg.PlotWidget:
-    """A PlotWidget with a dark background, dim axes and a faint grid."""
+def styled_plot(title: str, left: str = "", bottom: str = "", grid: bool = True) -> pg.PlotWidget:
+    """A PlotWidget with a dark background, dim axes and (unless `grid` is False) a faint
+    grid. Live plots go without: pyqtgraph draws grid lines as translucent tick lines,
+    which tripled a repaint of the three live curves (7 → 18 ms at 1200 × 360)."""
     plot = pg.PlotWidget(background=BACKGROUND)
     item = plot.getPlotItem()
     item.setTitle(title, color=theme.TEXT.name(), size="9.5pt")
-    item.showGrid(x=True, y=True, alpha=0.12)
+    if grid:
+        item.showGrid(x=True, y=True, alpha=0.12)
     item.setMenuEnabled(False)
     item.hideButtons()
     font = QFont()

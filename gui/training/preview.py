@@ -83,6 +83,12 @@ class DatasetLoader(QObject):
         self.outstanding += 1
         self.pool.start(_Load(key, self.signals))
 
+    def adopt(self, key: DataKey, data: ArrayDataset) -> None:
+        """Take data loaded elsewhere (by a training run) as the data for `key`."""
+        self.key, self.data = key, data
+        if self.wanted is None or self.wanted == key:
+            self.wanted = key
+
     def current(self, key: DataKey) -> ArrayDataset | None:
         """The loaded data if it is for `key`."""
         return self.data if key == self.key else None

@@ -7,7 +7,7 @@ can carry them as they are and the GUI never touches a tensor the worker still o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -100,3 +100,6 @@ class RunOutcome:
     checkpoint: str = ""
     evaluation: Evaluation | None = None
     project: dict | None = None  # the project as trained
+    # The dataset the run trained on (numpy arrays), handed to the panel's preview so it
+    # need not load it again, competing with the window, the moment the run ends.
+    data: Any = None

@@ -129,31 +129,54 @@ class SampleTrial(QWidget):
         self.truth_view = SampleView()  # masks only
         self.predicted_view = SampleView()
         self.scores = SampleView()  # class probabilities as bars
-        self.scores.setMinimumHeight(90)
+        self.bars: pg.BarGraphItem | None = None
         self.answer = QLabel()
         self.answer.setObjectName("sampleAnswer")
         self.answer.setWordWrap(True)
         masks = QHBoxLayout()
+        masks.setContentsMargins(0, 0, 0, 0)
         masks.addWidget(self.truth_view)
         masks.addWidget(self.predicted_view)
         self.masks = QWidget()
         self.masks.setLayout(masks)
+        # The answer area switches pages rather than showing and hiding widgets: a
+        # layout that holds still repaints only what changed, not the docks around it.
+        self.answer_area = QStackedWidget()
+        self.answer_area.setMinimumHeight(90)
+        self.nothing = QWidget()
+        for page in (self.nothing, self.scores, self.masks):
+            self.answer_area.addWidget(page)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(header)
         layout.addWidget(self.input_view, 3)
-        layout.addWidget(self.masks, 2)
-        layout.addWidget(self.scores, 2)
+        layout.addWidget(self.answer_area, 2)
         layout.addWidget(self.answer)
         self.set_evaluation(None)
+
+    def prepare(self) -> None:
+        """Make the probability plot and its bars ahead of need (~12 ms)."""
+        if self.bars is None:
+            self.bars = pg.BarGraphItem(x=[0], height=[0], width=0.7, pen=None)
+            item = self.scores.plot.getPlotItem()
+            item.addItem(self.bars)
+            item.setYRange(0, 1, padding=0.02)
+            item.disableAutoRange()
+            self.scores.setCurrentWidget(self.scores.plot)
 
     def set_evaluation(self, evaluation: Evaluation | None) -> None:
         self.evaluation = evaluation
         shown = evaluation.shown if evaluation else 0
         self.index.setEnabled(shown > 0)
         self.random_button.setEnabled(shown > 0)
-        self.masks.setVisible(bool(evaluation) and evaluation.task == "segmentation")
-        self.scores.setVisible(bool(evaluation) and evaluation.scores is not None)
+        page = self.nothing
+        if evaluation is not None and evaluation.task == "segmentation":
+            page = self.masks
+        elif evaluation is not None and evaluation.scores is not None:
+            page = self.scores
+            self.prepare()
+            self._label_classes(evaluation)
+        self.answer_area.setCurrentWidget(page)
         self.index.blockSignals(True)
         self.index.setRange(1, max(shown, 1))
         self.index.setValue(1)
@@ -164,6 +187,14 @@ class SampleTrial(QWidget):
             self.answer.clear()
             return
         self.show_sample(1)
+
+    def _label_classes(self, evaluation: Evaluation) -> None:
+        assert evaluation.scores is not None
+        classes = evaluation.scores.shape[1]
+        item = self.scores.plot.getPlotItem()
+        item.setXRange(-0.6, classes - 0.4, padding=0)
+        ticks = [(k, evaluation.class_name(k)[:10]) for k in range(classes)]
+        item.getAxis("bottom").setTicks([ticks] if classes <= 12 else None)
 
     @Slot(int)
     def show_sample(self, number: int) -> None:
@@ -200,20 +231,10 @@ class SampleTrial(QWidget):
             f"{mark}  Predicted <b>{evaluation.class_name(predicted)}</b> "
             f"({scores[predicted]:.0%}) · true <b>{evaluation.class_name(truth)}</b>"
         )
-        self.scores.setCurrentWidget(self.scores.plot)
-        item = self.scores.plot.getPlotItem()
-        item.clear()
         colours = [style.brush(style.TRAIN, 140)] * len(scores)
         colours[predicted] = style.brush(style.METRIC_TRAIN if truth == predicted else "#e5484d")
-        item.addItem(
-            pg.BarGraphItem(
-                x=np.arange(len(scores)), height=scores, width=0.7, brushes=colours, pen=None
-            )
-        )
-        item.setYRange(0, 1)
-        if len(scores) <= 12:
-            ticks = [(k, evaluation.class_name(k)[:10]) for k in range(len(scores))]
-            item.getAxis("bottom").setTicks([ticks])
+        assert self.bars is not None
+        self.bars.setOpts(x=np.arange(len(scores)), height=scores, brushes=colours)
 
     def _random(self) -> None:
         if self.evaluation is not None and self.evaluation.shown:
@@ -269,6 +290,13 @@ class ResultsView(QWidget):
 
     @Slot(object)
     def show_outcome(self, outcome: RunOutcome) -> None:
+        self.show_summary(outcome)
+        if outcome.evaluation is not None:
+            self.trial.set_evaluation(outcome.evaluation)
+
+    def show_summary(self, outcome: RunOutcome) -> None:
+        """The title and the task's view; "try a sample" is filled by the caller (a
+        separate step, so the window answers in between)."""
         evaluation = outcome.evaluation
         if evaluation is None:
             return
@@ -291,7 +319,6 @@ class ResultsView(QWidget):
         else:
             self.predictions.show_evaluation(evaluation)
             self.task_views.setCurrentWidget(self.predictions)
-        self.trial.set_evaluation(evaluation)
 
     def _save_weights(self) -> None:
         if self.outcome is None or not self.outcome.checkpoint:

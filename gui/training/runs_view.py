@@ -66,6 +66,9 @@ class RunsView(QWidget):
         self.data_dir = data_dir
         self._store: RunStore | None = None
         self.records: dict[int, RunRecord] = {}
+        self.ticked_ids: set[int] = set()  # runs whose curves are overlaid
+        self.in_view = False  # listed and drawn only while someone can see it
+        self._stale = True
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(list(COLUMNS))
         self.tree.setRootIsDecorated(False)
@@ -120,9 +123,23 @@ class RunsView(QWidget):
 
     # ---------------------------------------------------------- listing
 
+    def set_in_view(self, in_view: bool) -> None:
+        self.in_view = in_view
+        if in_view and self._stale:
+            self.refresh()
+
+    def mark_run(self, run_id: int) -> None:
+        """A run just ended: list it and overlay its curves (now, or when next seen)."""
+        self.ticked_ids.add(run_id)
+        self.refresh()
+
     def refresh(self) -> None:
+        if not self.in_view:
+            self._stale = True  # a list nobody sees is rebuilt when it comes into view
+            return
+        self._stale = False
         store = self.store()
-        ticked = set(self.ticked())
+        ticked = self.ticked_ids
         self.tree.blockSignals(True)
         self.tree.clear()
         self.records = {}
@@ -166,12 +183,7 @@ class RunsView(QWidget):
         return item
 
     def ticked(self) -> list[int]:
-        ids = []
-        for i in range(self.tree.topLevelItemCount()):
-            item = self.tree.topLevelItem(i)
-            if item.checkState(0) == Qt.CheckState.Checked:
-                ids.append(int(item.data(0, Qt.ItemDataRole.UserRole)))
-        return ids
+        return [run_id for run_id in self.records if run_id in self.ticked_ids]
 
     def set_ticked(self, run_id: int, ticked: bool = True) -> None:
         for i in range(self.tree.topLevelItemCount()):
@@ -193,6 +205,11 @@ class RunsView(QWidget):
     @Slot(QTreeWidgetItem, int)
     def _on_item_changed(self, item: QTreeWidgetItem, column: int) -> None:
         if column == 0:
+            run_id = int(item.data(0, Qt.ItemDataRole.UserRole))
+            if item.checkState(0) == Qt.CheckState.Checked:
+                self.ticked_ids.add(run_id)
+            else:
+                self.ticked_ids.discard(run_id)
             self.draw_overlay()
 
     def _make_plots(self) -> tuple[pg.PlotWidget, pg.PlotWidget]:
@@ -206,8 +223,8 @@ class RunsView(QWidget):
 
     def draw_overlay(self) -> None:
         store = self.store()
-        if self.loss_plot is None and not (self.ticked() or self.isVisible()):
-            return  # nothing to draw: the plots are made when needed
+        if not self.in_view:
+            return  # drawn when it comes into view
         loss_plot, metric_plot = self._make_plots()
         for plot in (loss_plot, metric_plot):
             plot.getPlotItem().clear()

@@ -22,9 +22,11 @@ from gui.training.curves import LiveCurves
 from gui.training.jobs import RestoreJob, TrainJob
 from gui.training.lock import EditLock
 from gui.training.panel import TrainingPanel
+from gui.training.preview import DataKey
 from gui.training.records import RunOutcome, RunStarted
 from gui.training.results import ResultsView
 from gui.training.runs_view import RunsView
+from gui.training.steps import StepQueue
 from gui.training.worker import State, TrainingController
 
 if TYPE_CHECKING:
@@ -35,7 +37,8 @@ log = logging.getLogger(__name__)
 # CPU threads for torch in the window's runs; None lets the trainer choose as the
 # command line does (see bench/gui_responsiveness.py for the measurements).
 GUI_THREADS: int | None = None
-TRAINING_AREA_SHARE = 0.42
+BOTTOM_AREA_PX = 300
+PREPARE_DELAY_MS = 1500  # after start-up, when the window is idle
 FIT_CHECK_DELAY_MS = 250  # of the window's height, given to the bottom docks in a run
 
 
@@ -68,16 +71,23 @@ class TrainingUi(QObject):
         self.runs = RunsView(self.data_dir)
         self.last_outcome: RunOutcome | None = None
         self.restored_outcome: RunOutcome | None = None
-        self._enlarged = False
         self._shown_training: dict[str, Any] = {}
+        self._run_data_key: DataKey | None = None
         self._fit_timer = QTimer(self)
         self._fit_timer.setSingleShot(True)
         self._fit_timer.setInterval(FIT_CHECK_DELAY_MS)
         self._fit_timer.timeout.connect(self.panel.picker.refresh_fit)
+        self.steps = StepQueue(self)
         self._add_docks()
         self._add_actions()
         self._connect()
         self.refresh_document()
+        # Plots take ~15 ms each to make: make them in idle moments after start-up, one
+        # per turn of the event loop, rather than all at once when Train is pressed.
+        self.steps.add(*self._plot_makers(), delay_ms=PREPARE_DELAY_MS)
+
+    def _plot_makers(self) -> list:
+        return [self.curves.build_next_plot] * 3 + [self.results.trial.prepare]
 
     # ------------------------------------------------------------ layout
 
@@ -98,6 +108,9 @@ class TrainingUi(QObject):
         w.summary_dock.raise_()
         self.results_dock.raise_()
         w.resizeDocks([w.summary_dock, self.results_dock], [3, 2], Qt.Orientation.Horizontal)
+        # Room for curves from the start: resizing docks when Train is pressed would
+        # lay out and repaint the whole window at that moment.
+        w.resizeDocks([w.summary_dock], [BOTTOM_AREA_PX], Qt.Orientation.Vertical)
         for dock in (self.training_dock, self.curves_dock, self.results_dock, self.runs_dock):
             w.panels_menu.addAction(dock.toggleViewAction())
         # A dock in a tab group counts as visible even behind another tab; these say
@@ -191,35 +204,37 @@ class TrainingUi(QObject):
     @Slot()
     def start(self) -> None:
         w = self.window
-        self.training_dock.show()
-        self.training_dock.raise_()
         if self.controller.busy:
             w.statusBar().showMessage("A run is in progress; stop it first.", 5000)
             return
         if not w.project.training.get("dataset"):
+            self._show_training_dock()
             self.panel.show_status("Choose a dataset to train on.", "error")
             return
         snapshot = absolute_data_paths(to_dict(w.project), self.base_dir())
-        job = TrainJob(
-            snapshot, self.base_dir(), self.data_dir, GUI_THREADS, self.panel.picker.data
-        )
+        data = self.panel.picker.data  # loaded for the preview already: no second load
+        self._run_data_key = self.panel.picker.current_key()
+        job = TrainJob(snapshot, self.base_dir(), self.data_dir, GUI_THREADS, data)
         self.lock.lock()
         self.panel.run_starting()
-        self.curves.ensure_plots()
         self.curves.reset(None)
-        self.results.clear("Training…")
+        self.controller.start(job)
+        # The views change in steps, one per turn of the event loop: together they
+        # repaint most of the window (~20 ms), more than a frame. Shown after the start,
+        # the picker (disabled now) does not load a preview competing with the run.
+        plots = [self.curves.build_next_plot] * 3
+        self.steps.add(self._show_training_dock, *plots, self._show_curves, self._clear_results)
+
+    def _show_curves(self) -> None:
         self.curves_dock.show()
         self.curves_dock.raise_()
-        self._enlarge_training_area()
-        self.controller.start(job)
 
-    def _enlarge_training_area(self) -> None:
-        if self._enlarged:
-            return
-        self._enlarged = True
-        height = int(self.window.height() * TRAINING_AREA_SHARE)
-        if self.curves_dock.height() < height:
-            self.window.resizeDocks([self.curves_dock], [height], Qt.Orientation.Vertical)
+    def _clear_results(self) -> None:
+        self.results.clear("Training…")
+
+    def _show_training_dock(self) -> None:
+        self.training_dock.show()
+        self.training_dock.raise_()
 
     @Slot()
     def toggle_pause(self) -> None:
@@ -244,22 +259,36 @@ class TrainingUi(QObject):
 
     @Slot(object)
     def _on_run_ended(self, outcome: RunOutcome) -> None:
+        """Fill the views in steps: each is a few to ~25 ms; together they were 60 ms,
+        four dropped frames, in one turn of the event loop."""
         self.last_outcome = outcome
+        self.steps.run_all()  # anything prepared ahead that is still pending
+        if outcome.data is not None and self._run_data_key is not None:
+            self.panel.picker.loader.adopt(self._run_data_key, outcome.data)
+        outcome.data = None  # the picker keeps it as long as it is chosen; nobody else
         self.lock.unlock()
         self.panel.on_run_ended(outcome)
-        self.refresh_document()
         if outcome.evaluation is not None:
-            self.results.show_outcome(outcome)
-            self.results_dock.show()
-            self.results_dock.raise_()
+            self.steps.add(
+                lambda: self.results.show_summary(outcome),
+                lambda: self.results.trial.set_evaluation(outcome.evaluation),
+                self._raise_results,
+            )
         else:
             self.results.clear(f"No results: the run {outcome.status}.")
         if outcome.run_id is not None:
-            self.runs.refresh()
-            self.runs.set_ticked(outcome.run_id)
+            self.steps.add(lambda: self._list_run(outcome.run_id))
+        self.steps.add(self.refresh_document)
         self.window.statusBar().showMessage(
             f"Run {outcome.run_id or ''} {outcome.status}: {outcome.reason.splitlines()[0]}", 8000
         )
+
+    def _raise_results(self) -> None:
+        self.results_dock.show()
+        self.results_dock.raise_()
+
+    def _list_run(self, run_id: int) -> None:
+        self.runs.mark_run(run_id)
 
     # ----------------------------------------------------------- restore
 
@@ -306,8 +335,7 @@ class TrainingUi(QObject):
 
     @Slot(bool)
     def _on_runs_visible(self, visible: bool) -> None:
-        if visible:
-            self.runs.refresh()
+        self.runs.set_in_view(visible)
 
     # ---------------------------------------------------------- shutdown
 

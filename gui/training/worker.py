@@ -192,8 +192,10 @@ class TrainingController(QObject):
             self._thread.quit()
             self._thread.wait()  # run() has returned or is returning: a moment at most
         self._release()
-        self._set_state(State.IDLE)
+        # The outcome first, then the state: views take the run's results (and its data)
+        # before the panel comes back to life and would reload them.
         if isinstance(job, RestoreJob):
             self.restored.emit(outcome)
         else:
             self.run_ended.emit(outcome)
+        self._set_state(State.IDLE)

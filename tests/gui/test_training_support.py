@@ -46,6 +46,8 @@ def run_to_end(qtbot, window, timeout: int = RUN_TIMEOUT_MS) -> RunOutcome:
     ui = window.training
     with qtbot.waitSignal(ui.controller.run_ended, timeout=timeout) as ended:
         qtbot.mouseClick(ui.panel.start_button, Qt.MouseButton.LeftButton)
+    # The views fill in steps, one per turn of the event loop.
+    qtbot.waitUntil(lambda: not ui.steps.pending, timeout=5_000)
     return ended.args[0]
 
 

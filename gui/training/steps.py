@@ -1,0 +1,44 @@
+"""Run work in small steps, one per turn of the event loop.
+
+The window must answer within a frame (16 ms) even while it fills several views at
+once (a run ends: panel, results, runs list) or builds plots ahead of need. A step
+queue runs one callable per turn, so input and paint events get served between them.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QTimer, Slot
+
+
+class StepQueue(QObject):
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.steps: deque[Callable[[], object]] = deque()
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.timeout.connect(self._next)
+
+    def add(self, *steps: Callable[[], object], delay_ms: int = 0) -> None:
+        self.steps.extend(steps)
+        if not self.timer.isActive():
+            self.timer.start(delay_ms)
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.steps)
+
+    def run_all(self) -> None:
+        """Do what is left now (the result is needed at once)."""
+        self.timer.stop()
+        while self.steps:
+            self.steps.popleft()()
+
+    @Slot()
+    def _next(self) -> None:
+        if self.steps:
+            self.steps.popleft()()
+        if self.steps:
+            self.timer.start(0)
