@@ -1,22 +1,25 @@
 """Render the README's screenshots offscreen: the main window with the CNN+LSTM video
-template, and the template gallery.
+template, the template gallery, and a finished training run of that template (live
+curves, confusion matrix, "try a sample"; it trains for real, about half a minute).
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python resources/make_screenshots.py
+    QT_QPA_PLATFORM=offscreen .venv/bin/python resources/make_screenshots.py [--only training]
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtCore import QSettings, Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from gui.gallery import TemplateGallery  # noqa: E402
@@ -26,6 +29,7 @@ from gui.theme import apply_theme  # noqa: E402
 OUT = ROOT / "resources" / "screenshots"
 TEMPLATE = ROOT / "templates" / "cnn_lstm_video.json"
 SIZE = (1600, 980)
+RUN_TIMEOUT_S = 600
 
 
 def settle(app: QApplication, window) -> None:
@@ -36,34 +40,79 @@ def settle(app: QApplication, window) -> None:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description="Render the README's screenshots.")
+    parser.add_argument(
+        "--only", choices=("editor", "training"), help="render just the editor (and gallery) "
+        "or just the training screenshot"
+    )  # fmt: skip
+    only = parser.parse_args().only
     logging.basicConfig(level=logging.INFO)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_theme(app)
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
-        settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.Format.IniFormat)
-        window = MainWindow(settings=settings, recovery_dir=Path(scratch) / "recovery")
-        window.resize(*SIZE)
-        window.show()
-        settle(app, window)
-        window.open_template(TEMPLATE)
-        settle(app, window)
-        window.view.fit_all()
-        window.focus_node("conv2")  # shows the inspector with a Conv2d's params and doc
-        window.view.fit_all()
-        settle(app, window)
-        window.grab().save(str(OUT / "editor.png"))
-        logging.info("wrote %s", OUT / "editor.png")
-
-        gallery = TemplateGallery(window)
-        gallery.show()
-        settle(app, gallery)
-        gallery.grab().save(str(OUT / "gallery.png"))
-        logging.info("wrote %s", OUT / "gallery.png")
-        gallery.close()
-        window.undo_stack.setClean()  # nothing to save: close without asking
-        window.close()
+        if only != "training":
+            render_editor(app, Path(scratch))
+        if only != "editor":
+            render_training(app, Path(scratch))
     return 0
+
+
+def render_editor(app: QApplication, scratch: Path) -> None:
+    settings = QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings, recovery_dir=scratch / "recovery")
+    window.resize(*SIZE)
+    window.show()
+    settle(app, window)
+    window.open_template(TEMPLATE)
+    settle(app, window)
+    window.view.fit_all()
+    window.focus_node("conv2")  # shows the inspector with a Conv2d's params and doc
+    window.view.fit_all()
+    settle(app, window)
+    window.grab().save(str(OUT / "editor.png"))
+    logging.info("wrote %s", OUT / "editor.png")
+
+    gallery = TemplateGallery(window)
+    gallery.show()
+    settle(app, gallery)
+    gallery.grab().save(str(OUT / "gallery.png"))
+    logging.info("wrote %s", OUT / "gallery.png")
+    gallery.close()
+    window.undo_stack.setClean()  # nothing to save: close without asking
+    window.close()
+
+
+def render_training(app: QApplication, scratch: Path) -> None:
+    """Train the CNN+LSTM video template in the window and grab the finished run."""
+    from gui.training.warmup import prepare_for_training
+
+    os.environ["NETLOOM_DATA_DIR"] = str(scratch / "data")  # runs stay out of the profile
+    prepare_for_training()
+    settings = QSettings(str(scratch / "settings-training.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings, recovery_dir=scratch / "recovery-training")
+    window.resize(*SIZE)
+    window.show()
+    settle(app, window)
+    window.open_template(TEMPLATE)
+    ui = window.training
+    window.resizeDocks([ui.curves_dock], [int(SIZE[1] * 0.42)], Qt.Orientation.Vertical)
+    settle(app, window)
+    ui.start()
+    began = time.perf_counter()
+    while ui.last_outcome is None or ui.steps.pending:
+        if time.perf_counter() - began > RUN_TIMEOUT_S:
+            raise SystemExit("the training run did not end in time")
+        app.processEvents()
+        time.sleep(0.02)
+    logging.info("run ended: %s", ui.last_outcome.reason)
+    ui.results.trial.index.setValue(3)  # a sample other than the first
+    window.view.fit_all()
+    settle(app, window)
+    window.grab().save(str(OUT / "training.png"))
+    logging.info("wrote %s", OUT / "training.png")
+    window.undo_stack.setClean()
+    window.close()
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, Signal, Slot
+from PySide6.QtCore import QEvent, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -100,6 +100,10 @@ class DatasetPicker(QWidget):
         self.loader = DatasetLoader(self)
         self.loader.loaded.connect(self._on_loaded)
         self.loader.failed.connect(self._on_failed)
+        self._reload_timer = QTimer(self)
+        self._reload_timer.setSingleShot(True)
+        self._reload_timer.setInterval(0)
+        self._reload_timer.timeout.connect(self._load_if_visible)
 
         self.combo = QComboBox()
         self.combo.addItem("Choose a dataset…", "")
@@ -204,6 +208,7 @@ class DatasetPicker(QWidget):
         self.active = active
         self._load_if_visible()
 
+    @Slot()
     def _load_if_visible(self) -> None:
         # Loading takes a second or two of a core: only for a panel someone looks at,
         # and not while a run trains (the picker is disabled then).
@@ -226,8 +231,8 @@ class DatasetPicker(QWidget):
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)
-        if event.type() == QEvent.Type.EnabledChange:
-            self._load_if_visible()  # a run ended: the preview may load now
+        if event.type() == QEvent.Type.EnabledChange and self.isEnabled():
+            self._reload_timer.start()  # a run ended: the preview may load, in its own turn
 
     @property
     def data(self) -> ArrayDataset | None:

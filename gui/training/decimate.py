@@ -57,7 +57,7 @@ def peak_thin(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray
 class PeakSeries:
     """Points with increasing x, plus a min/max envelope of fixed-size buckets."""
 
-    def __init__(self, max_buckets: int = 2048) -> None:
+    def __init__(self, max_buckets: int = 1024) -> None:
         self.max_buckets = max_buckets
         self.x = _Growing()
         self.y = _Growing()
@@ -114,8 +114,9 @@ class PeakSeries:
         i1 = len(x) if x1 is None else min(int(np.searchsorted(x, x1)) + 1, len(x))
         if i1 - i0 <= max_points:
             return x[i0:i1], y[i0:i1]
-        # Wide enough that the envelope holds more than enough buckets: draw those.
-        if (i1 - i0) // self.bucket >= max_points // 2:
+        # Wide enough that the envelope holds enough buckets (≥ half of all it keeps, or
+        # a quarter of max_points): draw those; narrower views thin the raw points.
+        if (i1 - i0) // self.bucket >= min(max_points // 4, self.max_buckets // 2):
             return self._envelope_view(i0, i1)
         return peak_thin(x[i0:i1], y[i0:i1], max_points)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.project import ProjectError, from_dict
+from engine.project import Project, ProjectError, from_dict
 from engine.runs import RunStore
 from engine.train.config import ConfigError, TrainConfig
 from engine.train.events import BatchEnd, Callbacks, EpochEnd, TrainResult
@@ -54,7 +54,8 @@ class TrainJob:
     project: dict[str, Any]  # a snapshot (engine.project.to_dict) taken when Start was pressed
     base_dir: Path | None  # the project's folder: relative dataset paths resolve there
     data_dir: Path  # runs.sqlite and checkpoints/
-    threads: int | None = None  # CPU threads for torch; None lets the trainer choose
+    threads: int | None = None  # CPU threads for torch; None: chosen as the trainer would,
+    max_threads: int | None = None  # ... but at most this many (leave the GUI a core)
     data: Any = None  # the dataset, if the window has it loaded already (else loaded here)
 
 
@@ -74,8 +75,23 @@ class TrainingCallbacks:
     epoch: Callable[[EpochEnd], None]
 
 
+def threads_for(project: Project, config: TrainConfig) -> int:
+    """The CPU threads the trainer would choose for this project (engine.train.optim)."""
+    from engine.shapes import analyze
+    from engine.train.optim import choose_threads
+
+    analysis = analyze(project.graph)
+    if not analysis.ok:
+        return 1  # the trainer refuses the graph anyway, naming its problems
+    return choose_threads(analysis.total_flops * config.batch_size)
+
+
 def _prepare(
-    project_doc: dict[str, Any], base_dir: Path | None, data: Any = None, **trainer_options: Any
+    project_doc: dict[str, Any],
+    base_dir: Path | None,
+    data: Any = None,
+    max_threads: int | None = None,
+    **trainer_options: Any,
 ) -> Any:
     """Load the data (unless given) and build a Trainer: (trainer, data), or JobError."""
     from engine.data import DataError, load_dataset
@@ -93,6 +109,8 @@ def _prepare(
     except DataError as err:
         where = "training." if str(err).startswith("dataset.") else ""
         raise JobError(f"{where}{err}") from None
+    if trainer_options.get("threads") is None and max_threads:
+        trainer_options["threads"] = min(threads_for(project, config), max_threads)
     try:
         trainer = Trainer(project, data, config, **trainer_options)
     except FitError as err:
@@ -139,6 +157,7 @@ def run_training(job: TrainJob, controls: Controls, callbacks: TrainingCallbacks
             job.project,
             job.base_dir,
             job.data,
+            job.max_threads,
             callbacks=Callbacks(on_batch_end=callbacks.batch, on_epoch_end=on_epoch),
             stop=controls.stop,
             pause=controls.pause,

@@ -133,6 +133,12 @@ class SampleTrial(QWidget):
         self.answer = QLabel()
         self.answer.setObjectName("sampleAnswer")
         self.answer.setWordWrap(True)
+        # Fixed sizes below keep the layout still when texts change: a relayout of this
+        # view repaints the docks around it too (15 ms at the end of a run).
+        self.answer.setFixedHeight(2 * self.answer.fontMetrics().lineSpacing() + 6)
+        self.index.setMinimumWidth(
+            self.index.fontMetrics().horizontalAdvance("sample 00000 of 00000") + 40
+        )
         masks = QHBoxLayout()
         masks.setContentsMargins(0, 0, 0, 0)
         masks.addWidget(self.truth_view)
@@ -164,7 +170,9 @@ class SampleTrial(QWidget):
             item.disableAutoRange()
             self.scores.setCurrentWidget(self.scores.plot)
 
-    def set_evaluation(self, evaluation: Evaluation | None) -> None:
+    def set_evaluation(self, evaluation: Evaluation | None, show_first: bool = True) -> None:
+        """Browse these results; `show_first` False leaves showing sample 1 to the caller
+        (a step of its own, so the window answers in between)."""
         self.evaluation = evaluation
         shown = evaluation.shown if evaluation else 0
         self.index.setEnabled(shown > 0)
@@ -186,7 +194,8 @@ class SampleTrial(QWidget):
             self.input_view.show_message("Train or restore a run to try its model on a sample.")
             self.answer.clear()
             return
-        self.show_sample(1)
+        if show_first:
+            self.show_sample(1)
 
     def _label_classes(self, evaluation: Evaluation) -> None:
         assert evaluation.scores is not None
@@ -252,7 +261,7 @@ class ResultsView(QWidget):
         self.outcome: RunOutcome | None = None
         self.title = QLabel("Results appear here when a run ends.")
         self.title.setObjectName("resultsTitle")
-        self.title.setWordWrap(True)
+        self.title.setMinimumWidth(120)
         self.save_weights = QPushButton("Save weights…")
         self.save_weights.setToolTip("Save the trained weights as a NetLoom checkpoint (.pt)")
         self.save_weights.clicked.connect(self._save_weights)

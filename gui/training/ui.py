@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,9 +35,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# CPU threads for torch in the window's runs; None lets the trainer choose as the
-# command line does (see bench/gui_responsiveness.py for the measurements).
+# CPU threads for torch in the window's runs: None chooses as the command line does,
+# but never every core. With every core busy in torch, the GUI thread waits for one and
+# each torch operation waits for its slowest thread: on 2 cores, 2 threads beside the
+# window gave p99 lateness 12 ms and 0.73× the command's speed; 1 thread, 3 ms and the
+# command's own speed at 1 thread (bench/gui_responsiveness.py).
 GUI_THREADS: int | None = None
+GUI_MAX_THREADS = max(1, (os.cpu_count() or 1) - 1)
 BOTTOM_AREA_PX = 300
 PREPARE_DELAY_MS = 1500  # after start-up, when the window is idle
 FIT_CHECK_DELAY_MS = 250  # of the window's height, given to the bottom docks in a run
@@ -87,7 +92,8 @@ class TrainingUi(QObject):
         self.steps.add(*self._plot_makers(), delay_ms=PREPARE_DELAY_MS)
 
     def _plot_makers(self) -> list:
-        return [self.curves.build_next_plot] * 3 + [self.results.trial.prepare]
+        curves = self.curves
+        return [curves.build_next_plot] * 3 + [curves.warm_up_paint, self.results.trial.prepare]
 
     # ------------------------------------------------------------ layout
 
@@ -214,7 +220,7 @@ class TrainingUi(QObject):
         snapshot = absolute_data_paths(to_dict(w.project), self.base_dir())
         data = self.panel.picker.data  # loaded for the preview already: no second load
         self._run_data_key = self.panel.picker.current_key()
-        job = TrainJob(snapshot, self.base_dir(), self.data_dir, GUI_THREADS, data)
+        job = TrainJob(snapshot, self.base_dir(), self.data_dir, GUI_THREADS, GUI_MAX_THREADS, data)
         self.lock.lock()
         self.panel.run_starting()
         self.curves.reset(None)
@@ -245,7 +251,12 @@ class TrainingUi(QObject):
 
     @Slot(str)
     def _on_state(self, state: str) -> None:
-        self.panel.set_state(state)
+        if State(state) == State.IDLE and self.steps.pending:
+            # After a run: the panel comes back to life once the results are shown (it
+            # repaints as a whole; in the same turn as they, that was a dropped frame).
+            self.steps.add(lambda: self.panel.set_state(state))
+        else:
+            self.panel.set_state(state)
         running = State(state) in (State.RUNNING, State.PAUSED)
         self.train_action.setEnabled(State(state) == State.IDLE)
         self.pause_action.setEnabled(running)
@@ -271,7 +282,8 @@ class TrainingUi(QObject):
         if outcome.evaluation is not None:
             self.steps.add(
                 lambda: self.results.show_summary(outcome),
-                lambda: self.results.trial.set_evaluation(outcome.evaluation),
+                lambda: self.results.trial.set_evaluation(outcome.evaluation, False),
+                lambda: self.results.trial.show_sample(1),
                 self._raise_results,
             )
         else:
