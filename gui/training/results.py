@@ -168,6 +168,7 @@ class SampleTrial(QWidget):
             item.addItem(self.bars)
             item.setYRange(0, 1, padding=0.02)
             item.disableAutoRange()
+            item.getAxis("left").setTicks([[(0.0, "0"), (0.5, "50%"), (1.0, "100%")]])
             self.scores.setCurrentWidget(self.scores.plot)
 
     def set_evaluation(self, evaluation: Evaluation | None, show_first: bool = True) -> None:
@@ -315,10 +316,8 @@ class ResultsView(QWidget):
         if evaluation.metric_value is not None:
             score = f" · {evaluation.split} {evaluation.metric} {evaluation.metric_value:.4f}"
         name = (outcome.project or {}).get("name", "")
-        self.title.setText(
-            f"<b>Run {outcome.run_id}</b> · {name}{score} · {evaluation.samples:,} "
-            f"{evaluation.split} samples"
-        )
+        self.title.setText(f"<b>Run {outcome.run_id}</b> · {name}{score}")
+        self.title.setToolTip(f"{evaluation.samples:,} {evaluation.split} samples")
         if evaluation.task == "classification":
             self.confusion.set_matrix(evaluation.confusion, evaluation.class_names)
             self.task_views.setCurrentWidget(self.confusion)

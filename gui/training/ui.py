@@ -151,14 +151,20 @@ class TrainingUi(QObject):
         menu.addAction(self.runs_dock.toggleViewAction())
         bar = w.menuBar()
         help_action = next((a for a in bar.actions() if a.text() == "&Help"), None)
-        bar.insertMenu(help_action, menu) if help_action else bar.addMenu(menu)
+        if help_action is not None:
+            bar.insertMenu(help_action, menu)  # before Help, as menus usually go
+        else:
+            bar.addMenu(menu)
         tools = w.findChild(QToolBar, "mainToolbar")
         if tools is not None:
             tools.addSeparator()
             tools.addAction(self.train_action)
             tools.addAction(self.stop_action)
-        self.actions = {"train": self.train_action, "pause": self.pause_action}
-        self.actions["stop"] = self.stop_action
+        self.actions = {
+            "train": self.train_action,
+            "pause": self.pause_action,
+            "stop": self.stop_action,
+        }
 
     def _connect(self) -> None:
         c, p = self.controller, self.panel
@@ -195,7 +201,7 @@ class TrainingUi(QObject):
         # a second look, once the edits settle (it analyses the whole graph).
         if self.window.project.training != self._shown_training:
             self.refresh_document()
-        elif self.panel.isVisible():
+        elif self.panel.picker.active:
             self._fit_timer.start()
 
     @Slot(dict, str)
