@@ -70,6 +70,11 @@ class Param:
     min_len: int = 1
     max_len: int = 8
 
+    @property
+    def required(self) -> bool:
+        """True when the default is only a placeholder and a value must be given."""
+        return False
+
     def expectation(self) -> str:
         """What a valid value looks like, in words."""
         if self.kind == "int":
@@ -286,24 +291,8 @@ class BlockSpec:
         return {p.name: _copy(p.default) for p in self.params}
 
     def resolve_params(self, given: Mapping[str, Any]) -> dict[str, Any]:
-        """Defaults overlaid with `given`, each validated.
-
-        Raises ParamError prefixed with the parameter name:
-        "kernel_size: expected an integer ≥ 1, got -2".
-        """
-        names = {p.name for p in self.params}
-        for key in given:
-            if key not in names:
-                known = ", ".join(sorted(names)) or "none"
-                raise ParamError(f"{key}: {self.name} has no such parameter (it has: {known})")
-        values = self.defaults()
-        for p in self.params:
-            if p.name in given:
-                try:
-                    values[p.name] = p.validate(given[p.name])
-                except ParamError as err:
-                    raise ParamError(f"{p.name}: {err}") from None
-        return values
+        """Defaults overlaid with `given`, each validated (see `resolve_params`)."""
+        return resolve_params(self.name, self.params, given)
 
     @property
     def doc(self) -> str:
@@ -315,6 +304,34 @@ class BlockSpec:
 
 def _copy(value: Any) -> Any:
     return list(value) if isinstance(value, list) else value
+
+
+def resolve_params(
+    owner: str, params: tuple[Param, ...], given: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Defaults overlaid with `given`, each validated, for a block or a dataset `owner`.
+
+    Raises ParamError prefixed with the parameter name:
+    "kernel_size: expected an integer ≥ 1, got -2". A parameter whose `required` is
+    true has no usable default and must be given.
+    """
+    names = {p.name for p in params}
+    for key in given:
+        if key not in names:
+            known = ", ".join(sorted(names)) or "none"
+            raise ParamError(f"{key}: {owner} has no such parameter (it has: {known})")
+    values = {}
+    for p in params:
+        if p.name not in given:
+            if p.required:
+                raise ParamError(f"{p.name}: {owner} needs {p.expectation()}")
+            values[p.name] = _copy(p.default)
+            continue
+        try:
+            values[p.name] = p.validate(given[p.name])
+        except ParamError as err:
+            raise ParamError(f"{p.name}: {err}") from None
+    return values
 
 
 REGISTRY: dict[str, BlockSpec] = {}

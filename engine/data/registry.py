@@ -18,6 +18,7 @@ from typing import Any, Literal
 import numpy as np
 
 from engine.spec import Param, ParamError, Shape
+from engine.spec import resolve_params as spec_resolve_params
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,10 @@ class TextParam(Param):
         if self.kind == "path":
             return "a file or folder path"
         return "a non-empty text"
+
+    @property
+    def required(self) -> bool:
+        return True  # no path or column name makes a sensible default
 
     def validate(self, value: Any) -> Any:
         if isinstance(value, str) and value.strip():
@@ -176,26 +181,10 @@ class DatasetSpec:
 def resolve_params(
     dataset: str, params: tuple[Param, ...], given: Mapping[str, Any] | None
 ) -> dict[str, Any]:
-    given = dict(given or {})
-    names = [p.name for p in params]
-    for key in given:
-        if key not in names:
-            known = ", ".join(names) or "none"
-            raise DataError(
-                f"dataset.params.{key}: {dataset} has no such parameter (it has: {known})"
-            )
-    values: dict[str, Any] = {}
-    for p in params:
-        if p.name not in given:
-            if isinstance(p, TextParam):
-                raise DataError(f"dataset.params.{p.name}: {dataset} needs {p.expectation()}")
-            values[p.name] = p.default
-            continue
-        try:
-            values[p.name] = p.validate(given[p.name])
-        except ParamError as err:
-            raise DataError(f"dataset.params.{p.name}: {err}") from None
-    return values
+    try:
+        return spec_resolve_params(dataset, params, given or {})
+    except ParamError as err:
+        raise DataError(f"dataset.params.{err}") from None
 
 
 DATASETS: dict[str, DatasetSpec] = {}
