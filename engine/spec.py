@@ -132,6 +132,17 @@ class Param:
         return self.maximum is None or value <= self.maximum
 
 
+# Shared by the Input block and by data files that can hold token ids, so both speak of
+# the same two dtypes in the same words.
+DTYPE_PARAM = Param(
+    "dtype",
+    "choice",
+    "float32",
+    "float32 for measurements and pixels; int64 for token ids (feed an Embedding).",
+    choices=("float32", "int64"),
+)
+
+
 def _show(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.blocks._common import only
-from engine.spec import BlockSpec, Op, Operand, Param, Shape, ShapeMismatch, register
+from engine.spec import DTYPE_PARAM, BlockSpec, Op, Operand, Param, Shape, ShapeMismatch, register
 
 LOSSES = ("cross_entropy", "mse", "bce", "none")
 
@@ -45,13 +45,7 @@ register(
                 minimum=1,
             ),
             Param("sequence", "bool", False, "The first axis is time (T)."),
-            Param(
-                "dtype",
-                "choice",
-                "float32",
-                "float32 for measurements and pixels; int64 for token ids (feed an Embedding).",
-                choices=("float32", "int64"),
-            ),
+            DTYPE_PARAM,
         ),
         shape=_input_shape,
         op=lambda params, inputs, out: Op("input"),

@@ -17,7 +17,7 @@ import numpy as np
 from engine.data.arrays import shuffled
 from engine.data.files import existing_file, file_params
 from engine.data.registry import ArrayDataset, DataError, InputShape, Task, register
-from engine.spec import Param
+from engine.spec import DTYPE_PARAM, Param
 
 WHAT = "a .npz file with arrays x and y (np.savez(path, x=..., y=...))"
 
@@ -184,13 +184,7 @@ register(
             "auto: from y (integers are classes, floats are numbers); or say which.",
             choices=("auto", "classification", "regression", "segmentation"),
         ),
-        Param(
-            "dtype",
-            "choice",
-            "float32",
-            "float32 for measurements and pixels; int64 for token ids (feed an Embedding).",
-            choices=("float32", "int64"),
-        ),
+        DTYPE_PARAM,
     ),
     _load,
     _shape,
