@@ -299,7 +299,3 @@ class Graph:
         if not self.ids_of_role("output"):
             problems.append(Problem(None, "the graph has no Output block"))
         return problems
-
-    def to_networkx(self) -> nx.MultiDiGraph:
-        """A read-only view of the underlying graph, for analyses."""
-        return self._g.copy(as_view=True)
