@@ -18,6 +18,12 @@ from engine.shapes import analyze
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # as shells report Ctrl+C
+
+
+def print_error(message: str) -> None:
+    """A user-facing error line on stderr, the same in every subcommand."""
+    print(f"error: {message}", file=sys.stderr)
 
 
 def human(count: int) -> str:
@@ -87,7 +93,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
     try:
         from gui.app import run_gui
     except ImportError as err:
-        print(f"error: the desktop editor cannot start: {err}", file=sys.stderr)
+        print_error(f"the desktop editor cannot start: {err}")
         return EXIT_UNREADABLE
     return run_gui(getattr(args, "project", None))
 
@@ -126,8 +132,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     try:
         return func(args)
     except ProjectError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print_error(str(err))
         return EXIT_UNREADABLE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED

@@ -20,9 +20,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from engine.cli import EXIT_ERRORS, EXIT_OK, EXIT_UNREADABLE, print_error
 from engine.codegen.problems import ExportError
 
-EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
 TARGETS = ("python", "script", "torchscript", "onnx")
 SOURCE_TARGETS = ("python", "script")
 
@@ -50,10 +50,6 @@ def add_command(subparsers: Any) -> None:
         "carries (default: freshly initialised weights)",
     )
     export.set_defaults(func=cmd_export)
-
-
-def _error(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
 
 
 def write_text_atomically(path: Path, text: str) -> None:
@@ -159,14 +155,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         print(export(args.project, args.to, args.output, args.weights))
     except ExportError as err:
-        _error(f"cannot export {args.project} --to {args.to}:")
+        print_error(f"cannot export {args.project} --to {args.to}:")
         for problem in err.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_ERRORS
     except CannotExport as err:
-        _error(str(err))
+        print_error(str(err))
         return EXIT_UNREADABLE
     except OSError as err:
-        _error(f"{args.output}: cannot write: {err.strerror or err}")
+        print_error(f"{args.output}: cannot write: {err.strerror or err}")
         return EXIT_UNREADABLE
     return EXIT_OK

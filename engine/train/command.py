@@ -24,11 +24,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from engine.cli import EXIT_ERRORS, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREADABLE, print_error
 from engine.train.config import DEVICES, ConfigError, TrainConfig
 from engine.train.events import Callbacks, EpochEnd, SplitMetrics
-
-EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
-EXIT_INTERRUPTED = 130  # as engine.cli for Ctrl+C
 
 
 def _integer_at_least(low: int) -> Any:
@@ -61,10 +59,6 @@ def add_command(subparsers: Any) -> None:
         help="CPU threads for torch (default: 1 for small models, else the idle cores)",
     )
     train.set_defaults(func=cmd_train)
-
-
-def _error(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
 
 
 class MetricsLog:
@@ -131,31 +125,31 @@ def cmd_train(args: argparse.Namespace) -> int:
             epochs=args.epochs, seed=args.seed, device=args.device
         )
     except ConfigError as err:
-        _error(f"{project_path}: {err}")
+        print_error(f"{project_path}: {err}")
         return EXIT_UNREADABLE
     try:
         data = load_dataset(config.dataset.name, config.dataset.params, project_path.parent)
     except DataError as err:
         where = "training." if str(err).startswith("dataset.") else ""
-        _error(f"{project_path}: {where}{err}")
+        print_error(f"{project_path}: {where}{err}")
         return EXIT_UNREADABLE
     stop = threading.Event()
     try:
         trainer = Trainer(project, data, config, stop=stop, threads=args.threads)
     except FitError as err:
-        _error(f"{project_path}: the graph does not fit the data:")
+        print_error(f"{project_path}: the graph does not fit the data:")
         for problem in err.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_ERRORS
     except ConfigError as err:
-        _error(f"{project_path}: {err}")
+        print_error(f"{project_path}: {err}")
         return EXIT_UNREADABLE
 
     out = Path(args.out) if args.out else Path("runs") / project_path.stem
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        _error(f"--out {out}: cannot create the folder: {err.strerror or err}")
+        print_error(f"--out {out}: cannot create the folder: {err.strerror or err}")
         return EXIT_UNREADABLE
     validation = len(trainer.val_split) if trainer.val_split is not None else 0
     params = sum(p.numel() for p in trainer.model.parameters())
@@ -186,7 +180,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"{result.reason} in {result.seconds:.1f}s")
     print(f"wrote {out / 'metrics.csv'}, {out / 'model.pt'}, {out / 'project.json'}")
     if result.status == "diverged":
-        _error(result.reason)
+        print_error(result.reason)
     if result.status == "stopped":
         return EXIT_INTERRUPTED
     if result.final is not None:
