@@ -129,11 +129,12 @@ class WireItem(QGraphicsItem):
         if text == self.label and error == self.error:
             return
         self.error = error
-        if text != self.label and _label_size(text)[0] != self._label_rect.width():
+        size = _label_size(text) if text != self.label else None
+        if size is not None and size[0] != self._label_rect.width():
             # Only a label of another width moves the item's bounds (and the scene index).
             self.label = text
             self.prepareGeometryChange()
-            self._place_label()
+            self._place_label(size)
         else:
             self.label = text
             self.update()
@@ -158,8 +159,8 @@ class WireItem(QGraphicsItem):
             self._middle = QPointF((start.x() + STUB + end.x() - STUB) / 2, channel)
         self._place_label()
 
-    def _place_label(self) -> None:
-        width, height = _label_size(self.label)
+    def _place_label(self, size: tuple[float, float] | None = None) -> None:
+        width, height = size or _label_size(self.label)
         middle = self._middle
         # The label sits just above the wire so the line stays visible under it.
         self._label_rect = QRectF(middle.x() - width / 2, middle.y() - height - 3, width, height)
