@@ -4,7 +4,7 @@
 
 The first optimizer a process builds imports torch._dynamo: about a second of imports
 holding the GIL. Done by the training thread while the window runs, that froze the
-event loop for 100-230 ms at the start of the first run (FACTS.md). Importing it here,
+event loop for 100-230 ms at the start of the first run (measured on 2 cores). Importing it here,
 behind the splash, costs the same second once, at start-up, when nobody is
 interacting; bench/gui_responsiveness.py measures both choices.
 """

@@ -1,6 +1,7 @@
 """A long session: thousands of edits, undos and redos, each making many void Qt calls
 (setPos, prepareGeometryChange, update). PySide6 6.12.0 on Python 3.11 aborts after a
-few thousand such calls (FACTS.md); this guards the pin."""
+few thousand such calls (each drops a reference to None, True or False, until
+Python aborts with none_dealloc); this guards the pin."""
 
 from __future__ import annotations
 
