@@ -151,7 +151,7 @@ class MainWindow(EditingMixin, QMainWindow):
         self._paste_count = 0
         if modified:
             self.undo_stack.resetClean()
-        self.view.fit_all()
+        self.view.open_view()
         self.update_title()
         self.project_replaced.emit()
 
