@@ -118,7 +118,7 @@ class Inspector(QScrollArea):
                 self.form.addRow("", editor.error)
                 self.editors[param.name] = editor
         for name, editor in self.editors.items():
-            editor.set_value(node.params[name])
+            editor.show_value(node.params[name])
         self.form_host.setVisible(bool(spec.params))
         self.doc.setText(spec.doc)
         self.doc.show()

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import shiboken6
+from PySide6.QtCore import QObject, SignalInstance
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox, QToolBar, QWidget
 
@@ -41,6 +43,26 @@ def _action(
     action.triggered.connect(lambda _checked=False: slot())
     window.addAction(action)  # shortcuts work while the canvas has focus
     return action
+
+
+class _CommandTip(QObject):
+    """The undo stack renames its actions after the next command ("&Undo Set conv2.
+    out_channels"): the Edit menu shows that, but a toolbar button that changes width
+    pushes every button after it. The button keeps one word; its tooltip names the command.
+    A QObject child of the action, so the connection ends with the action."""
+
+    def __init__(self, action: QAction, label: str, text_changed: SignalInstance) -> None:
+        super().__init__(action)
+        self.action = action
+        action.setIconText(label)
+        text_changed.connect(self.follow)
+        self.follow()
+
+    def follow(self, *_text: str) -> None:
+        if not shiboken6.isValid(self.action):  # the stack clears itself while windows close
+            return
+        keys = self.action.shortcut().toString()
+        self.action.setToolTip(f"{self.action.text().replace('&', '')} ({keys})")
 
 
 def build_menus(window: MainWindow) -> Actions:
@@ -95,6 +117,8 @@ def build_menus(window: MainWindow) -> Actions:
     a["delete"].setShortcuts([QKeySequence(key.Delete), QKeySequence("Backspace")])
     for name in ("undo", "redo"):
         window.addAction(a[name])
+    _CommandTip(a["undo"], "Undo", window.undo_stack.undoTextChanged)
+    _CommandTip(a["redo"], "Redo", window.undo_stack.redoTextChanged)
     for target in TARGETS:
         a[f"export_{target.key}"] = _action(
             window, target.title, lambda t=target: window.export_model(t)
