@@ -46,3 +46,17 @@ def test_ctrl_z_in_a_text_field_without_typing_undoes_the_project(video_window, 
     ctrl_z(qtbot, window)
     assert added not in window.graph
     assert edit.text() == "8, 1, 32, 32"
+
+
+def test_inspector_keeps_input_shapes_when_the_blocks_own_rule_fails(video_window):
+    window = video_window
+    window.focus_node("conv2")
+    assert "in    x: (N, T=8, 16, 16, 16)" in window.inspector.facts.text()
+    window.inspector.editors["kernel_size"].box.setValue(2)  # even kernel with padding "same"
+    assert window.scene.errors.get("conv2"), "the edit should break conv2's shape rule"
+    facts = window.inspector.facts.text()
+    assert "in    x: (N, T=8, 16, 16, 16)" in facts
+    assert "out   —" in facts
+    assert window.inspector.error.isVisible()
+    window.focus_node("relu2")  # blocked by conv2: its input has no shape to show
+    assert "x: — (no shape from conv2)" in window.inspector.facts.text()
