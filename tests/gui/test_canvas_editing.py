@@ -126,7 +126,7 @@ def test_bad_wire_puts_badge_on_the_failing_node(window):
         in window.scene.nodes[lstm].badge.tooltip_text()
     )
     assert window.scene.wires[(lstm, "x")].error
-    assert "needs a sequence" in window.summary.cell(1, 5)
+    assert "needs a sequence" in window.summary.cell(window.summary.row_of[lstm], 5)
 
 
 def test_quick_search_places_block_at_cursor(window, qtbot):
