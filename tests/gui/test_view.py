@@ -113,3 +113,23 @@ def test_training_banner_sits_above_the_canvas_not_over_blocks(video_window):
     lock.unlock()
     assert not banner.isVisible()
     assert view.viewport().geometry().top() == view.frameWidth()  # the room is given back
+
+
+def test_far_zoom_titles_fit_their_tiles(qapp):
+    """Template thumbnails and far zoom draw one bold name per tile; it must fit the tile
+    (shrunk, and elided only when shrinking would make it unreadable)."""
+    from PySide6.QtGui import QFontMetricsF
+
+    from engine.project import load
+    from gui.canvas.node_item import FAR_TITLE_ROOM, _far_title
+    from tests.gui.conftest import ROOT
+
+    names = {n.id for p in (ROOT / "templates").glob("*.json") for n in load(p).graph.nodes}
+    assert "sequence" in names
+    for name in names:
+        for pixels in (13, 26, 40):
+            font, text = _far_title(name, pixels)
+            assert QFontMetricsF(font).horizontalAdvance(text) <= FAR_TITLE_ROOM, (name, pixels)
+            assert text == name or (text.endswith("…") and name.startswith(text[:-1]))
+    font, text = _far_title("sequence", 40)
+    assert text == "sequence" and font.pixelSize() >= 27
