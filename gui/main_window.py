@@ -112,6 +112,9 @@ class MainWindow(EditingMixin, QMainWindow):
         self.autosaver = Autosaver(
             self._autosave_snapshot, recovery_dir or default_recovery_dir(), autosave_ms
         )
+        # Owned by the window, so its timer dies with it: a window deleted without a
+        # close event (as test teardown does) must not autosave from a deleted stack.
+        self.autosaver.setParent(self)
         self.set_project(Project(), None)
         self.autosaver.start()
         self.training = install_training(self)
