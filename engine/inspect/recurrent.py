@@ -60,7 +60,7 @@ class Unrolled:
 
 
 def recurrent_kind(module: nn.Module) -> str | None:
-    """"RNN", "GRU" or "LSTM" for torch's recurrent layers, None for anything else."""
+    """ "RNN", "GRU" or "LSTM" for torch's recurrent layers, None for anything else."""
     for cls in (nn.LSTM, nn.GRU, nn.RNN):
         if type(module) is cls:
             return cls.__name__
@@ -154,7 +154,9 @@ def unroll(module: nn.Module, x: torch.Tensor) -> Unrolled:
     if getattr(module, "proj_size", 0):
         raise ValueError("the time lens does not cover LSTM with proj_size")
     if x.dim() != 3:
-        raise ValueError(f"{kind} lens needs a batch of sequences (3-D input); got {tuple(x.shape)}")
+        raise ValueError(
+            f"{kind} lens needs a batch of sequences (3-D input); got {tuple(x.shape)}"
+        )
     layer_input = x if module.batch_first else x.transpose(0, 1)
     layer_input = layer_input.to(module.weight_ih_l0.dtype)
     traces: list[LayerTrace] = []
