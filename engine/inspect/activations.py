@@ -9,6 +9,7 @@ only when called: nothing is recorded while a model trains.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Literal
 
@@ -124,3 +125,16 @@ def first_conv_filters(model: NetLoomModel) -> Filters | None:
         if isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
             return Filters(step.node, module.weight.detach().cpu().numpy().copy())
     return None
+
+
+def copy_for_inspection(model: NetLoomModel) -> NetLoomModel:
+    """An independent CPU copy of the model, to look into while the original trains on.
+
+    Take it where the weights are consistent — in a trainer callback, between batches —
+    and hand the copy to another thread; the probes here set eval mode and compute
+    gradients on it without touching the original's weights, mode or `.grad`.
+    """
+    duplicate = copy.deepcopy(model).cpu()
+    for param in duplicate.parameters():
+        param.grad = None
+    return duplicate

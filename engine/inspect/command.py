@@ -180,7 +180,7 @@ def inspect_project(
 
     pixels = x.is_floating_point() and x.dim() in (3, 4)
     if subject.objective.task == "classification" and pixels:
-        save_png(_saliency_view(model, x, int(y)), "saliency.png")
+        save_png(saliency_view(model, x, int(y)), "saliency.png")
     return written
 
 
@@ -210,7 +210,7 @@ def _write_flow(model: Any, subject: Subject, x: Any, y: Any, path: Path, flow: 
     model.zero_grad(set_to_none=True)
 
 
-def _saliency_view(model: Any, x: Any, truth: int) -> Any:
+def saliency_view(model: Any, x: Any, truth: int) -> Any:
     from engine.inspect import render
     from engine.inspect.saliency import grad_cam, gradient_x_input, last_conv_block
 

@@ -98,8 +98,16 @@ def grid(images: Sequence[Image.Image], columns: int, gap: int = GAP) -> Image.I
 
 
 def stack(images: Sequence[Image.Image], gap: int = 8) -> Image.Image:
-    """Images one below the other."""
-    return grid(list(images), 1, gap) if images else grid([], 1)
+    """Images one below the other, each as tall as it is, left-aligned."""
+    if not images:
+        return grid([], 1)
+    height = sum(i.height for i in images) + gap * (len(images) - 1)
+    out = Image.new("RGB", (max(i.width for i in images), height), BACKGROUND)
+    y = 0
+    for image in images:
+        out.paste(image, (0, y))
+        y += image.height + gap
+    return out
 
 
 def side_by_side(images: Sequence[Image.Image], gap: int = 16) -> Image.Image:
