@@ -9,6 +9,8 @@ Writes, for validation sample K (the same numbering as "try a sample"):
                            input, the mean over a batch of validation samples
   gradient_flow.csv        block,grad_norm,weight_norm after one backward on that batch
   saliency.png             classification of images or frames: gradient × input, Grad-CAM
+  any_size.png             a fully convolutional segmentation net on generated images of
+                           other sizes (48×48, 64×64): input, true and predicted masks
 Without --weights the model has its seeded initial weights (those `train` starts from).
 Exit 0 ok; 1 the graph has errors or does not fit the data; 2 an unreadable project,
 data file or checkpoint, or an invalid setting. Torch loads inside the handler.
@@ -181,7 +183,44 @@ def inspect_project(
     pixels = x.is_floating_point() and x.dim() in (3, 4)
     if subject.objective.task == "classification" and pixels:
         save_png(saliency_view(model, x, int(y)), "saliency.png")
+    if subject.objective.task == "segmentation":
+        view = any_size_view(project, project_path, subject)
+        if view is not None:
+            save_png(view, "any_size.png")
     return written
+
+
+ANY_SIZES = (48, 64)
+
+
+def any_size_view(project: Any, project_path: Path, subject: Subject) -> Any | None:
+    """Masks predicted at other image sizes, when height and width are free and the
+    dataset can generate images of another size; else None."""
+    from engine.inspect import render
+    from engine.inspect.sizes import free_dims, predict_mask, sample_at_size
+
+    free = [d.axis for d in free_dims(project.graph) if d.free and d.follows]
+    if free[-2:] != [1, 2]:  # (C, H, W): height and width both free
+        return None
+    dataset = project.training["dataset"]
+    loss = subject.objective.loss
+    rows = []
+    for size in ANY_SIZES:
+        made = sample_at_size(dataset["name"], dataset.get("params", {}), size, project_path.parent)
+        if made is None:
+            return None
+        image, truth = made
+        predicted = predict_mask(subject.model, image, loss)
+        picture = render.Image.fromarray(
+            render.enlarge(render.colourize(image[0], 0.0, 1.0), 128), "RGB"
+        )
+        views = [
+            render.titled(picture, f"input {size}x{size}"),
+            render.render_mask(truth, "true mask"),
+            render.render_mask(predicted, "predicted mask"),
+        ]
+        rows.append(render.side_by_side(views))
+    return render.stack(rows, gap=12)
 
 
 def _lens_arrays(lens: Any) -> dict[str, Any]:

@@ -273,7 +273,7 @@ def render_saliency(sample: np.ndarray, heat: np.ndarray, title: str) -> Image.I
 
 def render_mask(mask: np.ndarray, title: str) -> Image.Image:
     colours = CLASS_COLOURS[np.asarray(mask) % len(CLASS_COLOURS)]
-    return titled(Image.fromarray(enlarge(colours, 96), "RGB"), title)
+    return titled(Image.fromarray(enlarge(colours, 128), "RGB"), title)
 
 
 # Which traced arrays the lens draws, in order: (name, title, signed).

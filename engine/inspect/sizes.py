@@ -108,3 +108,21 @@ def predict_mask(model: NetLoomModel, image: Any, loss: str = "cross_entropy") -
         raise ValueError(f"the model gives {tuple(scores.shape)}, not per-pixel scores")
     mask = (scores[0, 0] > 0).long() if loss == "bce" else scores[0].argmax(dim=0)
     return mask.cpu().numpy()
+
+
+def sample_at_size(
+    dataset: str, params: dict[str, Any], size: int, base_dir: Any = None
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """One sample (x, y) of a generated dataset made at another `size`, or None when the
+    dataset has no size to choose (a person's own files, the digits)."""
+    from engine.data import get_dataset_spec, load_dataset
+
+    spec = get_dataset_spec(dataset)
+    names = {p.name for p in spec.params}
+    if "size" not in names:
+        return None
+    changed = {**params, "size": size}
+    if "samples" in names:
+        changed["samples"] = max(int(spec.param("samples").minimum or 1), 1)
+    data = load_dataset(dataset, changed, base_dir)
+    return data.x[0], data.y[0]

@@ -285,3 +285,27 @@ def test_free_dims_and_a_mask_at_another_size() -> None:
     for size in (48, 64):
         mask = predict_mask(model, np.random.rand(1, size, size).astype(np.float32))
         assert mask.shape == (size, size) and 0 <= mask.min() and mask.max() < 4
+
+
+def test_inspect_on_a_fully_convolutional_net_shows_masks_at_other_sizes(tmp_path: Path) -> None:
+    doc = chain(
+        [
+            ("image", "Input", {"shape": [1, 16, 16]}),
+            ("conv1", "Conv2d", {"out_channels": 4, "kernel_size": 3, "padding": "same"}),
+            ("relu1", "ReLU", {}),
+            ("classify", "Conv2d", {"out_channels": 4, "kernel_size": 1}),
+            ("mask", "Output", {"loss": "cross_entropy"}),
+        ],
+        {
+            "dataset": {"name": "shapes_segmentation", "params": {"samples": 8, "size": 16}},
+            "batch_size": 4,
+            "epochs": 1,
+            "val_split": 0.25,
+        },  # fmt: skip
+    )
+    out = tmp_path / "look"
+    assert run(["inspect", str(write(tmp_path, doc)), "--out", str(out)]) == 0
+    with Image.open(out / "any_size.png") as image:
+        # Two rows, 48×48 and 64×64 images each enlarged ×2, with their titles.
+        assert image.height > 96 + 128 and image.width > 3 * 128
+    assert np.load(out / "activations.npz")["classify"].shape == (4, 16, 16)
