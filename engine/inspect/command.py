@@ -96,7 +96,17 @@ def prepare(project: Any, project_path: Path, weights: str | None) -> Subject:
         raise CannotInspect(f"{project_path}: {where}{err}") from None
     model = trainer.model.cpu()
     if weights:
-        model.load_state_dict(_state_dict(weights, {n.id for n in project.graph.nodes}))
+        state = _state_dict(weights, {n.id for n in project.graph.nodes})
+        try:
+            model.load_state_dict(state)
+        except RuntimeError as err:  # same block ids, other sizes
+            # torch lists every mismatch on its own line under a heading: show the first.
+            lines = [line.strip() for line in str(err).splitlines()[1:] if line.strip()]
+            first = lines[0] if lines else str(err)
+            more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
+            raise CannotInspect(
+                f"{weights}: the weights do not fit the graph: {first}{more}"
+            ) from None
     split = trainer.val_split if trainer.val_split is not None else trainer.train_split
     return Subject(
         model, analyze(project.graph), trainer.objective, trainer.loss_fn, split.x.cpu(),

@@ -176,6 +176,16 @@ def test_inspect_exit_codes(tmp_path: Path, capsys: Any) -> None:
     assert "--sample 99: the validation split has 10 samples" in capsys.readouterr().err
     assert run(["inspect", str(project), "--weights", str(tmp_path / "none.pt"), "--out", out]) == 2
     assert "none.pt: no such file" in capsys.readouterr().err
+    other = adding_project()
+    other["nodes"][2]["params"]["hidden_size"] = 7
+    model = build_model(from_dict(other).graph)
+    save_checkpoint(tmp_path / "other.pt", cpu_state(model), other, {}, {})
+    assert (
+        run(["inspect", str(project), "--weights", str(tmp_path / "other.pt"), "--out", out]) == 2
+    )
+    assert "other.pt: the weights do not fit the graph: size mismatch for rnn1" in (
+        capsys.readouterr().err
+    )
     misfit = adding_project()
     misfit["nodes"][0]["params"]["shape"] = [12, 3]
     assert run(["inspect", str(write(tmp_path, misfit, "misfit.json")), "--out", out]) == 1
