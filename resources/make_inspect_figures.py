@@ -121,7 +121,7 @@ def main() -> int:
         digit_figure(digits).save(out / "inspect_conv1_digit.png")
         video = subject("cnn_lstm_video", args.video, runs)
         x, y = video.x[args.video_sample], int(video.y[args.video_sample])
-        saliency_view(video.model, x, y).save(out / "inspect_saliency_video.png")
+        saliency_view(video.model, x, y, video.class_names).save(out / "inspect_saliency_video.png")
     log.info("wrote %s", ", ".join(f"inspect_{n}.png" for n in ("lens_adding", "conv1_digit",
                                                                     "saliency_video")))  # fmt: skip
     return 0

@@ -72,6 +72,7 @@ class Subject:
     loss_fn: Any
     x: Any  # torch.Tensor: the validation samples (training ones without validation)
     y: Any
+    class_names: list[str] | None = None
 
 
 def prepare(project: Any, project_path: Path, weights: str | None) -> Subject:
@@ -110,7 +111,7 @@ def prepare(project: Any, project_path: Path, weights: str | None) -> Subject:
     split = trainer.val_split if trainer.val_split is not None else trainer.train_split
     return Subject(
         model, analyze(project.graph), trainer.objective, trainer.loss_fn, split.x.cpu(),
-        split.y.cpu(),
+        split.y.cpu(), data.class_names,
     )  # fmt: skip
 
 
@@ -192,7 +193,7 @@ def inspect_project(
 
     pixels = x.is_floating_point() and x.dim() in (3, 4)
     if subject.objective.task == "classification" and pixels:
-        save_png(saliency_view(model, x, int(y)), "saliency.png")
+        save_png(saliency_view(model, x, int(y), subject.class_names), "saliency.png")
     if subject.objective.task == "segmentation":
         view = any_size_view(project, project_path, subject)
         if view is not None:
@@ -259,20 +260,18 @@ def _write_flow(model: Any, subject: Subject, x: Any, y: Any, path: Path, flow: 
     model.zero_grad(set_to_none=True)
 
 
-def saliency_view(model: Any, x: Any, truth: int) -> Any:
+def saliency_view(model: Any, x: Any, truth: int, class_names: list[str] | None = None) -> Any:
+    """Gradient × input, and Grad-CAM when there is a Conv2d, for the predicted class."""
     from engine.inspect import render
     from engine.inspect.saliency import grad_cam, gradient_x_input, last_conv_block
 
+    def name(k: int) -> str:
+        return class_names[k] if class_names and 0 <= k < len(class_names) else str(k)
+
     sample = x.numpy()
     simple = gradient_x_input(model, x)
-    views = [
-        render.render_saliency(
-            sample,
-            simple.heatmap,
-            f"gradient x input for class {simple.target_class} "
-            f"(predicted {simple.predicted_class}, true {truth})",
-        )
-    ]
+    said = f"class {name(simple.target_class)} (predicted; the truth is {name(truth)})"
+    views = [render.render_saliency(sample, simple.heatmap, f"gradient x input for {said}")]
     if last_conv_block(model) is not None:
         cam = grad_cam(model, x)
         views.append(render.render_saliency(sample, cam.heatmap, f"Grad-CAM on {cam.node}"))

@@ -250,25 +250,23 @@ def log_bars(values: np.ndarray, title: str, height: int = 90, bar: int = 3) -> 
 
 
 def render_saliency(sample: np.ndarray, heat: np.ndarray, title: str) -> Image.Image:
-    """The input (first channel, grey) above the heatmap, per frame for frames."""
+    """The input (first channel, grey) above its heatmap, frame by frame for frames.
+
+    One colour scale for all frames, so a frame that matters more shows brighter; the
+    square root of the heat is drawn, so weaker but real attention stays visible.
+    """
     frames_in = sample[:, 0] if sample.ndim == 4 else sample[None, 0]
     frames_heat = heat if heat.ndim == 3 else heat[None]
     low, high = _range(frames_in)
-    top = [
-        Image.fromarray(
-            enlarge(colourize(f, low, high, np.array([[0, 0, 0], [255, 255, 255.0]])), 64), "RGB"
-        )  # fmt: skip
-        for f in frames_in
-    ]
-    peak = max(_range(frames_heat)[1], 1e-12)
-    bottom = []
-    for f, h in zip(frames_in, frames_heat):
-        grey = (np.clip((f - low) / (high - low or 1.0), 0, 1) * 255)[..., None]
-        hot = colourize(h, 0.0, peak).astype(np.float64)
-        weight = np.clip(h / peak, 0, 1)[..., None] * 0.85
-        blend = (grey * (1 - weight) + hot * weight).astype(np.uint8)
-        bottom.append(Image.fromarray(enlarge(blend, 64), "RGB"))
-    return titled(grid(top + bottom, len(top)), title)
+    grey = np.array([[0, 0, 0], [255, 255, 255.0]])
+    top = [Image.fromarray(enlarge(colourize(f, low, high, grey), 64), "RGB") for f in frames_in]
+    if len(top) > 1:
+        top = [titled(image, f"t={t}", 10) for t, image in enumerate(top)]
+    root = np.sqrt(np.clip(frames_heat, 0.0, None))
+    peak = max(_range(root)[1], 1e-12)
+    bottom = [Image.fromarray(enlarge(colourize(h, 0.0, peak), 64), "RGB") for h in root]
+    note = "input above, heat below (square root, one scale for all frames)"
+    return titled(grid(top + bottom, len(top)), f"{title}\n{note}")
 
 
 def render_mask(mask: np.ndarray, title: str) -> Image.Image:
