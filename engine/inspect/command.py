@@ -73,6 +73,7 @@ class Subject:
     x: Any  # torch.Tensor: the validation samples (training ones without validation)
     y: Any
     class_names: list[str] | None = None
+    split: str = "validation"  # "training" when the project holds no validation split
 
 
 def prepare(project: Any, project_path: Path, weights: str | None) -> Subject:
@@ -112,6 +113,7 @@ def prepare(project: Any, project_path: Path, weights: str | None) -> Subject:
     return Subject(
         model, analyze(project.graph), trainer.objective, trainer.loss_fn, split.x.cpu(),
         split.y.cpu(), data.class_names,
+        "validation" if trainer.val_split is not None else "training",
     )  # fmt: skip
 
 
@@ -149,7 +151,7 @@ def inspect_project(
     subject = prepare(project, project_path, weights)
     model, samples = subject.model, len(subject.x)
     if sample >= samples:
-        raise CannotInspect(f"--sample {sample}: the validation split has {samples} samples")
+        raise CannotInspect(f"--sample {sample}: the {subject.split} split has {samples} samples")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
