@@ -1,0 +1,314 @@
+"""Draw the inspect views as images with numpy and Pillow only (no plotting library).
+
+Titles keep to characters Pillow's built-in font has (it lacks ×, ‖ and ∂), so the
+images read the same on every machine without a system font. Each function returns a
+`PIL.Image.Image`; the `inspect` command saves them as PNG and
+the README figures are composed from them. Colour scales are stated in each panel's
+title, since there is no colour bar: values map linearly between the stated ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from engine.inspect.activations import BlockActivation, Filters
+from engine.inspect.lens import TimeLens
+
+BACKGROUND = (255, 255, 255)
+INK = (30, 30, 30)
+GAP = 4
+
+# Anchors of a perceptually ordered scale (dark violet → teal → yellow, as viridis) and
+# of a diverging one (blue → white → red) for signed values centred on zero.
+SEQUENTIAL = np.array(
+    [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]], dtype=np.float64
+)
+DIVERGING = np.array([[33, 102, 172], [146, 197, 222], [247, 247, 247], [244, 165, 130],
+                      [178, 24, 43]], dtype=np.float64)  # fmt: skip
+CLASS_COLOURS = np.array(
+    [[20, 20, 20], [230, 159, 0], [86, 180, 233], [0, 158, 115], [240, 228, 66], [204, 121, 167]],
+    dtype=np.uint8,
+)
+
+
+@lru_cache(maxsize=4)
+def font(size: int = 12) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    try:
+        return ImageFont.load_default(size=size)
+    except (TypeError, OSError):  # an older Pillow, or one without FreeType
+        return ImageFont.load_default()
+
+
+def colourize(
+    values: np.ndarray, low: float, high: float, scale: np.ndarray = SEQUENTIAL
+) -> np.ndarray:
+    """(H, W) values → (H, W, 3) uint8 colours; NaN draws grey."""
+    span = high - low if high > low else 1.0
+    t = np.clip((np.nan_to_num(values, nan=low) - low) / span, 0.0, 1.0) * (len(scale) - 1)
+    index = np.minimum(t.astype(np.int64), len(scale) - 2)
+    frac = (t - index)[..., None]
+    rgb = scale[index] * (1 - frac) + scale[index + 1] * frac
+    rgb[np.isnan(values)] = 160
+    return rgb.astype(np.uint8)
+
+
+def enlarge(rgb: np.ndarray, target: int = 48, most: int = 12) -> np.ndarray:
+    """Upscale by whole pixels (no blur), so a small map is at least `target` px tall."""
+    factor = int(min(most, max(1, target // max(rgb.shape[:2]))))
+    return np.repeat(np.repeat(rgb, factor, axis=0), factor, axis=1)
+
+
+def heatmap(values: np.ndarray, low: float, high: float, scale: np.ndarray = SEQUENTIAL,
+            cell: tuple[int, int] = (1, 1)) -> Image.Image:  # fmt: skip
+    """A 2-D array as an image, each value `cell` (rows, columns) pixels."""
+    rgb = colourize(np.asarray(values, dtype=np.float64), low, high, scale)
+    rgb = np.repeat(np.repeat(rgb, cell[0], axis=0), cell[1], axis=1)
+    return Image.fromarray(rgb, "RGB")
+
+
+def titled(image: Image.Image, title: str, size: int = 12) -> Image.Image:
+    """The image with a line (or lines) of text above it."""
+    lines = title.splitlines() or [""]
+    line_h = size + 4
+    width = max(image.width, *(int(font(size).getlength(line)) + 4 for line in lines))
+    out = Image.new("RGB", (width, image.height + line_h * len(lines) + 2), BACKGROUND)
+    draw = ImageDraw.Draw(out)
+    for i, line in enumerate(lines):
+        draw.text((2, 1 + i * line_h), line, fill=INK, font=font(size))
+    out.paste(image, (0, line_h * len(lines) + 2))
+    return out
+
+
+def grid(images: Sequence[Image.Image], columns: int, gap: int = GAP) -> Image.Image:
+    """Images in rows of `columns`, each in a cell as big as the largest."""
+    if not images:
+        return Image.new("RGB", (1, 1), BACKGROUND)
+    columns = max(1, min(columns, len(images)))
+    rows = -(-len(images) // columns)
+    cell_w = max(i.width for i in images) + gap
+    cell_h = max(i.height for i in images) + gap
+    out = Image.new("RGB", (columns * cell_w, rows * cell_h), BACKGROUND)
+    for k, image in enumerate(images):
+        out.paste(image, ((k % columns) * cell_w, (k // columns) * cell_h))
+    return out
+
+
+def stack(images: Sequence[Image.Image], gap: int = 8) -> Image.Image:
+    """Images one below the other, each as tall as it is, left-aligned."""
+    if not images:
+        return grid([], 1)
+    height = sum(i.height for i in images) + gap * (len(images) - 1)
+    out = Image.new("RGB", (max(i.width for i in images), height), BACKGROUND)
+    y = 0
+    for image in images:
+        out.paste(image, (0, y))
+        y += image.height + gap
+    return out
+
+
+def side_by_side(images: Sequence[Image.Image], gap: int = 16) -> Image.Image:
+    height = max(i.height for i in images)
+    out = Image.new("RGB", (sum(i.width for i in images) + gap * (len(images) - 1), height),
+                    BACKGROUND)  # fmt: skip
+    x = 0
+    for image in images:
+        out.paste(image, (x, 0))
+        x += image.width + gap
+    return out
+
+
+def _range(values: np.ndarray) -> tuple[float, float]:
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return 0.0, 1.0
+    return float(finite.min()), float(finite.max())
+
+
+def _symmetric(values: np.ndarray) -> float:
+    low, high = _range(values)
+    return max(abs(low), abs(high), 1e-12)
+
+
+def map_grid(maps: np.ndarray, label: str, columns: int = 8, prefix: str = "ch") -> Image.Image:
+    """(K, H, W) maps on one shared colour scale, each captioned with its index."""
+    low, high = _range(maps)
+    tiles = [
+        titled(Image.fromarray(enlarge(colourize(m, low, high)), "RGB"), f"{prefix} {k}", 10)
+        for k, m in enumerate(maps)
+    ]
+    return titled(grid(tiles, columns), f"{label}   colour: {low:.3g} … {high:.3g}")
+
+
+def _bars(values: np.ndarray, height: int = 60, bar: int = 4) -> Image.Image:
+    """A bar strip for a vector: bars up for positive values, down for negative."""
+    peak = _symmetric(values)
+    width = len(values) * bar
+    out = np.full((height, width, 3), 255, dtype=np.uint8)
+    middle = height // 2
+    out[middle, :] = 180
+    for k, v in enumerate(values):
+        extent = int(round(abs(v) / peak * (middle - 1))) if np.isfinite(v) else 0
+        rows = slice(middle - extent, middle) if v >= 0 else slice(middle + 1, middle + 1 + extent)
+        out[rows, k * bar : (k + 1) * bar - 1] = (59, 82, 139) if v >= 0 else (178, 24, 43)
+    return Image.fromarray(out, "RGB")
+
+
+def render_activation(act: BlockActivation) -> Image.Image:
+    """One block's output, drawn as its view kind says."""
+    a = np.asarray(act.array, dtype=np.float64)
+    name = f"{act.node}  {tuple(a.shape)}"
+    if act.kind == "feature_maps":
+        return map_grid(a, f"{name}: feature maps")
+    if act.kind in ("frames", "volume"):
+        # frames (T, C, H, W) / volume (C, D, H, W): one row per step or depth slice.
+        rows = a if act.kind == "frames" else a.transpose(1, 0, 2, 3)
+        low, high = _range(rows)
+        tiles = [
+            Image.fromarray(enlarge(colourize(m, low, high), 32), "RGB")
+            for row in rows
+            for m in row
+        ]
+        axis = "t" if act.kind == "frames" else "depth"
+        body = grid(tiles, rows.shape[1])
+        return titled(
+            body, f"{name}: rows {axis}, columns channels   colour: {low:.3g} … {high:.3g}"
+        )
+    if act.kind == "sequence" or act.kind == "channels":
+        # (T, F): features down, time across; (C, L): channels down, length across.
+        image = a.T if act.kind == "sequence" else a
+        peak = _symmetric(image)
+        cell = (max(1, 96 // image.shape[0]), max(1, 300 // image.shape[1]))
+        what = "features x time" if act.kind == "sequence" else "channels x length"
+        return titled(
+            heatmap(image, -peak, peak, DIVERGING, cell), f"{name}: {what}   colour: ±{peak:.3g}"
+        )
+    flat = a.ravel()
+    if flat.size <= 256:
+        return titled(_bars(flat), f"{name}: one bar per value, ±{_symmetric(flat):.3g}")
+    width = 128
+    padded = np.full(-(-flat.size // width) * width, np.nan)
+    padded[: flat.size] = flat
+    peak = _symmetric(flat)
+    return titled(
+        heatmap(padded.reshape(-1, width), -peak, peak, DIVERGING, (3, 3)),
+        f"{name}: values in rows of {width}   colour: ±{peak:.3g}",
+    )
+
+
+def render_filters(filters: Filters) -> Image.Image:
+    """First-layer filters: per filter, one image per input channel (2-D kernels)."""
+    w = filters.weights
+    if w.ndim == 3:  # Conv1d (out, in, k): one row per filter
+        peak = _symmetric(w)
+        body = heatmap(w.reshape(w.shape[0], -1), -peak, peak, DIVERGING, (8, 8))
+        return titled(body, f"{filters.node} filters: rows filters, columns in x k   ±{peak:.3g}")
+    if w.ndim == 5:  # Conv3d (out, in, d, k, k): the middle depth slice
+        w = w[:, :, w.shape[2] // 2]
+    peak = _symmetric(w)
+    tiles = [
+        titled(
+            side_by_side(
+                [
+                    Image.fromarray(enlarge(colourize(k, -peak, peak, DIVERGING), 36), "RGB")
+                    for k in f
+                ],
+                2,
+            ),
+            f"f{i}",
+            10,
+        )
+        for i, f in enumerate(w)
+    ]
+    return titled(
+        grid(tiles, 8), f"{filters.node} filters ({w.shape[1]} input channel(s))  ±{peak:.3g}"
+    )
+
+
+def log_bars(values: np.ndarray, title: str, height: int = 90, bar: int = 3) -> Image.Image:
+    """Positive values per step on a log scale; a value of 0 draws no bar."""
+    values = np.asarray(values, dtype=np.float64)
+    positive = values[values > 0]
+    if positive.size == 0:
+        low_exp, high_exp = -1, 0
+    else:
+        low_exp = int(np.floor(np.log10(positive.min())))
+        high_exp = int(np.ceil(np.log10(positive.max())))
+        high_exp = max(high_exp, low_exp + 1)
+    width = len(values) * bar
+    out = np.full((height, width, 3), 255, dtype=np.uint8)
+    for k, v in enumerate(values):
+        if v > 0:
+            share = (np.log10(v) - low_exp) / (high_exp - low_exp)
+            extent = max(1, int(round(share * (height - 1))))
+            out[height - extent :, k * bar : (k + 1) * bar - 1] = (59, 82, 139)
+    axis_note = f"log scale 1e{low_exp} … 1e{high_exp}; no bar = exactly 0"
+    return titled(Image.fromarray(out, "RGB"), f"{title}\n{axis_note}")
+
+
+def render_saliency(sample: np.ndarray, heat: np.ndarray, title: str) -> Image.Image:
+    """The input (first channel, grey) above its heatmap, frame by frame for frames.
+
+    One colour scale for all frames, so a frame that matters more shows brighter; the
+    square root of the heat is drawn, so weaker but real attention stays visible.
+    """
+    frames_in = sample[:, 0] if sample.ndim == 4 else sample[None, 0]
+    frames_heat = heat if heat.ndim == 3 else heat[None]
+    low, high = _range(frames_in)
+    grey = np.array([[0, 0, 0], [255, 255, 255.0]])
+    top = [Image.fromarray(enlarge(colourize(f, low, high, grey), 64), "RGB") for f in frames_in]
+    if len(top) > 1:
+        top = [titled(image, f"t={t}", 10) for t, image in enumerate(top)]
+    root = np.sqrt(np.clip(frames_heat, 0.0, None))
+    peak = max(_range(root)[1], 1e-12)
+    bottom = [Image.fromarray(enlarge(colourize(h, 0.0, peak), 64), "RGB") for h in root]
+    note = "input above, heat below (square root, one scale for all frames)"
+    return titled(grid(top + bottom, len(top)), f"{title}\n{note}")
+
+
+def render_mask(mask: np.ndarray, title: str) -> Image.Image:
+    colours = CLASS_COLOURS[np.asarray(mask) % len(CLASS_COLOURS)]
+    return titled(Image.fromarray(enlarge(colours, 128), "RGB"), title)
+
+
+# Which traced arrays the lens draws, in order: (name, title, signed).
+LENS_ROWS = (
+    ("hidden", "hidden state h_t", True),
+    ("input", "input gate i_t", False),
+    ("forget", "forget gate f_t", False),
+    ("output", "output gate o_t", False),
+    ("cell", "cell state c_t", True),
+    ("reset", "reset gate r_t", False),
+    ("update", "update gate z_t", False),
+)
+
+
+def render_lens(lens: TimeLens, column: int = 3, unit_row: int = 2) -> Image.Image:
+    """Heatmaps over time (units down, steps across) per layer and direction, then the
+    gradient reaching each step's input on a log scale."""
+    panels = []
+    steps = len(lens.grad_norm)
+    for trace in lens.traces:
+        arrays = {"hidden": trace.hidden, "cell": trace.cell, **trace.gates}
+        where = f"layer {trace.layer} {trace.direction}" if len(lens.traces) > 1 else ""
+        for name, title, signed in LENS_ROWS:
+            values = arrays.get(name)
+            if values is None:
+                continue
+            image = values.T  # (hidden, T)
+            if signed:
+                peak = _symmetric(image)
+                body, scale = (
+                    heatmap(image, -peak, peak, DIVERGING, (unit_row, column)),
+                    f"±{peak:.3g}",
+                )
+            else:
+                body, scale = heatmap(image, 0.0, 1.0, SEQUENTIAL, (unit_row, column)), "0 … 1"
+            panels.append(titled(body, f"{title} {where}  (units x t, colour {scale})", 11))
+    panels.append(
+        log_bars(lens.grad_norm, "|d loss / d x_t| for t = 0 … " + str(steps - 1), bar=column)
+    )
+    return titled(stack(panels), f"{lens.node}: {lens.kind} time lens", 14)
