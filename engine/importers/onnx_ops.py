@@ -232,6 +232,22 @@ def batchnorm(imp: OnnxImporter, node: Any) -> list[Any]:
     return [imp.block(node, "BatchNorm", params, [imp.tensor(node.input[0])], weights)]
 
 
+def layernorm(imp: OnnxImporter, node: Any) -> list[Any]:
+    attrs = imp.attrs(node)
+    x = imp.tensor(node.input[0])
+    if attrs.get("axis", -1) % (len(x.shape.dims) + 1) != len(x.shape.dims):
+        raise Unsupported(f"normalises from axis {attrs['axis']}: LayerNorm takes the last only")
+    if not math.isclose(attrs.get("epsilon", 1e-5), EPS, rel_tol=1e-4):
+        raise Unsupported(f"epsilon {attrs['epsilon']:g}: LayerNorm uses {EPS:g}")
+    if len(node.input) < 3 or not node.input[2]:
+        raise Unsupported("no shift (bias): LayerNorm learns one")
+    weights = {
+        "weight": imp.static(node.input[1], "scale"),
+        "bias": imp.static(node.input[2], "bias"),
+    }
+    return [imp.block(node, "LayerNorm", {}, [x], weights)]
+
+
 def reshape_to(imp: OnnxImporter, node: Any, x: Value) -> list[Any]:
     """Flatten, Reshape, Squeeze, Unsqueeze: mapped from the shape ONNX Runtime produced."""
     out = imp.expect(node.output[0])
@@ -348,6 +364,7 @@ HANDLERS: dict[str, Handler] = {
     "GlobalAveragePool": global_pool,
     "GlobalMaxPool": global_pool,
     "BatchNormalization": batchnorm,
+    "LayerNormalization": layernorm,
     "Flatten": reshape,
     "Reshape": reshape,
     "Squeeze": reshape,
