@@ -20,7 +20,7 @@ from torch import fx, nn
 from engine.importers import torch_modules
 from engine.importers.builder import Value
 from engine.importers.report import Unsupported
-from engine.importers.torch_values import Broken, Meta, RecPart
+from engine.importers.torch_values import RECURRENT_PARTS, Broken, Meta, RecPart
 
 if TYPE_CHECKING:
     from engine.importers.from_torch import TorchImporter
@@ -288,6 +288,8 @@ def _getitem(imp: TorchImporter, node: fx.Node) -> Any:
                 "with the backward direction's start; NetLoom's 'last' takes each one's end"
             )
         return imp.builder.recurrent(rec, "last")
+    if base.part in ("cell", "hidden", "state"):
+        raise Unsupported(RECURRENT_PARTS[base.part].format(op=rec.op))
     raise Unsupported(
         f"selects [{index!r}] of {rec.op}'s {base.part} output; NetLoom's recurrent blocks "
         "give the sequence or its last step"
