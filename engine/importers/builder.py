@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine.graph import Graph
+from engine.importers.report import ImportReport, Unsupported
 from engine.names import safe_id
 from engine.project import Project
 from engine.spec import Operand, ParamError, Shape, ShapeMismatch, get_spec
-
-from engine.importers.report import ImportReport, Unsupported
 
 if TYPE_CHECKING:
     import torch
@@ -120,7 +119,9 @@ class GraphBuilder:
         self.graph.connect(value.node, node_id, "x")
         self.places[node_id] = place
         self.report.note(
-            place, "output", f"{node_id} trains with loss {loss} (a guess: change it in the inspector)"
+            place,
+            "output",
+            f"{node_id} trains with loss {loss} (a guess: change it in the inspector)",
         )
 
     def add(
@@ -218,9 +219,7 @@ class GraphBuilder:
         return Project(self.graph, name=name, description=description, training={})
 
 
-def state_dict_problems(
-    builder: GraphBuilder, model: torch.nn.Module
-) -> list[tuple[str, str]]:
+def state_dict_problems(builder: GraphBuilder, model: torch.nn.Module) -> list[tuple[str, str]]:
     """(place, why) for every weight that does not fit the NetLoom model's own."""
     own = model.state_dict()
     problems = []

@@ -54,7 +54,7 @@ def add_command(subparsers: Any) -> None:
     imp.add_argument("--dtype", choices=("float32", "int64"), help="int64 for token ids")
     imp.add_argument("-o", "--output", required=True, help="the project file to write (.json)")
     imp.add_argument("--weights-out", help="also write the weights as a NetLoom checkpoint (.pt)")
-    imp.add_argument("--args", help="JSON arguments for the class: {\"classes\": 10} or [10]")
+    imp.add_argument("--args", help='JSON arguments for the class: {"classes": 10} or [10]')
     imp.set_defaults(func=cmd_import)
 
 

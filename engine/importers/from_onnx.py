@@ -195,7 +195,11 @@ class OnnxImporter:
                 self.report.error(f"graph output {output.name}", "output", str(err))
         if self.report.ok:
             verify(
-                self.builder, self._reference, self.spec, vocabulary, exact=False,
+                self.builder,
+                self._reference,
+                self.spec,
+                vocabulary,
+                exact=False,
                 batches=(self.batch,) if self.batch != PROBE_BATCH else None,
             )
         if not self.report.ok:

@@ -10,9 +10,8 @@ Node ids follow the module paths (`features.0` → `features_0`).
 from __future__ import annotations
 
 import logging
-import operator
 import re
-from dataclasses import dataclass
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +20,16 @@ from torch import fx, nn
 
 from engine.importers import python_source, torch_modules
 from engine.importers.builder import GraphBuilder, Recurrent, Value
-from engine.importers.torch_values import RECURRENT_PARTS, Broken, Const, Meta, RecPart
 from engine.importers.check import PROBE_BATCH, ImportResult, InputSpec, example_input, verify
 from engine.importers.report import ImportReport, Unreadable, Unsupported
 from engine.importers.torch_functions import map_call, map_shaped_module, qualified_name
+from engine.importers.torch_values import RECURRENT_PARTS, Broken, Const, Meta, RecPart
 from engine.spec import Shape
 
 log = logging.getLogger(__name__)
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
 _TORCH_DIR = str(Path(torch.__file__).resolve().parent)
+_IMPORTERS_DIR = str(Path(__file__).resolve().parent)
 
 
 class _Tracer(fx.Tracer):
@@ -44,9 +44,12 @@ class _Recorder(fx.Interpreter):
     def __init__(self, gm: fx.GraphModule) -> None:
         super().__init__(gm, garbage_collect_values=False)
         self.results: dict[fx.Node, Any] = {}
+        self.failed: fx.Node | None = None
 
     def run_node(self, n: fx.Node) -> Any:
+        self.failed = n
         result = super().run_node(n)
+        self.failed = None
         self.results[n] = result
         return result
 
@@ -88,7 +91,8 @@ class TorchImporter:
             with torch.no_grad():
                 recorder.run(probe)
         except Exception as err:  # the model's own forward failed on this input
-            where = self._place_of_error(err)
+            failed = recorder.failed
+            where = self._place(failed) if failed is not None else self._place_of_error(err)
             raise Unreadable(
                 f"{where}: the model fails on an input of shape {tuple(probe.shape)} "
                 f"({python_source.first_line(err)}); check --input-shape and --dtype"
@@ -139,7 +143,10 @@ class TorchImporter:
                     "trace it either without torch.cond)"
                 )
             else:
-                op, why = "trace", f"torch.fx cannot trace the model: {python_source.first_line(err)}"
+                op, why = (
+                    "trace",
+                    f"torch.fx cannot trace the model: {python_source.first_line(err)}",
+                )
             self.report.error(self._place_of_error(err), op, why)
             return None
         finally:
@@ -152,23 +159,21 @@ class TorchImporter:
     # --------------------------------------------------------------- places
 
     def _user_file(self, filename: str) -> bool:
-        return not str(Path(filename).resolve()).startswith(_TORCH_DIR)
+        """Whether a stack frame is the model's code rather than torch's or NetLoom's."""
+        where = str(Path(filename).resolve())
+        return not filename.startswith("<") and not where.startswith((_TORCH_DIR, _IMPORTERS_DIR))
 
     def _place_of_error(self, err: BaseException) -> str:
-        import traceback
-
+        """file:line of the innermost frame of the model's own code in a traceback."""
         found = self.name
         for frame in traceback.extract_tb(err.__traceback__):
-            if self._user_file(frame.filename) and "netloom" not in Path(frame.filename).parts:
-                if not str(Path(frame.filename).resolve()).startswith(str(Path(__file__).parent)):
-                    found = f"{python_source.shown(frame.filename)}:{frame.lineno}"
+            if self._user_file(frame.filename):
+                found = f"{python_source.shown(frame.filename)}:{frame.lineno}"
         return found
 
     def _place(self, node: fx.Node) -> str:
         frames = [
-            (f, line)
-            for f, line in _FRAME.findall(node.stack_trace or "")
-            if self._user_file(f)
+            (f, line) for f, line in _FRAME.findall(node.stack_trace or "") if self._user_file(f)
         ]
         if frames:
             file, line = frames[-1]

@@ -62,7 +62,9 @@ def sizes(imp: OnnxImporter, part: RnnPart) -> tuple[int, ...]:
 
 def _torch_gates(array: np.ndarray, cell: str, hidden: int) -> torch.Tensor:
     chunks = [array[i * hidden : (i + 1) * hidden] for i in range(len(TORCH_ORDER[cell]))]
-    return torch.from_numpy(np.ascontiguousarray(np.concatenate([chunks[i] for i in TORCH_ORDER[cell]])))
+    return torch.from_numpy(
+        np.ascontiguousarray(np.concatenate([chunks[i] for i in TORCH_ORDER[cell]]))
+    )
 
 
 def _weights(
@@ -180,17 +182,18 @@ def transpose_part(imp: OnnxImporter, node: Any, part: RnnPart) -> RnnPart:
         moved = replace(part, labels=labels)
         if sizes(imp, moved) == out:
             return moved
-    raise Unsupported(f"reshapes {part.rec.op}'s output {part.labels} in a way NetLoom cannot follow")
+    raise Unsupported(
+        f"reshapes {part.rec.op}'s output {part.labels} in a way NetLoom cannot follow"
+    )
 
 
 def select(imp: OnnxImporter, node: Any, part: RnnPart) -> RnnPart:
     """A Gather of one index: the last step of T, the only direction, or the top layer."""
     axis = imp.attrs(node).get("axis", 0) % len(part.labels)
-    index = int(np.asarray(imp.static(node.input[1], "index")).reshape(-1)[0]) if np.asarray(
-        imp.static(node.input[1], "index")
-    ).ndim == 0 else None
-    if index is None:
+    indices = np.asarray(imp.static(node.input[1], "index"))
+    if indices.ndim != 0:
         raise Unsupported("selects several entries of a recurrent output")
+    index = int(indices)
     label, size = part.labels[axis], sizes(imp, part)[axis]
     labels = part.labels[:axis] + part.labels[axis + 1 :]
     if index % size != size - 1 and not (label == "D" and size == 1):

@@ -196,7 +196,9 @@ def _reduce(mode: str) -> Handler:
         rank = len(x.shape.dims) + 1
         if dims is None:
             raise Unsupported("reduces every axis, the batch too")
-        dims = sorted({int(d) % rank for d in (dims if isinstance(dims, (tuple, list)) else [dims])})
+        dims = sorted(
+            {int(d) % rank for d in (dims if isinstance(dims, (tuple, list)) else [dims])}
+        )
         first = 3 if x.shape.time else 2
         if dims != list(range(first, rank)):
             raise Unsupported(
@@ -254,9 +256,12 @@ def _contiguous(imp: TorchImporter, node: fx.Node) -> Value:
 def _is_last_step(index: Any) -> bool:
     """x[:, -1] or x[:, -1, :]."""
     full = slice(None, None, None)
-    return isinstance(index, tuple) and index[:2] == (full, -1) and all(
-        i == full for i in index[2:]
-    ) and len(index) <= 3
+    return (
+        isinstance(index, tuple)
+        and index[:2] == (full, -1)
+        and all(i == full for i in index[2:])
+        and len(index) <= 3
+    )
 
 
 def _getitem(imp: TorchImporter, node: fx.Node) -> Any:
@@ -266,7 +271,9 @@ def _getitem(imp: TorchImporter, node: fx.Node) -> Any:
     if isinstance(base, Meta):
         return Meta(imp.results.get(node))
     if not isinstance(base, RecPart):
-        raise Unsupported(f"indexing or slicing a tensor ([{index!r}]); no block selects part of one")
+        raise Unsupported(
+            f"indexing or slicing a tensor ([{index!r}]); no block selects part of one"
+        )
     rec = base.rec
     if base.part == "all" and index in (0, 1):
         second = "state" if rec.cell == "LSTM" else "hidden"

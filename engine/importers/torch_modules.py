@@ -38,9 +38,7 @@ def _require(ok: bool, why: str) -> None:
 def conv(m: nn.Module) -> tuple[str, dict[str, Any]]:
     block = type(m).__name__
     _require(m.groups == 1, f"groups={m.groups} (grouped or depthwise): {block} has no groups")
-    _require(
-        m.padding_mode == "zeros", f"padding_mode {m.padding_mode!r}: {block} pads with zeros"
-    )
+    _require(m.padding_mode == "zeros", f"padding_mode {m.padding_mode!r}: {block} pads with zeros")
     kernel = one(m.kernel_size, "kernel_size", block)
     if isinstance(m.padding, str):
         padding: Any = m.padding

@@ -89,7 +89,9 @@ def original(case: Case) -> nn.Module:
 
 
 def vocabulary(model: nn.Module) -> int:
-    return min((m.num_embeddings for m in model.modules() if isinstance(m, nn.Embedding)), default=2)
+    return min(
+        (m.num_embeddings for m in model.modules() if isinstance(m, nn.Embedding)), default=2
+    )
 
 
 def imported_model(project: Path, weights: Path) -> nn.Module:
@@ -137,7 +139,8 @@ def test_python_import_checks_counts_and_matches_bit_for_bit(
     assert run(["export", str(project), "--to", "python", "-o", str(exported)]) == 0
     module = load_file(exported)
     (cls,) = [
-        v for v in vars(module).values()
+        v
+        for v in vars(module).values()
         if isinstance(v, type) and issubclass(v, nn.Module) and v.__module__ == module.__name__
     ]
     back = cls().eval()
@@ -164,7 +167,11 @@ def test_node_ids_follow_module_paths(tmp_path: Path) -> None:
 def test_recurrent_last_step_forms_become_output_last(tmp_path: Path) -> None:
     text = load(import_cli(CASES[3].source, CASES[3], tmp_path)[0]).graph
     assert text.node("lstm").params == {
-        "hidden_size": 24, "num_layers": 2, "bidirectional": False, "output": "last", "dropout": 0.0,
+        "hidden_size": 24,
+        "num_layers": 2,
+        "bidirectional": False,
+        "output": "last",
+        "dropout": 0.0,
     }
     gru = load(import_cli(CASES[4].source, CASES[4], tmp_path)[0]).graph
     assert gru.node("encoder").params["output"] == "sequence"
@@ -181,8 +188,13 @@ def export_onnx(model: nn.Module, case: Case, path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            model, (x,), str(path), dynamo=False, input_names=["x"],
-            dynamic_axes={"x": {0: "batch"}}, do_constant_folding=False,
+            model,
+            (x,),
+            str(path),
+            dynamo=False,
+            input_names=["x"],
+            dynamic_axes={"x": {0: "batch"}},
+            do_constant_folding=False,
             training=torch.onnx.TrainingMode.PRESERVE,
         )
 

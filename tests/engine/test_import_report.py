@@ -83,7 +83,9 @@ def test_each_unsupported_operation_is_listed_at_its_line(
 ) -> None:
     err = import_and_fail([f"{UNSUPPORTED}:{cls}", "--input-shape", shape], tmp_path, capsys)
     assert f"NOT imported: {len(expected)} unsupported" in err
-    listed = [line.strip() for line in err.splitlines() if re.search(r"unsupported\.py:\d+: ", line)]
+    listed = [
+        line.strip() for line in err.splitlines() if re.search(r"unsupported\.py:\d+: ", line)
+    ]
     assert len(listed) == len(expected), err
     for marker, text in expected.items():
         place = f"unsupported.py:{marked_line(marker)}: "
@@ -148,7 +150,7 @@ class Net(nn.Module):
         ("no such class", r"has no nn\.Module class Missing \(its nn\.Module classes: Net\)"),
         ("constructor raises", r"Net\(…\) raised TypeError"),
         ("bad --args", r"--args: invalid JSON"),
-        ("wrong input shape", r"the model fails on an input of shape \(3, 7\)"),
+        ("wrong input shape", r"net\.py:10: the model fails on an input of shape \(3, 7\)"),
         ("no class given", r"expected path/to/file\.py:ClassName or model\.onnx"),
         ("damaged onnx", r"damaged\.onnx: not a readable ONNX file"),
         ("no input shape", r"--input-shape is required for a \.py source"),
@@ -207,7 +209,20 @@ def test_weights_out_is_a_checkpoint_train_and_export_accept(
         f"net_{i}.{p}" for i in (0, 3, 5) for p in ("weight", "bias")
     }
     scripted = tmp_path / "mlp.torchscript"
-    assert run(["export", str(project), "--to", "torchscript", "--weights", str(weights),
-                "-o", str(scripted)]) == 0
+    assert (
+        run(
+            [
+                "export",
+                str(project),
+                "--to",
+                "torchscript",
+                "--weights",
+                str(weights),
+                "-o",
+                str(scripted),
+            ]
+        )
+        == 0
+    )
     loaded = torch.jit.load(str(scripted))
     assert torch.equal(loaded.state_dict()["net_0.weight"], document["state_dict"]["net_0.weight"])
