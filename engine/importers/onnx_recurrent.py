@@ -41,6 +41,7 @@ class RnnPart:
     labels: tuple[str, ...]
     last: bool
     cell: bool = False
+    direction: str | None = None  # one direction's final state of a bidirectional layer
 
     @property
     def rec(self) -> Recurrent:
@@ -196,7 +197,8 @@ def select(imp: OnnxImporter, node: Any, part: RnnPart) -> RnnPart:
     index = int(indices)
     label, size = part.labels[axis], sizes(imp, part)[axis]
     labels = part.labels[:axis] + part.labels[axis + 1 :]
-    if index % size != size - 1 and not (label == "D" and size == 1):
+    top_forward = label in ("D", "L") and part.rec.directions == 2 and index % size == size - 2
+    if index % size != size - 1 and not (label == "D" and size == 1) and not top_forward:
         raise Unsupported(f"selects entry {index} of the {label} axis; NetLoom gives the last")
     if label == "T":
         if part.rec.directions == 2:
@@ -209,6 +211,9 @@ def select(imp: OnnxImporter, node: Any, part: RnnPart) -> RnnPart:
         return replace(part, labels=labels)
     if label == "L" and part.rec.directions == 1:
         return RnnPart((part.rec,), labels, True, part.cell)
+    if label in ("D", "L") and part.rec.directions == 2:
+        direction = "backward" if index % size == size - 1 else "forward"
+        return RnnPart((part.rec,), labels, True, part.cell, direction)
     raise Unsupported(f"selects one direction of {part.rec.op}; NetLoom joins both")
 
 
@@ -216,6 +221,10 @@ def stack(imp: OnnxImporter, node: Any, parts: list[Any]) -> RnnPart:
     """Final states of stacked layers joined along their first axis: h_n of a deep RNN."""
     first = parts[0]
     axis = imp.attrs(node)["axis"] % len(first.labels)
+    if [p.direction for p in parts] == ["forward", "backward"] and first.rec is parts[1].rec:
+        # both directions' top final states side by side: a bidirectional 'last' output
+        if first.labels[axis] == "H" and not first.cell:
+            return RnnPart((first.rec,), (*first.labels[:axis], "DH"), True)
     if not (first.last and first.labels[axis] in ("D", "L")) or any(
         p.labels != first.labels or p.cell != first.cell for p in parts
     ):
@@ -230,6 +239,11 @@ def materialize(imp: OnnxImporter, part: RnnPart) -> Value:
     rec = part.rec
     if part.cell:
         raise Unsupported(f"uses c_n of {rec.op}; NetLoom's LSTM has no state output yet")
+    if part.direction is not None:
+        raise Unsupported(
+            f"uses the {part.direction} direction's final state of {rec.op} alone; NetLoom's "
+            "'last' output joins both directions'"
+        )
     width_ok = len(part.labels) >= 2 and (
         part.labels[-1] == "DH" or (part.labels[-1] == "H" and rec.directions == 1)
     )

@@ -124,6 +124,12 @@ def _add(imp: TorchImporter, node: fx.Node) -> Value:
 
 
 def _cat(imp: TorchImporter, node: fx.Node) -> Value:
+    parts = [imp.env.get(t) for t in arg(node, 0, "tensors")]
+    if [getattr(p, "part", None) for p in parts] == ["forward", "backward"]:
+        # torch.cat((h_n[-2], h_n[-1]), dim=1): both directions' final states of the top
+        # layer, which is exactly a bidirectional block's 'last' output.
+        if parts[0].rec is parts[1].rec and arg(node, 1, "dim", 0) in (1, -1):
+            return imp.builder.recurrent(parts[0].rec, "last")
     values = [imp.tensor(t) for t in arg(node, 0, "tensors")]
     dim = arg(node, 1, "dim", 0)
     rank = len(values[0].shape.dims) + 1
@@ -282,12 +288,12 @@ def _getitem(imp: TorchImporter, node: fx.Node) -> Any:
         return RecPart(rec, "hidden" if index == 0 else "cell")
     stacked = rec.params["num_layers"] * rec.directions
     if base.part == "hidden" and isinstance(index, int) and index % stacked == stacked - 1:
-        if rec.directions == 2:
-            raise Unsupported(
-                "h_n[-1] of a bidirectional layer is the backward direction alone; NetLoom's "
-                "'last' output joins both directions' final states"
-            )
+        if rec.directions == 2:  # the backward half; with h_n[-2] beside it, see _cat
+            return RecPart(rec, "backward")
         return imp.builder.recurrent(rec, "last")
+    if base.part == "hidden" and isinstance(index, int) and rec.directions == 2:
+        if index % stacked == stacked - 2:
+            return RecPart(rec, "forward")
     if base.part == "seq" and _is_last_step(index):
         if rec.directions == 2:
             raise Unsupported(

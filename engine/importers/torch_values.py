@@ -25,7 +25,8 @@ class Const:
 @dataclass(frozen=True)
 class RecPart:
     """Part of a recurrent layer's result: "all" (the tuple), "seq", "state" (LSTM's
-    (h, c)), "hidden" (h_n) or "cell" (c_n)."""
+    (h, c)), "hidden" (h_n), "cell" (c_n), or one direction's top final state of a
+    bidirectional layer, "forward" (h_n[-2]) or "backward" (h_n[-1])."""
 
     rec: Recurrent
     part: str
@@ -39,6 +40,14 @@ RECURRENT_PARTS = {
         "last step: h_n[-1]"
     ),
     "cell": "uses c_n of {op} (the cell state); NetLoom's LSTM has no state output yet",
+    "backward": (
+        "h_n[-1] of a bidirectional layer is the backward direction alone; NetLoom's "
+        "'last' output joins both directions' final states: torch.cat((h_n[-2], h_n[-1]), 1)"
+    ),
+    "forward": (
+        "h_n[-2] of a bidirectional layer is the forward direction alone; NetLoom's "
+        "'last' output joins both directions' final states: torch.cat((h_n[-2], h_n[-1]), 1)"
+    ),
 }
 
 

@@ -62,6 +62,7 @@ CASES = [
     Case("text_lstm.py", "TextLSTM", (12,), dtype="int64"),
     Case("gru_seq.py", "GRUTagger", (10, 6), sequence=True),
     Case("residual_concat.py", "ResidualConcat", (3, 16, 16)),
+    Case("bilstm.py", "BiLSTMClassifier", (9,), dtype="int64"),
 ]
 
 
