@@ -100,7 +100,12 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 # Modules that add subcommands: each has `add_command(subparsers)` which registers a
 # parser whose `func(args) -> int` imports torch lazily, so `check` stays quick.
-COMMAND_MODULES = ("engine.train.command", "engine.codegen.command", "engine.inspect.command")
+COMMAND_MODULES = (
+    "engine.train.command",
+    "engine.codegen.command",
+    "engine.inspect.command",
+    "engine.importers.command",
+)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.export import TARGETS
+from gui.import_dialog import RUNS_CODE, open_import_dialog
 
 PLAIN_NAME = "plainName"  # a fixed name for actions whose text follows the undo stack
 
@@ -90,6 +91,9 @@ def build_menus(window: MainWindow) -> Actions:
             "Start from a ready-made network",
         ),
         "open": _action(window, "&Open…", window.open_dialog, key.Open, "Open a project file"),
+        "import": _action(
+            window, "&Import Model…", lambda: open_import_dialog(window), None, RUNS_CODE
+        ),
         "save": _action(window, "&Save", window.save, key.Save, "Save the project"),
         "save_as": _action(
             window, "Save &As…", window.save_as, key.SaveAs, "Save under a new name"
@@ -142,7 +146,7 @@ def build_menus(window: MainWindow) -> Actions:
 
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
-    for name in ("new", "new_template", "open"):
+    for name in ("new", "new_template", "open", "import"):
         file_menu.addAction(a[name])
     window.recent_menu = QMenu("Open &Recent", window)
     window.recent_menu.aboutToShow.connect(window.fill_recent_menu)

@@ -1,0 +1,242 @@
+"""Shared by the importers: grow a NetLoom graph, its weights and its report.
+
+An importer walks the source model in order and, for each operation, asks the
+`GraphBuilder` for a block. `add` validates the parameters against the block's spec,
+runs the block's own shape rule and compares the result with the shape the original
+model produced at that point; a mismatch is reported at the operation's place, so a
+mapping mistake can never slip into a project unnoticed. Weights are kept under the
+keys NetLoom's built model uses (`<node id>.<parameter>`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from engine.graph import Graph
+from engine.importers.report import ImportReport, Unsupported
+from engine.names import safe_id
+from engine.project import Project
+from engine.spec import Operand, ParamError, Shape, ShapeMismatch, get_spec
+
+if TYPE_CHECKING:
+    import torch
+
+log = logging.getLogger(__name__)
+
+X_STEP, Y_STEP = 220, 110  # canvas spacing of imported blocks (as in the templates)
+
+
+@dataclass(frozen=True)
+class Value:
+    """A tensor flowing through the imported graph.
+
+    `node` is the NetLoom node that produces it, or None when the operation that made
+    it could not be mapped (it is in the report; later operations are still checked).
+    """
+
+    node: str | None
+    shape: Shape
+
+
+@dataclass
+class Recurrent:
+    """A recurrent layer whose output mode is known only once its result is used.
+
+    torch and ONNX return the whole sequence and the final states together; a NetLoom
+    block gives the sequence or the last step, so the block is made at the first use.
+    """
+
+    cell: str
+    params: dict[str, Any]
+    source: Value
+    hint: str | None
+    place: str
+    op: str
+    weights: dict[str, Any]
+    steps: int
+    mode: str | None = None
+    value: Value | None = None
+
+    @property
+    def directions(self) -> int:
+        return 2 if self.params["bidirectional"] else 1
+
+    @property
+    def width(self) -> int:
+        return self.params["hidden_size"] * self.directions
+
+
+@dataclass
+class GraphBuilder:
+    report: ImportReport
+    graph: Graph = field(default_factory=Graph)
+    weights: dict[str, Any] = field(default_factory=dict)
+    places: dict[str, str] = field(default_factory=dict)  # node id → place in the source
+    reserved: set[str] = field(default_factory=set)  # ids kept for module paths
+
+    # ------------------------------------------------------------------ ids
+
+    def reserve(self, hint: str) -> str:
+        node_id = safe_id(hint, self.reserved | self._ids())
+        self.reserved.add(node_id)
+        return node_id
+
+    def _ids(self) -> set[str]:
+        return {n.id for n in self.graph.nodes}
+
+    def new_id(self, hint: str | None, prefix: str) -> str:
+        taken = self._ids()
+        if hint is not None:
+            candidate = safe_id(hint, taken)
+            if candidate in self.reserved and candidate not in taken:
+                return candidate
+            return safe_id(hint, taken | self.reserved)
+        i = 1
+        while f"{prefix}{i}" in taken or f"{prefix}{i}" in self.reserved:
+            i += 1
+        return f"{prefix}{i}"
+
+    # --------------------------------------------------------------- blocks
+
+    def add_input(self, name: str, dims: Sequence[int], sequence: bool, dtype: str) -> Value:
+        node_id = self.new_id(name, "input")
+        params = {"shape": list(dims), "sequence": sequence, "dtype": dtype}
+        self.graph.add_node("Input", params, node_id=node_id)
+        self.places[node_id] = name
+        return Value(node_id, Shape(tuple(dims), time=sequence, ids=dtype == "int64"))
+
+    def add_output(self, value: Value, place: str) -> None:
+        if value.node is None:
+            return
+        features = value.shape.dims
+        classes = not value.shape.time and (len(features) == 1 or len(features) == 3)
+        loss = "cross_entropy" if classes and features[0] > 1 else "mse"
+        node_id = self.new_id(None, "output")
+        self.graph.add_node("Output", {"loss": loss}, node_id=node_id)
+        self.graph.connect(value.node, node_id, "x")
+        self.places[node_id] = place
+        self.report.note(
+            place,
+            "output",
+            f"{node_id} trains with loss {loss} (a guess: change it in the inspector)",
+        )
+
+    def add(
+        self,
+        type_name: str,
+        params: Mapping[str, Any],
+        inputs: Sequence[Value],
+        *,
+        place: str,
+        op: str,
+        expect: Sequence[int] | None,
+        hint: str | None = None,
+        weights: Mapping[str, Any] | None = None,
+    ) -> Value:
+        """A block of `type_name` fed by `inputs`; raises Unsupported when it does not fit.
+
+        `expect` is the output shape after the batch axis that the original model
+        produced here; the block's own shape rule must give the same.
+        """
+        spec = get_spec(type_name)
+        try:
+            values = spec.resolve_params(dict(params))
+        except ParamError as err:
+            raise Unsupported(f"NetLoom's {type_name} cannot take {err}") from None
+        ports = spec.ports(values)
+        if len(ports) != len(inputs):
+            raise Unsupported(f"{type_name} takes {len(ports)} input(s), got {len(inputs)}")
+        if any(x.node is None for x in inputs):  # after an unmapped operation: already reported
+            return Value(None, Shape(tuple(expect or ())))
+        operands = {
+            port: Operand(x.shape, x.node or "an unmapped operation")
+            for port, x in zip(ports, inputs, strict=True)
+        }
+        if not spec.takes_ids and any(x.shape.ids for x in inputs):
+            raise Unsupported(f"{type_name} needs float input; got token ids")
+        try:
+            shape = spec.shape(values, operands)
+        except ShapeMismatch as err:
+            raise Unsupported(f"NetLoom's {type_name} {err}") from None
+        if expect is not None and tuple(expect) != shape.dims:
+            raise Unsupported(
+                f"NetLoom's {type_name} would give {shape} where the model gives "
+                f"(N, {', '.join(str(d) for d in expect)})"
+            )
+        node_id = self.new_id(hint, spec.id_prefix)
+        self.graph.add_node(type_name, values, node_id=node_id)
+        for port, x in zip(ports, inputs, strict=True):
+            assert x.node is not None
+            self.graph.connect(x.node, node_id, port)
+        for key, tensor in (weights or {}).items():
+            self.weights[f"{node_id}.{key}"] = tensor
+        self.places[node_id] = place
+        self.report.mapped += 1
+        log.debug("%s: %s → %s %s", place, op, node_id, type_name)
+        return Value(node_id, shape)
+
+    def recurrent(self, rec: Recurrent, mode: str) -> Value:
+        """The block for `rec` with output `mode` ("sequence" or "last"), made once."""
+        if rec.mode is not None and rec.mode != mode:
+            raise Unsupported(
+                f"the model uses both the sequence and the last step of {rec.op}; a NetLoom "
+                "recurrent block outputs one of them"
+            )
+        if rec.value is None:
+            width = rec.width
+            expect = (rec.steps, width) if mode == "sequence" else (width,)
+            rec.value = self.add(
+                rec.cell,
+                {**rec.params, "output": mode},
+                [rec.source],
+                place=rec.place,
+                op=rec.op,
+                expect=expect,
+                hint=rec.hint,
+                weights=rec.weights,
+            )
+            rec.mode = mode
+        return rec.value
+
+    # ---------------------------------------------------------------- finish
+
+    def layout(self) -> None:
+        """Place blocks left to right by depth, branches one under another."""
+        depth: dict[str, int] = {}
+        rows: dict[int, int] = {}
+        for node_id in self.graph.topological_order():
+            sources = self.graph.incoming(node_id).values()
+            depth[node_id] = max((depth[s] + 1 for s in sources), default=0)
+            row = rows.get(depth[node_id], 0)
+            rows[depth[node_id]] = row + 1
+            self.graph.move(node_id, (depth[node_id] * X_STEP, row * Y_STEP))
+
+    def project(self, name: str, description: str) -> Project:
+        self.layout()
+        return Project(self.graph, name=name, description=description, training={})
+
+
+def state_dict_problems(builder: GraphBuilder, model: torch.nn.Module) -> list[tuple[str, str]]:
+    """(place, why) for every weight that does not fit the NetLoom model's own."""
+    own = model.state_dict()
+    problems = []
+    for key, tensor in builder.weights.items():
+        node = key.split(".", 1)[0]
+        if key not in own:
+            problems.append((builder.places.get(node, node), f"{key} has no place in {node}"))
+        elif tuple(own[key].shape) != tuple(tensor.shape):
+            problems.append(
+                (
+                    builder.places.get(node, node),
+                    f"{key} is {tuple(tensor.shape)} in the model, "
+                    f"{tuple(own[key].shape)} in NetLoom's {node}",
+                )
+            )
+    for key in own:
+        if key not in builder.weights:
+            node = key.split(".", 1)[0]
+            problems.append((builder.places.get(node, node), f"no weight for {key}"))
+    return problems

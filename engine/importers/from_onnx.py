@@ -1,0 +1,320 @@
+"""ONNX → NetLoom: walk the graph's nodes in order and map each to a block.
+
+The file is first run once by ONNX Runtime on a probe input with every intermediate
+value exposed, so each mapping knows the exact shapes (and the values of shape
+arithmetic) the original produced. Nodes that only compute shapes or constants (Shape,
+Gather on a shape, ConstantOfShape, …) feed the blocks' settings and become no block.
+Recurrent layers (LSTM, GRU, RNN) are followed through the Transpose/Squeeze/Reshape/
+Gather nodes exporters put around them until their output is the batch-first sequence
+or its last step (`engine.importers.onnx_recurrent`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from engine.importers.builder import GraphBuilder, Value
+from engine.importers.check import PROBE_BATCH, ImportResult, InputSpec, verify
+from engine.importers.python_source import first_line, shown
+from engine.importers.report import ImportReport, Unreadable, Unsupported
+from engine.spec import Shape
+
+log = logging.getLogger(__name__)
+
+_PARAM_NAME = re.compile(r"^([A-Za-z_][\w.]*)\.(weight|bias)$")
+DTYPES = {1: "float32", 7: "int64"}  # onnx.TensorProto.FLOAT, INT64
+
+
+@dataclass(frozen=True)
+class Static:
+    """A constant, or a value computed from constants and shapes only."""
+
+    array: np.ndarray
+
+
+@dataclass(frozen=True)
+class Transposed:
+    """A tensor whose batch axis was moved (the time-major input of an ONNX RNN)."""
+
+    value: Value
+    perm: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Broken:
+    """The result of a node that could not be mapped (already in the report)."""
+
+
+def import_onnx(
+    path: Path, dims: tuple[int, ...] | None, sequence: bool, dtype: str | None
+) -> ImportResult:
+    import onnx
+
+    if not path.is_file():
+        raise Unreadable(f"{path}: no such file")
+    try:
+        model = onnx.load(str(path))
+    except Exception as err:  # protobuf raises several kinds for a damaged file
+        raise Unreadable(f"{shown(path)}: not a readable ONNX file ({first_line(err)})") from None
+    return OnnxImporter(model, shown(path), dims, sequence, dtype).run()
+
+
+class OnnxImporter:
+    def __init__(
+        self,
+        model: Any,
+        name: str,
+        dims: tuple[int, ...] | None,
+        sequence: bool,
+        dtype: str | None,
+    ) -> None:
+        from onnx import numpy_helper
+
+        self.model = model
+        self.name = name
+        self.graph = model.graph
+        self.builder = GraphBuilder(ImportReport(name))
+        self.report = self.builder.report
+        self.opset = next(
+            (o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13
+        )
+        self.initializers = {i.name: numpy_helper.to_array(i) for i in self.graph.initializer}
+        inputs = [i for i in self.graph.input if i.name not in self.initializers]
+        if len(inputs) != 1:
+            raise Unreadable(
+                f"{name}: the graph takes {len(inputs)} inputs; import takes models with one"
+            )
+        self.input = inputs[0]
+        tensor_type = self.input.type.tensor_type
+        declared = [d.dim_value if d.HasField("dim_value") else None for d in tensor_type.shape.dim]
+        self.batch = declared[0] if declared and declared[0] else PROBE_BATCH
+        if dims is None:
+            if not declared[1:] or None in declared[1:]:
+                raise Unreadable(
+                    f"{name}: the file does not fix the input's size; give --input-shape"
+                )
+            dims = tuple(int(d) for d in declared[1:])
+        file_dtype = DTYPES.get(tensor_type.elem_type)
+        if file_dtype is None:
+            raise Unreadable(f"{name}: input {self.input.name} is neither float32 nor int64")
+        if dtype is not None and dtype != file_dtype:
+            raise Unreadable(f"{name}: input {self.input.name} is {file_dtype}, not {dtype}")
+        self.spec = InputSpec(tuple(dims), sequence, file_dtype)
+        self.values: dict[str, Any] = {}
+        self.probe: dict[str, np.ndarray] = {}
+        self.consumers: dict[str, list[Any]] = {}
+        self.absorbed: dict[str, Value] = {}  # Add nodes folded into the Dense before them
+
+    # ------------------------------------------------------------------- run
+
+    def session(self, model: Any) -> Any:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+        options.intra_op_num_threads = 1
+        return onnxruntime.InferenceSession(
+            model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+        )
+
+    def _probe(self, x: torch.Tensor) -> None:
+        import onnx
+
+        probing = onnx.ModelProto()
+        probing.CopyFrom(self.model)
+        exposed = {o.name for o in probing.graph.output}
+        for node in probing.graph.node:
+            for name in node.output:
+                if name and name not in exposed:
+                    probing.graph.output.append(onnx.ValueInfoProto(name=name))
+                    exposed.add(name)
+        try:
+            session = self.session(probing)
+            results = session.run(None, {self.input.name: x.numpy()})
+        except Exception as err:  # onnxruntime refuses a file or an input in many ways
+            raise Unreadable(
+                f"{self.name}: ONNX Runtime cannot run it on an input of shape "
+                f"{tuple(x.shape)} ({first_line(err)}); check --input-shape"
+            ) from None
+        self.probe = {o.name: r for o, r in zip(session.get_outputs(), results, strict=True)}
+
+    def vocabulary(self) -> int:
+        sizes = [
+            self.initializers[n.input[0]].shape[0]
+            for n in self.graph.node
+            if n.op_type == "Gather" and n.input[0] in self.initializers
+        ]
+        return int(min(sizes, default=2))
+
+    def run(self) -> ImportResult:
+        from engine.importers.check import example_input
+        from engine.importers.onnx_ops import HANDLERS
+
+        vocabulary = self.vocabulary()
+        self._probe(example_input(self.spec, self.batch, vocabulary))
+        for node in self.graph.node:
+            for i, name in enumerate(node.input):
+                self.consumers.setdefault(name, []).append((node, i))
+        self.values[self.input.name] = self.builder.add_input(
+            self.input.name, self.spec.dims, self.spec.sequence, self.spec.dtype
+        )
+        for name, array in self.initializers.items():
+            self.values[name] = Static(array)
+        for index, node in enumerate(self.graph.node):
+            outputs = [o for o in node.output]
+            if node.op_type == "Constant" or self._static(node):
+                for name in outputs:
+                    if name:
+                        self.values[name] = Static(self.probe[name])
+                continue
+            try:
+                if node.name in self.absorbed:
+                    results: list[Any] = [self.absorbed[node.name]]
+                else:
+                    handler = HANDLERS.get(node.op_type)
+                    if handler is None:
+                        raise Unsupported(REASONS.get(node.op_type, "no NetLoom block does this"))
+                    results = handler(self, node)
+            except Unsupported as err:
+                self.report.error(self.place(node, index), node.op_type, str(err))
+                results = [self._broken(name) for name in outputs]
+            for name, value in zip(outputs, results, strict=False):
+                if name:
+                    self.values[name] = value
+        for output in self.graph.output:
+            try:
+                self.builder.add_output(self.tensor(output.name), f"graph output {output.name}")
+            except Unsupported as err:
+                self.report.error(f"graph output {output.name}", "output", str(err))
+        if self.report.ok:
+            verify(
+                self.builder,
+                self._reference,
+                self.spec,
+                vocabulary,
+                exact=False,
+                batches=(self.batch,) if self.batch != PROBE_BATCH else None,
+            )
+        if not self.report.ok:
+            return ImportResult(self.report)
+        stem = Path(self.name).stem
+        project = self.builder.project(
+            stem, f"Imported from {self.name} by `python main.py import`."
+        )
+        return ImportResult(self.report, project, dict(self.builder.weights))
+
+    def _reference(self, x: torch.Tensor) -> list[np.ndarray]:
+        if not hasattr(self, "_session"):
+            self._session = self.session(self.model)
+        return self._session.run(None, {self.input.name: x.numpy()})
+
+    def _static(self, node: Any) -> bool:
+        """Whether a node computes from constants and shapes only."""
+        if node.op_type in ("Shape", "Size"):
+            return True
+        inputs = [n for n in node.input if n]
+        return bool(inputs) and all(isinstance(self.values.get(n), Static) for n in inputs)
+
+    def _broken(self, name: str) -> Any:
+        array = self.probe.get(name)
+        if array is not None and array.ndim >= 1 and array.shape[0] == self.batch:
+            return Value(None, Shape(tuple(array.shape[1:])))
+        return Broken()
+
+    # --------------------------------------------------------------- helpers
+
+    def place(self, node: Any, index: int | None = None) -> str:
+        if node.name:
+            return f"node {node.name}"
+        position = index if index is not None else list(self.graph.node).index(node)
+        return f"node #{position} ({node.op_type})"
+
+    def hint(self, node: Any) -> str | None:
+        """A node id from the weights' names (`features.0.weight` → features_0)."""
+        for name in node.input:
+            if match := _PARAM_NAME.match(name):
+                return match.group(1)
+        parts = node.name.split("/")
+        if node.name.startswith("/") and len(parts) >= 3:
+            return parts[-2]
+        return None
+
+    def attrs(self, node: Any) -> dict[str, Any]:
+        from onnx import helper
+
+        return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+
+    def static(self, name: str, what: str) -> np.ndarray:
+        value = self.values.get(name)
+        if not isinstance(value, Static):
+            raise Unsupported(f"its {what} is computed from the data; a block needs it fixed")
+        return value.array
+
+    def tensor(self, name: str) -> Value:
+        from engine.importers.onnx_recurrent import RnnPart, materialize
+
+        value = self.values.get(name)
+        if isinstance(value, Value):
+            return value
+        if isinstance(value, RnnPart):
+            return materialize(self, value)
+        if isinstance(value, Broken):
+            return Value(None, Shape(()))
+        if isinstance(value, Transposed):
+            raise Unsupported(f"moves the batch axis N (order {list(value.perm)})")
+        raise Unsupported(f"uses the constant {name} as data; no block holds free tensors")
+
+    def expect(self, name: str) -> tuple[int, ...]:
+        array = self.probe[name]
+        if array.ndim == 0 or array.shape[0] != self.batch:
+            raise Unsupported(
+                f"gives shape {tuple(array.shape)}, which mixes or drops the batch axis N "
+                f"(the probe batch was {self.batch}); NetLoom blocks keep N first"
+            )
+        return tuple(array.shape[1:])
+
+    def block(
+        self,
+        node: Any,
+        type_name: str,
+        params: dict[str, Any],
+        inputs: list[Value],
+        weights: dict[str, Any] | None = None,
+        output: str | None = None,
+    ) -> Value:
+        name = output or node.output[0]
+        return self.builder.add(
+            type_name,
+            params,
+            inputs,
+            place=self.place(node),
+            op=node.op_type,
+            expect=self.expect(name) if name else None,
+            hint=self.hint(node),
+            weights={k: torch.from_numpy(np.array(v)) for k, v in (weights or {}).items()},
+        )
+
+    def passthrough(self, node: Any, x: Value, why: str) -> list[Value]:
+        if self.expect(node.output[0]) != x.shape.dims:
+            raise Unsupported("changes the shape, so it cannot be left out")
+        self.report.note(self.place(node), node.op_type, why)
+        return [x]
+
+
+REASONS = {
+    "Mul": "an element-wise product: NetLoom has no Multiply block yet",
+    "Sub": "a subtraction: no block subtracts",
+    "Div": "a division: no block divides",
+    "Erf": "the error function (a GELU written out by an older exporter?): export with "
+    "opset ≥ 20 for a Gelu node",
+    "PRelu": "no NetLoom block is a PReLU yet",
+    "Pad": "explicit padding: pad inside the Conv or Pool",
+    "Resize": "a resize: Upsample maps from PyTorch sources only so far",
+}

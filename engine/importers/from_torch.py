@@ -1,0 +1,330 @@
+"""PyTorch → NetLoom: trace the model with torch.fx and map each node to a block.
+
+Modules map by class (`engine.importers.torch_modules`); functions and tensor methods
+(`F.relu`, `torch.cat`, `+`, `flatten`, `view`, `permute`, `mean`, …) map here. Every
+node is run once on a probe input (an fx Interpreter), so each mapping knows the
+exact shape the original produced and the builder can check the block gives the same.
+Node ids follow the module paths (`features.0` → `features_0`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import traceback
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import fx, nn
+
+from engine.importers import python_source, torch_modules
+from engine.importers.builder import GraphBuilder, Recurrent, Value
+from engine.importers.check import PROBE_BATCH, ImportResult, InputSpec, example_input, verify
+from engine.importers.report import ImportReport, Unreadable, Unsupported
+from engine.importers.torch_functions import map_call, map_shaped_module, qualified_name
+from engine.importers.torch_values import RECURRENT_PARTS, Broken, Const, Meta, RecPart
+from engine.spec import Shape
+
+log = logging.getLogger(__name__)
+_FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
+_TORCH_DIR = str(Path(torch.__file__).resolve().parent)
+_IMPORTERS_DIR = str(Path(__file__).resolve().parent)
+
+
+class _Tracer(fx.Tracer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.record_stack_traces = True
+
+
+class _Recorder(fx.Interpreter):
+    """Runs the traced graph and keeps every node's result."""
+
+    def __init__(self, gm: fx.GraphModule) -> None:
+        super().__init__(gm, garbage_collect_values=False)
+        self.results: dict[fx.Node, Any] = {}
+        self.failed: fx.Node | None = None
+
+    def run_node(self, n: fx.Node) -> Any:
+        self.failed = n
+        result = super().run_node(n)
+        self.failed = None
+        self.results[n] = result
+        return result
+
+
+def import_python(source: str, spec: InputSpec, args_text: str | None = None) -> ImportResult:
+    path, class_name = python_source.split_source(source)
+    with python_source.loaded_module(path) as module:
+        model = python_source.build_module(module, path, class_name, args_text)
+        return TorchImporter(model, spec, f"{python_source.shown(path)}:{class_name}", path).run()
+
+
+def import_module(model: nn.Module, spec: InputSpec, name: str) -> ImportResult:
+    """Import a model object already in memory (tests, the round trip)."""
+    return TorchImporter(model, spec, name, None).run()
+
+
+class TorchImporter:
+    def __init__(self, model: nn.Module, spec: InputSpec, name: str, path: Path | None) -> None:
+        self.model = model
+        self.spec = spec
+        self.name = name
+        self.path = path
+        self.builder = GraphBuilder(ImportReport(name))
+        self.report = self.builder.report
+        self.env: dict[fx.Node, Any] = {}
+        self.results: dict[fx.Node, Any] = {}
+        self.calls: dict[str, int] = {}
+
+    # ------------------------------------------------------------------ run
+
+    def run(self) -> ImportResult:
+        gm = self._trace()
+        if gm is None:
+            return ImportResult(self.report)
+        vocabulary = self._vocabulary()
+        probe = example_input(self.spec, PROBE_BATCH, vocabulary)
+        recorder = _Recorder(gm)
+        try:
+            with torch.no_grad():
+                recorder.run(probe)
+        except Exception as err:  # the model's own forward failed on this input
+            failed = recorder.failed
+            where = self._place(failed) if failed is not None else self._place_of_error(err)
+            raise Unreadable(
+                f"{where}: the model fails on an input of shape {tuple(probe.shape)} "
+                f"({python_source.first_line(err)}); check --input-shape and --dtype"
+            ) from None
+        self.results = recorder.results
+        for module_path, _ in gm.named_modules():
+            if module_path:
+                self.builder.reserve(module_path)
+        for node in gm.graph.nodes:
+            try:
+                self.env[node] = self._map(node)
+            except Unsupported as err:
+                self.report.error(self._place(node), self._describe(node), str(err))
+                self.env[node] = self.broken(node)
+        if self.report.ok:
+            verify(self.builder, self._reference, self.spec, vocabulary, exact=True)
+        if not self.report.ok:
+            return ImportResult(self.report)
+        total = sum(p.numel() for p in self.model.parameters())
+        self.report.check += f" (the model has {total:,})"
+        project = self.builder.project(
+            type(self.model).__name__, f"Imported from {self.name} by `python main.py import`."
+        )
+        return ImportResult(self.report, project, dict(self.builder.weights))
+
+    def _reference(self, x: torch.Tensor) -> list[torch.Tensor]:
+        out = self.model(x)
+        return list(out) if isinstance(out, (tuple, list)) else [out]
+
+    def _vocabulary(self) -> int:
+        sizes = [m.num_embeddings for m in self.model.modules() if isinstance(m, nn.Embedding)]
+        return min(sizes, default=2)
+
+    def _trace(self) -> fx.GraphModule | None:
+        tracer = _Tracer()
+        # Traced in training mode, so `if self.training:` branches and F.dropout(…,
+        # self.training) come out as the model trains; probed and compared in eval mode.
+        self.model.train()
+        try:
+            graph = tracer.trace(self.model)
+        except Exception as err:  # fx refuses in many ways; each is reported at its line
+            text = str(err)
+            if "control flow" in text or "iterate" in text.lower():
+                op = "control flow on a tensor"
+                why = (
+                    "an `if`, loop or len() that depends on the input's values or sizes; "
+                    "a NetLoom graph is the same for every input (torch.export cannot "
+                    "trace it either without torch.cond)"
+                )
+            else:
+                op, why = (
+                    "trace",
+                    f"torch.fx cannot trace the model: {python_source.first_line(err)}",
+                )
+            self.report.error(self._place_of_error(err), op, why)
+            return None
+        finally:
+            self.model.eval()
+        gm = fx.GraphModule(tracer.root, graph)
+        gm.graph.eliminate_dead_code()  # e.g. the unused c_n of `out, (h, c) = self.lstm(x)`
+        gm.recompile()
+        return gm
+
+    # --------------------------------------------------------------- places
+
+    def _user_file(self, filename: str) -> bool:
+        """Whether a stack frame is the model's code rather than torch's or NetLoom's."""
+        where = str(Path(filename).resolve())
+        return not filename.startswith("<") and not where.startswith((_TORCH_DIR, _IMPORTERS_DIR))
+
+    def _place_of_error(self, err: BaseException) -> str:
+        """file:line of the innermost frame of the model's own code in a traceback."""
+        found = self.name
+        for frame in traceback.extract_tb(err.__traceback__):
+            if self._user_file(frame.filename):
+                found = f"{python_source.shown(frame.filename)}:{frame.lineno}"
+        return found
+
+    def _place(self, node: fx.Node) -> str:
+        frames = [
+            (f, line) for f, line in _FRAME.findall(node.stack_trace or "") if self._user_file(f)
+        ]
+        if frames:
+            file, line = frames[-1]
+            return f"{python_source.shown(file)}:{line}"
+        return f"{self.name} ({node.name})"
+
+    def _describe(self, node: fx.Node) -> str:
+        if node.op == "call_module":
+            return f"self.{node.target} ({type(self.model.get_submodule(node.target)).__name__})"
+        if node.op == "call_function":
+            return qualified_name(node.target)
+        if node.op == "call_method":
+            return f".{node.target}()"
+        if node.op == "placeholder":
+            return f"forward argument {node.target}"
+        if node.target is getattr:
+            return f".{node.args[1]}"
+        return str(node.target)
+
+    # ---------------------------------------------------------------- values
+
+    def broken(self, node: fx.Node) -> Any:
+        result = self.results.get(node)
+        if isinstance(result, torch.Tensor) and result.dim() >= 1:
+            return Value(None, Shape(tuple(result.shape[1:])))
+        return Broken()
+
+    def tensor(self, arg: Any) -> Value:
+        value = self.env[arg] if isinstance(arg, fx.Node) else arg
+        if isinstance(value, Value):
+            return value
+        if isinstance(value, RecPart):
+            if value.part == "seq":
+                return self.builder.recurrent(value.rec, "sequence")
+            raise Unsupported(RECURRENT_PARTS[value.part].format(op=value.rec.op))
+        if isinstance(value, Broken):
+            return Value(None, Shape(()))
+        if isinstance(value, Const):
+            raise Unsupported(f"uses the tensor self.{value.name} directly; no block holds it")
+        raise Unsupported(f"a constant ({value.value!r}) where a layer's output is expected")
+
+    def expect(self, node: fx.Node) -> tuple[int, ...]:
+        result = self.results[node]
+        if not isinstance(result, torch.Tensor):
+            raise Unsupported("does not give one tensor")
+        if result.dim() == 0 or result.shape[0] != PROBE_BATCH:
+            raise Unsupported(
+                f"gives shape {tuple(result.shape)}, which mixes or drops the batch axis N "
+                f"(the probe batch was {PROBE_BATCH}); NetLoom blocks keep N first"
+            )
+        return tuple(result.shape[1:])
+
+    def block(
+        self,
+        node: fx.Node,
+        type_name: str,
+        params: dict[str, Any],
+        inputs: list[Value],
+        hint: str | None = None,
+        weights: dict[str, Any] | None = None,
+    ) -> Value:
+        return self.builder.add(
+            type_name,
+            params,
+            inputs,
+            place=self._place(node),
+            op=self._describe(node),
+            expect=self.expect(node),
+            hint=hint,
+            weights=weights,
+        )
+
+    def passthrough(self, node: fx.Node, x: Value, why: str) -> Value:
+        if self.expect(node) != x.shape.dims:
+            raise Unsupported("changes the shape, so it cannot be left out")
+        self.report.note(self._place(node), self._describe(node), why)
+        return x
+
+    # ---------------------------------------------------------------- nodes
+
+    def _map(self, node: fx.Node) -> Any:
+        if node.op == "placeholder":
+            return self._placeholder(node)
+        if node.op == "get_attr":
+            return Const(str(node.target))
+        if node.op == "output":
+            return self._output(node)
+        if node.op == "call_module":
+            return self._call_module(node)
+        result = self.results.get(node)
+        feeds_on_recurrent = any(isinstance(self.env.get(a), RecPart) for a in node.all_input_nodes)
+        holds_tensors = isinstance(result, (tuple, list)) and any(
+            isinstance(r, torch.Tensor) for r in result
+        )
+        if not (isinstance(result, torch.Tensor) or feeds_on_recurrent or holds_tensors):
+            return Meta(result)  # sizes and other numbers: they only shape later operations
+        return map_call(self, node)
+
+    def _placeholder(self, node: fx.Node) -> Any:
+        if not any(isinstance(v, Value) for v in self.env.values()):
+            return self.builder.add_input(
+                str(node.target), self.spec.dims, self.spec.sequence, self.spec.dtype
+            )
+        if node.args:  # an argument with a default value: a constant for this import
+            return Meta(node.args[0])
+        raise Unsupported("a second tensor argument: import takes models with one input")
+
+    def _output(self, node: fx.Node) -> Any:
+        outputs = node.args[0]
+        items = list(outputs.values()) if isinstance(outputs, dict) else outputs
+        items = items if isinstance(items, (tuple, list)) else [items]
+        for item in items:
+            value = self.tensor(item)
+            self.builder.add_output(value, f"{self.name} (returns)")
+        return None
+
+    def _call_module(self, node: fx.Node) -> Any:
+        target = str(node.target)
+        module = self.model.get_submodule(target)
+        has_state = bool(list(module.parameters())) or bool(list(module.buffers()))
+        self.calls[target] = self.calls.get(target, 0) + 1
+        if has_state and self.calls[target] > 1:
+            raise Unsupported(
+                f"self.{target} is called again; its weights would be shared, and a NetLoom "
+                "block owns its weights"
+            )
+        weights = {k: v.detach().clone() for k, v in module.state_dict().items()}
+        if isinstance(module, torch_modules.RECURRENT):
+            if len(node.args) > 1 or node.kwargs:
+                raise Unsupported("passes an initial state; NetLoom's recurrent blocks start at 0")
+            cell, params = torch_modules.recurrent_params(module)
+            x = self.tensor(node.args[0])
+            return RecPart(
+                Recurrent(
+                    cell,
+                    params,
+                    x,
+                    target,
+                    self._place(node),
+                    self._describe(node),
+                    weights,
+                    steps=x.shape.dims[0] if x.shape.dims else 0,
+                ),
+                "all",
+            )
+        if isinstance(module, torch_modules.SHAPED):
+            return map_shaped_module(self, node, module)
+        rule = torch_modules.MODULE_RULES.get(type(module))
+        if rule is None:
+            raise Unsupported(f"no NetLoom block is a {type(module).__name__}")
+        if len(node.args) != 1 or node.kwargs:
+            raise Unsupported("called with more than one argument")
+        type_name, params = rule(module)
+        return self.block(node, type_name, params, [self.tensor(node.args[0])], target, weights)

@@ -1,0 +1,381 @@
+"""ONNX operators → NetLoom blocks: one handler per op_type.
+
+A handler gets the importer and the node and returns the node's outputs (a `Value`
+per output it maps), or raises `Unsupported` with the reason. Weights are converted
+to the layout torch uses (Gemm's transB, MatMul's (in, out) matrix, …).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from engine.importers.builder import Value
+from engine.importers.from_onnx import Static, Transposed
+from engine.importers.onnx_recurrent import RnnPart, recurrent, select, stack, transpose_part
+from engine.importers.report import Unsupported
+
+if TYPE_CHECKING:
+    from engine.importers.from_onnx import OnnxImporter
+
+Handler = Callable[["OnnxImporter", Any], list[Any]]
+EPS = 1e-5
+
+
+def one(values: Any, what: str, block: str) -> int:
+    sizes = tuple(int(v) for v in values)
+    if len(set(sizes)) != 1:
+        raise Unsupported(
+            f"{what} {sizes} differs per axis; NetLoom's {block} takes one {what} for all axes"
+        )
+    return sizes[0]
+
+
+def symmetric_pads(pads: Any, spatial: int, block: str) -> int:
+    pads = list(pads) if pads is not None else [0] * (2 * spatial)
+    if pads[:spatial] != pads[spatial:]:
+        raise Unsupported(f"pads {pads} differ between the start and end: {block} pads evenly")
+    return one(pads[:spatial], "padding", block)
+
+
+def _no_auto_pad(attrs: dict[str, Any]) -> None:
+    auto = attrs.get("auto_pad", b"NOTSET")
+    auto = auto.decode() if isinstance(auto, bytes) else auto
+    if auto not in ("NOTSET", "VALID"):
+        raise Unsupported(f"auto_pad {auto}: give explicit pads")
+
+
+def conv(imp: OnnxImporter, node: Any) -> list[Any]:
+    attrs = imp.attrs(node)
+    weight = imp.static(node.input[1], "weight")
+    spatial = weight.ndim - 2
+    block = f"Conv{spatial}d"
+    if attrs.get("group", 1) != 1:
+        raise Unsupported(f"group={attrs['group']} (grouped or depthwise): {block} has no groups")
+    _no_auto_pad(attrs)
+    kernel = one(weight.shape[2:], "kernel_size", block)
+    weights = {"weight": weight}
+    if len(node.input) > 2 and node.input[2]:
+        weights["bias"] = imp.static(node.input[2], "bias")
+    params = {
+        "out_channels": int(weight.shape[0]),
+        "kernel_size": kernel,
+        "stride": one(attrs.get("strides", [1] * spatial), "stride", block),
+        "padding": symmetric_pads(attrs.get("pads"), spatial, block),
+        "dilation": one(attrs.get("dilations", [1] * spatial), "dilation", block),
+        "bias": "bias" in weights,
+    }
+    return [imp.block(node, block, params, [imp.tensor(node.input[0])], weights)]
+
+
+def conv_transpose(imp: OnnxImporter, node: Any) -> list[Any]:
+    attrs = imp.attrs(node)
+    weight = imp.static(node.input[1], "weight")
+    if weight.ndim != 4:
+        raise Unsupported(f"a {weight.ndim - 2}-D transposed convolution: NetLoom has 2-D only")
+    if attrs.get("group", 1) != 1 or "output_shape" in attrs:
+        raise Unsupported("group or output_shape: ConvTranspose2d has neither")
+    if one(attrs.get("dilations", [1, 1]), "dilation", "ConvTranspose2d") != 1:
+        raise Unsupported("dilation: ConvTranspose2d has none")
+    _no_auto_pad(attrs)
+    weights = {"weight": weight}
+    if len(node.input) > 2 and node.input[2]:
+        weights["bias"] = imp.static(node.input[2], "bias")
+    params = {
+        "out_channels": int(weight.shape[1]),
+        "kernel_size": one(weight.shape[2:], "kernel_size", "ConvTranspose2d"),
+        "stride": one(attrs.get("strides", [1, 1]), "stride", "ConvTranspose2d"),
+        "padding": symmetric_pads(attrs.get("pads"), 2, "ConvTranspose2d"),
+        "output_padding": one(attrs.get("output_padding", [0, 0]), "output_padding", "it"),
+        "bias": "bias" in weights,
+    }
+    return [imp.block(node, "ConvTranspose2d", params, [imp.tensor(node.input[0])], weights)]
+
+
+def gemm(imp: OnnxImporter, node: Any) -> list[Any]:
+    attrs = imp.attrs(node)
+    if attrs.get("transA", 0):
+        raise Unsupported("transA=1: Dense multiplies its input as it comes")
+    b = imp.static(node.input[1], "weight") * np.float32(attrs.get("alpha", 1.0))
+    weight = b if attrs.get("transB", 0) else b.T
+    weights = {"weight": np.ascontiguousarray(weight)}
+    if len(node.input) > 2 and node.input[2]:
+        c = imp.static(node.input[2], "bias") * np.float32(attrs.get("beta", 1.0))
+        if c.size != weight.shape[0]:
+            raise Unsupported(f"a bias of shape {c.shape}: Dense adds one per output")
+        weights["bias"] = c.reshape(-1)
+    params = {"units": int(weight.shape[0]), "bias": "bias" in weights}
+    return [imp.block(node, "Dense", params, [imp.tensor(node.input[0])], weights)]
+
+
+def matmul(imp: OnnxImporter, node: Any) -> list[Any]:
+    b = imp.static(node.input[1], "second operand (a product of two tensors)")
+    if b.ndim != 2:
+        raise Unsupported(f"a product with a {b.ndim}-D tensor: Dense holds a matrix")
+    weights = {"weight": np.ascontiguousarray(b.T)}
+    output = node.output[0]
+    users = imp.consumers.get(output, [])
+    if len(users) == 1 and users[0][0].op_type == "Add":
+        add = users[0][0]
+        other = add.input[1 - users[0][1]]
+        bias = imp.values.get(other)
+        if isinstance(bias, Static) and bias.array.size == b.shape[1]:
+            weights["bias"] = bias.array.reshape(-1)
+            output = add.output[0]
+    params = {"units": int(b.shape[1]), "bias": "bias" in weights}
+    value = imp.block(node, "Dense", params, [imp.tensor(node.input[0])], weights, output)
+    if output != node.output[0]:
+        imp.absorbed[users[0][0].name] = value
+        imp.report.note(imp.place(users[0][0]), "Add", f"the bias of {value.node}")
+    return [value]
+
+
+def add(imp: OnnxImporter, node: Any) -> list[Any]:
+    for name in node.input:
+        if isinstance(imp.values.get(name), Static):
+            raise Unsupported(f"adds the constant {name}; no block adds a constant")
+    inputs = [imp.tensor(name) for name in node.input]
+    return [imp.block(node, "Add", {"inputs": 2}, inputs)]
+
+
+def _activation(type_name: str) -> Handler:
+    def handle(imp: OnnxImporter, node: Any) -> list[Any]:
+        return [imp.block(node, type_name, {}, [imp.tensor(node.input[0])])]
+
+    return handle
+
+
+def leaky_relu(imp: OnnxImporter, node: Any) -> list[Any]:
+    slope = float(np.float32(imp.attrs(node).get("alpha", 0.01)))
+    return [imp.block(node, "LeakyReLU", {"negative_slope": slope}, [imp.tensor(node.input[0])])]
+
+
+def gelu(imp: OnnxImporter, node: Any) -> list[Any]:
+    approximate = imp.attrs(node).get("approximate", b"none")
+    if approximate not in (b"none", "none"):
+        raise Unsupported("approximate='tanh': NetLoom's GELU is the exact one")
+    return [imp.block(node, "GELU", {}, [imp.tensor(node.input[0])])]
+
+
+def softmax(imp: OnnxImporter, node: Any) -> list[Any]:
+    x = imp.tensor(node.input[0])
+    rank = len(x.shape.dims) + 1
+    axis = imp.attrs(node).get("axis", -1 if imp.opset >= 13 else 1) % rank
+    if axis == rank - 1:
+        choice = "last"
+    elif axis == (2 if x.shape.time else 1) and imp.opset >= 13:
+        choice = "channels"
+    else:
+        raise Unsupported(f"softmax over axis {axis}: Softmax takes the last or channel axis")
+    return [imp.block(node, "Softmax", {"axis": choice}, [x])]
+
+
+def pool(imp: OnnxImporter, node: Any) -> list[Any]:
+    attrs = imp.attrs(node)
+    kernel_shape = attrs["kernel_shape"]
+    spatial = len(kernel_shape)
+    kind = "Max" if node.op_type == "MaxPool" else "Avg"
+    block = f"{kind}Pool{spatial}d"
+    _no_auto_pad(attrs)
+    if attrs.get("ceil_mode", 0):
+        raise Unsupported(f"ceil_mode=1: {block} rounds output sizes down")
+    if one(attrs.get("dilations", [1] * spatial), "dilation", block) != 1:
+        raise Unsupported(f"dilation: {block} has none")
+    if len(node.output) > 1 and node.output[1]:
+        raise Unsupported("returns indices: MaxPool gives values only")
+    kernel = one(kernel_shape, "kernel_size", block)
+    padding = symmetric_pads(attrs.get("pads"), spatial, block)
+    if kind == "Avg" and padding and not attrs.get("count_include_pad", 0):
+        raise Unsupported(f"count_include_pad=0 with padding: {block} counts the padding")
+    stride = one(attrs.get("strides", [1] * spatial), "stride", block)
+    params = {
+        "kernel_size": kernel,
+        "stride": "kernel" if stride == kernel else stride,
+        "padding": padding,
+    }
+    return [imp.block(node, block, params, [imp.tensor(node.input[0])])]
+
+
+def global_pool(imp: OnnxImporter, node: Any) -> list[Any]:
+    x = imp.tensor(node.input[0])
+    spatial = len(x.shape.features) - 1
+    if node.op_type == "GlobalAveragePool" and spatial in (1, 2):
+        block = f"AdaptiveAvgPool{spatial}d"
+        return [imp.block(node, block, {"output_size": 1}, [x])]
+    mode = "avg" if node.op_type == "GlobalAveragePool" else "max"
+    pooled = imp.builder.add(
+        "GlobalPool", {"mode": mode}, [x], place=imp.place(node), op=node.op_type, expect=None
+    )
+    return reshape_to(imp, node, pooled)
+
+
+def batchnorm(imp: OnnxImporter, node: Any) -> list[Any]:
+    attrs = imp.attrs(node)
+    if attrs.get("training_mode", 0) or any(o for o in node.output[1:]):
+        raise Unsupported("training_mode: the running statistics are updated in the graph")
+    eps = attrs.get("epsilon", 1e-5)
+    if not math.isclose(eps, EPS, rel_tol=1e-4):
+        raise Unsupported(f"epsilon {eps:g}: BatchNorm uses {EPS:g}")
+    scale, bias, mean, var = (imp.static(n, "statistics") for n in node.input[1:5])
+    weights = {
+        "weight": scale,
+        "bias": bias,
+        "running_mean": mean,
+        "running_var": var,
+        "num_batches_tracked": np.array(0, dtype=np.int64),
+    }
+    momentum = round(1.0 - float(attrs.get("momentum", 0.9)), 6)
+    params = {"momentum": momentum}
+    return [imp.block(node, "BatchNorm", params, [imp.tensor(node.input[0])], weights)]
+
+
+def layernorm(imp: OnnxImporter, node: Any) -> list[Any]:
+    attrs = imp.attrs(node)
+    x = imp.tensor(node.input[0])
+    if attrs.get("axis", -1) % (len(x.shape.dims) + 1) != len(x.shape.dims):
+        raise Unsupported(f"normalises from axis {attrs['axis']}: LayerNorm takes the last only")
+    if not math.isclose(attrs.get("epsilon", 1e-5), EPS, rel_tol=1e-4):
+        raise Unsupported(f"epsilon {attrs['epsilon']:g}: LayerNorm uses {EPS:g}")
+    if len(node.input) < 3 or not node.input[2]:
+        raise Unsupported("no shift (bias): LayerNorm learns one")
+    weights = {
+        "weight": imp.static(node.input[1], "scale"),
+        "bias": imp.static(node.input[2], "bias"),
+    }
+    return [imp.block(node, "LayerNorm", {}, [x], weights)]
+
+
+def reshape_to(imp: OnnxImporter, node: Any, x: Value) -> list[Any]:
+    """Flatten, Reshape, Squeeze, Unsqueeze: mapped from the shape ONNX Runtime produced."""
+    out = imp.expect(node.output[0])
+    if out == x.shape.dims:
+        return imp.passthrough(node, x, "does not change the shape; left out")
+    features = out
+    if x.shape.time:
+        if not out or out[0] != x.shape.dims[0]:
+            raise Unsupported(f"reshapes {x.shape} across the time axis T; NetLoom keeps T")
+        features = out[1:]
+    if len(features) == 1 and len(x.shape.features) > 1:
+        return [imp.block(node, "Flatten", {}, [x])]
+    return [imp.block(node, "Reshape", {"shape": list(features)}, [x])]
+
+
+def reshape(imp: OnnxImporter, node: Any) -> list[Any]:
+    value = imp.values.get(node.input[0])
+    if isinstance(value, RnnPart):
+        return [transpose_part(imp, node, value)]
+    return reshape_to(imp, node, imp.tensor(node.input[0]))
+
+
+def transpose(imp: OnnxImporter, node: Any) -> list[Any]:
+    value = imp.values.get(node.input[0])
+    if isinstance(value, RnnPart):
+        return [transpose_part(imp, node, value)]
+    x = imp.tensor(node.input[0])
+    rank = len(x.shape.dims) + 1
+    perm = [int(p) for p in imp.attrs(node).get("perm", list(range(rank))[::-1])]
+    if perm[0] != 0:
+        return [Transposed(x, tuple(perm))]
+    if perm == sorted(perm):
+        return imp.passthrough(node, x, "keeps every axis in place; left out")
+    return [imp.block(node, "Permute", {"dims": perm[1:]}, [x])]
+
+
+def concat(imp: OnnxImporter, node: Any) -> list[Any]:
+    parts = [imp.values.get(n) for n in node.input]
+    if all(isinstance(p, RnnPart) for p in parts):
+        return [stack(imp, node, parts)]
+    values = [imp.tensor(n) for n in node.input]
+    rank = len(values[0].shape.dims) + 1
+    channel = 2 if values[0].shape.time else 1
+    axis = imp.attrs(node)["axis"] % rank
+    if axis != channel:
+        raise Unsupported(f"joins along axis {axis}; Concat joins along the channel axis")
+    if len(values) > 8:
+        raise Unsupported(f"joins {len(values)} tensors; Concat takes at most 8")
+    return [imp.block(node, "Concat", {"inputs": len(values)}, values)]
+
+
+def gather(imp: OnnxImporter, node: Any) -> list[Any]:
+    data = imp.values.get(node.input[0])
+    if isinstance(data, RnnPart):
+        return [select(imp, node, data)]
+    if isinstance(data, Static) and data.array.ndim == 2 and imp.attrs(node).get("axis", 0) == 0:
+        table = data.array
+        params = {"num_embeddings": int(table.shape[0]), "embedding_dim": int(table.shape[1])}
+        ids = imp.tensor(node.input[1])
+        return [imp.block(node, "Embedding", params, [ids], {"weight": table})]
+    raise Unsupported("selects part of a tensor: no block does (Embedding looks up a table)")
+
+
+def reduce_mean(imp: OnnxImporter, node: Any) -> list[Any]:
+    x = imp.tensor(node.input[0])
+    attrs = imp.attrs(node)
+    axes = attrs.get("axes")
+    if axes is None and len(node.input) > 1 and node.input[1]:
+        axes = imp.static(node.input[1], "axes").tolist()
+    rank = len(x.shape.dims) + 1
+    first = 3 if x.shape.time else 2
+    if axes is None or sorted(int(a) % rank for a in axes) != list(range(first, rank)):
+        raise Unsupported(
+            f"averages over axes {axes}; GlobalPool reduces every axis after the channels; "
+            "a Mean over chosen axes is not a block yet"
+        )
+    if not attrs.get("keepdims", 1):
+        return [imp.block(node, "GlobalPool", {"mode": "avg"}, [x])]
+    pooled = imp.builder.add(
+        "GlobalPool", {"mode": "avg"}, [x], place=imp.place(node), op=node.op_type, expect=None
+    )
+    return reshape_to(imp, node, pooled)
+
+
+def dropout(imp: OnnxImporter, node: Any) -> list[Any]:
+    ratio = imp.attrs(node).get("ratio", 0.5)
+    if len(node.input) > 1 and node.input[1]:
+        ratio = float(imp.static(node.input[1], "ratio"))
+    x = imp.tensor(node.input[0])
+    return [imp.block(node, "Dropout", {"p": round(float(ratio), 6)}, [x])]
+
+
+def identity(imp: OnnxImporter, node: Any) -> list[Any]:
+    value = imp.values.get(node.input[0])
+    if isinstance(value, (RnnPart, Transposed)):
+        return [value]
+    return imp.passthrough(node, imp.tensor(node.input[0]), "Identity does nothing; left out")
+
+
+HANDLERS: dict[str, Handler] = {
+    "Conv": conv,
+    "ConvTranspose": conv_transpose,
+    "Gemm": gemm,
+    "MatMul": matmul,
+    "Add": add,
+    "Relu": _activation("ReLU"),
+    "Sigmoid": _activation("Sigmoid"),
+    "Tanh": _activation("Tanh"),
+    "LeakyRelu": leaky_relu,
+    "Gelu": gelu,
+    "Softmax": softmax,
+    "MaxPool": pool,
+    "AveragePool": pool,
+    "GlobalAveragePool": global_pool,
+    "GlobalMaxPool": global_pool,
+    "BatchNormalization": batchnorm,
+    "LayerNormalization": layernorm,
+    "Flatten": reshape,
+    "Reshape": reshape,
+    "Squeeze": reshape,
+    "Unsqueeze": reshape,
+    "Transpose": transpose,
+    "Concat": concat,
+    "Gather": gather,
+    "ReduceMean": reduce_mean,
+    "Dropout": dropout,
+    "Identity": identity,
+    "LSTM": recurrent,
+    "GRU": recurrent,
+    "RNN": recurrent,
+}

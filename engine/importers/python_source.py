@@ -1,0 +1,116 @@
+"""Load `path/to/file.py:ClassName` and build the model. This runs the user's file.
+
+Every way it can fail becomes one `Unreadable` line naming the place (file:line where
+the file itself raised), never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import traceback
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from torch import nn
+
+from engine.importers.report import Unreadable
+
+
+def split_source(source: str) -> tuple[Path, str]:
+    path_text, sep, class_name = source.rpartition(":")
+    if not sep or not path_text.endswith(".py") or not class_name.isidentifier():
+        raise Unreadable(f"{source}: expected path/to/file.py:ClassName or model.onnx")
+    return Path(path_text), class_name
+
+
+def shown(path: str | Path) -> str:
+    """A path as the user would type it: relative to the working folder when inside it."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def place_in(tb: TracebackType | None, files: set[str]) -> str | None:
+    """file:line of the innermost frame of `tb` in one of `files`."""
+    found = None
+    for frame in traceback.extract_tb(tb):
+        if str(Path(frame.filename).resolve()) in files:
+            found = f"{shown(frame.filename)}:{frame.lineno}"
+    return found
+
+
+def first_line(err: BaseException) -> str:
+    lines = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {lines[0][:300]}" if lines else type(err).__name__
+
+
+@contextmanager
+def loaded_module(path: Path) -> Iterator[Any]:
+    """The file imported as a fresh module (its folder on sys.path while it loads)."""
+    if not path.is_file():
+        raise Unreadable(f"{path}: no such file")
+    name = f"netloom_import_{uuid.uuid4().hex}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise Unreadable(f"{path}: cannot be imported as Python")
+    module = importlib.util.module_from_spec(spec)
+    folder = str(path.resolve().parent)
+    sys.modules[name] = module
+    sys.path.insert(0, folder)
+    try:
+        try:
+            spec.loader.exec_module(module)
+        except SyntaxError as err:
+            raise Unreadable(f"{shown(path)}:{err.lineno}: SyntaxError: {err.msg}") from None
+        except Exception as err:  # the user's file may raise anything while it loads
+            where = place_in(err.__traceback__, {str(path.resolve())}) or shown(path)
+            raise Unreadable(f"{where}: running the file raised {first_line(err)}") from None
+        finally:
+            if folder in sys.path:
+                sys.path.remove(folder)
+        yield module
+    finally:
+        sys.modules.pop(name, None)
+
+
+def parse_args(text: str | None) -> tuple[list[Any], dict[str, Any]]:
+    if not text:
+        return [], {}
+    try:
+        value = json.loads(text)
+    except ValueError as err:
+        raise Unreadable(f"--args: invalid JSON: {err}") from None
+    if isinstance(value, dict):
+        return [], value
+    if isinstance(value, list):
+        return value, {}
+    raise Unreadable(f"--args: expected a JSON object or list, got {text[:60]}")
+
+
+def build_module(module: Any, path: Path, class_name: str, args_text: str | None) -> nn.Module:
+    cls = getattr(module, class_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
+        found = sorted(
+            k
+            for k, v in vars(module).items()
+            if isinstance(v, type) and issubclass(v, nn.Module) and v.__module__ == module.__name__
+        )
+        what = "has no nn.Module class" if cls is None else "defines, but not as an nn.Module,"
+        raise Unreadable(
+            f"{shown(path)} {what} {class_name} (its nn.Module classes: "
+            f"{', '.join(found) or 'none'})"
+        )
+    args, kwargs = parse_args(args_text)
+    try:
+        return cls(*args, **kwargs)
+    except Exception as err:  # the constructor is the user's code
+        where = place_in(err.__traceback__, {str(path.resolve())}) or shown(path)
+        raise Unreadable(f"{where}: {class_name}(…) raised {first_line(err)}") from None

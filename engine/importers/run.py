@@ -1,0 +1,93 @@
+"""One import from start to files: pick the importer, write the project and checkpoint."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+
+from engine.importers.check import ImportResult, InputSpec
+from engine.importers.report import Unreadable
+from engine.project import save, to_dict
+
+log = logging.getLogger(__name__)
+
+
+class ImportFailed(Exception):
+    """Exit 2: the source or the output cannot be read or written; one line."""
+
+
+def import_source(
+    source: str,
+    dims: tuple[int, ...] | None,
+    sequence: bool = False,
+    dtype: str | None = None,
+    args_text: str | None = None,
+) -> ImportResult:
+    """Import `source`; raises Unreadable for input that cannot be read at all."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if source.lower().endswith(".onnx"):
+            from engine.importers.from_onnx import import_onnx
+
+            if args_text:
+                raise Unreadable("--args is for .py sources; an ONNX file holds its own settings")
+            return import_onnx(Path(source), dims, sequence, dtype)
+        from engine.importers.from_torch import import_python
+
+        if dims is None:
+            raise Unreadable("--input-shape is required for a .py source, e.g. 1,28,28")
+        spec = InputSpec(tuple(dims), sequence, dtype or "float32")
+        return import_python(source, spec, args_text)
+
+
+def _writable(path: Path) -> None:
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ImportFailed(f"{path}: the folder {folder} does not exist")
+    if path.is_dir():
+        raise ImportFailed(f"{path}: is a folder; give a file name")
+
+
+def write_checkpoint(path: Path, result: ImportResult) -> None:
+    from engine.train.checkpoint import save_checkpoint
+
+    assert result.project is not None
+    save_checkpoint(
+        path,
+        result.state_dict,
+        to_dict(result.project),
+        {},
+        {"imported_from": result.report.source},
+    )
+
+
+def run_import(
+    source: str,
+    dims: tuple[int, ...] | None,
+    sequence: bool,
+    dtype: str | None,
+    output: Path,
+    weights_out: Path | None,
+    args_text: str | None,
+) -> tuple[str, bool]:
+    """The report's text and whether the import succeeded (files written)."""
+    _writable(output)
+    if weights_out is not None:
+        _writable(weights_out)
+    try:
+        result = import_source(source, dims, sequence, dtype, args_text)
+    except Unreadable as err:
+        raise ImportFailed(str(err)) from None
+    report = result.report
+    if result.project is None:
+        return report.text(), False
+    try:
+        save(result.project, output)
+        written = [f"wrote {output}"]
+        if weights_out is not None:
+            write_checkpoint(weights_out, result)
+            written.append(f"wrote {weights_out} (weights: train, export --weights)")
+    except OSError as err:
+        raise ImportFailed(f"cannot write: {err.strerror or err}") from None
+    return report.text() + "\n" + "\n".join(written), True

@@ -1,0 +1,422 @@
+"""torch functions and tensor methods in a traced model → NetLoom blocks.
+
+Each handler gets the importer and the fx node; it reads the node's arguments (with
+the defaults torch would use) and asks for a block, or raises `Unsupported` with the
+reason. Shape-only operations (`view`, `flatten`, `permute`, …) are mapped from the
+shape the original produced, checked against the block's own shape rule.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import torch
+import torch.nn.functional as F
+from torch import fx, nn
+
+from engine.importers import torch_modules
+from engine.importers.builder import Value
+from engine.importers.report import Unsupported
+from engine.importers.torch_values import RECURRENT_PARTS, Broken, Meta, RecPart
+
+if TYPE_CHECKING:
+    from engine.importers.from_torch import TorchImporter
+
+Handler = Callable[["TorchImporter", fx.Node], Any]
+
+SYMBOLS = {
+    operator.add: "+",
+    operator.iadd: "+=",
+    operator.mul: "*",
+    operator.imul: "*=",
+    operator.sub: "-",
+    operator.truediv: "/",
+    operator.matmul: "@",
+    operator.getitem: "[…]",
+    operator.neg: "unary -",
+}
+
+
+@cache
+def _public_names() -> dict[int, str]:
+    import torch.fft
+    import torch.linalg
+    import torch.special
+
+    names: dict[int, str] = {}
+    for prefix, namespace in (
+        ("torch.special", torch.special),
+        ("torch.linalg", torch.linalg),
+        ("torch.fft", torch.fft),
+        ("F", F),
+        ("torch", torch),
+    ):
+        for name in dir(namespace):
+            if not name.startswith("_"):
+                names[id(getattr(namespace, name))] = f"{prefix}.{name}"
+    return names
+
+
+def qualified_name(target: Any) -> str:
+    """How the source spells a function: 'torch.fft.fft', 'F.relu', '*'."""
+    if target in SYMBOLS:
+        return SYMBOLS[target]
+    return _public_names().get(id(target), getattr(target, "__name__", str(target)))
+
+
+def arg(node: fx.Node, index: int, name: str, default: Any = None) -> Any:
+    if len(node.args) > index:
+        return node.args[index]
+    return node.kwargs.get(name, default)
+
+
+# ------------------------------------------------------------------ handlers
+
+
+def _activation(type_name: str) -> Handler:
+    def handle(imp: TorchImporter, node: fx.Node) -> Value:
+        return imp.block(node, type_name, {}, [imp.tensor(node.args[0])])
+
+    return handle
+
+
+def _leaky_relu(imp: TorchImporter, node: fx.Node) -> Value:
+    slope = arg(node, 1, "negative_slope", 0.01)
+    return imp.block(node, "LeakyReLU", {"negative_slope": slope}, [imp.tensor(node.args[0])])
+
+
+def _gelu(imp: TorchImporter, node: fx.Node) -> Value:
+    if arg(node, 1, "approximate", "none") != "none":
+        raise Unsupported("approximate='tanh': NetLoom's GELU is the exact one")
+    return imp.block(node, "GELU", {}, [imp.tensor(node.args[0])])
+
+
+def softmax_axis(dim: Any, x: Value) -> str:
+    if not isinstance(dim, int):
+        raise Unsupported("softmax without dim: name the axis")
+    rank = len(x.shape.dims) + 1
+    axis = dim % rank
+    if axis == rank - 1:
+        return "last"
+    if axis == (2 if x.shape.time else 1):
+        return "channels"
+    raise Unsupported(f"softmax over axis {dim}; NetLoom's Softmax takes the last or channel axis")
+
+
+def _softmax(imp: TorchImporter, node: fx.Node) -> Value:
+    x = imp.tensor(node.args[0])
+    if arg(node, 3, "dtype", None) is not None:
+        raise Unsupported("softmax with a dtype: NetLoom's Softmax keeps the input's")
+    return imp.block(node, "Softmax", {"axis": softmax_axis(arg(node, 1, "dim"), x)}, [x])
+
+
+def _add(imp: TorchImporter, node: fx.Node) -> Value:
+    a, b = node.args[0], arg(node, 1, "other")
+    if arg(node, 2, "alpha", 1) != 1:
+        raise Unsupported("add with alpha: no block scales while adding")
+    for operand in (a, b):
+        if not isinstance(operand, fx.Node) or isinstance(imp.env[operand], Meta):
+            raise Unsupported(f"adds the constant {operand!r}; no block adds a constant")
+    return imp.block(node, "Add", {"inputs": 2}, [imp.tensor(a), imp.tensor(b)])
+
+
+def _cat(imp: TorchImporter, node: fx.Node) -> Value:
+    parts = [imp.env.get(t) for t in arg(node, 0, "tensors")]
+    if [getattr(p, "part", None) for p in parts] == ["forward", "backward"]:
+        # torch.cat((h_n[-2], h_n[-1]), dim=1): both directions' final states of the top
+        # layer, which is exactly a bidirectional block's 'last' output.
+        if parts[0].rec is parts[1].rec and arg(node, 1, "dim", 0) in (1, -1):
+            return imp.builder.recurrent(parts[0].rec, "last")
+    values = [imp.tensor(t) for t in arg(node, 0, "tensors")]
+    dim = arg(node, 1, "dim", 0)
+    rank = len(values[0].shape.dims) + 1
+    channel = 2 if values[0].shape.time else 1
+    if dim % rank != channel:
+        raise Unsupported(
+            f"joins along axis {dim}; NetLoom's Concat joins along the channel/feature "
+            f"axis ({channel})"
+        )
+    if len(values) == 1:
+        return imp.passthrough(node, values[0], "a concatenation of one tensor; left out")
+    if len(values) > 8:
+        raise Unsupported(f"joins {len(values)} tensors; Concat takes at most 8")
+    return imp.block(node, "Concat", {"inputs": len(values)}, values)
+
+
+def reshaped(imp: TorchImporter, node: fx.Node, x: Value) -> Value:
+    """A view/reshape/flatten/squeeze, mapped from the shape the original produced."""
+    out = imp.expect(node)
+    if out == x.shape.dims:
+        return imp.passthrough(node, x, "does not change the shape; left out")
+    features = out
+    if x.shape.time:
+        if not out or out[0] != x.shape.dims[0]:
+            raise Unsupported(
+                f"reshapes {x.shape} across the time axis T to (N, {', '.join(map(str, out))}); "
+                "NetLoom keeps T (per-frame blocks take (N, T, …) as they are)"
+            )
+        features = out[1:]
+        if not features:
+            raise Unsupported("removes every axis after T")
+    if len(features) == 1 and len(x.shape.features) > 1:
+        return imp.block(node, "Flatten", {}, [x])
+    return imp.block(node, "Reshape", {"shape": list(features)}, [x])
+
+
+def _reshape(imp: TorchImporter, node: fx.Node) -> Value:
+    return reshaped(imp, node, imp.tensor(node.args[0]))
+
+
+def _permutation(node: fx.Node, rank: int) -> list[int]:
+    name = node.target if node.op == "call_method" else getattr(node.target, "__name__", "")
+    if name == "transpose":
+        a, b = (int(d) % rank for d in (arg(node, 1, "dim0"), arg(node, 2, "dim1")))
+        order = list(range(rank))
+        order[a], order[b] = order[b], order[a]
+        return order
+    dims = node.args[1:] if node.op == "call_method" else (arg(node, 1, "dims"),)
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    if not dims:
+        dims = tuple(node.kwargs.get("dims", ()))
+    return [int(d) % rank for d in dims]
+
+
+def _permute(imp: TorchImporter, node: fx.Node) -> Value:
+    x = imp.tensor(node.args[0])
+    order = _permutation(node, len(x.shape.dims) + 1)
+    if order[0] != 0:
+        raise Unsupported(f"moves the batch axis N (order {order}); NetLoom keeps N first")
+    if order == sorted(order):
+        return imp.passthrough(node, x, "keeps every axis in place; left out")
+    return imp.block(node, "Permute", {"dims": order[1:]}, [x])
+
+
+def _reduce(mode: str) -> Handler:
+    def handle(imp: TorchImporter, node: fx.Node) -> Value:
+        x = imp.tensor(node.args[0])
+        dims = arg(node, 1, "dim")
+        rank = len(x.shape.dims) + 1
+        if dims is None:
+            raise Unsupported("reduces every axis, the batch too")
+        dims = sorted(
+            {int(d) % rank for d in (dims if isinstance(dims, (tuple, list)) else [dims])}
+        )
+        first = 3 if x.shape.time else 2
+        if dims != list(range(first, rank)):
+            raise Unsupported(
+                f"averages over axes {dims}; NetLoom's GlobalPool reduces every axis after the "
+                f"channels ({', '.join(map(str, range(first, rank)))}); a Mean over chosen axes "
+                "is not a block yet"
+                if mode == "avg"
+                else f"takes the maximum over axes {dims}; GlobalPool reduces axes "
+                f"{list(range(first, rank))}"
+            )
+        if arg(node, 2, "keepdim", False) or node.kwargs.get("dtype") is not None:
+            raise Unsupported("keepdim=True or a dtype: GlobalPool drops the reduced axes")
+        return imp.block(node, "GlobalPool", {"mode": mode}, [x])
+
+    return handle
+
+
+def _functional_module(cls: type[nn.Module]) -> Handler:
+    """F.max_pool2d(x, …) and friends: their arguments are the module's constructor's."""
+
+    def handle(imp: TorchImporter, node: fx.Node) -> Value:
+        x = imp.tensor(node.args[0])
+        try:
+            module = cls(*node.args[1:], **node.kwargs)
+        except TypeError as err:
+            raise Unsupported(f"arguments {cls.__name__} does not take: {err}") from None
+        type_name, params = torch_modules.MODULE_RULES[cls](module)
+        return imp.block(node, type_name, params, [x])
+
+    return handle
+
+
+def _interpolate(imp: TorchImporter, node: fx.Node) -> Value:
+    module = nn.Upsample(
+        arg(node, 1, "size"),
+        arg(node, 2, "scale_factor"),
+        arg(node, 3, "mode", "nearest"),
+        arg(node, 4, "align_corners"),
+    )
+    type_name, params = torch_modules.upsample(module)
+    return imp.block(node, type_name, params, [imp.tensor(node.args[0])])
+
+
+def _dropout(imp: TorchImporter, node: fx.Node) -> Value:
+    x = imp.tensor(node.args[0])
+    if not arg(node, 2, "training", True):
+        return imp.passthrough(node, x, "dropout with training=False does nothing; left out")
+    return imp.block(node, "Dropout", {"p": arg(node, 1, "p", 0.5)}, [x])
+
+
+def _contiguous(imp: TorchImporter, node: fx.Node) -> Value:
+    return imp.tensor(node.args[0])  # memory layout only: NetLoom's Reshape copies as needed
+
+
+def _is_last_step(index: Any) -> bool:
+    """x[:, -1] or x[:, -1, :]."""
+    full = slice(None, None, None)
+    return (
+        isinstance(index, tuple)
+        and index[:2] == (full, -1)
+        and all(i == full for i in index[2:])
+        and len(index) <= 3
+    )
+
+
+def _getitem(imp: TorchImporter, node: fx.Node) -> Any:
+    base, index = imp.env[node.args[0]], node.args[1]
+    if isinstance(base, Broken) or (isinstance(base, Value) and base.node is None):
+        return imp.broken(node)
+    if isinstance(base, Meta):
+        return Meta(imp.results.get(node))
+    if not isinstance(base, RecPart):
+        raise Unsupported(
+            f"indexing or slicing a tensor ([{index!r}]); no block selects part of one"
+        )
+    rec = base.rec
+    if base.part == "all" and index in (0, 1):
+        second = "state" if rec.cell == "LSTM" else "hidden"
+        return RecPart(rec, "seq" if index == 0 else second)
+    if base.part == "state" and index in (0, 1):
+        return RecPart(rec, "hidden" if index == 0 else "cell")
+    stacked = rec.params["num_layers"] * rec.directions
+    if base.part == "hidden" and isinstance(index, int) and index % stacked == stacked - 1:
+        if rec.directions == 2:  # the backward half; with h_n[-2] beside it, see _cat
+            return RecPart(rec, "backward")
+        return imp.builder.recurrent(rec, "last")
+    if base.part == "hidden" and isinstance(index, int) and rec.directions == 2:
+        if index % stacked == stacked - 2:
+            return RecPart(rec, "forward")
+    if base.part == "seq" and _is_last_step(index):
+        if rec.directions == 2:
+            raise Unsupported(
+                "output[:, -1] of a bidirectional layer mixes the forward direction's end "
+                "with the backward direction's start; NetLoom's 'last' takes each one's end"
+            )
+        return imp.builder.recurrent(rec, "last")
+    if base.part in ("cell", "hidden", "state"):
+        raise Unsupported(RECURRENT_PARTS[base.part].format(op=rec.op))
+    raise Unsupported(
+        f"selects [{index!r}] of {rec.op}'s {base.part} output; NetLoom's recurrent blocks "
+        "give the sequence or its last step"
+    )
+
+
+def _squeeze(imp: TorchImporter, node: fx.Node) -> Any:
+    base = imp.env[node.args[0]]
+    if isinstance(base, RecPart) and base.part == "hidden":
+        if base.rec.params["num_layers"] * base.rec.directions == 1:
+            return imp.builder.recurrent(base.rec, "last")
+    return _reshape(imp, node)
+
+
+FUNCTIONS: dict[Any, Handler] = {
+    F.relu: _activation("ReLU"),
+    torch.relu: _activation("ReLU"),
+    F.relu_: _activation("ReLU"),
+    torch.sigmoid: _activation("Sigmoid"),
+    F.sigmoid: _activation("Sigmoid"),
+    torch.tanh: _activation("Tanh"),
+    F.tanh: _activation("Tanh"),
+    F.leaky_relu: _leaky_relu,
+    F.gelu: _gelu,
+    F.softmax: _softmax,
+    torch.softmax: _softmax,
+    operator.add: _add,
+    operator.iadd: _add,
+    torch.add: _add,
+    torch.cat: _cat,
+    torch.concat: _cat,
+    torch.flatten: _reshape,
+    torch.reshape: _reshape,
+    torch.squeeze: _squeeze,
+    torch.unsqueeze: _reshape,
+    torch.permute: _permute,
+    torch.transpose: _permute,
+    torch.mean: _reduce("avg"),
+    torch.amax: _reduce("max"),
+    F.max_pool1d: _functional_module(nn.MaxPool1d),
+    F.max_pool2d: _functional_module(nn.MaxPool2d),
+    F.max_pool3d: _functional_module(nn.MaxPool3d),
+    F.avg_pool1d: _functional_module(nn.AvgPool1d),
+    F.avg_pool2d: _functional_module(nn.AvgPool2d),
+    F.avg_pool3d: _functional_module(nn.AvgPool3d),
+    F.adaptive_avg_pool1d: _functional_module(nn.AdaptiveAvgPool1d),
+    F.adaptive_avg_pool2d: _functional_module(nn.AdaptiveAvgPool2d),
+    F.interpolate: _interpolate,
+    F.dropout: _dropout,
+    operator.getitem: _getitem,
+}
+
+METHODS: dict[str, Handler] = {
+    "relu": _activation("ReLU"),
+    "sigmoid": _activation("Sigmoid"),
+    "tanh": _activation("Tanh"),
+    "softmax": _softmax,
+    "add": _add,
+    "flatten": _reshape,
+    "view": _reshape,
+    "reshape": _reshape,
+    "squeeze": _squeeze,
+    "unsqueeze": _reshape,
+    "permute": _permute,
+    "transpose": _permute,
+    "mean": _reduce("avg"),
+    "amax": _reduce("max"),
+    "contiguous": _contiguous,
+}
+
+# Why common operations have no block, in the user's terms.
+REASONS: dict[Any, str] = {
+    operator.mul: "an element-wise product: NetLoom has no Multiply block yet",
+    operator.imul: "an element-wise product: NetLoom has no Multiply block yet",
+    torch.mul: "an element-wise product: NetLoom has no Multiply block yet",
+    "mul": "an element-wise product: NetLoom has no Multiply block yet",
+    operator.sub: "a subtraction: no block subtracts",
+    operator.truediv: "a division: no block divides",
+    operator.matmul: "a product of two tensors: only Dense multiplies, by its own weights",
+    torch.matmul: "a product of two tensors: only Dense multiplies, by its own weights",
+    torch.stack: "stacks tensors on a new axis: Concat joins along an existing one",
+    torch.chunk: "splits a tensor: no block splits",
+    torch.split: "splits a tensor: no block splits",
+    "chunk": "splits a tensor: no block splits",
+    "split": "splits a tensor: no block splits",
+    "max": "max over an axis returns values and indices: use GlobalPool max over every "
+    "spatial axis, or amax",
+}
+
+
+def map_call(imp: TorchImporter, node: fx.Node) -> Any:
+    after_unmapped = any(
+        isinstance(v, Broken) or (isinstance(v, Value) and v.node is None)
+        for v in (imp.env.get(a) for a in node.all_input_nodes)
+    )
+    if after_unmapped and node.target in (operator.getitem, getattr):
+        return imp.broken(node)  # a part of an unmapped result: that one is reported
+    table: dict[Any, Handler] = METHODS if node.op == "call_method" else FUNCTIONS
+    handler = table.get(node.target)
+    if handler is None:
+        name = qualified_name(node.target) if node.op == "call_function" else f".{node.target}()"
+        if node.target is getattr:
+            name = f".{node.args[1]}"
+        reason = REASONS.get(node.target)
+        if reason is None and "fft" in name:
+            reason = "a Fourier transform: no block computes one"
+        raise Unsupported(reason or f"no NetLoom block computes {name}")
+    return handler(imp, node)
+
+
+def map_shaped_module(imp: TorchImporter, node: fx.Node, module: nn.Module) -> Value:
+    x = imp.tensor(node.args[0])
+    if isinstance(module, nn.Softmax):
+        return imp.block(node, "Softmax", {"axis": softmax_axis(module.dim, x)}, [x])
+    if isinstance(module, nn.Flatten):
+        return reshaped(imp, node, x)
+    return imp.passthrough(node, x, "nn.Identity does nothing; left out")

@@ -1,0 +1,56 @@
+"""What an fx node stands for when it is not a block's output tensor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from engine.importers.builder import Recurrent
+
+
+@dataclass(frozen=True)
+class Meta:
+    """A Python value (a size, an int) that only shapes later operations."""
+
+    value: Any
+
+
+@dataclass(frozen=True)
+class Const:
+    """A tensor the model holds directly (a get_attr), not the output of a layer."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class RecPart:
+    """Part of a recurrent layer's result: "all" (the tuple), "seq", "state" (LSTM's
+    (h, c)), "hidden" (h_n), "cell" (c_n), or one direction's top final state of a
+    bidirectional layer, "forward" (h_n[-2]) or "backward" (h_n[-1])."""
+
+    rec: Recurrent
+    part: str
+
+
+RECURRENT_PARTS = {
+    "all": "uses the whole result tuple of {op}; take output or h_n[-1]",
+    "state": "uses the (h_n, c_n) state of {op}; NetLoom's LSTM has no state output yet",
+    "hidden": (
+        "uses h_n of {op} (every layer's final state); NetLoom gives the top layer's "
+        "last step: h_n[-1]"
+    ),
+    "cell": "uses c_n of {op} (the cell state); NetLoom's LSTM has no state output yet",
+    "backward": (
+        "h_n[-1] of a bidirectional layer is the backward direction alone; NetLoom's "
+        "'last' output joins both directions' final states: torch.cat((h_n[-2], h_n[-1]), 1)"
+    ),
+    "forward": (
+        "h_n[-2] of a bidirectional layer is the forward direction alone; NetLoom's "
+        "'last' output joins both directions' final states: torch.cat((h_n[-2], h_n[-1]), 1)"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Broken:
+    """The result of an operation that could not be mapped (already in the report)."""
