@@ -132,6 +132,16 @@ class Param:
         return self.maximum is None or value <= self.maximum
 
 
+# Upper bounds of size parameters. A network over them could not be trained on any
+# machine NetLoom runs on (a Dense of 65,536 units after 65,536 inputs already holds
+# 17 GB of weights); they keep a typo or a hostile file from reaching torch's allocator.
+# Within them, the memory estimate (engine.memory) decides what fits this machine.
+MAX_WIDTH = 65_536  # units, channels, hidden size, embedding length
+MAX_WINDOW = 1_024  # kernel size, stride, padding, dilation, pooled size
+MAX_VOCABULARY = 10_000_000  # Embedding rows
+MAX_SIDE = 1_000_000  # one axis of an input sample (a million-step waveform fits)
+
+
 # Shared by the Input block and by data files that can hold token ids, so both speak of
 # the same two dtypes in the same words.
 DTYPE_PARAM = Param(
@@ -144,6 +154,12 @@ DTYPE_PARAM = Param(
 
 
 def _show(value: Any) -> str:
+    """A value as the user wrote it, cut to one short line (a file may hold anything)."""
+    text = _show_full(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _show_full(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
@@ -151,8 +167,10 @@ def _show(value: Any) -> str:
     if isinstance(value, str):
         return repr(value)
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    return str(value)
+        return "[" + ", ".join(_show(v) for v in value[:20]) + (", …]" if len(value) > 20 else "]")
+    if isinstance(value, int) and abs(value) >= 10**60:
+        return f"{str(value)[:20]}… ({len(str(abs(value)))} digits)"
+    return str(value)[:200]
 
 
 # -------------------------------------------------------------------- shapes

@@ -13,7 +13,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
-import os
 import sys
 import tempfile
 import uuid
@@ -24,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.atomic import replace_file
 from engine.codegen.model import ModelCode, Port
 from engine.codegen.problems import ExportError
 from engine.codegen.python_file import project_model, to_python
@@ -154,15 +154,11 @@ def compare(
 
 
 def _replace_atomically(write: Callable[[Path], None], path: Path) -> None:
-    """Write through a temporary file in the target folder, renamed only on success."""
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    """Write through a temporary file in the target folder, renamed only on success.
+
+    The file gets the mode any new file would (or keeps the one it had); see engine.atomic.
+    """
+    replace_file(path, write)
 
 
 # ---------------------------------------------------------------- torchscript
