@@ -124,7 +124,17 @@ class Param:
                 and all(_is_int(v) and self._in_bounds(v) for v in value)
             ):
                 return [int(v) for v in value]
-        raise ParamError(f"expected {self.expectation()}, got {_show(value)}")
+        raise ParamError(f"expected {self._violated(value)}, got {_show(value)}")
+
+    def _violated(self, value: Any) -> str:
+        """What `value` should have been: for an integer out of range only the bound it
+        crossed ("an integer ≥ 1" for -2), else the whole expectation."""
+        if self.kind in ("int", "int_or_choice") and _is_int(value):
+            if self.minimum is not None and value < self.minimum:
+                return _describe_int(self.minimum, None)
+            if self.maximum is not None and value > self.maximum:
+                return _describe_int(None, self.maximum)
+        return self.expectation()
 
     def _in_bounds(self, value: float) -> bool:
         if self.minimum is not None and value < self.minimum:

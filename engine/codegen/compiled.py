@@ -86,11 +86,12 @@ def reference_and_export(
 ) -> Iterator[tuple[nn.Module, nn.Module, ModelCode]]:
     """The in-app model and the exported module holding the same weights, in eval mode."""
     from engine.build import build_model
+    from engine.train.checkpoint import load_weights_strictly
 
     code = project_model(project)
     reference = build_model(project.graph)
     if state_dict is not None:
-        reference.load_state_dict(state_dict, strict=True)
+        load_weights_strictly(reference, state_dict)
     with exported_module(to_python(project), code.class_name) as exported:
         exported.load_state_dict(reference.state_dict(), strict=True)
         yield reference.eval(), exported.eval(), code
