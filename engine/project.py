@@ -95,15 +95,17 @@ def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
         raise ProjectError(f"{path}: no such file") from None
     except OSError as err:
         raise ProjectError(f"{path}: cannot read: {err.strerror or err}") from None
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+        os.close(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ProjectError(f"{path}: a folder; a project is a .json file")
         if not stat.S_ISREG(info.st_mode):
-            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-            raise ProjectError(f"{path}: {kind}; a project is a .json file")
-        if info.st_size > limit:
-            raise ProjectError(
-                f"{path}: {info.st_size:,} bytes; a project file is at most {limit:,} bytes"
-            )
+            raise ProjectError(f"{path}: not a regular file; a project is a .json file")
+        raise ProjectError(
+            f"{path}: {info.st_size:,} bytes; a project file is at most {limit:,} bytes"
+        )
+    with os.fdopen(fd, "rb") as handle:
         try:
             data = handle.read(limit + 1)
         except OSError as err:
