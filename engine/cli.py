@@ -7,6 +7,7 @@ Exit codes: 0 ok, 1 the project has errors (each printed with its node),
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import os
 import sys
@@ -182,7 +183,10 @@ def cmd_gui(args: argparse.Namespace) -> int:
 COMMAND_MODULES = ("engine.train.command", "engine.codegen.command")
 
 
+@functools.cache
 def parser() -> argparse.ArgumentParser:
+    """The command line's parser, built once per process (building it costs ~30 ms,
+    mostly argparse's message lookups, paid again by every in-process run otherwise)."""
     p = argparse.ArgumentParser(
         prog="netloom", description="NetLoom: build, check, train and export neural networks."
     )
