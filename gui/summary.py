@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from engine.cli import human
 from engine.graph import Graph
+from engine.memory import estimate, human_bytes
 from engine.shapes import Analysis
 from gui import theme
 from gui.canvas.scene import errors_by_node
@@ -141,9 +142,11 @@ class Summary(QWidget):
         self.model.set_rows(rows, errors)
         count = len(analysis.problems)
         status = "no errors" if not count else f"{count} problem{'s' * (count != 1)}"
+        memory = estimate(analysis, 1)
         self.totals.setText(
-            f"{len(order)} blocks  ·  {analysis.total_params:,} weights  ·  "
-            f"{human(analysis.total_flops)} FLOPs per sample  ·  {status}"
+            f"{len(order)} blocks  ·  {analysis.total_params:,} weights "
+            f"({human_bytes(memory.weights)})  ·  {human(analysis.total_flops)} FLOPs and "
+            f"{human_bytes(memory.activations)} of block outputs per sample  ·  {status}"
         )
 
     def cell(self, row: int, column: int) -> str:
