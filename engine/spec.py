@@ -69,6 +69,10 @@ class Param:
     choices: tuple[str, ...] = ()
     min_len: int = 1
     max_len: int = 8
+    # A cap on sizes that is no part of the param's meaning (see MAX_WIDTH): checked
+    # after the type and range, and named in its own message rather than in
+    # `expectation()`, which says what the param means.
+    limit: float | None = None
 
     @property
     def required(self) -> bool:
@@ -97,7 +101,7 @@ class Param:
         """Return `value` normalised to this parameter's type, or raise ParamError."""
         if self.kind == "int":
             if _is_int(value) and self._in_bounds(value):
-                return value
+                return self._check_limit(value)
         elif self.kind == "float":
             if (
                 isinstance(value, (int, float))
@@ -116,25 +120,27 @@ class Param:
             if isinstance(value, str) and value in self.choices:
                 return value
             if _is_int(value) and self._in_bounds(value):
-                return value
+                return self._check_limit(value)
         elif self.kind == "ints":
             if (
                 isinstance(value, (list, tuple))
                 and self.min_len <= len(value) <= self.max_len
                 and all(_is_int(v) and self._in_bounds(v) for v in value)
             ):
-                return [int(v) for v in value]
-        raise ParamError(f"expected {self._violated(value)}, got {_show(value)}")
+                return self._check_limit([int(v) for v in value])
+        raise ParamError(f"expected {self.expectation()}, got {_show(value)}")
 
-    def _violated(self, value: Any) -> str:
-        """What `value` should have been: for an integer out of range only the bound it
-        crossed ("an integer ≥ 1" for -2), else the whole expectation."""
-        if self.kind in ("int", "int_or_choice") and _is_int(value):
-            if self.minimum is not None and value < self.minimum:
-                return _describe_int(self.minimum, None)
-            if self.maximum is not None and value > self.maximum:
-                return _describe_int(None, self.maximum)
-        return self.expectation()
+    def _check_limit(self, value: Any) -> Any:
+        """Refuse a size over `limit`, in words of its own (see `Param.limit`)."""
+        if self.limit is None:
+            return value
+        values = value if isinstance(value, list) else [value]
+        if any(_is_int(v) and v > self.limit for v in values):
+            raise ParamError(
+                f"expected {'sizes' if isinstance(value, list) else 'an integer'} "
+                f"≤ {int(self.limit)} (NetLoom's size limit), got {_show(value)}"
+            )
+        return value
 
     def _in_bounds(self, value: float) -> bool:
         if self.minimum is not None and value < self.minimum:

@@ -97,12 +97,17 @@ def prod(values: tuple[int, ...] | list[int]) -> int:
 
 def p_kernel(default: int = 3) -> Param:
     return Param(
-        "kernel_size", "int", default, "Size of the window along each axis.", 1, MAX_WINDOW
+        "kernel_size",
+        "int",
+        default,
+        "Size of the window along each axis.",
+        minimum=1,
+        limit=MAX_WINDOW,
     )
 
 
 def p_stride(default: int = 1) -> Param:
-    return Param("stride", "int", default, "Step between windows.", 1, MAX_WINDOW)
+    return Param("stride", "int", default, "Step between windows.", minimum=1, limit=MAX_WINDOW)
 
 
 def p_bias() -> Param:

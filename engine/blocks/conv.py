@@ -91,7 +91,14 @@ def _conv_spec(spatial: int) -> BlockSpec:
         ),
         weight_formula=f"in_channels × filters × {kernel} + filters (bias)",
         params=(
-            Param("out_channels", "int", 16, "Number of filters (output channels).", 1, MAX_WIDTH),
+            Param(
+                "out_channels",
+                "int",
+                16,
+                "Number of filters (output channels).",
+                minimum=1,
+                limit=MAX_WIDTH,
+            ),
             p_kernel(3),
             p_stride(1),
             Param(
@@ -101,10 +108,12 @@ def _conv_spec(spatial: int) -> BlockSpec:
                 "Zeros added on each side: 'same' keeps the size (odd kernels), "
                 "'valid' adds none, or a number.",
                 minimum=0,
-                maximum=MAX_WINDOW,
+                limit=MAX_WINDOW,
                 choices=("same", "valid"),
             ),
-            Param("dilation", "int", 1, "Spacing between kernel taps.", 1, MAX_WINDOW),
+            Param(
+                "dilation", "int", 1, "Spacing between kernel taps.", minimum=1, limit=MAX_WINDOW
+            ),
             p_bias(),
         ),
         shape=shape,
@@ -198,11 +207,27 @@ register(
         ),
         weight_formula="in_channels × filters × k × k + filters (bias)",
         params=(
-            Param("out_channels", "int", 16, "Number of filters (output channels).", 1, MAX_WIDTH),
+            Param(
+                "out_channels",
+                "int",
+                16,
+                "Number of filters (output channels).",
+                minimum=1,
+                limit=MAX_WIDTH,
+            ),
             p_kernel(2),
             p_stride(2),
-            Param("padding", "int", 0, "Rows/columns trimmed from each side.", 0, MAX_WINDOW),
-            Param("output_padding", "int", 0, "Extra size on one side.", 0, MAX_WINDOW),
+            Param(
+                "padding",
+                "int",
+                0,
+                "Rows/columns trimmed from each side.",
+                minimum=0,
+                limit=MAX_WINDOW,
+            ),
+            Param(
+                "output_padding", "int", 0, "Extra size on one side.", minimum=0, limit=MAX_WINDOW
+            ),
             p_bias(),
         ),
         shape=_conv_transpose_shape,

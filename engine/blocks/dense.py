@@ -80,7 +80,7 @@ register(
         shape_formula="(N, F) → (N, units); (N, T, F) → (N, T, units)",
         weight_formula="F × units + units (bias)",
         params=(
-            Param("units", "int", 10, "Number of outputs.", 1, MAX_WIDTH),
+            Param("units", "int", 10, "Number of outputs.", minimum=1, limit=MAX_WIDTH),
             p_bias(),
         ),
         shape=_dense_shape,
@@ -138,9 +138,14 @@ register(
         weight_formula="vocabulary × dim",
         params=(
             Param(
-                "num_embeddings", "int", 1000, "Vocabulary size (ids 0..size−1).", 1, MAX_VOCABULARY
+                "num_embeddings",
+                "int",
+                1000,
+                "Vocabulary size (ids 0..size−1).",
+                minimum=1,
+                limit=MAX_VOCABULARY,
             ),
-            Param("embedding_dim", "int", 32, "Length of each vector.", 1, MAX_WIDTH),
+            Param("embedding_dim", "int", 32, "Length of each vector.", minimum=1, limit=MAX_WIDTH),
         ),
         shape=_embedding_shape,
         op=lambda params, inputs, out: Op(

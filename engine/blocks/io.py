@@ -53,7 +53,7 @@ register(
                 "One sample's shape, e.g. [1, 28, 28] for a grey image, "
                 "[8, 1, 32, 32] for 8 video frames.",
                 minimum=1,
-                maximum=MAX_SIDE,
+                limit=MAX_SIDE,
             ),
             Param("sequence", "bool", False, "The first axis is time (T)."),
             DTYPE_PARAM,

@@ -94,7 +94,7 @@ def _recurrent_spec(cell: str) -> BlockSpec:
         )
 
     params: tuple[Param, ...] = (
-        Param("hidden_size", "int", 64, "Size of the hidden state.", 1, MAX_WIDTH),
+        Param("hidden_size", "int", 64, "Size of the hidden state.", minimum=1, limit=MAX_WIDTH),
         Param("num_layers", "int", 1, "Recurrent layers stacked on each other.", 1, 16),
         Param("bidirectional", "bool", False, "Also read the sequence backwards."),
         Param(

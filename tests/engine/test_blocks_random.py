@@ -116,8 +116,9 @@ def sized_values(p: Param) -> st.SearchStrategy[Any]:
     """Like `param_values`, but sometimes the largest value the spec allows: sizes that
     would take gigabytes are built on the meta device, where nothing is allocated."""
     small = param_values(p)
-    if p.kind in ("int", "int_or_choice") and p.maximum is not None:
-        return small | st.just(int(p.maximum))
+    top = p.limit if p.limit is not None else p.maximum
+    if p.kind in ("int", "int_or_choice") and top is not None:
+        return small | st.just(int(top))
     return small
 
 

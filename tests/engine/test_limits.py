@@ -100,7 +100,8 @@ def test_a_dense_of_a_trillion_units_is_refused_at_its_param(tmp_path: Path, cap
     assert run(["check", str(path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err == (
-        f"error: {path}: nodes[1].params.units: expected an integer ≤ 65536, got 1000000000000"
+        f"error: {path}: nodes[1].params.units: "
+        "expected an integer ≤ 65536 (NetLoom's size limit), got 1000000000000"
     )
 
 
@@ -222,3 +223,15 @@ def test_export_without_weights_names_a_build_failure_not_the_weights(
     assert "the model cannot be built: can't allocate memory" in err
     assert "weights" not in err.replace("16000000000000 bytes", "")
     assert not out.exists()
+
+
+def test_every_size_param_of_every_block_has_an_upper_bound() -> None:
+    from engine.spec import all_specs
+
+    unbounded = [
+        f"{spec.name}.{p.name}"
+        for spec in all_specs()
+        for p in spec.params
+        if p.kind in ("int", "int_or_choice", "ints") and p.maximum is None and p.limit is None
+    ]
+    assert unbounded == []

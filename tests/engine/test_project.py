@@ -126,7 +126,7 @@ BROKEN = {
     ),
     "bool for int": (
         lambda d: d["nodes"][1]["params"].update(out_channels=True),
-        "nodes[1].params.out_channels: expected an integer in 1..65536, got true",
+        "nodes[1].params.out_channels: expected an integer ≥ 1, got true",
     ),
     "missing source": (
         lambda d: d["edges"][0].update(source="ghost"),
