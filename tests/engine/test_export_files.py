@@ -169,3 +169,12 @@ def test_a_checkpoint_written_by_train_code_loads_for_export(tmp_path: Path, cap
     args = ["export", str(TINY_DIGITS), "--to", "torchscript", "-o", str(out)]
     assert run([*args, "--weights", str(tmp_path / "ok.pt")]) == 0
     assert out.exists()
+
+
+def test_the_windows_export_call_writes_with_the_umask_too(tmp_path: Path, umask_022: None) -> None:
+    # The editor's File > Export runs export_project on the open project.
+    from engine.codegen.command import export_project
+
+    out = tmp_path / "model.py"
+    export_project(load(TINY_DIGITS), "python", out)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644

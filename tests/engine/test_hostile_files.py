@@ -304,3 +304,12 @@ def test_temp_files_of_a_live_save_and_other_files_are_left_alone(tmp_path: Path
     assert remove_stale_temps(path) == []
     proj.save(small_project(), path)
     assert live.exists() and fresh.exists() and other.exists()
+
+
+def test_train_refuses_a_surrogate_name_before_training(tmp_path: Path, capsys) -> None:
+    # Before, train ran, wrote metrics.csv and model.pt, then crashed saving project.json.
+    text = json.dumps(template()).replace('"CNN digits"', '"bad \\udc80 name"')
+    out = tmp_path / "run"
+    assert run(["train", str(write(tmp_path, text)), "--out", str(out)]) == 2
+    assert "name: holds a lone surrogate" in one_line(capsys.readouterr().err)
+    assert not out.exists()
