@@ -10,6 +10,7 @@ import copy
 import json
 import math
 import os
+import re
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -132,8 +133,17 @@ def loads(text: str) -> Project:
             f"line {err.lineno} column {err.colno}: invalid JSON: {err.msg}"
         ) from None
     except RecursionError:
-        raise ProjectError(f"invalid JSON: nested deeper than {MAX_DEPTH} levels") from None
+        raise ProjectError(
+            f"invalid JSON: nested too deeply (a project needs at most {MAX_DEPTH} levels)"
+        ) from None
     except ValueError as err:  # an integer literal over Python's 4,300-digit limit
+        if found := re.search(r"\d{4300,}", text):
+            line = text.count("\n", 0, found.start()) + 1
+            column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+            raise ProjectError(
+                f"line {line} column {column}: invalid JSON: a number of "
+                f"{len(found.group()):,} digits (at most 4,300)"
+            ) from None
         raise ProjectError(f"invalid JSON: {_first_line(err)}") from None
     return from_dict(doc)
 
@@ -159,7 +169,8 @@ def check_plain_data(doc: Any) -> None:
             _check_text(value, place)
         elif isinstance(value, float):
             if not math.isfinite(value):
-                raise ProjectError(f"{place}: expected a finite number, got {value}")
+                shown = "NaN" if math.isnan(value) else ("-" if value < 0 else "") + "Infinity"
+                raise ProjectError(f"{place}: expected a finite number, got {shown}")
         elif isinstance(value, (dict, list)):
             if depth >= MAX_DEPTH:
                 raise ProjectError(f"{place}: nested deeper than {MAX_DEPTH} levels")
