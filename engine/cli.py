@@ -43,6 +43,8 @@ def print_safely(text: str, stream: IO[str] | None = None) -> None:
 
 def human(count: int) -> str:
     """1234567 -> '1.23M'."""
+    if count >= 10**15:  # far beyond any network (a float division could overflow)
+        return f"over 10^{int((count.bit_length() - 1) * 0.30102999566398)}"
     for unit, size in (("G", 10**9), ("M", 10**6), ("k", 10**3)):
         if count >= size:
             return f"{count / size:.3g}{unit}"

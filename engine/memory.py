@@ -79,8 +79,15 @@ def estimate(analysis: Analysis, batch: int) -> MemoryEstimate:
     )
 
 
+def power_of_ten(count: int) -> int:
+    """floor(log10(count)) give or take one, for ints of any size (no float, no str)."""
+    return int((count.bit_length() - 1) * 0.30102999566398)
+
+
 def human_bytes(count: int | float) -> str:
     """1536 -> '1.5 KB' (powers of 1024, as memory is sold)."""
+    if count >= 1024**6:  # beyond petabytes (a huge batch size): no float, which could overflow
+        return f"over 10^{power_of_ten(int(count))} B"
     value = float(count)
     for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
         if value < 1024 or unit == "PB":

@@ -52,6 +52,15 @@ def _describe_int(minimum: float | None, maximum: float | None) -> str:
     return "an integer"
 
 
+def is_finite_number(value: float) -> bool:
+    """math.isfinite, but an int too large for a float (10**400) is not finite either,
+    where math.isfinite would raise OverflowError."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -106,7 +115,7 @@ class Param:
             if (
                 isinstance(value, (int, float))
                 and not isinstance(value, bool)
-                and math.isfinite(value)
+                and is_finite_number(value)
                 and self._in_bounds(value)
             ):
                 return float(value)

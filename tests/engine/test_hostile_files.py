@@ -315,3 +315,37 @@ def test_train_refuses_a_surrogate_name_before_training(tmp_path: Path, capsys) 
     assert run(["train", str(write(tmp_path, text)), "--out", str(out)]) == 2
     assert "name: holds a lone surrogate" in one_line(capsys.readouterr().err)
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("where", "place"),
+    [
+        (("nodes", 10, "params", "p"), "nodes[10].params.p: expected a number in [0, 0.99]"),
+        (("training", "lr"), "training.lr: expected a number > 0"),
+    ],
+)
+def test_an_integer_too_large_for_a_float_is_refused_where_a_number_is_expected(
+    tmp_path: Path, capsys, where: tuple[Any, ...], place: str
+) -> None:
+    # math.isfinite(10**400) raises OverflowError; found by fuzzing with more seeds.
+    doc = template()
+    target = doc
+    for key in where[:-1]:
+        target = target[key]
+    target[where[-1]] = 10**400
+    code, err = check(write(tmp_path, json.dumps(doc)), capsys)
+    assert code == 2
+    assert place in one_line(err)
+
+
+def test_a_batch_size_of_400_digits_is_estimated_without_overflow(tmp_path: Path, capsys) -> None:
+    doc = template()
+    doc["training"]["batch_size"] = 10**400
+    code = run(["check", str(write(tmp_path, json.dumps(doc)))])
+    captured = capsys.readouterr()
+    if code == 2:  # should the settings come to bound the batch size, they name it
+        assert "training.batch_size" in one_line(captured.err)
+        return
+    assert code == 1
+    assert "over 10^40" in captured.out  # the memory line, in powers of ten
+    assert "the model needs about over 10^" in captured.err
