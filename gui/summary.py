@@ -142,11 +142,16 @@ class Summary(QWidget):
         self.model.set_rows(rows, errors)
         count = len(analysis.problems)
         status = "no errors" if not count else f"{count} problem{'s' * (count != 1)}"
-        memory = estimate(analysis, 1)
         self.totals.setText(
-            f"{len(order)} blocks  ·  {analysis.total_params:,} weights "
-            f"({human_bytes(memory.weights)})  ·  {human(analysis.total_flops)} FLOPs and "
-            f"{human_bytes(memory.activations)} of block outputs per sample  ·  {status}"
+            f"{len(order)} blocks  ·  {analysis.total_params:,} weights  ·  "
+            f"{human(analysis.total_flops)} FLOPs per sample  ·  {status}"
+        )
+        # Memory in the tooltip: a longer line would widen the panel's minimum width.
+        memory = estimate(analysis, 1)
+        self.totals.setToolTip(
+            f"Weights: {human_bytes(memory.weights)}. Block outputs: "
+            f"{human_bytes(memory.activations)} per sample (python main.py check shows "
+            "them per block and at the batch size)."
         )
 
     def cell(self, row: int, column: int) -> str:
