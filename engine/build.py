@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from engine.graph import Graph
+from engine.memory import available_bytes, estimate, too_large
 from engine.shapes import Analysis, analyze
 from engine.spec import Op
 
@@ -153,7 +154,19 @@ class NetLoomModel(nn.Module):
 
 
 def build_model(graph: Graph, analysis: Analysis | None = None) -> NetLoomModel:
+    """The graph's module. Raises BuildError for graph problems, and for weights that
+    cannot fit in this machine's memory (said before torch tries to allocate them)."""
     analysis = analysis or analyze(graph)
     if not analysis.ok:
         raise BuildError([p.message for p in analysis.problems])
-    return NetLoomModel(graph, analysis)
+    # On the meta device nothing is allocated, so any size builds (the tests use it).
+    if torch.get_default_device().type != "meta":
+        weights = estimate(analysis, 1).weights
+        if problem := too_large(weights, "for its weights", available_bytes()):
+            raise BuildError([problem])
+    try:
+        return NetLoomModel(graph, analysis)
+    except (MemoryError, RuntimeError) as err:
+        # The estimate is rough; an allocation can still fail. Say so in one line.
+        first = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
+        raise BuildError([f"the model cannot be built: {first}"]) from None

@@ -7,11 +7,15 @@ Exit codes: 0 ok, 1 the project has errors (each printed with its node),
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import IO
 
+from engine.memory import available_bytes, block_memory, estimate, human_bytes, too_large
 from engine.project import Project, ProjectError, load
 from engine.shapes import analyze
 
@@ -23,11 +27,24 @@ EXIT_INTERRUPTED = 130  # as shells report Ctrl+C
 
 def print_error(message: str) -> None:
     """A user-facing error line on stderr, the same in every subcommand."""
-    print(f"error: {message}", file=sys.stderr)
+    print_safely(f"error: {message}", sys.stderr)
+
+
+def print_safely(text: str, stream: IO[str] | None = None) -> None:
+    """print(), but text the terminal cannot encode (a file name with undecodable bytes,
+    which Python holds as lone surrogates) is shown as escapes instead of crashing."""
+    stream = stream or sys.stdout
+    try:
+        print(text, file=stream)
+    except UnicodeEncodeError:
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        print(text.encode(encoding, "backslashreplace").decode(encoding), file=stream)
 
 
 def human(count: int) -> str:
     """1234567 -> '1.23M'."""
+    if count >= 10**15:  # far beyond any network (a float division could overflow)
+        return f"over 10^{int((count.bit_length() - 1) * 0.30102999566398)}"
     for unit, size in (("G", 10**9), ("M", 10**6), ("k", 10**3)):
         if count >= size:
             return f"{count / size:.3g}{unit}"
@@ -66,24 +83,89 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: s
     return "\n".join([line(headers), rule, *(line(r) for r in rows)])
 
 
+def training_problem(project: Project) -> tuple[str | None, int]:
+    """Check the project's training settings as `train` would, without loading any data.
+
+    Returns (the first problem or None, the batch size to estimate memory at).
+    """
+    from engine.train.config import ConfigError, TrainConfig
+
+    if not project.training:
+        return None, DEFAULT_BATCH  # a graph without settings: nothing to train yet
+    try:
+        config = TrainConfig.from_dict(project.training)
+    except ConfigError as err:
+        return str(err), DEFAULT_BATCH
+    try:
+        from engine.data import DataError, get_dataset_spec
+    except ImportError:  # the data part is not installed in this checkout
+        return None, config.batch_size
+    try:
+        get_dataset_spec(config.dataset.name).resolve_params(config.dataset.params)
+    except DataError as err:
+        return f"training.{err}", config.batch_size
+    return None, config.batch_size
+
+
+DEFAULT_BATCH = 32
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     project = load(args.project)
+    settings_problem, batch = training_problem(project)
+    if settings_problem:
+        # The same line and exit code as `train` gives for an invalid setting.
+        print_error(f"{args.project}: {settings_problem}")
+        return EXIT_UNREADABLE
     graph = project.graph
     analysis = analyze(graph)
+    memory = block_memory(analysis)
     rows = []
     for node_id in graph.topological_order():
         info = analysis.nodes[node_id]
         shape = str(info.shape) if info.shape else ("error" if info.error else "—")
+        block = memory[node_id]
         rows.append(
-            [node_id, graph.node(node_id).type, shape, f"{info.params:,}", human(info.flops)]
+            [
+                node_id,
+                graph.node(node_id).type,
+                shape,
+                f"{info.params:,}",
+                human(info.flops),
+                human_bytes(block.weights),
+                human_bytes(block.activation),
+            ]
         )
-    rows.append(["total", "", "", f"{analysis.total_params:,}", human(analysis.total_flops)])
-    print(f"{project.name}: {len(graph)} blocks, {len(graph.edges)} wires")
-    print(format_table(["node", "type", "output shape", "params", "FLOPs"], rows, {3, 4}))
-    if analysis.problems:
-        print(f"\n{len(analysis.problems)} error(s):", file=sys.stderr)
-        for problem in analysis.problems:
-            print(f"  {problem.message}", file=sys.stderr)
+    total = estimate(analysis, batch)
+    rows.append(
+        [
+            "total",
+            "",
+            "",
+            f"{analysis.total_params:,}",
+            human(analysis.total_flops),
+            human_bytes(total.weights),
+            human_bytes(total.activations),
+        ]
+    )
+    headers = ["node", "type", "output shape", "params", "FLOPs", "weights", "out/sample"]
+    print_safely(f"{project.name}: {len(graph)} blocks, {len(graph.edges)} wires")
+    print(format_table(headers, rows, {3, 4, 5, 6}))
+    print(
+        f"\nMemory: weights {human_bytes(total.weights)}; block outputs "
+        f"{human_bytes(total.activations)} per sample, {human_bytes(total.activations_at_batch)} "
+        f"at batch {batch};\n        a training step needs about {human_bytes(total.training)} "
+        "(4 × the weights, 2 × the outputs at the batch size)."
+    )
+    problems = [p.message for p in analysis.problems]
+    if not problems and (
+        problem := too_large(total.training, f"to train at batch {batch}", available_bytes())
+    ):
+        problems.append(problem)
+    if problems:
+        print(f"\n{len(problems)} error(s):", file=sys.stderr)
+        for message in problems:
+            print_safely(f"  {message}", sys.stderr)
         return EXIT_ERRORS
     print("\nOK: every wire fits. FLOPs count multiply-adds for one sample.")
     return EXIT_OK
@@ -108,7 +190,10 @@ COMMAND_MODULES = (
 )
 
 
+@functools.cache
 def parser() -> argparse.ArgumentParser:
+    """The command line's parser, built once per process (building it costs ~30 ms,
+    mostly argparse's message lookups, paid again by every in-process run otherwise)."""
     p = argparse.ArgumentParser(
         prog="netloom", description="NetLoom: build, check, train and export neural networks."
     )
@@ -142,3 +227,12 @@ def run(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`check … | head`): stop quietly, as Unix tools do. Point
+        # stdout at /dev/null so the interpreter's final flush does not fail again.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return EXIT_OK

@@ -8,19 +8,30 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
-import tempfile
+import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.atomic import remove_stale_temps, replace_text
 from engine.graph import Graph, GraphError
 from engine.names import id_problem, safe_id
 from engine.spec import ParamError, RegistryError, get_spec
 
 FORMAT = "netloom"
 VERSION = 1
+
+# Limits on what a project file may hold. Real projects are far below them (the
+# largest template is under 10 KB); they keep a hostile or broken file from taking
+# the memory, the stack or the time of the editor.
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 32  # nesting of lists and objects; a project needs 5
+MAX_NODES = 10_000
+MAX_POSITION = 1e9  # canvas coordinates
 
 
 class ProjectError(Exception):
@@ -44,10 +55,12 @@ MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 def migrate(doc: dict[str, Any]) -> dict[str, Any]:
     version = doc.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ProjectError(f"version: expected a positive integer, got {json.dumps(version)}")
+        shown = json.dumps(version)[:60]
+        raise ProjectError(f"version: expected a positive integer, got {shown}")
     if version > VERSION:
+        shown = str(version) if version < 10**9 else f"{str(version)[:9]}… (a huge number)"
         raise ProjectError(
-            f"version: this file is version {version}; this NetLoom reads up to {VERSION} — "
+            f"version: this file is version {shown}; this NetLoom reads up to {VERSION} — "
             "update NetLoom to open it"
         )
     while version < VERSION:
@@ -60,30 +73,130 @@ def migrate(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def load(path: str | Path) -> Project:
+    """Read a project file; anything wrong ends in a ProjectError naming the place."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProjectError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ProjectError(f"{path}: cannot read: {err}") from None
+    text = read_text(path)
+    remove_stale_temps(path)  # what a save killed midway left beside this file
     try:
         return loads(text)
     except ProjectError as err:
         raise ProjectError(f"{path}: {err}") from None
 
 
+def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
+    """The file's text, refusing what is no regular file or is over `limit` bytes.
+
+    A device such as /dev/zero would be read without end and a FIFO would block, so
+    the kind and size are checked on the open file before anything is read.
+    """
+    try:
+        # Non-blocking, so that opening a FIFO with no writer returns at once.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise ProjectError(f"{path}: no such file") from None
+    except OSError as err:
+        raise ProjectError(f"{path}: cannot read: {err.strerror or err}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+        os.close(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ProjectError(f"{path}: a folder; a project is a .json file")
+        if not stat.S_ISREG(info.st_mode):
+            raise ProjectError(f"{path}: not a regular file; a project is a .json file")
+        raise ProjectError(
+            f"{path}: {info.st_size:,} bytes; a project file is at most {limit:,} bytes"
+        )
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            data = handle.read(limit + 1)
+        except OSError as err:
+            raise ProjectError(f"{path}: cannot read: {err.strerror or err}") from None
+    if len(data) > limit:  # it grew while being read
+        raise ProjectError(f"{path}: over {limit:,} bytes; a project file is at most that")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ProjectError(
+            f"{path}: not UTF-8 text (byte {err.start}: {data[err.start : err.start + 1]!r})"
+        ) from None
+
+
 def loads(text: str) -> Project:
+    if len(text) > MAX_FILE_BYTES:
+        raise ProjectError(
+            f"{len(text):,} characters; a project file is at most {MAX_FILE_BYTES:,}"
+        )
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as err:
         raise ProjectError(
             f"line {err.lineno} column {err.colno}: invalid JSON: {err.msg}"
         ) from None
+    except RecursionError:
+        raise ProjectError(
+            f"invalid JSON: nested too deeply (a project needs at most {MAX_DEPTH} levels)"
+        ) from None
+    except ValueError as err:  # an integer literal over Python's 4,300-digit limit
+        if found := re.search(r"\d{4300,}", text):
+            line = text.count("\n", 0, found.start()) + 1
+            column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+            raise ProjectError(
+                f"line {line} column {column}: invalid JSON: a number of "
+                f"{len(found.group()):,} digits (at most 4,300)"
+            ) from None
+        raise ProjectError(f"invalid JSON: {_first_line(err)}") from None
     return from_dict(doc)
 
 
+def _first_line(err: BaseException) -> str:
+    lines = str(err).strip().splitlines()
+    return lines[0][:200] if lines else type(err).__name__
+
+
+def check_plain_data(doc: Any) -> None:
+    """Refuse what json accepts but a project must not hold, naming its JSON path.
+
+    Nesting deeper than MAX_DEPTH (deep copies and saves would overflow the stack),
+    lone surrogates in text (no file or terminal can encode them, so printing or
+    saving the project would fail later), and NaN or infinite numbers (not JSON).
+    Walks without recursion, so the walk itself cannot overflow.
+    """
+    stack: list[tuple[Any, str, int]] = [(doc, "", 0)]
+    while stack:
+        value, where, depth = stack.pop()
+        place = where or "(top level)"
+        if isinstance(value, str):
+            _check_text(value, place)
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                shown = "NaN" if math.isnan(value) else ("-" if value < 0 else "") + "Infinity"
+                raise ProjectError(f"{place}: expected a finite number, got {shown}")
+        elif isinstance(value, (dict, list)):
+            if depth >= MAX_DEPTH:
+                raise ProjectError(f"{place}: nested deeper than {MAX_DEPTH} levels")
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    key_text = str(key)
+                    _check_text(key_text, f"{place} (a key)")
+                    stack.append((item, f"{where}.{key_text}" if where else key_text, depth + 1))
+            else:
+                for i, item in enumerate(value):
+                    stack.append((item, f"{where}[{i}]", depth + 1))
+
+
+def _check_text(text: str, where: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        bad = text[err.start]
+        raise ProjectError(
+            f"{where}: holds a lone surrogate (\\u{ord(bad):04x} at character {err.start}), "
+            "which no file or terminal can encode"
+        ) from None
+
+
 def from_dict(doc: Any) -> Project:
+    check_plain_data(doc)
     doc = copy.deepcopy(doc)
     _expect(doc, dict, "(top level)", "an object")
     if doc.get("format") != FORMAT:
@@ -100,10 +213,22 @@ def from_dict(doc: Any) -> Project:
     edges = doc.get("edges", [])
     _expect(edges, list, "edges", "a list")
 
+    if len(nodes) > MAX_NODES:
+        raise ProjectError(f"nodes: {len(nodes):,} blocks; a project holds at most {MAX_NODES:,}")
+
     graph = Graph()
     ids: dict[str, str] = {}  # id in the file → id in the graph
+    # Ids that are valid as they stand keep them, so a renamed id ("Dense1" made safe)
+    # must avoid them all, also those of nodes further down the file ("dense1").
+    valid_ids = {
+        raw["id"]
+        for raw in nodes
+        if isinstance(raw, dict)
+        and isinstance(raw.get("id"), str)
+        and id_problem(raw["id"]) is None
+    }
     for i, raw in enumerate(nodes):
-        _load_node(graph, raw, f"nodes[{i}]", ids)
+        _load_node(graph, raw, f"nodes[{i}]", ids, valid_ids)
     for i, raw in enumerate(edges):
         _load_edge(graph, raw, f"edges[{i}]", ids)
     known = {"format", "version", "name", "description", "training", "nodes", "edges"}
@@ -116,20 +241,25 @@ def _expect(value: Any, kind: type, where: str, what: str) -> None:
         raise ProjectError(f"{where}: expected {what}, got {json.dumps(value)[:60]}")
 
 
-def _load_node(graph: Graph, raw: Any, where: str, ids: dict[str, str]) -> None:
+def _load_node(
+    graph: Graph, raw: Any, where: str, ids: dict[str, str], valid_ids: set[str]
+) -> None:
     _expect(raw, dict, where, "an object")
     file_id = raw.get("id")
     _expect(file_id, str, f"{where}.id", "a string")
     if file_id in ids:
-        raise ProjectError(f"{where}.id: {file_id!r} is used by another node")
+        raise ProjectError(f"{where}.id: {_short(file_id)} is used by another node")
     # An id that is no safe Python name is renamed, never turned into code.
-    node_id = file_id if id_problem(file_id) is None else safe_id(file_id, set(graph_ids(graph)))
+    if id_problem(file_id) is None:
+        node_id = file_id
+    else:
+        node_id = safe_id(file_id, set(graph_ids(graph)) | valid_ids)
     type_name = raw.get("type")
     _expect(type_name, str, f"{where}.type", "a string")
     try:
         spec = get_spec(type_name)
     except RegistryError:
-        raise ProjectError(f"{where}.type: unknown block type {type_name!r}") from None
+        raise ProjectError(f"{where}.type: unknown block type {_short(type_name)}") from None
     params = raw.get("params", {})
     _expect(params, dict, f"{where}.params", "an object")
     try:
@@ -142,9 +272,22 @@ def _load_node(graph: Graph, raw: Any, where: str, ids: dict[str, str]) -> None:
         and len(pos) == 2
         and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pos)
     ):
-        raise ProjectError(f"{where}.pos: expected [x, y] numbers, got {json.dumps(pos)}")
-    graph.add_node(type_name, params, (pos[0], pos[1]), node_id)
+        raise ProjectError(f"{where}.pos: expected [x, y] numbers, got {json.dumps(pos)[:60]}")
+    if not all(abs(v) <= MAX_POSITION for v in pos):
+        raise ProjectError(
+            f"{where}.pos: expected coordinates within ±{MAX_POSITION:g}, "
+            f"got {json.dumps(pos)[:60]}"
+        )
+    try:
+        graph.add_node(type_name, params, (pos[0], pos[1]), node_id)
+    except GraphError as err:  # checked above; kept so no graph rule escapes as a traceback
+        raise ProjectError(f"{where}: {err}") from None
     ids[file_id] = node_id
+
+
+def _short(text: str, limit: int = 60) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= limit else shown[: limit - 4] + "…'"
 
 
 def graph_ids(graph: Graph) -> list[str]:
@@ -158,7 +301,7 @@ def _load_edge(graph: Graph, raw: Any, where: str, ids: dict[str, str]) -> None:
         value = raw.get(key)
         _expect(value, str, f"{where}.{key}", "a node id")
         if value not in ids:
-            raise ProjectError(f"{where}.{key}: no node with id {value!r}")
+            raise ProjectError(f"{where}.{key}: no node with id {_short(value)}")
         ends[key] = ids[value]
     port = raw.get("target_port", "x")
     _expect(port, str, f"{where}.target_port", "a port name")
@@ -179,7 +322,7 @@ def to_dict(project: Project) -> dict[str, Any]:
         "name": project.name,
         "description": project.description,
         "nodes": [
-            {"id": n.id, "type": n.type, "params": n.params, "pos": [n.pos[0], n.pos[1]]}
+            {"id": n.id, "type": n.type, "params": n.params, "pos": _finite_pos(n.pos)}
             for n in graph.nodes
         ],
         "edges": [
@@ -190,25 +333,21 @@ def to_dict(project: Project) -> dict[str, Any]:
     }
 
 
+def _finite_pos(pos: tuple[float, float]) -> list[float]:
+    """A position that is valid JSON: a NaN or infinite coordinate becomes 0."""
+    return [v if math.isfinite(v) else 0.0 for v in (pos[0], pos[1])]
+
+
 def dumps(project: Project) -> str:
-    return json.dumps(to_dict(project), indent=2, ensure_ascii=False) + "\n"
+    # allow_nan=False: a NaN would be written as `NaN`, which is not JSON.
+    return json.dumps(to_dict(project), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def save(project: Project, path: str | Path) -> None:
-    """Write atomically: a temporary file in the same folder, then a rename."""
-    path = Path(path)
-    text = dumps(project)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # mkstemp makes the file private (0600); give it the mode a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write atomically: a temporary file in the same folder, then a rename.
+
+    An existing file keeps its mode, a symlink keeps pointing at the file it names
+    (which receives the new text), and temporary files a killed save left behind are
+    removed (see engine.atomic).
+    """
+    replace_text(path, dumps(project))

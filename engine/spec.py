@@ -52,6 +52,15 @@ def _describe_int(minimum: float | None, maximum: float | None) -> str:
     return "an integer"
 
 
+def is_finite_number(value: float) -> bool:
+    """math.isfinite, but an int too large for a float (10**400) is not finite either,
+    where math.isfinite would raise OverflowError."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -69,6 +78,10 @@ class Param:
     choices: tuple[str, ...] = ()
     min_len: int = 1
     max_len: int = 8
+    # A cap on sizes that is no part of the param's meaning (see MAX_WIDTH): checked
+    # after the type and range, and named in its own message rather than in
+    # `expectation()`, which says what the param means.
+    limit: float | None = None
 
     @property
     def required(self) -> bool:
@@ -97,12 +110,12 @@ class Param:
         """Return `value` normalised to this parameter's type, or raise ParamError."""
         if self.kind == "int":
             if _is_int(value) and self._in_bounds(value):
-                return value
+                return self._check_limit(value)
         elif self.kind == "float":
             if (
                 isinstance(value, (int, float))
                 and not isinstance(value, bool)
-                and math.isfinite(value)
+                and is_finite_number(value)
                 and self._in_bounds(value)
             ):
                 return float(value)
@@ -116,20 +129,42 @@ class Param:
             if isinstance(value, str) and value in self.choices:
                 return value
             if _is_int(value) and self._in_bounds(value):
-                return value
+                return self._check_limit(value)
         elif self.kind == "ints":
             if (
                 isinstance(value, (list, tuple))
                 and self.min_len <= len(value) <= self.max_len
                 and all(_is_int(v) and self._in_bounds(v) for v in value)
             ):
-                return [int(v) for v in value]
+                return self._check_limit([int(v) for v in value])
         raise ParamError(f"expected {self.expectation()}, got {_show(value)}")
+
+    def _check_limit(self, value: Any) -> Any:
+        """Refuse a size over `limit`, in words of its own (see `Param.limit`)."""
+        if self.limit is None:
+            return value
+        values = value if isinstance(value, list) else [value]
+        if any(_is_int(v) and v > self.limit for v in values):
+            raise ParamError(
+                f"expected {'sizes' if isinstance(value, list) else 'an integer'} "
+                f"≤ {int(self.limit)} (NetLoom's size limit), got {_show(value)}"
+            )
+        return value
 
     def _in_bounds(self, value: float) -> bool:
         if self.minimum is not None and value < self.minimum:
             return False
         return self.maximum is None or value <= self.maximum
+
+
+# Upper bounds of size parameters. A network over them could not be trained on any
+# machine NetLoom runs on (a Dense of 65,536 units after 65,536 inputs already holds
+# 17 GB of weights); they keep a typo or a hostile file from reaching torch's allocator.
+# Within them, the memory estimate (engine.memory) decides what fits this machine.
+MAX_WIDTH = 65_536  # units, channels, hidden size, embedding length
+MAX_WINDOW = 1_024  # kernel size, stride, padding, dilation, pooled size
+MAX_VOCABULARY = 10_000_000  # Embedding rows
+MAX_SIDE = 1_000_000  # one axis of an input sample (a million-step waveform fits)
 
 
 # Shared by the Input block and by data files that can hold token ids, so both speak of
@@ -144,6 +179,12 @@ DTYPE_PARAM = Param(
 
 
 def _show(value: Any) -> str:
+    """A value as the user wrote it, cut to one short line (a file may hold anything)."""
+    text = _show_full(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _show_full(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
@@ -151,8 +192,10 @@ def _show(value: Any) -> str:
     if isinstance(value, str):
         return repr(value)
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    return str(value)
+        return "[" + ", ".join(_show(v) for v in value[:20]) + (", …]" if len(value) > 20 else "]")
+    if isinstance(value, int) and abs(value) >= 10**60:
+        return f"{str(value)[:20]}… ({len(str(abs(value)))} digits)"
+    return str(value)[:200]
 
 
 # -------------------------------------------------------------------- shapes

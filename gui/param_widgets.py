@@ -133,7 +133,7 @@ class IntEditor(ParamEditor):
     def build(self) -> QWidget:
         box = QSpinBox()
         low = self.param.minimum if self.param.minimum is not None else -INT_LIMIT
-        high = self.param.maximum if self.param.maximum is not None else INT_LIMIT
+        high = next(v for v in (self.param.maximum, self.param.limit, INT_LIMIT) if v is not None)
         box.setRange(int(low), int(high))
         box.setKeyboardTracking(False)  # valueChanged on Enter/focus-out/arrows, not per key
         box.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToNearestValue)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from engine.cli import human
 from engine.graph import Graph
+from engine.memory import estimate, human_bytes
 from engine.shapes import Analysis
 from gui import theme
 from gui.canvas.scene import errors_by_node
@@ -152,6 +153,13 @@ class Summary(QWidget):
         self.totals.setText(
             f"{len(order)} blocks  ·  {analysis.total_params:,} weights  ·  "
             f"{human(analysis.total_flops)} FLOPs per sample  ·  {status}"
+        )
+        # Memory in the tooltip: a longer line would widen the panel's minimum width.
+        memory = estimate(analysis, 1)
+        self.totals.setToolTip(
+            f"Weights: {human_bytes(memory.weights)}. Block outputs: "
+            f"{human_bytes(memory.activations)} per sample (python main.py check shows "
+            "them per block and at the batch size)."
         )
 
     def cell(self, row: int, column: int) -> str:

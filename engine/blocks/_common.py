@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from engine.spec import Operand, Param, Shape, ShapeMismatch
+from engine.spec import MAX_WINDOW, Operand, Param, Shape, ShapeMismatch
 
 SPATIAL_LAYOUTS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
@@ -96,11 +96,18 @@ def prod(values: tuple[int, ...] | list[int]) -> int:
 
 
 def p_kernel(default: int = 3) -> Param:
-    return Param("kernel_size", "int", default, "Size of the window along each axis.", minimum=1)
+    return Param(
+        "kernel_size",
+        "int",
+        default,
+        "Size of the window along each axis.",
+        minimum=1,
+        limit=MAX_WINDOW,
+    )
 
 
 def p_stride(default: int = 1) -> Param:
-    return Param("stride", "int", default, "Step between windows.", minimum=1)
+    return Param("stride", "int", default, "Step between windows.", minimum=1, limit=MAX_WINDOW)
 
 
 def p_bias() -> Param:

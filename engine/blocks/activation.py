@@ -6,11 +6,22 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from engine.blocks._common import only
-from engine.spec import BlockSpec, Op, Operand, Param, Shape, register
+from engine.spec import BlockSpec, Op, Operand, Param, Shape, ShapeMismatch, register
 
 
 def _same(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
     return only(inputs).shape
+
+
+def _softmax_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
+    x = only(inputs)
+    # The channels axis follows N (and T): a sequence of plain values (N, T) has none.
+    if params["axis"] == "channels" and not x.shape.features:
+        raise ShapeMismatch(
+            f"with axis 'channels' needs a channels axis, (N, C, …) or (N, T, C, …); got {x} "
+            "— use axis 'last'"
+        )
+    return x.shape
 
 
 def _activation(
@@ -19,6 +30,7 @@ def _activation(
     params: tuple[Param, ...] = (),
     kwargs: Callable[[Mapping[str, Any], Shape], dict[str, Any]] = lambda p, x: {},
     aliases: tuple[str, ...] = (),
+    shape: Callable[[Mapping[str, Any], Mapping[str, Operand]], Shape] = _same,
 ) -> None:
     register(
         BlockSpec(
@@ -28,7 +40,7 @@ def _activation(
             shape_formula="unchanged",
             weight_formula="none",
             params=params,
-            shape=_same,
+            shape=shape,
             op=lambda p, inputs, out: Op("module", target=name, kwargs=kwargs(p, inputs["x"])),
             id_prefix=name.lower(),
             aliases=("activation", "nonlinearity", *aliases),
@@ -61,4 +73,5 @@ _activation(
     ),
     kwargs=lambda p, x: {"dim": -1 if p["axis"] == "last" else (2 if x.time else 1)},
     aliases=("probabilities",),
+    shape=_softmax_shape,
 )

@@ -22,7 +22,17 @@ from engine.blocks._common import (
     refold,
     same_padding,
 )
-from engine.spec import BlockSpec, Op, Operand, Param, Shape, ShapeMismatch, register
+from engine.spec import (
+    MAX_WIDTH,
+    MAX_WINDOW,
+    BlockSpec,
+    Op,
+    Operand,
+    Param,
+    Shape,
+    ShapeMismatch,
+    register,
+)
 
 
 def _conv_spec(spatial: int) -> BlockSpec:
@@ -81,7 +91,14 @@ def _conv_spec(spatial: int) -> BlockSpec:
         ),
         weight_formula=f"in_channels × filters × {kernel} + filters (bias)",
         params=(
-            Param("out_channels", "int", 16, "Number of filters (output channels).", minimum=1),
+            Param(
+                "out_channels",
+                "int",
+                16,
+                "Number of filters (output channels).",
+                minimum=1,
+                limit=MAX_WIDTH,
+            ),
             p_kernel(3),
             p_stride(1),
             Param(
@@ -91,9 +108,12 @@ def _conv_spec(spatial: int) -> BlockSpec:
                 "Zeros added on each side: 'same' keeps the size (odd kernels), "
                 "'valid' adds none, or a number.",
                 minimum=0,
+                limit=MAX_WINDOW,
                 choices=("same", "valid"),
             ),
-            Param("dilation", "int", 1, "Spacing between kernel taps.", minimum=1),
+            Param(
+                "dilation", "int", 1, "Spacing between kernel taps.", minimum=1, limit=MAX_WINDOW
+            ),
             p_bias(),
         ),
         shape=shape,
@@ -187,11 +207,27 @@ register(
         ),
         weight_formula="in_channels × filters × k × k + filters (bias)",
         params=(
-            Param("out_channels", "int", 16, "Number of filters (output channels).", minimum=1),
+            Param(
+                "out_channels",
+                "int",
+                16,
+                "Number of filters (output channels).",
+                minimum=1,
+                limit=MAX_WIDTH,
+            ),
             p_kernel(2),
             p_stride(2),
-            Param("padding", "int", 0, "Rows/columns trimmed from each side.", minimum=0),
-            Param("output_padding", "int", 0, "Extra size on one side.", minimum=0),
+            Param(
+                "padding",
+                "int",
+                0,
+                "Rows/columns trimmed from each side.",
+                minimum=0,
+                limit=MAX_WINDOW,
+            ),
+            Param(
+                "output_padding", "int", 0, "Extra size on one side.", minimum=0, limit=MAX_WINDOW
+            ),
             p_bias(),
         ),
         shape=_conv_transpose_shape,

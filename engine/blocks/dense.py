@@ -6,7 +6,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.blocks._common import only, p_bias, prod
-from engine.spec import BlockSpec, Op, Operand, Param, Shape, ShapeMismatch, register
+from engine.spec import (
+    MAX_VOCABULARY,
+    MAX_WIDTH,
+    BlockSpec,
+    Op,
+    Operand,
+    Param,
+    Shape,
+    ShapeMismatch,
+    register,
+)
 
 
 def _dense_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
@@ -70,7 +80,7 @@ register(
         shape_formula="(N, F) → (N, units); (N, T, F) → (N, T, units)",
         weight_formula="F × units + units (bias)",
         params=(
-            Param("units", "int", 10, "Number of outputs.", minimum=1),
+            Param("units", "int", 10, "Number of outputs.", minimum=1, limit=MAX_WIDTH),
             p_bias(),
         ),
         shape=_dense_shape,
@@ -127,8 +137,15 @@ register(
         shape_formula="(N, T) → (N, T, dim)",
         weight_formula="vocabulary × dim",
         params=(
-            Param("num_embeddings", "int", 1000, "Vocabulary size (ids 0..size−1).", minimum=1),
-            Param("embedding_dim", "int", 32, "Length of each vector.", minimum=1),
+            Param(
+                "num_embeddings",
+                "int",
+                1000,
+                "Vocabulary size (ids 0..size−1).",
+                minimum=1,
+                limit=MAX_VOCABULARY,
+            ),
+            Param("embedding_dim", "int", 32, "Length of each vector.", minimum=1, limit=MAX_WIDTH),
         ),
         shape=_embedding_shape,
         op=lambda params, inputs, out: Op(

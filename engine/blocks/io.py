@@ -6,7 +6,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.blocks._common import only
-from engine.spec import DTYPE_PARAM, BlockSpec, Op, Operand, Param, Shape, ShapeMismatch, register
+from engine.spec import (
+    DTYPE_PARAM,
+    MAX_SIDE,
+    BlockSpec,
+    Op,
+    Operand,
+    Param,
+    Shape,
+    ShapeMismatch,
+    register,
+)
 
 LOSSES = ("cross_entropy", "mse", "bce", "none")
 
@@ -43,6 +53,7 @@ register(
                 "One sample's shape, e.g. [1, 28, 28] for a grey image, "
                 "[8, 1, 32, 32] for 8 video frames.",
                 minimum=1,
+                limit=MAX_SIDE,
             ),
             Param("sequence", "bool", False, "The first axis is time (T)."),
             DTYPE_PARAM,

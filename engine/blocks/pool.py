@@ -16,7 +16,16 @@ from engine.blocks._common import (
     p_kernel,
     refold,
 )
-from engine.spec import BlockSpec, Op, Operand, Param, Shape, ShapeMismatch, register
+from engine.spec import (
+    MAX_WINDOW,
+    BlockSpec,
+    Op,
+    Operand,
+    Param,
+    Shape,
+    ShapeMismatch,
+    register,
+)
 
 
 def _stride(params: Mapping[str, Any]) -> int:
@@ -76,9 +85,17 @@ def _pool_spec(kind: str, spatial: int) -> BlockSpec:
                 "kernel",
                 "Step between windows; 'kernel' steps by the kernel size.",
                 minimum=1,
+                limit=MAX_WINDOW,
                 choices=("kernel",),
             ),
-            Param("padding", "int", 0, "Padding on each side (≤ kernel/2).", minimum=0),
+            Param(
+                "padding",
+                "int",
+                0,
+                "Padding on each side (≤ kernel/2).",
+                minimum=0,
+                limit=MAX_WINDOW,
+            ),
         ),
         shape=shape,
         op=op,
@@ -113,7 +130,9 @@ def _adaptive_spec(spatial: int) -> BlockSpec:
         summary="Averages each feature map down to a fixed size, whatever the input size.",
         shape_formula=f"{layout(spatial)} → (N, C, size{', size' * (spatial - 1)})",
         weight_formula="none",
-        params=(Param("output_size", "int", 1, "Output size per axis.", minimum=1),),
+        params=(
+            Param("output_size", "int", 1, "Output size per axis.", minimum=1, limit=MAX_WINDOW),
+        ),
         shape=shape,
         op=op,
         id_prefix="apool",

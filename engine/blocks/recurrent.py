@@ -6,7 +6,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.blocks._common import only
-from engine.spec import BlockSpec, Op, Operand, Param, Shape, ShapeMismatch, register
+from engine.spec import (
+    MAX_WIDTH,
+    BlockSpec,
+    Op,
+    Operand,
+    Param,
+    Shape,
+    ShapeMismatch,
+    register,
+)
 
 # Gate count per cell: a plain RNN has one weight set, GRU three, LSTM four.
 GATES = {"RNN": 1, "GRU": 3, "LSTM": 4}
@@ -85,7 +94,7 @@ def _recurrent_spec(cell: str) -> BlockSpec:
         )
 
     params: tuple[Param, ...] = (
-        Param("hidden_size", "int", 64, "Size of the hidden state.", minimum=1),
+        Param("hidden_size", "int", 64, "Size of the hidden state.", minimum=1, limit=MAX_WIDTH),
         Param("num_layers", "int", 1, "Recurrent layers stacked on each other.", 1, 16),
         Param("bidirectional", "bool", False, "Also read the sequence backwards."),
         Param(

@@ -6,7 +6,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.blocks._common import only, prod
-from engine.spec import BlockSpec, Op, Operand, Param, Shape, ShapeMismatch, register
+from engine.spec import (
+    MAX_SIDE,
+    BlockSpec,
+    Op,
+    Operand,
+    Param,
+    Shape,
+    ShapeMismatch,
+    register,
+)
 
 
 def resolve_target(target: list[int], size: int, x: Operand) -> tuple[int, ...]:
@@ -58,7 +67,11 @@ register(
         ),
         shape_formula="(N, …) → (N, *shape); (N, T, …) → (N, T, *shape)",
         weight_formula="none",
-        params=(Param("shape", "ints", [-1], "Target shape after N (and T).", minimum=-1),),
+        params=(
+            Param(
+                "shape", "ints", [-1], "Target shape after N (and T).", minimum=-1, limit=MAX_SIDE
+            ),
+        ),
         shape=_reshape_shape,
         op=_reshape_op,
         id_prefix="reshape",
@@ -76,7 +89,9 @@ register(
         ),
         shape_formula="(N, d1, d2, …) → (N, d[dims[0]], d[dims[1]], …)",
         weight_formula="none",
-        params=(Param("dims", "ints", [2, 1], "New order of the axes after N.", minimum=1),),
+        params=(
+            Param("dims", "ints", [2, 1], "New order of the axes after N.", minimum=1, limit=8),
+        ),
         shape=_permute_shape,
         op=lambda params, inputs, out: Op("permute", args={"dims": (0, *params["dims"])}),
         id_prefix="permute",

@@ -16,10 +16,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from engine.atomic import replace_text
 from engine.cli import EXIT_ERRORS, EXIT_OK, EXIT_UNREADABLE, print_error
 from engine.codegen.problems import ExportError
 
@@ -53,15 +53,8 @@ def add_command(subparsers: Any) -> None:
 
 
 def write_text_atomically(path: Path, text: str) -> None:
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Written like any new file (the user's umask), or keeping an existing file's mode."""
+    replace_text(path, text)
 
 
 def check_output_path(path: Path) -> None:
@@ -75,8 +68,8 @@ def check_output_path(path: Path) -> None:
 
 
 def load_weights(path: str, project_graph_ids: set[str]) -> dict[str, Any]:
-    """The state_dict of a `train` checkpoint, checked to be for this graph."""
-    from engine.train.checkpoint import CheckpointError, load_checkpoint
+    """The state_dict of a `train` checkpoint, checked to be for this graph and finite."""
+    from engine.train.checkpoint import CheckpointError, load_checkpoint, nonfinite_weights
 
     try:
         checkpoint = load_checkpoint(path)
@@ -88,7 +81,27 @@ def load_weights(path: str, project_graph_ids: set[str]) -> dict[str, Any]:
             f"{path}: the weights are for another graph (blocks {', '.join(strangers)} "
             "are not in this project)"
         )
+    if bad := nonfinite_weights(checkpoint.state_dict):
+        more = f" and {len(bad) - 1} more" if len(bad) > 1 else ""
+        raise CannotExport(
+            f"{path}: NaN or infinite weights in {bad[0]}{more} (training diverged); "
+            "export a checkpoint from a run that did not"
+        )
     return checkpoint.state_dict
+
+
+def memory_problem(project: Any) -> str | None:
+    """Whether building the model twice (NetLoom's and the exported one) and checking them
+    at the check batch sizes would overflow this machine's memory."""
+    from engine.codegen.compiled import CHECK_BATCHES
+    from engine.memory import available_bytes, estimate, too_large
+    from engine.shapes import analyze
+
+    analysis = analyze(project.graph)
+    if not analysis.ok:
+        return None  # the graph's own problems are reported by the export
+    need = estimate(analysis, max(CHECK_BATCHES))
+    return too_large(2 * need.inference, "to build and check", available_bytes())
 
 
 def export(project_path: str, target: str, output: str, weights: str | None = None) -> str:
@@ -130,12 +143,19 @@ def export_project(
             compiled.require_onnx()
         except compiled.MissingPackages as err:
             raise CannotExport(str(err)) from None
+    if problem := memory_problem(project):
+        raise ExportError([problem])
     state_dict = load_weights(weights, {n.id for n in project.graph.nodes}) if weights else None
     convert = compiled.to_onnx if target == "onnx" else compiled.to_torchscript
+    from engine.build import BuildError
+    from engine.train.checkpoint import CheckpointError
+
     try:
         result = convert(project, path, state_dict)
-    except RuntimeError as err:  # load_state_dict: the checkpoint does not fit this graph
-        raise CannotExport(f"{weights}: the weights do not fit the graph: {err}") from None
+    except CheckpointError as err:  # only with --weights: they do not fit this graph
+        raise CannotExport(f"{weights}: {err}") from None
+    except BuildError as err:
+        raise ExportError(err.problems) from None
     check = f"max |difference| {result.max_abs_diff:.2g}" if result.max_abs_diff else "identical"
     batches = " and ".join(str(b) for b in result.batches)
     return f"wrote {path} ({target}; checked against NetLoom at batch {batches}: {check})"

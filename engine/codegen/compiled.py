@@ -13,7 +13,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
-import os
 import sys
 import tempfile
 import uuid
@@ -24,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.atomic import replace_file
 from engine.codegen.model import ModelCode, Port
 from engine.codegen.problems import ExportError
 from engine.codegen.python_file import project_model, to_python
@@ -86,11 +86,12 @@ def reference_and_export(
 ) -> Iterator[tuple[nn.Module, nn.Module, ModelCode]]:
     """The in-app model and the exported module holding the same weights, in eval mode."""
     from engine.build import build_model
+    from engine.train.checkpoint import load_weights_strictly
 
     code = project_model(project)
     reference = build_model(project.graph)
     if state_dict is not None:
-        reference.load_state_dict(state_dict, strict=True)
+        load_weights_strictly(reference, state_dict)
     with exported_module(to_python(project), code.class_name) as exported:
         exported.load_state_dict(reference.state_dict(), strict=True)
         yield reference.eval(), exported.eval(), code
@@ -154,15 +155,11 @@ def compare(
 
 
 def _replace_atomically(write: Callable[[Path], None], path: Path) -> None:
-    """Write through a temporary file in the target folder, renamed only on success."""
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    """Write through a temporary file in the target folder, renamed only on success.
+
+    The file gets the mode any new file would (or keeps the one it had); see engine.atomic.
+    """
+    replace_file(path, write)
 
 
 # ---------------------------------------------------------------- torchscript

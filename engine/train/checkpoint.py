@@ -45,11 +45,54 @@ class Checkpoint:
     def build(self) -> NetLoomModel:
         """The trained model: the checkpoint's graph with its weights loaded strictly."""
         model = build_model(self.to_project().graph)
-        try:
-            model.load_state_dict(self.state_dict, strict=True)
-        except RuntimeError as err:
-            raise CheckpointError(f"the weights do not fit the graph: {err}") from None
+        load_weights_strictly(model, self.state_dict)
         return model
+
+
+def load_weights_strictly(model: torch.nn.Module, state_dict: Mapping[str, Any]) -> None:
+    """`load_state_dict(strict=True)`, with torch's multi-line complaint turned into one
+    line that names the first key that does not fit (CheckpointError)."""
+    if problem := state_dict_mismatch(model.state_dict(), state_dict):
+        raise CheckpointError(f"the weights do not fit the graph: {problem}")
+    try:
+        model.load_state_dict(state_dict, strict=True)
+    except RuntimeError as err:  # a case the comparison above did not foresee
+        raise CheckpointError(f"the weights do not fit the graph: {_first_line(err)}") from None
+
+
+def state_dict_mismatch(expected: Mapping[str, Any], given: Mapping[str, Any]) -> str | None:
+    """The first difference between a model's own weights and `given`, in words."""
+    for key, tensor in expected.items():
+        if key not in given:
+            extra = len(expected.keys() - given.keys()) - 1
+            more = f" (and {extra} more)" if extra > 0 else ""
+            return f"{key} is missing{more}"
+        other = given[key]
+        if not isinstance(other, torch.Tensor):
+            return f"{key} is a {type(other).__name__}, not a tensor"
+        if tuple(other.shape) != tuple(tensor.shape):
+            return f"{key} has shape {list(other.shape)}; the graph needs {list(tensor.shape)}"
+    for key in given:
+        if key not in expected:
+            return f"{key} belongs to no weight of this graph"
+    return None
+
+
+def nonfinite_weights(state_dict: Mapping[str, torch.Tensor]) -> list[str]:
+    """Keys of floating-point tensors that hold NaN or infinite values."""
+    return [
+        key
+        for key, tensor in state_dict.items()
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())
+    ]
+
+
+def _first_line(err: BaseException) -> str:
+    for line in str(err).strip().splitlines():
+        line = line.strip()
+        if line and not line.startswith("Error(s) in loading"):
+            return line[:300]
+    return type(err).__name__
 
 
 def cpu_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -102,9 +145,26 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         raise CheckpointError(
             f"{path}: checkpoint version {document.get('version')}; this NetLoom reads {VERSION}"
         )
-    return Checkpoint(
-        state_dict=document["state_dict"],
-        project=document["project"],
-        config=document["config"],
-        metrics=document["metrics"],
-    )
+    state_dict = document.get("state_dict")
+    if not isinstance(state_dict, dict):
+        what = "no state_dict" if state_dict is None else f"a {type(state_dict).__name__}"
+        raise CheckpointError(f"{path}: state_dict: expected the weights by name, got {what}")
+    for key, value in state_dict.items():
+        if not isinstance(key, str):
+            raise CheckpointError(
+                f"{path}: state_dict: expected weight names as keys, got {key!r} "
+                f"({type(key).__name__})"
+            )
+        if not isinstance(value, torch.Tensor):
+            raise CheckpointError(
+                f"{path}: state_dict.{key}: expected a tensor, got a {type(value).__name__}"
+            )
+    parts = {}
+    for part in ("project", "config", "metrics"):
+        value = document.get(part, {})
+        if not isinstance(value, dict):
+            raise CheckpointError(
+                f"{path}: {part}: expected an object, got a {type(value).__name__}"
+            )
+        parts[part] = value
+    return Checkpoint(state_dict=state_dict, **parts)

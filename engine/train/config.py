@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import difflib
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
+
+from engine.spec import is_finite_number
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULES = ("none", "step", "cosine", "plateau")
@@ -51,7 +52,7 @@ def _number(
     high: float | None = None,
 ) -> float:
     value = doc.get(key, default)
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and is_finite_number(value)
     if ok:
         ok = value > low if low_open else value >= low
     if ok and high is not None:

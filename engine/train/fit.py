@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from engine.graph import Graph
+from engine.memory import available_bytes, estimate, too_large
 from engine.shapes import Analysis, analyze
 from engine.spec import Shape
 from engine.train.config import TrainConfig
@@ -117,6 +118,10 @@ def plan_objective(
     analysis = analysis or analyze(graph)
     if not analysis.ok:
         raise FitError([p.message for p in analysis.problems])
+    # Refused before torch allocates anything, with how much it would take.
+    need = estimate(analysis, config.batch_size).training
+    if problem := too_large(need, f"to train at batch {config.batch_size}", available_bytes()):
+        raise FitError([problem])
     input_id = _one_of_role(graph, "input", "Input")
     output_id = _one_of_role(graph, "output", "Output")
     problems = []

@@ -456,6 +456,16 @@ def test_default_validates_and_bad_values_are_refused(block: str, param: Param) 
             "loss: expected one of 'cross_entropy', 'mse', 'bce', 'none', got 'l1'",
         ),
         ("Dense", {"units": True}, "units: expected an integer ≥ 1, got true"),
+        (
+            "Dense",
+            {"units": 10**12},
+            "units: expected an integer ≤ 65536 (NetLoom's size limit), got 1000000000000",
+        ),
+        (
+            "Input",
+            {"shape": [3, 10**7]},
+            "shape: expected sizes ≤ 1000000 (NetLoom's size limit), got [3, 10000000]",
+        ),
         ("Add", {"inputs": 9}, "inputs: expected an integer in 2..8, got 9"),
         (
             "Dense",

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from engine.build import build_model
@@ -105,3 +105,63 @@ def test_any_valid_draw_is_refused_clearly_or_built_as_the_rules_say(
         output = model(*inputs)
     assert tuple(output.shape) == (BATCH, *info.shape.dims)
     assert sum(p.numel() for p in model.parameters()) == info.params
+
+
+# ------------------------------------------------------------ random graphs
+
+CHAIN_BLOCKS = [s.name for s in all_specs() if s.role == "layer"]
+
+
+def sized_values(p: Param) -> st.SearchStrategy[Any]:
+    """Like `param_values`, but sometimes the largest value the spec allows: sizes that
+    would take gigabytes are built on the meta device, where nothing is allocated."""
+    small = param_values(p)
+    top = p.limit if p.limit is not None else p.maximum
+    if p.kind in ("int", "int_or_choice") and top is not None:
+        return small | st.just(int(top))
+    return small
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@given(data=st.data())
+def test_any_graph_check_accepts_builds_and_runs_forward(data: st.DataObject) -> None:
+    """Chains of 1–4 random blocks, some joined with an earlier value (Add, Concat): what
+    `analyze` accepts must build and run on torch with the shapes and counts it promised."""
+    rank = data.draw(st.integers(1, 4), label="rank")
+    side = st.integers(1, 6) | st.sampled_from([64, 1000])
+    shape = data.draw(st.lists(side, min_size=rank, max_size=rank), label="shape")
+    sequence = data.draw(st.booleans(), label="sequence")
+    graph = Graph()
+    graph.add_node("Input", {"shape": shape, "sequence": sequence}, node_id="inp")
+    values = ["inp"]
+    for i in range(data.draw(st.integers(1, 4), label="depth")):
+        name = data.draw(st.sampled_from(CHAIN_BLOCKS), label=f"block{i}")
+        spec = next(s for s in all_specs() if s.name == name)
+        params = data.draw(st.fixed_dictionaries({p.name: sized_values(p) for p in spec.params}))
+        node = graph.add_node(name, params, node_id=f"b{i}")
+        for port in node.ports:
+            # The first port takes the latest value; others any earlier one (a skip).
+            source = values[-1] if port == node.ports[0] else data.draw(st.sampled_from(values))
+            graph.connect(source, node.id, port)
+        values.append(node.id)
+    graph.add_node("Output", {"loss": "none"}, node_id="out")
+    graph.connect(values[-1], "out")
+
+    analysis = analyze(graph)
+    event("accepted" if analysis.ok else "refused")
+    if not analysis.ok:
+        for problem in analysis.problems:
+            assert problem.node in graph and problem.message.startswith(f"{problem.node}: ")
+        return
+    expected = analysis.nodes["out"].shape
+    assert expected is not None
+    with torch.device("meta"):
+        model = build_model(graph, analysis)
+        output = model(torch.empty((BATCH, *shape)))
+    assert tuple(output.shape) == (BATCH, *expected.dims)
+    assert sum(p.numel() for p in model.parameters()) == analysis.total_params

@@ -1,0 +1,132 @@
+"""How much memory a network needs, estimated from the shape pass before anything is allocated.
+
+Per block: its weights (float32, 4 bytes each) and its output activation for one
+sample (4 bytes per value, 8 for int64 token ids). For a training step the estimate
+is 4 × the weights (the weights, their gradients and Adam's two moments) plus
+2 × the activations at the batch size (kept for the backward pass, and their
+gradients). Real use varies with the kernels torch picks; the estimate is for refusing
+what cannot fit and for showing where the memory goes, not a guarantee.
+
+Pure Python: no torch, no Qt. `available_bytes()` reads the operating system.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.shapes import Analysis
+
+FLOAT_BYTES = 4
+ID_BYTES = 8
+# Weights, gradients, and the optimizer's two moments (Adam; SGD keeps fewer).
+TRAINING_WEIGHT_COPIES = 4
+# Activations kept for the backward pass, and the gradients flowing back through them.
+TRAINING_ACTIVATION_COPIES = 2
+
+
+@dataclass(frozen=True)
+class BlockMemory:
+    """Bytes one block holds: its weights, and its output for one sample."""
+
+    weights: int
+    activation: int
+
+    def at_batch(self, batch: int) -> int:
+        return self.activation * batch
+
+
+def block_memory(analysis: Analysis) -> dict[str, BlockMemory]:
+    """Per node id, its weight and per-sample activation bytes (0 where the shape failed)."""
+    found = {}
+    for node_id, info in analysis.nodes.items():
+        activation = 0
+        if info.shape is not None:
+            activation = info.shape.numel() * (ID_BYTES if info.shape.ids else FLOAT_BYTES)
+        found[node_id] = BlockMemory(info.params * FLOAT_BYTES, activation)
+    return found
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    weights: int  # bytes of all weights
+    activations: int  # bytes of all block outputs for one sample
+    batch: int
+
+    @property
+    def activations_at_batch(self) -> int:
+        return self.activations * self.batch
+
+    @property
+    def training(self) -> int:
+        """Bytes a training step needs, roughly (see the module docstring)."""
+        return (
+            TRAINING_WEIGHT_COPIES * self.weights
+            + TRAINING_ACTIVATION_COPIES * self.activations_at_batch
+        )
+
+    @property
+    def inference(self) -> int:
+        """Bytes to build the model and run it forward once at the batch size."""
+        return self.weights + self.activations_at_batch
+
+
+def estimate(analysis: Analysis, batch: int) -> MemoryEstimate:
+    blocks = block_memory(analysis).values()
+    return MemoryEstimate(
+        sum(b.weights for b in blocks), sum(b.activation for b in blocks), max(1, batch)
+    )
+
+
+def power_of_ten(count: int) -> int:
+    """floor(log10(count)) give or take one, for ints of any size (no float, no str)."""
+    return int((count.bit_length() - 1) * 0.30102999566398)
+
+
+def human_bytes(count: int | float) -> str:
+    """1536 -> '1.5 KB' (powers of 1024, as memory is sold)."""
+    if count >= 1024**6:  # beyond petabytes (a huge batch size): no float, which could overflow
+        return f"over 10^{power_of_ten(int(count))} B"
+    value = float(count)
+    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
+        if value < 1024 or unit == "PB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.3g} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def available_bytes() -> int | None:
+    """Memory this process could still get: the system's available memory, capped by a
+    cgroup (container) limit; None when the system does not say."""
+    found = []
+    try:
+        for line in Path("/proc/meminfo").read_text(encoding="ascii").splitlines():
+            if line.startswith("MemAvailable:"):
+                found.append(int(line.split()[1]) * 1024)
+                break
+    except (OSError, ValueError, IndexError):
+        pass
+    if not found:
+        try:
+            found.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        except (AttributeError, ValueError, OSError):
+            pass
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text(encoding="ascii").strip()
+        used = Path("/sys/fs/cgroup/memory.current").read_text(encoding="ascii").strip()
+        if limit.isdigit() and used.isdigit():
+            found.append(max(0, int(limit) - int(used)))
+    except OSError:
+        pass
+    return min(found) if found else None
+
+
+def too_large(needed: int, what: str, available: int | None) -> str | None:
+    """A one-line refusal if `needed` bytes exceed `available`, else None."""
+    if available is None or needed <= available:
+        return None
+    return (
+        f"the model needs about {human_bytes(needed)} {what}; this machine has "
+        f"{human_bytes(available)} available — make the blocks or the input smaller"
+    )
