@@ -106,8 +106,10 @@ class MainWindow(EditingMixin, QMainWindow):
         self.summary.node_clicked.connect(self.focus_node)
         self.undo_stack.cleanChanged.connect(self.update_title)
 
+        # A child of the window: its timer dies with the window, even when a close was
+        # cancelled and the window is deleted without closeEvent having stopped it.
         self.autosaver = Autosaver(
-            self._autosave_snapshot, recovery_dir or default_recovery_dir(), autosave_ms
+            self._autosave_snapshot, recovery_dir or default_recovery_dir(), autosave_ms, self
         )
         self.set_project(Project(), None)
         self.autosaver.start()

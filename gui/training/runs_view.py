@@ -58,6 +58,18 @@ def curve(rows: list[EpochRecord], key: str) -> tuple[np.ndarray, np.ndarray]:
     return x[keep], y[keep]
 
 
+def recorded_result(record: RunRecord, rows: list[EpochRecord]) -> str:
+    """The run's last recorded value of its metric: "Validation accuracy: 0.9667"."""
+    metric = primary_metric(record, rows)
+    if not metric:
+        return ""
+    _x, y = curve(rows, metric)
+    if not len(y):
+        return ""
+    split = "Validation" if any(row.split == "val" for row in rows) else "Training"
+    return f"{split} {metric.replace('_', ' ')}: {y[-1]:.4f}"
+
+
 class RunsView(QWidget):
     restore_requested = Signal(int)  # run id
 
