@@ -100,6 +100,8 @@ def test_your_own_arrays_preview_and_a_missing_file_is_named(qtbot, window, tmp_
     path_editor = picker.editors["path"]
     commit_text(path_editor, str(tmp_path / "flowers.npz"))
     assert window.project.training["dataset"]["params"]["path"] == str(tmp_path / "flowers.npz")
+    # Until the new file is read, no verdict of the data shown before stands.
+    assert picker.fit.property("ok") is None and not picker.fit.isVisible()
     qtbot.waitUntil(lambda: picker.fit.property("ok") is True, timeout=20_000)
     assert "40 samples of (N, 4) · classification, 3 classes" in picker.caption.text()
 
