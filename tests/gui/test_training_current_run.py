@@ -112,9 +112,7 @@ def test_a_restored_run_shows_its_own_numbers(qtbot, window):
     assert ui.curves.epoch_count == 2 and ui.curves.batch_count == 0
     val = ui.curves.series["val_loss"].y.values
     assert list(val) == [
-        row.metrics["loss"]
-        for row in ui.runs.store().epochs(first.run_id)
-        if row.split == "val"
+        row.metrics["loss"] for row in ui.runs.store().epochs(first.run_id) if row.split == "val"
     ]
     assert ui.curves.readout.text() == READOUT_HINT
     assert ui.curves.loss_plot.getViewBox().viewRange()[0] == list(x_range(2))
