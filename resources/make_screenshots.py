@@ -47,12 +47,17 @@ def settle(app: QApplication, window) -> None:
 
 
 def main() -> int:
+    global OUT
     parser = argparse.ArgumentParser(description="Render the README's screenshots.")
     parser.add_argument(
         "--only", choices=("editor", "training", "runs"), help="render just the editor (and "
         "gallery), the training screenshot, or the run switching, confusion and Runs ones"
     )  # fmt: skip
-    only = parser.parse_args().only
+    parser.add_argument("--out", type=Path, help=f"write here instead of {OUT}")
+    args = parser.parse_args()
+    only = args.only
+    if args.out is not None:
+        OUT = args.out
     logging.basicConfig(level=logging.INFO)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_theme(app)
