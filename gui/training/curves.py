@@ -164,7 +164,7 @@ class LiveCurves(QWidget):
             self.loss_plot = plot
         elif made == 1:
             plot = style.styled_plot(_metric_title(self.metric_name), bottom="epoch", grid=False)
-            self._add_plot(plot, 1, 2)
+            self._add_plot(plot, 1, 1)  # two rows, as the loss legend: the axes line up
             c = self.curves
             c["batch_metric"] = style.fast_curve(plot, style.METRIC_TRAIN, 1, 110)
             c["train_metric"] = style.epoch_points(plot, style.METRIC_TRAIN, "train")

@@ -209,7 +209,7 @@ def test_run_gui_opens_the_project_given_on_the_command_line(qtbot, monkeypatch,
 
     def run_events(_app) -> int:
         # The start-up timer opens the project once the event loop turns.
-        qtbot.waitUntil(lambda: any(w.path == TEMPLATE for w in windows()), timeout=20_000)
+        qtbot.waitUntil(lambda: any(w.path == TEMPLATE for w in windows()), timeout=120_000)
         seen.extend(windows())
         return 0
 

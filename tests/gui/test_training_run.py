@@ -16,6 +16,7 @@ from engine.train.trainer import Trainer
 from gui.training.lock import BANNER_TEXT
 from gui.training.worker import State
 from tests.gui.test_training_support import (
+    RUN_TIMEOUT_MS,
     data_dir,  # noqa: F401  (fixture)
     open_iris,
     run_to_end,
@@ -78,7 +79,7 @@ def test_the_canvas_is_locked_while_training_and_unlocked_after(qtbot, window, d
     assert not drop_block(window, "Dense")
     assert len(window.graph) == blocks  # the drop was refused
 
-    with qtbot.waitSignal(ui.controller.run_ended, timeout=10_000):
+    with qtbot.waitSignal(ui.controller.run_ended, timeout=RUN_TIMEOUT_MS):
         qtbot.mouseClick(ui.panel.stop_button, LEFT)
     assert not ui.lock.locked and not ui.lock.banner.isVisible()
     assert window.view.isInteractive() and window.palette.isEnabled()
@@ -101,7 +102,7 @@ def test_pause_resume_and_stop(qtbot, window, data_dir, monkeypatch):  # noqa: F
     qtbot.mouseClick(ui.panel.pause_button, LEFT)
     assert ui.controller.state == State.PAUSED
     assert ui.panel.pause_button.text() == "Resume"
-    qtbot.waitUntil(waiting.is_set, timeout=10_000)
+    qtbot.waitUntil(waiting.is_set, timeout=RUN_TIMEOUT_MS)
     QApplication.processEvents()  # what was sent before the pause has arrived now
     paused_at = ui.curves.batch_count
     qtbot.wait(300)  # a busy machine only makes this check easier to pass, never harder
@@ -109,9 +110,9 @@ def test_pause_resume_and_stop(qtbot, window, data_dir, monkeypatch):  # noqa: F
 
     qtbot.mouseClick(ui.panel.pause_button, LEFT)
     assert ui.controller.state == State.RUNNING
-    qtbot.waitUntil(lambda: ui.curves.batch_count > paused_at, timeout=5_000)
+    qtbot.waitUntil(lambda: ui.curves.batch_count > paused_at, timeout=RUN_TIMEOUT_MS)
 
-    with qtbot.waitSignal(ui.controller.run_ended, timeout=10_000) as ended:
+    with qtbot.waitSignal(ui.controller.run_ended, timeout=RUN_TIMEOUT_MS) as ended:
         qtbot.mouseClick(ui.panel.stop_button, LEFT)
     outcome = ended.args[0]
     assert outcome.status == "stopped"
