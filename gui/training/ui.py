@@ -404,10 +404,10 @@ class TrainingUi(QObject):
         self.restored_outcome = outcome
         record = self.current.record
         if outcome.evaluation is None and self.current.kind == "restoring" and record:
-            self.results.clear(f"Cannot restore run {record.id}: {outcome.reason}")
+            text = f"Cannot restore run {record.id}: {outcome.reason}"
+            self.results.clear(text)
+            self.panel.show_status(text, "error")
             return
-        if outcome.run_id is None and record is not None:
-            outcome.run_id = record.id
         self.current.restored(outcome)  # ignored if another run is shown by now
 
     @Slot(bool)
