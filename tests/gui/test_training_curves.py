@@ -107,3 +107,27 @@ def test_log_scale_toggles_the_loss_axis(qtbot):
     assert np.isfinite(np.log10(curves.series["batch_loss"].y.values)).all()
     curves.log_scale.setChecked(False)
     assert not curves.loss_plot.getPlotItem().getAxis("left").logMode
+
+
+def test_the_read_out_has_a_fixed_place_and_a_new_run_starts_it_afresh(qtbot):
+    from gui.training.curves import READOUT_HINT
+
+    curves = LiveCurves()
+    qtbot.addWidget(curves)
+    curves.resize(520, 300)
+    curves.show()
+    curves.ensure_plots()
+    curves.reset(started())
+    curves.add(Progress(batches=[batch(1, i + 1, 2.0 - 0.1 * i) for i in range(10)]))
+    curves.add(Progress(epochs=[epoch_end(1, 1.2)]))
+    qtbot.waitUntil(lambda: curves.fit_button.geometry().width() > 0)
+    fit_at, log_at = curves.fit_button.geometry(), curves.log_scale.geometry()
+    width = curves.minimumSizeHint().width()
+    curves.show_readout(0.5)  # a long read-out in a narrow panel
+    curves.layout().activate()  # lay the panel out again now, as the next paint would
+    assert curves.readout.toolTip().startswith("epoch 0.50")
+    assert curves.fit_button.geometry() == fit_at and curves.log_scale.geometry() == log_at
+    assert curves.minimumSizeHint().width() == width  # the panel asks for no more room
+    curves.reset(started())  # the next run
+    assert curves.readout.text() == READOUT_HINT and curves.readout.toolTip() == ""
+    assert not any(line.isVisible() for line in curves.crosshairs)
