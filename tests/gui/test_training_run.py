@@ -11,10 +11,11 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from engine.train.trainer import Trainer
+from gui.training import child_trainer
 from gui.training.lock import BANNER_TEXT
 from gui.training.worker import State
 from tests.gui.test_training_support import (
+    break_training,
     data_dir,  # noqa: F401  (fixture)
     open_iris,
     run_to_end,
@@ -116,13 +117,10 @@ def test_an_exception_in_training_shows_in_the_panel_and_the_app_keeps_working(
     data_dir,  # noqa: F811
     monkeypatch,
 ):
-    def broken_epoch(self, epoch):
-        raise RuntimeError(f"injected failure in epoch {epoch}")
-
     open_iris(window, epochs=2)
     ui = window.training
-    with monkeypatch.context() as patch:
-        patch.setattr(Trainer, "_train_epoch", broken_epoch)
+    with monkeypatch.context() as patch:  # the trainer runs in a child process: break it there
+        patch.setattr(child_trainer, "CHILD_SETUP", break_training)
         outcome = run_to_end(qtbot, window)
 
     assert outcome.status == "failed"
