@@ -48,6 +48,9 @@ JOIN_S = 5.0  # for a child that has sent its outcome to exit before it is kille
 
 # Progress bundles leave the child at most this often (the throttle's ~30 a second).
 PROGRESS_INTERVAL_S = 1.0 / MAX_RATE_HZ
+# Scheduling niceness of the trainer process (0: the window's own priority; Linux and
+# macOS). Both share the cores; a higher value lets the GUI thread win them sooner.
+NICE = 0
 # Called in the child before its job, if set (a picklable module-level function): how a
 # test injects a failure into the trainer that runs over there.
 CHILD_SETUP: Callable[[], None] | None = None
@@ -86,9 +89,14 @@ def receive(conn: Connection) -> Any:
 # ----------------------------------------------------------------- child
 
 
-def _child_main(conn: Connection, stop: Any, pause: Any, abandon: Any) -> None:
+def _child_main(conn: Connection, stop: Any, pause: Any, abandon: Any, nice: int) -> None:
     """The child process: warm torch up, say so, run one job, report its outcome."""
+    import os
+
     from gui.training.warmup import warm_up_torch
+
+    if nice and hasattr(os, "nice"):
+        os.nice(nice)
 
     send(conn, ("ready", warm_up_torch()))
     try:
@@ -181,7 +189,7 @@ class TrainerProcess:
         self.process = CONTEXT.Process(
             target=_child_main,
             args=(self._child_conn, self.controls.stop, self.controls.pause,
-                  self.controls.abandon),
+                  self.controls.abandon, NICE),
             name="NetLoom trainer",
             daemon=True,  # never outlives the window, whatever happens
         )  # fmt: skip
@@ -217,11 +225,23 @@ class TrainerProcess:
             kind, payload = receive(self.conn)
             if kind != "ready":
                 return kind, payload
-            assert self.spawned_at is not None
-            self.ready_s = time.perf_counter() - self.spawned_at
-            log.info(
-                "trainer process ready %.2f s after spawn (imports %.2f s)", self.ready_s, payload
-            )
+            self._note_ready(payload)
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait until the child has warmed up (before any job is submitted)."""
+        self.start()
+        if self.ready_s is None and self.conn.poll(timeout):
+            kind, payload = receive(self.conn)
+            assert kind == "ready", kind
+            self._note_ready(payload)
+        return self.ready_s is not None
+
+    def _note_ready(self, imports_s: float) -> None:
+        assert self.spawned_at is not None
+        self.ready_s = time.perf_counter() - self.spawned_at
+        log.info(
+            "trainer process ready %.2f s after spawn (imports %.2f s)", self.ready_s, imports_s
+        )
 
     def exit_code(self) -> int | None:
         self.process.join(JOIN_S)
@@ -304,6 +324,14 @@ def take() -> TrainerProcess:
 
 def replenish() -> None:
     spares.replenish()
+
+
+def wait_for_spare(timeout: float | None = None) -> float | None:
+    """Wait until the spare is warm (a benchmark's start); seconds from its spawn."""
+    spare = spares.spare
+    if spare is None or not spare.wait_ready(timeout):
+        return None
+    return spare.ready_s
 
 
 def discard_spare() -> None:

@@ -70,7 +70,7 @@ class TrainingWorker(QObject):
         while True:
             try:
                 kind, payload = self.process.next_message()
-            except EOFError:
+            except (EOFError, OSError):  # the pipe closed or reset: the child has gone
                 return self._lost()
             if kind == "started":
                 self.run_id = payload.run_id
