@@ -3,6 +3,8 @@ batch, and a trainer process that dies is reported as a failed run, not a hang."
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from PySide6.QtCore import Qt
 
@@ -13,6 +15,7 @@ from tests.gui.test_training_support import (
     data_dir,  # noqa: F401  (fixture)
     hold_for_controls,
     open_iris,
+    run_to_end,
     start_long_run,
     stored_runs,
 )
@@ -62,11 +65,9 @@ def test_a_trainer_process_that_dies_fails_the_run_and_the_next_run_works(
     assert record.status == "failed" and "ended unexpectedly" in record.reason
     assert not ui.lock.locked
 
+    qtbot.waitUntil(lambda: not ui.steps.pending, timeout=5_000)  # the panel is back
     open_iris(window, epochs=2)
-    # No spare was ready this soon: this run waits for a fresh process to import torch.
-    with qtbot.waitSignal(ui.controller.run_ended, timeout=RUN_TIMEOUT_MS) as ended:
-        qtbot.mouseClick(ui.panel.start_button, LEFT)
-    assert ended.args[0].status == "finished"
+    assert run_to_end(qtbot, window).status == "finished"  # in a fresh process
 
 
 @pytest.mark.parametrize("payload", [{"loss": [1.0, 2.5]}, None])
@@ -74,8 +75,11 @@ def test_messages_cross_the_pipe_whole(payload):
     import numpy as np
 
     sender, receiver = child_trainer.CONTEXT.Pipe()
-    arrays = {"x": np.arange(100_000, dtype=np.float32).reshape(1000, 100), "meta": payload}
-    child_trainer.send(sender, ("done", arrays))
+    arrays = {"x": np.arange(1_000_000, dtype=np.float32).reshape(1000, 1000), "meta": payload}
+    # More than the pipe holds: it is written while the other end reads, as in the app.
+    writer = threading.Thread(target=child_trainer.send, args=(sender, ("done", arrays)))
+    writer.start()
     kind, got = child_trainer.receive(receiver)
+    writer.join()
     assert kind == "done" and got["meta"] == payload
     assert np.array_equal(got["x"], arrays["x"]) and got["x"].flags.writeable

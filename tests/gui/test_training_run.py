@@ -90,10 +90,11 @@ def test_the_canvas_is_locked_while_training_and_unlocked_after(qtbot, window, d
 def test_pause_resume_and_stop(qtbot, window, data_dir):  # noqa: F811
     start_long_run(qtbot, window)
     ui = window.training
-    qtbot.mouseClick(ui.panel.pause_button, LEFT)
+    # The trainer says when it has halted, after every batch it trained has arrived.
+    with qtbot.waitSignal(ui.controller.paused, timeout=10_000):
+        qtbot.mouseClick(ui.panel.pause_button, LEFT)
     assert ui.controller.state == State.PAUSED
     assert ui.panel.pause_button.text() == "Resume"
-    qtbot.wait(150)  # batches already in flight arrive
     paused_at = ui.curves.batch_count
     qtbot.wait(400)
     assert ui.curves.batch_count == paused_at  # no batch while paused
