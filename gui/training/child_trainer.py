@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 # locks and torch's OpenMP pool in whatever state they were (macOS and Windows only
 # spawn anyway).
 CONTEXT = multiprocessing.get_context("spawn")
-JOIN_S = 5.0  # for a child that has sent its outcome to exit before it is killed
+JOIN_S = 30.0  # for a child that has sent its outcome to exit before it is ended
 
 # Progress bundles leave the child at most this often (the throttle's ~30 a second).
 PROGRESS_INTERVAL_S = 1.0 / MAX_RATE_HZ
@@ -244,23 +244,28 @@ class TrainerProcess:
         )
 
     def exit_code(self) -> int | None:
-        self.process.join(JOIN_S)
+        self.process.join(5.0)  # it has closed the pipe: ending, or ended
         return self.process.exitcode
 
     def close(self) -> None:
-        """Let the child end (or end it) and release the pipe."""
+        """Release the pipe; the child, done or never given a job, exits on its own.
+        Its exit (the interpreter and torch tearing down) is not waited for here: on a
+        busy machine it took seconds, and the window may be closing. A thread reaps it,
+        and ends it if it lingers."""
         with self._lock:
             self._closed = True
-        if self.started:
-            self.conn.close()  # a spare's receive raises EOFError: it returns
-            self.process.join(JOIN_S)
-            if self.process.is_alive():
-                log.warning("the trainer process did not exit; terminating it")
-                self.process.terminate()
-                self.process.join(JOIN_S)
-        else:
-            self.conn.close()
+        self.conn.close()  # a spare's receive raises EOFError: it returns
+        if not self.started:
             self._child_conn.close()
+            return
+        threading.Thread(target=self._reap, name="NetLoom trainer reaper", daemon=True).start()
+
+    def _reap(self) -> None:
+        self.process.join(JOIN_S)
+        if self.process.is_alive():
+            log.warning("the trainer process did not exit; terminating it")
+            self.process.terminate()
+            self.process.join(JOIN_S)
 
     def kill(self) -> None:
         """End the child now (it does not answer, or has nothing worth waiting for)."""
