@@ -190,7 +190,7 @@ def window_run(project: Path, epochs: int | None, threads: int | None, spare: bo
         "threads": started[0][0].threads if started else None,
         "seconds": seconds,
         "gui_cpu_s": gui_cpu,
-        "to_first_batch_s": first_batch[0] if first_batch else None,
+        "to_first_batch_s": first_batch[0] if first_batch else float("nan"),
         "ticks": len(probe.lateness),
         "p50_ms": percentile(probe.lateness, 0.50),
         "p99_ms": percentile(probe.lateness, 0.99),
