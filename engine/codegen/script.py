@@ -71,7 +71,8 @@ def _training_plan(project: Project, base_dir: Path | None) -> tuple[Any, Any, A
     except DataError as err:
         # A bad param reads "dataset.params.…"; a bad file names the file itself.
         message = str(err)
-        raise ExportError([f"training.{message}" if message.startswith("dataset") else message]) from None
+        where = "training." if message.startswith("dataset") else ""
+        raise ExportError([f"{where}{message}"]) from None
     try:
         objective = plan_objective(project.graph, data, config)
     except FitError as err:
