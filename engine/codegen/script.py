@@ -69,7 +69,10 @@ def _training_plan(project: Project, base_dir: Path | None) -> tuple[Any, Any, A
         params = spec.resolve_params(choice.params)
         data = load_dataset(choice.name, choice.params, base_dir)
     except DataError as err:
-        raise ExportError([f"training.{err}"]) from None
+        # A bad param reads "dataset.params.…"; a bad file names the file itself.
+        message = str(err)
+        where = "training." if message.startswith("dataset") else ""
+        raise ExportError([f"{where}{message}"]) from None
     try:
         objective = plan_objective(project.graph, data, config)
     except FitError as err:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.data.arrays import shuffled, standardised
+from engine.data.arrays import MAX_CLASSES, shuffled, standardised
 from engine.data.files import existing_file, file_params
 from engine.data.registry import (
     ArrayDataset,
@@ -33,6 +33,14 @@ WHAT = "a CSV file with a header row"
 def _open(path: Path) -> Any:
     # utf-8-sig drops the byte-order mark spreadsheet programs put at the start.
     return path.open(newline="", encoding="utf-8-sig")
+
+
+def _csv_error(path: Path, reader: Any, err: csv.Error) -> DataError:
+    """One line for what the csv module refused (a cell over its size limit, a stray NUL)."""
+    # The csv module refuses a cell longer than csv.field_size_limit() (128 KiB): a
+    # whole file without line breaks or with an unclosed quote reads as one huge cell.
+    line = f" line {reader.line_num}" if reader.line_num else ""
+    return DataError(f"{path}{line}: cannot read as CSV: {err}; expected {WHAT}")
 
 
 def _header(path: Path, reader: Any, target: str) -> tuple[list[str], int]:
@@ -112,7 +120,7 @@ def _read(path: Path, target: str) -> CsvRows:
     except UnicodeDecodeError as err:
         raise DataError(f"{path}: not a UTF-8 text file ({err.reason}); expected {WHAT}") from None
     except csv.Error as err:
-        raise DataError(f"{path}: cannot read as CSV: {err}") from None
+        raise _csv_error(path, reader, err) from None
     if not features:
         raise DataError(f"{path}: the header row is followed by no data rows")
     return CsvRows(columns, target_index, features, targets, lines)
@@ -140,6 +148,12 @@ def _load(params: dict[str, Any]) -> ArrayDataset:
                 f"{path}, column {target!r}: every row has the label {class_names[0]!r}; "
                 "classification needs at least two classes"
             )
+        if len(class_names) > MAX_CLASSES:
+            raise DataError(
+                f"{path}, column {target!r}: {len(class_names):,} different labels, more than "
+                f"the {MAX_CLASSES:,} classes a classifier here may have; if the column holds "
+                "numbers to predict, set dataset.params.task to regression"
+            )
         index = {name: i for i, name in enumerate(class_names)}
         y = np.array([index[t] for t in table.targets], dtype=np.int64)
     else:
@@ -166,9 +180,12 @@ def _shape(params: dict[str, Any]) -> InputShape:
     path = existing_file(params["path"], WHAT)
     try:
         with _open(path) as handle:
-            columns, _ = _header(path, csv.reader(handle), params["target"])
+            reader = csv.reader(handle)
+            columns, _ = _header(path, reader, params["target"])
     except UnicodeDecodeError as err:
         raise DataError(f"{path}: not a UTF-8 text file ({err.reason}); expected {WHAT}") from None
+    except csv.Error as err:
+        raise _csv_error(path, reader, err) from None
     return (len(columns) - 1,), False
 
 

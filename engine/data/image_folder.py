@@ -10,19 +10,24 @@ is in colour, all are read as RGB (C = 3), else as greyscale (C = 1). Samples ar
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from engine.data.arrays import shuffled
+from engine.data.arrays import check_size, shuffled
 from engine.data.files import existing_folder, file_params
 from engine.data.registry import ArrayDataset, DataError, InputShape, register
 
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+# The largest image read: 4096×4096 pixels. A header is a few bytes, so a 57-byte PNG
+# can claim 30,000×30,000 (900 megapixels); the size is checked before any decoding.
+MAX_SIDE = 4096
+MAX_PIXELS = MAX_SIDE * MAX_SIDE
 GREY_MODES = ("1", "L", "LA", "I", "I;16", "F")
 WHAT = "a folder with one subfolder of PNG or JPEG images per class"
 
@@ -47,10 +52,36 @@ class FolderSurvey:
     width: int
 
 
-def survey(path_text: str) -> FolderSurvey:
-    """Read the folder structure and every image's header; DataError names any problem."""
+def _header(image_path: Path) -> tuple[int, int, bool]:
+    """Width, height and greyness from the image's header; DataError if it is no image
+    or larger than MAX_SIDE × MAX_SIDE."""
     from PIL import Image, UnidentifiedImageError
 
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns, then refuses, on headers claiming ~90+ megapixels; the
+            # smaller limit below gives the message instead.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(image_path) as image:
+                width, height = image.size
+                grey = image.mode in GREY_MODES
+    except Image.DecompressionBombError:
+        raise DataError(
+            f"{image_path}: its header claims an image far larger than "
+            f"{MAX_SIDE}×{MAX_SIDE} pixels (a decompression bomb?); not read"
+        ) from None
+    except (UnidentifiedImageError, OSError) as err:
+        raise DataError(f"{image_path}: cannot read as an image: {err}") from None
+    if width * height > MAX_PIXELS:
+        raise DataError(
+            f"{image_path}: image is {width}×{height} pixels, more than the "
+            f"{MAX_SIDE}×{MAX_SIDE} read here; resize the images"
+        )
+    return width, height, grey
+
+
+def survey(path_text: str) -> FolderSurvey:
+    """Read the folder structure and every image's header; DataError names any problem."""
     root = existing_folder(path_text, WHAT)
     class_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not class_dirs:
@@ -73,12 +104,7 @@ def survey(path_text: str) -> FolderSurvey:
         if not images:
             raise DataError(f"{folder}: class folder {folder.name!r} has no PNG or JPEG images")
         for image_path in images:
-            try:
-                with Image.open(image_path) as image:
-                    width, height = image.size
-                    grey = image.mode in GREY_MODES
-            except (UnidentifiedImageError, OSError) as err:
-                raise DataError(f"{image_path}: cannot read as an image: {err}") from None
+            width, height, grey = _header(image_path)
             found = ImageFile(image_path, label, width, height, grey)
             if first is None:
                 first = found
@@ -90,6 +116,11 @@ def survey(path_text: str) -> FolderSurvey:
             files.append(found)
     assert first is not None  # every class folder holds at least one image
     channels = 1 if all(f.grey for f in files) else 3
+    check_size(
+        "image_folder",
+        len(files) * channels * first.height * first.width,
+        f"{len(files)} images of {channels}×{first.height}×{first.width}",
+    )
     return FolderSurvey([d.name for d in class_dirs], files, channels, first.height, first.width)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.data.arrays import shuffled
+from engine.data.arrays import check_class_labels, shuffled
 from engine.data.files import existing_file, file_params
 from engine.data.registry import ArrayDataset, DataError, InputShape, Task, register
 from engine.spec import DTYPE_PARAM, Param
@@ -145,12 +145,8 @@ def _load(params: dict[str, Any]) -> ArrayDataset:
                 f"{path} is {y.dtype}"
             )
         y = y.reshape(len(y)) if task == "classification" else y
-        if y.size and y.min() < 0:
-            raise DataError(
-                f"{path}: y holds the class {int(y.min())}; classes are numbered 0, 1, 2, …"
-            )
+        num_classes = check_class_labels(str(path), y)
         y = y.astype(np.int64)
-        num_classes = int(y.max()) + 1 if y.size else 0
     if len(x) == 0:
         raise DataError(f"{path}: x and y hold no samples")
     if params["shuffle"]:

@@ -78,7 +78,11 @@ def text_param(name: str, help_text: str) -> TextParam:
 
 
 def seed_param() -> Param:
-    return Param("seed", "int", 0, "Seeds generation and shuffling: same seed, same data.", 0)
+    # Below 2^32, as training.seed: every random generator the data or an exported
+    # script uses takes such a seed.
+    return Param(
+        "seed", "int", 0, "Seeds generation and shuffling: same seed, same data.", 0, 2**32 - 1
+    )
 
 
 # -------------------------------------------------------------------- records

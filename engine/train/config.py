@@ -33,11 +33,21 @@ METRICS = ("auto",) + tuple(m for ms in TASK_METRICS.values() for m in ms)
 HIGHER_IS_BETTER = {"accuracy": True, "mean_iou": True, "pixel_accuracy": True}
 
 
+# Upper bounds. Random generators take seeds below 2^32 everywhere (numpy's legacy one,
+# torch's, the exported script's); a larger seed overflowed inside the trainer.
+MAX_SEED = 2**32 - 1
+# A million epochs is days of training even for iris; more is a typo.
+MAX_EPOCHS = 1_000_000
+
+
 class ConfigError(ValueError):
     """A training setting that does not fit; the message starts with its path."""
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, int) and value.bit_length() > 128:
+        # Printing an integer of over 4,300 digits raises ValueError in Python itself.
+        return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1:,} digits"
     return json.dumps(value)[:60]
 
 
@@ -65,10 +75,16 @@ def _number(
     return float(value)
 
 
-def _integer(doc: Mapping[str, Any], key: str, where: str, default: int, *, low: int) -> int:
+def _integer(
+    doc: Mapping[str, Any], key: str, where: str, default: int, *, low: int, high: int | None = None
+) -> int:
     value = doc.get(key, default)
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise ConfigError(f"{where}.{key}: expected an integer ≥ {low}, got {_show(value)}")
+    ok = isinstance(value, int) and not isinstance(value, bool) and value >= low
+    if ok and high is not None:
+        ok = value <= high
+    if not ok:
+        bound = f"≥ {low}" if high is None else f"in {low}…{high:,}"
+        raise ConfigError(f"{where}.{key}: expected an integer {bound}, got {_show(value)}")
     return value
 
 
@@ -203,11 +219,11 @@ class TrainConfig:
             weight_decay=_number(doc, "weight_decay", where, d["weight_decay"].default, low=0),
             schedule=Schedule.from_value(doc.get("schedule", "none"), f"{where}.schedule"),
             batch_size=_integer(doc, "batch_size", where, d["batch_size"].default, low=1),
-            epochs=_integer(doc, "epochs", where, d["epochs"].default, low=1),
+            epochs=_integer(doc, "epochs", where, d["epochs"].default, low=1, high=MAX_EPOCHS),
             val_split=_number(doc, "val_split", where, d["val_split"].default, low=0, high=1),
             early_stopping=_integer(doc, "early_stopping", where, 0, low=0),
             grad_clip=_number(doc, "grad_clip", where, d["grad_clip"].default, low=0),
-            seed=_integer(doc, "seed", where, d["seed"].default, low=0),
+            seed=_integer(doc, "seed", where, d["seed"].default, low=0, high=MAX_SEED),
             device=_choice(doc, "device", where, d["device"].default, DEVICES),
             metric=_choice(doc, "metric", where, d["metric"].default, METRICS),
         )

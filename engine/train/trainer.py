@@ -4,7 +4,9 @@ Data stays in memory as tensors; each epoch walks a seeded permutation of the
 training samples in index slices (far cheaper per batch than a DataLoader for data
 that is already in memory). A stop and a pause `threading.Event` are checked before
 every batch. A loss that turns NaN or infinite stops the run with a reason naming
-the epoch and batch, and the weights go back to the last good epoch.
+the epoch and batch, and the weights go back to the last good epoch; so does an
+epoch whose loss grew by orders of magnitude from the untrained model's (finite, but
+diverged all the same).
 """
 
 from __future__ import annotations
@@ -44,6 +46,13 @@ from engine.train.optim import (
 logger = logging.getLogger(__name__)
 
 PAUSE_POLL_S = 0.02  # how often a paused run looks at its events
+# A finite loss can diverge too: Adam at lr 1e6 on iris ends with a loss of ~4e11 and
+# an accuracy that looks fine. A run whose epoch loss exceeds its untrained start by
+# this factor (three orders of magnitude) has diverged. Losses near 0 at the start
+# (a regression on tiny targets) are measured from LOSS_FLOOR instead, so noise around
+# 1e-8 does not count as growth.
+DIVERGENCE_FACTOR = 1000.0
+LOSS_FLOOR = 1e-3
 
 
 @dataclass
@@ -110,6 +119,7 @@ class Trainer:
             self.optimizer, self.config.schedule, self.config.epochs, len(self.starts)
         )
         self._started = False
+        self.start_loss: float | None = None  # the untrained model's first batch loss
         self.train_meter = Meter(self.objective, self.device)
         self.val_meter = Meter(self.objective, self.device)
 
@@ -201,6 +211,18 @@ class Trainer:
                 self.model.load_state_dict(last_good)
                 result.final = self._final_of(result.history[-1]) if result.history else None
                 break
+            if grown := self._grown_loss(train, val):
+                result.status = "diverged"
+                kept = f"epoch {epoch - 1}" if epoch > 1 else "the initial weights"
+                result.reason = (
+                    f"the loss diverged: the {grown} loss grew from {self.start_loss:.4g} to "
+                    f"{monitored if grown == 'validation' else train.loss:.4g} by epoch "
+                    f"{epoch}; training stopped and kept {kept} (the last good weights) — "
+                    f"try a lower learning rate (now {self.lr:g}) or set grad_clip"
+                )
+                self.model.load_state_dict(last_good)
+                result.final = self._final_of(result.history[-1]) if result.history else None
+                break
             improved = monitored < best_loss
             self.schedule.after_epoch(monitored)
             event = EpochEnd(
@@ -240,6 +262,17 @@ class Trainer:
         logger.info("training ended: %s", result.reason)
         return result
 
+    def _grown_loss(self, train: SplitMetrics, val: SplitMetrics | None) -> str | None:
+        """'training' or 'validation' if that epoch loss diverged from the start, else None."""
+        if self.start_loss is None:
+            return None
+        limit = DIVERGENCE_FACTOR * max(self.start_loss, LOSS_FLOOR)
+        if train.loss > limit:
+            return "training"
+        if val is not None and val.loss > limit:
+            return "validation"
+        return None
+
     def _final_of(self, event: EpochEnd) -> SplitMetrics:
         return event.val if event.val is not None else event.train
 
@@ -272,6 +305,8 @@ class Trainer:
             value = loss.item()
             if not math.isfinite(value):
                 return _Halt("diverged", self._divergence_reason(value, epoch, batch, x))
+            if self.start_loss is None:
+                self.start_loss = value
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if clip:

@@ -625,11 +625,14 @@ SMALL_DATA = {
 }
 
 
-def script_data(name: str, params: dict, path: str | None, task: str) -> tuple:
-    """What the exported script's load_data returns for this dataset."""
+def script_data(
+    name: str, params: dict, path: str | None, task: str, classes: int | None = None
+) -> tuple:
+    """What the exported script's load_data returns for this dataset (`classes`: the
+    Output's class count, which the npz loader checks labels against)."""
     resolved = get_dataset_spec(name).resolve_params({**params, **({"path": path} if path else {})})
     section = data_section(name, resolved, path, ordered=False)
-    namespace = {"np": np, "Path": Path, "OBJECTIVE": {"task": task}}
+    namespace = {"np": np, "Path": Path, "OBJECTIVE": {"task": task, "classes": classes}}
     exec(compile("\n".join(section.constants) + "\n\n" + section.code, name, "exec"), namespace)
     return namespace["load_data"](namespace["DATA_PARAMS"], path)
 
@@ -679,7 +682,8 @@ def test_script_reads_npz_arrays_as_netloom_does(tmp_path: Path) -> None:
         params = {"sequence": task == "regression"}
         data = load_dataset("npz", {**params, "path": str(file)})
         assert data.task == task
-        assert_same_arrays(script_data("npz", params, str(file), task), data)
+        got = script_data("npz", params, str(file), task, data.num_classes)
+        assert_same_arrays(got, data)
 
 
 @pytest.mark.parametrize("mode", ["L", "RGB"])

@@ -99,7 +99,13 @@ def test_config_round_trips_and_fills_defaults() -> None:
     [
         ({"lr": -1}, "training.lr: expected a number > 0, got -1"),
         ({"batch_size": 0}, "training.batch_size: expected an integer ≥ 1, got 0"),
-        ({"epochs": 2.5}, "training.epochs: expected an integer ≥ 1, got 2.5"),
+        ({"epochs": 2.5}, "training.epochs: expected an integer in 1…1,000,000, got 2.5"),
+        ({"epochs": 10**7}, "training.epochs: expected an integer in 1…1,000,000, got 10000000"),
+        (
+            {"seed": 2**64},
+            "training.seed: expected an integer in 0…4,294,967,295, got 18446744073709551616",
+        ),
+        ({"seed": 10**5000}, "training.seed: expected an integer in 0…4,294,967,295, got an "),
         ({"val_split": 1}, "training.val_split: expected a number in [0, 1), got 1"),
         ({"optimizer": "lbfgs"}, "training.optimizer: expected one of 'sgd', 'adam'"),
         ({"device": "tpu"}, "training.device: expected one of 'auto', 'cpu', 'cuda', 'mps'"),
