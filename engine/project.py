@@ -17,10 +17,11 @@ from typing import Any
 
 from engine.graph import Graph, GraphError
 from engine.names import id_problem, safe_id
-from engine.spec import ParamError, RegistryError, get_spec
+from engine.spec import ParamError
+from engine.units_file import load_units, units_to_dict
 
 FORMAT = "netloom"
-VERSION = 1
+VERSION = 2
 
 
 class ProjectError(Exception):
@@ -38,7 +39,13 @@ class Project:
 
 
 # One function per version bump: MIGRATIONS[v] turns a version-v document into v+1.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+def _v1_to_v2(doc: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 adds unit definitions (engine.units); a v1 file has none."""
+    doc.setdefault("units", {})
+    return doc
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
 
 
 def migrate(doc: dict[str, Any]) -> dict[str, Any]:
@@ -100,13 +107,14 @@ def from_dict(doc: Any) -> Project:
     edges = doc.get("edges", [])
     _expect(edges, list, "edges", "a list")
 
-    graph = Graph()
+    library = load_units(doc.get("units", {}), _load_node, _load_edge, ProjectError)
+    graph = Graph(library=library)
     ids: dict[str, str] = {}  # id in the file → id in the graph
     for i, raw in enumerate(nodes):
         _load_node(graph, raw, f"nodes[{i}]", ids)
     for i, raw in enumerate(edges):
         _load_edge(graph, raw, f"edges[{i}]", ids)
-    known = {"format", "version", "name", "description", "training", "nodes", "edges"}
+    known = {"format", "version", "name", "description", "training", "units", "nodes", "edges"}
     extra = {k: v for k, v in doc.items() if k not in known}
     return Project(graph, name, description, training, extra)
 
@@ -127,9 +135,13 @@ def _load_node(graph: Graph, raw: Any, where: str, ids: dict[str, str]) -> None:
     type_name = raw.get("type")
     _expect(type_name, str, f"{where}.type", "a string")
     try:
-        spec = get_spec(type_name)
-    except RegistryError:
-        raise ProjectError(f"{where}.type: unknown block type {type_name!r}") from None
+        spec = graph.spec_of(type_name)  # a block type, or a unit of the project
+    except GraphError as err:
+        if "unknown block type" in str(err):
+            raise ProjectError(
+                f"{where}.type: unknown block type {type_name!r} (and no unit of that name)"
+            ) from None
+        raise ProjectError(f"{where}.type: {err}") from None
     params = raw.get("params", {})
     _expect(params, dict, f"{where}.params", "an object")
     try:
@@ -171,13 +183,8 @@ def _load_edge(graph: Graph, raw: Any, where: str, ids: dict[str, str]) -> None:
 # -------------------------------------------------------------------- saving
 
 
-def to_dict(project: Project) -> dict[str, Any]:
-    graph = project.graph
+def _graph_dict(graph: Graph) -> dict[str, Any]:
     return {
-        "format": FORMAT,
-        "version": VERSION,
-        "name": project.name,
-        "description": project.description,
         "nodes": [
             {"id": n.id, "type": n.type, "params": n.params, "pos": [n.pos[0], n.pos[1]]}
             for n in graph.nodes
@@ -185,6 +192,18 @@ def to_dict(project: Project) -> dict[str, Any]:
         "edges": [
             {"source": e.source, "target": e.target, "target_port": e.port} for e in graph.edges
         ],
+    }
+
+
+def to_dict(project: Project) -> dict[str, Any]:
+    graph = project.graph
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "name": project.name,
+        "description": project.description,
+        "units": units_to_dict(graph.library, _graph_dict),
+        **_graph_dict(graph),
         "training": project.training,
         **project.extra,
     }
