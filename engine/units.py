@@ -359,7 +359,12 @@ class Library:
         op = Op(
             "unit",
             target=definition.name,
-            args={"repeat": repeat, "copies": tuple(copies), "graph": definition.graph},
+            args={
+                "repeat": repeat,
+                "copies": tuple(copies),
+                "graph": definition.graph,
+                "params": dict(params),
+            },
         )
         return UnitPass(current[0], total_params, total_flops, tuple(copies), op)
 

@@ -109,12 +109,13 @@ def _check_no_cycle(bodies: dict[str, dict[str, Any]], fail: Fail) -> None:
 
     def visit(name: str, path: list[str]) -> None:
         state[name] = "open"
+        here = [*path, name]
         for i, used in uses[name]:
             if state.get(used) == "open":
-                loop = " → ".join([*path[path.index(used) :], name, used])
+                loop = " → ".join([*here[here.index(used) :], used])
                 raise fail(f"units.{name}.nodes[{i}].type: a unit cannot contain itself ({loop})")
             if used not in state:
-                visit(used, [*path, name])
+                visit(used, here)
         state[name] = "done"
 
     for name in bodies:
