@@ -16,8 +16,10 @@ loader's own functions, so a definition's body obeys the same rules as the proje
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from engine.graph import Graph
@@ -138,3 +140,43 @@ def units_to_dict(
         }
         units[name] = entry
     return units
+
+
+# ------------------------------------------------------------ shipped units
+
+SHIPPED = Path(__file__).resolve().parent / "shipped_units.json"
+
+
+def shipped_units() -> Library:
+    """The units NetLoom ships (ConvBnReLU, ResidualBlock, …), read from their data file."""
+    from engine.project import ProjectError, _load_edge, _load_node
+
+    raw = json.loads(SHIPPED.read_text(encoding="utf-8"))
+    return load_units(raw["units"], _load_node, _load_edge, ProjectError)
+
+
+def import_unit(library: Library, source: Library, name: str) -> list[str]:
+    """Copy `name` from `source` into `library`, with the units it uses; returns those added.
+
+    A unit the library already has under the same name is kept as it is (the project's
+    own edits win); what is added is an independent copy.
+    """
+    added: list[str] = []
+
+    def bring(unit: str) -> None:
+        if unit in library or unit in added:
+            return
+        for used in sorted(source.uses(unit)):
+            bring(used)
+        original = source.definition(unit)
+        body = library.new_body(unit)
+        for node in original.graph.nodes:
+            body.add_node(node.type, copy.deepcopy(node.params), node.pos, node.id)
+        for edge in original.graph.edges:
+            body.connect(edge.source, edge.target, edge.port)
+        promoted = {k: list(v) for k, v in original.promoted.items()}
+        library.add(Definition(unit, body, promoted, original.description))
+        added.append(unit)
+
+    bring(name)
+    return added

@@ -491,3 +491,70 @@ def test_random_graphs_with_units_export_as_the_same_network() -> None:
             failures[seed] = problems
     assert grouped >= 40
     assert failures == {}
+
+
+# ------------------------------------------------------- shipped units, templates
+
+
+def shipped_into(graph: Graph, name: str, shape: list[int], sequence: bool = False) -> str:
+    from engine.units_file import import_unit, shipped_units
+
+    import_unit(units.library_of(graph), shipped_units(), name)
+    graph.add_node("Input", {"shape": shape, "sequence": sequence}, node_id="data")
+    instance = graph.add_node(name)
+    graph.connect("data", instance.id)
+    graph.connect(instance.id, graph.add_node("Output", {"loss": "none"}).id)
+    return instance.id
+
+
+def test_shipped_units_load_and_bring_the_units_they_use() -> None:
+    from engine.units_file import shipped_units
+
+    shipped = shipped_units()
+    assert {
+        "ConvBnReLU",
+        "ResidualBlock",
+        "ResidualProjectionBlock",
+        "DoubleConv",
+        "LSTMEncoder",
+    } <= set(shipped.definitions)
+    graph = Graph()
+    instance = shipped_into(graph, "DoubleConv", [3, 16, 16])
+    assert set(graph.library.definitions) == {"DoubleConv", "ConvBnReLU"}
+    graph.set_params(instance, {"channels": 24})
+    assert str(analyze(graph).nodes[instance].shape) == "(N, 24, 16, 16)"
+
+
+def test_a_residual_block_repeats_and_a_projection_block_halves() -> None:
+    graph = Graph()
+    block = shipped_into(graph, "ResidualBlock", [16, 8, 8])
+    units.set_repeat(graph, block, 3)
+    analysis = analyze(graph)
+    assert analysis.ok and str(analysis.nodes[block].shape) == "(N, 16, 8, 8)"
+    graph = Graph()
+    down = shipped_into(graph, "ResidualProjectionBlock", [16, 8, 8])
+    graph.set_params(down, {"channels": 48, "stride": 2})
+    assert str(analyze(graph).nodes[down].shape) == "(N, 48, 4, 4)"
+
+
+def test_the_lstm_encoder_summarises_a_sequence() -> None:
+    graph = Graph()
+    encoder = shipped_into(graph, "LSTMEncoder", [30, 5], sequence=True)
+    graph.set_params(encoder, {"hidden_size": 20})
+    assert str(analyze(graph).nodes[encoder].shape) == "(N, 20)"
+
+
+@pytest.mark.parametrize("stem", ["resnet_digits", "unet_segmentation"])
+def test_unit_templates_export_one_class_per_definition(stem: str) -> None:
+    project = load(ROOT / "templates" / f"{stem}.json")
+    analysis = analyze(project.graph)
+    assert analysis.ok, analysis.problems
+    source = to_python(project)
+    for name in project.graph.library.definitions:
+        assert source.count(f"class {name}(nn.Module):") == 1, name
+    used = {p.split("/")[-1] for p, _ in units.walk(project.graph, analysis)}
+    if stem == "resnet_digits":
+        assert "add" in used and "proj" in used  # Add skips, a projection shortcut
+    else:
+        types = {n.type for n in project.graph.nodes}
+        assert {"DoubleConv", "Concat", "ConvTranspose2d", "Upsample"} <= types
