@@ -39,8 +39,10 @@ class Node:
         return get_spec(self.type)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Node:
+        # A node copied alone (say for undo) shares its library; within a copy of a whole
+        # graph it takes the copied library (Graph.__deepcopy__ copies that first).
         params = copy.deepcopy(self.params, memo)
-        return Node(self.id, self.type, params, self.pos, self.library)
+        return Node(self.id, self.type, params, self.pos, memo.get(id(self.library), self.library))
 
     @property
     def ports(self) -> tuple[str, ...]:
@@ -293,8 +295,37 @@ class Graph:
                 self.connect(renamed[edge.source], renamed[edge.target], edge.port)
         return renamed
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Graph:
+        """An independent copy, unit library included (no subscribers)."""
+        library = copy.deepcopy(self.library, memo)
+        other = Graph(library=library, owner=self.owner)
+        memo[id(self)] = other
+        for node in self.nodes:
+            other._g.add_node(node.id, node=copy.deepcopy(node, memo))
+            other._wires_in[node.id] = {}
+        for edge in self.edges:
+            other._g.add_edge(edge.source, edge.target, key=edge.port)
+            other._wires_in[edge.target][edge.port] = edge.source
+        return other
+
+    def reorder(self, node_ids: list[str], edges: list[Edge]) -> None:
+        """Put nodes and wires back in a saved order (undo: the file comes back byte for byte).
+
+        Both lists must name exactly the graph's nodes and wires; only the order changes,
+        so no event is sent.
+        """
+        if set(node_ids) != set(self._g.nodes) or set(edges) != set(self.edges):
+            raise GraphError("reorder needs the graph's own nodes and wires")
+        g = nx.MultiDiGraph()
+        for node_id in node_ids:
+            g.add_node(node_id, node=self._g.nodes[node_id]["node"])
+        for edge in edges:
+            g.add_edge(edge.source, edge.target, key=edge.port)
+        self._g = g
+        self._order = None
+
     def copy(self) -> Graph:
-        """An independent snapshot (no subscribers)."""
+        """An independent snapshot (no subscribers); a unit library stays shared."""
         other = Graph(library=self.library, owner=self.owner)
         for node in self.nodes:
             other._g.add_node(node.id, node=copy.deepcopy(node))

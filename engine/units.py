@@ -171,6 +171,16 @@ class Library:
         self._specs: dict[str, BlockSpec] = {}
         self._memo: dict[tuple[Any, ...], UnitPass | ShapeMismatch] = {}
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Library:
+        """An independent library: every definition's body copied, bound to the copy."""
+        other = Library()
+        memo[id(self)] = other
+        for name, definition in self.definitions.items():
+            body = copy.deepcopy(definition.graph, memo)
+            promoted = copy.deepcopy(definition.promoted)
+            other.add(Definition(name, body, promoted, definition.description))
+        return other
+
     # ------------------------------------------------------------ queries
 
     def has(self, name: str) -> bool:
@@ -234,6 +244,32 @@ class Library:
     def instances_of(self, name: str, graph: Graph) -> list[str]:
         """Ids of the nodes in `graph` that are instances of `name`."""
         return [n.id for n in graph.nodes if n.type == name]
+
+    def affected(self, name: str, graph: Graph) -> list[str]:
+        """Ids in `graph` of the instances an edit inside `name` changes (any depth).
+
+        The editor passes them as `changed` to an incremental shape pass.
+        """
+        return [
+            n.id
+            for n in graph.nodes
+            if n.type in self.definitions and (n.type == name or self.contains(n.type, name))
+        ]
+
+    def count_uses(self, name: str, graph: Graph) -> int:
+        """How many places an edit inside `name` changes: instances at any depth, repeats
+        counted once per instance ("this edit changes 6 instances")."""
+
+        def uses_in(body: Graph) -> int:
+            total = 0
+            for n in body.nodes:
+                if n.type == name:
+                    total += 1
+                elif n.type in self.definitions:
+                    total += uses_in(self.definitions[n.type].graph)
+            return total
+
+        return uses_in(graph)
 
     # -------------------------------------------------------------- edits
 
@@ -448,14 +484,54 @@ def walk(graph: Graph, analysis: Analysis, prefix: str = "") -> Iterable[tuple[s
 # ------------------------------------------------------------ edits for the editor
 
 
+Arrangement = tuple[list[str], list[Edge]]
+
+
+def arrangement(graph: Graph) -> Arrangement:
+    """The order of nodes and wires, which the saved file follows."""
+    return [n.id for n in graph.nodes], graph.edges
+
+
 @dataclass(frozen=True)
 class Grouping:
-    """What `make_unit` did, enough to reverse it exactly."""
+    """What `make_unit` did, enough to reverse it exactly (`undo_make_unit`)."""
 
     definition: Definition
     instance: Node
     removed: tuple[Node, ...]
     wires: tuple[Edge, ...]  # every wire touching a removed node, as it was
+    before: Arrangement
+
+
+def undo_make_unit(graph: Graph, grouping: Grouping) -> None:
+    """Reverse `make_unit`: the blocks, wires and their order come back; the definition goes."""
+    graph.remove_node(grouping.instance.id)
+    for node in grouping.removed:
+        graph.restore_node(node)
+    for edge in grouping.wires:
+        graph.connect(edge.source, edge.target, edge.port)
+    library_of(graph).remove(grouping.definition.name)
+    graph.reorder(*grouping.before)
+
+
+@dataclass(frozen=True)
+class Ungrouping:
+    """What `ungroup` did, enough to reverse it exactly (`undo_ungroup`)."""
+
+    instance: Node
+    wires: tuple[Edge, ...]
+    added: tuple[str, ...]
+    renamed: dict[str, str]  # inner id → id in the graph, for the first copy
+    before: Arrangement
+
+
+def undo_ungroup(graph: Graph, ungrouping: Ungrouping) -> None:
+    for node_id in ungrouping.added:
+        graph.remove_node(node_id)
+    graph.restore_node(ungrouping.instance)
+    for edge in ungrouping.wires:
+        graph.connect(edge.source, edge.target, edge.port)
+    graph.reorder(*ungrouping.before)
 
 
 def make_unit(
@@ -464,6 +540,7 @@ def make_unit(
     name: str = "Unit",
     analysis: Analysis | None = None,
 ) -> Grouping:
+    before = arrangement(graph)
     """Turn the selected blocks into one instance of a new definition.
 
     The input ports are the wires that crossed into the selection, one per outside
@@ -550,11 +627,11 @@ def make_unit(
         graph.connect(source, instance.id, port)
     for edge in leaving:
         graph.connect(instance.id, edge.target, edge.port)
-    return Grouping(definition, instance, removed, tuple(all_wires))
+    return Grouping(definition, instance, removed, tuple(all_wires), before)
 
 
-def ungroup(graph: Graph, instance_id: str) -> dict[str, str]:
-    """Put an instance's blocks back in its place; returns inner id → new id.
+def ungroup(graph: Graph, instance_id: str) -> Ungrouping:
+    """Put an instance's blocks back in its place; returns what it did, for undo.
 
     Inner blocks keep their ids unless the graph already uses one; they go back at
     their positions relative to the instance, with the instance's promoted values set
@@ -578,7 +655,9 @@ def ungroup(graph: Graph, instance_id: str) -> dict[str, str]:
     output = definition.output
     if output is None:
         raise GraphError(f"{instance_id}: unit {node.type} has no single output")
-    graph.remove_node(instance_id)
+    before = arrangement(graph)
+    known = set(before[0]) - {instance_id}
+    removed, wires = graph.remove_node(instance_id)
 
     renamed: dict[str, str] = {}
     feeding = dict(sources)  # port → outside source, for the current copy
@@ -604,7 +683,8 @@ def ungroup(graph: Graph, instance_id: str) -> dict[str, str]:
         feeding = {port: last for port in definition.inputs}
     for edge in targets_out:
         graph.connect(last, edge.target, edge.port)
-    return renamed
+    added = tuple(n.id for n in graph.nodes if n.id not in known)
+    return Ungrouping(copy.deepcopy(removed), tuple(wires), added, renamed, before)
 
 
 def make_independent_copy(graph: Graph, instance_id: str, name: str | None = None) -> str:

@@ -3,6 +3,7 @@ the built model and the exported code, all seen as a user would see them."""
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 import subprocess
@@ -558,3 +559,46 @@ def test_unit_templates_export_one_class_per_definition(stem: str) -> None:
     else:
         types = {n.type for n in project.graph.nodes}
         assert {"DoubleConv", "Concat", "ConvTranspose2d", "Upsample"} <= types
+
+
+def test_a_deep_copy_of_a_project_has_its_own_units() -> None:
+    project = nested()
+    twin = copy.deepcopy(project)
+    twin.graph.library.definition("ConvBnReLU").graph.set_params(
+        "conv", {"kernel_size": 1, "padding": 0}
+    )
+    assert twin.graph.node("stage1").library is twin.graph.library
+    assert analyze(twin.graph).total_params < analyze(project.graph).total_params
+    assert proj.dumps(project) == proj.dumps(nested())
+
+
+def test_make_edit_repeat_ungroup_then_undo_all_gives_the_file_back_byte_for_byte() -> None:
+    graph = chain()
+    project = Project(graph, name="Chain")
+    start = proj.dumps(project)
+    grouping = units.make_unit(graph, ["conv2", "add1"], "Res", analyze(graph))
+    body = graph.library.definition("Res").graph
+    old = dict(body.node("conv2").params)
+    body.set_params("conv2", {"kernel_size": 5, "padding": 2})  # an edit inside
+    assert units.set_repeat(graph, grouping.instance.id, 3) == 1
+    assert analyze(graph).ok
+    ungrouping = units.ungroup(graph, grouping.instance.id)
+    assert analyze(graph).ok and len([n for n in graph.nodes if n.type == "Add"]) == 3
+    # Undo, newest first.
+    units.undo_ungroup(graph, ungrouping)
+    units.set_repeat(graph, grouping.instance.id, 1)
+    body.set_params("conv2", old)
+    units.undo_make_unit(graph, grouping)
+    assert proj.dumps(project) == start
+
+
+def test_the_editor_learns_which_instances_an_edit_inside_changes() -> None:
+    graph = nested().graph
+    library = graph.library
+    assert library.affected("ConvBnReLU", graph) == ["stage1", "stage2"]
+    assert library.count_uses("ResidualBlock", graph) == 2
+    assert library.count_uses("Stage", graph) == 2
+    before = analyze(graph)
+    library.definition("ConvBnReLU").graph.set_params("conv", {"kernel_size": 1, "padding": 0})
+    incremental = analyze(graph, before, library.affected("ConvBnReLU", graph))
+    assert incremental.nodes == analyze(graph).nodes
