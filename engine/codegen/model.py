@@ -9,7 +9,7 @@ the shape it produces. This module imports neither torch nor Qt.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from engine.codegen.problems import require_exportable
@@ -250,7 +250,9 @@ def forward_lines(graph: Graph, analysis: Analysis) -> list[str]:
     return forward
 
 
-def model_code(graph: Graph, class_name: str, analysis: Analysis | None = None) -> ModelCode:
+def model_code(
+    graph: Graph, class_name: str, analysis: Analysis | None = None, avoid: Collection[str] = ()
+) -> ModelCode:
     """The `nn.Module` class for `graph`; raises ExportError naming each problem.
 
     A graph with unit instances gets one class per unit definition first (see
@@ -264,7 +266,9 @@ def model_code(graph: Graph, class_name: str, analysis: Analysis | None = None) 
     ]
     outputs = [Port(o, analysis.nodes[o].shape) for o in graph.ids_of_role("output")]
     uses_frames = any(info.op is not None and info.op.fold for info in analysis.nodes.values())
-    units = UnitClasses(graph, analysis, lambda g, a, _: forward_lines(g, a), {class_name})
+    # Unit classes take other names than the model class and `avoid` (the script's own).
+    taken = {class_name, *avoid}
+    units = UnitClasses(graph, analysis, lambda g, a, _: forward_lines(g, a), taken)
     lines = [
         *units.lines,
         f"class {class_name}(nn.Module):",

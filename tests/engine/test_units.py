@@ -602,3 +602,59 @@ def test_the_editor_learns_which_instances_an_edit_inside_changes() -> None:
     library.definition("ConvBnReLU").graph.set_params("conv", {"kernel_size": 1, "padding": 0})
     incremental = analyze(graph, before, library.affected("ConvBnReLU", graph))
     assert incremental.nodes == analyze(graph).nodes
+
+
+def test_the_training_script_with_nested_units_trains_exactly_as_netloom_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from engine.cli import run
+    from engine.data import load_dataset
+    from engine.train.trainer import Trainer
+    from tests.engine.test_export_cli import EPOCH_LINE, TINY_DIGITS, import_script
+
+    project = load(TINY_DIGITS)
+    graph = project.graph
+    inner = units.make_unit(graph, ["dense1", "relu1"], "Hidden", analyze(graph))
+    units.make_unit(graph, [inner.instance.id, "dropout1"], "Block", analyze(graph))
+    path = tmp_path / "tiny_units.json"
+    proj.save(project, path)
+    script = tmp_path / "train_units.py"
+    assert run(["export", str(path), "--to", "script", "-o", str(script)]) == 0
+    module = import_script(script)
+    capsys.readouterr()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the Trainer below: sums in the same order
+    try:
+        module.main(["--epochs", "2", "--out", str(tmp_path / "run")])
+    finally:
+        torch.set_num_threads(threads)
+    printed = EPOCH_LINE.findall(capsys.readouterr().out)
+
+    project = load(path)
+    history = Trainer(project, load_dataset("digits", {}), threads=1).fit().history
+    expected = [
+        (
+            str(e.epoch),
+            f"{e.train.loss:.4f}",
+            f"{e.train.metrics['accuracy']:.4f}",
+            f"{e.val.loss:.4f}",
+            f"{e.val.metrics['accuracy']:.4f}",
+        )
+        for e in history
+    ]
+    assert len(printed) == 2 and printed == expected
+    saved = torch.load(tmp_path / "run" / "model.pt", weights_only=True)
+    build_model(project.graph).load_state_dict(saved["state_dict"], strict=True)
+    assert "block1.hidden1.dense1.weight" in saved["state_dict"]
+
+
+def test_torchscript_and_onnx_exports_work_with_units(tmp_path: Path) -> None:
+    from engine.codegen.compiled import to_onnx, to_torchscript
+
+    project = nested()
+    units.set_repeat(project.graph, "stage2", 2)
+    torch.manual_seed(3)
+    weights = build_model(project.graph).state_dict()
+    assert to_torchscript(project, tmp_path / "m.pt", weights).max_abs_diff == 0.0
+    pytest.importorskip("onnxscript")
+    assert to_onnx(project, tmp_path / "m.onnx", weights).max_abs_diff < 1e-4
