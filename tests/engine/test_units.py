@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from engine import project as proj
-from engine import units
+from engine import unit_edits, units
 from engine.build import build_model
 from engine.codegen import to_python
 from engine.graph import Graph, GraphError
@@ -289,12 +289,12 @@ def test_promoted_params_have_the_inner_bounds_and_reach_the_inner_blocks() -> N
 def test_repeat_stacks_copies_and_says_when_the_output_does_not_fit() -> None:
     graph = nested().graph
     one = analyze(graph).nodes["stage2"].params
-    units.set_repeat(graph, "stage2", 3)
+    unit_edits.set_repeat(graph, "stage2", 3)
     analysis = analyze(graph)
     assert analysis.ok
     assert str(analysis.nodes["stage2"].shape) == "(N, 16, 1, 1)"  # halved three times
     assert analysis.nodes["stage2"].params > one
-    units.set_repeat(graph, "stage2", 5)  # 4×4 → 2 → 1 → 1 → 1: still fits (stride 2, pad 1)
+    unit_edits.set_repeat(graph, "stage2", 5)  # 4×4 → 2 → 1 → 1 → 1: still fits (stride 2, pad 1)
     assert analyze(graph).ok
     body = graph.library.definition("Stage").graph
     body.set_params("down", {"padding": 0})
@@ -318,9 +318,9 @@ def test_repeat_needs_a_unit_with_one_input() -> None:
         (add.id, out.id, "x"),
     ]:
         graph.connect(src, dst, port)
-    grouping = units.make_unit(graph, [add.id], "Join")
+    grouping = unit_edits.make_unit(graph, [add.id], "Join")
     assert graph.node(grouping.instance.id).ports == ("in1", "in2")
-    units.set_repeat(graph, grouping.instance.id, 2)
+    unit_edits.set_repeat(graph, grouping.instance.id, 2)
     messages = [p.message for p in analyze(graph).problems]
     assert messages == ["join1: Join repeats ×2 only with one input port; it has 2"]
 
@@ -362,7 +362,7 @@ def test_make_unit_then_ungroup_restores_blocks_ids_positions_and_wires() -> Non
     graph = chain()
     start = snapshot(graph)
     before = analyze(graph)
-    grouping = units.make_unit(graph, ["conv2", "add1"], "ResidualBlock", before)
+    grouping = unit_edits.make_unit(graph, ["conv2", "add1"], "ResidualBlock", before)
     instance = grouping.instance.id
     assert {n.id for n in graph.nodes} == {
         "image",
@@ -380,24 +380,24 @@ def test_make_unit_then_ungroup_restores_blocks_ids_positions_and_wires() -> Non
     assert after.nodes["output1"].shape == before.nodes["output1"].shape
     definition = graph.library.definition("ResidualBlock")
     assert definition.graph.node("x").params["shape"] == [4, 8, 8]  # the shape arriving
-    units.ungroup(graph, instance)
+    unit_edits.ungroup(graph, instance)
     assert snapshot(graph) == start
 
 
 def test_make_unit_refuses_a_selection_with_two_outputs_saying_why() -> None:
     graph = chain()
     with pytest.raises(GraphError, match="one output, but values leave the selection from"):
-        units.make_unit(graph, ["conv1", "relu1", "conv2"])
+        unit_edits.make_unit(graph, ["conv1", "relu1", "conv2"])
     with pytest.raises(GraphError, match="Input and Output blocks stay outside a unit"):
-        units.make_unit(graph, ["image", "conv1"])
+        unit_edits.make_unit(graph, ["image", "conv1"])
 
 
 def test_ungroup_of_a_repeated_instance_lays_out_every_copy() -> None:
     graph = chain()
-    grouping = units.make_unit(graph, ["conv2", "add1"], "Res")
-    units.set_repeat(graph, grouping.instance.id, 3)
+    grouping = unit_edits.make_unit(graph, ["conv2", "add1"], "Res")
+    unit_edits.set_repeat(graph, grouping.instance.id, 3)
     before = analyze(graph)
-    units.ungroup(graph, grouping.instance.id)
+    unit_edits.ungroup(graph, grouping.instance.id)
     after = analyze(graph)
     assert after.ok and after.total_params == before.total_params
     assert len([n for n in graph.nodes if n.type == "Add"]) == 3
@@ -406,7 +406,7 @@ def test_ungroup_of_a_repeated_instance_lays_out_every_copy() -> None:
 def test_independent_copy_unlinks_one_instance() -> None:
     graph = nested().graph
     library = graph.library
-    name = units.make_independent_copy(graph, "stage2")
+    name = unit_edits.make_independent_copy(graph, "stage2")
     assert graph.node("stage2").type == name != "Stage"
     assert graph.incoming("stage2") == {"x": "stage1"} and graph.incoming("pool") == {"x": "stage2"}
     library.definition(name).graph.set_params("down", {"kernel_size": 1, "padding": 0})
@@ -452,7 +452,7 @@ def test_export_is_the_same_network_with_nesting_and_repeats() -> None:
 
     project = nested()
     assert equivalence_problems(project.graph, project.name) == []
-    units.set_repeat(project.graph, "stage1", 2)
+    unit_edits.set_repeat(project.graph, "stage1", 2)
     project.graph.set_params("stage2", {"channels": 12})
     assert equivalence_problems(project.graph, project.name) == []
 
@@ -473,7 +473,7 @@ def grouped_random_graph(seed: int) -> Graph | None:
         run = [n for n in order[order.index(start) :] if n in layers][: rng.randint(1, 4)]
         for size in range(len(run), 0, -1):
             try:
-                units.make_unit(graph, run[:size], "Part", analyze(graph))
+                unit_edits.make_unit(graph, run[:size], "Part", analyze(graph))
             except GraphError:
                 continue
             made += 1
@@ -532,7 +532,7 @@ def test_shipped_units_load_and_bring_the_units_they_use() -> None:
 def test_a_residual_block_repeats_and_a_projection_block_halves() -> None:
     graph = Graph()
     block = shipped_into(graph, "ResidualBlock", [16, 8, 8])
-    units.set_repeat(graph, block, 3)
+    unit_edits.set_repeat(graph, block, 3)
     analysis = analyze(graph)
     assert analysis.ok and str(analysis.nodes[block].shape) == "(N, 16, 8, 8)"
     graph = Graph()
@@ -579,19 +579,19 @@ def test_make_edit_repeat_ungroup_then_undo_all_gives_the_file_back_byte_for_byt
     graph = chain()
     project = Project(graph, name="Chain")
     start = proj.dumps(project)
-    grouping = units.make_unit(graph, ["conv2", "add1"], "Res", analyze(graph))
+    grouping = unit_edits.make_unit(graph, ["conv2", "add1"], "Res", analyze(graph))
     body = graph.library.definition("Res").graph
     old = dict(body.node("conv2").params)
     body.set_params("conv2", {"kernel_size": 5, "padding": 2})  # an edit inside
-    assert units.set_repeat(graph, grouping.instance.id, 3) == 1
+    assert unit_edits.set_repeat(graph, grouping.instance.id, 3) == 1
     assert analyze(graph).ok
-    ungrouping = units.ungroup(graph, grouping.instance.id)
+    ungrouping = unit_edits.ungroup(graph, grouping.instance.id)
     assert analyze(graph).ok and len([n for n in graph.nodes if n.type == "Add"]) == 3
     # Undo, newest first.
-    units.undo_ungroup(graph, ungrouping)
-    units.set_repeat(graph, grouping.instance.id, 1)
+    unit_edits.undo_ungroup(graph, ungrouping)
+    unit_edits.set_repeat(graph, grouping.instance.id, 1)
     body.set_params("conv2", old)
-    units.undo_make_unit(graph, grouping)
+    unit_edits.undo_make_unit(graph, grouping)
     assert proj.dumps(project) == start
 
 
@@ -617,8 +617,8 @@ def test_the_training_script_with_nested_units_trains_exactly_as_netloom_does(
 
     project = load(TINY_DIGITS)
     graph = project.graph
-    inner = units.make_unit(graph, ["dense1", "relu1"], "Hidden", analyze(graph))
-    units.make_unit(graph, [inner.instance.id, "dropout1"], "Block", analyze(graph))
+    inner = unit_edits.make_unit(graph, ["dense1", "relu1"], "Hidden", analyze(graph))
+    unit_edits.make_unit(graph, [inner.instance.id, "dropout1"], "Block", analyze(graph))
     path = tmp_path / "tiny_units.json"
     proj.save(project, path)
     script = tmp_path / "train_units.py"
@@ -655,7 +655,7 @@ def test_torchscript_and_onnx_exports_work_with_units(tmp_path: Path) -> None:
     from engine.codegen.compiled import to_onnx, to_torchscript
 
     project = nested()
-    units.set_repeat(project.graph, "stage2", 2)
+    unit_edits.set_repeat(project.graph, "stage2", 2)
     torch.manual_seed(3)
     weights = build_model(project.graph).state_dict()
     assert to_torchscript(project, tmp_path / "m.pt", weights).max_abs_diff == 0.0
