@@ -94,6 +94,21 @@ def _identity(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.
     return xs[0]
 
 
+def _unit(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.Tensor:
+    result: torch.Tensor = model._modules[step.node](*xs)
+    return result
+
+
+def unit_module(op: Op) -> nn.Module:
+    """A unit instance: its definition's blocks as a nested model, or N of them in series.
+
+    Nesting keeps the state_dict keys those of the exported classes: `stage2.res1.conv2.weight`,
+    and `res.0.conv1.weight` for the copies of a repeated unit.
+    """
+    copies = [NetLoomModel(op.args["graph"], analysis) for analysis in op.args["copies"]]
+    return copies[0] if len(copies) == 1 else nn.Sequential(*copies)
+
+
 RUNNERS: dict[str, Callable[[NetLoomModel, Step, list[torch.Tensor]], torch.Tensor]] = {
     "module": _module,
     "recurrent": _recurrent,
@@ -103,6 +118,7 @@ RUNNERS: dict[str, Callable[[NetLoomModel, Step, list[torch.Tensor]], torch.Tens
     "permute": _permute,
     "global_pool": _global_pool,
     "output": _identity,
+    "unit": _unit,
 }
 
 
@@ -124,6 +140,8 @@ class NetLoomModel(nn.Module):
             assert op is not None  # analysis.ok was checked by build_model
             if op.kind in ("module", "recurrent"):
                 self.add_module(node_id, getattr(nn, op.target)(**op.kwargs))
+            elif op.kind == "unit":
+                self.add_module(node_id, unit_module(op))
             if op.kind != "input":
                 incoming = graph.incoming(node_id)
                 sources = tuple(incoming[p] for p in node.ports)

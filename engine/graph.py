@@ -28,10 +28,21 @@ class Node:
     type: str
     params: dict[str, Any]
     pos: tuple[float, float] = (0.0, 0.0)
+    # Set for a unit instance only: the project's unit library, which makes the spec of
+    # a definition (engine.units). Shared, never copied, when the node is copied.
+    library: Any = field(default=None, repr=False, compare=False)
 
     @property
     def spec(self) -> BlockSpec:
+        if self.library is not None:
+            return self.library.spec(self.type)
         return get_spec(self.type)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Node:
+        # A node copied alone (say for undo) shares its library; within a copy of a whole
+        # graph it takes the copied library (Graph.__deepcopy__ copies that first).
+        params = copy.deepcopy(self.params, memo)
+        return Node(self.id, self.type, params, self.pos, memo.get(id(self.library), self.library))
 
     @property
     def ports(self) -> tuple[str, ...]:
@@ -83,6 +94,10 @@ class Graph:
     # only adding/removing nodes and wires makes it stale, not param edits or moves).
     _wires_in: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
     _order: list[str] | None = field(default=None, repr=False)
+    # Units (engine.units): the project's library of definitions, whose names are node
+    # types beside the blocks; `owner` names the definition this graph is the body of.
+    library: Any = field(default=None, repr=False)
+    owner: str | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------- queries
 
@@ -123,6 +138,17 @@ class Graph:
             self._order = list(nx.lexicographical_topological_sort(self._g, key=index.__getitem__))
         return list(self._order)
 
+    def spec_of(self, type_name: str) -> BlockSpec:
+        """The spec of a block type or, with a unit library, of a unit definition."""
+        if self.library is not None and self.library.has(type_name):
+            if problem := self.library.placement_problem(type_name, self.owner):
+                raise GraphError(problem)
+            return self.library.spec(type_name)
+        try:
+            return get_spec(type_name)
+        except RegistryError as err:
+            raise GraphError(str(err)) from None
+
     def ids_of_role(self, role: str) -> list[str]:
         return [n.id for n in self.nodes if n.spec.role == role]
 
@@ -152,10 +178,7 @@ class Graph:
         pos: tuple[float, float] = (0.0, 0.0),
         node_id: str | None = None,
     ) -> Node:
-        try:
-            spec = get_spec(type_name)
-        except RegistryError as err:
-            raise GraphError(str(err)) from None
+        spec = self.spec_of(type_name)
         if node_id is None:
             node_id = self.new_id(spec.id_prefix)
         elif problem := id_problem(node_id):
@@ -166,7 +189,8 @@ class Graph:
             values = spec.resolve_params(params or {})
         except ParamError as err:
             raise GraphError(f"{node_id}.{err}") from None
-        node = Node(node_id, type_name, values, (float(pos[0]), float(pos[1])))
+        library = self.library if self.library is not None and self.library.has(type_name) else None
+        node = Node(node_id, type_name, values, (float(pos[0]), float(pos[1])), library)
         self._g.add_node(node_id, node=node)
         self._wires_in[node_id] = {}
         self._order = None
@@ -271,9 +295,38 @@ class Graph:
                 self.connect(renamed[edge.source], renamed[edge.target], edge.port)
         return renamed
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Graph:
+        """An independent copy, unit library included (no subscribers)."""
+        library = copy.deepcopy(self.library, memo)
+        other = Graph(library=library, owner=self.owner)
+        memo[id(self)] = other
+        for node in self.nodes:
+            other._g.add_node(node.id, node=copy.deepcopy(node, memo))
+            other._wires_in[node.id] = {}
+        for edge in self.edges:
+            other._g.add_edge(edge.source, edge.target, key=edge.port)
+            other._wires_in[edge.target][edge.port] = edge.source
+        return other
+
+    def reorder(self, node_ids: list[str], edges: list[Edge]) -> None:
+        """Put nodes and wires back in a saved order (undo: the file comes back byte for byte).
+
+        Both lists must name exactly the graph's nodes and wires; only the order changes,
+        so no event is sent.
+        """
+        if set(node_ids) != set(self._g.nodes) or set(edges) != set(self.edges):
+            raise GraphError("reorder needs the graph's own nodes and wires")
+        g = nx.MultiDiGraph()
+        for node_id in node_ids:
+            g.add_node(node_id, node=self._g.nodes[node_id]["node"])
+        for edge in edges:
+            g.add_edge(edge.source, edge.target, key=edge.port)
+        self._g = g
+        self._order = None
+
     def copy(self) -> Graph:
-        """An independent snapshot (no subscribers)."""
-        other = Graph()
+        """An independent snapshot (no subscribers); a unit library stays shared."""
+        other = Graph(library=self.library, owner=self.owner)
         for node in self.nodes:
             other._g.add_node(node.id, node=copy.deepcopy(node))
             other._wires_in[node.id] = {}

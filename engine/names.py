@@ -57,3 +57,17 @@ def safe_id(raw: str, taken: set[str] | frozenset[str] = frozenset()) -> str:
         candidate = f"{text}_{i}"
         i += 1
     return candidate
+
+
+def valid_node_ids(raw_nodes: object) -> set[str]:
+    """The ids in a file's list of nodes that are safe as they stand: they keep them, so
+    an id that must be renamed ("Dense1") avoids them all, also those further down."""
+    if not isinstance(raw_nodes, list):
+        return set()
+    return {
+        raw["id"]
+        for raw in raw_nodes
+        if isinstance(raw, dict)
+        and isinstance(raw.get("id"), str)
+        and id_problem(raw["id"]) is None
+    }

@@ -19,11 +19,12 @@ from typing import Any
 
 from engine.atomic import remove_stale_temps, replace_text
 from engine.graph import Graph, GraphError
-from engine.names import id_problem, safe_id
-from engine.spec import ParamError, RegistryError, get_spec
+from engine.names import id_problem, safe_id, valid_node_ids
+from engine.spec import ParamError
+from engine.units_file import load_units, units_to_dict
 
 FORMAT = "netloom"
-VERSION = 1
+VERSION = 2
 
 # Limits on what a project file may hold. Real projects are far below them (the
 # largest template is under 10 KB); they keep a hostile or broken file from taking
@@ -49,7 +50,13 @@ class Project:
 
 
 # One function per version bump: MIGRATIONS[v] turns a version-v document into v+1.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+def _v1_to_v2(doc: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 adds unit definitions (engine.units); a v1 file has none."""
+    doc.setdefault("units", {})
+    return doc
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
 
 
 def migrate(doc: dict[str, Any]) -> dict[str, Any]:
@@ -216,22 +223,17 @@ def from_dict(doc: Any) -> Project:
     if len(nodes) > MAX_NODES:
         raise ProjectError(f"nodes: {len(nodes):,} blocks; a project holds at most {MAX_NODES:,}")
 
-    graph = Graph()
+    library = load_units(doc.get("units", {}), _load_node, _load_edge, ProjectError)
+    graph = Graph(library=library)
     ids: dict[str, str] = {}  # id in the file → id in the graph
     # Ids that are valid as they stand keep them, so a renamed id ("Dense1" made safe)
     # must avoid them all, also those of nodes further down the file ("dense1").
-    valid_ids = {
-        raw["id"]
-        for raw in nodes
-        if isinstance(raw, dict)
-        and isinstance(raw.get("id"), str)
-        and id_problem(raw["id"]) is None
-    }
+    valid_ids = valid_node_ids(nodes)
     for i, raw in enumerate(nodes):
         _load_node(graph, raw, f"nodes[{i}]", ids, valid_ids)
     for i, raw in enumerate(edges):
         _load_edge(graph, raw, f"edges[{i}]", ids)
-    known = {"format", "version", "name", "description", "training", "nodes", "edges"}
+    known = {"format", "version", "name", "description", "training", "units", "nodes", "edges"}
     extra = {k: v for k, v in doc.items() if k not in known}
     return Project(graph, name, description, training, extra)
 
@@ -257,9 +259,13 @@ def _load_node(
     type_name = raw.get("type")
     _expect(type_name, str, f"{where}.type", "a string")
     try:
-        spec = get_spec(type_name)
-    except RegistryError:
-        raise ProjectError(f"{where}.type: unknown block type {_short(type_name)}") from None
+        spec = graph.spec_of(type_name)  # a block type, or a unit of the project
+    except GraphError as err:
+        if "unknown block type" in str(err):
+            raise ProjectError(
+                f"{where}.type: unknown block type {_short(type_name)} (and no unit of that name)"
+            ) from None
+        raise ProjectError(f"{where}.type: {err}") from None
     params = raw.get("params", {})
     _expect(params, dict, f"{where}.params", "an object")
     try:
@@ -314,13 +320,8 @@ def _load_edge(graph: Graph, raw: Any, where: str, ids: dict[str, str]) -> None:
 # -------------------------------------------------------------------- saving
 
 
-def to_dict(project: Project) -> dict[str, Any]:
-    graph = project.graph
+def _graph_dict(graph: Graph) -> dict[str, Any]:
     return {
-        "format": FORMAT,
-        "version": VERSION,
-        "name": project.name,
-        "description": project.description,
         "nodes": [
             {"id": n.id, "type": n.type, "params": n.params, "pos": _finite_pos(n.pos)}
             for n in graph.nodes
@@ -328,6 +329,18 @@ def to_dict(project: Project) -> dict[str, Any]:
         "edges": [
             {"source": e.source, "target": e.target, "target_port": e.port} for e in graph.edges
         ],
+    }
+
+
+def to_dict(project: Project) -> dict[str, Any]:
+    graph = project.graph
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "name": project.name,
+        "description": project.description,
+        "units": units_to_dict(graph.library, _graph_dict),
+        **_graph_dict(graph),
         "training": project.training,
         **project.extra,
     }

@@ -6,11 +6,12 @@ It runs on every edit, so it stays a single walk in topological order.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from engine.graph import Graph, Problem
-from engine.spec import Op, Operand, Shape, ShapeMismatch
+from engine.spec import BlockSpec, Op, Operand, Shape, ShapeMismatch
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,18 @@ def analyze(
     return Analysis(infos, problems)
 
 
+class InnerError(ShapeMismatch):
+    """A problem inside a unit instance; `path_message` reads "res1/conv2: Conv2d needs …".
+
+    The pass puts the instance's id in front, so an error three units deep names its path:
+    `stage2/res1/conv2: Conv2d needs …`.
+    """
+
+    def __init__(self, path_message: str) -> None:
+        super().__init__(path_message)
+        self.path_message = path_message
+
+
 def _infer(
     graph: Graph, node_id: str, sources: dict[str, str], infos: dict[str, NodeInfo]
 ) -> NodeInfo:
@@ -87,6 +100,13 @@ def _infer(
         return NodeInfo()  # blocked by an upstream error; not its own
     # Operands in port order, so rules and messages read in the order of the ports.
     operands = {port: Operand(ready[port], sources[port]) for port in spec.ports(node.params)}
+    return infer_node(node_id, spec, node.params, operands)
+
+
+def infer_node(
+    node_id: str, spec: BlockSpec, params: Mapping[str, Any], operands: Mapping[str, Operand]
+) -> NodeInfo:
+    """One block's facts from its params and the operands at its ports (pure)."""
     try:
         if not spec.takes_ids:
             for operand in operands.values():
@@ -95,14 +115,16 @@ def _infer(
                         f"needs float input; got token ids {operand} — "
                         "feed them to an Embedding first"
                     )
-        shape = spec.shape(node.params, operands)
+        shape = spec.shape(params, operands)
+    except InnerError as err:
+        return NodeInfo(error=f"{node_id}/{err.path_message}")
     except ShapeMismatch as err:
         return NodeInfo(error=f"{node_id}: {spec.name} {err}")
     inputs = {port: operand.shape for port, operand in operands.items()}
     return NodeInfo(
         shape=shape,
-        params=spec.count_params(node.params, inputs, shape),
-        flops=spec.flops(node.params, inputs, shape),
+        params=spec.count_params(params, inputs, shape),
+        flops=spec.flops(params, inputs, shape),
         input_shapes=inputs,
-        op=spec.op(node.params, inputs, shape),
+        op=spec.op(params, inputs, shape),
     )

@@ -276,6 +276,7 @@ OpKind = Literal[
     "reshape",  # x.reshape(N[, T], *args["shape"])
     "permute",  # x.permute(*args["dims"])
     "global_pool",  # mean or amax over args["dims"]
+    "unit",  # a unit instance: args["copies"] are its definition's passes, in series
 ]
 
 

@@ -9,7 +9,7 @@ the shape it produces. This module imports neither torch nor Qt.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from engine.codegen.problems import require_exportable
@@ -23,6 +23,7 @@ from engine.codegen.text import (
     literal,
     with_comment,
 )
+from engine.codegen.units import UnitClasses
 from engine.graph import Graph
 from engine.shapes import Analysis, analyze
 from engine.spec import Op, Shape
@@ -136,7 +137,12 @@ def _global_pool(step: Step) -> list[str]:
     return call(f"{step.target} = ", f"{step.sources[0]}.{reduce}", [dims], BODY, str(step.shape))
 
 
+def _unit(step: Step) -> list[str]:
+    return call(f"{step.target} = ", f"self.{step.node}", list(step.sources), BODY, str(step.shape))
+
+
 WRITERS: dict[str, Callable[[Step], list[str]]] = {
+    "unit": _unit,
     "module": _module,
     "recurrent": _recurrent,
     "add": _add,
@@ -186,13 +192,15 @@ def _return(values: list[str], names: list[str]) -> list[str]:
     return bracketed("return (", values, ")", BODY, comment)
 
 
-def _init_lines(graph: Graph, analysis: Analysis) -> list[str]:
+def _init_lines(graph: Graph, analysis: Analysis, units: UnitClasses) -> list[str]:
     lines = [f"{INDENT}def __init__(self) -> None:", f"{BODY}super().__init__()"]
     for node_id in graph.topological_order():
         op = analysis.nodes[node_id].op
         if op is not None and op.kind in ("module", "recurrent"):
             args = [f"{key}={literal(value)}" for key, value in op.kwargs.items()]
             lines += call(f"self.{node_id} = ", f"nn.{op.target}", args, BODY)
+        elif op is not None and op.kind == "unit":
+            lines += units.init_lines(graph, analysis, node_id, BODY)
     return lines
 
 
@@ -223,10 +231,8 @@ def _forward_doc(inputs: list[Port], outputs: list[Port], uses_frames: bool) -> 
     return [*doc, f'{BODY}"""']
 
 
-def model_code(graph: Graph, class_name: str, analysis: Analysis | None = None) -> ModelCode:
-    """The `nn.Module` class for `graph`; raises ExportError naming each problem."""
-    analysis = analysis or analyze(graph)
-    require_exportable(graph, analysis)
+def forward_lines(graph: Graph, analysis: Analysis) -> list[str]:
+    """`def forward(...)`: the graph's steps, each line with its shape, and the return."""
     inputs = [
         Port(i, analysis.nodes[i].shape, graph.node(i).params.get("dtype", "float32"))
         for i in graph.ids_of_role("input")
@@ -234,7 +240,6 @@ def model_code(graph: Graph, class_name: str, analysis: Analysis | None = None) 
     outputs = [Port(o, analysis.nodes[o].shape) for o in graph.ids_of_role("output")]
     steps = _steps(graph, analysis)
     uses_frames = any(s.op.fold for s in steps)
-
     forward = [*_signature(inputs, outputs), *_forward_doc(inputs, outputs, uses_frames)]
     for step in steps:
         if step.target == "_":
@@ -242,13 +247,35 @@ def model_code(graph: Graph, class_name: str, analysis: Analysis | None = None) 
             forward += comment_lines(note, indent=BODY)
         forward += WRITERS[step.op.kind](step)
     forward += _return([_value_of(graph, o.name) for o in outputs], [o.name for o in outputs])
+    return forward
 
+
+def model_code(
+    graph: Graph, class_name: str, analysis: Analysis | None = None, avoid: Collection[str] = ()
+) -> ModelCode:
+    """The `nn.Module` class for `graph`; raises ExportError naming each problem.
+
+    A graph with unit instances gets one class per unit definition first (see
+    `engine.codegen.units`); the model class holds the instances as submodules.
+    """
+    analysis = analysis or analyze(graph)
+    require_exportable(graph, analysis)
+    inputs = [
+        Port(i, analysis.nodes[i].shape, graph.node(i).params.get("dtype", "float32"))
+        for i in graph.ids_of_role("input")
+    ]
+    outputs = [Port(o, analysis.nodes[o].shape) for o in graph.ids_of_role("output")]
+    uses_frames = any(info.op is not None and info.op.fold for info in analysis.nodes.values())
+    # Unit classes take other names than the model class and `avoid` (the script's own).
+    taken = {class_name, *avoid}
+    units = UnitClasses(graph, analysis, lambda g, a, _: forward_lines(g, a), taken)
     lines = [
+        *units.lines,
         f"class {class_name}(nn.Module):",
         f'{INDENT}"""The network, block for block; submodules carry the NetLoom block ids."""',
         "",
-        *_init_lines(graph, analysis),
+        *_init_lines(graph, analysis, units),
         "",
-        *forward,
+        *forward_lines(graph, analysis),
     ]
     return ModelCode(class_name, lines, inputs, outputs, uses_frames)

@@ -115,7 +115,10 @@ def to_script(project: Project, base_dir: Path | None = None) -> str:
     analysis = analyze(project.graph)
     config, data, objective, params = _training_plan(project, base_dir)
     model = model_code(
-        project.graph, class_name(project.name, avoid=SCRIPT_NAMES), analysis=analysis
+        project.graph,
+        class_name(project.name, avoid=SCRIPT_NAMES),
+        analysis=analysis,
+        avoid=SCRIPT_NAMES,
     )
     path = absolute_path(params["path"], base_dir) if "path" in params else None
     data_part = data_section(config.dataset.name, params, path, bool(data.ordered))

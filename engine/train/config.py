@@ -9,6 +9,7 @@ editor can validate settings as the user types them.
 from __future__ import annotations
 
 import difflib
+import math
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace

@@ -89,19 +89,22 @@ def test_unsafe_ids_are_renamed_and_wires_follow() -> None:
 
 
 def test_migration_hook_runs_for_old_versions(monkeypatch: pytest.MonkeyPatch) -> None:
-    def v1_to_v2(doc: dict[str, Any]) -> dict[str, Any]:
+    def to_next(doc: dict[str, Any]) -> dict[str, Any]:
         doc["name"] = doc["name"].upper()
         return doc
 
-    monkeypatch.setattr(proj, "VERSION", 2)
-    monkeypatch.setitem(proj.MIGRATIONS, 1, v1_to_v2)
-    assert proj.from_dict(small_doc()).name == "TINY"
+    current = proj.VERSION
+    monkeypatch.setattr(proj, "VERSION", current + 1)
+    monkeypatch.setitem(proj.MIGRATIONS, current, to_next)
+    doc = small_doc()
+    doc["version"] = current
+    assert proj.from_dict(doc).name == "TINY"
 
 
 def test_a_newer_file_says_to_update() -> None:
     doc = small_doc()
     doc["version"] = 99
-    with pytest.raises(ProjectError, match="version 99; this NetLoom reads up to 1"):
+    with pytest.raises(ProjectError, match=f"version 99; this NetLoom reads up to {proj.VERSION}"):
         proj.from_dict(doc)
 
 

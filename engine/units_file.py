@@ -1,0 +1,185 @@
+"""The `units` section of a project file (format v2): definitions as data.
+
+    "units": {
+      "ResidualBlock": {
+        "description": "…",
+        "nodes": [...], "edges": [...],          # as the project's own, Inputs = ports
+        "promoted": {"channels": ["conv1.out_channels", "conv2.out_channels"]}
+      }
+    }
+
+Loading checks what would otherwise break later, each as one line naming the place:
+a unit that contains itself (directly or through others), a port that maps to nothing,
+a promoted param that points nowhere. Blocks and wires are read by the project
+loader's own functions, so a definition's body obeys the same rules as the project.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from engine.graph import Graph
+from engine.names import valid_node_ids
+from engine.units import Definition, Library
+
+NodeLoader = Callable[[Graph, Any, str, dict[str, str], set[str]], None]
+EdgeLoader = Callable[[Graph, Any, str, dict[str, str]], None]
+Fail = Callable[[str], Exception]
+
+
+def load_units(raw: Any, load_node: NodeLoader, load_edge: EdgeLoader, fail: Fail) -> Library:
+    """A library from a file's `units` section; `fail(message)` makes the error to raise."""
+    library = Library()
+    if not isinstance(raw, dict):
+        raise fail(f"units: expected an object, got {json.dumps(raw)[:60]}")
+    bodies: dict[str, dict[str, Any]] = {}
+    for name, body in raw.items():
+        where = f"units.{name}"
+        if problem := library.name_problem(name):
+            raise fail(f"{where}: {problem}")
+        if not isinstance(body, dict):
+            raise fail(f"{where}: expected an object, got {json.dumps(body)[:60]}")
+        for key, kind, what in (("nodes", list, "a list"), ("edges", list, "a list")):
+            if not isinstance(body.get(key, []), kind):
+                raise fail(f"{where}.{key}: expected {what}")
+        if not isinstance(body.get("description", ""), str):
+            raise fail(f"{where}.description: expected a string")
+        if not isinstance(body.get("promoted", {}), dict):
+            raise fail(f"{where}.promoted: expected an object")
+        bodies[name] = body
+    _check_no_cycle(bodies, fail)
+
+    for name, body in bodies.items():
+        library.add(Definition(name, library.new_body(name), {}, body.get("description", "")))
+    for name, body in bodies.items():
+        where = f"units.{name}"
+        graph = library.definition(name).graph
+        ids: dict[str, str] = {}
+        valid = valid_node_ids(body.get("nodes", []))
+        for i, node in enumerate(body.get("nodes", [])):
+            load_node(graph, node, f"{where}.nodes[{i}]", ids, valid)
+        for i, edge in enumerate(body.get("edges", [])):
+            load_edge(graph, edge, f"{where}.edges[{i}]", ids)
+        library.definition(name).promoted = _promoted(body, where, ids, fail)
+    for name, definition in library.definitions.items():
+        where = f"units.{name}"
+        for node_id, message in definition.port_problems():
+            place = f"{where}.nodes[{_index(bodies[name], node_id)}]" if node_id else where
+            raise fail(f"{place}: {message}")
+        for problem in definition.promotion_problems():
+            raise fail(f"{where}.promoted.{problem}")
+    library.touch()
+    return library
+
+
+def _index(body: dict[str, Any], node_id: str) -> int | str:
+    for i, node in enumerate(body.get("nodes", [])):
+        if isinstance(node, dict) and node.get("id") == node_id:
+            return i
+    return node_id
+
+
+def _promoted(
+    body: dict[str, Any], where: str, ids: dict[str, str], fail: Fail
+) -> dict[str, list[tuple[str, str]]]:
+    promoted: dict[str, list[tuple[str, str]]] = {}
+    for name, targets in body.get("promoted", {}).items():
+        place = f"{where}.promoted.{name}"
+        if not isinstance(targets, list) or not targets:
+            raise fail(f'{place}: expected a list of "block.param" strings')
+        pairs = []
+        for i, target in enumerate(targets):
+            if not isinstance(target, str) or target.count(".") != 1:
+                raise fail(f'{place}[{i}]: expected "block.param", got {json.dumps(target)}')
+            node_id, key = target.split(".")
+            pairs.append((ids.get(node_id, node_id), key))
+        promoted[name] = pairs
+    return promoted
+
+
+def _check_no_cycle(bodies: dict[str, dict[str, Any]], fail: Fail) -> None:
+    """Refuse a unit that contains itself, naming the node that closes the loop."""
+    uses: dict[str, list[tuple[int, str]]] = {}
+    for name, body in bodies.items():
+        uses[name] = [
+            (i, node["type"])
+            for i, node in enumerate(body.get("nodes", []))
+            if isinstance(node, dict) and node.get("type") in bodies
+        ]
+    state: dict[str, str] = {}  # "open" while on the path, "done" after
+
+    def visit(name: str, path: list[str]) -> None:
+        state[name] = "open"
+        here = [*path, name]
+        for i, used in uses[name]:
+            if state.get(used) == "open":
+                loop = " → ".join([*here[here.index(used) :], used])
+                raise fail(f"units.{name}.nodes[{i}].type: a unit cannot contain itself ({loop})")
+            if used not in state:
+                visit(used, here)
+        state[name] = "done"
+
+    for name in bodies:
+        if name not in state:
+            visit(name, [])
+
+
+def units_to_dict(
+    library: Library | None, graph_dict: Callable[[Graph], dict[str, Any]]
+) -> dict[str, Any]:
+    if library is None:
+        return {}
+    units = {}
+    for name, definition in library.definitions.items():
+        entry: dict[str, Any] = {"description": definition.description}
+        entry.update(graph_dict(definition.graph))
+        entry["promoted"] = {
+            promoted: [f"{node}.{key}" for node, key in targets]
+            for promoted, targets in definition.promoted.items()
+        }
+        units[name] = entry
+    return units
+
+
+# ------------------------------------------------------------ shipped units
+
+SHIPPED = Path(__file__).resolve().parent / "shipped_units.json"
+
+
+def shipped_units() -> Library:
+    """The units NetLoom ships (ConvBnReLU, ResidualBlock, …), read from their data file."""
+    from engine.project import ProjectError, _load_edge, _load_node
+
+    raw = json.loads(SHIPPED.read_text(encoding="utf-8"))
+    return load_units(raw["units"], _load_node, _load_edge, ProjectError)
+
+
+def import_unit(library: Library, source: Library, name: str) -> list[str]:
+    """Copy `name` from `source` into `library`, with the units it uses; returns those added.
+
+    A unit the library already has under the same name is kept as it is (the project's
+    own edits win); what is added is an independent copy.
+    """
+    added: list[str] = []
+
+    def bring(unit: str) -> None:
+        if unit in library or unit in added:
+            return
+        for used in sorted(source.uses(unit)):
+            bring(used)
+        original = source.definition(unit)
+        body = library.new_body(unit)
+        for node in original.graph.nodes:
+            body.add_node(node.type, copy.deepcopy(node.params), node.pos, node.id)
+        for edge in original.graph.edges:
+            body.connect(edge.source, edge.target, edge.port)
+        promoted = {k: list(v) for k, v in original.promoted.items()}
+        library.add(Definition(unit, body, promoted, original.description))
+        added.append(unit)
+
+    bring(name)
+    return added
