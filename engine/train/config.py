@@ -9,8 +9,8 @@ editor can validate settings as the user types them.
 from __future__ import annotations
 
 import difflib
-import math
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
