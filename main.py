@@ -11,8 +11,17 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    from engine.cli import run
+    from engine.cli import EXIT_UNREADABLE, run
 
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] == "gui":
+        # Before Qt loads: name every missing X library at once, rather than Qt's abort.
+        from gui.platform_check import check_display_libraries
+
+        problem = check_display_libraries()
+        if problem:
+            print(problem, file=sys.stderr)
+            return EXIT_UNREADABLE
     return run(argv)
 
 

@@ -102,4 +102,4 @@ class EditingMixin:
             self.undo_stack.push(
                 MoveCommand(self.graph, {k: before[k] for k in changed}, changed, "Auto-layout")
             )
-        self.view.fit_all()
+        self.view.open_view()

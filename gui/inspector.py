@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from engine.cli import human
 from engine.graph import Graph, GraphError
-from engine.shapes import Analysis
+from engine.shapes import Analysis, NodeInfo
 from gui.commands import SetParamsCommand
 from gui.param_widgets import ParamEditor, make_editor
 
@@ -118,7 +118,7 @@ class Inspector(QScrollArea):
                 self.form.addRow("", editor.error)
                 self.editors[param.name] = editor
         for name, editor in self.editors.items():
-            editor.set_value(node.params[name])
+            editor.show_value(node.params[name])
         self.form_host.setVisible(bool(spec.params))
         self.doc.setText(spec.doc)
         self.doc.show()
@@ -131,8 +131,8 @@ class Inspector(QScrollArea):
             self.error.hide()
             return
         lines = []
-        if info.input_shapes:
-            ins = ", ".join(f"{p}: {s.detailed()}" for p, s in info.input_shapes.items())
+        ins = ", ".join(f"{port}: {shape}" for port, shape in self._input_shapes(info).items())
+        if ins:
             lines.append(f"in    {ins}")
         lines.append(f"out   {info.shape.detailed() if info.shape else '—'}")
         lines.append(f"weights {info.params:,}   ·   FLOPs {human(info.flops)}")
@@ -141,6 +141,21 @@ class Inspector(QScrollArea):
         errors = [p.message for p in self.analysis.problems if p.node == self.node_id]
         self.error.setText("\n".join(errors))
         self.error.setVisible(bool(errors))
+
+    def _input_shapes(self, info: NodeInfo) -> dict[str, str]:
+        """What arrives at each wired input. The shape pass records input shapes only when
+        the block's own rule succeeds; when it fails, the shapes its sources produce are
+        what the user needs to fix it, so they are read from the sources."""
+        if info.input_shapes:
+            return {port: shape.detailed() for port, shape in info.input_shapes.items()}
+        sources = self.graph.incoming(self.node_id)
+        shapes = {}
+        for port in self.graph.node(self.node_id).ports:  # in the block's port order
+            if port in sources:
+                source_info = self.analysis.nodes.get(sources[port])
+                shape = source_info.shape if source_info else None
+                shapes[port] = shape.detailed() if shape else f"— (no shape from {sources[port]})"
+        return shapes
 
     def set_analysis(self, analysis: Analysis) -> None:
         """After every edit (including undo): refresh facts and the values shown."""

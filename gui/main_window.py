@@ -35,6 +35,7 @@ from gui.gallery import TemplateGallery, lay_out_template
 from gui.inspector import Inspector
 from gui.menus import build_menus
 from gui.palette import Palette
+from gui.problems import ProblemsButton
 from gui.quick_search import QuickSearch
 from gui.summary import Summary
 from gui.training.ui import install_training
@@ -85,9 +86,9 @@ class MainWindow(EditingMixin, QMainWindow):
         self.quick_search = QuickSearch(self)
         self._quick_search_pos = QPointF()
 
-        self.problems_label = QLabel()
+        self.problems_button = ProblemsButton()
         self.zoom_label = QLabel()
-        self.statusBar().addPermanentWidget(self.problems_label)
+        self.statusBar().addPermanentWidget(self.problems_button)
         self.statusBar().addPermanentWidget(self.zoom_label)
         self.recent_menu: QMenu
         self.panels_menu: QMenu
@@ -104,11 +105,16 @@ class MainWindow(EditingMixin, QMainWindow):
         )
         self.quick_search.chosen.connect(lambda name: self.add_block(name, self._quick_search_pos))
         self.summary.node_clicked.connect(self.focus_node)
+        self.problems_button.node_chosen.connect(self.focus_node)
+        self.problems_button.summary_requested.connect(self.summary_dock.raise_)
         self.undo_stack.cleanChanged.connect(self.update_title)
 
         self.autosaver = Autosaver(
             self._autosave_snapshot, recovery_dir or default_recovery_dir(), autosave_ms
         )
+        # Owned by the window, so its timer dies with it: a window deleted without a
+        # close event (as test teardown does) must not autosave from a deleted stack.
+        self.autosaver.setParent(self)
         self.set_project(Project(), None)
         self.autosaver.start()
         self.training = install_training(self)
@@ -151,7 +157,7 @@ class MainWindow(EditingMixin, QMainWindow):
         self._paste_count = 0
         if modified:
             self.undo_stack.resetClean()
-        self.view.fit_all()
+        self.view.open_view()
         self.update_title()
         self.project_replaced.emit()
 
@@ -333,15 +339,7 @@ class MainWindow(EditingMixin, QMainWindow):
     def on_analysis(self, analysis: Analysis) -> None:
         self.summary.update_from(self.graph, analysis)
         self.inspector.set_analysis(analysis)
-        count = len(analysis.problems)
-        if count:
-            self.problems_label.setText(f"⚠ {count} problem{'s' * (count != 1)}")
-            self.problems_label.setStyleSheet("color: #ff8a8e;")
-            self.problems_label.setToolTip("\n".join(p.message for p in analysis.problems))
-        else:
-            self.problems_label.setText("✓ every wire fits")
-            self.problems_label.setStyleSheet("color: #4cc38a;")
-            self.problems_label.setToolTip("")
+        self.problems_button.show_problems(analysis.problems)
 
     def on_selection(self) -> None:
         ids = self.scene.selected_node_ids()

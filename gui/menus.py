@@ -4,12 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from html import escape
 from typing import TYPE_CHECKING
 
+import shiboken6
+from PySide6.QtCore import QObject, Qt, SignalInstance
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QMessageBox, QToolBar, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QMenu,
+    QMessageBox,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gui.export import TARGETS
+
+PLAIN_NAME = "plainName"  # a fixed name for actions whose text follows the undo stack
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow
@@ -41,6 +55,27 @@ def _action(
     action.triggered.connect(lambda _checked=False: slot())
     window.addAction(action)  # shortcuts work while the canvas has focus
     return action
+
+
+class _CommandTip(QObject):
+    """The undo stack renames its actions after the next command ("&Undo Set conv2.
+    out_channels"): the Edit menu shows that, but a toolbar button that changes width
+    pushes every button after it. The button keeps one word; its tooltip names the command.
+    A QObject child of the action, so the connection ends with the action."""
+
+    def __init__(self, action: QAction, label: str, text_changed: SignalInstance) -> None:
+        super().__init__(action)
+        self.action = action
+        action.setIconText(label)
+        action.setProperty(PLAIN_NAME, label)
+        text_changed.connect(self.follow)
+        self.follow()
+
+    def follow(self, *_text: str) -> None:
+        if not shiboken6.isValid(self.action):  # the stack clears itself while windows close
+            return
+        keys = self.action.shortcut().toString()
+        self.action.setToolTip(f"{self.action.text().replace('&', '')} ({keys})")
 
 
 def build_menus(window: MainWindow) -> Actions:
@@ -91,10 +126,15 @@ def build_menus(window: MainWindow) -> Actions:
     a["undo"] = window.undo_stack.createUndoAction(window, "&Undo")
     a["undo"].setShortcut(QKeySequence(key.Undo))
     a["redo"] = window.undo_stack.createRedoAction(window, "&Redo")
-    a["redo"].setShortcuts([QKeySequence(key.Redo), QKeySequence("Ctrl+Y")])
+    redo_keys = dict.fromkeys(
+        [QKeySequence(key.Redo), QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]
+    )
+    a["redo"].setShortcuts([k for k in redo_keys if not k.isEmpty()])
     a["delete"].setShortcuts([QKeySequence(key.Delete), QKeySequence("Backspace")])
     for name in ("undo", "redo"):
         window.addAction(a[name])
+    _CommandTip(a["undo"], "Undo", window.undo_stack.undoTextChanged)
+    _CommandTip(a["redo"], "Redo", window.undo_stack.redoTextChanged)
     for target in TARGETS:
         a[f"export_{target.key}"] = _action(
             window, target.title, lambda t=target: window.export_model(t)
@@ -169,18 +209,93 @@ def build_menus(window: MainWindow) -> Actions:
     return Actions(a)
 
 
-SHORTCUTS = (
-    "Drag a block from the palette, or press Tab / double-click the canvas to search.\n"
-    "Drag from an output port (right) to an input port (left) to wire; drag a wired "
-    "input away to move or remove its wire.\n"
-    "Wheel: zoom · Middle button or Space+drag: pan · F: fit · Ctrl+L: auto-layout\n"
-    "Ctrl+C / Ctrl+V / Ctrl+D: copy, paste, duplicate · Delete: remove selection\n"
-    "Ctrl+Z / Ctrl+Shift+Z: undo, redo"
+MOUSE = (
+    ("Drag a block from the palette", "add it to the canvas"),
+    ("Tab or double-click on the canvas", "search for a block and place it"),
+    ("Drag from an output port (right) to an input port (left)", "wire them"),
+    ("Drag a wired input away", "move or remove its wire"),
+    ("Wheel", "zoom"),
+    ("Middle button drag, or Space + drag", "pan"),
+    ("Drag on empty canvas", "select the blocks it covers"),
 )
 
 
-def show_shortcuts(parent: QWidget) -> None:
-    QMessageBox.information(parent, "Keyboard and mouse", SHORTCUTS)
+def plain_name(action: QAction) -> str:
+    """An action's name as a menu shows it, without the mnemonic '&' or a trailing '…'."""
+    stable = action.property(PLAIN_NAME)
+    return str(stable) if stable else action.text().replace("&", "").rstrip("…. ")
+
+
+def shortcut_rows(window: QWidget) -> list[tuple[str, str, str]]:
+    """(menu, action, keys) for every action of the window that has a shortcut, read from
+    the actions themselves (so a new action's keys are listed without editing a table),
+    in menu-bar order; actions in no menu come last."""
+    menu_of: dict[int, str] = {}
+    order: list[QAction] = []
+
+    def walk(menu: QMenu, title: str) -> None:
+        for action in menu.actions():
+            if action.menu() is not None:
+                walk(action.menu(), title)
+            elif id(action) not in menu_of:
+                menu_of[id(action)] = title
+                order.append(action)
+
+    bar = window.menuBar() if hasattr(window, "menuBar") else None
+    for top in bar.actions() if bar is not None else []:
+        if top.menu() is not None:
+            walk(top.menu(), top.text().replace("&", ""))
+    seen = {id(action) for action in order}
+    order += [a for a in window.findChildren(QAction) if id(a) not in seen]
+    rows = []
+    for action in order:
+        keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()]
+        keys = [k for k in dict.fromkeys(keys) if k]  # a platform key may repeat another
+        if keys:
+            rows.append((menu_of.get(id(action), ""), plain_name(action), " or ".join(keys)))
+    return rows
+
+
+def shortcuts_html(window: QWidget) -> str:
+    """Keyboard on the left, mouse on the right: side by side it fits a 900 px screen."""
+    cells = "".join(
+        f"<tr><td><b>{escape(keys)}</b></td><td>{escape(name)}</td>"
+        f"<td style='color:#8b919b'>{escape(menu)}</td></tr>"
+        for menu, name, keys in shortcut_rows(window)
+    )
+    mouse = "".join(
+        f"<tr><td><b>{escape(how)}</b><br>{escape(what)}</td></tr>" for how, what in MOUSE
+    )
+    return (
+        "<table cellspacing=0 cellpadding=0><tr>"
+        "<td valign=top><h3>Keyboard</h3><table cellspacing=0 cellpadding=3>"
+        f"{cells}</table></td><td width=36></td>"
+        "<td valign=top width=300><h3>Mouse</h3><table cellspacing=0 cellpadding=4>"
+        f"{mouse}</table></td></tr></table>"
+    )
+
+
+class ShortcutsDialog(QDialog):
+    """Help > Keyboard and Mouse; built each time it opens, from the window's actions."""
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__(window)
+        self.setWindowTitle("Keyboard and mouse")
+        self.text = QLabel(shortcuts_html(window))
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 8, 18, 12)
+        layout.addWidget(self.text)
+        layout.addWidget(buttons)
+
+
+def show_shortcuts(window: QWidget) -> ShortcutsDialog:
+    dialog = ShortcutsDialog(window)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.show()  # not modal: the user can try a key with the list open
+    return dialog
 
 
 def show_about(parent: QWidget) -> None:

@@ -3,6 +3,9 @@
 Each editor validates as the user types (with the spec's own `Param.validate`, so the
 rules live in one place), shows what is wrong under the field, and calls `on_commit`
 with a valid value only when the user finishes an edit.
+
+Ctrl+Z in a text field undoes what the user typed there and has not committed yet; with
+nothing pending it is the window's Undo (the project's last edit), as in desktop apps.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -25,6 +30,57 @@ from engine.spec import Param, ParamError
 
 Commit = Callable[[Any], None]
 INT_LIMIT = 2**31 - 1
+UNDO, REDO = QKeySequence.StandardKey.Undo, QKeySequence.StandardKey.Redo
+
+
+class PendingTextUndo(QObject):
+    """Event filter on a field's QLineEdit. A QLineEdit claims Ctrl+Z for its own
+    history even when that is empty (the value was set by the program), so the window's
+    Undo never ran while a field had focus. This lets the field keep Ctrl+Z / Ctrl+Shift+Z
+    only while it holds text that differs from the committed value (or a redo of it)."""
+
+    def __init__(self, field: QWidget, edit: QLineEdit) -> None:
+        super().__init__(edit)
+        self.edit = edit
+        self.committed = edit.text()
+        # A spin box or combo box keeps the focus itself and hands keys to its line
+        # edit; whichever gets the key first decides.
+        for widget in {field, edit}:
+            widget.installEventFilter(self)
+
+    def remember(self) -> None:
+        """The value shown now is the committed one (the editor was just set)."""
+        self.committed = self.edit.text()
+
+    def pending(self) -> bool:
+        return self.edit.text() != self.committed
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        kind = event.type()
+        if kind not in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress):
+            return False
+        if not isinstance(event, QKeyEvent):
+            return False
+        undo, redo = event.matches(UNDO), event.matches(REDO)
+        if not (undo or redo):
+            return False
+        mine = self.pending() if undo else self.edit.isRedoAvailable()
+        if kind == QEvent.Type.ShortcutOverride:
+            if mine:
+                event.accept()  # the key press comes to the field
+                return True
+            event.ignore()  # the window's Undo / Redo shortcut runs instead
+            return True
+        if undo:
+            if self.edit.isUndoAvailable():
+                self.edit.undo()
+            else:
+                self.edit.setText(self.committed)
+        elif self.edit.isRedoAvailable():
+            self.edit.redo()
+        if self.edit.text() == self.committed:
+            self.edit.textEdited.emit(self.edit.text())  # clears a stale "invalid" note
+        return True
 
 
 class ParamEditor:
@@ -39,6 +95,15 @@ class ParamEditor:
         self.error.hide()
         self.widget: QWidget = self.build()
         self.widget.setToolTip(f"{param.help}\n\nExpected: {param.expectation()}")
+        edit = self.widget if isinstance(self.widget, QLineEdit) else None
+        edit = edit or self.widget.findChild(QLineEdit)
+        self.text_undo = PendingTextUndo(self.widget, edit) if edit is not None else None
+
+    def show_value(self, value: Any) -> None:
+        """Show the committed `value`; what the field shows now is nothing pending."""
+        self.set_value(value)
+        if self.text_undo is not None:
+            self.text_undo.remember()
 
     def build(self) -> QWidget:
         raise NotImplementedError

@@ -113,7 +113,7 @@ class Summary(QWidget):
         layout.addWidget(self.totals)
         self.table.clicked.connect(self._clicked)
         self.row_of: dict[str, int] = {}
-        self.ids: list[str] = []
+        self.ids: list[str | None] = []  # None on rows of graph-level problems
 
     def update_from(self, graph: Graph, analysis: Analysis) -> None:
         # The shape pass fills its table in topological order; reuse it rather than sort again.
@@ -122,6 +122,14 @@ class Summary(QWidget):
         )
         by_node = errors_by_node(analysis)
         rows, errors = [], []
+        # Problems of the graph as a whole ("no Output block") come first: no block row
+        # would show them, and an empty project has nothing else to explain its count.
+        graph_level = [p.message for p in analysis.problems if p.node is None]
+        for message in graph_level:
+            row = ["graph"] + [""] * (len(COLUMNS) - 1)
+            row[PROBLEM] = message
+            rows.append(tuple(row))
+            errors.append(message)
         for node_id in order:
             info = analysis.nodes.get(node_id)
             messages = by_node.get(node_id, [])
@@ -136,8 +144,8 @@ class Summary(QWidget):
                 )
             )
             errors.append("\n".join(messages))
-        self.ids = order
-        self.row_of = {node_id: row for row, node_id in enumerate(order)}
+        self.ids = [None] * len(graph_level) + order
+        self.row_of = {node_id: row for row, node_id in enumerate(self.ids) if node_id}
         self.model.set_rows(rows, errors)
         count = len(analysis.problems)
         status = "no errors" if not count else f"{count} problem{'s' * (count != 1)}"
@@ -157,5 +165,6 @@ class Summary(QWidget):
             self.table.selectRow(row)
 
     def _clicked(self, index: QModelIndex) -> None:
-        if index.isValid():
-            self.node_clicked.emit(self.ids[index.row()])
+        node_id = self.ids[index.row()] if index.isValid() else None
+        if node_id is not None:
+            self.node_clicked.emit(node_id)

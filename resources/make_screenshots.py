@@ -81,6 +81,38 @@ def render_editor(app: QApplication, scratch: Path) -> None:
     gallery.close()
     window.undo_stack.setClean()  # nothing to save: close without asking
     window.close()
+    render_wire_drag(app, scratch)
+
+
+def render_wire_drag(app: QApplication, scratch: Path) -> None:
+    """A wire being dragged from conv1's output, the mouse button still held."""
+    from PySide6.QtCore import QEvent, QPointF
+    from PySide6.QtGui import QMouseEvent
+
+    settings = QSettings(str(scratch / "settings-drag.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings, recovery_dir=scratch / "recovery-drag")
+    window.resize(1440, 900)
+    window.show()
+    settle(app, window)
+    window.open_template(TEMPLATE)
+    settle(app, window)
+    view = window.view
+    start = window.scene.nodes["conv1"].output.scenePos()
+    left = Qt.MouseButton.LeftButton
+    for kind, point, button, buttons in (
+        (QEvent.Type.MouseButtonPress, start, left, left),
+        (QEvent.Type.MouseMove, start + QPointF(60, 60), Qt.MouseButton.NoButton, left),
+        (QEvent.Type.MouseMove, start + QPointF(140, 150), Qt.MouseButton.NoButton, left),
+    ):
+        local = QPointF(view.mapFromScene(point))
+        glob = QPointF(view.viewport().mapToGlobal(local.toPoint()))
+        event = QMouseEvent(kind, local, glob, button, buttons, Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(view.viewport(), event)
+    settle(app, window)
+    window.grab().save(str(OUT / "wire_drag.png"))
+    logging.info("wrote %s", OUT / "wire_drag.png")
+    window.undo_stack.setClean()
+    window.close()
 
 
 def render_training(app: QApplication, scratch: Path) -> None:

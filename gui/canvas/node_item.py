@@ -43,6 +43,24 @@ def _fonts() -> tuple[QFont, QFont, QFont]:
     return title, body, mono
 
 
+FAR_TITLE_ROOM = NODE_WIDTH - 12
+
+
+@cache  # few names and zoom steps: measure each pair once
+def _far_title(text: str, pixels: int) -> tuple[QFont, str]:
+    """Font and text of a far-zoomed tile's bold title: as large as `pixels`, shrunk
+    (down to two thirds) so a long name fits the tile, and elided past that. Drawn
+    unmeasured, a name like "sequence" was cut at both ends in template thumbnails."""
+    font = QFont(theme.ui_font())
+    font.setBold(True)
+    font.setPixelSize(pixels)
+    width = QFontMetricsF(font).horizontalAdvance(text)
+    if width > FAR_TITLE_ROOM:
+        font.setPixelSize(max(int(pixels * 2 / 3), int(pixels * FAR_TITLE_ROOM / width)))
+    elided = QFontMetricsF(font).elidedText(text, Qt.TextElideMode.ElideRight, FAR_TITLE_ROOM)
+    return font, elided
+
+
 def node_size(node: Node) -> tuple[float, float]:
     """Width and height of a node's tile; more input ports make it taller."""
     body = max(BODY_LINES * LINE_HEIGHT + 10, len(node.ports) * PORT_SPACING + 8)
@@ -300,9 +318,7 @@ class NodeItem(QGraphicsItem):
         painter.setBrush(self.colour)
         painter.drawRect(QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT))
         if lod >= TITLE_ZOOM:
-            font = QFont(theme.ui_font())
-            font.setPixelSize(int(min(40, 13 / max(lod, 0.3))))
-            font.setBold(True)
+            font, title = _far_title(self.node_id, int(min(40, 13 / max(lod, 0.3))))
             painter.setFont(font)
             painter.setPen(QColor("#ffffff"))
-            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.node_id)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, title)

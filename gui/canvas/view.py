@@ -22,6 +22,11 @@ from gui.canvas.wire_item import WireItem
 
 MIN_ZOOM, MAX_ZOOM = 0.05, 3.0
 GRID = 24.0
+SMALLEST_TEXT_PX = 11  # block params and wire labels (node_item, wire_item)
+READABLE_TEXT_PX = 9
+# The zoom at which the smallest canvas text is still 9 px on screen: a project opens
+# no smaller than this and scrolls for the rest, rather than shrinking out of reach.
+READABLE_ZOOM = READABLE_TEXT_PX / SMALLEST_TEXT_PX
 
 
 class GraphView(QGraphicsView):
@@ -44,6 +49,37 @@ class GraphView(QGraphicsView):
         self._pan_from: QPointF | None = None
         self._space_held = False
         self.last_scene_pos = QPointF(0, 0)
+        self.top_bar: QWidget | None = None
+
+    # ------------------------------------------------------------- top bar
+
+    def show_top_bar(self, bar: QWidget) -> None:
+        """Show `bar` (e.g. the training lock's notice) in a strip above the canvas: the
+        viewport shrinks by its height, so the bar never covers a block."""
+        self.top_bar = bar
+        bar.setParent(self)
+        self._place_top_bar()
+        bar.show()
+        bar.raise_()
+
+    def hide_top_bar(self) -> None:
+        if self.top_bar is not None:
+            self.top_bar.hide()
+        self.top_bar = None
+        self.setViewportMargins(0, 0, 0, 0)
+
+    def _place_top_bar(self) -> None:
+        bar = self.top_bar
+        if bar is None:
+            return
+        height = bar.sizeHint().height()
+        self.setViewportMargins(0, height, 0, 0)
+        frame = self.frameWidth()
+        bar.setGeometry(frame, frame, self.width() - 2 * frame, height)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._place_top_bar()
 
     # ------------------------------------------------------------------ zoom
 
@@ -69,8 +105,10 @@ class GraphView(QGraphicsView):
     def zoom_by(self, factor: float) -> None:
         self.set_zoom(self.zoom * factor)
 
-    def fit_all(self, max_zoom: float = 1.0) -> None:
-        """Show every block; never zoom in past `max_zoom` (a tiny graph stays life-size)."""
+    def fit_all(self, max_zoom: float = 1.0, min_zoom: float = MIN_ZOOM) -> None:
+        """Show every block; never zoom in past `max_zoom` (a tiny graph stays life-size).
+        Below `min_zoom` the view stops shrinking and shows the graph's top-left corner
+        (where the Input block sits); the scroll bars reach the rest."""
         scene = self.scene()
         rect = scene.nodes_rect() if hasattr(scene, "nodes_rect") else scene.itemsBoundingRect()
         if rect.isEmpty():
@@ -83,7 +121,19 @@ class GraphView(QGraphicsView):
         if self.zoom > max_zoom:
             self.set_zoom(max_zoom)
             self.centerOn(rect.center())
+        elif self.zoom < min_zoom:
+            self.set_zoom(min_zoom)
+            self.show_corner(rect)
         self._zoom_settled()
+
+    def open_view(self) -> None:
+        """How a newly opened project is shown: all of it when that is readable."""
+        self.fit_all(min_zoom=READABLE_ZOOM)
+
+    def show_corner(self, rect: QRectF) -> None:
+        """Scroll so the top-left of `rect` sits at the top-left of the viewport."""
+        visible = self.mapToScene(self.viewport().rect()).boundingRect()
+        self.centerOn(rect.left() + visible.width() / 2, rect.top() + visible.height() / 2)
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
         steps = event.angleDelta().y() / 120

@@ -239,4 +239,7 @@ class DraftWire(QGraphicsItem):
     ) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(self.colour, 2, Qt.PenStyle.DashLine))
+        # The view does not save painter state between items (DontSavePainterState), so
+        # the brush left by the last tile painted would fill the curve: clear it.
+        painter.setBrush(NO_BRUSH)
         painter.drawPath(self._path)

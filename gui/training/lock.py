@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QLabel
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow
@@ -61,16 +61,14 @@ class EditLock(QObject):
             return
         self.locked = True
         self._apply(False)
-        self._place_banner()
-        self.banner.show()
-        self.banner.raise_()
+        self.window.view.show_top_bar(self.banner)  # a strip above the canvas, not over it
 
     def unlock(self) -> None:
         if not self.locked:
             return
         self.locked = False
         self._apply(True)
-        self.banner.hide()
+        self.window.view.hide_top_bar()
         self.window.actions_["undo"].setEnabled(self.window.undo_stack.canUndo())
         self.window.actions_["redo"].setEnabled(self.window.undo_stack.canRedo())
 
@@ -87,20 +85,9 @@ class EditLock(QObject):
                 widget.removeEventFilter(self)
             else:
                 widget.installEventFilter(self)
-        window.view.installEventFilter(self)  # always: it keeps the banner placed
-
-    def _place_banner(self) -> None:
-        view: QWidget = self.window.view
-        self.banner.adjustSize()
-        width = min(max(self.banner.sizeHint().width() + 40, 360), max(view.width() - 24, 200))
-        self.banner.setFixedWidth(width)
-        self.banner.move((view.width() - width) // 2, 12)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
         kind = event.type()
-        if kind == QEvent.Type.Resize and watched is self.window.view:
-            self._place_banner()
-            return False
         if not self.locked:
             return False
         if kind in _BLOCKED_EVENTS:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from tests.gui.helpers import drag, port_pos
+from tests.gui.helpers import LEFT, NONE, drag, port_pos, send_mouse
 
 
 def drop_block(window, type_name: str, view_point: QPoint) -> None:
@@ -126,7 +126,7 @@ def test_bad_wire_puts_badge_on_the_failing_node(window):
         in window.scene.nodes[lstm].badge.tooltip_text()
     )
     assert window.scene.wires[(lstm, "x")].error
-    assert "needs a sequence" in window.summary.cell(1, 5)
+    assert "needs a sequence" in window.summary.cell(window.summary.row_of[lstm], 5)
 
 
 def test_quick_search_places_block_at_cursor(window, qtbot):
@@ -187,3 +187,40 @@ def test_tooltips_on_badge_wire_and_port_name_what_is_there(window):
     assert window.scene.tooltip_at(item.inputs["x"].scenePos()) == "input 'x': (N, 10) from input1"
     body = item.sceneBoundingRect().center()
     assert window.scene.tooltip_at(body).startswith("conv1 — Conv2d\nout_channels 16")
+
+
+def test_wire_being_dragged_is_a_line_not_a_filled_shape(video_window):
+    """The view does not reset the painter between items; a brush left over by a tile
+    painted before must not fill the curve that follows the mouse."""
+    from PySide6.QtGui import QColor, QImage, QPainter
+    from PySide6.QtWidgets import QStyleOptionGraphicsItem
+
+    from gui.canvas.wire_item import DraftWire
+
+    window = video_window
+    start = port_pos(window, "conv1", None)
+    send_mouse(window.view, QEvent.Type.MouseButtonPress, start, LEFT, LEFT)
+    send_mouse(window.view, QEvent.Type.MouseMove, start + QPointF(160, 220), NONE, LEFT)
+    drafts = [i for i in window.scene.items() if isinstance(i, DraftWire)]
+    assert len(drafts) == 1
+    rect = drafts[0].boundingRect()
+    image = QImage(int(rect.width()) + 1, int(rect.height()) + 1, QImage.Format.Format_ARGB32)
+    image.fill(0)
+    painter = QPainter(image)
+    painter.translate(-rect.topLeft())
+    painter.setBrush(QColor(255, 0, 0))  # what a previously painted item left behind
+    drafts[0].paint(painter, QStyleOptionGraphicsItem())
+    painter.end()
+    red = sum(
+        image.pixelColor(x, y) == QColor(255, 0, 0)
+        for x in range(0, image.width(), 2)
+        for y in range(0, image.height(), 2)
+    )
+    assert red == 0
+    painted = sum(
+        image.pixelColor(x, y).alpha() > 0
+        for x in range(image.width())
+        for y in range(image.height())
+    )
+    assert 0 < painted < 0.1 * image.width() * image.height()  # a thin line
+    send_mouse(window.view, QEvent.Type.MouseButtonRelease, start + QPointF(160, 220), LEFT, NONE)

@@ -128,3 +128,29 @@ def test_paste_without_netloom_clipboard_says_so(window):
     QGuiApplication.clipboard().setText("hello")
     assert window.paste() == []
     assert "no NetLoom blocks" in window.statusBar().currentMessage()
+
+
+def test_undo_redo_buttons_keep_their_label_and_the_toolbar_does_not_shift(video_window):
+    from PySide6.QtWidgets import QMenu, QToolBar
+
+    window = video_window
+    bar = window.findChild(QToolBar, "mainToolbar")
+    buttons = {name: bar.widgetForAction(window.actions_[name]) for name in ("undo", "redo")}
+    after_undo = [bar.widgetForAction(window.actions_[n]) for n in ("delete", "layout", "fit")]
+    before = [b.geometry() for b in after_undo]
+    window.focus_node("conv2")
+    window.inspector.editors["out_channels"].box.setValue(24)
+    window.undo_stack.undo()  # now both Undo and Redo name a command
+    window.undo_stack.redo()
+    window.undo_stack.undo()
+    window.undo_stack.redo()
+    for name, button in buttons.items():
+        assert button.text() == name.capitalize()
+    assert "Undo Set conv2.out_channels" in buttons["undo"].toolTip()
+    assert "Ctrl+Z" in buttons["undo"].toolTip()
+    edit_menu = next(m for m in window.menuBar().findChildren(QMenu) if m.title() == "&Edit")
+    assert window.actions_["undo"] in edit_menu.actions()
+    assert window.actions_["undo"].text() == "&Undo Set conv2.out_channels"  # what the menu shows
+    window.undo_stack.undo()
+    assert "Redo Set conv2.out_channels" in buttons["redo"].toolTip()
+    assert [b.geometry() for b in after_undo] == before

@@ -78,3 +78,58 @@ def test_auto_layout_orders_by_depth_and_wraps_only_when_too_wide(window, qtbot)
     assert rows[0][1] == rows[1][1] < rows[2][1] == rows[3][1]
     assert rows[0][0] < rows[1][0] and rows[2][0] < rows[3][0]
     assert window.view.zoom >= 0.45  # readable
+
+
+def test_templates_open_at_a_readable_zoom_showing_the_input(make_window):
+    from gui.canvas import node_item, wire_item
+    from gui.canvas.view import READABLE_TEXT_PX, SMALLEST_TEXT_PX
+    from tests.gui.conftest import ROOT
+
+    window = make_window()
+    window.resize(1440, 900)
+    fonts = [*node_item._fonts(), wire_item._label_font()]
+    assert min(font.pixelSize() for font in fonts) >= SMALLEST_TEXT_PX
+    for path in sorted((ROOT / "templates").glob("*.json")):
+        assert window.open_template(path)
+        on_screen = SMALLEST_TEXT_PX * window.view.zoom
+        assert on_screen >= READABLE_TEXT_PX - 1e-6, (path.name, window.view.zoom)
+        visible = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
+        inputs = [n.id for n in window.graph.nodes if n.type == "Input"]
+        for node_id in inputs[:1]:
+            assert visible.contains(window.scene.nodes[node_id].sceneBoundingRect()), path.name
+
+
+def test_training_banner_sits_above_the_canvas_not_over_blocks(video_window):
+    window = video_window
+    view = window.view
+    lock = window.training.lock
+    lock.lock()
+    banner = lock.banner
+    assert banner.isVisible()
+    assert banner.geometry().bottom() < view.viewport().geometry().top()
+    window.resize(1000, 700)  # the strip follows the view's width
+    assert banner.width() >= view.viewport().width()
+    assert banner.geometry().bottom() < view.viewport().geometry().top()
+    lock.unlock()
+    assert not banner.isVisible()
+    assert view.viewport().geometry().top() == view.frameWidth()  # the room is given back
+
+
+def test_far_zoom_titles_fit_their_tiles(qapp):
+    """Template thumbnails and far zoom draw one bold name per tile; it must fit the tile
+    (shrunk, and elided only when shrinking would make it unreadable)."""
+    from PySide6.QtGui import QFontMetricsF
+
+    from engine.project import load
+    from gui.canvas.node_item import FAR_TITLE_ROOM, _far_title
+    from tests.gui.conftest import ROOT
+
+    names = {n.id for p in (ROOT / "templates").glob("*.json") for n in load(p).graph.nodes}
+    assert "sequence" in names
+    for name in names:
+        for pixels in (13, 26, 40):
+            font, text = _far_title(name, pixels)
+            assert QFontMetricsF(font).horizontalAdvance(text) <= FAR_TITLE_ROOM, (name, pixels)
+            assert text == name or (text.endswith("…") and name.startswith(text[:-1]))
+    font, text = _far_title("sequence", 40)
+    assert text == "sequence" and font.pixelSize() >= 27
