@@ -162,6 +162,10 @@ class NodeItem(QGraphicsItem):
     def update_from_node(self, node: Node) -> None:
         """Ports and parameter text from the model (after add or a param change)."""
         self.prepareGeometryChange()
+        self.is_unit = node.library is not None
+        repeat = node.params.get("repeat", 1) if self.is_unit else 1
+        # A repeated instance says so in its header: "ResidualBlock ×3".
+        self.type_name = f"{node.type} ×{repeat}" if repeat > 1 else node.type
         self.params_text, self.params_more = params_lines(node, NODE_WIDTH - 24, _fonts()[1])
         ports = node.ports
         self.height = node_size(node)[1]
@@ -220,6 +224,12 @@ class NodeItem(QGraphicsItem):
     def tooltip_text(self) -> str:
         """Built when asked (see GraphScene.helpEvent), not on every edit."""
         lines = [f"{self.node_id} — {self.type_name}", self.params_text, self.params_more]
+        if self.is_unit and self.info is not None:
+            # An instance's totals and what arrives at each of its ports.
+            for port, shape in self.info.input_shapes.items():
+                lines.append(f"in '{port}': {shape.detailed() if shape else '?'}")
+            lines.append(f"out: {self.shape_text} · {self.stats_text}")
+            lines.append("Double-click to open the unit")
         if self.error:
             lines.append(f"⚠ {self.error}")
         return "\n".join(line for line in lines if line)

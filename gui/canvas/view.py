@@ -34,6 +34,8 @@ class GraphView(QGraphicsView):
     files_dropped = Signal(list)  # paths of .json files
     quick_search_requested = Signal(QPointF)  # scene position
     zoom_changed = Signal(float)
+    node_double_clicked = Signal(str)  # node id (a unit instance opens)
+    back_requested = Signal()  # Esc: leave an opened unit
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -179,6 +181,11 @@ class GraphView(QGraphicsView):
             self.quick_search_requested.emit(self.mapToScene(event.position().toPoint()))
             event.accept()
             return
+        node = item if isinstance(item, NodeItem) else item.parentItem()
+        if isinstance(node, NodeItem) and not isinstance(item, PortItem):
+            self.node_double_clicked.emit(node.node_id)
+            event.accept()
+            return
         super().mouseDoubleClickEvent(event)
 
     # -------------------------------------------------------------------- keys
@@ -196,6 +203,10 @@ class GraphView(QGraphicsView):
             self._space_held = True
             self.setDragMode(QGraphicsView.DragMode.NoDrag)
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            return
+        if event.key() == Qt.Key.Key_Escape and not event.modifiers():
+            self.back_requested.emit()
+            event.accept()
             return
         super().keyPressEvent(event)
 
