@@ -25,6 +25,9 @@ PURE_MODULES = (
     "engine.shapes",
     "engine.names",
     "engine.project",
+    "engine.units",
+    "engine.unit_edits",
+    "engine.units_file",
 )
 QT_PACKAGES = {"PySide6", "PySide2", "PyQt5", "PyQt6", "shiboken6", "qtpy", "pyqtgraph"}
 # Only these parts of engine/ may import torch when they are imported (DESIGN rule 2).
