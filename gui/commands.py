@@ -293,3 +293,31 @@ class AddUnitCommand(QUndoCommand):
         for name in reversed(self.imported):
             library.remove(name)
         self.imported = []
+
+
+class RenameUnitCommand(QUndoCommand):
+    """Rename a unit definition; its instances everywhere follow."""
+
+    def __init__(self, root: Graph, old: str, new: str) -> None:
+        super().__init__(f"Rename unit {old} → {new}")
+        self.root, self.old, self.new = root, old, new
+
+    def redo(self) -> None:
+        unit_edits.rename_unit(self.root, self.old, self.new)
+
+    def undo(self) -> None:
+        unit_edits.rename_unit(self.root, self.new, self.old)
+
+
+class RenamePortCommand(QUndoCommand):
+    """Rename a unit's input port; the wires into its instances follow."""
+
+    def __init__(self, root: Graph, unit: str, old: str, new: str) -> None:
+        super().__init__(f"Rename port {unit}.{old} → {new}")
+        self.root, self.unit, self.old, self.new = root, unit, old, new
+
+    def redo(self) -> None:
+        unit_edits.rename_port(self.root, self.unit, self.old, self.new)
+
+    def undo(self) -> None:
+        unit_edits.rename_port(self.root, self.unit, self.new, self.old)

@@ -143,6 +143,16 @@ def build_menus(window: MainWindow) -> Actions:
         "unit_back": _action(
             window, "&Back Out of Unit", window.go_back, None, "Leave the opened unit (Esc)"
         ),
+        "rename_unit": _action(
+            window, "Re&name Unit…", window.rename_unit, None, "Rename the selected unit"
+        ),
+        "rename_port": _action(
+            window,
+            "Rename &Port…",
+            window.rename_port,
+            None,
+            "Inside a unit: rename the selected Input block, one of its ports",
+        ),
         "independent_copy": _action(
             window,
             "Make &Independent Copy",
@@ -216,6 +226,8 @@ def build_menus(window: MainWindow) -> Actions:
         "open_unit",
         "unit_back",
         None,
+        "rename_unit",
+        "rename_port",
         "independent_copy",
         "repeat_unit",
     ):

@@ -28,6 +28,8 @@ from gui.canvas.scene import GraphScene
 from gui.commands import (
     IndependentCopyCommand,
     MakeUnitCommand,
+    RenamePortCommand,
+    RenameUnitCommand,
     SetParamsCommand,
     UngroupCommand,
 )
@@ -193,6 +195,59 @@ class UnitsMixin:
                 return False
         if times != current:
             self.undo_stack.push(SetParamsCommand(graph, instance_id, {REPEAT.name: times}))
+        return True
+
+    def rename_unit(self: MainWindow, new: str | None = None) -> bool:
+        """Rename the selected instance's unit, or the opened unit when none is selected."""
+        ids = self.scene.selected_node_ids()
+        graph = self.scene.graph
+        if len(ids) == 1 and graph.node(ids[0]).library is not None:
+            old = graph.node(ids[0]).type
+        elif graph.owner is not None:
+            old = graph.owner
+        else:
+            self.statusBar().showMessage("Rename unit: select a unit instance", 6000)
+            return False
+        if new is None:
+            new, ok = QInputDialog.getText(self, "Rename unit", f"New name for {old}:", text=old)
+            if not ok:
+                return False
+        library = self.project.graph.library
+        if new == old:
+            return False
+        if problem := library.name_problem(new):
+            self.statusBar().showMessage(f"Cannot rename: {problem}", 8000)
+            return False
+        self.undo_stack.push(RenameUnitCommand(self.project.graph, old, new))
+        self.scene.select_nodes(ids)  # the instances were re-made under the new type
+        for level in self.levels:
+            if level.definition == old:
+                level.definition = new
+        self.update_breadcrumb()
+        return True
+
+    def rename_port(self: MainWindow, new: str | None = None) -> bool:
+        """Inside an opened unit: rename the selected Input block, one of its ports."""
+        graph = self.scene.graph
+        ids = self.scene.selected_node_ids()
+        if graph.owner is None or len(ids) != 1 or graph.node(ids[0]).spec.role != "input":
+            self.statusBar().showMessage(
+                "Rename port: open a unit and select one of its Input blocks", 6000
+            )
+            return False
+        old = ids[0]
+        if new is None:
+            new, ok = QInputDialog.getText(self, "Rename port", f"New name for {old}:", text=old)
+            if not ok:
+                return False
+        command = RenamePortCommand(self.project.graph, graph.owner, old, new)
+        try:
+            unit_edits.rename_port(copy.deepcopy(self.project.graph), graph.owner, old, new)
+        except GraphError as err:
+            self.statusBar().showMessage(f"Cannot rename port: {err}", 8000)
+            return False
+        self.undo_stack.push(command)
+        self.scene.select_nodes([new])
         return True
 
     # ------------------------------------------------------------ levels

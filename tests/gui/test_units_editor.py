@@ -192,3 +192,31 @@ def test_palette_finds_and_drops_a_shipped_unit(window):
     assert window.palette.items["ResidualBlock"].parent().text(0) == "Project units"
     window.undo_stack.undo()
     assert len(graph) == 0 and "ResidualBlock" not in graph.library
+
+
+def test_unit_and_port_rename_follow_every_instance_and_undo_exactly(window, tmp_path):
+    start = small_project(tmp_path / "start.json")
+    assert window.open_path(start)
+    graph = window.project.graph
+    unit = make_unit_of(window, ["c1", "r1"])
+    made = tmp_path / "made.json"
+    assert window.write_to(made)
+    window.scene.select_nodes([unit])
+    assert window.rename_unit("ConvReLU")
+    assert graph.node(unit).type == "ConvReLU" and "Unit" not in graph.library
+    assert not window.rename_unit("Conv2d"), "a block type's name is refused"
+    assert "block type" in window.statusBar().currentMessage()
+
+    assert window.open_unit(unit)
+    assert window.breadcrumb.text() == "Project › ConvReLU"
+    window.scene.select_nodes(["x"])
+    assert window.rename_port("image_in")
+    assert graph.incoming(unit) == {"image_in": "image"}
+    assert window.scene.nodes["c1"].shape_text.startswith("(N, 4, 8, 8)")
+    window.go_back()
+
+    window.undo_stack.undo()
+    window.undo_stack.undo()
+    again = tmp_path / "again.json"
+    assert window.write_to(again)
+    assert again.read_bytes() == made.read_bytes()
