@@ -156,8 +156,7 @@ class MainWindow(UnitsMixin, EditingMixin, QMainWindow):
         self.view.setScene(scene)
         for level in old_levels:
             level.scene.deleteLater()
-        if self.view.top_bar is self.breadcrumb:
-            self.view.hide_top_bar()
+        self.view.hide_top_bar(self.breadcrumb)
         self.inspector.set_document(project.graph, self.undo_stack)
         self.palette.set_units(project.graph.library, shipped())
         self.on_analysis(scene.analysis)

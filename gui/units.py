@@ -121,8 +121,17 @@ class UnitsMixin:
 
     # ------------------------------------------------------------ build
 
+    def _editable(self: MainWindow) -> bool:
+        """False while the graph is locked (a training run makes the canvas read-only)."""
+        if not self.view.isInteractive():
+            self.statusBar().showMessage("The graph is locked while a run trains", 6000)
+            return False
+        return True
+
     def make_unit_from_selection(self: MainWindow, name: str = "Unit") -> str | None:
         """Ctrl+G: the selected blocks become one instance; returns its id."""
+        if not self._editable():
+            return None
         graph = self.scene.graph
         ids = self.scene.selected_node_ids()
         try:  # refuse before the command exists (a trial on an independent copy)
@@ -149,6 +158,8 @@ class UnitsMixin:
         return None
 
     def ungroup_selection(self: MainWindow) -> list[str]:
+        if not self._editable():
+            return []
         instance_id = self._selected_instance("Ungroup")
         if instance_id is None:
             return []
@@ -165,6 +176,8 @@ class UnitsMixin:
         return added
 
     def make_independent_copy(self: MainWindow) -> str | None:
+        if not self._editable():
+            return None
         instance_id = self._selected_instance("Make independent copy")
         if instance_id is None:
             return None
@@ -177,6 +190,8 @@ class UnitsMixin:
 
     def repeat_selection(self: MainWindow, times: int | None = None) -> bool:
         """Repeat ×N: N copies of the selected instance in series."""
+        if not self._editable():
+            return False
         instance_id = self._selected_instance("Repeat")
         if instance_id is None:
             return False
@@ -199,6 +214,8 @@ class UnitsMixin:
 
     def rename_unit(self: MainWindow, new: str | None = None) -> bool:
         """Rename the selected instance's unit, or the opened unit when none is selected."""
+        if not self._editable():
+            return False
         ids = self.scene.selected_node_ids()
         graph = self.scene.graph
         if len(ids) == 1 and graph.node(ids[0]).library is not None:
@@ -228,6 +245,8 @@ class UnitsMixin:
 
     def rename_port(self: MainWindow, new: str | None = None) -> bool:
         """Inside an opened unit: rename the selected Input block, one of its ports."""
+        if not self._editable():
+            return False
         graph = self.scene.graph
         ids = self.scene.selected_node_ids()
         if graph.owner is None or len(ids) != 1 or graph.node(ids[0]).spec.role != "input":
@@ -308,7 +327,7 @@ class UnitsMixin:
 
     def update_breadcrumb(self: MainWindow) -> None:
         if len(self.levels) == 1:
-            self.view.hide_top_bar()
+            self.view.hide_top_bar(self.breadcrumb)
             return
         labels = ["Project"] + [lv.instance_id or "" for lv in self.levels[1:-1]]
         top = self.levels[-1]
@@ -320,7 +339,7 @@ class UnitsMixin:
             f"{uses} instance{'s' if uses != 1 else ''} · Esc goes back"
         )
         self.breadcrumb.show_levels(labels, note)
-        if self.view.top_bar is not self.breadcrumb:
+        if not self.view.shows_top_bar(self.breadcrumb):
             self.view.show_top_bar(self.breadcrumb)
 
     def check_levels(self: MainWindow, *_index: int) -> None:

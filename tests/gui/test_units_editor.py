@@ -220,3 +220,19 @@ def test_unit_and_port_rename_follow_every_instance_and_undo_exactly(window, tmp
     again = tmp_path / "again.json"
     assert window.write_to(again)
     assert again.read_bytes() == made.read_bytes()
+
+
+def test_training_lock_blocks_unit_edits_and_the_breadcrumb_comes_back(window):
+    assert window.open_path(RESNET)
+    assert window.open_unit("block1")
+    lock = window.training.lock
+    lock.lock()
+    assert window.view.top_bar is lock.banner
+    window.scene.select_nodes(["conv2", "bn2"])
+    window.actions_["make_unit"].trigger()
+    assert window.undo_stack.count() == 0
+    assert "locked" in window.statusBar().currentMessage()
+    lock.unlock()
+    assert window.view.top_bar is window.breadcrumb and window.breadcrumb.isVisible()
+    window.go_back()
+    assert window.view.top_bar is None
