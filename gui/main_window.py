@@ -88,6 +88,7 @@ class MainWindow(UnitsMixin, EditingMixin, QMainWindow):
         )
         self.resizeDocks([self.summary_dock], [210], Qt.Orientation.Vertical)
         self.quick_search = QuickSearch(self)
+        self.quick_search.unit_specs = lambda: list(self.palette.unit_specs.values())
         self._quick_search_pos = QPointF()
 
         self.problems_button = ProblemsButton()

@@ -236,3 +236,12 @@ def test_training_lock_blocks_unit_edits_and_the_breadcrumb_comes_back(window):
     assert window.view.top_bar is window.breadcrumb and window.breadcrumb.isVisible()
     window.go_back()
     assert window.view.top_bar is None
+
+
+def test_the_tab_finder_places_a_shipped_unit(window):
+    window.quick_search.open_at(window.view.mapToGlobal(window.view.rect().center()))
+    window.quick_search.edit.setText("DoubleConv")
+    assert window.quick_search.results.currentItem().data(Qt.ItemDataRole.UserRole) == "DoubleConv"
+    window.quick_search._accept_current()
+    (node,) = window.project.graph.nodes
+    assert node.type == "DoubleConv" and window.undo_stack.count() == 1
