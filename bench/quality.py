@@ -72,9 +72,9 @@ BARS: dict[str, Bar] = {
     "fcn_segmentation": Bar("mean_iou", True, "mean IoU ≥ 0.85", fixed(0.85)),
     "mlp_iris": Bar("accuracy", True, "accuracy ≥ 0.93", fixed(0.93)),
     # Units (issue 12): residual units on digits, and a U-Net that must at least match
-    # the plain FCN template on the same data (its bar, 0.85, is the floor of both).
+    # the plain FCN template on the same data (0.952, its measured mean IoU at seed 0).
     "resnet_digits": Bar("accuracy", True, "accuracy ≥ 0.98", fixed(0.98)),
-    "unet_segmentation": Bar("mean_iou", True, "mean IoU ≥ 0.85 and ≥ FCN's", fixed(0.85)),
+    "unet_segmentation": Bar("mean_iou", True, "mean IoU ≥ the FCN template's 0.952", fixed(0.952)),
 }
 
 

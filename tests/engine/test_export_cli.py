@@ -42,16 +42,17 @@ def one_torch_thread() -> Iterator[None]:
 
 
 def exported_class(path: Path) -> type[torch.nn.Module]:
-    """The model class an exported .py file defines."""
+    """The model class an exported .py file defines: the last one (unit classes come first)."""
     module = import_script(path)
-    (found,) = [
+    classes = [
         v
         for v in vars(module).values()
         if isinstance(v, type)
         and issubclass(v, torch.nn.Module)
         and v.__module__ == module.__name__
     ]
-    return found
+    assert classes, "expected a model class"
+    return classes[-1]
 
 
 def broken_project(tmp_path: Path) -> Path:
