@@ -131,8 +131,10 @@ def test_double_click_opens_a_unit_and_esc_or_the_breadcrumb_goes_back(window, q
     QTest.mouseDClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=point)
     assert window.scene is not top
     assert window.breadcrumb.text() == "Project › ResidualBlock"
-    # Inside, the blocks show block2's actual input: 64 channels at 4×4.
-    assert shape(window.scene, "conv2")[:1] == [64]
+    # Inside, the blocks show block2's actual input, not the definition's own Input.
+    channels = window.project.graph.node("block2").params["channels"]
+    assert shape(window.scene, "conv2") == shape(top, "block2")
+    assert shape(window.scene, "conv2")[0] == channels
 
     # Nested: ResidualBlock holds a ConvBnReLU instance.
     assert window.open_unit("cbr1")
@@ -153,19 +155,23 @@ def test_instance_inspector_shows_promoted_params_with_bounds(window):
     editors = window.inspector.editors
     assert set(editors) == {"channels", "repeat"}
     # The instance's value, within the inner param's bounds; the help names the places.
-    assert editors["channels"].box.value() == 32 and editors["channels"].box.minimum() == 1
+    graph = window.project.graph
+    value = graph.node("block1").params["channels"]
+    assert editors["channels"].box.value() == value and editors["channels"].box.minimum() == 1
     assert editors["repeat"].box.value() == 2 and editors["repeat"].box.maximum() == 64
-    channels = window.project.graph.node("block1").spec.param("channels")
-    assert channels.default == 16 and "cbr1.channels" in channels.help
+    channels = graph.node("block1").spec.param("channels")
+    body = graph.library.definition("ResidualBlock").graph
+    assert channels.default == body.node("conv2").params["out_channels"]
+    assert "cbr1.channels" in channels.help
     tooltip = window.scene.nodes["block1"].tooltip_text()
-    assert "in 'x': (N, 32, 8, 8)" in tooltip and "weights" in tooltip
-    # Setting it is one undo step; 48 channels cannot be added to the 32 coming in,
+    assert f"in 'x': (N, {value}, 8, 8)" in tooltip and "weights" in tooltip
+    # Setting it is one undo step; more channels cannot be added to those coming in,
     # and the error names the place inside the unit.
     count = window.undo_stack.count()
-    editors["channels"].box.setValue(48)
+    editors["channels"].box.setValue(value + 8)
     window.scene.refresh_if_dirty()
     assert window.undo_stack.count() == count + 1
-    assert window.project.graph.node("block1").params["channels"] == 48
+    assert graph.node("block1").params["channels"] == value + 8
     assert window.scene.errors["block1"][0].startswith("block1/0/add: Add needs")
 
 
