@@ -251,3 +251,25 @@ def test_the_tab_finder_places_a_shipped_unit(window):
     window.quick_search._accept_current()
     (node,) = window.project.graph.nodes
     assert node.type == "DoubleConv" and window.undo_stack.count() == 1
+
+
+def test_independent_copy_unlinks_one_instance_and_undo_relinks_it(window, tmp_path):
+    assert window.open_path(RESNET)
+    graph = window.project.graph
+    first = tmp_path / "first.json"
+    assert window.write_to(first)
+    window.scene.select_nodes(["block2"])
+    name = window.make_independent_copy()
+    assert graph.node("block2").type == name != "ResidualBlock"
+    assert graph.node("block1").type == "ResidualBlock"
+    assert window.open_unit("block2")
+    assert "changes 1 instance " in window.breadcrumb.note.text() + " "
+    window.undo_stack.push(SetParamsCommand(window.scene.graph, "bn2", {"momentum": 0.25}))
+    shared = graph.library.definition("ResidualBlock").graph
+    assert shared.node("bn2").params["momentum"] != 0.25, "block1's unit is untouched"
+    window.go_back()
+    while window.undo_stack.canUndo():
+        window.undo_stack.undo()
+    again = tmp_path / "again.json"
+    assert window.write_to(again)
+    assert again.read_bytes() == first.read_bytes()
