@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.graph import Edge, Graph, GraphError, Node
+from engine.names import id_problem
 from engine.shapes import Analysis
 from engine.units import REPEAT, Definition, Library, library_of
 
@@ -259,3 +260,83 @@ def set_repeat(graph: Graph, instance_id: str, repeat: int) -> int:
     before: int = node.params.get(REPEAT.name, 1)
     graph.set_params(instance_id, {REPEAT.name: repeat})
     return before
+
+
+# ------------------------------------------------------------------ renaming
+# (added for the editor: "ports named after the inner ports, renamable")
+
+
+def _graphs(root: Graph) -> list[Graph]:
+    """The project's graph and every definition's body: where instances can be."""
+    library = library_of(root)
+    return [root, *(d.graph for d in library.definitions.values())]
+
+
+def rename_unit(root: Graph, old: str, new: str) -> None:
+    """Rename a definition; every instance (at any depth) follows, keeping its id,
+    params, wires and place in the file. Renaming back restores the file exactly."""
+    library = library_of(root)
+    definition = library.definition(old)
+    if new == old:
+        return
+    if problem := library.name_problem(new):
+        raise GraphError(problem)
+    users = {id(g): arrangement(g) for g in _graphs(root) if library.instances_of(old, g)}
+    entries = [(new if k == old else k, v) for k, v in library.definitions.items()]
+    library.definitions.clear()
+    library.definitions.update(entries)  # same place in the file's units section
+    # The old name stays valid while the instances move over: an instance not yet
+    # retyped still needs its spec (a wire check reads the ports of units holding it).
+    library.definitions[old] = definition
+    definition.name = new
+    definition.graph.owner = new
+    library.touch()
+    for graph in _graphs(root):
+        if id(graph) in users:
+            for node_id in library.instances_of(old, graph):
+                retype(graph, node_id, new)
+    del library.definitions[old]
+    library.touch()
+    for graph in _graphs(root):
+        if id(graph) in users:
+            graph.reorder(*users[id(graph)])
+
+
+def rename_port(root: Graph, unit: str, old: str, new: str) -> None:
+    """Rename an input port of a unit (the id of its Input block inside); the wires
+    into every instance move to the new port name."""
+    library = library_of(root)
+    definition = library.definition(unit)
+    body = definition.graph
+    if old not in definition.inputs:
+        raise GraphError(f"{unit} has no input port {old!r}")
+    if new == old:
+        return
+    if new in body:
+        raise GraphError(f"{unit} already has a block or port named {new!r}")
+    if problem := id_problem(new):
+        raise GraphError(problem)
+    before = arrangement(body)
+    node, wires = body.remove_node(old)
+    body.add_node(node.type, node.params, node.pos, new)
+    for edge in wires:
+        body.connect(new, edge.target, edge.port)
+    body.reorder(
+        [new if n == old else n for n in before[0]],
+        [Edge(new if e.source == old else e.source, e.target, e.port) for e in before[1]],
+    )
+    for graph in _graphs(root):
+        for node_id in library.instances_of(unit, graph):
+            order = arrangement(graph)
+            source = graph.incoming(node_id).get(old)
+            if source is None:
+                continue
+            graph.disconnect(node_id, old)
+            graph.connect(source, node_id, new)
+            graph.reorder(
+                order[0],
+                [
+                    Edge(e.source, e.target, new) if e == Edge(source, node_id, old) else e
+                    for e in order[1]
+                ],
+            )

@@ -5,6 +5,8 @@ Shared by the palette's search box and the Tab quick-search on the canvas.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from engine.spec import BlockSpec, all_specs
 
 BLOCK_MIME = "application/x-netloom-block"
@@ -31,10 +33,10 @@ def match_rank(spec: BlockSpec, text: str) -> int | None:
     return None
 
 
-def search_specs(text: str) -> list[BlockSpec]:
-    """Matching specs, best first; ties keep the registry's category order."""
+def search_specs(text: str, units: Iterable[BlockSpec] = ()) -> list[BlockSpec]:
+    """Matching specs, best first; ties keep the registry's category order, units last."""
     ranked = []
-    for order, spec in enumerate(all_specs()):
+    for order, spec in enumerate([*all_specs(), *units]):
         rank = match_rank(spec, text)
         if rank is not None:
             ranked.append((rank, order, spec))

@@ -13,7 +13,10 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
+from engine import unit_edits
 from engine.graph import Edge, Graph, Node
+from engine.units import Library, library_of
+from engine.units_file import import_unit
 
 Point = tuple[float, float]
 
@@ -195,3 +198,126 @@ class PasteCommand(QUndoCommand):
     @property
     def new_ids(self) -> list[str]:
         return list(self.renamed.values())
+
+
+# ------------------------------------------------------------------- units
+
+
+class MakeUnitCommand(QUndoCommand):
+    """Make a unit of the selected blocks (engine.unit_edits.make_unit), as one step."""
+
+    def __init__(self, graph: Graph, node_ids: Iterable[str], name: str, analysis: Any) -> None:
+        super().__init__("Make unit")
+        self.graph = graph
+        self.node_ids = list(node_ids)
+        self.name = name
+        self.analysis = analysis
+        self.grouping: unit_edits.Grouping | None = None
+
+    def redo(self) -> None:
+        self.grouping = unit_edits.make_unit(self.graph, self.node_ids, self.name, self.analysis)
+        self.setText(f"Make unit {self.grouping.definition.name}")
+
+    def undo(self) -> None:
+        assert self.grouping is not None
+        unit_edits.undo_make_unit(self.graph, self.grouping)
+
+    @property
+    def instance_id(self) -> str:
+        assert self.grouping is not None
+        return self.grouping.instance.id
+
+
+class UngroupCommand(QUndoCommand):
+    def __init__(self, graph: Graph, instance_id: str) -> None:
+        super().__init__(f"Ungroup {instance_id}")
+        self.graph = graph
+        self.instance_id = instance_id
+        self.ungrouping: unit_edits.Ungrouping | None = None
+
+    def redo(self) -> None:
+        self.ungrouping = unit_edits.ungroup(self.graph, self.instance_id)
+
+    def undo(self) -> None:
+        assert self.ungrouping is not None
+        unit_edits.undo_ungroup(self.graph, self.ungrouping)
+
+
+class IndependentCopyCommand(QUndoCommand):
+    """Give one instance its own copy of its definition; undo points it back."""
+
+    def __init__(self, graph: Graph, instance_id: str) -> None:
+        super().__init__(f"Make {instance_id} independent")
+        self.graph = graph
+        self.instance_id = instance_id
+        self.original = graph.node(instance_id).type
+        self.copy_name: str | None = None
+        self.before = unit_edits.arrangement(graph)
+
+    def redo(self) -> None:
+        self.before = unit_edits.arrangement(self.graph)
+        self.copy_name = unit_edits.make_independent_copy(self.graph, self.instance_id)
+
+    def undo(self) -> None:
+        assert self.copy_name is not None
+        unit_edits.retype(self.graph, self.instance_id, self.original)
+        library_of(self.graph).remove(self.copy_name)
+        self.graph.reorder(*self.before)
+
+
+class AddUnitCommand(QUndoCommand):
+    """Place an instance of a unit; a shipped unit's definition (and the units it uses)
+    comes into the project's library first, and leaves again on undo."""
+
+    def __init__(self, graph: Graph, name: str, pos: Point, source: Library | None) -> None:
+        super().__init__(f"Add {name}")
+        self.graph = graph
+        self.name = name
+        self.pos = pos
+        self.source = source
+        self.imported: list[str] = []
+        self.node_id: str | None = None
+
+    def redo(self) -> None:
+        library = library_of(self.graph)
+        if self.source is not None and self.name not in library:
+            self.imported = import_unit(library, self.source, self.name)
+        node = self.graph.add_node(self.name, {}, self.pos, self.node_id)
+        self.node_id = node.id
+        self.setText(f"Add {node.id}")
+
+    def undo(self) -> None:
+        assert self.node_id is not None
+        self.graph.remove_node(self.node_id)
+        library = library_of(self.graph)
+        for name in reversed(self.imported):
+            library.remove(name)
+        self.imported = []
+
+
+class RenameUnitCommand(QUndoCommand):
+    """Rename a unit definition; its instances everywhere follow."""
+
+    def __init__(self, root: Graph, old: str, new: str) -> None:
+        super().__init__(f"Rename unit {old} → {new}")
+        self.root, self.old, self.new = root, old, new
+
+    def redo(self) -> None:
+        unit_edits.rename_unit(self.root, self.old, self.new)
+
+    def undo(self) -> None:
+        unit_edits.rename_unit(self.root, self.new, self.old)
+
+
+class RenamePortCommand(QUndoCommand):
+    """Rename a unit's input port; the wires into its instances follow."""
+
+    def __init__(self, root: Graph, unit: str, old: str, new: str) -> None:
+        super().__init__(f"Rename port {unit}.{old} → {new}")
+        self.root, self.unit, self.old, self.new = root, unit, old, new
+
+    def redo(self) -> None:
+        unit_edits.rename_port(self.root, self.unit, self.old, self.new)
+
+    def undo(self) -> None:
+        unit_edits.rename_port(self.root, self.unit, self.new, self.old)

@@ -13,7 +13,8 @@ from engine.spec import RegistryError, get_spec
 from gui.canvas.layout import arrange
 from gui.canvas.node_item import HEADER_HEIGHT, NODE_WIDTH
 from gui.clipboard import from_mime, selection_document, to_mime
-from gui.commands import AddNodeCommand, DeleteCommand, MoveCommand, PasteCommand
+from gui.commands import AddNodeCommand, AddUnitCommand, DeleteCommand, MoveCommand, PasteCommand
+from gui.units import shipped
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow
@@ -30,12 +31,24 @@ class EditingMixin:
     def add_block(self: MainWindow, type_name: str, scene_pos: QPointF) -> str | None:
         """Place a block centred under `scene_pos`; returns its id."""
         pos = (round(scene_pos.x() - NODE_WIDTH / 2), round(scene_pos.y() - HEADER_HEIGHT / 2))
-        try:
-            get_spec(type_name)  # refuse before the command exists, not inside its redo
-        except RegistryError as err:
-            self.statusBar().showMessage(f"Cannot add block: {err}", 8000)
-            return None
-        command = AddNodeCommand(self.graph, type_name, pos)
+        graph = self.scene.graph
+        library = graph.library
+        command: AddNodeCommand | AddUnitCommand
+        if (library is not None and type_name in library) or type_name in shipped():
+            # A unit: the project's own, else a shipped one imported with the instance.
+            source = None if library is not None and type_name in library else shipped()
+            owner_library = library if library is not None else source
+            if problem := owner_library.placement_problem(type_name, graph.owner):
+                self.statusBar().showMessage(f"Cannot add unit: {problem}", 8000)
+                return None
+            command = AddUnitCommand(graph, type_name, pos, source)
+        else:
+            try:
+                get_spec(type_name)  # refuse before the command exists, not inside its redo
+            except RegistryError as err:
+                self.statusBar().showMessage(f"Cannot add block: {err}", 8000)
+                return None
+            command = AddNodeCommand(graph, type_name, pos)
         self.undo_stack.push(command)
         assert command.node_id is not None
         self.scene.select_nodes([command.node_id])
@@ -53,13 +66,13 @@ class EditingMixin:
     def delete_selection(self: MainWindow) -> None:
         nodes, wires = self.scene.selected_node_ids(), self.scene.selected_wires()
         if nodes or wires:
-            self.undo_stack.push(DeleteCommand(self.graph, nodes, wires))
+            self.undo_stack.push(DeleteCommand(self.scene.graph, nodes, wires))
 
     def copy(self: MainWindow) -> bool:
         ids = self.scene.selected_node_ids()
         if not ids:
             return False
-        QGuiApplication.clipboard().setMimeData(to_mime(selection_document(self.graph, ids)))
+        QGuiApplication.clipboard().setMimeData(to_mime(selection_document(self.scene.graph, ids)))
         self._paste_count = 0
         self.statusBar().showMessage(f"Copied {len(ids)} block(s)", 3000)
         return True
@@ -81,12 +94,12 @@ class EditingMixin:
         if not ids:
             return []
         chosen = set(ids)
-        nodes = [n for n in self.graph.nodes if n.id in chosen]
-        edges = [e for e in self.graph.edges if e.source in chosen and e.target in chosen]
+        nodes = [n for n in self.scene.graph.nodes if n.id in chosen]
+        edges = [e for e in self.scene.graph.edges if e.source in chosen and e.target in chosen]
         return self._paste(nodes, edges, PASTE_STEP)
 
     def _paste(self: MainWindow, nodes: list[Node], edges: list[Edge], step: float) -> list[str]:
-        command = PasteCommand(self.graph, nodes, edges, (step, step))
+        command = PasteCommand(self.scene.graph, nodes, edges, (step, step))
         self.undo_stack.push(command)
         self.scene.select_nodes(command.new_ids)
         return command.new_ids
@@ -95,11 +108,13 @@ class EditingMixin:
         self.scene.select_nodes(list(self.scene.nodes))
 
     def auto_layout(self: MainWindow) -> None:
-        after = arrange(self.graph, self._view_size())
-        before = {node_id: self.graph.node(node_id).pos for node_id in after}
+        after = arrange(self.scene.graph, self._view_size())
+        before = {node_id: self.scene.graph.node(node_id).pos for node_id in after}
         changed = {k: v for k, v in after.items() if before[k] != v}
         if changed:
             self.undo_stack.push(
-                MoveCommand(self.graph, {k: before[k] for k in changed}, changed, "Auto-layout")
+                MoveCommand(
+                    self.scene.graph, {k: before[k] for k in changed}, changed, "Auto-layout"
+                )
             )
         self.view.open_view()

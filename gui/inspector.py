@@ -108,12 +108,21 @@ class Inspector(QScrollArea):
         self.type_label.setText(f"{spec.name}  ·  {spec.category}")
         if rebuild:
             self._clear_form()
+            promoted = self._promoted_by_unit(node_id)
             for param in spec.params:
                 editor = make_editor(
                     param, lambda value, name=param.name: self._commit(name, value)
                 )
                 label = QLabel(param.name)
                 label.setToolTip(param.help)
+                if param.name in promoted:
+                    # Inside a unit: the instance's promoted param sets this one.
+                    outer = promoted[param.name]
+                    label.setText(f"{param.name}\n← {outer}")
+                    label.setToolTip(
+                        f"Each instance sets this through its '{outer}' param; the value "
+                        f"here is the default new instances get.\n\n{param.help}"
+                    )
                 self.form.addRow(label, editor.widget)
                 self.form.addRow("", editor.error)
                 self.editors[param.name] = editor
@@ -123,6 +132,21 @@ class Inspector(QScrollArea):
         self.doc.setText(spec.doc)
         self.doc.show()
         self._show_facts()
+
+    def _promoted_by_unit(self, node_id: str) -> dict[str, str]:
+        """Inside a unit's body: this block's params that a promoted param sets."""
+        graph = self.graph
+        if graph is None or graph.owner is None or graph.library is None:
+            return {}
+        if graph.owner not in graph.library:
+            return {}
+        definition = graph.library.definition(graph.owner)
+        return {
+            key: name
+            for name, targets in definition.promoted.items()
+            for inner, key in targets
+            if inner == node_id
+        }
 
     def _show_facts(self) -> None:
         info = self.analysis.nodes.get(self.node_id) if self.analysis and self.node_id else None

@@ -39,11 +39,12 @@ from gui.problems import ProblemsButton
 from gui.quick_search import QuickSearch
 from gui.summary import Summary
 from gui.training.ui import install_training
+from gui.units import Breadcrumb, Level, UnitsMixin, shipped
 
 log = logging.getLogger(__name__)
 
 
-class MainWindow(EditingMixin, QMainWindow):
+class MainWindow(UnitsMixin, EditingMixin, QMainWindow):
     project_replaced = Signal()  # set_project put a new document in place
 
     def __init__(
@@ -58,7 +59,8 @@ class MainWindow(EditingMixin, QMainWindow):
         self.undo_stack = QUndoStack(self)
         self.project = Project()
         self.path: Path | None = None
-        self.scene: GraphScene | None = None
+        self.scene: GraphScene | None = None  # the scene on the canvas (maybe a unit's)
+        self.levels: list[Level] = []  # the project's scene, then each opened unit
         self._autosaved_index: int | None = None
         self._paste_count = 0
         self.resize(1440, 900)
@@ -70,6 +72,8 @@ class MainWindow(EditingMixin, QMainWindow):
         self.palette = Palette()
         self.inspector = Inspector()
         self.summary = Summary()
+        self.breadcrumb = Breadcrumb()
+        self.breadcrumb.level_chosen.connect(self.go_to_level)
         self.palette_dock = self.add_dock(
             "Blocks", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea
         )
@@ -84,6 +88,7 @@ class MainWindow(EditingMixin, QMainWindow):
         )
         self.resizeDocks([self.summary_dock], [210], Qt.Orientation.Vertical)
         self.quick_search = QuickSearch(self)
+        self.quick_search.unit_specs = lambda: list(self.palette.unit_specs.values())
         self._quick_search_pos = QPointF()
 
         self.problems_button = ProblemsButton()
@@ -97,6 +102,9 @@ class MainWindow(EditingMixin, QMainWindow):
             self.panels_menu.addAction(dock.toggleViewAction())
 
         self.view.block_dropped.connect(self.add_block)
+        self.view.node_double_clicked.connect(self.open_unit)
+        self.view.back_requested.connect(self.go_back)
+        self.undo_stack.indexChanged.connect(self.check_levels)
         self.view.files_dropped.connect(self.open_dropped)
         self.view.quick_search_requested.connect(self.open_quick_search)
         self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
@@ -141,20 +149,20 @@ class MainWindow(EditingMixin, QMainWindow):
         return self.project.graph
 
     def set_project(self, project: Project, path: Path | None, modified: bool = False) -> None:
-        if self.scene is not None:
-            self.scene.detach_from_graph()
+        for level in self.levels:
+            level.scene.detach_from_graph()
         self.undo_stack.clear()
         self.project, self.path = project, path
-        self.scene = GraphScene(project.graph, self.undo_stack, self)
-        self.scene.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
-        self.scene.analysis_changed.connect(self.on_analysis)
-        self.scene.selectionChanged.connect(self.on_selection)
-        old = self.view.scene()
-        self.view.setScene(self.scene)
-        if old is not None:
-            old.deleteLater()
+        scene = self.connect_scene(GraphScene(project.graph, self.undo_stack, self))
+        old_levels, self.levels = self.levels, [Level(scene)]
+        self.scene = scene
+        self.view.setScene(scene)
+        for level in old_levels:
+            level.scene.deleteLater()
+        self.view.hide_top_bar(self.breadcrumb)
         self.inspector.set_document(project.graph, self.undo_stack)
-        self.on_analysis(self.scene.analysis)
+        self.palette.set_units(project.graph.library, shipped())
+        self.on_analysis(scene.analysis)
         self._autosaved_index = None
         self._paste_count = 0
         if modified:
@@ -162,6 +170,13 @@ class MainWindow(EditingMixin, QMainWindow):
         self.view.open_view()
         self.update_title()
         self.project_replaced.emit()
+
+    def connect_scene(self, scene: GraphScene) -> GraphScene:
+        """Follow a scene's messages, facts and selection (the project's or a unit's)."""
+        scene.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        scene.analysis_changed.connect(self.on_analysis)
+        scene.selectionChanged.connect(self.on_selection)
+        return scene
 
     def update_title(self, *_clean: bool) -> None:
         name = self.path.name if self.path else self.project.name or "Untitled"
@@ -339,11 +354,15 @@ class MainWindow(EditingMixin, QMainWindow):
     # ------------------------------------------------------------ followers
 
     def on_analysis(self, analysis: Analysis) -> None:
-        self.summary.update_from(self.graph, analysis)
+        if self.scene is None or analysis is not self.scene.analysis:
+            return  # an outer level's pass while a unit is open: not what is shown
+        self.summary.update_from(self.scene.graph, analysis)
         self.inspector.set_analysis(analysis)
         self.problems_button.show_problems(analysis.problems)
 
     def on_selection(self) -> None:
+        if self.sender() is not None and self.sender() is not self.scene:
+            return
         ids = self.scene.selected_node_ids()
         self.inspector.show_selection(ids)
         self.summary.select_node(ids[0] if len(ids) == 1 else None)

@@ -123,6 +123,54 @@ def build_menus(window: MainWindow) -> Actions:
         "zoom_out": _action(window, "Zoom &Out", lambda: window.view.zoom_by(0.8), key.ZoomOut),
         "zoom_reset": _action(window, "&Actual Size", lambda: window.view.set_zoom(1.0), "Ctrl+0"),
         "fit": _action(window, "&Fit to View", window.view.fit_all, "F", "Show the whole network"),
+        "make_unit": _action(
+            window,
+            "&Make Unit",
+            window.make_unit_from_selection,
+            "Ctrl+G",
+            "Turn the selected blocks into one unit",
+        ),
+        "ungroup": _action(
+            window,
+            "&Ungroup",
+            window.ungroup_selection,
+            "Ctrl+Shift+G",
+            "Put the selected unit's blocks back",
+        ),
+        "open_unit": _action(
+            window,
+            "&Open Unit",
+            window.open_selected_unit,
+            None,
+            "Show the selected unit's definition (or double-click it)",
+        ),
+        "unit_back": _action(
+            window, "&Back Out of Unit", window.go_back, None, "Leave the opened unit (Esc)"
+        ),
+        "rename_unit": _action(
+            window, "Re&name Unit…", window.rename_unit, None, "Rename the selected unit"
+        ),
+        "rename_port": _action(
+            window,
+            "Rename &Port…",
+            window.rename_port,
+            None,
+            "Inside a unit: rename the selected Input block, one of its ports",
+        ),
+        "independent_copy": _action(
+            window,
+            "Make &Independent Copy",
+            window.make_independent_copy,
+            None,
+            "Give the selected instance its own copy of its unit",
+        ),
+        "repeat_unit": _action(
+            window,
+            "&Repeat ×N…",
+            window.repeat_selection,
+            None,
+            "Stack copies of the selected unit in series",
+        ),
         "export_picture": _action(window, "Picture (PNG or SVG)…", window.export_picture),
         "shortcuts": _action(window, "&Keyboard and Mouse", lambda: show_shortcuts(window)),
         "about": _action(window, "&About NetLoom", lambda: show_about(window)),
@@ -173,6 +221,21 @@ def build_menus(window: MainWindow) -> Actions:
         "layout",
     ):
         edit.addSeparator() if name is None else edit.addAction(a[name])
+
+    units = bar.addMenu("&Units")
+    for name in (
+        "make_unit",
+        "ungroup",
+        None,
+        "open_unit",
+        "unit_back",
+        None,
+        "rename_unit",
+        "rename_port",
+        "independent_copy",
+        "repeat_unit",
+    ):
+        units.addSeparator() if name is None else units.addAction(a[name])
 
     view = bar.addMenu("&View")
     for name in ("zoom_in", "zoom_out", "zoom_reset", "fit"):

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.spec import all_specs, get_spec
+from engine.spec import BlockSpec, all_specs, get_spec
+from engine.units import Library
 from gui import theme
 from gui.block_search import BLOCK_MIME, match_rank
 
@@ -65,6 +66,10 @@ class Palette(QWidget):
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.hint)
         self.items: dict[str, QTreeWidgetItem] = {}
+        # Units: the project's own and the shipped ones, under their own categories.
+        self.unit_specs: dict[str, BlockSpec] = {}
+        self._unit_groups: list[QTreeWidgetItem] = []
+        self._unit_key: tuple[tuple[str, ...], tuple[str, ...]] | None = None
         self._populate()
         self.search.textChanged.connect(self.filter)
         self.tree.itemDoubleClicked.connect(self._activate)
@@ -96,6 +101,50 @@ class Palette(QWidget):
             self.items[spec.name] = item
         self.tree.expandAll()
 
+    def set_units(self, project: Library | None, shipped: Library) -> None:
+        """List the project's units and the shipped ones (a shipped unit the project
+        already has shows once, as the project's)."""
+        own = tuple(project.definitions) if project is not None else ()
+        offered = tuple(n for n in shipped.definitions if n not in own)
+        if self._unit_key == (own, offered):
+            return
+        self._unit_key = (own, offered)
+        for group in self._unit_groups:
+            for j in range(group.childCount()):
+                self.items.pop(group.child(j).data(0, TYPE_ROLE), None)
+            self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(group))
+        self._unit_groups, self.unit_specs = [], {}
+        bold = QFont(self.font())
+        bold.setBold(True)
+        groups = (("Project units", project, own), ("Shipped units", shipped, offered))
+        for title, library, names in groups:
+            if not names or library is None:
+                continue
+            group = QTreeWidgetItem([title])
+            group.setFont(0, bold)
+            group.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            group.setForeground(0, theme.category_colour("Units").lighter(160))
+            self.tree.insertTopLevelItem(len(self._unit_groups), group)
+            self._unit_groups.append(group)
+            for name in names:
+                spec = library.spec(name)
+                self.unit_specs[name] = spec
+                item = QTreeWidgetItem([name])
+                item.setIcon(0, theme.block_icon("Units", name))
+                item.setData(0, TYPE_ROLE, name)
+                item.setToolTip(0, f"<b>{name}</b> (unit)<br><br>{_html(spec.summary)}")
+                item.setFlags(
+                    Qt.ItemFlag.ItemIsEnabled
+                    | Qt.ItemFlag.ItemIsSelectable
+                    | Qt.ItemFlag.ItemIsDragEnabled
+                )
+                group.addChild(item)
+                self.items[name] = item
+        self.filter(self.search.text())
+
+    def _spec(self, name: str) -> BlockSpec:
+        return self.unit_specs.get(name) or get_spec(name)
+
     def filter(self, text: str) -> None:
         """Hide blocks that do not match; hide categories left empty."""
         for i in range(self.tree.topLevelItemCount()):
@@ -103,7 +152,7 @@ class Palette(QWidget):
             visible = 0
             for j in range(category.childCount()):
                 child = category.child(j)
-                shown = match_rank(get_spec(child.data(0, TYPE_ROLE)), text) is not None
+                shown = match_rank(self._spec(child.data(0, TYPE_ROLE)), text) is not None
                 child.setHidden(not shown)
                 visible += shown
             category.setHidden(visible == 0)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
+from engine.spec import BlockSpec
 from gui import theme
 from gui.block_search import search_specs
 
@@ -28,6 +31,8 @@ class QuickSearch(QFrame):
         layout.setSpacing(4)
         layout.addWidget(self.edit)
         layout.addWidget(self.results)
+        # The units the palette lists (the project's and the shipped ones), set by the window.
+        self.unit_specs: Callable[[], list[BlockSpec]] = list
         self.edit.textChanged.connect(self._filter)
         self.edit.returnPressed.connect(self._accept_current)
         self.edit.installEventFilter(self)
@@ -43,7 +48,7 @@ class QuickSearch(QFrame):
 
     def _filter(self, text: str) -> None:
         self.results.clear()
-        for spec in search_specs(text):
+        for spec in search_specs(text, self.unit_specs()):
             item = QListWidgetItem(theme.block_icon(spec.category, spec.name), spec.name)
             item.setData(TYPE_ROLE, spec.name)
             item.setToolTip(spec.doc)

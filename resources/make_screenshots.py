@@ -96,6 +96,7 @@ def render_editor(app: QApplication, scratch: Path) -> None:
     window.undo_stack.setClean()  # nothing to save: close without asking
     window.close()
     render_wire_drag(app, scratch)
+    render_units(app, scratch)
 
 
 def render_wire_drag(app: QApplication, scratch: Path) -> None:
@@ -125,6 +126,30 @@ def render_wire_drag(app: QApplication, scratch: Path) -> None:
     settle(app, window)
     window.grab().save(str(OUT / "wire_drag.png"))
     logging.info("wrote %s", OUT / "wire_drag.png")
+    window.undo_stack.setClean()
+    window.close()
+
+
+def render_units(app: QApplication, scratch: Path) -> None:
+    """The ResNet template collapsed into its units, then one unit opened inside it."""
+    settings = QSettings(str(scratch / "settings-units.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings, recovery_dir=scratch / "recovery-units")
+    window.resize(1440, 900)
+    window.show()
+    settle(app, window)
+    window.open_template(ROOT / "templates" / "resnet_digits.json")
+    settle(app, window)
+    window.focus_node("block1")  # the Inspector shows a unit's promoted params
+    window.view.fit_all()
+    settle(app, window)
+    window.grab().save(str(OUT / "units_collapsed.png"))
+    logging.info("wrote %s", OUT / "units_collapsed.png")
+    window.open_unit("block2")  # as a double-click does: breadcrumb Project › ResidualBlock
+    window.focus_node("conv2")
+    window.view.fit_all()
+    settle(app, window)
+    window.grab().save(str(OUT / "unit_opened.png"))
+    logging.info("wrote %s", OUT / "unit_opened.png")
     window.undo_stack.setClean()
     window.close()
 

@@ -25,6 +25,7 @@ LINE_HEIGHT = 17.0
 BODY_LINES = 4  # params (two lines), output shape, weights/FLOPs
 PORT_SPACING = 22.0
 CORNER = 7.0
+UNIT_STACK = 5.0  # offset of the card drawn behind a unit instance
 # Below this zoom the text is unreadable anyway: draw plain tiles (level of detail).
 DETAIL_ZOOM = 0.45
 TITLE_ZOOM = 0.22
@@ -137,6 +138,7 @@ class NodeItem(QGraphicsItem):
         self.stats_text = ""
         self.error: str | None = None
         self.has_info = False  # set_info has run at least once
+        self.is_unit = node.library is not None  # an instance of a unit definition
         self.info: NodeInfo | None = None
         self.ports_visible = True  # the scene hides ports when zoomed far out
         self.inputs: dict[str, PortItem] = {}
@@ -162,6 +164,10 @@ class NodeItem(QGraphicsItem):
     def update_from_node(self, node: Node) -> None:
         """Ports and parameter text from the model (after add or a param change)."""
         self.prepareGeometryChange()
+        self.is_unit = node.library is not None
+        repeat = node.params.get("repeat", 1) if self.is_unit else 1
+        # A repeated instance says so in its header: "ResidualBlock ×3".
+        self.type_name = f"{node.type} ×{repeat}" if repeat > 1 else node.type
         self.params_text, self.params_more = params_lines(node, NODE_WIDTH - 24, _fonts()[1])
         ports = node.ports
         self.height = node_size(node)[1]
@@ -220,6 +226,12 @@ class NodeItem(QGraphicsItem):
     def tooltip_text(self) -> str:
         """Built when asked (see GraphScene.helpEvent), not on every edit."""
         lines = [f"{self.node_id} — {self.type_name}", self.params_text, self.params_more]
+        if self.is_unit and self.info is not None:
+            # An instance's totals and what arrives at each of its ports.
+            for port, shape in self.info.input_shapes.items():
+                lines.append(f"in '{port}': {shape.detailed() if shape else '?'}")
+            lines.append(f"out: {self.shape_text} · {self.stats_text}")
+            lines.append("Double-click to open the unit")
         if self.error:
             lines.append(f"⚠ {self.error}")
         return "\n".join(line for line in lines if line)
@@ -230,7 +242,8 @@ class NodeItem(QGraphicsItem):
         return QRectF(0, 0, NODE_WIDTH, self.height)
 
     def boundingRect(self) -> QRectF:
-        return QRectF(-3, -3, NODE_WIDTH + 6, self.height + 6)
+        extra = UNIT_STACK if self.is_unit else 0.0
+        return QRectF(-3, -3, NODE_WIDTH + 6 + extra, self.height + 6 + extra)
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -259,6 +272,10 @@ class NodeItem(QGraphicsItem):
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         title_font, body_font, mono_font = _fonts()
+        if self.is_unit:  # a unit is drawn as a little stack: blocks inside a block
+            painter.setPen(QPen(self.colour, 1.2))
+            painter.setBrush(QBrush(theme.NODE_BODY.darker(130)))
+            painter.drawRoundedRect(rect.translated(UNIT_STACK, UNIT_STACK), CORNER, CORNER)
         # Body and header.
         painter.setPen(QPen(border, 2.0 if selected or self.error else 1.2))
         painter.setBrush(QBrush(theme.NODE_BODY))

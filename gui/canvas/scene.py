@@ -9,6 +9,7 @@ pushes shapes, counts and errors into the items; `analysis_changed` tells the do
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF, QTimer, Signal
 from PySide6.QtGui import QUndoStack
@@ -43,9 +44,21 @@ class GraphScene(QGraphicsScene):
     status_message = Signal(str)
     analysis_changed = Signal(object)  # Analysis
 
-    def __init__(self, graph: Graph, undo_stack: QUndoStack, parent=None) -> None:
+    def __init__(
+        self,
+        graph: Graph,
+        undo_stack: QUndoStack,
+        parent=None,
+        analysis_source: Callable[[], Analysis | None] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.graph = graph
+        # Inside an opened unit: the facts of the body for the instance's actual input
+        # (engine.units.instance_pass), instead of a pass over the body on its own.
+        self.analysis_source = analysis_source
+        # The unit library's revision at the last pass: an edit inside a definition (on
+        # another scene) changes this graph's instances without any event here.
+        self._library_revision = self._revision()
         self.undo_stack = undo_stack
         self.nodes: dict[str, NodeItem] = {}
         self.wires: dict[tuple[str, str], WireItem] = {}
@@ -147,14 +160,27 @@ class GraphScene(QGraphicsScene):
 
     # ------------------------------------------------------------- analysis
 
+    def _revision(self) -> int | None:
+        library = self.graph.library
+        return None if library is None else library.revision
+
     def refresh_if_dirty(self) -> None:
+        if self._revision() != self._library_revision:
+            self._structure_changed = self._dirty = True
+            for node in self.graph.nodes:  # an instance's ports follow its definition
+                if node.library is not None and node.id in self.nodes:
+                    self.nodes[node.id].update_from_node(node)
         if self._dirty:
             self.refresh_analysis()
 
     def refresh_analysis(self) -> None:
         self._dirty = False
         self._refresh_timer.stop()
-        if self._structure_changed or not self.analysis.nodes:
+        self._library_revision = self._revision()
+        sourced = self.analysis_source() if self.analysis_source is not None else None
+        if sourced is not None:
+            analysis = sourced
+        elif self._structure_changed or not self.analysis.nodes:
             analysis = analyze(self.graph)
         else:
             analysis = analyze(self.graph, self.analysis, self._changed_params)

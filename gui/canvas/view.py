@@ -34,6 +34,8 @@ class GraphView(QGraphicsView):
     files_dropped = Signal(list)  # paths of .json files
     quick_search_requested = Signal(QPointF)  # scene position
     zoom_changed = Signal(float)
+    node_double_clicked = Signal(str)  # node id (a unit instance opens)
+    back_requested = Signal()  # Esc: leave an opened unit
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -50,23 +52,42 @@ class GraphView(QGraphicsView):
         self._space_held = False
         self.last_scene_pos = QPointF(0, 0)
         self.top_bar: QWidget | None = None
+        self._bars: list[QWidget] = []  # shown bars, oldest first; the last is visible
 
     # ------------------------------------------------------------- top bar
 
     def show_top_bar(self, bar: QWidget) -> None:
         """Show `bar` (e.g. the training lock's notice) in a strip above the canvas: the
-        viewport shrinks by its height, so the bar never covers a block."""
+        viewport shrinks by its height, so the bar never covers a block. Bars stack: the
+        newest shows, and hiding it brings back the one it covered (an opened unit's
+        breadcrumb returns when training ends)."""
+        if bar in self._bars:
+            self._bars.remove(bar)
+        if self.top_bar is not None and self.top_bar is not bar:
+            self.top_bar.hide()
+        self._bars.append(bar)
         self.top_bar = bar
         bar.setParent(self)
         self._place_top_bar()
         bar.show()
         bar.raise_()
 
-    def hide_top_bar(self) -> None:
-        if self.top_bar is not None:
-            self.top_bar.hide()
+    def shows_top_bar(self, bar: QWidget) -> bool:
+        """Whether `bar` is among the bars shown (visible or covered by a newer one)."""
+        return bar in self._bars
+
+    def hide_top_bar(self, bar: QWidget | None = None) -> None:
+        """Hide `bar` (the newest when None); the bar it covered shows again."""
+        bar = bar or self.top_bar
+        if bar is None:
+            return
+        bar.hide()
+        if bar in self._bars:
+            self._bars.remove(bar)
         self.top_bar = None
         self.setViewportMargins(0, 0, 0, 0)
+        if self._bars:
+            self.show_top_bar(self._bars[-1])
 
     def _place_top_bar(self) -> None:
         bar = self.top_bar
@@ -179,6 +200,11 @@ class GraphView(QGraphicsView):
             self.quick_search_requested.emit(self.mapToScene(event.position().toPoint()))
             event.accept()
             return
+        node = item if isinstance(item, NodeItem) else item.parentItem()
+        if isinstance(node, NodeItem) and not isinstance(item, PortItem):
+            self.node_double_clicked.emit(node.node_id)
+            event.accept()
+            return
         super().mouseDoubleClickEvent(event)
 
     # -------------------------------------------------------------------- keys
@@ -196,6 +222,10 @@ class GraphView(QGraphicsView):
             self._space_held = True
             self.setDragMode(QGraphicsView.DragMode.NoDrag)
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            return
+        if event.key() == Qt.Key.Key_Escape and not event.modifiers():
+            self.back_requested.emit()
+            event.accept()
             return
         super().keyPressEvent(event)
 

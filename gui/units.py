@@ -1,0 +1,362 @@
+"""Units in the editor: make a unit of a selection (Ctrl+G), ungroup it, open a
+definition on the canvas with a breadcrumb (Esc or a crumb goes back), make an
+independent copy, repeat ×N, and place shipped units.
+
+The engine does the work (engine.unit_edits); each operation here is one undo
+command in gui.commands. An opened unit is a second GraphScene over the definition's
+body graph on the same undo stack, whose blocks show the facts for the instance's
+actual input (engine.units.instance_pass).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QToolButton, QWidget
+
+from engine import unit_edits
+from engine.graph import Graph, GraphError
+from engine.shapes import Analysis
+from engine.units import REPEAT, Library, instance_pass
+from engine.units_file import shipped_units
+from gui.canvas.scene import GraphScene
+from gui.commands import (
+    IndependentCopyCommand,
+    MakeUnitCommand,
+    RenamePortCommand,
+    RenameUnitCommand,
+    SetParamsCommand,
+    UngroupCommand,
+)
+
+if TYPE_CHECKING:
+    from gui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+SEPARATOR = "›"
+
+
+@cache
+def shipped() -> Library:
+    """The units NetLoom ships, read once from engine/shipped_units.json."""
+    return shipped_units()
+
+
+@dataclass
+class Level:
+    """One step of the breadcrumb: the graph on the canvas and how it was reached."""
+
+    scene: GraphScene
+    instance_id: str | None = None  # the instance opened (in the level below)
+    definition: str | None = None  # the definition whose body this is
+
+
+def inner_analysis(parent: GraphScene, instance_id: str) -> Analysis | None:
+    """The body's facts for the instance's actual input (its first copy), or None when
+    the instance is gone or blocked (the scene then runs the body on its own Inputs)."""
+    parent.refresh_if_dirty()
+    if instance_id not in parent.graph:
+        return None
+    try:
+        unit = instance_pass(parent.graph, parent.analysis, instance_id)
+    except Exception as err:  # an instance with an error inside: shown on the instance
+        log.debug("no inner facts for %s: %s", instance_id, err)
+        return None
+    return unit.copies[0] if unit is not None else None
+
+
+class Breadcrumb(QWidget):
+    """`Project › stage2 › ResidualBlock` above the canvas, and how many instances an
+    edit here changes. A click on a crumb goes to that level."""
+
+    level_chosen = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("breadcrumb")
+        self.setAutoFillBackground(True)
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(8, 3, 8, 3)
+        self._layout.setSpacing(4)
+        self.crumbs: list[QToolButton] = []
+        self.note = QLabel()
+        self.note.setObjectName("hint")
+
+    def show_levels(self, labels: list[str], note: str) -> None:
+        while self._layout.count():
+            item = self._layout.takeAt(0)
+            widget = item.widget()
+            if widget is not None and widget is not self.note:
+                widget.deleteLater()
+        self.crumbs = []
+        for i, label in enumerate(labels):
+            if i:
+                self._layout.addWidget(QLabel(SEPARATOR))
+            button = QToolButton()
+            button.setText(label)
+            button.setAutoRaise(True)
+            button.setEnabled(i < len(labels) - 1)
+            button.clicked.connect(lambda _c=False, k=i: self.level_chosen.emit(k))
+            self._layout.addWidget(button)
+            self.crumbs.append(button)
+        self._layout.addSpacing(16)
+        self.note.setText(note)
+        self._layout.addWidget(self.note)
+        self._layout.addStretch(1)
+
+    def text(self) -> str:
+        return f" {SEPARATOR} ".join(b.text() for b in self.crumbs)
+
+
+class UnitsMixin:
+    """Mixed into MainWindow: unit operations and the opened-unit levels."""
+
+    levels: list[Level]
+    breadcrumb: Breadcrumb
+
+    # ------------------------------------------------------------ build
+
+    def _editable(self: MainWindow) -> bool:
+        """False while the graph is locked (a training run makes the canvas read-only)."""
+        if not self.view.isInteractive():
+            self.statusBar().showMessage("The graph is locked while a run trains", 6000)
+            return False
+        return True
+
+    def make_unit_from_selection(self: MainWindow, name: str = "Unit") -> str | None:
+        """Ctrl+G: the selected blocks become one instance; returns its id."""
+        if not self._editable():
+            return None
+        graph = self.scene.graph
+        ids = self.scene.selected_node_ids()
+        try:  # refuse before the command exists (a trial on an independent copy)
+            unit_edits.make_unit(copy.deepcopy(graph), ids, name)
+        except GraphError as err:
+            self.statusBar().showMessage(f"Cannot make a unit: {err}", 8000)
+            return None
+        command = MakeUnitCommand(graph, ids, name, self.scene.analysis)
+        self.undo_stack.push(command)
+        self.scene.select_nodes([command.instance_id])
+        self.statusBar().showMessage(
+            f"Made unit {command.grouping.definition.name} ({len(ids)} blocks); "
+            "double-click it to open, Ctrl+Shift+G to ungroup",
+            8000,
+        )
+        return command.instance_id
+
+    def _selected_instance(self: MainWindow, what: str) -> str | None:
+        ids = self.scene.selected_node_ids()
+        graph = self.scene.graph
+        if len(ids) == 1 and graph.node(ids[0]).library is not None:
+            return ids[0]
+        self.statusBar().showMessage(f"{what}: select one unit instance", 6000)
+        return None
+
+    def ungroup_selection(self: MainWindow) -> list[str]:
+        if not self._editable():
+            return []
+        instance_id = self._selected_instance("Ungroup")
+        if instance_id is None:
+            return []
+        try:
+            unit_edits.ungroup(copy.deepcopy(self.scene.graph), instance_id)
+        except GraphError as err:
+            self.statusBar().showMessage(f"Cannot ungroup: {err}", 8000)
+            return []
+        command = UngroupCommand(self.scene.graph, instance_id)
+        self.undo_stack.push(command)
+        assert command.ungrouping is not None
+        added = list(command.ungrouping.added)
+        self.scene.select_nodes(added)
+        return added
+
+    def make_independent_copy(self: MainWindow) -> str | None:
+        if not self._editable():
+            return None
+        instance_id = self._selected_instance("Make independent copy")
+        if instance_id is None:
+            return None
+        command = IndependentCopyCommand(self.scene.graph, instance_id)
+        self.undo_stack.push(command)
+        self.statusBar().showMessage(
+            f"{instance_id} now has its own definition, {command.copy_name}", 6000
+        )
+        return command.copy_name
+
+    def repeat_selection(self: MainWindow, times: int | None = None) -> bool:
+        """Repeat ×N: N copies of the selected instance in series."""
+        if not self._editable():
+            return False
+        instance_id = self._selected_instance("Repeat")
+        if instance_id is None:
+            return False
+        graph = self.scene.graph
+        current = graph.node(instance_id).params.get(REPEAT.name, 1)
+        if times is None:
+            times, ok = QInputDialog.getInt(
+                self,
+                "Repeat unit",
+                f"Copies of {instance_id} in series:",
+                current,
+                REPEAT.minimum or 1,
+                REPEAT.maximum or 64,
+            )
+            if not ok:
+                return False
+        if times != current:
+            self.undo_stack.push(SetParamsCommand(graph, instance_id, {REPEAT.name: times}))
+        return True
+
+    def rename_unit(self: MainWindow, new: str | None = None) -> bool:
+        """Rename the selected instance's unit, or the opened unit when none is selected."""
+        if not self._editable():
+            return False
+        ids = self.scene.selected_node_ids()
+        graph = self.scene.graph
+        if len(ids) == 1 and graph.node(ids[0]).library is not None:
+            old = graph.node(ids[0]).type
+        elif graph.owner is not None:
+            old = graph.owner
+        else:
+            self.statusBar().showMessage("Rename unit: select a unit instance", 6000)
+            return False
+        if new is None:
+            new, ok = QInputDialog.getText(self, "Rename unit", f"New name for {old}:", text=old)
+            if not ok:
+                return False
+        library = self.project.graph.library
+        if new == old:
+            return False
+        if problem := library.name_problem(new):
+            self.statusBar().showMessage(f"Cannot rename: {problem}", 8000)
+            return False
+        self.undo_stack.push(RenameUnitCommand(self.project.graph, old, new))
+        self.scene.select_nodes(ids)  # the instances were re-made under the new type
+        for level in self.levels:
+            if level.definition == old:
+                level.definition = new
+        self.update_breadcrumb()
+        return True
+
+    def rename_port(self: MainWindow, new: str | None = None) -> bool:
+        """Inside an opened unit: rename the selected Input block, one of its ports."""
+        if not self._editable():
+            return False
+        graph = self.scene.graph
+        ids = self.scene.selected_node_ids()
+        if graph.owner is None or len(ids) != 1 or graph.node(ids[0]).spec.role != "input":
+            self.statusBar().showMessage(
+                "Rename port: open a unit and select one of its Input blocks", 6000
+            )
+            return False
+        old = ids[0]
+        if new is None:
+            new, ok = QInputDialog.getText(self, "Rename port", f"New name for {old}:", text=old)
+            if not ok:
+                return False
+        command = RenamePortCommand(self.project.graph, graph.owner, old, new)
+        try:
+            unit_edits.rename_port(copy.deepcopy(self.project.graph), graph.owner, old, new)
+        except GraphError as err:
+            self.statusBar().showMessage(f"Cannot rename port: {err}", 8000)
+            return False
+        self.undo_stack.push(command)
+        self.scene.select_nodes([new])
+        return True
+
+    # ------------------------------------------------------------ levels
+
+    def open_unit(self: MainWindow, instance_id: str) -> bool:
+        """Show an instance's definition on the canvas (double-click on the instance)."""
+        parent = self.scene
+        if instance_id not in parent.graph:
+            return False
+        node = parent.graph.node(instance_id)
+        if node.library is None:
+            return False
+        body: Graph = node.library.definition(node.type).graph
+        scene = GraphScene(
+            body,
+            self.undo_stack,
+            self,
+            analysis_source=lambda: inner_analysis(parent, instance_id),
+        )
+        self.connect_scene(scene)
+        self.levels.append(Level(scene, instance_id, node.type))
+        self._show_level()
+        return True
+
+    def open_selected_unit(self: MainWindow) -> None:
+        instance_id = self._selected_instance("Open unit")
+        if instance_id is not None:
+            self.open_unit(instance_id)
+
+    def go_to_level(self: MainWindow, depth: int) -> None:
+        """Back to an outer level (Esc: one level; a crumb: that level)."""
+        depth = max(0, depth)
+        if depth >= len(self.levels) - 1:
+            return
+        came_from = self.levels[depth + 1].instance_id
+        while len(self.levels) > depth + 1:
+            level = self.levels.pop()
+            level.scene.detach_from_graph()
+            level.scene.deleteLater()
+        self._show_level()
+        if came_from is not None:
+            self.scene.select_nodes([came_from])
+            if came_from in self.scene.nodes:
+                self.view.centerOn(self.scene.nodes[came_from])
+
+    def go_back(self: MainWindow) -> None:
+        self.go_to_level(len(self.levels) - 2)
+
+    def _show_level(self: MainWindow) -> None:
+        scene = self.levels[-1].scene
+        self.scene = scene
+        self.view.setScene(scene)
+        self.inspector.set_document(scene.graph, self.undo_stack)
+        scene.refresh_analysis()
+        self.on_analysis(scene.analysis)
+        self.view.open_view()
+        self.update_breadcrumb()
+
+    def update_breadcrumb(self: MainWindow) -> None:
+        if len(self.levels) == 1:
+            self.view.hide_top_bar(self.breadcrumb)
+            return
+        labels = ["Project"] + [lv.instance_id or "" for lv in self.levels[1:-1]]
+        top = self.levels[-1]
+        labels.append(top.definition or "")
+        library = self.project.graph.library
+        uses = library.count_uses(top.definition, self.project.graph) if library else 0
+        note = (
+            f"opened from {top.instance_id} · an edit here changes "
+            f"{uses} instance{'s' if uses != 1 else ''} · Esc goes back"
+        )
+        self.breadcrumb.show_levels(labels, note)
+        if not self.view.shows_top_bar(self.breadcrumb):
+            self.view.show_top_bar(self.breadcrumb)
+
+    def check_levels(self: MainWindow, *_index: int) -> None:
+        """After an undo or redo: leave levels whose instance or definition is gone."""
+        for k in range(1, len(self.levels)):
+            level, below = self.levels[k], self.levels[k - 1].scene.graph
+            library = below.library
+            gone = (
+                level.instance_id not in below
+                or below.node(level.instance_id).type != level.definition
+                or library is None
+                or level.definition not in library
+            )
+            if gone:
+                self.go_to_level(k - 1)
+                self.statusBar().showMessage("The opened unit is gone; back one level", 6000)
+                break
+        if len(self.levels) > 1:
+            self.update_breadcrumb()
+        self.palette.set_units(self.project.graph.library, shipped())

@@ -1,0 +1,275 @@
+"""Units in the editor: make unit, open, edit inside, repeat, ungroup, all undoable,
+and the palette's units."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from engine.graph import Graph
+from engine.project import Project, save
+from gui.commands import ConnectCommand, SetParamsCommand
+
+ROOT = Path(__file__).resolve().parents[2]
+RESNET = ROOT / "templates" / "resnet_digits.json"
+
+
+def small_project(path: Path) -> Path:
+    """image [4,8,8] → c1 Conv2d → r1 ReLU → pool → fc → out."""
+    graph = Graph()
+    graph.add_node("Input", {"shape": [4, 8, 8]}, (0, 0), "image")
+    graph.add_node("Conv2d", {"out_channels": 4}, (260, 0), "c1")
+    graph.add_node("ReLU", {}, (520, 0), "r1")
+    graph.add_node("GlobalPool", {}, (780, 0), "pool")
+    graph.add_node("Dense", {}, (1040, 0), "fc")
+    graph.add_node("Output", {}, (1300, 0), "out")
+    for source, target in (("image", "c1"), ("c1", "r1"), ("r1", "pool"), ("pool", "fc")):
+        graph.connect(source, target)
+    graph.connect("fc", "out")
+    save(Project(graph, name="small"), path)
+    return path
+
+
+def shape(scene, node_id: str) -> list[int]:
+    return list(scene.analysis.nodes[node_id].shape.dims)
+
+
+def make_unit_of(window, ids: list[str]) -> str:
+    window.scene.select_nodes(ids)
+    before = window.undo_stack.count()
+    window.actions_["make_unit"].trigger()
+    assert window.undo_stack.count() == before + 1, "Make unit is one undo step"
+    (instance,) = window.scene.selected_node_ids()
+    return instance
+
+
+def test_make_open_edit_repeat_ungroup_then_undo_all_gives_the_same_file(window, tmp_path):
+    start = small_project(tmp_path / "start.json")
+    assert window.open_path(start)
+    top = window.scene
+    assert window.actions_["make_unit"].shortcut().toString() == "Ctrl+G"
+
+    unit1 = make_unit_of(window, ["c1", "r1"])
+    graph = window.project.graph
+    assert "c1" not in graph and graph.node(unit1).type == "Unit"
+    assert sorted(graph.node(unit1).ports) == ["x"], "one port: the wire that crossed in"
+    assert shape(top, unit1) == [4, 8, 8]
+
+    # A second instance of the same definition, fed by the same input.
+    window.scene.select_nodes([unit1])
+    (unit2,) = window.duplicate()
+    window.undo_stack.push(ConnectCommand(graph, "image", unit2, "x"))
+    top.refresh_if_dirty()
+    assert shape(top, unit2) == [4, 8, 8]
+
+    # Open the definition: its blocks show the values for the instance's input.
+    assert window.open_unit(unit1)
+    inner = window.scene
+    assert inner.graph is graph.library.definition("Unit").graph
+    assert window.breadcrumb.text() == "Project › Unit"
+    assert "changes 2 instances" in window.breadcrumb.note.text()
+    assert shape(inner, "c1") == [4, 8, 8]
+    # An edit inside changes every instance.
+    window.undo_stack.push(SetParamsCommand(inner.graph, "c1", {"padding": "valid"}))
+    assert shape(inner, "c1") == [4, 6, 6]
+    assert "6" in inner.nodes["c1"].shape_text
+    assert shape(top, unit1) == [4, 6, 6] and shape(top, unit2) == [4, 6, 6]
+
+    window.go_back()
+    assert window.scene is top and window.view.top_bar is None
+    window.scene.select_nodes([unit1])
+    assert window.repeat_selection(3)
+    top.refresh_if_dirty()
+    assert top.nodes[unit1].type_name == "Unit ×3"
+    assert shape(top, unit1) == [4, 2, 2], "three copies in series: 8 → 6 → 4 → 2"
+
+    window.scene.select_nodes([unit1])
+    added = window.ungroup_selection()
+    assert len(added) == 6 and "c1" in graph and unit1 not in graph
+
+    while window.undo_stack.canUndo():
+        window.undo_stack.undo()
+    end = tmp_path / "end.json"
+    assert window.write_to(end)
+    assert end.read_bytes() == start.read_bytes()
+
+
+def test_ungroup_is_one_step_and_restores_blocks_ids_positions_wires(window, tmp_path):
+    start = small_project(tmp_path / "start.json")
+    assert window.open_path(start)
+    graph = window.project.graph
+    unit = make_unit_of(window, ["c1", "r1"])
+    window.scene.select_nodes([unit])
+    count = window.undo_stack.count()
+    assert window.actions_["ungroup"].shortcut().toString() == "Ctrl+Shift+G"
+    window.actions_["ungroup"].trigger()
+    assert window.undo_stack.count() == count + 1
+    assert graph.node("c1").pos == (260.0, 0.0) and graph.node("r1").pos == (520.0, 0.0)
+    assert graph.incoming("c1") == {"x": "image"} and graph.incoming("pool") == {"x": "r1"}
+    window.undo_stack.undo()
+    assert unit in graph and "c1" not in graph
+
+
+def test_make_unit_refuses_with_a_message_and_no_step(window, tmp_path):
+    assert window.open_path(small_project(tmp_path / "start.json"))
+    window.scene.select_nodes(["image", "c1"])
+    window.actions_["make_unit"].trigger()
+    assert window.undo_stack.count() == 0
+    assert "Input and Output blocks stay outside a unit" in window.statusBar().currentMessage()
+
+
+def test_double_click_opens_a_unit_and_esc_or_the_breadcrumb_goes_back(window, qtbot):
+    assert window.open_path(RESNET)
+    top = window.scene
+    item = top.nodes["block2"]
+    window.view.centerOn(item)
+    point = window.view.mapFromScene(item.sceneBoundingRect().center() + QPointF(0, 10))
+    QTest.mouseDClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    assert window.scene is not top
+    assert window.breadcrumb.text() == "Project › ResidualBlock"
+    # Inside, the blocks show block2's actual input, not the definition's own Input.
+    channels = window.project.graph.node("block2").params["channels"]
+    assert shape(window.scene, "conv2") == shape(top, "block2")
+    assert shape(window.scene, "conv2")[0] == channels
+
+    # Nested: ResidualBlock holds a ConvBnReLU instance.
+    assert window.open_unit("cbr1")
+    assert window.breadcrumb.text() == "Project › block2 › ConvBnReLU"
+    assert "opened from cbr1" in window.breadcrumb.note.text()
+    window.view.setFocus()
+    QTest.keyClick(window.view, Qt.Key.Key_Escape)
+    assert window.breadcrumb.text() == "Project › ResidualBlock"
+    window.breadcrumb.crumbs[0].click()
+    assert window.scene is top
+    assert top.selected_node_ids() == ["block2"]
+    assert window.view.top_bar is None
+
+
+def test_instance_inspector_shows_promoted_params_with_bounds(window):
+    assert window.open_path(RESNET)
+    window.scene.select_nodes(["block1"])
+    editors = window.inspector.editors
+    assert set(editors) == {"channels", "repeat"}
+    # The instance's value, within the inner param's bounds; the help names the places.
+    graph = window.project.graph
+    value = graph.node("block1").params["channels"]
+    assert editors["channels"].box.value() == value and editors["channels"].box.minimum() == 1
+    assert editors["repeat"].box.value() == 2 and editors["repeat"].box.maximum() == 64
+    channels = graph.node("block1").spec.param("channels")
+    body = graph.library.definition("ResidualBlock").graph
+    assert channels.default == body.node("conv2").params["out_channels"]
+    assert "cbr1.channels" in channels.help
+    tooltip = window.scene.nodes["block1"].tooltip_text()
+    assert f"in 'x': (N, {value}, 8, 8)" in tooltip and "weights" in tooltip
+    # Setting it is one undo step; more channels cannot be added to those coming in,
+    # and the error names the place inside the unit.
+    count = window.undo_stack.count()
+    editors["channels"].box.setValue(value + 8)
+    window.scene.refresh_if_dirty()
+    assert window.undo_stack.count() == count + 1
+    assert graph.node("block1").params["channels"] == value + 8
+    assert window.scene.errors["block1"][0].startswith("block1/0/add: Add needs")
+
+
+def test_palette_finds_and_drops_a_shipped_unit(window):
+    window.palette.search.setText("Residual")
+    assert "ResidualBlock" in window.palette.visible_blocks()
+    mime = window.palette.mime_for("ResidualBlock")
+    viewport = window.view.viewport()
+    point = viewport.rect().center()
+    args = (
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    enter = QDragEnterEvent(point, *args)
+    QApplication.sendEvent(viewport, enter)
+    assert enter.isAccepted()
+    QApplication.sendEvent(viewport, QDropEvent(QPointF(point), *args))
+    graph = window.project.graph
+    (node,) = graph.nodes
+    assert node.type == "ResidualBlock" and "ConvBnReLU" in graph.library
+    # Now a project unit: listed once, under the project's units.
+    assert window.palette.items["ResidualBlock"].parent().text(0) == "Project units"
+    window.undo_stack.undo()
+    assert len(graph) == 0 and "ResidualBlock" not in graph.library
+
+
+def test_unit_and_port_rename_follow_every_instance_and_undo_exactly(window, tmp_path):
+    start = small_project(tmp_path / "start.json")
+    assert window.open_path(start)
+    graph = window.project.graph
+    unit = make_unit_of(window, ["c1", "r1"])
+    made = tmp_path / "made.json"
+    assert window.write_to(made)
+    window.scene.select_nodes([unit])
+    assert window.rename_unit("ConvReLU")
+    assert graph.node(unit).type == "ConvReLU" and "Unit" not in graph.library
+    assert not window.rename_unit("Conv2d"), "a block type's name is refused"
+    assert "block type" in window.statusBar().currentMessage()
+
+    assert window.open_unit(unit)
+    assert window.breadcrumb.text() == "Project › ConvReLU"
+    window.scene.select_nodes(["x"])
+    assert window.rename_port("image_in")
+    assert graph.incoming(unit) == {"image_in": "image"}
+    assert window.scene.nodes["c1"].shape_text.startswith("(N, 4, 8, 8)")
+    window.go_back()
+
+    window.undo_stack.undo()
+    window.undo_stack.undo()
+    again = tmp_path / "again.json"
+    assert window.write_to(again)
+    assert again.read_bytes() == made.read_bytes()
+
+
+def test_training_lock_blocks_unit_edits_and_the_breadcrumb_comes_back(window):
+    assert window.open_path(RESNET)
+    assert window.open_unit("block1")
+    lock = window.training.lock
+    lock.lock()
+    assert window.view.top_bar is lock.banner
+    window.scene.select_nodes(["conv2", "bn2"])
+    window.actions_["make_unit"].trigger()
+    assert window.undo_stack.count() == 0
+    assert "locked" in window.statusBar().currentMessage()
+    lock.unlock()
+    assert window.view.top_bar is window.breadcrumb and window.breadcrumb.isVisible()
+    window.go_back()
+    assert window.view.top_bar is None
+
+
+def test_the_tab_finder_places_a_shipped_unit(window):
+    window.quick_search.open_at(window.view.mapToGlobal(window.view.rect().center()))
+    window.quick_search.edit.setText("DoubleConv")
+    assert window.quick_search.results.currentItem().data(Qt.ItemDataRole.UserRole) == "DoubleConv"
+    window.quick_search._accept_current()
+    (node,) = window.project.graph.nodes
+    assert node.type == "DoubleConv" and window.undo_stack.count() == 1
+
+
+def test_independent_copy_unlinks_one_instance_and_undo_relinks_it(window, tmp_path):
+    assert window.open_path(RESNET)
+    graph = window.project.graph
+    first = tmp_path / "first.json"
+    assert window.write_to(first)
+    window.scene.select_nodes(["block2"])
+    name = window.make_independent_copy()
+    assert graph.node("block2").type == name != "ResidualBlock"
+    assert graph.node("block1").type == "ResidualBlock"
+    assert window.open_unit("block2")
+    assert "changes 1 instance " in window.breadcrumb.note.text() + " "
+    window.undo_stack.push(SetParamsCommand(window.scene.graph, "bn2", {"momentum": 0.25}))
+    shared = graph.library.definition("ResidualBlock").graph
+    assert shared.node("bn2").params["momentum"] != 0.25, "block1's unit is untouched"
+    window.go_back()
+    while window.undo_stack.canUndo():
+        window.undo_stack.undo()
+    again = tmp_path / "again.json"
+    assert window.write_to(again)
+    assert again.read_bytes() == first.read_bytes()
