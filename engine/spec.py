@@ -17,7 +17,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-ParamKind = Literal["int", "float", "bool", "choice", "int_or_choice", "ints"]
+# "per_axis": one size for every axis (an int, as older files hold it), or a list of
+# exactly `max_len` sizes, one per spatial axis; and, when `choices` are given, a name.
+ParamKind = Literal["int", "float", "bool", "choice", "int_or_choice", "ints", "per_axis"]
 
 
 class RegistryError(Exception):
@@ -95,6 +97,14 @@ class Param:
             options = ", ".join(repr(c) for c in self.choices)
             return f"{_describe_int(self.minimum, self.maximum)} or one of {options}"
         bound = _describe_int(self.minimum, self.maximum).removeprefix("an integer").strip()
+        if self.kind == "per_axis":
+            text = (
+                f"{_describe_int(self.minimum, self.maximum)} "
+                f"or a list of {self.max_len} of them (one per axis)"
+            )
+            if self.choices:
+                text += " or one of " + ", ".join(repr(c) for c in self.choices)
+            return text
         return f"a list of {self.min_len}..{self.max_len} integers {bound}".rstrip()
 
     def validate(self, value: Any) -> Any:
@@ -125,6 +135,17 @@ class Param:
             if (
                 isinstance(value, (list, tuple))
                 and self.min_len <= len(value) <= self.max_len
+                and all(_is_int(v) and self._in_bounds(v) for v in value)
+            ):
+                return self._check_limit([int(v) for v in value])
+        elif self.kind == "per_axis":
+            if isinstance(value, str) and value in self.choices:
+                return value
+            if _is_int(value) and self._in_bounds(value):
+                return self._check_limit(value)
+            if (
+                isinstance(value, (list, tuple))
+                and len(value) == self.max_len
                 and all(_is_int(v) and self._in_bounds(v) for v in value)
             ):
                 return self._check_limit([int(v) for v in value])

@@ -114,8 +114,15 @@ def _add(step: Step) -> list[str]:
 
 
 def _concat(step: Step) -> list[str]:
-    args = [f"[{', '.join(step.sources)}]", f"dim={step.op.args['dim']}"]
-    return call(f"{step.target} = ", "torch.cat", args, BODY, str(step.shape))
+    listed = f"[{', '.join(step.sources)}]"
+    lines = call(f"{step.target} = ", "torch.cat", [listed, f"dim={step.op.args['dim']}"], BODY)
+    if all(len(text) <= LINE_LENGTH for text in lines):
+        return with_comment(lines, str(step.shape), BODY)
+    # Even split, the list is too long (long ids): one value a line inside it, as ruff does.
+    inner = BODY + INDENT
+    values = bracketed("[", list(step.sources), "],", inner)
+    lines = [f"{BODY}{step.target} = torch.cat(", *values, f"{inner}dim={step.op.args['dim']},"]
+    return with_comment([*lines, f"{BODY})"], str(step.shape), BODY)
 
 
 def _reshape(step: Step) -> list[str]:

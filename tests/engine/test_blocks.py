@@ -66,11 +66,40 @@ def source(shape: list[int], sequence: bool = False, dtype: str = "float32") -> 
 
 def pool_cases(spatial: int) -> list[Case]:
     size = (6, 8, 10)[:spatial]
+    # per axis: C3D's first pooling keeps time, (1, 2, 2); a list per axis for each size
+    window = [1, 2, 2][-spatial:]
+    padding = [0, 1, 1][-spatial:]
     return [
         x(3, *size),
         x(3, *size, kernel_size=3, stride=1, padding=1),
         x(2, *size, kernel_size=3, stride=2),
         frames(4, 2, *size),
+        x(2, *size, kernel_size=window, stride=window),
+        x(2, *size, kernel_size=[3, 2, 3][-spatial:], stride=[2, 1, 2][-spatial:], padding=padding),
+        # ceil_mode keeps a last partial window: 7 → 3 with window 3, stride 2
+        x(2, *(7,) * spatial, kernel_size=3, stride=2, ceil_mode=True),
+        x(2, *(8,) * spatial, kernel_size=2, stride=3, padding=1, ceil_mode=True),
+    ]
+
+
+def adaptive_cases(spatial: int) -> list[Case]:
+    size = (6, 7, 9)[:spatial]
+    return [
+        x(4, *size),
+        x(4, *size, output_size=3),
+        x(4, *size, output_size=[2, 3, 4][-spatial:]),
+        frames(5, 4, *size, output_size=2),
+    ]
+
+
+def transpose_cases(spatial: int) -> list[Case]:
+    size = (5, 4, 6)[:spatial]
+    return [
+        x(4, *size),
+        x(2, *size, kernel_size=3, stride=2, padding=1, output_padding=1, out_channels=6),
+        frames(3, 4, *size, out_channels=2, bias=False),
+        x(4, *size, kernel_size=[3, 2, 4][-spatial:], stride=[1, 2, 3][-spatial:], groups=2),
+        x(2, *size, kernel_size=2, stride=1, dilation=[2, 3, 2][-spatial:], output_padding=1),
     ]
 
 
@@ -103,23 +132,41 @@ CASES: dict[str, list[Case]] = {
         x(4, 20),
         x(4, 20, kernel_size=5, stride=2, padding="valid", dilation=2, out_channels=3),
         frames(5, 4, 20, out_channels=8, padding=1, bias=False),
+        # depthwise: one filter per channel
+        x(4, 20, out_channels=4, groups=4, padding_mode="reflect"),
+        x(4, 20, kernel_size=[3], stride=[2], padding=[2], padding_mode="circular"),
     ],
     "Conv2d": [
         x(3, 8, 8),
         x(3, 9, 9, kernel_size=3, stride=2, padding="valid"),
         x(3, 10, 12, dilation=2, kernel_size=5),
         frames(4, 1, 16, 16, out_channels=8),
+        x(3, 9, 12, kernel_size=[1, 3], stride=[1, 2], padding=[0, 1], dilation=[2, 1]),
+        x(3, 9, 12, kernel_size=[3, 5], dilation=[1, 2]),  # 'same' per axis
+        # ResNeXt-style grouped 3×3, and a depthwise 3×3 with mirrored edges
+        x(8, 6, 6, out_channels=16, groups=4, bias=False),
+        x(6, 6, 6, out_channels=6, groups=6, padding_mode="reflect"),
+        x(2, 5, 5, padding=[2, 1], padding_mode="replicate"),
     ],
     "Conv3d": [
         x(2, 6, 8, 8),
         x(1, 5, 5, 5, kernel_size=3, stride=2, padding="valid"),
         frames(3, 2, 4, 6, 6, out_channels=4, kernel_size=1),
+        # C3D-like: 3×3×3 kernels padded (0, 1, 1), time kept at first
+        x(3, 8, 12, 12, kernel_size=3, padding=[0, 1, 1], out_channels=8),
+        x(
+            4,
+            5,
+            6,
+            7,
+            kernel_size=[1, 3, 3],
+            stride=[1, 2, 2],
+            padding=[0, 1, 1],
+            groups=2,
+            padding_mode="circular",
+        ),
     ],
-    "ConvTranspose2d": [
-        x(4, 5, 5),
-        x(2, 6, 6, kernel_size=3, stride=2, padding=1, output_padding=1, out_channels=6),
-        frames(3, 4, 5, 5, out_channels=2, bias=False),
-    ],
+    **{f"ConvTranspose{n}d": transpose_cases(n) for n in (1, 2, 3)},
     "Upsample": [
         x(3, 4, 4),
         x(2, 5, 3, scale_factor=3, mode="bilinear"),
@@ -127,8 +174,7 @@ CASES: dict[str, list[Case]] = {
         frames(2, 3, 2, 5, mode="bilinear"),
     ],
     **{f"{kind}Pool{n}d": pool_cases(n) for kind in ("Max", "Avg") for n in (1, 2, 3)},
-    "AdaptiveAvgPool1d": [x(4, 10), x(4, 10, output_size=3), frames(5, 4, 10, output_size=2)],
-    "AdaptiveAvgPool2d": [x(4, 7, 9), x(4, 7, 9, output_size=3), frames(5, 4, 6, 6)],
+    **{f"Adaptive{kind}Pool{n}d": adaptive_cases(n) for kind in ("Avg", "Max") for n in (1, 2, 3)},
     "GlobalPool": [x(8, 4, 4), x(8, 10, mode="max"), frames(5, 8, 4, 4), frames(3, 2, 2, 3, 3)],
     "Dense": [x(20), frames(5, 20), x(3, 7, units=4, bias=False)],
     "Flatten": [x(3, 4, 5), frames(6, 3, 4, 4), x(7)],
@@ -204,15 +250,18 @@ WRONG: dict[str, list[Wrong]] = {
         Wrong(frames(4, 16, 16), CONV_EXPECTS[2], "(N, T, 16, 16)"),
     ],
     "Conv3d": [Wrong(x(3, 8, 8), CONV_EXPECTS[3], "(N, 3, 8, 8)")],
-    "ConvTranspose2d": [Wrong(x(64), CONV_EXPECTS[2], "(N, 64)")],
+    **{f"ConvTranspose{n}d": [Wrong(x(64), CONV_EXPECTS[n], "(N, 64)")] for n in (1, 2, 3)},
     "Upsample": [Wrong(x(3, 10), CONV_EXPECTS[2], "(N, 3, 10)")],
     **{
         f"{kind}Pool{n}d": [Wrong(x(64), CONV_EXPECTS[n], "(N, 64)")]
         for kind in ("Max", "Avg")
         for n in (1, 2, 3)
     },
-    "AdaptiveAvgPool1d": [Wrong(x(2, 3, 4, 5), CONV_EXPECTS[1], "(N, 2, 3, 4, 5)")],
-    "AdaptiveAvgPool2d": [Wrong(x(10), CONV_EXPECTS[2], "(N, 10)")],
+    **{
+        f"Adaptive{kind}Pool{n}d": [Wrong(x(10), CONV_EXPECTS[n], "(N, 10)")]
+        for kind in ("Avg", "Max")
+        for n in (1, 2, 3)
+    },
     "GlobalPool": [Wrong(x(10), "needs channels and at least one spatial axis", "(N, 10)")],
     "Dense": [Wrong(x(3, 8, 8), "needs (N, F) or a sequence (N, T, F)", "(N, 3, 8, 8)")],
     "Flatten": [Wrong(frames(5), "needs features to flatten after (N, T)", "(N, T)")],
@@ -242,6 +291,27 @@ WRONG: dict[str, list[Wrong]] = {
 }
 
 WRONG["MaxPool2d"].append(Wrong(x(3, 1, 5), "window 2 leaves no output", "(N, 3, 1, 5)"))
+WRONG["MaxPool3d"].append(
+    Wrong(
+        x(3, 1, 5, 5, kernel_size=[2, 2, 2]), "window (2, 2, 2) leaves no output", "(N, 3, 1, 5, 5)"
+    )
+)
+WRONG["Conv2d"] += [
+    Wrong(
+        x(6, 8, 8, out_channels=16, groups=4),
+        "groups 4 must divide the input channels (6) and the filters (16)",
+        "(N, 6, 8, 8)",
+    ),
+    # torch mirrors at most side − 1 values: 'same' padding 2 of a 5×5 kernel on a 2×2 map
+    Wrong(
+        x(3, 2, 2, kernel_size=5, padding_mode="reflect"),
+        "padding_mode 'reflect' needs padding smaller than each side",
+        "(N, 3, 2, 2)",
+    ),
+]
+WRONG["ConvTranspose3d"].append(
+    Wrong(x(3, 4, 4, 4, groups=2), "groups 2 must divide the input channels (3)", "(N, 3, 4, 4, 4)")
+)
 # torch's avg_pool3d also refuses a side shorter than the window, padding or not.
 WRONG["AvgPool3d"].append(
     Wrong(
@@ -405,11 +475,11 @@ SPEC_PARAMS = [
 def refused_values(p: Param) -> list[Any]:
     """Values `p` must refuse: outside its bounds, not among its choices, or mistyped."""
     bad: list[Any] = [None, "3.5x"]
-    if p.kind in ("int", "int_or_choice", "ints"):
+    if p.kind in ("int", "int_or_choice", "ints", "per_axis"):
         bad.append(1.5)
     if p.kind != "bool":
         bad.append(True)
-    if p.kind in ("int", "float", "int_or_choice"):
+    if p.kind in ("int", "float", "int_or_choice", "per_axis"):
         if p.minimum is not None:
             bad.append(int(p.minimum) - 2 if p.kind != "float" else p.minimum - 0.5)
         if p.maximum is not None:
@@ -420,6 +490,11 @@ def refused_values(p: Param) -> list[Any]:
         bad += [[], [2] * (p.max_len + 1)]
         if p.minimum is not None:
             bad.append([2, int(p.minimum) - 1])
+    if p.kind == "per_axis":
+        # a list of the wrong length (one size per axis is required), a size out of range
+        bad += [[], [2] * (p.max_len + 1), [int(p.minimum or 0) - 1] * p.max_len]
+        if p.max_len > 1:
+            bad.append([2] * (p.max_len - 1))
     if p.kind in ("bool", "choice"):
         bad.append(1)
     return bad
@@ -439,13 +514,24 @@ def test_default_validates_and_bad_values_are_refused(block: str, param: Param) 
 @pytest.mark.parametrize(
     ("block", "given", "message"),
     [
-        ("Conv2d", {"kernel_size": -2}, "kernel_size: expected an integer ≥ 1, got -2"),
+        (
+            "Conv2d",
+            {"kernel_size": -2},
+            "kernel_size: expected an integer ≥ 1 or a list of 2 of them (one per axis), got -2",
+        ),
+        (
+            "MaxPool3d",
+            {"kernel_size": [1, 2]},
+            "kernel_size: expected an integer ≥ 1 or a list of 3 of them (one per axis), "
+            "got [1, 2]",
+        ),
         ("LSTM", {"num_layers": 17}, "num_layers: expected an integer in 1..16, got 17"),
         ("Dropout", {"p": 1.5}, "p: expected a number in [0, 0.99], got 1.5"),
         (
             "Conv2d",
             {"padding": "full"},
-            "padding: expected an integer ≥ 0 or one of 'same', 'valid', got 'full'",
+            "padding: expected an integer ≥ 0 or a list of 2 of them (one per axis) "
+            "or one of 'same', 'valid', got 'full'",
         ),
         ("GRU", {"bidirectional": "yes"}, "bidirectional: expected true or false, got 'yes'"),
         ("Input", {"shape": []}, "shape: expected a list of 1..8 integers ≥ 1, got []"),
