@@ -86,8 +86,17 @@ def _permute(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.T
 
 
 def _global_pool(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.Tensor:
-    dims = step.op.args["dims"]
-    return xs[0].mean(dim=dims) if step.op.args["mode"] == "avg" else xs[0].amax(dim=dims)
+    dims, keep = step.op.args["dims"], step.op.args.get("keepdim", False)
+    if step.op.args["mode"] == "avg":
+        return xs[0].mean(dim=dims, keepdim=keep)
+    return xs[0].amax(dim=dims, keepdim=keep)
+
+
+def _multiply(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.Tensor:
+    product = xs[0]
+    for x in xs[1:]:
+        product = product * x
+    return product
 
 
 def _identity(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.Tensor:
@@ -98,6 +107,7 @@ RUNNERS: dict[str, Callable[[NetLoomModel, Step, list[torch.Tensor]], torch.Tens
     "module": _module,
     "recurrent": _recurrent,
     "add": _add,
+    "multiply": _multiply,
     "concat": _concat,
     "reshape": _reshape,
     "permute": _permute,

@@ -284,10 +284,11 @@ OpKind = Literal[
     "module",  # a torch.nn module, optionally applied per frame
     "recurrent",  # nn.RNN/GRU/LSTM returning the sequence or its last step
     "add",  # element-wise sum of all inputs
+    "multiply",  # element-wise product of all inputs, broadcasting axes of size 1
     "concat",  # torch.cat along args["dim"]
     "reshape",  # x.reshape(N[, T], *args["shape"])
     "permute",  # x.permute(*args["dims"])
-    "global_pool",  # mean or amax over args["dims"]
+    "global_pool",  # mean or amax over args["dims"] (args["keepdim"]: keep them, size 1)
 ]
 
 

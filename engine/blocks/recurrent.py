@@ -58,8 +58,9 @@ def _recurrent_spec(cell: str) -> BlockSpec:
 
     def count(params: Mapping[str, Any], inputs: Mapping[str, Shape], out: Shape) -> int:
         h = params["hidden_size"]
+        biases = 2 * h if params["bias"] else 0
         per_direction = sum(
-            gates * (h * f + h * h + 2 * h) for f in layer_inputs(params, inputs["x"].dims[-1])
+            gates * (h * f + h * h + biases) for f in layer_inputs(params, inputs["x"].dims[-1])
         )
         return per_direction * _directions(params)
 
@@ -76,6 +77,9 @@ def _recurrent_spec(cell: str) -> BlockSpec:
             "num_layers": params["num_layers"],
             "batch_first": True,
         }
+        # Written only when not torch's default, so older projects export as before.
+        if not params["bias"]:
+            kwargs["bias"] = False
         if params["bidirectional"]:
             kwargs["bidirectional"] = True
         if params["num_layers"] > 1 and params["dropout"] > 0:
@@ -106,6 +110,7 @@ def _recurrent_spec(cell: str) -> BlockSpec:
             choices=("last", "sequence"),
         ),
         Param("dropout", "float", 0.0, "Dropout between stacked layers.", 0.0, 0.9),
+        Param("bias", "bool", True, "Learn the two bias vectors of each gate."),
     )
     if cell == "RNN":
         params += (

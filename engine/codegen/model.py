@@ -98,8 +98,8 @@ def _recurrent(step: Step) -> list[str]:
     return lines + call(f"{out} = ", "torch.cat", [ends, "dim=-1"], BODY, str(step.shape))
 
 
-def _add(step: Step) -> list[str]:
-    total = " + ".join(step.sources)
+def _add(step: Step, sign: str = "+") -> list[str]:
+    total = f" {sign} ".join(step.sources)
     if len(f"{BODY}{step.target} = {total}") <= LINE_LENGTH:
         return line(f"{step.target} = {total}", BODY, str(step.shape))
     # Too long for a line (long ids): parenthesised, one operand a line if need be, as ruff does.
@@ -107,10 +107,14 @@ def _add(step: Step) -> list[str]:
     terms = (
         [f"{inner}{total}"]
         if len(inner + total) <= LINE_LENGTH
-        else [f"{inner}{'+ ' if i else ''}{source}" for i, source in enumerate(step.sources)]
+        else [f"{inner}{sign + ' ' if i else ''}{source}" for i, source in enumerate(step.sources)]
     )
     lines = [f"{BODY}{step.target} = (", *terms, f"{BODY})"]
     return with_comment(lines, str(step.shape), BODY)
+
+
+def _multiply(step: Step) -> list[str]:
+    return _add(step, "*")
 
 
 def _concat(step: Step) -> list[str]:
@@ -139,14 +143,17 @@ def _permute(step: Step) -> list[str]:
 
 def _global_pool(step: Step) -> list[str]:
     reduce = "mean" if step.op.args["mode"] == "avg" else "amax"
-    dims = f"dim={literal(tuple(step.op.args['dims']))}"
-    return call(f"{step.target} = ", f"{step.sources[0]}.{reduce}", [dims], BODY, str(step.shape))
+    args = [f"dim={literal(tuple(step.op.args['dims']))}"]
+    if step.op.args.get("keepdim", False):
+        args.append("keepdim=True")
+    return call(f"{step.target} = ", f"{step.sources[0]}.{reduce}", args, BODY, str(step.shape))
 
 
 WRITERS: dict[str, Callable[[Step], list[str]]] = {
     "module": _module,
     "recurrent": _recurrent,
     "add": _add,
+    "multiply": _multiply,
     "concat": _concat,
     "reshape": _reshape,
     "permute": _permute,

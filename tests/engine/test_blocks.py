@@ -179,26 +179,67 @@ CASES: dict[str, list[Case]] = {
     "Dense": [x(20), frames(5, 20), x(3, 7, units=4, bias=False)],
     "Flatten": [x(3, 4, 5), frames(6, 3, 4, 4), x(7)],
     "Dropout": [x(10), frames(5, 3, 4, 4), x(3, 8, 8, p=0.2)],
+    "Dropout2d": [x(3, 8, 8), frames(5, 3, 4, 4, p=0.2), x(1, 2, 9)],
     "Embedding": [
         ids(12),
         ids(7, sequence=False, num_embeddings=50, embedding_dim=4),
         ids(5, 3, embedding_dim=6),
+        ids(6, num_embeddings=20, padding_idx=0),
+        ids(6, num_embeddings=20, padding_idx=19),
     ],
-    "RNN": recurrent_cases(nonlinearity="relu"),
-    "GRU": recurrent_cases(),
-    "LSTM": recurrent_cases(),
-    "BatchNorm": [x(10), x(4, 8, 8), x(2, 3, 4, 5), frames(5, 4, 8, 8), frames(6, 3, momentum=0)],
-    "LayerNorm": [x(10), frames(6, 10), x(3, 4, 5)],
+    "RNN": [*recurrent_cases(nonlinearity="relu"), frames(5, 3, bias=False, num_layers=2)],
+    "GRU": [*recurrent_cases(), frames(5, 3, bias=False, bidirectional=True)],
+    "LSTM": [*recurrent_cases(), frames(5, 3, bias=False, hidden_size=4)],
+    "BatchNorm": [
+        x(10),
+        x(4, 8, 8),
+        x(2, 3, 4, 5),
+        frames(5, 4, 8, 8),
+        frames(6, 3, momentum=0),
+        x(4, 8, 8, affine=False),
+    ],
+    "LayerNorm": [
+        x(10),
+        frames(6, 10),
+        x(3, 4, 5),
+        x(3, 4, 5, axes=3),  # over (C, H, W)
+        frames(6, 4, 5, axes=2, bias=False),
+        x(3, 4, 5, axes=2, affine=False),
+    ],
+    "GroupNorm": [
+        x(8, 4, 4, num_groups=4),
+        x(6, 10, num_groups=3, affine=False),
+        frames(5, 4, 3, 3, num_groups=2),
+        x(4, 2, 3, 3),
+        x(6),
+    ],
+    "InstanceNorm": [x(4, 10), x(3, 8, 8, affine=True), x(2, 3, 4, 5), frames(5, 3, 4, 4)],
     "ReLU": activation_cases(),
     "LeakyReLU": activation_cases(negative_slope=0.2),
     "GELU": activation_cases(),
     "Tanh": activation_cases(),
     "Sigmoid": activation_cases(),
+    "SiLU": activation_cases(),
+    "ELU": [*activation_cases(alpha=0.5), x(3, alpha=1.0)],
+    "Hardswish": activation_cases(),
+    "Mish": activation_cases(),
+    "PReLU": [
+        *activation_cases(),
+        *activation_cases(slopes="channels"),
+        frames(5, 3, slopes="channels"),
+    ],
+    "LogSoftmax": [x(10), x(3, 4, 4, axis="channels"), frames(5, 3, 4, 4, axis="channels")],
     "Softmax": [x(10), x(3, 4, 4, axis="channels"), frames(5, 3, 4, 4, axis="channels")],
     "Add": [
         merge((3, 8, 8), (3, 8, 8)),
         merge((5, 4), (5, 4), sequence=True),
         merge((10,), (10,), (10,)),
+    ],
+    "Multiply": [
+        merge((3, 8, 8), (3, 8, 8)),
+        merge((3, 8, 8), (3, 1, 1)),  # squeeze-and-excitation: a gate per channel
+        merge((5, 4), (5, 4), sequence=True),  # a gated unit
+        merge((1, 4), (3, 1), (3, 4)),
     ],
     "Concat": [
         merge((3, 8, 8), (5, 8, 8)),
@@ -207,6 +248,13 @@ CASES: dict[str, list[Case]] = {
         merge((4, 2, 3, 3), (4, 5, 3, 3), sequence=True),
     ],
     "Reshape": [x(12, shape=[3, 4]), x(3, 4, 4, shape=[-1]), frames(5, 2, 6, shape=[3, -1])],
+    "Mean": [
+        x(3, 8, 8),
+        x(3, 8, 8, axes=[2, 3], keepdim=True),
+        frames(5, 4, axes=[1]),  # over time
+        frames(5, 4, 6, axes=[3, 2]),
+        x(3, 4, 5, axes=[1, 2, 3], keepdim=True),
+    ],
     "Permute": [
         x(3, 5),
         frames(5, 3, dims=[2, 1]),
@@ -274,9 +322,35 @@ WRONG: dict[str, list[Wrong]] = {
     "BatchNorm": [
         Wrong(x(1, 2, 3, 4, 5), "needs (N, C), (N, C, L), (N, C, H, W)", "(N, 1, 2, 3, 4, 5)")
     ],
-    "LayerNorm": [no_ids()],
-    **{name: [no_ids()] for name in ("ReLU", "LeakyReLU", "GELU", "Tanh", "Sigmoid")},
+    "LayerNorm": [no_ids(), Wrong(x(10, axes=2), "with axes 2 needs at least 2 axes", "(N, 10)")],
+    "GroupNorm": [
+        Wrong(x(6, 4, num_groups=4), "num_groups 4 must divide the channels (6)", "(N, 6, 4)")
+    ],
+    "InstanceNorm": [Wrong(x(10), "needs (N, C, L), (N, C, H, W)", "(N, 10)")],
+    "Dropout2d": [Wrong(x(10), CONV_EXPECTS[2], "(N, 10)")],
+    "PReLU": [
+        no_ids(),
+        Wrong(
+            frames(5, slopes="channels"), "with slopes 'channels' needs a channels axis", "(N, T)"
+        ),
+    ],
+    "Multiply": [
+        Wrong(merge((3, 8, 8), (3, 8)), "needs inputs with the same number of axes", "(N, 3, 8)"),
+        Wrong(
+            merge((3, 8, 8), (2, 1, 1)), "needs every axis to be of one size or 1", "(N, 2, 1, 1)"
+        ),
+    ],
+    "Mean": [
+        Wrong(x(3, 5, axes=[1, 3]), "axes must be distinct axes among 1, 2", "(N, 3, 5)"),
+        Wrong(x(3, 5, axes=[1, 2]), "would leave no axis after N", "(N, 3, 5)"),
+    ],
+    **{
+        name: [no_ids()]
+        for name in ("ReLU", "LeakyReLU", "GELU", "Tanh", "Sigmoid", "SiLU", "ELU", "Hardswish")
+    },
+    "Mish": [no_ids()],
     "Softmax": [no_ids()],
+    "LogSoftmax": [no_ids()],
     "Add": [
         Wrong(merge((3, 8, 8), (4, 8, 8)), "needs inputs of one shape", "(N, 3, 8, 8)"),
         Wrong(merge((5, 4), (5, 4), (6, 4)), "needs inputs of one shape", "(N, 6, 4)"),
@@ -573,6 +647,46 @@ def test_params_that_do_not_fit_together_name_the_node() -> None:
     ]
 
 
+def test_embedding_padding_idx_must_be_a_row_of_the_table() -> None:
+    wired = wire("Embedding", ids(6, num_embeddings=20, padding_idx=20))
+    assert analyze(wired.graph).errors_of(wired.block) == [
+        f"{wired.block}: Embedding padding_idx must be below num_embeddings (20); got 20"
+    ]
+
+
+def test_a_scalar_size_means_every_axis_as_older_files_wrote_it() -> None:
+    """A project saved before per-axis sizes (one number) builds the same module as the
+    list form, and its export writes the number (so golden exports stay unchanged)."""
+    scalar = wire("MaxPool3d", x(2, 8, 8, 8, kernel_size=2, padding=1, stride=2))
+    listed = wire("MaxPool3d", x(2, 8, 8, 8, kernel_size=[2, 2, 2], padding=[1, 1, 1], stride=2))
+    one, other = analyze(scalar.graph), analyze(listed.graph)
+    assert one.nodes[scalar.block].shape == other.nodes[listed.block].shape
+    assert one.nodes[scalar.block].op == other.nodes[listed.block].op
+    assert one.nodes[scalar.block].op.kwargs == {"kernel_size": 2, "stride": 2, "padding": 1}
+    # C3D's first pooling keeps the time axis: window (1, 2, 2)
+    c3d = wire("MaxPool3d", x(64, 16, 112, 112, kernel_size=[1, 2, 2]))
+    info = analyze(c3d.graph).nodes[c3d.block]
+    assert info.shape.dims == (64, 16, 56, 56)
+    assert info.op.kwargs["kernel_size"] == (1, 2, 2)
+
+
+def test_multiply_and_mean_compute_what_they_say() -> None:
+    """Squeeze-and-excitation by hand: mean over H, W kept as 1 × 1, times the map."""
+    graph = Graph()
+    graph.add_node("Input", {"shape": [3, 4, 5]}, node_id="image")
+    graph.add_node("Mean", {"axes": [2, 3], "keepdim": True}, node_id="squeeze")
+    graph.add_node("Multiply", {}, node_id="scale")
+    graph.add_node("Output", {"loss": "none"}, node_id="out")
+    graph.connect("image", "squeeze")
+    graph.connect("image", "scale", "in1")
+    graph.connect("squeeze", "scale", "in2")
+    graph.connect("scale", "out")
+    model = build_model(graph)
+    image = torch.randn(2, 3, 4, 5)
+    expected = image * image.mean(dim=(2, 3), keepdim=True)
+    assert torch.equal(model(image), expected)
+
+
 # ------------------------------------------------------------ multiply-adds
 
 
@@ -596,6 +710,12 @@ def block_info(block: str, case: Case) -> tuple[int, int]:
         ("LSTM", frames(5, 3, hidden_size=4, bidirectional=True), 2 * 5 * 4 * (4 * 3 + 4 * 4)),
         # transposed: every input pixel spreads a 2×2 patch per output channel
         ("ConvTranspose2d", frames(3, 4, 5, 5, out_channels=2), 3 * 5 * 5 * 4 * 2 * 2 * 2),
+        # depthwise: each of 8×6×6 outputs sees one channel's 3×3 window
+        ("Conv2d", x(8, 6, 6, out_channels=8, groups=8), 8 * 6 * 6 * 1 * 3 * 3),
+        # grouped 1×3 kernel: 4 input channels per group of 2
+        ("Conv2d", x(8, 5, 7, out_channels=4, groups=2, kernel_size=[1, 3]), 4 * 5 * 7 * 4 * 3),
+        # 8 → 4 per axis with window (1, 2, 2): 2 × 8 × 4 × 4 outputs, 4 taps each
+        ("MaxPool3d", x(2, 8, 8, 8, kernel_size=[1, 2, 2]), 2 * 8 * 4 * 4 * 4),
     ],
 )
 def test_flops_equal_hand_counted_multiply_adds(block: str, case: Case, flops: int) -> None:
@@ -608,3 +728,9 @@ def test_param_counts_equal_the_documented_formulas() -> None:
     # 4 × (hidden × F + hidden × hidden + 2 × hidden)
     assert block_info("LSTM", frames(5, 10, hidden_size=8))[0] == 4 * (8 * 10 + 8 * 8 + 2 * 8)
     assert block_info("Dense", frames(5, 10, units=3))[0] == 10 * 3 + 3
+    # groups: in_channels / groups × filters × k × k + filters
+    assert block_info("Conv2d", x(32, 8, 8, out_channels=64, groups=32))[0] == 1 * 64 * 9 + 64
+    assert block_info("Conv3d", x(3, 8, 8, 8, kernel_size=[1, 3, 3], bias=False))[0] == 3 * 16 * 9
+    assert block_info("LSTM", frames(5, 10, hidden_size=8, bias=False))[0] == 4 * (8 * 10 + 8 * 8)
+    assert block_info("LayerNorm", x(3, 4, 5, axes=2))[0] == 2 * 4 * 5
+    assert block_info("PReLU", x(6, 4, 4, slopes="channels"))[0] == 6
