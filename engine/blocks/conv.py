@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.blocks._common import (
+    PER_AXIS,
     axes,
     channels_first,
     check_groups,
@@ -260,18 +261,67 @@ def _conv_transpose_spec(spatial: int) -> BlockSpec:
     )
 
 
-def _upsample_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
-    x = only(inputs)
-    dims, fold = channels_first(x, 2)
-    f = params["scale_factor"]
-    return refold(x.shape, (dims[0], dims[1] * f, dims[2] * f), fold)
+UPSAMPLE_MODES = {
+    1: ("nearest", "linear"),
+    2: ("nearest", "bilinear", "bicubic"),
+    3: ("nearest", "trilinear"),
+}
 
 
-def _upsample_op(params: Mapping[str, Any], inputs: Mapping[str, Shape], _: Shape) -> Op:
-    kwargs: dict[str, Any] = {"scale_factor": params["scale_factor"], "mode": params["mode"]}
-    if params["mode"] == "bilinear":
-        kwargs["align_corners"] = False
-    return Op("module", target="Upsample", kwargs=kwargs, fold=is_frames(inputs["x"], 2))
+def _upsample_spec(spatial: int) -> BlockSpec:
+    # The 2-D block keeps its first name, so older projects open as they were.
+    name = "Upsample" if spatial == 2 else f"Upsample{spatial}d"
+
+    def shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
+        x = only(inputs)
+        dims, fold = channels_first(x, spatial)
+        scale = axes(params["scale_factor"], spatial)
+        out = tuple(size * f for size, f in zip(dims[1:], scale, strict=True))
+        return refold(x.shape, (dims[0], *out), fold)
+
+    def op(params: Mapping[str, Any], inputs: Mapping[str, Shape], _: Shape) -> Op:
+        kwargs: dict[str, Any] = {
+            "scale_factor": compact(axes(params["scale_factor"], spatial)),
+            "mode": params["mode"],
+        }
+        if params["mode"] != "nearest":
+            kwargs["align_corners"] = params["align_corners"]
+        return Op("module", target="Upsample", kwargs=kwargs, fold=is_frames(inputs["x"], spatial))
+
+    return BlockSpec(
+        name=name,
+        category="Convolution",
+        summary=(
+            "Enlarges each feature map by repeating values (nearest) or interpolating "
+            f"between them; each axis by its own factor. Frames {frames_layout(spatial)} "
+            "are enlarged one by one."
+        ),
+        shape_formula=f"{layout(spatial)} → same channels, each axis × its factor",
+        weight_formula="none",
+        params=(
+            Param(
+                "scale_factor",
+                "per_axis",
+                2,
+                "How many times larger." + PER_AXIS,
+                minimum=1,
+                maximum=16,
+                min_len=spatial,
+                max_len=spatial,
+            ),
+            Param("mode", "choice", "nearest", "Interpolation.", choices=UPSAMPLE_MODES[spatial]),
+            Param(
+                "align_corners",
+                "bool",
+                False,
+                "Interpolating modes: pin the corner pixels of input and output together.",
+            ),
+        ),
+        shape=shape,
+        op=op,
+        id_prefix="up",
+        aliases=("resize", "interpolate"),
+    )
 
 
 for _spatial in (1, 2, 3):
@@ -280,20 +330,5 @@ for _spatial in (1, 2, 3):
 for _spatial in (1, 2, 3):
     register(_conv_transpose_spec(_spatial))
 
-register(
-    BlockSpec(
-        name="Upsample",
-        category="Convolution",
-        summary="Enlarges each feature map by repeating (nearest) or interpolating (bilinear).",
-        shape_formula="(N, C, H, W) → (N, C, H·factor, W·factor)",
-        weight_formula="none",
-        params=(
-            Param("scale_factor", "int", 2, "How many times larger.", minimum=1, maximum=16),
-            Param("mode", "choice", "nearest", "Interpolation.", choices=("nearest", "bilinear")),
-        ),
-        shape=_upsample_shape,
-        op=_upsample_op,
-        id_prefix="up",
-        aliases=("resize", "interpolate"),
-    )
-)
+for _spatial in (1, 2, 3):
+    register(_upsample_spec(_spatial))

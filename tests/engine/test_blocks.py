@@ -172,6 +172,13 @@ CASES: dict[str, list[Case]] = {
         x(2, 5, 3, scale_factor=3, mode="bilinear"),
         frames(4, 3, 4, 4),
         frames(2, 3, 2, 5, mode="bilinear"),
+        x(2, 5, 3, scale_factor=[1, 2], mode="bicubic", align_corners=True),
+    ],
+    "Upsample1d": [x(3, 7), x(3, 7, scale_factor=[3], mode="linear"), frames(4, 2, 5)],
+    "Upsample3d": [
+        x(2, 3, 4, 5),
+        x(2, 3, 4, 5, scale_factor=[1, 2, 2], mode="trilinear", align_corners=True),
+        frames(3, 2, 2, 3, 3, mode="trilinear"),
     ],
     **{f"{kind}Pool{n}d": pool_cases(n) for kind in ("Max", "Avg") for n in (1, 2, 3)},
     **{f"Adaptive{kind}Pool{n}d": adaptive_cases(n) for kind in ("Avg", "Max") for n in (1, 2, 3)},
@@ -300,6 +307,8 @@ WRONG: dict[str, list[Wrong]] = {
     "Conv3d": [Wrong(x(3, 8, 8), CONV_EXPECTS[3], "(N, 3, 8, 8)")],
     **{f"ConvTranspose{n}d": [Wrong(x(64), CONV_EXPECTS[n], "(N, 64)")] for n in (1, 2, 3)},
     "Upsample": [Wrong(x(3, 10), CONV_EXPECTS[2], "(N, 3, 10)")],
+    "Upsample1d": [Wrong(x(64), CONV_EXPECTS[1], "(N, 64)")],
+    "Upsample3d": [Wrong(x(3, 10, 10), CONV_EXPECTS[3], "(N, 3, 10, 10)")],
     **{
         f"{kind}Pool{n}d": [Wrong(x(64), CONV_EXPECTS[n], "(N, 64)")]
         for kind in ("Max", "Avg")
