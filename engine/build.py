@@ -56,6 +56,9 @@ def _module(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.Te
     # _modules[...] rather than getattr: nn.Module.__getattr__ is a slow path, paid per block
     # per batch.
     module = model._modules[step.node]
+    if step.op.args.get("along_time"):
+        # A 1-D block on a sequence (N, T, F): torch slides over the last axis.
+        return module(xs[0].transpose(1, 2)).transpose(1, 2)
     return fold_frames(module, xs[0]) if step.op.fold else module(xs[0])
 
 

@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from engine.spec import MAX_WIDTH, MAX_WINDOW, Operand, Param, Shape, ShapeMismatch
+from engine.spec import MAX_WIDTH, MAX_WINDOW, Op, Operand, Param, Shape, ShapeMismatch
 
 SPATIAL_LAYOUTS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
@@ -23,23 +23,44 @@ def channels_first(x: Operand, spatial: int) -> tuple[tuple[int, ...], bool]:
     """The (C, *spatial) dims a block works on, and whether it applies per frame.
 
     A block that needs (N, C, *spatial) also accepts one extra leading axis,
-    (N, T, C, *spatial): it is then applied to each frame. A sequence of the natural
-    rank, (N, T, *spatial), is refused: torch would take its time axis for channels.
+    (N, T, C, *spatial): it is then applied to each frame. A 1-D block given a
+    sequence (N, T, F) slides along time with F as its channels (see `along_time`).
+    Any other sequence of the natural rank, (N, T, *spatial), is refused: torch would
+    take its time axis for channels.
     """
     dims = x.shape.dims
     natural = spatial + 1
     expected = f"needs {natural + 1}-D input {layout(spatial)} or frames {frames_layout(spatial)}"
     if len(dims) == natural + 1:
         return dims[1:], True
+    if along_time(x.shape, spatial):
+        return (dims[1], dims[0]), False
     if len(dims) == natural and x.shape.time:
         # torch would read the time axis as channels and mix all steps into each output.
-        hint = " — a Permute [2, 1] turns (N, T, F) into (N, F, T) to filter along time"
-        raise ShapeMismatch(
-            f"{expected}; got {x}, whose T is time, not channels{hint if spatial == 1 else ''}"
-        )
+        raise ShapeMismatch(f"{expected}; got {x}, whose T is time, not channels")
     if len(dims) == natural:
         return dims, False
     raise ShapeMismatch(f"{expected}; got {x}")
+
+
+def along_time(x: Shape, spatial: int) -> bool:
+    """Whether a 1-D block receives a sequence (N, T, F): it then slides along T with the
+    F features as channels, and its output is a sequence again, (N, T′, C′). torch wants
+    (N, C, L), so the axes are swapped before the module and back after it."""
+    return spatial == 1 and x.time and len(x.dims) == 2
+
+
+def sliding_op(target: str, kwargs: dict[str, Any], x: Shape, spatial: int) -> Op:
+    """The module op of a block over `spatial` axes: per frame, or along time."""
+    args = {"along_time": True} if along_time(x, spatial) else {}
+    return Op("module", target=target, kwargs=kwargs, fold=is_frames(x, spatial), args=args)
+
+
+def channel_dims(x: Shape, spatial: int) -> tuple[int, ...]:
+    """The (C, *spatial) dims the module itself sees, for counting."""
+    if along_time(x, spatial):
+        return (x.dims[1], x.dims[0])
+    return per_frame_dims(x, is_frames(x, spatial))
 
 
 def is_frames(x: Shape, spatial: int) -> bool:
@@ -51,7 +72,10 @@ def is_frames(x: Shape, spatial: int) -> bool:
 
 
 def refold(x: Shape, features: tuple[int, ...], fold: bool) -> Shape:
-    """The output shape: per-frame features under the input's leading axis if folded."""
+    """The output shape: per-frame features under the input's leading axis if folded;
+    (N, T′, C′) again for a block that slid along time (`along_time`)."""
+    if along_time(x, len(features) - 1):
+        return Shape((features[1], features[0]), time=True)
     if fold:
         return Shape((x.dims[0], *features), x.time)
     return Shape(features)

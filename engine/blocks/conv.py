@@ -8,6 +8,7 @@ from typing import Any
 from engine.blocks._common import (
     PER_AXIS,
     axes,
+    channel_dims,
     channels_first,
     check_groups,
     check_positive,
@@ -24,11 +25,11 @@ from engine.blocks._common import (
     p_groups,
     p_kernel,
     p_stride,
-    per_frame_dims,
     prod,
     refold,
     same_padding,
     shown,
+    sliding_op,
 )
 from engine.spec import (
     MAX_WIDTH,
@@ -103,7 +104,7 @@ def _conv_spec(spatial: int) -> BlockSpec:
         kwargs["bias"] = params["bias"]
         if params["padding_mode"] != "zeros":
             kwargs["padding_mode"] = params["padding_mode"]
-        return Op("module", target=name, kwargs=kwargs, fold=is_frames(x, spatial))
+        return sliding_op(name, kwargs, x, spatial)
 
     return BlockSpec(
         name=name,
@@ -164,7 +165,7 @@ def params_text(spatial: int) -> str:
 
 
 def _in_channels(x: Shape, spatial: int) -> int:
-    return per_frame_dims(x, is_frames(x, spatial))[0]
+    return channel_dims(x, spatial)[0]
 
 
 def _conv_transpose_spec(spatial: int) -> BlockSpec:
@@ -203,7 +204,7 @@ def _conv_transpose_spec(spatial: int) -> BlockSpec:
         # every input position spreads its weighted patch onto the output
         x = inputs["x"]
         fold = is_frames(x, spatial)
-        positions = frames(x, fold) * prod(per_frame_dims(x, fold)[1:])
+        positions = frames(x, fold) * prod(channel_dims(x, spatial)[1:])
         return positions * weights(params, inputs)
 
     def op(params: Mapping[str, Any], inputs: Mapping[str, Shape], _: Shape) -> Op:
@@ -220,7 +221,7 @@ def _conv_transpose_spec(spatial: int) -> BlockSpec:
         kwargs["bias"] = params["bias"]
         if params["dilation"] != 1:
             kwargs["dilation"] = compact(axes(params["dilation"], spatial))
-        return Op("module", target=name, kwargs=kwargs, fold=is_frames(x, spatial))
+        return sliding_op(name, kwargs, x, spatial)
 
     return BlockSpec(
         name=name,
@@ -286,7 +287,7 @@ def _upsample_spec(spatial: int) -> BlockSpec:
         }
         if params["mode"] != "nearest":
             kwargs["align_corners"] = params["align_corners"]
-        return Op("module", target="Upsample", kwargs=kwargs, fold=is_frames(inputs["x"], spatial))
+        return sliding_op("Upsample", kwargs, inputs["x"], spatial)
 
     return BlockSpec(
         name=name,

@@ -12,7 +12,6 @@ from engine.blocks._common import (
     compact,
     conv_out,
     frames_layout,
-    is_frames,
     layout,
     only,
     p_axes,
@@ -21,6 +20,7 @@ from engine.blocks._common import (
     prod,
     refold,
     shown,
+    sliding_op,
 )
 from engine.spec import (
     BlockSpec,
@@ -84,7 +84,7 @@ def _pool_spec(kind: str, spatial: int) -> BlockSpec:
             kwargs["dilation"] = compact(d)
         if params["ceil_mode"]:
             kwargs["ceil_mode"] = True
-        return Op("module", target=name, kwargs=kwargs, fold=is_frames(inputs["x"], spatial))
+        return sliding_op(name, kwargs, inputs["x"], spatial)
 
     params: tuple[Param, ...] = (
         p_kernel(2, spatial),
@@ -141,12 +141,8 @@ def _adaptive_spec(kind: str, spatial: int) -> BlockSpec:
         return inputs["x"].numel()
 
     def op(params: Mapping[str, Any], inputs: Mapping[str, Shape], out: Shape) -> Op:
-        return Op(
-            "module",
-            target=name,
-            kwargs={"output_size": compact(axes(params["output_size"], spatial))},
-            fold=is_frames(inputs["x"], spatial),
-        )
+        kwargs = {"output_size": compact(axes(params["output_size"], spatial))}
+        return sliding_op(name, kwargs, inputs["x"], spatial)
 
     return BlockSpec(
         name=name,

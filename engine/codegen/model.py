@@ -72,6 +72,10 @@ def _per_frame(shape: Shape) -> str:
 
 def _module(step: Step) -> list[str]:
     node, src, out = step.node, step.sources[0], step.target
+    if step.op.args.get("along_time"):
+        # A 1-D block on a sequence (N, T, F), as engine.build runs it: channels F first.
+        swapped = call(f"{node} = ", f"self.{node}", [f"{src}.transpose(1, 2)"], BODY)
+        return swapped + call(f"{out} = ", f"{node}.transpose", ["1", "2"], BODY, str(step.shape))
     if not step.op.fold:
         return call(f"{out} = ", f"self.{node}", [src], BODY, str(step.shape))
     # Per frame: (N, T) folded into one batch axis, exactly as engine.build.fold_frames.

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import torch
+from torch import nn
 
 from engine.build import build_model
 from engine.graph import Graph
@@ -79,6 +80,11 @@ def pool_cases(spatial: int) -> list[Case]:
         # ceil_mode keeps a last partial window: 7 → 3 with window 3, stride 2
         x(2, *(7,) * spatial, kernel_size=3, stride=2, ceil_mode=True),
         x(2, *(8,) * spatial, kernel_size=2, stride=3, padding=1, ceil_mode=True),
+        *(
+            [frames(9, 4), frames(9, 4, kernel_size=3, stride=2, ceil_mode=True)]
+            if spatial == 1
+            else []
+        ),
     ]
 
 
@@ -89,6 +95,7 @@ def adaptive_cases(spatial: int) -> list[Case]:
         x(4, *size, output_size=3),
         x(4, *size, output_size=[2, 3, 4][-spatial:]),
         frames(5, 4, *size, output_size=2),
+        *([frames(9, 4, output_size=3)] if spatial == 1 else []),
     ]
 
 
@@ -100,6 +107,7 @@ def transpose_cases(spatial: int) -> list[Case]:
         frames(3, 4, *size, out_channels=2, bias=False),
         x(4, *size, kernel_size=[3, 2, 4][-spatial:], stride=[1, 2, 3][-spatial:], groups=2),
         x(2, *size, kernel_size=2, stride=1, dilation=[2, 3, 2][-spatial:], output_padding=1),
+        *([frames(5, 3, out_channels=4)] if spatial == 1 else []),
     ]
 
 
@@ -135,6 +143,9 @@ CASES: dict[str, list[Case]] = {
         # depthwise: one filter per channel
         x(4, 20, out_channels=4, groups=4, padding_mode="reflect"),
         x(4, 20, kernel_size=[3], stride=[2], padding=[2], padding_mode="circular"),
+        # straight on a sequence (N, T, F): slides along time, F are the channels
+        frames(10, 3, out_channels=8),
+        frames(9, 4, kernel_size=3, stride=2, padding="valid", groups=2, out_channels=2),
     ],
     "Conv2d": [
         x(3, 8, 8),
@@ -174,7 +185,12 @@ CASES: dict[str, list[Case]] = {
         frames(2, 3, 2, 5, mode="bilinear"),
         x(2, 5, 3, scale_factor=[1, 2], mode="bicubic", align_corners=True),
     ],
-    "Upsample1d": [x(3, 7), x(3, 7, scale_factor=[3], mode="linear"), frames(4, 2, 5)],
+    "Upsample1d": [
+        x(3, 7),
+        x(3, 7, scale_factor=[3], mode="linear"),
+        frames(4, 2, 5),
+        frames(6, 3, mode="linear"),
+    ],
     "Upsample3d": [
         x(2, 3, 4, 5),
         x(2, 3, 4, 5, scale_factor=[1, 2, 2], mode="trilinear", align_corners=True),
@@ -298,7 +314,6 @@ WRONG: dict[str, list[Wrong]] = {
     "Output": [Wrong(frames(6, 3), "needs class scores (N, classes)", "(N, T, 3)")],
     "Conv1d": [
         Wrong(x(64), CONV_EXPECTS[1], "(N, 64)"),
-        Wrong(frames(10, 3), CONV_EXPECTS[1], "(N, T, 3)"),
     ],
     "Conv2d": [
         Wrong(x(64), CONV_EXPECTS[2], "(N, 64)"),
@@ -677,6 +692,25 @@ def test_a_scalar_size_means_every_axis_as_older_files_wrote_it() -> None:
     info = analyze(c3d.graph).nodes[c3d.block]
     assert info.shape.dims == (64, 16, 56, 56)
     assert info.op.kwargs["kernel_size"] == (1, 2, 2)
+
+
+def test_conv1d_on_a_sequence_equals_the_permuted_conv() -> None:
+    """Conv1d and pooling straight on (N, T, F): what a Permute before and after did."""
+    graph = Graph()
+    graph.add_node("Input", {"shape": [12, 5], "sequence": True}, node_id="text")
+    graph.add_node("Conv1d", {"out_channels": 7, "kernel_size": 3}, node_id="conv")
+    graph.add_node("MaxPool1d", {}, node_id="pool")
+    graph.add_node("Output", {"loss": "none"}, node_id="out")
+    for src, dst in (("text", "conv"), ("conv", "pool"), ("pool", "out")):
+        graph.connect(src, dst)
+    analysis = analyze(graph)
+    assert str(analysis.nodes["conv"].shape) == "(N, T, 7)"
+    assert analysis.nodes["pool"].shape.detailed() == "(N, T=6, 7)"
+    model = build_model(graph, analysis)
+    series = torch.randn(2, 12, 5)
+    conv = model._modules["conv"]
+    expected = nn.functional.max_pool1d(conv(series.permute(0, 2, 1)), 2).permute(0, 2, 1)
+    assert torch.equal(model(series), expected)
 
 
 def test_multiply_and_mean_compute_what_they_say() -> None:
