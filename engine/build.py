@@ -62,9 +62,22 @@ def _module(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.Te
     return fold_frames(module, xs[0]) if step.op.fold else module(xs[0])
 
 
+def initial_state(state: torch.Tensor, op: Op) -> torch.Tensor | tuple[torch.Tensor, ...]:
+    """NetLoom's state (N, rows, hidden) as torch takes it: (rows, N, hidden), and for an
+    LSTM split into (h_0, c_0)."""
+    rows_first = state.transpose(0, 1).contiguous()
+    return rows_first.chunk(2) if op.args.get("state_pair") else rows_first
+
+
 def _recurrent(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.Tensor:
-    y, _ = model._modules[step.node](xs[0])
-    return y if step.op.args["output"] == "sequence" else last_step(y, step.op)
+    module = model._modules[step.node]
+    y, state = module(xs[0], initial_state(xs[1], step.op)) if len(xs) > 1 else module(xs[0])
+    output = step.op.args["output"]
+    if output == "state":
+        # (rows, N, hidden) → NetLoom's batch-first (N, rows, hidden); h_n rows, then c_n.
+        rows = torch.cat(state, dim=0) if step.op.args.get("state_pair") else state
+        return rows.transpose(0, 1)
+    return y if output == "sequence" else last_step(y, step.op)
 
 
 def _add(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.Tensor:

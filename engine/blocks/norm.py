@@ -88,6 +88,15 @@ def _groupnorm_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -
     return x.shape
 
 
+def _instancenorm_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
+    x = only(inputs)
+    features = _channels(x, "")
+    # One value per channel has no spread to normalise; torch refuses it while training.
+    if prod(features[1:]) == 1:
+        raise ShapeMismatch(f"needs more than one value per channel; got {x}")
+    return x.shape
+
+
 def _instancenorm_op(params: Mapping[str, Any], inputs: Mapping[str, Shape], out: Shape) -> Op:
     x = inputs["x"]
     kwargs: dict[str, Any] = {"num_features": x.features[0]}
@@ -200,7 +209,7 @@ register(
         shape_formula="unchanged",
         weight_formula="2 × channels with affine, else none",
         params=(_affine(False),),
-        shape=lambda params, inputs: (_channels(only(inputs), ""), only(inputs).shape)[1],
+        shape=_instancenorm_shape,
         op=_instancenorm_op,
         id_prefix="inorm",
         count_params=lambda params, inputs, out: 2 * inputs["x"].features[0] * params["affine"],

@@ -89,11 +89,24 @@ def _module(step: Step) -> list[str]:
 def _recurrent(step: Step) -> list[str]:
     node, src, out = step.node, step.sources[0], step.target
     width = step.shape.dims[-1]
-    sequence = Shape((step.input_shape.dims[0] if step.input_shape else 1, width), time=True)
+    steps = step.input_shape.dims[0] if step.input_shape else 1
+    pair = step.op.args.get("state_pair", False)
+    args = [src]
+    if len(step.sources) > 1:
+        # NetLoom's state (N, rows, hidden) as torch takes it, as engine.build does
+        args.append(f"{step.sources[1]}.transpose(0, 1).contiguous(){'.chunk(2)' if pair else ''}")
+    output = step.op.args["output"]
+    if output == "state":
+        # nn.RNN/GRU/LSTM return (every step's output, the final state); the block uses the
+        # latter, batch first: (N, rows, hidden), an LSTM's h_n rows then its c_n rows.
+        lines = call(f"_, {node} = ", f"self.{node}", args, BODY)
+        rows = f"torch.cat({node}, dim=0)" if pair else node
+        return lines + call(f"{out} = ", f"{rows}.transpose", ["0", "1"], BODY, str(step.shape))
+    sequence = Shape((steps, width), time=True)
     # nn.RNN/GRU/LSTM return (every step's output, the final state); the block uses the former.
-    if step.op.args["output"] == "sequence":
-        return call(f"{out}, _ = ", f"self.{node}", [src], BODY, str(sequence))
-    lines = call(f"{node}, _ = ", f"self.{node}", [src], BODY, str(sequence))
+    if output == "sequence":
+        return call(f"{out}, _ = ", f"self.{node}", args, BODY, str(sequence))
+    lines = call(f"{node}, _ = ", f"self.{node}", args, BODY, str(sequence))
     if not step.op.args["bidirectional"]:
         return lines + line(f"{out} = {node}[:, -1]", BODY, str(step.shape))
     half = step.op.args["hidden_size"]

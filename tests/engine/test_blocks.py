@@ -115,8 +115,19 @@ def activation_cases(**params: Any) -> list[Case]:
     return [x(10, **params), frames(4, 3, 8, 8, **params), x(2, 5, **params)]
 
 
-def recurrent_cases(**extra: Any) -> list[Case]:
+def with_state(rows: int, hidden: int, steps: int = 6, features: int = 3, **params: Any) -> Case:
+    """A sequence and an initial state (N, rows, hidden) for the second port."""
+    return Case(((steps, features), (rows, hidden)), {"initial_state": True, **params}, True)
+
+
+def recurrent_cases(pair: int = 1, **extra: Any) -> list[Case]:
+    """`pair`: 2 for an LSTM, whose state stacks h_n and c_n rows."""
     return [
+        frames(10, 3, output="state", hidden_size=5, **extra),
+        frames(7, 4, output="state", num_layers=2, bidirectional=True, hidden_size=3, **extra),
+        with_state(pair, 8, hidden_size=8, **extra),
+        with_state(pair * 4, 5, hidden_size=5, num_layers=2, bidirectional=True, **extra),
+        with_state(pair * 2, 4, hidden_size=4, num_layers=2, output="state", **extra),
         frames(10, 3, **extra),
         frames(7, 5, bidirectional=True, output="sequence", num_layers=2, dropout=0.1, **extra),
         frames(4, 6, hidden_size=8, bidirectional=True, output="last", **extra),
@@ -212,7 +223,7 @@ CASES: dict[str, list[Case]] = {
     ],
     "RNN": [*recurrent_cases(nonlinearity="relu"), frames(5, 3, bias=False, num_layers=2)],
     "GRU": [*recurrent_cases(), frames(5, 3, bias=False, bidirectional=True)],
-    "LSTM": [*recurrent_cases(), frames(5, 3, bias=False, hidden_size=4)],
+    "LSTM": [*recurrent_cases(pair=2), frames(5, 3, bias=False, hidden_size=4)],
     "BatchNorm": [
         x(10),
         x(4, 8, 8),
@@ -340,7 +351,14 @@ WRONG: dict[str, list[Wrong]] = {
     "Dropout": [no_ids()],
     "Embedding": [Wrong(frames(12), "needs token ids", "floats (N, T)")],
     **{
-        cell: [Wrong(frames(5, 3, 8, 8), "needs a sequence (N, T, F)", "(N, T, 3, 8, 8)")]
+        cell: [
+            Wrong(frames(5, 3, 8, 8), "needs a sequence (N, T, F)", "(N, T, 3, 8, 8)"),
+            Wrong(
+                with_state(3, 8, hidden_size=8),
+                f"needs an initial state (N, {2 if cell == 'LSTM' else 1}, 8)",
+                "(N, T, 8)",
+            ),
+        ]
         for cell in ("RNN", "GRU", "LSTM")
     },
     "BatchNorm": [
@@ -350,7 +368,10 @@ WRONG: dict[str, list[Wrong]] = {
     "GroupNorm": [
         Wrong(x(6, 4, num_groups=4), "num_groups 4 must divide the channels (6)", "(N, 6, 4)")
     ],
-    "InstanceNorm": [Wrong(x(10), "needs (N, C, L), (N, C, H, W)", "(N, 10)")],
+    "InstanceNorm": [
+        Wrong(x(10), "needs (N, C, L), (N, C, H, W)", "(N, 10)"),
+        Wrong(frames(4, 3, 1, 1), "needs more than one value per channel", "(N, T, 3, 1, 1)"),
+    ],
     "Dropout2d": [Wrong(x(10), CONV_EXPECTS[2], "(N, 10)")],
     "PReLU": [
         no_ids(),
@@ -711,6 +732,31 @@ def test_conv1d_on_a_sequence_equals_the_permuted_conv() -> None:
     conv = model._modules["conv"]
     expected = nn.functional.max_pool1d(conv(series.permute(0, 2, 1)), 2).permute(0, 2, 1)
     assert torch.equal(model(series), expected)
+
+
+@pytest.mark.parametrize("cell", ["GRU", "LSTM"])
+def test_an_encoder_state_starts_the_decoder(cell: str) -> None:
+    """Encoder–decoder: the encoder's output 'state' is the decoder's initial state,
+    exactly as torch passes h_n (and c_n) from one layer to the other."""
+    graph = Graph()
+    graph.add_node("Input", {"shape": [7, 3], "sequence": True}, node_id="source")
+    graph.add_node("Input", {"shape": [5, 4], "sequence": True}, node_id="target")
+    size = {"hidden_size": 6, "num_layers": 2}
+    graph.add_node(cell, {**size, "output": "state"}, node_id="encoder")
+    graph.add_node(cell, {**size, "output": "sequence", "initial_state": True}, node_id="decoder")
+    graph.add_node("Output", {"loss": "none"}, node_id="out")
+    graph.connect("source", "encoder")
+    graph.connect("target", "decoder", "x")
+    graph.connect("encoder", "decoder", "state")
+    graph.connect("decoder", "out")
+    analysis = analyze(graph)
+    rows = 4 if cell == "LSTM" else 2
+    assert str(analysis.nodes["encoder"].shape) == f"(N, {rows}, 6)"
+    model = build_model(graph, analysis)
+    source, target = torch.randn(2, 7, 3), torch.randn(2, 5, 4)
+    _, state = model._modules["encoder"](source)
+    expected, _ = model._modules["decoder"](target, state)
+    assert torch.equal(model(source, target), expected)
 
 
 def test_multiply_and_mean_compute_what_they_say() -> None:
