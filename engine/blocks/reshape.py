@@ -138,7 +138,7 @@ register(
         category="Reshape",
         summary=(
             "Reorders the axes after N. Axes count from 1: dims [2, 1] turns (N, T, F) into "
-            "(N, F, T), e.g. to run a Conv1d along time."
+            "(N, F, T). (A Conv1d or pooling takes (N, T, F) directly and slides along time.)"
         ),
         shape_formula="(N, d1, d2, …) → (N, d[dims[0]], d[dims[1]], …)",
         weight_formula="none",
