@@ -56,12 +56,28 @@ def _module(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.Te
     # _modules[...] rather than getattr: nn.Module.__getattr__ is a slow path, paid per block
     # per batch.
     module = model._modules[step.node]
+    if step.op.args.get("along_time"):
+        # A 1-D block on a sequence (N, T, F): torch slides over the last axis.
+        return module(xs[0].transpose(1, 2)).transpose(1, 2)
     return fold_frames(module, xs[0]) if step.op.fold else module(xs[0])
 
 
+def initial_state(state: torch.Tensor, op: Op) -> torch.Tensor | tuple[torch.Tensor, ...]:
+    """NetLoom's state (N, rows, hidden) as torch takes it: (rows, N, hidden), and for an
+    LSTM split into (h_0, c_0)."""
+    rows_first = state.transpose(0, 1).contiguous()
+    return rows_first.chunk(2) if op.args.get("state_pair") else rows_first
+
+
 def _recurrent(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.Tensor:
-    y, _ = model._modules[step.node](xs[0])
-    return y if step.op.args["output"] == "sequence" else last_step(y, step.op)
+    module = model._modules[step.node]
+    y, state = module(xs[0], initial_state(xs[1], step.op)) if len(xs) > 1 else module(xs[0])
+    output = step.op.args["output"]
+    if output == "state":
+        # (rows, N, hidden) → NetLoom's batch-first (N, rows, hidden); h_n rows, then c_n.
+        rows = torch.cat(state, dim=0) if step.op.args.get("state_pair") else state
+        return rows.transpose(0, 1)
+    return y if output == "sequence" else last_step(y, step.op)
 
 
 def _add(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.Tensor:
@@ -86,8 +102,17 @@ def _permute(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.T
 
 
 def _global_pool(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.Tensor:
-    dims = step.op.args["dims"]
-    return xs[0].mean(dim=dims) if step.op.args["mode"] == "avg" else xs[0].amax(dim=dims)
+    dims, keep = step.op.args["dims"], step.op.args.get("keepdim", False)
+    if step.op.args["mode"] == "avg":
+        return xs[0].mean(dim=dims, keepdim=keep)
+    return xs[0].amax(dim=dims, keepdim=keep)
+
+
+def _multiply(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.Tensor:
+    product = xs[0]
+    for x in xs[1:]:
+        product = product * x
+    return product
 
 
 def _identity(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.Tensor:
@@ -113,6 +138,7 @@ RUNNERS: dict[str, Callable[[NetLoomModel, Step, list[torch.Tensor]], torch.Tens
     "module": _module,
     "recurrent": _recurrent,
     "add": _add,
+    "multiply": _multiply,
     "concat": _concat,
     "reshape": _reshape,
     "permute": _permute,

@@ -17,7 +17,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-ParamKind = Literal["int", "float", "bool", "choice", "int_or_choice", "ints"]
+# "per_axis": one size for every axis (an int, as older files hold it), or a list of
+# exactly `max_len` sizes, one per spatial axis; and, when `choices` are given, a name.
+ParamKind = Literal["int", "float", "bool", "choice", "int_or_choice", "ints", "per_axis"]
 
 
 class RegistryError(Exception):
@@ -104,6 +106,14 @@ class Param:
             options = ", ".join(repr(c) for c in self.choices)
             return f"{_describe_int(self.minimum, self.maximum)} or one of {options}"
         bound = _describe_int(self.minimum, self.maximum).removeprefix("an integer").strip()
+        if self.kind == "per_axis":
+            text = (
+                f"{_describe_int(self.minimum, self.maximum)} "
+                f"or a list of {self.max_len} of them (one per axis)"
+            )
+            if self.choices:
+                text += " or one of " + ", ".join(repr(c) for c in self.choices)
+            return text
         return f"a list of {self.min_len}..{self.max_len} integers {bound}".rstrip()
 
     def validate(self, value: Any) -> Any:
@@ -134,6 +144,17 @@ class Param:
             if (
                 isinstance(value, (list, tuple))
                 and self.min_len <= len(value) <= self.max_len
+                and all(_is_int(v) and self._in_bounds(v) for v in value)
+            ):
+                return self._check_limit([int(v) for v in value])
+        elif self.kind == "per_axis":
+            if isinstance(value, str) and value in self.choices:
+                return value
+            if _is_int(value) and self._in_bounds(value):
+                return self._check_limit(value)
+            if (
+                isinstance(value, (list, tuple))
+                and len(value) == self.max_len
                 and all(_is_int(v) and self._in_bounds(v) for v in value)
             ):
                 return self._check_limit([int(v) for v in value])
@@ -272,10 +293,11 @@ OpKind = Literal[
     "module",  # a torch.nn module, optionally applied per frame
     "recurrent",  # nn.RNN/GRU/LSTM returning the sequence or its last step
     "add",  # element-wise sum of all inputs
+    "multiply",  # element-wise product of all inputs, broadcasting axes of size 1
     "concat",  # torch.cat along args["dim"]
     "reshape",  # x.reshape(N[, T], *args["shape"])
     "permute",  # x.permute(*args["dims"])
-    "global_pool",  # mean or amax over args["dims"]
+    "global_pool",  # mean or amax over args["dims"] (args["keepdim"]: keep them, size 1)
     "unit",  # a unit instance: args["copies"] are its definition's passes, in series
 ]
 

@@ -205,32 +205,56 @@ def parse_int_or_choice(text: str) -> Any:
         return text
 
 
+def parse_per_axis(text: str) -> Any:
+    """'3' → 3, '1,2,2' or '(1, 2, 2)' → [1, 2, 2]; anything else (a choice) as text."""
+    sizes = parse_ints(text.replace("(", " ").replace(")", " "))
+    if isinstance(sizes, list) and sizes:
+        return sizes[0] if len(sizes) == 1 else sizes
+    return text.strip()
+
+
 class IntOrChoiceEditor(ParamEditor):
     """An editable combo: pick a named choice ('same') or type a number."""
+
+    parse = staticmethod(parse_int_or_choice)
 
     def build(self) -> QWidget:
         box = QComboBox()
         box.setEditable(True)
         box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         box.addItems(list(self.param.choices))
-        box.lineEdit().textEdited.connect(lambda text: self.check(parse_int_or_choice(text)))
+        box.lineEdit().textEdited.connect(lambda text: self.check(self.parse(text)))
         box.lineEdit().editingFinished.connect(self._finish)
         box.activated.connect(lambda _index: self._finish())
         self.box = box
         return box
 
+    @staticmethod
+    def show(value: Any) -> str:
+        return str(value)
+
     def _finish(self) -> None:
-        value = self.check(parse_int_or_choice(self.box.currentText()))
+        value = self.check(self.parse(self.box.currentText()))
         if value is not None:
             self.on_commit(value)
 
     def set_value(self, value: Any) -> None:
         self.box.blockSignals(True)
         self.box.lineEdit().blockSignals(True)
-        self.box.setCurrentText(str(value))
+        self.box.setCurrentText(self.show(value))
         self.box.lineEdit().blockSignals(False)
         self.box.blockSignals(False)
         self.show_error(None)
+
+
+class PerAxisEditor(IntOrChoiceEditor):
+    """One size for every axis ('3'), one per axis ('1, 2, 2'), or a named choice."""
+
+    parse = staticmethod(parse_per_axis)
+
+    @staticmethod
+    def show(value: Any) -> str:
+        return ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
 
 
 def parse_ints(text: str) -> Any:
@@ -270,6 +294,7 @@ FACTORIES: dict[str, type[ParamEditor]] = {
     "choice": ChoiceEditor,
     "int_or_choice": IntOrChoiceEditor,
     "ints": IntsEditor,
+    "per_axis": PerAxisEditor,
 }
 
 

@@ -58,6 +58,81 @@ _activation(
 _activation("GELU", "x·Φ(x): a smooth ReLU used by transformers.")
 _activation("Tanh", "Squashes values into (−1, 1).", aliases=("hyperbolic",))
 _activation("Sigmoid", "Squashes values into (0, 1); a probability for yes/no outputs.")
+_activation("SiLU", "x·sigmoid(x) (swish): a smooth ReLU used by EfficientNet and MobileNetV3.")
+_activation(
+    "ELU",
+    "x for positives, alpha·(eˣ − 1) for negatives: smooth, with negative outputs.",
+    params=(Param("alpha", "float", 1.0, "Value approached for very negative x.", 0.0, 10.0),),
+    kwargs=lambda p, x: {"alpha": p["alpha"]} if p["alpha"] != 1.0 else {},
+)
+_activation("Hardswish", "x·ReLU6(x + 3)/6: a cheap swish for mobile networks (MobileNetV3).")
+_activation("Mish", "x·tanh(softplus(x)): a smooth, non-monotonic ReLU.")
+_activation(
+    "LogSoftmax",
+    "The logarithm of softmax along an axis: log-probabilities, as NLL losses expect.",
+    params=(
+        Param(
+            "axis",
+            "choice",
+            "last",
+            "'last' axis, or the 'channels' axis (per pixel).",
+            choices=("last", "channels"),
+        ),
+    ),
+    kwargs=lambda p, x: {"dim": -1 if p["axis"] == "last" else (2 if x.time else 1)},
+    aliases=("log probabilities",),
+    shape=_softmax_shape,
+)
+
+
+def _prelu_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
+    x = only(inputs)
+    if params["slopes"] == "channels" and not x.shape.features:
+        raise ShapeMismatch(
+            f"with slopes 'channels' needs a channels axis, (N, C, …) or (N, T, C, …); got {x} "
+            "— use slopes 'one'"
+        )
+    return x.shape
+
+
+def _prelu_slopes(params: Mapping[str, Any], x: Shape) -> int:
+    return x.features[0] if params["slopes"] == "channels" else 1
+
+
+def _prelu_op(params: Mapping[str, Any], inputs: Mapping[str, Shape], out: Shape) -> Op:
+    x = inputs["x"]
+    slopes = _prelu_slopes(params, x)
+    kwargs = {"num_parameters": slopes} if slopes != 1 else {}
+    # torch learns one slope per entry of axis 1: with a time axis that is T, so the
+    # per-channel form runs on each frame.
+    return Op("module", target="PReLU", kwargs=kwargs, fold=slopes != 1 and x.time)
+
+
+register(
+    BlockSpec(
+        name="PReLU",
+        category="Activation",
+        summary="Like LeakyReLU, but the slope for negatives is learned (one, or per channel).",
+        shape_formula="unchanged",
+        weight_formula="1, or one slope per channel",
+        params=(
+            Param(
+                "slopes",
+                "choice",
+                "one",
+                "'one' slope shared by all values, or one per 'channels' entry.",
+                choices=("one", "channels"),
+            ),
+        ),
+        shape=_prelu_shape,
+        op=_prelu_op,
+        id_prefix="prelu",
+        count_params=lambda p, inputs, out: _prelu_slopes(p, inputs["x"]),
+        flops=lambda p, inputs, out: inputs["x"].numel(),
+        aliases=("activation", "nonlinearity", "parametric", "learned slope"),
+    )
+)
+
 _activation(
     "Softmax",
     "Turns scores into probabilities that sum to 1 along an axis. For training with "

@@ -6,25 +6,33 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.blocks._common import (
+    PER_AXIS,
+    axes,
+    channel_dims,
     channels_first,
+    check_groups,
     check_positive,
+    compact,
     conv_out,
     frames,
     frames_layout,
     is_frames,
     layout,
     only,
+    p_axes,
     p_bias,
+    p_dilation,
+    p_groups,
     p_kernel,
     p_stride,
-    per_frame_dims,
     prod,
     refold,
     same_padding,
+    shown,
+    sliding_op,
 )
 from engine.spec import (
     MAX_WIDTH,
-    MAX_WINDOW,
     BlockSpec,
     Op,
     Operand,
@@ -34,48 +42,69 @@ from engine.spec import (
     register,
 )
 
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def _check_padding_mode(
+    mode: str, pad: tuple[int, ...], sides: tuple[int, ...], x: Operand
+) -> None:
+    # torch mirrors (reflect) at most size − 1 values and wraps (circular) at most size.
+    room = {"reflect": 1, "circular": 0}.get(mode)
+    if room is None:
+        return
+    if any(p > size - room for p, size in zip(pad, sides, strict=True)):
+        bound = "smaller than" if room else "at most"
+        raise ShapeMismatch(
+            f"padding_mode {mode!r} needs padding {bound} each side; "
+            f"got padding {tuple(pad)} for sides {tuple(sides)} of {x}"
+        )
+
 
 def _conv_spec(spatial: int) -> BlockSpec:
     name = f"Conv{spatial}d"
-    axes = {1: "L", 2: "H, W", 3: "D, H, W"}[spatial]
+    axes_text = {1: "L", 2: "H, W", 3: "D, H, W"}[spatial]
     kernel = " × ".join(["k"] * spatial)
 
     def shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
         x = only(inputs)
         dims, fold = channels_first(x, spatial)
-        pad = same_padding(params)
-        out = tuple(
-            conv_out(s, params["kernel_size"], params["stride"], pad, params["dilation"])
-            for s in dims[1:]
-        )
-        check_positive(out, f"kernel {params['kernel_size']}", x)
+        check_groups(params["groups"], dims[0], params["out_channels"], x)
+        pad = same_padding(params, spatial)
+        _check_padding_mode(params["padding_mode"], pad, dims[1:], x)
+        k, s, d = (axes(params[n], spatial) for n in ("kernel_size", "stride", "dilation"))
+        out = tuple(conv_out(*args) for args in zip(dims[1:], k, s, pad, d, strict=True))
+        check_positive(out, f"kernel {shown(params['kernel_size'])}", x)
         return refold(x.shape, (params["out_channels"], *out), fold)
 
+    def taps(params: Mapping[str, Any], inputs: Mapping[str, Shape]) -> int:
+        """Multiply-adds per output value: input channels of its group × kernel taps."""
+        c_in = _in_channels(inputs["x"], spatial) // params["groups"]
+        return c_in * prod(axes(params["kernel_size"], spatial))
+
     def count(params: Mapping[str, Any], inputs: Mapping[str, Shape], out: Shape) -> int:
-        c_in = _in_channels(inputs["x"], spatial)
-        weights = c_in * params["out_channels"] * params["kernel_size"] ** spatial
+        weights = taps(params, inputs) * params["out_channels"]
         return weights + (params["out_channels"] if params["bias"] else 0)
 
     def flops(params: Mapping[str, Any], inputs: Mapping[str, Shape], out: Shape) -> int:
-        c_in = _in_channels(inputs["x"], spatial)
-        return out.numel() * c_in * params["kernel_size"] ** spatial
+        return out.numel() * taps(params, inputs)
 
     def op(params: Mapping[str, Any], inputs: Mapping[str, Shape], out: Shape) -> Op:
         x = inputs["x"]
-        return Op(
-            "module",
-            target=name,
-            kwargs={
-                "in_channels": _in_channels(x, spatial),
-                "out_channels": params["out_channels"],
-                "kernel_size": params["kernel_size"],
-                "stride": params["stride"],
-                "padding": same_padding(params),
-                "dilation": params["dilation"],
-                "bias": params["bias"],
-            },
-            fold=is_frames(x, spatial),
-        )
+        kwargs: dict[str, Any] = {
+            "in_channels": _in_channels(x, spatial),
+            "out_channels": params["out_channels"],
+            "kernel_size": compact(axes(params["kernel_size"], spatial)),
+            "stride": compact(axes(params["stride"], spatial)),
+            "padding": compact(same_padding(params, spatial)),
+            "dilation": compact(axes(params["dilation"], spatial)),
+        }
+        # Written only when not torch's default, so older projects export as before.
+        if params["groups"] != 1:
+            kwargs["groups"] = params["groups"]
+        kwargs["bias"] = params["bias"]
+        if params["padding_mode"] != "zeros":
+            kwargs["padding_mode"] = params["padding_mode"]
+        return sliding_op(name, kwargs, x, spatial)
 
     return BlockSpec(
         name=name,
@@ -86,10 +115,10 @@ def _conv_spec(spatial: int) -> BlockSpec:
             f"{frames_layout(spatial)} too and then filters each frame on its own."
         ),
         shape_formula=(
-            f"{layout(spatial)} → (N, filters, {axes}′) with "
+            f"{layout(spatial)} → (N, filters, {axes_text}′) with, per axis, "
             "out = ⌊(in + 2·padding − dilation·(k − 1) − 1) / stride⌋ + 1"
         ),
-        weight_formula=f"in_channels × filters × {kernel} + filters (bias)",
+        weight_formula=f"in_channels / groups × filters × {kernel} + filters (bias)",
         params=(
             Param(
                 "out_channels",
@@ -99,29 +128,35 @@ def _conv_spec(spatial: int) -> BlockSpec:
                 minimum=1,
                 limit=MAX_WIDTH,
             ),
-            p_kernel(3),
-            p_stride(1),
-            Param(
+            p_kernel(3, spatial),
+            p_stride(1, spatial),
+            p_axes(
                 "padding",
-                "int_or_choice",
                 "same",
-                "Zeros added on each side: 'same' keeps the size (odd kernels), "
+                "Values added on each side: 'same' keeps the size (odd kernels), "
                 "'valid' adds none, or a number.",
+                spatial,
                 minimum=0,
-                limit=MAX_WINDOW,
                 choices=("same", "valid"),
             ),
-            Param(
-                "dilation", "int", 1, "Spacing between kernel taps.", minimum=1, limit=MAX_WINDOW
-            ),
+            p_dilation(spatial),
+            p_groups(),
             p_bias(),
+            Param(
+                "padding_mode",
+                "choice",
+                "zeros",
+                "What the padding holds: zeros, the mirrored edge (reflect), the edge "
+                "value repeated (replicate) or the opposite side (circular).",
+                choices=PADDING_MODES,
+            ),
         ),
         shape=shape,
         op=op,
         id_prefix="conv",
         count_params=count,
         flops=flops,
-        aliases=("convolution", "filter", "cnn"),
+        aliases=("convolution", "filter", "cnn", "depthwise", "grouped"),
     )
 
 
@@ -130,82 +165,77 @@ def params_text(spatial: int) -> str:
 
 
 def _in_channels(x: Shape, spatial: int) -> int:
-    return per_frame_dims(x, is_frames(x, spatial))[0]
+    return channel_dims(x, spatial)[0]
 
 
-def _conv_transpose_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
-    x = only(inputs)
-    dims, fold = channels_first(x, 2)
-    k, s, p, op_ = (params[n] for n in ("kernel_size", "stride", "padding", "output_padding"))
-    if op_ >= s:
-        raise ShapeMismatch(f"output_padding must be smaller than stride; got {op_} ≥ {s}")
-    out = tuple((size - 1) * s - 2 * p + (k - 1) + op_ + 1 for size in dims[1:])
-    check_positive(out, f"padding {p}", x)
-    return refold(x.shape, (params["out_channels"], *out), fold)
+def _conv_transpose_spec(spatial: int) -> BlockSpec:
+    name = f"ConvTranspose{spatial}d"
+    kernel = " × ".join(["k"] * spatial)
+    sizes = ("kernel_size", "stride", "padding", "output_padding", "dilation")
 
+    def shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
+        x = only(inputs)
+        dims, fold = channels_first(x, spatial)
+        check_groups(params["groups"], dims[0], params["out_channels"], x)
+        k, s, p, op_, d = (axes(params[n], spatial) for n in sizes)
+        for extra, step, spacing in zip(op_, s, d, strict=True):
+            if extra >= step and extra >= spacing:
+                what = "stride" if spacing == 1 else "stride or dilation"
+                raise ShapeMismatch(
+                    f"output_padding must be smaller than {what}; got "
+                    f"{shown(params['output_padding'])} ≥ {shown(params['stride'])}"
+                )
+        out = tuple(
+            (size - 1) * si - 2 * pi + di * (ki - 1) + oi + 1
+            for size, ki, si, pi, oi, di in zip(dims[1:], k, s, p, op_, d, strict=True)
+        )
+        check_positive(out, f"padding {shown(params['padding'])}", x)
+        return refold(x.shape, (params["out_channels"], *out), fold)
 
-def _conv_transpose_count(params: Mapping[str, Any], inputs: Mapping[str, Shape], _: Shape) -> int:
-    c_in = _in_channels(inputs["x"], 2)
-    weights = c_in * params["out_channels"] * params["kernel_size"] ** 2
-    return weights + (params["out_channels"] if params["bias"] else 0)
+    def weights(params: Mapping[str, Any], inputs: Mapping[str, Shape]) -> int:
+        c_in = _in_channels(inputs["x"], spatial)
+        taps = prod(axes(params["kernel_size"], spatial))
+        return c_in * (params["out_channels"] // params["groups"]) * taps
 
+    def count(params: Mapping[str, Any], inputs: Mapping[str, Shape], _: Shape) -> int:
+        return weights(params, inputs) + (params["out_channels"] if params["bias"] else 0)
 
-def _conv_transpose_flops(params: Mapping[str, Any], inputs: Mapping[str, Shape], _: Shape) -> int:
-    x = inputs["x"]
-    fold = is_frames(x, 2)
-    c_in, *hw = per_frame_dims(x, fold)
-    return frames(x, fold) * prod(hw) * c_in * params["out_channels"] * params["kernel_size"] ** 2
+    def flops(params: Mapping[str, Any], inputs: Mapping[str, Shape], _: Shape) -> int:
+        # every input position spreads its weighted patch onto the output
+        x = inputs["x"]
+        fold = is_frames(x, spatial)
+        positions = frames(x, fold) * prod(channel_dims(x, spatial)[1:])
+        return positions * weights(params, inputs)
 
-
-def _conv_transpose_op(params: Mapping[str, Any], inputs: Mapping[str, Shape], _: Shape) -> Op:
-    x = inputs["x"]
-    return Op(
-        "module",
-        target="ConvTranspose2d",
-        kwargs={
-            "in_channels": _in_channels(x, 2),
+    def op(params: Mapping[str, Any], inputs: Mapping[str, Shape], _: Shape) -> Op:
+        x = inputs["x"]
+        kwargs: dict[str, Any] = {
+            "in_channels": _in_channels(x, spatial),
             "out_channels": params["out_channels"],
-            "kernel_size": params["kernel_size"],
-            "stride": params["stride"],
-            "padding": params["padding"],
-            "output_padding": params["output_padding"],
-            "bias": params["bias"],
-        },
-        fold=is_frames(x, 2),
-    )
+        }
+        for n in sizes[:4]:
+            kwargs[n] = compact(axes(params[n], spatial))
+        # Written only when not torch's default, so older projects export as before.
+        if params["groups"] != 1:
+            kwargs["groups"] = params["groups"]
+        kwargs["bias"] = params["bias"]
+        if params["dilation"] != 1:
+            kwargs["dilation"] = compact(axes(params["dilation"], spatial))
+        return sliding_op(name, kwargs, x, spatial)
 
-
-def _upsample_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
-    x = only(inputs)
-    dims, fold = channels_first(x, 2)
-    f = params["scale_factor"]
-    return refold(x.shape, (dims[0], dims[1] * f, dims[2] * f), fold)
-
-
-def _upsample_op(params: Mapping[str, Any], inputs: Mapping[str, Shape], _: Shape) -> Op:
-    kwargs: dict[str, Any] = {"scale_factor": params["scale_factor"], "mode": params["mode"]}
-    if params["mode"] == "bilinear":
-        kwargs["align_corners"] = False
-    return Op("module", target="Upsample", kwargs=kwargs, fold=is_frames(inputs["x"], 2))
-
-
-for _spatial in (1, 2, 3):
-    register(_conv_spec(_spatial))
-
-register(
-    BlockSpec(
-        name="ConvTranspose2d",
+    return BlockSpec(
+        name=name,
         category="Convolution",
         summary=(
-            "A learned upsampling: each input pixel spreads a filter-weighted patch onto a "
-            "larger output. Used by fully convolutional networks to grow feature maps back "
-            "to image size."
+            "A learned upsampling: each input position spreads a filter-weighted patch onto "
+            "a larger output. Used by fully convolutional networks (U-Net, decoders) to grow "
+            "feature maps back to full size."
         ),
         shape_formula=(
-            "(N, C, H, W) → (N, filters, H′, W′) with "
-            "out = (in − 1)·stride − 2·padding + k + output_padding"
+            f"{layout(spatial)} → (N, filters, …′) with, per axis, out = (in − 1)·stride − "
+            "2·padding + dilation·(k − 1) + output_padding + 1"
         ),
-        weight_formula="in_channels × filters × k × k + filters (bias)",
+        weight_formula=f"in_channels × filters / groups × {kernel} + filters (bias)",
         params=(
             Param(
                 "out_channels",
@@ -215,44 +245,91 @@ register(
                 minimum=1,
                 limit=MAX_WIDTH,
             ),
-            p_kernel(2),
-            p_stride(2),
-            Param(
-                "padding",
-                "int",
-                0,
-                "Rows/columns trimmed from each side.",
-                minimum=0,
-                limit=MAX_WINDOW,
-            ),
-            Param(
-                "output_padding", "int", 0, "Extra size on one side.", minimum=0, limit=MAX_WINDOW
-            ),
+            p_kernel(2, spatial),
+            p_stride(2, spatial),
+            p_axes("padding", 0, "Rows/columns trimmed from each side.", spatial, minimum=0),
+            p_axes("output_padding", 0, "Extra size on one side.", spatial, minimum=0),
             p_bias(),
+            p_groups(),
+            p_dilation(spatial),
         ),
-        shape=_conv_transpose_shape,
-        op=_conv_transpose_op,
+        shape=shape,
+        op=op,
         id_prefix="deconv",
-        count_params=_conv_transpose_count,
-        flops=_conv_transpose_flops,
+        count_params=count,
+        flops=flops,
         aliases=("deconvolution", "transposed", "upsample"),
     )
-)
 
-register(
-    BlockSpec(
-        name="Upsample",
+
+UPSAMPLE_MODES = {
+    1: ("nearest", "linear"),
+    2: ("nearest", "bilinear", "bicubic"),
+    3: ("nearest", "trilinear"),
+}
+
+
+def _upsample_spec(spatial: int) -> BlockSpec:
+    # The 2-D block keeps its first name, so older projects open as they were.
+    name = "Upsample" if spatial == 2 else f"Upsample{spatial}d"
+
+    def shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
+        x = only(inputs)
+        dims, fold = channels_first(x, spatial)
+        scale = axes(params["scale_factor"], spatial)
+        out = tuple(size * f for size, f in zip(dims[1:], scale, strict=True))
+        return refold(x.shape, (dims[0], *out), fold)
+
+    def op(params: Mapping[str, Any], inputs: Mapping[str, Shape], _: Shape) -> Op:
+        kwargs: dict[str, Any] = {
+            "scale_factor": compact(axes(params["scale_factor"], spatial)),
+            "mode": params["mode"],
+        }
+        if params["mode"] != "nearest":
+            kwargs["align_corners"] = params["align_corners"]
+        return sliding_op("Upsample", kwargs, inputs["x"], spatial)
+
+    return BlockSpec(
+        name=name,
         category="Convolution",
-        summary="Enlarges each feature map by repeating (nearest) or interpolating (bilinear).",
-        shape_formula="(N, C, H, W) → (N, C, H·factor, W·factor)",
+        summary=(
+            "Enlarges each feature map by repeating values (nearest) or interpolating "
+            f"between them; each axis by its own factor. Frames {frames_layout(spatial)} "
+            "are enlarged one by one."
+        ),
+        shape_formula=f"{layout(spatial)} → same channels, each axis × its factor",
         weight_formula="none",
         params=(
-            Param("scale_factor", "int", 2, "How many times larger.", minimum=1, maximum=16),
-            Param("mode", "choice", "nearest", "Interpolation.", choices=("nearest", "bilinear")),
+            Param(
+                "scale_factor",
+                "per_axis",
+                2,
+                "How many times larger." + PER_AXIS,
+                minimum=1,
+                maximum=16,
+                min_len=spatial,
+                max_len=spatial,
+            ),
+            Param("mode", "choice", "nearest", "Interpolation.", choices=UPSAMPLE_MODES[spatial]),
+            Param(
+                "align_corners",
+                "bool",
+                False,
+                "Interpolating modes: pin the corner pixels of input and output together.",
+            ),
         ),
-        shape=_upsample_shape,
-        op=_upsample_op,
+        shape=shape,
+        op=op,
         id_prefix="up",
         aliases=("resize", "interpolate"),
     )
-)
+
+
+for _spatial in (1, 2, 3):
+    register(_conv_spec(_spatial))
+
+for _spatial in (1, 2, 3):
+    register(_conv_transpose_spec(_spatial))
+
+for _spatial in (1, 2, 3):
+    register(_upsample_spec(_spatial))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.blocks._common import only, p_bias, prod
+from engine.blocks._common import channels_first, is_frames, only, p_bias, prod
 from engine.spec import (
     MAX_VOCABULARY,
     MAX_WIDTH,
@@ -62,6 +62,11 @@ def _same_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Sha
 
 def _embedding_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
     x = only(inputs)
+    padding = params["padding_idx"]
+    if padding != "none" and padding >= params["num_embeddings"]:
+        raise ShapeMismatch(
+            f"padding_idx must be below num_embeddings ({params['num_embeddings']}); got {padding}"
+        )
     if not x.shape.ids:
         raise ShapeMismatch(
             f"needs token ids (an Input with dtype int64), (N, T) or (N, L); got floats {x}"
@@ -129,6 +134,45 @@ register(
     )
 )
 
+
+def _dropout2d_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
+    x = only(inputs)
+    channels_first(x, 2)
+    return x.shape
+
+
+register(
+    BlockSpec(
+        name="Dropout2d",
+        category="Core",
+        summary=(
+            "While training, zeroes whole channels (entire feature maps) with probability "
+            "p and scales the rest by 1/(1 − p): neighbouring pixels are too alike for "
+            "plain Dropout to help. Frames are treated one by one."
+        ),
+        shape_formula="unchanged",
+        weight_formula="none",
+        params=(Param("p", "float", 0.5, "Probability of dropping a channel.", 0.0, 0.99),),
+        shape=_dropout2d_shape,
+        op=lambda params, inputs, out: Op(
+            "module", target="Dropout2d", kwargs={"p": params["p"]}, fold=is_frames(inputs["x"], 2)
+        ),
+        id_prefix="dropout",
+        aliases=("regularization", "spatial dropout", "channel dropout"),
+    )
+)
+
+
+def _embedding_kwargs(params: Mapping[str, Any]) -> dict[str, Any]:
+    kwargs = {
+        "num_embeddings": params["num_embeddings"],
+        "embedding_dim": params["embedding_dim"],
+    }
+    if params["padding_idx"] != "none":
+        kwargs["padding_idx"] = params["padding_idx"]
+    return kwargs
+
+
 register(
     BlockSpec(
         name="Embedding",
@@ -146,15 +190,19 @@ register(
                 limit=MAX_VOCABULARY,
             ),
             Param("embedding_dim", "int", 32, "Length of each vector.", minimum=1, limit=MAX_WIDTH),
+            Param(
+                "padding_idx",
+                "int_or_choice",
+                "none",
+                "The id of padding tokens: its vector stays zero and learns nothing.",
+                minimum=0,
+                limit=MAX_VOCABULARY,
+                choices=("none",),
+            ),
         ),
         shape=_embedding_shape,
         op=lambda params, inputs, out: Op(
-            "module",
-            target="Embedding",
-            kwargs={
-                "num_embeddings": params["num_embeddings"],
-                "embedding_dim": params["embedding_dim"],
-            },
+            "module", target="Embedding", kwargs=_embedding_kwargs(params)
         ),
         id_prefix="embed",
         count_params=lambda params, inputs, out: params["num_embeddings"] * params["embedding_dim"],

@@ -1,4 +1,4 @@
-"""Blocks that join several branches: Add and Concat."""
+"""Blocks that join several branches: Add, Multiply and Concat."""
 
 from __future__ import annotations
 
@@ -25,6 +25,24 @@ def _add_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shap
     if any(shape != first for shape in others):
         raise ShapeMismatch(f"needs inputs of one shape; got {_listing(inputs)}")
     return first
+
+
+def _multiply_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
+    shapes = [x.shape for x in inputs.values()]
+    rank = len(shapes[0].dims)
+    if any(len(s.dims) != rank for s in shapes):
+        raise ShapeMismatch(f"needs inputs with the same number of axes; got {_listing(inputs)}")
+    dims = []
+    for sizes in zip(*(s.dims for s in shapes), strict=True):
+        wide = set(sizes) - {1}
+        if len(wide) > 1:
+            raise ShapeMismatch(
+                "needs every axis to be of one size or 1 across inputs (broadcasting); "
+                f"got {_listing(inputs)}"
+            )
+        dims.append(wide.pop() if wide else 1)
+    # The first axis is time when any input's is: the others broadcast along it.
+    return Shape(tuple(dims), time=any(s.time for s in shapes))
 
 
 def _concat_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
@@ -62,6 +80,27 @@ register(
         ports=merge_ports,
         flops=lambda params, inputs, out: out.numel() * (len(inputs) - 1),
         aliases=("sum", "residual", "skip"),
+    )
+)
+
+register(
+    BlockSpec(
+        name="Multiply",
+        category="Merge",
+        summary=(
+            "Multiplies its inputs element by element. An axis of size 1 stretches to "
+            "match the others (broadcasting): a (N, C, 1, 1) gate scales every pixel of a "
+            "(N, C, H, W) map, as in squeeze-and-excitation or gated units."
+        ),
+        shape_formula="(N, C, H, W) × (N, C, 1, 1) → (N, C, H, W); each axis equal or 1",
+        weight_formula="none",
+        params=(_inputs_param(),),
+        shape=_multiply_shape,
+        op=lambda params, inputs, out: Op("multiply"),
+        id_prefix="mul",
+        ports=merge_ports,
+        flops=lambda params, inputs, out: out.numel() * (len(inputs) - 1),
+        aliases=("product", "gate", "gating", "scale", "squeeze excitation", "attention"),
     )
 )
 

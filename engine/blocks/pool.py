@@ -6,18 +6,23 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.blocks._common import (
+    axes,
     channels_first,
     check_positive,
+    compact,
     conv_out,
     frames_layout,
-    is_frames,
     layout,
     only,
+    p_axes,
+    p_dilation,
     p_kernel,
+    prod,
     refold,
+    shown,
+    sliding_op,
 )
 from engine.spec import (
-    MAX_WINDOW,
     BlockSpec,
     Op,
     Operand,
@@ -28,9 +33,12 @@ from engine.spec import (
 )
 
 
-def _stride(params: Mapping[str, Any]) -> int:
+def _windows(params: Mapping[str, Any], spatial: int) -> tuple[tuple[int, ...], ...]:
+    """Kernel, stride ('kernel': the kernel's), padding and dilation, one size per axis."""
+    k = axes(params["kernel_size"], spatial)
     stride = params["stride"]
-    return params["kernel_size"] if stride == "kernel" else stride
+    s = k if stride == "kernel" else axes(stride, spatial)
+    return k, s, axes(params["padding"], spatial), axes(params.get("dilation", 1), spatial)
 
 
 def _pool_spec(kind: str, spatial: int) -> BlockSpec:
@@ -40,32 +48,65 @@ def _pool_spec(kind: str, spatial: int) -> BlockSpec:
     def shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
         x = only(inputs)
         dims, fold = channels_first(x, spatial)
-        k, p = params["kernel_size"], params["padding"]
-        if 2 * p > k:
-            raise ShapeMismatch(f"padding must be at most half the kernel_size; got {p} for {k}")
+        k, s, p, d = _windows(params, spatial)
+        if any(2 * pi > ki for pi, ki in zip(p, k, strict=True)):
+            raise ShapeMismatch(
+                "padding must be at most half the kernel_size; got "
+                f"{shown(params['padding'])} for {shown(params['kernel_size'])}"
+            )
         # torch's avg_pool3d, unlike the other poolings, refuses any side shorter than
         # the window even where padding would leave room for it.
-        if kind == "Avg" and spatial == 3 and min(dims[1:]) < k:
-            raise ShapeMismatch(f"needs every side of {dims[1:]} to be at least {k}; got {x}")
-        out = tuple(conv_out(s, k, _stride(params), p) for s in dims[1:])
-        check_positive(out, f"window {k}", x)
+        if kind == "Avg" and spatial == 3 and any(a < b for a, b in zip(dims[1:], k, strict=True)):
+            raise ShapeMismatch(
+                f"needs every side of {dims[1:]} to be at least {shown(params['kernel_size'])}; "
+                f"got {x}"
+            )
+        ceil = params["ceil_mode"]
+        out = tuple(
+            conv_out(size, ki, si, pi, di, ceil)
+            for size, ki, si, pi, di in zip(dims[1:], k, s, p, d, strict=True)
+        )
+        check_positive(out, f"window {shown(params['kernel_size'])}", x)
         return refold(x.shape, (dims[0], *out), fold)
 
     def flops(params: Mapping[str, Any], inputs: Mapping[str, Shape], out: Shape) -> int:
-        return out.numel() * params["kernel_size"] ** spatial
+        return out.numel() * prod(axes(params["kernel_size"], spatial))
 
     def op(params: Mapping[str, Any], inputs: Mapping[str, Shape], out: Shape) -> Op:
-        return Op(
-            "module",
-            target=name,
-            kwargs={
-                "kernel_size": params["kernel_size"],
-                "stride": _stride(params),
-                "padding": params["padding"],
-            },
-            fold=is_frames(inputs["x"], spatial),
-        )
+        k, s, p, d = _windows(params, spatial)
+        kwargs: dict[str, Any] = {
+            "kernel_size": compact(k),
+            "stride": compact(s),
+            "padding": compact(p),
+        }
+        # Written only when not torch's default, so older projects export as before.
+        if kind == "Max" and params["dilation"] != 1:
+            kwargs["dilation"] = compact(d)
+        if params["ceil_mode"]:
+            kwargs["ceil_mode"] = True
+        return sliding_op(name, kwargs, inputs["x"], spatial)
 
+    params: tuple[Param, ...] = (
+        p_kernel(2, spatial),
+        p_axes(
+            "stride",
+            "kernel",
+            "Step between windows; 'kernel' steps by the kernel size.",
+            spatial,
+            choices=("kernel",),
+        ),
+        p_axes("padding", 0, "Padding on each side (≤ kernel/2).", spatial, minimum=0),
+    )
+    if kind == "Max":
+        params += (p_dilation(spatial),)
+    params += (
+        Param(
+            "ceil_mode",
+            "bool",
+            False,
+            "Round the output size up: a last, partial window still yields a value.",
+        ),
+    )
     return BlockSpec(
         name=name,
         category="Pooling",
@@ -74,29 +115,11 @@ def _pool_spec(kind: str, spatial: int) -> BlockSpec:
             f"Frames {frames_layout(spatial)} are pooled one by one."
         ),
         shape_formula=(
-            f"{layout(spatial)} → same channels, out = ⌊(in + 2·padding − k) / stride⌋ + 1"
+            f"{layout(spatial)} → same channels, per axis "
+            "out = ⌊(in + 2·padding − dilation·(k − 1) − 1) / stride⌋ + 1 (⌈…⌉ with ceil_mode)"
         ),
         weight_formula="none",
-        params=(
-            p_kernel(2),
-            Param(
-                "stride",
-                "int_or_choice",
-                "kernel",
-                "Step between windows; 'kernel' steps by the kernel size.",
-                minimum=1,
-                limit=MAX_WINDOW,
-                choices=("kernel",),
-            ),
-            Param(
-                "padding",
-                "int",
-                0,
-                "Padding on each side (≤ kernel/2).",
-                minimum=0,
-                limit=MAX_WINDOW,
-            ),
-        ),
+        params=params,
         shape=shape,
         op=op,
         id_prefix="pool",
@@ -105,34 +128,32 @@ def _pool_spec(kind: str, spatial: int) -> BlockSpec:
     )
 
 
-def _adaptive_spec(spatial: int) -> BlockSpec:
-    name = f"AdaptiveAvgPool{spatial}d"
+def _adaptive_spec(kind: str, spatial: int) -> BlockSpec:
+    name = f"Adaptive{kind}Pool{spatial}d"
+    verb = "Averages" if kind == "Avg" else "Takes the maximum of"
 
     def shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
         x = only(inputs)
         dims, fold = channels_first(x, spatial)
-        return refold(x.shape, (dims[0], *([params["output_size"]] * spatial)), fold)
+        return refold(x.shape, (dims[0], *axes(params["output_size"], spatial)), fold)
 
     def flops(params: Mapping[str, Any], inputs: Mapping[str, Shape], out: Shape) -> int:
         return inputs["x"].numel()
 
     def op(params: Mapping[str, Any], inputs: Mapping[str, Shape], out: Shape) -> Op:
-        return Op(
-            "module",
-            target=name,
-            kwargs={"output_size": params["output_size"]},
-            fold=is_frames(inputs["x"], spatial),
-        )
+        kwargs = {"output_size": compact(axes(params["output_size"], spatial))}
+        return sliding_op(name, kwargs, inputs["x"], spatial)
 
     return BlockSpec(
         name=name,
         category="Pooling",
-        summary="Averages each feature map down to a fixed size, whatever the input size.",
+        summary=(
+            f"{verb} windows that divide each feature map into a fixed grid, "
+            "whatever the input size."
+        ),
         shape_formula=f"{layout(spatial)} → (N, C, size{', size' * (spatial - 1)})",
         weight_formula="none",
-        params=(
-            Param("output_size", "int", 1, "Output size per axis.", minimum=1, limit=MAX_WINDOW),
-        ),
+        params=(p_axes("output_size", 1, "Output size per axis.", spatial),),
         shape=shape,
         op=op,
         id_prefix="apool",
@@ -180,5 +201,6 @@ register(
 for _kind in ("Max", "Avg"):
     for _spatial in (1, 2, 3):
         register(_pool_spec(_kind, _spatial))
-for _spatial in (1, 2):
-    register(_adaptive_spec(_spatial))
+for _kind in ("Avg", "Max"):
+    for _spatial in (1, 2, 3):
+        register(_adaptive_spec(_kind, _spatial))

@@ -40,16 +40,36 @@ def _directions(params: Mapping[str, Any]) -> int:
     return 2 if params["bidirectional"] else 1
 
 
+def state_rows(cell: str, params: Mapping[str, Any]) -> int:
+    """Rows of the state (N, rows, hidden): one per layer and direction, twice for an
+    LSTM (its h_n rows, then its c_n rows)."""
+    return (2 if cell == "LSTM" else 1) * params["num_layers"] * _directions(params)
+
+
+def state_ports(params: Mapping[str, Any]) -> tuple[str, ...]:
+    return ("x", "state") if params["initial_state"] else ("x",)
+
+
 def _recurrent_spec(cell: str) -> BlockSpec:
     gates = GATES[cell]
+    state_text = "(h_n rows, then c_n rows)" if cell == "LSTM" else "(h_n)"
 
     def shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
         x = only(inputs)
         if len(x.shape.dims) != 2:
             raise ShapeMismatch(f"needs a sequence (N, T, F); got {x}")
+        state = (state_rows(cell, params), params["hidden_size"])
+        given = inputs.get("state")
+        if given is not None and given.shape.dims != state:
+            raise ShapeMismatch(
+                f"needs an initial state (N, {state[0]}, {state[1]}) {state_text}, as another "
+                f"{cell} of the same size outputs with output 'state'; got {given}"
+            )
         width = params["hidden_size"] * _directions(params)
         if params["output"] == "sequence":
             return Shape((x.shape.dims[0], width), time=True)
+        if params["output"] == "state":
+            return Shape(state)
         return Shape((width,))
 
     def layer_inputs(params: Mapping[str, Any], features: int) -> list[int]:
@@ -58,8 +78,9 @@ def _recurrent_spec(cell: str) -> BlockSpec:
 
     def count(params: Mapping[str, Any], inputs: Mapping[str, Shape], out: Shape) -> int:
         h = params["hidden_size"]
+        biases = 2 * h if params["bias"] else 0
         per_direction = sum(
-            gates * (h * f + h * h + 2 * h) for f in layer_inputs(params, inputs["x"].dims[-1])
+            gates * (h * f + h * h + biases) for f in layer_inputs(params, inputs["x"].dims[-1])
         )
         return per_direction * _directions(params)
 
@@ -76,6 +97,9 @@ def _recurrent_spec(cell: str) -> BlockSpec:
             "num_layers": params["num_layers"],
             "batch_first": True,
         }
+        # Written only when not torch's default, so older projects export as before.
+        if not params["bias"]:
+            kwargs["bias"] = False
         if params["bidirectional"]:
             kwargs["bidirectional"] = True
         if params["num_layers"] > 1 and params["dropout"] > 0:
@@ -90,6 +114,8 @@ def _recurrent_spec(cell: str) -> BlockSpec:
                 "output": params["output"],
                 "bidirectional": params["bidirectional"],
                 "hidden_size": params["hidden_size"],
+                # An LSTM's state is a pair (h, c), stacked as rows in NetLoom.
+                **({"state_pair": True} if cell == "LSTM" else {}),
             },
         )
 
@@ -102,10 +128,20 @@ def _recurrent_spec(cell: str) -> BlockSpec:
             "choice",
             "last",
             "'last': the final step only (for classifying a sequence); "
-            "'sequence': every step (to stack another recurrent layer).",
-            choices=("last", "sequence"),
+            "'sequence': every step (to stack another recurrent layer); "
+            "'state': the final hidden state of every layer and direction (an encoder's "
+            "summary, for a decoder's initial state).",
+            choices=("last", "sequence", "state"),
         ),
         Param("dropout", "float", 0.0, "Dropout between stacked layers.", 0.0, 0.9),
+        Param("bias", "bool", True, "Learn the two bias vectors of each gate."),
+        Param(
+            "initial_state",
+            "bool",
+            False,
+            "Take the starting state from a second input (an encoder's output 'state'), "
+            "instead of zeros.",
+        ),
     )
     if cell == "RNN":
         params += (
@@ -117,7 +153,9 @@ def _recurrent_spec(cell: str) -> BlockSpec:
         summary=SUMMARIES[cell],
         shape_formula=(
             "(N, T, F) → (N, hidden·directions) for 'last', "
-            "(N, T, hidden·directions) for 'sequence'"
+            "(N, T, hidden·directions) for 'sequence', "
+            f"(N, {'2·' if cell == 'LSTM' else ''}layers·directions, hidden) for 'state' "
+            f"{state_text}; the optional initial state has that shape too"
         ),
         weight_formula=(
             f"{gates} × (hidden × F + hidden × hidden + 2 × hidden) per layer and direction"
@@ -127,6 +165,7 @@ def _recurrent_spec(cell: str) -> BlockSpec:
         params=params,
         shape=shape,
         op=op,
+        ports=state_ports,
         id_prefix=cell.lower(),
         count_params=count,
         flops=flops,

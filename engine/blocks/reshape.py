@@ -1,4 +1,4 @@
-"""Blocks that rearrange axes: Reshape and Permute."""
+"""Blocks that rearrange axes: Reshape, Permute, and Mean over chosen axes."""
 
 from __future__ import annotations
 
@@ -57,6 +57,59 @@ def _permute_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> 
     return Shape(dims, time=x.shape.time and order[0] == 1)
 
 
+def _mean_axes(params: Mapping[str, Any], x: Operand) -> list[int]:
+    axes = sorted(set(params["axes"]))
+    rank = len(x.shape.dims)
+    if len(axes) != len(params["axes"]) or axes[-1] > rank:
+        listed = ", ".join(str(i) for i in range(1, rank + 1))
+        raise ShapeMismatch(f"axes must be distinct axes among {listed} (after N); got {x}")
+    if len(axes) == rank and not params["keepdim"]:
+        raise ShapeMismatch(f"would leave no axis after N; keep one, or set keepdim; got {x}")
+    return axes
+
+
+def _mean_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
+    x = only(inputs)
+    axes = _mean_axes(params, x)
+    dims = x.shape.dims
+    if params["keepdim"]:
+        out = tuple(1 if i + 1 in axes else d for i, d in enumerate(dims))
+    else:
+        out = tuple(d for i, d in enumerate(dims) if i + 1 not in axes)
+    # Averaging over time (axis 1) leaves no time axis.
+    return Shape(out, time=x.shape.time and 1 not in axes)
+
+
+register(
+    BlockSpec(
+        name="Mean",
+        category="Reshape",
+        summary=(
+            "Averages over the chosen axes after N (counting from 1): axes [2, 3] of "
+            "(N, C, H, W) leave (N, C); axis [1] of a sequence (N, T, F) averages over time. "
+            "With keepdim, each averaged axis stays with size 1 (ready to Multiply back)."
+        ),
+        shape_formula="(N, d1, d2, …) → (N, …) without the averaged axes (size 1 with keepdim)",
+        weight_formula="none",
+        params=(
+            Param("axes", "ints", [2, 3], "Axes after N to average over.", minimum=1, limit=8),
+            Param("keepdim", "bool", False, "Keep each averaged axis with size 1."),
+        ),
+        shape=_mean_shape,
+        op=lambda params, inputs, out: Op(
+            "global_pool",
+            args={
+                "mode": "avg",
+                "dims": tuple(sorted(params["axes"])),
+                **({"keepdim": True} if params["keepdim"] else {}),
+            },
+        ),
+        id_prefix="mean",
+        flops=lambda params, inputs, out: inputs["x"].numel(),
+        aliases=("average", "reduce", "mean over axes"),
+    )
+)
+
 register(
     BlockSpec(
         name="Reshape",
@@ -85,7 +138,7 @@ register(
         category="Reshape",
         summary=(
             "Reorders the axes after N. Axes count from 1: dims [2, 1] turns (N, T, F) into "
-            "(N, F, T), e.g. to run a Conv1d along time."
+            "(N, F, T). (A Conv1d or pooling takes (N, T, F) directly and slides along time.)"
         ),
         shape_formula="(N, d1, d2, …) → (N, d[dims[0]], d[dims[1]], …)",
         weight_formula="none",

@@ -73,6 +73,10 @@ def _per_frame(shape: Shape) -> str:
 
 def _module(step: Step) -> list[str]:
     node, src, out = step.node, step.sources[0], step.target
+    if step.op.args.get("along_time"):
+        # A 1-D block on a sequence (N, T, F), as engine.build runs it: channels F first.
+        swapped = call(f"{node} = ", f"self.{node}", [f"{src}.transpose(1, 2)"], BODY)
+        return swapped + call(f"{out} = ", f"{node}.transpose", ["1", "2"], BODY, str(step.shape))
     if not step.op.fold:
         return call(f"{out} = ", f"self.{node}", [src], BODY, str(step.shape))
     # Per frame: (N, T) folded into one batch axis, exactly as engine.build.fold_frames.
@@ -86,11 +90,24 @@ def _module(step: Step) -> list[str]:
 def _recurrent(step: Step) -> list[str]:
     node, src, out = step.node, step.sources[0], step.target
     width = step.shape.dims[-1]
-    sequence = Shape((step.input_shape.dims[0] if step.input_shape else 1, width), time=True)
+    steps = step.input_shape.dims[0] if step.input_shape else 1
+    pair = step.op.args.get("state_pair", False)
+    args = [src]
+    if len(step.sources) > 1:
+        # NetLoom's state (N, rows, hidden) as torch takes it, as engine.build does
+        args.append(f"{step.sources[1]}.transpose(0, 1).contiguous(){'.chunk(2)' if pair else ''}")
+    output = step.op.args["output"]
+    if output == "state":
+        # nn.RNN/GRU/LSTM return (every step's output, the final state); the block uses the
+        # latter, batch first: (N, rows, hidden), an LSTM's h_n rows then its c_n rows.
+        lines = call(f"_, {node} = ", f"self.{node}", args, BODY)
+        rows = f"torch.cat({node}, dim=0)" if pair else node
+        return lines + call(f"{out} = ", f"{rows}.transpose", ["0", "1"], BODY, str(step.shape))
+    sequence = Shape((steps, width), time=True)
     # nn.RNN/GRU/LSTM return (every step's output, the final state); the block uses the former.
-    if step.op.args["output"] == "sequence":
-        return call(f"{out}, _ = ", f"self.{node}", [src], BODY, str(sequence))
-    lines = call(f"{node}, _ = ", f"self.{node}", [src], BODY, str(sequence))
+    if output == "sequence":
+        return call(f"{out}, _ = ", f"self.{node}", args, BODY, str(sequence))
+    lines = call(f"{node}, _ = ", f"self.{node}", args, BODY, str(sequence))
     if not step.op.args["bidirectional"]:
         return lines + line(f"{out} = {node}[:, -1]", BODY, str(step.shape))
     half = step.op.args["hidden_size"]
@@ -99,8 +116,8 @@ def _recurrent(step: Step) -> list[str]:
     return lines + call(f"{out} = ", "torch.cat", [ends, "dim=-1"], BODY, str(step.shape))
 
 
-def _add(step: Step) -> list[str]:
-    total = " + ".join(step.sources)
+def _add(step: Step, sign: str = "+") -> list[str]:
+    total = f" {sign} ".join(step.sources)
     if len(f"{BODY}{step.target} = {total}") <= LINE_LENGTH:
         return line(f"{step.target} = {total}", BODY, str(step.shape))
     # Too long for a line (long ids): parenthesised, one operand a line if need be, as ruff does.
@@ -108,15 +125,26 @@ def _add(step: Step) -> list[str]:
     terms = (
         [f"{inner}{total}"]
         if len(inner + total) <= LINE_LENGTH
-        else [f"{inner}{'+ ' if i else ''}{source}" for i, source in enumerate(step.sources)]
+        else [f"{inner}{sign + ' ' if i else ''}{source}" for i, source in enumerate(step.sources)]
     )
     lines = [f"{BODY}{step.target} = (", *terms, f"{BODY})"]
     return with_comment(lines, str(step.shape), BODY)
 
 
+def _multiply(step: Step) -> list[str]:
+    return _add(step, "*")
+
+
 def _concat(step: Step) -> list[str]:
-    args = [f"[{', '.join(step.sources)}]", f"dim={step.op.args['dim']}"]
-    return call(f"{step.target} = ", "torch.cat", args, BODY, str(step.shape))
+    listed = f"[{', '.join(step.sources)}]"
+    lines = call(f"{step.target} = ", "torch.cat", [listed, f"dim={step.op.args['dim']}"], BODY)
+    if all(len(text) <= LINE_LENGTH for text in lines):
+        return with_comment(lines, str(step.shape), BODY)
+    # Even split, the list is too long (long ids): one value a line inside it, as ruff does.
+    inner = BODY + INDENT
+    values = bracketed("[", list(step.sources), "],", inner)
+    lines = [f"{BODY}{step.target} = torch.cat(", *values, f"{inner}dim={step.op.args['dim']},"]
+    return with_comment([*lines, f"{BODY})"], str(step.shape), BODY)
 
 
 def _reshape(step: Step) -> list[str]:
@@ -133,8 +161,10 @@ def _permute(step: Step) -> list[str]:
 
 def _global_pool(step: Step) -> list[str]:
     reduce = "mean" if step.op.args["mode"] == "avg" else "amax"
-    dims = f"dim={literal(tuple(step.op.args['dims']))}"
-    return call(f"{step.target} = ", f"{step.sources[0]}.{reduce}", [dims], BODY, str(step.shape))
+    args = [f"dim={literal(tuple(step.op.args['dims']))}"]
+    if step.op.args.get("keepdim", False):
+        args.append("keepdim=True")
+    return call(f"{step.target} = ", f"{step.sources[0]}.{reduce}", args, BODY, str(step.shape))
 
 
 def _unit(step: Step) -> list[str]:
@@ -146,6 +176,7 @@ WRITERS: dict[str, Callable[[Step], list[str]]] = {
     "module": _module,
     "recurrent": _recurrent,
     "add": _add,
+    "multiply": _multiply,
     "concat": _concat,
     "reshape": _reshape,
     "permute": _permute,

@@ -42,6 +42,10 @@ def param_values(p: Param) -> st.SearchStrategy[Any]:
         return st.sampled_from(p.choices)
     if p.kind == "int_or_choice":
         return st.sampled_from(p.choices) | st.integers(low, high)
+    if p.kind == "per_axis":
+        per_axis = st.lists(st.integers(low, high), min_size=p.max_len, max_size=p.max_len)
+        sizes = st.integers(low, high) | per_axis
+        return st.sampled_from(p.choices) | sizes if p.choices else sizes
     return st.lists(st.integers(max(low, 1), 4), min_size=p.min_len, max_size=4)
 
 

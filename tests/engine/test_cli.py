@@ -102,7 +102,8 @@ BROKEN: dict[str, tuple[Any, str]] = {
     ),
     "negative kernel size": (
         mutated(lambda d: d["nodes"][1]["params"].update(kernel_size=-2)),
-        "nodes[1].params.kernel_size: expected an integer ≥ 1, got -2",
+        "nodes[1].params.kernel_size: expected an integer ≥ 1 or a list of 2 of them "
+        "(one per axis), got -2",
     ),
     "cycle": (mutated(lambda d: add_cycle(d)), "edges[11]: wiring pool1 → mix would close a cycle"),
     "port that does not exist": (

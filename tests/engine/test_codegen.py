@@ -106,11 +106,19 @@ def sample_param(p: Param, rng: random.Random, shape: Shape) -> object:
         return rng.choice(p.choices)
     if p.kind == "int_or_choice":
         return rng.choice(p.choices) if rng.random() < 0.5 else rng.randint(low, low + 2)
+    if p.kind == "per_axis":
+        if p.choices and rng.random() < 0.4:
+            return rng.choice(p.choices)
+        if rng.random() < 0.5:
+            return rng.randint(low, low + 2)
+        return [rng.randint(low, low + 2) for _ in range(p.max_len)]
     # "ints": a Permute's axis order, or a Reshape's target.
     if p.name == "dims":
         order = list(range(1, shape.rank))
         rng.shuffle(order)
         return order
+    if p.name == "axes":  # a Mean's axes: some of those after N
+        return sorted(rng.sample(range(1, shape.rank), rng.randint(1, shape.rank - 1)))
     size = math.prod(shape.features or (1,))
     first = rng.choice([d for d in range(1, size + 1) if size % d == 0])
     return rng.choice([[-1], [first, -1], [-1, first], [first, size // first]])

@@ -232,6 +232,8 @@ def test_every_size_param_of_every_block_has_an_upper_bound() -> None:
         f"{spec.name}.{p.name}"
         for spec in all_specs()
         for p in spec.params
-        if p.kind in ("int", "int_or_choice", "ints") and p.maximum is None and p.limit is None
+        if p.kind in ("int", "int_or_choice", "ints", "per_axis")
+        and p.maximum is None
+        and p.limit is None
     ]
     assert unbounded == []

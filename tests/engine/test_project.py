@@ -117,7 +117,8 @@ def broken(mutate: Any) -> dict[str, Any]:
 BROKEN = {
     "negative kernel": (
         lambda d: d["nodes"][1]["params"].update(kernel_size=-2),
-        "nodes[1].params.kernel_size: expected an integer ≥ 1, got -2",
+        "nodes[1].params.kernel_size: expected an integer ≥ 1 or a list of 2 of them "
+        "(one per axis), got -2",
     ),
     "unknown type": (
         lambda d: d["nodes"][1].update(type="Conv4d"),

@@ -224,3 +224,27 @@ def test_wire_being_dragged_is_a_line_not_a_filled_shape(video_window):
     )
     assert 0 < painted < 0.1 * image.width() * image.height()  # a thin line
     send_mouse(window.view, QEvent.Type.MouseButtonRelease, start + QPointF(160, 220), LEFT, NONE)
+
+
+def test_inspector_takes_a_size_per_axis_as_text(video_window, qtbot):
+    window = video_window
+    window.focus_node("conv1")
+    edit = window.inspector.editors["kernel_size"].box.lineEdit()
+    edit.selectAll()
+    qtbot.keyClicks(edit, "1, 2, 2")  # three sizes for a 2-D kernel
+    error = window.inspector.editors["kernel_size"].error
+    assert error.isVisibleTo(window.inspector)
+    assert error.text().startswith("kernel_size: expected an integer ≥ 1 or a list of 2")
+    edit.selectAll()
+    qtbot.keyClicks(edit, "1,3")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert window.graph.node("conv1").params["kernel_size"] == [1, 3]
+    # 'same' padding per axis keeps 32 × 32
+    assert window.scene.wires[("relu1", "x")].label == "(N, T, 16, 32, 32)"
+    edit.selectAll()
+    qtbot.keyClicks(edit, "5")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert window.graph.node("conv1").params["kernel_size"] == 5
+    window.undo_stack.undo()
+    assert window.graph.node("conv1").params["kernel_size"] == [1, 3]
+    assert edit.text() == "1, 3"

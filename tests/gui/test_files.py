@@ -41,7 +41,10 @@ def test_broken_file_shows_the_place_and_keeps_the_document(video_window, dialog
     broken.write_text(text)
     assert not window.open_path(broken)
     [message] = dialogs.texts("critical")
-    assert "nodes[1].params.kernel_size: expected an integer ≥ 1, got -2" in message
+    assert (
+        "nodes[1].params.kernel_size: expected an integer ≥ 1 or a list of 2 of them "
+        "(one per axis), got -2"
+    ) in message
     assert "conv1" in window.graph and window.path is None
 
 
