@@ -1,9 +1,13 @@
 """Autosave to a recovery file, and the offer to restore it after a crash.
 
 Every 30 s, if the document has changes not yet autosaved, the project is written
-(atomically, by `engine.project.save`) to `recovery.json` in the app's data folder,
-with `recovery-meta.json` naming the file it belongs to. A clean exit or a save
-deletes both; finding them at start-up means the last session ended abnormally.
+(atomically, by `engine.project.save`) to `recovery/recovery.json` in the app's data
+folder (`NETLOOM_DATA_DIR` when set, as for runs), with `recovery-meta.json` naming the
+file it belongs to. A clean exit or a save deletes both; finding them at start-up
+means the last session ended abnormally.
+
+The autosaver is a child of its window: when the window is destroyed, so is its timer,
+and no tick can reach a document that is gone.
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QStandardPaths, QTimer
+from PySide6.QtCore import QObject, QTimer
 
 from engine.project import Project, ProjectError, load, save
+from gui.training.paths import data_dir
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +45,19 @@ class Recovery:
 
 
 def default_recovery_dir() -> Path:
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-    return Path(base or Path.home() / ".netloom") / "recovery"
+    """`recovery/` in the data folder: NETLOOM_DATA_DIR when set, else the per-user one."""
+    return data_dir() / "recovery"
 
 
 class Autosaver(QObject):
-    def __init__(self, snapshot: Snapshot, folder: Path, interval_ms: int = INTERVAL_MS) -> None:
-        super().__init__()
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        folder: Path,
+        interval_ms: int = INTERVAL_MS,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
         self.snapshot = snapshot
         self.folder = folder
         self.timer = QTimer(self)

@@ -109,8 +109,10 @@ class MainWindow(EditingMixin, QMainWindow):
         self.problems_button.summary_requested.connect(self.summary_dock.raise_)
         self.undo_stack.cleanChanged.connect(self.update_title)
 
+        # A child of the window: its timer dies with the window, even when a close was
+        # cancelled and the window is deleted without closeEvent having stopped it.
         self.autosaver = Autosaver(
-            self._autosave_snapshot, recovery_dir or default_recovery_dir(), autosave_ms
+            self._autosave_snapshot, recovery_dir or default_recovery_dir(), autosave_ms, self
         )
         # Owned by the window, so its timer dies with it: a window deleted without a
         # close event (as test teardown does) must not autosave from a deleted stack.

@@ -2,7 +2,12 @@
 template, the template gallery, and a finished training run of that template (live
 curves, confusion matrix, "try a sample"; it trains for real, about half a minute).
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python resources/make_screenshots.py [--only training]
+`--only runs` renders, at 1440×900, what a run leaves behind: the window after switching
+from a finished CNN+LSTM video run to the CNN digits template (no old numbers stay),
+a 10-class confusion matrix (a short CNN digits run), and the Runs tab with both runs
+ticked (also at 1280×800).
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python resources/make_screenshots.py [--only runs]
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ from gui.theme import apply_theme  # noqa: E402
 
 OUT = ROOT / "resources" / "screenshots"
 TEMPLATE = ROOT / "templates" / "cnn_lstm_video.json"
+DIGITS = ROOT / "templates" / "cnn_digits.json"
 SIZE = (1600, 980)
+WINDOW_SIZES = ((1440, 900), (1280, 800))  # the sizes the window must look finished at
 RUN_TIMEOUT_S = 600
 
 
@@ -40,21 +47,28 @@ def settle(app: QApplication, window) -> None:
 
 
 def main() -> int:
+    global OUT
     parser = argparse.ArgumentParser(description="Render the README's screenshots.")
     parser.add_argument(
-        "--only", choices=("editor", "training"), help="render just the editor (and gallery) "
-        "or just the training screenshot"
+        "--only", choices=("editor", "training", "runs"), help="render just the editor (and "
+        "gallery), the training screenshot, or the run switching, confusion and Runs ones"
     )  # fmt: skip
-    only = parser.parse_args().only
+    parser.add_argument("--out", type=Path, help=f"write here instead of {OUT}")
+    args = parser.parse_args()
+    only = args.only
+    if args.out is not None:
+        OUT = args.out
     logging.basicConfig(level=logging.INFO)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_theme(app)
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
-        if only != "training":
+        if only in (None, "editor"):
             render_editor(app, Path(scratch))
-        if only != "editor":
+        if only in (None, "training"):
             render_training(app, Path(scratch))
+        if only in (None, "runs"):
+            render_runs(app, Path(scratch))
     return 0
 
 
@@ -144,6 +158,67 @@ def render_training(app: QApplication, scratch: Path) -> None:
     settle(app, window)
     window.grab().save(str(OUT / "training.png"))
     logging.info("wrote %s", OUT / "training.png")
+    window.undo_stack.setClean()
+    window.close()
+
+
+def train_in(app: QApplication, window, epochs: int) -> None:
+    """Press Train with `epochs` epochs and wait until the views show the outcome."""
+    ui = window.training
+    ui.edit_training({**window.project.training, "epochs": epochs}, "screenshot epochs")
+    ui.last_outcome = None
+    ui.start()
+    began = time.perf_counter()
+    while ui.last_outcome is None or ui.steps.pending:
+        if time.perf_counter() - began > RUN_TIMEOUT_S:
+            raise SystemExit("the training run did not end in time")
+        app.processEvents()
+        time.sleep(0.02)
+    logging.info("run ended: %s", ui.last_outcome.reason)
+
+
+def save(widget, name: str) -> None:
+    widget.grab().save(str(OUT / name))
+    logging.info("wrote %s (%d × %d)", OUT / name, widget.width(), widget.height())
+
+
+def render_runs(app: QApplication, scratch: Path) -> None:
+    """A finished video run, then CNN digits opened; a digits run; both in Runs."""
+    from gui.training.warmup import prepare_for_training
+
+    os.environ["NETLOOM_DATA_DIR"] = str(scratch / "data-runs")
+    prepare_for_training()
+    settings = QSettings(str(scratch / "settings-runs.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings, recovery_dir=scratch / "recovery-runs")
+    window.resize(*WINDOW_SIZES[0])
+    window.show()
+    settle(app, window)
+    ui = window.training
+    window.open_template(TEMPLATE)
+    train_in(app, window, 3)
+    ui.curves.show_readout(2.4)
+    settle(app, window)
+    save(window, "video-run-finished.png")
+    window.undo_stack.setClean()
+    window.open_template(DIGITS)  # the video run's numbers must all be gone
+    settle(app, window)
+    save(window, "switched-to-digits.png")
+    train_in(app, window, 3)
+    ui.results.trial.index.setValue(4)
+    settle(app, window)
+    save(window, "digits-run.png")
+    save(ui.results, "confusion-10-classes.png")
+    ui.runs_dock.show()
+    ui.runs_dock.raise_()
+    settle(app, window)
+    for record in ui.runs.records.values():
+        ui.runs.set_ticked(record.id)
+    for width, height in WINDOW_SIZES:
+        window.resize(width, height)
+        settle(app, window)
+        if window.width() != width:
+            logging.warning("the window is %d px wide, not %d", window.width(), width)
+        save(window, f"runs-{width}x{height}.png")
     window.undo_stack.setClean()
     window.close()
 

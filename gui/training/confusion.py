@@ -1,13 +1,27 @@
 """A confusion matrix painted as a heat map: rows are the true classes, columns the
 predicted ones, each cell its count, shaded by the share of its row (so a class with
-few samples reads as clearly as a big one). Class names label both axes."""
+few samples reads as clearly as a big one). Class names label both axes.
+
+Right answers are blue, mistakes red; any mistake at all gets a clearly visible red,
+deepening with its share, so one confused sample among hundreds is not a faint square.
+A colour scale on the right says what the shades mean. Counts are written in the cells
+when they fit, and every cell tells its count on hover (10 classes in a small dock).
+"""
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QLinearGradient,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+)
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from gui import theme
 
@@ -16,6 +30,18 @@ HIGH = QColor("#3d7fd6")
 WRONG = QColor("#b8474c")
 MARGIN = 8
 MAX_LABEL = 12  # characters of a class name shown
+SCALE_W = 64  # the colour scale beside the grid: two bars and their labels
+WRONG_FLOOR = 0.35  # the least red of a cell with any mistake in it
+RIGHT_FLOOR = 0.15
+
+
+def cell_colour(share: float, right: bool) -> QColor:
+    """The shade of a cell holding `share` of its true class (0 stays background)."""
+    if share <= 0:
+        return LOW
+    if right:
+        return _blend(LOW, HIGH, RIGHT_FLOOR + (1 - RIGHT_FLOOR) * share)
+    return _blend(LOW, WRONG, WRONG_FLOOR + (1 - WRONG_FLOOR) * share**0.5)
 
 
 def _blend(a: QColor, b: QColor, t: float) -> QColor:
@@ -34,6 +60,10 @@ class ConfusionMatrixView(QWidget):
         self.class_names: list[str] = []
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(180, 160)
+        self.setMouseTracking(True)  # counts on hover
+        self.grid = QRectF()  # where the cells are, once painted
+        self.side = 0.0
+        self.counts_shown = False
 
     def set_matrix(self, matrix: np.ndarray | None, class_names: list[str] | None = None) -> None:
         self.matrix = None if matrix is None else np.asarray(matrix, dtype=np.int64)
@@ -74,7 +104,8 @@ class ConfusionMatrixView(QWidget):
         left = MARGIN + title_h + label_w
         top = MARGIN + title_h + metrics.height() + 4
         side = min(
-            (self.width() - left - MARGIN) / classes, (self.height() - top - MARGIN) / classes
+            (self.width() - left - MARGIN - SCALE_W) / classes,
+            (self.height() - top - MARGIN) / classes,
         )
         side = max(side, 6.0)
         painter.setPen(theme.TEXT_DIM)
@@ -91,7 +122,19 @@ class ConfusionMatrixView(QWidget):
         painter.restore()
         rows = matrix.sum(axis=1, keepdims=True).clip(min=1)
         shares = matrix / rows
-        show_counts = side >= metrics.horizontalAdvance(str(int(matrix.max()))) + 6
+        count_font = QFont(font)
+        widest = str(int(matrix.max()))
+        for size in (8.5, 7.5, 6.5):  # smaller figures before none at all
+            count_font.setPointSizeF(size)
+            count_metrics = QFontMetrics(count_font)
+            show_counts = (
+                side >= count_metrics.horizontalAdvance(widest) + 4
+                and side >= count_metrics.height()
+            )
+            if show_counts:
+                break
+        self.grid = QRectF(left, top, side * classes, side * classes)
+        self.side, self.counts_shown = side, show_counts
         for i in range(classes):
             painter.setPen(theme.TEXT)
             painter.drawText(
@@ -107,8 +150,63 @@ class ConfusionMatrixView(QWidget):
             for j in range(classes):
                 cell = QRectF(left + j * side, top + i * side, side - 1, side - 1)
                 share = float(shares[i, j])
-                colour = _blend(LOW, HIGH if i == j else WRONG, share**0.6)
-                painter.fillRect(cell, colour)
+                painter.fillRect(cell, cell_colour(share, i == j))
                 if show_counts:
-                    painter.setPen(QColor("#ffffff") if share > 0.35 else theme.TEXT_DIM)
+                    painter.setFont(count_font)
+                    painter.setPen(QColor("#ffffff") if matrix[i, j] else theme.TEXT_DIM)
                     painter.drawText(cell, Qt.AlignmentFlag.AlignCenter, str(int(matrix[i, j])))
+                    painter.setFont(font)
+            painter.setPen(theme.TEXT)
+        self._paint_scale(painter, QRectF(left + grid_w + 12, top, SCALE_W - 12, grid_w))
+
+    def _paint_scale(self, painter: QPainter, area: QRectF) -> None:
+        """Two bars, right (blue) and wrong (red), from 0 to 100 % of the true class."""
+        metrics = painter.fontMetrics()
+        bar_w = 9.0
+        bars = area.adjusted(0, metrics.height() + 2, 0, -2)
+        for n, right in enumerate((True, False)):
+            bar = QRectF(bars.left() + n * (bar_w + 3), bars.top(), bar_w, bars.height())
+            gradient = QLinearGradient(QPointF(0, bar.bottom()), QPointF(0, bar.top()))
+            for stop in (0.0, 0.01, 0.25, 0.5, 0.75, 1.0):
+                gradient.setColorAt(stop, cell_colour(stop, right))
+            painter.fillRect(bar, gradient)
+        painter.setPen(theme.TEXT_DIM)
+        text_x = bars.left() + 2 * bar_w + 8
+        painter.drawText(
+            QRectF(area.left() - 4, area.top(), area.width() + 8, metrics.height()),
+            Qt.AlignmentFlag.AlignLeft,
+            "of row",
+        )
+        for value, y in (("100%", bars.top()), ("50%", bars.center().y()), ("0", bars.bottom())):
+            painter.drawText(
+                QRectF(
+                    text_x, y - metrics.height() / 2, area.right() - text_x + 8, metrics.height()
+                ),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                value,
+            )
+
+    def cell_at(self, pos: QPointF) -> tuple[int, int] | None:
+        """(true, predicted) of the cell under `pos`, or None."""
+        if self.matrix is None or not self.grid.contains(pos) or self.side <= 0:
+            return None
+        i = int((pos.y() - self.grid.top()) // self.side)
+        j = int((pos.x() - self.grid.left()) // self.side)
+        classes = self.matrix.shape[0]
+        return (i, j) if 0 <= i < classes and 0 <= j < classes else None
+
+    def describe_cell(self, i: int, j: int) -> str:
+        assert self.matrix is not None
+        count = int(self.matrix[i, j])
+        total = int(self.matrix[i].sum())
+        share = f" ({count / total:.1%} of true {self.class_names[i]})" if total else ""
+        what = "right" if i == j else f"true {self.class_names[i]}, predicted {self.class_names[j]}"
+        return f"{count} sample{'s' * (count != 1)} {what}{share}"
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        cell = self.cell_at(event.position())
+        if cell is None:
+            QToolTip.hideText()
+        else:
+            QToolTip.showText(event.globalPosition().toPoint(), self.describe_cell(*cell), self)
+        super().mouseMoveEvent(event)

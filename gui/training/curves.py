@@ -14,9 +14,18 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QTimer, Slot
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF, Qt, QTimer, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
+from engine.runs import EpochRecord
 from gui.training import plot_style as style
 from gui.training.decimate import PeakSeries
 from gui.training.ranges import sticky_range
@@ -28,6 +37,15 @@ from gui.training.records import Progress, RunStarted
 MIN_REDRAW_S = 0.1
 REDRAW_COST_FACTOR = 3.0  # wait at least 3× the last redraw's cost before the next one
 LOG_FLOOR = 1e-12  # log scale cannot show 0: such values are drawn at this floor
+READOUT_HINT = "Move the pointer over a plot to read its values."
+# Room after the last epoch, so its point shows whole: a share of the run, at least this.
+X_MARGIN_SHARE = 0.04
+X_MARGIN_MIN = 0.25
+
+
+def x_range(epochs: int) -> tuple[float, float]:
+    """The x range that shows a whole run of `epochs`, with a margin after the last."""
+    return 0.0, epochs + max(X_MARGIN_MIN, X_MARGIN_SHARE * epochs)
 
 
 def _finite(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -93,8 +111,13 @@ class LiveCurves(QWidget):
         self._redraw_timer.setSingleShot(True)
         self._redraw_timer.timeout.connect(self.redraw)
 
-        self.readout = QLabel("Move the pointer over a plot to read its values.")
+        # The read-out has a place of its own that no text can widen: a long read-out
+        # is elided, never pushes Log scale and Fit (or the dock's buttons) away.
+        self.readout = QLabel(READOUT_HINT)
         self.readout.setObjectName("curveReadout")
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.readout.setMinimumWidth(0)
+        self.readout.setTextFormat(Qt.TextFormat.PlainText)
         self.log_scale = QCheckBox("Log scale")
         self.log_scale.setToolTip("Show loss and learning rate on a logarithmic axis")
         self.log_scale.toggled.connect(self.set_log_scale)
@@ -131,7 +154,7 @@ class LiveCurves(QWidget):
         made = len(self._made)
         if made == 0:
             plot = style.styled_plot("Loss", bottom="epoch", grid=False)
-            self._add_plot(plot, 2, (-8, 8))
+            self._add_plot(plot, 2, 2)
             c = self.curves
             c["batch_loss"] = style.fast_curve(plot, style.TRAIN, 1, 90, "batch loss")
             c["smooth_loss"] = style.fast_curve(plot, style.TRAIN_SMOOTH, 2, 255, "smoothed")
@@ -141,7 +164,7 @@ class LiveCurves(QWidget):
             self.loss_plot = plot
         elif made == 1:
             plot = style.styled_plot(_metric_title(self.metric_name), bottom="epoch", grid=False)
-            self._add_plot(plot, 1, (-8, -8))
+            self._add_plot(plot, 1, 1)  # two rows, as the loss legend: the axes line up
             c = self.curves
             c["batch_metric"] = style.fast_curve(plot, style.METRIC_TRAIN, 1, 110)
             c["train_metric"] = style.epoch_points(plot, style.METRIC_TRAIN, "train")
@@ -164,14 +187,12 @@ class LiveCurves(QWidget):
             plot.resize(self.size().width() // 3, max(self.size().height() - 40, 120))
             plot.grab()
 
-    def _add_plot(self, plot: pg.PlotWidget, stretch: int, legend: tuple[int, int] | None) -> None:
+    def _add_plot(self, plot: pg.PlotWidget, stretch: int, legend_columns: int | None) -> None:
         item = plot.getPlotItem()
         item.setDownsampling(auto=True, mode="peak")
         item.setClipToView(True)
-        if legend is not None:
-            plot.addLegend(
-                offset=legend, brush=style.brush(style.BACKGROUND, 200), labelTextColor="#c9ced6"
-            )
+        if legend_columns is not None:
+            style.legend_below(plot, legend_columns)
         if self._made:
             plot.setXLink(self._made[0])  # zoom and pan one, all follow
         line = pg.InfiniteLine(angle=90, movable=False, pen=style.pen(style.CROSSHAIR, 1))
@@ -195,18 +216,43 @@ class LiveCurves(QWidget):
         return len(self.series["train_loss"])
 
     def reset(self, started: RunStarted | None = None) -> None:
-        self.series = {name: PeakSeries() for name in CURVES}
-        self.metric_name = started.metric if started else "metric"
+        """Start over for a new run (or none): no points, no read-out, fresh ranges."""
+        self._start_over(started.metric if started else "metric", started.epochs if started else 1)
         self.batches = started.batches if started else 1
         self.smoother = Smoother(min(max(self.batches / 4, 5), 100))
-        self.epochs = started.epochs if started else 1
+        self.fit_view()
+
+    def show_history(self, rows: list[EpochRecord], metric: str | None, epochs: int) -> None:
+        """A recorded run's per-epoch values (a restored run: no batches were kept)."""
+        self._start_over(metric or "metric", max(epochs, 1))
+        self.batches = 1
+        for split in ("train", "val"):
+            points = sorted((r.epoch, r.metrics) for r in rows if r.split == split)
+            if not points:
+                continue
+            x = np.array([float(epoch) for epoch, _ in points])
+            loss = [m.get("loss", math.nan) for _, m in points]
+            self._extend(f"{split}_loss", x, loss, floor=True)
+            metric_values = [m.get(self.metric_name, math.nan) for _, m in points]
+            self._extend(f"{split}_metric", x, metric_values)
+            if split == "train":
+                self._extend("lr", x, [m.get("lr", math.nan) for _, m in points], floor=True)
+        self.fit_view()
+
+    def _start_over(self, metric: str, epochs: int) -> None:
+        self.series = {name: PeakSeries() for name in CURVES}
+        self.metric_name = metric
+        self.epochs = epochs
         if self.plots:
             self.metric_plot.getPlotItem().setTitle(
                 _metric_title(self.metric_name), color="#e3e6eb", size="9.5pt"
             )
+            for plot in self.plots:  # no range of the last run survives into this one
+                plot.getViewBox().setYRange(0.0, 1.0, padding=0)
         for line in self.crosshairs:
             line.hide()
-        self.fit_view()
+        self.readout.setText(READOUT_HINT)
+        self.readout.setToolTip("")
 
     @Slot(object)
     def add(self, progress: Progress) -> None:
@@ -278,7 +324,7 @@ class LiveCurves(QWidget):
         self.fitted = True
         self.fit_button.setEnabled(False)
         if self.plots:
-            self.loss_plot.getViewBox().setXRange(0.0, float(self.epochs), padding=0.02)
+            self.loss_plot.getViewBox().setXRange(*x_range(self.epochs), padding=0)
             self._fit_ranges(force=True)
         self.redraw(all_plots=True)
 
@@ -352,7 +398,11 @@ class LiveCurves(QWidget):
             point = self.series[name].nearest(x)
             if point is not None:
                 parts.append(f"{label} {point[1]:.4g}")
-        self.readout.setText("  ·  ".join(parts))
+        text = "  ·  ".join(parts)
+        self.readout.setToolTip(text)
+        metrics = self.readout.fontMetrics()
+        width = max(self.readout.width(), 40)
+        self.readout.setText(metrics.elidedText(text, Qt.TextElideMode.ElideRight, width))
 
     def leaveEvent(self, event) -> None:  # noqa: N802 (Qt override)
         for line in self.crosshairs:

@@ -163,6 +163,9 @@ class DatasetPicker(QWidget):
             if spec is not None:
                 self.preview.show_message("Loading a sample…")
                 self.caption.clear()
+            # The verdict on the data shown before does not hold for this choice: a
+            # stale "fits" must not stand while the new data loads.
+            self._clear_fit()
         self._load_if_visible()
         self.refresh_fit()
 
@@ -272,6 +275,11 @@ class DatasetPicker(QWidget):
             return
         report = fit_report(self.graph, data, self.training)
         self._show_fit(report.ok, report.text)
+
+    def _clear_fit(self) -> None:
+        self.fit.hide()
+        self.fit.clear()
+        self.fit.setProperty("ok", None)
 
     def _show_fit(self, ok: bool, text: str) -> None:
         self.fit.setText(text)

@@ -11,6 +11,7 @@ from typing import Any
 
 from engine.data import ArrayDataset
 from engine.graph import Graph
+from engine.shapes import analyze
 from engine.spec import Shape
 from engine.train.config import ConfigError, TrainConfig, default_config
 from engine.train.fit import FitError, plan_objective
@@ -57,3 +58,58 @@ def fit_report(graph: Graph, data: ArrayDataset, training: dict[str, Any]) -> Fi
         f"✓ Input {objective.input_id!r} takes {data_shape(data)}; Output "
         f"{objective.output_id!r} trains with {objective.loss}, reporting {objective.metric}",
     )
+
+
+def feeding_the_output(graph: Graph) -> set[str]:
+    """Ids of the Output blocks and of every block whose values flow into one."""
+    reached = set(graph.ids_of_role("output"))
+    todo = list(reached)
+    while todo:
+        for source in graph.incoming(todo.pop()).values():
+            if source not in reached:
+                reached.add(source)
+                todo.append(source)
+    return reached
+
+
+def train_refusal(graph: Graph, data: ArrayDataset | None, training: dict[str, Any]) -> str | None:
+    """Why Train must not start, in one line naming the block; None when it may.
+
+    A block with an error is refused even when it feeds nothing toward the Output (a
+    dangling Conv2d with a bad input): the model is built from every block, as the
+    exported code is, and a block whose shape cannot be worked out cannot be built. The
+    line says the block is dangling, so deleting or wiring it is the obvious fix.
+    Without loaded `data` only the graph is checked; the run checks the data itself.
+    """
+    analysis = analyze(graph)
+    problems: list[str] = []
+    if analysis.problems:
+        useful = feeding_the_output(graph) if graph.ids_of_role("output") else None
+        for problem in analysis.problems:
+            message = problem.message
+            if useful is not None and problem.node is not None and problem.node not in useful:
+                message = (
+                    f"{problem.node} feeds nothing toward the Output, and {message} "
+                    f"(delete the block or wire it on)"
+                )
+            problems.append(message)
+    elif data is not None:
+        try:
+            config = TrainConfig.from_dict(training)
+            plan_objective(graph, data, config, analysis)
+        except FitError as err:
+            problems = list(err.problems)
+        except ConfigError as err:
+            problems = [str(err)]
+    else:
+        for role, block in (("input", "Input"), ("output", "Output")):
+            found = graph.ids_of_role(role)
+            if len(found) != 1:
+                what = f"{len(found)} ({', '.join(found)})" if found else "none"
+                problems.append(f"training needs exactly one {block} block; this graph has {what}")
+    if not problems:
+        return None
+    line = "Cannot train: " + problems[0]
+    if len(problems) > 1:
+        line += f" (and {len(problems) - 1} more problem{'s' * (len(problems) > 2)}: see Summary)"
+    return line

@@ -114,7 +114,7 @@ def _prepare(
     try:
         trainer = Trainer(project, data, config, **trainer_options)
     except FitError as err:
-        raise JobError("The graph does not fit the data:\n" + "\n".join(err.problems)) from None
+        raise JobError("; ".join(err.problems)) from None  # each names its block
     except ConfigError as err:
         raise JobError(str(err)) from None
     return trainer, data

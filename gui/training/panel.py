@@ -24,8 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from engine.graph import Graph
+from engine.runs import EpochRecord, RunRecord
 from gui.training.dataset_picker import DatasetPicker
 from gui.training.records import Progress, RunOutcome, RunStarted
+from gui.training.runs_view import recorded_result
 from gui.training.settings_form import SettingsForm, settings_problem, with_setting
 from gui.training.worker import State
 
@@ -37,6 +39,12 @@ def clock(seconds: float) -> str:
     seconds = max(int(round(seconds)), 0)
     hours, rest = divmod(seconds, 3600)
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def refusal_line(reason: str) -> str:
+    """Why Train was refused, on one line: "Cannot train: <reasons>"."""
+    parts = [part.strip().rstrip(":") for part in reason.splitlines() if part.strip()]
+    return "Cannot train: " + "; ".join(parts)
 
 
 def section(title: str) -> QLabel:
@@ -186,6 +194,41 @@ class TrainingPanel(QScrollArea):
 
     # -------------------------------------------------------------- runs
 
+    def show_no_run(self) -> None:
+        """No run is current (another project is open): nothing of an earlier run stays."""
+        self.started, self.run_clock, self.batches_seen = None, None, 0
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("Not started")
+        self.stats.setText(" ")
+        self.show_status(READY, "info")
+
+    def show_restoring(self, record: RunRecord) -> None:
+        self.show_no_run()
+        self.progress.setFormat(f"Run {record.id} · loading its weights…")
+        self.show_status(f"Restoring run {record.id} ({record.project_name})…", "info")
+
+    def show_restored(self, record: RunRecord, epochs: list[EpochRecord]) -> None:
+        """A run from the history: what it recorded, not what the last live run did."""
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+        self.progress.setFormat(f"Run {record.id} · restored")
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.started))
+        text = f"Restored run {record.id} ({record.project_name}, {when}): {record.status}"
+        if record.reason:
+            text += f", {record.reason}"
+        result = recorded_result(record, epochs)
+        text += f". {result}" if result else "."
+        self.show_status(text, "ok" if record.status == "finished" else "info")
+
+    def show_refusal(self, line: str) -> None:
+        """Train was refused before anything started (the graph or data is wrong)."""
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("Not started")
+        self.stats.setText(" ")
+        self.show_status(line, "error")
+
     def run_starting(self) -> None:
         self.started, self.batches_seen = None, 0
         self.progress.setRange(0, 0)  # busy: loading data and building the model
@@ -241,6 +284,8 @@ class TrainingPanel(QScrollArea):
         elif outcome.status == "stopped":
             self.progress.setFormat("Stopped")
             self.show_status(outcome.reason or "Stopped.", "info")
+        elif outcome.refused:  # it never started: nothing failed, the graph or data is wrong
+            self.show_refusal(refusal_line(outcome.reason))
         else:
             self.progress.setFormat("Failed")
             self.show_status(outcome.reason, "error")

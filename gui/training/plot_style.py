@@ -82,3 +82,17 @@ def epoch_points(plot: pg.PlotWidget, colour: str, name: str = "", line: bool = 
         name=name or None,
         skipFiniteCheck=True,
     )
+
+
+def legend_below(plot: pg.PlotWidget, columns: int = 1) -> pg.LegendItem:
+    """A legend under the plot's x axis, outside the data: entries added with a name
+    (plot(..., name=...)) go into it, as with pyqtgraph's own addLegend, which would
+    place it on top of the curves."""
+    item = plot.getPlotItem()
+    legend = pg.LegendItem(
+        colCount=columns, labelTextColor="#c9ced6", labelTextSize="8pt", horSpacing=4
+    )
+    legend.setFlag(legend.GraphicsItemFlag.ItemIgnoresTransformations, False)
+    item.layout.addItem(legend, 4, 1)
+    item.legend = legend
+    return legend

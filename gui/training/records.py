@@ -103,3 +103,5 @@ class RunOutcome:
     # The dataset the run trained on (numpy arrays), handed to the panel's preview so it
     # need not load it again, competing with the window, the moment the run ends.
     data: Any = None
+    # It never started: the settings, the data or the graph were refused before training.
+    refused: bool = False

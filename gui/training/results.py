@@ -148,7 +148,7 @@ class SampleTrial(QWidget):
         # The answer area switches pages rather than showing and hiding widgets: a
         # layout that holds still repaints only what changed, not the docks around it.
         self.answer_area = QStackedWidget()
-        self.answer_area.setMinimumHeight(90)
+        self.answer_area.setMinimumHeight(110)
         self.nothing = QWidget()
         for page in (self.nothing, self.scores, self.masks):
             self.answer_area.addWidget(page)
@@ -166,7 +166,9 @@ class SampleTrial(QWidget):
             self.bars = pg.BarGraphItem(x=[0], height=[0], width=0.7, pen=None)
             item = self.scores.plot.getPlotItem()
             item.addItem(self.bars)
-            item.setYRange(0, 1, padding=0.02)
+            # Room above 100 % and below 0 for their tick labels: the axis drops a label
+            # that would stick out of the plot, and then only "50%" was left.
+            item.setYRange(0, 1, padding=0.15)
             item.disableAutoRange()
             item.getAxis("left").setTicks([[(0.0, "0"), (0.5, "50%"), (1.0, "100%")]])
             self.scores.setCurrentWidget(self.scores.plot)

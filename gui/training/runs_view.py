@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTreeWidget,
     QTreeWidgetItem,
@@ -32,6 +33,13 @@ log = logging.getLogger(__name__)
 
 COLUMNS = ("Run", "Project", "Status", "Result", "Epochs", "Duration", "Started")
 STATUS_COLOURS = {"finished": "#4cc38a", "stopped": "#f0b23c", "failed": "#ff8a8e"}
+X_MARGIN = 0.3  # of an epoch, before the first and after the last: their points show whole
+
+
+def run_label(record: RunRecord) -> str:
+    """How a legend names a run: number, project and start time."""
+    started = time.strftime("%m-%d %H:%M", time.localtime(record.started))
+    return f"run {record.id} · {record.project_name} · {started}"
 
 
 def primary_metric(record: RunRecord, rows: list[EpochRecord]) -> str | None:
@@ -56,6 +64,18 @@ def curve(rows: list[EpochRecord], key: str) -> tuple[np.ndarray, np.ndarray]:
     x, y = np.array(points, dtype=float).T
     keep = np.isfinite(y)
     return x[keep], y[keep]
+
+
+def recorded_result(record: RunRecord, rows: list[EpochRecord]) -> str:
+    """The run's last recorded value of its metric: "Validation accuracy: 0.9667"."""
+    metric = primary_metric(record, rows)
+    if not metric:
+        return ""
+    _x, y = curve(rows, metric)
+    if not len(y):
+        return ""
+    split = "Validation" if any(row.split == "val" for row in rows) else "Training"
+    return f"{split} {metric.replace('_', ' ')}: {y[-1]:.4f}"
 
 
 class RunsView(QWidget):
@@ -93,6 +113,23 @@ class RunsView(QWidget):
         self.plots = QSplitter(Qt.Orientation.Horizontal)  # filled when first drawn
         self.loss_plot: pg.PlotWidget | None = None
         self.metric_plot: pg.PlotWidget | None = None
+        # The legend sits above both plots, on none of their data; it names each run.
+        self.legend = QLabel()
+        self.legend.setObjectName("runsLegend")
+        self.legend.setWordWrap(True)
+        self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.legend_names: list[str] = []
+        plots_host = QWidget()
+        plots_layout = QVBoxLayout(plots_host)
+        plots_layout.setContentsMargins(0, 0, 0, 0)
+        plots_layout.setSpacing(2)
+        plots_layout.addWidget(self.legend)
+        plots_layout.addWidget(self.plots, 1)
+        # Nothing here may ask for more width than a 1280-px window can give: the list
+        # scrolls its columns, the plots shrink; the window must not grow to fit them.
+        self.tree.setMinimumWidth(160)
+        self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
@@ -100,8 +137,9 @@ class RunsView(QWidget):
         top_layout.addLayout(buttons)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(top)
-        split.addWidget(self.plots)
-        split.setSizes([520, 480])
+        split.addWidget(plots_host)
+        split.setChildrenCollapsible(False)
+        split.setSizes([480, 520])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 6)
         layout.addWidget(split)
@@ -214,11 +252,12 @@ class RunsView(QWidget):
 
     def _make_plots(self) -> tuple[pg.PlotWidget, pg.PlotWidget]:
         if self.loss_plot is None or self.metric_plot is None:
-            self.loss_plot = style.styled_plot("Loss per epoch", bottom="epoch")
-            self.metric_plot = style.styled_plot("Metric per epoch", bottom="epoch")
+            self.loss_plot = style.styled_plot("Loss", bottom="epoch")
+            self.metric_plot = style.styled_plot("Metric", bottom="epoch")
             for plot in (self.loss_plot, self.metric_plot):
-                plot.addLegend(offset=(-8, 8), labelTextColor="#c9ced6")
+                plot.setMinimumWidth(140)
                 self.plots.addWidget(plot)
+            self.plots.setChildrenCollapsible(False)
         return self.loss_plot, self.metric_plot
 
     def draw_overlay(self) -> None:
@@ -228,14 +267,19 @@ class RunsView(QWidget):
         loss_plot, metric_plot = self._make_plots()
         for plot in (loss_plot, metric_plot):
             plot.getPlotItem().clear()
-            plot.getPlotItem().legend.clear()
         metrics = set()
+        self.legend_names = []
+        entries = []
+        last_epoch = 1
         for n, run_id in enumerate(self.ticked()):
             if store is None or run_id not in self.records:
                 continue
             rows = store.epochs(run_id)
             colour = style.RUN_COLOURS[n % len(style.RUN_COLOURS)]
-            label = f"run {run_id}"
+            label = run_label(self.records[run_id])
+            self.legend_names.append(label)
+            entries.append(f'<span style="color:{colour}">━●</span>&nbsp;{label}')
+            last_epoch = max([last_epoch, *(r.epoch for r in rows)])
             loss_plot.getPlotItem().addItem(_epoch_curve(*curve(rows, "loss"), colour, label))
             metric = primary_metric(self.records[run_id], rows)
             if metric:
@@ -243,7 +287,12 @@ class RunsView(QWidget):
                 item = _epoch_curve(*curve(rows, metric), colour, label)
                 metric_plot.getPlotItem().addItem(item)
         title = ", ".join(sorted(metrics)).replace("_", " ") or "Metric"
-        metric_plot.getPlotItem().setTitle(f"{title} per epoch", color="#e3e6eb", size="9.5pt")
+        metric_plot.getPlotItem().setTitle(title.capitalize(), color="#e3e6eb", size="9.5pt")
+        loss_plot.getPlotItem().setTitle("Loss", color="#e3e6eb", size="9.5pt")
+        self.legend.setText("&nbsp;&nbsp; ".join(entries) or "Tick runs to compare their curves.")
+        self.legend.setToolTip("\n".join(self.legend_names))
+        for plot in (loss_plot, metric_plot):  # every epoch's point whole, none at the edge
+            plot.getPlotItem().setXRange(1 - X_MARGIN, last_epoch + X_MARGIN, padding=0)
 
     # ---------------------------------------------------------- actions
 

@@ -16,15 +16,20 @@ from PySide6.QtCore import QObject, QTimer, Slot
 class StepQueue(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.steps: deque[Callable[[], object]] = deque()
+        # (tag, step): a tag lets a group of steps be dropped when it is no longer wanted
+        self.steps: deque[tuple[str, Callable[[], object]]] = deque()
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.timeout.connect(self._next)
 
-    def add(self, *steps: Callable[[], object], delay_ms: int = 0) -> None:
-        self.steps.extend(steps)
+    def add(self, *steps: Callable[[], object], delay_ms: int = 0, tag: str = "") -> None:
+        self.steps.extend((tag, step) for step in steps)
         if not self.timer.isActive():
             self.timer.start(delay_ms)
+
+    def drop(self, tag: str) -> None:
+        """Forget the steps added with `tag` that have not run yet."""
+        self.steps = deque(entry for entry in self.steps if entry[0] != tag)
 
     @property
     def pending(self) -> bool:
@@ -34,11 +39,11 @@ class StepQueue(QObject):
         """Do what is left now (the result is needed at once)."""
         self.timer.stop()
         while self.steps:
-            self.steps.popleft()()
+            self.steps.popleft()[1]()
 
     @Slot()
     def _next(self) -> None:
         if self.steps:
-            self.steps.popleft()()
+            self.steps.popleft()[1]()
         if self.steps:
             self.timer.start(0)

@@ -19,14 +19,16 @@ from engine.data import DATASETS, TextParam
 from engine.project import ProjectError, from_dict, to_dict
 from gui.training import paths
 from gui.training.commands import SetTrainingCommand
+from gui.training.current_run import CurrentRun
 from gui.training.curves import LiveCurves
+from gui.training.fit_check import train_refusal
 from gui.training.jobs import RestoreJob, TrainJob
 from gui.training.lock import EditLock
 from gui.training.panel import TrainingPanel
 from gui.training.preview import DataKey
 from gui.training.records import RunOutcome, RunStarted
 from gui.training.results import ResultsView
-from gui.training.runs_view import RunsView
+from gui.training.runs_view import RunsView, primary_metric
 from gui.training.steps import StepQueue
 from gui.training.worker import State, TrainingController
 
@@ -45,6 +47,7 @@ GUI_MAX_THREADS = max(1, (os.cpu_count() or 1) - 1)
 BOTTOM_AREA_PX = 300
 PREPARE_DELAY_MS = 1500  # after start-up, when the window is idle
 FIT_CHECK_DELAY_MS = 250  # of the window's height, given to the bottom docks in a run
+RUN_VIEWS = "run views"  # the steps that fill the views with the current run
 
 
 def absolute_data_paths(project: dict[str, Any], base_dir: Path | None) -> dict[str, Any]:
@@ -74,6 +77,8 @@ class TrainingUi(QObject):
         self.curves = LiveCurves()
         self.results = ResultsView()
         self.runs = RunsView(self.data_dir)
+        # The run shown now: the panel's run line, Results and Curves all follow it.
+        self.current = CurrentRun(self)
         self.last_outcome: RunOutcome | None = None
         self.restored_outcome: RunOutcome | None = None
         self._shown_training: dict[str, Any] = {}
@@ -174,20 +179,33 @@ class TrainingUi(QObject):
         p.stop_requested.connect(c.stop)
         p.training_edited.connect(self.edit_training)
         c.state_changed.connect(self._on_state)
-        c.run_started.connect(self._on_run_started)
-        c.progress.connect(p.on_progress)
-        c.progress.connect(self.curves.add)
+        # The training thread reports to the current run; the views observe the run.
+        c.run_started.connect(self.current.set_started)
+        c.progress.connect(self.current.add_progress)
         c.run_ended.connect(self._on_run_ended)
         c.restored.connect(self._on_restored)
+        run = self.current
+        run.changed.connect(self._on_current_changed)
+        run.started.connect(self._on_run_started)
+        run.progress.connect(p.on_progress)
+        run.progress.connect(self.curves.add)
+        run.ended.connect(self._on_current_ended)
         self.runs.restore_requested.connect(self.restore)
         self.window.undo_stack.indexChanged.connect(self._on_document_edited)
-        self.window.project_replaced.connect(self.refresh_document)
+        self.window.project_replaced.connect(self._on_project_replaced)
         self._on_state(State.IDLE.value)
 
     # ---------------------------------------------------------- document
 
     def base_dir(self) -> Path | None:
         return self.window.path.parent if self.window.path else None
+
+    @Slot()
+    def _on_project_replaced(self) -> None:
+        """Another project is in the window: no run of the last one stays on screen
+        (a restore makes its run current right after)."""
+        self.current.clear()
+        self.refresh_document()
 
     @Slot()
     def refresh_document(self) -> None:
@@ -223,26 +241,28 @@ class TrainingUi(QObject):
             self._show_training_dock()
             self.panel.show_status("Choose a dataset to train on.", "error")
             return
+        refusal = train_refusal(w.graph, self.panel.picker.data, w.project.training)
+        if refusal:  # before anything starts: one line naming the block
+            self._show_training_dock()
+            self.panel.show_refusal(refusal)
+            w.statusBar().showMessage(refusal, 8000)
+            return
         snapshot = absolute_data_paths(to_dict(w.project), self.base_dir())
         data = self.panel.picker.data  # loaded for the preview already: no second load
         self._run_data_key = self.panel.picker.current_key()
         job = TrainJob(snapshot, self.base_dir(), self.data_dir, GUI_THREADS, GUI_MAX_THREADS, data)
         self.lock.lock()
-        self.panel.run_starting()
-        self.curves.reset(None)
+        self.current.begin_live()  # the views start over: nothing of an earlier run
         self.controller.start(job)
         # The views change in steps, one per turn of the event loop: together they
         # repaint most of the window (~20 ms), more than a frame. Shown after the start,
         # the picker (disabled now) does not load a preview competing with the run.
         plots = [self.curves.build_next_plot] * 3
-        self.steps.add(self._show_training_dock, *plots, self._show_curves, self._clear_results)
+        self.steps.add(self._show_training_dock, *plots, self._show_curves)
 
     def _show_curves(self) -> None:
         self.curves_dock.show()
         self.curves_dock.raise_()
-
-    def _clear_results(self) -> None:
-        self.results.clear("Training…")
 
     def _show_training_dock(self) -> None:
         self.training_dock.show()
@@ -268,6 +288,29 @@ class TrainingUi(QObject):
         self.pause_action.setEnabled(running)
         self.stop_action.setEnabled(running)
 
+    # ------------------------------------------------------ the current run
+
+    @Slot()
+    def _on_current_changed(self) -> None:
+        """Every view shows the new current run from its beginning."""
+        run = self.current
+        self.steps.drop(RUN_VIEWS)  # views still to fill for the run shown before
+        if run.kind == "live":
+            self.panel.run_starting()
+            self.curves.reset(None)
+            self.results.clear("Training…")
+        elif run.kind == "restoring" and run.record is not None:
+            record = run.record
+            self.panel.show_restoring(record)
+            epochs = max((r.epoch for r in run.epochs), default=0)
+            epochs = max(int(record.config.get("epochs", epochs) or epochs), epochs)
+            self.curves.show_history(run.epochs, primary_metric(record, run.epochs), epochs)
+            self.results.clear(f"Loading the weights of run {record.id}…")
+        else:
+            self.panel.show_no_run()
+            self.curves.reset(None)
+            self.results.clear()
+
     @Slot(object)
     def _on_run_started(self, started: RunStarted) -> None:
         self.panel.on_run_started(started)
@@ -276,29 +319,46 @@ class TrainingUi(QObject):
 
     @Slot(object)
     def _on_run_ended(self, outcome: RunOutcome) -> None:
-        """Fill the views in steps: each is a few to ~25 ms; together they were 60 ms,
-        four dropped frames, in one turn of the event loop."""
+        """The training thread is done: the window is editable again, and the run (if
+        still the one shown) shows its outcome."""
         self.last_outcome = outcome
         self.steps.run_all()  # anything prepared ahead that is still pending
         if outcome.data is not None and self._run_data_key is not None:
             self.panel.picker.loader.adopt(self._run_data_key, outcome.data)
         outcome.data = None  # the picker keeps it as long as it is chosen; nobody else
         self.lock.unlock()
-        self.panel.on_run_ended(outcome)
-        if outcome.evaluation is not None:
-            self.steps.add(
-                lambda: self.results.show_summary(outcome),
-                lambda: self.results.trial.set_evaluation(outcome.evaluation, False),
-                lambda: self.results.trial.show_sample(1),
-                self._raise_results,
-            )
-        else:
-            self.results.clear(f"No results: the run {outcome.status}.")
+        self.current.finish(outcome)
         if outcome.run_id is not None:
             self.steps.add(lambda: self._list_run(outcome.run_id))
         self.steps.add(self.refresh_document)
-        self.window.statusBar().showMessage(
-            f"Run {outcome.run_id or ''} {outcome.status}: {outcome.reason.splitlines()[0]}", 8000
+        first_line = outcome.reason.splitlines()[0] if outcome.reason else ""
+        if outcome.refused:
+            message = self.panel.status.text()
+        else:
+            message = f"Run {outcome.run_id or ''} {outcome.status}: {first_line}"
+        self.window.statusBar().showMessage(message, 8000)
+
+    @Slot(object)
+    def _on_current_ended(self, outcome: RunOutcome) -> None:
+        """Fill the views in steps: each is a few to ~25 ms; together they were 60 ms,
+        four dropped frames, in one turn of the event loop. Steps belong to this run:
+        if another becomes current before they run, they are dropped."""
+        run = self.current
+        if run.kind == "restored" and run.record is not None:
+            self.panel.show_restored(run.record, run.epochs)
+            self.results.show_outcome(outcome)  # one view to fill, at the user's request
+            return
+        self.panel.on_run_ended(outcome)
+        if outcome.evaluation is None:
+            what = "did not start" if outcome.refused else outcome.status
+            self.results.clear(f"No results: the run {what}.")
+            return
+        self.steps.add(
+            lambda: self.results.show_summary(outcome),
+            lambda: self.results.trial.set_evaluation(outcome.evaluation, False),
+            lambda: self.results.trial.show_sample(1),
+            self._raise_results,
+            tag=RUN_VIEWS,
         )
 
     def _raise_results(self) -> None:
@@ -330,9 +390,10 @@ class TrainingUi(QObject):
             return
         if not w.maybe_save():
             return
+        epochs = store.epochs(run_id)
         w.set_project(project, None, modified=True)
+        self.current.begin_restore(record, epochs)  # its own numbers, not the last run's
         w.statusBar().showMessage(f"Restored run {run_id}: save it to keep it.", 8000)
-        self.results.clear(f"Loading the weights of run {run_id}…")
         self.results_dock.show()
         self.results_dock.raise_()
         job = RestoreJob(run_id, record.project, Path(record.checkpoint), None, 1)
@@ -341,10 +402,13 @@ class TrainingUi(QObject):
     @Slot(object)
     def _on_restored(self, outcome: RunOutcome) -> None:
         self.restored_outcome = outcome
-        if outcome.evaluation is None:
-            self.results.clear(f"Cannot restore run {outcome.run_id or ''}: {outcome.reason}")
+        record = self.current.record
+        if outcome.evaluation is None and self.current.kind == "restoring" and record:
+            text = f"Cannot restore run {record.id}: {outcome.reason}"
+            self.results.clear(text)
+            self.panel.show_status(text, "error")
             return
-        self.results.show_outcome(outcome)
+        self.current.restored(outcome)  # ignored if another run is shown by now
 
     @Slot(bool)
     def _on_curves_visible(self, visible: bool) -> None:

@@ -57,7 +57,7 @@ class TrainingWorker(QObject):
         try:
             outcome = self._run()
         except JobError as err:
-            outcome = RunOutcome(None, "failed", str(err))
+            outcome = RunOutcome(None, "failed", str(err), refused=True)
         except Exception as err:  # whatever it was, the window must hear and keep working
             log.exception("training job failed")
             outcome = RunOutcome(None, "failed", f"{type(err).__name__}: {err}")

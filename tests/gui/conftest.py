@@ -50,6 +50,14 @@ def dialogs(monkeypatch: pytest.MonkeyPatch) -> Dialogs:
     return record
 
 
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Runs, checkpoints and recovery files go to a temporary folder, never the user's."""
+    folder = tmp_path / "netloom-data"
+    monkeypatch.setenv("NETLOOM_DATA_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def make_window(qtbot, tmp_path: Path):
     from gui.main_window import MainWindow

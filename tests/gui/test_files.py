@@ -204,9 +204,13 @@ def test_run_gui_opens_the_project_given_on_the_command_line(qtbot, monkeypatch,
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
     seen: list[MainWindow] = []
 
+    def windows() -> list[MainWindow]:
+        return [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+
     def run_events(_app) -> int:
-        qtbot.wait(50)  # lets the start-up timer open the project
-        seen.extend(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+        # The start-up timer opens the project once the event loop turns.
+        qtbot.waitUntil(lambda: any(w.path == TEMPLATE for w in windows()), timeout=120_000)
+        seen.extend(windows())
         return 0
 
     monkeypatch.setattr(QApplication, "exec", run_events)
@@ -216,3 +220,38 @@ def test_run_gui_opens_the_project_given_on_the_command_line(qtbot, monkeypatch,
     for w in seen:
         w.undo_stack.setClean()
         w.close()
+
+
+def test_autosave_writes_under_netloom_data_dir(qtbot, data_dir, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from gui.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings)  # no recovery folder given: the default one
+    qtbot.addWidget(window)
+    window.add_block("Dense", QPointF(0, 0))
+    assert window.autosaver.save_now()
+    assert (data_dir / "recovery" / "recovery.json").is_file()
+    assert load(data_dir / "recovery" / "recovery.json").graph.node("dense1")
+    window.undo_stack.setClean()
+
+
+def test_the_autosave_timer_dies_with_its_window(qtbot, dialogs, tmp_path):
+    import shiboken6
+    from PySide6.QtCore import QSettings
+
+    from gui.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings)  # deleted here, not by qtbot
+    window.show()
+    window.add_block("Dense", QPointF(0, 0))
+    dialogs.answer = QMessageBox.StandardButton.Cancel
+    assert not window.close()  # the close was cancelled: closeEvent did not stop the timer
+    autosaver, timer = window.autosaver, window.autosaver.timer
+    assert timer.isActive()
+    with qtbot.waitSignal(window.destroyed, timeout=5_000):
+        window.deleteLater()
+    # Gone with the window: no tick can reach the deleted document (its undo stack).
+    assert not shiboken6.isValid(timer) and not shiboken6.isValid(autosaver)

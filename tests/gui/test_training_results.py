@@ -59,3 +59,28 @@ def test_segmentation_shows_predicted_masks_beside_the_true_ones(qtbot, window):
     trial = results.trial
     assert trial.masks.isVisibleTo(trial)
     assert "pixels right" in trial.answer.text()
+
+
+def test_a_ten_class_confusion_matrix_tells_counts_and_shows_every_mistake(qtbot):
+    import numpy as np
+    from PySide6.QtCore import QPointF
+
+    from gui.training.confusion import LOW, ConfusionMatrixView, cell_colour
+
+    matrix = np.diag(np.full(10, 180))
+    matrix[3, 8] = 1  # one mistake among 181 samples of class 3
+    view = ConfusionMatrixView()
+    qtbot.addWidget(view)
+    view.resize(300, 200)  # small: the cells cannot hold their counts
+    view.set_matrix(matrix, [str(k) for k in range(10)])
+    view.grab()  # paint once: the grid is laid out
+    assert not view.counts_shown
+    centre = view.grid.topLeft() + QPointF((8 + 0.5) * view.side, (3 + 0.5) * view.side)
+    assert view.cell_at(centre) == (3, 8)
+    assert view.describe_cell(3, 8) == "1 sample true 3, predicted 8 (0.6% of true 3)"
+    # One mistake in 181 is as plainly red as a third of the way to a full mistake row.
+    faint = cell_colour(1 / 181, right=False)
+    assert faint != LOW and faint.red() - LOW.red() > 40
+    view.resize(700, 600)
+    view.grab()
+    assert view.counts_shown  # room enough: counts in the cells

@@ -4,6 +4,7 @@ and closing the window mid-run stops it cleanly and records it as stopped."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -15,6 +16,7 @@ from engine.train.trainer import Trainer
 from gui.training.lock import BANNER_TEXT
 from gui.training.worker import State
 from tests.gui.test_training_support import (
+    RUN_TIMEOUT_MS,
     data_dir,  # noqa: F401  (fixture)
     open_iris,
     run_to_end,
@@ -77,7 +79,7 @@ def test_the_canvas_is_locked_while_training_and_unlocked_after(qtbot, window, d
     assert not drop_block(window, "Dense")
     assert len(window.graph) == blocks  # the drop was refused
 
-    with qtbot.waitSignal(ui.controller.run_ended, timeout=10_000):
+    with qtbot.waitSignal(ui.controller.run_ended, timeout=RUN_TIMEOUT_MS):
         qtbot.mouseClick(ui.panel.stop_button, LEFT)
     assert not ui.lock.locked and not ui.lock.banner.isVisible()
     assert window.view.isInteractive() and window.palette.isEnabled()
@@ -86,22 +88,31 @@ def test_the_canvas_is_locked_while_training_and_unlocked_after(qtbot, window, d
     assert len(window.graph) == blocks + 1
 
 
-def test_pause_resume_and_stop(qtbot, window, data_dir):  # noqa: F811
+def test_pause_resume_and_stop(qtbot, window, data_dir, monkeypatch):  # noqa: F811
+    waiting = threading.Event()  # set when the training thread sits in its pause
+    wait_while_paused = Trainer._wait_while_paused
+
+    def noted_wait(self):
+        waiting.set()
+        return wait_while_paused(self)
+
+    monkeypatch.setattr(Trainer, "_wait_while_paused", noted_wait)
     start_long_run(qtbot, window)
     ui = window.training
     qtbot.mouseClick(ui.panel.pause_button, LEFT)
     assert ui.controller.state == State.PAUSED
     assert ui.panel.pause_button.text() == "Resume"
-    qtbot.wait(150)  # batches already in flight arrive
+    qtbot.waitUntil(waiting.is_set, timeout=RUN_TIMEOUT_MS)
+    QApplication.processEvents()  # what was sent before the pause has arrived now
     paused_at = ui.curves.batch_count
-    qtbot.wait(400)
+    qtbot.wait(300)  # a busy machine only makes this check easier to pass, never harder
     assert ui.curves.batch_count == paused_at  # no batch while paused
 
     qtbot.mouseClick(ui.panel.pause_button, LEFT)
     assert ui.controller.state == State.RUNNING
-    qtbot.waitUntil(lambda: ui.curves.batch_count > paused_at, timeout=5_000)
+    qtbot.waitUntil(lambda: ui.curves.batch_count > paused_at, timeout=RUN_TIMEOUT_MS)
 
-    with qtbot.waitSignal(ui.controller.run_ended, timeout=10_000) as ended:
+    with qtbot.waitSignal(ui.controller.run_ended, timeout=RUN_TIMEOUT_MS) as ended:
         qtbot.mouseClick(ui.panel.stop_button, LEFT)
     outcome = ended.args[0]
     assert outcome.status == "stopped"
@@ -142,11 +153,34 @@ def test_an_exception_in_training_shows_in_the_panel_and_the_app_keeps_working(
 def test_a_graph_that_does_not_fit_is_refused_naming_the_input_block(qtbot, window, data_dir):  # noqa: F811
     open_iris(window, dataset={"name": "digits", "params": {}}, epochs=1)
     outcome = run_to_end(qtbot, window)
-    assert outcome.status == "failed" and outcome.run_id is None
-    text = window.training.panel.status.text()
-    assert "The graph does not fit the data" in text
-    assert "input 'measurements' expects (N, 4) but dataset digits gives (N, 1, 8, 8)" in text
+    assert outcome.refused and outcome.run_id is None
+    panel = window.training.panel
+    # One readable line: it never started, so nothing "failed".
+    text = panel.status.text()
+    assert text.startswith(
+        "Cannot train: input 'measurements' expects (N, 4) but dataset digits gives (N, 1, 8, 8); "
+        "species: Output with loss cross_entropy needs one score per class, (N, 10)"
+    )
+    assert "\n" not in text and "  " not in text
+    assert panel.progress.format() == "Not started"
+    assert window.statusBar().currentMessage() == panel.status.text()
     assert stored_runs(data_dir) == []  # nothing trained, nothing recorded
+
+
+def test_a_dangling_block_with_an_error_refuses_training_before_it_starts(qtbot, window, data_dir):  # noqa: F811
+    open_iris(window, epochs=1)
+    ui = window.training
+    conv = window.add_block("Conv2d", QPointF(0, 600))
+    window.graph.connect("measurements", conv)  # (N, 4) into a Conv2d: it cannot fit
+    assert not window.graph.outgoing(conv)  # it feeds nothing
+    qtbot.mouseClick(ui.panel.start_button, LEFT)
+    assert not ui.controller.busy and ui.current.kind == "none"  # refused, never started
+    text = ui.panel.status.text()
+    assert text.startswith(f"Cannot train: {conv} feeds nothing toward the Output, and {conv}: ")
+    assert text.endswith("(delete the block or wire it on)")
+    assert "\n" not in text and "  " not in text
+    assert ui.panel.progress.format() == "Not started"
+    assert stored_runs(data_dir) == []
 
 
 def test_nan_stops_the_run_with_the_reason(qtbot, window, data_dir):  # noqa: F811

@@ -35,6 +35,14 @@ def test_recorded_runs_are_listed_and_their_curves_overlaid(qtbot, window):
     runs.set_ticked(second.run_id)
     curves = runs.loss_plot.getPlotItem().listDataItems()
     assert len(curves) == 2  # one per ticked run
+    # The legend names each run (number, project, start time), above the plots.
+    first_name, second_name = sorted(runs.legend_names)
+    assert first_name != second_name
+    assert first_name.startswith(f"run {first.run_id} · MLP iris · ")
+    assert second_name.startswith(f"run {second.run_id} · MLP iris · ")
+    assert first_name in runs.legend.text() and second_name in runs.legend.text()
+    x_low, x_high = runs.loss_plot.getViewBox().viewRange()[0]
+    assert x_low < 1 and x_high > 4  # the first and last epochs' points show whole
     x, y = curves[0].getData()
     assert list(x) == [1.0, 2.0, 3.0, 4.0]
     runs.set_ticked(first.run_id, False)

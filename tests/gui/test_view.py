@@ -60,7 +60,7 @@ def test_rubber_band_selects_the_blocks_it_covers(video_window):
 
 def test_auto_layout_orders_by_depth_and_wraps_only_when_too_wide(window, qtbot):
     window.resize(2200, 900)  # the canvas holds the chain at life size: one row
-    qtbot.wait(10)
+    qtbot.waitUntil(lambda: window.view.viewport().width() > 1500)  # laid out again
     for i, type_name in enumerate(["Input", "Dense", "ReLU", "Output"]):
         window.add_block(type_name, QPointF(0, 200 * i))  # stacked in a column
     ids = [n.id for n in window.graph.nodes]
@@ -72,7 +72,7 @@ def test_auto_layout_orders_by_depth_and_wraps_only_when_too_wide(window, qtbot)
     assert xs == sorted(xs) and len(set(xs)) == 4 and len(ys) == 1
     assert window.undo_stack.undoText() == "Auto-layout"
     window.resize(900, 700)  # too narrow to read one row: two rows of two
-    qtbot.wait(10)
+    qtbot.waitUntil(lambda: window.view.viewport().width() < 900)
     window.auto_layout()
     rows = [window.graph.node(i).pos for i in ids]
     assert rows[0][1] == rows[1][1] < rows[2][1] == rows[3][1]
