@@ -2,36 +2,37 @@
 the command line?
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/gui_responsiveness.py
-        [--project templates/cnn_lstm_video.json] [--epochs N] [--threads N]
-        [--no-warmup] [--window-only] [--variants] [--curves-only]
+        [--project templates/cnn_lstm_video.json] [--epochs N] [--repeats 3]
+        [--threads N] [--cold] [--window-only] [--curves-only]
 
-1. headless  the `train` command's own code (engine.train.command.cmd_train) on the
-             project, with the window's number of torch threads; samples/s read from the
-             metrics.csv it writes (and, for reference, with the command's own choice)
+1. headless  the `train` command (`main.py train`, a process of its own) with its own
+             choice of torch threads; samples/s read from the metrics.csv it writes
 2. window    the main window opens the project and Train is pressed (TrainingUi.start);
              a 16 ms PreciseTimer probe measures how late the event loop serves it,
-             from 0.2 s before Train until the results views are filled
-3. repeat    headless and window runs alternate (--repeats, default 2: H W H W H); the
-             window's mean samples/s is compared with the headless mean, and lateness is
-             counted over every window run's ticks
-4. curves    ms per redraw of the live curves holding 10³ … 10⁶ batches
+             from 0.2 s before Train until the results views are filled. The run trains
+             in a child process; as in the app, a spare one has warmed up before
+             (--cold: none, the run waits for a fresh process)
+3. repeat    headless and window runs alternate (H W H W H W H): each window run is
+             compared with the mean of the headless runs either side (the machine's
+             speed drifts by ±15% within minutes)
+4. start-up  what a fresh trainer process costs: on the thread that spawns it, and
+             until it has imported torch
+5. curves    ms per live redraw of the curves holding 10³ … 10⁶ batches
 
-Targets: lateness p99 ≤ 5 ms and max ≤ 16 ms; window samples/s ≥ 0.95 × headless.
-As in the app, torch is warmed up (and start-up objects frozen out of the collector's
-reach) before the window shows; --no-warmup skips that to show what it buys.
---variants runs the window part in fresh processes for {warm-up, none} × {1, 2}
-threads and prints one table. Samples/s is the harmonic mean of the epochs' figures
-(total training samples over total training time) on both sides.
+Prints each window run, then the acceptance figures as min / median / max over the
+window runs. Targets: lateness p99 ≤ 3 ms and max ≤ 16 ms; window samples/s ≥ 0.90 ×
+the headless command; a curves redraw at 10⁶ batches ≤ 5 ms. Samples/s is the
+harmonic mean of the epochs' figures (total samples over total training time) on
+both sides. ~5 minutes with the default project on 2 cores.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
-import io
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -47,43 +48,34 @@ from PySide6.QtCore import QEventLoop, QObject, QSettings, Qt, QTimer, Slot  # n
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 PROBE_MS = 16
-P99_TARGET_MS, MAX_TARGET_MS, SPEED_TARGET = 5.0, 16.0, 0.95
+P99_TARGET_MS, MAX_TARGET_MS, SPEED_TARGET, REDRAW_TARGET_MS = 3.0, 16.0, 0.90, 5.0
+SPARE_WAIT_S = 300.0
 
 
 def harmonic_mean(values: list[float]) -> float:
     return len(values) / sum(1.0 / v for v in values) if values else 0.0
 
 
-def default_threads(project: Path) -> int:
-    """What the trainer would choose for this project now (1 on a busy 2-core machine)."""
-    from engine.project import load
-    from engine.shapes import analyze
-    from engine.train.config import TrainConfig
-    from engine.train.optim import choose_threads
-
-    loaded = load(project)
-    batch = TrainConfig.from_dict(loaded.training).batch_size
-    return choose_threads(analyze(loaded.graph).total_flops * batch)
-
-
 # ------------------------------------------------------------------ headless
 
 
-def headless_samples_per_s(project: Path, epochs: int | None, threads: int) -> float:
-    """Run the `train` command in this process; samples/s from its metrics.csv."""
-    from engine.train.command import cmd_train
-
+def headless_run(project: Path, epochs: int | None, threads: int | None) -> tuple[float, int]:
+    """Run `main.py train` in a process of its own: (samples/s, torch threads it used)."""
     with tempfile.TemporaryDirectory() as out:
-        args = argparse.Namespace(
-            project=str(project), epochs=epochs, out=out, seed=None, device=None, threads=threads
-        )
-        with contextlib.redirect_stdout(io.StringIO()):
-            code = cmd_train(args)
-        if code != 0:
-            raise SystemExit(f"the train command failed with exit code {code}")
+        command = [sys.executable, str(ROOT / "main.py"), "train", str(project), "--out", out]
+        if epochs is not None:
+            command += ["--epochs", str(epochs)]
+        if threads is not None:
+            command += ["--threads", str(threads)]
+        done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+        if done.returncode != 0:
+            raise SystemExit(f"the train command failed ({done.returncode}): {done.stderr[-500:]}")
+        used = re.search(r"(\d+) thread\(s\)", done.stdout)
         with open(Path(out) / "metrics.csv", encoding="utf-8") as handle:
             rows = [r for r in csv.DictReader(handle) if r["split"] == "train"]
-    return harmonic_mean([float(r["samples_per_s"]) for r in rows])
+    return harmonic_mean([float(r["samples_per_s"]) for r in rows]), int(
+        used.group(1)
+    ) if used else 0
 
 
 # -------------------------------------------------------------------- window
@@ -101,6 +93,7 @@ class Probe(QObject):
         self.last: float | None = None
         self.began = 0.0
         self.lateness: list[float] = []  # ms
+        self.worst = -1.0  # ms
         self.worst_at = 0.0  # seconds after the probe started
 
     def start(self) -> None:
@@ -114,8 +107,8 @@ class Probe(QObject):
     def tick(self) -> None:
         now = time.perf_counter()
         late = max(0.0, (now - self.last) * 1000 - PROBE_MS)
-        if not self.lateness or late > max(self.lateness):
-            self.worst_at = now - self.began
+        if late > self.worst:  # (not max() of the list: that grew to 0.1 ms a tick)
+            self.worst, self.worst_at = late, now - self.began
         self.lateness.append(late)
         self.last = now
 
@@ -125,7 +118,16 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def window_run(project: Path, epochs: int | None, threads: int, warm_up: bool) -> dict:
+def ready_spare() -> float | None:
+    """As the app keeps one: a spare trainer process, waited for until warm (seconds
+    from its spawn to ready, None if it was ready before)."""
+    from gui.training import child_trainer
+
+    child_trainer.keep_spare()
+    return child_trainer.wait_for_spare(SPARE_WAIT_S)
+
+
+def window_run(project: Path, epochs: int | None, threads: int | None, spare: bool) -> dict:
     """Train the project in the main window under the probe; returns the figures."""
     import gui.training.ui as training_ui
     from engine.project import load
@@ -134,11 +136,8 @@ def window_run(project: Path, epochs: int | None, threads: int, warm_up: bool) -
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_theme(app)
-    warm_s = 0.0
-    if warm_up:
-        from gui.training.warmup import prepare_for_training
-
-        warm_s = prepare_for_training()
+    if spare:
+        ready_spare()
     training_ui.GUI_THREADS = threads
     scratch = Path(tempfile.mkdtemp(prefix="netloom-bench-"))
     os.environ["NETLOOM_DATA_DIR"] = str(scratch / "data")
@@ -152,29 +151,46 @@ def window_run(project: Path, epochs: int | None, threads: int, warm_up: bool) -
         ui.edit_training({**window.project.training, "epochs": epochs}, "bench epochs")
     settle(2.5)
 
-    outcomes = []
+    outcomes, started, first_batch = [], [], []
     loop = QEventLoop()
+    pressed = [0.0]
 
     def ended(outcome) -> None:
         outcomes.append(outcome)
         QTimer.singleShot(300, loop.quit)  # the results views fill in this time too
 
+    def on_started(record) -> None:
+        started.append((record, time.perf_counter() - pressed[0]))
+
+    def on_progress(progress) -> None:
+        if not first_batch and progress.batches:
+            first_batch.append(time.perf_counter() - pressed[0])
+
+    def press() -> None:
+        pressed[0] = time.perf_counter()
+        ui.start()
+
     ui.controller.run_ended.connect(ended)
+    ui.controller.run_started.connect(on_started)
+    ui.controller.progress.connect(on_progress)
     probe = Probe()
     probe.start()
-    QTimer.singleShot(200, ui.start)  # as a click on Train would, inside the event loop
+    gui_cpu = time.thread_time()
+    QTimer.singleShot(200, press)  # as a click on Train would, inside the event loop
     began = time.perf_counter()
     loop.exec()
     probe.stop()
     seconds = time.perf_counter() - began
+    gui_cpu = time.thread_time() - gui_cpu
     outcome = outcomes[0]
     if outcome.status != "finished":
         raise SystemExit(f"the run in the window did not finish: {outcome.reason}")
     result = outcome.result
     figures = {
-        "warm_up_s": warm_s,
-        "threads": threads,
+        "threads": started[0][0].threads if started else None,
         "seconds": seconds,
+        "gui_cpu_s": gui_cpu,
+        "to_first_batch_s": first_batch[0] if first_batch else None,
         "ticks": len(probe.lateness),
         "p50_ms": percentile(probe.lateness, 0.50),
         "p99_ms": percentile(probe.lateness, 0.99),
@@ -196,11 +212,27 @@ def settle(seconds: float) -> None:
         time.sleep(0.01)
 
 
+def startup_cost() -> dict:
+    """A fresh trainer process: ms on the thread that spawns it, s until torch is warm."""
+    from gui.training.child_trainer import TrainerProcess
+
+    process = TrainerProcess()
+    wall, cpu = time.perf_counter(), time.thread_time()
+    process.start()
+    spawn_ms, spawn_cpu_ms = (time.perf_counter() - wall) * 1000, (time.thread_time() - cpu) * 1000
+    process.wait_ready(SPARE_WAIT_S)
+    process.close()
+    return {"spawn_ms": spawn_ms, "spawn_cpu_ms": spawn_cpu_ms, "ready_s": process.ready_s}
+
+
 # -------------------------------------------------------------------- curves
 
 
-def curve_redraw_ms() -> list[tuple[int, float]]:
-    """ms per redraw (data handed to pyqtgraph and a repaint) at growing point counts."""
+def curve_redraw_ms(sizes: tuple[int, ...] = (1_000, 10_000, 100_000, 1_000_000)) -> list[dict]:
+    """ms per live redraw of the curves holding 10³ … 10⁶ batches: `redraw()` as its
+    timer calls it, plus the paint it causes (what the GUI thread does for one redraw).
+    Wall and CPU time of the GUI thread (CPU time is the figure a busy machine leaves
+    least disturbed); median of 30 redraws, and the worst."""
     from engine.train.events import BatchEnd
     from gui.training.curves import LiveCurves
     from gui.training.records import Progress, RunStarted
@@ -216,9 +248,10 @@ def curve_redraw_ms() -> list[tuple[int, float]]:
         32, 32_000, 0, 0, "cpu", 1,
     )  # fmt: skip
     curves.reset(started)
+    settle(0.3)
     figures = []
     total = 0
-    for target in (1_000, 10_000, 100_000, 1_000_000):
+    for target in sizes:
         chunk = []
         while total < target:
             epoch, batch = divmod(total, batches)
@@ -227,82 +260,83 @@ def curve_redraw_ms() -> list[tuple[int, float]]:
                                   1e-3, 900.0))  # fmt: skip
             total += 1
         curves.add(Progress(batches=chunk))
-        times = []
-        for _ in range(10):
-            curves.add(Progress(batches=[chunk[-1]]))  # a live update: one more bundle
-            began = time.perf_counter()
+        app.processEvents()
+        walls, cpus = [], []
+        for i in range(33):
+            epoch, batch = divmod(total, batches)
+            curves.add(Progress(batches=[BatchEnd(epoch + 1, 1000, batch + 1, batches, 0.5,
+                                                  {"accuracy": 0.5}, 1e-3, 900.0)]))  # fmt: skip
+            total += 1
+            curves._redraw_timer.stop()  # the redraw is timed here, not by its timer
+            began, cpu = time.perf_counter(), time.thread_time()
             curves.redraw()
-            curves.repaint()
-            app.processEvents()
-            times.append((time.perf_counter() - began) * 1000)
-        figures.append((curves.batch_count, statistics.median(times)))
+            app.processEvents()  # the paint the redraw asked for
+            if i >= 3:  # the first redraws after a jump in size refit the axes
+                walls.append((time.perf_counter() - began) * 1000)
+                cpus.append((time.thread_time() - cpu) * 1000)
+        figures.append({
+            "batches": curves.batch_count,
+            "wall_ms": statistics.median(walls),
+            "cpu_ms": statistics.median(cpus),
+            "worst_ms": max(walls),
+        })  # fmt: skip
     curves.close()
     return figures
+
+
+def print_curves(figures: list[dict]) -> None:
+    for f in figures:
+        print(
+            f"curves: {f['batches']:>9,} batches  {f['wall_ms']:5.1f} ms per redraw "
+            f"(CPU {f['cpu_ms']:4.1f} ms, worst {f['worst_ms']:4.1f} ms)"
+        )
 
 
 # ---------------------------------------------------------------------- main
 
 
 def print_window(label: str, w: dict) -> None:
-    print(f"{label}: {w['ticks']} probe ticks over {w['seconds']:.1f} s, {w['threads']} thread(s)")
     print(
-        f"  event-loop lateness  p50 {w['p50_ms']:.2f} ms   p99 {w['p99_ms']:.2f} ms "
-        f"(target ≤ {P99_TARGET_MS:g})   max {w['max_ms']:.1f} ms (target ≤ {MAX_TARGET_MS:g}, "
-        f"at {w['worst_at_s']:.1f} s)"
+        f"{label}: {w['ticks']} probe ticks over {w['seconds']:.1f} s, {w['threads']} "
+        f"thread(s); Train → first batch {w['to_first_batch_s']:.2f} s; GUI thread CPU "
+        f"{w['gui_cpu_s']:.2f} s ({100 * w['gui_cpu_s'] / w['seconds']:.1f}%)"
+    )
+    print(
+        f"  event-loop lateness  p50 {w['p50_ms']:.2f} ms   p99 {w['p99_ms']:.2f} ms   "
+        f"max {w['max_ms']:.1f} ms (at {w['worst_at_s']:.1f} s)"
     )
     print(f"  samples/s in the window {w['samples_per_s']:,.0f}   final {w['metric']}")
 
 
-def run_variants(args: argparse.Namespace) -> int:
-    rows = []
-    for warm in (True, False):
-        for threads in (1, 2):
-            command = [sys.executable, __file__, "--window-only", "--json", "--threads",
-                       str(threads), "--project", str(args.project)]  # fmt: skip
-            if args.epochs:
-                command += ["--epochs", str(args.epochs)]
-            if not warm:
-                command.append("--no-warmup")
-            done = subprocess.run(command, capture_output=True, text=True, check=True)
-            figures = json.loads(done.stdout.strip().splitlines()[-1])
-            rows.append((warm, threads, figures))
-    print("| warm-up | threads | p50 ms | p99 ms | max ms | samples/s |")
-    print("|---|---|---|---|---|---|")
-    for warm, threads, f in rows:
-        print(
-            f"| {'yes' if warm else 'no'} | {threads} | {f['p50_ms']:.2f} | {f['p99_ms']:.2f} | "
-            f"{f['max_ms']:.1f} | {f['samples_per_s']:,.0f} |"
-        )
-    return 0
+def spread(values: list[float], fmt: str) -> str:
+    return (
+        f"min {format(min(values), fmt)}  median {format(statistics.median(values), fmt)}  "
+        f"max {format(max(values), fmt)}"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", type=Path, default=ROOT / "templates/cnn_lstm_video.json")
     parser.add_argument("--epochs", type=int, help="override the project's epochs (shorter)")
-    parser.add_argument("--threads", type=int, help="torch threads on both sides")
-    parser.add_argument("--no-warmup", action="store_true", help="skip the start-up warm-up")
-    parser.add_argument("--window-only", action="store_true", help="no headless runs")
+    parser.add_argument("--threads", type=int, help="torch threads on both sides (default: "
+                        "each chooses, as the app and the command do)")  # fmt: skip
+    parser.add_argument("--cold", action="store_true", help="no spare trainer process")
+    parser.add_argument("--nice", type=int, default=None, help="the trainer process's niceness")
+    parser.add_argument("--window-only", action="store_true", help="one window run, no headless")
     parser.add_argument("--curves-only", action="store_true", help="only the curve redraws")
-    parser.add_argument("--variants", action="store_true", help="warm-up × threads table")
     parser.add_argument("--json", action="store_true", help="print the window figures as JSON")
-    parser.add_argument(
-        "--repeats", type=int, default=2, help="window runs, interleaved with headless ones"
-    )
+    parser.add_argument("--repeats", type=int, default=3, help="window runs, between headless ones")
     args = parser.parse_args()
-    if args.variants:
-        return run_variants(args)
-    if args.curves_only:
-        for points, ms in curve_redraw_ms():
-            print(f"curves: {points:>9,} batches  {ms:6.1f} ms per redraw")
-        return 0
-    from gui.training.ui import GUI_MAX_THREADS
+    if args.nice is not None:
+        from gui.training import child_trainer
 
-    command_threads = default_threads(args.project)
-    threads = args.threads or min(command_threads, GUI_MAX_THREADS)
-    epochs = args.epochs
+        child_trainer.NICE = args.nice
+    if args.curves_only:
+        print_curves(curve_redraw_ms())
+        return 0
     if args.window_only:
-        figures = window_run(args.project, epochs, threads, not args.no_warmup)
+        figures = window_run(args.project, args.epochs, args.threads, not args.cold)
         if args.json:
             figures.pop("lateness")
             print(json.dumps(figures))
@@ -310,55 +344,57 @@ def main() -> int:
             print_window("window", figures)
         return 0
 
+    began = time.perf_counter()
     print(
-        f"project {args.project.name}, epochs {epochs or 'as saved'}, {threads} torch thread(s) "
-        f"on both sides (the train command alone would choose {command_threads} now)"
+        f"project {args.project.name}, epochs {args.epochs or 'as saved'}, {os.cpu_count()} "
+        f"cores, torch threads: {args.threads or 'each side chooses'}"
     )
-    if not args.no_warmup:  # as the app does before its window shows
-        from gui.training.warmup import prepare_for_training
-
-        QApplication.instance() or QApplication(sys.argv[:1])
-        print(f"warm-up before the window shows: {prepare_for_training():.2f} s")
-    # Interleaved (H W H W … H): the machine's speed drifts by ±15% within minutes.
-    headless_runs, window_runs = [], []
+    cost = startup_cost()
+    print(
+        f"a fresh trainer process: {cost['spawn_ms']:.0f} ms to spawn on the calling thread "
+        f"(CPU {cost['spawn_cpu_ms']:.1f} ms), warm (torch imported) {cost['ready_s']:.2f} s "
+        "after spawn"
+    )
+    headless, windows = [], []
     for _ in range(args.repeats):
-        headless_runs.append(headless_samples_per_s(args.project, epochs, threads))
-        print(f"headless train command: {headless_runs[-1]:,.0f} samples/s")
-        window_runs.append(window_run(args.project, epochs, threads, warm_up=False))
-        print_window("window", window_runs[-1])
-    headless_runs.append(headless_samples_per_s(args.project, epochs, threads))
-    print(f"headless train command: {headless_runs[-1]:,.0f} samples/s")
-    lateness = [late for run in window_runs for late in run["lateness"]]
-    window = {
-        "p99_ms": percentile(lateness, 0.99),
-        "max_ms": max(lateness),
-        "samples_per_s": statistics.mean(w["samples_per_s"] for w in window_runs),
-    }
-    headless = statistics.mean(headless_runs)
-    ratio = window["samples_per_s"] / headless
-    print(
-        f"over {len(window_runs)} window runs ({len(lateness)} probe ticks): lateness p50 "
-        f"{percentile(lateness, 0.5):.2f} ms, p99 {window['p99_ms']:.2f} ms (target ≤ "
-        f"{P99_TARGET_MS:g}), max {window['max_ms']:.1f} ms (target ≤ {MAX_TARGET_MS:g})"
-    )
-    print(
-        f"samples/s: window {window['samples_per_s']:,.0f}, headless {headless:,.0f}; "
-        f"window / headless = {ratio:.3f} (target ≥ {SPEED_TARGET})"
-    )
-    if command_threads != threads:
-        own = headless_samples_per_s(args.project, epochs, command_threads)
+        headless.append(headless_run(args.project, args.epochs, args.threads))
         print(
-            f"for reference, the train command with its own choice of {command_threads} "
-            f"threads: {own:,.0f} samples/s (window / that = {window['samples_per_s'] / own:.3f})"
+            f"headless train command: {headless[-1][0]:,.0f} samples/s, {headless[-1][1]} thread(s)"
         )
-    for points, ms in curve_redraw_ms():
-        print(f"curves: {points:>9,} batches  {ms:6.1f} ms per redraw")
-    ok = (
-        window["p99_ms"] <= P99_TARGET_MS
-        and window["max_ms"] <= MAX_TARGET_MS
-        and ratio >= SPEED_TARGET
+        windows.append(window_run(args.project, args.epochs, args.threads, not args.cold))
+        print_window("window", windows[-1])
+    headless.append(headless_run(args.project, args.epochs, args.threads))
+    print(f"headless train command: {headless[-1][0]:,.0f} samples/s, {headless[-1][1]} thread(s)")
+    ratios = [
+        w["samples_per_s"] / statistics.mean([headless[i][0], headless[i + 1][0]])
+        for i, w in enumerate(windows)
+    ]
+    curves = curve_redraw_ms()
+    print_curves(curves)
+    at_million = [c for c in curves if c["batches"] >= 1_000_000][0]
+
+    p99 = [w["p99_ms"] for w in windows]
+    worst = [w["max_ms"] for w in windows]
+    print(f"\nover {len(windows)} window runs (min / median / max of the runs' figures):")
+    print(f"  lateness p99           {spread(p99, '.2f')} ms   (target ≤ {P99_TARGET_MS:g})")
+    print(f"  lateness max           {spread(worst, '.1f')} ms   (target ≤ {MAX_TARGET_MS:g})")
+    print(
+        f"  window / headless      {spread(ratios, '.3f')}   (target ≥ {SPEED_TARGET}; "
+        f"headless with its own choice of threads)"
     )
-    print("all targets met" if ok else "some targets missed")
+    print(
+        f"  curves at 10⁶ batches  {at_million['wall_ms']:.1f} ms per redraw (CPU "
+        f"{at_million['cpu_ms']:.1f} ms)   (target ≤ {REDRAW_TARGET_MS:g})"
+    )
+    print(f"  Train → first batch    {spread([w['to_first_batch_s'] for w in windows], '.2f')} s")
+    ok = (
+        max(p99) <= P99_TARGET_MS
+        and max(worst) <= MAX_TARGET_MS
+        and min(ratios) >= SPEED_TARGET
+        and at_million["wall_ms"] <= REDRAW_TARGET_MS
+    )
+    verdict = "all targets met" if ok else "some targets missed"
+    print(f"{verdict} ({time.perf_counter() - began:.0f} s)")
     return 0 if ok else 1
 
 

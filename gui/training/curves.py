@@ -17,6 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
+    QGraphicsItem,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -31,10 +32,10 @@ from gui.training.decimate import PeakSeries
 from gui.training.ranges import sticky_range
 from gui.training.records import Progress, RunStarted
 
-# Redraws at most 10 times a second: smooth enough to watch a loss fall, and each one
-# repaints three plots (~3 ms); at 30 a second, 1 probe tick in 2 shared its turn of
-# the event loop with a repaint (bench/gui_responsiveness.py: p99 lateness 5.5 ms).
-MIN_REDRAW_S = 0.1
+# A redraw repaints one plot (2-5 ms each; two at once were a quarter of a frame's
+# budget), at most 20 a second: the loss plot every other time (10 a second, smooth
+# enough to watch a loss fall), the metric and learning-rate plots in between (5 each).
+MIN_REDRAW_S = 0.05
 REDRAW_COST_FACTOR = 3.0  # wait at least 3× the last redraw's cost before the next one
 LOG_FLOOR = 1e-12  # log scale cannot show 0: such values are drawn at this floor
 READOUT_HINT = "Move the pointer over a plot to read its values."
@@ -87,6 +88,7 @@ CURVES = (
 
 LOSS_CURVES = ("batch_loss", "smooth_loss", "train_loss", "val_loss")
 METRIC_CURVES = ("batch_metric", "train_metric", "val_metric")
+TURNS = (LOSS_CURVES, METRIC_CURVES, LOSS_CURVES, ("lr",))  # one plot per redraw
 
 
 def _metric_title(metric: str) -> str:
@@ -100,7 +102,8 @@ class LiveCurves(QWidget):
         self.batches = 1
         self.epochs = 1
         self.fitted = True  # ranges follow the run until the user zooms or pans
-        self._turn = 0  # redraws so far: the metric and rate plots take turns
+        self._turn = 0  # redraws so far: the plots take turns (TURNS)
+        self._plain = False  # pyqtgraph's own thinning turned off (_plain_curves)
         self._stale: set[tuple[str, ...]] = set()  # curve groups with points not drawn
         self.smoother = Smoother(5)
         self.series: dict[str, PeakSeries] = {}
@@ -301,22 +304,56 @@ class LiveCurves(QWidget):
         x0 = x1 = None
         if not self.fitted:  # zoomed by hand: draw the range in detail
             x0, x1 = self.loss_plot.getViewBox().viewRange()[0]
-        # The loss plot every time; the metric and rate plots take turns, so a redraw
-        # repaints two plots, not three (each repaint holds the event loop 1-3 ms).
-        self._turn += 1
-        groups = [LOSS_CURVES, METRIC_CURVES if self._turn % 2 else ("lr",)]
         if all_plots:
             groups = [LOSS_CURVES, METRIC_CURVES, ("lr",)]
+        else:  # this turn's plot, or the next one with points not drawn yet
+            turns = [TURNS[(self._turn + i) % len(TURNS)] for i in range(len(TURNS))]
+            groups = [next((g for g in turns if g in self._stale), turns[0])]
+            self._turn += 1
+        if not self._plain:
+            self._plain_curves()
         for group in groups:
             for name in group:
-                self.curves[name].setData(*self.series[name].view(x0, x1))
+                points = self._points_for(name)
+                self.curves[name].setData(*self.series[name].view(x0, x1, points))
             self._stale.discard(group)
         self._fit_ranges()
         if self._stale:
-            self.request_redraw()  # the plot that sat this one out
+            self.request_redraw()  # the plots that sat this one out
         ended = time.perf_counter()
         self.last_redraw_cost = ended - began
         self._next_redraw = ended + max(MIN_REDRAW_S, REDRAW_COST_FACTOR * self.last_redraw_cost)
+
+    def _plain_curves(self) -> None:
+        """The series come thinned to the pixels already (`_points_for`): pyqtgraph's own
+        clipping and downsampling would only walk them again on every setData."""
+        for name in CURVES:
+            if name in ("batch_loss", "smooth_loss", "batch_metric", "lr"):
+                self.curves[name].setDownsampling(auto=False, ds=1)
+                self.curves[name].setClipToView(False)
+        # What does not move between redraws is painted once into a pixmap and copied
+        # after that: axes with their tick labels, titles, legends.
+        cache = QGraphicsItem.CacheMode.DeviceCoordinateCache
+        for plot in self.plots:
+            item = plot.getPlotItem()
+            for name in ("left", "bottom"):
+                item.getAxis(name).setCacheMode(cache)
+            item.titleLabel.setCacheMode(cache)
+            if item.legend is not None:
+                item.legend.setCacheMode(cache)
+        self._plain = True
+
+    def _points_for(self, name: str) -> int:
+        """Points worth drawing for a series: a max and a min per pixel column of its plot
+        (the smoothed loss, smooth by nature, one). A screen shows no more, and painting
+        costs by the point: 2,500 points took 5 ms, twice what the plot around them does."""
+        plot = (
+            self.loss_plot
+            if name in LOSS_CURVES
+            else (self.metric_plot if name in METRIC_CURVES else self.lr_plot)
+        )
+        columns = max(int(plot.getViewBox().width()), 32)
+        return columns if name == "smooth_loss" else 2 * columns
 
     @Slot()
     def fit_view(self) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,13 +36,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# CPU threads for torch in the window's runs: None chooses as the command line does,
-# but never every core. With every core busy in torch, the GUI thread waits for one and
-# each torch operation waits for its slowest thread: on 2 cores, 2 threads beside the
-# window gave p99 lateness 12 ms and 0.73× the command's speed; 1 thread, 3 ms and the
-# command's own speed at 1 thread (bench/gui_responsiveness.py).
+# CPU threads for torch in the window's runs: None chooses as the command line does.
+# The run trains in a child process (gui.training.child_trainer), so torch may take
+# every core: the GUI thread, waking ~30 times a second, preempts it. (In the window's
+# own process, 2 threads on 2 cores gave p99 lateness 12 ms; it was capped at 1.)
 GUI_THREADS: int | None = None
-GUI_MAX_THREADS = max(1, (os.cpu_count() or 1) - 1)
+GUI_MAX_THREADS: int | None = None
 BOTTOM_AREA_PX = 300
 PREPARE_DELAY_MS = 1500  # after start-up, when the window is idle
 FIT_CHECK_DELAY_MS = 250  # of the window's height, given to the bottom docks in a run

@@ -1,12 +1,11 @@
-"""Load torch before the window shows, so the first run does not stall the window.
+"""Get training ready before the window shows, so the first run neither waits nor
+stalls the window.
 
-`prepare_for_training()` is called by `gui.app.run_gui` behind a splash screen.
-
-The first optimizer a process builds imports torch._dynamo: about a second of imports
-holding the GIL. Done by the training thread while the window runs, that froze the
-event loop for 100-230 ms at the start of the first run (measured on 2 cores). Importing it here,
-behind the splash, costs the same second once, at start-up, when nobody is
-interacting; bench/gui_responsiveness.py measures both choices.
+`prepare_for_training()` is called by `gui.app.run_gui` behind a splash screen. Runs
+happen in a child process (gui.training.child_trainer); the window's own process never
+imports torch. What a fresh process pays before its first batch (importing torch, and
+torch._dynamo, which the first optimizer imports lazily: ~2-4 s on a quiet 2-core
+machine) is paid by a spare process started here, while the window opens.
 """
 
 from __future__ import annotations
@@ -19,12 +18,14 @@ log = logging.getLogger(__name__)
 
 
 def warm_up_torch() -> float:
-    """Import what a first run imports lazily; returns the seconds it took."""
+    """Import what a first run imports lazily; returns the seconds it took (this runs in
+    the trainer process, before it is given a job)."""
     began = time.perf_counter()
     import torch
     import torch._dynamo  # noqa: F401  (the import the first optimizer would trigger)
 
     import engine.train.trainer  # noqa: F401  (the trainer and its torch modules)
+    import gui.training.evaluation  # noqa: F401  (what a run does once it has trained)
 
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])  # anything else it pulls in
     seconds = time.perf_counter() - began
@@ -33,14 +34,17 @@ def warm_up_torch() -> float:
 
 
 def prepare_for_training() -> float:
-    """Warm torch up, then freeze what start-up allocated out of the collector's reach.
+    """Start a spare trainer process, then freeze what start-up allocated out of the
+    collector's reach; returns the seconds this took on the calling thread.
 
-    With torch loaded a full garbage collection walks ~400,000 objects: 250 ms on the
-    GUI thread, a visible stall in the middle of a run. Those objects live as long as
-    the process; `gc.freeze` moves them to a generation collections never scan (a full
-    collection then takes well under a millisecond).
+    A full garbage collection walks every object the process holds, on the GUI thread
+    (gui.training.gc_guard) in the middle of a run; `gc.freeze` moves the start-up
+    objects, which live as long as the process, to a generation collections never scan.
     """
-    seconds = warm_up_torch()
+    from gui.training import child_trainer
+
+    began = time.perf_counter()
+    child_trainer.keep_spare()
     gc.collect()
     gc.freeze()
-    return seconds
+    return time.perf_counter() - began

@@ -1,11 +1,15 @@
 """The training thread: a QObject worker on a QThread, and its controller in the window.
 
-The worker runs `gui.training.jobs` on its thread; the trainer's callbacks go through a
-`ProgressThrottle` and leave as at most ~30 queued signals a second. Every signal is
+The run itself happens in a child process (`gui.training.child_trainer`): the worker
+thread hands it the job, then relays what comes back through the pipe (the run's
+start, bundles of progress at most ~30 a second, the outcome) as queued signals, each
 received by a @Slot of `TrainingController`, a QObject of the GUI thread (a lambda or
-plain function would run on the emitting thread). Stop and pause are threading.Events
-the trainer checks before every batch; shutdown sets them and then calls quit() and
-wait() itself, because after app.exec() returns no queued finished → quit runs.
+plain function would run on the emitting thread). The worker thread waits in a pipe
+read, the GIL released; the GUI thread shares the GIL with nothing that trains.
+
+Stop and pause are process-shared events the trainer checks before every batch;
+shutdown sets them and then calls quit() and wait() itself, because after app.exec()
+returns no queued finished → quit runs, and kills the child if it does not answer.
 """
 
 from __future__ import annotations
@@ -14,65 +18,84 @@ import logging
 import sys
 from enum import Enum
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from gui.training import gc_guard
-from gui.training.jobs import (
-    Controls,
-    JobError,
-    RestoreJob,
-    TrainingCallbacks,
-    TrainJob,
-    run_restore,
-    run_training,
-)
+from engine.runs import RunStore
+from gui.training import child_trainer, gc_guard
+from gui.training.child_trainer import TrainerProcess
+from gui.training.jobs import Controls, RestoreJob, TrainJob
+from gui.training.paths import runs_db
 from gui.training.records import Progress, RunOutcome, RunStarted
-from gui.training.throttle import ProgressThrottle
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_WAIT_MS = 30_000  # a batch, a checkpoint and a database row: far less in practice
-# While the training thread runs Python, the GUI thread waits for the GIL up to the
-# interpreter's switch interval (5 ms by default) each time it wakes. At 1 ms the
-# window's p99 lateness fell from 5-8 ms to 3-4 ms at the same samples/s
-# (bench/gui_responsiveness.py).
+# The worker thread holds the GIL only to unpickle a bundle and emit it; when the GUI
+# thread wants the GIL then, it waits at most the interpreter's switch interval (5 ms by
+# default). 1 ms keeps that wait under a frame's slack.
 WORKER_SWITCH_INTERVAL_S = 0.001
+# After a run, the next run's trainer process is spawned this much later: not while the
+# results views fill in.
+REPLENISH_DELAY_MS = 1000
 
 
 class TrainingWorker(QObject):
-    """Lives on the training thread; `run` does one job and reports through signals."""
+    """Lives on the training thread; `run` has one job done by a child process and
+    reports what it hears through signals."""
 
     run_started = Signal(object)  # RunStarted
     progress = Signal(object)  # Progress
+    paused = Signal(int, int)  # the trainer has halted after (epoch, batch)
     done = Signal(object)  # RunOutcome
 
-    def __init__(self, job: TrainJob | RestoreJob, controls: Controls) -> None:
+    def __init__(self, job: TrainJob | RestoreJob, process: TrainerProcess) -> None:
         super().__init__()
         self.job = job
-        self.controls = controls
-        self.throttle = ProgressThrottle(self.progress.emit)
+        self.process = process
+        self.run_id: int | None = None
 
     @Slot()
     def run(self) -> None:
         try:
             outcome = self._run()
-        except JobError as err:
-            outcome = RunOutcome(None, "failed", str(err), refused=True)
         except Exception as err:  # whatever it was, the window must hear and keep working
             log.exception("training job failed")
-            outcome = RunOutcome(None, "failed", f"{type(err).__name__}: {err}")
-        self.throttle.flush()  # the last batches before the outcome, in order
+            outcome = RunOutcome(self.run_id, "failed", f"{type(err).__name__}: {err}")
+        finally:
+            self.process.close()
         self.done.emit(outcome)
 
     def _run(self) -> RunOutcome:
-        if isinstance(self.job, RestoreJob):
-            return run_restore(self.job)
-        callbacks = TrainingCallbacks(
-            started=self.run_started.emit,
-            batch=self.throttle.add_batch,
-            epoch=self.throttle.add_epoch,
-        )
-        return run_training(self.job, self.controls, callbacks)
+        self.process.submit(self.job)
+        while True:
+            try:
+                kind, payload = self.process.next_message()
+            except (EOFError, OSError):  # the pipe closed or reset: the child has gone
+                return self._lost()
+            if kind == "started":
+                self.run_id = payload.run_id
+                self.run_started.emit(payload)
+            elif kind == "progress":
+                self.progress.emit(payload)
+            elif kind == "paused":
+                self.paused.emit(*payload)
+            elif kind == "done":
+                if isinstance(self.job, TrainJob) and payload.result is not None:
+                    payload.data = self.job.data  # the window's own copy, never sent back
+                return payload
+
+    def _lost(self) -> RunOutcome:
+        """The child ended without an outcome (killed, out of memory, a crash in torch)."""
+        code = self.process.exit_code()
+        reason = f"the training process ended unexpectedly (exit code {code})"
+        log.error("run %s: %s", self.run_id, reason)
+        if self.run_id is not None and isinstance(self.job, TrainJob):
+            store = RunStore(runs_db(self.job.data_dir))
+            try:
+                store.finish_run(self.run_id, "failed", reason)
+            finally:
+                store.close()
+        return RunOutcome(self.run_id, "failed", reason)
 
 
 class State(Enum):
@@ -92,13 +115,17 @@ class TrainingController(QObject):
     state_changed = Signal(str)  # a State value
     run_started = Signal(object)  # RunStarted
     progress = Signal(object)  # Progress
+    # The trainer has halted after (epoch, batch): every batch before it has arrived
+    # through `progress`, and none follows until resumed. (State PAUSED comes at once.)
+    paused = Signal(int, int)
     run_ended = Signal(object)  # RunOutcome of a training run
     restored = Signal(object)  # RunOutcome of a restore
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.state = State.IDLE
-        self.controls = Controls()
+        self.controls: Controls | None = None  # the running job's
+        self.process: TrainerProcess | None = None  # the child doing the running job
         self._thread: QThread | None = None
         self._worker: TrainingWorker | None = None
         self._job: TrainJob | RestoreJob | None = None
@@ -122,15 +149,17 @@ class TrainingController(QObject):
         """Start a job on a new thread; False if one is already running."""
         if self.busy:
             return False
-        self.controls = Controls()
+        self.process = child_trainer.take()  # warm if a spare was waiting
+        self.controls = self.process.controls
         self._job = job
         self._thread = QThread(self)
         self._thread.setObjectName("NetLoom training")
-        self._worker = TrainingWorker(job, self.controls)
+        self._worker = TrainingWorker(job, self.process)
         self._worker.moveToThread(self._thread)
         self._thread.started.connect(self._worker.run)
         self._worker.run_started.connect(self._on_run_started)
         self._worker.progress.connect(self._on_progress)
+        self._worker.paused.connect(self._on_paused)
         self._worker.done.connect(self._on_done)
         if isinstance(job, TrainJob):
             self._set_state(State.RUNNING)
@@ -141,17 +170,17 @@ class TrainingController(QObject):
         return True
 
     def pause(self) -> None:
-        if self.state == State.RUNNING:
+        if self.state == State.RUNNING and self.controls is not None:
             self.controls.pause.set()
             self._set_state(State.PAUSED)
 
     def resume(self) -> None:
-        if self.state == State.PAUSED:
+        if self.state == State.PAUSED and self.controls is not None:
             self.controls.pause.clear()
             self._set_state(State.RUNNING)
 
     def stop(self) -> None:
-        if self.state in (State.RUNNING, State.PAUSED):
+        if self.state in (State.RUNNING, State.PAUSED) and self.controls is not None:
             self.controls.stop.set()
             self.controls.pause.clear()
             self._set_state(State.STOPPING)
@@ -159,7 +188,7 @@ class TrainingController(QObject):
     def shutdown(self) -> None:
         """The window is closing: stop the run, let it record itself, join the thread."""
         self._shut_down = True
-        if self._thread is None:
+        if self._thread is None or self.controls is None or self.process is None:
             return
         self.controls.abandon.set()
         self.controls.stop.set()
@@ -167,8 +196,11 @@ class TrainingController(QObject):
         thread = self._thread
         thread.quit()  # ends the thread's event loop as soon as the job returns
         if not thread.wait(SHUTDOWN_WAIT_MS):
-            log.error("the training thread did not end within %d ms", SHUTDOWN_WAIT_MS)
-            return
+            log.error("the trainer did not end within %d ms; killing it", SHUTDOWN_WAIT_MS)
+            self.process.kill()  # the worker hears the pipe close and returns
+            if not thread.wait(SHUTDOWN_WAIT_MS):
+                log.error("the training thread did not end")
+                return
         self._release()
         self._set_state(State.IDLE)
 
@@ -180,6 +212,14 @@ class TrainingController(QObject):
             gc_guard.release()
             sys.setswitchinterval(self._saved_switch_interval)
         self._thread, self._worker, self._job = None, None, None
+        self.process = None
+        if not self._shut_down:  # the next run's process warms up in the background
+            QTimer.singleShot(REPLENISH_DELAY_MS, self, self._replenish)
+
+    @Slot()
+    def _replenish(self) -> None:
+        if not self._shut_down and not self.busy:  # never beside a run: it takes a core
+            child_trainer.replenish()
 
     # ------------------------------------------------------ worker signals
 
@@ -192,6 +232,11 @@ class TrainingController(QObject):
     def _on_progress(self, progress: Progress) -> None:
         if not self._shut_down:
             self.progress.emit(progress)
+
+    @Slot(int, int)
+    def _on_paused(self, epoch: int, batch: int) -> None:
+        if not self._shut_down:
+            self.paused.emit(epoch, batch)
 
     @Slot(object)
     def _on_done(self, outcome: RunOutcome) -> None:

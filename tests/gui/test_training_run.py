@@ -4,7 +4,6 @@ and closing the window mid-run stops it cleanly and records it as stopped."""
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -12,11 +11,12 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from engine.train.trainer import Trainer
+from gui.training import child_trainer
 from gui.training.lock import BANNER_TEXT
 from gui.training.worker import State
 from tests.gui.test_training_support import (
     RUN_TIMEOUT_MS,
+    break_training,
     data_dir,  # noqa: F401  (fixture)
     open_iris,
     run_to_end,
@@ -88,22 +88,14 @@ def test_the_canvas_is_locked_while_training_and_unlocked_after(qtbot, window, d
     assert len(window.graph) == blocks + 1
 
 
-def test_pause_resume_and_stop(qtbot, window, data_dir, monkeypatch):  # noqa: F811
-    waiting = threading.Event()  # set when the training thread sits in its pause
-    wait_while_paused = Trainer._wait_while_paused
-
-    def noted_wait(self):
-        waiting.set()
-        return wait_while_paused(self)
-
-    monkeypatch.setattr(Trainer, "_wait_while_paused", noted_wait)
+def test_pause_resume_and_stop(qtbot, window, data_dir):  # noqa: F811
     start_long_run(qtbot, window)
     ui = window.training
-    qtbot.mouseClick(ui.panel.pause_button, LEFT)
+    # The trainer says when it has halted, after every batch it trained has arrived.
+    with qtbot.waitSignal(ui.controller.paused, timeout=10_000):
+        qtbot.mouseClick(ui.panel.pause_button, LEFT)
     assert ui.controller.state == State.PAUSED
     assert ui.panel.pause_button.text() == "Resume"
-    qtbot.waitUntil(waiting.is_set, timeout=RUN_TIMEOUT_MS)
-    QApplication.processEvents()  # what was sent before the pause has arrived now
     paused_at = ui.curves.batch_count
     qtbot.wait(300)  # a busy machine only makes this check easier to pass, never harder
     assert ui.curves.batch_count == paused_at  # no batch while paused
@@ -127,13 +119,10 @@ def test_an_exception_in_training_shows_in_the_panel_and_the_app_keeps_working(
     data_dir,  # noqa: F811
     monkeypatch,
 ):
-    def broken_epoch(self, epoch):
-        raise RuntimeError(f"injected failure in epoch {epoch}")
-
     open_iris(window, epochs=2)
     ui = window.training
-    with monkeypatch.context() as patch:
-        patch.setattr(Trainer, "_train_epoch", broken_epoch)
+    with monkeypatch.context() as patch:  # the trainer runs in a child process: break it there
+        patch.setattr(child_trainer, "CHILD_SETUP", break_training)
         outcome = run_to_end(qtbot, window)
 
     assert outcome.status == "failed"

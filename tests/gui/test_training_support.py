@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from engine.runs import RunStore
+from gui.training import child_trainer
 from gui.training.paths import ENV_DATA_DIR, runs_db
 from gui.training.records import RunOutcome
 from tests.gui.conftest import ROOT
@@ -28,7 +29,51 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     module that imports it, so it is in place before any window is made)."""
     folder = tmp_path / "netloom-data"
     monkeypatch.setenv(ENV_DATA_DIR, str(folder))
+    # As the app does at start-up: a trainer process warms up (imports torch) while the
+    # test makes its window, so a run does not wait for a fresh one.
+    child_trainer.keep_spare()
     return folder
+
+
+# ---------------------------------------------------------------------------------
+# Run in the trainer process through child_trainer.CHILD_SETUP (module-level, so the
+# child can import them by name): they change the trainer over there.
+
+
+def _broken_epoch(self, epoch: int):
+    raise RuntimeError(f"injected failure in epoch {epoch}")
+
+
+def break_training() -> None:
+    """Every epoch raises, as a bug or a torch error mid-run would."""
+    from engine.train.trainer import Trainer
+
+    Trainer._train_epoch = _broken_epoch
+
+
+def hold_for_controls() -> None:
+    """Every batch is reported at once, and the trainer holds after batch 1 until the
+    window pauses and after batch 2 until it stops: the run is exactly there when each
+    control arrives, so the test can tell whether another batch slipped through."""
+    from engine.train.trainer import Trainer
+
+    child_trainer.PROGRESS_INTERVAL_S = 0.0
+    made = Trainer.__init__
+
+    def init(self, *args, **kwargs) -> None:
+        made(self, *args, **kwargs)
+        report = self.callbacks.on_batch_end
+
+        def on_batch_end(event) -> None:
+            report(event)
+            if (event.epoch, event.batch) == (1, 1):
+                self.pause.wait(RUN_TIMEOUT_MS / 1000)
+            elif (event.epoch, event.batch) == (1, 2):
+                self.stop.wait(RUN_TIMEOUT_MS / 1000)
+
+        self.callbacks.on_batch_end = on_batch_end
+
+    Trainer.__init__ = init
 
 
 def set_training(window, **changes: Any) -> None:

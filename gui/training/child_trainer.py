@@ -1,0 +1,344 @@
+"""A training run in a child process, so the window's process never runs torch.
+
+In the window's own process the trainer shares the GIL with the GUI thread: every
+batch's Python work (the optimizer, the callbacks, autograd's bookkeeping) holds the
+event loop up, and torch could only be given one of two cores without the window
+stuttering. A child process has its own interpreter: it trains with the threads the
+`train` command would choose, at normal priority, and the GUI thread only wakes ~30
+times a second to take a bundle of progress from a pipe.
+
+One `TrainerProcess` runs one job (a training run or a restore) and exits. Its
+start-up (a fresh interpreter importing torch, ~2-4 s on a quiet 2-core machine) is
+paid ahead of time: `keep_spare()` starts a spare that warms up while nobody waits,
+and a run takes it (`take()`). Without a spare, the run starts one and waits for it.
+
+The pipe carries ("ready" | "started" | "progress" | "paused" | "done", payload) from
+the child and one ("job", job, setup) to it; pause, stop and abandon are process-shared events
+the trainer checks before every batch, exactly as in-process events were. Numpy
+arrays (the dataset going in, the evaluation coming back) travel as raw buffers
+beside a small pickle, so neither side copies them while holding its GIL.
+
+Qt-free: the worker thread (gui.training.worker) drives a TrainerProcess.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import multiprocessing
+import pickle
+import struct
+import threading
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+from engine.train.events import BatchEnd
+from gui.training.jobs import Controls, RestoreJob, TrainJob
+from gui.training.throttle import MAX_RATE_HZ, ProgressThrottle
+
+log = logging.getLogger(__name__)
+
+# spawn, never fork: a forked copy of the window's process would inherit Qt's threads'
+# locks and torch's OpenMP pool in whatever state they were (macOS and Windows only
+# spawn anyway).
+CONTEXT = multiprocessing.get_context("spawn")
+JOIN_S = 30.0  # for a child that has sent its outcome to exit before it is ended
+
+# Progress bundles leave the child at most this often (the throttle's ~30 a second).
+PROGRESS_INTERVAL_S = 1.0 / MAX_RATE_HZ
+# Scheduling niceness of the trainer process (0: the window's own priority; Linux and
+# macOS). Both share the cores; a higher value lets the GUI thread win them sooner.
+NICE = 0
+# Called in the child before its job, if set (a picklable module-level function): how a
+# test injects a failure into the trainer that runs over there.
+CHILD_SETUP: Callable[[], None] | None = None
+
+
+# ------------------------------------------------------------- transport
+
+
+def send(conn: Connection, message: Any) -> None:
+    """Pickle `message`, its numpy arrays' data sent separately as raw buffers."""
+    buffers: list[pickle.PickleBuffer] = []
+    header = pickle.dumps(message, protocol=5, buffer_callback=buffers.append)
+    raws = [b.raw() for b in buffers]
+    sizes = [r.nbytes for r in raws]
+    conn.send_bytes(struct.pack(f"!I{len(sizes)}Q", len(sizes), *sizes) + header)
+    for raw in raws:
+        conn.send_bytes(raw)  # large buffers are written as they are, the GIL released
+
+
+def receive(conn: Connection) -> Any:
+    """The next message; EOFError when the other end has gone."""
+    data = conn.recv_bytes()
+    (count,) = struct.unpack_from("!I", data)
+    sizes = struct.unpack_from(f"!{count}Q", data, 4)
+    buffers = []
+    for size in sizes:
+        buffer = bytearray(size)  # writable: torch takes the arrays as they are
+        if size:
+            conn.recv_bytes_into(buffer)
+        else:
+            conn.recv_bytes()
+        buffers.append(buffer)
+    return pickle.loads(memoryview(data)[4 + 8 * count :], buffers=buffers)
+
+
+# ----------------------------------------------------------------- child
+
+
+def _child_main(conn: Connection, stop: Any, pause: Any, abandon: Any, nice: int) -> None:
+    """The child process: warm torch up, say so, run one job, report its outcome."""
+    import os
+
+    from gui.training.warmup import warm_up_torch
+
+    if nice and hasattr(os, "nice"):
+        os.nice(nice)
+
+    send(conn, ("ready", warm_up_torch()))
+    try:
+        message = receive(conn)
+    except (EOFError, OSError):
+        return  # a spare nobody took
+    if message[0] != "job":
+        return
+    _, job, setup = message
+    if setup is not None:
+        setup()
+    send(conn, ("done", _run_job(conn, job, Controls(stop, pause, abandon))))
+    conn.close()
+
+
+def _run_job(conn: Connection, job: TrainJob | RestoreJob, controls: Controls) -> Any:
+    from gui.training.jobs import JobError, TrainingCallbacks, run_restore, run_training
+    from gui.training.records import RunOutcome
+
+    throttle = ProgressThrottle(
+        lambda bundle: send(conn, ("progress", bundle)), PROGRESS_INTERVAL_S
+    )
+    last: list[BatchEnd] = []
+
+    def on_batch(event: BatchEnd) -> None:
+        last[:] = [event]
+        throttle.add_batch(event)
+
+    def on_pause() -> None:
+        throttle.flush()  # every batch trained before the word that none follows
+        where = (last[0].epoch, last[0].batch) if last else (1, 0)
+        send(conn, ("paused", where))
+
+    try:
+        if isinstance(job, RestoreJob):
+            return run_restore(job)
+        callbacks = TrainingCallbacks(
+            started=lambda started: send(conn, ("started", started)),
+            batch=on_batch,
+            epoch=throttle.add_epoch,
+        )
+        controls = Controls(controls.stop, _PauseReport(controls.pause, on_pause), controls.abandon)
+        outcome = run_training(job, controls, callbacks)
+        outcome.data = None  # the window has it already (or loads it again if it wants)
+        return outcome
+    except JobError as err:  # refused before training: nothing failed, it never started
+        return RunOutcome(None, "failed", str(err), refused=True)
+    except Exception as err:  # whatever it was, the window must hear and keep working
+        log.exception("training job failed")
+        return RunOutcome(None, "failed", f"{type(err).__name__}: {err}")
+    finally:
+        throttle.flush()  # the last batches before the outcome, in order
+
+
+class _PauseReport:
+    """The pause event as the trainer sees it: the first time the trainer finds it set
+    (before a batch), the window hears that the run has halted and where."""
+
+    def __init__(self, event: Any, report: Callable[[], None]) -> None:
+        self.event = event
+        self.report = report
+        self.reported = False
+
+    def is_set(self) -> bool:
+        on = self.event.is_set()
+        if on and not self.reported:
+            self.report()
+        self.reported = on
+        return on
+
+    def set(self) -> None:
+        self.event.set()
+
+    def clear(self) -> None:
+        self.event.clear()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self.event.wait(timeout)
+
+
+# ---------------------------------------------------------------- parent
+
+
+class TrainerProcess:
+    """A child process for one job, and the pipe and events that drive it."""
+
+    def __init__(self) -> None:
+        self.controls = Controls(CONTEXT.Event(), CONTEXT.Event(), CONTEXT.Event())
+        self.conn, self._child_conn = CONTEXT.Pipe()
+        self.process = CONTEXT.Process(
+            target=_child_main,
+            args=(self._child_conn, self.controls.stop, self.controls.pause,
+                  self.controls.abandon, NICE),
+            name="NetLoom trainer",
+            daemon=True,  # never outlives the window, whatever happens
+        )  # fmt: skip
+        self.spawned_at: float | None = None
+        self.ready_s: float | None = None  # spawn → torch imported and warm
+        self._closed = False
+        self._lock = threading.Lock()
+
+    @property
+    def started(self) -> bool:
+        return self.spawned_at is not None
+
+    def start(self) -> None:
+        """Spawn the child (~10 ms of this thread; call it off the GUI thread)."""
+        with self._lock:
+            if self.started or self._closed:
+                return
+            self.spawned_at = time.perf_counter()
+            self.process.start()
+            self._child_conn.close()  # the child's end lives in the child now
+
+    def alive(self) -> bool:
+        return self.started and self.process.is_alive()
+
+    def submit(self, job: TrainJob | RestoreJob) -> None:
+        self.start()
+        send(self.conn, ("job", job, CHILD_SETUP))
+
+    def next_message(self) -> tuple[str, Any]:
+        """The child's next report; "ready" is noted here and not passed on.
+        EOFError when the child has gone without a word."""
+        while True:
+            kind, payload = receive(self.conn)
+            if kind != "ready":
+                return kind, payload
+            self._note_ready(payload)
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait until the child has warmed up (before any job is submitted)."""
+        self.start()
+        if self.ready_s is None and self.conn.poll(timeout):
+            kind, payload = receive(self.conn)
+            assert kind == "ready", kind
+            self._note_ready(payload)
+        return self.ready_s is not None
+
+    def _note_ready(self, imports_s: float) -> None:
+        assert self.spawned_at is not None
+        self.ready_s = time.perf_counter() - self.spawned_at
+        log.info(
+            "trainer process ready %.2f s after spawn (imports %.2f s)", self.ready_s, imports_s
+        )
+
+    def exit_code(self) -> int | None:
+        self.process.join(5.0)  # it has closed the pipe: ending, or ended
+        return self.process.exitcode
+
+    def close(self) -> None:
+        """Release the pipe; the child, done or never given a job, exits on its own.
+        Its exit (the interpreter and torch tearing down) is not waited for here: on a
+        busy machine it took seconds, and the window may be closing. A thread reaps it,
+        and ends it if it lingers."""
+        with self._lock:
+            self._closed = True
+        self.conn.close()  # a spare's receive raises EOFError: it returns
+        if not self.started:
+            self._child_conn.close()
+            return
+        threading.Thread(target=self._reap, name="NetLoom trainer reaper", daemon=True).start()
+
+    def _reap(self) -> None:
+        self.process.join(JOIN_S)
+        if self.process.is_alive():
+            log.warning("the trainer process did not exit; terminating it")
+            self.process.terminate()
+            self.process.join(JOIN_S)
+
+    def kill(self) -> None:
+        """End the child now (it does not answer, or has nothing worth waiting for)."""
+        with self._lock:
+            if self.started and self.process.is_alive():
+                self.process.kill()
+
+
+# ----------------------------------------------------------------- spare
+
+
+class _Spares:
+    """At most one warm TrainerProcess waiting for the next job."""
+
+    def __init__(self) -> None:
+        self.keep = False
+        self.spare: TrainerProcess | None = None
+        self.lock = threading.Lock()
+
+    def take(self) -> TrainerProcess:
+        """The spare if there is a live one, else a new, not yet started process."""
+        with self.lock:
+            spare, self.spare = self.spare, None
+        if spare is not None and spare.alive():
+            return spare
+        if spare is not None:
+            spare.close()
+        return TrainerProcess()
+
+    def replenish(self) -> None:
+        """Start a new spare, on a thread of its own, if spares are kept and none waits."""
+        with self.lock:
+            if not self.keep or self.spare is not None:
+                return
+            self.spare = TrainerProcess()
+            spare = self.spare
+        threading.Thread(target=spare.start, name="NetLoom trainer spawn", daemon=True).start()
+
+    def discard(self) -> None:
+        with self.lock:
+            spare, self.spare, self.keep = self.spare, None, False
+        if spare is not None:
+            spare.kill()  # it holds nothing yet (if its spawn is under way, after it)
+            spare.close()
+
+
+spares = _Spares()
+
+
+def keep_spare() -> None:
+    """From now on keep a warm trainer process ready for the next run (start-up)."""
+    if not spares.keep:
+        atexit.register(discard_spare)
+    spares.keep = True
+    spares.replenish()
+
+
+def take() -> TrainerProcess:
+    return spares.take()
+
+
+def replenish() -> None:
+    spares.replenish()
+
+
+def wait_for_spare(timeout: float | None = None) -> float | None:
+    """Wait until the spare is warm (a benchmark's start); seconds from its spawn."""
+    spare = spares.spare
+    if spare is None or not spare.wait_ready(timeout):
+        return None
+    return spare.ready_s
+
+
+def discard_spare() -> None:
+    """Stop keeping a spare and end the one waiting (the window is closing)."""
+    spares.discard()
