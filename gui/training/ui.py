@@ -212,6 +212,7 @@ class TrainingUi(QObject):
     def _on_project_replaced(self) -> None:
         """Another project is in the window: no run of the last one stays on screen
         (a restore makes its run current right after)."""
+        self.look.node = None  # the new document's canvas has nothing selected
         self.current.clear()
         self.refresh_document()
 
@@ -470,7 +471,7 @@ def _free_dims_text(graph: Any) -> str:
         return ""
     free = [d for d in dims if d.free]
     if not free:
-        return "Input size: fixed (every dimension sets a weight's shape or the output's)."
+        return "Input size: fixed (this network's weights need the size it has)."
     names = ", ".join(f"{d.input_id} axis {d.axis} ({d.size})" for d in free)
     return f"Free input dimensions (any size, same weights): {names}"
 
