@@ -229,10 +229,6 @@ def render_runs(app: QApplication, scratch: Path) -> None:
     window.close()
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def render_look_inside(app: QApplication, scratch: Path) -> None:
     """Look inside: conv1 of a trained CNN digits net, then the LSTM's time lens."""
     from gui.training.warmup import prepare_for_training
@@ -267,3 +263,7 @@ def render_look_inside(app: QApplication, scratch: Path) -> None:
         save(window, name)
     window.undo_stack.setClean()
     window.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
