@@ -162,6 +162,21 @@ def _one_line(err: Exception) -> str:
     return text[0] if text else type(err).__name__
 
 
+def free_dims_text(graph: Any) -> str:
+    """Which input dimensions are free (a fully convolutional net's H and W)."""
+    from engine.inspect.sizes import free_dims
+
+    try:
+        dims = free_dims(graph)
+    except Exception:  # noqa: BLE001 — a graph mid-edit: no label rather than a crash
+        return ""
+    free = [d for d in dims if d.free]
+    if not free:
+        return "Input size: fixed (this network's weights need the size it has)."
+    names = ", ".join(f"{d.input_id} axis {d.axis} ({d.size})" for d in free)
+    return f"Free input dimensions (any size, same weights): {names}"
+
+
 class LookInsideView(QWidget):
     """The dock's body: a title line and the images, scrolling when larger."""
 
@@ -194,6 +209,8 @@ class LookInsideView(QWidget):
         self.project: dict[str, Any] | None = None
         self.project_path = Path.cwd() / "project.json"
         self.checkpoint = ""
+        self.graph: Any = None
+        self.free_shown = False
         self.waiting_text = ""  # a live run: nothing to look at until it ends
         self.sections: list[str] = []  # kinds of the images shown, in order
         self.shown_request: Request | None = None
@@ -221,8 +238,10 @@ class LookInsideView(QWidget):
         self.sample = max(sample, 0)
         self.refresh()
 
-    def set_free_dims(self, text: str) -> None:
-        self.free.setText(text)
+    def set_graph(self, graph: Any) -> None:
+        """The document's graph, for the label of free input dimensions (made when seen)."""
+        self.graph, self.free_shown = graph, False
+        self.refresh()
 
     @Slot(bool)
     def set_visible(self, visible: bool) -> None:
@@ -236,6 +255,9 @@ class LookInsideView(QWidget):
 
     def refresh(self) -> None:
         """Ask for the views when they are on screen and not shown already."""
+        if self.visible and not self.free_shown:
+            self.free.setText(free_dims_text(self.graph) if self.graph is not None else "")
+            self.free_shown = True
         request = self.request()
         if request is None:
             self.clear(self.waiting_text or "Open a project to look inside its network.")

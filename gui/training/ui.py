@@ -318,7 +318,7 @@ class TrainingUi(QObject):
             self.look.set_model(run.outcome.project, path, run.outcome.checkpoint)
         else:
             self.look.set_model(absolute_data_paths(to_dict(w.project), self.base_dir()), path, "")
-        self.look.set_free_dims(_free_dims_text(w.graph))
+        self.look.set_graph(w.graph)
 
     @Slot()
     def _on_current_changed(self) -> None:
@@ -459,21 +459,6 @@ class TrainingUi(QObject):
         self.look.shutdown()
         self.panel.picker.loader.wait()
         self.runs.close_store()
-
-
-def _free_dims_text(graph: Any) -> str:
-    """Which input dimensions are free (a fully convolutional net's H and W)."""
-    from engine.inspect.sizes import free_dims
-
-    try:
-        dims = free_dims(graph)
-    except Exception:  # noqa: BLE001 — a graph mid-edit: no label rather than a crash
-        return ""
-    free = [d for d in dims if d.free]
-    if not free:
-        return "Input size: fixed (this network's weights need the size it has)."
-    names = ", ".join(f"{d.input_id} axis {d.axis} ({d.size})" for d in free)
-    return f"Free input dimensions (any size, same weights): {names}"
 
 
 def install_training(window: MainWindow) -> TrainingUi:
