@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 class MainWindow(UnitsMixin, EditingMixin, QMainWindow):
     project_replaced = Signal()  # set_project put a new document in place
+    selection_changed = Signal(list)  # the selected blocks' ids (the scene is per document)
 
     def __init__(
         self,
@@ -366,6 +367,7 @@ class MainWindow(UnitsMixin, EditingMixin, QMainWindow):
         ids = self.scene.selected_node_ids()
         self.inspector.show_selection(ids)
         self.summary.select_node(ids[0] if len(ids) == 1 else None)
+        self.selection_changed.emit(ids)
 
     def focus_node(self, node_id: str) -> None:
         if node_id in self.scene.nodes:

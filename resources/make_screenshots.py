@@ -2,6 +2,9 @@
 template, the template gallery, and a finished training run of that template (live
 curves, confusion matrix, "try a sample"; it trains for real, about half a minute).
 
+`--only look` renders "Look inside" at 1440×900: conv1's feature maps on a digit
+after a short CNN digits run, and the time lens of lstm_adding's LSTM.
+
 `--only runs` renders, at 1440×900, what a run leaves behind: the window after switching
 from a finished CNN+LSTM video run to the CNN digits template (no old numbers stay),
 a 10-class confusion matrix (a short CNN digits run), and the Runs tab with both runs
@@ -50,8 +53,9 @@ def main() -> int:
     global OUT
     parser = argparse.ArgumentParser(description="Render the README's screenshots.")
     parser.add_argument(
-        "--only", choices=("editor", "training", "runs"), help="render just the editor (and "
-        "gallery), the training screenshot, or the run switching, confusion and Runs ones"
+        "--only", choices=("editor", "training", "runs", "look"), help="render just the "
+        "editor (and gallery), the training screenshot, the run switching, confusion and "
+        "Runs ones, or Look inside"
     )  # fmt: skip
     parser.add_argument("--out", type=Path, help=f"write here instead of {OUT}")
     args = parser.parse_args()
@@ -69,6 +73,8 @@ def main() -> int:
             render_training(app, Path(scratch))
         if only in (None, "runs"):
             render_runs(app, Path(scratch))
+        if only in (None, "look"):
+            render_look_inside(app, Path(scratch))
     return 0
 
 
@@ -244,6 +250,42 @@ def render_runs(app: QApplication, scratch: Path) -> None:
         if window.width() != width:
             logging.warning("the window is %d px wide, not %d", window.width(), width)
         save(window, f"runs-{width}x{height}.png")
+    window.undo_stack.setClean()
+    window.close()
+
+
+def render_look_inside(app: QApplication, scratch: Path) -> None:
+    """Look inside: conv1 of a trained CNN digits net, then the LSTM's time lens."""
+    from gui.training.warmup import prepare_for_training
+
+    os.environ["NETLOOM_DATA_DIR"] = str(scratch / "data-look")
+    prepare_for_training()
+    settings = QSettings(str(scratch / "settings-look.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings, recovery_dir=scratch / "recovery-look")
+    window.resize(*WINDOW_SIZES[0])
+    window.show()
+    settle(app, window)
+    ui = window.training
+    for template, node, epochs, name in (
+        (DIGITS, "conv1", 3, "look_inside_conv1.png"),
+        (ROOT / "templates" / "lstm_adding.json", "lstm1", 0, "look_inside_lens.png"),
+    ):
+        window.open_template(template)
+        if epochs:
+            train_in(app, window, epochs)
+        ui.look_dock.show()
+        ui.look_dock.raise_()
+        window.resizeDocks([ui.look_dock], [int(WINDOW_SIZES[0][1] * 0.6)], Qt.Orientation.Vertical)
+        window.resizeDocks([window.summary_dock, ui.look_dock], [1, 3], Qt.Orientation.Horizontal)
+        window.scene.select_nodes([node])
+        began = time.perf_counter()
+        while ui.look.shown_request is None or ui.look.shown_request.node != node:
+            if time.perf_counter() - began > RUN_TIMEOUT_S:
+                raise SystemExit("Look inside did not answer in time")
+            app.processEvents()
+            time.sleep(0.02)
+        settle(app, window)
+        save(window, name)
     window.undo_stack.setClean()
     window.close()
 

@@ -23,6 +23,7 @@ from gui.training.curves import LiveCurves
 from gui.training.fit_check import train_refusal
 from gui.training.jobs import RestoreJob, TrainJob
 from gui.training.lock import EditLock
+from gui.training.look_inside import LookInsideView
 from gui.training.panel import TrainingPanel
 from gui.training.preview import DataKey
 from gui.training.records import RunOutcome, RunStarted
@@ -75,6 +76,7 @@ class TrainingUi(QObject):
         self.curves = LiveCurves()
         self.results = ResultsView()
         self.runs = RunsView(self.data_dir)
+        self.look = LookInsideView()
         # The run shown now: the panel's run line, Results and Curves all follow it.
         self.current = CurrentRun(self)
         self.last_outcome: RunOutcome | None = None
@@ -114,19 +116,23 @@ class TrainingUi(QObject):
         w.tabifyDockWidget(w.summary_dock, self.curves_dock)
         self.runs_dock = w.add_dock("Runs", self.runs, area.BottomDockWidgetArea)
         w.tabifyDockWidget(self.results_dock, self.runs_dock)
+        self.look_dock = w.add_dock("Look inside", self.look, area.BottomDockWidgetArea)
+        w.tabifyDockWidget(self.results_dock, self.look_dock)
         w.summary_dock.raise_()
         self.results_dock.raise_()
         w.resizeDocks([w.summary_dock, self.results_dock], [3, 2], Qt.Orientation.Horizontal)
         # Room for curves from the start: resizing docks when Train is pressed would
         # lay out and repaint the whole window at that moment.
         w.resizeDocks([w.summary_dock], [BOTTOM_AREA_PX], Qt.Orientation.Vertical)
-        for dock in (self.training_dock, self.curves_dock, self.results_dock, self.runs_dock):
+        docks = (self.training_dock, self.curves_dock, self.results_dock, self.runs_dock)
+        for dock in (*docks, self.look_dock):
             w.panels_menu.addAction(dock.toggleViewAction())
         # A dock in a tab group counts as visible even behind another tab; these say
         # when each really comes into view.
         self.runs_dock.visibilityChanged.connect(self._on_runs_visible)
         self.training_dock.visibilityChanged.connect(self.panel.picker.set_active)
         self.curves_dock.visibilityChanged.connect(self._on_curves_visible)
+        self.look_dock.visibilityChanged.connect(self.look.set_visible)
 
     def _add_actions(self) -> None:
         w = self.window
@@ -191,7 +197,11 @@ class TrainingUi(QObject):
         self.runs.restore_requested.connect(self.restore)
         self.window.undo_stack.indexChanged.connect(self._on_document_edited)
         self.window.project_replaced.connect(self._on_project_replaced)
+        # Look inside follows the canvas selection and the sample of "try a sample".
+        self.window.selection_changed.connect(self._on_selection)
+        self.results.trial.index.valueChanged.connect(lambda n: self.look.set_sample(n - 1))
         self._on_state(State.IDLE.value)
+        self._look_at_current()
 
     # ---------------------------------------------------------- document
 
@@ -202,6 +212,7 @@ class TrainingUi(QObject):
     def _on_project_replaced(self) -> None:
         """Another project is in the window: no run of the last one stays on screen
         (a restore makes its run current right after)."""
+        self.look.node = None  # the new document's canvas has nothing selected
         self.current.clear()
         self.refresh_document()
 
@@ -215,6 +226,8 @@ class TrainingUi(QObject):
     def _on_document_edited(self, _index: int) -> None:
         # Most edits change the graph, not the settings: then only the fit check needs
         # a second look, once the edits settle (it analyses the whole graph).
+        if self.current.kind == "none":
+            self._look_at_current()
         if self.window.project.training != self._shown_training:
             self.refresh_document()
         elif self.panel.picker.active:
@@ -288,10 +301,30 @@ class TrainingUi(QObject):
 
     # ------------------------------------------------------ the current run
 
+    @Slot(list)
+    def _on_selection(self, ids: list) -> None:
+        self.look.set_node(ids[0] if len(ids) == 1 else None)
+
+    def _look_at_current(self) -> None:
+        """Look inside the current model: the document's initial weights with no run,
+        a finished or restored run's checkpoint, nothing while a run trains."""
+        run, w = self.current, self.window
+        path = w.path or (Path.cwd() / "project.json")
+        if run.kind == "live":
+            self.look.wait_for_run("Training: look inside when the run ends.")
+        elif run.kind == "restoring":
+            self.look.wait_for_run("Loading the run's weights…")
+        elif run.outcome is not None and run.outcome.checkpoint and run.outcome.project:
+            self.look.set_model(run.outcome.project, path, run.outcome.checkpoint)
+        else:
+            self.look.set_model(absolute_data_paths(to_dict(w.project), self.base_dir()), path, "")
+        self.look.set_graph(w.graph)
+
     @Slot()
     def _on_current_changed(self) -> None:
         """Every view shows the new current run from its beginning."""
         run = self.current
+        self._look_at_current()
         self.steps.drop(RUN_VIEWS)  # views still to fill for the run shown before
         if run.kind == "live":
             self.panel.run_starting()
@@ -342,6 +375,7 @@ class TrainingUi(QObject):
         four dropped frames, in one turn of the event loop. Steps belong to this run:
         if another becomes current before they run, they are dropped."""
         run = self.current
+        self._look_at_current()
         if run.kind == "restored" and run.record is not None:
             self.panel.show_restored(run.record, run.epochs)
             self.results.show_outcome(outcome)  # one view to fill, at the user's request
@@ -422,6 +456,7 @@ class TrainingUi(QObject):
     def shutdown(self) -> None:
         """Stop a run and join every thread (the window is closing)."""
         self.controller.shutdown()
+        self.look.shutdown()
         self.panel.picker.loader.wait()
         self.runs.close_store()
 

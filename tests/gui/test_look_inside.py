@@ -1,0 +1,123 @@
+"""Look inside: selecting a block shows its output; the time lens for recurrent blocks
+only; the view follows a restored run and starts over when another project opens."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from tests.gui.conftest import ROOT
+from tests.gui.test_training_support import (
+    RUN_TIMEOUT_MS,
+    data_dir,  # noqa: F401  (autouse fixture)
+    open_iris,
+    run_to_end,
+    set_training,
+)
+
+DIGITS = ROOT / "templates" / "cnn_digits.json"
+LSTM = ROOT / "templates" / "lstm_adding.json"
+LEFT = Qt.MouseButton.LeftButton
+
+
+def open_look(window, template=None):
+    if template is not None:
+        assert window.open_template(template)
+    ui = window.training
+    ui.look_dock.show()
+    ui.look_dock.raise_()
+    return ui.look
+
+
+def select(qtbot, window, node: str | None):
+    """Select one block (or none) on the canvas and wait for its views."""
+    look = window.training.look
+    if node is None:
+        window.scene.clearSelection()
+    else:
+        window.scene.select_nodes([node])
+    qtbot.waitUntil(
+        lambda: look.shown_request is not None and look.shown_request.node == node,
+        timeout=RUN_TIMEOUT_MS,
+    )
+    return look
+
+
+def test_selecting_blocks_switches_the_view(qtbot, window):
+    look = open_look(window, DIGITS)
+    select(qtbot, window, "conv1")
+    assert look.title.text().startswith("conv1 · sample 1 of validation · initial")
+    assert look.sections == ["activation", "filters"]  # conv1 is the first convolution
+    maps = look.findChild(type(look.title), "look_activation")
+    assert maps.width() > 0 and maps.pixmap().width() == maps.width()  # natural size
+
+    select(qtbot, window, "dense1")
+    assert look.title.text().startswith("dense1 · ")
+    assert look.sections == ["activation"]
+
+    select(qtbot, window, None)  # the whole model: filters and where it looks
+    assert look.sections == ["filters", "saliency"]
+    assert "fixed" in look.free.text()
+
+
+def test_the_sample_follows_try_a_sample_only_while_visible(qtbot, window):
+    look = open_look(window, DIGITS)
+    select(qtbot, window, "conv1")
+    window.training.results_dock.raise_()  # the look dock goes behind its tab
+    qtbot.waitUntil(lambda: not look.visible, timeout=RUN_TIMEOUT_MS)
+    look.set_sample(4)
+    assert look.shown_request.sample == 0  # nothing computed behind a tab
+    window.training.look_dock.raise_()
+    qtbot.waitUntil(lambda: look.shown_request.sample == 4, timeout=RUN_TIMEOUT_MS)
+    assert look.title.text().startswith("conv1 · sample 5 of validation")
+
+
+def test_the_lens_is_for_recurrent_blocks_only(qtbot, window):
+    look = open_look(window, LSTM)
+    select(qtbot, window, "lstm1")
+    assert look.sections == ["activation", "lens"]
+    select(qtbot, window, "dense1")
+    assert look.sections == ["activation"]
+
+
+def test_the_view_follows_a_restored_run_and_clears_for_another_project(qtbot, window):
+    look = open_look(window)
+    open_iris(window, epochs=2, lr=0.001)
+    first = run_to_end(qtbot, window)
+    ui = window.training
+    ui.look_dock.raise_()
+    select(qtbot, window, "dense1")
+    assert look.shown_request.checkpoint == first.checkpoint
+    assert "trained weights" in look.title.text()
+    set_training(window, epochs=3, lr=0.02)
+    second = run_to_end(qtbot, window)
+    assert look.checkpoint == second.checkpoint != first.checkpoint
+
+    ui.runs_dock.raise_()
+    ui.runs.select_run(first.run_id)
+    with qtbot.waitSignal(ui.current.ended, timeout=RUN_TIMEOUT_MS):
+        qtbot.mouseClick(ui.runs.restore_button, LEFT)
+    ui.look_dock.raise_()
+    qtbot.waitUntil(
+        lambda: (
+            look.shown_request is not None and look.shown_request.checkpoint == first.checkpoint
+        ),
+        timeout=RUN_TIMEOUT_MS,
+    )
+    assert "trained weights" in look.title.text()
+
+    assert window.open_template(DIGITS)  # another project: its own initial weights
+    assert look.node is None and look.checkpoint == ""
+    qtbot.waitUntil(
+        lambda: look.shown_request is not None and look.shown_request.checkpoint == "",
+        timeout=RUN_TIMEOUT_MS,
+    )
+    assert "initial (seeded) weights" in look.title.text()
+    assert look.project["name"] == window.project.name
+
+
+def test_a_fully_convolutional_net_runs_at_other_sizes(qtbot, window):
+    look = open_look(window, ROOT / "templates" / "fcn_segmentation.json")
+    select(qtbot, window, None)
+    assert "any_size" in look.sections  # masks predicted on 48×48 and 64×64 images
+    assert look.free.text().startswith("Free input dimensions")
+    assert "axis 1" in look.free.text() and "axis 2" in look.free.text()
