@@ -345,16 +345,21 @@ def test_pause_holds_training_until_resumed() -> None:
                 resumed_at.append(time.perf_counter())
                 pause.clear()
 
-            threading.Timer(0.3, resume).start()
+            threading.Timer(1.0, resume).start()
 
     trainer = Trainer(project(mlp(2, 4), epochs=1), blobs(), pause=pause)
     trainer.callbacks = Callbacks(on_batch_end=on_batch)
+    began = time.perf_counter()
     result = trainer.fit()
+    wall = time.perf_counter() - began
     assert result.status == "completed"
     assert times[3] >= resumed_at[0]  # no batch ran while paused
-    assert times[3] - times[2] >= 0.25
-    # Time spent paused is not counted as training time.
-    assert result.history[0].samples_per_s > len(trainer.train_split) / 0.25
+    paused_for = times[3] - times[2]
+    assert paused_for >= 0.95
+    # Time spent paused is not counted as training time (however slow the machine is,
+    # the epoch's own time is the fit's wall time less most of the pause).
+    trained_for = len(trainer.train_split) / result.history[0].samples_per_s
+    assert trained_for < wall - 0.8 * paused_for
 
 
 def test_stop_while_paused_ends_the_run() -> None:
@@ -364,7 +369,7 @@ def test_stop_while_paused_ends_the_run() -> None:
     began = time.perf_counter()
     result = Trainer(project(mlp(2, 4)), blobs(), stop=stop, pause=pause).fit()
     assert result.status == "stopped" and "epoch 1, batch 1 of" in result.reason
-    assert time.perf_counter() - began < 2.0
+    assert time.perf_counter() - began < 60.0  # a bound on a hang, not a speed test
 
 
 # ------------------------------------------------------------- NaN guard

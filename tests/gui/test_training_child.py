@@ -65,7 +65,7 @@ def test_a_trainer_process_that_dies_fails_the_run_and_the_next_run_works(
     assert record.status == "failed" and "ended unexpectedly" in record.reason
     assert not ui.lock.locked
 
-    qtbot.waitUntil(lambda: not ui.steps.pending, timeout=5_000)  # the panel is back
+    qtbot.waitUntil(lambda: not ui.steps.pending, timeout=120_000)  # the panel is back
     open_iris(window, epochs=2)
     assert run_to_end(qtbot, window).status == "finished"  # in a fresh process
 

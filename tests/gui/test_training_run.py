@@ -92,7 +92,7 @@ def test_pause_resume_and_stop(qtbot, window, data_dir):  # noqa: F811
     start_long_run(qtbot, window)
     ui = window.training
     # The trainer says when it has halted, after every batch it trained has arrived.
-    with qtbot.waitSignal(ui.controller.paused, timeout=10_000):
+    with qtbot.waitSignal(ui.controller.paused, timeout=RUN_TIMEOUT_MS):
         qtbot.mouseClick(ui.panel.pause_button, LEFT)
     assert ui.controller.state == State.PAUSED
     assert ui.panel.pause_button.text() == "Resume"
@@ -186,7 +186,8 @@ def test_closing_the_window_mid_run_stops_cleanly_and_records_the_run(qtbot, win
     ui = window.training
     began = time.perf_counter()
     window.close()
-    assert time.perf_counter() - began < 5.0  # no hang
+    # A bound on a hang, not a speed test: the worker gives a silent trainer process 30 s.
+    assert time.perf_counter() - began < 60.0
     assert not ui.controller.busy
     [record] = stored_runs(data_dir)
     assert record.status == "stopped"
