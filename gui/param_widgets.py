@@ -134,7 +134,9 @@ class IntEditor(ParamEditor):
         box = QSpinBox()
         low = self.param.minimum if self.param.minimum is not None else -INT_LIMIT
         high = next(v for v in (self.param.maximum, self.param.limit, INT_LIMIT) if v is not None)
-        box.setRange(int(low), int(high))
+        # A QSpinBox holds a signed 32-bit int: a wider bound (a seed's 2**32 - 1) is cut
+        # to what it can show; validate() still checks the param's own bounds.
+        box.setRange(max(int(low), -INT_LIMIT), min(int(high), INT_LIMIT))
         box.setKeyboardTracking(False)  # valueChanged on Enter/focus-out/arrows, not per key
         box.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToNearestValue)
         box.valueChanged.connect(lambda v: self.on_commit(v) if self.check(v) is not None else None)
