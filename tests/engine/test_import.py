@@ -173,6 +173,8 @@ def test_recurrent_last_step_forms_become_output_last(tmp_path: Path) -> None:
         "bidirectional": False,
         "output": "last",
         "dropout": 0.0,
+        "bias": True,
+        "initial_state": False,
     }
     gru = load(import_cli(CASES[4].source, CASES[4], tmp_path)[0]).graph
     assert gru.node("encoder").params["output"] == "sequence"

@@ -45,8 +45,8 @@ def import_and_fail(
             "16",
             {
                 "fft": "torch.fft.fft — a Fourier transform",
-                "product": "* — an element-wise product: NetLoom has no Multiply block yet",
-                "PReLU": "self.act (PReLU) — no NetLoom block is a PReLU",
+                "subtraction": "- — a subtraction: no block subtracts",
+                "Softplus": "self.act (Softplus) — no NetLoom block is a Softplus",
             },
         ),
         (
@@ -58,9 +58,9 @@ def import_and_fail(
             "FeatureGaps",
             "3,8,8",
             {
-                "per-axis kernel": "kernel_size (1, 3) differs per axis",
-                "groups": "groups=8 (grouped or depthwise): Conv2d has no groups",
-                "ceil_mode": "ceil_mode=True: MaxPool2d rounds output sizes down",
+                "even same": "padding 'same' with the even kernel [1, 4] pads one side more",
+                "eps": "eps=0.001: BatchNorm uses eps 1e-05",
+                "count_include_pad": "count_include_pad=False: AvgPool2d counts padding",
             },
         ),
         (
