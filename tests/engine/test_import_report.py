@@ -97,17 +97,16 @@ def onnx_with_unsupported_nodes(path: Path) -> None:
     from onnx import TensorProto, helper, numpy_helper
 
     weight = numpy_helper.from_array(torch.randn(4, 4).numpy(), "fc.weight")
-    slope = numpy_helper.from_array(torch.full((4,), 0.25).numpy(), "slope")
     graph = helper.make_graph(
         [
             helper.make_node("Gemm", ["x", "fc.weight"], ["h"], name="fc", transB=1),
-            helper.make_node("Mul", ["h", "h"], ["squared"], name="gate"),
-            helper.make_node("PRelu", ["squared", "slope"], ["y"], name="act"),
+            helper.make_node("Sub", ["h", "h"], ["zero"], name="gate"),
+            helper.make_node("Erf", ["zero"], ["y"], name="act"),
         ],
         "unsupported",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])],
-        [weight, slope],
+        [weight],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
     onnx.save(model, str(path))
@@ -118,8 +117,8 @@ def test_onnx_report_names_the_nodes(tmp_path: Path, capsys: pytest.CaptureFixtu
     onnx_with_unsupported_nodes(path)
     err = import_and_fail([str(path)], tmp_path, capsys)
     assert "1 operation(s) mapped to blocks; NOT imported: 2 unsupported" in err
-    assert "node gate: Mul — an element-wise product: NetLoom has no Multiply block yet" in err
-    assert "node act: PRelu — no NetLoom block is a PReLU yet" in err
+    assert "node gate: Sub — a subtraction: no block subtracts" in err
+    assert "node act: Erf — the error function" in err
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
