@@ -257,3 +257,31 @@ def test_onnx_report_names_what_it_cannot_map_yet(
     assert "InstanceNormalization — no NetLoom block does this" in err
     assert "Softplus — no NetLoom block does this" in err
     assert not (tmp_path / "p.json").exists()
+
+
+@pytest.mark.parametrize("via", ["py", "onnx"])
+def test_new_blocks_appear_in_the_imported_projects(via: str, tmp_path: Path) -> None:
+    """The gate, the grouped convolution and the frame-keeping pool become those blocks."""
+
+    def nodes(case: Case) -> list[tuple[str, dict]]:
+        source = case.source
+        if via == "onnx":
+            source = str(tmp_path / f"{case.cls}.onnx")
+            export_onnx(original(case), case, Path(source))
+        (tmp_path / case.cls).mkdir()
+        graph = load(import_cli(source, case, tmp_path / case.cls)[0]).graph
+        return [(graph.node(n).type, graph.node(n).params) for n in graph.topological_order()]
+
+    se, separable, c3d = (nodes(c) for c in CASES[7:10])
+    types = [t for t, _ in se]
+    assert "Multiply" in types and "PReLU" in types
+    assert ("Mean", {"axes": [2, 3], "keepdim": True}) in se
+    assert any(t == "MaxPool2d" and p["ceil_mode"] for t, p in se)
+    depthwise = [p for t, p in separable if t == "Conv2d" and p["groups"] > 1]
+    assert [p["groups"] for p in depthwise] == [8, 16]
+    assert any(t == "Conv2d" and p["kernel_size"] == [3, 5] for t, p in separable)
+    # the legacy ONNX exporter writes the adaptive pool as a MaxPool over the whole map
+    assert ("AdaptiveMaxPool2d" if via == "py" else "MaxPool2d") in [t for t, _ in separable]
+    assert "LogSoftmax" in [t for t, _ in separable]
+    pools = [p["kernel_size"] for t, p in c3d if t == "MaxPool3d"]
+    assert pools == [[1, 2, 2], 2]
