@@ -25,15 +25,6 @@ Handler = Callable[["OnnxImporter", Any], list[Any]]
 EPS = 1e-5
 
 
-def one(values: Any, what: str, block: str) -> int:
-    sizes = tuple(int(v) for v in values)
-    if len(set(sizes)) != 1:
-        raise Unsupported(
-            f"{what} {sizes} differs per axis; NetLoom's {block} takes one {what} for all axes"
-        )
-    return sizes[0]
-
-
 def per_axis(values: Any) -> int | list[int]:
     """A size as a per-axis parameter: one number when every axis agrees, else a list."""
     sizes = [int(v) for v in values]
@@ -262,6 +253,21 @@ def batchnorm(imp: OnnxImporter, node: Any) -> list[Any]:
     return [imp.block(node, "BatchNorm", params, [imp.tensor(node.input[0])], weights)]
 
 
+def instance_norm(imp: OnnxImporter, node: Any) -> list[Any]:
+    eps = imp.attrs(node).get("epsilon", 1e-5)
+    if not math.isclose(eps, EPS, rel_tol=1e-4):
+        raise Unsupported(f"epsilon {eps:g}: InstanceNorm uses {EPS:g}")
+    scale, shift = (imp.static(n, "scale and shift") for n in node.input[1:3])
+    # torch writes learned ones as initializers and the fixed ones of affine=False as
+    # constants; a fixed scale other than 1 (or shift other than 0) has no block.
+    affine = node.input[1] in imp.initializers
+    if not affine and not (np.all(scale == 1) and np.all(shift == 0)):
+        raise Unsupported("a fixed scale or shift: InstanceNorm learns them or has none")
+    weights = {"weight": scale, "bias": shift} if affine else {}
+    x = imp.tensor(node.input[0])
+    return [imp.block(node, "InstanceNorm", {"affine": affine}, [x], weights)]
+
+
 def layernorm(imp: OnnxImporter, node: Any) -> list[Any]:
     attrs = imp.attrs(node)
     x = imp.tensor(node.input[0])
@@ -399,6 +405,7 @@ HANDLERS: dict[str, Handler] = {
     "GlobalMaxPool": global_pool,
     "BatchNormalization": batchnorm,
     "LayerNormalization": layernorm,
+    "InstanceNormalization": instance_norm,
     "Flatten": reshape,
     "Reshape": reshape,
     "Squeeze": reshape,

@@ -20,16 +20,6 @@ Rule = Callable[[nn.Module], tuple[str, dict[str, Any]]]
 BN_EPS = 1e-5  # NetLoom's BatchNorm and LayerNorm use torch's default eps
 
 
-def one(values: Any, what: str, block: str) -> int:
-    """The single size NetLoom takes for every axis, or Unsupported if they differ."""
-    sizes = tuple(values) if isinstance(values, (tuple, list)) else (values,)
-    if len(set(sizes)) != 1:
-        raise Unsupported(
-            f"{what} {sizes} differs per axis; NetLoom's {block} takes one {what} for all axes"
-        )
-    return int(sizes[0])
-
-
 def per_axis(values: Any) -> int | list[int]:
     """A size as a per-axis parameter: one number when every axis agrees, else a list."""
     sizes = [int(v) for v in values] if isinstance(values, (tuple, list)) else [int(values)]

@@ -68,7 +68,8 @@ CASES = [
     Case("c3d.py", "TinyC3D", (3, 4, 10, 10)),
 ]
 # Imported from .py only: ONNX writes GroupNorm as InstanceNormalization on a reshaped
-# tensor and Mish as Softplus·Tanh, which the ONNX importer does not map yet (see
+# tensor times a constant, and Mish as Softplus·Tanh, which the ONNX importer does not
+# map yet (see
 # test_onnx_report_names_what_it_cannot_map_yet).
 PY_ONLY = [Case("norms.py", "NormMix", (3, 8, 8))]
 
@@ -254,7 +255,7 @@ def test_onnx_report_names_what_it_cannot_map_yet(
     export_onnx(original(case), case, path)
     assert run(["import", str(path), "-o", str(tmp_path / "p.json")]) == 1
     err = capsys.readouterr().err
-    assert "InstanceNormalization — no NetLoom block does this" in err
+    assert "Mul — multiplies by the constant" in err  # GroupNorm's scale, after a reshape
     assert "Softplus — no NetLoom block does this" in err
     assert not (tmp_path / "p.json").exists()
 

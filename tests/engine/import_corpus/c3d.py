@@ -11,7 +11,7 @@ class TinyC3D(nn.Module):
             nn.ELU(),
             nn.MaxPool3d((1, 2, 2)),
             nn.Conv3d(8, 12, (3, 3, 3), padding=(1, 1, 1)),
-            nn.BatchNorm3d(12),
+            nn.InstanceNorm3d(12, affine=True),
             nn.PReLU(12),
             nn.MaxPool3d(2, ceil_mode=True),
         )
