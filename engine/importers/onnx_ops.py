@@ -241,15 +241,18 @@ def batchnorm(imp: OnnxImporter, node: Any) -> list[Any]:
     if not math.isclose(eps, EPS, rel_tol=1e-4):
         raise Unsupported(f"epsilon {eps:g}: BatchNorm uses {EPS:g}")
     scale, bias, mean, var = (imp.static(n, "statistics") for n in node.input[1:5])
+    # affine=False: torch writes the fixed scale 1 and shift 0 as constants
+    affine = node.input[1] in imp.initializers
+    if not affine and not (np.all(scale == 1) and np.all(bias == 0)):
+        raise Unsupported("a fixed scale or shift: BatchNorm learns them or has none")
     weights = {
-        "weight": scale,
-        "bias": bias,
+        **({"weight": scale, "bias": bias} if affine else {}),
         "running_mean": mean,
         "running_var": var,
         "num_batches_tracked": np.array(0, dtype=np.int64),
     }
     momentum = round(1.0 - float(attrs.get("momentum", 0.9)), 6)
-    params = {"momentum": momentum}
+    params = {"momentum": momentum, "affine": affine}
     return [imp.block(node, "BatchNorm", params, [imp.tensor(node.input[0])], weights)]
 
 
@@ -271,17 +274,24 @@ def instance_norm(imp: OnnxImporter, node: Any) -> list[Any]:
 def layernorm(imp: OnnxImporter, node: Any) -> list[Any]:
     attrs = imp.attrs(node)
     x = imp.tensor(node.input[0])
-    if attrs.get("axis", -1) % (len(x.shape.dims) + 1) != len(x.shape.dims):
-        raise Unsupported(f"normalises from axis {attrs['axis']}: LayerNorm takes the last only")
+    rank = len(x.shape.dims) + 1
+    axis = attrs.get("axis", -1) % rank
+    if axis == 0:
+        raise Unsupported("normalises from axis 0: LayerNorm keeps the samples apart")
     if not math.isclose(attrs.get("epsilon", 1e-5), EPS, rel_tol=1e-4):
         raise Unsupported(f"epsilon {attrs['epsilon']:g}: LayerNorm uses {EPS:g}")
-    if len(node.input) < 3 or not node.input[2]:
-        raise Unsupported("no shift (bias): LayerNorm learns one")
-    weights = {
-        "weight": imp.static(node.input[1], "scale"),
-        "bias": imp.static(node.input[2], "bias"),
-    }
-    return [imp.block(node, "LayerNorm", {}, [x], weights)]
+    scale = imp.static(node.input[1], "scale")
+    has_bias = len(node.input) > 2 and bool(node.input[2])
+    affine = node.input[1] in imp.initializers
+    if not affine:
+        shift = imp.static(node.input[2], "bias") if has_bias else np.zeros(1)
+        if not (np.all(scale == 1) and np.all(shift == 0)):
+            raise Unsupported("a fixed scale or shift: LayerNorm learns them or has none")
+    weights = {"weight": scale} if affine else {}
+    if affine and has_bias:
+        weights["bias"] = imp.static(node.input[2], "bias")
+    params = {"axes": rank - axis, "affine": affine, "bias": "bias" in weights}
+    return [imp.block(node, "LayerNorm", params, [x], weights)]
 
 
 def reshape_to(imp: OnnxImporter, node: Any, x: Value) -> list[Any]:

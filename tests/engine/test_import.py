@@ -278,6 +278,8 @@ def test_new_blocks_appear_in_the_imported_projects(via: str, tmp_path: Path) ->
     assert "Multiply" in types and "PReLU" in types
     assert ("Mean", {"axes": [2, 3], "keepdim": True}) in se
     assert any(t == "MaxPool2d" and p["ceil_mode"] for t, p in se)
+    assert ("LayerNorm", {"axes": 2, "affine": True, "bias": True}) in se
+    assert ("BatchNorm", {"momentum": 0.1, "affine": False}) in se
     depthwise = [p for t, p in separable if t == "Conv2d" and p["groups"] > 1]
     assert [p["groups"] for p in depthwise] == [8, 16]
     assert any(t == "Conv2d" and p["kernel_size"] == [3, 5] for t, p in separable)

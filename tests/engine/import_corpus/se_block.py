@@ -21,12 +21,13 @@ class SENet(nn.Module):
     def __init__(self, classes: int = 5) -> None:
         super().__init__()
         self.stem = nn.Conv2d(3, 16, 3, padding=1)
-        self.norm = nn.BatchNorm2d(16)
+        self.norm = nn.BatchNorm2d(16, affine=False)
         self.se = SqueezeExcite(16, 4)
         self.pool = nn.MaxPool2d(3, stride=2, ceil_mode=True)
+        self.maps = nn.LayerNorm([6, 6])
         self.head = nn.Linear(16, classes)
 
     def forward(self, x):
         x = torch.relu(self.norm(self.stem(x)))
-        x = self.pool(self.se(x))
+        x = self.maps(self.pool(self.se(x)))
         return self.head(x.mean(dim=(-2, -1)))
