@@ -184,6 +184,8 @@ def test_recurrent_last_step_forms_become_output_last(tmp_path: Path) -> None:
         "bias": True,
         "initial_state": False,
     }
+    bilstm = load(import_cli(CASES[6].source, CASES[6], tmp_path)[0]).graph
+    assert bilstm.node("embed").params["padding_idx"] == 0
     gru = load(import_cli(CASES[4].source, CASES[4], tmp_path)[0]).graph
     assert gru.node("encoder").params["output"] == "sequence"
     assert gru.node("encoder").params["bidirectional"] is True
