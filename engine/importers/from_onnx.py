@@ -314,5 +314,4 @@ REASONS = {
     "Erf": "the error function (a GELU written out by an older exporter?): export with "
     "opset ≥ 20 for a Gelu node",
     "Pad": "explicit padding: pad inside the Conv or Pool",
-    "Resize": "a resize: Upsample maps from PyTorch sources only so far",
 }

@@ -357,6 +357,46 @@ def gather(imp: OnnxImporter, node: Any) -> list[Any]:
     raise Unsupported("selects part of a tensor: no block does (Embedding looks up a table)")
 
 
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def resize(imp: OnnxImporter, node: Any) -> list[Any]:
+    """Resize by whole-number factors: the Upsample blocks (nearest, linear, cubic)."""
+    attrs = imp.attrs(node)
+    x = imp.tensor(node.input[0])
+    if x.shape.time:
+        raise Unsupported("resizes frames (N, T, C, …): Upsample from ONNX takes (N, C, …)")
+    out = imp.expect(node.output[0])
+    if out is None or out[0] != x.shape.dims[0]:
+        raise Unsupported("changes the channels: Upsample keeps them")
+    factors = [o / i for o, i in zip(out[1:], x.shape.dims[1:], strict=True)]
+    if not all(f.is_integer() and f >= 1 for f in factors):
+        raise Unsupported(f"scales by {factors}: Upsample enlarges by whole numbers")
+    spatial = len(factors)
+    mode = _text(attrs.get("mode", "nearest"))
+    transform = _text(attrs.get("coordinate_transformation_mode", "half_pixel"))
+    params: dict[str, Any] = {"scale_factor": per_axis(factors)}
+    if mode == "nearest":
+        if transform != "asymmetric" or _text(attrs.get("nearest_mode", "")) != "floor":
+            raise Unsupported(
+                f"nearest with {transform} coordinates: Upsample repeats values as torch does"
+            )
+        params["mode"] = "nearest"
+    else:
+        if transform not in ("pytorch_half_pixel", "half_pixel", "align_corners"):
+            raise Unsupported(f"{transform} coordinates: Upsample places samples as torch does")
+        names = {"linear": {1: "linear", 2: "bilinear", 3: "trilinear"}, "cubic": {2: "bicubic"}}
+        if spatial not in names.get(mode, {}):
+            raise Unsupported(f"{mode} over {spatial} axes: no Upsample mode interpolates so")
+        if mode == "cubic" and not math.isclose(attrs.get("cubic_coeff_a", -0.75), -0.75):
+            raise Unsupported("cubic_coeff_a other than -0.75: torch's bicubic uses -0.75")
+        params["mode"] = names[mode][spatial]
+        params["align_corners"] = transform == "align_corners"
+    block = "Upsample" if spatial == 2 else f"Upsample{spatial}d"
+    return [imp.block(node, block, params, [x])]
+
+
 def reduce_mean(imp: OnnxImporter, node: Any) -> list[Any]:
     x = imp.tensor(node.input[0])
     attrs = imp.attrs(node)
@@ -416,6 +456,7 @@ HANDLERS: dict[str, Handler] = {
     "BatchNormalization": batchnorm,
     "LayerNormalization": layernorm,
     "InstanceNormalization": instance_norm,
+    "Resize": resize,
     "Flatten": reshape,
     "Reshape": reshape,
     "Squeeze": reshape,

@@ -288,5 +288,7 @@ def test_new_blocks_appear_in_the_imported_projects(via: str, tmp_path: Path) ->
     # the legacy ONNX exporter writes the adaptive pool as a MaxPool over the whole map
     assert ("AdaptiveMaxPool2d" if via == "py" else "MaxPool2d") in [t for t, _ in separable]
     assert "LogSoftmax" in [t for t, _ in separable]
+    ups = [(p["scale_factor"], p["mode"]) for t, p in separable if t == "Upsample"]
+    assert ups == [([1, 2], "nearest"), (2, "bilinear")]
     pools = [p["kernel_size"] for t, p in c3d if t == "MaxPool3d"]
     assert pools == [[1, 2, 2], 2]

@@ -1,4 +1,4 @@
-"""A MobileNet-style depthwise-separable CNN: grouped convolutions, SiLU and Hardswish."""
+"""A MobileNet-style depthwise-separable CNN: grouped convolutions, SiLU, Hardswish, resizing."""
 
 from torch import nn
 from torch.nn import functional as F
@@ -20,10 +20,12 @@ class DepthwiseNet(nn.Module):
         super().__init__()
         self.stem = nn.Conv2d(3, 8, (3, 5), stride=(1, 2), padding=(1, 2))
         self.blocks = nn.Sequential(Separable(8, 16, 2), nn.Hardswish(), Separable(16, 24, 1))
+        self.up = nn.Upsample(scale_factor=2, mode="bilinear")
         self.pool = nn.AdaptiveMaxPool2d(1)
         self.head = nn.Linear(24, classes)
 
     def forward(self, x):
+        x = F.interpolate(x, scale_factor=(1, 2), mode="nearest")
         x = F.silu(self.stem(x))
-        x = self.blocks(x)
+        x = self.up(self.blocks(x))
         return F.log_softmax(self.head(self.pool(x).flatten(1)), dim=1)
