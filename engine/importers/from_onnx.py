@@ -309,12 +309,9 @@ class OnnxImporter:
 
 
 REASONS = {
-    "Mul": "an element-wise product: NetLoom has no Multiply block yet",
     "Sub": "a subtraction: no block subtracts",
     "Div": "a division: no block divides",
     "Erf": "the error function (a GELU written out by an older exporter?): export with "
     "opset ≥ 20 for a Gelu node",
-    "PRelu": "no NetLoom block is a PReLU yet",
     "Pad": "explicit padding: pad inside the Conv or Pool",
-    "Resize": "a resize: Upsample maps from PyTorch sources only so far",
 }

@@ -327,4 +327,7 @@ class TorchImporter:
         if len(node.args) != 1 or node.kwargs:
             raise Unsupported("called with more than one argument")
         type_name, params = rule(module)
-        return self.block(node, type_name, params, [self.tensor(node.args[0])], target, weights)
+        x = self.tensor(node.args[0])
+        if type_name == "Upsample":
+            type_name = torch_modules.upsample_block(len(x.shape.features) - 1)
+        return self.block(node, type_name, params, [x], target, weights)

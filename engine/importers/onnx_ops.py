@@ -25,20 +25,17 @@ Handler = Callable[["OnnxImporter", Any], list[Any]]
 EPS = 1e-5
 
 
-def one(values: Any, what: str, block: str) -> int:
-    sizes = tuple(int(v) for v in values)
-    if len(set(sizes)) != 1:
-        raise Unsupported(
-            f"{what} {sizes} differs per axis; NetLoom's {block} takes one {what} for all axes"
-        )
-    return sizes[0]
+def per_axis(values: Any) -> int | list[int]:
+    """A size as a per-axis parameter: one number when every axis agrees, else a list."""
+    sizes = [int(v) for v in values]
+    return sizes[0] if len(set(sizes)) == 1 else sizes
 
 
-def symmetric_pads(pads: Any, spatial: int, block: str) -> int:
-    pads = list(pads) if pads is not None else [0] * (2 * spatial)
+def symmetric_pads(pads: Any, spatial: int, block: str) -> int | list[int]:
+    pads = [int(p) for p in pads] if pads is not None else [0] * (2 * spatial)
     if pads[:spatial] != pads[spatial:]:
         raise Unsupported(f"pads {pads} differ between the start and end: {block} pads evenly")
-    return one(pads[:spatial], "padding", block)
+    return per_axis(pads[:spatial])
 
 
 def _no_auto_pad(attrs: dict[str, Any]) -> None:
@@ -53,19 +50,17 @@ def conv(imp: OnnxImporter, node: Any) -> list[Any]:
     weight = imp.static(node.input[1], "weight")
     spatial = weight.ndim - 2
     block = f"Conv{spatial}d"
-    if attrs.get("group", 1) != 1:
-        raise Unsupported(f"group={attrs['group']} (grouped or depthwise): {block} has no groups")
     _no_auto_pad(attrs)
-    kernel = one(weight.shape[2:], "kernel_size", block)
     weights = {"weight": weight}
     if len(node.input) > 2 and node.input[2]:
         weights["bias"] = imp.static(node.input[2], "bias")
     params = {
         "out_channels": int(weight.shape[0]),
-        "kernel_size": kernel,
-        "stride": one(attrs.get("strides", [1] * spatial), "stride", block),
+        "kernel_size": per_axis(weight.shape[2:]),
+        "stride": per_axis(attrs.get("strides", [1] * spatial)),
         "padding": symmetric_pads(attrs.get("pads"), spatial, block),
-        "dilation": one(attrs.get("dilations", [1] * spatial), "dilation", block),
+        "dilation": per_axis(attrs.get("dilations", [1] * spatial)),
+        "groups": int(attrs.get("group", 1)),
         "bias": "bias" in weights,
     }
     return [imp.block(node, block, params, [imp.tensor(node.input[0])], weights)]
@@ -74,25 +69,26 @@ def conv(imp: OnnxImporter, node: Any) -> list[Any]:
 def conv_transpose(imp: OnnxImporter, node: Any) -> list[Any]:
     attrs = imp.attrs(node)
     weight = imp.static(node.input[1], "weight")
-    if weight.ndim != 4:
-        raise Unsupported(f"a {weight.ndim - 2}-D transposed convolution: NetLoom has 2-D only")
-    if attrs.get("group", 1) != 1 or "output_shape" in attrs:
-        raise Unsupported("group or output_shape: ConvTranspose2d has neither")
-    if one(attrs.get("dilations", [1, 1]), "dilation", "ConvTranspose2d") != 1:
-        raise Unsupported("dilation: ConvTranspose2d has none")
+    spatial = weight.ndim - 2
+    block = f"ConvTranspose{spatial}d"
+    if "output_shape" in attrs:
+        raise Unsupported(f"output_shape: {block} takes output_padding instead")
     _no_auto_pad(attrs)
     weights = {"weight": weight}
     if len(node.input) > 2 and node.input[2]:
         weights["bias"] = imp.static(node.input[2], "bias")
+    groups = int(attrs.get("group", 1))
     params = {
-        "out_channels": int(weight.shape[1]),
-        "kernel_size": one(weight.shape[2:], "kernel_size", "ConvTranspose2d"),
-        "stride": one(attrs.get("strides", [1, 1]), "stride", "ConvTranspose2d"),
-        "padding": symmetric_pads(attrs.get("pads"), 2, "ConvTranspose2d"),
-        "output_padding": one(attrs.get("output_padding", [0, 0]), "output_padding", "it"),
+        "out_channels": int(weight.shape[1]) * groups,
+        "kernel_size": per_axis(weight.shape[2:]),
+        "stride": per_axis(attrs.get("strides", [1] * spatial)),
+        "padding": symmetric_pads(attrs.get("pads"), spatial, block),
+        "output_padding": per_axis(attrs.get("output_padding", [0] * spatial)),
+        "dilation": per_axis(attrs.get("dilations", [1] * spatial)),
+        "groups": groups,
         "bias": "bias" in weights,
     }
-    return [imp.block(node, "ConvTranspose2d", params, [imp.tensor(node.input[0])], weights)]
+    return [imp.block(node, block, params, [imp.tensor(node.input[0])], weights)]
 
 
 def gemm(imp: OnnxImporter, node: Any) -> list[Any]:
@@ -141,6 +137,26 @@ def add(imp: OnnxImporter, node: Any) -> list[Any]:
     return [imp.block(node, "Add", {"inputs": 2}, inputs)]
 
 
+def multiply(imp: OnnxImporter, node: Any) -> list[Any]:
+    for name in node.input:
+        if isinstance(imp.values.get(name), Static):
+            raise Unsupported(f"multiplies by the constant {name}; Multiply takes tensors only")
+    inputs = [imp.tensor(name) for name in node.input]
+    return [imp.block(node, "Multiply", {"inputs": 2}, inputs)]
+
+
+def prelu(imp: OnnxImporter, node: Any) -> list[Any]:
+    slope = imp.static(node.input[1], "slope").reshape(-1)
+    params = {"slopes": "one" if slope.size == 1 else "channels"}
+    x = imp.tensor(node.input[0])
+    return [imp.block(node, "PReLU", params, [x], {"weight": np.ascontiguousarray(slope)})]
+
+
+def elu(imp: OnnxImporter, node: Any) -> list[Any]:
+    alpha = float(np.float32(imp.attrs(node).get("alpha", 1.0)))
+    return [imp.block(node, "ELU", {"alpha": alpha}, [imp.tensor(node.input[0])])]
+
+
 def _activation(type_name: str) -> Handler:
     def handle(imp: OnnxImporter, node: Any) -> list[Any]:
         return [imp.block(node, type_name, {}, [imp.tensor(node.input[0])])]
@@ -160,17 +176,20 @@ def gelu(imp: OnnxImporter, node: Any) -> list[Any]:
     return [imp.block(node, "GELU", {}, [imp.tensor(node.input[0])])]
 
 
-def softmax(imp: OnnxImporter, node: Any) -> list[Any]:
-    x = imp.tensor(node.input[0])
-    rank = len(x.shape.dims) + 1
-    axis = imp.attrs(node).get("axis", -1 if imp.opset >= 13 else 1) % rank
-    if axis == rank - 1:
-        choice = "last"
-    elif axis == (2 if x.shape.time else 1) and imp.opset >= 13:
-        choice = "channels"
-    else:
-        raise Unsupported(f"softmax over axis {axis}: Softmax takes the last or channel axis")
-    return [imp.block(node, "Softmax", {"axis": choice}, [x])]
+def _softmax_of(block: str) -> Handler:
+    def handle(imp: OnnxImporter, node: Any) -> list[Any]:
+        x = imp.tensor(node.input[0])
+        rank = len(x.shape.dims) + 1
+        axis = imp.attrs(node).get("axis", -1 if imp.opset >= 13 else 1) % rank
+        if axis == rank - 1:
+            choice = "last"
+        elif axis == (2 if x.shape.time else 1) and imp.opset >= 13:
+            choice = "channels"
+        else:
+            raise Unsupported(f"softmax over axis {axis}: {block} takes the last or channel axis")
+        return [imp.block(node, block, {"axis": choice}, [x])]
+
+    return handle
 
 
 def pool(imp: OnnxImporter, node: Any) -> list[Any]:
@@ -180,30 +199,32 @@ def pool(imp: OnnxImporter, node: Any) -> list[Any]:
     kind = "Max" if node.op_type == "MaxPool" else "Avg"
     block = f"{kind}Pool{spatial}d"
     _no_auto_pad(attrs)
-    if attrs.get("ceil_mode", 0):
-        raise Unsupported(f"ceil_mode=1: {block} rounds output sizes down")
-    if one(attrs.get("dilations", [1] * spatial), "dilation", block) != 1:
-        raise Unsupported(f"dilation: {block} has none")
     if len(node.output) > 1 and node.output[1]:
         raise Unsupported("returns indices: MaxPool gives values only")
-    kernel = one(kernel_shape, "kernel_size", block)
+    dilation = per_axis(attrs.get("dilations", [1] * spatial))
+    if kind == "Avg" and dilation != 1:
+        raise Unsupported(f"dilation: {block} has none")
+    kernel = per_axis(kernel_shape)
     padding = symmetric_pads(attrs.get("pads"), spatial, block)
-    if kind == "Avg" and padding and not attrs.get("count_include_pad", 0):
+    if kind == "Avg" and padding != 0 and not attrs.get("count_include_pad", 0):
         raise Unsupported(f"count_include_pad=0 with padding: {block} counts the padding")
-    stride = one(attrs.get("strides", [1] * spatial), "stride", block)
-    params = {
+    stride = per_axis(attrs.get("strides", [1] * spatial))
+    params: dict[str, Any] = {
         "kernel_size": kernel,
         "stride": "kernel" if stride == kernel else stride,
         "padding": padding,
+        "ceil_mode": bool(attrs.get("ceil_mode", 0)),
     }
+    if kind == "Max":
+        params["dilation"] = dilation
     return [imp.block(node, block, params, [imp.tensor(node.input[0])])]
 
 
 def global_pool(imp: OnnxImporter, node: Any) -> list[Any]:
     x = imp.tensor(node.input[0])
     spatial = len(x.shape.features) - 1
-    if node.op_type == "GlobalAveragePool" and spatial in (1, 2):
-        block = f"AdaptiveAvgPool{spatial}d"
+    if spatial in (1, 2, 3):
+        block = f"Adaptive{'Avg' if node.op_type == 'GlobalAveragePool' else 'Max'}Pool{spatial}d"
         return [imp.block(node, block, {"output_size": 1}, [x])]
     mode = "avg" if node.op_type == "GlobalAveragePool" else "max"
     pooled = imp.builder.add(
@@ -220,32 +241,57 @@ def batchnorm(imp: OnnxImporter, node: Any) -> list[Any]:
     if not math.isclose(eps, EPS, rel_tol=1e-4):
         raise Unsupported(f"epsilon {eps:g}: BatchNorm uses {EPS:g}")
     scale, bias, mean, var = (imp.static(n, "statistics") for n in node.input[1:5])
+    # affine=False: torch writes the fixed scale 1 and shift 0 as constants
+    affine = node.input[1] in imp.initializers
+    if not affine and not (np.all(scale == 1) and np.all(bias == 0)):
+        raise Unsupported("a fixed scale or shift: BatchNorm learns them or has none")
     weights = {
-        "weight": scale,
-        "bias": bias,
+        **({"weight": scale, "bias": bias} if affine else {}),
         "running_mean": mean,
         "running_var": var,
         "num_batches_tracked": np.array(0, dtype=np.int64),
     }
     momentum = round(1.0 - float(attrs.get("momentum", 0.9)), 6)
-    params = {"momentum": momentum}
+    params = {"momentum": momentum, "affine": affine}
     return [imp.block(node, "BatchNorm", params, [imp.tensor(node.input[0])], weights)]
+
+
+def instance_norm(imp: OnnxImporter, node: Any) -> list[Any]:
+    eps = imp.attrs(node).get("epsilon", 1e-5)
+    if not math.isclose(eps, EPS, rel_tol=1e-4):
+        raise Unsupported(f"epsilon {eps:g}: InstanceNorm uses {EPS:g}")
+    scale, shift = (imp.static(n, "scale and shift") for n in node.input[1:3])
+    # torch writes learned ones as initializers and the fixed ones of affine=False as
+    # constants; a fixed scale other than 1 (or shift other than 0) has no block.
+    affine = node.input[1] in imp.initializers
+    if not affine and not (np.all(scale == 1) and np.all(shift == 0)):
+        raise Unsupported("a fixed scale or shift: InstanceNorm learns them or has none")
+    weights = {"weight": scale, "bias": shift} if affine else {}
+    x = imp.tensor(node.input[0])
+    return [imp.block(node, "InstanceNorm", {"affine": affine}, [x], weights)]
 
 
 def layernorm(imp: OnnxImporter, node: Any) -> list[Any]:
     attrs = imp.attrs(node)
     x = imp.tensor(node.input[0])
-    if attrs.get("axis", -1) % (len(x.shape.dims) + 1) != len(x.shape.dims):
-        raise Unsupported(f"normalises from axis {attrs['axis']}: LayerNorm takes the last only")
+    rank = len(x.shape.dims) + 1
+    axis = attrs.get("axis", -1) % rank
+    if axis == 0:
+        raise Unsupported("normalises from axis 0: LayerNorm keeps the samples apart")
     if not math.isclose(attrs.get("epsilon", 1e-5), EPS, rel_tol=1e-4):
         raise Unsupported(f"epsilon {attrs['epsilon']:g}: LayerNorm uses {EPS:g}")
-    if len(node.input) < 3 or not node.input[2]:
-        raise Unsupported("no shift (bias): LayerNorm learns one")
-    weights = {
-        "weight": imp.static(node.input[1], "scale"),
-        "bias": imp.static(node.input[2], "bias"),
-    }
-    return [imp.block(node, "LayerNorm", {}, [x], weights)]
+    scale = imp.static(node.input[1], "scale")
+    has_bias = len(node.input) > 2 and bool(node.input[2])
+    affine = node.input[1] in imp.initializers
+    if not affine:
+        shift = imp.static(node.input[2], "bias") if has_bias else np.zeros(1)
+        if not (np.all(scale == 1) and np.all(shift == 0)):
+            raise Unsupported("a fixed scale or shift: LayerNorm learns them or has none")
+    weights = {"weight": scale} if affine else {}
+    if affine and has_bias:
+        weights["bias"] = imp.static(node.input[2], "bias")
+    params = {"axes": rank - axis, "affine": affine, "bias": "bias" in weights}
+    return [imp.block(node, "LayerNorm", params, [x], weights)]
 
 
 def reshape_to(imp: OnnxImporter, node: Any, x: Value) -> list[Any]:
@@ -311,6 +357,46 @@ def gather(imp: OnnxImporter, node: Any) -> list[Any]:
     raise Unsupported("selects part of a tensor: no block does (Embedding looks up a table)")
 
 
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def resize(imp: OnnxImporter, node: Any) -> list[Any]:
+    """Resize by whole-number factors: the Upsample blocks (nearest, linear, cubic)."""
+    attrs = imp.attrs(node)
+    x = imp.tensor(node.input[0])
+    if x.shape.time:
+        raise Unsupported("resizes frames (N, T, C, …): Upsample from ONNX takes (N, C, …)")
+    out = imp.expect(node.output[0])
+    if out is None or out[0] != x.shape.dims[0]:
+        raise Unsupported("changes the channels: Upsample keeps them")
+    factors = [o / i for o, i in zip(out[1:], x.shape.dims[1:], strict=True)]
+    if not all(f.is_integer() and f >= 1 for f in factors):
+        raise Unsupported(f"scales by {factors}: Upsample enlarges by whole numbers")
+    spatial = len(factors)
+    mode = _text(attrs.get("mode", "nearest"))
+    transform = _text(attrs.get("coordinate_transformation_mode", "half_pixel"))
+    params: dict[str, Any] = {"scale_factor": per_axis(factors)}
+    if mode == "nearest":
+        if transform != "asymmetric" or _text(attrs.get("nearest_mode", "")) != "floor":
+            raise Unsupported(
+                f"nearest with {transform} coordinates: Upsample repeats values as torch does"
+            )
+        params["mode"] = "nearest"
+    else:
+        if transform not in ("pytorch_half_pixel", "half_pixel", "align_corners"):
+            raise Unsupported(f"{transform} coordinates: Upsample places samples as torch does")
+        names = {"linear": {1: "linear", 2: "bilinear", 3: "trilinear"}, "cubic": {2: "bicubic"}}
+        if spatial not in names.get(mode, {}):
+            raise Unsupported(f"{mode} over {spatial} axes: no Upsample mode interpolates so")
+        if mode == "cubic" and not math.isclose(attrs.get("cubic_coeff_a", -0.75), -0.75):
+            raise Unsupported("cubic_coeff_a other than -0.75: torch's bicubic uses -0.75")
+        params["mode"] = names[mode][spatial]
+        params["align_corners"] = transform == "align_corners"
+    block = "Upsample" if spatial == 2 else f"Upsample{spatial}d"
+    return [imp.block(node, block, params, [x])]
+
+
 def reduce_mean(imp: OnnxImporter, node: Any) -> list[Any]:
     x = imp.tensor(node.input[0])
     attrs = imp.attrs(node)
@@ -318,18 +404,16 @@ def reduce_mean(imp: OnnxImporter, node: Any) -> list[Any]:
     if axes is None and len(node.input) > 1 and node.input[1]:
         axes = imp.static(node.input[1], "axes").tolist()
     rank = len(x.shape.dims) + 1
+    if axes is None:
+        raise Unsupported("averages every axis, the batch too")
+    dims = sorted({int(a) % rank for a in axes})
+    if 0 in dims:
+        raise Unsupported(f"averages over axes {dims}, the batch axis N too")
     first = 3 if x.shape.time else 2
-    if axes is None or sorted(int(a) % rank for a in axes) != list(range(first, rank)):
-        raise Unsupported(
-            f"averages over axes {axes}; GlobalPool reduces every axis after the channels; "
-            "a Mean over chosen axes is not a block yet"
-        )
-    if not attrs.get("keepdims", 1):
+    keepdim = bool(attrs.get("keepdims", 1))
+    if dims == list(range(first, rank)) and not keepdim:
         return [imp.block(node, "GlobalPool", {"mode": "avg"}, [x])]
-    pooled = imp.builder.add(
-        "GlobalPool", {"mode": "avg"}, [x], place=imp.place(node), op=node.op_type, expect=None
-    )
-    return reshape_to(imp, node, pooled)
+    return [imp.block(node, "Mean", {"axes": dims, "keepdim": keepdim}, [x])]
 
 
 def dropout(imp: OnnxImporter, node: Any) -> list[Any]:
@@ -358,13 +442,21 @@ HANDLERS: dict[str, Handler] = {
     "Tanh": _activation("Tanh"),
     "LeakyRelu": leaky_relu,
     "Gelu": gelu,
-    "Softmax": softmax,
+    "Softmax": _softmax_of("Softmax"),
+    "LogSoftmax": _softmax_of("LogSoftmax"),
+    "Mul": multiply,
+    "PRelu": prelu,
+    "Elu": elu,
+    "HardSwish": _activation("Hardswish"),
+    "Mish": _activation("Mish"),
     "MaxPool": pool,
     "AveragePool": pool,
     "GlobalAveragePool": global_pool,
     "GlobalMaxPool": global_pool,
     "BatchNormalization": batchnorm,
     "LayerNormalization": layernorm,
+    "InstanceNormalization": instance_norm,
+    "Resize": resize,
     "Flatten": reshape,
     "Reshape": reshape,
     "Squeeze": reshape,

@@ -106,11 +106,33 @@ def softmax_axis(dim: Any, x: Value) -> str:
     raise Unsupported(f"softmax over axis {dim}; NetLoom's Softmax takes the last or channel axis")
 
 
-def _softmax(imp: TorchImporter, node: fx.Node) -> Value:
-    x = imp.tensor(node.args[0])
-    if arg(node, 3, "dtype", None) is not None:
-        raise Unsupported("softmax with a dtype: NetLoom's Softmax keeps the input's")
-    return imp.block(node, "Softmax", {"axis": softmax_axis(arg(node, 1, "dim"), x)}, [x])
+def _softmax_of(block: str) -> Handler:
+    def handle(imp: TorchImporter, node: fx.Node) -> Value:
+        x = imp.tensor(node.args[0])
+        if arg(node, 3 if node.op == "call_function" else 2, "dtype", None) is not None:
+            raise Unsupported(f"softmax with a dtype: NetLoom's {block} keeps the input's")
+        return imp.block(node, block, {"axis": softmax_axis(arg(node, 1, "dim"), x)}, [x])
+
+    return handle
+
+
+_softmax = _softmax_of("Softmax")
+_log_softmax = _softmax_of("LogSoftmax")
+
+
+def _elu(imp: TorchImporter, node: fx.Node) -> Value:
+    alpha = arg(node, 1, "alpha", 1.0)
+    return imp.block(node, "ELU", {"alpha": alpha}, [imp.tensor(node.args[0])])
+
+
+def _mul(imp: TorchImporter, node: fx.Node) -> Value:
+    a, b = node.args[0], arg(node, 1, "other")
+    for operand in (a, b):
+        if not isinstance(operand, fx.Node) or isinstance(imp.env[operand], Meta):
+            raise Unsupported(
+                f"multiplies by the constant {operand!r}; Multiply multiplies tensors only"
+            )
+    return imp.block(node, "Multiply", {"inputs": 2}, [imp.tensor(a), imp.tensor(b)])
 
 
 def _add(imp: TorchImporter, node: fx.Node) -> Value:
@@ -205,19 +227,21 @@ def _reduce(mode: str) -> Handler:
         dims = sorted(
             {int(d) % rank for d in (dims if isinstance(dims, (tuple, list)) else [dims])}
         )
+        if 0 in dims:
+            raise Unsupported(f"reduces over axes {dims}, the batch axis N too")
+        if node.kwargs.get("dtype") is not None:
+            raise Unsupported("a dtype: NetLoom keeps the input's")
+        keepdim = bool(arg(node, 2, "keepdim", False))
         first = 3 if x.shape.time else 2
-        if dims != list(range(first, rank)):
-            raise Unsupported(
-                f"averages over axes {dims}; NetLoom's GlobalPool reduces every axis after the "
-                f"channels ({', '.join(map(str, range(first, rank)))}); a Mean over chosen axes "
-                "is not a block yet"
-                if mode == "avg"
-                else f"takes the maximum over axes {dims}; GlobalPool reduces axes "
-                f"{list(range(first, rank))}"
-            )
-        if arg(node, 2, "keepdim", False) or node.kwargs.get("dtype") is not None:
-            raise Unsupported("keepdim=True or a dtype: GlobalPool drops the reduced axes")
-        return imp.block(node, "GlobalPool", {"mode": mode}, [x])
+        if dims == list(range(first, rank)) and not keepdim:
+            return imp.block(node, "GlobalPool", {"mode": mode}, [x])
+        if mode == "avg":
+            return imp.block(node, "Mean", {"axes": dims, "keepdim": keepdim}, [x])
+        raise Unsupported(
+            f"takes the maximum over axes {dims}"
+            f"{' keeping them' if keepdim else ''}; GlobalPool reduces axes "
+            f"{list(range(first, rank))} and drops them"
+        )
 
     return handle
 
@@ -244,15 +268,20 @@ def _interpolate(imp: TorchImporter, node: fx.Node) -> Value:
         arg(node, 3, "mode", "nearest"),
         arg(node, 4, "align_corners"),
     )
-    type_name, params = torch_modules.upsample(module)
-    return imp.block(node, type_name, params, [imp.tensor(node.args[0])])
-
-
-def _dropout(imp: TorchImporter, node: fx.Node) -> Value:
     x = imp.tensor(node.args[0])
-    if not arg(node, 2, "training", True):
-        return imp.passthrough(node, x, "dropout with training=False does nothing; left out")
-    return imp.block(node, "Dropout", {"p": arg(node, 1, "p", 0.5)}, [x])
+    _, params = torch_modules.upsample(module)
+    block = torch_modules.upsample_block(len(x.shape.features) - 1)
+    return imp.block(node, block, params, [x])
+
+
+def _dropout_of(block: str) -> Handler:
+    def handle(imp: TorchImporter, node: fx.Node) -> Value:
+        x = imp.tensor(node.args[0])
+        if not arg(node, 2, "training", True):
+            return imp.passthrough(node, x, "dropout with training=False does nothing; left out")
+        return imp.block(node, block, {"p": arg(node, 1, "p", 0.5)}, [x])
+
+    return handle
 
 
 def _contiguous(imp: TorchImporter, node: fx.Node) -> Value:
@@ -326,6 +355,16 @@ FUNCTIONS: dict[Any, Handler] = {
     torch.tanh: _activation("Tanh"),
     F.tanh: _activation("Tanh"),
     F.leaky_relu: _leaky_relu,
+    F.silu: _activation("SiLU"),
+    F.hardswish: _activation("Hardswish"),
+    F.mish: _activation("Mish"),
+    F.elu: _elu,
+    F.log_softmax: _log_softmax,
+    torch.log_softmax: _log_softmax,
+    operator.mul: _mul,
+    operator.imul: _mul,
+    torch.mul: _mul,
+    torch.multiply: _mul,
     F.gelu: _gelu,
     F.softmax: _softmax,
     torch.softmax: _softmax,
@@ -350,8 +389,13 @@ FUNCTIONS: dict[Any, Handler] = {
     F.avg_pool3d: _functional_module(nn.AvgPool3d),
     F.adaptive_avg_pool1d: _functional_module(nn.AdaptiveAvgPool1d),
     F.adaptive_avg_pool2d: _functional_module(nn.AdaptiveAvgPool2d),
+    F.adaptive_avg_pool3d: _functional_module(nn.AdaptiveAvgPool3d),
+    F.adaptive_max_pool1d: _functional_module(nn.AdaptiveMaxPool1d),
+    F.adaptive_max_pool2d: _functional_module(nn.AdaptiveMaxPool2d),
+    F.adaptive_max_pool3d: _functional_module(nn.AdaptiveMaxPool3d),
     F.interpolate: _interpolate,
-    F.dropout: _dropout,
+    F.dropout: _dropout_of("Dropout"),
+    F.dropout2d: _dropout_of("Dropout2d"),
     operator.getitem: _getitem,
 }
 
@@ -360,7 +404,10 @@ METHODS: dict[str, Handler] = {
     "sigmoid": _activation("Sigmoid"),
     "tanh": _activation("Tanh"),
     "softmax": _softmax,
+    "log_softmax": _log_softmax,
     "add": _add,
+    "mul": _mul,
+    "mul_": _mul,
     "flatten": _reshape,
     "view": _reshape,
     "reshape": _reshape,
@@ -375,10 +422,6 @@ METHODS: dict[str, Handler] = {
 
 # Why common operations have no block, in the user's terms.
 REASONS: dict[Any, str] = {
-    operator.mul: "an element-wise product: NetLoom has no Multiply block yet",
-    operator.imul: "an element-wise product: NetLoom has no Multiply block yet",
-    torch.mul: "an element-wise product: NetLoom has no Multiply block yet",
-    "mul": "an element-wise product: NetLoom has no Multiply block yet",
     operator.sub: "a subtraction: no block subtracts",
     operator.truediv: "a division: no block divides",
     operator.matmul: "a product of two tensors: only Dense multiplies, by its own weights",
@@ -415,8 +458,9 @@ def map_call(imp: TorchImporter, node: fx.Node) -> Any:
 
 def map_shaped_module(imp: TorchImporter, node: fx.Node, module: nn.Module) -> Value:
     x = imp.tensor(node.args[0])
-    if isinstance(module, nn.Softmax):
-        return imp.block(node, "Softmax", {"axis": softmax_axis(module.dim, x)}, [x])
+    if isinstance(module, (nn.Softmax, nn.LogSoftmax)):
+        block = type(module).__name__
+        return imp.block(node, block, {"axis": softmax_axis(module.dim, x)}, [x])
     if isinstance(module, nn.Flatten):
         return reshaped(imp, node, x)
     return imp.passthrough(node, x, "nn.Identity does nothing; left out")

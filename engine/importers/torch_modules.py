@@ -20,14 +20,10 @@ Rule = Callable[[nn.Module], tuple[str, dict[str, Any]]]
 BN_EPS = 1e-5  # NetLoom's BatchNorm and LayerNorm use torch's default eps
 
 
-def one(values: Any, what: str, block: str) -> int:
-    """The single size NetLoom takes for every axis, or Unsupported if they differ."""
-    sizes = tuple(values) if isinstance(values, (tuple, list)) else (values,)
-    if len(set(sizes)) != 1:
-        raise Unsupported(
-            f"{what} {sizes} differs per axis; NetLoom's {block} takes one {what} for all axes"
-        )
-    return int(sizes[0])
+def per_axis(values: Any) -> int | list[int]:
+    """A size as a per-axis parameter: one number when every axis agrees, else a list."""
+    sizes = [int(v) for v in values] if isinstance(values, (tuple, list)) else [int(values)]
+    return sizes[0] if len(set(sizes)) == 1 else sizes
 
 
 def _require(ok: bool, why: str) -> None:
@@ -37,69 +33,71 @@ def _require(ok: bool, why: str) -> None:
 
 def conv(m: nn.Module) -> tuple[str, dict[str, Any]]:
     block = type(m).__name__
-    _require(m.groups == 1, f"groups={m.groups} (grouped or depthwise): {block} has no groups")
-    _require(m.padding_mode == "zeros", f"padding_mode {m.padding_mode!r}: {block} pads with zeros")
-    kernel = one(m.kernel_size, "kernel_size", block)
     if isinstance(m.padding, str):
         padding: Any = m.padding
+        kernels = m.kernel_size if isinstance(m.kernel_size, tuple) else (m.kernel_size,)
         _require(
-            padding == "valid" or kernel % 2 == 1,
-            f"padding 'same' with the even kernel {kernel} pads one side more; "
+            padding == "valid" or all(k % 2 == 1 for k in kernels),
+            f"padding 'same' with the even kernel {per_axis(kernels)} pads one side more; "
             f"{block}'s 'same' needs an odd kernel",
         )
     else:
-        padding = one(m.padding, "padding", block)
+        padding = per_axis(m.padding)
     return block, {
         "out_channels": m.out_channels,
-        "kernel_size": kernel,
-        "stride": one(m.stride, "stride", block),
+        "kernel_size": per_axis(m.kernel_size),
+        "stride": per_axis(m.stride),
         "padding": padding,
-        "dilation": one(m.dilation, "dilation", block),
+        "dilation": per_axis(m.dilation),
+        "groups": m.groups,
         "bias": m.bias is not None,
+        "padding_mode": m.padding_mode,
     }
 
 
 def conv_transpose(m: nn.Module) -> tuple[str, dict[str, Any]]:
     block = type(m).__name__
-    _require(block == "ConvTranspose2d", f"{block}: NetLoom has ConvTranspose2d only")
-    _require(m.groups == 1, f"groups={m.groups}: ConvTranspose2d has no groups")
-    _require(one(m.dilation, "dilation", block) == 1, "dilation: ConvTranspose2d has none")
+    _require(m.padding_mode == "zeros", f"padding_mode {m.padding_mode!r}: {block} pads with zeros")
     return block, {
         "out_channels": m.out_channels,
-        "kernel_size": one(m.kernel_size, "kernel_size", block),
-        "stride": one(m.stride, "stride", block),
-        "padding": one(m.padding, "padding", block),
-        "output_padding": one(m.output_padding, "output_padding", block),
+        "kernel_size": per_axis(m.kernel_size),
+        "stride": per_axis(m.stride),
+        "padding": per_axis(m.padding),
+        "output_padding": per_axis(m.output_padding),
+        "groups": m.groups,
+        "dilation": per_axis(m.dilation),
         "bias": m.bias is not None,
     }
 
 
 def pool(m: nn.Module) -> tuple[str, dict[str, Any]]:
     block = type(m).__name__
-    _require(not m.ceil_mode, f"ceil_mode=True: {block} rounds output sizes down")
+    params: dict[str, Any] = {}
     if isinstance(m, (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d)):
-        _require(one(m.dilation, "dilation", block) == 1, f"dilation: {block} has none")
         _require(not m.return_indices, f"return_indices: {block} returns values only")
+        params["dilation"] = per_axis(m.dilation)
     else:
         _require(m.count_include_pad, f"count_include_pad=False: {block} counts padding")
         _require(
             getattr(m, "divisor_override", None) is None, f"divisor_override: {block} has none"
         )
-    kernel = one(m.kernel_size, "kernel_size", block)
-    stride = one(m.stride if m.stride is not None else kernel, "stride", block)
+    kernel = per_axis(m.kernel_size)
+    stride = per_axis(m.stride) if m.stride not in (None, (), []) else kernel
     return block, {
         "kernel_size": kernel,
         "stride": "kernel" if stride == kernel else stride,
-        "padding": one(m.padding, "padding", block),
+        "padding": per_axis(m.padding),
+        **params,
+        "ceil_mode": bool(m.ceil_mode),
     }
 
 
-def adaptive_avg(m: nn.Module) -> tuple[str, dict[str, Any]]:
+def adaptive(m: nn.Module) -> tuple[str, dict[str, Any]]:
     block = type(m).__name__
-    _require(block != "AdaptiveAvgPool3d", "AdaptiveAvgPool3d: NetLoom has the 1-D and 2-D ones")
+    _require(not getattr(m, "return_indices", False), f"return_indices: {block} returns values")
     sizes = m.output_size if isinstance(m.output_size, (tuple, list)) else (m.output_size,)
     _require(None not in sizes, f"output_size {tuple(sizes)} keeps an axis (None)")
-    return block, {"output_size": one(sizes, "output_size", block)}
+    return block, {"output_size": per_axis(sizes)}
 
 
 def linear(m: nn.Module) -> tuple[str, dict[str, Any]]:
@@ -108,46 +106,67 @@ def linear(m: nn.Module) -> tuple[str, dict[str, Any]]:
 
 def batchnorm(m: nn.Module) -> tuple[str, dict[str, Any]]:
     name = type(m).__name__
-    _require(m.affine, f"affine=False: BatchNorm always learns scale and shift ({name})")
     _require(m.track_running_stats, "track_running_stats=False: BatchNorm keeps running stats")
     _require(m.eps == BN_EPS, f"eps={m.eps:g}: BatchNorm uses eps {BN_EPS:g}")
     _require(m.momentum is not None, "momentum=None (a cumulative average): BatchNorm has none")
-    return "BatchNorm", {"momentum": m.momentum}
+    _require(name != "SyncBatchNorm", "SyncBatchNorm: NetLoom trains on one device")
+    return "BatchNorm", {"momentum": m.momentum, "affine": m.affine}
 
 
 def layernorm(m: nn.Module) -> tuple[str, dict[str, Any]]:
-    _require(
-        len(m.normalized_shape) == 1,
-        f"normalized_shape {tuple(m.normalized_shape)}: LayerNorm normalises the last axis only",
-    )
     _require(m.eps == BN_EPS, f"eps={m.eps:g}: LayerNorm uses eps {BN_EPS:g}")
-    _require(m.elementwise_affine, "elementwise_affine=False: LayerNorm learns scale and shift")
-    _require(getattr(m, "bias", True) is not None, "bias=False: LayerNorm learns a shift")
-    return "LayerNorm", {}
+    affine = m.elementwise_affine
+    return "LayerNorm", {
+        "axes": len(m.normalized_shape),
+        "affine": affine,
+        "bias": affine and getattr(m, "bias", True) is not None,
+    }
+
+
+def groupnorm(m: nn.Module) -> tuple[str, dict[str, Any]]:
+    _require(m.eps == BN_EPS, f"eps={m.eps:g}: GroupNorm uses eps {BN_EPS:g}")
+    return "GroupNorm", {"num_groups": m.num_groups, "affine": m.affine}
+
+
+def instancenorm(m: nn.Module) -> tuple[str, dict[str, Any]]:
+    _require(m.eps == BN_EPS, f"eps={m.eps:g}: InstanceNorm uses eps {BN_EPS:g}")
+    _require(
+        not m.track_running_stats,
+        "track_running_stats=True: InstanceNorm always normalises with each sample's own stats",
+    )
+    return "InstanceNorm", {"affine": m.affine}
 
 
 def embedding(m: nn.Module) -> tuple[str, dict[str, Any]]:
-    _require(m.padding_idx is None, f"padding_idx={m.padding_idx}: Embedding has no padding_idx")
     _require(m.max_norm is None, "max_norm: Embedding does not renormalise")
     _require(not m.scale_grad_by_freq and not m.sparse, "sparse or frequency-scaled gradients")
-    return "Embedding", {"num_embeddings": m.num_embeddings, "embedding_dim": m.embedding_dim}
+    return "Embedding", {
+        "num_embeddings": m.num_embeddings,
+        "embedding_dim": m.embedding_dim,
+        "padding_idx": "none" if m.padding_idx is None else m.padding_idx,
+    }
 
 
 def dropout(m: nn.Module) -> tuple[str, dict[str, Any]]:
-    _require(type(m) is nn.Dropout, f"{type(m).__name__}: NetLoom's Dropout drops single values")
+    if type(m) is nn.Dropout2d:
+        return "Dropout2d", {"p": m.p}
+    _require(
+        type(m) is nn.Dropout,
+        f"{type(m).__name__}: NetLoom has Dropout (single values) and Dropout2d (channels)",
+    )
     return "Dropout", {"p": m.p}
 
 
 def recurrent_params(m: nn.Module) -> tuple[str, dict[str, Any]]:
     cell = type(m).__name__
     _require(m.batch_first, f"batch_first=False: NetLoom's {cell} reads (N, T, F)")
-    _require(m.bias, f"bias=False: NetLoom's {cell} always has biases")
     _require(getattr(m, "proj_size", 0) == 0, "proj_size: NetLoom's LSTM has no projection")
     params: dict[str, Any] = {
         "hidden_size": m.hidden_size,
         "num_layers": m.num_layers,
         "bidirectional": m.bidirectional,
         "dropout": m.dropout,
+        "bias": bool(m.bias),
     }
     if cell == "RNN":
         params["nonlinearity"] = m.nonlinearity
@@ -167,16 +186,30 @@ def gelu(m: nn.Module) -> tuple[str, dict[str, Any]]:
     return "GELU", {}
 
 
+def elu(m: nn.Module) -> tuple[str, dict[str, Any]]:
+    return "ELU", {"alpha": m.alpha}
+
+
+def prelu(m: nn.Module) -> tuple[str, dict[str, Any]]:
+    return "PReLU", {"slopes": "one" if m.num_parameters == 1 else "channels"}
+
+
 def upsample(m: nn.Module) -> tuple[str, dict[str, Any]]:
+    """Named "Upsample" here; `upsample_block` picks the 1-D/3-D block from the input."""
     _require(m.size is None, "size=: Upsample takes a scale_factor")
     scales = m.scale_factor if isinstance(m.scale_factor, (tuple, list)) else (m.scale_factor,)
     _require(
         all(float(s).is_integer() for s in scales), f"scale_factor {m.scale_factor}: whole numbers"
     )
-    factor = one([int(s) for s in scales], "scale_factor", "Upsample")
-    _require(m.mode in ("nearest", "bilinear"), f"mode {m.mode!r}: Upsample has nearest, bilinear")
-    _require(not m.align_corners, "align_corners=True: Upsample uses align_corners=False")
-    return "Upsample", {"scale_factor": int(factor), "mode": m.mode}
+    params: dict[str, Any] = {"scale_factor": per_axis([int(s) for s in scales]), "mode": m.mode}
+    if m.mode != "nearest":
+        params["align_corners"] = bool(m.align_corners)
+    return "Upsample", params
+
+
+def upsample_block(spatial_axes: int) -> str:
+    """The Upsample block for an input with this many axes after the channels."""
+    return "Upsample" if spatial_axes == 2 else f"Upsample{spatial_axes}d"
 
 
 MODULE_RULES: dict[type, Rule] = {
@@ -192,14 +225,21 @@ MODULE_RULES: dict[type, Rule] = {
     nn.AvgPool1d: pool,
     nn.AvgPool2d: pool,
     nn.AvgPool3d: pool,
-    nn.AdaptiveAvgPool1d: adaptive_avg,
-    nn.AdaptiveAvgPool2d: adaptive_avg,
-    nn.AdaptiveAvgPool3d: adaptive_avg,
+    nn.AdaptiveAvgPool1d: adaptive,
+    nn.AdaptiveAvgPool2d: adaptive,
+    nn.AdaptiveAvgPool3d: adaptive,
+    nn.AdaptiveMaxPool1d: adaptive,
+    nn.AdaptiveMaxPool2d: adaptive,
+    nn.AdaptiveMaxPool3d: adaptive,
     nn.Linear: linear,
     nn.BatchNorm1d: batchnorm,
     nn.BatchNorm2d: batchnorm,
     nn.BatchNorm3d: batchnorm,
     nn.LayerNorm: layernorm,
+    nn.GroupNorm: groupnorm,
+    nn.InstanceNorm1d: instancenorm,
+    nn.InstanceNorm2d: instancenorm,
+    nn.InstanceNorm3d: instancenorm,
     nn.Embedding: embedding,
     nn.Dropout: dropout,
     nn.Dropout1d: dropout,
@@ -210,6 +250,11 @@ MODULE_RULES: dict[type, Rule] = {
     nn.GELU: gelu,
     nn.Tanh: _plain("Tanh"),
     nn.Sigmoid: _plain("Sigmoid"),
+    nn.SiLU: _plain("SiLU"),
+    nn.ELU: elu,
+    nn.PReLU: prelu,
+    nn.Hardswish: _plain("Hardswish"),
+    nn.Mish: _plain("Mish"),
     nn.Upsample: upsample,
 }
 
@@ -217,4 +262,4 @@ RECURRENT = (nn.RNN, nn.GRU, nn.LSTM)
 
 # Modules whose block depends on the input (the axis of a softmax, the span of a flatten);
 # engine.importers.from_torch handles them beside the functional forms.
-SHAPED = (nn.Softmax, nn.Flatten, nn.Identity)
+SHAPED = (nn.Softmax, nn.LogSoftmax, nn.Flatten, nn.Identity)

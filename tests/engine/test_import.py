@@ -63,7 +63,15 @@ CASES = [
     Case("gru_seq.py", "GRUTagger", (10, 6), sequence=True),
     Case("residual_concat.py", "ResidualConcat", (3, 16, 16)),
     Case("bilstm.py", "BiLSTMClassifier", (9,), dtype="int64"),
+    Case("se_block.py", "SENet", (3, 12, 12)),
+    Case("depthwise.py", "DepthwiseNet", (3, 16, 16)),
+    Case("c3d.py", "TinyC3D", (3, 4, 10, 10)),
 ]
+# Imported from .py only: ONNX writes GroupNorm as InstanceNormalization on a reshaped
+# tensor times a constant, and Mish as Softplus·Tanh, which the ONNX importer does not
+# map yet (see
+# test_onnx_report_names_what_it_cannot_map_yet).
+PY_ONLY = [Case("norms.py", "NormMix", (3, 8, 8))]
 
 
 @pytest.fixture(autouse=True)
@@ -113,7 +121,7 @@ def import_cli(source: str, case: Case, tmp_path: Path) -> tuple[Path, Path]:
 # ------------------------------------------------------------------ from .py
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.cls)
+@pytest.mark.parametrize("case", CASES + PY_ONLY, ids=lambda c: c.cls)
 def test_python_import_checks_counts_and_matches_bit_for_bit(
     case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -173,7 +181,11 @@ def test_recurrent_last_step_forms_become_output_last(tmp_path: Path) -> None:
         "bidirectional": False,
         "output": "last",
         "dropout": 0.0,
+        "bias": True,
+        "initial_state": False,
     }
+    bilstm = load(import_cli(CASES[6].source, CASES[6], tmp_path)[0]).graph
+    assert bilstm.node("embed").params["padding_idx"] == 0
     gru = load(import_cli(CASES[4].source, CASES[4], tmp_path)[0]).graph
     assert gru.node("encoder").params["output"] == "sequence"
     assert gru.node("encoder").params["bidirectional"] is True
@@ -235,3 +247,48 @@ def test_files_from_the_dynamo_exporter_import(name: str, tmp_path: Path) -> Non
     x = example_input(case.spec, 5, 100, seed=3)
     with torch.no_grad():
         assert np.abs(model(x).numpy() - onnx_outputs(path, x)).max() <= 1e-5
+
+
+def test_onnx_report_names_what_it_cannot_map_yet(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case = PY_ONLY[0]
+    path = tmp_path / "norms.onnx"
+    export_onnx(original(case), case, path)
+    assert run(["import", str(path), "-o", str(tmp_path / "p.json")]) == 1
+    err = capsys.readouterr().err
+    assert "Mul — multiplies by the constant" in err  # GroupNorm's scale, after a reshape
+    assert "Softplus — no NetLoom block does this" in err
+    assert not (tmp_path / "p.json").exists()
+
+
+@pytest.mark.parametrize("via", ["py", "onnx"])
+def test_new_blocks_appear_in_the_imported_projects(via: str, tmp_path: Path) -> None:
+    """The gate, the grouped convolution and the frame-keeping pool become those blocks."""
+
+    def nodes(case: Case) -> list[tuple[str, dict]]:
+        source = case.source
+        if via == "onnx":
+            source = str(tmp_path / f"{case.cls}.onnx")
+            export_onnx(original(case), case, Path(source))
+        (tmp_path / case.cls).mkdir()
+        graph = load(import_cli(source, case, tmp_path / case.cls)[0]).graph
+        return [(graph.node(n).type, graph.node(n).params) for n in graph.topological_order()]
+
+    se, separable, c3d = (nodes(c) for c in CASES[7:10])
+    types = [t for t, _ in se]
+    assert "Multiply" in types and "PReLU" in types
+    assert ("Mean", {"axes": [2, 3], "keepdim": True}) in se
+    assert any(t == "MaxPool2d" and p["ceil_mode"] for t, p in se)
+    assert ("LayerNorm", {"axes": 2, "affine": True, "bias": True}) in se
+    assert ("BatchNorm", {"momentum": 0.1, "affine": False}) in se
+    depthwise = [p for t, p in separable if t == "Conv2d" and p["groups"] > 1]
+    assert [p["groups"] for p in depthwise] == [8, 16]
+    assert any(t == "Conv2d" and p["kernel_size"] == [3, 5] for t, p in separable)
+    # the legacy ONNX exporter writes the adaptive pool as a MaxPool over the whole map
+    assert ("AdaptiveMaxPool2d" if via == "py" else "MaxPool2d") in [t for t, _ in separable]
+    assert "LogSoftmax" in [t for t, _ in separable]
+    ups = [(p["scale_factor"], p["mode"]) for t, p in separable if t == "Upsample"]
+    assert ups == [([1, 2], "nearest"), (2, "bilinear")]
+    pools = [p["kernel_size"] for t, p in c3d if t == "MaxPool3d"]
+    assert pools == [[1, 2, 2], 2]

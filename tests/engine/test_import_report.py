@@ -45,8 +45,8 @@ def import_and_fail(
             "16",
             {
                 "fft": "torch.fft.fft — a Fourier transform",
-                "product": "* — an element-wise product: NetLoom has no Multiply block yet",
-                "PReLU": "self.act (PReLU) — no NetLoom block is a PReLU",
+                "subtraction": "- — a subtraction: no block subtracts",
+                "Softplus": "self.act (Softplus) — no NetLoom block is a Softplus",
             },
         ),
         (
@@ -58,9 +58,9 @@ def import_and_fail(
             "FeatureGaps",
             "3,8,8",
             {
-                "per-axis kernel": "kernel_size (1, 3) differs per axis",
-                "groups": "groups=8 (grouped or depthwise): Conv2d has no groups",
-                "ceil_mode": "ceil_mode=True: MaxPool2d rounds output sizes down",
+                "even same": "padding 'same' with the even kernel [1, 4] pads one side more",
+                "eps": "eps=0.001: BatchNorm uses eps 1e-05",
+                "count_include_pad": "count_include_pad=False: AvgPool2d counts padding",
             },
         ),
         (
@@ -97,17 +97,16 @@ def onnx_with_unsupported_nodes(path: Path) -> None:
     from onnx import TensorProto, helper, numpy_helper
 
     weight = numpy_helper.from_array(torch.randn(4, 4).numpy(), "fc.weight")
-    slope = numpy_helper.from_array(torch.full((4,), 0.25).numpy(), "slope")
     graph = helper.make_graph(
         [
             helper.make_node("Gemm", ["x", "fc.weight"], ["h"], name="fc", transB=1),
-            helper.make_node("Mul", ["h", "h"], ["squared"], name="gate"),
-            helper.make_node("PRelu", ["squared", "slope"], ["y"], name="act"),
+            helper.make_node("Sub", ["h", "h"], ["zero"], name="gate"),
+            helper.make_node("Erf", ["zero"], ["y"], name="act"),
         ],
         "unsupported",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])],
-        [weight, slope],
+        [weight],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
     onnx.save(model, str(path))
@@ -118,8 +117,8 @@ def test_onnx_report_names_the_nodes(tmp_path: Path, capsys: pytest.CaptureFixtu
     onnx_with_unsupported_nodes(path)
     err = import_and_fail([str(path)], tmp_path, capsys)
     assert "1 operation(s) mapped to blocks; NOT imported: 2 unsupported" in err
-    assert "node gate: Mul — an element-wise product: NetLoom has no Multiply block yet" in err
-    assert "node act: PRelu — no NetLoom block is a PReLU yet" in err
+    assert "node gate: Sub — a subtraction: no block subtracts" in err
+    assert "node act: Erf — the error function" in err
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:

@@ -7,7 +7,7 @@ from torch import nn
 class BiLSTMClassifier(nn.Module):
     def __init__(self, vocabulary: int = 60, dim: int = 8, hidden: int = 10) -> None:
         super().__init__()
-        self.embed = nn.Embedding(vocabulary, dim)
+        self.embed = nn.Embedding(vocabulary, dim, padding_idx=0)
         self.lstm = nn.LSTM(dim, hidden, batch_first=True, bidirectional=True)
         self.dropout = nn.Dropout(0.3)
         self.fc = nn.Linear(2 * hidden, 3)

@@ -5,18 +5,18 @@ from torch import nn
 
 
 class SpectralGate(nn.Module):
-    """torch.fft, an element-wise product and a PReLU: three operations without a block."""
+    """torch.fft, a subtraction and a Softplus: three operations without a block."""
 
     def __init__(self) -> None:
         super().__init__()
         self.fc = nn.Linear(16, 16)
-        self.act = nn.PReLU()
+        self.act = nn.Softplus()
         self.out = nn.Linear(16, 2)
 
     def forward(self, x):
         spectrum = torch.fft.fft(x).real  # UNSUPPORTED fft
-        gated = self.fc(spectrum) * torch.sigmoid(x)  # UNSUPPORTED product
-        return self.out(self.act(gated))  # UNSUPPORTED PReLU
+        gated = self.fc(spectrum) - torch.sigmoid(x)  # UNSUPPORTED subtraction
+        return self.out(self.act(gated))  # UNSUPPORTED Softplus
 
 
 class DataDependentIf(nn.Module):
@@ -31,19 +31,19 @@ class DataDependentIf(nn.Module):
 
 
 class FeatureGaps(nn.Module):
-    """Settings today's blocks lack: a per-axis kernel, groups, ceil_mode."""
+    """Settings today's blocks lack: an even 'same' kernel, an eps, count_include_pad."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(3, 8, (1, 3))
-        self.conv2 = nn.Conv2d(8, 8, 3, padding=1, groups=8)
-        self.pool = nn.MaxPool2d(2, ceil_mode=True)
-        self.fc = nn.Linear(8 * 4 * 3, 2)
+        self.conv1 = nn.Conv2d(3, 8, (1, 4), padding="same")
+        self.norm = nn.BatchNorm2d(8, eps=1e-3)
+        self.pool = nn.AvgPool2d(2, padding=1, count_include_pad=False)
+        self.fc = nn.Linear(8 * 5 * 5, 2)
 
     def forward(self, x):
-        x = self.conv1(x)  # UNSUPPORTED per-axis kernel
-        x = self.conv2(x)  # UNSUPPORTED groups
-        x = self.pool(x)  # UNSUPPORTED ceil_mode
+        x = self.conv1(x)  # UNSUPPORTED even same
+        x = self.norm(x)  # UNSUPPORTED eps
+        x = self.pool(x)  # UNSUPPORTED count_include_pad
         return self.fc(x.flatten(1))
 
 
