@@ -52,7 +52,10 @@ def test_inspector_keeps_input_shapes_when_the_blocks_own_rule_fails(video_windo
     window = video_window
     window.focus_node("conv2")
     assert "in    x: (N, T=8, 16, 16, 16)" in window.inspector.facts.text()
-    window.inspector.editors["kernel_size"].box.setValue(2)  # even kernel with padding "same"
+    edit = window.inspector.editors["kernel_size"].box.lineEdit()
+    edit.setText("2")  # an even kernel with padding "same"
+    edit.editingFinished.emit()
+    assert window.graph.node("conv2").params["kernel_size"] == 2
     assert window.scene.errors.get("conv2"), "the edit should break conv2's shape rule"
     facts = window.inspector.facts.text()
     assert "in    x: (N, T=8, 16, 16, 16)" in facts

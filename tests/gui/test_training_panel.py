@@ -21,7 +21,7 @@ def commit_text(editor, text: str) -> None:
 def test_a_hyperparameter_edit_is_written_to_the_project_and_undoable(window):
     open_iris(window)
     settings = window.training.panel.settings
-    assert settings.editors["lr"].edit.text() == "0.01"  # the template's rate
+    assert settings.editors["lr"].edit.text() == "0.005"  # the template's rate
 
     commit_text(settings.editors["lr"], "3e-4")
     assert window.project.training["lr"] == 3e-4
@@ -31,8 +31,8 @@ def test_a_hyperparameter_edit_is_written_to_the_project_and_undoable(window):
 
     window.undo_stack.undo()
     window.undo_stack.undo()
-    assert window.project.training["lr"] == 0.01 and window.project.training["epochs"] == 20
-    assert settings.editors["lr"].edit.text() == "0.01"
+    assert window.project.training["lr"] == 0.005 and window.project.training["epochs"] == 40
+    assert settings.editors["lr"].edit.text() == "0.005"
 
 
 def test_a_refused_setting_names_itself_and_changes_nothing(window):
@@ -40,7 +40,7 @@ def test_a_refused_setting_names_itself_and_changes_nothing(window):
     editor = window.training.panel.settings.editors["lr"]
     commit_text(editor, "0")
     assert editor.error.text() == "training.lr: expected a number > 0, got 0.0"
-    assert window.project.training["lr"] == 0.01
+    assert window.project.training["lr"] == 0.005
     commit_text(editor, "fast")
     assert "lr: expected a number" in editor.error.text()
 

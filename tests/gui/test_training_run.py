@@ -57,7 +57,7 @@ def test_a_run_streams_curves_learns_and_shows_a_confusion_matrix(qtbot, window,
     assert outcome.result.final_value > 0.8
     assert ui.results.task_views.currentWidget() is ui.results.confusion
     assert ui.results.confusion.class_names == ["setosa", "versicolor", "virginica"]
-    assert ui.results.confusion.matrix.sum() == 30  # the validation samples
+    assert ui.results.confusion.matrix.sum() == 75  # the validation flowers: half of 150
     assert ui.results.confusion.accuracy == pytest.approx(outcome.result.final_value)
     [record] = stored_runs(data_dir)
     assert (record.status, record.project_name) == ("finished", "MLP iris")
