@@ -14,6 +14,7 @@ returns no queued finished → quit runs, and kills the child if it does not ans
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from enum import Enum
@@ -211,8 +212,18 @@ class TrainingController(QObject):
             self._thread.deleteLater()
             gc_guard.release()
             sys.setswitchinterval(self._saved_switch_interval)
-        self._thread, self._worker, self._job = None, None, None
-        self.process = None
+        # Dropping the worker deletes its QObject. A garbage collection that starts inside
+        # that destructor (PySide allocates there) and deletes other Qt objects deadlocks
+        # on the signal-slot lock the destructor holds (seen on a loaded machine): no
+        # collection while the references go.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._thread, self._worker, self._job = None, None, None
+            self.process = None
+        finally:
+            if collecting:
+                gc.enable()
         if not self._shut_down:  # the next run's process warms up in the background
             QTimer.singleShot(REPLENISH_DELAY_MS, self, self._replenish)
 
