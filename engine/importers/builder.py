@@ -57,6 +57,7 @@ class Recurrent:
     op: str
     weights: dict[str, Any]
     steps: int
+    state: Value | None = None  # the initial state, another recurrent layer's final one
     mode: str | None = None
     value: Value | None = None
 
@@ -179,7 +180,7 @@ class GraphBuilder:
         return Value(node_id, shape)
 
     def recurrent(self, rec: Recurrent, mode: str) -> Value:
-        """The block for `rec` with output `mode` ("sequence" or "last"), made once."""
+        """The block for `rec` with output `mode` ("sequence", "last" or "state"), made once."""
         if rec.mode is not None and rec.mode != mode:
             raise Unsupported(
                 f"the model uses both the sequence and the last step of {rec.op}; a NetLoom "
@@ -187,11 +188,16 @@ class GraphBuilder:
             )
         if rec.value is None:
             width = rec.width
-            expect = (rec.steps, width) if mode == "sequence" else (width,)
+            rows = (2 if rec.cell == "LSTM" else 1) * rec.params["num_layers"] * rec.directions
+            expect = {
+                "sequence": (rec.steps, width),
+                "last": (width,),
+                "state": (rows, rec.params["hidden_size"]),
+            }[mode]
             rec.value = self.add(
                 rec.cell,
-                {**rec.params, "output": mode},
-                [rec.source],
+                {**rec.params, "output": mode, "initial_state": rec.state is not None},
+                [rec.source] if rec.state is None else [rec.source, rec.state],
                 place=rec.place,
                 op=rec.op,
                 expect=expect,

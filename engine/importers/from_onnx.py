@@ -86,6 +86,11 @@ class OnnxImporter:
             (o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13
         )
         self.initializers = {i.name: numpy_helper.to_array(i) for i in self.graph.initializer}
+        # torch's exporter writes a weight equal to an earlier one (a fresh BatchNorm's
+        # ones, say) as an Identity of it; each is still a weight of its own.
+        for node in self.graph.node:
+            if node.op_type == "Identity" and node.input[0] in self.initializers:
+                self.initializers[node.output[0]] = self.initializers[node.input[0]].copy()
         inputs = [i for i in self.graph.input if i.name not in self.initializers]
         if len(inputs) != 1:
             raise Unreadable(

@@ -290,6 +290,28 @@ class TorchImporter:
             self.builder.add_output(value, f"{self.name} (returns)")
         return None
 
+    def _initial_state(self, given: Any, cell: str) -> Value:
+        """The final state of another recurrent layer, passed as this one's h_0 (or
+        (h_0, c_0)): that layer outputs its 'state' into this one's state input."""
+        parts = [self.env.get(g) for g in given] if isinstance(given, tuple) else [self.env[given]]
+        if cell == "LSTM":
+            wanted = ["hidden", "cell"] if len(parts) == 2 else ["state"]
+        else:
+            wanted = ["hidden"]
+        if not (
+            all(isinstance(p, RecPart) for p in parts)
+            and [p.part for p in parts] == wanted
+            and all(p.rec is parts[0].rec for p in parts)
+        ):
+            raise Unsupported(
+                "passes an initial state that is not another recurrent layer's whole final "
+                "state (h_n, or (h_n, c_n) for an LSTM); NetLoom's state input takes that"
+            )
+        source = parts[0].rec
+        if (source.cell == "LSTM") != (cell == "LSTM"):
+            raise Unsupported(f"passes the final state of a {source.cell} to a {cell}")
+        return self.builder.recurrent(source, "state")
+
     def _call_module(self, node: fx.Node) -> Any:
         target = str(node.target)
         module = self.model.get_submodule(target)
@@ -302,10 +324,10 @@ class TorchImporter:
             )
         weights = {k: v.detach().clone() for k, v in module.state_dict().items()}
         if isinstance(module, torch_modules.RECURRENT):
-            if len(node.args) > 1 or node.kwargs:
-                raise Unsupported("passes an initial state; NetLoom's recurrent blocks start at 0")
             cell, params = torch_modules.recurrent_params(module)
             x = self.tensor(node.args[0])
+            given = node.args[1] if len(node.args) > 1 else node.kwargs.get("hx")
+            state = None if given is None else self._initial_state(given, cell)
             return RecPart(
                 Recurrent(
                     cell,
@@ -316,6 +338,7 @@ class TorchImporter:
                     self._describe(node),
                     weights,
                     steps=x.shape.dims[0] if x.shape.dims else 0,
+                    state=state,
                 ),
                 "all",
             )

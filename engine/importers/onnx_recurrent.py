@@ -91,14 +91,28 @@ def _decode(value: Any) -> Any:
     return value
 
 
-def _source(imp: OnnxImporter, name: str, layout: int) -> Value:
+def _source(imp: OnnxImporter, node: Any, layout: int) -> Value:
     """The batch-first (N, T, F) input of a recurrent node."""
     from engine.importers.from_onnx import Transposed
 
+    name = node.input[0]
     value = imp.values.get(name)
     if layout == 0:
         if isinstance(value, Transposed) and value.perm == (1, 0, 2):
             return value.value
+        if isinstance(value, Transposed) and value.perm == (2, 0, 1):
+            # x.permute(0, 2, 1) of channels-first (N, F, T) maps, folded by the exporter
+            # into the (1, 0, 2) it writes before a batch-first layer.
+            x = value.value
+            if len(x.shape.dims) == 2:
+                return imp.builder.add(
+                    "Permute",
+                    {"dims": [2, 1]},
+                    [x],
+                    place=imp.place(node),
+                    op="Transpose",
+                    expect=(x.shape.dims[1], x.shape.dims[0]),
+                )
         if isinstance(value, RnnPart) and value.labels[:2] == ("T", "N"):
             return materialize(imp, replace(value, labels=("N", "T", *value.labels[2:])))
         raise Unsupported("its input is not a (T, N, F) view of a batch-first sequence")
@@ -134,13 +148,12 @@ def recurrent(imp: OnnxImporter, node: Any) -> list[Any]:
     inputs = list(node.input) + [""] * 8
     if inputs[4]:
         raise Unsupported("sequence_lens: NetLoom runs every sequence to its end")
-    for state in (inputs[5], inputs[6]):
-        if state and (not _static_zeros(imp, state)):
-            raise Unsupported("an initial state: NetLoom's recurrent blocks start from zeros")
+    given = [name for name in (inputs[5], inputs[6]) if name and not _static_zeros(imp, name)]
+    state = _initial_state(imp, cell, given, directions) if given else None
     if cell == "LSTM" and inputs[7]:
         raise Unsupported("peephole weights P: NetLoom's LSTM has none")
     layout = int(attrs.get("layout", 0))
-    source = _source(imp, node.input[0], layout)
+    source = _source(imp, node, layout)
     w, r = imp.static(node.input[1], "W"), imp.static(node.input[2], "R")
     b = imp.static(inputs[3], "B") if inputs[3] else None
     rec = Recurrent(
@@ -152,10 +165,32 @@ def recurrent(imp: OnnxImporter, node: Any) -> list[Any]:
         cell,
         _weights(cell, params["hidden_size"], w, r, b),
         steps=source.shape.dims[0] if source.shape.dims else 0,
+        state=state,
     )
     y = ("T", "D", "N", "H") if layout == 0 else ("N", "T", "D", "H")
     y_h = ("D", "N", "H") if layout == 0 else ("N", "D", "H")
     return [RnnPart((rec,), y, False), RnnPart((rec,), y_h, True), RnnPart((rec,), y_h, True, True)]
+
+
+def _initial_state(imp: OnnxImporter, cell: str, names: list[str], directions: int) -> Value:
+    """initial_h (and initial_c) taken whole from another one-layer recurrent node's
+    final states Y_h (and Y_c): that node outputs its 'state' into this one's state input."""
+    parts = [imp.values.get(name) for name in names]
+    wanted = [False, True] if cell == "LSTM" else [False]
+    if not (
+        all(isinstance(p, RnnPart) for p in parts)
+        and [p.cell for p in parts] == wanted
+        and all(p.rec is parts[0].rec and len(p.recs) == 1 for p in parts)
+        and all(p.last and p.labels == ("D", "N", "H") and p.direction is None for p in parts)
+    ):
+        raise Unsupported(
+            "an initial state that is not another one-layer recurrent node's whole final "
+            "state; NetLoom's state input takes that (h_n, or h_n and c_n for an LSTM)"
+        )
+    source = parts[0].rec
+    if source.cell != cell or source.directions != directions:
+        raise Unsupported(f"takes its initial state from a {source.op} of another kind or width")
+    return imp.builder.recurrent(source, "state")
 
 
 def _static_zeros(imp: OnnxImporter, name: str) -> bool:
