@@ -190,7 +190,9 @@ class UnitClasses:
         for node_id in body.topological_order():
             op = usage.analysis.nodes[node_id].op
             if op is not None and op.kind in ("module", "recurrent"):
-                callees.append(f"nn.{op.target}")
+                # The arguments written, too: a block leaves out those at torch's default
+                # (groups=1), so usages that differ there cannot share constructor code.
+                callees.append(f"nn.{op.target}({', '.join(sorted(op.kwargs))})")
             elif op is not None and op.kind == "unit":
                 inner = self.usage_of(body, usage.analysis, node_id)
                 callees.append("+".join(self.class_of[id(u)].name for u in inner))
