@@ -209,20 +209,21 @@ class GraphBuilder:
 
     # ---------------------------------------------------------------- finish
 
-    def layout(self) -> None:
-        """Place blocks left to right by depth, branches one under another."""
-        depth: dict[str, int] = {}
-        rows: dict[int, int] = {}
-        for node_id in self.graph.topological_order():
-            sources = self.graph.incoming(node_id).values()
-            depth[node_id] = max((depth[s] + 1 for s in sources), default=0)
-            row = rows.get(depth[node_id], 0)
-            rows[depth[node_id]] = row + 1
-            self.graph.move(node_id, (depth[node_id] * X_STEP, row * Y_STEP))
-
     def project(self, name: str, description: str) -> Project:
-        self.layout()
+        layout(self.graph)
         return Project(self.graph, name=name, description=description, training={})
+
+
+def layout(graph: Graph) -> None:
+    """Place blocks left to right by depth, branches one under another."""
+    depth: dict[str, int] = {}
+    rows: dict[int, int] = {}
+    for node_id in graph.topological_order():
+        sources = graph.incoming(node_id).values()
+        depth[node_id] = max((depth[s] + 1 for s in sources), default=0)
+        row = rows.get(depth[node_id], 0)
+        rows[depth[node_id]] = row + 1
+        graph.move(node_id, (depth[node_id] * X_STEP, row * Y_STEP))
 
 
 def state_dict_problems(builder: GraphBuilder, model: torch.nn.Module) -> list[tuple[str, str]]:

@@ -9,18 +9,22 @@ Node ids follow the module paths (`features.0` → `features_0`).
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 import traceback
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import fx, nn
 
+from engine.graph import GraphError
 from engine.importers import python_source, torch_modules
 from engine.importers.builder import GraphBuilder, Recurrent, Value
 from engine.importers.check import PROBE_BATCH, ImportResult, InputSpec, example_input, verify
+from engine.importers.grouping import group_repeated
 from engine.importers.report import ImportReport, Unreadable, Unsupported
 from engine.importers.torch_functions import map_call, map_shaped_module, qualified_name
 from engine.importers.torch_values import RECURRENT_PARTS, Broken, Const, Meta, RecPart
@@ -30,6 +34,16 @@ log = logging.getLogger(__name__)
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
 _TORCH_DIR = str(Path(torch.__file__).resolve().parent)
 _IMPORTERS_DIR = str(Path(__file__).resolve().parent)
+
+
+def _scope(node: fx.Node) -> str:
+    """The path of the innermost module whose forward made this fx node ("" for the model's)."""
+    stack = node.meta.get("nn_module_stack") or {}
+    return str(list(stack.values())[-1][0]) if stack else ""
+
+
+def _from_torch(cls: type) -> bool:
+    return cls.__module__ == "torch" or cls.__module__.startswith("torch.")
 
 
 class _Tracer(fx.Tracer):
@@ -98,15 +112,22 @@ class TorchImporter:
                 f"({python_source.first_line(err)}); check --input-shape and --dtype"
             ) from None
         self.results = recorder.results
+        paths = {}  # node id kept for a module path → that path
         for module_path, _ in gm.named_modules():
             if module_path:
-                self.builder.reserve(module_path)
+                paths[self.builder.reserve(module_path)] = module_path
+        scopes: dict[str, str] = {}  # node id → the module path that made it
         for node in gm.graph.nodes:
+            made = set(self.builder.places)
             try:
                 self.env[node] = self._map(node)
             except Unsupported as err:
                 self.report.error(self._place(node), self._describe(node), str(err))
                 self.env[node] = self.broken(node)
+            for node_id in set(self.builder.places) - made:
+                scopes[node_id] = paths.get(node_id) or _scope(node)
+        if self.report.ok:
+            self._group_units(scopes)
         if self.report.ok:
             verify(self.builder, self._reference, self.spec, vocabulary, exact=True)
         if not self.report.ok:
@@ -117,6 +138,36 @@ class TorchImporter:
             type(self.model).__name__, f"Imported from {self.name} by `python main.py import`."
         )
         return ImportResult(self.report, project, dict(self.builder.weights))
+
+    def _group_units(self, scopes: dict[str, str]) -> None:
+        """Classes of the model's own built more than once become units."""
+        counts = Counter(type(m) for m in self.model.modules())
+        classes = {
+            path: type(module).__name__
+            for path, module in self.model.named_modules()
+            if path and counts[type(module)] > 1 and not _from_torch(type(module))
+        }
+        if not classes:
+            return
+        builder = self.builder
+        saved = copy.deepcopy(builder.graph), dict(builder.weights), dict(builder.places)
+        try:
+            group_repeated(builder, scopes, classes)
+        except GraphError as err:  # a bug here must not cost the import: keep it flat
+            log.warning("units from repeated modules failed: %s", err)
+            builder.graph, builder.weights, builder.places = saved
+            return
+        library = builder.graph.library
+        if library is None or not library.definitions:
+            return
+        made = []
+        for name, definition in library.definitions.items():
+            uses = library.count_uses(name, builder.graph)
+            promoted = ", ".join(definition.promoted)
+            made.append(f"{name} ×{uses}" + (f", promoting {promoted}" if promoted else ""))
+        self.report.note(
+            self.name, "units", "repeated module classes became units: " + "; ".join(made)
+        )
 
     def _reference(self, x: torch.Tensor) -> list[torch.Tensor]:
         out = self.model(x)

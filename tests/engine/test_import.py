@@ -26,10 +26,11 @@ from torch import nn
 from engine.build import build_model
 from engine.cli import run
 from engine.importers.check import InputSpec, example_input
-from engine.names import safe_id
 from engine.project import load
 from engine.shapes import analyze
 from engine.train.checkpoint import load_checkpoint
+from engine.unit_edits import ungroup
+from engine.units import walk
 
 CORPUS = Path(__file__).resolve().parent / "import_corpus"
 
@@ -141,14 +142,22 @@ def test_python_import_checks_counts_and_matches_bit_for_bit(
     assert "bit-identical" in out and "imported" in out
 
     reference = original(case)
-    analysis = analyze(load(project).graph)
+    graph = load(project).graph
+    analysis = analyze(graph)
     assert analysis.total_params == sum(p.numel() for p in reference.parameters())
-    for path, module in reference.named_modules():
-        own = sum(p.numel() for p in module.parameters(recurse=False))
-        if own:  # a layer with weights became the node named after its module path
-            assert analysis.nodes[safe_id(path)].params == own, path
-
     model = imported_model(project, weights)
+    # Each layer with weights became one block (inside units too) counting them as the
+    # module does, and as the block's own torch module holds them.
+    blocks = [(p, i) for p, i in walk(graph, analysis) if i.op and i.op.kind != "unit"]
+    counts = []
+    for path, info in blocks:
+        held = model.get_submodule(path.replace("/", ".")) if info.params else None
+        if held is not None:
+            assert info.params == sum(p.numel() for p in held.parameters()), path
+            counts.append(info.params)
+    own = [sum(p.numel() for p in m.parameters(recurse=False)) for m in reference.modules()]
+    assert sorted(counts) == sorted(n for n in own if n)
+
     fresh = original(case)
     for batch in (1, 4):
         x = example_input(case.spec, batch, vocabulary(fresh), seed=7)
@@ -158,11 +167,12 @@ def test_python_import_checks_counts_and_matches_bit_for_bit(
     exported = tmp_path / "exported.py"
     assert run(["export", str(project), "--to", "python", "-o", str(exported)]) == 0
     module = load_file(exported)
-    (cls,) = [
+    *units, cls = [  # one class per unit definition, then the model's
         v
         for v in vars(module).values()
         if isinstance(v, type) and issubclass(v, nn.Module) and v.__module__ == module.__name__
     ]
+    assert cls.__name__ == case.cls
     back = cls().eval()
     back.load_state_dict(load_checkpoint(weights).state_dict, strict=True)
     x = example_input(case.spec, 3, vocabulary(fresh), seed=11)
@@ -292,6 +302,8 @@ def test_new_blocks_appear_in_the_imported_projects(via: str, tmp_path: Path) ->
             export_onnx(original(case), case, Path(source))
         (tmp_path / case.cls).mkdir()
         graph = load(import_cli(source, case, tmp_path / case.cls)[0]).graph
+        while instances := [n.id for n in graph.nodes if n.library is not None]:
+            ungroup(graph, instances[0])  # the blocks of units, as they are in each instance
         return [(graph.node(n).type, graph.node(n).params) for n in graph.topological_order()]
 
     se, separable, c3d = (nodes(c) for c in CASES[7:10])

@@ -1,0 +1,274 @@
+"""Repeated submodules of an imported model → unit definitions and instances.
+
+A PyTorch model that builds a class of its own more than once (`BasicBlock` in a
+ResNet, `DoubleConv` in a U-Net) gets one unit per configuration of that class: the
+blocks each instance made become one node, `layer1.0` → instance `layer1_0`, and the
+blocks inside keep the names of the submodules that made them (`conv1`,
+`shortcut_0`), so the nesting reads as the source does and the weights sit under the
+same path (`layer1_0.conv1.weight`).
+
+Instances whose blocks differ only in parameter values share one definition: each
+parameter that differs becomes a promoted parameter of the unit (the BasicBlocks of
+every stage share `out_channels`, say), set per instance; parameters that differ
+together in every instance are one promoted parameter. Instances whose blocks or
+wiring differ (a BasicBlock with a projection shortcut beside one without) get a
+definition each: `BasicBlock`, `BasicBlock_2`. An instance that cannot be a unit (its
+result leaves from two places, say) stays as flat blocks.
+
+Pure: imports neither torch nor Qt.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from engine.graph import Graph
+from engine.importers.builder import GraphBuilder, layout
+from engine.names import id_problem, safe_id
+from engine.spec import Shape
+from engine.units import REPEAT, Definition, Promoted, library_of
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One call site of a repeated class, read from the graph before it is grouped."""
+
+    path: str  # module path, `layer1.0`
+    members: tuple[str, ...]  # node ids in the flat graph, in topological order
+    inner: dict[str, str]  # flat id → id inside the definition
+    ports: dict[tuple[str, str], str]  # (inner id, its port) fed from outside → unit port
+    output: str  # the inner id whose value leaves the instance
+    sources: dict[str, str]  # unit port → the outside node feeding it (at reading time)
+
+    def structure(self, graph: Graph) -> tuple[Any, ...]:
+        """What must be equal for two instances to share a definition (not param values)."""
+        nodes = tuple(
+            (self.inner[m], graph.node(m).type, tuple(sorted(graph.node(m).params)))
+            for m in self.members
+        )
+        wires = tuple(
+            sorted(
+                (self.inner[s], self.inner[m], port)
+                for m in self.members
+                for port, s in graph.incoming(m).items()
+                if s in self.inner
+            )
+        )
+        return nodes, wires, tuple(sorted(self.ports.items())), self.output
+
+    def params(self, graph: Graph) -> dict[tuple[str, str], Any]:
+        return {
+            (self.inner[m], key): value
+            for m in self.members
+            for key, value in graph.node(m).params.items()
+        }
+
+
+def group_repeated(
+    builder: GraphBuilder, scopes: Mapping[str, str], classes: Mapping[str, str]
+) -> None:
+    """Group the blocks of every instance of a repeated class into units, in place.
+
+    `scopes` gives the module path each node was made in (`layer1.0.conv1`, or
+    `layer1.0` for a function its forward calls); `classes` maps the module path of
+    each instance of a repeated class to the class's name. Inner classes go first, so
+    an outer unit holds instances of the inner ones.
+    """
+    scopes = dict(scopes)
+    shapes = _shapes(builder.graph)
+    for class_name in _inner_first(classes):
+        paths = [p for p, c in classes.items() if c == class_name]
+        found = [i for i in (_read(builder.graph, scopes, p) for p in paths) if i is not None]
+        groups: dict[tuple[Any, ...], list[Instance]] = {}
+        for instance in found:
+            groups.setdefault(instance.structure(builder.graph), []).append(instance)
+        for instances in groups.values():
+            definition, values = _define(builder.graph, class_name, instances, shapes)
+            for instance, params in zip(instances, values, strict=True):
+                node_id = _replace(builder, instance, definition.name, params)
+                scopes[node_id] = instance.path
+                output = next(m for m in instance.members if instance.inner[m] == instance.output)
+                if output in shapes:
+                    shapes[node_id] = shapes[output]
+                for member in instance.members:
+                    scopes.pop(member, None)
+    # The file lists blocks in the order data flows, instances where their blocks were.
+    graph = builder.graph
+    order = {n: i for i, n in enumerate(graph.topological_order())}
+    graph.reorder(list(order), sorted(graph.edges, key=lambda e: (order[e.target], e.port)))
+
+
+def _inner_first(classes: Mapping[str, str]) -> list[str]:
+    """Class names, every class after those whose instances lie inside its own."""
+    inside: dict[str, set[str]] = {c: set() for c in classes.values()}
+    for outer_path, outer in classes.items():
+        for inner_path, inner in classes.items():
+            if inner_path.startswith(outer_path + ".") and inner != outer:
+                inside[outer].add(inner)
+    order: list[str] = []
+    while len(order) < len(inside):
+        ready = [c for c in inside if c not in order and inside[c] <= set(order)]
+        if not ready:  # two classes inside each other: cannot be, but never loop
+            ready = [c for c in inside if c not in order]
+        order.extend(sorted(ready))
+    return order
+
+
+def _shapes(graph: Graph) -> dict[str, Shape]:
+    from engine.shapes import analyze
+
+    analysis = analyze(graph)
+    return {n: info.shape for n, info in analysis.nodes.items() if info.shape is not None}
+
+
+def _inner_ids(
+    graph: Graph, path: str, members: list[str], scopes: Mapping[str, str]
+) -> dict[str, str]:
+    """Ids inside the definition: the submodule path below the instance (`conv1`,
+    `shortcut_0`; an unnamed child `0` takes its block's prefix, `conv_0`); blocks made
+    by the instance's own forward are numbered by kind (`relu1`, `add1`)."""
+    inner: dict[str, str] = {}
+    taken: set[str] = set()
+    for member in members:
+        scope = scopes[member]
+        if scope == path:
+            continue
+        rel = scope[len(path) + 1 :]
+        if rel[0].isdigit():
+            rel = f"{graph.node(member).spec.id_prefix}_{rel}"
+        inner[member] = safe_id(rel, taken)
+        taken.add(inner[member])
+    for member in members:
+        if member not in inner:
+            prefix = graph.node(member).spec.id_prefix
+            i = 1
+            while f"{prefix}{i}" in taken or id_problem(f"{prefix}{i}"):
+                i += 1
+            inner[member] = f"{prefix}{i}"
+            taken.add(inner[member])
+    return inner
+
+
+def _read(graph: Graph, scopes: Mapping[str, str], path: str) -> Instance | None:
+    inside = {n for n, s in scopes.items() if s == path or s.startswith(path + ".")}
+    members = [n for n in graph.topological_order() if n in inside]
+    if not members or any(graph.node(m).spec.role != "layer" for m in members):
+        return None
+    leaving = {e.source for m in members for e in graph.outgoing(m) if e.target not in inside}
+    if len(leaving) != 1:
+        log.debug("%s: its value leaves from %d places; left as blocks", path, len(leaving))
+        return None
+    inner = _inner_ids(graph, path, members, scopes)
+    ports: dict[tuple[str, str], str] = {}
+    sources: dict[str, str] = {}
+    port_of: dict[str, str] = {}
+    for member in members:
+        for port, source in graph.incoming(member).items():
+            if source in inside:
+                continue
+            if source not in port_of:
+                base = port if port.isidentifier() else "x"
+                name, i = base, 1
+                while name in sources or name in inner.values() or name == "out":
+                    i += 1
+                    name = f"{base}{i}"
+                port_of[source] = name
+                sources[name] = source
+            ports[(inner[member], port)] = port_of[source]
+    if not sources:
+        return None
+    return Instance(path, tuple(members), inner, ports, inner[leaving.pop()], sources)
+
+
+def _promote(types: Mapping[str, str], values: list[dict[tuple[str, str], Any]]) -> Promoted:
+    """Params whose values differ between instances, one promoted param per set of one
+    block type's param that varies together: named after the param (`out_channels`),
+    else after its first place (`conv1_stride`)."""
+    varying: dict[tuple[Any, ...], list[tuple[str, str]]] = {}
+    for place in values[0]:
+        column = tuple(repr(v[place]) for v in values)
+        if len(set(column)) > 1:
+            varying.setdefault((types[place[0]], place[1], column), []).append(place)
+    promoted: Promoted = {}
+    for (_, key, _), places in varying.items():
+        name = key if key not in promoted and key != REPEAT.name else f"{places[0][0]}_{key}"
+        promoted[name] = places
+    return promoted
+
+
+def _define(
+    graph: Graph, class_name: str, instances: list[Instance], shapes: Mapping[str, Shape]
+) -> tuple[Definition, list[dict[str, Any]]]:
+    """The definition for instances of one structure, and each instance's params."""
+    library = library_of(graph)
+    first = instances[0]
+    values = [instance.params(graph) for instance in instances]
+    types = {first.inner[m]: graph.node(m).type for m in first.members}
+    promoted = _promote(types, values)
+    name, i = class_name, 1
+    while library.name_problem(name) is not None:
+        i += 1
+        name = f"{class_name}_{i}"
+    body = library.new_body(name)
+    for port, source in first.sources.items():
+        shape = shapes.get(source)
+        params: dict[str, Any] = {}
+        if shape is not None and shape.dims:
+            params = {
+                "shape": list(shape.dims),
+                "sequence": shape.time,
+                "dtype": "int64" if shape.ids else "float32",
+            }
+        body.add_node("Input", params, node_id=port)
+    for member in first.members:
+        node = graph.node(member)
+        body.add_node(node.type, node.params, node_id=first.inner[member])
+    body.add_node("Output", {"loss": "none"}, node_id="out")
+    for member in first.members:
+        for port, source in graph.incoming(member).items():
+            inner_source = first.inner.get(source) or first.ports[(first.inner[member], port)]
+            body.connect(inner_source, first.inner[member], port)
+    body.connect(first.output, "out", "x")
+    layout(body)
+    count = f"{len(instances)} instances" if len(instances) > 1 else "1 instance"
+    description = f"The module {class_name} of the imported model ({count})."
+    definition = Definition(name, body, promoted, description)
+    library.add(definition)
+    instance_params = [{p: v[targets[0]] for p, targets in promoted.items()} for v in values]
+    return definition, instance_params
+
+
+def _replace(builder: GraphBuilder, instance: Instance, type_name: str, params: dict) -> str:
+    """Swap an instance's blocks for one node of `type_name`; weights follow."""
+    graph = builder.graph
+    inside = set(instance.members)
+    entering: dict[str, str] = {}  # unit port → outside source, as the graph is now
+    for member in instance.members:
+        for port, source in graph.incoming(member).items():
+            if source not in inside:
+                entering[instance.ports[(instance.inner[member], port)]] = source
+    leaving = [e for m in instance.members for e in graph.outgoing(m) if e.target not in inside]
+    node_id = safe_id(instance.path, set(n.id for n in graph.nodes) - inside)
+    place = builder.places.get(instance.members[0], instance.path)
+    for member in instance.members:
+        graph.remove_node(member)
+        builder.places.pop(member, None)
+    graph.add_node(type_name, params, node_id=node_id)
+    for port, source in entering.items():
+        graph.connect(source, node_id, port)
+    for edge in leaving:
+        graph.connect(node_id, edge.target, edge.port)
+    builder.places[node_id] = place
+    renamed = {}
+    for key, tensor in builder.weights.items():
+        owner, _, rest = key.partition(".")
+        if owner in inside:
+            key = f"{node_id}.{instance.inner[owner]}.{rest}"
+        renamed[key] = tensor
+    builder.weights = renamed
+    return node_id

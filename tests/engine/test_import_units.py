@@ -1,0 +1,98 @@
+"""Importing Python: a module class built more than once becomes a unit.
+
+Instances of one structure share a definition, with the params that differ promoted;
+instances wired differently get their own (`BasicBlock`, `BasicBlock_2`). Node ids and
+weight keys follow the module paths: `layer1.0.conv1` → instance `layer1_0`, inner
+block `conv1`, weight `layer1_0.conv1.weight`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from engine.cli import run
+from engine.project import load
+from engine.train.checkpoint import load_checkpoint
+from tests.engine.test_import import CASES, Case, import_cli, load_file, original
+
+
+def case(cls: str) -> Case:
+    return next(c for c in CASES if c.cls == cls)
+
+
+def test_resnet_blocks_become_two_units_by_shortcut(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project, weights = import_cli(case("CifarResNet").source, case("CifarResNet"), tmp_path)
+    out = capsys.readouterr().out
+    assert "BasicBlock ×4, promoting out_channels; BasicBlock_2 ×2" in out
+    graph = load(project).graph
+    library = graph.library
+    types = {n.id: n.type for n in graph.nodes}
+    assert {k: v for k, v in types.items() if k.startswith("layer")} == {
+        "layer1_0": "BasicBlock",
+        "layer1_1": "BasicBlock",
+        "layer2_0": "BasicBlock_2",
+        "layer2_1": "BasicBlock",
+        "layer3_0": "BasicBlock_2",
+        "layer3_1": "BasicBlock",
+    }
+    assert graph.node("layer3_1").params == {"out_channels": 64, "repeat": 1}
+    identity = library.definition("BasicBlock")
+    projection = library.definition("BasicBlock_2")
+    assert [n.id for n in identity.graph.nodes if n.spec.role == "layer"] == [
+        "conv1",
+        "bn1",
+        "relu1",
+        "conv2",
+        "bn2",
+        "add1",
+        "relu2",
+    ]
+    assert {"shortcut_0", "shortcut_1"} <= {n.id for n in projection.graph.nodes}
+    assert projection.promoted == {
+        "out_channels": [
+            ("conv1", "out_channels"),
+            ("conv2", "out_channels"),
+            ("shortcut_0", "out_channels"),
+        ]
+    }
+    state = load_checkpoint(weights).state_dict
+    reference = original(case("CifarResNet")).state_dict()
+    assert torch.equal(state["layer2_0.shortcut_0.weight"], reference["layer2.0.shortcut.0.weight"])
+    assert len(state) == len(reference)
+
+    exported = tmp_path / "resnet.py"
+    assert run(["export", str(project), "--to", "python", "-o", str(exported)]) == 0
+    module = load_file(exported)
+    assert module.BasicBlock.__name__ == "BasicBlock"
+    assert module.BasicBlock2(conv1_in_channels=16, out_channels=32).shortcut_0.stride == (2, 2)
+
+
+def test_unet_units_nest_three_levels(tmp_path: Path) -> None:
+    project, weights = import_cli(case("UNet").source, case("UNet"), tmp_path)
+    graph = load(project).graph
+    library = graph.library
+    assert [graph.node(n).type for n in ("inc", "down1", "up1", "outc")] == [
+        "DoubleConv",
+        "Down",
+        "Up",
+        "Conv2d",
+    ]
+    # ports are named after the inner ports they feed: the skip goes to the Concat's in1
+    assert graph.incoming("up1") == {"x": "down3", "in1": "down2"}
+    down = library.definition("Down").graph
+    assert down.node("conv").type == "DoubleConv"
+    assert library.definition("Up").graph.node("conv").type == "DoubleConv"
+    state = load_checkpoint(weights).state_dict
+    assert "up3.conv.double_conv_3.weight" in state
+    assert state["down2.conv.double_conv_0.weight"].shape == (32, 16, 3, 3)
+
+
+def test_a_class_built_once_stays_blocks(tmp_path: Path) -> None:
+    graph = load(import_cli(case("SENet").source, case("SENet"), tmp_path)[0]).graph
+    assert graph.library is None or not graph.library.definitions
+    assert graph.node("se_reduce").type == "Conv2d"
