@@ -273,7 +273,10 @@ def materialize(imp: OnnxImporter, part: RnnPart) -> Value:
     """The block for a recurrent output used as data: a sequence or a last step."""
     rec = part.rec
     if part.cell:
-        raise Unsupported(f"uses c_n of {rec.op}; NetLoom's LSTM has no state output yet")
+        raise Unsupported(
+            f"uses c_n of {rec.op} other than as another LSTM's initial state; NetLoom's "
+            "'state' output feeds a recurrent block's state input"
+        )
     if part.direction is not None:
         raise Unsupported(
             f"uses the {part.direction} direction's final state of {rec.op} alone; NetLoom's "

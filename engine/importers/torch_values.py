@@ -34,12 +34,18 @@ class RecPart:
 
 RECURRENT_PARTS = {
     "all": "uses the whole result tuple of {op}; take output or h_n[-1]",
-    "state": "uses the (h_n, c_n) state of {op}; NetLoom's LSTM has no state output yet",
+    "state": (
+        "uses the (h_n, c_n) state of {op} other than as another LSTM's initial state; "
+        "NetLoom's 'state' output feeds a recurrent block's state input"
+    ),
     "hidden": (
         "uses h_n of {op} (every layer's final state); NetLoom gives the top layer's "
         "last step: h_n[-1]"
     ),
-    "cell": "uses c_n of {op} (the cell state); NetLoom's LSTM has no state output yet",
+    "cell": (
+        "uses c_n of {op} (the cell state) other than as another LSTM's initial state; "
+        "NetLoom's 'state' output feeds a recurrent block's state input"
+    ),
     "backward": (
         "h_n[-1] of a bidirectional layer is the backward direction alone; NetLoom's "
         "'last' output joins both directions' final states: torch.cat((h_n[-2], h_n[-1]), 1)"
