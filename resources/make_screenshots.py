@@ -5,6 +5,11 @@ curves, confusion matrix, "try a sample"; it trains for real, about half a minut
 `--only look` renders "Look inside" at 1440×900: conv1's feature maps on a digit
 after a short CNN digits run, and the time lens of lstm_adding's LSTM.
 
+`--only import` renders, at 1440×900, an imported model: the CIFAR ResNet of the import
+corpus in the editor, its repeated BasicBlocks collapsed into units, and the import
+dialog's report for a model with operations no block computes (torch.fft, a
+subtraction, a Softplus).
+
 `--only runs` renders, at 1440×900, what a run leaves behind: the window after switching
 from a finished CNN+LSTM video run to the CNN digits template (no old numbers stay),
 a 10-class confusion matrix (a short CNN digits run), and the Runs tab with both runs
@@ -53,9 +58,9 @@ def main() -> int:
     global OUT
     parser = argparse.ArgumentParser(description="Render the README's screenshots.")
     parser.add_argument(
-        "--only", choices=("editor", "training", "runs", "look"), help="render just the "
-        "editor (and gallery), the training screenshot, the run switching, confusion and "
-        "Runs ones, or Look inside"
+        "--only", choices=("editor", "training", "runs", "look", "import"), help="render "
+        "just the editor (and gallery), the training screenshot, the run switching, "
+        "confusion and Runs ones, Look inside, or the imported ResNet and import report"
     )  # fmt: skip
     parser.add_argument("--out", type=Path, help=f"write here instead of {OUT}")
     args = parser.parse_args()
@@ -75,6 +80,8 @@ def main() -> int:
             render_runs(app, Path(scratch))
         if only in (None, "look"):
             render_look_inside(app, Path(scratch))
+        if only in (None, "import"):
+            render_import(app, Path(scratch))
     return 0
 
 
@@ -156,6 +163,55 @@ def render_units(app: QApplication, scratch: Path) -> None:
     settle(app, window)
     window.grab().save(str(OUT / "unit_opened.png"))
     logging.info("wrote %s", OUT / "unit_opened.png")
+    window.undo_stack.setClean()
+    window.close()
+
+
+def render_import(app: QApplication, scratch: Path) -> None:
+    """An imported ResNet with its units collapsed; the report of a model that cannot be."""
+    from PySide6.QtGui import QPainter
+
+    os.chdir(ROOT)
+    from engine.importers.check import InputSpec
+    from engine.importers.from_torch import import_python
+    from gui.import_dialog import ImportDialog
+
+    corpus = ROOT / "tests" / "engine" / "import_corpus"
+    settings = QSettings(str(scratch / "settings-import.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings, recovery_dir=scratch / "recovery-import")
+    window.resize(1440, 900)
+    window.show()
+    settle(app, window)
+    # What File > Import does with the dialog's answer (the dialog itself is below).
+    result = import_python(f"{corpus / 'resnet_cifar.py'}:CifarResNet", InputSpec((3, 32, 32)))
+    assert result.project is not None, result.report.text()
+    window.set_project(result.project, None, modified=True)
+    settle(app, window)
+    window.focus_node("layer2_0")  # the Inspector shows the promoted out_channels
+    window.view.fit_all()
+    settle(app, window)
+    save(window, "import_resnet_units.png")
+
+    dialog = ImportDialog(window)
+    # A path relative to the project folder, as a user in it would type (and the report shows)
+    dialog.source.setText(os.path.relpath(corpus / "unsupported.py"))
+    dialog.class_name.setText("SpectralGate")
+    dialog.shape.setText("16")
+    dialog.resize(900, 500)
+    dialog.show()
+    dialog.run_import()  # the report stays in the open dialog: nothing was imported
+    settle(app, dialog)
+    # Offscreen, each top-level window is grabbed alone: lay the dialog over the window.
+    shot = window.grab()
+    painter = QPainter(shot)
+    corner = (shot.width() - dialog.width()) // 2, (shot.height() - dialog.height()) // 3
+    painter.drawPixmap(*corner, dialog.grab())
+    painter.setPen(dialog.palette().mid().color())  # the frame a window manager would draw
+    painter.drawRect(corner[0] - 1, corner[1] - 1, dialog.width() + 1, dialog.height() + 1)
+    painter.end()
+    shot.save(str(OUT / "import_report.png"))
+    logging.info("wrote %s (%d × %d)", OUT / "import_report.png", shot.width(), shot.height())
+    dialog.reject()
     window.undo_stack.setClean()
     window.close()
 
