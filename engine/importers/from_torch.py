@@ -10,6 +10,7 @@ Node ids follow the module paths (`features.0` → `features_0`).
 from __future__ import annotations
 
 import copy
+import inspect
 import logging
 import re
 import traceback
@@ -50,6 +51,22 @@ class _Tracer(fx.Tracer):
     def __init__(self) -> None:
         super().__init__()
         self.record_stack_traces = True
+        # module path → the fx nodes its forward got, by argument name (`x`, `skip`)
+        self.arguments: dict[str, dict[fx.Node, str]] = {}
+
+    def call_module(
+        self, m: nn.Module, forward: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        try:
+            path = self.path_of_module(m)
+            bound = inspect.signature(m.forward).bind(*args, **kwargs).arguments
+        except (NameError, TypeError, ValueError):
+            bound = {}
+        if bound and not self.is_leaf_module(m, path):
+            self.arguments[path] = {
+                v.node: name for name, v in bound.items() if isinstance(v, fx.Proxy)
+            }
+        return super().call_module(m, forward, args, kwargs)
 
 
 class _Recorder(fx.Interpreter):
@@ -91,6 +108,7 @@ class TorchImporter:
         self.env: dict[fx.Node, Any] = {}
         self.results: dict[fx.Node, Any] = {}
         self.calls: dict[str, int] = {}
+        self.arguments: dict[str, dict[fx.Node, str]] = {}
 
     # ------------------------------------------------------------------ run
 
@@ -151,8 +169,17 @@ class TorchImporter:
             return
         builder = self.builder
         saved = copy.deepcopy(builder.graph), dict(builder.weights), dict(builder.places)
+        arguments = {  # instance path → {node id feeding it: the forward's argument name}
+            path: {
+                value.node: name
+                for fx_node, name in given.items()
+                if isinstance(value := self.env.get(fx_node), Value) and value.node
+            }
+            for path, given in self.arguments.items()
+            if path in classes
+        }
         try:
-            group_repeated(builder, scopes, classes)
+            group_repeated(builder, scopes, classes, arguments)
         except GraphError as err:  # a bug here must not cost the import: keep it flat
             log.warning("units from repeated modules failed: %s", err)
             builder.graph, builder.weights, builder.places = saved
@@ -202,6 +229,7 @@ class TorchImporter:
             return None
         finally:
             self.model.eval()
+        self.arguments = tracer.arguments
         gm = fx.GraphModule(tracer.root, graph)
         gm.graph.eliminate_dead_code()  # e.g. the unused c_n of `out, (h, c) = self.lstm(x)`
         gm.recompile()

@@ -70,20 +70,30 @@ class Instance:
 
 
 def group_repeated(
-    builder: GraphBuilder, scopes: Mapping[str, str], classes: Mapping[str, str]
+    builder: GraphBuilder,
+    scopes: Mapping[str, str],
+    classes: Mapping[str, str],
+    arguments: Mapping[str, Mapping[str, str]],
 ) -> None:
     """Group the blocks of every instance of a repeated class into units, in place.
 
     `scopes` gives the module path each node was made in (`layer1.0.conv1`, or
     `layer1.0` for a function its forward calls); `classes` maps the module path of
-    each instance of a repeated class to the class's name. Inner classes go first, so
-    an outer unit holds instances of the inner ones.
+    each instance of a repeated class to the class's name; `arguments` names, per
+    instance, the nodes its forward took by the argument's name (the unit's ports
+    take those names: `x`, `skip`). Inner classes go first, so an outer unit holds
+    instances of the inner ones.
     """
     scopes = dict(scopes)
+    names = {path: dict(given) for path, given in arguments.items()}
     shapes = _shapes(builder.graph)
     for class_name in _inner_first(classes):
         paths = [p for p, c in classes.items() if c == class_name]
-        found = [i for i in (_read(builder.graph, scopes, p) for p in paths) if i is not None]
+        found = [
+            i
+            for i in (_read(builder.graph, scopes, p, names.get(p, {})) for p in paths)
+            if i is not None
+        ]
         groups: dict[tuple[Any, ...], list[Instance]] = {}
         for instance in found:
             groups.setdefault(instance.structure(builder.graph), []).append(instance)
@@ -95,6 +105,9 @@ def group_repeated(
                 output = next(m for m in instance.members if instance.inner[m] == instance.output)
                 if output in shapes:
                     shapes[node_id] = shapes[output]
+                for given in names.values():  # the instance's value now leaves from node_id
+                    if output in given:
+                        given[node_id] = given.pop(output)
                 for member in instance.members:
                     scopes.pop(member, None)
     # The file lists blocks in the order data flows, instances where their blocks were.
@@ -154,7 +167,9 @@ def _inner_ids(
     return inner
 
 
-def _read(graph: Graph, scopes: Mapping[str, str], path: str) -> Instance | None:
+def _read(
+    graph: Graph, scopes: Mapping[str, str], path: str, arguments: Mapping[str, str]
+) -> Instance | None:
     inside = {n for n, s in scopes.items() if s == path or s.startswith(path + ".")}
     members = [n for n in graph.topological_order() if n in inside]
     if not members or any(graph.node(m).spec.role != "layer" for m in members):
@@ -172,7 +187,8 @@ def _read(graph: Graph, scopes: Mapping[str, str], path: str) -> Instance | None
             if source in inside:
                 continue
             if source not in port_of:
-                base = port if port.isidentifier() else "x"
+                base = arguments.get(source) or port
+                base = base if base.isidentifier() and base != "out" else "x"
                 name, i = base, 1
                 while name in sources or name in inner.values() or name == "out":
                     i += 1
@@ -236,6 +252,8 @@ def _define(
     body.connect(first.output, "out", "x")
     layout(body)
     count = f"{len(instances)} instances" if len(instances) > 1 else "1 instance"
+    if name != class_name:
+        count += f" whose blocks or wiring differ from {class_name}'s"
     description = f"The module {class_name} of the imported model ({count})."
     definition = Definition(name, body, promoted, description)
     library.add(definition)

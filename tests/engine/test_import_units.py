@@ -82,8 +82,8 @@ def test_unet_units_nest_three_levels(tmp_path: Path) -> None:
         "Up",
         "Conv2d",
     ]
-    # ports are named after the inner ports they feed: the skip goes to the Concat's in1
-    assert graph.incoming("up1") == {"x": "down3", "in1": "down2"}
+    # the unit's ports take the names of Up.forward's arguments
+    assert graph.incoming("up1") == {"x": "down3", "skip": "down2"}
     down = library.definition("Down").graph
     assert down.node("conv").type == "DoubleConv"
     assert library.definition("Up").graph.node("conv").type == "DoubleConv"
