@@ -201,17 +201,17 @@ def _read(
     return Instance(path, tuple(members), inner, ports, inner[leaving.pop()], sources)
 
 
-def _promote(types: Mapping[str, str], values: list[dict[tuple[str, str], Any]]) -> Promoted:
-    """Params whose values differ between instances, one promoted param per set of one
-    block type's param that varies together: named after the param (`out_channels`),
-    else after its first place (`conv1_stride`)."""
+def _promote(kinds: Mapping[tuple[str, str], Any], values: list[dict]) -> Promoted:
+    """Params whose values differ between instances, one promoted param per set of
+    same-named params of one kind that vary together: named after the param
+    (`out_channels`), else after its first place (`conv2_out_channels`)."""
     varying: dict[tuple[Any, ...], list[tuple[str, str]]] = {}
     for place in values[0]:
         column = tuple(repr(v[place]) for v in values)
         if len(set(column)) > 1:
-            varying.setdefault((types[place[0]], place[1], column), []).append(place)
+            varying.setdefault((place[1], kinds[place], column), []).append(place)
     promoted: Promoted = {}
-    for (_, key, _), places in varying.items():
+    for (key, _, _), places in varying.items():
         name = key if key not in promoted and key != REPEAT.name else f"{places[0][0]}_{key}"
         promoted[name] = places
     return promoted
@@ -224,8 +224,13 @@ def _define(
     library = library_of(graph)
     first = instances[0]
     values = [instance.params(graph) for instance in instances]
-    types = {first.inner[m]: graph.node(m).type for m in first.members}
-    promoted = _promote(types, values)
+    kinds = {}  # (inner id, param) → what a promoted param must agree on with the others
+    for member in first.members:
+        spec = graph.node(member).spec
+        for key in graph.node(member).params:
+            param = spec.param(key)
+            kinds[(first.inner[member], key)] = (param.kind, param.choices)
+    promoted = _promote(kinds, values)
     name, i = class_name, 1
     while library.name_problem(name) is not None:
         i += 1
