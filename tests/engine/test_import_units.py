@@ -12,8 +12,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch import nn
 
 from engine.cli import run
+from engine.importers.check import InputSpec
+from engine.importers.from_torch import import_module
 from engine.project import load
 from engine.train.checkpoint import load_checkpoint
 from tests.engine.test_import import CASES, Case, import_cli, load_file, original
@@ -96,3 +99,58 @@ def test_a_class_built_once_stays_blocks(tmp_path: Path) -> None:
     graph = load(import_cli(case("SENet").source, case("SENet"), tmp_path)[0]).graph
     assert graph.library is None or not graph.library.definitions
     assert graph.node("se_reduce").type == "Conv2d"
+
+
+class Encoder(nn.Module):
+    def __init__(self, features: int) -> None:
+        super().__init__()
+        self.proj = nn.Linear(features, 8)
+        self.rnn = nn.GRU(8, 8, batch_first=True)
+
+    def forward(self, x):
+        out, _ = self.rnn(torch.tanh(self.proj(x)))
+        return out
+
+
+class Pair(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Linear(8, 8)
+        self.b = nn.Linear(8, 8)
+
+    def forward(self, x):
+        return self.a(x), self.b(x)
+
+
+class Stacked(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.enc1 = Encoder(6)
+        self.enc2 = Encoder(8)
+        self.pair1 = Pair()
+        self.pair2 = Pair()
+
+    def forward(self, x):
+        a, b = self.pair1(self.enc2(self.enc1(x))[:, -1])
+        c, d = self.pair2(a + b)
+        return c * d
+
+
+def test_recurrent_units_and_two_output_classes_left_as_blocks() -> None:
+    torch.manual_seed(0)
+    result = import_module(Stacked(), InputSpec((5, 6), sequence=True), "Stacked")
+    assert result.project is not None, result.report.text()
+    graph = result.project.graph
+    assert [graph.node(n).type for n in ("enc1", "enc2")] == ["Encoder", "Encoder"]
+    encoder = graph.library.definition("Encoder")
+    assert encoder.graph.node("rnn").type == "GRU"
+    # enc1 gives enc2 the sequence; enc2's last step is all the model reads
+    assert encoder.promoted == {"output": [("rnn", "output")]}
+    assert [graph.node("enc1").params["output"], graph.node("enc2").params["output"]] == [
+        "sequence",
+        "last",
+    ]
+    # A Pair returns two tensors; a unit has one output, so its blocks stay as they are.
+    assert {"pair1_a", "pair1_b", "pair2_a", "pair2_b"} <= {n.id for n in graph.nodes}
+    assert "bit-identical" in result.report.check
+    assert set(result.state_dict) >= {"enc2.rnn.weight_ih_l0", "pair1_a.weight"}
