@@ -4,7 +4,8 @@ Modules map by class (`engine.importers.torch_modules`); functions and tensor me
 (`F.relu`, `torch.cat`, `+`, `flatten`, `view`, `permute`, `mean`, …) map here. Every
 node is run once on a probe input (an fx Interpreter), so each mapping knows the
 exact shape the original produced and the builder can check the block gives the same.
-Node ids follow the module paths (`features.0` → `features_0`).
+Node ids follow the module paths (`features.0` → `features_0`). A class of the
+model's own built more than once becomes a unit (`engine.importers.grouping`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from typing import Any
 import torch
 from torch import fx, nn
 
-from engine.graph import GraphError
 from engine.importers import python_source, torch_modules
 from engine.importers.builder import GraphBuilder, Recurrent, Value
 from engine.importers.check import PROBE_BATCH, ImportResult, InputSpec, example_input, verify
@@ -180,8 +180,8 @@ class TorchImporter:
         }
         try:
             group_repeated(builder, scopes, classes, arguments)
-        except GraphError as err:  # a bug here must not cost the import: keep it flat
-            log.warning("units from repeated modules failed: %s", err)
+        except Exception:  # a bug here must not cost the import: keep the blocks flat
+            log.warning("units from repeated modules failed; left as blocks", exc_info=True)
             builder.graph, builder.weights, builder.places = saved
             return
         library = builder.graph.library
