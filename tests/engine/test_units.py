@@ -220,6 +220,28 @@ def test_cli_check_exits_2_with_one_line_for_a_self_containing_unit(tmp_path: Pa
     assert len(lines) == 1 and "cannot contain itself" in lines[0], result.stderr
 
 
+def test_cli_check_lists_unit_instances_with_repeats_port_shapes_and_totals(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from engine.cli import run
+
+    assert run(["check", str(ROOT / "templates" / "resnet_digits.json")]) == 0
+    out = capsys.readouterr().out
+    table = out.split("Unit instances")[1].split("Memory:")[0]
+    rows = {line.split()[0]: line for line in table.splitlines()[3:] if line.strip()}
+    # block1 is ResidualBlock ×2: the main table says so, and its row sums both copies.
+    assert "ResidualBlock ×2" in next(
+        line for line in out.splitlines() if line.startswith("block1 ")
+    )
+    assert "x (N, 16, 8, 8) → (N, 16, 8, 8)" in rows["block1"]
+    assert rows["block1"].split()[-3:] == ["14", "9,344", "596k"]
+    assert "block1/0/cbr1" in rows and "block1/1/cbr1" in rows
+    project = load(ROOT / "templates" / "resnet_digits.json")
+    analysis = analyze(project.graph)
+    assert f"{analysis.nodes['down'].params:,}" in rows["down"]
+    assert "x (N, 16, 8, 8) → (N, 32, 4, 4)" in rows["down"]
+
+
 def test_a_unit_name_that_is_a_block_type_is_refused() -> None:
     def clash(doc: dict[str, Any]) -> None:
         doc["units"]["Conv2d"] = doc["units"].pop("ConvBnReLU")
