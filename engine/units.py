@@ -479,3 +479,26 @@ def walk(graph: Graph, analysis: Analysis, prefix: str = "") -> Iterable[tuple[s
             for k, inner in enumerate(copies):
                 step = f"{path}/{k}/" if len(copies) > 1 else f"{path}/"
                 yield from walk(body, inner, step)
+
+
+def usages(graph: Graph, analysis: Analysis, name: str) -> list[tuple[str, Analysis]]:
+    """Every place the unit `name` is used, at any depth, with the facts of its blocks
+    there: (path, inner analysis). A repeated instance's copies are places of their own
+    (`block1/0`, `block1/1`). The editor lets a person choose which one an opened unit shows."""
+    found = []
+    for path, info in walk(graph, analysis):
+        if info.op is not None and info.op.kind == "unit" and info.op.target == name:
+            copies: tuple[Analysis, ...] = info.op.args["copies"]
+            for k, inner in enumerate(copies):
+                found.append((f"{path}/{k}" if len(copies) > 1 else path, inner))
+    return found
+
+
+def same_facts(a: Analysis, b: Analysis) -> bool:
+    """Whether two places of a unit show the same values on every block inside."""
+    if a.nodes.keys() != b.nodes.keys():
+        return False
+    return all(
+        (x.shape, x.params, x.flops) == (y.shape, y.params, y.flops)
+        for x, y in zip(a.nodes.values(), (b.nodes[k] for k in a.nodes), strict=True)
+    )

@@ -269,6 +269,20 @@ def test_shapes_weights_and_flops_go_through_three_levels() -> None:
     assert analysis.total_params == sum(i.params for p, i in paths.items() if "/" not in p)
 
 
+def test_every_place_a_unit_is_used_is_found_with_the_values_seen_there() -> None:
+    graph = nested().graph
+    analysis = analyze(graph)
+    places = units.usages(graph, analysis, "ConvBnReLU")
+    paths = [path for path, _ in places]
+    assert paths == [f"stage{s}/res1/{k}/cbr1" for s in (1, 2) for k in (0, 1)]
+    walked = dict(units.walk(graph, analysis))
+    for path, inner in places:
+        assert inner.nodes["conv"].shape == walked[f"{path}/conv"].shape
+    # The copies of one repeated instance see the same input; the two stages do not.
+    first = places[0][1]
+    assert [units.same_facts(first, inner) for _, inner in places] == [True, True, False, False]
+
+
 def test_an_error_three_levels_down_names_its_path() -> None:
     project = nested()
     body = project.graph.library.definition("ConvBnReLU").graph

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -36,6 +36,12 @@ def small_project(path: Path) -> Path:
 
 def shape(scene, node_id: str) -> list[int]:
     return list(scene.analysis.nodes[node_id].shape.dims)
+
+
+def visible_rect(view) -> QRectF:
+    """The scene area in view, give or take a pixel (the view cannot scroll past the
+    blocks' outline, so an edge block may sit a fraction of a pixel outside)."""
+    return view.mapToScene(view.viewport().rect()).boundingRect().adjusted(-2, -2, 2, 2)
 
 
 def make_unit_of(window, ids: list[str]) -> str:
@@ -70,7 +76,7 @@ def test_make_open_edit_repeat_ungroup_then_undo_all_gives_the_same_file(window,
     assert window.open_unit(unit1)
     inner = window.scene
     assert inner.graph is graph.library.definition("Unit").graph
-    assert window.breadcrumb.text() == "Project › Unit"
+    assert window.breadcrumb.text() == f"Project › {unit1} › Unit"
     assert "changes 2 instances" in window.breadcrumb.note.text()
     assert shape(inner, "c1") == [4, 8, 8]
     # An edit inside changes every instance.
@@ -130,7 +136,7 @@ def test_double_click_opens_a_unit_and_esc_or_the_breadcrumb_goes_back(window, q
     point = window.view.mapFromScene(item.sceneBoundingRect().center() + QPointF(0, 10))
     QTest.mouseDClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=point)
     assert window.scene is not top
-    assert window.breadcrumb.text() == "Project › ResidualBlock"
+    assert window.breadcrumb.text() == "Project › block2 › ResidualBlock"
     # Inside, the blocks show block2's actual input, not the definition's own Input.
     channels = window.project.graph.node("block2").params["channels"]
     assert shape(window.scene, "conv2") == shape(top, "block2")
@@ -138,11 +144,14 @@ def test_double_click_opens_a_unit_and_esc_or_the_breadcrumb_goes_back(window, q
 
     # Nested: ResidualBlock holds a ConvBnReLU instance.
     assert window.open_unit("cbr1")
-    assert window.breadcrumb.text() == "Project › block2 › ConvBnReLU"
-    assert "opened from cbr1" in window.breadcrumb.note.text()
+    assert window.breadcrumb.text() == "Project › block2 › cbr1 › ConvBnReLU"
+    # stem, block1 (one instance, repeated ×2), down and block2 each hold a ConvBnReLU.
+    assert "changes 4 instances" in window.breadcrumb.note.text()
     window.view.setFocus()
     QTest.keyClick(window.view, Qt.Key.Key_Escape)
-    assert window.breadcrumb.text() == "Project › ResidualBlock"
+    assert window.breadcrumb.text() == "Project › block2 › ResidualBlock"
+    window.breadcrumb.crumbs[1].click()  # the crumb of the level shown does nothing
+    assert window.breadcrumb.text() == "Project › block2 › ResidualBlock"
     window.breadcrumb.crumbs[0].click()
     assert window.scene is top
     assert top.selected_node_ids() == ["block2"]
@@ -214,7 +223,7 @@ def test_unit_and_port_rename_follow_every_instance_and_undo_exactly(window, tmp
     assert "block type" in window.statusBar().currentMessage()
 
     assert window.open_unit(unit)
-    assert window.breadcrumb.text() == "Project › ConvReLU"
+    assert window.breadcrumb.text() == f"Project › {unit} › ConvReLU"
     window.scene.select_nodes(["x"])
     assert window.rename_port("image_in")
     assert graph.incoming(unit) == {"image_in": "image"}
@@ -273,3 +282,59 @@ def test_independent_copy_unlinks_one_instance_and_undo_relinks_it(window, tmp_p
     again = tmp_path / "again.json"
     assert window.write_to(again)
     assert again.read_bytes() == first.read_bytes()
+
+
+def test_an_opened_unit_shows_at_a_readable_zoom_its_input_in_view(window):
+    from gui.canvas.view import READABLE_ZOOM
+
+    assert window.open_path(RESNET)
+    window.scene.select_nodes(["block2"])
+    window.open_selected_unit()
+    view = window.view
+    # ResidualBlock is a long row: it cannot fit at a readable size, so it opens at
+    # that size (not shrunk to fit) with its input port in view.
+    assert view.zoom >= READABLE_ZOOM - 1e-6
+    assert visible_rect(view).contains(window.scene.nodes["x"].sceneBoundingRect())
+    assert view.top_bar is window.breadcrumb
+    window.go_back()
+
+
+def test_a_small_unit_opens_fitted_whole(window, tmp_path):
+    assert window.open_path(small_project(tmp_path / "start.json"))
+    unit = make_unit_of(window, ["c1"])
+    window.view.set_zoom(0.2)
+    assert window.open_unit(unit)
+    view = window.view
+    assert 0.8 <= view.zoom <= 1.0, "fitted, at a readable size"
+    for item in window.scene.nodes.values():
+        assert visible_rect(view).contains(item.sceneBoundingRect()), item.node_id
+
+
+def test_the_breadcrumb_picks_which_instance_the_blocks_show_values_for(window):
+    assert window.open_path(RESNET)
+    top = window.scene
+    assert window.open_unit("block2")
+    picker = window.breadcrumb.places
+    # block1 (16 channels, both copies alike) and block2 (32 channels) see different inputs.
+    assert picker.isVisible() and picker.count() == 2
+    assert picker.currentText() == "block2 · x (N, 32, 4, 4)"
+    assert shape(window.scene, "conv2") == [32, 4, 4]
+    labels = [picker.itemText(i) for i in range(picker.count())]
+    assert labels[0] == "block1/0 +1 more · x (N, 16, 8, 8)"
+    picker.setCurrentIndex(0)
+    picker.activated.emit(0)  # as a person's choice in the list does
+    assert shape(window.scene, "conv2") == [16, 8, 8]
+    summary = window.summary
+    row = next(r for r in range(summary.model.rowCount()) if summary.cell(r, 0) == "conv2")
+    assert summary.cell(row, 2) == "(N, 16, 8, 8)", "the Summary follows the choice"
+    # An edit inside still changes every instance; the choice stays.
+    window.undo_stack.push(SetParamsCommand(window.scene.graph, "conv2", {"bias": True}))
+    assert picker.currentIndex() == 0 and shape(window.scene, "conv2") == [16, 8, 8]
+    assert window.scene.analysis.nodes["conv2"].params == 16 * 16 * 9 + 16
+    assert "changes 2 instances" in window.breadcrumb.note.text()
+    window.go_back()
+    assert window.scene is top
+
+    # A unit used in one place (or places that all see the same input): no picker.
+    assert window.open_unit("down")
+    assert not window.breadcrumb.places.isVisible()
