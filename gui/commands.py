@@ -16,7 +16,7 @@ from PySide6.QtGui import QUndoCommand
 from engine import unit_edits
 from engine.graph import Edge, Graph, Node
 from engine.units import Library, library_of
-from engine.units_file import import_unit
+from engine.units_file import Brought, bring_back, bring_units, import_unit, take_back
 
 Point = tuple[float, float]
 
@@ -168,17 +168,39 @@ class MoveCommand(QUndoCommand):
 
 
 class PasteCommand(QUndoCommand):
-    """Add copies of nodes and the wires among them under fresh ids."""
+    """Add copies of nodes and the wires among them under fresh ids. Nodes copied from
+    another project bring the units they use (`units`, that project's library): a unit
+    this project lacks is added, one it has with other content comes in renamed."""
 
-    def __init__(self, graph: Graph, nodes: list[Node], edges: list[Edge], offset: Point) -> None:
+    def __init__(
+        self,
+        graph: Graph,
+        nodes: list[Node],
+        edges: list[Edge],
+        offset: Point,
+        units: Library | None = None,
+    ) -> None:
         super().__init__(f"Paste {len(nodes)} block(s)")
         self.graph = graph
         self.nodes = copy.deepcopy(nodes)
         self.edges = list(edges)
         self.offset = offset
+        self.units = units
+        self.brought: Brought | None = None
         self.renamed: dict[str, str] = {}
 
     def redo(self) -> None:
+        library = library_of(self.graph) if self.units is not None else None
+        if library is not None and self.units is not None:
+            if self.brought is None:
+                types = {n.type for n in self.nodes}
+                self.brought = bring_units(library, self.units, types)
+                names = self.brought.renamed
+                for node in self.nodes:
+                    node.type = names.get(node.type, node.type)
+                    node.library = library if node.type in library else None
+            else:
+                bring_back(library, self.brought)
         if not self.renamed:
             self.renamed = self.graph.add_subgraph(self.nodes, self.edges, self.offset)
             return
@@ -194,6 +216,15 @@ class PasteCommand(QUndoCommand):
     def undo(self) -> None:
         for new_id in reversed(list(self.renamed.values())):
             self.graph.remove_node(new_id)
+        if self.brought is not None:
+            take_back(library_of(self.graph), self.brought)
+
+    @property
+    def renamed_units(self) -> dict[str, str]:
+        """Units pasted under another name, for the status line: old → new."""
+        if self.brought is None:
+            return {}
+        return {old: new for old, new in self.brought.renamed.items() if old != new}
 
     @property
     def new_ids(self) -> list[str]:

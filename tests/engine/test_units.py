@@ -565,6 +565,27 @@ def test_shipped_units_load_and_bring_the_units_they_use() -> None:
     assert str(analyze(graph).nodes[instance].shape) == "(N, 24, 16, 16)"
 
 
+def test_units_brought_from_another_project_are_reused_added_or_renamed() -> None:
+    from engine.units_file import bring_units, take_back
+
+    source = nested().graph.library  # Stage uses ResidualBlock, which uses ConvBnReLU
+    here = nested().graph.library
+    # The same units here: nothing is added.
+    brought = bring_units(here, source, {"Stage"})
+    assert brought.added == () and brought.renamed["Stage"] == "Stage"
+    # Here, ConvBnReLU computes something else: it comes in renamed, and the units
+    # using it follow, their inner instances pointing at the renamed copy.
+    here.definition("ConvBnReLU").graph.set_params("conv", {"kernel_size": 5})
+    brought = bring_units(here, source, {"Stage", "Dense"})
+    assert [d.name for d in brought.added] == ["ConvBnReLU2", "ResidualBlock2", "Stage2"]
+    assert brought.renamed["Stage"] == "Stage2"
+    res = here.definition("ResidualBlock2").graph
+    assert "ConvBnReLU2" in {n.type for n in res.nodes}
+    assert here.definition("ConvBnReLU2").graph.node("conv").params["kernel_size"] == 3
+    take_back(here, brought)
+    assert set(here.definitions) == set(source.definitions)
+
+
 def test_a_residual_block_repeats_and_a_projection_block_halves() -> None:
     graph = Graph()
     block = shipped_into(graph, "ResidualBlock", [16, 8, 8])

@@ -338,3 +338,65 @@ def test_the_breadcrumb_picks_which_instance_the_blocks_show_values_for(window):
     # A unit used in one place (or places that all see the same input): no picker.
     assert window.open_unit("down")
     assert not window.breadcrumb.places.isVisible()
+
+
+def test_a_unit_instance_pastes_into_another_project_with_its_definition(window, tmp_path):
+    assert window.open_path(RESNET)
+    window.scene.select_nodes(["block2"])
+    assert window.copy()
+    window.actions_["new"].trigger()
+    empty = tmp_path / "empty.json"
+    assert window.write_to(empty)
+    assert not window.project.graph.library or not window.project.graph.library.definitions
+
+    (pasted,) = window.paste()
+    graph = window.project.graph
+    library = graph.library
+    assert graph.node(pasted).type == "ResidualBlock"
+    # Its definition came along, with the unit it uses inside.
+    assert set(library.definitions) == {"ResidualBlock", "ConvBnReLU"}
+    assert graph.node(pasted).params == {"channels": 32, "repeat": 1}
+    assert window.scene.nodes[pasted].type_name == "ResidualBlock"
+    assert window.open_unit(pasted)
+    assert window.breadcrumb.text() == f"Project › {pasted} › ResidualBlock"
+    window.go_back()
+
+    # Undo takes the definitions away again: the file is the empty one, byte for byte.
+    window.undo_stack.undo()
+    assert not library.definitions
+    undone = tmp_path / "undone.json"
+    assert window.write_to(undone)
+    assert undone.read_bytes() == empty.read_bytes()
+    window.undo_stack.redo()
+    assert graph.node(pasted).type == "ResidualBlock" and "ConvBnReLU" in library
+
+
+def test_pasting_a_unit_whose_name_means_another_unit_here_renames_it(window):
+    assert window.open_path(RESNET)
+    window.scene.select_nodes(["block2"])
+    assert window.copy()
+    # This project's ResidualBlock changes: the copied one is now a different unit.
+    body = window.project.graph.library.definition("ResidualBlock").graph
+    window.undo_stack.push(SetParamsCommand(body, "conv2", {"kernel_size": 5}))
+    (pasted,) = window.paste()
+    graph = window.project.graph
+    assert graph.node(pasted).type == "ResidualBlock2"
+    assert "ResidualBlock as ResidualBlock2" in window.statusBar().currentMessage()
+    pasted_body = graph.library.definition("ResidualBlock2").graph
+    assert pasted_body.node("conv2").params["kernel_size"] == 3
+    assert graph.node("block2").type == "ResidualBlock", "the project's own keeps its name"
+    # ConvBnReLU is the same in both: reused, not copied.
+    assert "ConvBnReLU2" not in graph.library
+    window.undo_stack.undo()
+    assert "ResidualBlock2" not in graph.library and pasted not in graph
+
+
+def test_a_unit_cannot_be_pasted_inside_itself(window):
+    assert window.open_path(RESNET)
+    window.scene.select_nodes(["block2"])
+    assert window.copy()
+    assert window.open_unit("block2")
+    count = window.undo_stack.count()
+    assert window.paste() == []
+    assert window.undo_stack.count() == count
+    assert "cannot contain itself" in window.statusBar().currentMessage()
