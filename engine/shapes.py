@@ -24,6 +24,12 @@ class NodeInfo:
     flops: int = 0
     input_shapes: dict[str, Shape] = field(default_factory=dict)
     op: Op | None = None
+    # A unit with several outputs: each output port's shape (`shape` is the first's).
+    outputs: dict[str, Shape] = field(default_factory=dict)
+
+    def output_shape(self, port: str = "") -> Shape | None:
+        """The shape leaving output `port` ("" for a block's one output)."""
+        return self.outputs.get(port) if self.outputs else self.shape
 
 
 @dataclass
@@ -95,12 +101,20 @@ def _infer(
 ) -> NodeInfo:
     node = graph.node(node_id)
     spec = node.spec
-    ready = {port: infos[src].shape for port, src in sources.items()}
+    ready = {port: source_shape(graph, infos[src], node_id, port) for port, src in sources.items()}
     if any(shape is None for shape in ready.values()):
         return NodeInfo()  # blocked by an upstream error; not its own
     # Operands in port order, so rules and messages read in the order of the ports.
     operands = {port: Operand(ready[port], sources[port]) for port in spec.ports(node.params)}
     return infer_node(node_id, spec, node.params, operands)
+
+
+def source_shape(graph: Graph, source: NodeInfo, node_id: str, port: str) -> Shape | None:
+    """The shape arriving at input `port` of `node_id` from `source`'s facts (None if
+    the source failed); a multi-output unit's wire names the output it leaves from."""
+    if not source.outputs:
+        return source.shape
+    return source.output_shape(graph.incoming_edges(node_id)[port].source_port)
 
 
 def infer_node(
@@ -121,10 +135,12 @@ def infer_node(
     except ShapeMismatch as err:
         return NodeInfo(error=f"{node_id}: {spec.name} {err}")
     inputs = {port: operand.shape for port, operand in operands.items()}
+    op = spec.op(params, inputs, shape)
     return NodeInfo(
         shape=shape,
         params=spec.count_params(params, inputs, shape),
         flops=spec.flops(params, inputs, shape),
         input_shapes=inputs,
-        op=spec.op(params, inputs, shape),
+        op=op,
+        outputs=dict(op.args.get("output_shapes", {})),
     )

@@ -177,7 +177,7 @@ def import_unit(library: Library, source: Library, name: str) -> list[str]:
         for node in original.graph.nodes:
             body.add_node(node.type, copy.deepcopy(node.params), node.pos, node.id)
         for edge in original.graph.edges:
-            body.connect(edge.source, edge.target, edge.port)
+            body.reconnect(edge)
         promoted = {k: list(v) for k, v in original.promoted.items()}
         library.add(Definition(unit, body, promoted, original.description))
         added.append(unit)
@@ -261,7 +261,7 @@ def bring_units(library: Library, source: Library, types: Iterable[str]) -> Brou
             node_type = renamed.get(node.type, node.type)
             body.add_node(node_type, copy.deepcopy(node.params), node.pos, node.id)
         for edge in original.graph.edges:
-            body.connect(edge.source, edge.target, edge.port)
+            body.reconnect(edge)
         promoted = {k: list(v) for k, v in original.promoted.items()}
         definition = Definition(new_name, body, promoted, original.description)
         library.add(definition)

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from PySide6.QtCore import QMimeData
 
 from engine.graph import Edge, Graph, Node
-from engine.project import FORMAT, VERSION, ProjectError, from_dict
+from engine.project import FORMAT, VERSION, ProjectError, edge_dict, from_dict
 from engine.units import Library
 from engine.units_file import units_document
 
@@ -32,7 +32,7 @@ def selection_document(graph: Graph, node_ids: Iterable[str]) -> dict:
         "nodes": [
             {"id": n.id, "type": n.type, "params": n.params, "pos": list(n.pos)} for n in nodes
         ],
-        "edges": [{"source": e.source, "target": e.target, "target_port": e.port} for e in edges],
+        "edges": [edge_dict(e) for e in edges],
     }
 
 

@@ -27,7 +27,7 @@ def _reconnect(graph: Graph, edges: Iterable[Edge]) -> None:
         if (edge.target, edge.port) in seen or edge.port in graph.incoming(edge.target):
             continue
         seen.add((edge.target, edge.port))
-        graph.connect(edge.source, edge.target, edge.port)
+        graph.reconnect(edge)
 
 
 class AddNodeCommand(QUndoCommand):
@@ -85,13 +85,15 @@ class DeleteCommand(QUndoCommand):
 
 
 class ConnectCommand(QUndoCommand):
-    def __init__(self, graph: Graph, source: str, target: str, port: str) -> None:
-        super().__init__(f"Wire {source} → {target}.{port}")
+    def __init__(
+        self, graph: Graph, source: str, target: str, port: str, source_port: str = ""
+    ) -> None:
+        self.edge = Edge(source, target, port, source_port)
+        super().__init__(f"Wire {self.edge}")
         self.graph = graph
-        self.edge = Edge(source, target, port)
 
     def redo(self) -> None:
-        self.graph.connect(self.edge.source, self.edge.target, self.edge.port)
+        self.graph.reconnect(self.edge)
 
     def undo(self) -> None:
         self.graph.disconnect(self.edge.target, self.edge.port)
@@ -99,16 +101,15 @@ class ConnectCommand(QUndoCommand):
 
 class DisconnectCommand(QUndoCommand):
     def __init__(self, graph: Graph, target: str, port: str) -> None:
-        source = graph.incoming(target)[port]
-        super().__init__(f"Unwire {source} → {target}.{port}")
+        self.edge = graph.incoming_edges(target)[port]
+        super().__init__(f"Unwire {self.edge}")
         self.graph = graph
-        self.edge = Edge(source, target, port)
 
     def redo(self) -> None:
         self.graph.disconnect(self.edge.target, self.edge.port)
 
     def undo(self) -> None:
-        self.graph.connect(self.edge.source, self.edge.target, self.edge.port)
+        self.graph.reconnect(self.edge)
 
 
 class RewireCommand(QUndoCommand):
@@ -120,11 +121,11 @@ class RewireCommand(QUndoCommand):
 
     def redo(self) -> None:
         self.graph.disconnect(self.old.target, self.old.port)
-        self.graph.connect(self.new.source, self.new.target, self.new.port)
+        self.graph.reconnect(self.new)
 
     def undo(self) -> None:
         self.graph.disconnect(self.new.target, self.new.port)
-        self.graph.connect(self.old.source, self.old.target, self.old.port)
+        self.graph.reconnect(self.old)
 
 
 class SetParamsCommand(QUndoCommand):
@@ -211,7 +212,8 @@ class PasteCommand(QUndoCommand):
             self.graph.add_node(node.type, copy.deepcopy(node.params), pos, self.renamed[node.id])
         for edge in self.edges:
             if edge.source in self.renamed and edge.target in self.renamed:
-                self.graph.connect(self.renamed[edge.source], self.renamed[edge.target], edge.port)
+                ends = self.renamed[edge.source], self.renamed[edge.target]
+                self.graph.connect(*ends, edge.port, edge.source_port)
 
     def undo(self) -> None:
         for new_id in reversed(list(self.renamed.values())):

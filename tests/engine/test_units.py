@@ -358,7 +358,10 @@ def test_repeat_needs_a_unit_with_one_input() -> None:
     assert graph.node(grouping.instance.id).ports == ("in1", "in2")
     unit_edits.set_repeat(graph, grouping.instance.id, 2)
     messages = [p.message for p in analyze(graph).problems]
-    assert messages == ["join1: Join repeats ×2 only with one input port; it has 2"]
+    assert messages == [
+        "join1: Join repeats ×2 only with one input and one output port; it has 2 inputs "
+        "and 1 output"
+    ]
 
 
 # ----------------------------------------------------------- editor operations
@@ -420,12 +423,95 @@ def test_make_unit_then_ungroup_restores_blocks_ids_positions_and_wires() -> Non
     assert snapshot(graph) == start
 
 
-def test_make_unit_refuses_a_selection_with_two_outputs_saying_why() -> None:
+def test_make_unit_refuses_input_and_output_blocks_saying_why() -> None:
     graph = chain()
-    with pytest.raises(GraphError, match="one output, but values leave the selection from"):
-        unit_edits.make_unit(graph, ["conv1", "relu1", "conv2"])
     with pytest.raises(GraphError, match="Input and Output blocks stay outside a unit"):
         unit_edits.make_unit(graph, ["image", "conv1"])
+
+
+def test_several_values_leaving_a_selection_make_a_unit_with_several_outputs() -> None:
+    from tests.engine.test_codegen import equivalence_problems
+
+    graph = chain()
+    start = snapshot(graph)
+    saved = proj.dumps(Project(graph, name="chain"))
+    before = analyze(graph)
+    torch.manual_seed(0)
+    plain = build_model(graph)
+    # relu1 feeds conv2 and the Add; conv2 feeds the Add: two values leave the selection.
+    grouping = unit_edits.make_unit(graph, ["conv1", "relu1", "conv2"], "Stem", before)
+    stem = grouping.instance.id
+    assert graph.node(stem).outputs == ("relu1_out", "conv2_out")
+    leaving = {(e.target, e.port): e.source_port for e in graph.outgoing(stem)}
+    assert leaving == {("add1", "in1"): "conv2_out", ("add1", "in2"): "relu1_out"}
+    after = analyze(graph)
+    assert after.ok, after.problems
+    assert after.nodes[stem].outputs == {
+        "relu1_out": before.nodes["relu1"].shape,
+        "conv2_out": before.nodes["conv2"].shape,
+    }
+    assert after.total_params == before.total_params
+    assert after.nodes["output1"].shape == before.nodes["output1"].shape
+
+    # The same network: the plain model's weights, under the instance, give its outputs.
+    grouped = build_model(graph)
+    weights = {
+        (f"{stem}.{k}" if k.split(".")[0] in {"conv1", "conv2"} else k): v
+        for k, v in plain.state_dict().items()
+    }
+    grouped.load_state_dict(weights, strict=True)
+    x = torch.randn(2, 3, 8, 8)
+    assert torch.equal(grouped(x), plain(x))
+    # Exported: the unit's class returns both values; the model unpacks them.
+    assert equivalence_problems(graph, "chain") == []
+    code = to_python(Project(graph, name="chain"))
+    assert f"{stem}_relu1_out, {stem}_conv2_out = self.{stem}(image)" in code
+
+    # The file names the output each wire leaves from, and reads back the same.
+    text = proj.dumps(Project(graph, name="chain"))
+    assert '"source_port": "conv2_out"' in text
+    assert proj.dumps(loads(text)) == text
+    # Repeat needs one output.
+    unit_edits.set_repeat(graph, stem, 2)
+    assert "it has 1 input and 2 outputs" in analyze(graph).problems[0].message
+    unit_edits.set_repeat(graph, stem, 1)
+
+    ungrouping = unit_edits.ungroup(graph, stem)
+    assert snapshot(graph) == start
+    unit_edits.undo_ungroup(graph, ungrouping)
+    unit_edits.undo_make_unit(graph, grouping)
+    assert proj.dumps(Project(graph, name="chain")) == saved
+
+
+def test_a_unit_with_several_outputs_nests_inside_another() -> None:
+    from tests.engine.test_codegen import equivalence_problems
+
+    graph = chain()
+    stem = unit_edits.make_unit(graph, ["conv1", "relu1", "conv2"], "Stem").instance.id
+    block = unit_edits.make_unit(graph, [stem, "add1"], "Block", analyze(graph)).instance.id
+    analysis = analyze(graph)
+    assert analysis.ok, analysis.problems
+    assert graph.node(block).outputs == ("",), "one value leaves: a plain output"
+    inner = graph.library.definition("Block").graph
+    assert {e.source_port for e in inner.outgoing(stem)} == {"relu1_out", "conv2_out"}
+    assert equivalence_problems(graph, "nested") == []
+    unit_edits.ungroup(graph, block)
+    assert analyze(graph).ok
+
+
+def test_an_edit_inside_that_drops_an_output_names_the_wire_it_fed() -> None:
+    graph = chain()
+    stem = unit_edits.make_unit(graph, ["conv1", "relu1", "conv2"], "Stem").instance.id
+    body = graph.library.definition("Stem").graph
+    body.remove_node("relu1_out")
+    messages = [p.message for p in analyze(graph).problems]
+    assert sorted(messages) == [
+        f"{stem}: Stem has one output now, not 'conv2_out'; rewire add1.in1 from it",
+        f"{stem}: Stem has one output now, not 'relu1_out'; rewire add1.in2 from it",
+    ]
+    body.add_node("Output", {"loss": "none"}, (0, 0), "relu1_out")
+    body.connect("relu1", "relu1_out")
+    assert analyze(graph).ok, "the output back: the wires fit again"
 
 
 def test_ungroup_of_a_repeated_instance_lays_out_every_copy() -> None:
