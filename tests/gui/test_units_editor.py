@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from engine.graph import Graph
 from engine.project import Project, save
-from gui.commands import ConnectCommand, SetParamsCommand
+from gui.commands import ConnectCommand, DisconnectCommand, SetParamsCommand
 
 ROOT = Path(__file__).resolve().parents[2]
 RESNET = ROOT / "templates" / "resnet_digits.json"
@@ -400,3 +400,63 @@ def test_a_unit_cannot_be_pasted_inside_itself(window):
     assert window.paste() == []
     assert window.undo_stack.count() == count
     assert "cannot contain itself" in window.statusBar().currentMessage()
+
+
+def two_values_project(path: Path) -> Path:
+    """image → c1 → r1 → c2; add(in1: c2, in2: r1) → pool → fc → out."""
+    graph = Graph()
+    graph.add_node("Input", {"shape": [4, 8, 8]}, (0, 0), "image")
+    graph.add_node("Conv2d", {"out_channels": 4}, (260, 0), "c1")
+    graph.add_node("ReLU", {}, (520, 0), "r1")
+    graph.add_node("Conv2d", {"out_channels": 6, "kernel_size": 1}, (780, 0), "c2")
+    graph.add_node("Concat", {}, (1040, 0), "cat")
+    graph.add_node("GlobalPool", {}, (1300, 0), "pool")
+    graph.add_node("Dense", {}, (1560, 0), "fc")
+    graph.add_node("Output", {}, (1820, 0), "out")
+    for source, target in (("image", "c1"), ("c1", "r1"), ("r1", "c2"), ("cat", "pool")):
+        graph.connect(source, target)
+    graph.connect("c2", "cat", "in1")
+    graph.connect("r1", "cat", "in2")
+    graph.connect("pool", "fc")
+    graph.connect("fc", "out")
+    save(Project(graph, name="two values"), path)
+    return path
+
+
+def test_a_unit_with_several_outputs_has_a_port_and_a_wire_for_each(window, tmp_path):
+    from tests.gui.helpers import drag, port_pos
+
+    start = two_values_project(tmp_path / "start.json")
+    assert window.open_path(start)
+    unit = make_unit_of(window, ["c1", "r1", "c2"])
+    graph = window.project.graph
+    scene = window.scene
+    item = scene.nodes[unit]
+    assert list(item.outputs) == ["r1_out", "c2_out"], "one output port per value leaving"
+    scene.refresh_if_dirty()
+    # Each wire leaves from its own port and is labelled with that output's shape.
+    for port, out, shape_text in (
+        ("in1", "c2_out", "(N, 6, 8, 8)"),
+        ("in2", "r1_out", "(N, 4, 8, 8)"),
+    ):
+        wire = scene.wires[("cat", port)]
+        assert wire.out == out and wire.label.startswith(shape_text)
+        assert wire.path().pointAtPercent(0) == item.outputs[out].scenePos()
+    assert item.shape_text.startswith("(N, 4, 8, 8) · (N, 6, 8, 8)")
+    assert "output 'c2_out': (N, 6, 8, 8)" in item.outputs["c2_out"].tooltip_text()
+    assert shape(scene, "cat") == [10, 8, 8]
+
+    # Rewire by hand: cat.in2 from the other output port, one undo step.
+    window.undo_stack.push(DisconnectCommand(graph, "cat", "in2"))
+    count = window.undo_stack.count()
+    drag(window.view, port_pos(window, unit, None, "c2_out"), port_pos(window, "cat", "in2"))
+    assert window.undo_stack.count() == count + 1
+    assert graph.incoming_edges("cat")["in2"].source_port == "c2_out"
+    scene.refresh_if_dirty()
+    assert shape(scene, "cat") == [12, 8, 8]
+
+    while window.undo_stack.canUndo():
+        window.undo_stack.undo()
+    end = tmp_path / "end.json"
+    assert window.write_to(end)
+    assert end.read_bytes() == start.read_bytes()
