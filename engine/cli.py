@@ -126,6 +126,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     for node_id in graph.topological_order():
         info = analysis.nodes[node_id]
         shape = str(info.shape) if info.shape else ("error" if info.error else "—")
+        if info.outputs:  # a unit with several outputs: each one's shape
+            shape = ", ".join(str(s) for s in info.outputs.values())
         block = memory[node_id]
         rows.append(
             [
@@ -200,12 +202,13 @@ def unit_rows(graph: Graph, analysis: Analysis) -> list[list[str]]:
             if facts.op is not None and facts.op.kind not in ("input", "output", "unit")
         )
         ports = ", ".join(f"{port} {shape}" for port, shape in info.input_shapes.items())
+        outs = ", ".join(f"{port} {shape}" for port, shape in info.outputs.items())
         repeat = op.args["repeat"]
         rows.append(
             [
                 path,
                 f"{op.target} ×{repeat}" if repeat > 1 else op.target,
-                f"{ports} → {info.shape}",
+                f"{ports} → {outs or info.shape}",
                 str(blocks),
                 f"{info.params:,}",
                 human(info.flops),

@@ -804,3 +804,26 @@ def test_torchscript_and_onnx_exports_work_with_units(tmp_path: Path) -> None:
     assert to_torchscript(project, tmp_path / "m.pt", weights).max_abs_diff == 0.0
     pytest.importorskip("onnxscript")
     assert to_onnx(project, tmp_path / "m.onnx", weights).max_abs_diff < 1e-4
+
+
+def test_a_unit_with_several_outputs_checks_and_exports_everywhere(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from engine.cli import run
+    from engine.codegen.compiled import to_onnx, to_torchscript
+
+    graph = chain()
+    stem = unit_edits.make_unit(graph, ["conv1", "relu1", "conv2"], "Stem").instance.id
+    project = Project(graph, name="multi")
+    path = tmp_path / "multi.json"
+    proj.save(project, path)
+    assert run(["check", str(path)]) == 0
+    table, units_table = capsys.readouterr().out.split("Unit instances")
+    assert f"{stem}     Stem     (N, 4, 8, 8), (N, 4, 8, 8)" in table
+    row = next(line for line in units_table.splitlines() if line.startswith(f"{stem} "))
+    assert "x (N, 3, 8, 8) → relu1_out (N, 4, 8, 8), conv2_out (N, 4, 8, 8)" in row
+    torch.manual_seed(3)
+    weights = build_model(graph).state_dict()
+    assert to_torchscript(project, tmp_path / "m.pt", weights).max_abs_diff == 0.0
+    pytest.importorskip("onnxscript")
+    assert to_onnx(project, tmp_path / "m.onnx", weights).max_abs_diff < 1e-4
