@@ -193,15 +193,20 @@ class NetLoomModel(nn.Module):
         values = dict(zip(self.input_ids, inputs, strict=True))
         for step, releases in zip(self.steps, self.releases):
             xs = [values[s] for s in step.sources]
-            result = RUNNERS[step.op.kind](self, step, xs)
-            if step.outputs:  # a unit with several outputs returns one tensor per output
-                values.update(zip(step.outputs, result, strict=True))
-            else:
-                values[step.node] = result
+            keep_result(values, step, RUNNERS[step.op.kind](self, step, xs))
             for source in releases:
                 del values[source]
         outputs = tuple(values[o] for o in self.output_ids)
         return outputs[0] if len(outputs) == 1 else outputs
+
+
+def keep_result(values: dict[str, torch.Tensor], step: Step, result: torch.Tensor) -> None:
+    """Store a step's value under its node id; a unit with several outputs returns one
+    tensor per output, each kept under its own name (`enc1.skip`)."""
+    if step.outputs:
+        values.update(zip(step.outputs, result, strict=True))
+    else:
+        values[step.node] = result
 
 
 def build_model(graph: Graph, analysis: Analysis | None = None) -> NetLoomModel:
