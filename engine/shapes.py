@@ -101,7 +101,11 @@ def _infer(
 ) -> NodeInfo:
     node = graph.node(node_id)
     spec = node.spec
-    ready = {port: source_shape(graph, infos[src], node_id, port) for port, src in sources.items()}
+    ready = {}
+    for port, src in sources.items():
+        source = infos[src]
+        # Inline for the common case (a block's one output): this runs on every edit.
+        ready[port] = source_shape(graph, source, node_id, port) if source.outputs else source.shape
     if any(shape is None for shape in ready.values()):
         return NodeInfo()  # blocked by an upstream error; not its own
     # Operands in port order, so rules and messages read in the order of the ports.
@@ -142,5 +146,5 @@ def infer_node(
         flops=spec.flops(params, inputs, shape),
         input_shapes=inputs,
         op=op,
-        outputs=dict(op.args.get("output_shapes", {})),
+        outputs=op.args.get("output_shapes") or {},
     )
