@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.cli import human
+from engine.cli import human, type_label
 from engine.graph import Graph
 from engine.memory import estimate, human_bytes
 from engine.shapes import Analysis, NodeInfo
@@ -146,7 +146,7 @@ class Summary(QWidget):
             rows.append(
                 (
                     node_id,
-                    graph.node(node_id).type,
+                    type_label(graph, node_id),
                     shape_text(info),
                     f"{info.params:,}" if info else "",
                     human(info.flops) if info else "",

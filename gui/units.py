@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QSizePolicy,
     QToolButton,
     QWidget,
 )
@@ -140,6 +141,9 @@ class Breadcrumb(QWidget):
         self.crumbs: list[QWidget] = []
         self.note = QLabel()
         self.note.setObjectName("hint")
+        self.note.setToolTip("Esc or a crumb goes back")
+        # The note keeps its length; the picker gives way when the canvas is narrow.
+        self.note.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
         self.places_label = QLabel("values for")
         self.places_label.setObjectName("hint")
         self.places = QComboBox()
@@ -147,7 +151,12 @@ class Breadcrumb(QWidget):
             "The unit's instances see different inputs: choose the one whose values "
             "the blocks show. An edit here changes them all."
         )
-        self.places.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.places.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.places.setMinimumContentsLength(16)
+        self.places.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.places.setMaximumWidth(360)
         self.places.activated.connect(self._place_activated)
 
     def show_levels(
@@ -460,7 +469,7 @@ class UnitsMixin:
         labels.append(top.definition or "")
         library = self.project.graph.library
         uses = library.count_uses(top.definition, self.project.graph) if library else 0
-        note = f"an edit here changes {uses} instance{'s' if uses != 1 else ''} · Esc goes back"
+        note = f"an edit here changes {uses} instance{'s' if uses != 1 else ''}"
         places = places_of(self.levels[0].scene, top.definition or "")
         self.breadcrumb.show_levels(labels, note, places, top.shown)
         if not self.view.shows_top_bar(self.breadcrumb):

@@ -154,7 +154,7 @@ def render_units(app: QApplication, scratch: Path) -> None:
     # editor opens a unit with (readable; the row scrolls), and the "values for" picker
     # (block1 and block2 see different inputs).
     window.open_unit("block2")
-    window.focus_node("conv2")
+    window.scene.select_nodes(["conv2"])  # the Inspector shows the promoted channels
     settle(app, window)
     window.grab().save(str(OUT / "unit_opened.png"))
     logging.info("wrote %s", OUT / "unit_opened.png")

@@ -313,6 +313,9 @@ def test_a_small_unit_opens_fitted_whole(window, tmp_path):
 def test_the_breadcrumb_picks_which_instance_the_blocks_show_values_for(window):
     assert window.open_path(RESNET)
     top = window.scene
+    summary = window.summary
+    rows = {summary.cell(r, 0): r for r in range(summary.model.rowCount())}
+    assert summary.cell(rows["block1"], 1) == "ResidualBlock ×2"
     assert window.open_unit("block2")
     picker = window.breadcrumb.places
     # block1 (16 channels, both copies alike) and block2 (32 channels) see different inputs.
@@ -324,7 +327,6 @@ def test_the_breadcrumb_picks_which_instance_the_blocks_show_values_for(window):
     picker.setCurrentIndex(0)
     picker.activated.emit(0)  # as a person's choice in the list does
     assert shape(window.scene, "conv2") == [16, 8, 8]
-    summary = window.summary
     row = next(r for r in range(summary.model.rowCount()) if summary.cell(r, 0) == "conv2")
     assert summary.cell(row, 2) == "(N, 16, 8, 8)", "the Summary follows the choice"
     # An edit inside still changes every instance; the choice stays.
