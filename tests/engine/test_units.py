@@ -827,3 +827,26 @@ def test_a_unit_with_several_outputs_checks_and_exports_everywhere(
     assert to_torchscript(project, tmp_path / "m.pt", weights).max_abs_diff == 0.0
     pytest.importorskip("onnxscript")
     assert to_onnx(project, tmp_path / "m.onnx", weights).max_abs_diff < 1e-4
+
+
+def test_a_wire_naming_an_output_that_is_not_there_is_refused_naming_the_place() -> None:
+    graph = chain()
+    unit_edits.make_unit(graph, ["conv1", "relu1", "conv2"], "Stem")
+    doc = to_dict(Project(graph, name="multi"))
+    wire_at = next(i for i, e in enumerate(doc["edges"]) if e.get("source_port") == "conv2_out")
+    bad = copy.deepcopy(doc)
+    bad["edges"][wire_at]["source_port"] = "conv9_out"
+    with pytest.raises(ProjectError) as err:
+        from_dict(bad)
+    assert str(err.value).startswith(f"edges[{wire_at}]: stem1 has no output port 'conv9_out'")
+    bad["edges"][wire_at]["source_port"] = 3
+    with pytest.raises(ProjectError, match=rf"edges\[{wire_at}\].source_port: expected"):
+        from_dict(bad)
+    del bad["edges"][wire_at]["source_port"]
+    with pytest.raises(ProjectError, match="stem1 has several outputs"):
+        from_dict(bad)
+    plain = next(i for i, e in enumerate(doc["edges"]) if e["source"] == "image")
+    bad = copy.deepcopy(doc)
+    bad["edges"][plain]["source_port"] = "x"
+    with pytest.raises(ProjectError, match="image has no output port 'x' .it has one plain output"):
+        from_dict(bad)
