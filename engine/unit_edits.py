@@ -77,15 +77,16 @@ def make_unit(
     name: str = "Unit",
     analysis: Analysis | None = None,
 ) -> Grouping:
-    before = arrangement(graph)
     """Turn the selected blocks into one instance of a new definition.
 
     The input ports are the wires that crossed into the selection, one per outside
-    source, named after the inner port they fed; the output is the one selected block
-    whose value leaves the selection. Inner blocks keep their ids and params; their
-    positions are kept relative to the instance, which sits at their centre. With an
-    `analysis`, each input port's Input block takes the shape that arrives there.
+    value, named after the inner port they fed; each value that leaves the selection
+    is an output ("out" when it is the only one, else `<block>_out`). Inner blocks
+    keep their ids and params; their positions are kept relative to the instance,
+    which sits at their centre. With an `analysis`, each input port's Input block
+    takes the shape that arrives there.
     """
+    before = arrangement(graph)
     chosen = [n for n in graph.topological_order() if n in set(selection)]
     if not chosen:
         raise GraphError("select the blocks to make a unit of")
