@@ -4,9 +4,10 @@ A *definition* is a small graph stored once in the project. Its Input blocks are
 unit's input ports (the block id is the port name, in graph order) and its Output
 blocks its outputs: with one, the instance has one plain output as any block; with
 several, each is an output port named by its block id, and wires leaving the instance
-name the one they leave from (`Edge.source_port`). An *instance* is an ordinary node whose type is the
-definition's name: the project's `Library` makes a `BlockSpec` for every definition, so
-the graph, the inspector and the shape pass treat an instance like any block.
+name the one they leave from (`Edge.source_port`). An *instance* is an ordinary node
+whose type is the definition's name: the project's `Library` makes a `BlockSpec` for
+every definition, so the graph, the inspector and the shape pass treat an instance
+like any block.
 
 A definition can *promote* inner params: `promoted["channels"] = [("conv1",
 "out_channels"), ("conv2", "out_channels")]` gives every instance a `channels` param
