@@ -76,12 +76,18 @@ def analyze(
             info = old
         else:
             info = NodeInfo() if node_id in unwired else _infer(graph, node_id, sources, infos)
-            if old is None or info.shape != old.shape or info.error != old.error:
+            # (a unit with several outputs may change one that is not the first)
+            if old is None or _leaves_differently(info, old):
                 reshaped.add(node_id)
         infos[node_id] = info
         if info.error:
             problems.append(Problem(node_id, info.error))
     return Analysis(infos, problems)
+
+
+def _leaves_differently(info: NodeInfo, old: NodeInfo) -> bool:
+    """Whether what leaves a node (any output, or its error) changed since the last pass."""
+    return info.shape != old.shape or info.error != old.error or info.outputs != old.outputs
 
 
 class InnerError(ShapeMismatch):

@@ -853,3 +853,27 @@ def test_a_wire_naming_an_output_that_is_not_there_is_refused_naming_the_place()
     bad["edges"][plain]["source_port"] = "x"
     with pytest.raises(ProjectError, match="image has no output port 'x' .it has one plain output"):
         from_dict(bad)
+
+
+def test_the_incremental_pass_follows_a_change_to_a_second_output() -> None:
+    graph = Graph()
+    graph.add_node("Input", {"shape": [4, 8, 8]}, (0, 0), "image")
+    graph.add_node("Conv2d", {"out_channels": 4}, (100, 0), "c1")
+    graph.add_node("ReLU", {}, (200, 0), "r1")
+    graph.add_node("Conv2d", {"out_channels": 6, "kernel_size": 1}, (300, 0), "c2")
+    graph.add_node("Concat", {}, (400, 0), "cat")
+    graph.add_node("Output", {"loss": "none"}, (500, 0), "out")
+    for source, target in (("image", "c1"), ("c1", "r1"), ("r1", "c2"), ("cat", "out")):
+        graph.connect(source, target)
+    graph.connect("c2", "cat", "in1")
+    graph.connect("r1", "cat", "in2")
+    stem = unit_edits.make_unit(graph, ["c1", "r1", "c2"], "Stem").instance.id
+    assert graph.node(stem).outputs == ("r1_out", "c2_out")
+    graph.library.set_promoted("Stem", {"width": [("c2", "out_channels")]})
+    before = analyze(graph)
+    assert str(before.nodes["cat"].shape) == "(N, 10, 8, 8)"
+    # Only the second output changes: the Concat after it must see that.
+    graph.set_params(stem, {"width": 8})
+    incremental = analyze(graph, before, {stem})
+    assert str(incremental.nodes["cat"].shape) == "(N, 12, 8, 8)"
+    assert incremental.nodes == analyze(graph).nodes
