@@ -457,6 +457,16 @@ def test_a_unit_with_several_outputs_has_a_port_and_a_wire_for_each(window, tmp_
     scene.refresh_if_dirty()
     assert shape(scene, "cat") == [12, 8, 8]
 
+    # Copy and paste keep which output each wire leaves from.
+    window.scene.select_nodes([unit, "cat"])
+    assert window.copy()
+    pasted = window.paste()
+    (cat2,) = [n for n in pasted if graph.node(n).type == "Concat"]
+    assert {p: e.source_port for p, e in graph.incoming_edges(cat2).items()} == {
+        "in1": "c2_out",
+        "in2": "c2_out",
+    }
+
     while window.undo_stack.canUndo():
         window.undo_stack.undo()
     end = tmp_path / "end.json"
