@@ -31,7 +31,9 @@ class BuildError(Exception):
 class Step:
     node: str
     op: Op
-    sources: tuple[str, ...]  # in port order
+    sources: tuple[str, ...]  # the values read, in port order: `conv1`, or `enc1.skip`
+    # A unit with several outputs: the names its values are kept under, in its order.
+    outputs: tuple[str, ...] = ()
 
 
 def fold_frames(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -169,9 +171,10 @@ class NetLoomModel(nn.Module):
             elif op.kind == "unit":
                 self.add_module(node_id, unit_module(op))
             if op.kind != "input":
-                incoming = graph.incoming(node_id)
-                sources = tuple(incoming[p] for p in node.ports)
-                self.steps.append(Step(node_id, op, sources))
+                incoming = graph.incoming_edges(node_id)
+                sources = tuple(incoming[p].value for p in node.ports)
+                outputs = tuple(f"{node_id}.{port}" for port in node.outputs if port)
+                self.steps.append(Step(node_id, op, sources, outputs))
         # Per step, the values no later step reads: forward drops them at once, so a
         # large activation is freed (and its memory reused) as soon as it is consumed,
         # as in hand-written code, instead of living until the forward pass ends.
@@ -190,11 +193,20 @@ class NetLoomModel(nn.Module):
         values = dict(zip(self.input_ids, inputs, strict=True))
         for step, releases in zip(self.steps, self.releases):
             xs = [values[s] for s in step.sources]
-            values[step.node] = RUNNERS[step.op.kind](self, step, xs)
+            keep_result(values, step, RUNNERS[step.op.kind](self, step, xs))
             for source in releases:
                 del values[source]
         outputs = tuple(values[o] for o in self.output_ids)
         return outputs[0] if len(outputs) == 1 else outputs
+
+
+def keep_result(values: dict[str, torch.Tensor], step: Step, result: torch.Tensor) -> None:
+    """Store a step's value under its node id; a unit with several outputs returns one
+    tensor per output, each kept under its own name (`enc1.skip`)."""
+    if step.outputs:
+        values.update(zip(step.outputs, result, strict=True))
+    else:
+        values[step.node] = result
 
 
 def build_model(graph: Graph, analysis: Analysis | None = None) -> NetLoomModel:

@@ -15,9 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
+from engine.graph import Graph
 from engine.memory import available_bytes, block_memory, estimate, human_bytes, too_large
 from engine.project import Project, ProjectError, load
-from engine.shapes import analyze
+from engine.shapes import Analysis, analyze
+from engine.units import REPEAT, walk
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -124,11 +126,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     for node_id in graph.topological_order():
         info = analysis.nodes[node_id]
         shape = str(info.shape) if info.shape else ("error" if info.error else "—")
+        if info.outputs:  # a unit with several outputs: each one's shape
+            shape = ", ".join(str(s) for s in info.outputs.values())
         block = memory[node_id]
         rows.append(
             [
                 node_id,
-                graph.node(node_id).type,
+                type_label(graph, node_id),
                 shape,
                 f"{info.params:,}",
                 human(info.flops),
@@ -151,6 +155,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     headers = ["node", "type", "output shape", "params", "FLOPs", "weights", "out/sample"]
     print_safely(f"{project.name}: {len(graph)} blocks, {len(graph.edges)} wires")
     print(format_table(headers, rows, {3, 4, 5, 6}))
+    if units := unit_rows(graph, analysis):
+        print("\nUnit instances (totals over every block inside, all copies):")
+        headers = ["instance", "unit", "ports in → out", "blocks", "params", "FLOPs"]
+        print(format_table(headers, units, {3, 4, 5}))
     print(
         f"\nMemory: weights {human_bytes(total.weights)}; block outputs "
         f"{human_bytes(total.activations)} per sample, {human_bytes(total.activations_at_batch)} "
@@ -169,6 +177,44 @@ def cmd_check(args: argparse.Namespace) -> int:
         return EXIT_ERRORS
     print("\nOK: every wire fits. FLOPs count multiply-adds for one sample.")
     return EXIT_OK
+
+
+def type_label(graph: Graph, node_id: str) -> str:
+    """A block's type; for a repeated unit instance, `ResidualBlock ×2`."""
+    node = graph.node(node_id)
+    repeat = node.params.get(REPEAT.name, 1) if node.library is not None else 1
+    return f"{node.type} ×{repeat}" if repeat > 1 else node.type
+
+
+def unit_rows(graph: Graph, analysis: Analysis) -> list[list[str]]:
+    """One row per unit instance at any depth (`block1/cbr1`): its shape at each input
+    port and at its output, and its totals: blocks inside, params and FLOPs."""
+    rows = []
+    for path, info in walk(graph, analysis):
+        op = info.op
+        if op is None or op.kind != "unit":
+            continue
+        copies = op.args["copies"]
+        blocks = sum(
+            1
+            for inner in copies
+            for _, facts in walk(op.args["graph"], inner)
+            if facts.op is not None and facts.op.kind not in ("input", "output", "unit")
+        )
+        ports = ", ".join(f"{port} {shape}" for port, shape in info.input_shapes.items())
+        outs = ", ".join(f"{port} {shape}" for port, shape in info.outputs.items())
+        repeat = op.args["repeat"]
+        rows.append(
+            [
+                path,
+                f"{op.target} ×{repeat}" if repeat > 1 else op.target,
+                f"{ports} → {outs or info.shape}",
+                str(blocks),
+                f"{info.params:,}",
+                human(info.flops),
+            ]
+        )
+    return rows
 
 
 def cmd_gui(args: argparse.Namespace) -> int:

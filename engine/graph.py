@@ -48,16 +48,32 @@ class Node:
     def ports(self) -> tuple[str, ...]:
         return self.spec.ports(self.params)
 
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """Output ports: ("",) for the plain one; a multi-output unit's names."""
+        return self.spec.outputs(self.params)
+
 
 @dataclass(frozen=True)
 class Edge:
     source: str
     target: str
     port: str
+    # The source's output port: "" for a block's one output; a unit with several
+    # outputs names them (`enc1.skip → concat1.b`).
+    source_port: str = ""
 
     def __str__(self) -> str:
-        return f"{self.source} → {self.target}.{self.port}"
+        start = f"{self.source}.{self.source_port}" if self.source_port else self.source
+        return f"{start} → {self.target}.{self.port}"
 
+    @property
+    def value(self) -> str:
+        """The name of the value the wire carries: `enc1`, or `enc1.skip` for a named output."""
+        return f"{self.source}.{self.source_port}" if self.source_port else self.source
+
+
+OUT = "source_port"  # the edge attribute naming the source's output port, when it has several
 
 EventKind = Literal[
     "node_added", "node_removed", "edge_added", "edge_removed", "params_changed", "node_moved"
@@ -119,7 +135,10 @@ class Graph:
 
     @property
     def edges(self) -> list[Edge]:
-        return [Edge(s, t, port) for s, t, port in self._g.edges(keys=True)]
+        return [
+            Edge(s, t, port, out)
+            for s, t, port, out in self._g.edges(keys=True, data=OUT, default="")
+        ]
 
     def incoming(self, node_id: str) -> dict[str, str]:
         """Port name → source node id, for the wired input ports of a node."""
@@ -128,8 +147,22 @@ class Graph:
         except KeyError:
             raise GraphError(f"no node {node_id!r}") from None
 
+    def incoming_edges(self, node_id: str) -> dict[str, Edge]:
+        """Port name → the wire into it, which names the source's output port too."""
+        return {
+            port: Edge(source, node_id, port, self._source_port(source, node_id, port))
+            for port, source in self.incoming(node_id).items()
+        }
+
+    def _source_port(self, source: str, target: str, port: str) -> str:
+        out: str = self._g.edges[source, target, port].get(OUT, "")
+        return out
+
     def outgoing(self, node_id: str) -> list[Edge]:
-        return [Edge(node_id, t, port) for _, t, port in self._g.out_edges(node_id, keys=True)]
+        return [
+            Edge(node_id, t, port, out)
+            for _, t, port, out in self._g.out_edges(node_id, keys=True, data=OUT, default="")
+        ]
 
     def topological_order(self) -> list[str]:
         """Node ids, every node after its sources; ties keep insertion order."""
@@ -200,7 +233,7 @@ class Graph:
     def remove_node(self, node_id: str) -> tuple[Node, list[Edge]]:
         """Remove a node and its wires; returns both so an undo can restore them."""
         node = self.node(node_id)
-        wires = [Edge(s, node_id, p) for p, s in self.incoming(node_id).items()]
+        wires = list(self.incoming_edges(node_id).values())
         wires += self.outgoing(node_id)
         for edge in wires:
             self.disconnect(edge.target, edge.port)
@@ -214,7 +247,7 @@ class Graph:
         """Put back a node removed earlier (undo), id and params as they were."""
         self.add_node(node.type, node.params, node.pos, node.id)
 
-    def can_connect(self, source: str, target: str, port: str) -> str | None:
+    def can_connect(self, source: str, target: str, port: str, source_port: str = "") -> str | None:
         """Why the wire cannot be made, or None if it can."""
         if source not in self._g:
             return f"no node {source!r}"
@@ -222,6 +255,13 @@ class Graph:
             return f"no node {target!r}"
         if self.node(source).spec.role == "output":
             return f"{source} is an Output and has no outgoing port"
+        outputs = self.node(source).outputs
+        if source_port not in outputs:
+            named = ", ".join(repr(p) for p in outputs if p)
+            if not source_port:
+                return f"{source} has several outputs ({named}): name the one the wire leaves"
+            have = f"it has: {named}" if named else "it has one plain output"
+            return f"{source} has no output port {source_port!r} ({have})"
         ports = self.node(target).ports
         if port not in ports:
             have = ", ".join(repr(p) for p in ports) or "none"
@@ -233,24 +273,35 @@ class Graph:
             return f"wiring {source} → {target} would close a cycle"
         return None
 
-    def connect(self, source: str, target: str, port: str = "x") -> Edge:
-        if problem := self.can_connect(source, target, port):
+    def connect(self, source: str, target: str, port: str = "x", source_port: str = "") -> Edge:
+        if problem := self.can_connect(source, target, port, source_port):
             raise GraphError(problem)
-        self._g.add_edge(source, target, key=port)
+        self._add_edge(source, target, port, source_port)
         self._wires_in[target][port] = source
         self._order = None
-        edge = Edge(source, target, port)
+        edge = Edge(source, target, port, source_port)
         self._emit("edge_added", target, edge)
         return edge
+
+    def reconnect(self, edge: Edge) -> Edge:
+        """Make a wire again as it was (undo), its output port included."""
+        return self.connect(edge.source, edge.target, edge.port, edge.source_port)
+
+    def _add_edge(self, source: str, target: str, port: str, source_port: str) -> None:
+        if source_port:
+            self._g.add_edge(source, target, key=port, **{OUT: source_port})
+        else:
+            self._g.add_edge(source, target, key=port)
 
     def disconnect(self, target: str, port: str) -> Edge:
         source = self._wires_in.get(target, {}).get(port)
         if source is None:
             raise GraphError(f"{target}.{port} is not wired")
+        source_port = self._source_port(source, target, port)
         self._g.remove_edge(source, target, key=port)
         del self._wires_in[target][port]
         self._order = None
-        edge = Edge(source, target, port)
+        edge = Edge(source, target, port, source_port)
         self._emit("edge_removed", target, edge)
         return edge
 
@@ -292,7 +343,9 @@ class Graph:
             renamed[node.id] = new_id
         for edge in edges:
             if edge.source in renamed and edge.target in renamed:
-                self.connect(renamed[edge.source], renamed[edge.target], edge.port)
+                self.connect(
+                    renamed[edge.source], renamed[edge.target], edge.port, edge.source_port
+                )
         return renamed
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Graph:
@@ -304,7 +357,7 @@ class Graph:
             other._g.add_node(node.id, node=copy.deepcopy(node, memo))
             other._wires_in[node.id] = {}
         for edge in self.edges:
-            other._g.add_edge(edge.source, edge.target, key=edge.port)
+            other._add_edge(edge.source, edge.target, edge.port, edge.source_port)
             other._wires_in[edge.target][edge.port] = edge.source
         return other
 
@@ -319,9 +372,9 @@ class Graph:
         g = nx.MultiDiGraph()
         for node_id in node_ids:
             g.add_node(node_id, node=self._g.nodes[node_id]["node"])
-        for edge in edges:
-            g.add_edge(edge.source, edge.target, key=edge.port)
         self._g = g
+        for edge in edges:
+            self._add_edge(edge.source, edge.target, edge.port, edge.source_port)
         self._order = None
 
     def copy(self) -> Graph:
@@ -331,7 +384,7 @@ class Graph:
             other._g.add_node(node.id, node=copy.deepcopy(node))
             other._wires_in[node.id] = {}
         for edge in self.edges:
-            other._g.add_edge(edge.source, edge.target, key=edge.port)
+            other._add_edge(edge.source, edge.target, edge.port, edge.source_port)
             other._wires_in[edge.target][edge.port] = edge.source
         return other
 
@@ -347,8 +400,28 @@ class Graph:
                     problems.append(
                         Problem(node.id, f"{node.id}: {node.type} input '{port}' is not wired")
                     )
+            if node.library is None:
+                continue  # a block's one output: connect allowed nothing else
+            outputs = node.outputs
+            for edge in self.outgoing(node.id):
+                if edge.source_port not in outputs:
+                    # A unit's Output blocks changed inside since the wire was made.
+                    problems.append(Problem(node.id, _lost_output(node, edge, outputs)))
         if not self.ids_of_role("input"):
             problems.append(Problem(None, "the graph has no Input block"))
         if not self.ids_of_role("output"):
             problems.append(Problem(None, "the graph has no Output block"))
         return problems
+
+
+def _lost_output(node: Node, edge: Edge, outputs: tuple[str, ...]) -> str:
+    where = f"{edge.target}.{edge.port}"
+    if not edge.source_port:
+        named = ", ".join(outputs)
+        return f"{node.id}: {node.type} now has several outputs ({named}); rewire {where} from one"
+    if outputs == ("",):
+        return (
+            f"{node.id}: {node.type} has one output now, not {edge.source_port!r}; "
+            f"rewire {where} from it"
+        )
+    return f"{node.id}: {node.type} has no output {edge.source_port!r} now; it fed {where}"

@@ -42,8 +42,10 @@ def block_memory(analysis: Analysis) -> dict[str, BlockMemory]:
     found = {}
     for node_id, info in analysis.nodes.items():
         activation = 0
-        if info.shape is not None:
-            activation = info.shape.numel() * (ID_BYTES if info.shape.ids else FLOAT_BYTES)
+        # A unit with several outputs keeps each of them.
+        for shape in info.outputs.values() if info.outputs else [info.shape]:
+            if shape is not None:
+                activation += shape.numel() * (ID_BYTES if shape.ids else FLOAT_BYTES)
         found[node_id] = BlockMemory(info.params * FLOAT_BYTES, activation)
     return found
 

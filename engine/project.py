@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.atomic import remove_stale_temps, replace_text
-from engine.graph import Graph, GraphError
+from engine.graph import Edge, Graph, GraphError
 from engine.names import id_problem, safe_id, valid_node_ids
 from engine.spec import ParamError
 from engine.units_file import load_units, units_to_dict
@@ -311,8 +311,10 @@ def _load_edge(graph: Graph, raw: Any, where: str, ids: dict[str, str]) -> None:
         ends[key] = ids[value]
     port = raw.get("target_port", "x")
     _expect(port, str, f"{where}.target_port", "a port name")
+    source_port = raw.get("source_port", "")
+    _expect(source_port, str, f"{where}.source_port", "an output port name")
     try:
-        graph.connect(ends["source"], ends["target"], port)
+        graph.connect(ends["source"], ends["target"], port, source_port)
     except GraphError as err:
         raise ProjectError(f"{where}: {err}") from None
 
@@ -326,10 +328,16 @@ def _graph_dict(graph: Graph) -> dict[str, Any]:
             {"id": n.id, "type": n.type, "params": n.params, "pos": _finite_pos(n.pos)}
             for n in graph.nodes
         ],
-        "edges": [
-            {"source": e.source, "target": e.target, "target_port": e.port} for e in graph.edges
-        ],
+        "edges": [edge_dict(e) for e in graph.edges],
     }
+
+
+def edge_dict(edge: Edge) -> dict[str, str]:
+    """A wire as the file holds it; `source_port` only for a unit's named output."""
+    entry = {"source": edge.source, "target": edge.target, "target_port": edge.port}
+    if edge.source_port:
+        entry["source_port"] = edge.source_port
+    return entry
 
 
 def to_dict(project: Project) -> dict[str, Any]:

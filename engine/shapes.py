@@ -24,6 +24,12 @@ class NodeInfo:
     flops: int = 0
     input_shapes: dict[str, Shape] = field(default_factory=dict)
     op: Op | None = None
+    # A unit with several outputs: each output port's shape (`shape` is the first's).
+    outputs: dict[str, Shape] = field(default_factory=dict)
+
+    def output_shape(self, port: str = "") -> Shape | None:
+        """The shape leaving output `port` ("" for a block's one output)."""
+        return self.outputs.get(port) if self.outputs else self.shape
 
 
 @dataclass
@@ -70,12 +76,18 @@ def analyze(
             info = old
         else:
             info = NodeInfo() if node_id in unwired else _infer(graph, node_id, sources, infos)
-            if old is None or info.shape != old.shape or info.error != old.error:
+            # (a unit with several outputs may change one that is not the first)
+            if old is None or _leaves_differently(info, old):
                 reshaped.add(node_id)
         infos[node_id] = info
         if info.error:
             problems.append(Problem(node_id, info.error))
     return Analysis(infos, problems)
+
+
+def _leaves_differently(info: NodeInfo, old: NodeInfo) -> bool:
+    """Whether what leaves a node (any output, or its error) changed since the last pass."""
+    return info.shape != old.shape or info.error != old.error or info.outputs != old.outputs
 
 
 class InnerError(ShapeMismatch):
@@ -95,12 +107,24 @@ def _infer(
 ) -> NodeInfo:
     node = graph.node(node_id)
     spec = node.spec
-    ready = {port: infos[src].shape for port, src in sources.items()}
+    ready = {}
+    for port, src in sources.items():
+        source = infos[src]
+        # Inline for the common case (a block's one output): this runs on every edit.
+        ready[port] = source_shape(graph, source, node_id, port) if source.outputs else source.shape
     if any(shape is None for shape in ready.values()):
         return NodeInfo()  # blocked by an upstream error; not its own
     # Operands in port order, so rules and messages read in the order of the ports.
     operands = {port: Operand(ready[port], sources[port]) for port in spec.ports(node.params)}
     return infer_node(node_id, spec, node.params, operands)
+
+
+def source_shape(graph: Graph, source: NodeInfo, node_id: str, port: str) -> Shape | None:
+    """The shape arriving at input `port` of `node_id` from `source`'s facts (None if
+    the source failed); a multi-output unit's wire names the output it leaves from."""
+    if not source.outputs:
+        return source.shape
+    return source.output_shape(graph.incoming_edges(node_id)[port].source_port)
 
 
 def infer_node(
@@ -121,10 +145,12 @@ def infer_node(
     except ShapeMismatch as err:
         return NodeInfo(error=f"{node_id}: {spec.name} {err}")
     inputs = {port: operand.shape for port, operand in operands.items()}
+    op = spec.op(params, inputs, shape)
     return NodeInfo(
         shape=shape,
         params=spec.count_params(params, inputs, shape),
         flops=spec.flops(params, inputs, shape),
         input_shapes=inputs,
-        op=spec.op(params, inputs, shape),
+        op=op,
+        outputs=op.args.get("output_shapes") or {},
     )

@@ -338,6 +338,11 @@ def single_port(params: Mapping[str, Any]) -> tuple[str, ...]:
     return ("x",)
 
 
+def single_output(params: Mapping[str, Any]) -> tuple[str, ...]:
+    """A block's one output, which wires leave from without naming it."""
+    return ("",)
+
+
 @dataclass(frozen=True)
 class BlockSpec:
     """Everything about one block type."""
@@ -352,6 +357,9 @@ class BlockSpec:
     op: OpRule
     id_prefix: str
     ports: PortsRule = single_port
+    # Output ports: ("",) for the one plain output; a unit with several Output blocks
+    # inside names each (wires then say which one they leave from).
+    outputs: PortsRule = single_output
     count_params: CountRule = no_count
     flops: CountRule = no_count
     role: Role = "layer"

@@ -11,6 +11,7 @@ back byte for byte.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -45,7 +46,7 @@ def undo_make_unit(graph: Graph, grouping: Grouping) -> None:
     for node in grouping.removed:
         graph.restore_node(node)
     for edge in grouping.wires:
-        graph.connect(edge.source, edge.target, edge.port)
+        graph.reconnect(edge)
     library_of(graph).remove(grouping.definition.name)
     graph.reorder(*grouping.before)
 
@@ -66,7 +67,7 @@ def undo_ungroup(graph: Graph, ungrouping: Ungrouping) -> None:
         graph.remove_node(node_id)
     graph.restore_node(ungrouping.instance)
     for edge in ungrouping.wires:
-        graph.connect(edge.source, edge.target, edge.port)
+        graph.reconnect(edge)
     graph.reorder(*ungrouping.before)
 
 
@@ -76,15 +77,16 @@ def make_unit(
     name: str = "Unit",
     analysis: Analysis | None = None,
 ) -> Grouping:
-    before = arrangement(graph)
     """Turn the selected blocks into one instance of a new definition.
 
     The input ports are the wires that crossed into the selection, one per outside
-    source, named after the inner port they fed; the output is the one selected block
-    whose value leaves the selection. Inner blocks keep their ids and params; their
-    positions are kept relative to the instance, which sits at their centre. With an
-    `analysis`, each input port's Input block takes the shape that arrives there.
+    value, named after the inner port they fed; each value that leaves the selection
+    is an output ("out" when it is the only one, else `<block>_out`). Inner blocks
+    keep their ids and params; their positions are kept relative to the instance,
+    which sits at their centre. With an `analysis`, each input port's Input block
+    takes the shape that arrives there.
     """
+    before = arrangement(graph)
     chosen = [n for n in graph.topological_order() if n in set(selection)]
     if not chosen:
         raise GraphError("select the blocks to make a unit of")
@@ -95,35 +97,37 @@ def make_unit(
     all_wires = [e for e in graph.edges if e.source in inside or e.target in inside]
     entering = [e for e in all_wires if e.source not in inside]
     leaving = [e for e in all_wires if e.target not in inside]
-    out_sources = list(dict.fromkeys(e.source for e in leaving))
-    if not out_sources:
+    # Each value that leaves the selection (a block's output, or one output of a unit
+    # inside) becomes an output port; several make a unit with several outputs.
+    out_values = list(dict.fromkeys((e.source, e.source_port) for e in leaving))
+    if not out_values:
         raise GraphError("the selection feeds nothing outside it; a unit needs an output")
-    if len(out_sources) > 1:
-        raise GraphError(
-            "a unit has one output, but values leave the selection from "
-            + " and ".join(out_sources)
-        )
     if not entering:
         raise GraphError("nothing outside the selection feeds it; a unit needs an input")
     library = library_of(graph)
     name = library.new_name(name)
 
-    # One port per outside source, named after the first inner port it fed.
-    port_of: dict[str, str] = {}
+    # One port per outside value, named after the first inner port it fed.
+    port_of: dict[tuple[str, str], str] = {}
     taken = set(inside)
+
+    def fresh(base: str) -> str:
+        port, i = base, 1
+        while port in taken:
+            i += 1
+            port = f"{base}{i}"
+        taken.add(port)
+        return port
+
     for edge in entering:
-        if edge.source not in port_of:
+        if (edge.source, edge.source_port) not in port_of:
             base = edge.port if edge.port.isidentifier() else "x"
-            port, i = base, 1
-            while port in taken:
-                i += 1
-                port = f"{base}{i}"
-            taken.add(port)
-            port_of[edge.source] = port
-    out_name, i = "out", 1
-    while out_name in taken:
-        i += 1
-        out_name = f"out{i}"
+            port_of[(edge.source, edge.source_port)] = fresh(base)
+    # One output: "out", as before. Several: named after the blocks they leave from.
+    out_of: dict[tuple[str, str], str] = {}
+    for source, source_port in out_values:
+        base = "out" if len(out_values) == 1 else f"{source}_{source_port or 'out'}"
+        out_of[(source, source_port)] = fresh(base)
 
     nodes = [graph.node(n) for n in chosen]
     cx = sum(n.pos[0] for n in nodes) / len(nodes)
@@ -132,26 +136,30 @@ def make_unit(
     right = max(n.pos[0] for n in nodes) - cx + 200
 
     body = library.new_body(name)
-    for k, (source, port) in enumerate(port_of.items()):
+    for k, ((source, source_port), port) in enumerate(port_of.items()):
         shape_params: dict[str, Any] = {}
         info = analysis.nodes.get(source) if analysis is not None else None
-        if info is not None and info.shape is not None and info.shape.dims:
+        shape = info.output_shape(source_port) if info is not None else None
+        if shape is not None and shape.dims:
             shape_params = {
-                "shape": list(info.shape.dims),
-                "sequence": info.shape.time,
-                "dtype": "int64" if info.shape.ids else "float32",
+                "shape": list(shape.dims),
+                "sequence": shape.time,
+                "dtype": "int64" if shape.ids else "float32",
             }
         body.add_node("Input", shape_params, (left, k * 120.0), port)
     for node in nodes:
         pos = (node.pos[0] - cx, node.pos[1] - cy)
         body.add_node(node.type, copy.deepcopy(node.params), pos, node.id)
-    body.add_node("Output", {"loss": "none"}, (right, 0.0), out_name)
+    middle = (len(out_of) - 1) / 2
+    for k, out_name in enumerate(out_of.values()):
+        body.add_node("Output", {"loss": "none"}, (right, (k - middle) * 120.0), out_name)
     for edge in all_wires:
         if edge.source in inside and edge.target in inside:
-            body.connect(edge.source, edge.target, edge.port)
+            body.reconnect(edge)
         elif edge.target in inside:
-            body.connect(port_of[edge.source], edge.target, edge.port)
-    body.connect(out_sources[0], out_name, "x")
+            body.connect(port_of[(edge.source, edge.source_port)], edge.target, edge.port)
+    for (source, source_port), out_name in out_of.items():
+        body.connect(source, out_name, "x", source_port)
     definition = Definition(name, body)
     library.add(definition)
 
@@ -159,10 +167,12 @@ def make_unit(
     for node_id in chosen:
         graph.remove_node(node_id)
     instance = graph.add_node(name, {}, (cx, cy))
-    for source, port in port_of.items():
-        graph.connect(source, instance.id, port)
+    for (source, source_port), port in port_of.items():
+        graph.connect(source, instance.id, port, source_port)
+    several = len(out_of) > 1
     for edge in leaving:
-        graph.connect(instance.id, edge.target, edge.port)
+        out_port = out_of[(edge.source, edge.source_port)] if several else ""
+        graph.connect(instance.id, edge.target, edge.port, out_port)
     return Grouping(definition, instance, removed, tuple(all_wires), before)
 
 
@@ -184,19 +194,21 @@ def ungroup(graph: Graph, instance_id: str) -> Ungrouping:
     for promoted, targets in definition.promoted.items():
         for inner, key in targets:
             overrides.setdefault(inner, {})[key] = copy.deepcopy(node.params[promoted])
-    sources = graph.incoming(instance_id)
+    sources = graph.incoming_edges(instance_id)
     targets_out = graph.outgoing(instance_id)
     center = node.pos
     repeat = node.params.get(REPEAT.name, 1)
-    output = definition.output
-    if output is None:
-        raise GraphError(f"{instance_id}: unit {node.type} has no single output")
+    outputs = definition.outputs
+    if not outputs:
+        raise GraphError(f"{instance_id}: unit {node.type} has no output")
     before = arrangement(graph)
     known = set(before[0]) - {instance_id}
     removed, wires = graph.remove_node(instance_id)
 
     renamed: dict[str, str] = {}
-    feeding = dict(sources)  # port → outside source, for the current copy
+    # What feeds each input port of the current copy: (block id, its output port).
+    feeding = {port: (edge.source, edge.source_port) for port, edge in sources.items()}
+    ends: dict[str, tuple[str, str]] = {}  # output port → the value that leaves there
     for k in range(repeat):
         names: dict[str, str] = {}
         for inner in body.nodes:
@@ -207,18 +219,26 @@ def ungroup(graph: Graph, instance_id: str) -> Ungrouping:
             pos = (center[0] + inner.pos[0] + 60.0 * k, center[1] + inner.pos[1] + 60.0 * k)
             params = {**copy.deepcopy(inner.params), **overrides.get(inner.id, {})}
             graph.add_node(inner.type, params, pos, new_id)
+        values = {**{inner: (new, "") for inner, new in names.items()}, **feeding}
         for edge in body.edges:
-            if edge.target == output:
+            if edge.target in outputs:
                 continue
-            src = edge.source
-            graph.connect(feeding.get(src) or names[src], names[edge.target], edge.port)
-        end = body.incoming(output)["x"]
-        last = feeding[end] if end in definition.inputs else names[end]
+            source, source_port = values[edge.source]
+            source_port = source_port or edge.source_port
+            graph.connect(source, names[edge.target], edge.port, source_port)
+        ends = {}
+        for out in outputs:
+            inner_edge = body.incoming_edges(out)["x"]
+            source, source_port = values[inner_edge.source]
+            ends[out] = (source, source_port or inner_edge.source_port)
         if k == 0:
             renamed = names
-        feeding = {port: last for port in definition.inputs}
+        # Repeat needs one input and one output: the next copy reads this one's output.
+        feeding = {port: ends[outputs[0]] for port in definition.inputs}
+    plain = len(outputs) == 1
     for edge in targets_out:
-        graph.connect(last, edge.target, edge.port)
+        source, source_port = ends[outputs[0] if plain else edge.source_port]
+        graph.connect(source, edge.target, edge.port, source_port)
     added = tuple(n.id for n in graph.nodes if n.id not in known)
     return Ungrouping(copy.deepcopy(removed), tuple(wires), added, renamed, before)
 
@@ -249,7 +269,7 @@ def retype(graph: Graph, node_id: str, type_name: str) -> None:
     node, wires = graph.remove_node(node_id)
     graph.add_node(type_name, node.params, node.pos, node_id)
     for edge in wires:
-        graph.connect(edge.source, edge.target, edge.port)
+        graph.reconnect(edge)
 
 
 def set_repeat(graph: Graph, instance_id: str, repeat: int) -> int:
@@ -323,20 +343,15 @@ def rename_port(root: Graph, unit: str, old: str, new: str) -> None:
         body.connect(new, edge.target, edge.port)
     body.reorder(
         [new if n == old else n for n in before[0]],
-        [Edge(new if e.source == old else e.source, e.target, e.port) for e in before[1]],
+        [dataclasses.replace(e, source=new) if e.source == old else e for e in before[1]],
     )
     for graph in _graphs(root):
         for node_id in library.instances_of(unit, graph):
             order = arrangement(graph)
-            source = graph.incoming(node_id).get(old)
-            if source is None:
+            wire = graph.incoming_edges(node_id).get(old)
+            if wire is None:
                 continue
+            moved = dataclasses.replace(wire, port=new)
             graph.disconnect(node_id, old)
-            graph.connect(source, node_id, new)
-            graph.reorder(
-                order[0],
-                [
-                    Edge(e.source, e.target, new) if e == Edge(source, node_id, old) else e
-                    for e in order[1]
-                ],
-            )
+            graph.reconnect(moved)
+            graph.reorder(order[0], [moved if e == wire else e for e in order[1]])

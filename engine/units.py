@@ -1,10 +1,13 @@
 """Units: blocks made of blocks.
 
 A *definition* is a small graph stored once in the project. Its Input blocks are the
-unit's input ports (the block id is the port name, in graph order) and its one Output
-block is the unit's output. An *instance* is an ordinary node whose type is the
-definition's name: the project's `Library` makes a `BlockSpec` for every definition, so
-the graph, the inspector and the shape pass treat an instance like any block.
+unit's input ports (the block id is the port name, in graph order) and its Output
+blocks its outputs: with one, the instance has one plain output as any block; with
+several, each is an output port named by its block id, and wires leaving the instance
+name the one they leave from (`Edge.source_port`). An *instance* is an ordinary node
+whose type is the definition's name: the project's `Library` makes a `BlockSpec` for
+every definition, so the graph, the inspector and the shape pass treat an instance
+like any block.
 
 A definition can *promote* inner params: `promoted["channels"] = [("conv1",
 "out_channels"), ("conv2", "out_channels")]` gives every instance a `channels` param
@@ -30,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.graph import Graph, GraphError, GraphEvent
-from engine.shapes import Analysis, InnerError, NodeInfo, infer_node
+from engine.shapes import Analysis, InnerError, NodeInfo, infer_node, source_shape
 from engine.spec import (
     BlockSpec,
     Op,
@@ -74,6 +77,18 @@ class Definition:
         """The id of the body's Output block, or None unless there is exactly one."""
         outputs = self.graph.ids_of_role("output")
         return outputs[0] if len(outputs) == 1 else None
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """The ids of the body's Output blocks, in graph order."""
+        return tuple(self.graph.ids_of_role("output"))
+
+    @property
+    def output_ports(self) -> tuple[str, ...]:
+        """An instance's output ports: ("",), the plain output, for a unit with one
+        Output block; else the Output blocks' ids, which wires leaving it name."""
+        outputs = self.outputs
+        return ("",) if len(outputs) <= 1 else outputs
 
     def promoted_params(self) -> tuple[Param, ...]:
         params = []
@@ -124,11 +139,8 @@ class Definition:
             if not graph.outgoing(port):
                 problems.append((port, f"input port {port!r} feeds nothing"))
         outputs = graph.ids_of_role("output")
-        if len(outputs) != 1:
-            found = ", ".join(outputs) or "none"
-            problems.append(
-                (None, f"a unit needs exactly one Output block (its output); found {found}")
-            )
+        if not outputs:
+            problems.append((None, "a unit needs at least one Output block (an output port)"))
         for out in outputs:
             if "x" not in graph.incoming(out):
                 problems.append((out, f"output port {out!r} is wired to nothing"))
@@ -146,6 +158,11 @@ class UnitPass:
     flops: int
     copies: tuple[Analysis, ...]
     op: Op
+    outputs: dict[str, Shape] = field(default_factory=dict)  # several outputs: each one's
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'s' if n != 1 else ''}"
 
 
 def _freeze(value: Any) -> Any:
@@ -344,6 +361,7 @@ class Library:
             flops=lambda params, inputs, out: self.run(name, params, tuple(inputs.values())).flops,
             id_prefix=id_prefix(name),
             ports=lambda params: self.definitions[name].inputs,
+            outputs=lambda params: self.definitions[name].output_ports,
         )
 
     # --------------------------------------------------------- the passes
@@ -371,8 +389,12 @@ class Library:
         for _, message in definition.port_problems():
             raise ShapeMismatch(f"is not usable: {message} (inside {definition.name})")
         repeat = params.get(REPEAT.name, 1)
-        if repeat > 1 and len(ports) != 1:
-            raise ShapeMismatch(f"repeats ×{repeat} only with one input port; it has {len(ports)}")
+        outputs = definition.outputs
+        if repeat > 1 and (len(ports) != 1 or len(outputs) != 1):
+            raise ShapeMismatch(
+                f"repeats ×{repeat} only with one input and one output port; it has "
+                f"{_count(len(ports), 'input')} and {_count(len(outputs), 'output')}"
+            )
         overrides: dict[str, dict[str, Any]] = {}
         for promoted, targets in definition.promoted.items():
             if promoted in params:
@@ -381,17 +403,14 @@ class Library:
         copies = []
         total_params = total_flops = 0
         current = shapes
-        output = definition.output
-        assert output is not None  # port_problems checked
         for k in range(repeat):
             prefix = f"{k}/" if repeat > 1 else ""
             analysis = inner_pass(definition.graph, overrides, dict(zip(ports, current)), prefix)
             copies.append(analysis)
             total_params += analysis.total_params
             total_flops += analysis.total_flops
-            out = analysis.nodes[output].shape
-            assert out is not None
-            current = (out,)
+            current = tuple(analysis.nodes[o].shape for o in outputs)  # type: ignore[misc]
+        output_shapes = dict(zip(outputs, current)) if len(outputs) > 1 else {}
         op = Op(
             "unit",
             target=definition.name,
@@ -400,9 +419,11 @@ class Library:
                 "copies": tuple(copies),
                 "graph": definition.graph,
                 "params": dict(params),
+                "outputs": outputs,
+                "output_shapes": output_shapes,
             },
         )
-        return UnitPass(current[0], total_params, total_flops, tuple(copies), op)
+        return UnitPass(current[0], total_params, total_flops, tuple(copies), op, output_shapes)
 
 
 def inner_pass(
@@ -432,8 +453,9 @@ def inner_pass(
         for port in spec.ports(params):
             if port not in sources:
                 raise InnerError(f"{prefix}{node_id}: {spec.name} input {port!r} is not wired")
-            shape = infos[sources[port]].shape
-            assert shape is not None  # an upstream error would have raised
+            shape = source_shape(graph, infos[sources[port]], node_id, port)
+            if shape is None:
+                raise InnerError(f"{prefix}{node_id}: {spec.name} input {port!r} has no value")
             operands[port] = Operand(shape, sources[port])
         if spec.role == "output":
             shape = operands["x"].shape
@@ -479,3 +501,26 @@ def walk(graph: Graph, analysis: Analysis, prefix: str = "") -> Iterable[tuple[s
             for k, inner in enumerate(copies):
                 step = f"{path}/{k}/" if len(copies) > 1 else f"{path}/"
                 yield from walk(body, inner, step)
+
+
+def usages(graph: Graph, analysis: Analysis, name: str) -> list[tuple[str, Analysis]]:
+    """Every place the unit `name` is used, at any depth, with the facts of its blocks
+    there: (path, inner analysis). A repeated instance's copies are places of their own
+    (`block1/0`, `block1/1`). The editor lets a person choose which one an opened unit shows."""
+    found = []
+    for path, info in walk(graph, analysis):
+        if info.op is not None and info.op.kind == "unit" and info.op.target == name:
+            copies: tuple[Analysis, ...] = info.op.args["copies"]
+            for k, inner in enumerate(copies):
+                found.append((f"{path}/{k}" if len(copies) > 1 else path, inner))
+    return found
+
+
+def same_facts(a: Analysis, b: Analysis) -> bool:
+    """Whether two places of a unit show the same values on every block inside."""
+    if a.nodes.keys() != b.nodes.keys():
+        return False
+    return all(
+        (x.shape, x.params, x.flops) == (y.shape, y.params, y.flops)
+        for x, y in zip(a.nodes.values(), (b.nodes[k] for k in a.nodes), strict=True)
+    )

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -176,10 +177,106 @@ def import_unit(library: Library, source: Library, name: str) -> list[str]:
         for node in original.graph.nodes:
             body.add_node(node.type, copy.deepcopy(node.params), node.pos, node.id)
         for edge in original.graph.edges:
-            body.connect(edge.source, edge.target, edge.port)
+            body.reconnect(edge)
         promoted = {k: list(v) for k, v in original.promoted.items()}
         library.add(Definition(unit, body, promoted, original.description))
         added.append(unit)
 
     bring(name)
     return added
+
+
+# ------------------------------------------------------ copy between projects
+
+
+def units_used(library: Library, types: Iterable[str]) -> list[str]:
+    """The definitions that blocks of these types need: the units among them and every
+    unit those use, each after the units it uses."""
+    order: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in order:
+            return
+        for used in sorted(library.uses(name)):
+            visit(used)
+        order.append(name)
+
+    for type_name in types:
+        if type_name in library:
+            visit(type_name)
+    return order
+
+
+def units_document(library: Library | None, types: Iterable[str]) -> dict[str, Any]:
+    """The `units` section a clipboard document needs for blocks of these types."""
+    from engine.project import _graph_dict
+
+    if library is None:
+        return {}
+    needed = Library()
+    for name in units_used(library, types):
+        import_unit(needed, library, name)
+    return units_to_dict(needed, _graph_dict)
+
+
+def _content(definition: Definition, renamed: dict[str, str]) -> Any:
+    """What a definition computes, for telling two of the same name apart: its blocks
+    (types after `renamed`), wires and promoted params; not positions or description."""
+    graph = definition.graph
+    return (
+        [(n.id, renamed.get(n.type, n.type), n.params) for n in graph.nodes],
+        sorted((e.source, e.target, e.port) for e in graph.edges),
+        {k: [list(t) for t in v] for k, v in definition.promoted.items()},
+    )
+
+
+@dataclass(frozen=True)
+class Brought:
+    """What `bring_units` did: the definitions added (in order, for undo) and the name
+    each source unit has here (`ResidualBlock` → `ResidualBlock2` after a clash)."""
+
+    added: tuple[Definition, ...]
+    renamed: dict[str, str]
+
+
+def bring_units(library: Library, source: Library, types: Iterable[str]) -> Brought:
+    """Bring the units blocks of these types need from another project's library.
+
+    A unit the library already has with the same content is reused; one whose name
+    the library uses for a different unit comes in under a new name (ResidualBlock2),
+    and units that use it follow (their inner instances take the new name).
+    """
+    added: list[Definition] = []
+    renamed: dict[str, str] = {}
+    for name in units_used(source, types):
+        original = source.definition(name)
+        if name in library and _content(library.definition(name), {}) == _content(
+            original, renamed
+        ):
+            renamed[name] = name
+            continue
+        new_name = name if library.name_problem(name) is None else library.new_name(name)
+        body = library.new_body(new_name)
+        for node in original.graph.nodes:
+            node_type = renamed.get(node.type, node.type)
+            body.add_node(node_type, copy.deepcopy(node.params), node.pos, node.id)
+        for edge in original.graph.edges:
+            body.reconnect(edge)
+        promoted = {k: list(v) for k, v in original.promoted.items()}
+        definition = Definition(new_name, body, promoted, original.description)
+        library.add(definition)
+        added.append(definition)
+        renamed[name] = new_name
+    return Brought(tuple(added), renamed)
+
+
+def take_back(library: Library, brought: Brought) -> None:
+    """Undo `bring_units`: the definitions it added leave, the last first."""
+    for definition in reversed(brought.added):
+        library.remove(definition.name)
+
+
+def bring_back(library: Library, brought: Brought) -> None:
+    """Redo `bring_units`: the same definitions, under the same names."""
+    for definition in brought.added:
+        library.add(definition)

@@ -1,7 +1,9 @@
 """Copy and paste of blocks: the selection and the wires among them as project JSON.
 
 The clipboard holds the same JSON a project file does, so pasting reuses the project
-loader's checks, and blocks copied in one NetLoom window paste into another.
+loader's checks, and blocks copied in one NetLoom window paste into another. A unit
+instance carries its definition (and the units that uses) in the document's `units`
+section, so it pastes into another project too.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from collections.abc import Iterable
 from PySide6.QtCore import QMimeData
 
 from engine.graph import Edge, Graph, Node
-from engine.project import FORMAT, VERSION, ProjectError, from_dict
+from engine.project import FORMAT, VERSION, ProjectError, edge_dict, from_dict
+from engine.units import Library
+from engine.units_file import units_document
 
 CLIP_MIME = "application/x-netloom-nodes"
 
@@ -24,10 +28,11 @@ def selection_document(graph: Graph, node_ids: Iterable[str]) -> dict:
     return {
         "format": FORMAT,
         "version": VERSION,
+        "units": units_document(graph.library, {n.type for n in nodes}),
         "nodes": [
             {"id": n.id, "type": n.type, "params": n.params, "pos": list(n.pos)} for n in nodes
         ],
-        "edges": [{"source": e.source, "target": e.target, "target_port": e.port} for e in edges],
+        "edges": [edge_dict(e) for e in edges],
     }
 
 
@@ -39,12 +44,13 @@ def to_mime(document: dict) -> QMimeData:
     return mime
 
 
-def from_mime(mime: QMimeData | None) -> tuple[list[Node], list[Edge]] | None:
-    """Nodes and inner wires from the clipboard, or None if it holds no NetLoom blocks."""
+def from_mime(mime: QMimeData | None) -> tuple[list[Node], list[Edge], Library | None] | None:
+    """Nodes, inner wires and the units they use from the clipboard, or None if it holds
+    no NetLoom blocks."""
     if mime is None or not mime.hasFormat(CLIP_MIME):
         return None
     try:
         project = from_dict(json.loads(bytes(mime.data(CLIP_MIME).data()).decode("utf-8")))
     except (ProjectError, ValueError):
         return None
-    return project.graph.nodes, project.graph.edges
+    return project.graph.nodes, project.graph.edges, project.graph.library

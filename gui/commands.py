@@ -16,7 +16,7 @@ from PySide6.QtGui import QUndoCommand
 from engine import unit_edits
 from engine.graph import Edge, Graph, Node
 from engine.units import Library, library_of
-from engine.units_file import import_unit
+from engine.units_file import Brought, bring_back, bring_units, import_unit, take_back
 
 Point = tuple[float, float]
 
@@ -27,7 +27,7 @@ def _reconnect(graph: Graph, edges: Iterable[Edge]) -> None:
         if (edge.target, edge.port) in seen or edge.port in graph.incoming(edge.target):
             continue
         seen.add((edge.target, edge.port))
-        graph.connect(edge.source, edge.target, edge.port)
+        graph.reconnect(edge)
 
 
 class AddNodeCommand(QUndoCommand):
@@ -85,13 +85,15 @@ class DeleteCommand(QUndoCommand):
 
 
 class ConnectCommand(QUndoCommand):
-    def __init__(self, graph: Graph, source: str, target: str, port: str) -> None:
-        super().__init__(f"Wire {source} → {target}.{port}")
+    def __init__(
+        self, graph: Graph, source: str, target: str, port: str, source_port: str = ""
+    ) -> None:
+        self.edge = Edge(source, target, port, source_port)
+        super().__init__(f"Wire {self.edge}")
         self.graph = graph
-        self.edge = Edge(source, target, port)
 
     def redo(self) -> None:
-        self.graph.connect(self.edge.source, self.edge.target, self.edge.port)
+        self.graph.reconnect(self.edge)
 
     def undo(self) -> None:
         self.graph.disconnect(self.edge.target, self.edge.port)
@@ -99,16 +101,15 @@ class ConnectCommand(QUndoCommand):
 
 class DisconnectCommand(QUndoCommand):
     def __init__(self, graph: Graph, target: str, port: str) -> None:
-        source = graph.incoming(target)[port]
-        super().__init__(f"Unwire {source} → {target}.{port}")
+        self.edge = graph.incoming_edges(target)[port]
+        super().__init__(f"Unwire {self.edge}")
         self.graph = graph
-        self.edge = Edge(source, target, port)
 
     def redo(self) -> None:
         self.graph.disconnect(self.edge.target, self.edge.port)
 
     def undo(self) -> None:
-        self.graph.connect(self.edge.source, self.edge.target, self.edge.port)
+        self.graph.reconnect(self.edge)
 
 
 class RewireCommand(QUndoCommand):
@@ -120,11 +121,11 @@ class RewireCommand(QUndoCommand):
 
     def redo(self) -> None:
         self.graph.disconnect(self.old.target, self.old.port)
-        self.graph.connect(self.new.source, self.new.target, self.new.port)
+        self.graph.reconnect(self.new)
 
     def undo(self) -> None:
         self.graph.disconnect(self.new.target, self.new.port)
-        self.graph.connect(self.old.source, self.old.target, self.old.port)
+        self.graph.reconnect(self.old)
 
 
 class SetParamsCommand(QUndoCommand):
@@ -168,17 +169,39 @@ class MoveCommand(QUndoCommand):
 
 
 class PasteCommand(QUndoCommand):
-    """Add copies of nodes and the wires among them under fresh ids."""
+    """Add copies of nodes and the wires among them under fresh ids. Nodes copied from
+    another project bring the units they use (`units`, that project's library): a unit
+    this project lacks is added, one it has with other content comes in renamed."""
 
-    def __init__(self, graph: Graph, nodes: list[Node], edges: list[Edge], offset: Point) -> None:
+    def __init__(
+        self,
+        graph: Graph,
+        nodes: list[Node],
+        edges: list[Edge],
+        offset: Point,
+        units: Library | None = None,
+    ) -> None:
         super().__init__(f"Paste {len(nodes)} block(s)")
         self.graph = graph
         self.nodes = copy.deepcopy(nodes)
         self.edges = list(edges)
         self.offset = offset
+        self.units = units
+        self.brought: Brought | None = None
         self.renamed: dict[str, str] = {}
 
     def redo(self) -> None:
+        library = library_of(self.graph) if self.units is not None else None
+        if library is not None and self.units is not None:
+            if self.brought is None:
+                types = {n.type for n in self.nodes}
+                self.brought = bring_units(library, self.units, types)
+                names = self.brought.renamed
+                for node in self.nodes:
+                    node.type = names.get(node.type, node.type)
+                    node.library = library if node.type in library else None
+            else:
+                bring_back(library, self.brought)
         if not self.renamed:
             self.renamed = self.graph.add_subgraph(self.nodes, self.edges, self.offset)
             return
@@ -189,11 +212,21 @@ class PasteCommand(QUndoCommand):
             self.graph.add_node(node.type, copy.deepcopy(node.params), pos, self.renamed[node.id])
         for edge in self.edges:
             if edge.source in self.renamed and edge.target in self.renamed:
-                self.graph.connect(self.renamed[edge.source], self.renamed[edge.target], edge.port)
+                ends = self.renamed[edge.source], self.renamed[edge.target]
+                self.graph.connect(*ends, edge.port, edge.source_port)
 
     def undo(self) -> None:
         for new_id in reversed(list(self.renamed.values())):
             self.graph.remove_node(new_id)
+        if self.brought is not None:
+            take_back(library_of(self.graph), self.brought)
+
+    @property
+    def renamed_units(self) -> dict[str, str]:
+        """Units pasted under another name, for the status line: old → new."""
+        if self.brought is None:
+            return {}
+        return {old: new for old, new in self.brought.renamed.items() if old != new}
 
     @property
     def new_ids(self) -> list[str]:

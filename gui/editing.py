@@ -3,13 +3,15 @@ select all, auto-layout and the quick-search finder. Each edit is one undo comma
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QGuiApplication
 
-from engine.graph import Edge, Node
+from engine.graph import Edge, GraphError, Node
 from engine.spec import RegistryError, get_spec
+from engine.units import Library
 from gui.canvas.layout import arrange
 from gui.canvas.node_item import HEADER_HEIGHT, NODE_WIDTH
 from gui.clipboard import from_mime, selection_document, to_mime
@@ -87,7 +89,8 @@ class EditingMixin:
             self.statusBar().showMessage("The clipboard holds no NetLoom blocks", 4000)
             return []
         self._paste_count += 1
-        return self._paste(*content, PASTE_STEP * self._paste_count)
+        nodes, edges, units = content
+        return self._paste(nodes, edges, PASTE_STEP * self._paste_count, units)
 
     def duplicate(self: MainWindow) -> list[str]:
         ids = self.scene.selected_node_ids()
@@ -98,9 +101,27 @@ class EditingMixin:
         edges = [e for e in self.scene.graph.edges if e.source in chosen and e.target in chosen]
         return self._paste(nodes, edges, PASTE_STEP)
 
-    def _paste(self: MainWindow, nodes: list[Node], edges: list[Edge], step: float) -> list[str]:
-        command = PasteCommand(self.scene.graph, nodes, edges, (step, step))
+    def _paste(
+        self: MainWindow,
+        nodes: list[Node],
+        edges: list[Edge],
+        step: float,
+        units: Library | None = None,
+    ) -> list[str]:
+        """Paste copies under fresh ids; units from another project come with their
+        definitions (renamed when this project has a different unit of that name)."""
+        try:  # refuse before the command exists (a trial on an independent copy)
+            PasteCommand(copy.deepcopy(self.scene.graph), nodes, edges, (step, step), units).redo()
+        except GraphError as err:
+            self.statusBar().showMessage(f"Cannot paste: {err}", 8000)
+            return []
+        command = PasteCommand(self.scene.graph, nodes, edges, (step, step), units)
         self.undo_stack.push(command)
+        if renamed := command.renamed_units:
+            names = ", ".join(f"{old} as {new}" for old, new in renamed.items())
+            self.statusBar().showMessage(
+                f"Pasted {names}: this project has a different unit of that name", 8000
+            )
         self.scene.select_nodes(command.new_ids)
         return command.new_ids
 

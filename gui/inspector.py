@@ -158,7 +158,11 @@ class Inspector(QScrollArea):
         ins = ", ".join(f"{port}: {shape}" for port, shape in self._input_shapes(info).items())
         if ins:
             lines.append(f"in    {ins}")
-        lines.append(f"out   {info.shape.detailed() if info.shape else '—'}")
+        if info.outputs:  # a unit with several outputs
+            outs = ", ".join(f"{port}: {shape.detailed()}" for port, shape in info.outputs.items())
+            lines.append(f"out   {outs}")
+        else:
+            lines.append(f"out   {info.shape.detailed() if info.shape else '—'}")
         lines.append(f"weights {info.params:,}   ·   FLOPs {human(info.flops)}")
         self.facts.setText("\n".join(lines))
         self.facts.show()
@@ -172,13 +176,14 @@ class Inspector(QScrollArea):
         what the user needs to fix it, so they are read from the sources."""
         if info.input_shapes:
             return {port: shape.detailed() for port, shape in info.input_shapes.items()}
-        sources = self.graph.incoming(self.node_id)
+        sources = self.graph.incoming_edges(self.node_id)
         shapes = {}
         for port in self.graph.node(self.node_id).ports:  # in the block's port order
             if port in sources:
-                source_info = self.analysis.nodes.get(sources[port])
-                shape = source_info.shape if source_info else None
-                shapes[port] = shape.detailed() if shape else f"— (no shape from {sources[port]})"
+                edge = sources[port]
+                source_info = self.analysis.nodes.get(edge.source)
+                shape = source_info.output_shape(edge.source_port) if source_info else None
+                shapes[port] = shape.detailed() if shape else f"— (no shape from {edge.value})"
         return shapes
 
     def set_analysis(self, analysis: Analysis) -> None:

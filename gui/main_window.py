@@ -75,6 +75,7 @@ class MainWindow(UnitsMixin, EditingMixin, QMainWindow):
         self.summary = Summary()
         self.breadcrumb = Breadcrumb()
         self.breadcrumb.level_chosen.connect(self.go_to_level)
+        self.breadcrumb.place_chosen.connect(self.show_place)
         self.palette_dock = self.add_dock(
             "Blocks", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea
         )

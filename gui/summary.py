@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.cli import human
+from engine.cli import human, type_label
 from engine.graph import Graph
 from engine.memory import estimate, human_bytes
-from engine.shapes import Analysis
+from engine.shapes import Analysis, NodeInfo
 from gui import theme
 from gui.canvas.scene import errors_by_node
 
@@ -30,6 +30,15 @@ COLUMNS = ("Block", "Type", "Output shape", "Weights", "FLOPs", "Problem")
 SHAPE, WEIGHTS, FLOPS, PROBLEM = 2, 3, 4, 5
 Index = QModelIndex | QPersistentModelIndex
 ROOT_INDEX = QModelIndex()  # the table's only parent; a table has no child rows
+
+
+def shape_text(info: NodeInfo | None) -> str:
+    """The output shape; for a unit with several outputs, each one's, named."""
+    if info is None or info.shape is None:
+        return "—"
+    if info.outputs:
+        return ", ".join(f"{port} {shape.detailed()}" for port, shape in info.outputs.items())
+    return info.shape.detailed()
 
 
 class SummaryModel(QAbstractTableModel):
@@ -137,8 +146,8 @@ class Summary(QWidget):
             rows.append(
                 (
                     node_id,
-                    graph.node(node_id).type,
-                    info.shape.detailed() if info and info.shape else "—",
+                    type_label(graph, node_id),
+                    shape_text(info),
                     f"{info.params:,}" if info else "",
                     human(info.flops) if info else "",
                     " ".join(m.removeprefix(f"{node_id}: ") for m in messages),

@@ -157,9 +157,11 @@ def render_units(app: QApplication, scratch: Path) -> None:
     settle(app, window)
     window.grab().save(str(OUT / "units_collapsed.png"))
     logging.info("wrote %s", OUT / "units_collapsed.png")
-    window.open_unit("block2")  # as a double-click does: breadcrumb Project › ResidualBlock
-    window.focus_node("conv2")
-    window.view.fit_all()
+    # As a double-click does: breadcrumb Project › block2 › ResidualBlock, at the zoom the
+    # editor opens a unit with (readable; the row scrolls), and the "values for" picker
+    # (block1 and block2 see different inputs).
+    window.open_unit("block2")
+    window.scene.select_nodes(["conv2"])  # the Inspector shows the promoted channels
     settle(app, window)
     window.grab().save(str(OUT / "unit_opened.png"))
     logging.info("wrote %s", OUT / "unit_opened.png")

@@ -24,7 +24,7 @@ from engine.codegen.text import (
     with_comment,
 )
 from engine.codegen.units import UnitClasses
-from engine.graph import Graph
+from engine.graph import Edge, Graph
 from engine.shapes import Analysis, analyze
 from engine.spec import Op, Shape
 
@@ -61,6 +61,8 @@ class Step:
     # The variable the result lands in: the node id, or "_" for a block that feeds
     # nothing (NetLoom runs it all the same, so the exported code does too).
     target: str
+    # A unit with several outputs: one variable per output (`enc1_skip`, or "_").
+    targets: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------- forward lines
@@ -168,6 +170,11 @@ def _global_pool(step: Step) -> list[str]:
 
 
 def _unit(step: Step) -> list[str]:
+    if step.targets:  # several outputs: one variable each
+        shapes = ", ".join(str(shape) for shape in step.op.args["output_shapes"].values())
+        return call(
+            f"{', '.join(step.targets)} = ", f"self.{step.node}", list(step.sources), BODY, shapes
+        )
     return call(f"{step.target} = ", f"self.{step.node}", list(step.sources), BODY, str(step.shape))
 
 
@@ -197,19 +204,29 @@ def _steps(graph: Graph, analysis: Analysis) -> list[Step]:
         assert info.op is not None and info.shape is not None  # checked exportable
         if info.op.kind in ("input", "output"):
             continue
-        incoming = graph.incoming(node_id)
+        incoming = graph.incoming_edges(node_id)
         sources = tuple(_value_of(graph, incoming[p]) for p in node.ports)
         first = next(iter(info.input_shapes.values()), None)
-        target = node_id if graph.outgoing(node_id) else "_"
-        steps.append(Step(node_id, info.op, sources, info.shape, first, target))
+        leaving = graph.outgoing(node_id)
+        target = node_id if leaving else "_"
+        read = {edge.source_port for edge in leaving}
+        targets = tuple(
+            _variable(node_id, port) if port in read else "_" for port in node.outputs if port
+        )
+        steps.append(Step(node_id, info.op, sources, info.shape, first, target, targets))
     return steps
 
 
-def _value_of(graph: Graph, node_id: str) -> str:
-    """The variable holding a node's output (an Output block passes its source's on)."""
-    while graph.node(node_id).spec.role == "output":
-        node_id = graph.incoming(node_id)["x"]
-    return node_id
+def _variable(node_id: str, port: str) -> str:
+    """The variable of a node's output: `conv1`, or `enc1_skip` for a named output."""
+    return f"{node_id}_{port}" if port else node_id
+
+
+def _value_of(graph: Graph, edge: Edge) -> str:
+    """The variable a wire carries (an Output block passes its source's on)."""
+    while graph.node(edge.source).spec.role == "output":
+        edge = graph.incoming_edges(edge.source)["x"]
+    return _variable(edge.source, edge.source_port)
 
 
 def _return(values: list[str], names: list[str]) -> list[str]:
@@ -277,7 +294,8 @@ def forward_lines(graph: Graph, analysis: Analysis) -> list[str]:
             note = f"{step.node} feeds no output; it runs all the same, as in NetLoom"
             forward += comment_lines(note, indent=BODY)
         forward += WRITERS[step.op.kind](step)
-    forward += _return([_value_of(graph, o.name) for o in outputs], [o.name for o in outputs])
+    returned = [_value_of(graph, graph.incoming_edges(o.name)["x"]) for o in outputs]
+    forward += _return(returned, [o.name for o in outputs])
     return forward
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from engine.build import RUNNERS, NetLoomModel
+from engine.build import RUNNERS, NetLoomModel, keep_result
 from engine.shapes import Analysis
 from engine.spec import Shape
 
@@ -70,7 +70,7 @@ def run_steps(
         if step.node in watch:
             xs[0] = xs[0].detach().requires_grad_(True)
             watched[step.node] = xs[0]
-        values[step.node] = RUNNERS[step.op.kind](model, step, xs)
+        keep_result(values, step, RUNNERS[step.op.kind](model, step, xs))
     return values, watched
 
 

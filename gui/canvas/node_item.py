@@ -62,9 +62,15 @@ def _far_title(text: str, pixels: int) -> tuple[QFont, str]:
     return font, elided
 
 
+def output_ports(node: Node) -> tuple[str, ...]:
+    """The node's output ports: none for an Output block, ("",) for the plain one."""
+    return () if node.spec.role == "output" else node.outputs
+
+
 def node_size(node: Node) -> tuple[float, float]:
-    """Width and height of a node's tile; more input ports make it taller."""
-    body = max(BODY_LINES * LINE_HEIGHT + 10, len(node.ports) * PORT_SPACING + 8)
+    """Width and height of a node's tile; more input (or output) ports make it taller."""
+    ports = max(len(node.ports), len(output_ports(node)))
+    body = max(BODY_LINES * LINE_HEIGHT + 10, ports * PORT_SPACING + 8)
     return NODE_WIDTH, HEADER_HEIGHT + body
 
 
@@ -142,7 +148,9 @@ class NodeItem(QGraphicsItem):
         self.info: NodeInfo | None = None
         self.ports_visible = True  # the scene hides ports when zoomed far out
         self.inputs: dict[str, PortItem] = {}
-        self.output: PortItem | None = None
+        # Output port name → item: "" for a block's one output; a unit with several
+        # outputs has one per Output block inside.
+        self.outputs: dict[str, PortItem] = {}
         self.height = HEADER_HEIGHT + BODY_LINES * LINE_HEIGHT + 10
         self.wires: set = set()  # WireItems attached at either end; the scene keeps this
         self.badge = ErrorBadge(self)
@@ -183,13 +191,27 @@ class NodeItem(QGraphicsItem):
             port_item = self.inputs.get(name) or self._new_port(name)
             port_item.setPos(0, first + i * PORT_SPACING)
             self.inputs[name] = port_item
-        if node.spec.role != "output":
-            self.output = self.output or self._new_port(None)
-            self.output.setPos(NODE_WIDTH, HEADER_HEIGHT + body / 2)
+        outputs = output_ports(node)
+        for name in list(self.outputs):
+            if name not in outputs:
+                port_item = self.outputs.pop(name)
+                port_item.setParentItem(None)
+                if port_item.scene():
+                    port_item.scene().removeItem(port_item)
+        first = HEADER_HEIGHT + (body - (len(outputs) - 1) * PORT_SPACING) / 2
+        for i, name in enumerate(outputs):
+            port_item = self.outputs.get(name) or self._new_port(None, name)
+            port_item.setPos(NODE_WIDTH, first + i * PORT_SPACING)
+            self.outputs[name] = port_item
         self.update()
 
-    def _new_port(self, name: str | None) -> PortItem:
-        port = PortItem(self, name)
+    @property
+    def output(self) -> PortItem | None:
+        """The output port (the first, for a unit with several)."""
+        return next(iter(self.outputs.values()), None)
+
+    def _new_port(self, name: str | None, out: str = "") -> PortItem:
+        port = PortItem(self, name, out)
         port.setVisible(self.ports_visible)
         return port
 
@@ -199,10 +221,13 @@ class NodeItem(QGraphicsItem):
             port.setVisible(visible)
 
     def ports(self) -> list[PortItem]:
-        return [*self.inputs.values(), *([self.output] if self.output else [])]
+        return [*self.inputs.values(), *self.outputs.values()]
 
-    def port_tooltip(self, port: str | None) -> str:
+    def port_tooltip(self, port: str | None, out: str = "") -> str:
         """Built when the mouse arrives, so an edit does not rewrite every tooltip."""
+        if port is None and out:
+            shape = self.info.output_shape(out) if self.info is not None else None
+            return f"output '{out}': {shape.detailed() if shape else '?'}"
         if port is None:
             return f"output: {self.shape_text}"
         for wire in self.wires:
@@ -215,6 +240,8 @@ class NodeItem(QGraphicsItem):
         self.has_info = True
         self.info = info
         self.shape_text = info.shape.detailed() if info.shape else ("error" if errors else "—")
+        if info.outputs:  # a unit with several outputs: each one's shape, in port order
+            self.shape_text = " · ".join(shape.detailed() for shape in info.outputs.values())
         if info.shape:
             self.stats_text = f"{human(info.params)} weights · {human(info.flops)} FLOPs"
         else:
@@ -230,7 +257,11 @@ class NodeItem(QGraphicsItem):
             # An instance's totals and what arrives at each of its ports.
             for port, shape in self.info.input_shapes.items():
                 lines.append(f"in '{port}': {shape.detailed() if shape else '?'}")
-            lines.append(f"out: {self.shape_text} · {self.stats_text}")
+            for out, shape in self.info.outputs.items():
+                lines.append(f"out '{out}': {shape.detailed()}")
+            if not self.info.outputs:
+                lines.append(f"out: {self.shape_text}")
+            lines.append(self.stats_text)
             lines.append("Double-click to open the unit")
         if self.error:
             lines.append(f"⚠ {self.error}")

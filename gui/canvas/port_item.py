@@ -18,12 +18,14 @@ HIT_RADIUS = 11.0  # the area that catches the mouse is larger than the dot
 
 
 class PortItem(QGraphicsItem):
-    """`port` is the input port's name, or None for the node's output."""
+    """`port` is the input port's name, or None for an output; `out` names that output
+    ("" for a block's one output, else one of a unit's several)."""
 
-    def __init__(self, node: NodeItem, port: str | None) -> None:
+    def __init__(self, node: NodeItem, port: str | None, out: str = "") -> None:
         super().__init__(node)
         self.node = node
         self.port = port
+        self.out = out
         self.highlight: QColor | None = None  # set while a wire is dragged over it
         self.wired = False
         self.setAcceptHoverEvents(True)
@@ -39,7 +41,9 @@ class PortItem(QGraphicsItem):
         return self.node.node_id
 
     def describe(self) -> str:
-        return f"{self.node_id} output" if self.is_output else f"{self.node_id}.{self.port}"
+        if self.is_output:
+            return f"{self.node_id}.{self.out} output" if self.out else f"{self.node_id} output"
+        return f"{self.node_id}.{self.port}"
 
     def scene_anchor(self) -> QPointF:
         return self.scenePos()
@@ -48,7 +52,7 @@ class PortItem(QGraphicsItem):
         return QRectF(-HIT_RADIUS, -HIT_RADIUS, 2 * HIT_RADIUS, 2 * HIT_RADIUS)
 
     def tooltip_text(self) -> str:
-        return self.node.port_tooltip(self.port)
+        return self.node.port_tooltip(self.port, self.out)
 
     def set_highlight(self, colour: QColor | None) -> None:
         if colour != self.highlight:

@@ -145,12 +145,13 @@ class GraphScene(QGraphicsScene):
         self.addItem(item)
 
     def _add_wire_item(self, edge: Edge) -> None:
-        wire = WireItem(self.nodes[edge.source], self.nodes[edge.target], edge.port)
+        source = self.nodes[edge.source]
+        wire = WireItem(source, self.nodes[edge.target], edge.port, edge.source_port)
         self.wires[(edge.target, edge.port)] = wire
         self.addItem(wire)
         self._mark_port(edge.target, edge.port, True)
-        if self.nodes[edge.source].output is not None:
-            self.nodes[edge.source].output.wired = True
+        if out := source.outputs.get(edge.source_port):
+            out.wired = True
 
     def _mark_port(self, node_id: str, port: str, wired: bool) -> None:
         item = self.nodes.get(node_id)
@@ -169,7 +170,10 @@ class GraphScene(QGraphicsScene):
             self._structure_changed = self._dirty = True
             for node in self.graph.nodes:  # an instance's ports follow its definition
                 if node.library is not None and node.id in self.nodes:
-                    self.nodes[node.id].update_from_node(node)
+                    item = self.nodes[node.id]
+                    item.update_from_node(node)
+                    for wire in item.wires:  # its ports may have moved or changed
+                        wire.update_path()
         if self._dirty:
             self.refresh_analysis()
 
@@ -199,14 +203,14 @@ class GraphScene(QGraphicsScene):
                 item.set_info(info, mine)
         for (target, _port), wire in self.wires.items():
             source_info = analysis.nodes.get(wire.source.node_id)
-            shape = source_info.shape if source_info else None
+            shape = source_info.output_shape(wire.out) if source_info else None
             # Red only when the wire's end fails on shapes, not for an unwired sibling port.
             target_info = analysis.nodes.get(target)
             wire.set_label(str(shape) if shape else "?", bool(target_info and target_info.error))
-        feeding = {wire.source.node_id for wire in self.wires.values()}
+        feeding = {(wire.source.node_id, wire.out) for wire in self.wires.values()}
         for node_id, item in self.nodes.items():
-            if item.output is not None:
-                item.output.wired = node_id in feeding
+            for out, port_item in item.outputs.items():
+                port_item.wired = (node_id, out) in feeding
         self.analysis, self.errors = analysis, errors
         self.analysis_changed.emit(analysis)
 
@@ -235,11 +239,7 @@ class GraphScene(QGraphicsScene):
         return [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]
 
     def selected_wires(self) -> list[Edge]:
-        return [
-            Edge(w.source.node_id, w.target.node_id, w.port)
-            for w in self.selectedItems()
-            if isinstance(w, WireItem)
-        ]
+        return [w.edge for w in self.selectedItems() if isinstance(w, WireItem)]
 
     def select_nodes(self, node_ids: list[str]) -> None:
         self.clearSelection()
@@ -326,36 +326,36 @@ class GraphScene(QGraphicsScene):
         self._detached = None
         anchor_port = port
         if not port.is_output:
-            source = self.graph.incoming(port.node_id).get(port.port)
-            if source is not None:
+            wired = self.graph.incoming_edges(port.node_id).get(port.port)
+            if wired is not None:
                 # Dragging a wired input lifts that wire off: it now follows the mouse
                 # from its source, to be dropped on another port or on empty canvas.
-                self._detached = Edge(source, port.node_id, port.port)
-                anchor_port = self.nodes[source].output
+                self._detached = wired
+                source = self.nodes[wired.source]
+                anchor_port = source.outputs.get(wired.source_port) or source.output
                 self.wires[(port.node_id, port.port)].setVisible(False)
         self._draft_port = anchor_port
         self._draft = DraftWire(anchor_port.scenePos(), anchor_port.is_output)
         self.addItem(self._draft)
 
-    def _endpoints(self, port: PortItem) -> tuple[str, str, str] | str:
-        """(source, target, input port) for a wire from the draft's anchor to `port`, or why not."""
+    def _endpoints(self, port: PortItem) -> Edge | str:
+        """The wire from the draft's anchor to `port`, or why there can be none."""
         anchor = self._draft_port
         assert anchor is not None
         if port.is_output == anchor.is_output:
             kind = "outputs" if port.is_output else "inputs"
             return f"both ends are {kind}; drag from an output to an input"
-        if anchor.is_output:
-            return anchor.node_id, port.node_id, port.port
-        return port.node_id, anchor.node_id, anchor.port
+        out, into = (anchor, port) if anchor.is_output else (port, anchor)
+        assert into.port is not None
+        return Edge(out.node_id, into.node_id, into.port, out.out)
 
     def _refusal(self, port: PortItem) -> str | None:
-        ends = self._endpoints(port)
-        if isinstance(ends, str):
-            return ends
-        new = Edge(*ends)
+        new = self._endpoints(port)
+        if isinstance(new, str):
+            return new
         if self._detached:
             return None if new == self._detached else self._rewire_refusal(self._detached, new)
-        return self.graph.can_connect(new.source, new.target, new.port)
+        return self.graph.can_connect(new.source, new.target, new.port, new.source_port)
 
     def _finish_wire(self, port: PortItem | None) -> None:
         assert self._draft is not None
@@ -371,17 +371,16 @@ class GraphScene(QGraphicsScene):
             if detached:  # dropped on empty canvas: the lifted wire is removed
                 self.undo_stack.push(DisconnectCommand(self.graph, detached.target, detached.port))
             return
-        ends = self._endpoints(port)
-        if isinstance(ends, str):
-            self.status_message.emit(f"Cannot wire: {ends}")
+        new = self._endpoints(port)
+        if isinstance(new, str):
+            self.status_message.emit(f"Cannot wire: {new}")
             return
-        new = Edge(*ends)
         if detached == new:
             return
         reason = (
             self._rewire_refusal(detached, new)
             if detached
-            else self.graph.can_connect(new.source, new.target, new.port)
+            else self.graph.can_connect(new.source, new.target, new.port, new.source_port)
         )
         if reason:
             self.status_message.emit(f"Cannot wire: {reason}")
@@ -389,11 +388,12 @@ class GraphScene(QGraphicsScene):
         if detached:
             self.undo_stack.push(RewireCommand(self.graph, detached, new))
         else:
-            self.undo_stack.push(ConnectCommand(self.graph, new.source, new.target, new.port))
+            command = ConnectCommand(self.graph, new.source, new.target, new.port, new.source_port)
+            self.undo_stack.push(command)
         self.status_message.emit(f"Wired {new}")
 
     def _rewire_refusal(self, old: Edge, new: Edge) -> str | None:
         """Check the new wire as if the old one were already gone."""
         trial = self.graph.copy()
         trial.disconnect(old.target, old.port)
-        return trial.can_connect(new.source, new.target, new.port)
+        return trial.can_connect(new.source, new.target, new.port, new.source_port)

@@ -23,6 +23,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
+from engine.graph import Edge
 from gui import theme
 
 if TYPE_CHECKING:
@@ -99,11 +100,12 @@ def _label_size(text: str) -> tuple[float, float]:
 
 
 class WireItem(QGraphicsItem):
-    def __init__(self, source: NodeItem, target: NodeItem, port: str) -> None:
+    def __init__(self, source: NodeItem, target: NodeItem, port: str, out: str = "") -> None:
         super().__init__()
         self.source = source
         self.target = target
         self.port = port
+        self.out = out  # the source's output port: "" for its one output
         self.label = ""
         self.error = False
         self._path = QPainterPath()
@@ -141,10 +143,15 @@ class WireItem(QGraphicsItem):
 
     def tooltip_text(self) -> str:
         """Built when asked (see GraphScene.helpEvent), not on every edit."""
-        return f"{self.source.node_id} → {self.target.node_id}.{self.port}: {self.label}"
+        start = f"{self.source.node_id}.{self.out}" if self.out else self.source.node_id
+        return f"{start} → {self.target.node_id}.{self.port}: {self.label}"
+
+    @property
+    def edge(self) -> Edge:
+        return Edge(self.source.node_id, self.target.node_id, self.port, self.out)
 
     def update_path(self) -> None:
-        out_port = self.source.output
+        out_port = self.source.outputs.get(self.out) or self.source.output
         in_port = self.target.inputs.get(self.port)
         if out_port is None or in_port is None:
             return

@@ -220,6 +220,28 @@ def test_cli_check_exits_2_with_one_line_for_a_self_containing_unit(tmp_path: Pa
     assert len(lines) == 1 and "cannot contain itself" in lines[0], result.stderr
 
 
+def test_cli_check_lists_unit_instances_with_repeats_port_shapes_and_totals(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from engine.cli import run
+
+    assert run(["check", str(ROOT / "templates" / "resnet_digits.json")]) == 0
+    out = capsys.readouterr().out
+    table = out.split("Unit instances")[1].split("Memory:")[0]
+    rows = {line.split()[0]: line for line in table.splitlines()[3:] if line.strip()}
+    # block1 is ResidualBlock ×2: the main table says so, and its row sums both copies.
+    assert "ResidualBlock ×2" in next(
+        line for line in out.splitlines() if line.startswith("block1 ")
+    )
+    assert "x (N, 16, 8, 8) → (N, 16, 8, 8)" in rows["block1"]
+    assert rows["block1"].split()[-3:] == ["14", "9,344", "596k"]
+    assert "block1/0/cbr1" in rows and "block1/1/cbr1" in rows
+    project = load(ROOT / "templates" / "resnet_digits.json")
+    analysis = analyze(project.graph)
+    assert f"{analysis.nodes['down'].params:,}" in rows["down"]
+    assert "x (N, 16, 8, 8) → (N, 32, 4, 4)" in rows["down"]
+
+
 def test_a_unit_name_that_is_a_block_type_is_refused() -> None:
     def clash(doc: dict[str, Any]) -> None:
         doc["units"]["Conv2d"] = doc["units"].pop("ConvBnReLU")
@@ -245,6 +267,20 @@ def test_shapes_weights_and_flops_go_through_three_levels() -> None:
     conv = 16 * 16 * 9 + 16
     assert paths["stage2/res1/0/cbr1/conv"].params == conv
     assert analysis.total_params == sum(i.params for p, i in paths.items() if "/" not in p)
+
+
+def test_every_place_a_unit_is_used_is_found_with_the_values_seen_there() -> None:
+    graph = nested().graph
+    analysis = analyze(graph)
+    places = units.usages(graph, analysis, "ConvBnReLU")
+    paths = [path for path, _ in places]
+    assert paths == [f"stage{s}/res1/{k}/cbr1" for s in (1, 2) for k in (0, 1)]
+    walked = dict(units.walk(graph, analysis))
+    for path, inner in places:
+        assert inner.nodes["conv"].shape == walked[f"{path}/conv"].shape
+    # The copies of one repeated instance see the same input; the two stages do not.
+    first = places[0][1]
+    assert [units.same_facts(first, inner) for _, inner in places] == [True, True, False, False]
 
 
 def test_an_error_three_levels_down_names_its_path() -> None:
@@ -322,7 +358,10 @@ def test_repeat_needs_a_unit_with_one_input() -> None:
     assert graph.node(grouping.instance.id).ports == ("in1", "in2")
     unit_edits.set_repeat(graph, grouping.instance.id, 2)
     messages = [p.message for p in analyze(graph).problems]
-    assert messages == ["join1: Join repeats ×2 only with one input port; it has 2"]
+    assert messages == [
+        "join1: Join repeats ×2 only with one input and one output port; it has 2 inputs "
+        "and 1 output"
+    ]
 
 
 # ----------------------------------------------------------- editor operations
@@ -384,12 +423,95 @@ def test_make_unit_then_ungroup_restores_blocks_ids_positions_and_wires() -> Non
     assert snapshot(graph) == start
 
 
-def test_make_unit_refuses_a_selection_with_two_outputs_saying_why() -> None:
+def test_make_unit_refuses_input_and_output_blocks_saying_why() -> None:
     graph = chain()
-    with pytest.raises(GraphError, match="one output, but values leave the selection from"):
-        unit_edits.make_unit(graph, ["conv1", "relu1", "conv2"])
     with pytest.raises(GraphError, match="Input and Output blocks stay outside a unit"):
         unit_edits.make_unit(graph, ["image", "conv1"])
+
+
+def test_several_values_leaving_a_selection_make_a_unit_with_several_outputs() -> None:
+    from tests.engine.test_codegen import equivalence_problems
+
+    graph = chain()
+    start = snapshot(graph)
+    saved = proj.dumps(Project(graph, name="chain"))
+    before = analyze(graph)
+    torch.manual_seed(0)
+    plain = build_model(graph)
+    # relu1 feeds conv2 and the Add; conv2 feeds the Add: two values leave the selection.
+    grouping = unit_edits.make_unit(graph, ["conv1", "relu1", "conv2"], "Stem", before)
+    stem = grouping.instance.id
+    assert graph.node(stem).outputs == ("relu1_out", "conv2_out")
+    leaving = {(e.target, e.port): e.source_port for e in graph.outgoing(stem)}
+    assert leaving == {("add1", "in1"): "conv2_out", ("add1", "in2"): "relu1_out"}
+    after = analyze(graph)
+    assert after.ok, after.problems
+    assert after.nodes[stem].outputs == {
+        "relu1_out": before.nodes["relu1"].shape,
+        "conv2_out": before.nodes["conv2"].shape,
+    }
+    assert after.total_params == before.total_params
+    assert after.nodes["output1"].shape == before.nodes["output1"].shape
+
+    # The same network: the plain model's weights, under the instance, give its outputs.
+    grouped = build_model(graph)
+    weights = {
+        (f"{stem}.{k}" if k.split(".")[0] in {"conv1", "conv2"} else k): v
+        for k, v in plain.state_dict().items()
+    }
+    grouped.load_state_dict(weights, strict=True)
+    x = torch.randn(2, 3, 8, 8)
+    assert torch.equal(grouped(x), plain(x))
+    # Exported: the unit's class returns both values; the model unpacks them.
+    assert equivalence_problems(graph, "chain") == []
+    code = to_python(Project(graph, name="chain"))
+    assert f"{stem}_relu1_out, {stem}_conv2_out = self.{stem}(image)" in code
+
+    # The file names the output each wire leaves from, and reads back the same.
+    text = proj.dumps(Project(graph, name="chain"))
+    assert '"source_port": "conv2_out"' in text
+    assert proj.dumps(loads(text)) == text
+    # Repeat needs one output.
+    unit_edits.set_repeat(graph, stem, 2)
+    assert "it has 1 input and 2 outputs" in analyze(graph).problems[0].message
+    unit_edits.set_repeat(graph, stem, 1)
+
+    ungrouping = unit_edits.ungroup(graph, stem)
+    assert snapshot(graph) == start
+    unit_edits.undo_ungroup(graph, ungrouping)
+    unit_edits.undo_make_unit(graph, grouping)
+    assert proj.dumps(Project(graph, name="chain")) == saved
+
+
+def test_a_unit_with_several_outputs_nests_inside_another() -> None:
+    from tests.engine.test_codegen import equivalence_problems
+
+    graph = chain()
+    stem = unit_edits.make_unit(graph, ["conv1", "relu1", "conv2"], "Stem").instance.id
+    block = unit_edits.make_unit(graph, [stem, "add1"], "Block", analyze(graph)).instance.id
+    analysis = analyze(graph)
+    assert analysis.ok, analysis.problems
+    assert graph.node(block).outputs == ("",), "one value leaves: a plain output"
+    inner = graph.library.definition("Block").graph
+    assert {e.source_port for e in inner.outgoing(stem)} == {"relu1_out", "conv2_out"}
+    assert equivalence_problems(graph, "nested") == []
+    unit_edits.ungroup(graph, block)
+    assert analyze(graph).ok
+
+
+def test_an_edit_inside_that_drops_an_output_names_the_wire_it_fed() -> None:
+    graph = chain()
+    stem = unit_edits.make_unit(graph, ["conv1", "relu1", "conv2"], "Stem").instance.id
+    body = graph.library.definition("Stem").graph
+    body.remove_node("relu1_out")
+    messages = [p.message for p in analyze(graph).problems]
+    assert sorted(messages) == [
+        f"{stem}: Stem has one output now, not 'conv2_out'; rewire add1.in1 from it",
+        f"{stem}: Stem has one output now, not 'relu1_out'; rewire add1.in2 from it",
+    ]
+    body.add_node("Output", {"loss": "none"}, (0, 0), "relu1_out")
+    body.connect("relu1", "relu1_out")
+    assert analyze(graph).ok, "the output back: the wires fit again"
 
 
 def test_ungroup_of_a_repeated_instance_lays_out_every_copy() -> None:
@@ -484,16 +606,19 @@ def grouped_random_graph(seed: int) -> Graph | None:
 def test_random_graphs_with_units_export_as_the_same_network() -> None:
     from tests.engine.test_codegen import equivalence_problems
 
-    failures, grouped = {}, 0
+    failures, grouped, several_outputs = {}, 0, 0
     for seed in range(60):
         graph = grouped_random_graph(seed)
         if graph is None:
             continue
         grouped += 1
+        definitions = graph.library.definitions.values()
+        several_outputs += any(len(d.outputs) > 1 for d in definitions)
         assert analyze(graph).ok, (seed, analyze(graph).problems)
         if problems := equivalence_problems(graph, f"random {seed}"):
             failures[seed] = problems
     assert grouped >= 40
+    assert several_outputs >= 20, "random selections often let several values out"
     assert failures == {}
 
 
@@ -527,6 +652,27 @@ def test_shipped_units_load_and_bring_the_units_they_use() -> None:
     assert set(graph.library.definitions) == {"DoubleConv", "ConvBnReLU"}
     graph.set_params(instance, {"channels": 24})
     assert str(analyze(graph).nodes[instance].shape) == "(N, 24, 16, 16)"
+
+
+def test_units_brought_from_another_project_are_reused_added_or_renamed() -> None:
+    from engine.units_file import bring_units, take_back
+
+    source = nested().graph.library  # Stage uses ResidualBlock, which uses ConvBnReLU
+    here = nested().graph.library
+    # The same units here: nothing is added.
+    brought = bring_units(here, source, {"Stage"})
+    assert brought.added == () and brought.renamed["Stage"] == "Stage"
+    # Here, ConvBnReLU computes something else: it comes in renamed, and the units
+    # using it follow, their inner instances pointing at the renamed copy.
+    here.definition("ConvBnReLU").graph.set_params("conv", {"kernel_size": 5})
+    brought = bring_units(here, source, {"Stage", "Dense"})
+    assert [d.name for d in brought.added] == ["ConvBnReLU2", "ResidualBlock2", "Stage2"]
+    assert brought.renamed["Stage"] == "Stage2"
+    res = here.definition("ResidualBlock2").graph
+    assert "ConvBnReLU2" in {n.type for n in res.nodes}
+    assert here.definition("ConvBnReLU2").graph.node("conv").params["kernel_size"] == 3
+    take_back(here, brought)
+    assert set(here.definitions) == set(source.definitions)
 
 
 def test_a_residual_block_repeats_and_a_projection_block_halves() -> None:
@@ -661,3 +807,73 @@ def test_torchscript_and_onnx_exports_work_with_units(tmp_path: Path) -> None:
     assert to_torchscript(project, tmp_path / "m.pt", weights).max_abs_diff == 0.0
     pytest.importorskip("onnxscript")
     assert to_onnx(project, tmp_path / "m.onnx", weights).max_abs_diff < 1e-4
+
+
+def test_a_unit_with_several_outputs_checks_and_exports_everywhere(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from engine.cli import run
+    from engine.codegen.compiled import to_onnx, to_torchscript
+
+    graph = chain()
+    stem = unit_edits.make_unit(graph, ["conv1", "relu1", "conv2"], "Stem").instance.id
+    project = Project(graph, name="multi")
+    path = tmp_path / "multi.json"
+    proj.save(project, path)
+    assert run(["check", str(path)]) == 0
+    table, units_table = capsys.readouterr().out.split("Unit instances")
+    assert f"{stem}     Stem     (N, 4, 8, 8), (N, 4, 8, 8)" in table
+    row = next(line for line in units_table.splitlines() if line.startswith(f"{stem} "))
+    assert "x (N, 3, 8, 8) → relu1_out (N, 4, 8, 8), conv2_out (N, 4, 8, 8)" in row
+    torch.manual_seed(3)
+    weights = build_model(graph).state_dict()
+    assert to_torchscript(project, tmp_path / "m.pt", weights).max_abs_diff == 0.0
+    pytest.importorskip("onnxscript")
+    assert to_onnx(project, tmp_path / "m.onnx", weights).max_abs_diff < 1e-4
+
+
+def test_a_wire_naming_an_output_that_is_not_there_is_refused_naming_the_place() -> None:
+    graph = chain()
+    unit_edits.make_unit(graph, ["conv1", "relu1", "conv2"], "Stem")
+    doc = to_dict(Project(graph, name="multi"))
+    wire_at = next(i for i, e in enumerate(doc["edges"]) if e.get("source_port") == "conv2_out")
+    bad = copy.deepcopy(doc)
+    bad["edges"][wire_at]["source_port"] = "conv9_out"
+    with pytest.raises(ProjectError) as err:
+        from_dict(bad)
+    assert str(err.value).startswith(f"edges[{wire_at}]: stem1 has no output port 'conv9_out'")
+    bad["edges"][wire_at]["source_port"] = 3
+    with pytest.raises(ProjectError, match=rf"edges\[{wire_at}\].source_port: expected"):
+        from_dict(bad)
+    del bad["edges"][wire_at]["source_port"]
+    with pytest.raises(ProjectError, match="stem1 has several outputs"):
+        from_dict(bad)
+    plain = next(i for i, e in enumerate(doc["edges"]) if e["source"] == "image")
+    bad = copy.deepcopy(doc)
+    bad["edges"][plain]["source_port"] = "x"
+    with pytest.raises(ProjectError, match="image has no output port 'x' .it has one plain output"):
+        from_dict(bad)
+
+
+def test_the_incremental_pass_follows_a_change_to_a_second_output() -> None:
+    graph = Graph()
+    graph.add_node("Input", {"shape": [4, 8, 8]}, (0, 0), "image")
+    graph.add_node("Conv2d", {"out_channels": 4}, (100, 0), "c1")
+    graph.add_node("ReLU", {}, (200, 0), "r1")
+    graph.add_node("Conv2d", {"out_channels": 6, "kernel_size": 1}, (300, 0), "c2")
+    graph.add_node("Concat", {}, (400, 0), "cat")
+    graph.add_node("Output", {"loss": "none"}, (500, 0), "out")
+    for source, target in (("image", "c1"), ("c1", "r1"), ("r1", "c2"), ("cat", "out")):
+        graph.connect(source, target)
+    graph.connect("c2", "cat", "in1")
+    graph.connect("r1", "cat", "in2")
+    stem = unit_edits.make_unit(graph, ["c1", "r1", "c2"], "Stem").instance.id
+    assert graph.node(stem).outputs == ("r1_out", "c2_out")
+    graph.library.set_promoted("Stem", {"width": [("c2", "out_channels")]})
+    before = analyze(graph)
+    assert str(before.nodes["cat"].shape) == "(N, 10, 8, 8)"
+    # Only the second output changes: the Concat after it must see that.
+    graph.set_params(stem, {"width": 8})
+    incremental = analyze(graph, before, {stem})
+    assert str(incremental.nodes["cat"].shape) == "(N, 12, 8, 8)"
+    assert incremental.nodes == analyze(graph).nodes

@@ -34,7 +34,8 @@ def drag(view: GraphView, start: QPointF, end: QPointF, steps: int = 5) -> None:
     send_mouse(view, QEvent.Type.MouseButtonRelease, end, LEFT, NONE)
 
 
-def port_pos(window, node_id: str, port: str | None) -> QPointF:
+def port_pos(window, node_id: str, port: str | None, out: str = "") -> QPointF:
+    """An input port's place, or (port None) that of the output `out` ("" for the one)."""
     item = window.scene.nodes[node_id]
-    port_item = item.output if port is None else item.inputs[port]
+    port_item = (item.outputs.get(out) or item.output) if port is None else item.inputs[port]
     return port_item.scenePos()

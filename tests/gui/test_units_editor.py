@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from engine.graph import Graph
 from engine.project import Project, save
-from gui.commands import ConnectCommand, SetParamsCommand
+from gui.commands import ConnectCommand, DisconnectCommand, SetParamsCommand
 
 ROOT = Path(__file__).resolve().parents[2]
 RESNET = ROOT / "templates" / "resnet_digits.json"
@@ -36,6 +36,12 @@ def small_project(path: Path) -> Path:
 
 def shape(scene, node_id: str) -> list[int]:
     return list(scene.analysis.nodes[node_id].shape.dims)
+
+
+def visible_rect(view) -> QRectF:
+    """The scene area in view, give or take a pixel (the view cannot scroll past the
+    blocks' outline, so an edge block may sit a fraction of a pixel outside)."""
+    return view.mapToScene(view.viewport().rect()).boundingRect().adjusted(-2, -2, 2, 2)
 
 
 def make_unit_of(window, ids: list[str]) -> str:
@@ -70,7 +76,7 @@ def test_make_open_edit_repeat_ungroup_then_undo_all_gives_the_same_file(window,
     assert window.open_unit(unit1)
     inner = window.scene
     assert inner.graph is graph.library.definition("Unit").graph
-    assert window.breadcrumb.text() == "Project › Unit"
+    assert window.breadcrumb.text() == f"Project › {unit1} › Unit"
     assert "changes 2 instances" in window.breadcrumb.note.text()
     assert shape(inner, "c1") == [4, 8, 8]
     # An edit inside changes every instance.
@@ -130,7 +136,7 @@ def test_double_click_opens_a_unit_and_esc_or_the_breadcrumb_goes_back(window, q
     point = window.view.mapFromScene(item.sceneBoundingRect().center() + QPointF(0, 10))
     QTest.mouseDClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=point)
     assert window.scene is not top
-    assert window.breadcrumb.text() == "Project › ResidualBlock"
+    assert window.breadcrumb.text() == "Project › block2 › ResidualBlock"
     # Inside, the blocks show block2's actual input, not the definition's own Input.
     channels = window.project.graph.node("block2").params["channels"]
     assert shape(window.scene, "conv2") == shape(top, "block2")
@@ -138,11 +144,14 @@ def test_double_click_opens_a_unit_and_esc_or_the_breadcrumb_goes_back(window, q
 
     # Nested: ResidualBlock holds a ConvBnReLU instance.
     assert window.open_unit("cbr1")
-    assert window.breadcrumb.text() == "Project › block2 › ConvBnReLU"
-    assert "opened from cbr1" in window.breadcrumb.note.text()
+    assert window.breadcrumb.text() == "Project › block2 › cbr1 › ConvBnReLU"
+    # stem, block1 (one instance, repeated ×2), down and block2 each hold a ConvBnReLU.
+    assert "changes 4 instances" in window.breadcrumb.note.text()
     window.view.setFocus()
     QTest.keyClick(window.view, Qt.Key.Key_Escape)
-    assert window.breadcrumb.text() == "Project › ResidualBlock"
+    assert window.breadcrumb.text() == "Project › block2 › ResidualBlock"
+    window.breadcrumb.crumbs[1].click()  # the crumb of the level shown does nothing
+    assert window.breadcrumb.text() == "Project › block2 › ResidualBlock"
     window.breadcrumb.crumbs[0].click()
     assert window.scene is top
     assert top.selected_node_ids() == ["block2"]
@@ -214,7 +223,7 @@ def test_unit_and_port_rename_follow_every_instance_and_undo_exactly(window, tmp
     assert "block type" in window.statusBar().currentMessage()
 
     assert window.open_unit(unit)
-    assert window.breadcrumb.text() == "Project › ConvReLU"
+    assert window.breadcrumb.text() == f"Project › {unit} › ConvReLU"
     window.scene.select_nodes(["x"])
     assert window.rename_port("image_in")
     assert graph.incoming(unit) == {"image_in": "image"}
@@ -273,3 +282,193 @@ def test_independent_copy_unlinks_one_instance_and_undo_relinks_it(window, tmp_p
     again = tmp_path / "again.json"
     assert window.write_to(again)
     assert again.read_bytes() == first.read_bytes()
+
+
+def test_an_opened_unit_shows_at_a_readable_zoom_its_input_in_view(window):
+    from gui.canvas.view import READABLE_ZOOM
+
+    assert window.open_path(RESNET)
+    window.scene.select_nodes(["block2"])
+    window.open_selected_unit()
+    view = window.view
+    # ResidualBlock is a long row: it cannot fit at a readable size, so it opens at
+    # that size (not shrunk to fit) with its input port in view.
+    assert view.zoom >= READABLE_ZOOM - 1e-6
+    assert visible_rect(view).contains(window.scene.nodes["x"].sceneBoundingRect())
+    assert view.top_bar is window.breadcrumb
+    window.go_back()
+
+
+def test_a_small_unit_opens_fitted_whole(window, tmp_path):
+    assert window.open_path(small_project(tmp_path / "start.json"))
+    unit = make_unit_of(window, ["c1"])
+    window.view.set_zoom(0.2)
+    assert window.open_unit(unit)
+    view = window.view
+    assert 0.8 <= view.zoom <= 1.0, "fitted, at a readable size"
+    for item in window.scene.nodes.values():
+        assert visible_rect(view).contains(item.sceneBoundingRect()), item.node_id
+
+
+def test_the_breadcrumb_picks_which_instance_the_blocks_show_values_for(window):
+    assert window.open_path(RESNET)
+    top = window.scene
+    summary = window.summary
+    rows = {summary.cell(r, 0): r for r in range(summary.model.rowCount())}
+    assert summary.cell(rows["block1"], 1) == "ResidualBlock ×2"
+    assert window.open_unit("block2")
+    picker = window.breadcrumb.places
+    # block1 (16 channels, both copies alike) and block2 (32 channels) see different inputs.
+    assert picker.isVisible() and picker.count() == 2
+    assert picker.currentText() == "block2 · x (N, 32, 4, 4)"
+    assert shape(window.scene, "conv2") == [32, 4, 4]
+    labels = [picker.itemText(i) for i in range(picker.count())]
+    assert labels[0] == "block1/0 +1 more · x (N, 16, 8, 8)"
+    picker.setCurrentIndex(0)
+    picker.activated.emit(0)  # as a person's choice in the list does
+    assert shape(window.scene, "conv2") == [16, 8, 8]
+    row = next(r for r in range(summary.model.rowCount()) if summary.cell(r, 0) == "conv2")
+    assert summary.cell(row, 2) == "(N, 16, 8, 8)", "the Summary follows the choice"
+    # An edit inside still changes every instance; the choice stays.
+    window.undo_stack.push(SetParamsCommand(window.scene.graph, "conv2", {"bias": True}))
+    assert picker.currentIndex() == 0 and shape(window.scene, "conv2") == [16, 8, 8]
+    assert window.scene.analysis.nodes["conv2"].params == 16 * 16 * 9 + 16
+    assert "changes 2 instances" in window.breadcrumb.note.text()
+    window.go_back()
+    assert window.scene is top
+
+    # A unit used in one place (or places that all see the same input): no picker.
+    assert window.open_unit("down")
+    assert not window.breadcrumb.places.isVisible()
+
+
+def test_a_unit_instance_pastes_into_another_project_with_its_definition(window, tmp_path):
+    assert window.open_path(RESNET)
+    window.scene.select_nodes(["block2"])
+    assert window.copy()
+    window.actions_["new"].trigger()
+    empty = tmp_path / "empty.json"
+    assert window.write_to(empty)
+    assert not window.project.graph.library or not window.project.graph.library.definitions
+
+    (pasted,) = window.paste()
+    graph = window.project.graph
+    library = graph.library
+    assert graph.node(pasted).type == "ResidualBlock"
+    # Its definition came along, with the unit it uses inside.
+    assert set(library.definitions) == {"ResidualBlock", "ConvBnReLU"}
+    assert graph.node(pasted).params == {"channels": 32, "repeat": 1}
+    assert window.scene.nodes[pasted].type_name == "ResidualBlock"
+    assert window.open_unit(pasted)
+    assert window.breadcrumb.text() == f"Project › {pasted} › ResidualBlock"
+    window.go_back()
+
+    # Undo takes the definitions away again: the file is the empty one, byte for byte.
+    window.undo_stack.undo()
+    assert not library.definitions
+    undone = tmp_path / "undone.json"
+    assert window.write_to(undone)
+    assert undone.read_bytes() == empty.read_bytes()
+    window.undo_stack.redo()
+    assert graph.node(pasted).type == "ResidualBlock" and "ConvBnReLU" in library
+
+
+def test_pasting_a_unit_whose_name_means_another_unit_here_renames_it(window):
+    assert window.open_path(RESNET)
+    window.scene.select_nodes(["block2"])
+    assert window.copy()
+    # This project's ResidualBlock changes: the copied one is now a different unit.
+    body = window.project.graph.library.definition("ResidualBlock").graph
+    window.undo_stack.push(SetParamsCommand(body, "conv2", {"kernel_size": 5}))
+    (pasted,) = window.paste()
+    graph = window.project.graph
+    assert graph.node(pasted).type == "ResidualBlock2"
+    assert "ResidualBlock as ResidualBlock2" in window.statusBar().currentMessage()
+    pasted_body = graph.library.definition("ResidualBlock2").graph
+    assert pasted_body.node("conv2").params["kernel_size"] == 3
+    assert graph.node("block2").type == "ResidualBlock", "the project's own keeps its name"
+    # ConvBnReLU is the same in both: reused, not copied.
+    assert "ConvBnReLU2" not in graph.library
+    window.undo_stack.undo()
+    assert "ResidualBlock2" not in graph.library and pasted not in graph
+
+
+def test_a_unit_cannot_be_pasted_inside_itself(window):
+    assert window.open_path(RESNET)
+    window.scene.select_nodes(["block2"])
+    assert window.copy()
+    assert window.open_unit("block2")
+    count = window.undo_stack.count()
+    assert window.paste() == []
+    assert window.undo_stack.count() == count
+    assert "cannot contain itself" in window.statusBar().currentMessage()
+
+
+def two_values_project(path: Path) -> Path:
+    """image → c1 → r1 → c2; add(in1: c2, in2: r1) → pool → fc → out."""
+    graph = Graph()
+    graph.add_node("Input", {"shape": [4, 8, 8]}, (0, 0), "image")
+    graph.add_node("Conv2d", {"out_channels": 4}, (260, 0), "c1")
+    graph.add_node("ReLU", {}, (520, 0), "r1")
+    graph.add_node("Conv2d", {"out_channels": 6, "kernel_size": 1}, (780, 0), "c2")
+    graph.add_node("Concat", {}, (1040, 0), "cat")
+    graph.add_node("GlobalPool", {}, (1300, 0), "pool")
+    graph.add_node("Dense", {}, (1560, 0), "fc")
+    graph.add_node("Output", {}, (1820, 0), "out")
+    for source, target in (("image", "c1"), ("c1", "r1"), ("r1", "c2"), ("cat", "pool")):
+        graph.connect(source, target)
+    graph.connect("c2", "cat", "in1")
+    graph.connect("r1", "cat", "in2")
+    graph.connect("pool", "fc")
+    graph.connect("fc", "out")
+    save(Project(graph, name="two values"), path)
+    return path
+
+
+def test_a_unit_with_several_outputs_has_a_port_and_a_wire_for_each(window, tmp_path):
+    from tests.gui.helpers import drag, port_pos
+
+    start = two_values_project(tmp_path / "start.json")
+    assert window.open_path(start)
+    unit = make_unit_of(window, ["c1", "r1", "c2"])
+    graph = window.project.graph
+    scene = window.scene
+    item = scene.nodes[unit]
+    assert list(item.outputs) == ["r1_out", "c2_out"], "one output port per value leaving"
+    scene.refresh_if_dirty()
+    # Each wire leaves from its own port and is labelled with that output's shape.
+    for port, out, shape_text in (
+        ("in1", "c2_out", "(N, 6, 8, 8)"),
+        ("in2", "r1_out", "(N, 4, 8, 8)"),
+    ):
+        wire = scene.wires[("cat", port)]
+        assert wire.out == out and wire.label.startswith(shape_text)
+        assert wire.path().pointAtPercent(0) == item.outputs[out].scenePos()
+    assert item.shape_text.startswith("(N, 4, 8, 8) · (N, 6, 8, 8)")
+    assert "output 'c2_out': (N, 6, 8, 8)" in item.outputs["c2_out"].tooltip_text()
+    assert shape(scene, "cat") == [10, 8, 8]
+
+    # Rewire by hand: cat.in2 from the other output port, one undo step.
+    window.undo_stack.push(DisconnectCommand(graph, "cat", "in2"))
+    count = window.undo_stack.count()
+    drag(window.view, port_pos(window, unit, None, "c2_out"), port_pos(window, "cat", "in2"))
+    assert window.undo_stack.count() == count + 1
+    assert graph.incoming_edges("cat")["in2"].source_port == "c2_out"
+    scene.refresh_if_dirty()
+    assert shape(scene, "cat") == [12, 8, 8]
+
+    # Copy and paste keep which output each wire leaves from.
+    window.scene.select_nodes([unit, "cat"])
+    assert window.copy()
+    pasted = window.paste()
+    (cat2,) = [n for n in pasted if graph.node(n).type == "Concat"]
+    assert {p: e.source_port for p, e in graph.incoming_edges(cat2).items()} == {
+        "in1": "c2_out",
+        "in2": "c2_out",
+    }
+
+    while window.undo_stack.canUndo():
+        window.undo_stack.undo()
+    end = tmp_path / "end.json"
+    assert window.write_to(end)
+    assert end.read_bytes() == start.read_bytes()
