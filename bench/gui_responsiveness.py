@@ -131,11 +131,13 @@ def window_run(project: Path, epochs: int | None, threads: int | None, spare: bo
     """Train the project in the main window under the probe; returns the figures."""
     import gui.training.ui as training_ui
     from engine.project import load
+    from gui.latency import ask_for_short_slices
     from gui.main_window import MainWindow
     from gui.theme import apply_theme
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_theme(app)
+    ask_for_short_slices()  # as gui.app does (GUI_SLICE_NS, --gui-slice)
     if spare:
         ready_spare()
     training_ui.GUI_THREADS = threads
@@ -323,6 +325,8 @@ def main() -> int:
                         "each chooses, as the app and the command do)")  # fmt: skip
     parser.add_argument("--cold", action="store_true", help="no spare trainer process")
     parser.add_argument("--nice", type=int, default=None, help="the trainer process's niceness")
+    parser.add_argument("--gui-slice", type=int, default=None, help="the GUI thread's "
+                        "requested time slice in ns (0: the kernel's default)")  # fmt: skip
     parser.add_argument("--window-only", action="store_true", help="one window run, no headless")
     parser.add_argument("--curves-only", action="store_true", help="only the curve redraws")
     parser.add_argument("--json", action="store_true", help="print the window figures as JSON")
@@ -332,6 +336,10 @@ def main() -> int:
         from gui.training import child_trainer
 
         child_trainer.NICE = args.nice
+    if args.gui_slice is not None:
+        import gui.latency
+
+        gui.latency.GUI_SLICE_NS = args.gui_slice
     if args.curves_only:
         print_curves(curve_redraw_ms())
         return 0
@@ -348,6 +356,13 @@ def main() -> int:
     print(
         f"project {args.project.name}, epochs {args.epochs or 'as saved'}, {os.cpu_count()} "
         f"cores, torch threads: {args.threads or 'each side chooses'}"
+    )
+    from gui import latency
+    from gui.training import child_trainer
+
+    print(
+        f"GUI thread's requested time slice: {latency.GUI_SLICE_NS / 1e6:g} ms (0: kernel's "
+        f"default); trainer process niceness {child_trainer.NICE}"
     )
     cost = startup_cost()
     print(

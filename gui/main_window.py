@@ -28,6 +28,7 @@ from engine.shapes import Analysis
 from gui.autosave import INTERVAL_MS, Autosaver, Recovery, default_recovery_dir
 from gui.canvas.scene import GraphScene
 from gui.canvas.view import GraphView
+from gui.dock_tabs import StaleTabBarSweeper
 from gui.editing import EditingMixin
 from gui.export import ExportTarget, export_model, export_picture
 from gui.files import PROJECT_FILTER, RecentFiles
@@ -130,6 +131,7 @@ class MainWindow(UnitsMixin, EditingMixin, QMainWindow):
         self.set_project(Project(), None)
         self.autosaver.start()
         self.training = install_training(self)
+        self.tab_sweeper = StaleTabBarSweeper(self)  # Qt leaves old dock tab bars behind
 
     def add_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         """Add a panel; later panels (e.g. training) use this too and tab with the summary."""

@@ -207,8 +207,9 @@ class TrainerProcess:
         with self._lock:
             if self.started or self._closed:
                 return
-            self.spawned_at = time.perf_counter()
-            self.process.start()
+            spawning = time.perf_counter()
+            self.process.start()  # may raise (no resources): then it never started
+            self.spawned_at = spawning
             self._child_conn.close()  # the child's end lives in the child now
 
     def alive(self) -> bool:

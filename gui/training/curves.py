@@ -105,6 +105,10 @@ class LiveCurves(QWidget):
         self._turn = 0  # redraws so far: the plots take turns (TURNS)
         self._plain = False  # pyqtgraph's own thinning turned off (_plain_curves)
         self._stale: set[tuple[str, ...]] = set()  # curve groups with points not drawn
+        # What each curve was last drawn from (points held, view, resolution): a series
+        # that has not changed is not handed to pyqtgraph again. The per-epoch points'
+        # symbols are rebuilt on every setData (~1 ms a plot) but change once an epoch.
+        self._drawn: dict[str, tuple] = {}
         self.smoother = Smoother(5)
         self.series: dict[str, PeakSeries] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
@@ -244,6 +248,7 @@ class LiveCurves(QWidget):
 
     def _start_over(self, metric: str, epochs: int) -> None:
         self.series = {name: PeakSeries() for name in CURVES}
+        self._drawn.clear()
         self.metric_name = metric
         self.epochs = epochs
         if self.plots:
@@ -315,7 +320,10 @@ class LiveCurves(QWidget):
         for group in groups:
             for name in group:
                 points = self._points_for(name)
-                self.curves[name].setData(*self.series[name].view(x0, x1, points))
+                drawn_from = (len(self.series[name]), x0, x1, points)
+                if self._drawn.get(name) != drawn_from:
+                    self.curves[name].setData(*self.series[name].view(x0, x1, points))
+                    self._drawn[name] = drawn_from
             self._stale.discard(group)
         self._fit_ranges()
         if self._stale:

@@ -83,3 +83,21 @@ def test_messages_cross_the_pipe_whole(payload):
     writer.join()
     assert kind == "done" and got["meta"] == payload
     assert np.array_equal(got["x"], arrays["x"]) and got["x"].flags.writeable
+
+
+def test_a_trainer_process_that_cannot_be_spawned_fails_its_run_and_leaves_nothing_behind(
+    monkeypatch,
+):
+    def no_process(self):
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(child_trainer.CONTEXT.Process, "start", no_process)
+    thread_errors = []
+    monkeypatch.setattr(threading, "excepthook", thread_errors.append)
+    process = child_trainer.TrainerProcess()
+    with pytest.raises(OSError, match="Resource temporarily unavailable"):
+        process.submit(None)  # the worker reports this as the run's failure
+    assert not process.started and not process.alive()
+    process.close()  # nothing to reap: no thread joins a process that never started
+    assert [t for t in threading.enumerate() if t.name == "NetLoom trainer reaper"] == []
+    assert thread_errors == []

@@ -131,3 +131,29 @@ def test_the_read_out_has_a_fixed_place_and_a_new_run_starts_it_afresh(qtbot):
     curves.reset(started())  # the next run
     assert curves.readout.text() == READOUT_HINT and curves.readout.toolTip() == ""
     assert not any(line.isVisible() for line in curves.crosshairs)
+
+
+def test_a_redraw_hands_pyqtgraph_only_the_curves_that_changed_and_a_new_run_draws_afresh(
+    qtbot,
+):
+    curves = LiveCurves()
+    qtbot.addWidget(curves)
+    curves.ensure_plots()
+    curves.reset(started())
+    curves.add(Progress(batches=[batch(1, i + 1, 2.0 - 0.1 * i) for i in range(5)]))
+    curves.add(Progress(epochs=[epoch_end(1, 1.2)]))
+    curves.redraw(all_plots=True)
+    handed: list[str] = []
+    for name, item in curves.curves.items():
+        original = item.setData
+        item.setData = lambda *a, _n=name, _o=original, **k: (handed.append(_n), _o(*a, **k))
+    curves.add(Progress(batches=[batch(1, 6, 1.4)]))  # batches, but no new epoch point
+    curves.redraw(all_plots=True)
+    assert "batch_loss" in handed and "smooth_loss" in handed
+    assert "train_loss" not in handed and "val_loss" not in handed  # per-epoch: unchanged
+    handed.clear()
+    curves.redraw(all_plots=True)  # nothing new at all
+    assert handed == []
+    curves.reset(started())  # the next run: every curve is drawn from its (empty) series
+    assert len(curves.curves["val_loss"].getData()[0] or []) == 0
+    assert len(curves.curves["batch_loss"].getData()[0] or []) == 0
