@@ -312,3 +312,30 @@ def render_lens(lens: TimeLens, column: int = 3, unit_row: int = 2) -> Image.Ima
         log_bars(lens.grad_norm, "|d loss / d x_t| for t = 0 … " + str(steps - 1), bar=column)
     )
     return titled(stack(panels), f"{lens.node}: {lens.kind} time lens", 14)
+
+
+# A warm scale for heat drawn over a grey picture: dark red → orange → pale yellow.
+HEAT = np.array([[110, 0, 0], [215, 48, 0], [255, 150, 0], [255, 236, 140]], dtype=np.float64)
+
+
+def saliency_overlay(sample: np.ndarray, heat: np.ndarray, gap: int = 2) -> np.ndarray:
+    """The heat drawn over the input (first channel, grey): (H, W, 3) uint8 for an image;
+    for frames, the frames side by side with `gap` dark pixels between them, as the
+    "try a sample" strip lays them out. One scale for all frames; the square root of
+    the heat sets both colour and opacity, so weak but real attention still shows and
+    a cold pixel keeps the input's grey."""
+    frames_in = sample[:, 0] if sample.ndim == 4 else sample[None, 0]
+    frames_heat = heat if heat.ndim == 3 else heat[None]
+    low, high = _range(frames_in)
+    grey = (np.clip((frames_in - low) / (high - low if high > low else 1.0), 0, 1) * 255)[..., None]
+    root = np.sqrt(np.clip(np.nan_to_num(frames_heat), 0.0, None))
+    peak = max(float(root.max()), 1e-12)
+    share = root / peak
+    colour = colourize(share, 0.0, 1.0, HEAT).astype(np.float64)
+    alpha = (0.85 * share)[..., None]
+    blended = (grey * 0.8 * (1 - alpha) + colour * alpha).astype(np.uint8)  # (T, H, W, 3)
+    t, h, w, _ = blended.shape
+    strip = np.full((h, t * (w + gap) - gap, 3), 40, dtype=np.uint8)
+    for i in range(t):
+        strip[:, i * (w + gap) : i * (w + gap) + w] = blended[i]
+    return strip
