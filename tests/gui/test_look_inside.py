@@ -119,5 +119,26 @@ def test_a_fully_convolutional_net_runs_at_other_sizes(qtbot, window):
     look = open_look(window, ROOT / "templates" / "fcn_segmentation.json")
     select(qtbot, window, None)
     assert "any_size" in look.sections  # masks predicted on 48×48 and 64×64 images
-    assert look.free.text().startswith("Free input dimensions")
-    assert "axis 1" in look.free.text() and "axis 2" in look.free.text()
+    assert look.free.text() == (
+        "Free input sizes: image (N, 1, H=32, W=32): "
+        "H, W: any multiple of 4 (same weights; 32×32 now)"
+    )
+
+
+def test_the_inspector_names_an_inputs_free_sizes(qtbot, window):
+    assert window.open_template(ROOT / "templates" / "unet_segmentation.json")
+    window.scene.select_nodes(["image"])
+    facts = window.inspector.facts.text().splitlines()
+    assert "out   (N, 1, H=32, W=32)" in facts
+    assert "free  H, W: any multiple of 4 (same weights; 32×32 now)" in facts
+    window.scene.select_nodes(["pool1"])  # other blocks keep their plain shapes
+    assert "free" not in window.inspector.facts.text()
+
+    assert window.open_template(DIGITS)  # Flatten → Dense: the size is fixed
+    window.scene.select_nodes(["image"])
+    assert "out   (N, 1, 8, 8)" in window.inspector.facts.text().splitlines()
+    assert "free" not in window.inspector.facts.text()
+    assert window.open_template(LSTM)
+    window.scene.select_nodes(["sequence"])
+    facts = window.inspector.facts.text().splitlines()
+    assert "free  T: any length (same weights, same output size)" in facts
