@@ -51,6 +51,7 @@ class Looks:
     method: str  # "Grad-CAM" or "gradient × input"
     overlay: np.ndarray  # (H, W, 3) uint8; frames side by side for a clip
     caption: str
+    explain: str = ""  # what the method marks, as the caption's tooltip
 
 
 @dataclass
@@ -148,8 +149,9 @@ def _looks(subject: Any, x: Any) -> list[Looks]:
             Looks(
                 "Grad-CAM",
                 saliency_overlay(sample, cam.heatmap),
-                f"Grad-CAM on {cam.node} for <b>{name(cam.target_class)}</b> (predicted): "
-                "the regions its last convolution found for that class",
+                f"Grad-CAM on {cam.node} for <b>{name(cam.target_class)}</b> (predicted)",
+                f"The feature maps of {cam.node}, the last convolution, weighed by how much "
+                "the predicted class's score depends on each: the regions it found for it",
             )
         )
     simple = gradient_x_input(subject.model, x)
@@ -157,8 +159,9 @@ def _looks(subject: Any, x: Any) -> list[Looks]:
         Looks(
             "gradient × input",
             saliency_overlay(sample, simple.heatmap),
-            f"gradient × input for <b>{name(simple.target_class)}</b> (predicted): "
-            "the pixels whose change moves that score most",
+            f"gradient × input for <b>{name(simple.target_class)}</b> (predicted)",
+            "Each pixel's value times the gradient of the predicted class's score: the "
+            "pixels whose change would move that score most",
         )
     )
     return looks
@@ -178,6 +181,7 @@ class SaliencyPanel(QWidget):
         self.looks: list[Looks] = []
         self.method = QComboBox()
         self.method.setToolTip("How the heat is computed (both explain the predicted class)")
+        self.method.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.method.currentIndexChanged.connect(self._show_method)
         title = QLabel("Where it looks")
         title.setObjectName("hint")
@@ -221,6 +225,7 @@ class SaliencyPanel(QWidget):
         look = self.looks[index]
         self.view.show_image(rgb_image(look.overlay), "saliency")
         self.caption.setText(look.caption)
+        self.caption.setToolTip(look.explain)
 
 
 class SizePicker(QWidget):

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QBoxLayout,
     QHBoxLayout,
@@ -50,7 +49,6 @@ class SampleTrial(QWidget):
         self.project_path = Path.cwd() / "project.json"
         self.checkpoint = ""
         self.asked: TrialRequest | None = None  # the newest question to the thread
-        self.pending = False  # a question waits for the view to come on screen
         self.thread_ = trial_thread(self)
         self.thread_.answered.connect(self._on_answer)
         self.size_picker = SizePicker()
@@ -148,7 +146,7 @@ class SampleTrial(QWidget):
             )
             self.saliency.show_message("Finding where the model looks…")
         self.size_picker.set_sizes(None, [])
-        self.asked, self.pending = None, False
+        self.asked = None
         self.index.blockSignals(True)
         self.index.setRange(1, max(shown, 1))
         self.index.setValue(1)
@@ -224,28 +222,20 @@ class SampleTrial(QWidget):
         """The run whose results are shown: its project (with absolute data paths) and
         weights; None when no run is shown."""
         self.project, self.project_path, self.checkpoint = project, project_path, checkpoint
-        self.asked, self.pending = None, False
+        self.asked = None
 
     def _ask(self) -> None:
-        """Ask the thread about the shown sample; later if the view is off screen."""
+        """Ask the thread about the shown sample. Only a run's end or the user's choice
+        asks, one sample at a time, so it asks even behind another tab."""
         if self.project is None or self.evaluation is None:
             return
         request = TrialRequest(
             self.project, self.project_path, self.checkpoint, self.index.value() - 1,
             self.size_picker.current_size(),
         )  # fmt: skip
-        if request == self.asked:
-            return
-        if not self.isVisible():
-            self.pending = True
-            return
-        self.asked, self.pending = request, False
-        self.thread_.ask(request)
-
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
-        super().showEvent(event)
-        if self.pending:
-            self._ask()
+        if request != self.asked:
+            self.asked = request
+            self.thread_.ask(request)
 
     @Slot(object)
     def _on_size(self, size: int | None) -> None:

@@ -77,6 +77,14 @@ def test_the_lens_is_for_recurrent_blocks_only(qtbot, window):
     assert look.sections == ["activation", "lens"]
     select(qtbot, window, "dense1")
     assert look.sections == ["activation"]
+    select(qtbot, window, "sequence")  # the Input: its sample, no lens
+    assert look.sections == ["activation"]
+    for template, node in (("gru_adding", "gru1"), ("rnn_adding", "rnn1")):
+        open_look(window, ROOT / "templates" / f"{template}.json")
+        select(qtbot, window, node)
+        assert look.sections == ["activation", "lens"], template
+    select(qtbot, window, "dense1")
+    assert look.sections == ["activation"]
 
 
 def test_the_view_follows_a_restored_run_and_clears_for_another_project(qtbot, window):

@@ -3,6 +3,8 @@ predicted masks beside the true ones for segmentation, and "try a sample"."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+
 from engine.project import load
 from tests.gui.conftest import ROOT
 from tests.gui.test_training_support import (
@@ -119,6 +121,18 @@ def test_try_a_sample_shows_where_a_digit_classifier_looks(qtbot, window):
     evaluation = outcome.evaluation
     predicted = evaluation.class_name(int(evaluation.predicted[4]))
     assert f"<b>{predicted}</b> (predicted)" in panel.caption.text()
+
+    ui = window.training
+    ui.runs_dock.raise_()  # restore the run: try a sample asks its weights again
+    ui.runs.select_run(outcome.run_id)
+    with qtbot.waitSignal(ui.current.ended, timeout=RUN_TIMEOUT_MS):
+        qtbot.mouseClick(ui.runs.restore_button, Qt.MouseButton.LeftButton)
+    wait_for_trial(qtbot, trial, lambda: panel.view.kind == "saliency")
+    assert trial.asked.checkpoint == outcome.checkpoint and trial.asked.sample == 0
+
+    assert window.open_template(ROOT / "templates" / "lstm_adding.json")  # another project
+    assert trial.project is None and trial.asked is None
+    assert not panel.isVisibleTo(trial)
 
 
 def test_try_a_sample_shows_where_a_video_classifier_looks_frame_by_frame(qtbot, window):
