@@ -228,21 +228,33 @@ def render_filters(filters: Filters) -> Image.Image:
     )
 
 
-def log_bars(values: np.ndarray, title: str, height: int = 90, bar: int = 3) -> Image.Image:
-    """Positive values per step on a log scale; a value of 0 draws no bar."""
-    values = np.asarray(values, dtype=np.float64)
+def log_range(*series: np.ndarray) -> tuple[int, int]:
+    """Powers of ten that hold every positive value of all `series` (one shared scale)."""
+    values = np.concatenate([np.asarray(v, dtype=np.float64).ravel() for v in series])
     positive = values[values > 0]
     if positive.size == 0:
-        low_exp, high_exp = -1, 0
-    else:
-        low_exp = int(np.floor(np.log10(positive.min())))
-        high_exp = int(np.ceil(np.log10(positive.max())))
-        high_exp = max(high_exp, low_exp + 1)
+        return -1, 0
+    low_exp = int(np.floor(np.log10(positive.min())))
+    high_exp = int(np.ceil(np.log10(positive.max())))
+    return low_exp, max(high_exp, low_exp + 1)
+
+
+def log_bars(
+    values: np.ndarray,
+    title: str,
+    height: int = 90,
+    bar: int = 3,
+    exponents: tuple[int, int] | None = None,
+) -> Image.Image:
+    """Positive values per step on a log scale; a value of 0 draws no bar. `exponents`
+    (low, high) fixes the scale, so panels side by side compare bar for bar."""
+    values = np.asarray(values, dtype=np.float64)
+    low_exp, high_exp = exponents or log_range(values)
     width = len(values) * bar
     out = np.full((height, width, 3), 255, dtype=np.uint8)
     for k, v in enumerate(values):
         if v > 0:
-            share = (np.log10(v) - low_exp) / (high_exp - low_exp)
+            share = min(max((np.log10(v) - low_exp) / (high_exp - low_exp), 0.0), 1.0)
             extent = max(1, int(round(share * (height - 1))))
             out[height - extent :, k * bar : (k + 1) * bar - 1] = (59, 82, 139)
     axis_note = f"log scale 1e{low_exp} … 1e{high_exp}; no bar = exactly 0"
@@ -250,7 +262,8 @@ def log_bars(values: np.ndarray, title: str, height: int = 90, bar: int = 3) -> 
 
 
 def render_saliency(sample: np.ndarray, heat: np.ndarray, title: str) -> Image.Image:
-    """The input (first channel, grey) above its heatmap, frame by frame for frames.
+    """Per frame (one column each): the input (first channel, grey), its heatmap, and
+    the heat drawn over the input.
 
     One colour scale for all frames, so a frame that matters more shows brighter; the
     square root of the heat is drawn, so weaker but real attention stays visible.
@@ -264,9 +277,16 @@ def render_saliency(sample: np.ndarray, heat: np.ndarray, title: str) -> Image.I
         top = [titled(image, f"t={t}", 10) for t, image in enumerate(top)]
     root = np.sqrt(np.clip(frames_heat, 0.0, None))
     peak = max(_range(root)[1], 1e-12)
-    bottom = [Image.fromarray(enlarge(colourize(h, 0.0, peak), 64), "RGB") for h in root]
-    note = "input above, heat below (square root, one scale for all frames)"
-    return titled(grid(top + bottom, len(top)), f"{title}\n{note}")
+    middle = [Image.fromarray(enlarge(colourize(h, 0.0, peak), 64), "RGB") for h in root]
+    over = [
+        Image.fromarray(enlarge(saliency_overlay(f[None], h, gap=0), 64), "RGB")
+        for f, h in zip(sample if sample.ndim == 4 else sample[None], frames_heat)
+    ]
+    note = (
+        "rows: input; heat (square root, colour 0 … "
+        f"{peak:.3g}, one scale for all frames); heat over the input"
+    )
+    return titled(grid(top + middle + over, len(top)), f"{title}\n{note}")
 
 
 def render_mask(mask: np.ndarray, title: str) -> Image.Image:
@@ -286,9 +306,15 @@ LENS_ROWS = (
 )
 
 
-def render_lens(lens: TimeLens, column: int = 3, unit_row: int = 2) -> Image.Image:
+def render_lens(
+    lens: TimeLens,
+    column: int = 3,
+    unit_row: int = 2,
+    exponents: tuple[int, int] | None = None,
+) -> Image.Image:
     """Heatmaps over time (units down, steps across) per layer and direction, then the
-    gradient reaching each step's input on a log scale."""
+    gradient reaching each step's input on a log scale (`exponents` fixes that scale, to
+    compare lenses side by side)."""
     panels = []
     steps = len(lens.grad_norm)
     for trace in lens.traces:
@@ -309,7 +335,12 @@ def render_lens(lens: TimeLens, column: int = 3, unit_row: int = 2) -> Image.Ima
                 body, scale = heatmap(image, 0.0, 1.0, SEQUENTIAL, (unit_row, column)), "0 … 1"
             panels.append(titled(body, f"{title} {where}  (units x t, colour {scale})", 11))
     panels.append(
-        log_bars(lens.grad_norm, "|d loss / d x_t| for t = 0 … " + str(steps - 1), bar=column)
+        log_bars(
+            lens.grad_norm,
+            "|d loss / d x_t| for t = 0 … " + str(steps - 1),
+            bar=column,
+            exponents=exponents,
+        )
     )
     return titled(stack(panels), f"{lens.node}: {lens.kind} time lens", 14)
 
