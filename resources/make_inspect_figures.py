@@ -87,7 +87,7 @@ def lens_figure(rnn: Subject, lstm: Subject) -> Image.Image:
         marks = x.numpy().T  # (2, T): values and markers
         inputs = render.titled(
             render.heatmap(marks, 0.0, 1.0, cell=(10, 3)),
-            "input over t: value (top, colour 0 … 1), marker (bottom, 1 = add this value)",
+            "input over t: value (top, 0 … 1), marker (bottom, 1 = add it)",
         )
         body = render.stack([inputs, render.render_lens(lens, exponents=exponents)])
         panels.append(render.titled(body, title, 13))

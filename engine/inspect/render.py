@@ -272,15 +272,17 @@ def render_saliency(sample: np.ndarray, heat: np.ndarray, title: str) -> Image.I
     frames_heat = heat if heat.ndim == 3 else heat[None]
     low, high = _range(frames_in)
     grey = np.array([[0, 0, 0], [255, 255, 255.0]])
-    top = [Image.fromarray(enlarge(colourize(f, low, high, grey), 64), "RGB") for f in frames_in]
+    top = [Image.fromarray(enlarge(colourize(f, low, high, grey), 96), "RGB") for f in frames_in]
     if len(top) > 1:
         top = [titled(image, f"t={t}", 10) for t, image in enumerate(top)]
     root = np.sqrt(np.clip(frames_heat, 0.0, None))
     peak = max(_range(root)[1], 1e-12)
-    middle = [Image.fromarray(enlarge(colourize(h, 0.0, peak), 64), "RGB") for h in root]
+    middle = [Image.fromarray(enlarge(colourize(h, 0.0, peak), 96), "RGB") for h in root]
+    width = frames_in.shape[-1]
+    strip = saliency_overlay(sample, heat, gap=0)  # one scale for the whole clip
     over = [
-        Image.fromarray(enlarge(saliency_overlay(f[None], h, gap=0), 64), "RGB")
-        for f, h in zip(sample if sample.ndim == 4 else sample[None], frames_heat)
+        Image.fromarray(enlarge(strip[:, t * width : (t + 1) * width], 96), "RGB")
+        for t in range(len(frames_in))
     ]
     note = (
         "rows: input; heat (square root, colour 0 … "
