@@ -151,6 +151,12 @@ class InspectThread(QThread):
             self.start()
 
     def run(self) -> None:
+        import torch
+
+        # One CPU thread: on a busy 2-core machine torch's thread pool made an 8×8 digit's
+        # saliency take ~300 ms (spinning workers); with one thread it took 1-6 ms. The
+        # window's own process trains nothing (runs train in a child process).
+        torch.set_num_threads(1)
         while self.request is not None and self.request != self.done:
             request = self.done = self.request
             try:
