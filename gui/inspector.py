@@ -168,7 +168,8 @@ class Inspector(QScrollArea):
             out = free.shape
         lines.append(f"out   {out}")
         if free is not None and free.text:
-            lines.append(f"free  {free.text}")
+            # The reason in brackets on a line of its own: the dock is narrow.
+            lines.append("free  " + free.text.replace(" (", "\n      ("))
         lines.append(f"weights {info.params:,}   ·   FLOPs {human(info.flops)}")
         self.facts.setText("\n".join(lines))
         self.facts.show()

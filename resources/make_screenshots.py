@@ -7,7 +7,8 @@ after a short CNN digits run, and the time lens of lstm_adding's LSTM.
 
 `--only trial` renders "try a sample" in Results at 1440×900: where a CNN digits net
 looks (Grad-CAM over the digit), where the CNN+LSTM video net looks frame by frame, and
-the FCN segmentation net's mask on a generated 64×64 image.
+the FCN segmentation net's mask on a generated 64×64 image; and the Inspector naming the
+FCN's free input sizes.
 
 `--only runs` renders, at 1440×900, what a run leaves behind: the window after switching
 from a finished CNN+LSTM video run to the CNN digits template (no old numbers stay),
@@ -342,6 +343,12 @@ def render_try_a_sample(app: QApplication, scratch: Path) -> None:
         window.view.fit_all()
         settle(app, window)
         save(window, name)
+    # The Inspector names the FCN's free input sizes.
+    window.open_template(ROOT / "templates" / "fcn_segmentation.json")
+    window.inspector_dock.raise_()
+    window.scene.select_nodes(["image"])
+    settle(app, window)
+    save(window, "inspector_free_sizes.png")
     window.undo_stack.setClean()
     window.close()
 

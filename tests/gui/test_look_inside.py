@@ -138,7 +138,8 @@ def test_the_inspector_names_an_inputs_free_sizes(qtbot, window):
     window.scene.select_nodes(["image"])
     facts = window.inspector.facts.text().splitlines()
     assert "out   (N, 1, H=32, W=32)" in facts
-    assert "free  H, W: any multiple of 4 (same weights; 32×32 now)" in facts
+    assert "free  H, W: any multiple of 4" in facts
+    assert "      (same weights; 32×32 now)" in facts
     window.scene.select_nodes(["pool1"])  # other blocks keep their plain shapes
     assert "free" not in window.inspector.facts.text()
 
@@ -149,4 +150,4 @@ def test_the_inspector_names_an_inputs_free_sizes(qtbot, window):
     assert window.open_template(LSTM)
     window.scene.select_nodes(["sequence"])
     facts = window.inspector.facts.text().splitlines()
-    assert "free  T: any length (same weights, same output size)" in facts
+    assert "free  T: any length" in facts
