@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from engine.cli import human
 from engine.graph import Graph, GraphError
+from engine.inspect.sizes import FreeSizes, describe_free
 from engine.shapes import Analysis, NodeInfo
 from gui.commands import SetParamsCommand
 from gui.param_widgets import ParamEditor, make_editor
@@ -39,6 +40,8 @@ class Inspector(QScrollArea):
         self.analysis: Analysis | None = None
         self.node_id: str | None = None
         self.editors: dict[str, ParamEditor] = {}
+        self._free: FreeSizes | None = None
+        self._free_key: tuple[str, Analysis | None] | None = None
         self._body = QWidget()
         self._layout = QVBoxLayout(self._body)
         self._layout.setContentsMargins(10, 10, 10, 10)
@@ -162,13 +165,36 @@ class Inspector(QScrollArea):
             outs = ", ".join(f"{port}: {shape.detailed()}" for port, shape in info.outputs.items())
             lines.append(f"out   {outs}")
         else:
-            lines.append(f"out   {info.shape.detailed() if info.shape else '—'}")
+            out = info.shape.detailed() if info.shape else "—"
+            free = self._free_sizes()
+            if free is not None and free.text:
+                # An Input whose sizes are free: name them, and say which sizes work.
+                out = free.shape
+            lines.append(f"out   {out}")
+            if free is not None and free.text:
+                # The reason in brackets on a line of its own: the dock is narrow.
+                lines.append("free  " + free.text.replace(" (", "\n      ("))
         lines.append(f"weights {info.params:,}   ·   FLOPs {human(info.flops)}")
         self.facts.setText("\n".join(lines))
         self.facts.show()
         errors = [p.message for p in self.analysis.problems if p.node == self.node_id]
         self.error.setText("\n".join(errors))
         self.error.setVisible(bool(errors))
+
+    def _free_sizes(self) -> FreeSizes | None:
+        """For a selected Input: which of its axes are free. A few shape passes (a few ms
+        to ~40 ms for a U-Net), so only for Inputs, and remembered until the next edit."""
+        if self.graph is None or self.node_id not in self.graph.ids_of_role("input"):
+            return None
+        key = (self.node_id, self.analysis)
+        if self._free_key is None or self._free_key[0] != key[0] or self._free_key[1] is not key[1]:
+            try:
+                self._free = describe_free(self.graph, self.node_id)
+            except Exception:  # noqa: BLE001 — a graph mid-edit: no line rather than a crash
+                log.debug("free sizes of %s", self.node_id, exc_info=True)
+                self._free = None
+            self._free_key = key
+        return self._free
 
     def _input_shapes(self, info: NodeInfo) -> dict[str, str]:
         """What arrives at each wired input. The shape pass records input shapes only when

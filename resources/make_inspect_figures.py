@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from engine.cli import run  # noqa: E402
@@ -64,11 +65,16 @@ def telling_sample(s: Subject, among: int = 64) -> int:
 
 
 def lens_figure(rnn: Subject, lstm: Subject) -> Image.Image:
-    panels = []
+    """Both lenses on the same sample; their gradient panels share one log scale, so the
+    RNN's vanishing early steps and the LSTM's steady ones compare bar for bar."""
     sample = telling_sample(lstm)  # both templates have the same data, seed and split
+    lenses = []
     for s, node in ((rnn, "rnn1"), (lstm, "lstm1")):
         x, y = s.x[sample], s.y[sample]
-        lens = time_lens(s.model, s.loss_fn, x, y, node)
+        lenses.append((s, node, x, y, time_lens(s.model, s.loss_fn, x, y, node)))
+    exponents = render.log_range(*(lens.grad_norm for *_, lens in lenses))
+    panels = []
+    for s, node, x, y, lens in lenses:
         prediction = float(s.model.eval()(x[None])[0, 0])
         ratio = first_over_last(s, node)
         log.info("%s: first/last gradient ratio %.3g", node, ratio)
@@ -80,19 +86,23 @@ def lens_figure(rnn: Subject, lstm: Subject) -> Image.Image:
         )
         marks = x.numpy().T  # (2, T): values and markers
         inputs = render.titled(
-            render.heatmap(marks, 0.0, 1.0, cell=(10, 3)), "input: value (top), marker (bottom)"
+            render.heatmap(marks, 0.0, 1.0, cell=(10, 3)),
+            "input over t: value (top, 0 … 1), marker (bottom, 1 = add it)",
         )
-        panels.append(render.titled(render.stack([inputs, render.render_lens(lens)]), title, 13))
+        body = render.stack([inputs, render.render_lens(lens, exponents=exponents)])
+        panels.append(render.titled(body, title, 13))
     return render.side_by_side(panels, gap=32)
 
 
 def digit_figure(digits: Subject, sample: int = 0) -> Image.Image:
     x = digits.x[sample]
     found = {a.node: a for a in capture(digits.model, digits.analysis, x)}
+    grey = np.array([[0, 0, 0], [255, 255, 255.0]])
+    high = float(x.max()) or 1.0
     image = Image.fromarray(
-        render.enlarge(render.colourize(x[0].numpy(), 0.0, float(x.max()) or 1.0), 96), "RGB"
+        render.enlarge(render.colourize(x[0].numpy(), 0.0, high, grey), 96), "RGB"
     )
-    digit = render.titled(image, f"digit {int(digits.y[sample])}")
+    digit = render.titled(image, f"input: digit {int(digits.y[sample])}\ngrey 0 … {high:.3g}")
     filters = first_conv_filters(digits.model)
     assert filters is not None
     parts = [digit, render.render_filters(filters), render.render_activation(found["conv1"])]

@@ -10,6 +10,11 @@ corpus in the editor, its repeated BasicBlocks collapsed into units, and the imp
 dialog's report for a model with operations no block computes (torch.fft, a
 subtraction, a Softplus).
 
+`--only trial` renders "try a sample" in Results at 1440×900: where a CNN digits net
+looks (Grad-CAM over the digit), where the CNN+LSTM video net looks frame by frame, and
+the FCN segmentation net's mask on a generated 64×64 image; and the Inspector naming the
+FCN's free input sizes.
+
 `--only runs` renders, at 1440×900, what a run leaves behind: the window after switching
 from a finished CNN+LSTM video run to the CNN digits template (no old numbers stay),
 a 10-class confusion matrix (a short CNN digits run), and the Runs tab with both runs
@@ -58,9 +63,10 @@ def main() -> int:
     global OUT
     parser = argparse.ArgumentParser(description="Render the README's screenshots.")
     parser.add_argument(
-        "--only", choices=("editor", "training", "runs", "look", "import"), help="render "
-        "just the editor (and gallery), the training screenshot, the run switching, "
-        "confusion and Runs ones, Look inside, or the imported ResNet and import report"
+        "--only", choices=("editor", "training", "runs", "look", "import", "trial"),
+        help="render just the editor (and gallery), the training screenshot, the run "
+        "switching, confusion and Runs ones, Look inside, the imported ResNet and import "
+        "report, or try a sample"
     )  # fmt: skip
     parser.add_argument("--out", type=Path, help=f"write here instead of {OUT}")
     args = parser.parse_args()
@@ -82,6 +88,8 @@ def main() -> int:
             render_look_inside(app, Path(scratch))
         if only in (None, "import"):
             render_import(app, Path(scratch))
+        if only in (None, "trial"):
+            render_try_a_sample(app, Path(scratch))
     return 0
 
 
@@ -344,6 +352,62 @@ def render_look_inside(app: QApplication, scratch: Path) -> None:
             time.sleep(0.02)
         settle(app, window)
         save(window, name)
+    window.undo_stack.setClean()
+    window.close()
+
+
+def wait_until(app: QApplication, ready, what: str) -> None:
+    began = time.perf_counter()
+    while not ready():
+        if time.perf_counter() - began > RUN_TIMEOUT_S:
+            raise SystemExit(f"{what} did not happen in time")
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def render_try_a_sample(app: QApplication, scratch: Path) -> None:
+    """Try a sample: where the digits and video nets look; the FCN at 64×64."""
+    from gui.training.warmup import prepare_for_training
+
+    os.environ["NETLOOM_DATA_DIR"] = str(scratch / "data-trial")
+    prepare_for_training()
+    settings = QSettings(str(scratch / "settings-trial.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings, recovery_dir=scratch / "recovery-trial")
+    window.resize(*WINDOW_SIZES[0])
+    window.show()
+    settle(app, window)
+    ui = window.training
+    trial = ui.results.trial
+    for template, epochs, sample, name in (
+        (DIGITS, 3, 4, "try_a_sample_saliency.png"),
+        (TEMPLATE, 3, 2, "try_a_sample_saliency_frames.png"),
+        (ROOT / "templates" / "fcn_segmentation.json", 3, 2, "try_a_sample_any_size.png"),
+    ):
+        window.open_template(template)
+        train_in(app, window, epochs)
+        ui.results_dock.show()
+        ui.results_dock.raise_()
+        height = int(WINDOW_SIZES[0][1] * 0.55)
+        window.resizeDocks([ui.results_dock], [height], Qt.Orientation.Vertical)
+        window.resizeDocks(
+            [window.summary_dock, ui.results_dock], [2, 3], Qt.Orientation.Horizontal
+        )
+        trial.index.setValue(sample)
+        if trial.saliency.isVisibleTo(trial):
+            wait_until(app, lambda: trial.saliency.view.kind == "saliency", "saliency")
+        else:
+            wait_until(app, lambda: trial.size_picker.combo.count() > 0, "the size picker")
+            trial.size_picker.choose(64)
+            wait_until(app, lambda: "64×64 image" in trial.answer.text(), "the 64×64 mask")
+        window.view.fit_all()
+        settle(app, window)
+        save(window, name)
+    # The Inspector names the FCN's free input sizes.
+    window.open_template(ROOT / "templates" / "fcn_segmentation.json")
+    window.inspector_dock.raise_()
+    window.scene.select_nodes(["image"])
+    settle(app, window)
+    save(window, "inspector_free_sizes.png")
     window.undo_stack.setClean()
     window.close()
 

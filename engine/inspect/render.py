@@ -228,21 +228,33 @@ def render_filters(filters: Filters) -> Image.Image:
     )
 
 
-def log_bars(values: np.ndarray, title: str, height: int = 90, bar: int = 3) -> Image.Image:
-    """Positive values per step on a log scale; a value of 0 draws no bar."""
-    values = np.asarray(values, dtype=np.float64)
+def log_range(*series: np.ndarray) -> tuple[int, int]:
+    """Powers of ten that hold every positive value of all `series` (one shared scale)."""
+    values = np.concatenate([np.asarray(v, dtype=np.float64).ravel() for v in series])
     positive = values[values > 0]
     if positive.size == 0:
-        low_exp, high_exp = -1, 0
-    else:
-        low_exp = int(np.floor(np.log10(positive.min())))
-        high_exp = int(np.ceil(np.log10(positive.max())))
-        high_exp = max(high_exp, low_exp + 1)
+        return -1, 0
+    low_exp = int(np.floor(np.log10(positive.min())))
+    high_exp = int(np.ceil(np.log10(positive.max())))
+    return low_exp, max(high_exp, low_exp + 1)
+
+
+def log_bars(
+    values: np.ndarray,
+    title: str,
+    height: int = 90,
+    bar: int = 3,
+    exponents: tuple[int, int] | None = None,
+) -> Image.Image:
+    """Positive values per step on a log scale; a value of 0 draws no bar. `exponents`
+    (low, high) fixes the scale, so panels side by side compare bar for bar."""
+    values = np.asarray(values, dtype=np.float64)
+    low_exp, high_exp = exponents or log_range(values)
     width = len(values) * bar
     out = np.full((height, width, 3), 255, dtype=np.uint8)
     for k, v in enumerate(values):
         if v > 0:
-            share = (np.log10(v) - low_exp) / (high_exp - low_exp)
+            share = min(max((np.log10(v) - low_exp) / (high_exp - low_exp), 0.0), 1.0)
             extent = max(1, int(round(share * (height - 1))))
             out[height - extent :, k * bar : (k + 1) * bar - 1] = (59, 82, 139)
     axis_note = f"log scale 1e{low_exp} … 1e{high_exp}; no bar = exactly 0"
@@ -250,7 +262,8 @@ def log_bars(values: np.ndarray, title: str, height: int = 90, bar: int = 3) -> 
 
 
 def render_saliency(sample: np.ndarray, heat: np.ndarray, title: str) -> Image.Image:
-    """The input (first channel, grey) above its heatmap, frame by frame for frames.
+    """Per frame (one column each): the input (first channel, grey), its heatmap, and
+    the heat drawn over the input.
 
     One colour scale for all frames, so a frame that matters more shows brighter; the
     square root of the heat is drawn, so weaker but real attention stays visible.
@@ -259,14 +272,23 @@ def render_saliency(sample: np.ndarray, heat: np.ndarray, title: str) -> Image.I
     frames_heat = heat if heat.ndim == 3 else heat[None]
     low, high = _range(frames_in)
     grey = np.array([[0, 0, 0], [255, 255, 255.0]])
-    top = [Image.fromarray(enlarge(colourize(f, low, high, grey), 64), "RGB") for f in frames_in]
+    top = [Image.fromarray(enlarge(colourize(f, low, high, grey), 96), "RGB") for f in frames_in]
     if len(top) > 1:
         top = [titled(image, f"t={t}", 10) for t, image in enumerate(top)]
     root = np.sqrt(np.clip(frames_heat, 0.0, None))
     peak = max(_range(root)[1], 1e-12)
-    bottom = [Image.fromarray(enlarge(colourize(h, 0.0, peak), 64), "RGB") for h in root]
-    note = "input above, heat below (square root, one scale for all frames)"
-    return titled(grid(top + bottom, len(top)), f"{title}\n{note}")
+    middle = [Image.fromarray(enlarge(colourize(h, 0.0, peak), 96), "RGB") for h in root]
+    width = frames_in.shape[-1]
+    strip = saliency_overlay(sample, heat, gap=0)  # one scale for the whole clip
+    over = [
+        Image.fromarray(enlarge(strip[:, t * width : (t + 1) * width], 96), "RGB")
+        for t in range(len(frames_in))
+    ]
+    note = (
+        "rows: input; heat (square root, colour 0 … "
+        f"{peak:.3g}, one scale for all frames); heat over the input"
+    )
+    return titled(grid(top + middle + over, len(top)), f"{title}\n{note}")
 
 
 def render_mask(mask: np.ndarray, title: str) -> Image.Image:
@@ -286,9 +308,15 @@ LENS_ROWS = (
 )
 
 
-def render_lens(lens: TimeLens, column: int = 3, unit_row: int = 2) -> Image.Image:
+def render_lens(
+    lens: TimeLens,
+    column: int = 3,
+    unit_row: int = 2,
+    exponents: tuple[int, int] | None = None,
+) -> Image.Image:
     """Heatmaps over time (units down, steps across) per layer and direction, then the
-    gradient reaching each step's input on a log scale."""
+    gradient reaching each step's input on a log scale (`exponents` fixes that scale, to
+    compare lenses side by side)."""
     panels = []
     steps = len(lens.grad_norm)
     for trace in lens.traces:
@@ -309,6 +337,38 @@ def render_lens(lens: TimeLens, column: int = 3, unit_row: int = 2) -> Image.Ima
                 body, scale = heatmap(image, 0.0, 1.0, SEQUENTIAL, (unit_row, column)), "0 … 1"
             panels.append(titled(body, f"{title} {where}  (units x t, colour {scale})", 11))
     panels.append(
-        log_bars(lens.grad_norm, "|d loss / d x_t| for t = 0 … " + str(steps - 1), bar=column)
+        log_bars(
+            lens.grad_norm,
+            "|d loss / d x_t| for t = 0 … " + str(steps - 1),
+            bar=column,
+            exponents=exponents,
+        )
     )
     return titled(stack(panels), f"{lens.node}: {lens.kind} time lens", 14)
+
+
+# A warm scale for heat drawn over a grey picture: dark red → orange → pale yellow.
+HEAT = np.array([[110, 0, 0], [215, 48, 0], [255, 150, 0], [255, 236, 140]], dtype=np.float64)
+
+
+def saliency_overlay(sample: np.ndarray, heat: np.ndarray, gap: int = 2) -> np.ndarray:
+    """The heat drawn over the input (first channel, grey): (H, W, 3) uint8 for an image;
+    for frames, the frames side by side with `gap` dark pixels between them, as the
+    "try a sample" strip lays them out. One scale for all frames; the square root of
+    the heat sets both colour and opacity, so weak but real attention still shows and
+    a cold pixel keeps the input's grey."""
+    frames_in = sample[:, 0] if sample.ndim == 4 else sample[None, 0]
+    frames_heat = heat if heat.ndim == 3 else heat[None]
+    low, high = _range(frames_in)
+    grey = (np.clip((frames_in - low) / (high - low if high > low else 1.0), 0, 1) * 255)[..., None]
+    root = np.sqrt(np.clip(np.nan_to_num(frames_heat), 0.0, None))
+    peak = max(float(root.max()), 1e-12)
+    share = root / peak
+    colour = colourize(share, 0.0, 1.0, HEAT).astype(np.float64)
+    alpha = (0.85 * share)[..., None]
+    blended = (grey * 0.8 * (1 - alpha) + colour * alpha).astype(np.uint8)  # (T, H, W, 3)
+    t, h, w, _ = blended.shape
+    strip = np.full((h, t * (w + gap) - gap, 3), 40, dtype=np.uint8)
+    for i in range(t):
+        strip[:, i * (w + gap) : i * (w + gap) + w] = blended[i]
+    return strip

@@ -75,6 +75,9 @@ class Inspector:
             self._project, self._key = project, key
         return self._subject
 
+    def failure(self, request: Request, text: str) -> Answer:
+        return Answer(request, "", error=text)
+
     def answer(self, request: Request) -> Answer:
         from engine.inspect import render
         from engine.inspect.activations import capture, first_conv_filters
@@ -121,13 +124,17 @@ class Inspector:
 
 
 class InspectThread(QThread):
-    """Answers one request at a time off the event loop; the newest request wins."""
+    """Answers one request at a time off the event loop; the newest request wins.
 
-    answered = Signal(object)  # Answer
+    `inspector.answer(request)` runs on this thread; an exception becomes
+    `inspector.failure(request, one_line)`, an answer that shows the line.
+    """
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    answered = Signal(object)  # Answer (or the inspector's own kind of answer)
+
+    def __init__(self, parent: QWidget | None = None, inspector: Any = None) -> None:
         super().__init__(parent)
-        self.inspector = Inspector()
+        self.inspector = inspector if inspector is not None else Inspector()
         self.request: Request | None = None
         self.done: Request | None = None
         # A request that came as the loop ended is taken up when the thread stops.
@@ -144,13 +151,19 @@ class InspectThread(QThread):
             self.start()
 
     def run(self) -> None:
+        import torch
+
+        # One CPU thread: on a busy 2-core machine torch's thread pool made an 8×8 digit's
+        # saliency take ~300 ms (spinning workers); with one thread it took 1-6 ms. The
+        # window's own process trains nothing (runs train in a child process).
+        torch.set_num_threads(1)
         while self.request is not None and self.request != self.done:
             request = self.done = self.request
             try:
                 answer = self.inspector.answer(request)
             except Exception as err:  # noqa: BLE001 — shown as one line, never a crash
                 log.info("look inside: %s", err, exc_info=True)
-                answer = Answer(request, "", error=_one_line(err))
+                answer = self.inspector.failure(request, _one_line(err))
             self.answered.emit(answer)
 
 
@@ -164,17 +177,16 @@ def _one_line(err: Exception) -> str:
 
 def free_dims_text(graph: Any) -> str:
     """Which input dimensions are free (a fully convolutional net's H and W)."""
-    from engine.inspect.sizes import free_dims
+    from engine.inspect.sizes import describe_free
 
     try:
-        dims = free_dims(graph)
+        found = {node: describe_free(graph, node) for node in graph.ids_of_role("input")}
     except Exception:  # noqa: BLE001 — a graph mid-edit: no label rather than a crash
         return ""
-    free = [d for d in dims if d.free]
+    free = [f"{node} {sizes.shape}: {sizes.text}" for node, sizes in found.items() if sizes.text]
     if not free:
         return "Input size: fixed (this network's weights need the size it has)."
-    names = ", ".join(f"{d.input_id} axis {d.axis} ({d.size})" for d in free)
-    return f"Free input dimensions (any size, same weights): {names}"
+    return "Free input sizes: " + " · ".join(free)
 
 
 class LookInsideView(QWidget):

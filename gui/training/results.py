@@ -1,11 +1,10 @@
 """Results of a finished (or restored) run: what the task calls for — a confusion
 matrix, predictions against the truth, or predicted masks beside the true ones — and
-"try a sample": pick a held-out sample and see its input, the prediction and the truth.
+"try a sample" (gui.training.sample_trial).
 """
 
 from __future__ import annotations
 
-import random
 import shutil
 from pathlib import Path
 
@@ -19,7 +18,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
-    QSpinBox,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -28,6 +26,7 @@ from PySide6.QtWidgets import (
 from gui.training import plot_style as style
 from gui.training.confusion import ConfusionMatrixView
 from gui.training.records import Evaluation, RunOutcome
+from gui.training.sample_trial import SampleTrial
 from gui.training.sample_view import SampleView
 
 MASK_ROWS = 3
@@ -107,157 +106,6 @@ class PredictionPlot(QWidget):
         item.setLabel("left", "predicted", color=style.AXIS_TEXT)
 
 
-class SampleTrial(QWidget):
-    """Try a sample: its input, the model's answer and the truth."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.evaluation: Evaluation | None = None
-        self.index = QSpinBox()
-        self.index.setPrefix("sample ")
-        self.index.valueChanged.connect(self.show_sample)
-        self.random_button = QPushButton("Random")
-        self.random_button.clicked.connect(self._random)
-        header = QHBoxLayout()
-        title = QLabel("Try a sample")
-        title.setObjectName("panelSection")
-        header.addWidget(title)
-        header.addStretch(1)
-        header.addWidget(self.index)
-        header.addWidget(self.random_button)
-        self.input_view = SampleView()
-        self.truth_view = SampleView()  # masks only
-        self.predicted_view = SampleView()
-        self.scores = SampleView()  # class probabilities as bars
-        self.bars: pg.BarGraphItem | None = None
-        self.answer = QLabel()
-        self.answer.setObjectName("sampleAnswer")
-        self.answer.setWordWrap(True)
-        # Fixed sizes below keep the layout still when texts change: a relayout of this
-        # view repaints the docks around it too (15 ms at the end of a run).
-        self.answer.setFixedHeight(2 * self.answer.fontMetrics().lineSpacing() + 6)
-        self.index.setMinimumWidth(
-            self.index.fontMetrics().horizontalAdvance("sample 00000 of 00000") + 40
-        )
-        masks = QHBoxLayout()
-        masks.setContentsMargins(0, 0, 0, 0)
-        masks.addWidget(self.truth_view)
-        masks.addWidget(self.predicted_view)
-        self.masks = QWidget()
-        self.masks.setLayout(masks)
-        # The answer area switches pages rather than showing and hiding widgets: a
-        # layout that holds still repaints only what changed, not the docks around it.
-        self.answer_area = QStackedWidget()
-        self.answer_area.setMinimumHeight(110)
-        self.nothing = QWidget()
-        for page in (self.nothing, self.scores, self.masks):
-            self.answer_area.addWidget(page)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(header)
-        layout.addWidget(self.input_view, 3)
-        layout.addWidget(self.answer_area, 2)
-        layout.addWidget(self.answer)
-        self.set_evaluation(None)
-
-    def prepare(self) -> None:
-        """Make the probability plot and its bars ahead of need (~12 ms)."""
-        if self.bars is None:
-            self.bars = pg.BarGraphItem(x=[0], height=[0], width=0.7, pen=None)
-            item = self.scores.plot.getPlotItem()
-            item.addItem(self.bars)
-            # Room above 100 % and below 0 for their tick labels: the axis drops a label
-            # that would stick out of the plot, and then only "50%" was left.
-            item.setYRange(0, 1, padding=0.15)
-            item.disableAutoRange()
-            item.getAxis("left").setTicks([[(0.0, "0"), (0.5, "50%"), (1.0, "100%")]])
-            self.scores.setCurrentWidget(self.scores.plot)
-
-    def set_evaluation(self, evaluation: Evaluation | None, show_first: bool = True) -> None:
-        """Browse these results; `show_first` False leaves showing sample 1 to the caller
-        (a step of its own, so the window answers in between)."""
-        self.evaluation = evaluation
-        shown = evaluation.shown if evaluation else 0
-        self.index.setEnabled(shown > 0)
-        self.random_button.setEnabled(shown > 0)
-        page = self.nothing
-        if evaluation is not None and evaluation.task == "segmentation":
-            page = self.masks
-        elif evaluation is not None and evaluation.scores is not None:
-            page = self.scores
-            self.prepare()
-            self._label_classes(evaluation)
-        self.answer_area.setCurrentWidget(page)
-        self.index.blockSignals(True)
-        self.index.setRange(1, max(shown, 1))
-        self.index.setValue(1)
-        self.index.setSuffix(f" of {shown}" if shown else "")
-        self.index.blockSignals(False)
-        if evaluation is None or not shown:
-            self.input_view.show_message("Train or restore a run to try its model on a sample.")
-            self.answer.clear()
-            return
-        if show_first:
-            self.show_sample(1)
-
-    def _label_classes(self, evaluation: Evaluation) -> None:
-        assert evaluation.scores is not None
-        classes = evaluation.scores.shape[1]
-        item = self.scores.plot.getPlotItem()
-        item.setXRange(-0.6, classes - 0.4, padding=0)
-        ticks = [(k, evaluation.class_name(k)[:10]) for k in range(classes)]
-        item.getAxis("bottom").setTicks([ticks] if classes <= 12 else None)
-
-    @Slot(int)
-    def show_sample(self, number: int) -> None:
-        """Show sample `number` (1-based, as the spin box counts)."""
-        evaluation = self.evaluation
-        if evaluation is None or not 1 <= number <= evaluation.shown:
-            return
-        i = number - 1
-        self.input_view.show_sample(
-            evaluation.inputs[i], evaluation.sequence, evaluation.feature_names
-        )
-        truth, predicted = evaluation.truth[i], evaluation.predicted[i]
-        if evaluation.task == "segmentation":
-            self.truth_view.show_mask(truth)
-            self.predicted_view.show_mask(predicted)
-            right = float((truth == predicted).mean())
-            self.answer.setText(f"Left: true mask · right: predicted — {right:.1%} pixels right")
-        elif evaluation.task == "classification":
-            self._show_class(evaluation, i)
-        else:
-            values = predicted.reshape(-1)
-            targets = truth.reshape(-1)
-            error = float(np.abs(values - targets).mean())
-            self.answer.setText(
-                f"Predicted {_numbers(values)} · true {_numbers(targets)} · error {error:.4g}"
-            )
-
-    def _show_class(self, evaluation: Evaluation, i: int) -> None:
-        truth, predicted = int(evaluation.truth[i]), int(evaluation.predicted[i])
-        assert evaluation.scores is not None
-        scores = evaluation.scores[i]
-        mark = "✓" if truth == predicted else "✗"
-        self.answer.setText(
-            f"{mark}  Predicted <b>{evaluation.class_name(predicted)}</b> "
-            f"({scores[predicted]:.0%}) · true <b>{evaluation.class_name(truth)}</b>"
-        )
-        colours = [style.brush(style.TRAIN, 140)] * len(scores)
-        colours[predicted] = style.brush(style.METRIC_TRAIN if truth == predicted else "#e5484d")
-        assert self.bars is not None
-        self.bars.setOpts(x=np.arange(len(scores)), height=scores, brushes=colours)
-
-    def _random(self) -> None:
-        if self.evaluation is not None and self.evaluation.shown:
-            self.index.setValue(random.randint(1, self.evaluation.shown))
-
-
-def _numbers(values: np.ndarray) -> str:
-    shown = ", ".join(f"{v:.4g}" for v in values[:4])
-    return shown + (", …" if len(values) > 4 else "")
-
-
 class ResultsView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -295,6 +143,7 @@ class ResultsView(QWidget):
 
     def clear(self, text: str = "Results appear here when a run ends.") -> None:
         self.outcome = None
+        self.trial.set_model(None, self.trial.project_path, "")
         self.title.setText(text)
         self.task_views.setCurrentWidget(self.empty)
         self.trial.set_evaluation(None)
@@ -314,6 +163,9 @@ class ResultsView(QWidget):
             return
         self.outcome = outcome
         self.save_weights.setEnabled(bool(outcome.checkpoint))
+        if outcome.project and outcome.checkpoint:
+            # The snapshot's data paths are absolute: any folder resolves them.
+            self.trial.set_model(outcome.project, Path.cwd() / "project.json", outcome.checkpoint)
         score = ""
         if evaluation.metric_value is not None:
             score = f" · {evaluation.split} {evaluation.metric} {evaluation.metric_value:.4f}"

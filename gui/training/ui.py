@@ -457,6 +457,7 @@ class TrainingUi(QObject):
         """Stop a run and join every thread (the window is closing)."""
         self.controller.shutdown()
         self.look.shutdown()
+        self.results.trial.shutdown()
         self.panel.picker.loader.wait()
         self.runs.close_store()
 

@@ -18,7 +18,7 @@ from engine.cli import run
 from engine.inspect.activations import capture, first_conv_filters, view_kind
 from engine.inspect.gradients import FlowProbe, gradient_through_time, weight_histograms
 from engine.inspect.saliency import grad_cam, gradient_x_input
-from engine.inspect.sizes import free_dims, predict_mask
+from engine.inspect.sizes import describe_free, free_dims, predict_mask, sample_at_size, size_rule
 from engine.project import from_dict, load
 from engine.shapes import analyze
 from engine.spec import Shape
@@ -295,6 +295,39 @@ def test_free_dims_and_a_mask_at_another_size() -> None:
     for size in (48, 64):
         mask = predict_mask(model, np.random.rand(1, size, size).astype(np.float32))
         assert mask.shape == (size, size) and 0 <= mask.min() and mask.max() < 4
+
+
+def test_the_size_rule_says_which_sizes_give_a_mask_of_the_same_size() -> None:
+    """Two poolings by 2 and upsampling back: only multiples of 4 come back at their own
+    size; 50×50 gives a 48×48 mask, which the rule leaves out."""
+    for name in ("fcn_segmentation", "unet_segmentation"):
+        graph = load(ROOT / "templates" / f"{name}.json").graph
+        rule = size_rule(graph, "image")
+        assert (rule.names, rule.step, rule.smallest) == (("H", "W"), 4, 4), name
+        assert rule.square_sizes([36, 48, 50, 64]) == [36, 48, 64]
+        free = describe_free(graph, "image")
+        assert free.shape == "(N, 1, H=32, W=32)"
+        assert free.text == "H, W: any multiple of 4 (same weights; 32×32 now)"
+    torch.manual_seed(0)
+    model = build_model(load(ROOT / "templates" / "fcn_segmentation.json").graph)
+    for size, mask_size in ((36, 36), (48, 48), (50, 48)):
+        mask = predict_mask(model, np.random.rand(1, size, size).astype(np.float32))
+        assert mask.shape == (mask_size, mask_size)
+
+    rnn = load(ROOT / "templates" / "rnn_adding.json").graph
+    assert size_rule(rnn, "sequence") is None  # T is free, but the output does not follow it
+    assert describe_free(rnn, "sequence").text == "T: any length (same weights, same output size)"
+    digits = load(ROOT / "templates" / "cnn_digits.json").graph
+    assert describe_free(digits, "image").text == ""
+
+
+def test_another_sample_number_draws_another_image_of_that_size() -> None:
+    first = sample_at_size("shapes_segmentation", {}, 48, None, 0)
+    again = sample_at_size("shapes_segmentation", {}, 48, None, 0)
+    other = sample_at_size("shapes_segmentation", {}, 48, None, 1)
+    assert first[0].shape == (1, 48, 48) and first[1].shape == (48, 48)
+    assert np.array_equal(first[0], again[0]) and not np.array_equal(first[0], other[0])
+    assert sample_at_size("digits", {}, 48) is None  # the digits have one size
 
 
 def test_inspect_on_a_fully_convolutional_net_shows_masks_at_other_sizes(tmp_path: Path) -> None:

@@ -77,6 +77,14 @@ def test_the_lens_is_for_recurrent_blocks_only(qtbot, window):
     assert look.sections == ["activation", "lens"]
     select(qtbot, window, "dense1")
     assert look.sections == ["activation"]
+    select(qtbot, window, "sequence")  # the Input: its sample, no lens
+    assert look.sections == ["activation"]
+    for template, node in (("gru_adding", "gru1"), ("rnn_adding", "rnn1")):
+        open_look(window, ROOT / "templates" / f"{template}.json")
+        select(qtbot, window, node)
+        assert look.sections == ["activation", "lens"], template
+    select(qtbot, window, "dense1")
+    assert look.sections == ["activation"]
 
 
 def test_the_view_follows_a_restored_run_and_clears_for_another_project(qtbot, window):
@@ -119,5 +127,27 @@ def test_a_fully_convolutional_net_runs_at_other_sizes(qtbot, window):
     look = open_look(window, ROOT / "templates" / "fcn_segmentation.json")
     select(qtbot, window, None)
     assert "any_size" in look.sections  # masks predicted on 48×48 and 64×64 images
-    assert look.free.text().startswith("Free input dimensions")
-    assert "axis 1" in look.free.text() and "axis 2" in look.free.text()
+    assert look.free.text() == (
+        "Free input sizes: image (N, 1, H=32, W=32): "
+        "H, W: any multiple of 4 (same weights; 32×32 now)"
+    )
+
+
+def test_the_inspector_names_an_inputs_free_sizes(qtbot, window):
+    assert window.open_template(ROOT / "templates" / "unet_segmentation.json")
+    window.scene.select_nodes(["image"])
+    facts = window.inspector.facts.text().splitlines()
+    assert "out   (N, 1, H=32, W=32)" in facts
+    assert "free  H, W: any multiple of 4" in facts
+    assert "      (same weights; 32×32 now)" in facts
+    window.scene.select_nodes(["pool1"])  # other blocks keep their plain shapes
+    assert "free" not in window.inspector.facts.text()
+
+    assert window.open_template(DIGITS)  # Flatten → Dense: the size is fixed
+    window.scene.select_nodes(["image"])
+    assert "out   (N, 1, 8, 8)" in window.inspector.facts.text().splitlines()
+    assert "free" not in window.inspector.facts.text()
+    assert window.open_template(LSTM)
+    window.scene.select_nodes(["sequence"])
+    facts = window.inspector.facts.text().splitlines()
+    assert "free  T: any length" in facts

@@ -3,9 +3,12 @@ predicted masks beside the true ones for segmentation, and "try a sample"."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+
 from engine.project import load
 from tests.gui.conftest import ROOT
 from tests.gui.test_training_support import (
+    RUN_TIMEOUT_MS,
     data_dir,  # noqa: F401  (autouse fixture)
     run_to_end,
     set_training,
@@ -84,3 +87,119 @@ def test_a_ten_class_confusion_matrix_tells_counts_and_shows_every_mistake(qtbot
     view.resize(700, 600)
     view.grab()
     assert view.counts_shown  # room enough: counts in the cells
+
+
+def wait_for_trial(qtbot, trial, what) -> None:
+    """Wait until the trial's thread answered and `what()` holds."""
+    qtbot.waitUntil(lambda: trial.asked is not None and what(), timeout=RUN_TIMEOUT_MS)
+
+
+def test_try_a_sample_shows_where_a_digit_classifier_looks(qtbot, window):
+    open_template(window, "cnn_digits", epochs=1)
+    outcome = run_to_end(qtbot, window)
+    assert outcome.status == "finished", outcome.reason
+    trial = window.training.results.trial
+    panel = trial.saliency
+    wait_for_trial(qtbot, trial, lambda: panel.view.kind == "saliency")
+    assert panel.isVisibleTo(trial) and trial.input_view.kind == "image"
+    assert [panel.method.itemText(k) for k in range(panel.method.count())] == [
+        "Grad-CAM",
+        "gradient × input",
+    ]
+    assert panel.caption.text().startswith("Grad-CAM on conv2 for <b>")
+    overlay = panel.view.picture.image
+    assert (overlay.width(), overlay.height()) == (8, 8)  # the digit's own pixels
+    cam = panel.looks[0].overlay
+    assert cam.std() > 0  # heat, not a flat picture
+
+    panel.method.setCurrentIndex(1)  # the other method: shown without asking again
+    assert panel.caption.text().startswith("gradient × input for <b>")
+    with qtbot.waitSignal(trial.looked, timeout=RUN_TIMEOUT_MS):
+        trial.index.setValue(5)  # another sample: its own heat, the method kept
+    assert trial.asked.sample == 4
+    assert panel.method.currentText() == "gradient × input"
+    evaluation = outcome.evaluation
+    predicted = evaluation.class_name(int(evaluation.predicted[4]))
+    assert f"<b>{predicted}</b> (predicted)" in panel.caption.text()
+
+    ui = window.training
+    ui.runs_dock.raise_()  # restore the run: try a sample asks its weights again
+    ui.runs.select_run(outcome.run_id)
+    with qtbot.waitSignal(ui.current.ended, timeout=RUN_TIMEOUT_MS):
+        qtbot.mouseClick(ui.runs.restore_button, Qt.MouseButton.LeftButton)
+    wait_for_trial(qtbot, trial, lambda: panel.view.kind == "saliency")
+    assert trial.asked.checkpoint == outcome.checkpoint and trial.asked.sample == 0
+
+    assert window.open_template(ROOT / "templates" / "lstm_adding.json")  # another project
+    assert trial.project is None and trial.asked is None
+    assert not panel.isVisibleTo(trial)
+
+
+def test_try_a_sample_shows_where_a_video_classifier_looks_frame_by_frame(qtbot, window):
+    open_template(
+        window,
+        "cnn_lstm_video",
+        dataset={"name": "moving_shapes", "params": {"samples": 64}},
+        epochs=1,
+    )
+    outcome = run_to_end(qtbot, window)
+    assert outcome.status == "finished", outcome.reason
+    trial = window.training.results.trial
+    panel = trial.saliency
+    wait_for_trial(qtbot, trial, lambda: panel.view.kind == "saliency")
+    assert trial.input_view.kind == "frames"
+    frames, _, height, width = outcome.evaluation.inputs.shape[1:]
+    strip = trial.input_view.picture.image
+    overlay = panel.view.picture.image
+    # One overlay per frame, laid out as the input's strip is: they line up frame by frame.
+    assert (overlay.width(), overlay.height()) == (strip.width(), strip.height())
+    assert overlay.width() == frames * width + (frames - 1) * 2
+    assert trial.pictures.direction() == trial.pictures.Direction.TopToBottom
+
+
+def test_no_saliency_where_it_does_not_apply(qtbot, window):
+    open_template(window, "mlp_iris", epochs=1)
+    run_to_end(qtbot, window)
+    trial = window.training.results.trial
+    assert not trial.saliency.isVisibleTo(trial)  # flowers are four numbers, no pixels
+    assert trial.asked is None  # and nothing is computed for them
+
+
+def test_a_fully_convolutional_net_tries_a_sample_at_other_sizes(qtbot, window):
+    open_template(
+        window,
+        "fcn_segmentation",
+        dataset={"name": "shapes_segmentation", "params": {"samples": 24}},
+        epochs=2,
+    )
+    outcome = run_to_end(qtbot, window)
+    assert outcome.status == "finished", outcome.reason
+    trial = window.training.results.trial
+    picker = trial.size_picker
+    wait_for_trial(qtbot, trial, lambda: picker.combo.count() > 0)
+    offered = [picker.combo.itemText(k) for k in range(picker.combo.count())]
+    assert offered == ["32×32 (trained)", "48×48", "64×64", "96×96"]
+    assert picker.isVisibleTo(trial)
+    assert picker.toolTip() == "H, W: any multiple of 4 (same weights; 32×32 now)"
+
+    with qtbot.waitSignal(trial.looked, timeout=RUN_TIMEOUT_MS):
+        picker.choose(64)
+    assert trial.predicted_view.picture.image.width() == 64
+    assert trial.truth_view.picture.image.height() == 64
+    assert trial.input_view.picture.image.width() == 64
+    assert trial.answer.text().startswith("A generated 64×64 image (trained on 32×32): mask 64×64")
+    with qtbot.waitSignal(trial.looked, timeout=RUN_TIMEOUT_MS):
+        trial.index.setValue(2)  # another generated image of the same size
+    assert trial.asked.size == 64 and trial.asked.sample == 1
+
+    picker.choose(None)  # back to the run's own validation images
+    assert trial.predicted_view.picture.image.width() == 32
+    assert "pixels right" in trial.answer.text() and "generated" not in trial.answer.text()
+
+
+def test_a_net_with_dense_layers_offers_no_other_size(qtbot, window):
+    open_template(window, "cnn_digits", epochs=1)
+    run_to_end(qtbot, window)
+    trial = window.training.results.trial
+    wait_for_trial(qtbot, trial, lambda: trial.saliency.view.kind == "saliency")
+    assert not trial.size_picker.isVisibleTo(trial)
