@@ -378,10 +378,12 @@ def render_try_a_sample(app: QApplication, scratch: Path) -> None:
     settle(app, window)
     ui = window.training
     trial = ui.results.trial
+    # Trained long enough to look at a model that works (the video net jumps from chance
+    # at epoch 3; the FCN's masks are blobs before ~15 epochs).
     for template, epochs, sample, name in (
-        (DIGITS, 3, 4, "try_a_sample_saliency.png"),
-        (TEMPLATE, 3, 2, "try_a_sample_saliency_frames.png"),
-        (ROOT / "templates" / "fcn_segmentation.json", 3, 2, "try_a_sample_any_size.png"),
+        (DIGITS, 8, 4, "try_a_sample_saliency.png"),
+        (TEMPLATE, 5, 2, "try_a_sample_saliency_frames.png"),
+        (ROOT / "templates" / "fcn_segmentation.json", 20, 2, "try_a_sample_any_size.png"),
     ):
         window.open_template(template)
         train_in(app, window, epochs)
