@@ -4,7 +4,9 @@ The view observes the current run (gui.training.current_run) and the canvas
 selection. Its model is the current one: the seeded initial weights when no run is
 shown, the checkpoint of a finished or restored run otherwise (a run trains in a child
 process, so its trained state reaches the window as the checkpoint in its outcome).
-A live run's weights stay in the child: the view says so and waits for the end.
+A live run's weights stay in the child: the view says so and waits for the end. The
+dock's other tab (`LookInsideTabs`, gui.training.flow_view) shows what the child sends of
+a live run: gradient flow every few batches and histograms per epoch.
 
 Everything heavy — loading the data, building the model, the capture, the time lens,
 saliency — runs on a QThread, only while the view is visible and only when asked;
@@ -23,7 +25,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QThread, Signal, Slot
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 log = logging.getLogger(__name__)
 
@@ -301,3 +303,34 @@ class LookInsideView(QWidget):
     def shutdown(self) -> None:
         self.thread_.request = None
         self.thread_.wait()
+
+
+class LookInsideTabs(QTabWidget):
+    """The dock: what each block computes ("Blocks") and the run's gradient flow and
+    histograms ("Training"). Each tab works only while it is the one on screen;
+    `looking` says when the Training tab is, so the trainer takes its histograms."""
+
+    looking = Signal(bool)
+
+    def __init__(self, blocks: LookInsideView, training: Any, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.blocks, self.training = blocks, training
+        self.addTab(blocks, "Blocks")
+        self.addTab(training, "Training")
+        self.setTabToolTip(0, "What the selected block computes for a sample")
+        self.setTabToolTip(1, "Gradient flow and histograms of the current run")
+        self.setDocumentMode(True)
+        self.dock_visible = False
+        self.currentChanged.connect(self._update)
+
+    @Slot(bool)
+    def set_dock_visible(self, visible: bool) -> None:
+        self.dock_visible = visible
+        self._update()
+
+    @Slot()
+    def _update(self) -> None:
+        training = self.dock_visible and self.currentWidget() is self.training
+        self.blocks.set_visible(self.dock_visible and self.currentWidget() is self.blocks)
+        self.training.set_visible(training)
+        self.looking.emit(training)
