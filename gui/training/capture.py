@@ -82,12 +82,14 @@ class RunCapture:
         return sample
 
     def _pace(self, event: BatchEnd, cost_s: float) -> None:
-        """The next K: the last cycle's cost (the weights' copy and the measurement) is at
-        most `budget` of K batches' training time."""
+        """The next K: a cycle's cost (the weights' copy and the measurement) is at most
+        `budget` of K batches' training time. K at most doubles from one measurement to
+        the next: one slow measurement (the machine busy elsewhere) does not leave a gap
+        of many batches."""
         if event.samples_per_s > 0:
             batch_s = self.batch_size / event.samples_per_s
             every = math.ceil(round(cost_s / (self.budget * batch_s), 6))
-            self.probe.every = min(max(every, 1), MAX_EVERY)
+            self.probe.every = min(max(every, 1), 2 * self.probe.every, MAX_EVERY)
 
     def histograms(self, epoch: int) -> EpochHistograms | None:
         """The distributions now (at the end of `epoch`), if the view is open."""

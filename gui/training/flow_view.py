@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from gui.training import plot_style as style
 from gui.training.decimate import PeakSeries
@@ -35,6 +35,11 @@ MEASURES = (
 LOG_FLOOR = 1e-30  # a log axis cannot show 0 (an underflowed gradient): drawn here
 VANISHED = 1e-6  # a through-time ratio below this: nothing reaches the first steps
 REDRAW_MS = 200
+MIN_DECADES = 2.0  # the y axis spans at least this many powers of ten (labels stay apart)
+
+
+def _power_of_ten(k: int) -> str:
+    return {0: "1", 1: "10", 2: "100"}.get(k, f"1e{k}")
 
 
 def _value(value: float) -> str:
@@ -56,11 +61,17 @@ class FlowPlot(QWidget):
         self.summary = QLabel()
         self.summary.setObjectName("hint")
         self.summary.setWordWrap(True)
-        self.plot = style.styled_plot("", bottom="epoch")
+        self.summary.setMaximumHeight(2 * self.summary.fontMetrics().lineSpacing() + 2)
+        # The dock is short: no axis title (the read-out below names the epoch), and
+        # the legend beside the plot, not under it.
+        self.plot = style.styled_plot("")
         self.plot.setMinimumHeight(100)
         item = self.plot.getPlotItem()
         item.setLogMode(y=True)
-        style.legend_below(self.plot, 4)
+        item.enableAutoRange(x=True, y=False)
+        legend = pg.LegendItem(colCount=1, labelTextColor="#c9ced6", labelTextSize="8pt")
+        item.layout.addItem(legend, 2, 3)
+        item.legend = legend
         header = QHBoxLayout()
         header.addWidget(QLabel("Gradient flow"))
         header.addWidget(self.measure)
@@ -137,15 +148,36 @@ class FlowPlot(QWidget):
                 curve = self.plot.plot(pen=style.pen(colour, 1.6), name=node, skipFiniteCheck=True)
                 self.curves[node] = curve
             curve.setData(*line.view(max_points=2 * columns))
+        self._fit_y(lines.values())
         self._stale = False
         self._describe()
         self.drawn.emit()
+
+    def _fit_y(self, lines) -> None:
+        """Every value in view, and at least MIN_DECADES (less, and a short plot's log
+        axis labels its minor ticks on top of each other)."""
+        lows = [v for line in lines if (v := line.minimum()) is not None]
+        highs = [v for line in lines if (v := line.maximum()) is not None]
+        if not lows:
+            return
+        low, high = math.log10(min(lows)), math.log10(max(highs))
+        if high - low < MIN_DECADES:
+            middle = (low + high) / 2
+            low, high = middle - MIN_DECADES / 2, middle + MIN_DECADES / 2
+        self.plot.getViewBox().setYRange(low, high, padding=0.05)
+        # Powers of ten only, at most ~5 labels: pyqtgraph's own log ticks label 2×, 3×,
+        # … too, on top of each other on a plot this short.
+        first, last = math.ceil(low), math.floor(high)
+        step = max(1, math.ceil((last - first + 1) / 5))
+        ticks = [(float(k), _power_of_ten(k)) for k in range(first, last + 1, step)]
+        self.plot.getPlotItem().getAxis("left").setTicks([ticks, []])
 
     def _describe(self) -> None:
         field, _, tip = MEASURES[self.measure.currentIndex()]
         self.measure.setToolTip(tip)
         if self.last is None:
             self.summary.setText(tip)
+            self.summary.setToolTip(tip)
             return
         values = getattr(self.last, field)
         if not values:
@@ -153,7 +185,8 @@ class FlowPlot(QWidget):
                                  else tip)  # fmt: skip
             return
         latest = " · ".join(f"{node} {_value(v)}" for node, v in values.items())
-        text = f"Epoch {self.last.x:.2f}: {latest}  (measured every {self.last.every} batches)"
+        every = "batch" if self.last.every == 1 else f"{self.last.every} batches"
+        text = f"Epoch {self.last.x:.2f}: {latest}  (measured every {every})"
         if field == "through_time":
             vanished = [node for node, v in values.items() if v < VANISHED]
             if vanished:
@@ -162,6 +195,7 @@ class FlowPlot(QWidget):
                     "first steps"
                 )
         self.summary.setText(text)
+        self.summary.setToolTip(text)
 
 
 class TrainingInsideView(QWidget):
@@ -175,16 +209,14 @@ class TrainingInsideView(QWidget):
         self.status.setWordWrap(True)
         self.flow = FlowPlot()
         self.histograms = HistogramPanel()
-        split = QSplitter()
-        split.addWidget(self.flow)
-        split.addWidget(self.histograms)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        split.setChildrenCollapsible(False)
+        row = QHBoxLayout()
+        row.setSpacing(12)
+        row.addWidget(self.flow, 3)
+        row.addWidget(self.histograms, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 8)
         layout.addWidget(self.status)
-        layout.addWidget(split, 1)
+        layout.addLayout(row, 1)
         self.start_over("Train the network to see its gradients flow here.")
 
     def start_over(self, status: str, histogram_note: str = "") -> None:

@@ -25,7 +25,8 @@ from engine.inspect.histograms import Histogram
 from gui.training import plot_style as style
 from gui.training.records import EpochHistograms
 
-CELL_W, CELL_H, GAP = 168, 96, 8
+CELL_W, CELL_H, GAP = 168, 96, 8  # a chart's widest size; narrower to fit one column
+MIN_CELL_W = 90
 KINDS = ("weights", "activations")
 
 
@@ -50,6 +51,9 @@ class HistogramGrid(QWidget):
     def columns(self) -> int:
         return max(1, (self.width() + GAP) // (CELL_W + GAP))
 
+    def cell_width(self) -> int:
+        return max(MIN_CELL_W, min(CELL_W, self.width()))
+
     def _fit_height(self) -> None:
         rows = -(-len(self.histograms) // self.columns()) if self.histograms else 0
         self.setMinimumHeight(rows * (CELL_H + GAP))
@@ -64,14 +68,14 @@ class HistogramGrid(QWidget):
         text, dim = QColor("#c9ced6"), QColor(style.AXIS_TEXT)
         metrics = painter.fontMetrics()
         line = metrics.height()
-        columns = self.columns()
+        columns, cell = self.columns(), self.cell_width()
         for k, (node, histogram) in enumerate(self.histograms.items()):
             row, column = divmod(k, columns)
-            x0, y0 = column * (CELL_W + GAP), row * (CELL_H + GAP)
+            x0, y0 = column * (cell + GAP), row * (CELL_H + GAP)
             painter.setPen(text)
-            name = metrics.elidedText(node, Qt.TextElideMode.ElideRight, CELL_W)
+            name = metrics.elidedText(node, Qt.TextElideMode.ElideRight, cell)
             painter.drawText(x0, y0 + metrics.ascent(), name)
-            chart = QRectF(x0, y0 + line + 2, CELL_W, CELL_H - 2 * line - 6)
+            chart = QRectF(x0, y0 + line + 2, cell, CELL_H - 2 * line - 6)
             painter.fillRect(chart, QColor(style.BACKGROUND))
             counts = histogram.counts
             top = float(counts.max()) if len(counts) else 0.0
@@ -87,7 +91,7 @@ class HistogramGrid(QWidget):
             below = int(chart.bottom()) + metrics.ascent() + 2
             low, high = _number(histogram.edges[0]), _number(histogram.edges[-1])
             painter.drawText(x0, below, low)
-            painter.drawText(x0 + CELL_W - metrics.horizontalAdvance(high), below, high)
+            painter.drawText(x0 + cell - metrics.horizontalAdvance(high), below, high)
         painter.end()
 
 
@@ -146,6 +150,7 @@ class HistogramPanel(QWidget):
         self.slider.blockSignals(False)
         self.slider.setEnabled(False)
         self.note.setText(note)
+        self.note.setVisible(bool(note))
         self._show()
 
     def add(self, records: list[EpochHistograms]) -> None:
@@ -160,6 +165,7 @@ class HistogramPanel(QWidget):
             self.slider.setValue(len(self.records) - 1)
         self.slider.blockSignals(False)
         self.slider.setEnabled(len(self.records) > 1)
+        self.note.hide()  # it said when they would come
         self._show()
 
     def show_epoch(self, epoch: int) -> None:

@@ -51,7 +51,7 @@ def test_rnn_adding_shows_its_vanishing_gradient_through_time() -> None:
 def test_the_probe_is_paced_to_its_share_of_the_training_time() -> None:
     capture = RunCapture(trainer_for("mlp_iris.json"), threading.Event(), budget=0.03)
     # Measuring took 6 ms since the last time; a batch of 8 samples takes 10 ms:
-    # 3% of K batches is 0.3 K ms, so K = 20.
+    # 3% of K batches is 0.3 K ms, so K = 20 (from K = 10, the first: at most doubled).
     batch = BatchEnd(1, 1, 5, 10, 0.5, {}, 0.01, samples_per_s=800.0)
     capture._pace(batch, 0.006)
     assert capture.probe.every == 20
@@ -59,6 +59,8 @@ def test_the_probe_is_paced_to_its_share_of_the_training_time() -> None:
     assert capture.probe.every == 21
     capture._pace(batch, 1e-9)  # cheaper than a batch's 3%: every batch, never less
     assert capture.probe.every == 1
+    capture._pace(batch, 0.1)  # one slow measurement: K doubles, no more
+    assert capture.probe.every == 2
 
 
 def test_histograms_are_taken_only_while_the_view_is_open() -> None:
