@@ -5,6 +5,9 @@ curves, confusion matrix, "try a sample"; it trains for real, about half a minut
 `--only look` renders "Look inside" at 1440×900: conv1's feature maps on a digit
 after a short CNN digits run, and the time lens of lstm_adding's LSTM.
 
+`--only look-training` renders Look inside's Training tab at 1440×900 after a short
+rnn_adding run: the gradient that reaches the RNN's first steps, and the histograms.
+
 `--only runs` renders, at 1440×900, what a run leaves behind: the window after switching
 from a finished CNN+LSTM video run to the CNN digits template (no old numbers stay),
 a 10-class confusion matrix (a short CNN digits run), and the Runs tab with both runs
@@ -53,9 +56,9 @@ def main() -> int:
     global OUT
     parser = argparse.ArgumentParser(description="Render the README's screenshots.")
     parser.add_argument(
-        "--only", choices=("editor", "training", "runs", "look"), help="render just the "
-        "editor (and gallery), the training screenshot, the run switching, confusion and "
-        "Runs ones, or Look inside"
+        "--only", choices=("editor", "training", "runs", "look", "look-training"),
+        help="render just the editor (and gallery), the training screenshot, the run "
+        "switching, confusion and Runs ones, Look inside, or its Training tab"
     )  # fmt: skip
     parser.add_argument("--out", type=Path, help=f"write here instead of {OUT}")
     args = parser.parse_args()
@@ -75,6 +78,8 @@ def main() -> int:
             render_runs(app, Path(scratch))
         if only in (None, "look"):
             render_look_inside(app, Path(scratch))
+        if only in (None, "look-training"):
+            render_look_training(app, Path(scratch))
     return 0
 
 
@@ -286,6 +291,36 @@ def render_look_inside(app: QApplication, scratch: Path) -> None:
             time.sleep(0.02)
         settle(app, window)
         save(window, name)
+    window.undo_stack.setClean()
+    window.close()
+
+
+def render_look_training(app: QApplication, scratch: Path) -> None:
+    """Look inside's Training tab, open while rnn_adding trains 3 epochs."""
+    from gui.training.warmup import prepare_for_training
+
+    os.environ["NETLOOM_DATA_DIR"] = str(scratch / "data-look-training")
+    prepare_for_training()
+    settings = QSettings(str(scratch / "settings-lt.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings, recovery_dir=scratch / "recovery-lt")
+    window.resize(*WINDOW_SIZES[0])
+    window.show()
+    settle(app, window)
+    ui = window.training
+    window.open_template(ROOT / "templates" / "rnn_adding.json")
+    ui.look_dock.show()
+    ui.look_dock.raise_()
+    ui.look_tabs.setCurrentWidget(ui.inside)  # open while training: histograms are taken
+    train_in(app, window, 3)
+    ui.look_dock.raise_()
+    window.resizeDocks([ui.look_dock], [int(WINDOW_SIZES[0][1] * 0.45)], Qt.Orientation.Vertical)
+    window.resizeDocks([window.summary_dock, ui.look_dock], [1, 2], Qt.Orientation.Horizontal)
+    ui.inside.flow.measure.setCurrentIndex(2)  # gradient through time
+    ui.inside.histograms.kind.setCurrentIndex(1)  # outputs
+    settle(app, window)
+    ui.inside.flow.redraw()
+    settle(app, window)
+    save(window, "look_inside_training.png")
     window.undo_stack.setClean()
     window.close()
 

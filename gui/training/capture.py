@@ -17,6 +17,7 @@ Qt-free and imported only in the trainer process: it needs torch.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from typing import Any
@@ -36,6 +37,8 @@ FLOW_BUDGET = 0.03  # the share of training time gradient flow may take
 FIRST_EVERY = 10  # batches before the first measurement, when its cost is not known yet
 MAX_EVERY = 10_000
 FIXED_SAMPLES = 32  # validation samples for the histograms of outputs and through time
+
+log = logging.getLogger(__name__)
 
 
 class RunCapture:
@@ -59,12 +62,15 @@ class RunCapture:
         flows = self.probe.after_batch()
         sample = None
         if flows is not None:
-            through_time = {
-                node: through_time_ratio(
-                    gradient_through_time(self.model, self.loss_fn, self.x, self.y, node)
-                )
-                for node in self.recurrent
-            }
+            through_time = {}
+            for node in list(self.recurrent):
+                try:
+                    grads = gradient_through_time(self.model, self.loss_fn, self.x, self.y, node)
+                except Exception:  # noqa: BLE001 — a view must never end the run
+                    log.warning("gradient through time of %s: not measured", node, exc_info=True)
+                    self.recurrent.remove(node)
+                    continue
+                through_time[node] = through_time_ratio(grads)
             sample = FlowSample(
                 event.epoch,
                 event.batch,
@@ -95,9 +101,9 @@ class RunCapture:
         """The distributions now (at the end of `epoch`), if the view is open."""
         if not self.looking.is_set():
             return None
-        return EpochHistograms(
-            epoch,
-            weight_histograms(self.model),
-            activation_histograms(self.model, self.x),
-            len(self.x),
-        )
+        try:
+            activations = activation_histograms(self.model, self.x)
+        except Exception:  # noqa: BLE001 — a view must never end the run
+            log.warning("output histograms: not taken", exc_info=True)
+            activations = {}
+        return EpochHistograms(epoch, weight_histograms(self.model), activations, len(self.x))

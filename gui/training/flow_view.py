@@ -14,7 +14,14 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gui.training import plot_style as style
 from gui.training.decimate import PeakSeries
@@ -71,6 +78,10 @@ class FlowPlot(QWidget):
         item.enableAutoRange(x=True, y=False)
         legend = pg.LegendItem(colCount=1, labelTextColor="#c9ced6", labelTextSize="8pt")
         item.layout.addItem(legend, 2, 3)
+        # Its own height at the top of the cell (stretched to the plot's height, a
+        # single entry's line and name drifted apart).
+        legend.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        item.layout.setAlignment(legend, Qt.AlignmentFlag.AlignTop)
         item.legend = legend
         header = QHBoxLayout()
         header.addWidget(QLabel("Gradient flow"))

@@ -77,3 +77,31 @@ def test_histograms_are_taken_only_while_the_view_is_open() -> None:
     assert int(rnn.counts.sum()) == FIXED_SAMPLES * 64  # the last step's 64 hidden values
     assert int(taken.weights["dense1"].counts.sum()) == 64 + 1
     assert rnn.edges[0] >= -1.0 and rnn.edges[-1] <= 1.0  # tanh
+
+
+def test_a_measure_that_fails_is_dropped_and_the_run_goes_on(monkeypatch, caplog) -> None:
+    def broken(*args, **kwargs):
+        raise RuntimeError("only floating point tensors can require gradients")
+
+    monkeypatch.setattr("gui.training.capture.gradient_through_time", broken)
+    monkeypatch.setattr("gui.training.capture.activation_histograms", broken)
+    looking = threading.Event()
+    looking.set()
+    capture = RunCapture(trainer_for("rnn_adding.json"), looking)
+    capture.probe.every = 1
+    batch = BatchEnd(1, 1, 1, 10, 0.5, {}, 0.01, samples_per_s=1000.0)
+    sample = capture.after_batch(batch)
+    assert sample is not None and sample.through_time == {}
+    assert set(sample.grad_norm) == {"rnn1", "dense1"}  # the rest is measured
+    assert capture.recurrent == []  # not tried again
+    assert "gradient through time of rnn1: not measured" in caplog.text
+    taken = capture.histograms(1)
+    assert (
+        taken is not None
+        and taken.activations == {}
+        and set(taken.weights)
+        == {
+            "rnn1",
+            "dense1",
+        }
+    )
