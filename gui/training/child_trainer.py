@@ -34,10 +34,13 @@ import threading
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from engine.train.events import BatchEnd, EpochEnd
 from gui.training.jobs import Controls, RestoreJob, TrainJob
+from gui.training.paths import live_checkpoint_file
+from gui.training.records import LiveWeights, RunStarted
 from gui.training.throttle import MAX_RATE_HZ, ProgressThrottle
 
 log = logging.getLogger(__name__)
@@ -123,18 +126,32 @@ def _run_job(conn: Connection, job: TrainJob | RestoreJob, controls: Controls) -
     )
     last: list[BatchEnd] = []
     capture: list[Any] = []  # the run's RunCapture, once its trainer is built
+    trainer_: list[Any] = []
+    live: list[Path] = []  # where the weights go when the window asks for them
 
     def on_built(trainer: Any) -> None:
         from gui.training.capture import RunCapture
 
-        capture[:] = [RunCapture(trainer, controls.looking)]
+        trainer_[:], capture[:] = [trainer], [RunCapture(trainer, controls.looking)]
         if (before := capture[0].histograms(0)) is not None:
             throttle.add_histograms(before)
+
+    def on_started(started: RunStarted) -> None:
+        live[:] = [live_checkpoint_file(job.data_dir, started.run_id)]
+        send(conn, ("started", started))
 
     def on_batch(event: BatchEnd) -> None:
         last[:] = [event]
         if capture and (flow := capture[0].after_batch(event)) is not None:
             throttle.add_flow(flow)
+        if live and controls.want_weights.is_set():
+            controls.want_weights.clear()
+            try:
+                trainer_[0].save(live[0])  # atomically: the window may read the last one
+            except OSError as err:  # a view's wish must never end the run
+                log.warning("the live weights could not be saved: %s", err)
+            else:
+                throttle.add_weights(LiveWeights(str(live[0]), event.epoch, event.batch))
         throttle.add_batch(event)
 
     def on_epoch(event: EpochEnd) -> None:
@@ -151,13 +168,15 @@ def _run_job(conn: Connection, job: TrainJob | RestoreJob, controls: Controls) -
         if isinstance(job, RestoreJob):
             return run_restore(job)
         callbacks = TrainingCallbacks(
-            started=lambda started: send(conn, ("started", started)),
+            started=on_started,
             batch=on_batch,
             epoch=on_epoch,
             built=on_built,
         )
         pause = _PauseReport(controls.pause, on_pause)
-        controls = Controls(controls.stop, pause, controls.abandon, controls.looking)
+        controls = Controls(
+            controls.stop, pause, controls.abandon, controls.looking, controls.want_weights
+        )
         outcome = run_training(job, controls, callbacks)
         outcome.data = None  # the window has it already (or loads it again if it wants)
         return outcome
@@ -168,6 +187,8 @@ def _run_job(conn: Connection, job: TrainJob | RestoreJob, controls: Controls) -
         return RunOutcome(None, "failed", f"{type(err).__name__}: {err}")
     finally:
         throttle.flush()  # the last batches before the outcome, in order
+        for path in live:
+            path.unlink(missing_ok=True)  # the run's own checkpoint is what stays
 
 
 class _PauseReport:
@@ -203,8 +224,8 @@ class TrainerProcess:
     """A child process for one job, and the pipe and events that drive it."""
 
     def __init__(self) -> None:
-        events = (CONTEXT.Event() for _ in range(4))
-        self.controls = Controls(*events)  # stop, pause, abandon, looking
+        events = (CONTEXT.Event() for _ in range(5))
+        self.controls = Controls(*events)  # stop, pause, abandon, looking, want_weights
         self.conn, self._child_conn = CONTEXT.Pipe()
         self.process = CONTEXT.Process(
             target=_child_main,

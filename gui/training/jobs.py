@@ -49,6 +49,8 @@ class Controls:
     abandon: threading.Event = field(default_factory=threading.Event)
     # Look inside's training view is open: take what only it shows (histograms).
     looking: threading.Event = field(default_factory=threading.Event)
+    # Look inside's Blocks tab wants the weights as they are: saved after the next batch.
+    want_weights: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,19 @@ class EpochHistograms:
     samples: int  # in the fixed batch
 
 
+@dataclass(frozen=True)
+class LiveWeights:
+    """The live run's weights after one batch, saved by the trainer because the window
+    asked (Look inside's Blocks tab looks at a run while it trains)."""
+
+    checkpoint: str
+    epoch: int
+    batch: int
+
+    def describe(self) -> str:
+        return f"weights at epoch {self.epoch}, batch {self.batch} of the run training now"
+
+
 @dataclass
 class Progress:
     """What happened since the last signal: many batches, sometimes an epoch or two,
@@ -87,9 +100,10 @@ class Progress:
     epochs: list[EpochEnd] = field(default_factory=list)
     flow: list[FlowSample] = field(default_factory=list)
     histograms: list[EpochHistograms] = field(default_factory=list)
+    weights: LiveWeights | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.batches or self.epochs or self.flow or self.histograms)
+        return bool(self.batches or self.epochs or self.flow or self.histograms or self.weights)
 
 
 @dataclass

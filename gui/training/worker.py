@@ -183,6 +183,12 @@ class TrainingController(QObject):
             else:
                 self.controls.looking.clear()
 
+    def ask_weights(self) -> None:
+        """Ask the running trainer to save its weights after its next batch (they come
+        back in a progress bundle's `weights`)."""
+        if self.training and self.controls is not None:
+            self.controls.want_weights.set()
+
     def pause(self) -> None:
         if self.state == State.RUNNING and self.controls is not None:
             self.controls.pause.set()

@@ -5,6 +5,8 @@ another project clears them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 
 from tests.gui.conftest import ROOT
@@ -98,3 +100,37 @@ def test_histograms_only_while_the_tab_is_open_and_a_restored_run_says_so(qtbot,
     assert not inside.flow.series["grad_norm"] and inside.histograms.records == []
     assert f"Run {outcome.run_id} came from the Runs history" in inside.status.text()
     assert "not kept" in inside.status.text()
+
+
+def test_the_blocks_tab_looks_at_a_live_runs_weights_when_it_comes_on_screen(qtbot, window):
+    ui = window.training
+    look = ui.look
+    start_long_run(qtbot, window)
+    ui.look_dock.show()
+    ui.look_dock.raise_()  # the Blocks tab comes on screen: the window asks the trainer
+    window.scene.select_nodes(["dense1"])
+    qtbot.waitUntil(
+        lambda: look.shown_request is not None and look.shown_request.node == "dense1",
+        timeout=RUN_TIMEOUT_MS,
+    )
+    first = look.shown_request
+    assert first.checkpoint.endswith("-live.pt") and ui.controller.busy
+    assert look.title.text().startswith("dense1 · sample 1 of validation · weights at epoch ")
+    assert look.sections == ["activation"]
+
+    ui.look_tabs.setCurrentWidget(ui.inside)
+    ui.look_tabs.setCurrentWidget(look)  # on screen again: a newer moment of the run
+    qtbot.waitUntil(lambda: look.shown_request != first, timeout=RUN_TIMEOUT_MS)
+    assert look.shown_request.weights != first.weights
+
+    with qtbot.waitSignal(ui.controller.run_ended, timeout=RUN_TIMEOUT_MS) as ended:
+        ui.controller.stop()
+    qtbot.waitUntil(
+        lambda: (
+            look.shown_request is not None
+            and look.shown_request.checkpoint == ended.args[0].checkpoint
+        ),
+        timeout=RUN_TIMEOUT_MS,
+    )
+    assert "trained weights" in look.title.text()
+    assert not Path(first.checkpoint).exists()  # the run's own checkpoint is what stays
