@@ -3,7 +3,7 @@ the command line?
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/gui_responsiveness.py
         [--project templates/cnn_lstm_video.json] [--epochs N] [--repeats 3]
-        [--threads N] [--cold] [--window-only] [--curves-only]
+        [--threads N] [--cold] [--window-only] [--curves-only] [--look-inside]
 
 1. headless  the `train` command (`main.py train`, a process of its own) with its own
              choice of torch threads; samples/s read from the metrics.csv it writes
@@ -18,6 +18,12 @@ the command line?
 4. start-up  what a fresh trainer process costs: on the thread that spawns it, and
              until it has imported torch
 5. curves    ms per live redraw of the curves holding 10³ … 10⁶ batches
+
+--look-inside instead compares window runs with Look inside's Training tab (gradient
+flow, histograms per epoch) on screen and off it (C O C O … C): samples/s of each open
+run ÷ the mean of the closed runs either side (target ≥ 0.95), and the event-loop
+lateness of both. Gradient flow is measured in both (every few batches, paced to ≤ 3%
+of the training time); the histograms only while the tab is open.
 
 Prints each window run, then the acceptance figures as min / median / max over the
 window runs. Targets: lateness p99 ≤ 3 ms and max ≤ 16 ms; window samples/s ≥ 0.90 ×
@@ -50,6 +56,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 PROBE_MS = 16
 P99_TARGET_MS, MAX_TARGET_MS, SPEED_TARGET, REDRAW_TARGET_MS = 3.0, 16.0, 0.90, 5.0
 SPARE_WAIT_S = 300.0
+LOOK_SPEED_TARGET, LOOK_P99_TARGET_MS = 0.95, 5.0
 
 
 def harmonic_mean(values: list[float]) -> float:
@@ -127,8 +134,11 @@ def ready_spare() -> float | None:
     return child_trainer.wait_for_spare(SPARE_WAIT_S)
 
 
-def window_run(project: Path, epochs: int | None, threads: int | None, spare: bool) -> dict:
-    """Train the project in the main window under the probe; returns the figures."""
+def window_run(
+    project: Path, epochs: int | None, threads: int | None, spare: bool, look: bool = False
+) -> dict:
+    """Train the project in the main window under the probe; returns the figures.
+    `look`: Look inside's Training tab is on screen while the run trains."""
     import gui.training.ui as training_ui
     from engine.project import load
     from gui.latency import ask_for_short_slices
@@ -151,6 +161,10 @@ def window_run(project: Path, epochs: int | None, threads: int | None, spare: bo
     ui = window.training
     if epochs is not None:
         ui.edit_training({**window.project.training, "epochs": epochs}, "bench epochs")
+    if look:
+        ui.look_dock.show()
+        ui.look_dock.raise_()
+        ui.look_tabs.setCurrentWidget(ui.inside)
     settle(2.5)
 
     outcomes, started, first_batch = [], [], []
@@ -201,6 +215,8 @@ def window_run(project: Path, epochs: int | None, threads: int | None, spare: bo
         "samples_per_s": harmonic_mean([e.samples_per_s for e in result.history]),
         "lateness": probe.lateness,
         "metric": f"{result.metric} {result.final_value:.4f}",
+        "flow_points": sum(len(s) for s in ui.inside.flow.series["grad_norm"].values()),
+        "histogram_epochs": len(ui.inside.histograms.records),
     }
     window.undo_stack.setClean()
     window.close()
@@ -310,6 +326,41 @@ def print_window(label: str, w: dict) -> None:
     print(f"  samples/s in the window {w['samples_per_s']:,.0f}   final {w['metric']}")
 
 
+def look_inside_cost(args: argparse.Namespace) -> int:
+    """Window runs with Look inside's Training tab closed and open, alternating."""
+    print(
+        f"project {args.project.name}, epochs {args.epochs or 'as saved'}, {os.cpu_count()} "
+        f"cores; Look inside's Training tab closed / open (C O C …)"
+    )
+    closed, opened = [], []
+    for _ in range(args.repeats):
+        closed.append(window_run(args.project, args.epochs, args.threads, not args.cold))
+        print_window("closed", closed[-1])
+        opened.append(window_run(args.project, args.epochs, args.threads, not args.cold, True))
+        print_window("open  ", opened[-1])
+        print(
+            f"  captured: {opened[-1]['flow_points']} gradient-flow points, histograms of "
+            f"{opened[-1]['histogram_epochs']} epochs"
+        )
+    closed.append(window_run(args.project, args.epochs, args.threads, not args.cold))
+    print_window("closed", closed[-1])
+    ratios = [
+        o["samples_per_s"] / statistics.mean([closed[i]["samples_per_s"],
+                                              closed[i + 1]["samples_per_s"]])
+        for i, o in enumerate(opened)
+    ]  # fmt: skip
+    print(f"\nover {len(opened)} open run(s):")
+    print(f"  open / closed samples/s   {spread(ratios, '.3f')}   (target ≥ {LOOK_SPEED_TARGET})")
+    print(
+        f"  lateness p99 open        {spread([o['p99_ms'] for o in opened], '.2f')} ms   "
+        f"(target ≤ {LOOK_P99_TARGET_MS:g})"
+    )
+    print(f"  lateness p99 closed      {spread([c['p99_ms'] for c in closed], '.2f')} ms")
+    ok = min(ratios) >= LOOK_SPEED_TARGET and max(o["p99_ms"] for o in opened) <= LOOK_P99_TARGET_MS
+    print("all targets met" if ok else "some targets missed")
+    return 0 if ok else 1
+
+
 def spread(values: list[float], fmt: str) -> str:
     return (
         f"min {format(min(values), fmt)}  median {format(statistics.median(values), fmt)}  "
@@ -329,6 +380,10 @@ def main() -> int:
                         "requested time slice in ns (0: the kernel's default)")  # fmt: skip
     parser.add_argument("--window-only", action="store_true", help="one window run, no headless")
     parser.add_argument("--curves-only", action="store_true", help="only the curve redraws")
+    parser.add_argument(
+        "--look-inside", action="store_true", help="window runs, Look inside's Training tab "
+        "closed vs open"
+    )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print the window figures as JSON")
     parser.add_argument("--repeats", type=int, default=3, help="window runs, between headless ones")
     args = parser.parse_args()
@@ -343,6 +398,8 @@ def main() -> int:
     if args.curves_only:
         print_curves(curve_redraw_ms())
         return 0
+    if args.look_inside:
+        return look_inside_cost(args)
     if args.window_only:
         figures = window_run(args.project, args.epochs, args.threads, not args.cold)
         if args.json:

@@ -15,6 +15,9 @@ looks (Grad-CAM over the digit), where the CNN+LSTM video net looks frame by fra
 the FCN segmentation net's mask on a generated 64×64 image; and the Inspector naming the
 FCN's free input sizes.
 
+`--only look-training` renders Look inside's Training tab at 1440×900 after a short
+rnn_adding run: the gradient that reaches the RNN's first steps, and the histograms.
+
 `--only runs` renders, at 1440×900, what a run leaves behind: the window after switching
 from a finished CNN+LSTM video run to the CNN digits template (no old numbers stay),
 a 10-class confusion matrix (a short CNN digits run), and the Runs tab with both runs
@@ -63,10 +66,11 @@ def main() -> int:
     global OUT
     parser = argparse.ArgumentParser(description="Render the README's screenshots.")
     parser.add_argument(
-        "--only", choices=("editor", "training", "runs", "look", "import", "trial"),
+        "--only",
+        choices=("editor", "training", "runs", "look", "look-training", "import", "trial"),
         help="render just the editor (and gallery), the training screenshot, the run "
-        "switching, confusion and Runs ones, Look inside, the imported ResNet and import "
-        "report, or try a sample"
+        "switching, confusion and Runs ones, Look inside, its Training tab, the imported "
+        "ResNet and import report, or try a sample",
     )  # fmt: skip
     parser.add_argument("--out", type=Path, help=f"write here instead of {OUT}")
     args = parser.parse_args()
@@ -86,6 +90,8 @@ def main() -> int:
             render_runs(app, Path(scratch))
         if only in (None, "look"):
             render_look_inside(app, Path(scratch))
+        if only in (None, "look-training"):
+            render_look_training(app, Path(scratch))
         if only in (None, "import"):
             render_import(app, Path(scratch))
         if only in (None, "trial"):
@@ -352,6 +358,36 @@ def render_look_inside(app: QApplication, scratch: Path) -> None:
             time.sleep(0.02)
         settle(app, window)
         save(window, name)
+    window.undo_stack.setClean()
+    window.close()
+
+
+def render_look_training(app: QApplication, scratch: Path) -> None:
+    """Look inside's Training tab, open while rnn_adding trains 3 epochs."""
+    from gui.training.warmup import prepare_for_training
+
+    os.environ["NETLOOM_DATA_DIR"] = str(scratch / "data-look-training")
+    prepare_for_training()
+    settings = QSettings(str(scratch / "settings-lt.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings, recovery_dir=scratch / "recovery-lt")
+    window.resize(*WINDOW_SIZES[0])
+    window.show()
+    settle(app, window)
+    ui = window.training
+    window.open_template(ROOT / "templates" / "rnn_adding.json")
+    ui.look_dock.show()
+    ui.look_dock.raise_()
+    ui.look_tabs.setCurrentWidget(ui.inside)  # open while training: histograms are taken
+    train_in(app, window, 3)
+    ui.look_dock.raise_()
+    window.resizeDocks([ui.look_dock], [int(WINDOW_SIZES[0][1] * 0.45)], Qt.Orientation.Vertical)
+    window.resizeDocks([window.summary_dock, ui.look_dock], [1, 2], Qt.Orientation.Horizontal)
+    ui.inside.flow.measure.setCurrentIndex(2)  # gradient through time
+    ui.inside.histograms.kind.setCurrentIndex(1)  # outputs
+    settle(app, window)
+    ui.inside.flow.redraw()
+    settle(app, window)
+    save(window, "look_inside_training.png")
     window.undo_stack.setClean()
     window.close()
 

@@ -5,9 +5,12 @@ block saw at step t?" — ‖∂loss/∂x_t‖ per sample and step. A plain RNN'
 steps is vanishingly small; an LSTM's is not.
 
 `FlowProbe` measures, every K training batches, each block's gradient norm and the size
-of the last optimizer step relative to its weights; `weight_histograms` and
-`activation_histograms` summarise distributions once per epoch. Everything returns plain
-floats and numpy arrays, so a GUI thread can receive them as they are.
+of the last optimizer step relative to its weights. Those norms do not show a plain RNN's
+trouble (its weights' gradient comes mostly from the last steps, as large as a Dense's);
+`through_time_ratio` does: the gradient reaching a sequence's first steps ÷ its last.
+`weight_histograms` and `activation_histograms` summarise distributions once per epoch.
+Everything returns plain floats and numpy arrays, so a GUI thread can receive them as
+they are.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from torch import nn
 
 from engine.build import NetLoomModel
 from engine.inspect.activations import evaluating, run_steps
+from engine.inspect.histograms import BINS, Histogram, histogram
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -107,7 +111,9 @@ class FlowProbe:
     The trainer calls on_batch_end after the optimizer step, with the step's gradients
     still in `.grad`. The batch before a measured one, the probe copies the weights
     (they are then the weights the measured step starts from), so the ratio is that of
-    exactly one step. Between those two batches it costs nothing.
+    exactly one step. Between those two batches it costs nothing. `every` may change
+    between calls (a caller pacing the probe to a time budget): it counts from the last
+    measured batch, and a copy that is not of the step just taken gives no ratio.
 
         probe = FlowProbe(trainer.model, every=20)
 
@@ -121,43 +127,61 @@ class FlowProbe:
         if every < 1:
             raise ValueError(f"every: expected an integer ≥ 1, got {every}")
         self.model = model
-        self.every = every
         self.batches = 0
+        self.measured_at = 0  # the batch of the last measurement (0: none yet)
         self._before: dict[str, list[torch.Tensor]] | None = None
+        self._before_at = -1  # the batch after which `_before` was copied
+        self.every = every
+
+    @property
+    def every(self) -> int:
+        return self._every
+
+    @every.setter
+    def every(self, every: int) -> None:
+        """Batches from the last measurement to the next; if the next one is now the
+        coming batch, the weights are copied at once (so its ratio is known)."""
+        self._every = max(int(every), 1)
+        if self.batches + 1 == self.next_at and self._before_at != self.batches:
+            self._before, self._before_at = snapshot_weights(self.model), self.batches
+
+    @property
+    def next_at(self) -> int:
+        return self.measured_at + self._every
 
     def after_batch(self) -> list[BlockFlow] | None:
         """Count a finished batch; every `every` batches return the flow, else None."""
         self.batches += 1
         flows = None
-        if self.batches % self.every == 0:
-            flows = gradient_flow(self.model, self._before)
-            self._before = None
-        if (self.batches + 1) % self.every == 0:
-            self._before = snapshot_weights(self.model)
+        if self.batches >= self.next_at:
+            one_step = self._before if self._before_at == self.batches - 1 else None
+            flows = gradient_flow(self.model, one_step)
+            self._before, self.measured_at = None, self.batches
+        if self.batches + 1 == self.next_at:
+            self._before, self._before_at = snapshot_weights(self.model), self.batches
         return flows
+
+
+def through_time_ratio(grad_norms: np.ndarray, steps: int = 10) -> float:
+    """How much of the gradient reaches a sequence's first steps: the mean ‖∂loss/∂x_t‖
+    over the first `steps` steps ÷ the mean over the last `steps` (a quarter of the
+    sequence each when it is shorter than 4 × steps). `grad_norms`: (N, T) or (T,).
+
+    A plain RNN that carries nothing from early steps gives ~1e-20 or 0 (underflow); a
+    recurrent net that has learned to remember, ~1e-2 and above. 0 when nothing reaches
+    the last steps either.
+    """
+    per_step = np.asarray(grad_norms, dtype=np.float64)
+    per_step = per_step.reshape(-1, per_step.shape[-1]).mean(axis=0)
+    k = max(1, min(steps, len(per_step) // 4))
+    last = float(per_step[-k:].mean())
+    return float(per_step[:k].mean()) / last if last > 0 else 0.0
 
 
 # ---------------------------------------------------------------- histograms
 
 
-@dataclass(frozen=True)
-class Histogram:
-    counts: np.ndarray  # (bins,) int64
-    edges: np.ndarray  # (bins + 1,) float64
-
-
-def histogram(values: np.ndarray, bins: int = 40) -> Histogram:
-    finite = values[np.isfinite(values)].astype(np.float64).ravel()
-    if finite.size == 0:
-        return Histogram(np.zeros(bins, dtype=np.int64), np.linspace(0.0, 1.0, bins + 1))
-    low, high = float(finite.min()), float(finite.max())
-    if low == high:  # one value everywhere: a bin around it
-        low, high = low - 0.5, high + 0.5
-    counts, edges = np.histogram(finite, bins=bins, range=(low, high))
-    return Histogram(counts.astype(np.int64), edges)
-
-
-def weight_histograms(model: nn.Module, bins: int = 40) -> dict[str, Histogram]:
+def weight_histograms(model: nn.Module, bins: int = BINS) -> dict[str, Histogram]:
     """Per block with weights, the distribution of all its weights (biases included)."""
     return {
         node: histogram(np.concatenate([p.detach().cpu().numpy().ravel() for p in params]), bins)
@@ -166,7 +190,7 @@ def weight_histograms(model: nn.Module, bins: int = 40) -> dict[str, Histogram]:
 
 
 def activation_histograms(
-    model: NetLoomModel, x: torch.Tensor, bins: int = 40
+    model: NetLoomModel, x: torch.Tensor, bins: int = BINS
 ) -> dict[str, Histogram]:
     """Per block (inputs excluded), the distribution of its outputs over the batch x."""
     with torch.no_grad(), evaluating(model):

@@ -14,7 +14,9 @@ and a run takes it (`take()`). Without a spare, the run starts one and waits for
 
 The pipe carries ("ready" | "started" | "progress" | "paused" | "done", payload) from
 the child and one ("job", job, setup) to it; pause, stop and abandon are process-shared events
-the trainer checks before every batch, exactly as in-process events were. Numpy
+the trainer checks before every batch, exactly as in-process events were. The progress
+bundles also carry what Look inside shows of the run (gui.training.capture): gradient
+flow every few batches, and histograms per epoch while the window's `looking` event is set. Numpy
 arrays (the dataset going in, the evaluation coming back) travel as raw buffers
 beside a small pickle, so neither side copies them while holding its GIL.
 
@@ -32,10 +34,13 @@ import threading
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
-from engine.train.events import BatchEnd
+from engine.train.events import BatchEnd, EpochEnd
 from gui.training.jobs import Controls, RestoreJob, TrainJob
+from gui.training.paths import live_checkpoint_file
+from gui.training.records import LiveWeights, RunStarted
 from gui.training.throttle import MAX_RATE_HZ, ProgressThrottle
 
 log = logging.getLogger(__name__)
@@ -89,7 +94,7 @@ def receive(conn: Connection) -> Any:
 # ----------------------------------------------------------------- child
 
 
-def _child_main(conn: Connection, stop: Any, pause: Any, abandon: Any, nice: int) -> None:
+def _child_main(conn: Connection, controls: Controls, nice: int) -> None:
     """The child process: warm torch up, say so, run one job, report its outcome."""
     import os
 
@@ -108,7 +113,7 @@ def _child_main(conn: Connection, stop: Any, pause: Any, abandon: Any, nice: int
     _, job, setup = message
     if setup is not None:
         setup()
-    send(conn, ("done", _run_job(conn, job, Controls(stop, pause, abandon))))
+    send(conn, ("done", _run_job(conn, job, controls)))
     conn.close()
 
 
@@ -120,10 +125,39 @@ def _run_job(conn: Connection, job: TrainJob | RestoreJob, controls: Controls) -
         lambda bundle: send(conn, ("progress", bundle)), PROGRESS_INTERVAL_S
     )
     last: list[BatchEnd] = []
+    capture: list[Any] = []  # the run's RunCapture, once its trainer is built
+    trainer_: list[Any] = []
+    live: list[Path] = []  # where the weights go when the window asks for them
+
+    def on_built(trainer: Any) -> None:
+        from gui.training.capture import RunCapture
+
+        trainer_[:], capture[:] = [trainer], [RunCapture(trainer, controls.looking)]
+        if (before := capture[0].histograms(0)) is not None:
+            throttle.add_histograms(before)
+
+    def on_started(started: RunStarted) -> None:
+        live[:] = [live_checkpoint_file(job.data_dir, started.run_id)]
+        send(conn, ("started", started))
 
     def on_batch(event: BatchEnd) -> None:
         last[:] = [event]
+        if capture and (flow := capture[0].after_batch(event)) is not None:
+            throttle.add_flow(flow)
+        if live and controls.want_weights.is_set():
+            controls.want_weights.clear()
+            try:
+                trainer_[0].save(live[0])  # atomically: the window may read the last one
+            except OSError as err:  # a view's wish must never end the run
+                log.warning("the live weights could not be saved: %s", err)
+            else:
+                throttle.add_weights(LiveWeights(str(live[0]), event.epoch, event.batch))
         throttle.add_batch(event)
+
+    def on_epoch(event: EpochEnd) -> None:
+        if capture and (histograms := capture[0].histograms(event.epoch)) is not None:
+            throttle.add_histograms(histograms)
+        throttle.add_epoch(event)
 
     def on_pause() -> None:
         throttle.flush()  # every batch trained before the word that none follows
@@ -134,11 +168,15 @@ def _run_job(conn: Connection, job: TrainJob | RestoreJob, controls: Controls) -
         if isinstance(job, RestoreJob):
             return run_restore(job)
         callbacks = TrainingCallbacks(
-            started=lambda started: send(conn, ("started", started)),
+            started=on_started,
             batch=on_batch,
-            epoch=throttle.add_epoch,
+            epoch=on_epoch,
+            built=on_built,
         )
-        controls = Controls(controls.stop, _PauseReport(controls.pause, on_pause), controls.abandon)
+        pause = _PauseReport(controls.pause, on_pause)
+        controls = Controls(
+            controls.stop, pause, controls.abandon, controls.looking, controls.want_weights
+        )
         outcome = run_training(job, controls, callbacks)
         outcome.data = None  # the window has it already (or loads it again if it wants)
         return outcome
@@ -149,6 +187,8 @@ def _run_job(conn: Connection, job: TrainJob | RestoreJob, controls: Controls) -
         return RunOutcome(None, "failed", f"{type(err).__name__}: {err}")
     finally:
         throttle.flush()  # the last batches before the outcome, in order
+        for path in live:
+            path.unlink(missing_ok=True)  # the run's own checkpoint is what stays
 
 
 class _PauseReport:
@@ -184,15 +224,15 @@ class TrainerProcess:
     """A child process for one job, and the pipe and events that drive it."""
 
     def __init__(self) -> None:
-        self.controls = Controls(CONTEXT.Event(), CONTEXT.Event(), CONTEXT.Event())
+        events = (CONTEXT.Event() for _ in range(5))
+        self.controls = Controls(*events)  # stop, pause, abandon, looking, want_weights
         self.conn, self._child_conn = CONTEXT.Pipe()
         self.process = CONTEXT.Process(
             target=_child_main,
-            args=(self._child_conn, self.controls.stop, self.controls.pause,
-                  self.controls.abandon, NICE),
+            args=(self._child_conn, self.controls, NICE),
             name="NetLoom trainer",
             daemon=True,  # never outlives the window, whatever happens
-        )  # fmt: skip
+        )
         self.spawned_at: float | None = None
         self.ready_s: float | None = None  # spawn → torch imported and warm
         self._closed = False

@@ -47,6 +47,10 @@ class Controls:
     pause: threading.Event = field(default_factory=threading.Event)
     # The window is closing: stop, record, and skip the results nobody will see.
     abandon: threading.Event = field(default_factory=threading.Event)
+    # Look inside's training view is open: take what only it shows (histograms).
+    looking: threading.Event = field(default_factory=threading.Event)
+    # Look inside's Blocks tab wants the weights as they are: saved after the next batch.
+    want_weights: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,9 @@ class TrainingCallbacks:
     started: Callable[[RunStarted], None]
     batch: Callable[[BatchEnd], None]
     epoch: Callable[[EpochEnd], None]
+    # The Trainer, once built and before its first batch (what measures the run in
+    # the trainer process gets hold of the model here).
+    built: Callable[[Any], None] | None = None
 
 
 def threads_for(project: Project, config: TrainConfig) -> int:
@@ -163,6 +170,8 @@ def run_training(job: TrainJob, controls: Controls, callbacks: TrainingCallbacks
             pause=controls.pause,
             threads=job.threads,
         )
+        if callbacks.built is not None:
+            callbacks.built(trainer)
         config = trainer.config
         run_id = store.start_run(trainer.project_snapshot, config.to_dict())
         callbacks.started(

@@ -4,7 +4,11 @@ The view observes the current run (gui.training.current_run) and the canvas
 selection. Its model is the current one: the seeded initial weights when no run is
 shown, the checkpoint of a finished or restored run otherwise (a run trains in a child
 process, so its trained state reaches the window as the checkpoint in its outcome).
-A live run's weights stay in the child: the view says so and waits for the end.
+A live run's weights stay in the child: when the view comes on screen during a run, the
+window asks the trainer for them (it saves them after its next batch) and the view
+looks at that moment of the run. The dock's other tab (`LookInsideTabs`,
+gui.training.flow_view) shows what the child sends of a live run: gradient flow every
+few batches and histograms per epoch.
 
 Everything heavy — loading the data, building the model, the capture, the time lens,
 saliency — runs on a QThread, only while the view is visible and only when asked;
@@ -23,7 +27,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QThread, Signal, Slot
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +41,13 @@ class Request:
     checkpoint: str  # "" for the seeded initial weights
     node: str | None  # None: the views of the whole model (filters, saliency, any size)
     sample: int  # 0-based, the numbering of "try a sample"
+    # Which weights these are, if not a finished run's ("weights at epoch 3, batch 40 …"):
+    # a live run's are saved to the same file each time the view asks.
+    weights: str = ""
 
     def model_key(self) -> str:
-        return json.dumps([self.project, str(self.project_path), self.checkpoint], sort_keys=True)
+        key = [self.project, str(self.project_path), self.checkpoint, self.weights]
+        return json.dumps(key, sort_keys=True)
 
 
 @dataclass
@@ -90,6 +98,7 @@ class Inspector:
         i = min(request.sample, samples - 1)
         x, y = subject.x[i], subject.y[i]
         weights = "trained weights" if request.checkpoint else "initial (seeded) weights"
+        weights = request.weights or weights
         if self._captured is None or self._captured[0] != i:
             self._captured = (i, capture(model, subject.analysis, x))
         found = {a.node: a for a in self._captured[1]}
@@ -221,6 +230,7 @@ class LookInsideView(QWidget):
         self.project: dict[str, Any] | None = None
         self.project_path = Path.cwd() / "project.json"
         self.checkpoint = ""
+        self.weights = ""  # says which weights, when not those of a finished run
         self.graph: Any = None
         self.free_shown = False
         self.waiting_text = ""  # a live run: nothing to look at until it ends
@@ -231,10 +241,12 @@ class LookInsideView(QWidget):
     # ------------------------------------------------------------ inputs
 
     def set_model(
-        self, project: dict[str, Any] | None, project_path: Path, checkpoint: str
+        self, project: dict[str, Any] | None, project_path: Path, checkpoint: str, weights: str = ""
     ) -> None:
-        """The model to look into: a project dict and its weights ("" = initial)."""
+        """The model to look into: a project dict and its weights ("" = initial);
+        `weights` names them when they are a live run's."""
         self.project, self.project_path, self.checkpoint = project, project_path, checkpoint
+        self.weights = weights
         self.waiting_text = ""
         self.refresh()
 
@@ -263,7 +275,9 @@ class LookInsideView(QWidget):
     def request(self) -> Request | None:
         if self.project is None:
             return None
-        return Request(self.project, self.project_path, self.checkpoint, self.node, self.sample)
+        return Request(
+            self.project, self.project_path, self.checkpoint, self.node, self.sample, self.weights
+        )
 
     def refresh(self) -> None:
         """Ask for the views when they are on screen and not shown already."""
@@ -313,3 +327,34 @@ class LookInsideView(QWidget):
     def shutdown(self) -> None:
         self.thread_.request = None
         self.thread_.wait()
+
+
+class LookInsideTabs(QTabWidget):
+    """The dock: what each block computes ("Blocks") and the run's gradient flow and
+    histograms ("Training"). Each tab works only while it is the one on screen;
+    `looking` says when the Training tab is, so the trainer takes its histograms."""
+
+    looking = Signal(bool)
+
+    def __init__(self, blocks: LookInsideView, training: Any, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.blocks, self.training = blocks, training
+        self.addTab(blocks, "Blocks")
+        self.addTab(training, "Training")
+        self.setTabToolTip(0, "What the selected block computes for a sample")
+        self.setTabToolTip(1, "Gradient flow and histograms of the current run")
+        self.setDocumentMode(True)
+        self.dock_visible = False
+        self.currentChanged.connect(self._update)
+
+    @Slot(bool)
+    def set_dock_visible(self, visible: bool) -> None:
+        self.dock_visible = visible
+        self._update()
+
+    @Slot()
+    def _update(self) -> None:
+        training = self.dock_visible and self.currentWidget() is self.training
+        self.blocks.set_visible(self.dock_visible and self.currentWidget() is self.blocks)
+        self.training.set_visible(training)
+        self.looking.emit(training)

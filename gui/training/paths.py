@@ -29,3 +29,8 @@ def runs_db(folder: Path) -> Path:
 
 def checkpoint_file(folder: Path, run_id: int) -> Path:
     return folder / "checkpoints" / f"run-{run_id}.pt"
+
+
+def live_checkpoint_file(folder: Path, run_id: int) -> Path:
+    """The weights of a run still training, when Look inside asked (removed at its end)."""
+    return folder / "checkpoints" / f"run-{run_id}-live.pt"

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from engine.inspect.histograms import Histogram
 from engine.train.events import BatchEnd, EpochEnd, TrainResult
 
 # How a run ended, as engine.runs records it.
@@ -44,15 +45,65 @@ class RunStarted:
         )
 
 
+@dataclass(frozen=True)
+class FlowSample:
+    """Gradient flow after one batch of the live run, measured every few batches
+    (gui.training.capture): one figure per block with weights for each measure."""
+
+    epoch: int  # 1-based
+    batch: int  # 1-based, within the epoch
+    batches: int  # per epoch
+    grad_norm: dict[str, float]  # ‖∂loss/∂W‖ over the block's weights
+    update_ratio: dict[str, float]  # ‖ΔW‖ / ‖W‖ of that batch's step (NaN: not known)
+    # Recurrent blocks: the gradient reaching the first steps of their input ÷ the last
+    # steps' (engine.inspect.gradients.through_time_ratio), on a fixed validation batch.
+    through_time: dict[str, float] = field(default_factory=dict)
+    every: int = 0  # batches between measurements when this one was taken
+
+    @property
+    def x(self) -> float:
+        """The position on an axis in epochs, as the curves place batches."""
+        return self.epoch - 1 + self.batch / max(self.batches, 1)
+
+
+@dataclass(frozen=True)
+class EpochHistograms:
+    """Distributions at an epoch's end (0: before the first batch), taken while Look
+    inside is open: every block's weights, and every block's outputs on one fixed small
+    batch of validation samples."""
+
+    epoch: int
+    weights: dict[str, Histogram]
+    activations: dict[str, Histogram]
+    samples: int  # in the fixed batch
+
+
+@dataclass(frozen=True)
+class LiveWeights:
+    """The live run's weights after one batch, saved by the trainer because the window
+    asked (Look inside's Blocks tab looks at a run while it trains)."""
+
+    checkpoint: str
+    epoch: int
+    batch: int
+
+    def describe(self) -> str:
+        return f"weights at epoch {self.epoch}, batch {self.batch} of the run training now"
+
+
 @dataclass
 class Progress:
-    """What happened since the last signal: many batches, sometimes an epoch or two."""
+    """What happened since the last signal: many batches, sometimes an epoch or two,
+    and what Look inside shows of them."""
 
     batches: list[BatchEnd] = field(default_factory=list)
     epochs: list[EpochEnd] = field(default_factory=list)
+    flow: list[FlowSample] = field(default_factory=list)
+    histograms: list[EpochHistograms] = field(default_factory=list)
+    weights: LiveWeights | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.batches or self.epochs)
+        return bool(self.batches or self.epochs or self.flow or self.histograms or self.weights)
 
 
 @dataclass

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 
 from engine.train.events import BatchEnd, EpochEnd
-from gui.training.records import Progress
+from gui.training.records import EpochHistograms, FlowSample, LiveWeights, Progress
 
 MAX_RATE_HZ = 30.0
 
@@ -43,6 +43,21 @@ class ProgressThrottle:
         with self._lock:
             self._pending.epochs.append(event)
         self._send_if_due()
+
+    def add_flow(self, sample: FlowSample) -> None:
+        """Kept for the next bundle (the batch it belongs to is added right after)."""
+        with self._lock:
+            self._pending.flow.append(sample)
+
+    def add_histograms(self, histograms: EpochHistograms) -> None:
+        """Kept for the next bundle (the epoch end it belongs to is added right after)."""
+        with self._lock:
+            self._pending.histograms.append(histograms)
+
+    def add_weights(self, weights: LiveWeights) -> None:
+        """Kept for the next bundle (the batch they are of is added right after)."""
+        with self._lock:
+            self._pending.weights = weights
 
     def _send_if_due(self) -> None:
         if self.clock() - self._last_sent >= self.interval_s:

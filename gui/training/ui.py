@@ -21,12 +21,13 @@ from gui.training.commands import SetTrainingCommand
 from gui.training.current_run import CurrentRun
 from gui.training.curves import LiveCurves
 from gui.training.fit_check import train_refusal
+from gui.training.flow_view import TrainingInsideView
 from gui.training.jobs import RestoreJob, TrainJob
 from gui.training.lock import EditLock
-from gui.training.look_inside import LookInsideView
+from gui.training.look_inside import LookInsideTabs, LookInsideView
 from gui.training.panel import TrainingPanel
 from gui.training.preview import DataKey
-from gui.training.records import RunOutcome, RunStarted
+from gui.training.records import LiveWeights, Progress, RunOutcome, RunStarted
 from gui.training.results import ResultsView
 from gui.training.runs_view import RunsView, primary_metric
 from gui.training.steps import StepQueue
@@ -77,11 +78,15 @@ class TrainingUi(QObject):
         self.results = ResultsView()
         self.runs = RunsView(self.data_dir)
         self.look = LookInsideView()
+        self.inside = TrainingInsideView()  # gradient flow and histograms of the run
+        self.look_tabs = LookInsideTabs(self.look, self.inside)
         # The run shown now: the panel's run line, Results and Curves all follow it.
         self.current = CurrentRun(self)
         self.last_outcome: RunOutcome | None = None
         self.restored_outcome: RunOutcome | None = None
         self._shown_training: dict[str, Any] = {}
+        self._live_project: dict[str, Any] | None = None  # the live run's snapshot
+        self._live_weights: LiveWeights | None = None  # its weights, when Look inside asked
         self._run_data_key: DataKey | None = None
         self._fit_timer = QTimer(self)
         self._fit_timer.setSingleShot(True)
@@ -116,7 +121,7 @@ class TrainingUi(QObject):
         w.tabifyDockWidget(w.summary_dock, self.curves_dock)
         self.runs_dock = w.add_dock("Runs", self.runs, area.BottomDockWidgetArea)
         w.tabifyDockWidget(self.results_dock, self.runs_dock)
-        self.look_dock = w.add_dock("Look inside", self.look, area.BottomDockWidgetArea)
+        self.look_dock = w.add_dock("Look inside", self.look_tabs, area.BottomDockWidgetArea)
         w.tabifyDockWidget(self.results_dock, self.look_dock)
         w.summary_dock.raise_()
         self.results_dock.raise_()
@@ -132,7 +137,10 @@ class TrainingUi(QObject):
         self.runs_dock.visibilityChanged.connect(self._on_runs_visible)
         self.training_dock.visibilityChanged.connect(self.panel.picker.set_active)
         self.curves_dock.visibilityChanged.connect(self._on_curves_visible)
-        self.look_dock.visibilityChanged.connect(self.look.set_visible)
+        self.look_dock.visibilityChanged.connect(self.look_tabs.set_dock_visible)
+        # (after the tabs have told the view whether it is on screen)
+        self.look_dock.visibilityChanged.connect(self._ask_live_weights)
+        self.look_tabs.currentChanged.connect(self._ask_live_weights)
 
     def _add_actions(self) -> None:
         w = self.window
@@ -193,6 +201,10 @@ class TrainingUi(QObject):
         run.started.connect(self._on_run_started)
         run.progress.connect(p.on_progress)
         run.progress.connect(self.curves.add)
+        run.progress.connect(self.inside.add)
+        run.progress.connect(self._on_live_weights)
+        # Histograms cost the trainer something: taken only while they are on screen.
+        self.look_tabs.looking.connect(self.controller.set_looking)
         run.ended.connect(self._on_current_ended)
         self.runs.restore_requested.connect(self.restore)
         self.window.undo_stack.indexChanged.connect(self._on_document_edited)
@@ -262,6 +274,7 @@ class TrainingUi(QObject):
         data = self.panel.picker.data  # loaded for the preview already: no second load
         self._run_data_key = self.panel.picker.current_key()
         job = TrainJob(snapshot, self.base_dir(), self.data_dir, GUI_THREADS, GUI_MAX_THREADS, data)
+        self._live_project = snapshot
         self.lock.lock()
         self.current.begin_live()  # the views start over: nothing of an earlier run
         self.controller.start(job)
@@ -310,8 +323,14 @@ class TrainingUi(QObject):
         a finished or restored run's checkpoint, nothing while a run trains."""
         run, w = self.current, self.window
         path = w.path or (Path.cwd() / "project.json")
-        if run.kind == "live":
-            self.look.wait_for_run("Training: look inside when the run ends.")
+        if run.kind == "live" and self._live_weights is not None and self._live_project:
+            weights = self._live_weights
+            self.look.set_model(self._live_project, path, weights.checkpoint, weights.describe())
+        elif run.kind == "live":
+            self.look.wait_for_run(
+                "Training: the trainer sends its weights after its next batch (a paused "
+                "run, when it resumes)."
+            )
         elif run.kind == "restoring":
             self.look.wait_for_run("Loading the run's weights…")
         elif run.outcome is not None and run.outcome.checkpoint and run.outcome.project:
@@ -321,11 +340,25 @@ class TrainingUi(QObject):
         self.look.set_graph(w.graph)
 
     @Slot()
+    def _ask_live_weights(self) -> None:
+        """Look inside's Blocks tab came on screen during a run: ask for the weights now."""
+        if self.current.kind == "live" and self.look.visible:
+            self.controller.ask_weights()
+
+    @Slot(object)
+    def _on_live_weights(self, progress: Progress) -> None:
+        if progress.weights is not None and self.current.kind == "live":
+            self._live_weights = progress.weights
+            self._look_at_current()
+
+    @Slot()
     def _on_current_changed(self) -> None:
         """Every view shows the new current run from its beginning."""
         run = self.current
+        self._live_weights = None
         self._look_at_current()
         self.steps.drop(RUN_VIEWS)  # views still to fill for the run shown before
+        self._inside_start_over()
         if run.kind == "live":
             self.panel.run_starting()
             self.curves.reset(None)
@@ -342,9 +375,30 @@ class TrainingUi(QObject):
             self.curves.reset(None)
             self.results.clear()
 
+    def _inside_start_over(self) -> None:
+        run = self.current
+        if run.kind == "live":
+            self.inside.start_over(
+                "Training: gradient flow arrives every few batches.",
+                "Taken at each epoch's end while this tab is open.",
+            )
+        elif run.record is not None:
+            self.inside.start_over(
+                f"Run {run.record.id} came from the Runs history: gradient flow and "
+                "histograms are measured only while a run trains in the window, and were "
+                "not kept for it."
+            )
+        else:
+            self.inside.start_over("Train the network to see its gradients flow here.")
+
     @Slot(object)
     def _on_run_started(self, started: RunStarted) -> None:
         self.panel.on_run_started(started)
+        self._ask_live_weights()  # Look inside is on screen as the run starts
+        self.inside.status.setText(
+            f"Run {started.run_id}: gradient flow arrives every few batches (measuring "
+            "takes at most ~3% of the training time)."
+        )
         self.curves.reset(started)
         self.window.statusBar().showMessage(f"Training: {started.describe()}", 6000)
 
@@ -381,6 +435,10 @@ class TrainingUi(QObject):
             self.results.show_outcome(outcome)  # one view to fill, at the user's request
             return
         self.panel.on_run_ended(outcome)
+        self.inside.status.setText(
+            f"Run {outcome.run_id or ''} {outcome.status}: its gradient flow, and the "
+            "histograms taken while this tab was open."
+        )
         if outcome.evaluation is None:
             what = "did not start" if outcome.refused else outcome.status
             self.results.clear(f"No results: the run {what}.")

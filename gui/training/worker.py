@@ -7,7 +7,8 @@ received by a @Slot of `TrainingController`, a QObject of the GUI thread (a lamb
 plain function would run on the emitting thread). The worker thread waits in a pipe
 read, the GIL released; the GUI thread shares the GIL with nothing that trains.
 
-Stop and pause are process-shared events the trainer checks before every batch;
+Stop and pause are process-shared events the trainer checks before every batch (and
+`looking`, whether Look inside's training view is open, one it checks at epoch ends);
 shutdown sets them and then calls quit() and wait() itself, because after app.exec()
 returns no queued finished → quit runs, and kills the child if it does not answer.
 """
@@ -131,6 +132,7 @@ class TrainingController(QObject):
         self._worker: TrainingWorker | None = None
         self._job: TrainJob | RestoreJob | None = None
         self._shut_down = False  # after shutdown, late queued signals are ignored
+        self.looking = False  # Look inside's training view is open: the run captures more
         self._saved_switch_interval = sys.getswitchinterval()
 
     @property
@@ -152,6 +154,7 @@ class TrainingController(QObject):
             return False
         self.process = child_trainer.take()  # warm if a spare was waiting
         self.controls = self.process.controls
+        self.set_looking(self.looking)
         self._job = job
         self._thread = QThread(self)
         self._thread.setObjectName("NetLoom training")
@@ -169,6 +172,22 @@ class TrainingController(QObject):
         sys.setswitchinterval(WORKER_SWITCH_INTERVAL_S)
         self._thread.start()
         return True
+
+    @Slot(bool)
+    def set_looking(self, on: bool) -> None:
+        """Tell this and every later run whether Look inside's training view is open."""
+        self.looking = on
+        if self.controls is not None:
+            if on:
+                self.controls.looking.set()
+            else:
+                self.controls.looking.clear()
+
+    def ask_weights(self) -> None:
+        """Ask the running trainer to save its weights after its next batch (they come
+        back in a progress bundle's `weights`)."""
+        if self.training and self.controls is not None:
+            self.controls.want_weights.set()
 
     def pause(self) -> None:
         if self.state == State.RUNNING and self.controls is not None:

@@ -16,7 +16,12 @@ from PIL import Image
 from engine.build import build_model
 from engine.cli import run
 from engine.inspect.activations import capture, first_conv_filters, view_kind
-from engine.inspect.gradients import FlowProbe, gradient_through_time, weight_histograms
+from engine.inspect.gradients import (
+    FlowProbe,
+    gradient_through_time,
+    through_time_ratio,
+    weight_histograms,
+)
 from engine.inspect.saliency import grad_cam, gradient_x_input
 from engine.inspect.sizes import describe_free, free_dims, predict_mask, sample_at_size, size_rule
 from engine.project import from_dict, load
@@ -265,6 +270,35 @@ def test_flow_probe_reports_one_steps_update_every_k_batches() -> None:
     histograms = weight_histograms(model, bins=10)
     assert set(histograms) == {"lstm1", "rnn1", "dense1"}
     assert int(histograms["dense1"].counts.sum()) == 5 + 1
+
+
+def test_a_flow_probe_paced_by_its_caller_gives_a_ratio_only_for_one_step() -> None:
+    torch.manual_seed(0)
+    model = build_model(from_dict(adding_project()).graph)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    probe = FlowProbe(model, every=2)
+    measured = []
+    for batch in range(1, 10):
+        if batch == 3:
+            probe.every = 4  # after the measurement at batch 2: the next one at batch 6
+        if batch == 5:
+            probe.every = 1  # the copy after batch 5 was planned; now batch 5 is measured
+        optimizer.zero_grad()
+        model(torch.randn(4, 12, 2)).square().mean().backward()
+        optimizer.step()
+        if (flows := probe.after_batch()) is not None:
+            measured.append((batch, all(f.update_ratio is not None for f in flows)))
+    # Batch 5 is measured without a copy of the weights before its step: no ratio, not
+    # a ratio over several steps.
+    assert measured == [(2, True), (5, False), (6, True), (7, True), (8, True), (9, True)]
+
+
+def test_the_through_time_ratio_compares_the_first_steps_with_the_last() -> None:
+    grads = np.ones((3, 40))
+    grads[:, :10] = 1e-20
+    assert through_time_ratio(grads) == pytest.approx(1e-20)
+    assert through_time_ratio(np.linspace(1, 8, 8)) == pytest.approx(1.5 / 7.5)  # quarters
+    assert through_time_ratio(np.zeros((2, 12))) == 0.0
 
 
 def test_saliency_maps_have_the_inputs_size_and_ignore_unseen_pixels() -> None:
