@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.graph import GraphError
-from engine.project import dumps, load
+from engine.graph import Graph, GraphError
+from engine.project import Project, dumps, load, loads
 from engine.shapes import analyze
-from engine.unit_edits import rename_port, rename_unit
+from engine.unit_edits import make_unit, rename_port, rename_unit
 
 RESNET = Path(__file__).resolve().parents[2] / "templates" / "resnet_digits.json"
 
@@ -43,7 +43,101 @@ def test_rename_refusals_name_the_problem():
     graph = load(RESNET).graph
     with pytest.raises(GraphError, match="already used"):
         rename_unit(graph, "ConvBnReLU", "ResidualBlock")
-    with pytest.raises(GraphError, match="no input port 'y'"):
+    with pytest.raises(GraphError, match="no input or output port 'y'"):
         rename_port(graph, "ResidualBlock", "y", "z")
     with pytest.raises(GraphError, match="already has a block or port named 'add'"):
         rename_port(graph, "ResidualBlock", "x", "add")
+
+
+def two_outputs_project() -> tuple[Project, str]:
+    """image → Pair(c1 → r1 → c2) whose outputs r1_out and c2_out feed cat; a second
+    Pair instance sits inside the unit Outer, next to a Concat it feeds."""
+    graph = Graph()
+    graph.add_node("Input", {"shape": [4, 8, 8]}, (0, 0), "image")
+    graph.add_node("Conv2d", {"out_channels": 4}, (260, 0), "c1")
+    graph.add_node("ReLU", {}, (520, 0), "r1")
+    graph.add_node("Conv2d", {"out_channels": 6, "kernel_size": 1}, (780, 0), "c2")
+    graph.add_node("Concat", {}, (1040, 0), "cat")
+    graph.add_node("Concat", {}, (1040, 200), "cat2")
+    graph.add_node("GlobalPool", {}, (1300, 0), "pool")
+    graph.add_node("Output", {}, (1560, 0), "out")
+    graph.add_node("Output", {}, (1560, 200), "out2")
+    for source, target in (("image", "c1"), ("c1", "r1"), ("r1", "c2"), ("cat", "pool")):
+        graph.connect(source, target)
+    graph.connect("c2", "cat", "in1")
+    graph.connect("r1", "cat", "in2")
+    graph.connect("pool", "out")
+    pair = make_unit(graph, ["c1", "r1", "c2"], "Pair").instance.id
+    # A second instance, wired the other way round, inside another unit.
+    twin = graph.add_node("Pair", {}, (520, 200)).id
+    graph.connect("image", twin, "x")
+    graph.connect(twin, "cat2", "in1", "r1_out")
+    graph.connect(twin, "cat2", "in2", "c2_out")
+    graph.connect("cat2", "out2")
+    make_unit(graph, [twin, "cat2"], "Outer")
+    return Project(graph, name="two outputs"), pair
+
+
+def test_rename_output_port_moves_every_wire_at_any_depth_and_back_is_exact():
+    project, pair = two_outputs_project()
+    graph = project.graph
+    before = dumps(project)
+    rename_port(graph, "Pair", "c2_out", "features")
+    definition = graph.library.definition("Pair")
+    assert definition.outputs == ("r1_out", "features"), "same place among the outputs"
+    assert graph.node(pair).outputs == ("r1_out", "features")
+    assert {p: e.source_port for p, e in graph.incoming_edges("cat").items()} == {
+        "in1": "features",
+        "in2": "r1_out",
+    }
+    outer = graph.library.definition("Outer").graph
+    assert {p: e.source_port for p, e in outer.incoming_edges("cat2").items()} == {
+        "in1": "r1_out",
+        "in2": "features",
+    }, "an instance inside another unit follows"
+    analysis = analyze(graph)
+    assert not analysis.problems
+    assert list(analysis.nodes[pair].outputs) == ["r1_out", "features"]
+    assert analysis.nodes["cat"].shape.dims == (10, 8, 8)
+
+    # The file says so, and reads back to the same wires.
+    text = dumps(project)
+    assert '"source_port": "features"' in text and "c2_out" not in text
+    again = loads(text)
+    assert dumps(again) == text
+    assert again.graph.incoming_edges("cat")["in1"].source_port == "features"
+
+    rename_port(graph, "Pair", "features", "c2_out")
+    assert dumps(project) == before
+
+
+def test_rename_the_only_output_changes_no_wire_outside():
+    project = load(RESNET)
+    graph = project.graph
+    before = dumps(project)
+    definition = graph.library.definition("ResidualBlock")
+    (old,) = definition.outputs
+    wires = graph.edges
+    rename_port(graph, "ResidualBlock", old, "y")
+    assert definition.outputs == ("y",)
+    assert graph.edges == wires, "a unit's one output is its plain output outside"
+    assert not analyze(graph).problems
+    rename_port(graph, "ResidualBlock", "y", old)
+    assert dumps(project) == before
+
+
+def test_rename_output_port_refusals_change_nothing():
+    project, _ = two_outputs_project()
+    graph = project.graph
+    before = dumps(project)
+    with pytest.raises(GraphError, match="Pair already has a block or port named 'r1_out'"):
+        rename_port(graph, "Pair", "c2_out", "r1_out")
+    with pytest.raises(GraphError, match="Pair already has a block or port named 'c1'"):
+        rename_port(graph, "Pair", "c2_out", "c1")
+    with pytest.raises(GraphError, match="Pair: node id 'Skip' must start with a lowercase"):
+        rename_port(graph, "Pair", "c2_out", "Skip")
+    with pytest.raises(GraphError, match="reserved name"):
+        rename_port(graph, "Pair", "c2_out", "forward")
+    with pytest.raises(GraphError, match=r"no input or output port 'c3_out' \(inputs: x; outputs"):
+        rename_port(graph, "Pair", "c3_out", "y")
+    assert dumps(project) == before
