@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.codegen import to_python
 from engine.graph import Graph, GraphError
 from engine.project import Project, dumps, load, loads
 from engine.shapes import analyze
@@ -141,3 +142,43 @@ def test_rename_output_port_refusals_change_nothing():
     with pytest.raises(GraphError, match=r"no input or output port 'c3_out' \(inputs: x; outputs"):
         rename_port(graph, "Pair", "c3_out", "y")
     assert dumps(project) == before
+
+
+def test_export_names_the_value_after_the_renamed_output():
+    from tests.engine.test_codegen import equivalence_problems
+
+    project, pair = two_outputs_project()
+    rename_port(project.graph, "Pair", "c2_out", "skip")
+    code = to_python(project)
+    assert f"{pair}_r1_out, {pair}_skip = self.{pair}(image)" in code
+    assert f"torch.cat([{pair}_skip, {pair}_r1_out], dim=1)" in code
+    assert "c2_out" not in code
+    assert equivalence_problems(project.graph, project.name) == []
+
+
+def test_an_output_named_like_a_block_gets_a_variable_of_its_own():
+    """`<instance>_<port>` can be another block's id: the export must not let one
+    value overwrite the other."""
+    from tests.engine.test_codegen import equivalence_problems
+
+    project, pair = two_outputs_project()
+    graph = project.graph
+    rename_port(graph, "Pair", "c2_out", "skip")
+    # A block whose id is the output's natural variable: it feeds the unit, and is
+    # read again after the unit's line.
+    clash = graph.add_node("ReLU", {}, (260, 400), f"{pair}_skip").id
+    graph.connect("image", clash)
+    graph.disconnect(pair, "x")
+    graph.connect(clash, pair, "x")
+    graph.add_node("Add", {}, (780, 400), "mix")
+    graph.connect(pair, "mix", "in1", "r1_out")
+    graph.connect(clash, "mix", "in2")
+    graph.add_node("Output", {}, (1040, 400), "out3")
+    graph.connect("mix", "out3")
+    assert not analyze(graph).problems
+    code = to_python(project)
+    assert f"{pair}_skip = self.{pair}_skip(image)" in code
+    assert f"{pair}_r1_out, {pair}_skip_2 = self.{pair}({pair}_skip)" in code
+    assert f"torch.cat([{pair}_skip_2, {pair}_r1_out], dim=1)" in code
+    assert f"mix = {pair}_r1_out + {pair}_skip" in code
+    assert equivalence_problems(graph, project.name) == []
