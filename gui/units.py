@@ -374,6 +374,7 @@ class UnitsMixin:
             return False
         self.undo_stack.push(command)
         self.scene.select_nodes([new])
+        self.statusBar().showMessage(f"Port {old} of {graph.owner} is now {new}", 6000)
         return True
 
     # ------------------------------------------------------------ levels

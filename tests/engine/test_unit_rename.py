@@ -182,3 +182,17 @@ def test_an_output_named_like_a_block_gets_a_variable_of_its_own():
     assert f"torch.cat([{pair}_skip_2, {pair}_r1_out], dim=1)" in code
     assert f"mix = {pair}_r1_out + {pair}_skip" in code
     assert equivalence_problems(graph, project.name) == []
+
+
+def test_a_promoted_param_of_a_renamed_port_block_follows():
+    project, _ = two_outputs_project()
+    graph = project.graph
+    definition = graph.library.definition("Pair")
+    graph.library.set_promoted("Pair", {"shape": [("x", "shape")]})
+    before = dumps(project)
+    rename_port(graph, "Pair", "x", "image_in")
+    assert definition.promoted == {"shape": [("image_in", "shape")]}
+    assert definition.promotion_problems() == []
+    assert '"image_in.shape"' in dumps(project)
+    rename_port(graph, "Pair", "image_in", "x")
+    assert dumps(project) == before

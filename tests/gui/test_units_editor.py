@@ -503,6 +503,7 @@ def test_renaming_an_output_port_in_the_editor_moves_its_wires_and_label(
     assert window.undo_stack.undoText() == "Rename port Unit.c2_out → skip"
     assert "skip" in window.scene.nodes and "c2_out" not in window.scene.nodes
     assert window.scene.selected_node_ids() == ["skip"]
+    assert window.statusBar().currentMessage() == "Port c2_out of Unit is now skip"
 
     # A clash is refused with one line, and nothing changes.
     answer[0] = "r1_out"
