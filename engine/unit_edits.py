@@ -323,35 +323,76 @@ def rename_unit(root: Graph, old: str, new: str) -> None:
 
 
 def rename_port(root: Graph, unit: str, old: str, new: str) -> None:
-    """Rename an input port of a unit (the id of its Input block inside); the wires
-    into every instance move to the new port name."""
+    """Rename a port of a unit: an input (the id of an Input block inside) or an output
+    (the id of an Output block). The wires into every instance, at any depth, move to
+    the new input name; with several outputs, the wires leaving every instance from
+    that output name it. Renaming back restores the file exactly."""
     library = library_of(root)
     definition = library.definition(unit)
     body = definition.graph
-    if old not in definition.inputs:
-        raise GraphError(f"{unit} has no input port {old!r}")
+    is_input = old in definition.inputs
+    if not is_input and old not in definition.outputs:
+        raise GraphError(
+            f"{unit} has no input or output port {old!r} (inputs: "
+            f"{', '.join(definition.inputs) or 'none'}; outputs: "
+            f"{', '.join(definition.outputs) or 'none'})"
+        )
     if new == old:
         return
     if new in body:
         raise GraphError(f"{unit} already has a block or port named {new!r}")
     if problem := id_problem(new):
-        raise GraphError(problem)
+        raise GraphError(f"{unit}: {problem}")
+    # Wires outside name an output only when the unit has several.
+    named_outputs = not is_input and len(definition.outputs) > 1
+    _rename_block(definition, old, new)
+    for graph in _graphs(root):
+        for node_id in library.instances_of(unit, graph):
+            if is_input:
+                wire = graph.incoming_edges(node_id).get(old)
+                moved = {} if wire is None else {wire: dataclasses.replace(wire, port=new)}
+            elif named_outputs:
+                leaving = [e for e in graph.outgoing(node_id) if e.source_port == old]
+                moved = {e: dataclasses.replace(e, source_port=new) for e in leaving}
+            else:
+                moved = {}
+            _move_wires(graph, moved)
+
+
+def _rename_block(definition: Definition, old: str, new: str) -> None:
+    """Give a block inside a definition another id: its wires, its place in the file's
+    order and the promoted params that read it follow."""
+    body = definition.graph
     before = arrangement(body)
     node, wires = body.remove_node(old)
     body.add_node(node.type, node.params, node.pos, new)
     for edge in wires:
-        body.connect(new, edge.target, edge.port)
+        body.reconnect(_with_block_renamed(edge, old, new))
     body.reorder(
         [new if n == old else n for n in before[0]],
-        [dataclasses.replace(e, source=new) if e.source == old else e for e in before[1]],
+        [_with_block_renamed(e, old, new) for e in before[1]],
     )
-    for graph in _graphs(root):
-        for node_id in library.instances_of(unit, graph):
-            order = arrangement(graph)
-            wire = graph.incoming_edges(node_id).get(old)
-            if wire is None:
-                continue
-            moved = dataclasses.replace(wire, port=new)
-            graph.disconnect(node_id, old)
-            graph.reconnect(moved)
-            graph.reorder(order[0], [moved if e == wire else e for e in order[1]])
+    for targets in definition.promoted.values():
+        for i, (node_id, key) in enumerate(targets):
+            if node_id == old:
+                targets[i] = (new, key)
+
+
+def _with_block_renamed(edge: Edge, old: str, new: str) -> Edge:
+    return dataclasses.replace(
+        edge,
+        source=new if edge.source == old else edge.source,
+        target=new if edge.target == old else edge.target,
+    )
+
+
+def _move_wires(graph: Graph, moved: dict[Edge, Edge]) -> None:
+    """Replace wires (old → new) in place: each keeps its place in the file's order."""
+    if not moved:
+        return
+    order = arrangement(graph)
+    for wire in moved:
+        graph.disconnect(wire.target, wire.port)
+    for wire in moved.values():
+        graph.reconnect(wire)
+    graph.reorder(order[0], [moved.get(e, e) for e in order[1]])

@@ -343,7 +343,7 @@ class RenameUnitCommand(QUndoCommand):
 
 
 class RenamePortCommand(QUndoCommand):
-    """Rename a unit's input port; the wires into its instances follow."""
+    """Rename a unit's input or output port; the wires of its instances follow."""
 
     def __init__(self, root: Graph, unit: str, old: str, new: str) -> None:
         super().__init__(f"Rename port {unit}.{old} → {new}")

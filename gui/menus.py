@@ -155,7 +155,7 @@ def build_menus(window: MainWindow) -> Actions:
             "Rename &Port…",
             window.rename_port,
             None,
-            "Inside a unit: rename the selected Input block, one of its ports",
+            "Inside a unit: rename the selected Input or Output block, one of its ports",
         ),
         "independent_copy": _action(
             window,

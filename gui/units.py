@@ -349,14 +349,16 @@ class UnitsMixin:
         return True
 
     def rename_port(self: MainWindow, new: str | None = None) -> bool:
-        """Inside an opened unit: rename the selected Input block, one of its ports."""
+        """Inside an opened unit: rename the selected Input or Output block, one of its
+        ports."""
         if not self._editable():
             return False
         graph = self.scene.graph
         ids = self.scene.selected_node_ids()
-        if graph.owner is None or len(ids) != 1 or graph.node(ids[0]).spec.role != "input":
+        roles = ("input", "output")
+        if graph.owner is None or len(ids) != 1 or graph.node(ids[0]).spec.role not in roles:
             self.statusBar().showMessage(
-                "Rename port: open a unit and select one of its Input blocks", 6000
+                "Rename port: open a unit and select one of its Input or Output blocks", 6000
             )
             return False
         old = ids[0]
@@ -372,6 +374,7 @@ class UnitsMixin:
             return False
         self.undo_stack.push(command)
         self.scene.select_nodes([new])
+        self.statusBar().showMessage(f"Port {old} of {graph.owner} is now {new}", 6000)
         return True
 
     # ------------------------------------------------------------ levels

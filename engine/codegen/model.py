@@ -25,10 +25,12 @@ from engine.codegen.text import (
 )
 from engine.codegen.units import UnitClasses
 from engine.graph import Edge, Graph
+from engine.names import RESERVED
 from engine.shapes import Analysis, analyze
 from engine.spec import Op, Shape
 
 BODY = INDENT * 2
+ValueNames = dict[tuple[str, str], str]  # (node id, output port) → its variable in forward
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,7 @@ WRITERS: dict[str, Callable[[Step], list[str]]] = {
 # ------------------------------------------------------------------- the class
 
 
-def _steps(graph: Graph, analysis: Analysis) -> list[Step]:
+def _steps(graph: Graph, analysis: Analysis, names: ValueNames) -> list[Step]:
     # An Output block is the identity: later blocks never read it, and forward
     # returns the value wired into it, so its name is the source's variable.
     steps = []
@@ -205,28 +207,48 @@ def _steps(graph: Graph, analysis: Analysis) -> list[Step]:
         if info.op.kind in ("input", "output"):
             continue
         incoming = graph.incoming_edges(node_id)
-        sources = tuple(_value_of(graph, incoming[p]) for p in node.ports)
+        sources = tuple(_value_of(graph, incoming[p], names) for p in node.ports)
         first = next(iter(info.input_shapes.values()), None)
         leaving = graph.outgoing(node_id)
         target = node_id if leaving else "_"
         read = {edge.source_port for edge in leaving}
         targets = tuple(
-            _variable(node_id, port) if port in read else "_" for port in node.outputs if port
+            names[(node_id, port)] if port in read else "_" for port in node.outputs if port
         )
         steps.append(Step(node_id, info.op, sources, info.shape, first, target, targets))
     return steps
 
 
-def _variable(node_id: str, port: str) -> str:
-    """The variable of a node's output: `conv1`, or `enc1_skip` for a named output."""
-    return f"{node_id}_{port}" if port else node_id
+def value_names(graph: Graph) -> ValueNames:
+    """The variable of each node output, keyed by (node id, output port).
+
+    A plain output is named by its node id; a unit's named output `<id>_<port>`
+    (`enc1_skip`). That name could be another block's id (a block `enc1_skip`) or the
+    name of another unit's output (`enc1` with `skip_a`, `enc1_skip` with `a`): then
+    it takes the first free `_2`, `_3`, … in graph order, so the code stays the same
+    for the same project.
+    """
+    names: ValueNames = {(node.id, ""): node.id for node in graph.nodes}
+    taken = {node.id for node in graph.nodes} | RESERVED
+    for node in graph.nodes:
+        for port in node.outputs:
+            if not port:
+                continue
+            base = name = f"{node.id}_{port}"
+            count = 1
+            while name in taken:
+                count += 1
+                name = f"{base}_{count}"
+            taken.add(name)
+            names[(node.id, port)] = name
+    return names
 
 
-def _value_of(graph: Graph, edge: Edge) -> str:
+def _value_of(graph: Graph, edge: Edge, names: ValueNames) -> str:
     """The variable a wire carries (an Output block passes its source's on)."""
     while graph.node(edge.source).spec.role == "output":
         edge = graph.incoming_edges(edge.source)["x"]
-    return _variable(edge.source, edge.source_port)
+    return names[(edge.source, edge.source_port)]
 
 
 def _return(values: list[str], names: list[str]) -> list[str]:
@@ -286,7 +308,8 @@ def forward_lines(graph: Graph, analysis: Analysis) -> list[str]:
         for i in graph.ids_of_role("input")
     ]
     outputs = [Port(o, analysis.nodes[o].shape) for o in graph.ids_of_role("output")]
-    steps = _steps(graph, analysis)
+    names = value_names(graph)
+    steps = _steps(graph, analysis, names)
     uses_frames = any(s.op.fold for s in steps)
     forward = [*_signature(inputs, outputs), *_forward_doc(inputs, outputs, uses_frames)]
     for step in steps:
@@ -294,7 +317,7 @@ def forward_lines(graph: Graph, analysis: Analysis) -> list[str]:
             note = f"{step.node} feeds no output; it runs all the same, as in NetLoom"
             forward += comment_lines(note, indent=BODY)
         forward += WRITERS[step.op.kind](step)
-    returned = [_value_of(graph, graph.incoming_edges(o.name)["x"]) for o in outputs]
+    returned = [_value_of(graph, graph.incoming_edges(o.name)["x"], names) for o in outputs]
     forward += _return(returned, [o.name for o in outputs])
     return forward
 

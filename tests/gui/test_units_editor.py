@@ -472,3 +472,61 @@ def test_a_unit_with_several_outputs_has_a_port_and_a_wire_for_each(window, tmp_
     end = tmp_path / "end.json"
     assert window.write_to(end)
     assert end.read_bytes() == start.read_bytes()
+
+
+def test_renaming_an_output_port_in_the_editor_moves_its_wires_and_label(
+    window, tmp_path, monkeypatch
+):
+    from PySide6.QtWidgets import QInputDialog
+
+    start = two_values_project(tmp_path / "start.json")
+    assert window.open_path(start)
+    unit = make_unit_of(window, ["c1", "r1", "c2"])
+    graph = window.project.graph
+    made = tmp_path / "made.json"
+    assert window.write_to(made)
+    offered: list[str] = []
+    answer = ["skip"]
+
+    def get_text(parent, title, label, *args, text="", **kwargs):
+        offered.append(text)
+        return answer[0], True
+
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(get_text))
+
+    assert window.open_unit(unit)
+    window.scene.select_nodes(["c2_out"])
+    count = window.undo_stack.count()
+    window.actions_["rename_port"].trigger()
+    assert offered == ["c2_out"], "the dialog offers the current name"
+    assert window.undo_stack.count() == count + 1, "one undo step"
+    assert window.undo_stack.undoText() == "Rename port Unit.c2_out → skip"
+    assert "skip" in window.scene.nodes and "c2_out" not in window.scene.nodes
+    assert window.scene.selected_node_ids() == ["skip"]
+    assert window.statusBar().currentMessage() == "Port c2_out of Unit is now skip"
+
+    # A clash is refused with one line, and nothing changes.
+    answer[0] = "r1_out"
+    window.actions_["rename_port"].trigger()
+    assert window.undo_stack.count() == count + 1
+    message = window.statusBar().currentMessage()
+    assert message == "Cannot rename port: Unit already has a block or port named 'r1_out'"
+    window.go_back()
+
+    # Outside, the instance's port and the wire that left it carry the new name.
+    scene = window.scene
+    item = scene.nodes[unit]
+    assert list(item.outputs) == ["r1_out", "skip"]
+    assert item.outputs["skip"].tooltip_text() == "output 'skip': (N, 6, 8, 8)"
+    assert graph.incoming_edges("cat")["in1"].source_port == "skip"
+    wire = scene.wires[("cat", "in1")]
+    assert wire.out == "skip" and wire.label.startswith("(N, 6, 8, 8)")
+    assert wire.path().pointAtPercent(0) == item.outputs["skip"].scenePos()
+    assert shape(scene, "cat") == [10, 8, 8]
+
+    window.undo_stack.undo()
+    scene.refresh_if_dirty()
+    assert list(scene.nodes[unit].outputs) == ["r1_out", "c2_out"]
+    again = tmp_path / "again.json"
+    assert window.write_to(again)
+    assert again.read_bytes() == made.read_bytes()
