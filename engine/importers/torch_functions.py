@@ -314,6 +314,8 @@ def _permutation(node: fx.Node, rank: int) -> list[int]:
 
 def _permute(imp: TorchImporter, node: fx.Node) -> Any:
     base = imp.env.get(node.args[0])
+    if isinstance(base, RecPart):  # a recurrent layer's output sequence, made here
+        base = imp.tensor(node.args[0])
     swap = [0, 2, 1]
     if isinstance(base, Swapped) and _permutation(node, 3) == swap:
         return base.value  # swapped back after a 1-D layer ran along time
