@@ -357,35 +357,45 @@ class TorchImporter:
             raise Unsupported("called with more than one argument")
         type_name, params = rule(module)
         source = self.env.get(node.args[0]) if isinstance(node.args[0], fx.Node) else None
-        if isinstance(source, (Folded, Swapped)):
-            # The per-frame or along-time call of exported code: the block takes the
-            # unfolded (unswapped) value itself and does the same inside.
-            x, expect = source.value, self._unwrapped_expect(node, source)
-        else:
-            x, expect = self.tensor(node.args[0]), None
-        if type_name == "Upsample":  # by the axes after C: of a frame, or time itself
-            if isinstance(source, Swapped):
-                spatial = 1
-            elif isinstance(source, Folded):
-                spatial = len(x.shape.dims) - 2
-            else:
-                spatial = len(x.shape.features) - 1
-            type_name = torch_modules.upsample_block(spatial)
-        if isinstance(source, Swapped) and not self._slides_along_time(type_name, params, x):
-            x, expect, source = self.tensor(node.args[0]), None, None  # the Permute, then it
-        value = self.block(node, type_name, params, [x], target, weights, expect)
-        if isinstance(source, Folded) and value.node is not None:
-            # Per frame is the same as on the whole only for a block that folds frames
-            # itself, or one that works value by value.
-            if not (
-                self.builder.ops[value.node].fold or get_spec(type_name).category == "Activation"
-            ):
-                self.builder.remove(value.node)
-                raise Unsupported(
-                    f"runs on frames folded into the batch axis (x.flatten(0, 1)), where "
-                    f"NetLoom's {type_name} on {x.shape} would not work frame by frame"
-                )
-        return type(source)(value, node) if isinstance(source, (Folded, Swapped)) else value
+        if isinstance(source, Folded):
+            return Folded(self._per_frame(node, type_name, params, source, weights), node)
+        if isinstance(source, Swapped):
+            along = torch_modules.upsample_block(1) if type_name == "Upsample" else type_name
+            if self._slides_along_time(along, params, source.value):
+                expect = self._unwrapped_expect(node, source)
+                value = self.block(node, along, params, [source.value], target, weights, expect)
+                return Swapped(value, node)
+        x = self.tensor(node.args[0])  # a Swapped no 1-D layer takes becomes its Permute
+        if type_name == "Upsample":  # the block for the axes after the channels
+            type_name = torch_modules.upsample_block(len(x.shape.features) - 1)
+        return self.block(node, type_name, params, [x], target, weights)
+
+    def _per_frame(
+        self,
+        node: fx.Node,
+        type_name: str,
+        params: dict[str, Any],
+        source: Folded,
+        weights: dict[str, Any],
+    ) -> Value:
+        """A layer called on frames folded into the batch axis, as exported code runs a
+        per-frame block: the block on the frames themselves, which folds by itself."""
+        x = source.value
+        if type_name == "Upsample":  # the axes of one frame after its channels
+            type_name = torch_modules.upsample_block(len(x.shape.dims) - 2)
+        expect = self._unwrapped_expect(node, source)
+        value = self.block(node, type_name, params, [x], str(node.target), weights, expect)
+        # Per frame is the same as on the whole only for a block that folds frames
+        # itself, or one that works value by value.
+        if value.node is not None and not (
+            self.builder.ops[value.node].fold or get_spec(type_name).category == "Activation"
+        ):
+            self.builder.remove(value.node)
+            raise Unsupported(
+                f"runs on frames folded into the batch axis (x.flatten(0, 1)), where "
+                f"NetLoom's {type_name} on {x.shape} would not work frame by frame"
+            )
+        return value
 
     def _slides_along_time(self, type_name: str, params: dict[str, Any], x: Value) -> bool:
         """Whether NetLoom's block slides along the time of sequence `x` by itself, as

@@ -277,6 +277,7 @@ def _reshape_as(how: str) -> Handler:
 
 
 _reshape = _reshape_as("reshape")
+_flatten_like = _reshape_as("flatten")
 _squeeze_like = _reshape_as("other")
 
 
@@ -287,7 +288,7 @@ def _flatten(imp: TorchImporter, node: fx.Node) -> Any:
     start, end = arg(node, 1, "start_dim", 0), arg(node, 2, "end_dim", -1)
     if (start, end) == (0, 1) and isinstance(base, Value) and len(base.shape.dims) >= 2:
         return Folded(base, node)  # frames into the batch axis, for a per-frame layer
-    return _reshape_as("flatten")(imp, node)
+    return _flatten_like(imp, node)
 
 
 def _unflatten(imp: TorchImporter, node: fx.Node) -> Value:
@@ -416,8 +417,8 @@ def _is_last_step(index: Any) -> bool:
 
 
 def _direction_end(rec: Recurrent, index: Any) -> str | None:
-    """ "forward" for output[:, -1, :H], "backward" for output[:, 0, H:] of a bidirectional
-    layer: where each direction ends (the values of its top layer's h_n[-2], h_n[-1])."""
+    """Which direction ends at `index` of a bidirectional layer's output: "forward" at
+    [:, -1, :H], "backward" at [:, 0, H:] (the values of its top layer's h_n[-2], h_n[-1])."""
     full, half = slice(None, None, None), rec.params["hidden_size"]
     if index == (full, -1, slice(None, half, None)):
         return "forward"
