@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.importers.builder import Recurrent
+from torch import fx
+
+from engine.importers.builder import Recurrent, Value
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,32 @@ RECURRENT_PARTS = {
         "'last' output joins both directions' final states: torch.cat((h_n[-2], h_n[-1]), 1)"
     ),
 }
+
+
+@dataclass(frozen=True)
+class Folded:
+    """`x.flatten(0, 1)`: the frames of `value` (N, T, …) folded into the batch axis.
+
+    Exported NetLoom code runs a per-frame block this way: fold, call the module,
+    `unflatten(0, (n, t))`. A module called on it is the block applied to `value`
+    itself (a NetLoom block folds by itself); its result is folded again until unflattened.
+    """
+
+    value: Value
+    node: fx.Node
+
+
+@dataclass(frozen=True)
+class Swapped:
+    """`x.transpose(1, 2)` of a sequence `value` (N, T, F): (N, F, T), not made yet.
+
+    Exported NetLoom code runs a 1-D block along time this way: swap, call the module,
+    swap back. A module called on it is the block applied to `value` itself (it slides
+    along time by itself); any other use makes the Permute block the swap stands for.
+    """
+
+    value: Value
+    node: fx.Node
 
 
 @dataclass(frozen=True)

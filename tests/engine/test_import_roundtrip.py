@@ -1,0 +1,272 @@
+"""Round trip: `export --to python`, then `import` of the written file gives the project back.
+
+For every template and for random graphs: the imported graph has the same blocks (type
+and resolved params), the same wiring, and ids that follow the exported module names
+(so a layer keeps its id); the exported class's own `state_dict` loads strictly into the
+imported graph's model, and both give bit-identical outputs in eval mode.
+
+Templates built from units are compared with their units opened (`ungroup`), because
+the importer makes repeated submodule classes into blocks, not units, yet. Random graphs
+with two inputs, or with a recurrent block's state passed on (output 'state', an
+initial state), are left out: `import` takes one input and does not map the state yet.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from engine.build import build_model
+from engine.cli import run
+from engine.codegen import to_python
+from engine.codegen.text import class_name
+from engine.graph import Graph
+from engine.importers.check import InputSpec, example_input
+from engine.importers.from_torch import import_python
+from engine.names import safe_id
+from engine.project import Project, load
+from engine.shapes import analyze
+from engine.train.checkpoint import load_checkpoint
+from engine.unit_edits import ungroup
+from tests.engine.test_codegen import TEMPLATES, random_graph
+
+RANDOM_GRAPHS = 30  # bench/import_roundtrip.py runs many more
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def input_spec(graph: Graph) -> InputSpec:
+    (input_id,) = graph.ids_of_role("input")
+    params = graph.node(input_id).params
+    return InputSpec(
+        tuple(params["shape"]), params.get("sequence", False), params.get("dtype", "float32")
+    )
+
+
+def expanded(graph: Graph) -> Graph:
+    """The graph with every unit instance opened, to any depth."""
+    graph = copy.deepcopy(graph)
+    while units := [n.id for n in graph.nodes if n.library is not None]:
+        ungroup(graph, units[0])
+    return graph
+
+
+def canonical(graph: Graph, node_id: str) -> tuple[str, dict]:
+    """A block's type and resolved params, with settings that Python code cannot tell
+    apart written one way: the exported code of both sides of each pair is the same.
+
+    - a per-axis size with every axis equal is one number ([2, 2] is 2);
+    - a pool's stride "kernel" is the kernel size (torch stores it so);
+    - Softmax over the channels of (N, C) or (N, T, C) is over the last axis;
+    - LayerNorm's bias without affine, a one-layer recurrent block's dropout, Upsample's
+      align_corners in mode nearest: no effect, and not written;
+    - Mean over every axis after the channels, not kept, is GlobalPool avg: both are
+      `x.mean(dim=…)`.
+    An Output's loss is training data, not in the code.
+    """
+    node = graph.node(node_id)
+    if node.spec.role == "output":
+        return node.type, {}
+    params = node.spec.resolve_params(node.params)
+    for p in node.spec.params:
+        value = params[p.name]
+        if p.kind == "per_axis" and isinstance(value, list) and len(set(value)) == 1:
+            params[p.name] = value[0]
+    if params.get("stride") == "kernel":
+        params["stride"] = params["kernel_size"]
+    if node.type == "LayerNorm" and not params["affine"]:
+        params.pop("bias")
+    if node.spec.category == "Recurrent" and params["num_layers"] == 1:
+        params.pop("dropout")
+    if node.type in ("Softmax", "LogSoftmax") and params["axis"] == "channels":
+        shape = analyze(graph).nodes[graph.incoming(node_id)["x"]].shape
+        if len(shape.features) == 1:  # the channel axis is the last one
+            params["axis"] = "last"
+    if node.type == "PReLU" and params["slopes"] == "channels":
+        shape = analyze(graph).nodes[graph.incoming(node_id)["x"]].shape
+        if shape.features[0] == 1:
+            params["slopes"] = "one"  # one channel: one slope, a weight of shape (1,)
+    if params.get("mode") == "nearest":
+        params.pop("align_corners", None)
+    if node.type == "Mean" and not params["keepdim"]:
+        shape = analyze(graph).nodes[graph.incoming(node_id)["x"]].shape
+        first = 3 if shape.time else 2
+        if params["axes"] == list(range(first, shape.rank)):
+            return "GlobalPool", {"mode": "avg"}
+    return node.type, params
+
+
+def blocks(graph: Graph) -> dict[str, tuple[str, dict]]:
+    return {node.id: canonical(graph, node.id) for node in graph.nodes}
+
+
+def matching(original: Graph, imported: Graph) -> tuple[dict[str, str], list[str]]:
+    """Imported id for each original node, matched by type, params and wiring; and the
+    differences (unmatched nodes on either side)."""
+    want, have = blocks(original), blocks(imported)
+    found: dict[str, str] = {}
+    problems = []
+    for node_id in original.topological_order():
+        sources = {port: found.get(src) for port, src in original.incoming(node_id).items()}
+        candidates = [
+            other
+            for other in imported.topological_order()
+            if other not in found.values()
+            and have[other] == want[node_id]
+            and imported.incoming(other) == sources
+        ]
+        if not candidates:
+            problems.append(f"{node_id} {want[node_id]} fed by {sources}: not in the import")
+            continue
+        found[node_id] = node_id if node_id in candidates else candidates[0]
+    extra = sorted(set(have) - set(found.values()))
+    problems += [f"{other} {have[other]}: imported, not in the original" for other in extra]
+    return found, problems
+
+
+def load_file(path: Path) -> dict:
+    name = f"roundtrip_{uuid.uuid4().hex}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.modules.pop(name)
+    return vars(module)
+
+
+def vocabulary(model: nn.Module) -> int:
+    sizes = [m.num_embeddings for m in model.modules() if isinstance(m, nn.Embedding)]
+    return min(sizes, default=2)
+
+
+def as_list(value: object) -> list[torch.Tensor]:
+    return list(value) if isinstance(value, tuple) else [value]  # type: ignore[list-item]
+
+
+def round_trip_problems(project: Project, tmp_path: Path) -> list[str]:
+    """What differs after export → import (empty: nothing)."""
+    path = tmp_path / f"{uuid.uuid4().hex[:8]}.py"
+    path.write_text(to_python(project), encoding="utf-8")
+    name = class_name(project.name)
+    spec = input_spec(project.graph)
+    result = import_python(f"{path}:{name}", spec)
+    if result.project is None:
+        return [f"import failed: {issue}" for issue in result.report.errors]
+    original = expanded(project.graph)
+    imported = result.project.graph
+    found, problems = matching(original, imported)
+    if not any(n.library is not None for n in project.graph.nodes):
+        # Every block keeps its id: layers are named after their modules (which exported
+        # code names by id), the rest numbered in the same order. Not kept: an Output's
+        # name (the code names it in a comment only), and the numbers of Means and
+        # GlobalPools (the same code: a Mean may come back as a GlobalPool, gpool1, and
+        # the GlobalPools after it renumbered).
+        problems += [
+            f"{node_id} came back as {found[node_id]}"
+            for node_id in found
+            if found[node_id] != node_id
+            and original.node(node_id).spec.role != "output"
+            and original.node(node_id).type not in ("Mean", "GlobalPool")
+        ]
+    if problems:
+        return problems
+
+    torch.manual_seed(0)
+    exported = load_file(path)[name]().eval()
+    state = {
+        f"{safe_id(key.rsplit('.', 1)[0])}.{key.rsplit('.', 1)[1]}": value
+        for key, value in exported.state_dict().items()
+    }
+    model = build_model(imported)
+    model.load_state_dict(state, strict=True)
+    model.eval()
+    for batch in (2, 5):  # GroupNorm refuses one value per group, even in eval mode
+        x = example_input(spec, batch, vocabulary(exported), seed=batch)
+        with torch.no_grad():
+            want, got = as_list(exported(x)), as_list(model(x))
+        if len(want) != len(got) or not all(map(torch.equal, want, got)):
+            problems.append(f"outputs differ at batch {batch}")
+    return problems
+
+
+def passes_state(graph: Graph) -> bool:
+    """Whether a recurrent block outputs its final state or takes an initial one."""
+    return any(
+        n.spec.category == "Recurrent"
+        and (n.params.get("output") == "state" or n.params.get("initial_state"))
+        for n in graph.nodes
+    )
+
+
+def importable_graphs(count: int, start: int = 0) -> Iterator[tuple[int, Graph]]:
+    """Random graphs the importer takes: one input (as `import --input-shape` gives), and
+    no recurrent state passed between blocks (not mapped from Python yet)."""
+    seed = start
+    while count:
+        graph = random_graph(seed)
+        if len(graph.ids_of_role("input")) == 1 and not passes_state(graph):
+            yield seed, graph
+            count -= 1
+        seed += 1
+
+
+# -------------------------------------------------------------------- tests
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.stem)
+def test_every_template_comes_back_from_its_python_export(path: Path, tmp_path: Path) -> None:
+    assert round_trip_problems(load(path), tmp_path) == []
+
+
+def test_random_graphs_come_back_from_their_python_export(tmp_path: Path) -> None:
+    failures = {}
+    for seed, graph in importable_graphs(RANDOM_GRAPHS):
+        if problems := round_trip_problems(Project(graph, name="Random"), tmp_path):
+            failures[seed] = problems
+    assert failures == {}
+
+
+def test_the_commands_round_trip_a_template_with_its_weights(tmp_path: Path) -> None:
+    """As a user would: `export --to python`, then `import` of that file, `--weights-out`."""
+    template = next(p for p in TEMPLATES if p.stem == "cnn_lstm_video")
+    project = load(template)
+    code, weights = tmp_path / "video.py", tmp_path / "video.pt"
+    assert run(["export", str(template), "--to", "python", "-o", str(code)]) == 0
+    shape = ",".join(map(str, input_spec(project.graph).dims))
+    source = f"{code}:{class_name(project.name)}"
+    imported = tmp_path / "video.json"
+    torch.manual_seed(0)  # the command builds the class with these weights
+    args = ["import", source, "--input-shape", shape, "--sequence", "-o", str(imported)]
+    assert run([*args, "--weights-out", str(weights)]) == 0
+    assert run(["check", str(imported)]) == 0
+
+    torch.manual_seed(0)
+    exported = load_file(code)[class_name(project.name)]().eval()
+    state = load_checkpoint(weights).state_dict
+    assert list(state) == list(exported.state_dict())  # node ids are the module names
+    model = build_model(load(imported).graph)
+    model.load_state_dict(state, strict=True)
+    x = example_input(input_spec(project.graph), 2, 2, seed=9)
+    with torch.no_grad():
+        assert torch.equal(model.eval()(x), exported(x))
+    assert matching(expanded(project.graph), load(imported).graph)[1] == []
