@@ -25,7 +25,7 @@ from torch import fx, nn
 from engine.importers import python_source, torch_modules
 from engine.importers.builder import GraphBuilder, Recurrent, Value
 from engine.importers.check import PROBE_BATCH, ImportResult, InputSpec, example_input, verify
-from engine.importers.grouping import group_repeated
+from engine.importers.grouping import fold_repeats, group_repeated
 from engine.importers.report import ImportReport, Unreadable, Unsupported
 from engine.importers.torch_functions import map_call, map_shaped_module, qualified_name
 from engine.importers.torch_values import (
@@ -198,8 +198,14 @@ class TorchImporter:
             for path, given in self.arguments.items()
             if path in classes
         }
+        sequences = {  # nn.Sequential of instances → the paths of its children
+            path: [f"{path}.{name}" for name, _ in module.named_children()]
+            for path, module in self.model.named_modules()
+            if isinstance(module, nn.Sequential)
+        }
         try:
-            group_repeated(builder, scopes, classes, arguments)
+            made = group_repeated(builder, scopes, classes, arguments)
+            fold_repeats(builder, sequences, made)
         except Exception:  # a bug here must not cost the import: keep the blocks flat
             log.warning("units from repeated modules failed; left as blocks", exc_info=True)
             builder.graph, builder.weights, builder.places = saved

@@ -15,11 +15,16 @@ wiring differ (a BasicBlock with a projection shortcut beside one without) get a
 definition each: `BasicBlock`, `BasicBlock_2`. An instance that cannot be a unit (its
 result leaves from two places, say) stays as flat blocks.
 
+An `nn.Sequential` of instances of one definition with the same params, each feeding
+only the next, is one instance repeated: `nn.Sequential(Block(16), Block(16))` as
+`block1` becomes `block1` ×2, its weights under `block1.0.conv1.weight` as in torch.
+
 Pure: imports neither torch nor Qt.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -74,7 +79,7 @@ def group_repeated(
     scopes: Mapping[str, str],
     classes: Mapping[str, str],
     arguments: Mapping[str, Mapping[str, str]],
-) -> None:
+) -> dict[str, str]:
     """Group the blocks of every instance of a repeated class into units, in place.
 
     `scopes` gives the module path each node was made in (`layer1.0.conv1`, or
@@ -82,8 +87,9 @@ def group_repeated(
     each instance of a repeated class to the class's name; `arguments` names, per
     instance, the nodes its forward took by the argument's name (the unit's ports
     take those names: `x`, `skip`). Inner classes go first, so an outer unit holds
-    instances of the inner ones.
+    instances of the inner ones. Returns the node id of each instance by module path.
     """
+    made: dict[str, str] = {}
     scopes = dict(scopes)
     names = {path: dict(given) for path, given in arguments.items()}
     shapes = _shapes(builder.graph)
@@ -102,6 +108,7 @@ def group_repeated(
             for instance, params in zip(instances, values, strict=True):
                 node_id = _replace(builder, instance, definition.name, params)
                 scopes[node_id] = instance.path
+                made[instance.path] = node_id
                 output = next(m for m in instance.members if instance.inner[m] == instance.output)
                 if output in shapes:
                     shapes[node_id] = shapes[output]
@@ -114,6 +121,82 @@ def group_repeated(
     graph = builder.graph
     order = {n: i for i, n in enumerate(graph.topological_order())}
     graph.reorder(list(order), sorted(graph.edges, key=lambda e: (order[e.target], e.port)))
+    return made
+
+
+def fold_repeats(
+    builder: GraphBuilder, sequences: Mapping[str, list[str]], made: Mapping[str, str]
+) -> list[str]:
+    """Instances in series that are one repeated instance, in place; returns the ids made.
+
+    `sequences` maps the module path of each `nn.Sequential` to its children's paths;
+    `made` gives the node id of each unit instance by module path. A sequence folds when
+    every child is an instance of one definition with one input port, all with the same
+    params, each feeding only the next, and the repeated unit's shapes work out.
+    """
+    folded = []
+    for path, children in sequences.items():
+        graph = builder.graph  # a fold that does not work out puts back a copy
+        library = graph.library
+        ids = [made.get(child) for child in children]
+        if len(ids) < 2 or None in ids or library is None:
+            continue
+        nodes = [graph.node(i) for i in ids if i is not None]
+        first = nodes[0]
+        if (
+            first.type not in library
+            or len(library.definition(first.type).inputs) != 1
+            or any((n.type, n.params) != (first.type, first.params) for n in nodes)
+            or first.params.get(REPEAT.name, 1) != 1
+        ):
+            continue
+        chained = all(
+            list(graph.incoming(b.id).values()) == [a.id]
+            and [e.target for e in graph.outgoing(a.id)] == [b.id]
+            for a, b in zip(nodes, nodes[1:], strict=False)
+        )
+        if chained and (node_id := _fold(builder, path, [n.id for n in nodes])) is not None:
+            folded.append(node_id)
+    if folded:
+        graph = builder.graph
+        order = {n: i for i, n in enumerate(graph.topological_order())}
+        graph.reorder(list(order), sorted(graph.edges, key=lambda e: (order[e.target], e.port)))
+    return folded
+
+
+def _fold(builder: GraphBuilder, path: str, ids: list[str]) -> str | None:
+    """One instance repeated len(ids) times in place of the instances `ids` in series,
+    or None (nothing changed) when its shapes do not work out."""
+    from engine.shapes import analyze
+
+    saved = copy.deepcopy(builder.graph)
+    graph = builder.graph
+    first, last = graph.node(ids[0]), ids[-1]
+    entering = graph.incoming(ids[0])
+    leaving = graph.outgoing(last)
+    node_id = safe_id(path, {n.id for n in graph.nodes} - set(ids))
+    for old in ids:
+        graph.remove_node(old)
+    graph.add_node(first.type, {**first.params, REPEAT.name: len(ids)}, first.pos, node_id)
+    for port, source in entering.items():
+        graph.connect(source, node_id, port)
+    for edge in leaving:
+        graph.connect(node_id, edge.target, edge.port)
+    if analyze(graph).errors_of(node_id):  # a copy's output does not fit the next copy
+        builder.graph = saved
+        return None
+    copy_of = {old: str(k) for k, old in enumerate(ids)}
+    renamed = {}
+    for key, tensor in builder.weights.items():
+        owner, _, rest = key.partition(".")
+        if owner in copy_of:
+            key = f"{node_id}.{copy_of[owner]}.{rest}"
+        renamed[key] = tensor
+    builder.weights = renamed
+    builder.places[node_id] = builder.places.get(ids[0], path)
+    for old in ids:
+        builder.places.pop(old, None)
+    return node_id
 
 
 def _inner_first(classes: Mapping[str, str]) -> list[str]:
