@@ -205,7 +205,7 @@ class TorchImporter:
         }
         try:
             made = group_repeated(builder, scopes, classes, arguments)
-            fold_repeats(builder, sequences, made)
+            repeated = fold_repeats(builder, sequences, made)
         except Exception:  # a bug here must not cost the import: keep the blocks flat
             log.warning("units from repeated modules failed; left as blocks", exc_info=True)
             builder.graph, builder.weights, builder.places = saved
@@ -218,6 +218,11 @@ class TorchImporter:
             uses = library.count_uses(name, builder.graph)
             promoted = ", ".join(definition.promoted)
             made.append(f"{name} ×{uses}" + (f", promoting {promoted}" if promoted else ""))
+        for node_id in repeated:
+            node = builder.graph.node(node_id)
+            made.append(
+                f"{node_id} is {node.type} repeated ×{node.params['repeat']} (an nn.Sequential)"
+            )
         self.report.note(
             self.name, "units", "repeated module classes became units: " + "; ".join(made)
         )

@@ -31,19 +31,21 @@ def test_resnet_blocks_become_two_units_by_shortcut(
 ) -> None:
     project, weights = import_cli(case("CifarResNet").source, case("CifarResNet"), tmp_path)
     out = capsys.readouterr().out
-    assert "BasicBlock ×4, promoting out_channels; BasicBlock_2 ×2" in out
+    assert "BasicBlock ×3, promoting out_channels; BasicBlock_2 ×2" in out
+    # layer1 is nn.Sequential(BasicBlock(16, 16), BasicBlock(16, 16)): one instance ×2
+    assert "layer1 is BasicBlock repeated ×2 (an nn.Sequential)" in out
     graph = load(project).graph
     library = graph.library
     types = {n.id: n.type for n in graph.nodes}
     assert {k: v for k, v in types.items() if k.startswith("layer")} == {
-        "layer1_0": "BasicBlock",
-        "layer1_1": "BasicBlock",
+        "layer1": "BasicBlock",
         "layer2_0": "BasicBlock_2",
         "layer2_1": "BasicBlock",
         "layer3_0": "BasicBlock_2",
         "layer3_1": "BasicBlock",
     }
     assert graph.node("layer3_1").params == {"out_channels": 64, "repeat": 1}
+    assert graph.node("layer1").params == {"out_channels": 16, "repeat": 2}
     identity = library.definition("BasicBlock")
     projection = library.definition("BasicBlock_2")
     assert [n.id for n in identity.graph.nodes if n.spec.role == "layer"] == [
@@ -66,6 +68,7 @@ def test_resnet_blocks_become_two_units_by_shortcut(
     state = load_checkpoint(weights).state_dict
     reference = original(case("CifarResNet")).state_dict()
     assert torch.equal(state["layer2_0.shortcut_0.weight"], reference["layer2.0.shortcut.0.weight"])
+    assert torch.equal(state["layer1.1.conv2.weight"], reference["layer1.1.conv2.weight"])
     assert len(state) == len(reference)
 
     exported = tmp_path / "resnet.py"
