@@ -96,8 +96,12 @@ class _Recorder(fx.Interpreter):
 def import_python(source: str, spec: InputSpec, args_text: str | None = None) -> ImportResult:
     path, class_name = python_source.split_source(source)
     with python_source.loaded_module(path) as module:
-        model = python_source.build_module(module, path, class_name, args_text)
-        return TorchImporter(model, spec, f"{python_source.shown(path)}:{class_name}", path).run()
+        with python_source.recording_arguments(module) as recorded:
+            model = python_source.build_module(module, path, class_name, args_text)
+        name = f"{python_source.shown(path)}:{class_name}"
+        importer = TorchImporter(model, spec, name, path)
+        importer.constructed = python_source.constructor_arguments(model, recorded)
+        return importer.run()
 
 
 def import_module(model: nn.Module, spec: InputSpec, name: str) -> ImportResult:
@@ -117,6 +121,8 @@ class TorchImporter:
         self.results: dict[fx.Node, Any] = {}
         self.calls: dict[str, int] = {}
         self.arguments: dict[str, dict[fx.Node, str]] = {}
+        # module path → its constructor's arguments (known for a model built from a file)
+        self.constructed: python_source.Arguments = {}
         self.recurrents: list[Recurrent] = []
         self.swaps: dict[fx.Node, Value] = {}  # the Permute made for a Swapped, once
         # Add and Multiply blocks by the operation that made them, with their inputs
@@ -204,7 +210,7 @@ class TorchImporter:
             if isinstance(module, nn.Sequential)
         }
         try:
-            made = group_repeated(builder, scopes, classes, arguments)
+            made = group_repeated(builder, scopes, classes, arguments, self.constructed)
             repeated = fold_repeats(builder, sequences, made)
         except Exception:  # a bug here must not cost the import: keep the blocks flat
             log.warning("units from repeated modules failed; left as blocks", exc_info=True)

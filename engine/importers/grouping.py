@@ -79,6 +79,7 @@ def group_repeated(
     scopes: Mapping[str, str],
     classes: Mapping[str, str],
     arguments: Mapping[str, Mapping[str, str]],
+    constructed: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, str]:
     """Group the blocks of every instance of a repeated class into units, in place.
 
@@ -86,7 +87,9 @@ def group_repeated(
     `layer1.0` for a function its forward calls); `classes` maps the module path of
     each instance of a repeated class to the class's name; `arguments` names, per
     instance, the nodes its forward took by the argument's name (the unit's ports
-    take those names: `x`, `skip`). Inner classes go first, so an outer unit holds
+    take those names: `x`, `skip`); `constructed` gives, per instance, the arguments
+    its constructor took, and a promoted param takes the name of the argument whose
+    values it follows (`c_out`, not `out_channels`). Inner classes go first, so an outer unit holds
     instances of the inner ones. Returns the node id of each instance by module path.
     """
     made: dict[str, str] = {}
@@ -104,7 +107,8 @@ def group_repeated(
         for instance in found:
             groups.setdefault(instance.structure(builder.graph), []).append(instance)
         for instances in groups.values():
-            definition, values = _define(builder.graph, class_name, instances, shapes)
+            given = [(constructed or {}).get(i.path, {}) for i in instances]
+            definition, values = _define(builder.graph, class_name, instances, shapes, given)
             for instance, params in zip(instances, values, strict=True):
                 node_id = _replace(builder, instance, definition.name, params)
                 scopes[node_id] = instance.path
@@ -284,24 +288,71 @@ def _read(
     return Instance(path, tuple(members), inner, ports, inner[leaving.pop()], sources)
 
 
-def _promote(kinds: Mapping[tuple[str, str], Any], values: list[dict]) -> Promoted:
+def _promote(
+    kinds: Mapping[tuple[str, str], Any], values: list[dict], given: list[Mapping[str, Any]]
+) -> Promoted:
     """Params whose values differ between instances, one promoted param per set of
-    same-named params of one kind that vary together: named after the param
-    (`out_channels`), else after its first place (`conv2_out_channels`)."""
+    params of one kind that follow one constructor argument in every instance, named
+    after it (`c_out`); else per set of same-named params of one kind that vary
+    together, named after the param (`out_channels`), else after its first place
+    (`conv2_out_channels`)."""
     varying: dict[tuple[Any, ...], list[tuple[str, str]]] = {}
     for place in values[0]:
-        column = tuple(repr(v[place]) for v in values)
-        if len(set(column)) > 1:
-            varying.setdefault((place[1], kinds[place], column), []).append(place)
+        column = [v[place] for v in values]
+        if len({repr(c) for c in column}) > 1:
+            argument = _argument(place[1], column, given)
+            group = (argument,) if argument else (place[1], tuple(map(repr, column)))
+            varying.setdefault((*group, kinds[place]), []).append(place)
     promoted: Promoted = {}
-    for (key, _, _), places in varying.items():
+    for group, places in varying.items():
+        key = group[0]
         name = key if key not in promoted and key != REPEAT.name else f"{places[0][0]}_{key}"
         promoted[name] = places
     return promoted
 
 
+def _argument(key: str, column: list[Any], given: list[Mapping[str, Any]]) -> str | None:
+    """The constructor argument whose value a param took in every instance: the one
+    that fits, or the param's own name among several."""
+    if not given or not all(given):
+        return None
+    fits = [
+        arg
+        for arg in given[0]
+        if arg != REPEAT.name
+        and all(arg in g and _same(p, g[arg]) for p, g in zip(column, given, strict=True))
+    ]
+    if key in fits:
+        return key
+    return fits[0] if len(fits) == 1 else None
+
+
+def _same(param: Any, argument: Any) -> bool:
+    """Whether a block's param value is what a constructor argument gave it: equal, or
+    a per-axis list with that one number on every axis, or a tuple as a list."""
+    if isinstance(argument, tuple):
+        argument = list(argument)
+    if isinstance(param, list) and not isinstance(argument, list):
+        return len(param) > 0 and all(_same(p, argument) for p in param)
+    return (
+        type(param) is type(argument)
+        and param == argument
+        or (
+            isinstance(param, (int, float))
+            and isinstance(argument, (int, float))
+            and not isinstance(param, bool)
+            and not isinstance(argument, bool)
+            and param == argument
+        )
+    )
+
+
 def _define(
-    graph: Graph, class_name: str, instances: list[Instance], shapes: Mapping[str, Shape]
+    graph: Graph,
+    class_name: str,
+    instances: list[Instance],
+    shapes: Mapping[str, Shape],
+    given: list[Mapping[str, Any]],
 ) -> tuple[Definition, list[dict[str, Any]]]:
     """The definition for instances of one structure, and each instance's params."""
     library = library_of(graph)
@@ -313,7 +364,7 @@ def _define(
         for key in graph.node(member).params:
             param = spec.param(key)
             kinds[(first.inner[member], key)] = (param.kind, param.choices)
-    promoted = _promote(kinds, values)
+    promoted = _promote(kinds, values, given)
     name, i = class_name, 1
     while library.name_problem(name) is not None:
         i += 1

@@ -31,7 +31,7 @@ def test_resnet_blocks_become_two_units_by_shortcut(
 ) -> None:
     project, weights = import_cli(case("CifarResNet").source, case("CifarResNet"), tmp_path)
     out = capsys.readouterr().out
-    assert "BasicBlock ×3, promoting out_channels; BasicBlock_2 ×2" in out
+    assert "BasicBlock ×3, promoting out_channels; BasicBlock_2 ×2, promoting c_out" in out
     # layer1 is nn.Sequential(BasicBlock(16, 16), BasicBlock(16, 16)): one instance ×2
     assert "layer1 is BasicBlock repeated ×2 (an nn.Sequential)" in out
     graph = load(project).graph
@@ -44,6 +44,7 @@ def test_resnet_blocks_become_two_units_by_shortcut(
         "layer3_0": "BasicBlock_2",
         "layer3_1": "BasicBlock",
     }
+    # c_in == c_out in every identity block: which argument it follows is not known
     assert graph.node("layer3_1").params == {"out_channels": 64, "repeat": 1}
     assert graph.node("layer1").params == {"out_channels": 16, "repeat": 2}
     identity = library.definition("BasicBlock")
@@ -58,8 +59,9 @@ def test_resnet_blocks_become_two_units_by_shortcut(
         "relu2",
     ]
     assert {"shortcut_0", "shortcut_1"} <= {n.id for n in projection.graph.nodes}
+    # the promoted param takes the name of BasicBlock's argument it follows, c_out
     assert projection.promoted == {
-        "out_channels": [
+        "c_out": [
             ("conv1", "out_channels"),
             ("conv2", "out_channels"),
             ("shortcut_0", "out_channels"),
@@ -75,7 +77,7 @@ def test_resnet_blocks_become_two_units_by_shortcut(
     assert run(["export", str(project), "--to", "python", "-o", str(exported)]) == 0
     module = load_file(exported)
     assert module.BasicBlock.__name__ == "BasicBlock"
-    assert module.BasicBlock2(conv1_in_channels=16, out_channels=32).shortcut_0.stride == (2, 2)
+    assert module.BasicBlock2(conv1_in_channels=16, c_out=32).shortcut_0.stride == (2, 2)
 
 
 def test_unet_units_nest_three_levels(tmp_path: Path) -> None:
