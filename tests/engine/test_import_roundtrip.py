@@ -5,19 +5,31 @@ and resolved params), the same wiring, and ids that follow the exported module n
 (so a layer keeps its id); the exported class's own `state_dict` loads strictly into the
 imported graph's model, and both give bit-identical outputs in eval mode.
 
-Templates built from units are compared with their units opened (`ungroup`), because
-the importer makes repeated submodule classes into blocks, not units, yet. Random graphs
-with two inputs, or with a recurrent block's state passed on (output 'state', an
-initial state), are left out: `import` takes one input and does not map the state yet.
+Templates built from units come back with units, as far as Python can tell them: the
+export writes one class per definition and the importer makes a unit of each class
+built more than once, so a unit used once (resnet_digits' `down`) comes back as its
+blocks; a unit repeated ×N is written as nn.Sequential of N instances and comes back as
+one instance ×N. Compared: each definition that comes back (its input ports, its blocks
+and wiring, its promoted params: those that vary between instances are all Python can
+tell, named after the class's constructor arguments), the instances (type, repeat,
+wiring, ids), and every instance opened (`ungroup`, to any depth) block for block with
+its own params. A definition's Input shape (taken from its first instance) and the
+values at its promoted places are not compared within the definition: only per instance.
+
+Random graphs with two inputs, or with a recurrent block's state passed on (output
+'state', an initial state), are left out: `import` takes one input and does not map the
+state yet.
 """
 
 from __future__ import annotations
 
 import copy
 import importlib.util
+import re
 import sys
 import uuid
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 import pytest
@@ -68,7 +80,7 @@ def expanded(graph: Graph) -> Graph:
     return graph
 
 
-def canonical(graph: Graph, node_id: str) -> tuple[str, dict]:
+def canonical(graph: Graph, node_id: str, ignore: Collection[str] = ()) -> tuple[str, dict]:
     """A block's type and resolved params, with settings that Python code cannot tell
     apart written one way: the exported code of both sides of each pair is the same.
 
@@ -79,14 +91,20 @@ def canonical(graph: Graph, node_id: str) -> tuple[str, dict]:
       align_corners in mode nearest: no effect, and not written;
     - Mean over every axis after the channels, not kept, is GlobalPool avg: both are
       `x.mean(dim=…)`.
-    An Output's loss is training data, not in the code.
+    An Output's loss is training data, not in the code. A unit instance is its class and
+    repeat (its params are compared block by block, opened). Params named in `ignore`
+    are left out.
     """
     node = graph.node(node_id)
     if node.spec.role == "output":
         return node.type, {}
+    if node.library is not None:
+        return class_name(node.type, fallback="Unit"), {"repeat": node.params.get("repeat", 1)}
     params = node.spec.resolve_params(node.params)
+    for name in ignore:
+        params.pop(name, None)
     for p in node.spec.params:
-        value = params[p.name]
+        value = params.get(p.name)
         if p.kind == "per_axis" and isinstance(value, list) and len(set(value)) == 1:
             params[p.name] = value[0]
     if params.get("stride") == "kernel":
@@ -113,14 +131,18 @@ def canonical(graph: Graph, node_id: str) -> tuple[str, dict]:
     return node.type, params
 
 
-def blocks(graph: Graph) -> dict[str, tuple[str, dict]]:
-    return {node.id: canonical(graph, node.id) for node in graph.nodes}
+def blocks(graph: Graph, ignore: dict[str, set[str]] | None = None) -> dict[str, tuple[str, dict]]:
+    ignore = ignore or {}
+    return {node.id: canonical(graph, node.id, ignore.get(node.id, ())) for node in graph.nodes}
 
 
-def matching(original: Graph, imported: Graph) -> tuple[dict[str, str], list[str]]:
-    """Imported id for each original node, matched by type, params and wiring; and the
-    differences (unmatched nodes on either side)."""
-    want, have = blocks(original), blocks(imported)
+def matching(
+    original: Graph, imported: Graph, ignore: dict[str, set[str]] | None = None
+) -> tuple[dict[str, str], list[str]]:
+    """Imported id for each original node, matched by type, params (but those in
+    `ignore`, by block id) and wiring; and the differences (unmatched nodes on either
+    side)."""
+    want, have = blocks(original, ignore), blocks(imported, ignore)
     found: dict[str, str] = {}
     problems = []
     for node_id in original.topological_order():
@@ -139,6 +161,99 @@ def matching(original: Graph, imported: Graph) -> tuple[dict[str, str], list[str
     extra = sorted(set(have) - set(found.values()))
     problems += [f"{other} {have[other]}: imported, not in the original" for other in extra]
     return found, problems
+
+
+def built(graph: Graph) -> Counter[str]:
+    """How many times each unit definition is built: instances × repeats, to any depth."""
+    counts: Counter[str] = Counter()
+
+    def walk(body: Graph, times: int) -> None:
+        for node in body.nodes:
+            if node.library is not None:
+                copies = times * node.params.get("repeat", 1)
+                counts[node.type] += copies
+                walk(node.library.definition(node.type).graph, copies)
+
+    walk(graph, 1)
+    return counts
+
+
+def as_python_tells(graph: Graph) -> tuple[Graph, dict[str, tuple[str, str]]]:
+    """The graph with each unit built only once opened: its class is built once, which
+    the importer leaves as blocks (a class of one's own used once is no repetition).
+    Also, for each opened block, the id it takes from its module path (`down.cbr1` →
+    down_cbr1) and its id inside the unit (cbr1)."""
+    graph = copy.deepcopy(graph)
+    counts = built(graph)
+    paths: dict[str, tuple[str, str]] = {}
+    while once := [n.id for n in graph.nodes if n.library is not None and counts[n.type] == 1]:
+        outer = paths.pop(once[0], (once[0], once[0]))[0]
+        for inner, new_id in ungroup(graph, once[0]).renamed.items():
+            paths[new_id] = (safe_id(f"{outer}.{inner}"), inner)
+    return graph, paths
+
+
+def definitions(graph: Graph) -> list[str]:
+    """The names of the definitions `graph` uses, at any depth, outer first."""
+    found: list[str] = []
+    todo = [graph]
+    while todo:
+        body = todo.pop(0)
+        for node in body.nodes:
+            if node.library is not None and node.type not in found:
+                found.append(node.type)
+                todo.append(node.library.definition(node.type).graph)
+    return found
+
+
+def definition_problems(original: Graph, imported: Graph) -> list[str]:
+    """Differences between the definitions `original` uses and those imported."""
+    problems: list[str] = []
+    library = imported.library
+    for name in definitions(original):
+        mine = original.library.definition(name)  # type: ignore[union-attr]
+        wanted = class_name(name, fallback="Unit")
+        if library is None or wanted not in library:
+            problems.append(f"unit {name} did not come back as a unit {wanted}")
+            continue
+        theirs = library.definition(wanted)
+        if mine.inputs != theirs.inputs:
+            problems.append(f"{name}: input ports {mine.inputs} came back as {theirs.inputs}")
+        for param, places in theirs.promoted.items():
+            if sorted(mine.promoted.get(param, [])) != sorted(places):
+                problems.append(
+                    f"{name}: promotes {param} → {places}; the original "
+                    f"{mine.promoted.get(param, 'does not')}"
+                )
+        ignore: dict[str, set[str]] = {}
+        for promoted in (mine.promoted, theirs.promoted):
+            for places in promoted.values():
+                for inner, key in places:
+                    ignore.setdefault(inner, set()).add(key)
+        for port in mine.inputs:
+            ignore[port] = {"shape", "sequence", "dtype"}
+        found, differ = matching(mine.graph, theirs.graph, ignore)
+        problems += [f"{name}: {problem}" for problem in differ]
+        weights = analyze(mine.graph).nodes
+        problems += [
+            f"{name}: {inner} came back as {found[inner]}"
+            for inner in found
+            if found[inner] != inner
+            and (weights[inner].params or mine.graph.node(inner).library is not None)
+        ]
+    return problems
+
+
+def imported_key(key: str, keys: Collection[str]) -> str:
+    """The imported model's key for an exported weight: the same where the module
+    came back as a unit, with the module path joined (`down.proj` → `down_proj`) where
+    it came back as blocks."""
+    parts = key.split(".")
+    for joined in range(1, len(parts)):
+        candidate = ".".join([safe_id(".".join(parts[:joined])), *parts[joined:]])
+        if candidate in keys:
+            return candidate
+    return key
 
 
 def load_file(path: Path) -> dict:
@@ -172,32 +287,40 @@ def round_trip_problems(project: Project, tmp_path: Path) -> list[str]:
     result = import_python(f"{path}:{name}", spec)
     if result.project is None:
         return [f"import failed: {issue}" for issue in result.report.errors]
-    original = expanded(project.graph)
+    original, paths = as_python_tells(project.graph)
     imported = result.project.graph
     found, problems = matching(original, imported)
-    if not any(n.library is not None for n in project.graph.nodes):
-        # Every block keeps its id: layers are named after their modules (which exported
-        # code names by id), the rest numbered in the same order. Not kept: an Output's
-        # name (the code names it in a comment only), and the numbers of Means and
-        # GlobalPools (the same code: a Mean may come back as a GlobalPool, gpool1, and
-        # the GlobalPools after it renumbered).
-        problems += [
-            f"{node_id} came back as {found[node_id]}"
-            for node_id in found
-            if found[node_id] != node_id
-            and original.node(node_id).spec.role != "output"
-            and original.node(node_id).type not in ("Mean", "GlobalPool")
-        ]
+    # Blocks keep their ids. Layers and unit instances are submodules named by id in the
+    # exported code (`self.conv1`); in a unit opened, after their module path (down_cbr1).
+    # The other blocks (`x + y`, `torch.cat`) have no name in Python: they come back
+    # numbered in order (add1, concat2), as NetLoom numbers them. Not kept: an Output's
+    # name (a comment in the code), and the numbers of Means and GlobalPools (the same
+    # code: a Mean may come back as a GlobalPool, gpool1, the GlobalPools after it
+    # renumbered).
+    code = path.read_text(encoding="utf-8")
+    for node_id, came_back in found.items():
+        node = original.node(node_id)
+        wanted, inner = paths.get(node_id, (node_id, node_id))
+        named = f"self.{inner} = " in code
+        numbered = node_id not in paths and re.fullmatch(rf"{node.spec.id_prefix}\d+", node_id)
+        if (
+            came_back != wanted
+            and (named or numbered)
+            and node.spec.role != "output"
+            and node.type not in ("Mean", "GlobalPool")
+        ):
+            problems.append(f"{node_id} came back as {came_back}, not {wanted}")
+    if original.library is not None and original.library.definitions:
+        problems += definition_problems(original, imported)
+        problems += matching(expanded(original), expanded(imported))[1]
     if problems:
         return problems
 
     torch.manual_seed(0)
     exported = load_file(path)[name]().eval()
-    state = {
-        f"{safe_id(key.rsplit('.', 1)[0])}.{key.rsplit('.', 1)[1]}": value
-        for key, value in exported.state_dict().items()
-    }
     model = build_model(imported)
+    keys = set(model.state_dict())
+    state = {imported_key(key, keys): value for key, value in exported.state_dict().items()}
     model.load_state_dict(state, strict=True)
     model.eval()
     for batch in (2, 5):  # GroupNorm refuses one value per group, even in eval mode
