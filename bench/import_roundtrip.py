@@ -3,7 +3,7 @@
     .venv/bin/python bench/import_roundtrip.py               # 1,000 graphs from seed 0
     .venv/bin/python bench/import_roundtrip.py --graphs 300 --start 5000
 
-Each graph (one input, no recurrent state passed on: what `import` takes) is exported
+Each graph (one input: what `import --input-shape` takes) is exported
 with `export --to python`, the file imported, and compared as
 tests/engine/test_import_roundtrip.py does: the same blocks, params and wiring, layer
 ids kept, bit-identical outputs with the exported weights. Prints how many came back

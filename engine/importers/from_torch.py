@@ -30,6 +30,7 @@ from engine.importers.report import ImportReport, Unreadable, Unsupported
 from engine.importers.torch_functions import map_call, map_shaped_module, qualified_name
 from engine.importers.torch_values import (
     RECURRENT_PARTS,
+    BatchSecond,
     Broken,
     Const,
     Folded,
@@ -335,6 +336,11 @@ class TorchImporter:
                     value.node, "Permute", {"dims": [2, 1]}, [value.value]
                 )
             return self.swaps[value.node]
+        if isinstance(value, BatchSecond):
+            raise Unsupported(
+                "uses a tensor with its batch axis moved (x.transpose(0, 1)) other than as a "
+                "recurrent layer's initial state; NetLoom keeps N first"
+            )
         if isinstance(value, Folded):
             raise Unsupported(
                 "uses frames folded into the batch axis (x.flatten(0, 1)) other than as the "
@@ -421,7 +427,12 @@ class TorchImporter:
 
     def _initial_state(self, given: Any, cell: str) -> Value:
         """The final state of another recurrent layer, passed as this one's h_0 (or
-        (h_0, c_0)): that layer outputs its 'state' into this one's state input."""
+        (h_0, c_0)): that layer outputs its 'state' into this one's state input. Or, as
+        exported code passes a state input (N, rows, hidden): `s.transpose(0, 1)`, for an
+        LSTM `.chunk(2)` into (h_0, c_0)."""
+        moved = self.env.get(given) if isinstance(given, fx.Node) else None
+        if isinstance(moved, BatchSecond) and moved.halves == (cell == "LSTM"):
+            return moved.value
         parts = [self.env.get(g) for g in given] if isinstance(given, tuple) else [self.env[given]]
         if cell == "LSTM":
             wanted = ["hidden", "cell"] if len(parts) == 2 else ["state"]

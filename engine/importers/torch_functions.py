@@ -22,6 +22,7 @@ from engine.importers.builder import Recurrent, Value
 from engine.importers.report import Unsupported
 from engine.importers.torch_values import (
     RECURRENT_PARTS,
+    BatchSecond,
     Broken,
     Folded,
     Meta,
@@ -177,6 +178,8 @@ def _cat(imp: TorchImporter, node: fx.Node) -> Value:
     tensors = arg(node, 0, "tensors")
     if not isinstance(tensors, (tuple, list)):  # torch.cat(state): the parts of one result
         value = imp.env.get(tensors)
+        if isinstance(value, RecPart) and value.part == "state" and arg(node, 1, "dim", 0) == 0:
+            return RecPart(value.rec, "rows")  # h_n's rows, then c_n's: see _permute
         if isinstance(value, RecPart):
             raise Unsupported(RECURRENT_PARTS.get(value.part, "{op}").format(op=value.rec.op))
         raise Unsupported("joins the parts of one result; Concat joins separate tensors")
@@ -315,6 +318,12 @@ def _permutation(node: fx.Node, rank: int) -> list[int]:
 
 def _permute(imp: TorchImporter, node: fx.Node) -> Any:
     base = imp.env.get(node.args[0])
+    if isinstance(base, RecPart) and _permutation(node, 3) == [1, 0, 2]:
+        # The final state batch first, (N, rows, hidden): a recurrent block's 'state'
+        # output (an LSTM's h_n rows, then its c_n rows).
+        rows = "rows" if base.rec.cell == "LSTM" else "hidden"
+        if base.part == rows:
+            return imp.builder.recurrent(base.rec, "state")
     if isinstance(base, RecPart):  # a recurrent layer's output sequence, made here
         base = imp.tensor(node.args[0])
     swap = [0, 2, 1]
@@ -328,6 +337,8 @@ def _permute(imp: TorchImporter, node: fx.Node) -> Any:
             return Swapped(base, node)  # becomes a Permute unless a 1-D layer takes it
     x = imp.tensor(node.args[0])
     order = _permutation(node, len(x.shape.dims) + 1)
+    if order == [1, 0, 2]:
+        return BatchSecond(x)  # a recurrent layer's initial state, if one takes it
     if order[0] != 0:
         raise Unsupported(f"moves the batch axis N (order {order}); NetLoom keeps N first")
     # Kept even when it keeps every axis in place: the block says what the code says.
@@ -401,8 +412,24 @@ def _dropout_of(block: str) -> Handler:
     return handle
 
 
-def _contiguous(imp: TorchImporter, node: fx.Node) -> Value:
+def _contiguous(imp: TorchImporter, node: fx.Node) -> Any:
+    base = imp.env.get(node.args[0])
+    if isinstance(base, BatchSecond):
+        return base
     return imp.tensor(node.args[0])  # memory layout only: NetLoom's Reshape copies as needed
+
+
+def _chunk(imp: TorchImporter, node: fx.Node) -> Any:
+    """An initial state split into an LSTM's (h_0, c_0): `.chunk(2)` along the rows."""
+    base = imp.env.get(node.args[0])
+    if (
+        isinstance(base, BatchSecond)
+        and not base.halves
+        and arg(node, 1, "chunks") == 2
+        and arg(node, 2, "dim", 0) == 0
+    ):
+        return BatchSecond(base.value, halves=True)
+    raise Unsupported(REASONS["chunk"])
 
 
 def _is_last_step(index: Any) -> bool:
@@ -553,6 +580,7 @@ METHODS: dict[str, Handler] = {
     "mean": _reduce("avg"),
     "amax": _reduce("max"),
     "contiguous": _contiguous,
+    "chunk": _chunk,
 }
 
 # Why common operations have no block, in the user's terms.

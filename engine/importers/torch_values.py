@@ -27,8 +27,9 @@ class Const:
 @dataclass(frozen=True)
 class RecPart:
     """Part of a recurrent layer's result: "all" (the tuple), "seq", "state" (LSTM's
-    (h, c)), "hidden" (h_n), "cell" (c_n), or one direction's top final state of a
-    bidirectional layer, "forward" (h_n[-2]) or "backward" (h_n[-1])."""
+    (h, c)), "hidden" (h_n), "cell" (c_n), "rows" (LSTM's torch.cat((h_n, c_n), 0)), or
+    one direction's top final state of a bidirectional layer, "forward" (h_n[-2]) or
+    "backward" (h_n[-1])."""
 
     rec: Recurrent
     part: str
@@ -47,6 +48,10 @@ RECURRENT_PARTS = {
     "cell": (
         "uses c_n of {op} (the cell state) other than as another LSTM's initial state; "
         "NetLoom's 'state' output feeds a recurrent block's state input"
+    ),
+    "rows": (
+        "uses torch.cat((h_n, c_n)) of {op} other than batch first; NetLoom's 'state' "
+        "output is torch.cat((h_n, c_n)).transpose(0, 1)"
     ),
     "backward": (
         "h_n[-1] of a bidirectional layer is the backward direction alone; NetLoom's "
@@ -83,6 +88,16 @@ class Swapped:
 
     value: Value
     node: fx.Node
+
+
+@dataclass(frozen=True)
+class BatchSecond:
+    """`x.transpose(0, 1)` of `value` (N, rows, hidden): the batch axis second, as torch's
+    recurrent layers take an initial state. Exported NetLoom code passes a state input
+    this way (an LSTM's split in two by `.chunk(2)`, `halves`); nothing else takes it."""
+
+    value: Value
+    halves: bool = False
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,10 @@ wiring, ids), and every instance opened (`ungroup`, to any depth) block for bloc
 its own params. A definition's Input shape (taken from its first instance) and the
 values at its promoted places are not compared within the definition: only per instance.
 
-Random graphs with two inputs, or with a recurrent block's state passed on (output
-'state', an initial state), are left out: `import` takes one input and does not map the
-state yet.
+Recurrent state comes back as the exported code writes it: output 'state' is
+`h_n.transpose(0, 1)` (an LSTM's `torch.cat((h_n, c_n), dim=0).transpose(0, 1)`), a state
+input `s.transpose(0, 1).contiguous()` (an LSTM's `.chunk(2)` into (h_0, c_0)). Random
+graphs with two inputs are left out: `import` takes one input.
 """
 
 from __future__ import annotations
@@ -332,25 +333,41 @@ def round_trip_problems(project: Project, tmp_path: Path) -> list[str]:
     return problems
 
 
-def passes_state(graph: Graph) -> bool:
-    """Whether a recurrent block outputs its final state or takes an initial one."""
-    return any(
-        n.spec.category == "Recurrent"
-        and (n.params.get("output") == "state" or n.params.get("initial_state"))
-        for n in graph.nodes
-    )
-
-
 def importable_graphs(count: int, start: int = 0) -> Iterator[tuple[int, Graph]]:
-    """Random graphs the importer takes: one input (as `import --input-shape` gives), and
-    no recurrent state passed between blocks (not mapped from Python yet)."""
+    """Random graphs the importer takes: one input (as `import --input-shape` gives)."""
     seed = start
     while count:
         graph = random_graph(seed)
-        if len(graph.ids_of_role("input")) == 1 and not passes_state(graph):
+        if len(graph.ids_of_role("input")) == 1:
             yield seed, graph
             count -= 1
         seed += 1
+
+
+def encoder_decoder(cell: str, state_from: str) -> Graph:
+    """A sequence into an encoder whose final state starts a decoder, from the encoder
+    itself (output 'state') or from a Dense layer's output reshaped to a state."""
+    rows = 2 if cell == "LSTM" else 1
+    graph = Graph()
+    graph.add_node("Input", {"shape": [6, 4], "sequence": True}, node_id="tokens")
+    graph.add_node(cell, {"hidden_size": 5, "output": "state"}, node_id="encoder")
+    graph.connect("tokens", "encoder")
+    state = "encoder"
+    if state_from == "dense":  # (N, rows·5) → (N, rows, 5): a state made by other layers
+        graph.add_node("Flatten", {}, node_id="flatten1")
+        graph.add_node("Dense", {"units": rows * 5}, node_id="dense1")
+        graph.add_node("Reshape", {"shape": [rows, 5]}, node_id="reshape1")
+        graph.connect("encoder", "flatten1")
+        graph.connect("flatten1", "dense1")
+        graph.connect("dense1", "reshape1")
+        state = "reshape1"
+    decoder = {"hidden_size": 5, "output": "sequence", "initial_state": True}
+    graph.add_node(cell, decoder, node_id="decoder")
+    graph.connect("tokens", "decoder", "x")
+    graph.connect(state, "decoder", "state")
+    graph.add_node("Output", {"loss": "mse"}, node_id="output1")
+    graph.connect("decoder", "output1")
+    return graph
 
 
 # -------------------------------------------------------------------- tests
@@ -367,6 +384,14 @@ def test_random_graphs_come_back_from_their_python_export(tmp_path: Path) -> Non
         if problems := round_trip_problems(Project(graph, name="Random"), tmp_path):
             failures[seed] = problems
     assert failures == {}
+
+
+@pytest.mark.parametrize("cell", ["GRU", "LSTM", "RNN"])
+@pytest.mark.parametrize("state_from", ["encoder", "dense"])
+def test_recurrent_state_passed_on_comes_back(cell: str, state_from: str, tmp_path: Path) -> None:
+    graph = encoder_decoder(cell, state_from)
+    assert analyze(graph).ok, analyze(graph).problems
+    assert round_trip_problems(Project(graph, name="Seq2Seq"), tmp_path) == []
 
 
 def test_the_commands_round_trip_a_template_with_its_weights(tmp_path: Path) -> None:
