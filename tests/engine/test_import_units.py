@@ -16,7 +16,7 @@ from torch import nn
 
 from engine.cli import run
 from engine.importers.check import InputSpec
-from engine.importers.from_torch import import_module
+from engine.importers.from_torch import import_module, import_python
 from engine.project import load
 from engine.train.checkpoint import load_checkpoint
 from tests.engine.test_import import CASES, Case, import_cli, load_file, original
@@ -159,3 +159,48 @@ def test_recurrent_units_and_two_output_classes_left_as_blocks() -> None:
     assert {"pair1_a", "pair1_b", "pair2_a", "pair2_b"} <= {n.id for n in graph.nodes}
     assert "bit-identical" in result.report.check
     assert set(result.state_dict) >= {"enc2.rnn.weight_ih_l0", "pair1_a.weight"}
+
+
+SEQUENTIAL_BLOCKS = """
+import torch.nn.functional as F
+from torch import nn
+
+
+class Block(nn.Module):
+    def __init__(self, c_in, c_out, k=3):
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, k, padding=k // 2)
+        self.bn = nn.BatchNorm2d(c_out)
+
+    def forward(self, x):
+        return F.relu(self.bn(self.conv(x)))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(Block(3, 8), Block(8, 8))
+        self.mid = nn.Sequential(Block(8, 8, 5), Block(8, 8, 5), Block(8, 8, 5))
+        self.tail = nn.Sequential(Block(8, 4, 1))
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        x = self.tail(self.mid(self.stem(x)))
+        return self.fc(x.mean(dim=(2, 3)))
+"""
+
+
+def test_sequential_copies_are_one_instance_repeated_with_argument_names(tmp_path: Path) -> None:
+    path = tmp_path / "blocks.py"
+    path.write_text(SEQUENTIAL_BLOCKS, encoding="utf-8")
+    result = import_python(f"{path}:Net", InputSpec((3, 8, 8)))
+    assert result.project is not None, result.report.text()
+    graph = result.project.graph
+    # the first copy of stem takes 3 channels, the second 8: still one instance ×2
+    assert graph.node("stem").params == {"c_out": 8, "k": 3, "padding": 1, "repeat": 2}
+    assert graph.node("mid").params == {"c_out": 8, "k": 5, "padding": 2, "repeat": 3}
+    assert graph.node("tail_0").params["repeat"] == 1  # one copy: the instance as it is
+    # c_out and k are Block's arguments; padding = k // 2 is no argument of its own
+    assert set(graph.library.definition("Block").promoted) == {"c_out", "k", "padding"}
+    assert {"stem.1.conv.weight", "mid.2.bn.running_mean"} <= set(result.state_dict)
+    assert "bit-identical" in result.report.check
