@@ -89,8 +89,9 @@ def group_repeated(
     instance, the nodes its forward took by the argument's name (the unit's ports
     take those names: `x`, `skip`); `constructed` gives, per instance, the arguments
     its constructor took, and a promoted param takes the name of the argument whose
-    values it follows (`c_out`, not `out_channels`). Inner classes go first, so an outer unit holds
-    instances of the inner ones. Returns the node id of each instance by module path.
+    values it follows (`c_out`, not `out_channels`). Inner classes go first, so an
+    outer unit holds instances of the inner ones. Returns the node id of each
+    instance by module path.
     """
     made: dict[str, str] = {}
     scopes = dict(scopes)
@@ -328,23 +329,15 @@ def _argument(key: str, column: list[Any], given: list[Mapping[str, Any]]) -> st
 
 
 def _same(param: Any, argument: Any) -> bool:
-    """Whether a block's param value is what a constructor argument gave it: equal, or
-    a per-axis list with that one number on every axis, or a tuple as a list."""
+    """Whether a block's param value is what a constructor argument gave it: equal
+    (True is no 1), a tuple as a list, or one number on every axis of a per-axis list."""
     if isinstance(argument, tuple):
         argument = list(argument)
     if isinstance(param, list) and not isinstance(argument, list):
         return len(param) > 0 and all(_same(p, argument) for p in param)
-    return (
-        type(param) is type(argument)
-        and param == argument
-        or (
-            isinstance(param, (int, float))
-            and isinstance(argument, (int, float))
-            and not isinstance(param, bool)
-            and not isinstance(argument, bool)
-            and param == argument
-        )
-    )
+    if isinstance(param, bool) or isinstance(argument, bool):
+        return type(param) is type(argument) and param == argument
+    return bool(param == argument)
 
 
 def _define(
