@@ -104,12 +104,19 @@ def group_repeated(
             for i in (_read(builder.graph, scopes, p, names.get(p, {})) for p in paths)
             if i is not None
         ]
+        _softmax_axes_agree(builder.graph, found, shapes)
+        if _means_for_pools(builder.graph, found, shapes):  # read again: ids inside differ
+            found = [
+                i
+                for i in (_read(builder.graph, scopes, p, names.get(p, {})) for p in paths)
+                if i is not None
+            ]
         groups: dict[tuple[Any, ...], list[Instance]] = {}
         for instance in found:
             groups.setdefault(instance.structure(builder.graph), []).append(instance)
         for instances in groups.values():
-            given = [(constructed or {}).get(i.path, {}) for i in instances]
-            definition, values = _define(builder.graph, class_name, instances, shapes, given)
+            built_with = [(constructed or {}).get(i.path, {}) for i in instances]
+            definition, values = _define(builder.graph, class_name, instances, shapes, built_with)
             for instance, params in zip(instances, values, strict=True):
                 node_id = _replace(builder, instance, definition.name, params)
                 scopes[node_id] = instance.path
@@ -118,15 +125,85 @@ def group_repeated(
                 if output in shapes:
                     shapes[node_id] = shapes[output]
                 for given in names.values():  # the instance's value now leaves from node_id
-                    if output in given:
-                        given[node_id] = given.pop(output)
+                    if output in given:  # in its place: the order is the forward's
+                        renamed = {(node_id if k == output else k): v for k, v in given.items()}
+                        given.clear()
+                        given.update(renamed)
                 for member in instance.members:
                     scopes.pop(member, None)
     # The file lists blocks in the order data flows, instances where their blocks were.
-    graph = builder.graph
-    order = {n: i for i, n in enumerate(graph.topological_order())}
-    graph.reorder(list(order), sorted(graph.edges, key=lambda e: (order[e.target], e.port)))
+    _in_flow_order(builder.graph)
     return made
+
+
+def _means_for_pools(graph: Graph, instances: list[Instance], shapes: dict[str, Shape]) -> bool:
+    """Where one instance of a class has a Mean and another a GlobalPool avg in the same
+    place (the same step of its forward), the GlobalPool becomes the Mean it equals: the
+    same `x.mean(dim=(2, 3))`, over every axis after the channels of one input and not
+    of another's (a repeated unit's copies on inputs of two ranks). Whether any did."""
+    means = {
+        (len(i.members), k)
+        for i in instances
+        for k, m in enumerate(i.members)
+        if graph.node(m).type == "Mean"
+    }
+    changed = False
+    for instance in instances:
+        for k, member in enumerate(instance.members):
+            node = graph.node(member)
+            source = graph.incoming(member).get("x")
+            if not (
+                (len(instance.members), k) in means
+                and node.type == "GlobalPool"
+                and node.params.get("mode") == "avg"
+                and source in shapes
+            ):
+                continue
+            shape = shapes[source]
+            first = 3 if shape.time else 2
+            axes = list(range(first, len(shape.dims) + 1))
+            removed, wires = graph.remove_node(member)
+            graph.add_node("Mean", {"axes": axes, "keepdim": False}, removed.pos, member)
+            for edge in wires:
+                graph.connect(edge.source, edge.target, edge.port)
+            changed = True
+    return changed
+
+
+def _softmax_axes_agree(graph: Graph, instances: list[Instance], shapes: dict[str, Shape]) -> None:
+    """Where one instance's Softmax (or LogSoftmax) is over its channels and another's,
+    in the same place, over the last axis that is its channel axis too, both say
+    channels: the same block for both, read from `dim=2` on (N, T, C) and `dim=1` on
+    (N, C, L)."""
+    channels = {
+        (len(i.members), k)
+        for i in instances
+        for k, m in enumerate(i.members)
+        if graph.node(m).params.get("axis") == "channels"
+        and graph.node(m).type in ("Softmax", "LogSoftmax")
+    }
+    for instance in instances:
+        for k, member in enumerate(instance.members):
+            node = graph.node(member)
+            source = graph.incoming(member).get("x")
+            if (
+                (len(instance.members), k) in channels
+                and node.type in ("Softmax", "LogSoftmax")
+                and node.params.get("axis") == "last"
+                and source in shapes
+                and len(shapes[source].features) == 1  # the channel axis is the last
+            ):
+                graph.set_params(member, {"axis": "channels"})
+
+
+def _in_flow_order(graph: Graph) -> None:
+    """Nodes in the order data flows; Inputs first and Outputs last, each in the order
+    they had (the model's arguments and returned values keep theirs)."""
+    inputs, outputs = graph.ids_of_role("input"), graph.ids_of_role("output")
+    ends = set(inputs) | set(outputs)
+    middle = [n for n in graph.topological_order() if n not in ends]
+    order = {n: i for i, n in enumerate([*inputs, *middle, *outputs])}
+    graph.reorder(list(order), sorted(graph.edges, key=lambda e: (order[e.target], e.port)))
 
 
 def fold_repeats(
@@ -163,9 +240,7 @@ def fold_repeats(
         if chained and (node_id := _fold(builder, path, [n.id for n in nodes])) is not None:
             folded.append(node_id)
     if folded:
-        graph = builder.graph
-        order = {n: i for i, n in enumerate(graph.topological_order())}
-        graph.reorder(list(order), sorted(graph.edges, key=lambda e: (order[e.target], e.port)))
+        _in_flow_order(builder.graph)
     return folded
 
 
@@ -286,6 +361,11 @@ def _read(
             ports[(inner[member], port)] = port_of[source]
     if not sources:
         return None
+    # The ports in the order of the forward's arguments (forward(self, x, skip)); those
+    # it did not take by name after them, in the order the blocks use them.
+    position = {source: i for i, source in enumerate(arguments)}
+    ordered = sorted(sources, key=lambda port: position.get(sources[port], len(position)))
+    sources = {port: sources[port] for port in ordered}
     return Instance(path, tuple(members), inner, ports, inner[leaving.pop()], sources)
 
 
