@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/import_roundtrip.py               # 1,000 graphs from seed 0
     .venv/bin/python bench/import_roundtrip.py --graphs 300 --start 5000
+    .venv/bin/python bench/import_roundtrip.py --units     # blocks made into units, ×2
 
 Each graph (one input: what `import --input-shape` takes) is exported
 with `export --to python`, the file imported, and compared as
@@ -24,19 +25,29 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from engine.project import Project  # noqa: E402
-from tests.engine.test_import_roundtrip import importable_graphs, round_trip_problems  # noqa: E402
+from tests.engine.test_import_roundtrip import (  # noqa: E402
+    importable_graphs,
+    repeated_unit_graphs,
+    round_trip_problems,
+)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--graphs", type=int, default=1000)
     parser.add_argument("--start", type=int, default=0, help="first seed to try")
+    parser.add_argument(
+        "--units",
+        action="store_true",
+        help="runs of blocks made into units, each repeated ×2 where it fits",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     failed = 0
     began = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
-        for seed, graph in importable_graphs(args.graphs, args.start):
+        graphs = repeated_unit_graphs if args.units else importable_graphs
+        for seed, graph in graphs(args.graphs, args.start):
             try:
                 problems = round_trip_problems(Project(graph, name="Random"), Path(folder))
             except Exception as err:  # a crash is a finding too: show it, go on
