@@ -204,3 +204,33 @@ def test_sequential_copies_are_one_instance_repeated_with_argument_names(tmp_pat
     assert set(graph.library.definition("Block").promoted) == {"c_out", "k", "padding"}
     assert {"stem.1.conv.weight", "mid.2.bn.running_mean"} <= set(result.state_dict)
     assert "bit-identical" in result.report.check
+
+
+class Gate(nn.Module):
+    def __init__(self, features: int) -> None:
+        super().__init__()
+        self.fc = nn.Linear(features, features)
+
+    def forward(self, x, gate):
+        return torch.sigmoid(gate) * self.fc(x)  # gate is used first
+
+
+class Gated(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.pre = nn.Linear(4, 4)
+        self.g1 = Gate(4)
+        self.g2 = Gate(4)
+
+    def forward(self, x):
+        h = self.pre(x)
+        return self.g2(self.g1(x, h), h)
+
+
+def test_a_units_ports_follow_its_forwards_arguments() -> None:
+    torch.manual_seed(0)
+    result = import_module(Gated(), InputSpec((4,)), "Gated")
+    assert result.project is not None, result.report.text()
+    graph = result.project.graph
+    assert graph.library.definition("Gate").inputs == ("x", "gate")
+    assert graph.incoming("g2") == {"x": "g1", "gate": "pre"}
