@@ -95,7 +95,7 @@ def _conv_spec(spatial: int) -> BlockSpec:
             "out_channels": params["out_channels"],
             "kernel_size": compact(axes(params["kernel_size"], spatial)),
             "stride": compact(axes(params["stride"], spatial)),
-            "padding": compact(same_padding(params, spatial)),
+            "padding": _padding_argument(params, spatial),
             "dilation": compact(axes(params["dilation"], spatial)),
         }
         # Written only when not torch's default, so older projects export as before.
@@ -162,6 +162,15 @@ def _conv_spec(spatial: int) -> BlockSpec:
 
 def params_text(spatial: int) -> str:
     return {1: "1-D", 2: "2-D", 3: "3-D"}[spatial]
+
+
+def _padding_argument(params: Mapping[str, Any], spatial: int) -> str | int | tuple[int, ...]:
+    """torch's padding argument: 'same' and 'valid' as the user chose them (torch takes
+    both and pads symmetrically for the odd kernels 'same' allows), so exported code
+    says what was meant and imports back to it; sizes as sizes."""
+    if params["padding"] in ("same", "valid"):
+        return str(params["padding"])
+    return compact(same_padding(params, spatial))
 
 
 def _in_channels(x: Shape, spatial: int) -> int:

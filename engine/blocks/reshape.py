@@ -43,7 +43,9 @@ def _reshape_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> 
 
 
 def _reshape_op(params: Mapping[str, Any], inputs: Mapping[str, Shape], out: Shape) -> Op:
-    return Op("reshape", args={"keep": 2 if out.time else 1, "shape": out.features})
+    # The target as the user wrote it, -1 included (torch fills it in as the shape rule
+    # does): exported code then says what the block says, and imports back to it.
+    return Op("reshape", args={"keep": 2 if out.time else 1, "shape": tuple(params["shape"])})
 
 
 def _permute_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:

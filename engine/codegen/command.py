@@ -68,26 +68,13 @@ def check_output_path(path: Path) -> None:
 
 
 def load_weights(path: str, project_graph_ids: set[str]) -> dict[str, Any]:
-    """The state_dict of a `train` checkpoint, checked to be for this graph and finite."""
-    from engine.train.checkpoint import CheckpointError, load_checkpoint, nonfinite_weights
+    """The state_dict of a checkpoint, checked to be for this graph and finite."""
+    from engine.train.checkpoint import CheckpointError, load_weights_for
 
     try:
-        checkpoint = load_checkpoint(path)
+        return load_weights_for(path, project_graph_ids)
     except CheckpointError as err:
         raise CannotExport(str(err)) from None
-    owners = {key.split(".", 1)[0] for key in checkpoint.state_dict}
-    if strangers := sorted(owners - project_graph_ids):
-        raise CannotExport(
-            f"{path}: the weights are for another graph (blocks {', '.join(strangers)} "
-            "are not in this project)"
-        )
-    if bad := nonfinite_weights(checkpoint.state_dict):
-        more = f" and {len(bad) - 1} more" if len(bad) > 1 else ""
-        raise CannotExport(
-            f"{path}: NaN or infinite weights in {bad[0]}{more} (training diverged); "
-            "export a checkpoint from a run that did not"
-        )
-    return checkpoint.state_dict
 
 
 def memory_problem(project: Any) -> str | None:

@@ -19,7 +19,7 @@ from engine.graph import Graph
 from engine.importers.report import ImportReport, Unsupported
 from engine.names import safe_id
 from engine.project import Project
-from engine.spec import Operand, ParamError, Shape, ShapeMismatch, get_spec
+from engine.spec import Op, Operand, ParamError, Shape, ShapeMismatch, get_spec
 
 if TYPE_CHECKING:
     import torch
@@ -77,6 +77,7 @@ class GraphBuilder:
     weights: dict[str, Any] = field(default_factory=dict)
     places: dict[str, str] = field(default_factory=dict)  # node id → place in the source
     reserved: set[str] = field(default_factory=set)  # ids kept for module paths
+    ops: dict[str, Op] = field(default_factory=dict)  # node id → what its block runs
 
     # ------------------------------------------------------------------ ids
 
@@ -175,9 +176,18 @@ class GraphBuilder:
         for key, tensor in (weights or {}).items():
             self.weights[f"{node_id}.{key}"] = tensor
         self.places[node_id] = place
+        self.ops[node_id] = spec.op(values, {p: x.shape for p, x in zip(ports, inputs)}, shape)
         self.report.mapped += 1
         log.debug("%s: %s → %s %s", place, op, node_id, type_name)
         return Value(node_id, shape)
+
+    def remove(self, node_id: str) -> None:
+        """Take back a block that nothing uses yet (it is being merged into a bigger one)."""
+        self.graph.remove_node(node_id)
+        self.places.pop(node_id, None)
+        self.ops.pop(node_id, None)
+        self.weights = {k: v for k, v in self.weights.items() if k.split(".", 1)[0] != node_id}
+        self.report.mapped -= 1
 
     def recurrent(self, rec: Recurrent, mode: str) -> Value:
         """The block for `rec` with output `mode` ("sequence", "last" or "state"), made once."""

@@ -25,11 +25,20 @@ from torch import fx, nn
 from engine.importers import python_source, torch_modules
 from engine.importers.builder import GraphBuilder, Recurrent, Value
 from engine.importers.check import PROBE_BATCH, ImportResult, InputSpec, example_input, verify
-from engine.importers.grouping import group_repeated
+from engine.importers.grouping import fold_repeats, group_repeated
 from engine.importers.report import ImportReport, Unreadable, Unsupported
 from engine.importers.torch_functions import map_call, map_shaped_module, qualified_name
-from engine.importers.torch_values import RECURRENT_PARTS, Broken, Const, Meta, RecPart
-from engine.spec import Shape
+from engine.importers.torch_values import (
+    RECURRENT_PARTS,
+    BatchSecond,
+    Broken,
+    Const,
+    Folded,
+    Meta,
+    RecPart,
+    Swapped,
+)
+from engine.spec import Operand, ParamError, Shape, ShapeMismatch, get_spec
 
 log = logging.getLogger(__name__)
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
@@ -88,8 +97,12 @@ class _Recorder(fx.Interpreter):
 def import_python(source: str, spec: InputSpec, args_text: str | None = None) -> ImportResult:
     path, class_name = python_source.split_source(source)
     with python_source.loaded_module(path) as module:
-        model = python_source.build_module(module, path, class_name, args_text)
-        return TorchImporter(model, spec, f"{python_source.shown(path)}:{class_name}", path).run()
+        with python_source.recording_arguments(module) as recorded:
+            model = python_source.build_module(module, path, class_name, args_text)
+        name = f"{python_source.shown(path)}:{class_name}"
+        importer = TorchImporter(model, spec, name, path)
+        importer.constructed = python_source.constructor_arguments(model, recorded)
+        return importer.run()
 
 
 def import_module(model: nn.Module, spec: InputSpec, name: str) -> ImportResult:
@@ -109,6 +122,12 @@ class TorchImporter:
         self.results: dict[fx.Node, Any] = {}
         self.calls: dict[str, int] = {}
         self.arguments: dict[str, dict[fx.Node, str]] = {}
+        # module path → its constructor's arguments (known for a model built from a file)
+        self.constructed: python_source.Arguments = {}
+        self.recurrents: list[Recurrent] = []
+        self.swaps: dict[fx.Node, Value] = {}  # the Permute made for a Swapped, once
+        # Add and Multiply blocks by the operation that made them, with their inputs
+        self.merged: dict[fx.Node, tuple[str, list[Value]]] = {}
 
     # ------------------------------------------------------------------ run
 
@@ -124,7 +143,7 @@ class TorchImporter:
                 recorder.run(probe)
         except Exception as err:  # the model's own forward failed on this input
             failed = recorder.failed
-            where = self._place(failed) if failed is not None else self._place_of_error(err)
+            where = self.place(failed) if failed is not None else self._place_of_error(err)
             raise Unreadable(
                 f"{where}: the model fails on an input of shape {tuple(probe.shape)} "
                 f"({python_source.first_line(err)}); check --input-shape and --dtype"
@@ -140,10 +159,18 @@ class TorchImporter:
             try:
                 self.env[node] = self._map(node)
             except Unsupported as err:
-                self.report.error(self._place(node), self._describe(node), str(err))
+                self.report.error(self.place(node), self._describe(node), str(err))
                 self.env[node] = self.broken(node)
             for node_id in set(self.builder.places) - made:
                 scopes[node_id] = paths.get(node_id) or _scope(node)
+        for rec in self.recurrents:
+            if rec.value is None and self.report.ok:
+                # Called, but its result feeds nothing (exported NetLoom code runs such a
+                # block all the same: `_, _ = self.lstm1(x)`); the sequence is its output.
+                made = set(self.builder.places)
+                self.builder.recurrent(rec, "sequence")
+                for node_id in set(self.builder.places) - made:
+                    scopes[node_id] = paths.get(node_id) or rec.hint or ""
         if self.report.ok:
             self._group_units(scopes)
         if self.report.ok:
@@ -178,8 +205,14 @@ class TorchImporter:
             for path, given in self.arguments.items()
             if path in classes
         }
+        sequences = {  # nn.Sequential of instances → the paths of its children
+            path: [f"{path}.{name}" for name, _ in module.named_children()]
+            for path, module in self.model.named_modules()
+            if isinstance(module, nn.Sequential)
+        }
         try:
-            group_repeated(builder, scopes, classes, arguments)
+            made = group_repeated(builder, scopes, classes, arguments, self.constructed)
+            repeated = fold_repeats(builder, sequences, made)
         except Exception:  # a bug here must not cost the import: keep the blocks flat
             log.warning("units from repeated modules failed; left as blocks", exc_info=True)
             builder.graph, builder.weights, builder.places = saved
@@ -192,6 +225,11 @@ class TorchImporter:
             uses = library.count_uses(name, builder.graph)
             promoted = ", ".join(definition.promoted)
             made.append(f"{name} ×{uses}" + (f", promoting {promoted}" if promoted else ""))
+        for node_id in repeated:
+            node = builder.graph.node(node_id)
+            made.append(
+                f"{node_id} is {node.type} repeated ×{node.params['repeat']} (an nn.Sequential)"
+            )
         self.report.note(
             self.name, "units", "repeated module classes became units: " + "; ".join(made)
         )
@@ -230,10 +268,10 @@ class TorchImporter:
         finally:
             self.model.eval()
         self.arguments = tracer.arguments
-        gm = fx.GraphModule(tracer.root, graph)
-        gm.graph.eliminate_dead_code()  # e.g. the unused c_n of `out, (h, c) = self.lstm(x)`
-        gm.recompile()
-        return gm
+        # No dead-code elimination: a layer whose result feeds nothing still runs (in
+        # training it updates BatchNorm statistics), as it does in NetLoom; an unused part
+        # of a result (the c_n of `out, (h, c) = self.lstm(x)`) maps to nothing anyway.
+        return fx.GraphModule(tracer.root, graph)
 
     # --------------------------------------------------------------- places
 
@@ -250,7 +288,7 @@ class TorchImporter:
                 found = f"{python_source.shown(frame.filename)}:{frame.lineno}"
         return found
 
-    def _place(self, node: fx.Node) -> str:
+    def place(self, node: fx.Node) -> str:
         frames = [
             (f, line) for f, line in _FRAME.findall(node.stack_trace or "") if self._user_file(f)
         ]
@@ -292,6 +330,22 @@ class TorchImporter:
             return Value(None, Shape(()))
         if isinstance(value, Const):
             raise Unsupported(f"uses the tensor self.{value.name} directly; no block holds it")
+        if isinstance(value, Swapped):
+            if value.node not in self.swaps:
+                self.swaps[value.node] = self.block(
+                    value.node, "Permute", {"dims": [2, 1]}, [value.value]
+                )
+            return self.swaps[value.node]
+        if isinstance(value, BatchSecond):
+            raise Unsupported(
+                "uses a tensor with its batch axis moved (x.transpose(0, 1)) other than as a "
+                "recurrent layer's initial state; NetLoom keeps N first"
+            )
+        if isinstance(value, Folded):
+            raise Unsupported(
+                "uses frames folded into the batch axis (x.flatten(0, 1)) other than as the "
+                "input of a layer; NetLoom keeps N first (a per-frame block folds by itself)"
+            )
         raise Unsupported(f"a constant ({value.value!r}) where a layer's output is expected")
 
     def expect(self, node: fx.Node) -> tuple[int, ...]:
@@ -313,14 +367,15 @@ class TorchImporter:
         inputs: list[Value],
         hint: str | None = None,
         weights: dict[str, Any] | None = None,
+        expect: tuple[int, ...] | None = None,
     ) -> Value:
         return self.builder.add(
             type_name,
             params,
             inputs,
-            place=self._place(node),
+            place=self.place(node),
             op=self._describe(node),
-            expect=self.expect(node),
+            expect=self.expect(node) if expect is None else expect,
             hint=hint,
             weights=weights,
         )
@@ -328,7 +383,7 @@ class TorchImporter:
     def passthrough(self, node: fx.Node, x: Value, why: str) -> Value:
         if self.expect(node) != x.shape.dims:
             raise Unsupported("changes the shape, so it cannot be left out")
-        self.report.note(self._place(node), self._describe(node), why)
+        self.report.note(self.place(node), self._describe(node), why)
         return x
 
     # ---------------------------------------------------------------- nodes
@@ -347,7 +402,8 @@ class TorchImporter:
         holds_tensors = isinstance(result, (tuple, list)) and any(
             isinstance(r, torch.Tensor) for r in result
         )
-        if not (isinstance(result, torch.Tensor) or feeds_on_recurrent or holds_tensors):
+        sizes = node.target is getattr and not isinstance(result, torch.Tensor)  # x.shape
+        if sizes or not (isinstance(result, torch.Tensor) or feeds_on_recurrent or holds_tensors):
             return Meta(result)  # sizes and other numbers: they only shape later operations
         return map_call(self, node)
 
@@ -371,7 +427,12 @@ class TorchImporter:
 
     def _initial_state(self, given: Any, cell: str) -> Value:
         """The final state of another recurrent layer, passed as this one's h_0 (or
-        (h_0, c_0)): that layer outputs its 'state' into this one's state input."""
+        (h_0, c_0)): that layer outputs its 'state' into this one's state input. Or, as
+        exported code passes a state input (N, rows, hidden): `s.transpose(0, 1)`, for an
+        LSTM `.chunk(2)` into (h_0, c_0)."""
+        moved = self.env.get(given) if isinstance(given, fx.Node) else None
+        if isinstance(moved, BatchSecond) and moved.halves == (cell == "LSTM"):
+            return moved.value
         parts = [self.env.get(g) for g in given] if isinstance(given, tuple) else [self.env[given]]
         if cell == "LSTM":
             wanted = ["hidden", "cell"] if len(parts) == 2 else ["state"]
@@ -407,20 +468,19 @@ class TorchImporter:
             x = self.tensor(node.args[0])
             given = node.args[1] if len(node.args) > 1 else node.kwargs.get("hx")
             state = None if given is None else self._initial_state(given, cell)
-            return RecPart(
-                Recurrent(
-                    cell,
-                    params,
-                    x,
-                    target,
-                    self._place(node),
-                    self._describe(node),
-                    weights,
-                    steps=x.shape.dims[0] if x.shape.dims else 0,
-                    state=state,
-                ),
-                "all",
+            rec = Recurrent(
+                cell,
+                params,
+                x,
+                target,
+                self.place(node),
+                self._describe(node),
+                weights,
+                steps=x.shape.dims[0] if x.shape.dims else 0,
+                state=state,
             )
+            self.recurrents.append(rec)
+            return RecPart(rec, "all")
         if isinstance(module, torch_modules.SHAPED):
             return map_shaped_module(self, node, module)
         rule = torch_modules.MODULE_RULES.get(type(module))
@@ -429,7 +489,74 @@ class TorchImporter:
         if len(node.args) != 1 or node.kwargs:
             raise Unsupported("called with more than one argument")
         type_name, params = rule(module)
-        x = self.tensor(node.args[0])
-        if type_name == "Upsample":
+        source = self.env.get(node.args[0]) if isinstance(node.args[0], fx.Node) else None
+        if isinstance(source, Folded):
+            return Folded(self._per_frame(node, type_name, params, source, weights), node)
+        if isinstance(source, Swapped):
+            along = torch_modules.upsample_block(1) if type_name == "Upsample" else type_name
+            if self._slides_along_time(along, params, source.value):
+                expect = self._unwrapped_expect(node, source)
+                value = self.block(node, along, params, [source.value], target, weights, expect)
+                return Swapped(value, node)
+        x = self.tensor(node.args[0])  # a Swapped no 1-D layer takes becomes its Permute
+        if type_name == "Upsample":  # the block for the axes after the channels
             type_name = torch_modules.upsample_block(len(x.shape.features) - 1)
         return self.block(node, type_name, params, [x], target, weights)
+
+    def _per_frame(
+        self,
+        node: fx.Node,
+        type_name: str,
+        params: dict[str, Any],
+        source: Folded,
+        weights: dict[str, Any],
+    ) -> Value:
+        """A layer called on frames folded into the batch axis, as exported code runs a
+        per-frame block: the block on the frames themselves, which folds by itself."""
+        x = source.value
+        if type_name == "Upsample":  # the axes of one frame after its channels
+            type_name = torch_modules.upsample_block(len(x.shape.dims) - 2)
+        expect = self._unwrapped_expect(node, source)
+        value = self.block(node, type_name, params, [x], str(node.target), weights, expect)
+        # Per frame is the same as on the whole only for a block that folds frames
+        # itself, or one that works value by value.
+        if value.node is not None and not (
+            self.builder.ops[value.node].fold or get_spec(type_name).category == "Activation"
+        ):
+            self.builder.remove(value.node)
+            raise Unsupported(
+                f"runs on frames folded into the batch axis (x.flatten(0, 1)), where "
+                f"NetLoom's {type_name} on {x.shape} would not work frame by frame"
+            )
+        return value
+
+    def _slides_along_time(self, type_name: str, params: dict[str, Any], x: Value) -> bool:
+        """Whether NetLoom's block slides along the time of sequence `x` by itself, as
+        torch's 1-D layer does on it transposed (N, F, T)."""
+        spec = get_spec(type_name)
+        try:
+            values = spec.resolve_params(dict(params))
+            operands = {port: Operand(x.shape, "x") for port in spec.ports(values)}
+            shape = spec.shape(values, operands)
+            op = spec.op(values, {port: x.shape for port in operands}, shape)
+        except (ParamError, ShapeMismatch):
+            return False
+        return bool(op.args.get("along_time"))
+
+    def _unwrapped_expect(self, node: fx.Node, source: Folded | Swapped) -> tuple[int, ...]:
+        """The shape the block gives on the unwrapped input: (T, …) where the module gave
+        (N·T, …) on folded frames; (T′, C′) where it gave (N, C′, T′) on a swapped sequence."""
+        result = self.results[node]
+        if not isinstance(result, torch.Tensor) or result.dim() < 2:
+            raise Unsupported("does not give one tensor of frames")
+        if isinstance(source, Swapped):
+            if result.dim() != 3 or result.shape[0] != PROBE_BATCH:
+                raise Unsupported(f"gives shape {tuple(result.shape)} on a swapped sequence")
+            return (int(result.shape[2]), int(result.shape[1]))
+        frames = source.value.shape.dims[0]
+        if result.shape[0] != PROBE_BATCH * frames:
+            raise Unsupported(
+                f"gives shape {tuple(result.shape)} on {frames} folded frames; a per-frame "
+                f"block keeps {PROBE_BATCH * frames} (N·T) first"
+            )
+        return (frames, *(int(d) for d in result.shape[1:]))

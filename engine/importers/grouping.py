@@ -15,11 +15,16 @@ wiring differ (a BasicBlock with a projection shortcut beside one without) get a
 definition each: `BasicBlock`, `BasicBlock_2`. An instance that cannot be a unit (its
 result leaves from two places, say) stays as flat blocks.
 
+An `nn.Sequential` of instances of one definition with the same params, each feeding
+only the next, is one instance repeated: `nn.Sequential(Block(16), Block(16))` as
+`block1` becomes `block1` ×2, its weights under `block1.0.conv1.weight` as in torch.
+
 Pure: imports neither torch nor Qt.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -74,16 +79,21 @@ def group_repeated(
     scopes: Mapping[str, str],
     classes: Mapping[str, str],
     arguments: Mapping[str, Mapping[str, str]],
-) -> None:
+    constructed: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, str]:
     """Group the blocks of every instance of a repeated class into units, in place.
 
     `scopes` gives the module path each node was made in (`layer1.0.conv1`, or
     `layer1.0` for a function its forward calls); `classes` maps the module path of
     each instance of a repeated class to the class's name; `arguments` names, per
     instance, the nodes its forward took by the argument's name (the unit's ports
-    take those names: `x`, `skip`). Inner classes go first, so an outer unit holds
-    instances of the inner ones.
+    take those names: `x`, `skip`); `constructed` gives, per instance, the arguments
+    its constructor took, and a promoted param takes the name of the argument whose
+    values it follows (`c_out`, not `out_channels`). Inner classes go first, so an
+    outer unit holds instances of the inner ones. Returns the node id of each
+    instance by module path.
     """
+    made: dict[str, str] = {}
     scopes = dict(scopes)
     names = {path: dict(given) for path, given in arguments.items()}
     shapes = _shapes(builder.graph)
@@ -94,26 +104,179 @@ def group_repeated(
             for i in (_read(builder.graph, scopes, p, names.get(p, {})) for p in paths)
             if i is not None
         ]
+        _softmax_axes_agree(builder.graph, found, shapes)
+        if _means_for_pools(builder.graph, found, shapes):  # read again: ids inside differ
+            found = [
+                i
+                for i in (_read(builder.graph, scopes, p, names.get(p, {})) for p in paths)
+                if i is not None
+            ]
         groups: dict[tuple[Any, ...], list[Instance]] = {}
         for instance in found:
             groups.setdefault(instance.structure(builder.graph), []).append(instance)
         for instances in groups.values():
-            definition, values = _define(builder.graph, class_name, instances, shapes)
+            built_with = [(constructed or {}).get(i.path, {}) for i in instances]
+            definition, values = _define(builder.graph, class_name, instances, shapes, built_with)
             for instance, params in zip(instances, values, strict=True):
                 node_id = _replace(builder, instance, definition.name, params)
                 scopes[node_id] = instance.path
+                made[instance.path] = node_id
                 output = next(m for m in instance.members if instance.inner[m] == instance.output)
                 if output in shapes:
                     shapes[node_id] = shapes[output]
                 for given in names.values():  # the instance's value now leaves from node_id
-                    if output in given:
-                        given[node_id] = given.pop(output)
+                    if output in given:  # in its place: the order is the forward's
+                        renamed = {(node_id if k == output else k): v for k, v in given.items()}
+                        given.clear()
+                        given.update(renamed)
                 for member in instance.members:
                     scopes.pop(member, None)
     # The file lists blocks in the order data flows, instances where their blocks were.
-    graph = builder.graph
-    order = {n: i for i, n in enumerate(graph.topological_order())}
+    _in_flow_order(builder.graph)
+    return made
+
+
+def _means_for_pools(graph: Graph, instances: list[Instance], shapes: dict[str, Shape]) -> bool:
+    """Where one instance of a class has a Mean and another a GlobalPool avg in the same
+    place (the same step of its forward), the GlobalPool becomes the Mean it equals: the
+    same `x.mean(dim=(2, 3))`, over every axis after the channels of one input and not
+    of another's (a repeated unit's copies on inputs of two ranks). Whether any did."""
+    means = {
+        (len(i.members), k)
+        for i in instances
+        for k, m in enumerate(i.members)
+        if graph.node(m).type == "Mean"
+    }
+    changed = False
+    for instance in instances:
+        for k, member in enumerate(instance.members):
+            node = graph.node(member)
+            source = graph.incoming(member).get("x")
+            if not (
+                (len(instance.members), k) in means
+                and node.type == "GlobalPool"
+                and node.params.get("mode") == "avg"
+                and source in shapes
+            ):
+                continue
+            shape = shapes[source]
+            first = 3 if shape.time else 2
+            axes = list(range(first, len(shape.dims) + 1))
+            removed, wires = graph.remove_node(member)
+            graph.add_node("Mean", {"axes": axes, "keepdim": False}, removed.pos, member)
+            for edge in wires:
+                graph.connect(edge.source, edge.target, edge.port)
+            changed = True
+    return changed
+
+
+def _softmax_axes_agree(graph: Graph, instances: list[Instance], shapes: dict[str, Shape]) -> None:
+    """Where one instance's Softmax (or LogSoftmax) is over its channels and another's,
+    in the same place, over the last axis that is its channel axis too, both say
+    channels: the same block for both, read from `dim=2` on (N, T, C) and `dim=1` on
+    (N, C, L)."""
+    channels = {
+        (len(i.members), k)
+        for i in instances
+        for k, m in enumerate(i.members)
+        if graph.node(m).params.get("axis") == "channels"
+        and graph.node(m).type in ("Softmax", "LogSoftmax")
+    }
+    for instance in instances:
+        for k, member in enumerate(instance.members):
+            node = graph.node(member)
+            source = graph.incoming(member).get("x")
+            if (
+                (len(instance.members), k) in channels
+                and node.type in ("Softmax", "LogSoftmax")
+                and node.params.get("axis") == "last"
+                and source in shapes
+                and len(shapes[source].features) == 1  # the channel axis is the last
+            ):
+                graph.set_params(member, {"axis": "channels"})
+
+
+def _in_flow_order(graph: Graph) -> None:
+    """Nodes in the order data flows; Inputs first and Outputs last, each in the order
+    they had (the model's arguments and returned values keep theirs)."""
+    inputs, outputs = graph.ids_of_role("input"), graph.ids_of_role("output")
+    ends = set(inputs) | set(outputs)
+    middle = [n for n in graph.topological_order() if n not in ends]
+    order = {n: i for i, n in enumerate([*inputs, *middle, *outputs])}
     graph.reorder(list(order), sorted(graph.edges, key=lambda e: (order[e.target], e.port)))
+
+
+def fold_repeats(
+    builder: GraphBuilder, sequences: Mapping[str, list[str]], made: Mapping[str, str]
+) -> list[str]:
+    """Instances in series that are one repeated instance, in place; returns the ids made.
+
+    `sequences` maps the module path of each `nn.Sequential` to its children's paths;
+    `made` gives the node id of each unit instance by module path. A sequence folds when
+    every child is an instance of one definition with one input port, all with the same
+    params, each feeding only the next, and the repeated unit's shapes work out.
+    """
+    folded = []
+    for path, children in sequences.items():
+        graph = builder.graph  # a fold that does not work out puts back a copy
+        library = graph.library
+        ids = [made.get(child) for child in children]
+        if len(ids) < 2 or None in ids or library is None:
+            continue
+        nodes = [graph.node(i) for i in ids if i is not None]
+        first = nodes[0]
+        if (
+            first.type not in library
+            or len(library.definition(first.type).inputs) != 1
+            or any((n.type, n.params) != (first.type, first.params) for n in nodes)
+            or first.params.get(REPEAT.name, 1) != 1
+        ):
+            continue
+        chained = all(
+            list(graph.incoming(b.id).values()) == [a.id]
+            and [e.target for e in graph.outgoing(a.id)] == [b.id]
+            for a, b in zip(nodes, nodes[1:], strict=False)
+        )
+        if chained and (node_id := _fold(builder, path, [n.id for n in nodes])) is not None:
+            folded.append(node_id)
+    if folded:
+        _in_flow_order(builder.graph)
+    return folded
+
+
+def _fold(builder: GraphBuilder, path: str, ids: list[str]) -> str | None:
+    """One instance repeated len(ids) times in place of the instances `ids` in series,
+    or None (nothing changed) when its shapes do not work out."""
+    from engine.shapes import analyze
+
+    saved = copy.deepcopy(builder.graph)
+    graph = builder.graph
+    first, last = graph.node(ids[0]), ids[-1]
+    entering = graph.incoming(ids[0])
+    leaving = graph.outgoing(last)
+    node_id = safe_id(path, {n.id for n in graph.nodes} - set(ids))
+    for old in ids:
+        graph.remove_node(old)
+    graph.add_node(first.type, {**first.params, REPEAT.name: len(ids)}, first.pos, node_id)
+    for port, source in entering.items():
+        graph.connect(source, node_id, port)
+    for edge in leaving:
+        graph.connect(node_id, edge.target, edge.port)
+    if analyze(graph).errors_of(node_id):  # a copy's output does not fit the next copy
+        builder.graph = saved
+        return None
+    copy_of = {old: str(k) for k, old in enumerate(ids)}
+    renamed = {}
+    for key, tensor in builder.weights.items():
+        owner, _, rest = key.partition(".")
+        if owner in copy_of:
+            key = f"{node_id}.{copy_of[owner]}.{rest}"
+        renamed[key] = tensor
+    builder.weights = renamed
+    builder.places[node_id] = builder.places.get(ids[0], path)
+    for old in ids:
+        builder.places.pop(old, None)
+    return node_id
 
 
 def _inner_first(classes: Mapping[str, str]) -> list[str]:
@@ -198,27 +361,71 @@ def _read(
             ports[(inner[member], port)] = port_of[source]
     if not sources:
         return None
+    # The ports in the order of the forward's arguments (forward(self, x, skip)); those
+    # it did not take by name after them, in the order the blocks use them.
+    position = {source: i for i, source in enumerate(arguments)}
+    ordered = sorted(sources, key=lambda port: position.get(sources[port], len(position)))
+    sources = {port: sources[port] for port in ordered}
     return Instance(path, tuple(members), inner, ports, inner[leaving.pop()], sources)
 
 
-def _promote(kinds: Mapping[tuple[str, str], Any], values: list[dict]) -> Promoted:
+def _promote(
+    kinds: Mapping[tuple[str, str], Any], values: list[dict], given: list[Mapping[str, Any]]
+) -> Promoted:
     """Params whose values differ between instances, one promoted param per set of
-    same-named params of one kind that vary together: named after the param
-    (`out_channels`), else after its first place (`conv2_out_channels`)."""
+    params of one kind that follow one constructor argument in every instance, named
+    after it (`c_out`); else per set of same-named params of one kind that vary
+    together, named after the param (`out_channels`), else after its first place
+    (`conv2_out_channels`)."""
     varying: dict[tuple[Any, ...], list[tuple[str, str]]] = {}
     for place in values[0]:
-        column = tuple(repr(v[place]) for v in values)
-        if len(set(column)) > 1:
-            varying.setdefault((place[1], kinds[place], column), []).append(place)
+        column = [v[place] for v in values]
+        if len({repr(c) for c in column}) > 1:
+            argument = _argument(place[1], column, given)
+            group = (argument,) if argument else (place[1], tuple(map(repr, column)))
+            varying.setdefault((*group, kinds[place]), []).append(place)
     promoted: Promoted = {}
-    for (key, _, _), places in varying.items():
+    for group, places in varying.items():
+        key = group[0]
         name = key if key not in promoted and key != REPEAT.name else f"{places[0][0]}_{key}"
         promoted[name] = places
     return promoted
 
 
+def _argument(key: str, column: list[Any], given: list[Mapping[str, Any]]) -> str | None:
+    """The constructor argument whose value a param took in every instance: the one
+    that fits, or the param's own name among several."""
+    if not given or not all(given):
+        return None
+    fits = [
+        arg
+        for arg in given[0]
+        if arg != REPEAT.name
+        and all(arg in g and _same(p, g[arg]) for p, g in zip(column, given, strict=True))
+    ]
+    if key in fits:
+        return key
+    return fits[0] if len(fits) == 1 else None
+
+
+def _same(param: Any, argument: Any) -> bool:
+    """Whether a block's param value is what a constructor argument gave it: equal
+    (True is no 1), a tuple as a list, or one number on every axis of a per-axis list."""
+    if isinstance(argument, tuple):
+        argument = list(argument)
+    if isinstance(param, list) and not isinstance(argument, list):
+        return len(param) > 0 and all(_same(p, argument) for p in param)
+    if isinstance(param, bool) or isinstance(argument, bool):
+        return type(param) is type(argument) and param == argument
+    return bool(param == argument)
+
+
 def _define(
-    graph: Graph, class_name: str, instances: list[Instance], shapes: Mapping[str, Shape]
+    graph: Graph,
+    class_name: str,
+    instances: list[Instance],
+    shapes: Mapping[str, Shape],
+    given: list[Mapping[str, Any]],
 ) -> tuple[Definition, list[dict[str, Any]]]:
     """The definition for instances of one structure, and each instance's params."""
     library = library_of(graph)
@@ -230,7 +437,7 @@ def _define(
         for key in graph.node(member).params:
             param = spec.param(key)
             kinds[(first.inner[member], key)] = (param.kind, param.choices)
-    promoted = _promote(kinds, values)
+    promoted = _promote(kinds, values, given)
     name, i = class_name, 1
     while library.name_problem(name) is not None:
         i += 1

@@ -6,7 +6,9 @@ the file itself raised), never a traceback.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+import inspect
 import json
 import sys
 import traceback
@@ -93,6 +95,74 @@ def parse_args(text: str | None) -> tuple[list[Any], dict[str, Any]]:
     if isinstance(value, list):
         return value, {}
     raise Unreadable(f"--args: expected a JSON object or list, got {text[:60]}")
+
+
+Arguments = dict[str, dict[str, Any]]  # module path → its constructor's arguments
+
+
+def _plain(value: Any) -> bool:
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    return isinstance(value, (bool, int, float, str)) or value is None
+
+
+@contextmanager
+def recording_arguments(module: Any) -> Iterator[dict[int, dict[str, Any]]]:
+    """While open, each object built from one of the file's nn.Module classes leaves
+    the plain values (numbers, strings, tuples of them) its constructor took, by the
+    constructor's argument names, defaults included; keyed by the object's id."""
+    recorded: dict[int, dict[str, Any]] = {}
+    patched = []
+    for cls in vars(module).values():
+        if not (
+            isinstance(cls, type)
+            and issubclass(cls, nn.Module)
+            and cls.__module__ == module.__name__
+            and "__init__" in vars(cls)
+        ):
+            continue
+        original = cls.__init__
+        try:
+            signature = inspect.signature(original)
+        except (TypeError, ValueError):
+            continue
+
+        def init(
+            self: nn.Module,
+            *args: Any,
+            _original: Any = original,
+            _signature: inspect.Signature = signature,
+            **kwargs: Any,
+        ) -> None:
+            if id(self) not in recorded:  # the outermost class's own arguments
+                try:
+                    bound = _signature.bind(self, *args, **kwargs)
+                except TypeError:
+                    bound = None
+                if bound is not None:
+                    bound.apply_defaults()
+                    recorded[id(self)] = {
+                        name: value
+                        for name, value in list(bound.arguments.items())[1:]
+                        if _signature.parameters[name].kind
+                        in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+                        and _plain(value)
+                    }
+            _original(self, *args, **kwargs)
+
+        functools.update_wrapper(init, original)
+        patched.append((cls, original))
+        cls.__init__ = init  # type: ignore[method-assign]
+    try:
+        yield recorded
+    finally:
+        for cls, original in patched:
+            cls.__init__ = original  # type: ignore[method-assign]
+
+
+def constructor_arguments(model: nn.Module, recorded: dict[int, dict[str, Any]]) -> Arguments:
+    """The recorded constructor arguments of the model's submodules, by module path."""
+    return {path: recorded[id(m)] for path, m in model.named_modules() if id(m) in recorded}
 
 
 def build_module(module: Any, path: Path, class_name: str, args_text: str | None) -> nn.Module:

@@ -18,9 +18,17 @@ import torch.nn.functional as F
 from torch import fx, nn
 
 from engine.importers import torch_modules
-from engine.importers.builder import Value
+from engine.importers.builder import Recurrent, Value
 from engine.importers.report import Unsupported
-from engine.importers.torch_values import RECURRENT_PARTS, Broken, Meta, RecPart
+from engine.importers.torch_values import (
+    RECURRENT_PARTS,
+    BatchSecond,
+    Broken,
+    Folded,
+    Meta,
+    RecPart,
+    Swapped,
+)
 
 if TYPE_CHECKING:
     from engine.importers.from_torch import TorchImporter
@@ -125,6 +133,27 @@ def _elu(imp: TorchImporter, node: fx.Node) -> Value:
     return imp.block(node, "ELU", {"alpha": alpha}, [imp.tensor(node.args[0])])
 
 
+MAX_MERGE_INPUTS = 8  # Add and Multiply join at most this many tensors
+
+
+def _merge(imp: TorchImporter, node: fx.Node, block: str, a: Any, b: Any) -> Value:
+    """`a + b` (or `a * b`) as an Add (Multiply) block. When `a` is itself such a sum on
+    the same line, feeding only this one, the two become one block with one more input:
+    `x + y + z` is ((x + y) + z) in Python, the order NetLoom's n-input block adds in too
+    (sums written on two lines stay two blocks)."""
+    parts = imp.merged.get(a) if isinstance(a, fx.Node) and len(a.users) == 1 else None
+    same_line = parts is not None and imp.place(a) == imp.place(node)
+    if same_line and parts[0] == block and len(parts[1]) < MAX_MERGE_INPUTS:
+        first = imp.env[a]
+        inputs = [*parts[1], imp.tensor(b)]
+        imp.builder.remove(first.node)
+    else:
+        inputs = [imp.tensor(a), imp.tensor(b)]
+    value = imp.block(node, block, {"inputs": len(inputs)}, inputs)
+    imp.merged[node] = (block, inputs)
+    return value
+
+
 def _mul(imp: TorchImporter, node: fx.Node) -> Value:
     a, b = node.args[0], arg(node, 1, "other")
     for operand in (a, b):
@@ -132,7 +161,7 @@ def _mul(imp: TorchImporter, node: fx.Node) -> Value:
             raise Unsupported(
                 f"multiplies by the constant {operand!r}; Multiply multiplies tensors only"
             )
-    return imp.block(node, "Multiply", {"inputs": 2}, [imp.tensor(a), imp.tensor(b)])
+    return _merge(imp, node, "Multiply", a, b)
 
 
 def _add(imp: TorchImporter, node: fx.Node) -> Value:
@@ -142,11 +171,19 @@ def _add(imp: TorchImporter, node: fx.Node) -> Value:
     for operand in (a, b):
         if not isinstance(operand, fx.Node) or isinstance(imp.env[operand], Meta):
             raise Unsupported(f"adds the constant {operand!r}; no block adds a constant")
-    return imp.block(node, "Add", {"inputs": 2}, [imp.tensor(a), imp.tensor(b)])
+    return _merge(imp, node, "Add", a, b)
 
 
 def _cat(imp: TorchImporter, node: fx.Node) -> Value:
-    parts = [imp.env.get(t) for t in arg(node, 0, "tensors")]
+    tensors = arg(node, 0, "tensors")
+    if not isinstance(tensors, (tuple, list)):  # torch.cat(state): the parts of one result
+        value = imp.env.get(tensors)
+        if isinstance(value, RecPart) and value.part == "state" and arg(node, 1, "dim", 0) == 0:
+            return RecPart(value.rec, "rows")  # h_n's rows, then c_n's: see _permute
+        if isinstance(value, RecPart):
+            raise Unsupported(RECURRENT_PARTS.get(value.part, "{op}").format(op=value.rec.op))
+        raise Unsupported("joins the parts of one result; Concat joins separate tensors")
+    parts = [imp.env.get(t) for t in tensors]
     if [getattr(p, "part", None) for p in parts] == ["forward", "backward"]:
         # torch.cat((h_n[-2], h_n[-1]), dim=1): both directions' final states of the top
         # layer, which is exactly a bidirectional block's 'last' output.
@@ -168,11 +205,31 @@ def _cat(imp: TorchImporter, node: fx.Node) -> Value:
     return imp.block(node, "Concat", {"inputs": len(values)}, values)
 
 
-def reshaped(imp: TorchImporter, node: fx.Node, x: Value) -> Value:
-    """A view/reshape/flatten/squeeze, mapped from the shape the original produced."""
+def written_sizes(node: fx.Node, x: Value) -> list[int] | None:
+    """The sizes a view/reshape spells out after the axes it keeps (N, and T for a
+    sequence), when the code writes them as numbers: `x.view(x.size(0), -1)` → [-1].
+    None when they are computed from other sizes."""
+    sizes = node.args[1:] if node.op == "call_method" else (arg(node, 1, "shape"),)
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    keep = 2 if x.shape.time else 1
+    lead, rest = sizes[:keep], list(sizes[keep:])
+    if len(lead) != keep or not rest or not all(isinstance(s, int) for s in rest):
+        return None
+    if all(isinstance(s, fx.Node) for s in lead):
+        return rest
+    if keep == 1 and lead[0] == -1 and -1 not in rest:  # x.view(-1, 320): -1 stands for N
+        return rest
+    return None
+
+
+def reshaped(
+    imp: TorchImporter, node: fx.Node, x: Value, hint: str | None = None, how: str = "reshape"
+) -> Value:
+    """A view/reshape (`how` "reshape"), flatten ("flatten") or squeeze ("other"), mapped
+    to the block that reads like it: Flatten for a flatten to one axis, Reshape with the
+    sizes the code writes; `hint` names the block after its module (an nn.Flatten)."""
     out = imp.expect(node)
-    if out == x.shape.dims:
-        return imp.passthrough(node, x, "does not change the shape; left out")
     features = out
     if x.shape.time:
         if not out or out[0] != x.shape.dims[0]:
@@ -183,13 +240,65 @@ def reshaped(imp: TorchImporter, node: fx.Node, x: Value) -> Value:
         features = out[1:]
         if not features:
             raise Unsupported("removes every axis after T")
+    # A flatten or reshape the code spells out is kept even where it changes nothing:
+    # the block says what the code says (and an exported Flatten imports back as one).
+    if how == "flatten" and len(features) == 1:
+        return imp.block(node, "Flatten", {}, [x], hint)
+    written = written_sizes(node, x) if how == "reshape" else None
+    if written is not None:
+        try:
+            return imp.block(node, "Reshape", {"shape": written}, [x], hint)
+        except Unsupported:
+            pass  # NetLoom reads those sizes otherwise: use the shape the model gave
+    if out == x.shape.dims:
+        return imp.passthrough(node, x, "does not change the shape; left out")
     if len(features) == 1 and len(x.shape.features) > 1:
-        return imp.block(node, "Flatten", {}, [x])
-    return imp.block(node, "Reshape", {"shape": list(features)}, [x])
+        return imp.block(node, "Flatten", {}, [x], hint)
+    return imp.block(node, "Reshape", {"shape": list(features)}, [x], hint)
 
 
-def _reshape(imp: TorchImporter, node: fx.Node) -> Value:
-    return reshaped(imp, node, imp.tensor(node.args[0]))
+def unfolded(imp: TorchImporter, node: fx.Node, folded: Folded) -> Value:
+    """`y.unflatten(0, (n, t))` (or a reshape to (n, t, …)) of folded frames: the per-frame
+    block's own (N, T, …) output."""
+    frames = folded.value.shape.dims
+    if imp.expect(node) != frames:
+        raise Unsupported(
+            f"unfolds frames to {imp.expect(node)}, not the (N, {', '.join(map(str, frames))}) "
+            "they were folded from"
+        )
+    return folded.value
+
+
+def _reshape_as(how: str) -> Handler:
+    def handle(imp: TorchImporter, node: fx.Node) -> Value:
+        base = imp.env.get(node.args[0])
+        if isinstance(base, Folded):
+            return unfolded(imp, node, base)
+        return reshaped(imp, node, imp.tensor(node.args[0]), how=how)
+
+    return handle
+
+
+_reshape = _reshape_as("reshape")
+_flatten_like = _reshape_as("flatten")
+_squeeze_like = _reshape_as("other")
+
+
+def _flatten(imp: TorchImporter, node: fx.Node) -> Any:
+    base = imp.env.get(node.args[0])
+    if isinstance(base, RecPart):  # a recurrent layer's output sequence, made here
+        base = imp.tensor(node.args[0])
+    start, end = arg(node, 1, "start_dim", 0), arg(node, 2, "end_dim", -1)
+    if (start, end) == (0, 1) and isinstance(base, Value) and len(base.shape.dims) >= 2:
+        return Folded(base, node)  # frames into the batch axis, for a per-frame layer
+    return _flatten_like(imp, node)
+
+
+def _unflatten(imp: TorchImporter, node: fx.Node) -> Value:
+    base = imp.env.get(node.args[0])
+    if isinstance(base, Folded) and arg(node, 1, "dim") == 0:
+        return unfolded(imp, node, base)
+    return _squeeze_like(imp, node)
 
 
 def _permutation(node: fx.Node, rank: int) -> list[int]:
@@ -207,13 +316,32 @@ def _permutation(node: fx.Node, rank: int) -> list[int]:
     return [int(d) % rank for d in dims]
 
 
-def _permute(imp: TorchImporter, node: fx.Node) -> Value:
+def _permute(imp: TorchImporter, node: fx.Node) -> Any:
+    base = imp.env.get(node.args[0])
+    if isinstance(base, RecPart) and _permutation(node, 3) == [1, 0, 2]:
+        # The final state batch first, (N, rows, hidden): a recurrent block's 'state'
+        # output (an LSTM's h_n rows, then its c_n rows).
+        rows = "rows" if base.rec.cell == "LSTM" else "hidden"
+        if base.part == rows:
+            return imp.builder.recurrent(base.rec, "state")
+    if isinstance(base, RecPart):  # a recurrent layer's output sequence, made here
+        base = imp.tensor(node.args[0])
+    swap = [0, 2, 1]
+    if isinstance(base, Swapped) and _permutation(node, 3) == swap:
+        return base.value  # swapped back after a 1-D layer ran along time
+    transpose = getattr(node.target, "__name__", node.target) == "transpose"
+    if transpose and isinstance(base, Value) and base.shape.time and len(base.shape.dims) == 2:
+        # x.transpose(1, 2) around a 1-D layer is how code slides it along time; a
+        # permute stays a Permute block (as exported code writes one).
+        if _permutation(node, 3) == swap:
+            return Swapped(base, node)  # becomes a Permute unless a 1-D layer takes it
     x = imp.tensor(node.args[0])
     order = _permutation(node, len(x.shape.dims) + 1)
+    if order == [1, 0, 2]:
+        return BatchSecond(x)  # a recurrent layer's initial state, if one takes it
     if order[0] != 0:
         raise Unsupported(f"moves the batch axis N (order {order}); NetLoom keeps N first")
-    if order == sorted(order):
-        return imp.passthrough(node, x, "keeps every axis in place; left out")
+    # Kept even when it keeps every axis in place: the block says what the code says.
     return imp.block(node, "Permute", {"dims": order[1:]}, [x])
 
 
@@ -284,8 +412,24 @@ def _dropout_of(block: str) -> Handler:
     return handle
 
 
-def _contiguous(imp: TorchImporter, node: fx.Node) -> Value:
+def _contiguous(imp: TorchImporter, node: fx.Node) -> Any:
+    base = imp.env.get(node.args[0])
+    if isinstance(base, BatchSecond):
+        return base
     return imp.tensor(node.args[0])  # memory layout only: NetLoom's Reshape copies as needed
+
+
+def _chunk(imp: TorchImporter, node: fx.Node) -> Any:
+    """An initial state split into an LSTM's (h_0, c_0): `.chunk(2)` along the rows."""
+    base = imp.env.get(node.args[0])
+    if (
+        isinstance(base, BatchSecond)
+        and not base.halves
+        and arg(node, 1, "chunks") == 2
+        and arg(node, 2, "dim", 0) == 0
+    ):
+        return BatchSecond(base.value, halves=True)
+    raise Unsupported(REASONS["chunk"])
 
 
 def _is_last_step(index: Any) -> bool:
@@ -297,6 +441,17 @@ def _is_last_step(index: Any) -> bool:
         and all(i == full for i in index[2:])
         and len(index) <= 3
     )
+
+
+def _direction_end(rec: Recurrent, index: Any) -> str | None:
+    """Which direction ends at `index` of a bidirectional layer's output: "forward" at
+    [:, -1, :H], "backward" at [:, 0, H:] (the values of its top layer's h_n[-2], h_n[-1])."""
+    full, half = slice(None, None, None), rec.params["hidden_size"]
+    if index == (full, -1, slice(None, half, None)):
+        return "forward"
+    if index == (full, 0, slice(half, None, None)):
+        return "backward"
+    return None
 
 
 def _getitem(imp: TorchImporter, node: fx.Node) -> Any:
@@ -323,6 +478,11 @@ def _getitem(imp: TorchImporter, node: fx.Node) -> Any:
     if base.part == "hidden" and isinstance(index, int) and rec.directions == 2:
         if index % stacked == stacked - 2:
             return RecPart(rec, "forward")
+    end = _direction_end(rec, index) if base.part == "seq" and rec.directions == 2 else None
+    if end is not None:
+        # How exported code takes a bidirectional 'last': each direction's end, joined
+        # by torch.cat as h_n[-2] and h_n[-1] are (see _cat).
+        return RecPart(rec, end)
     if base.part == "seq" and _is_last_step(index):
         if rec.directions == 2:
             raise Unsupported(
@@ -343,7 +503,7 @@ def _squeeze(imp: TorchImporter, node: fx.Node) -> Any:
     if isinstance(base, RecPart) and base.part == "hidden":
         if base.rec.params["num_layers"] * base.rec.directions == 1:
             return imp.builder.recurrent(base.rec, "last")
-    return _reshape(imp, node)
+    return _squeeze_like(imp, node)
 
 
 FUNCTIONS: dict[Any, Handler] = {
@@ -373,10 +533,11 @@ FUNCTIONS: dict[Any, Handler] = {
     torch.add: _add,
     torch.cat: _cat,
     torch.concat: _cat,
-    torch.flatten: _reshape,
+    torch.flatten: _flatten,
+    torch.unflatten: _unflatten,
     torch.reshape: _reshape,
     torch.squeeze: _squeeze,
-    torch.unsqueeze: _reshape,
+    torch.unsqueeze: _squeeze_like,
     torch.permute: _permute,
     torch.transpose: _permute,
     torch.mean: _reduce("avg"),
@@ -408,16 +569,18 @@ METHODS: dict[str, Handler] = {
     "add": _add,
     "mul": _mul,
     "mul_": _mul,
-    "flatten": _reshape,
+    "flatten": _flatten,
+    "unflatten": _unflatten,
     "view": _reshape,
     "reshape": _reshape,
     "squeeze": _squeeze,
-    "unsqueeze": _reshape,
+    "unsqueeze": _squeeze_like,
     "permute": _permute,
     "transpose": _permute,
     "mean": _reduce("avg"),
     "amax": _reduce("max"),
     "contiguous": _contiguous,
+    "chunk": _chunk,
 }
 
 # Why common operations have no block, in the user's terms.
@@ -458,9 +621,10 @@ def map_call(imp: TorchImporter, node: fx.Node) -> Any:
 
 def map_shaped_module(imp: TorchImporter, node: fx.Node, module: nn.Module) -> Value:
     x = imp.tensor(node.args[0])
+    hint = str(node.target)  # named after the module, as layers are
     if isinstance(module, (nn.Softmax, nn.LogSoftmax)):
         block = type(module).__name__
-        return imp.block(node, block, {"axis": softmax_axis(module.dim, x)}, [x])
+        return imp.block(node, block, {"axis": softmax_axis(module.dim, x)}, [x], hint)
     if isinstance(module, nn.Flatten):
-        return reshaped(imp, node, x)
+        return reshaped(imp, node, x, hint, how="flatten")
     return imp.passthrough(node, x, "nn.Identity does nothing; left out")

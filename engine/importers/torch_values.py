@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.importers.builder import Recurrent
+from torch import fx
+
+from engine.importers.builder import Recurrent, Value
 
 
 @dataclass(frozen=True)
@@ -25,8 +27,9 @@ class Const:
 @dataclass(frozen=True)
 class RecPart:
     """Part of a recurrent layer's result: "all" (the tuple), "seq", "state" (LSTM's
-    (h, c)), "hidden" (h_n), "cell" (c_n), or one direction's top final state of a
-    bidirectional layer, "forward" (h_n[-2]) or "backward" (h_n[-1])."""
+    (h, c)), "hidden" (h_n), "cell" (c_n), "rows" (LSTM's torch.cat((h_n, c_n), 0)), or
+    one direction's top final state of a bidirectional layer, "forward" (h_n[-2]) or
+    "backward" (h_n[-1])."""
 
     rec: Recurrent
     part: str
@@ -46,6 +49,10 @@ RECURRENT_PARTS = {
         "uses c_n of {op} (the cell state) other than as another LSTM's initial state; "
         "NetLoom's 'state' output feeds a recurrent block's state input"
     ),
+    "rows": (
+        "uses torch.cat((h_n, c_n)) of {op} other than batch first; NetLoom's 'state' "
+        "output is torch.cat((h_n, c_n)).transpose(0, 1)"
+    ),
     "backward": (
         "h_n[-1] of a bidirectional layer is the backward direction alone; NetLoom's "
         "'last' output joins both directions' final states: torch.cat((h_n[-2], h_n[-1]), 1)"
@@ -55,6 +62,42 @@ RECURRENT_PARTS = {
         "'last' output joins both directions' final states: torch.cat((h_n[-2], h_n[-1]), 1)"
     ),
 }
+
+
+@dataclass(frozen=True)
+class Folded:
+    """`x.flatten(0, 1)`: the frames of `value` (N, T, …) folded into the batch axis.
+
+    Exported NetLoom code runs a per-frame block this way: fold, call the module,
+    `unflatten(0, (n, t))`. A module called on it is the block applied to `value`
+    itself (a NetLoom block folds by itself); its result is folded again until unflattened.
+    """
+
+    value: Value
+    node: fx.Node
+
+
+@dataclass(frozen=True)
+class Swapped:
+    """`x.transpose(1, 2)` of a sequence `value` (N, T, F): (N, F, T), not made yet.
+
+    Exported NetLoom code runs a 1-D block along time this way: swap, call the module,
+    swap back. A module called on it is the block applied to `value` itself (it slides
+    along time by itself); any other use makes the Permute block the swap stands for.
+    """
+
+    value: Value
+    node: fx.Node
+
+
+@dataclass(frozen=True)
+class BatchSecond:
+    """`x.transpose(0, 1)` of `value` (N, rows, hidden): the batch axis second, as torch's
+    recurrent layers take an initial state. Exported NetLoom code passes a state input
+    this way (an LSTM's split in two by `.chunk(2)`, `halves`); nothing else takes it."""
+
+    value: Value
+    halves: bool = False
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ A checkpoint is a plain dict of tensors, strings, numbers, lists and dicts, so
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,29 @@ def state_dict_mismatch(expected: Mapping[str, Any], given: Mapping[str, Any]) -
         if key not in expected:
             return f"{key} belongs to no weight of this graph"
     return None
+
+
+def load_weights_for(
+    path: str | Path, node_ids: Collection[str], finite: bool = True
+) -> dict[str, torch.Tensor]:
+    """The weights of checkpoint `path` (from `train` or `import --weights-out`), checked
+    to belong to a graph with these block ids and, if `finite`, to hold no NaN or
+    infinity. Raises CheckpointError naming the path, in one line. The sizes are
+    checked when they are loaded (`load_weights_strictly`)."""
+    checkpoint = load_checkpoint(path)
+    owners = {key.split(".", 1)[0] for key in checkpoint.state_dict}
+    if strangers := sorted(owners - set(node_ids)):
+        raise CheckpointError(
+            f"{path}: the weights are for another graph (blocks {', '.join(strangers)} "
+            "are not in this project)"
+        )
+    if finite and (bad := nonfinite_weights(checkpoint.state_dict)):
+        more = f" and {len(bad) - 1} more" if len(bad) > 1 else ""
+        raise CheckpointError(
+            f"{path}: NaN or infinite weights in {bad[0]}{more} (training diverged); "
+            "use a checkpoint from a run that did not"
+        )
+    return checkpoint.state_dict
 
 
 def nonfinite_weights(state_dict: Mapping[str, torch.Tensor]) -> list[str]:

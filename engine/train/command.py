@@ -1,6 +1,7 @@
 """`python main.py train PROJECT.json [--epochs N] [--out DIR] [--seed S] [--device D]`.
 
-(and `--threads N` to fix the number of CPU threads torch uses.)
+(and `--threads N` to fix the number of CPU threads torch uses, `--weights W.pt` to
+start from the weights of a checkpoint: one `train` wrote, or `import --weights-out`.)
 
 Prints one progress line per epoch and writes DIR/metrics.csv (one row per epoch and
 split), DIR/model.pt (a checkpoint) and DIR/project.json (the project as trained).
@@ -53,6 +54,11 @@ def add_command(subparsers: Any) -> None:
     train.add_argument("--out", help="output folder (default: runs/<project file name>)")
     train.add_argument("--seed", type=_integer_at_least(0), help="override training.seed")
     train.add_argument("--device", choices=DEVICES, help="override training.device")
+    train.add_argument(
+        "--weights",
+        help="start from the weights of this checkpoint (a model.pt from train, or the "
+        "file import --weights-out wrote) instead of fresh ones",
+    )
     train.add_argument(
         "--threads",
         type=_integer_at_least(1),
@@ -144,6 +150,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     except ConfigError as err:
         print_error(f"{project_path}: {err}")
         return EXIT_UNREADABLE
+    if args.weights:
+        from engine.train.checkpoint import CheckpointError, load_weights_for
+
+        try:
+            trainer.start_from(load_weights_for(args.weights, {n.id for n in project.graph.nodes}))
+        except CheckpointError as err:
+            print_error(str(err) if str(err).startswith(args.weights) else f"{args.weights}: {err}")
+            return EXIT_UNREADABLE
 
     out = Path(args.out) if args.out else Path("runs") / project_path.stem
     try:

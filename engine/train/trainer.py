@@ -16,6 +16,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,7 @@ import torch
 from engine.build import build_model
 from engine.project import Project, to_dict
 from engine.shapes import analyze
-from engine.train.checkpoint import cpu_state, save_checkpoint
+from engine.train.checkpoint import cpu_state, load_weights_strictly, save_checkpoint
 from engine.train.config import ConfigError, TrainConfig
 from engine.train.events import (
     BatchEnd,
@@ -122,6 +123,13 @@ class Trainer:
         self.start_loss: float | None = None  # the untrained model's first batch loss
         self.train_meter = Meter(self.objective, self.device)
         self.val_meter = Meter(self.objective, self.device)
+
+    def start_from(self, state_dict: Mapping[str, torch.Tensor]) -> None:
+        """Train from these weights rather than freshly initialised ones (before `fit`);
+        raises CheckpointError when they do not fit the graph."""
+        if self._started:
+            raise RuntimeError("start_from comes before fit")
+        load_weights_strictly(self.model, state_dict)
 
     # ------------------------------------------------------------------ data
 

@@ -72,6 +72,11 @@ def import_and_fail(
             },
         ),
         ("SharedLayer", "6", {"shared": "self.fc is called again; its weights would be shared"}),
+        (
+            "TimeFirst",
+            "5,4",
+            {"batch second": "uses a tensor with its batch axis moved (x.transpose(0, 1))"},
+        ),
     ],
 )
 def test_each_unsupported_operation_is_listed_at_its_line(

@@ -25,7 +25,7 @@ class CNNLSTMVideo(nn.Module):
             out_channels=16,
             kernel_size=3,
             stride=1,
-            padding=1,
+            padding="same",
             dilation=1,
             bias=True,
         )
@@ -36,7 +36,7 @@ class CNNLSTMVideo(nn.Module):
             out_channels=32,
             kernel_size=3,
             stride=1,
-            padding=1,
+            padding="same",
             dilation=1,
             bias=True,
         )

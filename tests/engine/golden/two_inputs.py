@@ -24,7 +24,7 @@ class ImageSeriesTwoHeads(nn.Module):
             out_channels=4,
             kernel_size=3,
             stride=1,
-            padding=1,
+            padding="same",
             dilation=1,
             bias=True,
         )
@@ -34,7 +34,7 @@ class ImageSeriesTwoHeads(nn.Module):
             out_channels=4,
             kernel_size=3,
             stride=1,
-            padding=1,
+            padding="same",
             dilation=1,
             bias=True,
         )
@@ -75,7 +75,7 @@ class ImageSeriesTwoHeads(nn.Module):
         dense1 = self.dense1(concat1)  # (N, 3)
         lstm1, _ = self.lstm1(series)  # (N, T, 4)
         permute1 = lstm1.permute(0, 2, 1)  # (N, 4, 6)
-        reshape1 = permute1.reshape(permute1.shape[0], 24)  # (N, 24)
+        reshape1 = permute1.reshape(permute1.shape[0], -1)  # (N, 24)
         dense2 = self.dense2(reshape1)  # (N, 6)
         return dense1, dense2  # label, per_step
 

@@ -71,3 +71,14 @@ class SharedLayer(nn.Module):
 
     def forward(self, x):
         return self.fc(torch.relu(self.fc(x)))  # UNSUPPORTED shared
+
+
+class TimeFirst(nn.Module):
+    """The batch axis moved second (time first, as torch's RNNs take it by default)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(x.transpose(0, 1))  # UNSUPPORTED batch second
