@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.gallery import lay_out_template
+
 if TYPE_CHECKING:
     from engine.importers.check import ImportResult
     from gui.main_window import MainWindow
@@ -144,6 +146,14 @@ def _adopt(window: MainWindow, dialog: ImportDialog) -> None:
     result = dialog.result_
     if result is None or result.project is None:
         return
+    adopt(window, result)
+
+
+def adopt(window: MainWindow, result: ImportResult) -> None:
+    """Put an imported model in the window as a new, unsaved document, laid out to read
+    well in its canvas."""
+    assert result.project is not None
+    lay_out_template(result.project, window._view_size())
     window.set_project(result.project, None, modified=True)
     source = Path(result.report.source).name
     window.statusBar().showMessage(

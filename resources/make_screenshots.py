@@ -190,7 +190,7 @@ def render_import(app: QApplication, scratch: Path) -> None:
     os.chdir(ROOT)
     from engine.importers.check import InputSpec
     from engine.importers.from_torch import import_python
-    from gui.import_dialog import ImportDialog
+    from gui.import_dialog import ImportDialog, adopt
 
     corpus = ROOT / "tests" / "engine" / "import_corpus"
     settings = QSettings(str(scratch / "settings-import.ini"), QSettings.Format.IniFormat)
@@ -201,7 +201,7 @@ def render_import(app: QApplication, scratch: Path) -> None:
     # What File > Import does with the dialog's answer (the dialog itself is below).
     result = import_python(f"{corpus / 'resnet_cifar.py'}:CifarResNet", InputSpec((3, 32, 32)))
     assert result.project is not None, result.report.text()
-    window.set_project(result.project, None, modified=True)
+    adopt(window, result)
     settle(app, window)
     window.focus_node("layer2_0")  # the Inspector shows the promoted out_channels
     window.view.fit_all()

@@ -11,6 +11,7 @@ keys NetLoom's built model uses (`<node id>.<parameter>`).
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 X_STEP, Y_STEP = 220, 110  # canvas spacing of imported blocks (as in the templates)
+WRAP = 6  # columns before a chain wraps to the next band
 
 
 @dataclass(frozen=True)
@@ -225,15 +227,20 @@ class GraphBuilder:
 
 
 def layout(graph: Graph) -> None:
-    """Place blocks left to right by depth, branches one under another."""
+    """Place blocks left to right by depth, branches one under another; a long chain
+    wraps into bands of WRAP columns, read like text, as the templates are."""
     depth: dict[str, int] = {}
-    rows: dict[int, int] = {}
     for node_id in graph.topological_order():
         sources = graph.incoming(node_id).values()
         depth[node_id] = max((depth[s] + 1 for s in sources), default=0)
+    widest = Counter(depth.values())
+    band_rows = max(widest.values(), default=1) + 1  # a band's height, a spare row between
+    rows: dict[int, int] = {}
+    for node_id in graph.topological_order():
+        column, band = depth[node_id] % WRAP, depth[node_id] // WRAP
         row = rows.get(depth[node_id], 0)
         rows[depth[node_id]] = row + 1
-        graph.move(node_id, (depth[node_id] * X_STEP, row * Y_STEP))
+        graph.move(node_id, (column * X_STEP, (band * band_rows + row) * Y_STEP))
 
 
 def state_dict_problems(builder: GraphBuilder, model: torch.nn.Module) -> list[tuple[str, str]]:

@@ -459,7 +459,9 @@ def test_random_graphs_with_repeated_units_come_back(tmp_path: Path) -> None:
         repeated += any(n.params.get("repeat", 1) > 1 for n in graph.nodes)
         if problems := round_trip_problems(Project(graph, name="Random"), tmp_path):
             failures[seed] = problems
-    assert repeated >= RANDOM_GRAPHS // 2  # most have a unit that comes back as one
+    # Many have a unit that comes back as one (units with several outputs, which the
+    # generator also makes, cannot repeat).
+    assert repeated >= RANDOM_GRAPHS // 3
     assert failures == {}
 
 
