@@ -126,11 +126,13 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def ready_spare() -> float | None:
-    """As the app keeps one: a spare trainer process, waited for until warm (seconds
-    from its spawn to ready, None if it was ready before)."""
+    """As the app starts (behind its splash): a spare trainer process, waited for until
+    warm (seconds from its spawn to ready, None if it was ready before), and torch
+    imported in this process for the in-window views."""
     from gui.training import child_trainer
+    from gui.training.warmup import prepare_for_training
 
-    child_trainer.keep_spare()
+    prepare_for_training()
     return child_trainer.wait_for_spare(SPARE_WAIT_S)
 
 
