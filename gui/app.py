@@ -10,6 +10,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QSplashScreen
 
+from gui.clipboard import release_clipboard
 from gui.latency import ask_for_short_slices
 from gui.main_window import MainWindow
 from gui.theme import apply_theme
@@ -24,6 +25,7 @@ def run_gui(project_path: str | None = None) -> int:
     app.setApplicationName("NetLoom")
     app.setOrganizationName("NetLoom")
     apply_theme(app)
+    app.aboutToQuit.connect(release_clipboard)
     ask_for_short_slices()  # served within a frame while a run keeps every core busy
     splash = show_splash(app)
     prepare_for_training()  # ~1-3 s of imports now rather than a stall in the first run

@@ -54,3 +54,21 @@ def from_mime(mime: QMimeData | None) -> tuple[list[Node], list[Edge], Library |
     except (ProjectError, ValueError):
         return None
     return project.graph.nodes, project.graph.edges, project.graph.library
+
+
+def release_clipboard() -> None:
+    """Empty the clipboard if it holds NetLoom blocks (call as the application quits).
+
+    The QMimeData `to_mime` makes is created by Python and owned by the clipboard once
+    set; destroyed with the application, it crashed the interpreter on exit
+    (a segmentation fault after everything else had closed, seen with PySide6 6.11).
+    Copied blocks only paste into NetLoom, which is quitting.
+    """
+    from PySide6.QtGui import QGuiApplication
+
+    if QGuiApplication.instance() is None:
+        return
+    clipboard = QGuiApplication.clipboard()
+    mime = clipboard.mimeData()
+    if mime is not None and mime.hasFormat(CLIP_MIME):
+        clipboard.clear()

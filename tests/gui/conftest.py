@@ -28,6 +28,16 @@ class Dialogs:
         return [text for k, _title, text in self.shown if kind is None or k == kind]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def clipboard_released_at_exit():
+    """As the app does when it quits (gui.app): blocks left on the clipboard by a copy
+    crashed the test process as it exited, after every test had passed."""
+    from gui.clipboard import release_clipboard
+
+    yield
+    release_clipboard()
+
+
 @pytest.fixture(autouse=True)
 def dialogs(monkeypatch: pytest.MonkeyPatch) -> Dialogs:
     record = Dialogs()

@@ -154,3 +154,33 @@ def test_undo_redo_buttons_keep_their_label_and_the_toolbar_does_not_shift(video
     window.undo_stack.undo()
     assert "Redo Set conv2.out_channels" in buttons["redo"].toolTip()
     assert [b.geometry() for b in after_undo] == before
+
+
+QUIT_AFTER_COPY = """
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from gui.clipboard import release_clipboard, to_mime
+app = QApplication([])
+app.aboutToQuit.connect(release_clipboard)  # as gui.app.run_gui does
+app.clipboard().setMimeData(to_mime({"format": "netloom", "nodes": [], "edges": []}))
+QTimer.singleShot(0, app.quit)
+app.exec()
+"""
+
+
+def test_quitting_after_a_copy_exits_cleanly():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(root)}
+
+    def quit_after_copy() -> int:
+        command = [sys.executable, "-c", QUIT_AFTER_COPY]
+        return subprocess.run(command, env=env, cwd=root, timeout=120).returncode
+
+    # Without release_clipboard the clipboard's Python-made QMimeData brought the
+    # interpreter down as it exited (rc 139, a segmentation fault), with PySide6 6.11.
+    assert quit_after_copy() == 0
