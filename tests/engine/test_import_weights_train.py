@@ -6,10 +6,7 @@ the imported ones, and its first batch's loss is the original model's loss on th
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-import uuid
 from pathlib import Path
 
 import pytest
@@ -22,6 +19,7 @@ from engine.project import load
 from engine.train.checkpoint import load_checkpoint, load_weights_for
 from engine.train.config import TrainConfig
 from engine.train.trainer import Trainer
+from tests.engine.test_import_roundtrip import load_file
 
 CORPUS = Path(__file__).resolve().parent / "import_corpus"
 TRAINING = {
@@ -36,17 +34,9 @@ TRAINING = {
 
 
 def original_mlp() -> nn.Module:
-    name = f"corpus_{uuid.uuid4().hex}"
-    spec = importlib.util.spec_from_file_location(name, CORPUS / "mlp.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.modules.pop(name)
+    module = load_file(CORPUS / "mlp.py")
     torch.manual_seed(0)
-    return module.MLP()
+    return module["MLP"]()
 
 
 @pytest.fixture
