@@ -266,13 +266,7 @@ def _fold(builder: GraphBuilder, path: str, ids: list[str]) -> str | None:
         builder.graph = saved
         return None
     copy_of = {old: str(k) for k, old in enumerate(ids)}
-    renamed = {}
-    for key, tensor in builder.weights.items():
-        owner, _, rest = key.partition(".")
-        if owner in copy_of:
-            key = f"{node_id}.{copy_of[owner]}.{rest}"
-        renamed[key] = tensor
-    builder.weights = renamed
+    _move_weights(builder, node_id, copy_of)
     builder.places[node_id] = builder.places.get(ids[0], path)
     for old in ids:
         builder.places.pop(old, None)
@@ -494,11 +488,17 @@ def _replace(builder: GraphBuilder, instance: Instance, type_name: str, params: 
     for edge in leaving:
         graph.connect(node_id, edge.target, edge.port)
     builder.places[node_id] = place
+    _move_weights(builder, node_id, {owner: instance.inner[owner] for owner in inside})
+    return node_id
+
+
+def _move_weights(builder: GraphBuilder, node_id: str, inner: dict[str, str]) -> None:
+    """Weights of the blocks now inside `node_id` go under its name: `conv1.weight` of
+    a block that became `inner["conv1"]` in the unit is `node_id.<inner>.weight`."""
     renamed = {}
     for key, tensor in builder.weights.items():
         owner, _, rest = key.partition(".")
-        if owner in inside:
-            key = f"{node_id}.{instance.inner[owner]}.{rest}"
+        if owner in inner:
+            key = f"{node_id}.{inner[owner]}.{rest}"
         renamed[key] = tensor
     builder.weights = renamed
-    return node_id
