@@ -32,10 +32,11 @@ from gui.training.decimate import PeakSeries
 from gui.training.ranges import sticky_range
 from gui.training.records import Progress, RunStarted
 
-# A redraw repaints one plot (2-5 ms each; two at once were a quarter of a frame's
-# budget), at most 20 a second: the loss plot every other time (10 a second, smooth
-# enough to watch a loss fall), the metric and learning-rate plots in between (5 each).
-MIN_REDRAW_S = 0.05
+# A redraw repaints one plot (1-3 ms of the GUI thread each), at most 10 a second: the
+# loss plot every other time (5 a second, enough to watch a loss fall), the metric and
+# learning-rate plots in between. At 20 a second the curves took ~7% of the GUI
+# thread in a run, and a timer falling due during one of them came late.
+MIN_REDRAW_S = 0.1
 REDRAW_COST_FACTOR = 3.0  # wait at least 3× the last redraw's cost before the next one
 LOG_FLOOR = 1e-12  # log scale cannot show 0: such values are drawn at this floor
 READOUT_HINT = "Move the pointer over a plot to read its values."
@@ -187,12 +188,21 @@ class LiveCurves(QWidget):
             self.fit_view()
         return bool(self.plots)
 
-    def warm_up_paint(self) -> None:
-        """Render the plots once off screen (~5 ms each), so their first real paint, when
-        the Curves tab comes to the front as a run starts, finds pyqtgraph's caches ready."""
-        for plot in self.plots:
-            plot.resize(self.size().width() // 3, max(self.size().height() - 40, 120))
-            plot.grab()
+    def take_size(self, size) -> None:
+        """Lay the plots out now at `size`, the size the curves will have when their tab
+        comes to the front. A tab behind others keeps the size it had when last shown
+        (or none); coming to the front at another size, all three plots laid out and
+        painted afresh in one frame (~15 ms, as a run starts)."""
+        if size.isValid() and size != self.size():
+            self.resize(size)
+            self.layout().activate()
+
+    def warm_up_plot(self, index: int) -> None:
+        """Render one plot off screen at its laid-out size (~5 ms), so its first real
+        paint finds pyqtgraph's caches (axes, ticks, legend) ready. On screen already,
+        its caches are warm."""
+        if index < len(self.plots) and self.visibleRegion().isEmpty():
+            self.plots[index].grab()
 
     def _add_plot(self, plot: pg.PlotWidget, stretch: int, legend_columns: int | None) -> None:
         item = plot.getPlotItem()

@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Slot
+from PySide6.QtCore import QObject, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QToolBar
 
@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 GUI_THREADS: int | None = None
 GUI_MAX_THREADS: int | None = None
 BOTTOM_AREA_PX = 300
+RESULTS_MIN_WIDTH, RESULTS_MIN_HEIGHT = 240, 160  # px
 PREPARE_DELAY_MS = 1500  # after start-up, when the window is idle
 FIT_CHECK_DELAY_MS = 250  # of the window's height, given to the bottom docks in a run
 RUN_VIEWS = "run views"  # the steps that fill the views with the current run
@@ -103,7 +104,25 @@ class TrainingUi(QObject):
 
     def _plot_makers(self) -> list:
         curves = self.curves
-        return [curves.build_next_plot] * 3 + [curves.warm_up_paint, self.results.trial.prepare]
+        return [curves.build_next_plot] * 3 + self._curves_sized() + [self.results.trial.prepare]
+
+    def _curves_sized(self) -> list:
+        """Steps that lay the curves out at the size of the tab they will show in and
+        warm each plot's paint, one per turn of the event loop: coming to the front,
+        the curves then paint as in any frame of a run."""
+        curves = self.curves
+        return [lambda: curves.take_size(self._curves_tab_size())] + [
+            lambda i=i: curves.warm_up_plot(i) for i in range(3)
+        ]
+
+    def _curves_tab_size(self) -> QSize:
+        """The size the Curves dock's contents will have in front: that of a visible
+        dock tabbed with it (they share one place), else its own."""
+        w = self.window
+        for dock in w.tabifiedDockWidgets(self.curves_dock):
+            if dock.isVisible() and not dock.visibleRegion().isEmpty():
+                return dock.widget().size()
+        return self.curves.size()
 
     # ------------------------------------------------------------ layout
 
@@ -115,6 +134,11 @@ class TrainingUi(QObject):
         w.inspector_dock.raise_()
         # Bottom: [Summary | Curves] beside [Results | Runs], so curves and a confusion
         # matrix show together. Split first: a dock already in tabs does not split.
+        # A dock area is as tall as its tallest dock's minimum, which a layout takes from
+        # its contents: results filling in as a run ends (a sample, its scores) grew the
+        # area by 120 px, laying out and repainting the curves beside them in one ~25 ms
+        # frame. A minimum of its own keeps the area as the user left it.
+        self.results.setMinimumSize(RESULTS_MIN_WIDTH, RESULTS_MIN_HEIGHT)
         self.results_dock = w.add_dock("Results", self.results, area.BottomDockWidgetArea)
         w.splitDockWidget(w.summary_dock, self.results_dock, Qt.Orientation.Horizontal)
         self.curves_dock = w.add_dock("Curves", self.curves, area.BottomDockWidgetArea)
@@ -282,7 +306,7 @@ class TrainingUi(QObject):
         # repaint most of the window (~20 ms), more than a frame. Shown after the start,
         # the picker (disabled now) does not load a preview competing with the run.
         plots = [self.curves.build_next_plot] * 3
-        self.steps.add(self._show_training_dock, *plots, self._show_curves)
+        self.steps.add(self._show_training_dock, *plots, *self._curves_sized(), self._show_curves)
 
     def _show_curves(self) -> None:
         self.curves_dock.show()
