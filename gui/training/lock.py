@@ -56,12 +56,19 @@ class EditLock(QObject):
         self.banner.hide()
         window.view.installEventFilter(self)
 
-    def lock(self) -> None:
+    def lock(self, banner: bool = True) -> None:
+        """Lock editing now; the banner too unless `banner` is False (`show_banner`
+        later: it shrinks the canvas, whose repaint is a frame of its own)."""
         if self.locked:
             return
         self.locked = True
         self._apply(False)
-        self.window.view.show_top_bar(self.banner)  # a strip above the canvas, not over it
+        if banner:
+            self.show_banner()
+
+    def show_banner(self) -> None:
+        if self.locked:  # a strip above the canvas, not over it
+            self.window.view.show_top_bar(self.banner)
 
     def unlock(self) -> None:
         if not self.locked:

@@ -299,14 +299,15 @@ class TrainingUi(QObject):
         self._run_data_key = self.panel.picker.current_key()
         job = TrainJob(snapshot, self.base_dir(), self.data_dir, GUI_THREADS, GUI_MAX_THREADS, data)
         self._live_project = snapshot
-        self.lock.lock()
+        self.lock.lock(banner=False)  # shown in a step below
         self.current.begin_live()  # the views start over: nothing of an earlier run
         self.controller.start(job)
         # The views change in steps, one per turn of the event loop: together they
         # repaint most of the window (~20 ms), more than a frame. Shown after the start,
         # the picker (disabled now) does not load a preview competing with the run.
         plots = [self.curves.build_next_plot] * 3
-        self.steps.add(self._show_training_dock, *plots, *self._curves_sized(), self._show_curves)
+        steps = [self.lock.show_banner, self._show_training_dock, *plots, *self._curves_sized()]
+        self.steps.add(*steps, self._show_curves)
 
     def _show_curves(self) -> None:
         self.curves_dock.show()

@@ -103,3 +103,29 @@ def test_a_trainer_process_that_cannot_be_spawned_fails_its_run_and_leaves_nothi
     started = set(threading.enumerate()) - earlier
     assert [t for t in started if t.name == "NetLoom trainer reaper"] == []
     assert thread_errors == []
+
+
+def _niceness_after_yielding(busy: float) -> tuple[bool, int]:
+    """In a process of its own (niceness cannot be raised back): the machine measured
+    with `busy` cores busy elsewhere, does the trainer lower its priority, and by what?"""
+    import os
+
+    from engine.train import optim
+
+    optim.busy_cores = lambda interval=0.05: busy
+    before = os.nice(0)
+    lowered = child_trainer.yield_to_window(child_trainer.NICE)
+    return lowered, os.nice(0) - before
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "nice"), reason="no process niceness here")
+@pytest.mark.parametrize(
+    ("busy", "expected"),
+    [(0.0, (True, child_trainer.NICE)), (1.5, (False, 0))],
+    ids=["idle machine: yields", "busy machine: keeps its priority"],
+)
+def test_the_trainer_yields_to_the_window_only_on_an_otherwise_idle_machine(busy, expected):
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=child_trainer.CONTEXT) as pool:
+        assert pool.submit(_niceness_after_yielding, busy).result(timeout=120) == expected
