@@ -123,15 +123,36 @@ def _child_main(conn: Connection, controls: Controls, nice: int) -> None:
 def yield_to_window(nice: int) -> bool:
     """Lower this process's priority by `nice` if no other program keeps a core busy
     (a spare process waits long before its job: the machine is measured as it starts).
-    True if it did."""
+    The window itself, painting as its run starts, does not count. True if it did."""
     if not nice or not hasattr(os, "nice"):
         return False
-    from engine.train.optim import busy_cores
-
-    if busy_cores() >= BUSY_CORES_LIMIT:
+    if busy_elsewhere() >= BUSY_CORES_LIMIT:
         return False
     os.nice(nice)
     return True
+
+
+def busy_elsewhere(interval: float = 0.1) -> float:
+    """Cores busy with programs other than this one and the window that started it."""
+    from engine.train.optim import busy_cores
+
+    window = os.getppid()
+    before = _cpu_seconds(window)
+    busy = busy_cores(interval)
+    after = _cpu_seconds(window)
+    if before is None or after is None:
+        return busy
+    return max(0.0, busy - (after - before) / interval)
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """A process's CPU time so far (Linux: /proc), None where it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _run_job(conn: Connection, job: TrainJob | RestoreJob, controls: Controls) -> Any:
