@@ -56,12 +56,15 @@ JOIN_S = 30.0  # for a child that has sent its outcome to exit before it is ende
 PROGRESS_INTERVAL_S = 1.0 / MAX_RATE_HZ
 # Scheduling niceness of the trainer process (Linux and macOS; 0: the window's own
 # priority). Both share the cores: torch's threads at the window's priority made a
-# woken GUI thread wait for a core, timers 3-5 ms late at the 99th percentile; at 10 it
-# takes one at once (2.3-2.9 ms, measured on 2 cores). The trainer still has every core
-# the window leaves idle, so it trains as fast. Applied only when the machine is
-# otherwise idle as the run starts (fewer than BUSY_CORES_LIMIT cores busy elsewhere):
-# beside other busy programs, a niced trainer would get a tenth of a shared core.
-NICE = 10
+# woken GUI thread wait for a core (1.07 s of waiting over a 17 s run), timers 3-5 ms
+# late at the 99th percentile. Lowered, the GUI thread takes a core at once: p99 2.3-3.9
+# ms at 10 (bimodal from run to run), 1.3-2.2 ms at 19 (3 bench runs of 3 windows each
+# on 2 cores). The trainer still has every core the window leaves idle, so it trains
+# as fast. The price: a program that starts working hard during the run takes a shared
+# core almost whole. So it is applied only when the machine is otherwise idle as the
+# run starts (fewer than BUSY_CORES_LIMIT cores busy elsewhere); beside programs that
+# are busy already, the trainer keeps normal priority.
+NICE = 19
 BUSY_CORES_LIMIT = 0.5
 # Called in the child before its job, if set (a picklable module-level function): how a
 # test injects a failure into the trainer that runs over there.
