@@ -1,6 +1,6 @@
-"""Training in the window: the docks (Training, Curves, Results, Runs), the Train menu
-and toolbar buttons, and the wiring between the document, the training thread and
-the views. `install_training(window)` is the one hook the main window calls.
+"""Training in the window: the wiring between the document, the training thread and
+the views (its docks and Train menu: gui.training.docks). `install_training(window)`
+is the one hook the main window calls.
 """
 
 from __future__ import annotations
@@ -10,9 +10,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QSize, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QToolBar
+from PySide6.QtCore import QObject, QTimer, Slot
 
 from engine.data import DATASETS, TextParam
 from engine.project import ProjectError, from_dict, to_dict
@@ -20,6 +18,7 @@ from gui.training import paths
 from gui.training.commands import SetTrainingCommand
 from gui.training.current_run import CurrentRun
 from gui.training.curves import LiveCurves
+from gui.training.docks import add_train_menu, add_training_docks, tab_size
 from gui.training.fit_check import train_refusal
 from gui.training.flow_view import TrainingInsideView
 from gui.training.jobs import RestoreJob, TrainJob
@@ -44,8 +43,6 @@ log = logging.getLogger(__name__)
 # own process, 2 threads on 2 cores gave p99 lateness 12 ms; it was capped at 1.)
 GUI_THREADS: int | None = None
 GUI_MAX_THREADS: int | None = None
-BOTTOM_AREA_PX = 300
-RESULTS_MIN_WIDTH, RESULTS_MIN_HEIGHT = 240, 160  # px
 PREPARE_DELAY_MS = 1500  # after start-up, when the window is idle
 FIT_CHECK_DELAY_MS = 250  # of the window's height, given to the bottom docks in a run
 RUN_VIEWS = "run views"  # the steps that fill the views with the current run
@@ -111,51 +108,18 @@ class TrainingUi(QObject):
         warm each plot's paint, one per turn of the event loop: coming to the front,
         the curves then paint as in any frame of a run."""
         curves = self.curves
-        return [lambda: curves.take_size(self._curves_tab_size())] + [
+        return [lambda: curves.take_size(tab_size(self.window, self.curves_dock))] + [
             lambda i=i: curves.warm_up_plot(i) for i in range(3)
         ]
-
-    def _curves_tab_size(self) -> QSize:
-        """The size the Curves dock's contents will have in front: that of a visible
-        dock tabbed with it (they share one place), else its own."""
-        w = self.window
-        for dock in w.tabifiedDockWidgets(self.curves_dock):
-            if dock.isVisible() and not dock.visibleRegion().isEmpty():
-                return dock.widget().size()
-        return self.curves.size()
 
     # ------------------------------------------------------------ layout
 
     def _add_docks(self) -> None:
-        w = self.window
-        area = Qt.DockWidgetArea
-        self.training_dock = w.add_dock("Training", self.panel, area.RightDockWidgetArea)
-        w.tabifyDockWidget(w.inspector_dock, self.training_dock)
-        w.inspector_dock.raise_()
-        # Bottom: [Summary | Curves] beside [Results | Runs], so curves and a confusion
-        # matrix show together. Split first: a dock already in tabs does not split.
-        # A dock area is as tall as its tallest dock's minimum, which a layout takes from
-        # its contents: results filling in as a run ends (a sample, its scores) grew the
-        # area by 120 px, laying out and repainting the curves beside them in one ~25 ms
-        # frame. A minimum of its own keeps the area as the user left it.
-        self.results.setMinimumSize(RESULTS_MIN_WIDTH, RESULTS_MIN_HEIGHT)
-        self.results_dock = w.add_dock("Results", self.results, area.BottomDockWidgetArea)
-        w.splitDockWidget(w.summary_dock, self.results_dock, Qt.Orientation.Horizontal)
-        self.curves_dock = w.add_dock("Curves", self.curves, area.BottomDockWidgetArea)
-        w.tabifyDockWidget(w.summary_dock, self.curves_dock)
-        self.runs_dock = w.add_dock("Runs", self.runs, area.BottomDockWidgetArea)
-        w.tabifyDockWidget(self.results_dock, self.runs_dock)
-        self.look_dock = w.add_dock("Look inside", self.look_tabs, area.BottomDockWidgetArea)
-        w.tabifyDockWidget(self.results_dock, self.look_dock)
-        w.summary_dock.raise_()
-        self.results_dock.raise_()
-        w.resizeDocks([w.summary_dock, self.results_dock], [3, 2], Qt.Orientation.Horizontal)
-        # Room for curves from the start: resizing docks when Train is pressed would
-        # lay out and repaint the whole window at that moment.
-        w.resizeDocks([w.summary_dock], [BOTTOM_AREA_PX], Qt.Orientation.Vertical)
-        docks = (self.training_dock, self.curves_dock, self.results_dock, self.runs_dock)
-        for dock in (*docks, self.look_dock):
-            w.panels_menu.addAction(dock.toggleViewAction())
+        d = add_training_docks(
+            self.window, self.panel, self.results, self.curves, self.runs, self.look_tabs
+        )
+        self.training_dock, self.results_dock, self.curves_dock = d.training, d.results, d.curves
+        self.runs_dock, self.look_dock = d.runs, d.look
         # A dock in a tab group counts as visible even behind another tab; these say
         # when each really comes into view.
         self.runs_dock.visibilityChanged.connect(self._on_runs_visible)
@@ -167,45 +131,12 @@ class TrainingUi(QObject):
         self.look_tabs.currentChanged.connect(self._ask_live_weights)
 
     def _add_actions(self) -> None:
-        w = self.window
-
-        def action(text: str, slot, shortcut: str, tip: str) -> QAction:
-            act = QAction(text, w)
-            act.setShortcut(QKeySequence(shortcut))
-            act.setStatusTip(tip)
-            act.setToolTip(f"{tip} ({shortcut})")
-            act.triggered.connect(slot)
-            w.addAction(act)
-            return act
-
-        self.train_action = action("&Train", self.start, "F5", "Train the network on its data")
-        self.pause_action = action(
-            "&Pause / Resume", self.toggle_pause, "F6", "Pause the run, or resume it"
+        self.actions = add_train_menu(
+            self.window, self.start, self.toggle_pause, self.controller.stop, self.runs_dock
         )
-        self.stop_action = action("&Stop", self.controller.stop, "Shift+F5", "Stop the run")
-        self.train_action.setIconText("▶ Train")
-        self.stop_action.setIconText("■ Stop")
-        menu = QMenu("&Train", w)
-        for act in (self.train_action, self.pause_action, self.stop_action):
-            menu.addAction(act)
-        menu.addSeparator()
-        menu.addAction(self.runs_dock.toggleViewAction())
-        bar = w.menuBar()
-        help_action = next((a for a in bar.actions() if a.text() == "&Help"), None)
-        if help_action is not None:
-            bar.insertMenu(help_action, menu)  # before Help, as menus usually go
-        else:
-            bar.addMenu(menu)
-        tools = w.findChild(QToolBar, "mainToolbar")
-        if tools is not None:
-            tools.addSeparator()
-            tools.addAction(self.train_action)
-            tools.addAction(self.stop_action)
-        self.actions = {
-            "train": self.train_action,
-            "pause": self.pause_action,
-            "stop": self.stop_action,
-        }
+        self.train_action = self.actions["train"]
+        self.pause_action = self.actions["pause"]
+        self.stop_action = self.actions["stop"]
 
     def _connect(self) -> None:
         c, p = self.controller, self.panel
