@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, QTimer, Slot
+from PySide6.QtCore import QPointF, QSize, Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QGraphicsItem,
@@ -188,7 +188,7 @@ class LiveCurves(QWidget):
             self.fit_view()
         return bool(self.plots)
 
-    def take_size(self, size) -> None:
+    def take_size(self, size: QSize) -> None:
         """Lay the plots out now at `size`, the size the curves will have when their tab
         comes to the front. A tab behind others keeps the size it had when last shown
         (or none); coming to the front at another size, all three plots laid out and

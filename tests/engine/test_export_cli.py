@@ -10,7 +10,6 @@ import runpy
 import subprocess
 import sys
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -32,13 +31,7 @@ TWO_INPUTS = Path(__file__).resolve().parent / "data" / "two_inputs.json"
 TINY_DIGITS = Path(__file__).resolve().parent / "data" / "tiny_digits.json"
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    # Tiny models: one thread is fastest, and other work shares the cores.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def exported_class(path: Path) -> type[torch.nn.Module]:

@@ -25,12 +25,7 @@ from engine.train.checkpoint import FORMAT, VERSION, save_checkpoint
 TINY_DIGITS = Path(__file__).resolve().parent / "data" / "tiny_digits.json"
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def good_state() -> dict[str, torch.Tensor]:

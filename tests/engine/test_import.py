@@ -9,14 +9,9 @@ Python that gives them too.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-import uuid
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
@@ -31,6 +26,7 @@ from engine.shapes import analyze
 from engine.train.checkpoint import load_checkpoint
 from engine.unit_edits import ungroup
 from engine.units import walk
+from tests.engine.helpers import load_file
 
 CORPUS = Path(__file__).resolve().parent / "import_corpus"
 
@@ -86,22 +82,7 @@ PY_ONLY = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def load_file(path: Path) -> ModuleType:
-    name = f"corpus_{uuid.uuid4().hex}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def original(case: Case) -> nn.Module:

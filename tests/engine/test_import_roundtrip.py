@@ -29,9 +29,7 @@ graphs with two inputs are left out: `import` takes one input.
 from __future__ import annotations
 
 import copy
-import importlib.util
 import re
-import sys
 import uuid
 from collections import Counter
 from collections.abc import Collection, Iterator
@@ -54,17 +52,13 @@ from engine.project import Project, load
 from engine.shapes import analyze
 from engine.train.checkpoint import load_checkpoint
 from engine.unit_edits import set_repeat, ungroup
+from tests.engine.helpers import load_file
 from tests.engine.test_codegen import TEMPLATES, random_graph
 
 RANDOM_GRAPHS = 30  # bench/import_roundtrip.py runs many more
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # ------------------------------------------------------------------ helpers
@@ -283,19 +277,6 @@ def imported_key(key: str, keys: Collection[str]) -> str:
     return key
 
 
-def load_file(path: Path) -> dict:
-    name = f"roundtrip_{uuid.uuid4().hex}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.modules.pop(name)
-    return vars(module)
-
-
 def vocabulary(model: nn.Module) -> int:
     sizes = [m.num_embeddings for m in model.modules() if isinstance(m, nn.Embedding)]
     return min(sizes, default=2)
@@ -360,7 +341,7 @@ def round_trip_problems(project: Project, tmp_path: Path) -> list[str]:
     if problems:
         return problems
     torch.manual_seed(0)
-    exported = load_file(path)[name]().eval()
+    exported = getattr(load_file(path), name)().eval()
     model = build_model(imported)
     keys = set(model.state_dict())
     state = {imported_key(key, keys): value for key, value in exported.state_dict().items()}
@@ -488,7 +469,7 @@ def test_the_commands_round_trip_a_template_with_its_weights(tmp_path: Path) -> 
     assert run(["check", str(imported)]) == 0
 
     torch.manual_seed(0)
-    exported = load_file(code)[class_name(project.name)]().eval()
+    exported = getattr(load_file(code), class_name(project.name))().eval()
     state = load_checkpoint(weights).state_dict
     assert list(state) == list(exported.state_dict())  # node ids are the module names
     model = build_model(load(imported).graph)

@@ -19,7 +19,8 @@ from engine.importers.check import InputSpec
 from engine.importers.from_torch import import_module, import_python
 from engine.project import load
 from engine.train.checkpoint import load_checkpoint
-from tests.engine.test_import import CASES, Case, import_cli, load_file, original
+from tests.engine.helpers import load_file
+from tests.engine.test_import import CASES, Case, import_cli, original
 
 
 def case(cls: str) -> Case:

@@ -19,7 +19,7 @@ from engine.project import load
 from engine.train.checkpoint import load_checkpoint, load_weights_for
 from engine.train.config import TrainConfig
 from engine.train.trainer import Trainer
-from tests.engine.test_import_roundtrip import load_file
+from tests.engine.helpers import load_file
 
 CORPUS = Path(__file__).resolve().parent / "import_corpus"
 TRAINING = {
@@ -36,7 +36,7 @@ TRAINING = {
 def original_mlp() -> nn.Module:
     module = load_file(CORPUS / "mlp.py")
     torch.manual_seed(0)
-    return module["MLP"]()
+    return module.MLP()
 
 
 @pytest.fixture
