@@ -121,9 +121,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     # Heavy imports here, not at module level: see the module docstring.
     from engine.data import DataError, load_dataset
     from engine.project import from_dict, load, save
+    from engine.train.allocator import keep_freed_memory
     from engine.train.fit import FitError
     from engine.train.trainer import Trainer
 
+    keep_freed_memory()  # this process only trains
     project_path = Path(args.project)
     project = load(project_path)  # ProjectError → exit 2 in engine.cli.run
     try:
