@@ -3,7 +3,7 @@ validation points, the task's metric, and the learning rate.
 
 The x axis is in epochs (batch b of B in epoch e sits at e - 1 + b / B), so batch and
 epoch values line up and runs of different lengths compare. Points arrive through
-`add` at most ~30 times a second; redraws are spaced further apart when drawing gets
+`add` at most ~10 times a second; redraws are spaced further apart when drawing gets
 expensive, and every batch series is a `PeakSeries`, so 10⁶ points stay fluid.
 """
 
@@ -336,11 +336,11 @@ class LiveCurves(QWidget):
                     self._drawn[name] = drawn_from
             self._stale.discard(group)
         self._fit_ranges()
-        if self._stale:
-            self.request_redraw()  # the plots that sat this one out
         ended = time.perf_counter()
         self.last_redraw_cost = ended - began
         self._next_redraw = ended + max(MIN_REDRAW_S, REDRAW_COST_FACTOR * self.last_redraw_cost)
+        if self._stale:  # the plots that sat this one out, in their turn (not at once)
+            self.request_redraw()
 
     def _plain_curves(self) -> None:
         """The series come thinned to the pixels already (`_points_for`): pyqtgraph's own

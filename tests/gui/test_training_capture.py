@@ -27,7 +27,7 @@ def trainer_for(template: str, **training) -> Trainer:
 
 def test_rnn_adding_shows_its_vanishing_gradient_through_time() -> None:
     trainer = trainer_for("rnn_adding.json")
-    capture = RunCapture(trainer, threading.Event(), budget=1.0)  # measure often here
+    capture = RunCapture(trainer, threading.Event(), unseen_budget=1.0)  # measure often here
     samples = []
 
     def on_batch_end(event: BatchEnd) -> None:
@@ -49,7 +49,9 @@ def test_rnn_adding_shows_its_vanishing_gradient_through_time() -> None:
 
 
 def test_the_probe_is_paced_to_its_share_of_the_training_time() -> None:
-    capture = RunCapture(trainer_for("mlp_iris.json"), threading.Event(), budget=0.03)
+    looking = threading.Event()
+    looking.set()  # Look inside's training view is open: 3% of the time
+    capture = RunCapture(trainer_for("mlp_iris.json"), looking, budget=0.03)
     # Measuring took 6 ms since the last time; a batch of 8 samples takes 10 ms:
     # 3% of K batches is 0.3 K ms, so K = 20 (from K = 10, the first: at most doubled).
     batch = BatchEnd(1, 1, 5, 10, 0.5, {}, 0.01, samples_per_s=800.0)
@@ -61,6 +63,14 @@ def test_the_probe_is_paced_to_its_share_of_the_training_time() -> None:
     assert capture.probe.every == 1
     capture._pace(batch, 0.1)  # one slow measurement: K doubles, no more
     assert capture.probe.every == 2
+
+    looking.clear()  # nobody watches: 1% of the time, 0.1 K ms for 6 ms: K = 60
+    for _ in range(6):
+        capture._pace(batch, 0.006)
+    assert capture.probe.every == 60
+    looking.set()
+    capture._pace(batch, 0.006)
+    assert capture.probe.every == 20
 
 
 def test_histograms_are_taken_only_while_the_view_is_open() -> None:
