@@ -66,8 +66,11 @@ def harmonic_mean(values: list[float]) -> float:
 # ------------------------------------------------------------------ headless
 
 
-def headless_run(project: Path, epochs: int | None, threads: int | None) -> tuple[float, int]:
-    """Run `main.py train` in a process of its own: (samples/s, torch threads it used)."""
+def headless_run(
+    project: Path, epochs: int | None, threads: int | None
+) -> tuple[float, int, list[float]]:
+    """Run `main.py train` in a process of its own: (samples/s, torch threads it used,
+    each epoch's samples/s)."""
     with tempfile.TemporaryDirectory() as out:
         command = [sys.executable, str(ROOT / "main.py"), "train", str(project), "--out", out]
         if epochs is not None:
@@ -80,9 +83,8 @@ def headless_run(project: Path, epochs: int | None, threads: int | None) -> tupl
         used = re.search(r"(\d+) thread\(s\)", done.stdout)
         with open(Path(out) / "metrics.csv", encoding="utf-8") as handle:
             rows = [r for r in csv.DictReader(handle) if r["split"] == "train"]
-    return harmonic_mean([float(r["samples_per_s"]) for r in rows]), int(
-        used.group(1)
-    ) if used else 0
+    speeds = [float(r["samples_per_s"]) for r in rows]
+    return harmonic_mean(speeds), int(used.group(1)) if used else 0, speeds
 
 
 # -------------------------------------------------------------------- window
@@ -215,6 +217,7 @@ def window_run(
         "max_ms": max(probe.lateness),
         "worst_at_s": probe.worst_at,
         "samples_per_s": harmonic_mean([e.samples_per_s for e in result.history]),
+        "epochs_samples_per_s": [e.samples_per_s for e in result.history],
         "lateness": probe.lateness,
         "metric": f"{result.metric} {result.final_value:.4f}",
         "flow_points": sum(len(s) for s in ui.inside.flow.series["grad_norm"].values()),
@@ -315,6 +318,12 @@ def print_curves(figures: list[dict]) -> None:
 # ---------------------------------------------------------------------- main
 
 
+def print_headless(speed: float, threads: int, epochs: list[float]) -> None:
+    per_epoch = " ".join(f"{v:,.0f}" for v in epochs)
+    print(f"headless train command: {speed:,.0f} samples/s (epochs: {per_epoch}), {threads} "
+          "thread(s)")  # fmt: skip
+
+
 def print_window(label: str, w: dict) -> None:
     print(
         f"{label}: {w['ticks']} probe ticks over {w['seconds']:.1f} s, {w['threads']} "
@@ -325,7 +334,11 @@ def print_window(label: str, w: dict) -> None:
         f"  event-loop lateness  p50 {w['p50_ms']:.2f} ms   p99 {w['p99_ms']:.2f} ms   "
         f"max {w['max_ms']:.1f} ms (at {w['worst_at_s']:.1f} s)"
     )
-    print(f"  samples/s in the window {w['samples_per_s']:,.0f}   final {w['metric']}")
+    epochs = " ".join(f"{v:,.0f}" for v in w["epochs_samples_per_s"])
+    print(
+        f"  samples/s in the window {w['samples_per_s']:,.0f} (epochs: {epochs})   final "
+        f"{w['metric']}"
+    )
 
 
 def look_inside_cost(args: argparse.Namespace) -> int:
@@ -432,13 +445,11 @@ def main() -> int:
     headless, windows = [], []
     for _ in range(args.repeats):
         headless.append(headless_run(args.project, args.epochs, args.threads))
-        print(
-            f"headless train command: {headless[-1][0]:,.0f} samples/s, {headless[-1][1]} thread(s)"
-        )
+        print_headless(*headless[-1])
         windows.append(window_run(args.project, args.epochs, args.threads, not args.cold))
         print_window("window", windows[-1])
     headless.append(headless_run(args.project, args.epochs, args.threads))
-    print(f"headless train command: {headless[-1][0]:,.0f} samples/s, {headless[-1][1]} thread(s)")
+    print_headless(*headless[-1])
     ratios = [
         w["samples_per_s"] / statistics.mean([headless[i][0], headless[i + 1][0]])
         for i, w in enumerate(windows)

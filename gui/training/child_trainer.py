@@ -4,8 +4,8 @@ In the window's own process the trainer shares the GIL with the GUI thread: ever
 batch's Python work (the optimizer, the callbacks, autograd's bookkeeping) holds the
 event loop up, and torch could only be given one of two cores without the window
 stuttering. A child process has its own interpreter: it trains with the threads the
-`train` command would choose, at normal priority, and the GUI thread only wakes ~30
-times a second to take a bundle of progress from a pipe.
+`train` command would choose, and the GUI thread only wakes ~10 times a second to take
+a bundle of progress from a pipe.
 
 One `TrainerProcess` runs one job (a training run or a restore) and exits. Its
 start-up (a fresh interpreter importing torch, ~2-4 s on a quiet 2-core machine) is
@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 CONTEXT = multiprocessing.get_context("spawn")
 JOIN_S = 30.0  # for a child that has sent its outcome to exit before it is ended
 
-# Progress bundles leave the child at most this often (the throttle's ~30 a second).
+# Progress bundles leave the child at most this often (the throttle's ~10 a second).
 PROGRESS_INTERVAL_S = 1.0 / MAX_RATE_HZ
 # Scheduling niceness of the trainer process (Linux and macOS; 0: the window's own
 # priority). Both share the cores: torch's threads at the window's priority made a
@@ -106,8 +106,10 @@ def receive(conn: Connection) -> Any:
 
 def _child_main(conn: Connection, controls: Controls, nice: int) -> None:
     """The child process: warm torch up, say so, run one job, report its outcome."""
+    from engine.train.allocator import keep_freed_memory
     from gui.training.warmup import warm_up_torch
 
+    keep_freed_memory()  # this process only trains
     send(conn, ("ready", warm_up_torch()))
     try:
         message = receive(conn)
@@ -159,6 +161,7 @@ def _cpu_seconds(pid: int) -> float | None:
 
 
 def _run_job(conn: Connection, job: TrainJob | RestoreJob, controls: Controls) -> Any:
+    from gui.training.inside_record import RunInside, inside_file
     from gui.training.jobs import JobError, TrainingCallbacks, run_restore, run_training
     from gui.training.records import RunOutcome
 
@@ -169,12 +172,14 @@ def _run_job(conn: Connection, job: TrainJob | RestoreJob, controls: Controls) -
     capture: list[Any] = []  # the run's RunCapture, once its trainer is built
     trainer_: list[Any] = []
     live: list[Path] = []  # where the weights go when the window asks for them
+    kept = RunInside()  # what Look inside measured, kept with the run's checkpoint
 
     def on_built(trainer: Any) -> None:
         from gui.training.capture import RunCapture
 
         trainer_[:], capture[:] = [trainer], [RunCapture(trainer, controls.looking)]
         if (before := capture[0].histograms(0)) is not None:
+            kept.add_histograms(before)
             throttle.add_histograms(before)
 
     def on_started(started: RunStarted) -> None:
@@ -184,6 +189,7 @@ def _run_job(conn: Connection, job: TrainJob | RestoreJob, controls: Controls) -
     def on_batch(event: BatchEnd) -> None:
         last[:] = [event]
         if capture and (flow := capture[0].after_batch(event)) is not None:
+            kept.add_flow(flow)
             throttle.add_flow(flow)
         if live and controls.want_weights.is_set():
             controls.want_weights.clear()
@@ -197,6 +203,7 @@ def _run_job(conn: Connection, job: TrainJob | RestoreJob, controls: Controls) -
 
     def on_epoch(event: EpochEnd) -> None:
         if capture and (histograms := capture[0].histograms(event.epoch)) is not None:
+            kept.add_histograms(histograms)
             throttle.add_histograms(histograms)
         throttle.add_epoch(event)
 
@@ -219,6 +226,11 @@ def _run_job(conn: Connection, job: TrainJob | RestoreJob, controls: Controls) -
             controls.stop, pause, controls.abandon, controls.looking, controls.want_weights
         )
         outcome = run_training(job, controls, callbacks)
+        if outcome.checkpoint:
+            try:
+                kept.save(inside_file(outcome.checkpoint))
+            except OSError as err:  # the run itself is recorded; only this view is lost
+                log.warning("Look inside's record of the run could not be saved: %s", err)
         outcome.data = None  # the window has it already (or loads it again if it wants)
         return outcome
     except JobError as err:  # refused before training: nothing failed, it never started

@@ -9,6 +9,7 @@ redraws happen only while the view is on screen, at most five a second.
 
 from __future__ import annotations
 
+import logging
 import math
 
 import numpy as np
@@ -26,7 +27,10 @@ from PySide6.QtWidgets import (
 from gui.training import plot_style as style
 from gui.training.decimate import PeakSeries
 from gui.training.histogram_view import HistogramPanel
+from gui.training.inside_record import InsideRecordError, RunInside, inside_file
 from gui.training.records import FlowSample, Progress
+
+log = logging.getLogger(__name__)
 
 # (field of FlowSample, name in the menu, what it says)
 MEASURES = (
@@ -236,6 +240,33 @@ class TrainingInsideView(QWidget):
         self.flow.reset()
         self.histograms.reset(histogram_note)
         self.flow.redraw()
+
+    def show_history(self, run_id: int, checkpoint: str) -> None:
+        """A run from the Runs history: its gradient flow and histograms as the trainer
+        kept them beside its checkpoint (runs from before they were kept have none)."""
+        path = inside_file(checkpoint) if checkpoint else None
+        try:
+            kept = RunInside.load(path) if path is not None and path.exists() else None
+        except (OSError, InsideRecordError) as err:
+            log.warning("%s", err)
+            self.start_over(
+                f"Run {run_id} came from the Runs history: its Look inside record could "
+                f"not be read ({err})."
+            )
+            return
+        if kept is None:
+            self.start_over(
+                f"Run {run_id} came from the Runs history: gradient flow and histograms "
+                "were not kept for it (measured only while a run trains in the window)."
+            )
+            return
+        note = "" if kept.histograms else "No histograms: this tab was closed while it trained."
+        self.start_over(
+            f"Run {run_id} from the Runs history: its gradient flow, and the histograms "
+            "taken while this tab was open.",
+            note,
+        )
+        self.add(Progress(flow=kept.flow, histograms=kept.histograms))
 
     @Slot(object)
     def add(self, progress: Progress) -> None:

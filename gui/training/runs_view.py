@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from engine.runs import EpochRecord, RunRecord, RunStore
 from gui.training import plot_style as style
+from gui.training.inside_record import inside_file
 from gui.training.paths import runs_db
 
 log = logging.getLogger(__name__)
@@ -316,6 +317,7 @@ class RunsView(QWidget):
         store.delete_run(run_id)
         if record and record.checkpoint:
             Path(record.checkpoint).unlink(missing_ok=True)
+            inside_file(record.checkpoint).unlink(missing_ok=True)
         self.refresh()
 
 

@@ -39,8 +39,8 @@ log = logging.getLogger(__name__)
 
 # CPU threads for torch in the window's runs: None chooses as the command line does.
 # The run trains in a child process (gui.training.child_trainer), so torch may take
-# every core: the GUI thread, waking ~30 times a second, preempts it. (In the window's
-# own process, 2 threads on 2 cores gave p99 lateness 12 ms; it was capped at 1.)
+# every core: the GUI thread, waking ~10-20 times a second, preempts it. (In the
+# window's own process, 2 threads on 2 cores gave p99 lateness 12 ms; it was capped at 1.)
 GUI_THREADS: int | None = None
 GUI_MAX_THREADS: int | None = None
 PREPARE_DELAY_MS = 1500  # after start-up, when the window is idle
@@ -339,11 +339,7 @@ class TrainingUi(QObject):
                 "Taken at each epoch's end while this tab is open.",
             )
         elif run.record is not None:
-            self.inside.start_over(
-                f"Run {run.record.id} came from the Runs history: gradient flow and "
-                "histograms are measured only while a run trains in the window, and were "
-                "not kept for it."
-            )
+            self.inside.show_history(run.record.id, run.record.checkpoint)
         else:
             self.inside.start_over("Train the network to see its gradients flow here.")
 
@@ -353,7 +349,7 @@ class TrainingUi(QObject):
         self._ask_live_weights()  # Look inside is on screen as the run starts
         self.inside.status.setText(
             f"Run {started.run_id}: gradient flow arrives every few batches (measuring "
-            "takes at most ~3% of the training time)."
+            "takes at most ~3% of the training time while this tab is open, ~1% while not)."
         )
         self.curves.reset(started)
         self.window.statusBar().showMessage(f"Training: {started.describe()}", 6000)

@@ -1,7 +1,7 @@
 """Look inside while training: the trainer's gradient flow reaches the window during the
 run as one line per block with weights; histograms per epoch (only while the tab is
-open) with a slider over the epochs; a restored run says they were not kept, and
-another project clears them."""
+open) with a slider over the epochs; a run restored from the Runs history shows what
+was kept of them, and another project clears them."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def test_gradient_flow_and_histograms_reach_the_window_during_a_run(qtbot, windo
     assert inside.status.text().startswith("Train the network")
 
 
-def test_histograms_only_while_the_tab_is_open_and_a_restored_run_says_so(qtbot, window):
+def test_histograms_only_while_the_tab_is_open_and_a_restored_run_shows_its_flow(qtbot, window):
     ui = window.training
     ui.look_dock.show()
     ui.look_dock.raise_()
@@ -97,9 +97,45 @@ def test_histograms_only_while_the_tab_is_open_and_a_restored_run_says_so(qtbot,
     with qtbot.waitSignal(ui.current.ended, timeout=RUN_TIMEOUT_MS):
         qtbot.mouseClick(ui.runs.restore_button, LEFT)
     open_training_tab(window)
+    kept = inside.flow.series["grad_norm"]["dense1"]  # the run's flow, as it trained
+    assert len(kept) >= 3 and inside.histograms.records == []
+    assert inside.status.text().startswith(f"Run {outcome.run_id} from the Runs history")
+    assert inside.histograms.note.text().startswith("No histograms: this tab was closed")
+
+
+def test_a_restored_run_shows_its_histograms_and_a_broken_record_says_so(qtbot, window):
+    inside = open_training_tab(window)
+    ui = window.training
+    open_iris(window, epochs=8)
+    outcome = run_to_end(qtbot, window)
+    live_epochs = [r.epoch for r in inside.histograms.records]
+    live_flow = len(inside.flow.series["grad_norm"]["dense1"])
+    assert live_epochs == list(range(9)) and live_flow >= 2
+
+    def restore():
+        ui.runs_dock.raise_()
+        ui.runs.select_run(outcome.run_id)
+        with qtbot.waitSignal(ui.current.ended, timeout=RUN_TIMEOUT_MS):
+            qtbot.mouseClick(ui.runs.restore_button, LEFT)
+        open_training_tab(window)
+
+    restore()
+    assert [r.epoch for r in inside.histograms.records] == live_epochs
+    assert len(inside.flow.series["grad_norm"]["dense1"]) == live_flow
+    inside.histograms.slider.setValue(0)
+    assert inside.histograms.epoch.text() == "before training"
+
+    record = Path(outcome.checkpoint).with_name(f"run-{outcome.run_id}-inside.json")
+    record.write_text('{"format": 1, "flow": [{"epoch": "x"}]}', encoding="utf-8")
+    restore()
     assert not inside.flow.series["grad_norm"] and inside.histograms.records == []
-    assert f"Run {outcome.run_id} came from the Runs history" in inside.status.text()
-    assert "not kept" in inside.status.text()
+    status = inside.status.text()
+    assert "record could not be read" in status and str(record) in status
+
+    ui.runs_dock.raise_()
+    ui.runs.select_run(outcome.run_id)
+    qtbot.mouseClick(ui.runs.delete_button, LEFT)  # the run goes, and what was kept of it
+    assert not record.exists() and not Path(outcome.checkpoint).exists()
 
 
 def test_the_blocks_tab_looks_at_a_live_runs_weights_when_it_comes_on_screen(qtbot, window):
