@@ -388,6 +388,18 @@ def render_look_training(app: QApplication, scratch: Path) -> None:
     ui.inside.flow.redraw()
     settle(app, window)
     save(window, "look_inside_training.png")
+    # The same run restored from the Runs history: its flow and histograms come back.
+    run_id = ui.last_outcome.run_id
+    window.undo_stack.setClean()
+    ui.restore(run_id)
+    wait_until(app, lambda: ui.current.kind == "restored" and not ui.steps.pending, "restore")
+    ui.look_dock.raise_()
+    ui.look_tabs.setCurrentWidget(ui.inside)
+    ui.inside.flow.measure.setCurrentIndex(2)
+    settle(app, window)
+    ui.inside.flow.redraw()
+    settle(app, window)
+    save(window, "look_inside_restored.png")
     window.undo_stack.setClean()
     window.close()
 
