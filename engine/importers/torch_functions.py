@@ -2,8 +2,8 @@
 
 Each handler gets the importer and the fx node; it reads the node's arguments (with
 the defaults torch would use) and asks for a block, or raises `Unsupported` with the
-reason. Shape-only operations (`view`, `flatten`, `permute`, …) are mapped from the
-shape the original produced, checked against the block's own shape rule.
+reason. Shape-only operations (`view`, `flatten`, `permute`, …) have their handlers in
+engine.importers.torch_shapes; the tables here name every handler.
 """
 
 from __future__ import annotations
@@ -20,14 +20,23 @@ from torch import fx, nn
 from engine.importers import torch_modules
 from engine.importers.builder import Recurrent, Value
 from engine.importers.report import Unsupported
+from engine.importers.torch_shapes import (
+    arg,
+    contiguous,
+    flatten,
+    permute,
+    reshape,
+    reshaped,
+    squeeze,
+    squeeze_like,
+    unflatten,
+)
 from engine.importers.torch_values import (
     RECURRENT_PARTS,
     BatchSecond,
     Broken,
-    Folded,
     Meta,
     RecPart,
-    Swapped,
 )
 
 if TYPE_CHECKING:
@@ -73,12 +82,6 @@ def qualified_name(target: Any) -> str:
     if target in SYMBOLS:
         return SYMBOLS[target]
     return _public_names().get(id(target), getattr(target, "__name__", str(target)))
-
-
-def arg(node: fx.Node, index: int, name: str, default: Any = None) -> Any:
-    if len(node.args) > index:
-        return node.args[index]
-    return node.kwargs.get(name, default)
 
 
 # ------------------------------------------------------------------ handlers
@@ -179,7 +182,7 @@ def _cat(imp: TorchImporter, node: fx.Node) -> Value:
     if not isinstance(tensors, (tuple, list)):  # torch.cat(state): the parts of one result
         value = imp.env.get(tensors)
         if isinstance(value, RecPart) and value.part == "state" and arg(node, 1, "dim", 0) == 0:
-            return RecPart(value.rec, "rows")  # h_n's rows, then c_n's: see _permute
+            return RecPart(value.rec, "rows")  # h_n's rows, then c_n's: see torch_shapes.permute
         if isinstance(value, RecPart):
             raise Unsupported(RECURRENT_PARTS.get(value.part, "{op}").format(op=value.rec.op))
         raise Unsupported("joins the parts of one result; Concat joins separate tensors")
@@ -203,146 +206,6 @@ def _cat(imp: TorchImporter, node: fx.Node) -> Value:
     if len(values) > 8:
         raise Unsupported(f"joins {len(values)} tensors; Concat takes at most 8")
     return imp.block(node, "Concat", {"inputs": len(values)}, values)
-
-
-def written_sizes(node: fx.Node, x: Value) -> list[int] | None:
-    """The sizes a view/reshape spells out after the axes it keeps (N, and T for a
-    sequence), when the code writes them as numbers: `x.view(x.size(0), -1)` → [-1].
-    None when they are computed from other sizes."""
-    sizes = node.args[1:] if node.op == "call_method" else (arg(node, 1, "shape"),)
-    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
-        sizes = tuple(sizes[0])
-    keep = 2 if x.shape.time else 1
-    lead, rest = sizes[:keep], list(sizes[keep:])
-    if len(lead) != keep or not rest or not all(isinstance(s, int) for s in rest):
-        return None
-    if all(isinstance(s, fx.Node) for s in lead):
-        return rest
-    if keep == 1 and lead[0] == -1 and -1 not in rest:  # x.view(-1, 320): -1 stands for N
-        return rest
-    return None
-
-
-def reshaped(
-    imp: TorchImporter, node: fx.Node, x: Value, hint: str | None = None, how: str = "reshape"
-) -> Value:
-    """A view/reshape (`how` "reshape"), flatten ("flatten") or squeeze ("other"), mapped
-    to the block that reads like it: Flatten for a flatten to one axis, Reshape with the
-    sizes the code writes; `hint` names the block after its module (an nn.Flatten)."""
-    out = imp.expect(node)
-    features = out
-    if x.shape.time:
-        if not out or out[0] != x.shape.dims[0]:
-            raise Unsupported(
-                f"reshapes {x.shape} across the time axis T to (N, {', '.join(map(str, out))}); "
-                "NetLoom keeps T (per-frame blocks take (N, T, …) as they are)"
-            )
-        features = out[1:]
-        if not features:
-            raise Unsupported("removes every axis after T")
-    # A flatten or reshape the code spells out is kept even where it changes nothing:
-    # the block says what the code says (and an exported Flatten imports back as one).
-    if how == "flatten" and len(features) == 1:
-        return imp.block(node, "Flatten", {}, [x], hint)
-    written = written_sizes(node, x) if how == "reshape" else None
-    if written is not None:
-        try:
-            return imp.block(node, "Reshape", {"shape": written}, [x], hint)
-        except Unsupported:
-            pass  # NetLoom reads those sizes otherwise: use the shape the model gave
-    if out == x.shape.dims:
-        return imp.passthrough(node, x, "does not change the shape; left out")
-    if len(features) == 1 and len(x.shape.features) > 1:
-        return imp.block(node, "Flatten", {}, [x], hint)
-    return imp.block(node, "Reshape", {"shape": list(features)}, [x], hint)
-
-
-def unfolded(imp: TorchImporter, node: fx.Node, folded: Folded) -> Value:
-    """`y.unflatten(0, (n, t))` (or a reshape to (n, t, …)) of folded frames: the per-frame
-    block's own (N, T, …) output."""
-    frames = folded.value.shape.dims
-    if imp.expect(node) != frames:
-        raise Unsupported(
-            f"unfolds frames to {imp.expect(node)}, not the (N, {', '.join(map(str, frames))}) "
-            "they were folded from"
-        )
-    return folded.value
-
-
-def _reshape_as(how: str) -> Handler:
-    def handle(imp: TorchImporter, node: fx.Node) -> Value:
-        base = imp.env.get(node.args[0])
-        if isinstance(base, Folded):
-            return unfolded(imp, node, base)
-        return reshaped(imp, node, imp.tensor(node.args[0]), how=how)
-
-    return handle
-
-
-_reshape = _reshape_as("reshape")
-_flatten_like = _reshape_as("flatten")
-_squeeze_like = _reshape_as("other")
-
-
-def _flatten(imp: TorchImporter, node: fx.Node) -> Any:
-    base = imp.env.get(node.args[0])
-    if isinstance(base, RecPart):  # a recurrent layer's output sequence, made here
-        base = imp.tensor(node.args[0])
-    start, end = arg(node, 1, "start_dim", 0), arg(node, 2, "end_dim", -1)
-    if (start, end) == (0, 1) and isinstance(base, Value) and len(base.shape.dims) >= 2:
-        return Folded(base, node)  # frames into the batch axis, for a per-frame layer
-    return _flatten_like(imp, node)
-
-
-def _unflatten(imp: TorchImporter, node: fx.Node) -> Value:
-    base = imp.env.get(node.args[0])
-    if isinstance(base, Folded) and arg(node, 1, "dim") == 0:
-        return unfolded(imp, node, base)
-    return _squeeze_like(imp, node)
-
-
-def _permutation(node: fx.Node, rank: int) -> list[int]:
-    name = node.target if node.op == "call_method" else getattr(node.target, "__name__", "")
-    if name == "transpose":
-        a, b = (int(d) % rank for d in (arg(node, 1, "dim0"), arg(node, 2, "dim1")))
-        order = list(range(rank))
-        order[a], order[b] = order[b], order[a]
-        return order
-    dims = node.args[1:] if node.op == "call_method" else (arg(node, 1, "dims"),)
-    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-        dims = tuple(dims[0])
-    if not dims:
-        dims = tuple(node.kwargs.get("dims", ()))
-    return [int(d) % rank for d in dims]
-
-
-def _permute(imp: TorchImporter, node: fx.Node) -> Any:
-    base = imp.env.get(node.args[0])
-    if isinstance(base, RecPart) and _permutation(node, 3) == [1, 0, 2]:
-        # The final state batch first, (N, rows, hidden): a recurrent block's 'state'
-        # output (an LSTM's h_n rows, then its c_n rows).
-        rows = "rows" if base.rec.cell == "LSTM" else "hidden"
-        if base.part == rows:
-            return imp.builder.recurrent(base.rec, "state")
-    if isinstance(base, RecPart):  # a recurrent layer's output sequence, made here
-        base = imp.tensor(node.args[0])
-    swap = [0, 2, 1]
-    if isinstance(base, Swapped) and _permutation(node, 3) == swap:
-        return base.value  # swapped back after a 1-D layer ran along time
-    transpose = getattr(node.target, "__name__", node.target) == "transpose"
-    if transpose and isinstance(base, Value) and base.shape.time and len(base.shape.dims) == 2:
-        # x.transpose(1, 2) around a 1-D layer is how code slides it along time; a
-        # permute stays a Permute block (as exported code writes one).
-        if _permutation(node, 3) == swap:
-            return Swapped(base, node)  # becomes a Permute unless a 1-D layer takes it
-    x = imp.tensor(node.args[0])
-    order = _permutation(node, len(x.shape.dims) + 1)
-    if order == [1, 0, 2]:
-        return BatchSecond(x)  # a recurrent layer's initial state, if one takes it
-    if order[0] != 0:
-        raise Unsupported(f"moves the batch axis N (order {order}); NetLoom keeps N first")
-    # Kept even when it keeps every axis in place: the block says what the code says.
-    return imp.block(node, "Permute", {"dims": order[1:]}, [x])
 
 
 def _reduce(mode: str) -> Handler:
@@ -410,13 +273,6 @@ def _dropout_of(block: str) -> Handler:
         return imp.block(node, block, {"p": arg(node, 1, "p", 0.5)}, [x])
 
     return handle
-
-
-def _contiguous(imp: TorchImporter, node: fx.Node) -> Any:
-    base = imp.env.get(node.args[0])
-    if isinstance(base, BatchSecond):
-        return base
-    return imp.tensor(node.args[0])  # memory layout only: NetLoom's Reshape copies as needed
 
 
 def _chunk(imp: TorchImporter, node: fx.Node) -> Any:
@@ -498,14 +354,6 @@ def _getitem(imp: TorchImporter, node: fx.Node) -> Any:
     )
 
 
-def _squeeze(imp: TorchImporter, node: fx.Node) -> Any:
-    base = imp.env[node.args[0]]
-    if isinstance(base, RecPart) and base.part == "hidden":
-        if base.rec.params["num_layers"] * base.rec.directions == 1:
-            return imp.builder.recurrent(base.rec, "last")
-    return _squeeze_like(imp, node)
-
-
 FUNCTIONS: dict[Any, Handler] = {
     F.relu: _activation("ReLU"),
     torch.relu: _activation("ReLU"),
@@ -533,13 +381,13 @@ FUNCTIONS: dict[Any, Handler] = {
     torch.add: _add,
     torch.cat: _cat,
     torch.concat: _cat,
-    torch.flatten: _flatten,
-    torch.unflatten: _unflatten,
-    torch.reshape: _reshape,
-    torch.squeeze: _squeeze,
-    torch.unsqueeze: _squeeze_like,
-    torch.permute: _permute,
-    torch.transpose: _permute,
+    torch.flatten: flatten,
+    torch.unflatten: unflatten,
+    torch.reshape: reshape,
+    torch.squeeze: squeeze,
+    torch.unsqueeze: squeeze_like,
+    torch.permute: permute,
+    torch.transpose: permute,
     torch.mean: _reduce("avg"),
     torch.amax: _reduce("max"),
     F.max_pool1d: _functional_module(nn.MaxPool1d),
@@ -569,17 +417,17 @@ METHODS: dict[str, Handler] = {
     "add": _add,
     "mul": _mul,
     "mul_": _mul,
-    "flatten": _flatten,
-    "unflatten": _unflatten,
-    "view": _reshape,
-    "reshape": _reshape,
-    "squeeze": _squeeze,
-    "unsqueeze": _squeeze_like,
-    "permute": _permute,
-    "transpose": _permute,
+    "flatten": flatten,
+    "unflatten": unflatten,
+    "view": reshape,
+    "reshape": reshape,
+    "squeeze": squeeze,
+    "unsqueeze": squeeze_like,
+    "permute": permute,
+    "transpose": permute,
     "mean": _reduce("avg"),
     "amax": _reduce("max"),
-    "contiguous": _contiguous,
+    "contiguous": contiguous,
     "chunk": _chunk,
 }
 
