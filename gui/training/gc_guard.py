@@ -7,6 +7,11 @@ stay registered and later fire at freed memory (a segfault inside
 QApplication::notify). While any worker thread is busy, automatic collection is off
 and the GUI thread collects on a timer with the usual thresholds (as pyqtgraph's
 GarbageCollector does).
+
+The objects that exist when the first worker starts are frozen (`gc.freeze`) until the
+last one ends: the window's ~130 thousand objects took 56 ms to walk in a full
+collection, which the thresholds ask for about every 100 s of a run — a stall of three
+frames. Frozen, a full collection walks only what the run has made since.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ class _Collector(QObject):
         if self.holds == 0:
             self.was_enabled = gc.isenabled()
             gc.disable()
+            gc.freeze()
             self.timer.start()
         self.holds += 1
 
@@ -44,6 +50,7 @@ class _Collector(QObject):
         self.holds -= 1
         if self.holds == 0:
             self.timer.stop()
+            gc.unfreeze()  # collected again from now on, with everything else
             if self.was_enabled:
                 gc.enable()
 
