@@ -256,6 +256,7 @@ def render_training(app: QApplication, scratch: Path) -> None:
         time.sleep(0.02)
     logging.info("run ended: %s", ui.last_outcome.reason)
     ui.results.trial.index.setValue(3)  # a sample other than the first
+    wait_until(app, lambda: ui.results.trial.saliency.looks, "the saliency of sample 3")
     ui.curves.show_readout(3.0)  # the crosshair read-out, as when the pointer is there
     window.view.fit_all()
     settle(app, window)
