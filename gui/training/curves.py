@@ -232,9 +232,13 @@ class LiveCurves(QWidget):
     def epoch_count(self) -> int:
         return len(self.series["train_loss"])
 
-    def reset(self, started: RunStarted | None = None) -> None:
-        """Start over for a new run (or none): no points, no read-out, fresh ranges."""
-        self._start_over(started.metric if started else "metric", started.epochs if started else 1)
+    def reset(self, started: RunStarted | None = None, epochs: int = 1) -> None:
+        """Start over for a new run (or none): no points, no read-out, fresh ranges.
+        `epochs`: the run's planned length before it has started (the x axis is laid out
+        for it at once, not again with every plot when the run reports its start)."""
+        self._start_over(
+            started.metric if started else "metric", started.epochs if started else epochs
+        )
         self.batches = started.batches if started else 1
         self.smoother = Smoother(min(max(self.batches / 4, 5), 100))
         self.fit_view()

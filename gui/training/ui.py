@@ -37,6 +37,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
+def planned_epochs(project: dict[str, Any] | None) -> int:
+    """The epochs a run of this project snapshot is set to train (1 if it does not say)."""
+    try:
+        return max(int((project or {}).get("training", {}).get("epochs", 1)), 1)
+    except (TypeError, ValueError, AttributeError):
+        return 1
+
+
 # CPU threads for torch in the window's runs: None chooses as the command line does.
 # The run trains in a child process (gui.training.child_trainer), so torch may take
 # every core: the GUI thread, waking ~10-20 times a second, preempts it. (In the
@@ -317,7 +326,7 @@ class TrainingUi(QObject):
         self._inside_start_over()
         if run.kind == "live":
             self.panel.run_starting()
-            self.curves.reset(None)
+            self.curves.reset(None, planned_epochs(self._live_project))
             self.results.clear("Training…")
         elif run.kind == "restoring" and run.record is not None:
             record = run.record

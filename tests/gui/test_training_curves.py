@@ -157,3 +157,15 @@ def test_a_redraw_hands_pyqtgraph_only_the_curves_that_changed_and_a_new_run_dra
     curves.reset(started())  # the next run: every curve is drawn from its (empty) series
     assert len(curves.curves["val_loss"].getData()[0] or []) == 0
     assert len(curves.curves["batch_loss"].getData()[0] or []) == 0
+
+
+def test_a_run_pressed_lays_its_epochs_out_before_it_reports_its_start(qtbot):
+    curves = LiveCurves()
+    qtbot.addWidget(curves)
+    curves.ensure_plots()
+    curves.reset(None, 3)  # Train pressed on a project set to 3 epochs
+    before = curves.loss_plot.getViewBox().viewRange()[0]
+    assert before[1] >= 3
+    curves.reset(started())  # the run reports its start: 3 epochs, the x axis stays
+    assert curves.loss_plot.getViewBox().viewRange()[0] == before
+    assert curves.metric_plot.getPlotItem().titleLabel.text.startswith("Accuracy")
