@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
 import re
 import runpy
@@ -11,7 +10,6 @@ import subprocess
 import sys
 import warnings
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
@@ -23,6 +21,7 @@ from engine.codegen import to_python
 from engine.codegen.compiled import example_inputs
 from engine.codegen.python_file import project_model
 from engine.project import load, to_dict
+from tests.engine.helpers import load_file
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = sorted((ROOT / "templates").glob("*.json"))
@@ -36,7 +35,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 def exported_class(path: Path) -> type[torch.nn.Module]:
     """The model class an exported .py file defines: the last one (unit classes come first)."""
-    module = import_script(path)
+    module = load_file(path)
     classes = [
         v
         for v in vars(module).values()
@@ -158,13 +157,6 @@ def export_script(tmp_path: Path, project: Path = TINY_DIGITS) -> Path:
     return script
 
 
-def import_script(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"exported_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_script_trains_alone_and_its_loss_falls(tmp_path: Path, capsys) -> None:
     script = export_script(tmp_path)
     assert capsys.readouterr().out.startswith(f"wrote {script} (script, ")
@@ -190,7 +182,7 @@ def test_script_trains_exactly_as_netloom_does(tmp_path: Path, capsys, monkeypat
     from engine.train.trainer import Trainer
 
     monkeypatch.setenv("OMP_NUM_THREADS", "1")  # the script leaves torch's threads alone
-    module = import_script(export_script(tmp_path))
+    module = load_file(export_script(tmp_path))
     capsys.readouterr()
     module.main(["--epochs", "2", "--out", str(tmp_path / "run")])
     printed = EPOCH_LINE.findall(capsys.readouterr().out)
@@ -259,7 +251,7 @@ def test_script_takes_a_persons_own_data_path(tmp_path: Path, capsys, monkeypatc
     moved = tmp_path / "elsewhere.npz"
     (tmp_path / "data" / "points.npz").rename(moved)
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    module = import_script(script)
+    module = load_file(script)
     capsys.readouterr()
     module.main(["--epochs", "1", "--data", str(moved), "--out", str(tmp_path / "run")])
     assert "48 training and 12 validation samples" in capsys.readouterr().out
@@ -378,6 +370,6 @@ def test_hostile_text_in_a_script_stays_data(tmp_path: Path) -> None:
     assert constants["DATA_PATH"] == str(table)
     called = {ast.unparse(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     assert not any("system" in name for name in called)
-    module = import_script(script)
+    module = load_file(script)
     x, y = module.load_data(module.DATA_PARAMS, module.DATA_PATH)
     assert x.shape == (20, 2) and sorted(set(y.tolist())) == [0, 1]

@@ -759,7 +759,8 @@ def test_the_training_script_with_nested_units_trains_exactly_as_netloom_does(
     from engine.cli import run
     from engine.data import load_dataset
     from engine.train.trainer import Trainer
-    from tests.engine.test_export_cli import EPOCH_LINE, TINY_DIGITS, import_script
+    from tests.engine.helpers import load_file
+    from tests.engine.test_export_cli import EPOCH_LINE, TINY_DIGITS
 
     project = load(TINY_DIGITS)
     graph = project.graph
@@ -769,7 +770,7 @@ def test_the_training_script_with_nested_units_trains_exactly_as_netloom_does(
     proj.save(project, path)
     script = tmp_path / "train_units.py"
     assert run(["export", str(path), "--to", "script", "-o", str(script)]) == 0
-    module = import_script(script)
+    module = load_file(script)
     capsys.readouterr()
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as the Trainer below: sums in the same order
