@@ -40,13 +40,15 @@ class Actions:
         return self.by_name[name]
 
 
-def _action(
+def make_action(
     window: MainWindow,
     text: str,
     slot: Callable[[], object],
     shortcut: QKeySequence.StandardKey | str | None = None,
     tip: str = "",
 ) -> QAction:
+    """An action of the window: its shortcut works wherever focus is, and its tip names
+    the shortcut."""
     action = QAction(text, window)
     if shortcut is not None:
         action.setShortcut(QKeySequence(shortcut))
@@ -82,98 +84,102 @@ class _CommandTip(QObject):
 def build_menus(window: MainWindow) -> Actions:
     key = QKeySequence.StandardKey
     a: dict[str, QAction] = {
-        "new": _action(window, "&New", window.new_document, key.New, "Start an empty network"),
-        "new_template": _action(
+        "new": make_action(window, "&New", window.new_document, key.New, "Start an empty network"),
+        "new_template": make_action(
             window,
             "New from &Template…",
             window.new_from_template,
             "Ctrl+Shift+N",
             "Start from a ready-made network",
         ),
-        "open": _action(window, "&Open…", window.open_dialog, key.Open, "Open a project file"),
-        "import": _action(
+        "open": make_action(window, "&Open…", window.open_dialog, key.Open, "Open a project file"),
+        "import": make_action(
             window, "&Import Model…", lambda: open_import_dialog(window), None, RUNS_CODE
         ),
-        "save": _action(window, "&Save", window.save, key.Save, "Save the project"),
-        "save_as": _action(
+        "save": make_action(window, "&Save", window.save, key.Save, "Save the project"),
+        "save_as": make_action(
             window, "Save &As…", window.save_as, key.SaveAs, "Save under a new name"
         ),
-        "quit": _action(window, "&Quit", window.close, key.Quit),
-        "cut": _action(window, "Cu&t", window.cut, key.Cut),
-        "copy": _action(window, "&Copy", window.copy, key.Copy),
-        "paste": _action(window, "&Paste", window.paste, key.Paste),
-        "duplicate": _action(window, "D&uplicate", window.duplicate, "Ctrl+D"),
-        "delete": _action(window, "&Delete", window.delete_selection, key.Delete),
-        "select_all": _action(window, "Select &All", window.select_all, key.SelectAll),
-        "add_block": _action(
+        "quit": make_action(window, "&Quit", window.close, key.Quit),
+        "cut": make_action(window, "Cu&t", window.cut, key.Cut),
+        "copy": make_action(window, "&Copy", window.copy, key.Copy),
+        "paste": make_action(window, "&Paste", window.paste, key.Paste),
+        "duplicate": make_action(window, "D&uplicate", window.duplicate, "Ctrl+D"),
+        "delete": make_action(window, "&Delete", window.delete_selection, key.Delete),
+        "select_all": make_action(window, "Select &All", window.select_all, key.SelectAll),
+        "add_block": make_action(
             window,
             "Add &Block…",
             window.quick_search_at_cursor,
             None,
             "Search for a block and place it (Tab on the canvas)",
         ),
-        "layout": _action(
+        "layout": make_action(
             window,
             "Auto-&Layout",
             window.auto_layout,
             "Ctrl+L",
             "Arrange blocks left to right by depth",
         ),
-        "zoom_in": _action(window, "Zoom &In", lambda: window.view.zoom_by(1.25), key.ZoomIn),
-        "zoom_out": _action(window, "Zoom &Out", lambda: window.view.zoom_by(0.8), key.ZoomOut),
-        "zoom_reset": _action(window, "&Actual Size", lambda: window.view.set_zoom(1.0), "Ctrl+0"),
-        "fit": _action(window, "&Fit to View", window.view.fit_all, "F", "Show the whole network"),
-        "make_unit": _action(
+        "zoom_in": make_action(window, "Zoom &In", lambda: window.view.zoom_by(1.25), key.ZoomIn),
+        "zoom_out": make_action(window, "Zoom &Out", lambda: window.view.zoom_by(0.8), key.ZoomOut),
+        "zoom_reset": make_action(
+            window, "&Actual Size", lambda: window.view.set_zoom(1.0), "Ctrl+0"
+        ),
+        "fit": make_action(
+            window, "&Fit to View", window.view.fit_all, "F", "Show the whole network"
+        ),
+        "make_unit": make_action(
             window,
             "&Make Unit",
             window.make_unit_from_selection,
             "Ctrl+G",
             "Turn the selected blocks into one unit",
         ),
-        "ungroup": _action(
+        "ungroup": make_action(
             window,
             "&Ungroup",
             window.ungroup_selection,
             "Ctrl+Shift+G",
             "Put the selected unit's blocks back",
         ),
-        "open_unit": _action(
+        "open_unit": make_action(
             window,
             "&Open Unit",
             window.open_selected_unit,
             None,
             "Show the selected unit's definition (or double-click it)",
         ),
-        "unit_back": _action(
+        "unit_back": make_action(
             window, "&Back Out of Unit", window.go_back, None, "Leave the opened unit (Esc)"
         ),
-        "rename_unit": _action(
+        "rename_unit": make_action(
             window, "Re&name Unit…", window.rename_unit, None, "Rename the selected unit"
         ),
-        "rename_port": _action(
+        "rename_port": make_action(
             window,
             "Rename &Port…",
             window.rename_port,
             None,
             "Inside a unit: rename the selected Input or Output block, one of its ports",
         ),
-        "independent_copy": _action(
+        "independent_copy": make_action(
             window,
             "Make &Independent Copy",
             window.make_independent_copy,
             None,
             "Give the selected instance its own copy of its unit",
         ),
-        "repeat_unit": _action(
+        "repeat_unit": make_action(
             window,
             "&Repeat ×N…",
             window.repeat_selection,
             None,
             "Stack copies of the selected unit in series",
         ),
-        "export_picture": _action(window, "Picture (PNG or SVG)…", window.export_picture),
-        "shortcuts": _action(window, "&Keyboard and Mouse", lambda: show_shortcuts(window)),
-        "about": _action(window, "&About NetLoom", lambda: show_about(window)),
+        "export_picture": make_action(window, "Picture (PNG or SVG)…", window.export_picture),
+        "shortcuts": make_action(window, "&Keyboard and Mouse", lambda: show_shortcuts(window)),
+        "about": make_action(window, "&About NetLoom", lambda: show_about(window)),
     }
     a["undo"] = window.undo_stack.createUndoAction(window, "&Undo")
     a["undo"].setShortcut(QKeySequence(key.Undo))
@@ -188,7 +194,7 @@ def build_menus(window: MainWindow) -> Actions:
     _CommandTip(a["undo"], "Undo", window.undo_stack.undoTextChanged)
     _CommandTip(a["redo"], "Redo", window.undo_stack.redoTextChanged)
     for target in TARGETS:
-        a[f"export_{target.key}"] = _action(
+        a[f"export_{target.key}"] = make_action(
             window, target.title, lambda t=target: window.export_model(t)
         )
 

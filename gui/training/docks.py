@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QMenu, QToolBar, QWidget
+
+from gui.menus import make_action
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow
@@ -86,19 +88,9 @@ def add_train_menu(
     runs_dock: QDockWidget,
 ) -> dict[str, QAction]:
     """The Train menu (before Help) and the toolbar's Train and Stop buttons."""
-
-    def action(text: str, slot, shortcut: str, tip: str) -> QAction:
-        act = QAction(text, w)
-        act.setShortcut(QKeySequence(shortcut))
-        act.setStatusTip(tip)
-        act.setToolTip(f"{tip} ({shortcut})")
-        act.triggered.connect(slot)
-        w.addAction(act)
-        return act
-
-    train = action("&Train", start, "F5", "Train the network on its data")
-    pause = action("&Pause / Resume", toggle_pause, "F6", "Pause the run, or resume it")
-    stop_ = action("&Stop", stop, "Shift+F5", "Stop the run")
+    train = make_action(w, "&Train", start, "F5", "Train the network on its data")
+    pause = make_action(w, "&Pause / Resume", toggle_pause, "F6", "Pause the run, or resume it")
+    stop_ = make_action(w, "&Stop", stop, "Shift+F5", "Stop the run")
     train.setIconText("▶ Train")
     stop_.setIconText("■ Stop")
     menu = QMenu("&Train", w)
