@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, QTimer, Slot
 
 from engine.data import DATASETS, TextParam
 from engine.project import ProjectError, from_dict, to_dict
+from engine.train.config import ConfigError, TrainConfig
 from gui.training import paths
 from gui.training.commands import SetTrainingCommand
 from gui.training.current_run import CurrentRun
@@ -39,10 +40,11 @@ log = logging.getLogger(__name__)
 
 
 def planned_epochs(project: dict[str, Any] | None) -> int:
-    """The epochs a run of this project snapshot is set to train (1 if it does not say)."""
+    """The epochs a run of this project snapshot is set to train (its settings as the
+    trainer reads them, defaults included); 1 if they are wrong (the run will say so)."""
     try:
-        return max(int((project or {}).get("training", {}).get("epochs", 1)), 1)
-    except (TypeError, ValueError, AttributeError):
+        return TrainConfig.from_dict((project or {}).get("training")).epochs
+    except ConfigError:
         return 1
 
 
