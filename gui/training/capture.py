@@ -15,6 +15,8 @@ sees them only through the figures sent from here inside the progress bundles:
   only while the window's Look inside training view is open (`looking`, an event the
   window sets), on one fixed small batch of validation samples.
 
+What it measures it also keeps (`kept`), to be saved beside the run's checkpoint.
+
 Qt-free and imported only in the trainer process: it needs torch.
 """
 
@@ -34,6 +36,7 @@ from engine.inspect.gradients import (
 )
 from engine.inspect.lens import recurrent_blocks
 from engine.train.events import BatchEnd
+from gui.training.inside_record import RunInside
 from gui.training.records import EpochHistograms, FlowSample
 
 FLOW_BUDGET = 0.03  # the share of training time gradient flow may take, watched
@@ -65,6 +68,7 @@ class RunCapture:
         self.x, self.y = split.x[:FIXED_SAMPLES], split.y[:FIXED_SAMPLES]
         self.recurrent = recurrent_blocks(self.model)
         self.spent_s = 0.0  # measuring, since the last measurement
+        self.kept = RunInside()  # every sample and histogram handed out
 
     def after_batch(self, event: BatchEnd) -> FlowSample | None:
         """Every K batches the flow of this batch's step; None in between."""
@@ -91,6 +95,7 @@ class RunCapture:
                 self.probe.every,
             )
         if sample is not None:
+            self.kept.add_flow(sample)
             cost, self.spent_s = self.spent_s + time.perf_counter() - began, 0.0
             began = time.perf_counter()
             self._pace(event, cost)  # may copy the weights now: counted in the next cycle
@@ -117,4 +122,6 @@ class RunCapture:
         except Exception:  # noqa: BLE001 — a view must never end the run
             log.warning("output histograms: not taken", exc_info=True)
             activations = {}
-        return EpochHistograms(epoch, weight_histograms(self.model), activations, len(self.x))
+        taken = EpochHistograms(epoch, weight_histograms(self.model), activations, len(self.x))
+        self.kept.add_histograms(taken)
+        return taken

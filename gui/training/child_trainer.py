@@ -161,7 +161,7 @@ def _cpu_seconds(pid: int) -> float | None:
 
 
 def _run_job(conn: Connection, job: TrainJob | RestoreJob, controls: Controls) -> Any:
-    from gui.training.inside_record import RunInside, inside_file
+    from gui.training.inside_record import inside_file
     from gui.training.jobs import JobError, TrainingCallbacks, run_restore, run_training
     from gui.training.records import RunOutcome
 
@@ -172,14 +172,12 @@ def _run_job(conn: Connection, job: TrainJob | RestoreJob, controls: Controls) -
     capture: list[Any] = []  # the run's RunCapture, once its trainer is built
     trainer_: list[Any] = []
     live: list[Path] = []  # where the weights go when the window asks for them
-    kept = RunInside()  # what Look inside measured, kept with the run's checkpoint
 
     def on_built(trainer: Any) -> None:
         from gui.training.capture import RunCapture
 
         trainer_[:], capture[:] = [trainer], [RunCapture(trainer, controls.looking)]
         if (before := capture[0].histograms(0)) is not None:
-            kept.add_histograms(before)
             throttle.add_histograms(before)
 
     def on_started(started: RunStarted) -> None:
@@ -189,7 +187,6 @@ def _run_job(conn: Connection, job: TrainJob | RestoreJob, controls: Controls) -
     def on_batch(event: BatchEnd) -> None:
         last[:] = [event]
         if capture and (flow := capture[0].after_batch(event)) is not None:
-            kept.add_flow(flow)
             throttle.add_flow(flow)
         if live and controls.want_weights.is_set():
             controls.want_weights.clear()
@@ -203,7 +200,6 @@ def _run_job(conn: Connection, job: TrainJob | RestoreJob, controls: Controls) -
 
     def on_epoch(event: EpochEnd) -> None:
         if capture and (histograms := capture[0].histograms(event.epoch)) is not None:
-            kept.add_histograms(histograms)
             throttle.add_histograms(histograms)
         throttle.add_epoch(event)
 
@@ -226,9 +222,9 @@ def _run_job(conn: Connection, job: TrainJob | RestoreJob, controls: Controls) -
             controls.stop, pause, controls.abandon, controls.looking, controls.want_weights
         )
         outcome = run_training(job, controls, callbacks)
-        if outcome.checkpoint:
+        if outcome.checkpoint and capture:  # what Look inside measured, kept with it
             try:
-                kept.save(inside_file(outcome.checkpoint))
+                capture[0].kept.save(inside_file(outcome.checkpoint))
             except OSError as err:  # the run itself is recorded; only this view is lost
                 log.warning("Look inside's record of the run could not be saved: %s", err)
         outcome.data = None  # the window has it already (or loads it again if it wants)

@@ -46,6 +46,7 @@ def test_rnn_adding_shows_its_vanishing_gradient_through_time() -> None:
     assert len(settled) >= 5
     assert max(settled) < 1e-6
     assert all(np.isfinite(list(s.update_ratio.values())).all() for s in samples[1:])
+    assert capture.kept.flow == samples  # kept for the run's record, as handed out
 
 
 def test_the_probe_is_paced_to_its_share_of_the_training_time() -> None:
@@ -87,6 +88,7 @@ def test_histograms_are_taken_only_while_the_view_is_open() -> None:
     assert int(rnn.counts.sum()) == FIXED_SAMPLES * 64  # the last step's 64 hidden values
     assert int(taken.weights["dense1"].counts.sum()) == 64 + 1
     assert rnn.edges[0] >= -1.0 and rnn.edges[-1] <= 1.0  # tanh
+    assert capture.kept.histograms == [taken]  # only what was taken is kept
 
 
 def test_a_measure_that_fails_is_dropped_and_the_run_goes_on(monkeypatch, caplog) -> None:
