@@ -380,27 +380,25 @@ def render_look_training(app: QApplication, scratch: Path) -> None:
     ui.look_dock.raise_()
     ui.look_tabs.setCurrentWidget(ui.inside)  # open while training: histograms are taken
     train_in(app, window, 3)
-    ui.look_dock.raise_()
     window.resizeDocks([ui.look_dock], [int(WINDOW_SIZES[0][1] * 0.45)], Qt.Orientation.Vertical)
     window.resizeDocks([window.summary_dock, ui.look_dock], [1, 2], Qt.Orientation.Horizontal)
-    ui.inside.flow.measure.setCurrentIndex(2)  # gradient through time
     ui.inside.histograms.kind.setCurrentIndex(1)  # outputs
-    settle(app, window)
-    ui.inside.flow.redraw()
-    settle(app, window)
-    save(window, "look_inside_training.png")
+
+    def save_training_tab(name: str) -> None:
+        ui.look_dock.raise_()
+        ui.look_tabs.setCurrentWidget(ui.inside)
+        ui.inside.flow.measure.setCurrentIndex(2)  # gradient through time
+        settle(app, window)
+        ui.inside.flow.redraw()
+        settle(app, window)
+        save(window, name)
+
+    save_training_tab("look_inside_training.png")
     # The same run restored from the Runs history: its flow and histograms come back.
-    run_id = ui.last_outcome.run_id
     window.undo_stack.setClean()
-    ui.restore(run_id)
+    ui.restore(ui.last_outcome.run_id)
     wait_until(app, lambda: ui.current.kind == "restored" and not ui.steps.pending, "restore")
-    ui.look_dock.raise_()
-    ui.look_tabs.setCurrentWidget(ui.inside)
-    ui.inside.flow.measure.setCurrentIndex(2)
-    settle(app, window)
-    ui.inside.flow.redraw()
-    settle(app, window)
-    save(window, "look_inside_restored.png")
+    save_training_tab("look_inside_restored.png")
     window.undo_stack.setClean()
     window.close()
 
