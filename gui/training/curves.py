@@ -32,10 +32,13 @@ from gui.training.decimate import PeakSeries
 from gui.training.ranges import sticky_range
 from gui.training.records import Progress, RunStarted
 
-# A redraw repaints one plot (1-3 ms of the GUI thread each), at most 10 a second: the
-# loss plot every other time (5 a second, enough to watch a loss fall), the metric and
-# learning-rate plots in between. At 20 a second the curves took ~7% of the GUI
-# thread in a run, and a timer falling due during one of them came late.
+# A redraw repaints one plot (1-3 ms of the GUI thread each), at most 10 a second, and
+# each plot at most as often as its curves are worth watching: the loss 4 times a
+# second, the metric twice, the learning rate (a schedule's slow steps) once. Every
+# millisecond of the GUI thread is one both of torch's threads wait (one preempted,
+# the other at their next barrier): redrawn at 10 a second in turns (loss 5, metric
+# and rate 2.5 each), the curves took 2.0% of a core over a cnn_lstm_video run, at
+# 7 a second 1.4%. At 20 a second a timer falling due during a redraw came late.
 MIN_REDRAW_S = 0.1
 REDRAW_COST_FACTOR = 3.0  # wait at least 3× the last redraw's cost before the next one
 LOG_FLOOR = 1e-12  # log scale cannot show 0: such values are drawn at this floor
@@ -89,7 +92,9 @@ CURVES = (
 
 LOSS_CURVES = ("batch_loss", "smooth_loss", "train_loss", "val_loss")
 METRIC_CURVES = ("batch_metric", "train_metric", "val_metric")
-TURNS = (LOSS_CURVES, METRIC_CURVES, LOSS_CURVES, ("lr",))  # one plot per redraw
+LR_CURVES = ("lr",)
+GROUPS = (LOSS_CURVES, METRIC_CURVES, LR_CURVES)  # one plot each, one plot per redraw
+REDRAW_EVERY_S = {LOSS_CURVES: 0.25, METRIC_CURVES: 0.5, LR_CURVES: 1.0}
 
 
 def _metric_title(metric: str) -> str:
@@ -103,7 +108,7 @@ class LiveCurves(QWidget):
         self.batches = 1
         self.epochs = 1
         self.fitted = True  # ranges follow the run until the user zooms or pans
-        self._turn = 0  # redraws so far: the plots take turns (TURNS)
+        self._due = dict.fromkeys(GROUPS, 0.0)  # each plot's next redraw, at the earliest
         self._plain = False  # pyqtgraph's own thinning turned off (_plain_curves)
         self._stale: set[tuple[str, ...]] = set()  # curve groups with points not drawn
         # What each curve was last drawn from (points held, view, resolution): a series
@@ -287,7 +292,7 @@ class LiveCurves(QWidget):
             if event.val is not None:
                 self._extend("val_loss", x, [event.val.loss], floor=True)
                 self._extend("val_metric", x, [event.val.metrics.get(self.metric_name, math.nan)])
-        self._stale.update((LOSS_CURVES, METRIC_CURVES, ("lr",)))
+        self._stale.update(GROUPS)
         self.request_redraw()
 
     def _add_batches(self, progress: Progress) -> None:
@@ -310,10 +315,18 @@ class LiveCurves(QWidget):
     # ------------------------------------------------------------ drawing
 
     def request_redraw(self) -> None:
-        if self._redraw_timer.isActive():
+        if self._redraw_timer.isActive() or not self._stale:
             return
-        wait = max(0.0, self._next_redraw - time.perf_counter())
+        due = min(self._due[group] for group in self._stale)
+        wait = max(0.0, self._next_redraw - time.perf_counter(), due - time.perf_counter())
         self._redraw_timer.start(int(wait * 1000))
+
+    def draw_now(self) -> None:
+        """Draw the plot with points not drawn yet that is next in turn, now (the run has
+        ended: its last points are not left waiting for their plot's turn)."""
+        if self._stale:
+            self._redraw_timer.stop()
+            self.redraw()
 
     @Slot()
     def redraw(self, all_plots: bool = False) -> None:
@@ -324,11 +337,10 @@ class LiveCurves(QWidget):
         if not self.fitted:  # zoomed by hand: draw the range in detail
             x0, x1 = self.loss_plot.getViewBox().viewRange()[0]
         if all_plots:
-            groups = [LOSS_CURVES, METRIC_CURVES, ("lr",)]
-        else:  # this turn's plot, or the next one with points not drawn yet
-            turns = [TURNS[(self._turn + i) % len(TURNS)] for i in range(len(TURNS))]
-            groups = [next((g for g in turns if g in self._stale), turns[0])]
-            self._turn += 1
+            groups = list(GROUPS)
+        else:  # the plot with points not drawn yet that has waited longest past its time
+            stale = [g for g in GROUPS if g in self._stale] or [LOSS_CURVES]
+            groups = [min(stale, key=self._due.__getitem__)]
         if not self._plain:
             self._plain_curves()
         for group in groups:
@@ -339,6 +351,7 @@ class LiveCurves(QWidget):
                     self.curves[name].setData(*self.series[name].view(x0, x1, points))
                     self._drawn[name] = drawn_from
             self._stale.discard(group)
+            self._due[group] = began + REDRAW_EVERY_S[group]
         self._fit_ranges()
         ended = time.perf_counter()
         self.last_redraw_cost = ended - began
@@ -394,7 +407,7 @@ class LiveCurves(QWidget):
         for plot, names, on_log in (
             (self.loss_plot, LOSS_CURVES, log),
             (self.metric_plot, METRIC_CURVES, False),
-            (self.lr_plot, ("lr",), log),
+            (self.lr_plot, LR_CURVES, log),
         ):
             lows = [v for n in names if (v := self.series[n].minimum()) is not None]
             highs = [v for n in names if (v := self.series[n].maximum()) is not None]

@@ -18,7 +18,7 @@ from engine.train.config import ConfigError, TrainConfig
 from gui.training import paths
 from gui.training.commands import SetTrainingCommand
 from gui.training.current_run import CurrentRun
-from gui.training.curves import LiveCurves
+from gui.training.curves import GROUPS, LiveCurves
 from gui.training.docks import add_train_menu, add_training_docks, tab_size
 from gui.training.fit_check import train_refusal
 from gui.training.flow_view import TrainingInsideView
@@ -398,6 +398,8 @@ class TrainingUi(QObject):
             self.results.show_outcome(outcome)  # one view to fill, at the user's request
             return
         self.panel.on_run_ended(outcome)
+        # The curves show the run's last points (a plot may be waiting for its turn).
+        self.steps.add(*[self.curves.draw_now] * len(GROUPS), tag=RUN_VIEWS)
         self.inside.status.setText(
             f"Run {outcome.run_id or ''} {outcome.status}: its gradient flow, and the "
             "histograms taken while this tab was open."

@@ -50,8 +50,11 @@ def test_a_run_streams_curves_learns_and_shows_a_confusion_matrix(qtbot, window,
     assert ui.curves.epoch_count == 12
     losses = ui.curves.series["train_loss"].y.values
     assert losses[-1] < 0.6 * losses[0]  # it learned
-    drawn_x, _ = ui.curves.curves["batch_loss"].getData()
-    assert len(drawn_x) > 0
+    # Every plot shows the run to its last batch once it has ended (each plot redraws
+    # in its own turn while the run trains).
+    for name in ("batch_loss", "batch_metric", "lr"):
+        drawn_x, _ = ui.curves.curves[name].getData()
+        assert drawn_x is not None and drawn_x[-1] == pytest.approx(12.0), name
     # The panel reports the result; the confusion matrix names iris's classes.
     assert "Validation accuracy" in ui.panel.status.text()
     assert outcome.result.final_value > 0.8
