@@ -3,8 +3,9 @@ validation points, the task's metric, and the learning rate.
 
 The x axis is in epochs (batch b of B in epoch e sits at e - 1 + b / B), so batch and
 epoch values line up and runs of different lengths compare. Points arrive through
-`add` at most ~10 times a second; redraws are spaced further apart when drawing gets
-expensive, and every batch series is a `PeakSeries`, so 10⁶ points stay fluid.
+`add` at most ~10 times a second; each plot redraws at its own pace (REDRAW_EVERY_S),
+further apart when drawing gets expensive, and every batch series is a `PeakSeries`,
+so 10⁶ points stay fluid.
 """
 
 from __future__ import annotations
@@ -36,9 +37,10 @@ from gui.training.records import Progress, RunStarted
 # each plot at most as often as its curves are worth watching: the loss 4 times a
 # second, the metric twice, the learning rate (a schedule's slow steps) once. Every
 # millisecond of the GUI thread is one both of torch's threads wait (one preempted,
-# the other at their next barrier): redrawn at 10 a second in turns (loss 5, metric
-# and rate 2.5 each), the curves took 2.0% of a core over a cnn_lstm_video run, at
-# 7 a second 1.4%. At 20 a second a timer falling due during a redraw came late.
+# the other at their next barrier). Redrawn 10 times a second in turns (loss 5, metric
+# and rate 2.5 each), the curves took 2.0% of a core over a cnn_lstm_video run; at this
+# pace, with the progress line's own change (gui.training.panel), the GUI thread's whole
+# share went from 3.8% to 2.5%. At 20 a second a timer due during a redraw came late.
 MIN_REDRAW_S = 0.1
 REDRAW_COST_FACTOR = 3.0  # wait at least 3× the last redraw's cost before the next one
 LOG_FLOOR = 1e-12  # log scale cannot show 0: such values are drawn at this floor
