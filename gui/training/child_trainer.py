@@ -4,7 +4,7 @@ In the window's own process the trainer shares the GIL with the GUI thread: ever
 batch's Python work (the optimizer, the callbacks, autograd's bookkeeping) holds the
 event loop up, and torch could only be given one of two cores without the window
 stuttering. A child process has its own interpreter: it trains with the threads the
-`train` command would choose, and the GUI thread only wakes ~10 times a second to take
+`train` command would choose, and the GUI thread only wakes ~5 times a second to take
 a bundle of progress from a pipe.
 
 One `TrainerProcess` runs one job (a training run or a restore) and exits. Its
@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 CONTEXT = multiprocessing.get_context("spawn")
 JOIN_S = 30.0  # for a child that has sent its outcome to exit before it is ended
 
-# Progress bundles leave the child at most this often (the throttle's ~10 a second).
+# Progress bundles leave the child at most this often (the throttle's 5 a second).
 PROGRESS_INTERVAL_S = 1.0 / MAX_RATE_HZ
 # Scheduling niceness of the trainer process (Linux and macOS; 0: the window's own
 # priority). Both share the cores: torch's threads at the window's priority made a

@@ -3,7 +3,7 @@ validation points, the task's metric, and the learning rate.
 
 The x axis is in epochs (batch b of B in epoch e sits at e - 1 + b / B), so batch and
 epoch values line up and runs of different lengths compare. Points arrive through
-`add` at most ~10 times a second; each plot redraws at its own pace (REDRAW_EVERY_S),
+`add` at most 5 times a second; each plot redraws at its own pace (REDRAW_EVERY_S),
 further apart when drawing gets expensive, and every batch series is a `PeakSeries`,
 so 10⁶ points stay fluid.
 """
@@ -33,15 +33,21 @@ from gui.training.decimate import PeakSeries
 from gui.training.ranges import sticky_range
 from gui.training.records import Progress, RunStarted
 
-# A redraw repaints one plot (1-3 ms of the GUI thread each), at most 10 a second, and
-# each plot at most as often as its curves are worth watching: the loss 4 times a
-# second, the metric twice, the learning rate (a schedule's slow steps) once. Every
-# millisecond of the GUI thread is one both of torch's threads wait (one preempted,
-# the other at their next barrier). Redrawn 10 times a second in turns (loss 5, metric
-# and rate 2.5 each), the curves took 2.0% of a core over a cnn_lstm_video run; at this
-# pace, with the progress line's own change (gui.training.panel), the GUI thread's whole
-# share went from 3.8% to 2.5%. At 20 a second a timer due during a redraw came late.
+# A redraw repaints one plot (1-3 ms of the GUI thread each), at most one per progress
+# bundle (5 a second, gui.training.throttle) and in the same turn of the event loop: a
+# redraw of its own wakes the GUI thread once more, and each wake-up preempts one of
+# torch's threads while the other waits for it at their next barrier. Each plot is
+# redrawn as often as its curves are worth watching: the loss every bundle, the metric
+# every third, the learning rate (a schedule's slow steps) every fifth. Redrawn 10 times
+# a second on a timer of their own (loss 5, metric and rate 2.5 each), the curves took
+# 2.0% of a core over a cnn_lstm_video run. At 20 a second, a timer due during a redraw
+# came late.
 MIN_REDRAW_S = 0.1
+# A plot due this soon is drawn with the bundle that has just come (bundles arrive a
+# little early or late); one that is due later waits for a later bundle, or if none
+# comes (the run paused or ended) for its timer, this long after it fell due.
+ARRIVAL_SLACK_S = 0.05
+NO_BUNDLE_WAIT_S = 0.3
 REDRAW_COST_FACTOR = 3.0  # wait at least 3× the last redraw's cost before the next one
 LOG_FLOOR = 1e-12  # log scale cannot show 0: such values are drawn at this floor
 READOUT_HINT = "Move the pointer over a plot to read its values."
@@ -96,7 +102,7 @@ LOSS_CURVES = ("batch_loss", "smooth_loss", "train_loss", "val_loss")
 METRIC_CURVES = ("batch_metric", "train_metric", "val_metric")
 LR_CURVES = ("lr",)
 GROUPS = (LOSS_CURVES, METRIC_CURVES, LR_CURVES)  # one plot each, one plot per redraw
-REDRAW_EVERY_S = {LOSS_CURVES: 0.25, METRIC_CURVES: 0.5, LR_CURVES: 1.0}
+REDRAW_EVERY_S = {LOSS_CURVES: 0.2, METRIC_CURVES: 0.6, LR_CURVES: 1.0}
 
 
 def _metric_title(metric: str) -> str:
@@ -295,7 +301,7 @@ class LiveCurves(QWidget):
                 self._extend("val_loss", x, [event.val.loss], floor=True)
                 self._extend("val_metric", x, [event.val.metrics.get(self.metric_name, math.nan)])
         self._stale.update(GROUPS)
-        self.request_redraw()
+        self._draw_stale(arrived=True)
 
     def _add_batches(self, progress: Progress) -> None:
         events = progress.batches
@@ -317,11 +323,24 @@ class LiveCurves(QWidget):
     # ------------------------------------------------------------ drawing
 
     def request_redraw(self) -> None:
-        if self._redraw_timer.isActive() or not self._stale:
+        """Redraw soon (the view changed): as soon as the last redraw's spacing allows."""
+        if not self._redraw_timer.isActive():
+            wait = max(0.0, self._next_redraw - time.perf_counter())
+            self._redraw_timer.start(int(wait * 1000))
+
+    def _draw_stale(self, arrived: bool) -> None:
+        """Points not drawn yet: draw the plot next due now if points have just `arrived`
+        and it is due, else leave it to a later bundle, or to the timer if none comes."""
+        if not self._stale:
             return
+        now = time.perf_counter()
         due = min(self._due[group] for group in self._stale)
-        wait = max(0.0, self._next_redraw - time.perf_counter(), due - time.perf_counter())
-        self._redraw_timer.start(int(wait * 1000))
+        wait = max(0.0, self._next_redraw - now, due - now)
+        if arrived and wait <= ARRIVAL_SLACK_S and self.plots:
+            self._redraw_timer.stop()
+            self.redraw()
+        elif not self._redraw_timer.isActive():
+            self._redraw_timer.start(int((wait + NO_BUNDLE_WAIT_S) * 1000))
 
     def draw_now(self) -> None:
         """Draw the plot with points not drawn yet that is next in turn, now (the run has
@@ -358,8 +377,7 @@ class LiveCurves(QWidget):
         ended = time.perf_counter()
         self.last_redraw_cost = ended - began
         self._next_redraw = ended + max(MIN_REDRAW_S, REDRAW_COST_FACTOR * self.last_redraw_cost)
-        if self._stale:  # the plots that sat this one out, in their turn (not at once)
-            self.request_redraw()
+        self._draw_stale(arrived=False)  # the plots that sat this one out, in their turn
 
     def _plain_curves(self) -> None:
         """The series come thinned to the pixels already (`_points_for`): pyqtgraph's own

@@ -14,10 +14,12 @@ from collections.abc import Callable
 from engine.train.events import BatchEnd, EpochEnd
 from gui.training.records import EpochHistograms, FlowSample, LiveWeights, Progress
 
-# The curves redraw at most 10 times a second: bundles more often only wake the window
-# (and preempt the trainer) for nothing. At 30 the window's thread took 6.9% of a core
-# over a cnn_lstm_video run, at 10 5.9%.
-MAX_RATE_HZ = 10.0
+# Bundles wake the window: its relay thread and then its GUI thread, each wake-up
+# preempting one of the trainer's torch threads (the other waits for it at their next
+# barrier). The curves redraw with them, one plot per bundle (gui.training.curves).
+# At 30 a second the window's thread took 6.9% of a core over a cnn_lstm_video run, at
+# 10 5.9% (before later savings); 5 keep the loss curve moving 5 times a second.
+MAX_RATE_HZ = 5.0
 
 
 class ProgressThrottle:

@@ -2,7 +2,7 @@
 
 The run itself happens in a child process (`gui.training.child_trainer`): the worker
 thread hands it the job, then relays what comes back through the pipe (the run's
-start, bundles of progress at most ~10 a second, the outcome) as queued signals, each
+start, bundles of progress at most 5 a second, the outcome) as queued signals, each
 received by a @Slot of `TrainingController`, a QObject of the GUI thread (a lambda or
 plain function would run on the emitting thread). The worker thread waits in a pipe
 read, the GIL released; the GUI thread shares the GIL with nothing that trains.

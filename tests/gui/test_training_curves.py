@@ -4,10 +4,12 @@ thousand (spikes kept), NaN left out, crosshair read-out and log scale."""
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 
 from engine.train.events import BatchEnd, EpochEnd, SplitMetrics
+from gui.training import curves as curves_module
 from gui.training.curves import LiveCurves
 from gui.training.decimate import PeakSeries
 from gui.training.records import Progress, RunStarted
@@ -38,7 +40,7 @@ class FakeClock:
         return self.now
 
 
-def test_the_throttle_sends_at_most_10_bundles_a_second_and_loses_nothing():
+def test_the_throttle_sends_at_most_5_bundles_a_second_and_loses_nothing():
     sent: list[Progress] = []
     clock = FakeClock()
     throttle = ProgressThrottle(sent.append, clock=clock)
@@ -48,7 +50,7 @@ def test_the_throttle_sends_at_most_10_bundles_a_second_and_loses_nothing():
         throttle.add_batch(event)
     throttle.add_epoch(epoch_end(1, 0.5))
     throttle.flush()
-    assert len(sent) <= 12
+    assert len(sent) <= 7
     assert [e for bundle in sent for e in bundle.batches] == events
     assert [e.epoch for bundle in sent for e in bundle.epochs] == [1]
 
@@ -169,3 +171,32 @@ def test_a_run_pressed_lays_its_epochs_out_before_it_reports_its_start(qtbot):
     curves.reset(started())  # the run reports its start: 3 epochs, the x axis stays
     assert curves.loss_plot.getViewBox().viewRange()[0] == before
     assert curves.metric_plot.getPlotItem().titleLabel.text.startswith("Accuracy")
+
+
+def test_a_bundle_redraws_the_plot_that_is_due_in_its_own_turn_and_a_timer_the_rest(
+    qtbot, monkeypatch
+):
+    """A redraw of its own would wake the GUI thread once more: a plot that is due is
+    drawn as the bundle is taken; one that is not waits for a later bundle, or for its
+    timer when none comes."""
+    clock = FakeClock()
+    monkeypatch.setattr(curves_module, "time", SimpleNamespace(perf_counter=clock))
+    curves = LiveCurves()
+    qtbot.addWidget(curves)
+    curves.ensure_plots()
+    curves.reset(started())  # every plot drawn at 0: the loss is due again at 0.2 s
+
+    def loss_points() -> int:
+        x, _ = curves.curves["batch_loss"].getData()
+        return 0 if x is None else len(x)
+
+    clock.now = 0.05
+    curves.add(Progress(batches=[batch(1, 1, 2.0)]))
+    assert loss_points() == 0  # not due yet
+    clock.now = 0.21
+    curves.add(Progress(batches=[batch(1, 2, 1.5)]))
+    assert loss_points() == 2  # due: drawn before add returned, no event in between
+    clock.now = 0.22
+    curves.add(Progress(batches=[batch(1, 3, 1.2)]))
+    assert loss_points() == 2
+    qtbot.waitUntil(lambda: loss_points() == 3)  # no bundle came: its timer drew it
