@@ -90,7 +90,10 @@ class SampleTrial(QWidget):
         # The answer area switches pages rather than showing and hiding widgets: a
         # layout that holds still repaints only what changed, not the docks around it.
         self.answer_area = QStackedWidget()
-        self.answer_area.setMinimumHeight(110)
+        # As low as the probability chart can go with its ticks readable: at 1600 × 980
+        # a taller one squeezed a clip's frames, where it looks, to a sliver, and its
+        # caption under the chart.
+        self.answer_area.setMinimumHeight(100)
         self.nothing = QWidget()
         for page in (self.nothing, self.scores, self.masks):
             self.answer_area.addWidget(page)
@@ -104,7 +107,7 @@ class SampleTrial(QWidget):
         self.pictures.addWidget(self.saliency, 1)
         layout.addLayout(header)
         layout.addLayout(self.pictures, 3)
-        layout.addWidget(self.answer_area, 2)
+        layout.addWidget(self.answer_area, 1)
         layout.addWidget(self.answer)
         self.set_evaluation(None)
 
