@@ -54,6 +54,9 @@ class LiveLine(QWidget):
         super().__init__(parent)
         self._text = text
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
         self.setFixedHeight(self.fontMetrics().height() + 2)
 
     def text(self) -> str:
@@ -70,7 +73,7 @@ class LiveLine(QWidget):
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802
         if event.type() == QEvent.Type.FontChange:  # (the style sheet's font, say)
-            self.setFixedHeight(self.fontMetrics().height() + 2)
+            self._fit_height()
         super().changeEvent(event)
 
     def paintEvent(self, event) -> None:  # noqa: N802

@@ -50,8 +50,9 @@ def planned_epochs(project: dict[str, Any] | None) -> int:
 
 # CPU threads for torch in the window's runs: None chooses as the command line does.
 # The run trains in a child process (gui.training.child_trainer), so torch may take
-# every core: the GUI thread, waking ~10-20 times a second, preempts it. (In the
-# window's own process, 2 threads on 2 cores gave p99 lateness 12 ms; it was capped at 1.)
+# every core: the GUI thread, waking ~5-10 times a second (progress bundles), preempts
+# it. (In the window's own process, 2 threads on 2 cores gave p99 lateness 12 ms; it was
+# capped at 1.)
 GUI_THREADS: int | None = None
 GUI_MAX_THREADS: int | None = None
 PREPARE_DELAY_MS = 1500  # after start-up, when the window is idle
