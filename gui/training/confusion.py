@@ -6,9 +6,17 @@ Right answers are blue, mistakes red; any mistake at all gets a clearly visible 
 deepening with its share, so one confused sample among hundreds is not a faint square.
 A colour scale on the right says what the shades mean. Counts are written in the cells
 when they fit, and every cell tells its count on hover (10 classes in a small dock).
+
+Class names are never cut off: a name that fits is written whole; column names that
+are wider than their column turn upright; a name longer than the room the labels may
+take is shortened with "…", and hovering its label shows it whole. With more classes
+than lines fit beside the grid, every k-th class is named (hover tells any row's).
 """
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
@@ -29,7 +37,9 @@ LOW = QColor("#1f2329")
 HIGH = QColor("#3d7fd6")
 WRONG = QColor("#b8474c")
 MARGIN = 8
-MAX_LABEL = 12  # characters of a class name shown
+LABEL_SHARE = 0.3  # of the room beside (or above) the grid the class names may take
+LABEL_MIN = 48.0  # px the class names may always take, however small the widget
+LABEL_PAD = 6.0
 SCALE_W = 64  # the colour scale beside the grid: two bars and their labels
 WRONG_FLOOR = 0.35  # the least red of a cell with any mistake in it
 RIGHT_FLOOR = 0.15
@@ -53,6 +63,30 @@ def _blend(a: QColor, b: QColor, t: float) -> QColor:
     )
 
 
+@dataclass(frozen=True)
+class AxisLabel:
+    """A class name as drawn: where (for an upright one, the rect it is turned into),
+    the text shown (the name, or its shortened form) and the whole name."""
+
+    index: int
+    rect: QRectF
+    text: str
+    name: str
+    upright: bool = False
+
+
+def fitted(metrics: QFontMetrics, name: str, room: float) -> str:
+    """`name` whole if it fits in `room` px, else shortened with "…"."""
+    if metrics.horizontalAdvance(name) <= room:
+        return name
+    return metrics.elidedText(name, Qt.TextElideMode.ElideRight, int(room))
+
+
+def label_step(side: float, line: float) -> int:
+    """Name every k-th class when a cell is thinner than a line of text."""
+    return max(1, math.ceil(line / max(side, 1e-6)))
+
+
 class ConfusionMatrixView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -60,15 +94,22 @@ class ConfusionMatrixView(QWidget):
         self.class_names: list[str] = []
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(180, 160)
-        self.setMouseTracking(True)  # counts on hover
-        self.grid = QRectF()  # where the cells are, once painted
+        self.setMouseTracking(True)  # counts and names on hover
+        self.grid = QRectF()  # where the cells are, once laid out
         self.side = 0.0
         self.counts_shown = False
+        self.row_labels: list[AxisLabel] = []  # the true classes, left of the grid
+        self.column_labels: list[AxisLabel] = []  # the predicted ones, above it
+        self.row_band = QRectF()  # where the row names are (hover names any row)
+        self.column_band = QRectF()
 
     def set_matrix(self, matrix: np.ndarray | None, class_names: list[str] | None = None) -> None:
         self.matrix = None if matrix is None else np.asarray(matrix, dtype=np.int64)
         count = 0 if self.matrix is None else self.matrix.shape[0]
-        self.class_names = list(class_names or [str(i) for i in range(count)])
+        names = list(class_names or [])
+        names += [str(i) for i in range(len(names), count)]
+        self.class_names = names[:count] if count else names
+        self.lay_out()
         self.update()
 
     @property
@@ -79,6 +120,70 @@ class ConfusionMatrixView(QWidget):
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
         return QSize(360, 300)
+
+    def label_font(self) -> QFont:
+        font = QFont(self.font())
+        font.setPointSizeF(8.5)
+        return font
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        self.lay_out()
+        super().resizeEvent(event)
+
+    # ------------------------------------------------------------ layout
+
+    def lay_out(self) -> None:
+        """Place the grid and the class names for the widget's size: names whole where
+        they fit, upright columns when a column is narrower than its name."""
+        self.row_labels, self.column_labels = [], []
+        if self.matrix is None or not self.matrix.size:
+            self.grid, self.side = QRectF(), 0.0
+            return
+        classes = self.matrix.shape[0]
+        names = self.class_names
+        metrics = QFontMetrics(self.label_font())
+        line = float(metrics.height())
+        title_h = line + 4
+        widest = float(max(metrics.horizontalAdvance(n) for n in names))
+        room_w = self.width() - 2 * MARGIN - title_h - SCALE_W
+        room_h = self.height() - 2 * MARGIN - title_h
+        row_w = min(widest, max(LABEL_MIN, LABEL_SHARE * room_w)) + LABEL_PAD
+        # First try names across, one line above the columns; turn them upright when
+        # any would not fit its column.
+        column_h = line + 4
+        side = min((room_w - row_w) / classes, (room_h - column_h) / classes)
+        upright = widest + 2 > side
+        if upright:
+            column_h = min(widest, max(LABEL_MIN, LABEL_SHARE * room_h)) + LABEL_PAD
+            side = min((room_w - row_w) / classes, (room_h - column_h) / classes)
+        side = max(side, 2.0)  # a grid larger than the widget would lose classes
+        left = MARGIN + title_h + row_w
+        top = MARGIN + title_h + column_h
+        self.side = side
+        self.grid = QRectF(left, top, side * classes, side * classes)
+        self.row_band = QRectF(MARGIN + title_h, top, row_w, side * classes)
+        self.column_band = QRectF(left, MARGIN + title_h, side * classes, column_h)
+        step = label_step(side, line)
+        for i in range(0, classes, step):
+            # A label takes the rows it stands for, centred on its own.
+            centre = top + (i + 0.5) * side
+            height = min(side * step, line + 2) if step > 1 else side
+            rect = QRectF(MARGIN + title_h, centre - height / 2, row_w - LABEL_PAD, height)
+            self.row_labels.append(
+                AxisLabel(i, rect, fitted(metrics, names[i], rect.width()), names[i])
+            )
+            x = left + i * side
+            if upright:
+                width = min(side * step, line + 2) if step > 1 else side
+                x = left + (i + 0.5) * side - width / 2
+                rect = QRectF(x, MARGIN + title_h, width, column_h - LABEL_PAD)
+                text = fitted(metrics, names[i], rect.height())
+            else:
+                rect = QRectF(x, MARGIN + title_h, side, column_h)
+                text = fitted(metrics, names[i], rect.width() - 2)
+            self.column_labels.append(AxisLabel(i, rect, text, names[i], upright))
+
+    # ---------------------------------------------------------- painting
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         painter = QPainter(self)
@@ -94,32 +199,27 @@ class ConfusionMatrixView(QWidget):
         matrix = self.matrix
         assert matrix is not None
         classes = matrix.shape[0]
-        names = [n[:MAX_LABEL] for n in self.class_names[:classes]]
-        font = QFont(self.font())
-        font.setPointSizeF(8.5)
+        font = self.label_font()
         painter.setFont(font)
         metrics = QFontMetrics(font)
-        label_w = max(metrics.horizontalAdvance(n) for n in names) + 10
         title_h = metrics.height() + 4
-        left = MARGIN + title_h + label_w
-        top = MARGIN + title_h + metrics.height() + 4
-        side = min(
-            (self.width() - left - MARGIN - SCALE_W) / classes,
-            (self.height() - top - MARGIN) / classes,
-        )
-        side = max(side, 6.0)
+        side, grid = self.side, self.grid
         painter.setPen(theme.TEXT_DIM)
-        grid_w = side * classes
         painter.drawText(
-            QRectF(left, MARGIN, grid_w, title_h), Qt.AlignmentFlag.AlignCenter, "predicted"
+            QRectF(grid.left(), MARGIN, grid.width(), title_h),
+            Qt.AlignmentFlag.AlignCenter,
+            "predicted",
         )
         painter.save()
-        painter.translate(MARGIN, top + grid_w / 2)
+        painter.translate(MARGIN, grid.center().y())
         painter.rotate(-90)
         painter.drawText(
-            QRectF(-grid_w / 2, 0, grid_w, title_h), Qt.AlignmentFlag.AlignCenter, "true"
+            QRectF(-grid.height() / 2, 0, grid.height(), title_h),
+            Qt.AlignmentFlag.AlignCenter,
+            "true",
         )
         painter.restore()
+        self._paint_labels(painter)
         rows = matrix.sum(axis=1, keepdims=True).clip(min=1)
         shares = matrix / rows
         count_font = QFont(font)
@@ -133,31 +233,35 @@ class ConfusionMatrixView(QWidget):
             )
             if show_counts:
                 break
-        self.grid = QRectF(left, top, side * classes, side * classes)
-        self.side, self.counts_shown = side, show_counts
+        self.counts_shown = show_counts
+        painter.setFont(count_font)
         for i in range(classes):
-            painter.setPen(theme.TEXT)
-            painter.drawText(
-                QRectF(MARGIN + title_h, top + i * side, label_w - 6, side),
-                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                names[i],
-            )
-            painter.drawText(
-                QRectF(left + i * side, MARGIN + title_h, side, metrics.height() + 2),
-                Qt.AlignmentFlag.AlignCenter,
-                metrics.elidedText(names[i], Qt.TextElideMode.ElideRight, int(side)),
-            )
             for j in range(classes):
-                cell = QRectF(left + j * side, top + i * side, side - 1, side - 1)
-                share = float(shares[i, j])
-                painter.fillRect(cell, cell_colour(share, i == j))
+                cell = QRectF(grid.left() + j * side, grid.top() + i * side, side - 1, side - 1)
+                painter.fillRect(cell, cell_colour(float(shares[i, j]), i == j))
                 if show_counts:
-                    painter.setFont(count_font)
                     painter.setPen(QColor("#ffffff") if matrix[i, j] else theme.TEXT_DIM)
                     painter.drawText(cell, Qt.AlignmentFlag.AlignCenter, str(int(matrix[i, j])))
-                    painter.setFont(font)
-            painter.setPen(theme.TEXT)
-        self._paint_scale(painter, QRectF(left + grid_w + 12, top, SCALE_W - 12, grid_w))
+        painter.setFont(font)
+        scale = QRectF(grid.right() + 12, grid.top(), SCALE_W - 12, grid.height())
+        self._paint_scale(painter, scale)
+
+    def _paint_labels(self, painter: QPainter) -> None:
+        painter.setPen(theme.TEXT)
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        for label in self.row_labels:
+            painter.drawText(label.rect, right, label.text)
+        for label in self.column_labels:
+            if not label.upright:
+                painter.drawText(label.rect, Qt.AlignmentFlag.AlignCenter, label.text)
+                continue
+            # Upright: read from the bottom up, ending just above its column.
+            rect = label.rect
+            painter.save()
+            painter.translate(rect.left(), rect.bottom())
+            painter.rotate(-90)
+            painter.drawText(QRectF(0, 0, rect.height(), rect.width()), right, label.text)
+            painter.restore()
 
     def _paint_scale(self, painter: QPainter, area: QRectF) -> None:
         """Two bars, right (blue) and wrong (red), from 0 to 100 % of the true class."""
@@ -203,10 +307,30 @@ class ConfusionMatrixView(QWidget):
         what = "right" if i == j else f"true {self.class_names[i]}, predicted {self.class_names[j]}"
         return f"{count} sample{'s' * (count != 1)} {what}{share}"
 
+    def label_at(self, pos: QPointF) -> str | None:
+        """The whole class name of the row or column label under `pos`, or None."""
+        if self.matrix is None or self.side <= 0:
+            return None
+        classes = self.matrix.shape[0]
+        if self.row_band.contains(pos):
+            i = int((pos.y() - self.row_band.top()) // self.side)
+            return self.class_names[i] if 0 <= i < classes else None
+        if self.column_band.contains(pos):
+            j = int((pos.x() - self.column_band.left()) // self.side)
+            return self.class_names[j] if 0 <= j < classes else None
+        return None
+
+    def tooltip_at(self, pos: QPointF) -> str:
+        """What hovering at `pos` tells: a cell's count, or a label's whole class name."""
+        cell = self.cell_at(pos)
+        if cell is not None:
+            return self.describe_cell(*cell)
+        return self.label_at(pos) or ""
+
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
-        cell = self.cell_at(event.position())
-        if cell is None:
-            QToolTip.hideText()
+        text = self.tooltip_at(event.position())
+        if text:
+            QToolTip.showText(event.globalPosition().toPoint(), text, self)
         else:
-            QToolTip.showText(event.globalPosition().toPoint(), self.describe_cell(*cell), self)
+            QToolTip.hideText()
         super().mouseMoveEvent(event)
