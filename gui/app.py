@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QSplashScreen
 from gui.clipboard import release_clipboard
 from gui.latency import ask_for_short_slices
 from gui.main_window import MainWindow
+from gui.startup_probe import StartupProbe, probe_mode
 from gui.theme import apply_theme
 from gui.training.warmup import prepare_for_training
 
@@ -30,7 +31,11 @@ def run_gui(project_path: str | None = None) -> int:
     splash = show_splash(app)
     prepare_for_training()  # ~1-3 s of imports now rather than a stall in the first run
     window = MainWindow()
+    mode = probe_mode()
+    probe = StartupProbe(window, mode) if mode else None
     window.show()
+    if probe:
+        QTimer.singleShot(0, probe.prepared)
     splash.finish(window)
 
     def after_show() -> None:
