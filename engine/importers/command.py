@@ -2,9 +2,12 @@
 
 SOURCE is `path/to/file.py:ClassName` (importing it RUNS that file) or `model.onnx`.
 Prints the import report. Exit 0: imported, project (and weights) written; 1: some
-operations have no block (each listed with its place; nothing is written); 2: the
-source, its arguments or the output path cannot be read or written (one line).
-Torch loads inside the handler, so registering this command keeps `check` quick.
+operations have no block (each listed with its place; nothing is written), or the
+model's code misbehaved: it ran past --timeout, past the memory ceiling, ended the
+process or printed without end (one line; nothing is written); 2: the source, its
+arguments or the output path cannot be read or written (one line).
+A .py file runs in a child process (engine.importers.cage). Torch loads inside the
+handler, so registering this command keeps `check` quick.
 """
 
 from __future__ import annotations
@@ -34,6 +37,28 @@ def _shape(text: str) -> tuple[int, ...]:
     return dims
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 10**7:
+        raise argparse.ArgumentTypeError(f"expected seconds above 0 like 120, got {text!r}")
+    return value
+
+
+def _gigabytes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 10**6:
+        raise argparse.ArgumentTypeError(
+            f"expected gigabytes like 4 or 0.5 (0: none), got {text!r}"
+        )
+    return value
+
+
 def add_command(subparsers: Any) -> None:
     imp = subparsers.add_parser(
         "import",
@@ -55,12 +80,28 @@ def add_command(subparsers: Any) -> None:
     imp.add_argument("-o", "--output", required=True, help="the project file to write (.json)")
     imp.add_argument("--weights-out", help="also write the weights as a NetLoom checkpoint (.pt)")
     imp.add_argument("--args", help='JSON arguments for the class: {"classes": 10} or [10]')
+    imp.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=120.0,
+        help="seconds the .py file's code may run (loading it, __init__, forward) before "
+        "the import is stopped (default 120)",
+    )
+    imp.add_argument(
+        "--memory-limit",
+        type=_gigabytes,
+        metavar="GB",
+        help="memory ceiling for the .py file's code in GB (Linux; default: the memory free "
+        "when the import starts, at least 2 GB; 0: no ceiling)",
+    )
     imp.set_defaults(func=cmd_import)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from engine.importers.cage import CageFailure, CageLimits
     from engine.importers.run import ImportFailed, run_import
 
+    memory = None if args.memory_limit is None else int(args.memory_limit * 1024**3)
     try:
         report_text, ok = run_import(
             args.source,
@@ -70,9 +111,13 @@ def cmd_import(args: argparse.Namespace) -> int:
             Path(args.output),
             Path(args.weights_out) if args.weights_out else None,
             args.args,
+            CageLimits(timeout=args.timeout, memory_bytes=memory),
         )
     except ImportFailed as err:
         print_error(str(err))
         return EXIT_UNREADABLE
+    except CageFailure as err:
+        print_error(str(err))
+        return EXIT_ERRORS
     print(report_text, file=sys.stdout if ok else sys.stderr)
     return EXIT_OK if ok else EXIT_ERRORS

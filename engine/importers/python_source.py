@@ -1,7 +1,8 @@
 """Load `path/to/file.py:ClassName` and build the model. This runs the user's file.
 
 Every way it can fail becomes one `Unreadable` line naming the place (file:line where
-the file itself raised), never a traceback.
+the file itself raised), never a traceback; running out of memory is `OutOfMemory`, so
+the import's cage (engine.importers.cage) can name the ceiling it hit.
 """
 
 from __future__ import annotations
@@ -22,6 +23,15 @@ from typing import Any
 from torch import nn
 
 from engine.importers.report import Unreadable
+
+
+class OutOfMemory(Unreadable):
+    """The user's code could not get the memory it asked for; the message is the place."""
+
+
+def is_out_of_memory(err: BaseException) -> bool:
+    """Python's MemoryError, or torch's CPU allocator refusing (a RuntimeError)."""
+    return isinstance(err, MemoryError) or "can't allocate memory" in str(err)
 
 
 def split_source(source: str) -> tuple[Path, str]:
@@ -74,6 +84,8 @@ def loaded_module(path: Path) -> Iterator[Any]:
             raise Unreadable(f"{shown(path)}:{err.lineno}: SyntaxError: {err.msg}") from None
         except Exception as err:  # the user's file may raise anything while it loads
             where = place_in(err.__traceback__, {str(path.resolve())}) or shown(path)
+            if is_out_of_memory(err):
+                raise OutOfMemory(where) from None
             raise Unreadable(f"{where}: running the file raised {first_line(err)}") from None
         finally:
             if folder in sys.path:
@@ -183,4 +195,6 @@ def build_module(module: Any, path: Path, class_name: str, args_text: str | None
         return cls(*args, **kwargs)
     except Exception as err:  # the constructor is the user's code
         where = place_in(err.__traceback__, {str(path.resolve())}) or shown(path)
+        if is_out_of_memory(err):
+            raise OutOfMemory(where) from None
         raise Unreadable(f"{where}: {class_name}(…) raised {first_line(err)}") from None

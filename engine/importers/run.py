@@ -1,4 +1,8 @@
-"""One import from start to files: pick the importer, write the project and checkpoint."""
+"""One import from start to files: pick the importer, write the project and checkpoint.
+
+A .py source runs the user's code, so it is imported in a child process on a leash
+(engine.importers.cage); an ONNX file runs no user code and is imported here.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,9 @@ import logging
 import warnings
 from pathlib import Path
 
-from engine.importers.check import ImportResult, InputSpec
+from engine.importers.cage import CageLimits, ImportRequest, import_in_cage
+from engine.importers.check import ImportResult
+from engine.importers.python_source import parse_args, split_source
 from engine.importers.report import Unreadable
 from engine.project import save, to_dict
 
@@ -17,28 +23,45 @@ class ImportFailed(Exception):
     """Exit 2: the source or the output cannot be read or written; one line."""
 
 
+def import_onnx_source(
+    source: str, dims: tuple[int, ...] | None, sequence: bool, dtype: str | None
+) -> ImportResult:
+    from engine.importers.from_onnx import import_onnx
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return import_onnx(Path(source), dims, sequence, dtype)
+
+
+def check_request(request: ImportRequest) -> None:
+    """What can be told wrong without running anything (saves starting a child for it)."""
+    if request.source.lower().endswith(".onnx"):
+        if request.args_text:
+            raise Unreadable("--args is for .py sources; an ONNX file holds its own settings")
+        return
+    path, _class_name = split_source(request.source)
+    if not path.is_file():
+        raise Unreadable(f"{path}: no such file")
+    parse_args(request.args_text)
+    if request.dims is None:
+        raise Unreadable("--input-shape is required for a .py source, e.g. 1,28,28")
+
+
 def import_source(
     source: str,
     dims: tuple[int, ...] | None,
     sequence: bool = False,
     dtype: str | None = None,
     args_text: str | None = None,
+    limits: CageLimits | None = None,
 ) -> ImportResult:
-    """Import `source`; raises Unreadable for input that cannot be read at all."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if source.lower().endswith(".onnx"):
-            from engine.importers.from_onnx import import_onnx
-
-            if args_text:
-                raise Unreadable("--args is for .py sources; an ONNX file holds its own settings")
-            return import_onnx(Path(source), dims, sequence, dtype)
-        from engine.importers.from_torch import import_python
-
-        if dims is None:
-            raise Unreadable("--input-shape is required for a .py source, e.g. 1,28,28")
-        spec = InputSpec(tuple(dims), sequence, dtype or "float32")
-        return import_python(source, spec, args_text)
+    """Import `source`; raises Unreadable for input that cannot be read at all and
+    CageFailure when the model's code misbehaves (hangs, exits, runs out of memory)."""
+    request = ImportRequest(source, dims, sequence, dtype, args_text)
+    check_request(request)
+    if source.lower().endswith(".onnx"):
+        return import_onnx_source(source, dims, sequence, dtype)
+    return import_in_cage(request, limits)
 
 
 def _writable(path: Path) -> None:
@@ -70,13 +93,15 @@ def run_import(
     output: Path,
     weights_out: Path | None,
     args_text: str | None,
+    limits: CageLimits | None = None,
 ) -> tuple[str, bool]:
-    """The report's text and whether the import succeeded (files written)."""
+    """The report's text and whether the import succeeded (files written). Raises
+    ImportFailed (exit 2) or CageFailure (exit 1: the model's code misbehaved)."""
     _writable(output)
     if weights_out is not None:
         _writable(weights_out)
     try:
-        result = import_source(source, dims, sequence, dtype, args_text)
+        result = import_source(source, dims, sequence, dtype, args_text, limits)
     except Unreadable as err:
         raise ImportFailed(str(err)) from None
     report = result.report
