@@ -109,6 +109,9 @@ def _metric_title(metric: str) -> str:
     return metric.replace("_", " ").capitalize()
 
 
+NOTE_COLOUR = style.VAL  # a note beside the loss plot's title (a paused run) stands out
+
+
 class LiveCurves(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -116,6 +119,7 @@ class LiveCurves(QWidget):
         self.batches = 1
         self.epochs = 1
         self.fitted = True  # ranges follow the run until the user zooms or pans
+        self.note = ""  # said beside the loss plot's title: "Paused — press Resume …"
         self._due = dict.fromkeys(GROUPS, 0.0)  # each plot's next redraw, at the earliest
         self._plain = False  # pyqtgraph's own thinning turned off (_plain_curves)
         self._stale: set[tuple[str, ...]] = set()  # curve groups with points not drawn
@@ -183,6 +187,7 @@ class LiveCurves(QWidget):
             c["val_loss"] = style.epoch_points(plot, style.VAL, "validation")
             plot.getViewBox().sigXRangeChanged.connect(self._on_range_changed)
             self.loss_plot = plot
+            self._title_loss()
         elif made == 1:
             plot = style.styled_plot(_metric_title(self.metric_name), bottom="epoch", grid=False)
             self._add_plot(plot, 1, 1)  # two rows, as the loss legend: the axes line up
@@ -234,6 +239,19 @@ class LiveCurves(QWidget):
         plot.getPlotItem().disableAutoRange()  # ranges are fitted here, see gui.training.ranges
         self.plot_row.addWidget(plot, stretch)
         self._made.append(plot)
+
+    def set_note(self, note: str) -> None:
+        """Say `note` beside the loss plot's title (the run is paused); "" removes it."""
+        self.note = note
+        self._title_loss()
+
+    def _title_loss(self) -> None:
+        if not self._made:
+            return  # titled when made
+        title = "Loss"
+        if self.note:
+            title += f' &nbsp;<span style="color:{NOTE_COLOUR}">{self.note}</span>'
+        self._made[0].getPlotItem().setTitle(title, color="#e3e6eb", size="9.5pt")
 
     # --------------------------------------------------------------- data
 

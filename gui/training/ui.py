@@ -26,6 +26,7 @@ from gui.training.jobs import RestoreJob, TrainJob
 from gui.training.lock import EditLock
 from gui.training.look_inside import LookInsideTabs, LookInsideView
 from gui.training.panel import TrainingPanel
+from gui.training.pause_notice import PauseNotice
 from gui.training.preview import DataKey
 from gui.training.records import LiveWeights, Progress, RunOutcome, RunStarted
 from gui.training.results import ResultsView
@@ -106,6 +107,10 @@ class TrainingUi(QObject):
         self._add_docks()
         self._add_actions()
         self._connect()
+        # While paused, the button, the status bar and the curves say so and how to resume.
+        self.pause_notice = PauseNotice(
+            window, self.controller, self.panel.pause_button, self.curves, self.pause_action
+        )
         self.refresh_document()
         # Plots take ~15 ms each to make: make them in idle moments after start-up, one
         # per turn of the event loop, rather than all at once when Train is pressed.
