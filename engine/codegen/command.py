@@ -14,6 +14,7 @@ the handler, so registering this command keeps `check` quick.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any
 from engine.atomic import replace_text
 from engine.cli import EXIT_ERRORS, EXIT_OK, EXIT_UNREADABLE, print_error
 from engine.codegen.problems import ExportError
+from engine.codegen.text import UNNAMED_PROJECT
 
 TARGETS = ("python", "script", "torchscript", "onnx")
 SOURCE_TARGETS = ("python", "script")
@@ -91,11 +93,19 @@ def memory_problem(project: Any) -> str | None:
     return too_large(2 * need.inference, "to build and check", available_bytes())
 
 
+def named_after_file(project: Any, path: Path | None) -> Any:
+    """The project to export: one nobody named ('Untitled') takes its file's name, so
+    `my_classifier.json` exports class MyClassifier, not Untitled. The graph is shared."""
+    if path is None or project.name.strip() not in ("", UNNAMED_PROJECT):
+        return project
+    return dataclasses.replace(project, name=path.stem)
+
+
 def export(project_path: str, target: str, output: str, weights: str | None = None) -> str:
     """Run one export; returns the line to print. Raises ExportError or CannotExport."""
     from engine.project import load
 
-    project = load(project_path)
+    project = named_after_file(load(project_path), Path(project_path))
     return export_project(project, target, output, weights, Path(project_path).parent)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.codegen.model import ModelCode, Port, model_code
-from engine.codegen.text import INDENT, bracketed, class_name, comment_lines
+from engine.codegen.text import INDENT, bracketed, comment_lines, model_class_name
 from engine.project import Project
 
 # The batch size of example inputs in generated demos and in export checks.
@@ -38,7 +38,7 @@ def header(project: Project, code: ModelCode, usage: str) -> list[str]:
 
 
 def project_model(project: Project) -> ModelCode:
-    return model_code(project.graph, class_name(project.name))
+    return model_code(project.graph, model_class_name(project.name))
 
 
 def to_python(project: Project) -> str:

@@ -22,7 +22,13 @@ from engine.codegen.model import model_code
 from engine.codegen.problems import ExportError
 from engine.codegen.python_file import describe_ports
 from engine.codegen.script_data import DataSection, absolute_path, data_section, snippet
-from engine.codegen.text import INDENT, class_name, comment_lines, dict_assignment, literal
+from engine.codegen.text import (
+    INDENT,
+    comment_lines,
+    dict_assignment,
+    literal,
+    model_class_name,
+)
 from engine.project import Project
 from engine.shapes import analyze
 
@@ -116,7 +122,7 @@ def to_script(project: Project, base_dir: Path | None = None) -> str:
     config, data, objective, params = _training_plan(project, base_dir)
     model = model_code(
         project.graph,
-        class_name(project.name, avoid=SCRIPT_NAMES),
+        model_class_name(project.name, avoid=SCRIPT_NAMES),
         analysis=analysis,
         avoid=SCRIPT_NAMES,
     )

@@ -112,15 +112,27 @@ def dict_assignment(name: str, values: Mapping[str, Any]) -> list[str]:
 # --------------------------------------------------------------- identifiers
 
 
-def class_name(text: str, fallback: str = "Network", avoid: Iterable[str] = ()) -> str:
-    """A CapWords class name from any text: 'CNN+LSTM video' -> 'CNNLSTMVideo'.
+def _capitalised(word: str) -> str:
+    """One word of a class name: `video` → Video, `CNN` → Cnn, `ReLU` stays ReLU."""
+    if word.isupper() or word.islower():
+        return word.capitalize()
+    return word[0].upper() + word[1:]
 
-    Acronyms keep their capitals (PEP 8); letters outside ASCII are folded to
-    ASCII or dropped; a name that would clash with `avoid` gets 'Net' appended.
+
+def class_name(text: str, fallback: str = "Model", avoid: Iterable[str] = ()) -> str:
+    """A PascalCase class name from any text: 'CNN+LSTM video' -> 'CnnLstmVideo'.
+
+    A name that is already PascalCase ('ConvBnReLU', 'MLP') stands as it is; otherwise
+    each word is capitalised and an all-capitals word is read as a word ('CNN' -> 'Cnn'),
+    so acronyms side by side stay readable. Letters outside ASCII are folded to ASCII or
+    dropped; `fallback` stands in when nothing usable remains (or goes before a leading
+    digit); a name that would clash with `avoid` or a keyword gets 'Net' appended.
     """
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    words = re.findall(r"[A-Za-z0-9]+", ascii_text)
-    name = "".join(w if w.isupper() else w[0].upper() + w[1:] for w in words)
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().strip()
+    if re.fullmatch(r"[A-Z][A-Za-z0-9]*", ascii_text):
+        name = ascii_text
+    else:
+        name = "".join(_capitalised(w) for w in re.findall(r"[A-Za-z0-9]+", ascii_text))
     if not name:
         name = fallback
     if name[0].isdigit():
@@ -130,6 +142,17 @@ def class_name(text: str, fallback: str = "Network", avoid: Iterable[str] = ()) 
     if keyword.iskeyword(name) or name in taken:
         name += "Net"
     return name
+
+
+# The name a project has until someone names it: no name for a class.
+UNNAMED_PROJECT = "Untitled"
+
+
+def model_class_name(project_name: str, avoid: Iterable[str] = ()) -> str:
+    """The exported model's class, named after the project: 'CNN+LSTM video' ->
+    'CnnLstmVideo'; a project still called 'Untitled' (or nothing) gives 'Model'."""
+    named = "" if project_name.strip() == UNNAMED_PROJECT else project_name
+    return class_name(named, fallback="Model", avoid=avoid)
 
 
 # ------------------------------------------------------------------- layout

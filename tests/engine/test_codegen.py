@@ -304,7 +304,7 @@ def test_python_export_matches_its_golden_file(path: Path) -> None:
 
 def test_golden_video_export_reads_as_plain_torch() -> None:
     source = (GOLDEN / "cnn_lstm_video.py").read_text(encoding="utf-8")
-    assert "class CNNLSTMVideo(nn.Module):" in source
+    assert "class CnnLstmVideo(nn.Module):" in source
     assert "def forward(self, frames: torch.Tensor) -> torch.Tensor:" in source
     # Per-frame folding and the LSTM's last step, written out where a reader sees them.
     assert "n, t = frames.shape[:2]  # (N, T, 1, 32, 32)" in source
@@ -492,10 +492,10 @@ def test_string_literals_round_trip_and_stay_one_line(text: str) -> None:
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("CNN+LSTM video", "CNNLSTMVideo"),
+        ("CNN+LSTM video", "CnnLstmVideo"),
         ("my first net", "MyFirstNet"),
-        ("3d shapes", "Network3dShapes"),
-        ("", "Network"),
+        ("3d shapes", "Model3dShapes"),
+        ("", "Model"),
         ('x"); import os #', "XImportOs"),
         ("Ünïcödé model", "UnicodeModel"),
         ("class", "Class"),

@@ -9,13 +9,13 @@
 # Inputs: frames (N, T, 1, 32, 32).
 # Outputs: direction (N, 4).
 # Weights saved by NetLoom (a state_dict) load with
-# CNNLSTMVideo().load_state_dict(state_dict).
+# CnnLstmVideo().load_state_dict(state_dict).
 
 import torch
 from torch import nn
 
 
-class CNNLSTMVideo(nn.Module):
+class CnnLstmVideo(nn.Module):
     """The network, block for block; submodules carry the NetLoom block ids."""
 
     def __init__(self) -> None:
@@ -83,5 +83,5 @@ class CNNLSTMVideo(nn.Module):
 if __name__ == "__main__":
     # A quick check on random inputs of the shapes the network was built for.
     inputs = [torch.randn(2, 8, 1, 32, 32)]
-    outputs = CNNLSTMVideo().eval()(*inputs)
+    outputs = CnnLstmVideo().eval()(*inputs)
     print(tuple(outputs.shape))
