@@ -30,29 +30,39 @@ class _Collector(QObject):
     def __init__(self, parent: QObject | None) -> None:
         super().__init__(parent)
         self.holds = 0
+        self.quiet = 0  # holds that asked for no collections at all
         self.was_enabled = True
         self.thresholds = gc.get_threshold()
         self.timer = QTimer(self)
         self.timer.setInterval(INTERVAL_MS)
         self.timer.timeout.connect(self.collect)
 
-    def hold(self) -> None:
+    def hold(self, collect: bool) -> None:
         if self.holds == 0:
             self.was_enabled = gc.isenabled()
             gc.disable()
             gc.freeze()
-            self.timer.start()
         self.holds += 1
+        self.quiet += 0 if collect else 1
+        self._pace()
 
-    def release(self) -> None:
+    def release(self, collect: bool) -> None:
         if self.holds == 0:
             return
         self.holds -= 1
+        self.quiet -= 0 if collect else 1
+        self._pace()
         if self.holds == 0:
-            self.timer.stop()
             gc.unfreeze()  # collected again from now on, with everything else
             if self.was_enabled:
                 gc.enable()
+
+    def _pace(self) -> None:
+        wanted = self.holds > self.quiet
+        if wanted and not self.timer.isActive():
+            self.timer.start()
+        elif not wanted:
+            self.timer.stop()
 
     @Slot()
     def collect(self) -> None:
@@ -74,11 +84,14 @@ def _instance() -> _Collector:
     return _collector
 
 
-def hold() -> None:
-    """A worker thread starts running Python (call on the GUI thread)."""
-    _instance().hold()
+def hold(collect: bool = True) -> None:
+    """A worker thread starts running Python (call on the GUI thread). collect=False:
+    nothing is collected until it is released, unless another holder asks (torch's
+    import at start-up makes ~100 thousand lasting objects in seconds, which timed
+    collections walked again and again: 120-310 ms on the GUI thread each)."""
+    _instance().hold(collect)
 
 
-def release() -> None:
-    """That worker is done (call on the GUI thread)."""
-    _instance().release()
+def release(collect: bool = True) -> None:
+    """That worker is done (call on the GUI thread, with the `collect` it held with)."""
+    _instance().release(collect)
