@@ -33,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,6 +163,9 @@ class CagedImport:
             env=_child_environment(),
             start_new_session=os.name == "posix",  # its own group: kill takes its children too
         )
+        # Dropped unfinished (a window closed mid-import, the interpreter exiting): the
+        # child goes too.
+        self._reaper = weakref.finalize(self, _reap, self.process, self.work)
         assert self.process.stdout is not None and self.process.stderr is not None
         self._drains = [_Drain(self.process.stdout, self), _Drain(self.process.stderr, self)]
         for drain in self._drains:
@@ -194,13 +198,7 @@ class CagedImport:
     def _kill(self) -> None:
         if self.process.poll() is not None:
             return
-        try:
-            if os.name == "posix":
-                os.killpg(self.process.pid, signal.SIGKILL)
-            else:
-                self.process.kill()
-        except (ProcessLookupError, PermissionError):
-            self.process.kill()
+        _kill_group(self.process)
 
     def _read_stage(self) -> str:
         try:
@@ -441,6 +439,27 @@ def _torch_rng_state() -> str | None:
     if torch is None:
         return None
     return bytes(torch.get_rng_state().tolist()).hex()
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the child and whatever it started (its own process group)."""
+    try:
+        if os.name == "posix":
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
+    except (ProcessLookupError, PermissionError):
+        process.kill()
+
+
+def _reap(process: subprocess.Popen[bytes], work: Path) -> None:
+    if process.poll() is None:
+        _kill_group(process)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            log.warning("import process %d did not end after SIGKILL", process.pid)
+    shutil.rmtree(work, ignore_errors=True)
 
 
 def _signal_name(number: int) -> str:

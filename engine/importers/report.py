@@ -8,8 +8,17 @@ computes nothing (an Identity, a no-op reshape) is a note. Pure Python: no torch
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from engine.units import REPEAT
+
+if TYPE_CHECKING:
+    from engine.graph import Graph
+    from engine.project import Project
 
 Severity = Literal["error", "note"]
 
@@ -74,3 +83,59 @@ class ImportReport:
                 lines.append(f"  {title}:")
                 lines += [f"    {issue}" for issue in issues]
         return "\n".join(lines)
+
+
+def source_line(place: str, limit: int = 2 * 1024**2) -> str:
+    """The text of the source line a place such as `models/net.py:42` names, or ""."""
+    path_text, _, number = place.rpartition(":")
+    if not path_text.endswith(".py") or not number.isdigit():
+        return ""
+    path = Path(path_text)
+    try:
+        if not path.is_file() or path.stat().st_size > limit:
+            return ""
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    index = int(number) - 1
+    return lines[index].strip()[:160] if 0 <= index < len(lines) else ""
+
+
+def unsupported_lines(report: ImportReport) -> list[str]:
+    """Each unsupported operation with the source line it stands on, when it has one."""
+    lines = []
+    for issue in report.errors:
+        lines.append(str(issue))
+        if code := source_line(issue.place):
+            lines.append(f"    {code}")
+    return lines
+
+
+def summary(project: Project, weights: Mapping[str, Any]) -> list[str]:
+    """What an import made: blocks, units, weights (`weights` maps names to tensors)."""
+    graph = project.graph
+    library = graph.library
+    uses: Counter[str] = Counter()
+
+    def blocks_in(inner: Graph, times: int) -> int:
+        total = 0
+        for node in inner.nodes:
+            if library is not None and library.has(node.type):
+                repeat = node.params.get(REPEAT.name, 1)
+                count = repeat if isinstance(repeat, int) and repeat > 0 else 1
+                uses[node.type] += times * count
+                total += count * blocks_in(library.definition(node.type).graph, times * count)
+            else:
+                total += 1
+        return total
+
+    expanded = blocks_in(graph, 1)
+    lines = [f"Blocks created: {len(graph)} on the canvas, {expanded} with the units' insides"]
+    if uses:
+        found = ", ".join(f"{name} (used {n}×)" for name, n in sorted(uses.items()))
+        lines.append(f"Units found: {len(uses)} — {found}")
+    else:
+        lines.append("Units found: none (no class of the model was built more than once)")
+    count = sum(int(getattr(v, "numel", lambda: 0)()) for v in weights.values())
+    lines.append(f"Weights loaded: {count:,} in {len(weights)} tensors")
+    return lines
