@@ -25,6 +25,7 @@ from typing import Any
 
 from engine.graph import Graph
 from engine.names import valid_node_ids
+from engine.project_schema import describe
 from engine.units import Definition, Library
 
 NodeLoader = Callable[[Graph, Any, str, dict[str, str], set[str]], None]
@@ -36,21 +37,22 @@ def load_units(raw: Any, load_node: NodeLoader, load_edge: EdgeLoader, fail: Fai
     """A library from a file's `units` section; `fail(message)` makes the error to raise."""
     library = Library()
     if not isinstance(raw, dict):
-        raise fail(f"units: expected an object, got {json.dumps(raw)[:60]}")
+        raise fail(f"units: expected an object, got {describe(raw)}")
     bodies: dict[str, dict[str, Any]] = {}
     for name, body in raw.items():
         where = f"units.{name}"
         if problem := library.name_problem(name):
             raise fail(f"{where}: {problem}")
         if not isinstance(body, dict):
-            raise fail(f"{where}: expected an object, got {json.dumps(body)[:60]}")
-        for key, kind, what in (("nodes", list, "a list"), ("edges", list, "a list")):
-            if not isinstance(body.get(key, []), kind):
-                raise fail(f"{where}.{key}: expected {what}")
-        if not isinstance(body.get("description", ""), str):
-            raise fail(f"{where}.description: expected a string")
-        if not isinstance(body.get("promoted", {}), dict):
-            raise fail(f"{where}.promoted: expected an object")
+            raise fail(f"{where}: expected an object, got {describe(body)}")
+        for key, kind, what in (
+            ("nodes", list, "a list"),
+            ("edges", list, "a list"),
+            ("description", str, "a string"),
+            ("promoted", dict, "an object"),
+        ):
+            if not isinstance(body.get(key, kind()), kind):
+                raise fail(f"{where}.{key}: expected {what}, got {describe(body[key])}")
         bodies[name] = body
     _check_no_cycle(bodies, fail)
 
@@ -95,7 +97,7 @@ def _promoted(
         pairs = []
         for i, target in enumerate(targets):
             if not isinstance(target, str) or target.count(".") != 1:
-                raise fail(f'{place}[{i}]: expected "block.param", got {json.dumps(target)}')
+                raise fail(f'{place}[{i}]: expected "block.param", got {describe(target)}')
             node_id, key = target.split(".")
             pairs.append((ids.get(node_id, node_id), key))
         promoted[name] = pairs
@@ -109,7 +111,9 @@ def _check_no_cycle(bodies: dict[str, dict[str, Any]], fail: Fail) -> None:
         uses[name] = [
             (i, node["type"])
             for i, node in enumerate(body.get("nodes", []))
-            if isinstance(node, dict) and node.get("type") in bodies
+            if isinstance(node, dict)
+            and isinstance(node.get("type"), str)
+            and node["type"] in bodies
         ]
     state: dict[str, str] = {}  # "open" while on the path, "done" after
 
