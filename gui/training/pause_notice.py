@@ -54,7 +54,9 @@ class PauseNotice(QObject):
 
     def _show(self, hint: str) -> None:
         self.shown = hint
-        self.button.setText(f"Paused · {resume_words(self.action)}")
+        # The shortcut is in the tooltip: with it, the words took more width than the
+        # Training dock has at 1280 px, pushing Stop out of view.
+        self.button.setText("Paused · Resume")
         self.button.setToolTip(hint)
         self.window.statusBar().showMessage(hint)  # no timeout: it holds while paused
         self.curves.set_note(hint)

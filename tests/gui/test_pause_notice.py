@@ -18,8 +18,9 @@ LEFT = Qt.MouseButton.LeftButton
 def said(window) -> dict[str, str]:
     ui = window.training
     ui.curves.ensure_plots()
+    button = ui.panel.pause_button
     return {
-        "button": ui.panel.pause_button.text(),
+        "button": f"{button.text()} | {button.toolTip()}",
         "status bar": window.statusBar().currentMessage(),
         "curves": ui.curves.loss_plot.getPlotItem().titleLabel.text,
     }
@@ -38,6 +39,7 @@ def test_pause_is_said_on_the_button_the_status_bar_and_the_curves(qtbot, window
         assert "Paused" in text, f"the {where} says {text!r}"
         assert f"Resume ({keys})" in text, f"the {where} says {text!r}"
     assert "continue" in shown["status bar"] and "continue" in shown["curves"]
+    assert ui.panel.pause_button.text() == "Paused · Resume"
 
     paused_at = ui.curves.batch_count
     ui.pause_action.trigger()  # resumed the way the hint says
