@@ -114,7 +114,8 @@ class MainWindow(UnitsMixin, EditingMixin, QMainWindow):
         self.palette.block_activated.connect(
             lambda name: self.add_block(name, self.view.centre_scene_pos())
         )
-        self.quick_search.chosen.connect(lambda name: self.add_block(name, self._quick_search_pos))
+        self.quick_search.chosen.connect(self.finder_chose)
+        self.quick_search.cancelled.connect(self.finder_cancelled)
         self.summary.node_clicked.connect(self.focus_node)
         self.problems_button.node_chosen.connect(self.focus_node)
         self.problems_button.summary_requested.connect(self.summary_dock.raise_)
@@ -180,6 +181,7 @@ class MainWindow(UnitsMixin, EditingMixin, QMainWindow):
         scene.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         scene.analysis_changed.connect(self.on_analysis)
         scene.selectionChanged.connect(self.on_selection)
+        scene.wire_dropped.connect(self.open_wire_finder)
         return scene
 
     def update_title(self, *_clean: bool) -> None:

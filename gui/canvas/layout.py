@@ -10,7 +10,7 @@ from __future__ import annotations
 from engine.graph import Graph
 
 COLUMN_GAP = 150.0  # room for a shape label between two blocks
-ROW_GAP = 110.0  # room for wires that return to the start of the next row
+ROW_GAP = 80.0  # room for wires (and their labels) that return to the next row's start
 NODE_GAP = 50.0
 
 Size = tuple[float, float]
@@ -101,3 +101,66 @@ def arrange(graph: Graph, view: Size | None = None) -> dict[str, Point]:
 
     sizes = {node.id: node_size(node) for node in graph.nodes}
     return layered_positions(graph, sizes, view)
+
+
+# ------------------------------------------------------------- free spots
+
+Rect = tuple[float, float, float, float]  # left, top, width, height
+PLACE_GAP = 30.0  # clear canvas between a new block and its neighbours (ports stick out)
+MAX_HOPS = 6  # hops right along a line before trying the next line down
+
+
+def _overlaps(a: Rect, b: Rect, gap: float) -> bool:
+    return (
+        a[0] < b[0] + b[2] + gap
+        and b[0] < a[0] + a[2] + gap
+        and a[1] < b[1] + b[3] + gap
+        and b[1] < a[1] + a[3] + gap
+    )
+
+
+def _blockers(shapes: list[Rect], offset: Point, taken: list[Rect], gap: float) -> list[Rect]:
+    placed = [(x + offset[0], y + offset[1], w, h) for x, y, w, h in shapes]
+    return [t for t in taken if any(_overlaps(p, t, gap) for p in placed)]
+
+
+def free_offset(
+    shapes: list[Rect], taken: list[Rect], gap: float = PLACE_GAP, start: Point = (0.0, 0.0)
+) -> Point:
+    """The shift to add to `shapes` (new blocks, at the place the user pointed) so that
+    none touches a `taken` rect: `start` when free, else the nearest free place in
+    reading direction: hop right past whatever is in the way, and after a few hops,
+    go back to the start column below the blocks that were in the way there."""
+    dx0, dy = start
+    for _line in range(len(taken) + 1):
+        dx = dx0
+        first_blockers: list[Rect] = []
+        for _hop in range(MAX_HOPS):
+            blockers = _blockers(shapes, (dx, dy), taken, gap)
+            if not blockers:
+                return dx, dy
+            first_blockers = first_blockers or blockers
+            right = max(b[0] + b[2] for b in blockers)
+            dx += right + gap - min(x + dx for x, _, _, _ in shapes)
+        lowest = max(b[1] + b[3] for b in first_blockers)
+        dy += lowest + gap - min(y + dy for _, y, _, _ in shapes)
+    bottom = max(t[1] + t[3] for t in taken)
+    return dx0, bottom + gap - min(y for _, y, _, _ in shapes)  # below everything: free
+
+
+def free_position(size: Size, wanted: Point, taken: list[Rect], gap: float = PLACE_GAP) -> Point:
+    """Top-left corner for one new block of `size` wanted at `wanted` (see free_offset)."""
+    dx, dy = free_offset([(wanted[0], wanted[1], size[0], size[1])], taken, gap)
+    return wanted[0] + dx, wanted[1] + dy
+
+
+def taken_rects(graph: Graph, skip: set[str] | frozenset[str] = frozenset()) -> list[Rect]:
+    """The tiles of the graph's blocks (but `skip`), as the canvas draws them."""
+    from gui.canvas.node_item import node_size
+
+    rects = []
+    for node in graph.nodes:
+        if node.id not in skip:
+            width, height = node_size(node)
+            rects.append((node.pos[0], node.pos[1], width, height))
+    return rects

@@ -43,6 +43,10 @@ def errors_by_node(analysis: Analysis) -> dict[str, list[str]]:
 class GraphScene(QGraphicsScene):
     status_message = Signal(str)
     analysis_changed = Signal(object)  # Analysis
+    # A block was added, moved or resized: the view grows the canvas to hold it.
+    item_placed = Signal(QRectF)  # its scene rect
+    # A new wire from an output was let go over empty canvas: offer blocks to end it.
+    wire_dropped = Signal(str, str, QPointF)  # source node, source port, scene position
 
     def __init__(
         self,
@@ -120,6 +124,8 @@ class GraphScene(QGraphicsScene):
             pos = QPointF(*self.graph.node(event.node).pos)
             if item.pos() != pos:
                 item.setPos(pos)
+        if kind in ("node_added", "node_moved", "params_changed"):
+            self.item_placed.emit(self.nodes[event.node].sceneBoundingRect())
         if kind == "params_changed":
             self._changed_params.add(event.node)
         elif kind != "node_moved":
@@ -301,7 +307,7 @@ class GraphScene(QGraphicsScene):
 
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
         if self._draft is not None:
-            self._finish_wire(self._port_at(event.scenePos()))
+            self._finish_wire(self._port_at(event.scenePos()), event.scenePos())
             event.accept()
             return
         super().mouseReleaseEvent(event)
@@ -338,6 +344,9 @@ class GraphScene(QGraphicsScene):
         self._draft = DraftWire(anchor_port.scenePos(), anchor_port.is_output)
         self.addItem(self._draft)
 
+    def _empty_at(self, pos: QPointF) -> bool:
+        return not any(isinstance(item, NodeItem) for item in self.items(pos))
+
     def _endpoints(self, port: PortItem) -> Edge | str:
         """The wire from the draft's anchor to `port`, or why there can be none."""
         anchor = self._draft_port
@@ -357,7 +366,7 @@ class GraphScene(QGraphicsScene):
             return None if new == self._detached else self._rewire_refusal(self._detached, new)
         return self.graph.can_connect(new.source, new.target, new.port, new.source_port)
 
-    def _finish_wire(self, port: PortItem | None) -> None:
+    def _finish_wire(self, port: PortItem | None, end: QPointF) -> None:
         assert self._draft is not None
         self.removeItem(self._draft)
         self._draft = None
@@ -370,6 +379,9 @@ class GraphScene(QGraphicsScene):
         if port is None or port is self._draft_port:
             if detached:  # dropped on empty canvas: the lifted wire is removed
                 self.undo_stack.push(DisconnectCommand(self.graph, detached.target, detached.port))
+            elif port is None and self._draft_port.is_output and self._empty_at(end):
+                anchor = self._draft_port
+                self.wire_dropped.emit(anchor.node_id, anchor.out, end)
             return
         new = self._endpoints(port)
         if isinstance(new, str):

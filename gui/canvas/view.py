@@ -3,6 +3,12 @@ drag), rubber-band selection, fit to view, and the drops and keys that add block
 
 The view never edits the graph: it reports what the user asked for through signals
 and the window turns those into undo commands.
+
+The view never moves on its own. A scene without a fixed rect grows to its items and Qt
+re-centres it after each edit, shifting every block on screen; here the scene rect is
+set by the view, only ever grows while the user edits (the content, what is on screen,
+and a viewport's worth of room around both), and is recomputed only when the user asks
+to fit or a project opens.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
-from PySide6.QtWidgets import QGraphicsView, QWidget
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
 
 from gui import theme
 from gui.block_search import BLOCK_MIME
@@ -21,12 +27,18 @@ from gui.canvas.port_item import PortItem
 from gui.canvas.wire_item import WireItem
 
 MIN_ZOOM, MAX_ZOOM = 0.05, 3.0
+FIT_MARGIN = 40.0  # scene units of canvas shown around the blocks by Fit
 GRID = 24.0
 SMALLEST_TEXT_PX = 11  # block params and wire labels (node_item, wire_item)
 READABLE_TEXT_PX = 9
 # The zoom at which the smallest canvas text is still 9 px on screen: a project opens
 # no smaller than this and scrolls for the rest, rather than shrinking out of reach.
 READABLE_ZOOM = READABLE_TEXT_PX / SMALLEST_TEXT_PX
+
+
+def content_rect(scene: QGraphicsScene) -> QRectF:
+    """What the user drew: the blocks and wires (not a wire being dragged)."""
+    return scene.nodes_rect() if hasattr(scene, "nodes_rect") else scene.itemsBoundingRect()
 
 
 class GraphView(QGraphicsView):
@@ -53,6 +65,50 @@ class GraphView(QGraphicsView):
         self.last_scene_pos = QPointF(0, 0)
         self.top_bar: QWidget | None = None
         self._bars: list[QWidget] = []  # shown bars, oldest first; the last is visible
+        # Always shown: scroll bars that come and go would resize the viewport and move
+        # the blocks under the user's hand.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+
+    # ------------------------------------------------------------ scene rect
+
+    def setScene(self, scene: QGraphicsScene | None) -> None:  # noqa: N802 (Qt override)
+        old = self.scene()
+        if old is not None and hasattr(old, "item_placed"):
+            old.item_placed.disconnect(self.make_room)
+        super().setScene(scene)
+        if scene is None:
+            return
+        if hasattr(scene, "item_placed"):
+            scene.item_placed.connect(self.make_room)
+        self._reset_scene_rect(content_rect(scene))
+
+    def visible_scene_rect(self) -> QRectF:
+        return self.mapToScene(self.viewport().rect()).boundingRect()
+
+    def _room(self, rect: QRectF) -> QRectF:
+        """`rect` with a viewport's worth of canvas around it: zooming out a step or
+        panning past the last block never hits the scene's edge."""
+        visible = self.visible_scene_rect()
+        margin = max(visible.width(), visible.height(), 400.0)
+        return rect.united(visible).adjusted(-margin, -margin, margin, margin)
+
+    def make_room(self, rect: QRectF | None = None) -> None:
+        """Grow the scene rect (never shrink it) to hold `rect` and the visible area. A
+        scroll bar's value is kept when its range grows, so nothing on screen moves."""
+        scene = self.scene()
+        if scene is None:
+            return
+        wanted = self._room(rect if rect is not None else QRectF())
+        current = scene.sceneRect()
+        if not current.contains(wanted):
+            scene.setSceneRect(current.united(wanted))
+
+    def _reset_scene_rect(self, content: QRectF) -> None:
+        """A fresh rect around `content` (on open and fit: the view is about to move)."""
+        scene = self.scene()
+        if scene is not None:
+            scene.setSceneRect(self._room(content))
 
     # ------------------------------------------------------------- top bar
 
@@ -101,6 +157,7 @@ class GraphView(QGraphicsView):
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
         self._place_top_bar()
+        self.make_room()
 
     # ------------------------------------------------------------------ zoom
 
@@ -115,6 +172,7 @@ class GraphView(QGraphicsView):
         self._zoom_settled()
 
     def _zoom_settled(self) -> None:
+        self.make_room()
         detailed = self.zoom >= DETAIL_ZOOM
         # Antialiasing costs more than it shows on tiles a few pixels wide.
         self.setRenderHint(QPainter.RenderHint.Antialiasing, detailed)
@@ -131,25 +189,29 @@ class GraphView(QGraphicsView):
         Below `min_zoom` the view stops shrinking and shows the graph's top-left corner
         (where the Input block sits); the scroll bars reach the rest."""
         scene = self.scene()
-        rect = scene.nodes_rect() if hasattr(scene, "nodes_rect") else scene.itemsBoundingRect()
-        if rect.isEmpty():
-            self.resetTransform()
-            self.centerOn(0, 0)
-            self._zoom_settled()
+        if scene is None:
             return
-        rect = rect.adjusted(-40, -40, 40, 40)
-        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
-        if self.zoom > max_zoom:
-            self.set_zoom(max_zoom)
+        rect = content_rect(scene)
+        if rect.isEmpty():
+            self.set_zoom(1.0)
+            self._reset_scene_rect(QRectF(-1, -1, 2, 2))
+            self.centerOn(0, 0)
+            return
+        rect = rect.adjusted(-FIT_MARGIN, -FIT_MARGIN, FIT_MARGIN, FIT_MARGIN)
+        room = self.viewport().rect().adjusted(2, 2, -2, -2)
+        fitting = min(room.width() / rect.width(), room.height() / rect.height())
+        self.set_zoom(max(min_zoom, min(max_zoom, fitting)))
+        self._reset_scene_rect(rect)
+        if self.zoom <= fitting + 1e-9:
             self.centerOn(rect.center())
-        elif self.zoom < min_zoom:
-            self.set_zoom(min_zoom)
+        else:  # held at `min_zoom`, too big to show whole: its top-left corner
             self.show_corner(rect)
-        self._zoom_settled()
 
     def open_view(self) -> None:
-        """How a newly opened project is shown: all of it when that is readable."""
-        self.fit_all(min_zoom=READABLE_ZOOM)
+        """How a newly opened project is shown: all of it, never above life size, and
+        never so small that the blocks lose their text (a bigger graph opens at that
+        size with its top-left corner, where the Input block sits, in view)."""
+        self.fit_all(min_zoom=DETAIL_ZOOM)
 
     def show_corner(self, rect: QRectF) -> None:
         """Scroll so the top-left of `rect` sits at the top-left of the viewport."""

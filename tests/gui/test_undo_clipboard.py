@@ -104,10 +104,16 @@ def test_paste_keeps_inner_wires_under_new_ids(video_window):
     inner = {(e.source, e.target) for e in window.graph.edges if e.target in new_ids}
     assert inner == {(new_ids[0], new_ids[1]), (new_ids[1], new_ids[2])}
     assert set(window.scene.selected_node_ids()) == set(new_ids)
-    old = window.graph.node("conv2").pos
-    assert window.graph.node(new_ids[0]).pos == (old[0] + 40, old[1] + 40)
-    second = window.paste()  # pasting again steps further away
-    assert window.graph.node(second[0]).pos == (old[0] + 80, old[1] + 80)
+    # The copies keep their arrangement and land clear of every block (issue 22 #2).
+    old = [window.graph.node(i).pos for i in ("conv2", "relu2", "pool2")]
+    new = [window.graph.node(i).pos for i in new_ids]
+    assert [(x - new[0][0], y - new[0][1]) for x, y in new] == [
+        (x - old[0][0], y - old[0][1]) for x, y in old
+    ]
+    second = window.paste()  # pasting again lands clear of the first copies too
+    tiles = [item.sceneBoundingRect() for item in window.scene.nodes.values()]
+    assert len(second) == 3
+    assert not any(a.intersects(b) for i, a in enumerate(tiles) for b in tiles[i + 1 :])
 
 
 def test_duplicate_and_cut(video_window):

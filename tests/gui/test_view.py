@@ -80,23 +80,21 @@ def test_auto_layout_orders_by_depth_and_wraps_only_when_too_wide(window, qtbot)
     assert window.view.zoom >= 0.45  # readable
 
 
-def test_templates_open_at_a_readable_zoom_showing_the_input(make_window):
-    from gui.canvas import node_item, wire_item
-    from gui.canvas.view import READABLE_TEXT_PX, SMALLEST_TEXT_PX
+def test_templates_open_whole_with_their_text_drawn(make_window):
+    """All of a template in view (no column cut off, issue 22 #5), no larger than life,
+    and not so small that the blocks drop their text (test_canvas_stability checks
+    every template at 1280x800 and 1440x900)."""
+    from gui.canvas.node_item import DETAIL_ZOOM
     from tests.gui.conftest import ROOT
 
     window = make_window()
     window.resize(1440, 900)
-    fonts = [*node_item._fonts(), wire_item._label_font()]
-    assert min(font.pixelSize() for font in fonts) >= SMALLEST_TEXT_PX
     for path in sorted((ROOT / "templates").glob("*.json")):
         assert window.open_template(path)
-        on_screen = SMALLEST_TEXT_PX * window.view.zoom
-        assert on_screen >= READABLE_TEXT_PX - 1e-6, (path.name, window.view.zoom)
+        assert DETAIL_ZOOM <= window.view.zoom <= 1.0, (path.name, window.view.zoom)
         visible = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
-        inputs = [n.id for n in window.graph.nodes if n.type == "Input"]
-        for node_id in inputs[:1]:
-            assert visible.contains(window.scene.nodes[node_id].sceneBoundingRect()), path.name
+        for item in window.scene.nodes.values():
+            assert visible.contains(item.sceneBoundingRect()), (path.name, item.node_id)
 
 
 def test_training_banner_sits_above_the_canvas_not_over_blocks(video_window):
