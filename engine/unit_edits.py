@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Collection
+import re
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,9 @@ from engine.shapes import Analysis
 from engine.units import REPEAT, Definition, Library, library_of
 
 Arrangement = tuple[list[str], list[Edge]]
+Point = tuple[float, float]
+# Positions for every node of a graph (the editor's auto-layout at its real tile sizes).
+Layout = Callable[[Graph], Mapping[str, Point]]
 
 
 def arrangement(graph: Graph) -> Arrangement:
@@ -76,6 +80,7 @@ def make_unit(
     selection: Collection[str],
     name: str = "Unit",
     analysis: Analysis | None = None,
+    layout: Layout | None = None,
 ) -> Grouping:
     """Turn the selected blocks into one instance of a new definition.
 
@@ -84,7 +89,8 @@ def make_unit(
     is an output ("out" when it is the only one, else `<block>_out`). Inner blocks
     keep their ids and params; their positions are kept relative to the instance,
     which sits at their centre. With an `analysis`, each input port's Input block
-    takes the shape that arrives there.
+    takes the shape that arrives there. With a `layout`, the body reads left to right
+    (see `tidy_body`).
     """
     before = arrangement(graph)
     chosen = [n for n in graph.topological_order() if n in set(selection)]
@@ -160,6 +166,8 @@ def make_unit(
             body.connect(port_of[(edge.source, edge.source_port)], edge.target, edge.port)
     for (source, source_port), out_name in out_of.items():
         body.connect(source, out_name, "x", source_port)
+    if layout is not None:
+        tidy_body(body, layout)
     definition = Definition(name, body)
     library.add(definition)
 
@@ -174,6 +182,91 @@ def make_unit(
         out_port = out_of[(edge.source, edge.source_port)] if several else ""
         graph.connect(instance.id, edge.target, edge.port, out_port)
     return Grouping(definition, instance, removed, tuple(all_wires), before)
+
+
+def reads_left_to_right(graph: Graph, node_ids: Collection[str]) -> bool:
+    """True when every wire among `node_ids` runs to a block further right."""
+    inside = set(node_ids)
+    return all(
+        graph.node(e.target).pos[0] > graph.node(e.source).pos[0]
+        for e in graph.edges
+        if e.source in inside and e.target in inside
+    )
+
+
+def tidy_body(body: Graph, layout: Layout) -> None:
+    """Lay out a new unit's body left to right, centred on (0, 0) (positions inside a
+    body are relative to the instance).
+
+    Blocks that already read left to right keep their places, so an ungroup puts them
+    back where they were; only the Input and Output blocks move, one layout column
+    before and after them, level with what they feed or read. Otherwise (a chain
+    wrapped into rows, a column of blocks) the layout places every block.
+    """
+    planned = layout(body)
+    layers = [n.id for n in body.nodes if n.spec.role == "layer"]
+    ports = [n.id for n in body.nodes if n.spec.role != "layer"]
+    if reads_left_to_right(body, layers):
+        first = min(planned[n][0] for n in layers)
+        last = max(planned[n][0] for n in layers)
+        before = first - min((planned[p][0] for p in ports), default=first)
+        after = max((planned[p][0] for p in ports), default=last) - last
+        left = min(body.node(n).pos[0] for n in layers) - before
+        right = max(body.node(n).pos[0] for n in layers) + after
+        positions = {n: body.node(n).pos for n in layers}
+        taken: set[Point] = set()
+        for port in ports:
+            node = body.node(port)
+            if node.spec.role == "input":
+                fed = [e.target for e in body.outgoing(port)]
+                x = left
+            else:
+                fed = list(body.incoming(port).values())
+                x = right
+            y = sum(body.node(n).pos[1] for n in fed) / len(fed) if fed else 0.0
+            while (x, y) in taken:  # two ports level with the same block: one below
+                y += 120.0
+            taken.add((x, y))
+            positions[port] = (x, y)
+    else:
+        positions = dict(planned)
+    cx = sum(positions[n][0] for n in layers) / len(layers)
+    cy = sum(positions[n][1] for n in layers) / len(layers)
+    for node_id, (x, y) in positions.items():
+        body.move(node_id, (x - cx, y - cy))
+
+
+# ------------------------------------------------------------------ naming
+
+
+def abbreviation(type_name: str) -> str:
+    """A block type's part of a suggested unit name: `Conv2d` → Conv, `BatchNorm` → Bn,
+    `ConvTranspose2d` → Deconv, `ReLU` → ReLU; a unit's name stands as it is."""
+    base = re.sub(r"\d+d$", "", type_name) or type_name
+    if base.startswith("ConvTranspose"):
+        return "Deconv"
+    if base.endswith("Norm") and len(base) > len("Norm"):
+        return base[0] + "n"
+    return base
+
+
+def suggest_unit_name(graph: Graph, selection: Collection[str]) -> str:
+    """A name for a unit made of `selection`, from its blocks' types in the order data
+    flows through them: Conv2d, BatchNorm, ReLU → ConvBnReLU. Each type counts once
+    (a repeated Conv-Bn-ReLU is still ConvBnReLU), at most four; one type alone gets
+    "Block" (DenseBlock, not the block type's own name). A name the project already
+    uses gets a number (ConvBnReLU2)."""
+    chosen = set(selection)
+    parts = [abbreviation(graph.node(n).type) for n in graph.topological_order() if n in chosen]
+    parts = list(dict.fromkeys(parts))[:4]
+    if not parts:
+        base = "Unit"
+    elif len(parts) == 1:
+        base = f"{parts[0]}Block"
+    else:
+        base = "".join(parts)
+    library = graph.library if graph.library is not None else Library()
+    return library.new_name(base)
 
 
 def ungroup(graph: Graph, instance_id: str) -> Ungrouping:

@@ -1,4 +1,4 @@
-"""Units in the editor: make a unit of a selection (Ctrl+G), ungroup it, open a
+"""Units in the editor: make a unit of a selection (Ctrl+G, which asks its name), ungroup it, open a
 definition on the canvas with a breadcrumb (Esc or a crumb goes back), make an
 independent copy, repeat ×N, and place shipped units.
 
@@ -13,18 +13,23 @@ from __future__ import annotations
 import copy
 import html
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
+    QDialogButtonBox,
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QLineEdit,
     QSizePolicy,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -33,6 +38,7 @@ from engine.graph import Graph, GraphError
 from engine.shapes import Analysis
 from engine.units import REPEAT, Library, instance_pass, same_facts, usages
 from engine.units_file import shipped_units
+from gui.canvas.layout import arrange
 from gui.canvas.scene import GraphScene
 from gui.commands import (
     IndependentCopyCommand,
@@ -54,6 +60,64 @@ SEPARATOR = "›"
 def shipped() -> Library:
     """The units NetLoom ships, read once from engine/shipped_units.json."""
     return shipped_units()
+
+
+class MakeTidyUnitCommand(MakeUnitCommand):
+    """Make unit, with the new unit's inside laid out left to right (the canvas's
+    auto-layout at its real tile sizes; see engine.unit_edits.tidy_body)."""
+
+    def redo(self) -> None:
+        self.grouping = unit_edits.make_unit(
+            self.graph, self.node_ids, self.name, self.analysis, layout=arrange
+        )
+        self.setText(f"Make unit {self.grouping.definition.name}")
+
+
+class UnitNameDialog(QDialog):
+    """Ctrl+G asks the new unit's name, suggesting one from its blocks (ConvBnReLU).
+    OK stays off, saying why, while the name cannot be used; Cancel changes nothing."""
+
+    def __init__(
+        self,
+        parent: QWidget,
+        suggestion: str,
+        name_problem: Callable[[str], str | None],
+        blocks: int,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Make unit")
+        self.name_problem = name_problem
+        prompt = QLabel(f"A unit of the {blocks} selected blocks. Its name:")
+        self.name_edit = QLineEdit(suggestion)
+        self.name_edit.selectAll()
+        self.name_edit.setMinimumWidth(320)
+        self.problem = QLabel()
+        self.problem.setObjectName("hint")
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Make Unit")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(prompt)
+        layout.addWidget(self.name_edit)
+        layout.addWidget(self.problem)
+        layout.addWidget(self.buttons)
+        self.name_edit.textChanged.connect(self._check)
+        self._check()
+
+    def name(self) -> str:
+        return self.name_edit.text().strip()
+
+    def _check(self, *_text: str) -> None:
+        problem = self.name_problem(self.name()) if self.name() else "the unit needs a name"
+        self.problem.setText(problem or "Also the name of its class in exported Python.")
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(problem is None)
+
+    def accept(self) -> None:
+        if self.name_problem(self.name()) is None and self.name():
+            super().accept()
 
 
 @dataclass
@@ -223,6 +287,7 @@ class UnitsMixin:
 
     levels: list[Level]
     breadcrumb: Breadcrumb
+    unit_name_dialog: UnitNameDialog | None = None  # the last Ctrl+G prompt
 
     # ------------------------------------------------------------ build
 
@@ -233,18 +298,45 @@ class UnitsMixin:
             return False
         return True
 
-    def make_unit_from_selection(self: MainWindow, name: str = "Unit") -> str | None:
-        """Ctrl+G: the selected blocks become one instance; returns its id."""
+    def _unit_refused(self: MainWindow, ids: list[str]) -> bool:
+        """True (and the status bar says why) when the blocks cannot make a unit: a
+        trial on an independent copy, before a dialog or a command exists."""
         if not self._editable():
-            return None
-        graph = self.scene.graph
-        ids = self.scene.selected_node_ids()
-        try:  # refuse before the command exists (a trial on an independent copy)
-            unit_edits.make_unit(copy.deepcopy(graph), ids, name)
+            return True
+        try:
+            unit_edits.make_unit(copy.deepcopy(self.scene.graph), ids)
         except GraphError as err:
             self.statusBar().showMessage(f"Cannot make a unit: {err}", 8000)
+            return True
+        return False
+
+    def ask_unit_name(self: MainWindow) -> UnitNameDialog | None:
+        """Ctrl+G: ask the name of a unit of the selected blocks (window-modal, not
+        blocking); Make Unit makes it, Cancel leaves the graph as it was."""
+        ids = self.scene.selected_node_ids()
+        if self._unit_refused(ids):
             return None
-        command = MakeUnitCommand(graph, ids, name, self.scene.analysis)
+        graph = self.scene.graph
+        library = graph.library if graph.library is not None else Library()
+        suggestion = unit_edits.suggest_unit_name(graph, ids)
+        dialog = UnitNameDialog(self, suggestion, library.name_problem, len(ids))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.make_unit_from_selection(dialog.name(), ids))
+        self.unit_name_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def make_unit_from_selection(
+        self: MainWindow, name: str | None = None, ids: list[str] | None = None
+    ) -> str | None:
+        """The selected blocks (or `ids`) become one instance of a unit named `name`
+        (without one, the name Ctrl+G would suggest); returns the instance's id."""
+        graph = self.scene.graph
+        ids = self.scene.selected_node_ids() if ids is None else ids
+        if self._unit_refused(ids):
+            return None
+        name = name or unit_edits.suggest_unit_name(graph, ids)
+        command = MakeTidyUnitCommand(graph, ids, name, self.scene.analysis)
         self.undo_stack.push(command)
         self.scene.select_nodes([command.instance_id])
         self.statusBar().showMessage(

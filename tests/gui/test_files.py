@@ -187,7 +187,7 @@ def test_export_model_menu_reports_result(video_window, dialogs, tmp_path, monke
         QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), ""))
     )
     video_window.actions_["export_python"].trigger()
-    assert "class CNNLSTMVideo(nn.Module):" in out.read_text()
+    assert "class CnnLstmVideo(nn.Module):" in out.read_text()
     assert dialogs.texts("warning") == []
 
 
