@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from engine.graph import Graph
+from engine.limits import LimitError
 from engine.memory import available_bytes, block_memory, estimate, human_bytes, too_large
 from engine.project import Project, ProjectError, load
 from engine.shapes import Analysis, analyze
@@ -267,6 +268,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     func = getattr(args, "func", cmd_gui)
     try:
         return func(args)
+    except LimitError as err:  # a project that would expand beyond engine.limits
+        print_error(str(err))
+        return EXIT_ERRORS
     except ProjectError as err:
         print_error(str(err))
         return EXIT_UNREADABLE

@@ -10,7 +10,6 @@ import copy
 import json
 import math
 import os
-import re
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,8 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from engine.atomic import remove_stale_temps, replace_text
+from engine.expansion import check_document
 from engine.graph import Edge, Graph, GraphError
+from engine.json_text import JsonTextError, decode, parse
+from engine.limits import LimitError
 from engine.names import id_problem, safe_id, valid_node_ids
+from engine.project_schema import describe, first_problem
 from engine.spec import ParamError
 from engine.units_file import load_units, units_to_dict
 
@@ -37,6 +40,10 @@ MAX_POSITION = 1e9  # canvas coordinates
 
 class ProjectError(Exception):
     """A project file that cannot be read; the message names the place."""
+
+
+class ProjectTooLarge(ProjectError, LimitError):
+    """A project whose units would expand beyond engine.limits (the CLI exits 1)."""
 
 
 @dataclass
@@ -87,7 +94,7 @@ def load(path: str | Path) -> Project:
     try:
         return loads(text)
     except ProjectError as err:
-        raise ProjectError(f"{path}: {err}") from None
+        raise type(err)(f"{path}: {err}") from None
 
 
 def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
@@ -121,11 +128,9 @@ def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
     if len(data) > limit:  # it grew while being read
         raise ProjectError(f"{path}: over {limit:,} bytes; a project file is at most that")
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise ProjectError(
-            f"{path}: not UTF-8 text (byte {err.start}: {data[err.start : err.start + 1]!r})"
-        ) from None
+        return decode(data)
+    except JsonTextError as err:
+        raise ProjectError(f"{path}: {err}") from None
 
 
 def loads(text: str) -> Project:
@@ -134,30 +139,10 @@ def loads(text: str) -> Project:
             f"{len(text):,} characters; a project file is at most {MAX_FILE_BYTES:,}"
         )
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ProjectError(
-            f"line {err.lineno} column {err.colno}: invalid JSON: {err.msg}"
-        ) from None
-    except RecursionError:
-        raise ProjectError(
-            f"invalid JSON: nested too deeply (a project needs at most {MAX_DEPTH} levels)"
-        ) from None
-    except ValueError as err:  # an integer literal over Python's 4,300-digit limit
-        if found := re.search(r"\d{4300,}", text):
-            line = text.count("\n", 0, found.start()) + 1
-            column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
-            raise ProjectError(
-                f"line {line} column {column}: invalid JSON: a number of "
-                f"{len(found.group()):,} digits (at most 4,300)"
-            ) from None
-        raise ProjectError(f"invalid JSON: {_first_line(err)}") from None
+        doc = parse(text, MAX_DEPTH)
+    except JsonTextError as err:
+        raise ProjectError(str(err)) from None
     return from_dict(doc)
-
-
-def _first_line(err: BaseException) -> str:
-    lines = str(err).strip().splitlines()
-    return lines[0][:200] if lines else type(err).__name__
 
 
 def check_plain_data(doc: Any) -> None:
@@ -204,21 +189,30 @@ def _check_text(text: str, where: str) -> None:
 
 def from_dict(doc: Any) -> Project:
     check_plain_data(doc)
-    doc = copy.deepcopy(doc)
-    _expect(doc, dict, "(top level)", "an object")
-    if doc.get("format") != FORMAT:
-        raise ProjectError(f"format: expected {FORMAT!r}, got {json.dumps(doc.get('format'))}")
-    doc = migrate(doc)
+    if not isinstance(doc, dict):
+        raise ProjectError(
+            f"not a NetLoom project: the file holds {describe(doc)}, not a project object"
+        )
+    if "format" not in doc:
+        raise ProjectError(
+            f'not a NetLoom project: it has no "format": "{FORMAT}" field '
+            "(is it another program's JSON?)"
+        )
+    if doc["format"] != FORMAT:
+        raise ProjectError(f"format: expected {FORMAT!r}, got {describe(doc['format'])}")
+    # Every field's JSON type, before any reader below relies on it.
+    if problem := first_problem(doc):
+        raise ProjectError(problem)
+    try:  # the units' expanded size, counted before anything is built or expanded
+        check_document(doc)
+    except LimitError as err:
+        raise ProjectTooLarge(str(err)) from None
+    doc = migrate(copy.deepcopy(doc))
     name = doc.get("name", "Untitled")
-    _expect(name, str, "name", "a string")
     description = doc.get("description", "")
-    _expect(description, str, "description", "a string")
     training = doc.get("training", {})
-    _expect(training, dict, "training", "an object")
     nodes = doc.get("nodes", [])
-    _expect(nodes, list, "nodes", "a list")
     edges = doc.get("edges", [])
-    _expect(edges, list, "edges", "a list")
 
     if len(nodes) > MAX_NODES:
         raise ProjectError(f"nodes: {len(nodes):,} blocks; a project holds at most {MAX_NODES:,}")
@@ -239,8 +233,10 @@ def from_dict(doc: Any) -> Project:
 
 
 def _expect(value: Any, kind: type, where: str, what: str) -> None:
+    """The type check of the readers below, for units read without `from_dict` (the
+    shipped units); a project file's types are checked before (engine.project_schema)."""
     if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-        raise ProjectError(f"{where}: expected {what}, got {json.dumps(value)[:60]}")
+        raise ProjectError(f"{where}: expected {what}, got {describe(value)}")
 
 
 def _load_node(
@@ -278,7 +274,7 @@ def _load_node(
         and len(pos) == 2
         and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pos)
     ):
-        raise ProjectError(f"{where}.pos: expected [x, y] numbers, got {json.dumps(pos)[:60]}")
+        raise ProjectError(f"{where}.pos: expected [x, y] numbers, got {describe(pos)}")
     if not all(abs(v) <= MAX_POSITION for v in pos):
         raise ProjectError(
             f"{where}.pos: expected coordinates within ±{MAX_POSITION:g}, "

@@ -10,6 +10,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.expansion import ExpansionError, check_graph
 from engine.graph import Graph, Problem
 from engine.spec import BlockSpec, Op, Operand, Shape, ShapeMismatch
 
@@ -62,7 +63,15 @@ def analyze(
     since, when no node or wire was added or removed in between (the editor knows).
     Then only those nodes, and nodes whose inputs changed shape, run their rules again;
     the rest keep their previous facts. The result equals a full pass.
+
+    First the graph's expanded size is counted (engine.expansion, linear in the unit
+    definitions): a graph whose units would expand beyond engine.limits is not walked
+    at all; its one problem names the path that explodes.
     """
+    try:
+        check_graph(graph)
+    except ExpansionError as err:
+        return Analysis({n.id: NodeInfo() for n in graph.nodes}, [Problem(err.node, str(err))])
     reuse = previous.nodes if previous is not None and changed is not None else None
     rerun = set(changed or ())
     problems = graph.structural_problems()

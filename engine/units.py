@@ -187,6 +187,8 @@ class Library:
         self.revision = 0
         self._specs: dict[str, BlockSpec] = {}
         self._memo: dict[tuple[Any, ...], UnitPass | ShapeMismatch] = {}
+        # engine.expansion's counts, with the revision they were made at.
+        self.size_memo: Any = None
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Library:
         """An independent library: every definition's body copied, bound to the copy."""
