@@ -199,7 +199,7 @@ def test_a_nan_position_made_in_the_editor_is_never_saved_as_nan(tmp_path: Path)
 @pytest.mark.parametrize(
     ("change", "place"),
     [
-        ({"lr": "abc"}, 'training.lr: expected a number > 0, got "abc"'),
+        ({"lr": "abc"}, 'training.lr: expected a number, got the string "abc"'),
         ({"batch_size": 0}, "training.batch_size: expected an integer ≥ 1, got 0"),
         ({"optimizer": "adamm"}, "training.optimizer: expected one of"),
         ({"dataset": {"name": "nope"}}, "training.dataset.name: unknown dataset"),

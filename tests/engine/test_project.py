@@ -150,9 +150,12 @@ BROKEN = {
     ),
     "bad position": (
         lambda d: d["nodes"][0].update(pos="left"),
-        'nodes[0].pos: expected [x, y] numbers, got "left"',
+        'nodes[0].pos: expected [x, y] numbers, got the string "left"',
     ),
-    "nodes not a list": (lambda d: d.update(nodes={}), "nodes: expected a list, got {}"),
+    "nodes not a list": (
+        lambda d: d.update(nodes={}),
+        "nodes: expected a list of blocks, got an empty object",
+    ),
     "wrong format": (lambda d: d.update(format="keras"), "format: expected 'netloom'"),
 }
 
@@ -177,11 +180,18 @@ def test_a_real_cycle_names_the_wire() -> None:
         proj.from_dict(doc)
 
 
-def test_truncated_json_names_line_and_column(tmp_path: Path) -> None:
+def test_truncated_json_names_what_was_open_and_the_line(tmp_path: Path) -> None:
     path = tmp_path / "cut.json"
-    path.write_text(TEMPLATE.read_text()[:300])
-    with pytest.raises(ProjectError, match=r"cut\.json: line \d+ column \d+: invalid JSON"):
+    text = TEMPLATE.read_text()
+    cut = text[: text.index('{"id": "pool1"')]  # between two blocks of the nodes list
+    path.write_text(cut)
+    line = cut.rstrip().count("\n") + 1
+    with pytest.raises(ProjectError) as caught:
         proj.load(path)
+    assert str(caught.value) == (
+        f"{path}: invalid JSON: the file ends in the middle of the `nodes` list "
+        f"(line {line}); it was cut short"
+    )
 
 
 def test_missing_file_is_a_message(tmp_path: Path) -> None:
