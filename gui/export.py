@@ -39,17 +39,20 @@ class ExportResult:
 
 
 def export_model(
-    project: Project, target: ExportTarget, out: Path, base_dir: Path | None = None
+    project: Project, target: ExportTarget, out: Path, project_path: Path | None = None
 ) -> ExportResult:
     """Run the engine's exporter on the current project; the message says what happened.
 
-    `base_dir` is the project's folder, against which a person's own data paths resolve.
+    `project_path` is the project's file: a person's own data paths resolve against its
+    folder, and a project nobody named exports a class named after it.
     """
     from engine.codegen import ExportError
-    from engine.codegen.command import CannotExport, export_project
+    from engine.codegen.command import CannotExport, export_project, named_after_file
 
+    base_dir = project_path.parent if project_path is not None else None
+    named = named_after_file(project, project_path)
     try:
-        line = export_project(project, target.key, out, base_dir=base_dir)
+        line = export_project(named, target.key, out, base_dir=base_dir)
     except ExportError as err:
         return ExportResult(False, "Cannot export:\n" + "\n".join(err.problems))
     except CannotExport as err:

@@ -1,4 +1,5 @@
-"""Recent files (kept in QSettings) and the file dialogs' filters."""
+"""Recent files (kept in QSettings), the file dialogs' filters, and the folder a file
+dialog opens in."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from PySide6.QtCore import QSettings
 
 PROJECT_FILTER = "NetLoom projects (*.json);;All files (*)"
 RECENT_KEY = "recent_files"
+LAST_FOLDER_KEY = "last_folder"
 MAX_RECENT = 10
 
 
@@ -35,3 +37,22 @@ class RecentFiles:
     def _store(self, items: list[Path]) -> None:
         self.settings.setValue(RECENT_KEY, [str(p) for p in items])
         self.settings.sync()
+
+
+def start_folder(project_path: Path | None, settings: QSettings) -> Path:
+    """The folder an open, save or export dialog opens in: the project's own, else the
+    last folder a dialog was used in, else the home folder; never the folder the
+    program happened to be started from."""
+    if project_path is not None:
+        return project_path.resolve().parent
+    last = settings.value(LAST_FOLDER_KEY, "")
+    if isinstance(last, str) and last and Path(last).is_dir():
+        return Path(last)
+    return Path.home()
+
+
+def remember_folder(settings: QSettings, chosen: Path) -> None:
+    """A dialog picked `chosen` (a file): the next dialog of an unsaved project opens
+    in its folder."""
+    settings.setValue(LAST_FOLDER_KEY, str(chosen.resolve().parent))
+    settings.sync()

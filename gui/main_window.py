@@ -31,7 +31,7 @@ from gui.canvas.view import GraphView
 from gui.dock_tabs import StaleTabBarSweeper
 from gui.editing import EditingMixin
 from gui.export import ExportTarget, export_model, export_picture
-from gui.files import PROJECT_FILTER, RecentFiles
+from gui.files import PROJECT_FILTER, RecentFiles, remember_folder, start_folder
 from gui.gallery import TemplateGallery, lay_out_template
 from gui.inspector import Inspector
 from gui.menus import build_menus
@@ -133,6 +133,8 @@ class MainWindow(UnitsMixin, EditingMixin, QMainWindow):
         self.autosaver.start()
         self.training = install_training(self)
         self.tab_sweeper = StaleTabBarSweeper(self)  # Qt leaves old dock tab bars behind
+        # Every dock is in place: what View > Reset Layout comes back to.
+        self.default_layout = self.saveState()
 
     def add_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         """Add a panel; later panels (e.g. training) use this too and tab with the summary."""
@@ -146,6 +148,12 @@ class MainWindow(UnitsMixin, EditingMixin, QMainWindow):
         )
         self.addDockWidget(area, dock)
         return dock
+
+    def reset_layout(self) -> None:
+        """View > Reset Layout: every dock back to its place, tab group and visibility
+        as the window opened with them (a floating or closed panel comes back)."""
+        self.restoreState(self.default_layout)
+        self.statusBar().showMessage("Panels are back where they started", 4000)
 
     # ------------------------------------------------------------- document
 
@@ -237,8 +245,9 @@ class MainWindow(UnitsMixin, EditingMixin, QMainWindow):
     def open_dialog(self) -> None:
         if not self.maybe_save():
             return
-        start = str(self.path.parent) if self.path else ""
-        chosen, _ = QFileDialog.getOpenFileName(self, "Open project", start, PROJECT_FILTER)
+        chosen, _ = QFileDialog.getOpenFileName(
+            self, "Open project", self.dialog_start(), PROJECT_FILTER
+        )
         if chosen:
             self.open_path(Path(chosen))
 
@@ -253,6 +262,7 @@ class MainWindow(UnitsMixin, EditingMixin, QMainWindow):
             return False
         self.set_project(project, path)
         self.recent.add(path)
+        remember_folder(self.settings, path)
         self.statusBar().showMessage(f"Opened {path}", 5000)
         return True
 
@@ -266,8 +276,10 @@ class MainWindow(UnitsMixin, EditingMixin, QMainWindow):
         return self.write_to(self.path)
 
     def save_as(self) -> bool:
-        start = str(self.path) if self.path else f"{self.project.name or 'network'}.json"
-        chosen, _ = QFileDialog.getSaveFileName(self, "Save project", start, PROJECT_FILTER)
+        name = self.path.name if self.path else f"{self.project.name or 'network'}.json"
+        chosen, _ = QFileDialog.getSaveFileName(
+            self, "Save project", self.dialog_start(name), PROJECT_FILTER
+        )
         if not chosen:
             return False
         path = Path(chosen)
@@ -284,10 +296,17 @@ class MainWindow(UnitsMixin, EditingMixin, QMainWindow):
         self.path = path
         self.undo_stack.setClean()
         self.recent.add(path)
+        remember_folder(self.settings, path)
         self.autosaver.discard()
         self.update_title()
         self.statusBar().showMessage(f"Saved {path}", 5000)
         return True
+
+    def dialog_start(self, file_name: str = "") -> str:
+        """Where an open, save or export dialog opens (gui.files.start_folder), with the
+        file name it suggests."""
+        folder = start_folder(self.path, self.settings)
+        return str(folder / file_name) if file_name else str(folder)
 
     def fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -383,17 +402,18 @@ class MainWindow(UnitsMixin, EditingMixin, QMainWindow):
 
     def export_model(self, target: ExportTarget) -> None:
         stem = (self.path.stem if self.path else self.project.name or "network").replace(" ", "_")
+        start = self.dialog_start(stem + target.suffix)
         chosen, _ = QFileDialog.getSaveFileName(
-            self, f"Export {target.key}", f"{stem}{target.suffix}", target.file_filter
+            self, f"Export {target.key}", start, target.file_filter
         )
         if not chosen:
             return
+        remember_folder(self.settings, Path(chosen))
         # TorchScript and ONNX load torch and trace the model: a few seconds at first.
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         self.statusBar().showMessage(f"Exporting {target.key}…")
         try:
-            folder = self.path.parent if self.path else None
-            result = export_model(self.project, target, Path(chosen), base_dir=folder)
+            result = export_model(self.project, target, Path(chosen), self.path)
         finally:
             QApplication.restoreOverrideCursor()
         if result.ok:
@@ -404,11 +424,15 @@ class MainWindow(UnitsMixin, EditingMixin, QMainWindow):
     def export_picture(self) -> None:
         stem = self.path.stem if self.path else "network"
         chosen, chosen_filter = QFileDialog.getSaveFileName(
-            self, "Export picture", f"{stem}.png", "PNG image (*.png);;SVG drawing (*.svg)"
+            self,
+            "Export picture",
+            self.dialog_start(f"{stem}.png"),
+            "PNG image (*.png);;SVG drawing (*.svg)",
         )
         if not chosen:
             return
         path = Path(chosen)
+        remember_folder(self.settings, path)
         if not path.suffix:
             path = path.with_suffix(".svg" if "svg" in chosen_filter.lower() else ".png")
         self.write_picture(path)

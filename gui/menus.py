@@ -1,14 +1,22 @@
-"""Menus, toolbar and shortcuts of the main window: one table of actions, then layout."""
+"""Menus, toolbar and shortcuts of the main window: one table of actions, then layout;
+and the Help menu's dialogs (the keyboard and mouse list, About)."""
 
 from __future__ import annotations
 
+import importlib.metadata
+import logging
+import platform
+import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import PySide6
 import shiboken6
-from PySide6.QtCore import QObject, Qt, SignalInstance
+from PySide6.QtCore import QObject, Qt, SignalInstance, qVersion
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -25,6 +33,9 @@ from gui.export import TARGETS
 from gui.import_dialog import RUNS_CODE, open_import_dialog
 
 PLAIN_NAME = "plainName"  # a fixed name for actions whose text follows the undo stack
+PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow
@@ -131,8 +142,8 @@ def build_menus(window: MainWindow) -> Actions:
         ),
         "make_unit": make_action(
             window,
-            "&Make Unit",
-            window.make_unit_from_selection,
+            "&Make Unit…",
+            window.ask_unit_name,
             "Ctrl+G",
             "Turn the selected blocks into one unit",
         ),
@@ -178,6 +189,13 @@ def build_menus(window: MainWindow) -> Actions:
             "Stack copies of the selected unit in series",
         ),
         "export_picture": make_action(window, "Picture (PNG or SVG)…", window.export_picture),
+        "reset_layout": make_action(
+            window,
+            "&Reset Layout",
+            window.reset_layout,
+            None,
+            "Put every panel back where it was when NetLoom started",
+        ),
         "shortcuts": make_action(window, "&Keyboard and Mouse", lambda: show_shortcuts(window)),
         "about": make_action(window, "&About NetLoom", lambda: show_about(window)),
     }
@@ -248,6 +266,7 @@ def build_menus(window: MainWindow) -> Actions:
         view.addAction(a[name])
     view.addSeparator()
     window.panels_menu = view.addMenu("&Panels")
+    view.addAction(a["reset_layout"])
 
     export = bar.addMenu("E&xport")
     for target in TARGETS:
@@ -282,9 +301,17 @@ def build_menus(window: MainWindow) -> Actions:
     return Actions(a)
 
 
+# Keys the canvas handles itself (gui.canvas.view), not through an action: the list
+# shows them beside the actions' own shortcuts.
+CANVAS_KEYS = (
+    ("Tab", "Search for a block and place it at the pointer"),
+    ("Esc", "Leave the opened unit; close the block finder"),
+    ("Space + drag", "Pan the canvas"),
+)
 MOUSE = (
     ("Drag a block from the palette", "add it to the canvas"),
-    ("Tab or double-click on the canvas", "search for a block and place it"),
+    ("Double-click on empty canvas", "search for a block and place it there"),
+    ("Double-click a unit", "open it to see and edit its inside (Esc goes back)"),
     ("Drag from an output port (right) to an input port (left)", "wire them"),
     ("Drag a wired input away", "move or remove its wire"),
     ("Wheel", "zoom"),
@@ -331,10 +358,11 @@ def shortcut_rows(window: QWidget) -> list[tuple[str, str, str]]:
 
 def shortcuts_html(window: QWidget) -> str:
     """Keyboard on the left, mouse on the right: side by side it fits a 900 px screen."""
+    rows = [*shortcut_rows(window), *(("Canvas", what, keys) for keys, what in CANVAS_KEYS)]
     cells = "".join(
         f"<tr><td><b>{escape(keys)}</b></td><td>{escape(name)}</td>"
         f"<td style='color:#8b919b'>{escape(menu)}</td></tr>"
-        for menu, name, keys in shortcut_rows(window)
+        for menu, name, keys in rows
     )
     mouse = "".join(
         f"<tr><td><b>{escape(how)}</b><br>{escape(what)}</td></tr>" for how, what in MOUSE
@@ -371,9 +399,49 @@ def show_shortcuts(window: QWidget) -> ShortcutsDialog:
     return dialog
 
 
-def show_about(parent: QWidget) -> None:
-    QMessageBox.about(
-        parent,
-        "About NetLoom",
-        "NetLoom — build, check, train and export neural networks visually.",
+def netloom_version() -> str:
+    """The installed package's version; in a checkout that was never installed, the one
+    pyproject.toml declares."""
+    try:
+        return importlib.metadata.version("netloom")
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    try:  # tomllib is Python 3.11+; the one line needed reads without it
+        found = re.search(r'^version\s*=\s*"([^"]+)"', PYPROJECT.read_text(), re.MULTILINE)
+    except OSError as err:
+        log.debug("no version: %s: %s", PYPROJECT, err)
+        found = None
+    return f"{found[1]} (not installed)" if found else "unknown (not installed)"
+
+
+def torch_version() -> str:
+    """torch's version, without importing torch when it has not loaded yet."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        return str(torch.__version__)
+    try:
+        return importlib.metadata.version("torch")
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def about_html() -> str:
+    versions = (
+        ("NetLoom", netloom_version()),
+        ("PyTorch", torch_version()),
+        ("Qt", f"{qVersion()} (PySide6 {PySide6.__version__})"),
+        ("Python", platform.python_version()),
     )
+    rows = "".join(
+        f"<tr><td style='color:#8b919b'>{escape(name)}</td><td>{escape(value)}</td></tr>"
+        for name, value in versions
+    )
+    return (
+        f"<h3>NetLoom {escape(versions[0][1])}</h3>"
+        "<p>Build, check, train and export neural networks visually.</p>"
+        f"<table cellspacing=0 cellpadding=3>{rows}</table>"
+    )
+
+
+def show_about(parent: QWidget) -> None:
+    QMessageBox.about(parent, "About NetLoom", about_html())
