@@ -21,6 +21,7 @@ Every case is derived from its seed, so a failure names a reproducible file.
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 from collections.abc import Callable
@@ -30,6 +31,7 @@ from typing import Any
 import pytest
 
 from engine.cli import run
+from tests.engine.json_mutations import VALUES, Case, json_paths, json_type, judge, path_text
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = sorted((ROOT / "templates").glob("*.json"))
@@ -238,3 +240,60 @@ def test_the_fuzz_covers_a_few_hundred_files() -> None:
     assert len(TEMPLATES) >= 9
     assert len(CASES) >= 300
     assert {f for _, f, _ in CASES} == {*MUST_BREAK, *MAY_PASS}
+
+
+# ------------------------------------------- every field, every JSON type
+#
+# The value at every path of every template (containers and leaves, inside unit bodies
+# too) replaced by a value of each JSON type (json_mutations.VALUES). The whole
+# product is ~22,500 files, for bench/fuzz_bench.py; here each path gets
+# TYPES_PER_PATH of the twelve values, rotating so that every value is used evenly,
+# and the units template (resnet_digits) twice as many.
+TYPES_PER_PATH = 1
+UNITS_TEMPLATE = "resnet_digits"
+
+
+def every_field_cases(template: Path) -> list[Case]:
+    doc = json.loads(template.read_text(encoding="utf-8"))
+    per_path = TYPES_PER_PATH * (2 if template.stem == UNITS_TEMPLATE else 1)
+    step = len(VALUES) // per_path
+    return [
+        Case(template.stem, path, VALUES[(p + i * step) % len(VALUES)])
+        for p, path in enumerate(json_paths(doc))
+        for i in range(per_path)
+    ]
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=[t.stem for t in TEMPLATES])
+def test_every_field_holding_every_json_type_is_checked_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], template: Path
+) -> None:
+    original = json.loads(template.read_text(encoding="utf-8"))
+    path = tmp_path / "mutated.json"
+    failures = []
+    for case in every_field_cases(template):
+        path.write_text(case.text(copy.deepcopy(original)), encoding="utf-8")
+        try:
+            code = run(["check", str(path)])
+        except BaseException as err:  # noqa: BLE001 - any escape is the failure sought
+            problem: str | None = f"{type(err).__name__}: {str(err)[:200]}"
+        else:
+            captured = capsys.readouterr()
+            problem = judge(case, original, code, captured.out, captured.err, str(path))
+        if problem:
+            failures.append(f"{path_text(case.path)} = {case.value!r}: {problem}")
+    assert not failures, f"{len(failures)} cases:\n" + "\n".join(failures[:40])
+
+
+def test_every_field_covers_every_path_and_every_type() -> None:
+    cases = [case for template in TEMPLATES for case in every_field_cases(template)]
+    for template in TEMPLATES:
+        doc = json.loads(template.read_text(encoding="utf-8"))
+        covered = {case.path for case in cases if case.template == template.stem}
+        assert covered == set(json_paths(doc))
+    units = [
+        case for case in cases if case.template == UNITS_TEMPLATE and case.path[:1] == ("units",)
+    ]
+    assert {json_type(case.value) for case in units} == {json_type(v) for v in VALUES}
+    assert {repr(case.value) for case in cases} == {repr(v) for v in VALUES}
+    assert len(cases) > 2000
