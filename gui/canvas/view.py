@@ -259,7 +259,10 @@ class GraphView(QGraphicsView):
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         item = self.itemAt(event.position().toPoint())
         if item is None or not isinstance(item, (NodeItem, PortItem, WireItem)):
-            self.quick_search_requested.emit(self.mapToScene(event.position().toPoint()))
+            if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+                self.fit_all()  # Ctrl + double-click on empty canvas: show everything
+            else:
+                self.quick_search_requested.emit(self.mapToScene(event.position().toPoint()))
             event.accept()
             return
         node = item if isinstance(item, NodeItem) else item.parentItem()

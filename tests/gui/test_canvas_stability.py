@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from gui.commands import SetParamsCommand
@@ -216,3 +217,24 @@ def test_every_template_opens_whole_and_no_larger_than_life(make_window, size):
         ]
         assert cut == [], (path.name, size, view.zoom)
         assert DETAIL_ZOOM <= view.zoom <= 1.0, (path.name, size, view.zoom)
+
+
+def double_click(view, point: QPoint, modifiers: Qt.KeyboardModifier) -> None:
+    local = QPointF(point)
+    global_pos = QPointF(view.viewport().mapToGlobal(point))
+    left = Qt.MouseButton.LeftButton
+    event = QMouseEvent(QEvent.Type.MouseButtonDblClick, local, global_pos, left, left, modifiers)
+    QApplication.sendEvent(view.viewport(), event)
+
+
+def test_ctrl_double_click_on_empty_canvas_fits_and_plain_one_opens_the_finder(canvas):
+    view = canvas.view
+    view.set_zoom(2.0)
+    point = free_point(canvas)
+    double_click(view, point, Qt.KeyboardModifier.NoModifier)
+    assert canvas.quick_search.isVisible() and view.zoom == pytest.approx(2.0)
+    canvas.quick_search.hide()
+    double_click(view, point, Qt.KeyboardModifier.ControlModifier)
+    assert not canvas.quick_search.isVisible()
+    visible = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert all(visible.contains(i.sceneBoundingRect()) for i in canvas.scene.nodes.values())
