@@ -172,6 +172,9 @@ def _largest_path(
         return None, "the graph itself"
     first = max(top.instances, key=weight)
     steps = [f"node {step(first)}"]
+    alike = sum(1 for i in top.instances if i.unit == first.unit) - 1
+    if alike:
+        steps[0] += f" and {alike:,} more {first.unit} instance{'s' * (alike > 1)}"
     body = bodies.get(first.unit)
     while body is not None and body.instances:
         if len(steps) == PATH_STEPS:

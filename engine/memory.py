@@ -132,3 +132,10 @@ def too_large(needed: int, what: str, available: int | None) -> str | None:
         f"the model needs about {human_bytes(needed)} {what}; this machine has "
         f"{human_bytes(available)} available — make the blocks or the input smaller"
     )
+
+
+def training_step_problem(analysis: Analysis, batch: int, available: int | None) -> str | None:
+    """A one-line refusal, with the figures, when a training step at `batch` needs more
+    memory than `available` (bytes free, see available_bytes), else None."""
+    need = estimate(analysis, batch).training
+    return too_large(need, f"for a training step at batch {batch}", available)

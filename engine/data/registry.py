@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from engine.limits import MAX_GENERATED_SAMPLES, LimitError
 from engine.spec import Param, ParamError, Shape
 from engine.spec import resolve_params as spec_resolve_params
 
@@ -32,6 +33,10 @@ InputShape = tuple[tuple[int, ...], bool]
 class DataError(Exception):
     """Data that cannot be loaded or does not fit; the message names the place
     (a file and line, a column, a folder, or a parameter such as dataset.params.frames)."""
+
+
+class SampleLimitError(DataError, LimitError):
+    """A setting that would generate more samples than engine.limits allows."""
 
 
 # ---------------------------------------------------------------- parameters
@@ -186,9 +191,17 @@ def resolve_params(
     dataset: str, params: tuple[Param, ...], given: Mapping[str, Any] | None
 ) -> dict[str, Any]:
     try:
-        return spec_resolve_params(dataset, params, given or {})
+        resolved = spec_resolve_params(dataset, params, given or {})
     except ParamError as err:
         raise DataError(f"dataset.params.{err}") from None
+    # A generated dataset's `samples` param is how many it makes, each before training.
+    samples = resolved.get("samples")
+    if isinstance(samples, int) and samples > MAX_GENERATED_SAMPLES:
+        raise SampleLimitError(
+            f"dataset.params.samples: {dataset} would generate {samples:,} samples; "
+            f"at most {MAX_GENERATED_SAMPLES:,} — lower samples"
+        )
+    return resolved
 
 
 DATASETS: dict[str, DatasetSpec] = {}

@@ -6,7 +6,9 @@ start from the weights of a checkpoint: one `train` wrote, or `import --weights-
 Prints one progress line per epoch and writes DIR/metrics.csv (one row per epoch and
 split), DIR/model.pt (a checkpoint) and DIR/project.json (the project as trained).
 The last line reads `final: <metric>=<value>` for the validation split.
-Exit 0 ok; 1 the graph has errors, does not fit the data, or training diverged;
+Exit 0 ok; 1 the graph has errors, does not fit the data, or training diverged, or the
+run asks for more than the machine or engine.limits allow (units that expand too far,
+a training step needing more memory than is free, too many generated samples);
 2 an unreadable project or data file or an invalid setting. Ctrl+C stops after the
 current batch, still writes the files and exits 130.
 
@@ -117,17 +119,34 @@ def stop_on_interrupt(stop: threading.Event) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    # Heavy imports here, not at module level: see the module docstring.
-    from engine.data import DataError, load_dataset
-    from engine.project import from_dict, load, save
-    from engine.train.allocator import keep_freed_memory
-    from engine.train.fit import FitError
-    from engine.train.trainer import Trainer
+def resource_problem(project: Any, config: TrainConfig) -> str | None:
+    """What this run would ask of the machine beyond what it has or NetLoom allows, in
+    one line with the figures: more generated samples than engine.limits allows, or a
+    training step needing more memory than is free. Checked before any data is made or
+    torch is loaded, so a run that cannot fit is refused instead of swapping or killed."""
+    from engine.data import DataError, get_dataset_spec
+    from engine.data.registry import SampleLimitError
+    from engine.memory import available_bytes, training_step_problem
+    from engine.shapes import analyze
 
-    keep_freed_memory()  # this process only trains
+    try:
+        get_dataset_spec(config.dataset.name).resolve_params(config.dataset.params)
+    except SampleLimitError as err:
+        return f"training.{err}"
+    except DataError:
+        pass  # reported with its place when the data loads
+    analysis = analyze(project.graph)
+    if not analysis.ok:
+        return None  # the graph's own problems are reported by the trainer
+    return training_step_problem(analysis, config.batch_size, available_bytes())
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from engine.project import from_dict, load, save
+
     project_path = Path(args.project)
-    project = load(project_path)  # ProjectError → exit 2 in engine.cli.run
+    # ProjectError → exit 2 in engine.cli.run; a project beyond engine.limits → exit 1
+    project = load(project_path)
     try:
         config = TrainConfig.from_dict(project.training).with_overrides(
             epochs=args.epochs, seed=args.seed, device=args.device
@@ -135,6 +154,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     except ConfigError as err:
         print_error(f"{project_path}: {err}")
         return EXIT_UNREADABLE
+    if problem := resource_problem(project, config):
+        print_error(f"{project_path}: {problem}")
+        return EXIT_ERRORS
+    # Heavy imports here, not at module level: see the module docstring.
+    from engine.data import DataError, load_dataset
+    from engine.train.allocator import keep_freed_memory
+    from engine.train.fit import FitError
+    from engine.train.trainer import Trainer
+
+    keep_freed_memory()  # this process only trains
     try:
         data = load_dataset(config.dataset.name, config.dataset.params, project_path.parent)
     except DataError as err:
