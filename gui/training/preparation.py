@@ -54,7 +54,14 @@ class AfterFirstPaint(QObject):
     @Slot()
     def begin(self) -> None:
         gc_guard.hold(collect=False)  # see the module's docstring
-        prepare_in_background(self.finished.emit)
+        prepare_in_background(self._report)
+
+    def _report(self, seconds: float) -> None:
+        """On the importing thread: tell the GUI thread (a queued signal)."""
+        try:
+            self.finished.emit(seconds)
+        except RuntimeError:  # the window, and this object with it, is gone: app quit
+            log.debug("prepared after the window closed")
 
     @Slot(float)
     def _finish(self, seconds: float) -> None:

@@ -77,7 +77,7 @@ def prepare_for_training() -> float:
 
 
 def prepare_in_background(done: Callable[[float], None]) -> threading.Thread:
-    """Start a spare trainer process, and import the views' torch on a daemon thread,
+    """Start a spare trainer process, and import the views' torch on a thread of its own,
     which calls `done(seconds it took)` at the end (also when the import failed: the
     views then say so when they are used). The caller holds automatic garbage
     collection meanwhile and freezes start-up's objects afterwards (gui.training.preparation).
@@ -94,7 +94,10 @@ def prepare_in_background(done: Callable[[float], None]) -> threading.Thread:
             log.exception("importing torch for the window's views failed")
         done(time.perf_counter() - began)
 
-    thread = threading.Thread(target=run, name="NetLoom torch import", daemon=True)
+    # Not a daemon: the interpreter waits for it at exit. Ended half-way (the window
+    # closed in its first seconds), the process aborted: exit handlers ran while
+    # libtorch's static initialisers were still running in dlopen.
+    thread = threading.Thread(target=run, name="NetLoom torch import", daemon=False)
     thread.start()
     return thread
 
