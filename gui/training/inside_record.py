@@ -22,6 +22,7 @@ import numpy as np
 
 from engine.atomic import replace_text
 from engine.inspect.histograms import Histogram
+from engine.json_text import JsonTextError, decode
 from gui.training.records import EpochHistograms, FlowSample
 
 FORMAT = 1
@@ -85,11 +86,17 @@ class RunInside:
     @classmethod
     def load(cls, path: Path) -> RunInside:
         """Read a record; OSError if it cannot be read, InsideRecordError if it is not one."""
-        text = path.read_text(encoding="utf-8")
-        try:
-            return cls.from_dict(json.loads(text))
-        except (ValueError, TypeError, KeyError, AttributeError) as err:
+        data = path.read_bytes()
+        try:  # binary data or another encoding is said in words (engine.json_text)
+            return cls.from_dict(json.loads(decode(data, "a Look inside record")))
+        except JsonTextError as err:
+            raise InsideRecordError(f"{path}: {err}") from None
+        except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as err:
             raise InsideRecordError(f"{path}: not a Look inside record ({err})") from None
+        except RecursionError:
+            raise InsideRecordError(
+                f"{path}: not a Look inside record (nested too deeply)"
+            ) from None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunInside:

@@ -1,0 +1,419 @@
+"""The long fuzz: thousands of broken files of each kind NetLoom reads, each under a time
+limit; it counts tracebacks (an exception that escaped), hangs and bad messages.
+
+Kinds of input:
+
+  project  project files through `check`, in-process as `python main.py check F`:
+           first every field of every template (inside unit bodies too) holding each
+           JSON type (tests/engine/json_mutations.VALUES: the whole product, ~22,500
+           files), then byte-level mutations (cut, flipped, inserted, deleted or
+           spliced bytes, another text encoding) and the structural families of
+           tests/engine/test_fuzz.py (deep nesting, surrogates, duplicate ids, cycles…).
+           A file must give success, a listing of its graph's problems (exit 1), or
+           one line naming the place (exit 2); a value of another JSON type must be
+           named by its path.
+  inside   Look inside records (run-<id>-inside.json) through RunInside.load: every
+           field × every JSON type of a small record, then byte-level mutations. A
+           record must load or raise InsideRecordError (or OSError).
+
+Each case runs in a worker process; one that takes longer than --timeout seconds is a
+hang: the worker is killed and a new one takes the next case. Everything is derived
+from --seed, so a case is named by its kind and index and can be run again alone
+(--only project:12345).
+
+    .venv/bin/python bench/fuzz_bench.py [--kinds project inside] [--cases 10000]
+        [--timeout 10] [--seed 0] [--only KIND:INDEX]
+
+Target (issue 23): ≥ 10,000 mutations per kind, 0 tracebacks, 0 hangs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import codecs
+import contextlib
+import copy
+import io
+import json
+import multiprocessing
+import os
+import random
+import sys
+import tempfile
+import time
+import traceback
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.engine.json_mutations import (  # noqa: E402
+    VALUES,
+    Case,
+    json_paths,
+    judge,
+    path_text,
+)
+
+TEMPLATES = sorted((ROOT / "templates").glob("*.json"))
+MEMORY_LIMIT = 3 * 1024**3  # a worker that allocates without end fails, not the machine
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one case gave: "ok" (accepted or refused as it should be), "traceback" or
+    "bad" (a refusal whose message is wrong); `detail` says what and where."""
+
+    status: str
+    detail: str = ""
+    seconds: float = 0.0
+
+
+# ------------------------------------------------------------- byte-level mutations
+
+
+def cut(rng: random.Random, data: bytes) -> bytes:
+    return data[: rng.randrange(len(data))]
+
+
+def flip(rng: random.Random, data: bytes) -> bytes:
+    out = bytearray(data)
+    for _ in range(rng.randint(1, 8)):
+        out[rng.randrange(len(out))] ^= 1 << rng.randrange(8)
+    return bytes(out)
+
+
+def insert(rng: random.Random, data: bytes) -> bytes:
+    at = rng.randrange(len(data))
+    noise = rng.choice([bytes(rng.randrange(256) for _ in range(rng.randint(1, 16))), b"\x00"])
+    return data[:at] + noise + data[at:]
+
+
+def delete(rng: random.Random, data: bytes) -> bytes:
+    at = rng.randrange(len(data))
+    return data[:at] + data[at + rng.randint(1, 64) :]
+
+
+def splice(rng: random.Random, data: bytes) -> bytes:
+    start = rng.randrange(len(data))
+    chunk = data[start : start + rng.randint(1, 400)]
+    at = rng.randrange(len(data))
+    return data[:at] + chunk + data[at:]
+
+
+def encoding(rng: random.Random, data: bytes) -> bytes:
+    text = data.decode("utf-8").replace('"name": "', '"name": "é ', 1)
+    chosen = rng.choice(["utf-16", "utf-16-le", "utf-16-be", "utf-32", "cp1252", "latin-1"])
+    encoded = text.encode(chosen, errors="replace")
+    return codecs.BOM_UTF8 + encoded if rng.random() < 0.2 else encoded
+
+
+BYTE_FAMILIES: dict[str, Callable[[random.Random, bytes], bytes]] = {
+    "cut": cut,
+    "flip": flip,
+    "insert": insert,
+    "delete": delete,
+    "splice": splice,
+    "encoding": encoding,
+}
+
+
+# --------------------------------------------------------------- project files
+
+
+class ProjectKind:
+    """Project files through `check`: the every-field product, then other mutations."""
+
+    name = "project"
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.docs = {t.stem: json.loads(t.read_text(encoding="utf-8")) for t in TEMPLATES}
+        self.texts = {t.stem: t.read_bytes() for t in TEMPLATES}
+        self.every_field = [
+            Case(stem, path, value)
+            for stem, doc in self.docs.items()
+            for path in json_paths(doc)
+            for value in VALUES
+        ]
+        self.file = Path(tempfile.mkdtemp(prefix="netloom-fuzz-")) / "mutated.json"
+
+    def describe(self, index: int) -> str:
+        if index < len(self.every_field):
+            case = self.every_field[index]
+            return f"{case.template}: {path_text(case.path) or '(whole file)'} = {case.value!r}"
+        stem, family, _ = self._other(index)
+        return f"{stem}: {family} #{index}"
+
+    def _other(self, index: int) -> tuple[str, str, random.Random]:
+        rng = random.Random(f"{self.seed}/project/{index}")
+        from tests.engine import test_fuzz
+
+        families = [*BYTE_FAMILIES, *test_fuzz.MUST_BREAK, *test_fuzz.MAY_PASS]
+        return rng.choice(sorted(self.docs)), rng.choice(families), rng
+
+    def make(self, index: int) -> tuple[bytes, Case, dict[str, Any]]:
+        if index < len(self.every_field):
+            case = self.every_field[index]
+            doc = self.docs[case.template]
+            return case.text(copy.deepcopy(doc)).encode(), case, doc
+        stem, family, rng = self._other(index)
+        doc = self.docs[stem]
+        if family in BYTE_FAMILIES:
+            data = BYTE_FAMILIES[family](rng, self.texts[stem])
+        else:
+            from tests.engine import test_fuzz
+
+            mutation = test_fuzz.MUST_BREAK.get(family) or test_fuzz.MAY_PASS[family]
+            text = self.texts[stem].decode()
+            data = mutation(rng, copy.deepcopy(doc), text).encode("utf-8", "surrogatepass")
+        return data, Case(stem, (), None), doc  # no path: any place may be named
+
+    def run(self, index: int) -> Outcome:
+        from engine.cli import run
+
+        data, case, doc = self.make(index)
+        self.file.write_bytes(data)
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = run(["check", str(self.file)])
+        problem = judge(case, doc, code, out.getvalue(), err.getvalue(), str(self.file))
+        return Outcome("bad", problem) if problem else Outcome("ok")
+
+    def total(self, wanted: int) -> int:
+        return max(wanted, len(self.every_field) + wanted // 4)
+
+
+# ------------------------------------------------------------ Look inside records
+
+
+def inside_record() -> dict[str, Any]:
+    """A small valid Look inside record: two flow samples and one epoch's histograms."""
+    histogram = {"counts": [1, 3, 2], "edges": [-1.0, 0.0, 0.5, 1.0]}
+    sample = {
+        "epoch": 1,
+        "batch": 4,
+        "batches": 10,
+        "grad_norm": {"conv1": 0.5, "dense1": 0.25},
+        "update_ratio": {"conv1": 0.001, "dense1": 0.002},
+        "through_time": {"lstm1": 0.1},
+        "every": 2,
+    }
+    return {
+        "format": 1,
+        "flow": [sample, {**sample, "batch": 8}],
+        "histograms": [
+            {
+                "epoch": 1,
+                "samples": 16,
+                "weights": {"conv1": histogram},
+                "activations": {"conv1": histogram, "relu1": histogram},
+            }
+        ],
+    }
+
+
+class InsideKind:
+    """Look inside records through RunInside.load."""
+
+    name = "inside"
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.doc = inside_record()
+        self.text = json.dumps(self.doc).encode()
+        self.every_field = [
+            Case("inside", path, value) for path in json_paths(self.doc) for value in VALUES
+        ]
+        self.file = Path(tempfile.mkdtemp(prefix="netloom-fuzz-")) / "run-1-inside.json"
+
+    def describe(self, index: int) -> str:
+        if index < len(self.every_field):
+            case = self.every_field[index]
+            return f"inside: {path_text(case.path) or '(whole file)'} = {case.value!r}"
+        return f"inside: {self._family(index)[0]} #{index}"
+
+    def _family(self, index: int) -> tuple[str, random.Random]:
+        rng = random.Random(f"{self.seed}/inside/{index}")
+        return rng.choice(sorted(BYTE_FAMILIES)), rng
+
+    def run(self, index: int) -> Outcome:
+        from gui.training.inside_record import InsideRecordError, RunInside
+
+        if index < len(self.every_field):
+            data = self.every_field[index].text(copy.deepcopy(self.doc)).encode()
+        else:
+            family, rng = self._family(index)
+            data = BYTE_FAMILIES[family](rng, self.text)
+        self.file.write_bytes(data)
+        try:
+            RunInside.load(self.file)
+        except (InsideRecordError, OSError) as err:
+            message = str(err)
+            if "\n" in message or not message.startswith(str(self.file)):
+                return Outcome("bad", f"not one line naming the file: {message[:200]!r}")
+        return Outcome("ok")
+
+    def total(self, wanted: int) -> int:
+        return max(wanted, len(self.every_field) * 2)
+
+
+KINDS: dict[str, Callable[[int], Any]] = {"project": ProjectKind, "inside": InsideKind}
+
+
+# ---------------------------------------------------------------------- workers
+
+
+def worker(conn: Connection, kind_name: str, seed: int) -> None:
+    """Runs the cases the parent sends, one at a time, and answers each with an Outcome."""
+    with contextlib.suppress(ImportError, ValueError, OSError):
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    kind = KINDS[kind_name](seed)
+    while True:
+        index = conn.recv()
+        if index is None:
+            return
+        start = time.perf_counter()
+        try:
+            outcome = kind.run(index)
+        except BaseException as err:  # noqa: BLE001 - an escaped exception is the finding
+            frames = traceback.extract_tb(err.__traceback__)
+            where = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
+            outcome = Outcome("traceback", f"{type(err).__name__} at {where} | {str(err)[:160]}")
+        conn.send(Outcome(outcome.status, outcome.detail, time.perf_counter() - start))
+
+
+@dataclass
+class Tally:
+    kind: str
+    cases: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    findings: list[tuple[str, str, str]] = field(default_factory=list)  # status, case, detail
+    slowest: tuple[float, str] = (0.0, "")
+    seconds: float = 0.0
+
+
+class Pool:
+    """One worker process per kind; a case over the time limit kills it (a hang)."""
+
+    def __init__(self, kind: str, seed: int) -> None:
+        self.kind, self.seed = kind, seed
+        self.context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        self.process: Any = None
+        self.conn: Connection | None = None
+
+    def start(self) -> Connection:
+        parent, child = self.context.Pipe()
+        self.process = self.context.Process(
+            target=worker, args=(child, self.kind, self.seed), daemon=True
+        )
+        self.process.start()
+        self.conn = parent
+        return parent
+
+    def ask(self, index: int, timeout: float) -> Outcome:
+        conn = self.conn or self.start()
+        conn.send(index)
+        if conn.poll(timeout):
+            try:
+                return conn.recv()
+            except EOFError:  # the worker died: killed by the memory limit or a signal
+                self.stop()
+                return Outcome("traceback", f"the worker died (exit {self.process.exitcode})")
+        self.stop()
+        return Outcome("hang", f"over {timeout:g} s", timeout)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.join()
+        self.process, self.conn = None, None
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.send(None)
+            self.process.join(5)
+        self.stop()
+
+
+def fuzz(
+    kind_name: str, wanted: int, timeout: float, seed: int, indices: list[int] | None
+) -> Tally:
+    describer = KINDS[kind_name](seed)
+    cases = indices if indices is not None else list(range(describer.total(wanted)))
+    tally = Tally(kind_name)
+    pool = Pool(kind_name, seed)
+    start = time.perf_counter()
+    try:
+        for n, index in enumerate(cases, 1):
+            outcome = pool.ask(index, timeout)
+            tally.cases += 1
+            tally.statuses[outcome.status] += 1
+            if outcome.status != "ok":
+                tally.findings.append(
+                    (
+                        outcome.status,
+                        f"{kind_name}:{index} ({describer.describe(index)})",
+                        outcome.detail,
+                    )
+                )
+            if outcome.seconds > tally.slowest[0]:
+                tally.slowest = (outcome.seconds, describer.describe(index))
+            if n % 2000 == 0:
+                print(f"  {kind_name}: {n:,} of {len(cases):,} cases", file=sys.stderr)
+    finally:
+        pool.close()
+    tally.seconds = time.perf_counter() - start
+    return tally
+
+
+def report(tallies: list[Tally], timeout: float) -> None:
+    limit = f"hangs (> {timeout:g} s)"
+    print(f"| input kind | cases | tracebacks | {limit} | bad messages | slowest case | time |")
+    print("|---|---:|---:|---:|---:|---|---:|")
+    for t in tallies:
+        slow_s, slow_case = t.slowest
+        print(
+            f"| {t.kind} | {t.cases:,} | {t.statuses['traceback']} | {t.statuses['hang']} | "
+            f"{t.statuses['bad']} | {slow_s:.2f} s ({slow_case}) | {t.seconds:.0f} s |"
+        )
+    for t in tallies:
+        if t.findings:
+            print(f"\n{t.kind}: {len(t.findings)} finding(s)")
+            seen: Counter[str] = Counter()
+            for status, finding, detail in t.findings:
+                # One kind of finding: a traceback's exception and place, or a message's start.
+                key = status + (detail.split(" | ")[0] if " | " in detail else detail[:40])
+                seen[key] += 1
+                if seen[key] <= 3:
+                    print(f"  {status}: {finding}: {detail}")
+            print(f"  ({len(seen)} distinct; up to 3 of each shown)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--kinds", nargs="+", choices=sorted(KINDS), default=sorted(KINDS))
+    parser.add_argument("--cases", type=int, default=10_000, help="at least this many per kind")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per case")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--only", help="run one case again: KIND:INDEX")
+    args = parser.parse_args()
+    if args.only:
+        kind, index = args.only.split(":")
+        tallies = [fuzz(kind, 1, args.timeout, args.seed, [int(index)])]
+    else:
+        tallies = [fuzz(k, args.cases, args.timeout, args.seed, None) for k in args.kinds]
+    report(tallies, args.timeout)
+    failed = sum(t.statuses["traceback"] + t.statuses["hang"] + t.statuses["bad"] for t in tallies)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
