@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 Severity = Literal["error", "note"]
 
+# A norm's buffers: carried with the weights, but not learned by gradient descent.
+RUNNING_STATISTICS = ("running_mean", "running_var", "num_batches_tracked")
+
 
 class Unsupported(Exception):
     """Raised by a mapping rule: this operation has no block; the message says why."""
@@ -136,6 +139,13 @@ def summary(project: Project, weights: Mapping[str, Any]) -> list[str]:
         lines.append(f"Units found: {len(uses)} — {found}")
     else:
         lines.append("Units found: none (no class of the model was built more than once)")
-    count = sum(int(getattr(v, "numel", lambda: 0)()) for v in weights.values())
-    lines.append(f"Weights loaded: {count:,} in {len(weights)} tensors")
+    learned = statistics = 0
+    for name, tensor in weights.items():
+        count = int(getattr(tensor, "numel", lambda: 0)())
+        if name.rpartition(".")[2] in RUNNING_STATISTICS:
+            statistics += count
+        else:
+            learned += count
+    kept = f" and {statistics:,} running statistics" if statistics else ""
+    lines.append(f"Weights loaded: {learned:,}{kept}, in {len(weights)} tensors")
     return lines
