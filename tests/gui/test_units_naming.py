@@ -110,6 +110,10 @@ def test_suggestions_read_as_names() -> None:
     assert suggest_unit_name(graph, ["d1"]) == "DenseBlock", "not the block type's own name"
     assert suggest_unit_name(graph, ["d1", "d2"]) == "DenseBlock"
     assert suggest_unit_name(graph, ["up", "ln", "p"]) == "DeconvLnMaxPool"
+    # Units in the selection: their names stand; too long to join, the first names it.
+    resnet = load(Path(__file__).resolve().parents[2] / "templates" / "resnet_digits.json")
+    assert suggest_unit_name(resnet.graph, ["block1", "down", "block2"]) == "ResidualBlockStage"
+    assert suggest_unit_name(resnet.graph, ["stem", "block1"]) == "ConvBnReLUResidualBlock"
 
 
 def rects(scene) -> dict[str, QRectF]:
