@@ -29,11 +29,6 @@ from gui.canvas.wire_item import WireItem
 MIN_ZOOM, MAX_ZOOM = 0.05, 3.0
 FIT_MARGIN = 40.0  # scene units of canvas shown around the blocks by Fit
 GRID = 24.0
-SMALLEST_TEXT_PX = 11  # block params and wire labels (node_item, wire_item)
-READABLE_TEXT_PX = 9
-# The zoom at which the smallest canvas text is still 9 px on screen: a project opens
-# no smaller than this and scrolls for the rest, rather than shrinking out of reach.
-READABLE_ZOOM = READABLE_TEXT_PX / SMALLEST_TEXT_PX
 
 
 def content_rect(scene: QGraphicsScene) -> QRectF:
