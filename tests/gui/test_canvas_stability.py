@@ -238,3 +238,14 @@ def test_ctrl_double_click_on_empty_canvas_fits_and_plain_one_opens_the_finder(c
     assert not canvas.quick_search.isVisible()
     visible = view.mapToScene(view.viewport().rect()).boundingRect()
     assert all(visible.contains(i.sceneBoundingRect()) for i in canvas.scene.nodes.values())
+
+
+def test_a_free_spot_is_found_right_then_below():
+    from gui.canvas.layout import MAX_HOPS, PLACE_GAP, free_position
+
+    size = (200.0, 100.0)
+    one = [(0.0, 0.0, 200.0, 100.0)]
+    assert free_position(size, (500.0, 0.0), one) == (500.0, 0.0)  # free: where pointed
+    assert free_position(size, (50.0, 20.0), one) == (200.0 + PLACE_GAP, 20.0)  # right
+    row = [(i * 230.0, 0.0, 200.0, 100.0) for i in range(MAX_HOPS + 2)]  # a long row
+    assert free_position(size, (50.0, 20.0), row) == (50.0, 100.0 + PLACE_GAP)  # below
