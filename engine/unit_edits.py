@@ -201,18 +201,17 @@ def tidy_body(body: Graph, layout: Layout) -> None:
     Blocks that already read left to right keep their places, so an ungroup puts them
     back where they were; only the Input and Output blocks move, one layout column
     before and after them, level with what they feed or read. Otherwise (a chain
-    wrapped into rows, a column of blocks) the layout places every block.
+    that turned back on itself, a column of blocks) the layout places every block.
     """
     planned = layout(body)
     layers = [n.id for n in body.nodes if n.spec.role == "layer"]
     ports = [n.id for n in body.nodes if n.spec.role != "layer"]
-    if reads_left_to_right(body, layers):
-        first = min(planned[n][0] for n in layers)
-        last = max(planned[n][0] for n in layers)
-        before = first - min((planned[p][0] for p in ports), default=first)
-        after = max((planned[p][0] for p in ports), default=last) - last
-        left = min(body.node(n).pos[0] for n in layers) - before
-        right = max(body.node(n).pos[0] for n in layers) + after
+    # The layout's column pitch (tile and gap), however it wrapped the rows.
+    columns = sorted({x for x, _ in planned.values()})
+    pitch = min((b - a for a, b in zip(columns, columns[1:], strict=False)), default=0.0)
+    if pitch > 0 and reads_left_to_right(body, layers):
+        left = min(body.node(n).pos[0] for n in layers) - pitch
+        right = max(body.node(n).pos[0] for n in layers) + pitch
         positions = {n: body.node(n).pos for n in layers}
         taken: set[Point] = set()
         for port in ports:

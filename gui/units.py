@@ -63,12 +63,29 @@ def shipped() -> Library:
 
 
 class MakeTidyUnitCommand(MakeUnitCommand):
-    """Make unit, with the new unit's inside laid out left to right (the canvas's
-    auto-layout at its real tile sizes; see engine.unit_edits.tidy_body)."""
+    """Make unit, with the new unit's inside laid out left to right: the canvas's
+    auto-layout at its real tile sizes, a long chain wrapped into rows (like lines of
+    text) to show whole in a canvas of `view` pixels (see engine.unit_edits.tidy_body).
+    The size is taken once, so a redo lays the unit out as the first time did."""
+
+    def __init__(
+        self,
+        graph: Graph,
+        node_ids: list[str],
+        name: str,
+        analysis: Analysis | None,
+        view: tuple[float, float],
+    ) -> None:
+        super().__init__(graph, node_ids, name, analysis)
+        self.view = view
 
     def redo(self) -> None:
         self.grouping = unit_edits.make_unit(
-            self.graph, self.node_ids, self.name, self.analysis, layout=arrange
+            self.graph,
+            self.node_ids,
+            self.name,
+            self.analysis,
+            layout=lambda body: arrange(body, self.view),
         )
         self.setText(f"Make unit {self.grouping.definition.name}")
 
@@ -336,7 +353,7 @@ class UnitsMixin:
         if self._unit_refused(ids):
             return None
         name = name or unit_edits.suggest_unit_name(graph, ids)
-        command = MakeTidyUnitCommand(graph, ids, name, self.scene.analysis)
+        command = MakeTidyUnitCommand(graph, ids, name, self.scene.analysis, self._view_size())
         self.undo_stack.push(command)
         self.scene.select_nodes([command.instance_id])
         self.statusBar().showMessage(
