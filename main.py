@@ -11,7 +11,16 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    from engine.cli import EXIT_UNREADABLE, run
+    try:
+        from engine.cli import EXIT_UNREADABLE, run
+    except ModuleNotFoundError as err:
+        # A package NetLoom depends on is missing: one line naming it and the command.
+        from engine.dependencies import is_dependency, missing_message
+
+        if not is_dependency(err):
+            raise
+        print(f"error: {missing_message('NetLoom', [err.name or ''])}", file=sys.stderr)
+        return 2
 
     args = sys.argv[1:] if argv is None else argv
     if not args or args[0] == "gui":

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
+from engine.dependencies import is_dependency, missing_message
 from engine.graph import Graph
 from engine.limits import LimitError
 from engine.memory import available_bytes, block_memory, estimate, human_bytes, too_large
@@ -222,7 +223,10 @@ def cmd_gui(args: argparse.Namespace) -> int:
     try:
         from gui.app import run_gui
     except ImportError as err:
-        print_error(f"the desktop editor cannot start: {err}")
+        if is_dependency(err):
+            print_error(missing_message("The desktop editor", [err.name or ""]))
+        else:
+            print_error(f"the desktop editor cannot start: {err}")
         return EXIT_UNREADABLE
     return run_gui(getattr(args, "project", None))
 
@@ -273,6 +277,13 @@ def run(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERRORS
     except ProjectError as err:
         print_error(str(err))
+        return EXIT_UNREADABLE
+    except ModuleNotFoundError as err:
+        # A package NetLoom depends on is missing from this environment (it is imported
+        # when a command first needs it): say which and how to install it.
+        if not is_dependency(err):
+            raise
+        print_error(missing_message(f"`{args.command or 'gui'}`", [err.name or ""]))
         return EXIT_UNREADABLE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -40,7 +40,6 @@ CHECK_BATCHES = (2, 3)
 # Kernels differ between eager torch and ONNX Runtime; a few ulps of float32 are expected.
 ONNX_RTOL, ONNX_ATOL = 1e-3, 1e-4
 ONNX_PACKAGES = ("onnx", "onnxscript", "onnxruntime")
-ONNX_INSTALL_HINT = "pip install onnx onnxscript onnxruntime  (or: pip install 'netloom[onnx]')"
 
 
 class MissingPackages(Exception):
@@ -213,10 +212,10 @@ def missing_onnx_packages() -> list[str]:
 
 
 def require_onnx() -> None:
+    from engine.dependencies import missing_message
+
     if missing := missing_onnx_packages():
-        raise MissingPackages(
-            f"ONNX export needs the optional package(s) {', '.join(missing)}: {ONNX_INSTALL_HINT}"
-        )
+        raise MissingPackages(missing_message("ONNX export", missing))
 
 
 def to_onnx(

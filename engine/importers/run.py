@@ -10,6 +10,7 @@ import logging
 import warnings
 from pathlib import Path
 
+from engine.dependencies import ONNX_IMPORT_MODULES, missing_message, missing_modules
 from engine.importers.cage import CageLimits, ImportRequest, import_in_cage
 from engine.importers.check import ImportResult
 from engine.importers.python_source import parse_args, split_source
@@ -38,6 +39,8 @@ def check_request(request: ImportRequest) -> None:
     if request.source.lower().endswith(".onnx"):
         if request.args_text:
             raise Unreadable("--args is for .py sources; an ONNX file holds its own settings")
+        if missing := missing_modules(ONNX_IMPORT_MODULES):
+            raise Unreadable(missing_message("Importing an ONNX file", missing))
         return
     path, _class_name = split_source(request.source)
     if not path.is_file():
