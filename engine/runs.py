@@ -1,8 +1,12 @@
 """The runs history: every training run, recorded in an embedded SQLite database.
 
 A run keeps the project snapshot it trained (and that snapshot's hash), its
-hyperparameters, one row of metrics per epoch and split, the checkpoint path, its
-duration and how it ended. Plain sqlite3: no Qt, no torch.
+hyperparameters, one row of metrics per epoch and split, each training batch's loss
+(float32, one blob per epoch), the checkpoint path, its duration and how it ended.
+Plain sqlite3: no Qt, no torch.
+
+A database written before batch losses were kept opens as it is (the table is added
+empty): its runs restore with their per-epoch values only.
 """
 
 from __future__ import annotations
@@ -10,8 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import sys
 import time
-from collections.abc import Mapping
+from array import array
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -37,6 +43,13 @@ CREATE TABLE IF NOT EXISTS epochs (
     split TEXT NOT NULL,
     metrics_json TEXT NOT NULL,
     PRIMARY KEY (run_id, epoch, split)
+);
+CREATE TABLE IF NOT EXISTS batch_losses (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    epoch INTEGER NOT NULL,
+    batches INTEGER NOT NULL,
+    losses BLOB NOT NULL,
+    PRIMARY KEY (run_id, epoch)
 );
 """
 
@@ -74,9 +87,30 @@ class RunRecord:
 
 @dataclass(frozen=True)
 class EpochRecord:
+    """One epoch of one split. A training row of a run recorded with its batches also
+    holds each batch's loss, in order, and how many batches the epoch had (a run stopped
+    mid-epoch trained fewer): batch b of B sits at epoch - 1 + b / B."""
+
     epoch: int
     split: str
     metrics: dict[str, float]
+    batch_losses: tuple[float, ...] = ()
+    batches: int = 0
+
+
+def _pack(losses: Sequence[float]) -> bytes:
+    packed = array("f", losses)
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def _unpack(blob: bytes) -> tuple[float, ...]:
+    packed = array("f")
+    packed.frombytes(blob)
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return tuple(packed)
 
 
 class RunStore:
@@ -111,6 +145,16 @@ class RunStore:
             self._db.execute(
                 "INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?)",
                 (run_id, epoch, split, json.dumps(dict(metrics))),
+            )
+
+    def add_batch_losses(
+        self, run_id: int, epoch: int, batches: int, losses: Sequence[float]
+    ) -> None:
+        """Each batch's loss of one epoch, in order; `batches`: the epoch's planned count."""
+        with self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO batch_losses VALUES (?, ?, ?, ?)",
+                (run_id, epoch, batches, _pack(losses)),
             )
 
     def finish_run(
@@ -149,7 +193,21 @@ class RunStore:
             "SELECT epoch, split, metrics_json FROM epochs WHERE run_id = ? ORDER BY epoch, split",
             (run_id,),
         ).fetchall()
-        return [EpochRecord(epoch, split, json.loads(m)) for epoch, split, m in rows]
+        batches = {
+            epoch: (count, _unpack(blob))
+            for epoch, count, blob in self._db.execute(
+                "SELECT epoch, batches, losses FROM batch_losses WHERE run_id = ?", (run_id,)
+            )
+        }
+        records = []
+        for epoch, split, metrics in rows:
+            count, losses = batches.pop(epoch, (0, ())) if split == "train" else (0, ())
+            records.append(EpochRecord(epoch, split, json.loads(metrics), losses, count))
+        # An epoch stopped before its end has batches but no metrics: a training row
+        # without any (nothing reads a metric from it).
+        for epoch, (count, losses) in sorted(batches.items()):
+            records.append(EpochRecord(epoch, "train", {}, losses, count))
+        return sorted(records, key=lambda r: (r.epoch, r.split))
 
     @staticmethod
     def _record(row: tuple[Any, ...]) -> RunRecord:

@@ -66,6 +66,17 @@ def _finite(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (x, y) if keep.all() else (x[keep], y[keep])
 
 
+def batch_positions(rows: list[EpochRecord]) -> tuple[np.ndarray, np.ndarray]:
+    """Where a recorded run's batch losses sit on the epoch axis, and the losses."""
+    x: list[float] = []
+    y: list[float] = []
+    for row in sorted((r for r in rows if r.batch_losses), key=lambda r: r.epoch):
+        count = max(row.batches, len(row.batch_losses))
+        x.extend(row.epoch - 1 + (b + 1) / count for b in range(len(row.batch_losses)))
+        y.extend(row.batch_losses)
+    return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+
 class Smoother:
     """An exponential moving average, corrected for its start at zero (as Adam does)."""
 
@@ -275,11 +286,21 @@ class LiveCurves(QWidget):
         self.fit_view()
 
     def show_history(self, rows: list[EpochRecord], metric: str | None, epochs: int) -> None:
-        """A recorded run's per-epoch values (a restored run: no batches were kept)."""
-        self._start_over(metric or "metric", max(epochs, 1))
-        self.batches = 1
+        """A recorded run: each batch's loss (raw and smoothed) when the run kept them (runs
+        recorded before that show their per-epoch values only), and the per-epoch values.
+        The x axis spans what the run trained, not the `epochs` it was set to: a run
+        stopped after 3 of 5000 epochs fills the plot."""
+        x, losses = batch_positions(rows)
+        trained = max([*(r.epoch for r in rows if r.metrics), *(np.ceil(x[-1:]))], default=0)
+        self._start_over(metric or "metric", int(trained) or max(epochs, 1))
+        self.batches = max((r.batches for r in rows), default=0) or 1
+        if len(x):
+            self.smoother = Smoother(min(max(self.batches / 4, 5), 100))
+            x_loss, losses = _finite(x, losses)
+            self._extend("batch_loss", x_loss, losses, floor=True)
+            self._extend("smooth_loss", x_loss, self.smoother.smooth(losses), floor=True)
         for split in ("train", "val"):
-            points = sorted((r.epoch, r.metrics) for r in rows if r.split == split)
+            points = sorted((r.epoch, r.metrics) for r in rows if r.split == split and r.metrics)
             if not points:
                 continue
             x = np.array([float(epoch) for epoch, _ in points])

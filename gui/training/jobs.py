@@ -146,6 +146,26 @@ def _scored_epoch(result: TrainResult) -> EpochEnd | None:
     return None
 
 
+class BatchLosses:
+    """The losses of the epoch under way, batch by batch, for the runs history."""
+
+    def __init__(self) -> None:
+        self.epoch = 0
+        self.batches = 0
+        self.losses: list[float] = []
+
+    def add(self, event: BatchEnd) -> None:
+        if event.epoch != self.epoch:
+            self.epoch, self.batches, self.losses = event.epoch, event.batches, []
+        self.losses.append(event.loss)
+
+    def save(self, store: RunStore, run_id: int) -> None:
+        """Record the epoch's losses so far (all of them at its end; fewer if stopped)."""
+        if self.losses:
+            store.add_batch_losses(run_id, self.epoch, self.batches, self.losses)
+            self.losses = []
+
+
 def run_training(job: TrainJob, controls: Controls, callbacks: TrainingCallbacks) -> RunOutcome:
     """Train, recording the run in the data folder's runs database as it goes."""
     from gui.training.evaluation import evaluate
@@ -153,11 +173,17 @@ def run_training(job: TrainJob, controls: Controls, callbacks: TrainingCallbacks
     store = RunStore(runs_db(job.data_dir))  # this thread's own connection
     try:
         run_id: int | None = None
+        batch_losses = BatchLosses()
+
+        def on_batch(event: BatchEnd) -> None:
+            batch_losses.add(event)
+            callbacks.batch(event)
 
         def on_epoch(event: EpochEnd) -> None:
             assert run_id is not None
             for split, metrics in _epoch_rows(event):
                 store.add_epoch(run_id, event.epoch, split, metrics)
+            batch_losses.save(store, run_id)
             callbacks.epoch(event)
 
         trainer, data = _prepare(
@@ -165,7 +191,7 @@ def run_training(job: TrainJob, controls: Controls, callbacks: TrainingCallbacks
             job.base_dir,
             job.data,
             job.max_threads,
-            callbacks=Callbacks(on_batch_end=callbacks.batch, on_epoch_end=on_epoch),
+            callbacks=Callbacks(on_batch_end=on_batch, on_epoch_end=on_epoch),
             stop=controls.stop,
             pause=controls.pause,
             threads=job.threads,
@@ -197,8 +223,10 @@ def run_training(job: TrainJob, controls: Controls, callbacks: TrainingCallbacks
         except Exception as err:  # a bug or a torch error mid-run: record it, keep the app
             log.exception("training run %s failed", run_id)
             reason = f"{type(err).__name__}: {err}"
+            batch_losses.save(store, run_id)
             store.finish_run(run_id, "failed", reason)
             return RunOutcome(run_id, "failed", reason, project=trainer.project_snapshot)
+        batch_losses.save(store, run_id)  # an epoch stopped before its end
         checkpoint = checkpoint_file(job.data_dir, run_id)
         trainer.save(checkpoint, _scored_epoch(result))
         status = STATUS[result.status]

@@ -32,9 +32,28 @@ from gui.training.paths import runs_db
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ("Run", "Project", "Status", "Result", "Epochs", "Duration", "Started")
+# The fourth column is named after the listed runs' metric ("accuracy", "MSE").
+COLUMNS = ("Run", "Project", "Status", "metric", "Epochs", "Time", "Started")
+METRIC_COLUMN = 3
+METRIC_LABELS = {"mse": "MSE", "mae": "MAE", "mean_iou": "mean IoU"}
 STATUS_COLOURS = {"finished": "#4cc38a", "stopped": "#f0b23c", "failed": "#ff8a8e"}
+# The width from which the list and the plots sit side by side: every column of the
+# list (~470 px) beside two plots of ~200 px.
+SIDE_BY_SIDE_MIN_W = 900
+LIST_SHARE_STACKED = 0.55  # of the height, at most, for the list above the plots
+STACKED_ROWS = 4  # runs the list shows above the plots before it scrolls
+PLOT_MIN_H = 90  # under the list in a 250 px tab, the plots still show their curves
 X_MARGIN = 0.3  # of an epoch, before the first and after the last: their points show whole
+
+
+def clock_text(seconds: float) -> str:
+    """A run's length as a clock reads: "42 s", "3:07", "1:02:05"."""
+    whole = round(seconds)
+    if whole < 60:
+        return f"{seconds:.1f} s" if seconds < 10 else f"{whole} s"
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
 
 
 def run_label(record: RunRecord) -> str:
@@ -53,6 +72,11 @@ def primary_metric(record: RunRecord, rows: list[EpochRecord]) -> str | None:
         if names:
             return names[0]
     return None
+
+
+def metric_label(metric: str) -> str:
+    """How a metric is named to the user: "accuracy", "MSE", "mean IoU"."""
+    return METRIC_LABELS.get(metric, metric.replace("_", " "))
 
 
 def curve(rows: list[EpochRecord], key: str) -> tuple[np.ndarray, np.ndarray]:
@@ -120,6 +144,7 @@ class RunsView(QWidget):
         self.legend.setWordWrap(True)
         self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.legend_names: list[str] = []
+        self.plot_titles = ("Loss", "Metric")
         plots_host = QWidget()
         plots_layout = QVBoxLayout(plots_host)
         plots_layout.setContentsMargins(0, 0, 0, 0)
@@ -136,15 +161,66 @@ class RunsView(QWidget):
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.addWidget(self.tree)
         top_layout.addLayout(buttons)
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(top)
-        split.addWidget(plots_host)
-        split.setChildrenCollapsible(False)
-        split.setSizes([480, 520])
+        self.split = QSplitter(Qt.Orientation.Horizontal)
+        self.split.addWidget(top)
+        self.split.addWidget(plots_host)
+        self.split.setChildrenCollapsible(False)
+        self.split.setSizes([480, 520])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 6)
-        layout.addWidget(split)
+        layout.addWidget(self.split)
         self._update_buttons()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._orient()
+
+    def _orient(self) -> None:
+        """Side by side where the list's columns and two plots fit across; else the list
+        above the plots (at 1280 x 800 the tab is ~500 px wide: beside the plots, the
+        list showed three columns and the start of a fourth)."""
+        across = self.width() >= SIDE_BY_SIDE_MIN_W
+        wanted = Qt.Orientation.Horizontal if across else Qt.Orientation.Vertical
+        if self.split.orientation() == wanted:
+            self._fit_stacked_list()  # the plots take what the tab gains or loses
+            return
+        self.split.setOrientation(wanted)
+        self._title_plots()
+        if across:
+            self.split.setSizes([int(self.width() * 0.48), self.width() - int(self.width() * 0.48)])
+        else:
+            self._fit_stacked_list()
+
+    def _title_plots(self) -> None:
+        """Titles above the plots; under the list (little height) the names go beside
+        their axes instead: the curves keep the room."""
+        if self.loss_plot is None or self.metric_plot is None:
+            return
+        stacked = self.split.orientation() == Qt.Orientation.Vertical
+        for plot, title in zip((self.loss_plot, self.metric_plot), self.plot_titles):
+            item = plot.getPlotItem()
+            if stacked:
+                item.setTitle(None)
+                item.setLabel("left", title, color=style.AXIS_TEXT, **{"font-size": "8pt"})
+            else:
+                item.setTitle(title, color="#e3e6eb", size="9.5pt")
+                item.showLabel("left", False)
+
+    def _fit_stacked_list(self) -> None:
+        """Above the plots, the list is as tall as a few of its rows (all of them, up to
+        STACKED_ROWS) and its buttons; the plots take the rest."""
+        if self.split.orientation() != Qt.Orientation.Vertical:
+            return
+        rows = min(max(self.tree.topLevelItemCount(), 2), STACKED_ROWS)
+        row_h = self.tree.sizeHintForRow(0) if self.tree.topLevelItemCount() else 22
+        frame = 2 * self.tree.frameWidth() + 4
+        wide = self.tree.header().length() > self.tree.viewport().width()
+        scroll = self.tree.horizontalScrollBar().sizeHint().height() if wide else 0
+        buttons = self.restore_button.sizeHint().height() + 6
+        wanted = self.tree.header().height() + rows * row_h + frame + scroll + buttons
+        total = sum(self.split.sizes()) or self.height()
+        top = min(wanted, int(total * LIST_SHARE_STACKED))
+        self.split.setSizes([top, total - top])
 
     # ------------------------------------------------------------ store
 
@@ -182,24 +258,43 @@ class RunsView(QWidget):
         self.tree.blockSignals(True)
         self.tree.clear()
         self.records = {}
-        for record in store.runs() if store else []:
+        listed = [(r, store.epochs(r.id)) for r in store.runs()] if store else []
+        metrics = sorted({m for r, rows in listed if (m := primary_metric(r, rows))})
+        for record, rows in listed:
             self.records[record.id] = record
-            self.tree.addTopLevelItem(self._row(record, store.epochs(record.id), ticked))
+            self.tree.addTopLevelItem(self._row(record, rows, ticked, len(metrics) > 1))
         self.tree.blockSignals(False)
+        self._name_metric_column(metrics)
         for column in range(len(COLUMNS)):
             self.tree.resizeColumnToContents(column)
+        self._fit_stacked_list()
         self._update_buttons()
         self.draw_overlay()
 
-    def _row(self, record: RunRecord, rows: list[EpochRecord], ticked: set[int]) -> QTreeWidgetItem:
+    def _name_metric_column(self, metrics: list[str]) -> None:
+        """The metric column takes the listed runs' metric as its name."""
+        header = self.tree.headerItem()
+        names = [metric_label(m) for m in metrics]
+        header.setText(METRIC_COLUMN, " / ".join(names) or "Result")
+        what = " or ".join(names) or "its metric"
+        header.setToolTip(
+            METRIC_COLUMN, f"Each run's {what} at its last epoch (validation if it held any out)"
+        )
+
+    def _row(
+        self, record: RunRecord, rows: list[EpochRecord], ticked: set[int], named: bool = False
+    ) -> QTreeWidgetItem:
+        """One run's line; `named`: runs of several metrics are listed, so each value
+        says its metric."""
         metric = primary_metric(record, rows)
         result = ""
         if metric:
             x, y = curve(rows, metric)
-            result = f"{metric} {y[-1]:.4f}" if len(y) else ""
+            if len(y):
+                result = f"{metric_label(metric)} {y[-1]:.4f}" if named else f"{y[-1]:.4f}"
         epochs = max((r.epoch for r in rows), default=0)
-        duration = f"{record.duration:.1f} s" if record.duration is not None else "…"
-        started = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.started))
+        duration = clock_text(record.duration) if record.duration is not None else "…"
+        started = time.strftime("%m-%d %H:%M", time.localtime(record.started))
         values = (
             str(record.id),
             record.project_name,
@@ -217,8 +312,9 @@ class RunsView(QWidget):
         )
         item.setForeground(2, style.brush(STATUS_COLOURS.get(record.status, "#c9ced6")))
         tip = record.reason or record.status
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.started))
         for column in range(len(COLUMNS)):
-            item.setToolTip(column, f"run {record.id} · {record.project_hash}\n{tip}")
+            item.setToolTip(column, f"run {record.id} · {record.project_hash} · {when}\n{tip}")
         return item
 
     def ticked(self) -> list[int]:
@@ -257,6 +353,7 @@ class RunsView(QWidget):
             self.metric_plot = style.styled_plot("Metric", bottom="epoch")
             for plot in (self.loss_plot, self.metric_plot):
                 plot.setMinimumWidth(140)
+                plot.setMinimumHeight(PLOT_MIN_H)
                 self.plots.addWidget(plot)
             self.plots.setChildrenCollapsible(False)
         return self.loss_plot, self.metric_plot
@@ -287,13 +384,16 @@ class RunsView(QWidget):
                 metrics.add(metric)
                 item = _epoch_curve(*curve(rows, metric), colour, label)
                 metric_plot.getPlotItem().addItem(item)
-        title = ", ".join(sorted(metrics)).replace("_", " ") or "Metric"
-        metric_plot.getPlotItem().setTitle(title.capitalize(), color="#e3e6eb", size="9.5pt")
-        loss_plot.getPlotItem().setTitle("Loss", color="#e3e6eb", size="9.5pt")
+        title = " / ".join(metric_label(m) for m in sorted(metrics)) or "Metric"
+        self.plot_titles = ("Loss", title[:1].upper() + title[1:])
+        self._title_plots()
         self.legend.setText("&nbsp;&nbsp; ".join(entries) or "Tick runs to compare their curves.")
         self.legend.setToolTip("\n".join(self.legend_names))
-        for plot in (loss_plot, metric_plot):  # every epoch's point whole, none at the edge
+        # The ticked runs, whole: every epoch's point, none at the edge, and every value
+        # (no zoom of an earlier overlay survives into this one).
+        for plot in (loss_plot, metric_plot):
             plot.getPlotItem().setXRange(1 - X_MARGIN, last_epoch + X_MARGIN, padding=0)
+            plot.getPlotItem().enableAutoRange(axis="y")
 
     # ---------------------------------------------------------- actions
 

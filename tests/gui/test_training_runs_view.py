@@ -28,7 +28,8 @@ def test_recorded_runs_are_listed_and_their_curves_overlaid(qtbot, window):
     listed = [runs.tree.topLevelItem(i) for i in range(runs.tree.topLevelItemCount())]
     assert [item.text(0) for item in listed] == [str(second.run_id), str(first.run_id)]
     assert all(item.text(2) == "finished" for item in listed)
-    assert listed[1].text(3) == f"accuracy {first.result.final_value:.4f}"
+    assert runs.tree.headerItem().text(3) == "accuracy"  # the column names the metric
+    assert listed[1].text(3) == f"{first.result.final_value:.4f}"
     assert listed[1].text(4) == "4/4"
 
     runs.set_ticked(first.run_id)
