@@ -247,9 +247,12 @@ class CagedImport:
             self._finish(kill=True)
             raise CageFailure(message)
         self._stage = self._read_stage()
+        # Whatever the model's code started and left running (it would hold the output
+        # pipes open) goes with the child.
+        _kill_group(self.process)
         try:
             for drain in self._drains:
-                drain.join(timeout=5)
+                drain.join(timeout=2)
             return self._collect(code)
         finally:
             self._finish(kill=False)
@@ -446,10 +449,11 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
     try:
         if os.name == "posix":
             os.killpg(process.pid, signal.SIGKILL)
-        else:
+        elif process.poll() is None:
             process.kill()
-    except (ProcessLookupError, PermissionError):
-        process.kill()
+    except (ProcessLookupError, PermissionError):  # the group is gone already
+        if process.poll() is None:
+            process.kill()
 
 
 def _reap(process: subprocess.Popen[bytes], work: Path) -> None:

@@ -103,3 +103,20 @@ def test_the_report_crosses_the_process_boundary_as_data() -> None:
 def test_a_damaged_report_from_the_child_is_one_line(damaged: object) -> None:
     with pytest.raises(CageFailure, match="damaged data|unknown report severity"):
         report_from_dict(damaged)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_processes_the_models_code_starts_do_not_outlive_the_import(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pid_file = tmp_path / "sleeper.pid"
+    start = (
+        "import subprocess\n"
+        "sleeper = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+        f"open({str(pid_file)!r}, 'w').write(str(sleeper.pid))\n"
+        "while True:\n    pass"
+    )
+    lines = import_hostile(tmp_path, capsys, model(start), ["--timeout", "2"])
+    assert lines == [EXPECTED["loops"]]
+    pid = int(pid_file.read_text())
+    assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
