@@ -70,7 +70,7 @@ USER_STAGES = ("load", "init", "forward", "onnx", "save")
 
 class CageFailure(Exception):
     """The user's code misbehaved (hung, ended the process, ran out of memory, printed
-    without end), or the import was cancelled: one line; `import` exits 1."""
+    without end) or the child's answer is damaged: one line; `import` exits 1."""
 
 
 @dataclass(frozen=True)
@@ -112,10 +112,6 @@ def seconds(value: float) -> str:
     return f"{value:g} s"
 
 
-def gigabytes(count: int) -> str:
-    return human_bytes(count)
-
-
 class _Drain(threading.Thread):
     """Reads one of the child's output pipes to its end, so the child never blocks on a
     full pipe; counts the bytes and keeps the last few for a crash's message."""
@@ -149,7 +145,6 @@ class CagedImport:
         self._lock = threading.Lock()
         self._output = 0
         self._overflowed = False
-        self._cancelled = False
         self._done = False
         self._started = time.monotonic()
         self._user_started: float | None = None  # when the user's code began
@@ -271,7 +266,6 @@ class CagedImport:
         """Stop the import now (the window's Cancel); the child and its own children die."""
         if self._done:
             return
-        self._cancelled = True
         self._finish(kill=True)
         log.info("import of %s cancelled", self.request.source)
 
@@ -323,7 +317,7 @@ class CagedImport:
         if self.memory is not None and -code in (signal.SIGABRT, signal.SIGSEGV):
             return (
                 f"the model's code crashed the process ({name}); it may have run out of memory "
-                f"(limit {gigabytes(self.memory)})"
+                f"(limit {human_bytes(self.memory)})"
             )
         return f"the model's code crashed the process ({name})" + (f": {last}" if last else "")
 
@@ -336,7 +330,7 @@ class CagedImport:
             raise CageFailure(f"the model's code called sys.exit({message})")
         if outcome == "memory":
             where = f" at {message}" if message else ""
-            limit = f"limit {gigabytes(self.memory)}" if self.memory else "no ceiling was set"
+            limit = f"limit {human_bytes(self.memory)}" if self.memory else "no ceiling was set"
             raise CageFailure(f"the model's code ran out of memory{where} ({limit})")
         if outcome == "failed":
             raise CageFailure(f"the import failed: {message}")
