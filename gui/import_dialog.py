@@ -195,12 +195,18 @@ class ImportDialog(QDialog):
     @Slot()
     def update_hint(self) -> None:
         """Read the file (without running it) for what it says of its input."""
-        from engine.importers.hints import shape_hint
+        from engine.importers.hints import model_classes, shape_hint
 
         if self.running:  # the form is locked while an import runs
             return
         path = self.source.text().strip()
         is_python = path.lower().endswith(".py")
+        classes = model_classes(path) if is_python else []
+        self.class_name.setPlaceholderText(
+            f"the nn.Module class; in this file: {', '.join(classes)}"
+            if classes
+            else "the nn.Module class (for .py)"
+        )
         self.class_name.setEnabled(not path.lower().endswith(".onnx"))
         self.args.setEnabled(not path.lower().endswith(".onnx"))
         hint = shape_hint(path, self.class_name.text()) if path else None
@@ -230,6 +236,7 @@ class ImportDialog(QDialog):
     def run_import(self) -> None:
         """Start the import in its child process; the timer polls it from here on."""
         from engine.importers.cage import CagedImport, CageLimits, ImportRequest
+        from engine.importers.hints import model_classes
         from engine.importers.report import Unreadable
         from engine.importers.run import check_request
 
@@ -243,6 +250,13 @@ class ImportDialog(QDialog):
             return
         if dims is not None and any(d < 1 for d in dims):
             self._show_failure(f"Input shape: expected positive sizes, got {shape_text!r}")
+            return
+        source = self.source.text().strip()
+        if source.lower().endswith(".py") and not self.class_name.text().strip():
+            classes = ", ".join(model_classes(source)) or "none found"
+            self._show_failure(
+                f"Class: name the model's class (the file's nn.Module classes: {classes})"
+            )
             return
         request = ImportRequest(
             self.source_text(),

@@ -309,7 +309,7 @@ class CagedImport:
         if code >= 0:
             return f"the model's code ended the process (os._exit({code}))"
         name = _signal_name(-code)
-        if -code == signal.SIGKILL:
+        if -code == getattr(signal, "SIGKILL", None):
             return (
                 f"the model's code was killed by the system ({name}), most likely for using "
                 "more memory than the machine has free"

@@ -22,7 +22,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 MAX_SOURCE_BYTES = 2 * 1024**2  # a .py file larger than this is not read for a hint
-MAX_ONNX_BYTES = 512 * 1024**2
+MAX_ONNX_BYTES = 64 * 1024**2  # parsed on the GUI thread: keep it quick
 
 SHAPE_NAMES = {"input_shape", "input_size_hw", "sample_shape", "example_input_shape"}
 COMMENT = re.compile(
@@ -66,6 +66,27 @@ def shape_hint(path_text: str, class_name: str = "") -> ShapeHint | None:
     except Exception as err:  # a hint is optional: any file may be odd
         log.info("no input-shape hint from %s: %s", path, err)
     return None
+
+
+def model_classes(path_text: str) -> list[str]:
+    """The top-level classes of a .py file that derive from something named *Module or
+    Sequential (nn.Module, torch.nn.Module, nn.Sequential), read with ast; [] on failure."""
+    path = Path(path_text.strip())
+    try:
+        if path.suffix.lower() != ".py" or path.stat().st_size > MAX_SOURCE_BYTES:
+            return []
+        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, SyntaxError, ValueError):
+        return []
+    found = []
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            bases = [
+                b.attr if isinstance(b, ast.Attribute) else getattr(b, "id", "") for b in node.bases
+            ]
+            if any(b.endswith("Module") or b == "Sequential" for b in bases):
+                found.append(node.name)
+    return found
 
 
 # ---------------------------------------------------------------------- ONNX

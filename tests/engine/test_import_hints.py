@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.importers.hints import shape_hint
+from engine.importers.hints import model_classes, shape_hint
 from engine.importers.report import ImportReport, unsupported_lines
 
 CORPUS = Path(__file__).resolve().parent / "import_corpus"
@@ -85,3 +85,14 @@ def test_unsupported_operations_come_with_their_source_line() -> None:
         f"{place}: torch.fft.fft — a Fourier transform",
         "    spectrum = torch.fft.fft(x).real  # UNSUPPORTED fft",
     ]
+
+
+def test_the_files_model_classes_are_listed_without_running_it(tmp_path: Path) -> None:
+    assert model_classes(str(CORPUS / "unet.py")) == ["DoubleConv", "Down", "Up", "UNet"]
+    path = write(
+        tmp_path,
+        "import sys\nsys.exit(1)\nclass Helper:\n    pass\n"
+        "class Net(torch.nn.Module):\n    pass\nclass Body(nn.Sequential):\n    pass\n",
+    )
+    assert model_classes(str(path)) == ["Net", "Body"]
+    assert model_classes(str(write(tmp_path, "def f(:\n"))) == []

@@ -144,4 +144,13 @@ def test_the_dialog_reads_the_input_shape_from_the_file(window, qtbot) -> None:
     dialog.source.setText(str(corpus / "mlp.py"))
     qtbot.waitUntil(lambda: "Linear(in_features=4)" in dialog.hint.text())
     assert dialog.shape.text() == "7"
+
+    dialog.class_name.clear()  # no class named: the file's classes are offered, nothing runs
+    dialog.source.setText(str(corpus / "resnet_cifar.py"))
+    qtbot.waitUntil(lambda: "BasicBlock, CifarResNet" in dialog.class_name.placeholderText())
+    dialog.import_button.click()
+    assert not dialog.running
+    assert dialog.status.text() == (
+        "Class: name the model's class (the file's nn.Module classes: BasicBlock, CifarResNet)"
+    )
     dialog.reject()
