@@ -13,11 +13,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QFileDialog,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -106,6 +108,15 @@ class PredictionPlot(QWidget):
         item.setLabel("left", "predicted", color=style.AXIS_TEXT)
 
 
+class LeastHeight(QWidget):
+    """A scroll area's content that is as high as the area, or as its minimum if that
+    is more. (For content with height-for-width, as any word-wrapped label gives, a
+    QScrollArea takes the preferred height at the width: it scrolled a view that fit.)"""
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt override)
+        return self.minimumSizeHint().height()
+
+
 class ResultsView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -129,13 +140,22 @@ class ResultsView(QWidget):
         for view in (self.empty, self.confusion, self.predictions, self.masks):
             self.task_views.addWidget(view)
         self.trial = SampleTrial()
-        body = QHBoxLayout()
-        body.addWidget(self.task_views, 3)
-        body.addWidget(self.trial, 2)
+        # The dock may be made lower or narrower than the views need (its minimum is
+        # its own, gui.training.docks): then they scroll rather than draw over each
+        # other. Try a sample fits itself to any usual size (a line for its chart).
+        body = LeastHeight()
+        self.row = QHBoxLayout(body)
+        self.row.setContentsMargins(0, 0, 0, 0)
+        self.row.addWidget(self.task_views, 3)
+        self.row.addWidget(self.trial, 2)
+        self.body = QScrollArea()
+        self.body.setWidgetResizable(True)
+        self.body.setFrameShape(QFrame.Shape.NoFrame)
+        self.body.setWidget(body)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 8)
         layout.addLayout(header)
-        layout.addLayout(body, 1)
+        layout.addWidget(self.body, 1)
 
     @property
     def evaluation(self) -> Evaluation | None:
@@ -172,6 +192,9 @@ class ResultsView(QWidget):
         name = (outcome.project or {}).get("name", "")
         self.title.setText(f"<b>Run {outcome.run_id}</b> · {name}{score}")
         self.title.setToolTip(f"{evaluation.samples:,} {evaluation.split} samples")
+        # A clip's frames side by side are wide: they take half the width, not two fifths.
+        self.row.setStretch(0, 1 if evaluation.inputs.ndim == 5 else 3)
+        self.row.setStretch(1, 1 if evaluation.inputs.ndim == 5 else 2)
         if evaluation.task == "classification":
             self.confusion.set_matrix(evaluation.confusion, evaluation.class_names)
             self.task_views.setCurrentWidget(self.confusion)

@@ -20,8 +20,15 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QImage, QResizeEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gui.training.look_inside import Inspector, InspectThread
 from gui.training.sample_view import SampleView
@@ -52,6 +59,7 @@ class Looks:
     overlay: np.ndarray  # (H, W, 3) uint8; frames side by side for a clip
     caption: str
     explain: str = ""  # what the method marks, as the caption's tooltip
+    brief: str = ""  # the caption in a few words, where there is no room for it
 
 
 @dataclass
@@ -152,6 +160,7 @@ def _looks(subject: Any, x: Any) -> list[Looks]:
                 f"Grad-CAM on {cam.node} for <b>{name(cam.target_class)}</b> (predicted)",
                 f"The feature maps of {cam.node}, the last convolution, weighed by how much "
                 "the predicted class's score depends on each: the regions it found for it",
+                f"for <b>{name(cam.target_class)}</b>",
             )
         )
     simple = gradient_x_input(subject.model, x)
@@ -162,6 +171,7 @@ def _looks(subject: Any, x: Any) -> list[Looks]:
             f"gradient × input for <b>{name(simple.target_class)}</b> (predicted)",
             "Each pixel's value times the gradient of the predicted class's score: the "
             "pixels whose change would move that score most",
+            f"for <b>{name(simple.target_class)}</b>",
         )
     )
     return looks
@@ -183,13 +193,23 @@ class SaliencyPanel(QWidget):
         self.method.setToolTip("How the heat is computed (both explain the predicted class)")
         self.method.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.method.currentIndexChanged.connect(self._show_method)
-        title = QLabel("Where it looks")
+        self.title = title = QLabel("Where it looks")
         title.setObjectName("hint")
-        header = QHBoxLayout()
-        header.setContentsMargins(0, 0, 0, 0)
-        header.addWidget(title)
-        header.addStretch(1)
-        header.addWidget(self.method)
+        # It takes no width of its own: beside an image the panel is narrow, and then
+        # the method and whom it explains come first (the method's tooltip says what).
+        title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        # The caption in a few words when the panel is low (compact): beside the method
+        # where they fit, else on their line under the picture.
+        self.brief = QLabel()
+        self.brief.setObjectName("hint")
+        self.brief.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.brief.hide()
+        self.header = QHBoxLayout()
+        self.header.setContentsMargins(0, 0, 0, 0)
+        self.header.addWidget(title)
+        self.header.addWidget(self.method)
+        self.header.addWidget(self.brief, 1)
+        self.header.addStretch(0)
         self.view = SampleView()
         self.caption = QLabel()
         self.caption.setObjectName("hint")
@@ -198,9 +218,44 @@ class SaliencyPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addLayout(header)
+        layout.addLayout(self.header)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.caption)
+        self.compact = False
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._arrange()
+
+    def set_compact(self, compact: bool) -> None:
+        """Low on room: the caption shrinks to a few words (the whole caption as their
+        tooltip), beside the method where they fit, else on one line under the picture."""
+        self.compact = compact
+        self._arrange()
+
+    def _arrange(self) -> None:
+        spacing = self.header.spacing()
+        room = self.width() - self.method.sizeHint().width() - spacing
+        beside = room >= self.brief.sizeHint().width() + spacing
+        if self.compact and beside:
+            room -= self.brief.sizeHint().width() + spacing
+        place = self.header if beside else self.layout()
+        if self.compact and place.indexOf(self.brief) < 0:
+            self.header.removeWidget(self.brief)
+            self.layout().removeWidget(self.brief)
+            if beside:
+                self.header.insertWidget(2, self.brief, 1)
+            else:
+                self.layout().addWidget(self.brief)
+        self.brief.setVisible(self.compact)
+        self.caption.setVisible(not self.compact)
+        self.title.setVisible(room >= self.title.sizeHint().width() + spacing)
+
+    def overhead(self) -> int:
+        """The panel's height besides its picture, with its caption in full."""
+        spacing = self.layout().spacing()
+        caption = 2 * self.caption.fontMetrics().lineSpacing() + 4
+        return self.header.sizeHint().height() + 2 * spacing + caption
 
     def show_looks(self, looks: list[Looks]) -> None:
         chosen = self.method.currentText()
@@ -217,6 +272,7 @@ class SaliencyPanel(QWidget):
         self.looks = []
         self.view.show_message(text)
         self.caption.clear()
+        self.brief.clear()
 
     @Slot(int)
     def _show_method(self, index: int) -> None:
@@ -226,6 +282,9 @@ class SaliencyPanel(QWidget):
         self.view.show_image(rgb_image(look.overlay), "saliency")
         self.caption.setText(look.caption)
         self.caption.setToolTip(look.explain)
+        self.brief.setText(look.brief)
+        self.brief.setToolTip(f"{look.caption}: {look.explain}")
+        self._arrange()
 
 
 class SizePicker(QWidget):

@@ -7,16 +7,19 @@ convolutional net, its mask on a generated image of another size. The model's wo
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal, Slot
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QBoxLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QStackedWidget,
     QVBoxLayout,
@@ -33,6 +36,10 @@ from gui.training.sample_insight import (
     trial_thread,
 )
 from gui.training.sample_view import SampleView
+
+CHART_MIN_PX = 100  # the probability chart's least height with its ticks readable
+QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no maximum"
+PICTURE_PX = 96  # a picture this high is readable (a digit, a clip's frame strip)
 
 
 class SampleTrial(QWidget):
@@ -58,14 +65,16 @@ class SampleTrial(QWidget):
         self.index.valueChanged.connect(self.show_sample)
         self.random_button = QPushButton("Random")
         self.random_button.clicked.connect(self._random)
-        header = QHBoxLayout()
-        title = QLabel("Try a sample")
-        title.setObjectName("panelSection")
-        header.addWidget(title)
-        header.addStretch(1)
-        header.addWidget(self.size_picker)
-        header.addWidget(self.index)
-        header.addWidget(self.random_button)
+        self.header = QHBoxLayout()
+        self.title = QLabel("Try a sample")
+        self.title.setObjectName("panelSection")
+        # It takes no width of its own: shown only where the controls leave it room.
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.header.addWidget(self.title)
+        self.header.addStretch(1)
+        self.header.addWidget(self.size_picker)
+        self.header.addWidget(self.index)
+        self.header.addWidget(self.random_button)
         self.input_view = SampleView()
         self.saliency = SaliencyPanel()  # classification of images or frames
         self.truth_view = SampleView()  # masks only
@@ -78,9 +87,7 @@ class SampleTrial(QWidget):
         # Fixed sizes below keep the layout still when texts change: a relayout of this
         # view repaints the docks around it too (15 ms at the end of a run).
         self.answer.setFixedHeight(2 * self.answer.fontMetrics().lineSpacing() + 6)
-        self.index.setMinimumWidth(
-            self.index.fontMetrics().horizontalAdvance("sample 00000 of 00000") + 40
-        )
+        self._fit_index("00000")
         masks = QHBoxLayout()
         masks.setContentsMargins(0, 0, 0, 0)
         masks.addWidget(self.truth_view)
@@ -90,13 +97,14 @@ class SampleTrial(QWidget):
         # The answer area switches pages rather than showing and hiding widgets: a
         # layout that holds still repaints only what changed, not the docks around it.
         self.answer_area = QStackedWidget()
-        # As low as the probability chart can go with its ticks readable: at 1600 × 980
-        # a taller one squeezed a clip's frames, where it looks, to a sliver, and its
-        # caption under the chart.
-        self.answer_area.setMinimumHeight(100)
+        # As low as the probability chart can go with its ticks readable. Where the view
+        # is lower than its pictures and this chart together, the chart gives way to a
+        # line of text (`compact`): at 1440 × 900 the Results dock is ~200 px high.
+        self.answer_area.setMinimumHeight(CHART_MIN_PX)
         self.nothing = QWidget()
         for page in (self.nothing, self.scores, self.masks):
             self.answer_area.addWidget(page)
+        self.compact = False  # the chart as a line of text under the answer
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         # The sample and, for a classifier of pixels, where it looks: side by side for
@@ -105,7 +113,7 @@ class SampleTrial(QWidget):
         self.pictures.setContentsMargins(0, 0, 0, 0)
         self.pictures.addWidget(self.input_view, 1)
         self.pictures.addWidget(self.saliency, 1)
-        layout.addLayout(header)
+        layout.addLayout(self.header)
         layout.addLayout(self.pictures, 3)
         layout.addWidget(self.answer_area, 1)
         layout.addWidget(self.answer)
@@ -139,6 +147,7 @@ class SampleTrial(QWidget):
             self.prepare()
             self._label_classes(evaluation)
         self.answer_area.setCurrentWidget(page)
+        self._fit_index(str(shown))
         pixels = evaluation is not None and _pixels(evaluation)
         self.saliency.setVisible(pixels)
         if pixels:
@@ -158,6 +167,7 @@ class SampleTrial(QWidget):
         if evaluation is None or not shown:
             self.input_view.show_message("Train or restore a run to try its model on a sample.")
             self.answer.clear()
+            self._fit()
             return
         if show_first:
             self.show_sample(1)
@@ -200,20 +210,93 @@ class SampleTrial(QWidget):
             self.answer.setText(
                 f"Predicted {_numbers(values)} · true {_numbers(targets)} · error {error:.4g}"
             )
+        self._fit()
 
     def _show_class(self, evaluation: Evaluation, i: int) -> None:
         truth, predicted = int(evaluation.truth[i]), int(evaluation.predicted[i])
         assert evaluation.scores is not None
         scores = evaluation.scores[i]
         mark = "✓" if truth == predicted else "✗"
-        self.answer.setText(
-            f"{mark}  Predicted <b>{evaluation.class_name(predicted)}</b> "
-            f"({scores[predicted]:.0%}) · true <b>{evaluation.class_name(truth)}</b>"
-        )
+        said, true = evaluation.class_name(predicted), evaluation.class_name(truth)
+        if self.compact:  # the chart's place is taken by the pictures: its gist in words
+            text = f"{mark} Predicted <b>{said}</b> · true <b>{true}</b><br>"
+            text += likeliest(scores, evaluation.class_name)
+        else:
+            text = f"{mark}  Predicted <b>{said}</b> ({scores[predicted]:.0%}) · true <b>{true}</b>"
+        self.answer.setText(text)
         colours = [style.brush(style.TRAIN, 140)] * len(scores)
         colours[predicted] = style.brush(style.METRIC_TRAIN if truth == predicted else "#e5484d")
         assert self.bars is not None
         self.bars.setOpts(x=np.arange(len(scores)), height=scores, brushes=colours)
+
+    # ------------------------------------------------------------ fitting the space
+
+    def _fit_index(self, most: str) -> None:
+        """The spin box as wide as its longest text ("sample 359 of 359"), no wider:
+        set once per run, so the header holds still as the number changes."""
+        text = f"{self.index.prefix()}{most} of {most}"
+        self.index.setFixedWidth(self.index.fontMetrics().horizontalAdvance(text) + 40)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        """Lay the view out for the space it has: the title gives way to the controls
+        when narrow; the probability chart to a line of text when low. Nothing is
+        squeezed below what it needs (a squeezed widget draws over its neighbours)."""
+        controls = [self.size_picker, self.index, self.random_button]
+        controls = [w for w in controls if not w.isHidden()]
+        spacing = self.header.spacing()
+        needed = sum(_width(w) + spacing for w in controls)
+        self.title.setVisible(self.width() >= needed + _width(self.title))
+        self._fit_strip()
+        compact = self._chart_squeezed()
+        if compact != self.compact:
+            self.compact = compact
+            self.saliency.set_compact(compact)
+            evaluation, number = self.evaluation, self.index.value()
+            if evaluation is not None and evaluation.scores is not None and evaluation.shown:
+                self._show_class(evaluation, number - 1)  # with or without its line
+        page = self.answer_area.currentWidget()
+        self.answer_area.setVisible(page is self.masks or (page is self.scores and not compact))
+
+    def _fit_strip(self) -> None:
+        """A clip's strip above where it looks: as high as the strip is at this width,
+        so the height left goes to the overlay below and the two come out alike."""
+        image = self.input_view.picture.image
+        frames = self.pictures.direction() == QBoxLayout.Direction.TopToBottom
+        if frames and self.input_view.kind == "frames" and image is not None and image.width():
+            self.input_view.setMaximumHeight(self.width() * image.height() // image.width() + 4)
+        else:
+            self.input_view.setMaximumHeight(QWIDGETSIZE_MAX)
+
+    def _chart_squeezed(self) -> bool:
+        """Whether the pictures, each at a readable height, leave less than the chart's
+        least height."""
+        evaluation = self.evaluation
+        if evaluation is None or evaluation.scores is None:
+            return False
+        spacing = self.layout().spacing()
+        fixed = self.header.sizeHint().height() + self.answer.height() + 3 * spacing
+        return self.height() - fixed - self._pictures_height() < CHART_MIN_PX
+
+    def _pictures_height(self) -> int:
+        """The height the sample (and where it looks) need: each picture as high as it
+        is when it fills its width, up to PICTURE_PX; a plot its least height."""
+        spacing = self.pictures.spacing()
+        frames = self.pictures.direction() == QBoxLayout.Direction.TopToBottom
+        beside = self.saliency.isVisibleTo(self) and not frames
+        width = (self.width() - spacing) // 2 if beside else self.width()
+        image = self.input_view.picture.image
+        if self.input_view.kind in ("image", "frames") and image is not None and image.width():
+            picture = min(PICTURE_PX, width * image.height() // image.width())
+        else:
+            picture = PICTURE_PX
+        if not self.saliency.isVisibleTo(self):
+            return picture
+        looks = self.saliency.overhead() + picture
+        return picture + spacing + looks if frames else max(picture, looks)
 
     def _random(self) -> None:
         if self.evaluation is not None and self.evaluation.shown:
@@ -294,6 +377,19 @@ def _pixels(evaluation: Evaluation) -> bool:
         and len(sample) in (3, 4)
         and np.issubdtype(evaluation.inputs.dtype, np.floating)
     )
+
+
+def _width(widget: QWidget) -> int:
+    """The width a layout gives `widget` when it has room: its hint within its limits."""
+    return (
+        widget.sizeHint().boundedTo(widget.maximumSize()).expandedTo(widget.minimumSize()).width()
+    )
+
+
+def likeliest(scores: np.ndarray, name: Callable[[int], str], count: int = 3) -> str:
+    """The classes the model finds likeliest, in words: "down 35% · up 27% · left 20%"."""
+    order = np.argsort(scores)[::-1][:count]
+    return " · ".join(f"{name(int(k))} {scores[k]:.0%}" for k in order)
 
 
 def _numbers(values: np.ndarray) -> str:

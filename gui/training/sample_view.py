@@ -72,7 +72,9 @@ class PixelLabel(QLabel):
         super().__init__(parent)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
-        self.setMinimumSize(48, 48)
+        # A clip's strip of 8 frames in a 270 px wide view is 31 px high: the least
+        # height is less than that, or the strip gets a band of nothing above and below.
+        self.setMinimumSize(48, 24)
         self.image: QImage | None = None
 
     def set_image(self, image: QImage | None) -> None:
