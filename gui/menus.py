@@ -311,8 +311,10 @@ CANVAS_KEYS = (
 MOUSE = (
     ("Drag a block from the palette", "add it to the canvas"),
     ("Double-click on empty canvas", "search for a block and place it there"),
+    ("Ctrl + double-click on empty canvas", "fit the whole graph in view"),
     ("Double-click a unit", "open it to see and edit its inside (Esc goes back)"),
     ("Drag from an output port (right) to an input port (left)", "wire them"),
+    ("Drag from an output port onto empty canvas", "pick a block that takes its shape"),
     ("Drag a wired input away", "move or remove its wire"),
     ("Wheel", "zoom"),
     ("Middle button drag, or Space + drag", "pan"),
