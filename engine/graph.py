@@ -269,9 +269,19 @@ class Graph:
         wired = self.incoming(target)
         if port in wired:
             return f"{target}.{port} is already wired from {wired[port]}"
-        if source == target or nx.has_path(self._g, target, source):
+        if source == target or self._reaches(target, source):
             return f"wiring {source} → {target} would close a cycle"
         return None
+
+    def _reaches(self, start: str, goal: str) -> bool:
+        """Whether a path of wires leads from `start` to `goal`.
+
+        A loader wires a chain in file order or its reverse: then `start` has no wire out
+        or `goal` none in yet, answered without a walk (a walk each would make loading
+        a chain of n blocks cost n²)."""
+        if self._g.out_degree(start) == 0 or self._g.in_degree(goal) == 0:
+            return False
+        return bool(nx.has_path(self._g, start, goal))
 
     def connect(self, source: str, target: str, port: str = "x", source_port: str = "") -> Edge:
         if problem := self.can_connect(source, target, port, source_port):

@@ -187,3 +187,19 @@ def test_train_refuses_a_dataset_setting_over_the_sample_limit(tmp_path: Path) -
     ]
     assert cpu <= CPU_BUDGET
     assert not (tmp_path / "run").exists()
+
+
+def test_wires_listed_backwards_load_as_fast_as_in_order() -> None:
+    """Each wire's cycle check walked everything downstream of its target: a chain whose
+    wires the file lists last to first cost n² to load."""
+
+    def load_seconds(reverse: bool) -> float:
+        doc = bombs.many_instances(1, 5000)
+        if reverse:
+            doc["units"]["Big"]["edges"].reverse()
+        started = time.process_time()
+        from_dict(doc)
+        return time.process_time() - started
+
+    forwards, backwards = load_seconds(False), load_seconds(True)
+    assert backwards <= 3 * forwards + 0.5, (forwards, backwards)
