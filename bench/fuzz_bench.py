@@ -15,13 +15,17 @@ Kinds of input:
   inside   Look inside records (run-<id>-inside.json) through RunInside.load: every
            field × every JSON type of a small record, then byte-level mutations. A
            record must load or raise InsideRecordError (or OSError).
+  runs     run records: the runs database as the Runs tab lists and restores it; every
+           field × every JSON type of a run's stored project, config and epoch
+           metrics, then byte-level mutations of the database file. Reading must
+           succeed or raise ProjectError / ConfigError (one line).
 
 Each case runs in a worker process; one that takes longer than --timeout seconds is a
 hang: the worker is killed and a new one takes the next case. Everything is derived
 from --seed, so a case is named by its kind and index and can be run again alone
 (--only project:12345).
 
-    .venv/bin/python bench/fuzz_bench.py [--kinds project inside] [--cases 10000]
+    .venv/bin/python bench/fuzz_bench.py [--kinds project inside runs] [--cases 10000]
         [--timeout 10] [--seed 0] [--only KIND:INDEX]
 
 Target (issue 23): ≥ 10,000 mutations per kind, 0 tracebacks, 0 hangs.
@@ -263,7 +267,101 @@ class InsideKind:
         return max(wanted, len(self.every_field) * 2)
 
 
-KINDS: dict[str, Callable[[int], Any]] = {"project": ProjectKind, "inside": InsideKind}
+# ------------------------------------------------------------------ run records
+
+
+class RunsKind:
+    """Run records: the runs database (runs.db) as the Runs tab lists and restores it.
+
+    A record's stored project, training config and epoch metrics get every field x
+    every JSON type; the database file itself gets byte-level mutations. Reading
+    lists the runs and their epochs and restores each run's project and config; a
+    ProjectError or ConfigError is a refusal in words, anything else a traceback.
+    """
+
+    name = "runs"
+    COLUMNS = {"project": "project_json", "config": "config_json", "metrics": "metrics_json"}
+
+    def __init__(self, seed: int) -> None:
+        from engine.runs import RunStore
+
+        self.seed = seed
+        folder = Path(tempfile.mkdtemp(prefix="netloom-fuzz-"))
+        self.project = json.loads((ROOT / "templates" / "cnn_digits.json").read_text())
+        self.config = {**self.project["training"], "optimizer": "adam"}
+        self.metrics = {"loss": 0.5, "accuracy": 0.875}
+        original = folder / "original.db"
+        store = RunStore(original)
+        run_id = store.start_run(self.project, self.config)
+        for epoch in (1, 2):
+            store.add_epoch(run_id, epoch, "train", self.metrics)
+            store.add_epoch(run_id, epoch, "val", self.metrics)
+            store.add_batch_losses(run_id, epoch, 4, [0.9, 0.7, 0.6, 0.5])
+        store.finish_run(run_id, "finished", "", str(folder / "run-1.pt"))
+        store.close()
+        self.data = original.read_bytes()
+        self.file = folder / "runs.db"
+        docs = {"project": self.project, "config": self.config, "metrics": self.metrics}
+        self.docs = docs
+        self.every_field = [
+            Case(part, path, value)
+            for part, doc in docs.items()
+            for path in json_paths(doc)
+            for value in VALUES
+        ]
+
+    def describe(self, index: int) -> str:
+        if index < len(self.every_field):
+            case = self.every_field[index]
+            return f"runs: {case.template}.{path_text(case.path) or '(whole)'} = {case.value!r}"
+        return f"runs: {self._family(index)[0]} of the database file #{index}"
+
+    def _family(self, index: int) -> tuple[str, random.Random]:
+        rng = random.Random(f"{self.seed}/runs/{index}")
+        return rng.choice(sorted(set(BYTE_FAMILIES) - {"encoding"})), rng
+
+    def _write(self, index: int) -> None:
+        import sqlite3
+
+        self.file.write_bytes(self.data)
+        if index >= len(self.every_field):
+            family, rng = self._family(index)
+            self.file.write_bytes(BYTE_FAMILIES[family](rng, self.data))
+            return
+        case = self.every_field[index]
+        text = case.text(copy.deepcopy(self.docs[case.template]))
+        table = "epochs" if case.template == "metrics" else "runs"
+        with contextlib.closing(sqlite3.connect(self.file)) as db, db:
+            db.execute(f"UPDATE {table} SET {self.COLUMNS[case.template]} = ?", (text,))
+
+    def run(self, index: int) -> Outcome:
+        from engine.project import ProjectError, from_dict
+        from engine.runs import RunStore
+        from engine.train.config import ConfigError, TrainConfig
+
+        self._write(index)
+        store = RunStore(self.file)
+        try:
+            for record in store.runs():
+                store.epochs(record.id)
+                from_dict(record.project)
+                TrainConfig.from_dict(record.config)
+        except (ProjectError, ConfigError) as err:
+            if "\n" in str(err):
+                return Outcome("bad", f"not one line: {str(err)[:200]!r}")
+        finally:
+            store.close()
+        return Outcome("ok")
+
+    def total(self, wanted: int) -> int:
+        return max(wanted, len(self.every_field) + wanted // 4)
+
+
+KINDS: dict[str, Callable[[int], Any]] = {
+    "project": ProjectKind,
+    "inside": InsideKind,
+    "runs": RunsKind,
+}
 
 
 # ---------------------------------------------------------------------- workers

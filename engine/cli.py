@@ -19,7 +19,7 @@ from engine.dependencies import is_dependency, missing_message
 from engine.graph import Graph
 from engine.limits import LimitError
 from engine.memory import available_bytes, block_memory, estimate, human_bytes, too_large
-from engine.project import Project, ProjectError, load
+from engine.project import Project, ProjectError, load, one_line
 from engine.shapes import Analysis, analyze
 from engine.units import REPEAT, walk
 
@@ -30,8 +30,9 @@ EXIT_INTERRUPTED = 130  # as shells report Ctrl+C
 
 
 def print_error(message: str) -> None:
-    """A user-facing error line on stderr, the same in every subcommand."""
-    print_safely(f"error: {message}", sys.stderr)
+    """A user-facing error line on stderr, the same in every subcommand; a line break
+    from a file's own keys (`training.a\\nb`) is shown as its escape."""
+    print_safely(f"error: {one_line(message)}", sys.stderr)
 
 
 def print_safely(text: str, stream: IO[str] | None = None) -> None:

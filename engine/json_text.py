@@ -227,6 +227,16 @@ def _opened(stack: list[_Frame], in_string: bool) -> Opened:
 
 def _key(token: str) -> str:
     try:
-        return str(json.loads(token))
+        return path_key(str(json.loads(token)))
     except ValueError:
-        return token[1:-1]
+        return path_key(token[1:-1])
+
+
+def path_key(key: str, limit: int = 40) -> str:
+    """An object's key as a step of a JSON path: as it is when it reads plainly, else
+    quoted (`units."a.b"`, `params."\\n"`) and a long one shortened, so that a message
+    stays one clear line."""
+    plain = key and len(key) <= limit and key.isprintable() and not any(c in key for c in '.[]" ')
+    if plain:
+        return key
+    return json.dumps(key if len(key) <= limit else key[: limit - 8] + "…", ensure_ascii=False)

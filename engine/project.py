@@ -19,7 +19,7 @@ from typing import Any
 from engine.atomic import remove_stale_temps, replace_text
 from engine.expansion import check_document
 from engine.graph import Edge, Graph, GraphError
-from engine.json_text import JsonTextError, decode, parse
+from engine.json_text import JsonTextError, decode, parse, path_key
 from engine.limits import LimitError
 from engine.names import id_problem, safe_id, valid_node_ids
 from engine.project_schema import describe, first_problem
@@ -39,7 +39,19 @@ MAX_POSITION = 1e9  # canvas coordinates
 
 
 class ProjectError(Exception):
-    """A project file that cannot be read; the message names the place."""
+    """A project file that cannot be read; the message names the place, in one line.
+
+    Places are built from the file's own keys and names, so a line break or another
+    character that prints as nothing is shown as its escape (`units.a\\nb`).
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(one_line(message))
+
+
+def one_line(text: str) -> str:
+    """`text` with every character that prints as nothing (a line break) as its escape."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 class ProjectTooLarge(ProjectError, LimitError):
@@ -170,7 +182,8 @@ def check_plain_data(doc: Any) -> None:
                 for key, item in value.items():
                     key_text = str(key)
                     _check_text(key_text, f"{place} (a key)")
-                    stack.append((item, f"{where}.{key_text}" if where else key_text, depth + 1))
+                    step = path_key(key_text)
+                    stack.append((item, f"{where}.{step}" if where else step, depth + 1))
             else:
                 for i, item in enumerate(value):
                     stack.append((item, f"{where}[{i}]", depth + 1))

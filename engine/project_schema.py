@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.json_text import path_key
+
 
 @dataclass(frozen=True)
 class Kind:
@@ -103,7 +105,7 @@ class MapOf(Kind):
         if found := super().problem(value, where):
             return found
         for key, item in value.items():
-            if found := self.item.problem(item, f"{where}.{key}"):
+            if found := self.item.problem(item, f"{where}.{path_key(key)}"):
                 return found
         return None
 

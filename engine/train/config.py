@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from engine.json_text import path_key
 from engine.spec import is_finite_number
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
@@ -105,7 +106,8 @@ def _no_unknown_keys(doc: Mapping[str, Any], known: tuple[str, ...], where: str)
             close = difflib.get_close_matches(str(key), known, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             raise ConfigError(
-                f"{where}.{key}: unknown setting ({hint}known: {', '.join(sorted(known))})"
+                f"{where}.{path_key(str(key))}: unknown setting "
+                f"({hint}known: {', '.join(sorted(known))})"
             )
 
 

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DIGITS = ROOT / "templates" / "cnn_digits.json"
 RESNET = ROOT / "templates" / "resnet_digits.json"
 # What a message must never show: Python's bytes reprs and exception names.
-PYTHON_WORDS = ("b'", 'b"', "Error", "Traceback", "Exception", "unhashable", "NoneType")
+PYTHON_WORDS = ("b'\\x", 'b"\\x', "Error", "Traceback", "Exception", "unhashable", "NoneType")
 
 
 def check_line(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -232,3 +232,27 @@ def test_the_command_line_says_binary_in_one_line_and_exits_2(tmp_path: Path) ->
     assert result.returncode == 2
     assert result.stderr == f"error: {path}: not a NetLoom project: it is binary data, not text\n"
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("where", "line"),
+    [
+        (
+            ("units", "ConvBnReLU", "promoted"),
+            "units.ConvBnReLU.promoted.a\\nb: a promoted param needs a name usable in Python",
+        ),
+        (("nodes", 1, "params"), "nodes[1].params.a\\nb: ConvBnReLU has no such parameter"),
+        (("training",), 'training."a\\nb": unknown setting'),
+        (("training", "dataset", "params"), "training.dataset.params.a\\nb: digits has no such"),
+    ],
+)
+def test_a_key_with_a_line_break_is_shown_escaped_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: tuple[Any, ...], line: str
+) -> None:
+    doc = unit_doc()
+    target = doc
+    for key in where:
+        target = target[key]
+    target["a\nb"] = ["conv.stride"] if where[-1] == "promoted" else 1
+    _, message = check_line(write_bytes(tmp_path, json.dumps(doc).encode()), capsys)
+    assert message.startswith(line)
