@@ -5,7 +5,8 @@ With NETLOOM_STARTUP_PROBE set, the app prints one line per milestone to stdout,
 the process), then quits:
 
 - `window`: quit once the main window has painted for the first time (what the user
-  sees as "the window is there").
+  sees as "the window is there"); also prints `window-cpu`, the CPU seconds the
+  process had used by then (on a shared machine, less swayed by the others' load).
 - `ready`: carry on until the after-start preparation (gui.training.warmup) is done,
   then also print `ready` and `longest-stall-ms`: the longest the event loop went
   unserved meanwhile, measured by a 5 ms timer (how long the window froze, if at all).
@@ -61,6 +62,7 @@ class StartupProbe(QObject):
         if event.type() == QEvent.Type.Paint and not self.painted:
             self.painted = True
             report("window")
+            report("window-cpu", time.process_time())  # this process's CPU seconds so far
             if self.mode == "window":
                 QTimer.singleShot(0, quit_app)
             else:
