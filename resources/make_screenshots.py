@@ -18,6 +18,11 @@ FCN's free input sizes.
 `--only look-training` renders Look inside's Training tab at 1440×900 after a short
 rnn_adding run: the gradient that reaches the RNN's first steps, and the histograms.
 
+`--only sizes` renders, at 1280×800 and at 1440×900 into docs/screenshots/, the screens a
+newcomer meets first: the editor with a template open (as it opens, not refitted), the
+window after a CNN+LSTM video run, "try a sample" in Results, Look inside on an LSTM,
+the Runs tab with two runs, and the import dialog with its report.
+
 `--only runs` renders, at 1440×900, what a run leaves behind: the window after switching
 from a finished CNN+LSTM video run to the CNN digits template (no old numbers stay),
 a 10-class confusion matrix (a short CNN digits run), and the Runs tab with both runs
@@ -67,7 +72,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Render the README's screenshots.")
     parser.add_argument(
         "--only",
-        choices=("editor", "training", "runs", "look", "look-training", "import", "trial"),
+        choices=(
+            "editor", "training", "runs", "look", "look-training", "import", "trial", "sizes"
+        ),
         help="render just the editor (and gallery), the training screenshot, the run "
         "switching, confusion and Runs ones, Look inside, its Training tab, the imported "
         "ResNet and import report, or try a sample",
@@ -96,6 +103,8 @@ def main() -> int:
             render_import(app, Path(scratch))
         if only in (None, "trial"):
             render_try_a_sample(app, Path(scratch))
+        if only in (None, "sizes"):
+            render_at_sizes(app, Path(scratch))
     return 0
 
 
@@ -185,7 +194,6 @@ def render_units(app: QApplication, scratch: Path) -> None:
 
 def render_import(app: QApplication, scratch: Path) -> None:
     """An imported ResNet with its units collapsed; the report of a model that cannot be."""
-    from PySide6.QtGui import QPainter
 
     os.chdir(ROOT)
     from engine.importers.check import InputSpec
@@ -216,8 +224,20 @@ def render_import(app: QApplication, scratch: Path) -> None:
     dialog.resize(900, 500)
     dialog.show()
     dialog.run_import()  # the report stays in the open dialog: nothing was imported
+    dialog.wait_until_done()  # the model's code runs in a child process
     settle(app, dialog)
-    # Offscreen, each top-level window is grabbed alone: lay the dialog over the window.
+    shot = grab_with_dialog(window, dialog)
+    shot.save(str(OUT / "import_report.png"))
+    logging.info("wrote %s (%d × %d)", OUT / "import_report.png", shot.width(), shot.height())
+    dialog.reject()
+    window.undo_stack.setClean()
+    window.close()
+
+
+def grab_with_dialog(window, dialog):
+    """Offscreen, each top-level window is grabbed alone: lay the dialog over the window."""
+    from PySide6.QtGui import QPainter
+
     shot = window.grab()
     painter = QPainter(shot)
     corner = (shot.width() - dialog.width()) // 2, (shot.height() - dialog.height()) // 3
@@ -225,11 +245,7 @@ def render_import(app: QApplication, scratch: Path) -> None:
     painter.setPen(dialog.palette().mid().color())  # the frame a window manager would draw
     painter.drawRect(corner[0] - 1, corner[1] - 1, dialog.width() + 1, dialog.height() + 1)
     painter.end()
-    shot.save(str(OUT / "import_report.png"))
-    logging.info("wrote %s (%d × %d)", OUT / "import_report.png", shot.width(), shot.height())
-    dialog.reject()
-    window.undo_stack.setClean()
-    window.close()
+    return shot
 
 
 def render_training(app: QApplication, scratch: Path) -> None:
@@ -457,6 +473,109 @@ def render_try_a_sample(app: QApplication, scratch: Path) -> None:
     window.scene.select_nodes(["image"])
     settle(app, window)
     save(window, "inspector_free_sizes.png")
+    window.undo_stack.setClean()
+    window.close()
+
+
+DOCS_SHOTS = ROOT / "docs" / "screenshots"
+
+
+def render_at_sizes(app: QApplication, scratch: Path) -> None:
+    """The first screens a newcomer meets, each at 1280×800 and 1440×900 (docs/screenshots)."""
+    from gui.training.warmup import prepare_for_training
+
+    os.environ["NETLOOM_DATA_DIR"] = str(scratch / "data-sizes")
+    prepare_for_training()
+    DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
+    settings = QSettings(str(scratch / "settings-sizes.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings, recovery_dir=scratch / "recovery-sizes")
+    window.show()
+    settle(app, window)
+    ui = window.training
+
+    def shoot(name: str, prepare=None) -> None:
+        for width, height in WINDOW_SIZES:
+            window.resize(width, height)
+            settle(app, window)
+            if prepare is not None:
+                prepare()
+                settle(app, window)
+            path = DOCS_SHOTS / f"{name}-{width}x{height}.png"
+            window.grab().save(str(path))
+            logging.info("wrote %s", path)
+
+    def open_as_user(template: Path, width: int, height: int) -> None:
+        window.resize(width, height)
+        settle(app, window)
+        window.open_template(template)  # opening fits the graph to the view
+        settle(app, window)
+
+    for width, height in WINDOW_SIZES:  # opened at each size, as a user would see it
+        open_as_user(TEMPLATE, width, height)
+        path = DOCS_SHOTS / f"editor-{width}x{height}.png"
+        window.grab().save(str(path))
+        logging.info("wrote %s", path)
+    train_in(app, window, 3)
+    ui.results.trial.index.setValue(2)
+
+    def results() -> None:
+        ui.results_dock.show()
+        ui.results_dock.raise_()
+
+    shoot("results", results)
+
+    def trial() -> None:
+        results()
+        window.resizeDocks(
+            [ui.results_dock], [int(window.height() * 0.55)], Qt.Orientation.Vertical
+        )
+
+    shoot("try-a-sample", trial)
+    window.undo_stack.setClean()
+    window.open_template(ROOT / "templates" / "lstm_adding.json")
+    train_in(app, window, 1)
+
+    def look() -> None:
+        ui.look_dock.show()
+        ui.look_dock.raise_()
+        window.scene.select_nodes(["lstm1"])
+        wait_until(
+            app,
+            lambda: ui.look.shown_request is not None and ui.look.shown_request.node == "lstm1",
+            "Look inside on lstm1",
+        )
+
+    shoot("look-inside-lstm", look)
+
+    def runs() -> None:
+        ui.runs_dock.show()
+        ui.runs_dock.raise_()
+        for record in ui.runs.records.values():
+            ui.runs.set_ticked(record.id)
+
+    shoot("runs", runs)
+    window.undo_stack.setClean()
+
+    # File > Import Model… on the import corpus' CIFAR ResNet: the report after the import.
+    from gui.import_dialog import ImportDialog
+
+    corpus = ROOT / "tests" / "engine" / "import_corpus"
+    dialog = ImportDialog(window)
+    dialog.source.setText(str(corpus / "resnet_cifar.py"))
+    dialog.class_name.setText("CifarResNet")
+    dialog.shape.setText("3,32,32")
+    dialog.show()
+    dialog.run_import()
+    dialog.wait_until_done()
+    for width, height in WINDOW_SIZES:
+        window.resize(width, height)
+        dialog.resize(min(900, width - 200), min(560, height - 160))
+        settle(app, window)
+        settle(app, dialog)
+        path = DOCS_SHOTS / f"import-dialog-{width}x{height}.png"
+        grab_with_dialog(window, dialog).save(str(path))
+        logging.info("wrote %s", path)
+    dialog.accept()
     window.undo_stack.setClean()
     window.close()
 
