@@ -4,6 +4,7 @@ dialog opens in."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from PySide6.QtCore import QSettings
 
@@ -56,3 +57,12 @@ def remember_folder(settings: QSettings, chosen: Path) -> None:
     in its folder."""
     settings.setValue(LAST_FOLDER_KEY, str(chosen.resolve().parent))
     settings.sync()
+
+
+@runtime_checkable
+class FolderAware(Protocol):
+    """A window whose file dialogs follow `start_folder` (dialogs it owns ask it)."""
+
+    def dialog_start(self, file_name: str = "") -> str: ...
+
+    def remember_dialog_folder(self, chosen: Path) -> None: ...

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.files import FolderAware
 from gui.gallery import lay_out_template
 
 if TYPE_CHECKING:
@@ -176,10 +177,16 @@ class ImportDialog(QDialog):
     # ------------------------------------------------------------------ the form
 
     def browse(self) -> None:
+        # The window's folder rule (the project's folder, else the last one used), when
+        # the dialog belongs to a window; never the folder NetLoom was started from.
+        window = self.parentWidget()
+        start = window.dialog_start() if isinstance(window, FolderAware) else str(Path.home())
         chosen, _ = QFileDialog.getOpenFileName(
-            self, "Import a model", "", "Models (*.py *.onnx);;All files (*)"
+            self, "Import a model", start, "Models (*.py *.onnx);;All files (*)"
         )
         if chosen:
+            if isinstance(window, FolderAware):
+                window.remember_dialog_folder(Path(chosen))
             self.source.setText(chosen)
 
     def source_text(self) -> str:

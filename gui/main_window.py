@@ -8,6 +8,8 @@ graph, and the scene, inspector and summary follow the graph.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from PySide6.QtCore import QPointF, QSettings, Qt, Signal
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QToolBar,
     QWidget,
 )
 
@@ -35,6 +38,7 @@ from gui.files import PROJECT_FILTER, RecentFiles, remember_folder, start_folder
 from gui.gallery import TemplateGallery, lay_out_template
 from gui.inspector import Inspector
 from gui.menus import build_menus
+from gui.opening import SLICED_ITEMS, load_project, run_in_slices
 from gui.palette import Palette
 from gui.problems import ProblemsButton
 from gui.quick_search import QuickSearch
@@ -65,6 +69,7 @@ class MainWindow(UnitsMixin, EditingMixin, QMainWindow):
         self.levels: list[Level] = []  # the project's scene, then each opened unit
         self._autosaved_index: int | None = None
         self._paste_count = 0
+        self.loading = False  # a project is being read or drawn (gui.opening)
         self.resize(1440, 900)
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
@@ -161,17 +166,30 @@ class MainWindow(UnitsMixin, EditingMixin, QMainWindow):
     def graph(self):
         return self.project.graph
 
-    def set_project(self, project: Project, path: Path | None, modified: bool = False) -> None:
+    def set_project(
+        self,
+        project: Project,
+        path: Path | None,
+        modified: bool = False,
+        analysis: Analysis | None = None,
+    ) -> None:
+        """Show `project` (with its shape pass, when the caller has it). A big graph
+        fills the canvas over event-loop turns (gui.opening), the window inert meanwhile."""
         for level in self.levels:
             level.scene.detach_from_graph()
         self.undo_stack.clear()
         self.project, self.path = project, path
-        scene = self.connect_scene(GraphScene(project.graph, self.undo_stack, self))
+        scene = GraphScene(project.graph, self.undo_stack, self, deferred=True)
         old_levels, self.levels = self.levels, [Level(scene)]
         self.scene = scene
         self.view.setScene(scene)
         for level in old_levels:
+            level.scene.dismantle()
             level.scene.deleteLater()
+        sliced = len(project.graph) + len(project.graph.edges) > SLICED_ITEMS
+        with self.busy(sliced, f"Drawing {len(project.graph):,} blocks…"):
+            run_in_slices(scene.populate(analysis), sliced)
+        self.connect_scene(scene)
         self.view.hide_top_bar(self.breadcrumb)
         self.inspector.set_document(project.graph, self.undo_stack)
         self.palette.set_units(project.graph.library, shipped())
@@ -252,19 +270,48 @@ class MainWindow(UnitsMixin, EditingMixin, QMainWindow):
             self.open_path(Path(chosen))
 
     def open_path(self, path: Path) -> bool:
-        """Open a project; a broken file leaves the current document untouched."""
+        """Open a project; a broken file leaves the current document untouched. A big
+        file is read in a thread while the window keeps turning (gui.opening)."""
+        if self.loading:
+            self.statusBar().showMessage("Still opening the last project; try again after", 5000)
+            return False
         try:
-            project = load(path)
+            with self.busy(True, f"Opening {path.name}…"):
+                loaded = load_project(path)
         except ProjectError as err:
             self.show_error("Cannot open project", str(err))
             if not path.exists():
                 self.recent.remove(path)
             return False
-        self.set_project(project, path)
+        self.set_project(loaded.project, path, analysis=loaded.analysis)
         self.recent.add(path)
         remember_folder(self.settings, path)
         self.statusBar().showMessage(f"Opened {path}", 5000)
         return True
+
+    @contextmanager
+    def busy(self, inert: bool, message: str) -> Iterator[None]:
+        """While a project loads: `loading` is set and (`inert`) the canvas, menus and
+        panels take no input, as the event loop keeps turning; the status bar says why."""
+        if not inert:
+            yield
+            return
+        self.loading = True
+        parts = [self.menuBar(), self.view, *self.findChildren(QToolBar)]
+        parts += [dock for dock in self.findChildren(QDockWidget)]
+        enabled = [part.isEnabled() for part in parts]
+        for part in parts:
+            part.setEnabled(False)
+        self.statusBar().showMessage(message)
+        QApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
+        try:
+            yield
+        finally:
+            QApplication.restoreOverrideCursor()
+            for part, was in zip(parts, enabled, strict=True):
+                part.setEnabled(was)
+            self.statusBar().clearMessage()
+            self.loading = False
 
     def open_dropped(self, paths: list[str]) -> None:
         if paths and self.maybe_save():
@@ -307,6 +354,10 @@ class MainWindow(UnitsMixin, EditingMixin, QMainWindow):
         file name it suggests."""
         folder = start_folder(self.path, self.settings)
         return str(folder / file_name) if file_name else str(folder)
+
+    def remember_dialog_folder(self, chosen: Path) -> None:
+        """A dialog of this window picked `chosen`: the next one opens in its folder."""
+        remember_folder(self.settings, chosen)
 
     def fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -354,6 +405,10 @@ class MainWindow(UnitsMixin, EditingMixin, QMainWindow):
         return True
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if self.loading:  # a local event loop of the open is running: close after it
+            self.statusBar().showMessage("Opening a project; close the window after", 5000)
+            event.ignore()
+            return
         if not self.maybe_save():
             event.ignore()
             return
