@@ -9,7 +9,9 @@ title, since there is no colour bar: values map linearly between the stated ends
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 
 import numpy as np
@@ -41,6 +43,30 @@ def font(size: int = 12) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
         return ImageFont.load_default(size=size)
     except (TypeError, OSError):  # an older Pillow, or one without FreeType
         return ImageFont.load_default()
+
+
+# Every text drawn while `recording_text` is active, in order (what an image says, for
+# tests and the command line's report).
+_written: ContextVar[list[str] | None] = ContextVar("written", default=None)
+
+
+@contextmanager
+def recording_text() -> Iterator[list[str]]:
+    written: list[str] = []
+    token = _written.set(written)
+    try:
+        yield written
+    finally:
+        _written.reset(token)
+
+
+def write(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str,
+          ink: tuple[int, int, int] = INK, size: int = 12) -> None:  # fmt: skip
+    """Draw `text` at `xy` (recorded while `recording_text` is active)."""
+    written = _written.get()
+    if written is not None:
+        written.append(text)
+    draw.text(xy, text, fill=ink, font=font(size))
 
 
 def colourize(
@@ -78,7 +104,7 @@ def titled(image: Image.Image, title: str, size: int = 12) -> Image.Image:
     out = Image.new("RGB", (width, image.height + line_h * len(lines) + 2), BACKGROUND)
     draw = ImageDraw.Draw(out)
     for i, line in enumerate(lines):
-        draw.text((2, 1 + i * line_h), line, fill=INK, font=font(size))
+        write(draw, (2, 1 + i * line_h), line, INK, size)
     out.paste(image, (0, line_h * len(lines) + 2))
     return out
 
@@ -157,10 +183,19 @@ def _bars(values: np.ndarray, height: int = 60, bar: int = 4) -> Image.Image:
     return Image.fromarray(out, "RGB")
 
 
-def render_activation(act: BlockActivation) -> Image.Image:
-    """One block's output, drawn as its view kind says."""
+def shape_words(shape: Sequence[int]) -> str:
+    """A shape in words: "64 values", "150 x 64 values" (never a bare "(64,)")."""
+    return " x ".join(str(d) for d in shape) + (" value" if shape == (1,) else " values")
+
+
+def render_activation(act: BlockActivation, recurrent: bool = False) -> Image.Image:
+    """One block's output, drawn as its view kind says. `recurrent`: the block is an
+    RNN, GRU or LSTM, whose output's features are its hidden units."""
+    from engine.inspect.axes import Axis, axed
+
     a = np.asarray(act.array, dtype=np.float64)
-    name = f"{act.node}  {tuple(a.shape)}"
+    name = f"{act.node} output, {shape_words(a.shape)}"
+    feature = "hidden unit" if recurrent else "feature"
     if act.kind == "feature_maps":
         return map_grid(a, f"{name}: feature maps")
     if act.kind in ("frames", "volume"):
@@ -181,11 +216,29 @@ def render_activation(act: BlockActivation) -> Image.Image:
         # (T, F): features down, time across; (C, L): channels down, length across.
         image = a.T if act.kind == "sequence" else a
         peak = _symmetric(image)
-        cell = (max(1, 96 // image.shape[0]), max(1, 300 // image.shape[1]))
-        what = "features x time" if act.kind == "sequence" else "channels x length"
-        return titled(
-            heatmap(image, -peak, peak, DIVERGING, cell), f"{name}: {what}   colour: ±{peak:.3g}"
+        cell = (max(2, min(12, 128 // image.shape[0])), max(2, min(32, 480 // image.shape[1])))
+        across, down = ("time step", feature) if act.kind == "sequence" else ("position", "channel")
+        body = axed(
+            heatmap(image, -peak, peak, DIVERGING, cell),
+            Axis(across, image.shape[1], cell[1]),
+            Axis(down, image.shape[0], cell[0]),
+            bar=(DIVERGING, -peak, peak, "output value"),
         )
+        return titled(body, name)
+    flat = a.ravel()
+    if flat.size <= 256 and a.ndim == 1:
+        peak = _symmetric(flat)
+        bars = _bars(flat)
+        middle = 0.5
+        body = axed(
+            bars,
+            Axis(f"{feature} (one bar each)" if recurrent else "value index", flat.size, 4),
+            Axis("value", 1, bars.height),
+            y_labels=[(0.0, f"{peak:.3g}"), (middle, "0"), (1.0, f"-{peak:.3g}")],
+        )
+        if recurrent:
+            name = f"{act.node} output: the last time step's {flat.size} hidden units"
+        return titled(body, name)
     flat = a.ravel()
     if flat.size <= 256:
         return titled(_bars(flat), f"{name}: one bar per value, ±{_symmetric(flat):.3g}")
@@ -239,28 +292,6 @@ def log_range(*series: np.ndarray) -> tuple[int, int]:
     return low_exp, max(high_exp, low_exp + 1)
 
 
-def log_bars(
-    values: np.ndarray,
-    title: str,
-    height: int = 90,
-    bar: int = 3,
-    exponents: tuple[int, int] | None = None,
-) -> Image.Image:
-    """Positive values per step on a log scale; a value of 0 draws no bar. `exponents`
-    (low, high) fixes the scale, so panels side by side compare bar for bar."""
-    values = np.asarray(values, dtype=np.float64)
-    low_exp, high_exp = exponents or log_range(values)
-    width = len(values) * bar
-    out = np.full((height, width, 3), 255, dtype=np.uint8)
-    for k, v in enumerate(values):
-        if v > 0:
-            share = min(max((np.log10(v) - low_exp) / (high_exp - low_exp), 0.0), 1.0)
-            extent = max(1, int(round(share * (height - 1))))
-            out[height - extent :, k * bar : (k + 1) * bar - 1] = (59, 82, 139)
-    axis_note = f"log scale 1e{low_exp} … 1e{high_exp}; no bar = exactly 0"
-    return titled(Image.fromarray(out, "RGB"), f"{title}\n{axis_note}")
-
-
 def render_saliency(sample: np.ndarray, heat: np.ndarray, title: str) -> Image.Image:
     """Per frame (one column each): the input (first channel, grey), its heatmap, and
     the heat drawn over the input.
@@ -296,55 +327,12 @@ def render_mask(mask: np.ndarray, title: str) -> Image.Image:
     return titled(Image.fromarray(enlarge(colours, 128), "RGB"), title)
 
 
-# Which traced arrays the lens draws, in order: (name, title, signed).
-LENS_ROWS = (
-    ("hidden", "hidden state h_t", True),
-    ("input", "input gate i_t", False),
-    ("forget", "forget gate f_t", False),
-    ("output", "output gate o_t", False),
-    ("cell", "cell state c_t", True),
-    ("reset", "reset gate r_t", False),
-    ("update", "update gate z_t", False),
-)
+def render_lens(lens: TimeLens, exponents: tuple[int, int] | None = None) -> Image.Image:
+    """The time lens with named axes and colour bars (engine.inspect.lens_image, which
+    draws with this module's helpers). `exponents` fixes the gradient's log scale."""
+    from engine.inspect.lens_image import lens_image
 
-
-def render_lens(
-    lens: TimeLens,
-    column: int = 3,
-    unit_row: int = 2,
-    exponents: tuple[int, int] | None = None,
-) -> Image.Image:
-    """Heatmaps over time (units down, steps across) per layer and direction, then the
-    gradient reaching each step's input on a log scale (`exponents` fixes that scale, to
-    compare lenses side by side)."""
-    panels = []
-    steps = len(lens.grad_norm)
-    for trace in lens.traces:
-        arrays = {"hidden": trace.hidden, "cell": trace.cell, **trace.gates}
-        where = f"layer {trace.layer} {trace.direction}" if len(lens.traces) > 1 else ""
-        for name, title, signed in LENS_ROWS:
-            values = arrays.get(name)
-            if values is None:
-                continue
-            image = values.T  # (hidden, T)
-            if signed:
-                peak = _symmetric(image)
-                body, scale = (
-                    heatmap(image, -peak, peak, DIVERGING, (unit_row, column)),
-                    f"±{peak:.3g}",
-                )
-            else:
-                body, scale = heatmap(image, 0.0, 1.0, SEQUENTIAL, (unit_row, column)), "0 … 1"
-            panels.append(titled(body, f"{title} {where}  (units x t, colour {scale})", 11))
-    panels.append(
-        log_bars(
-            lens.grad_norm,
-            "|d loss / d x_t| for t = 0 … " + str(steps - 1),
-            bar=column,
-            exponents=exponents,
-        )
-    )
-    return titled(stack(panels), f"{lens.node}: {lens.kind} time lens", 14)
+    return lens_image(lens, exponents)
 
 
 # A warm scale for heat drawn over a grey picture: dark red → orange → pale yellow.

@@ -123,10 +123,11 @@ class Inspector:
         title = f"{request.node} · sample {i + 1} of {subject.split} · {weights}"
         if act is None:
             return Answer(request, title, error=f"{request.node}: this block has no output here")
-        sections.append(("activation", _rgb(render.render_activation(act))))
+        recurrent = request.node in recurrent_blocks(model)
+        sections.append(("activation", _rgb(render.render_activation(act, recurrent))))
         if filters is not None and filters.node == request.node:
             sections.append(("filters", _rgb(render.render_filters(filters))))
-        if request.node in recurrent_blocks(model):
+        if recurrent:
             lens = time_lens(model, subject.loss_fn, x, y, request.node)
             sections.append(("lens", _rgb(render.render_lens(lens))))
         return Answer(request, title, sections)
