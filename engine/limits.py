@@ -33,6 +33,19 @@ MAX_UNIT_DEPTH = 16
 # Samples a generated dataset may make (its `samples` param): generating and holding
 # more would take minutes and gigabytes before the first step.
 MAX_GENERATED_SAMPLES = 500_000
+# An ONNX file to import (protobuf cannot parse more than 2 GB in any case).
+MAX_ONNX_FILE_BYTES = 2 * 1024**3
+# Elements of one tensor an imported ONNX file declares or would make its probe compute
+# (an initializer, external data, the input at the probe batch, any intermediate value
+# shape inference can size): 2²⁸ float32 is 1 GB. Refused before anything is allocated.
+MAX_IMPORT_TENSOR_ELEMENTS = 2**28
+# Bytes of all the values the ONNX import's probe holds at once (every node output is
+# exposed so each mapping knows its shape), summed over the sizes shape inference knows.
+MAX_IMPORT_PROBE_BYTES = 2 * 1024**3
+# A checkpoint (`--weights W.pt`): its size on disk, and the tensors it stores (torch
+# reads each stored tensor as a member of a zip archive; 100,000 take minutes).
+MAX_CHECKPOINT_BYTES = 4 * 1024**3
+MAX_CHECKPOINT_TENSORS = 10_000
 
 SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 

@@ -22,6 +22,13 @@ import torch
 
 from engine.importers.builder import GraphBuilder, Value
 from engine.importers.check import PROBE_BATCH, ImportResult, InputSpec, verify
+from engine.importers.onnx_file import (
+    CONTROL_FLOW,
+    check_probe_sizes,
+    control_flow_nodes,
+    read_model,
+    tensor_array,
+)
 from engine.importers.python_source import first_line, shown
 from engine.importers.report import ImportReport, Unreadable, Unsupported
 from engine.spec import Shape
@@ -55,14 +62,9 @@ class Broken:
 def import_onnx(
     path: Path, dims: tuple[int, ...] | None, sequence: bool, dtype: str | None
 ) -> ImportResult:
-    import onnx
-
     if not path.is_file():
         raise Unreadable(f"{path}: no such file")
-    try:
-        model = onnx.load(str(path))
-    except Exception as err:  # protobuf raises several kinds for a damaged file
-        raise Unreadable(f"{shown(path)}: not a readable ONNX file ({first_line(err)})") from None
+    model = read_model(path, shown(path))
     return OnnxImporter(model, shown(path), dims, sequence, dtype).run()
 
 
@@ -75,8 +77,6 @@ class OnnxImporter:
         sequence: bool,
         dtype: str | None,
     ) -> None:
-        from onnx import numpy_helper
-
         self.model = model
         self.name = name
         self.graph = model.graph
@@ -85,11 +85,11 @@ class OnnxImporter:
         self.opset = next(
             (o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13
         )
-        self.initializers = {i.name: numpy_helper.to_array(i) for i in self.graph.initializer}
+        self.initializers = {i.name: tensor_array(i, name) for i in self.graph.initializer}
         # torch's exporter writes a weight equal to an earlier one (a fresh BatchNorm's
         # ones, say) as an Identity of it; each is still a weight of its own.
         for node in self.graph.node:
-            if node.op_type == "Identity" and node.input[0] in self.initializers:
+            if node.op_type == "Identity" and node.input[:1] and node.input[0] in self.initializers:
                 self.initializers[node.output[0]] = self.initializers[node.input[0]].copy()
         inputs = [i for i in self.graph.input if i.name not in self.initializers]
         if len(inputs) != 1:
@@ -99,6 +99,8 @@ class OnnxImporter:
         self.input = inputs[0]
         tensor_type = self.input.type.tensor_type
         declared = [d.dim_value if d.HasField("dim_value") else None for d in tensor_type.shape.dim]
+        if any(d is not None and d < 0 for d in declared):
+            raise Unreadable(f"{name}: input {self.input.name} declares a negative size {declared}")
         self.batch = declared[0] if declared and declared[0] else PROBE_BATCH
         if dims is None:
             if not declared[1:] or None in declared[1:]:
@@ -163,6 +165,11 @@ class OnnxImporter:
         from engine.importers.onnx_ops import HANDLERS
 
         vocabulary = self.vocabulary()
+        if looping := control_flow_nodes(self.model):
+            for index, node in looping:
+                self.report.error(self.place(node, index), node.op_type, CONTROL_FLOW)
+            return ImportResult(self.report)
+        check_probe_sizes(self.model, self.input.name, (self.batch, *self.spec.dims), self.name)
         self._probe(example_input(self.spec, self.batch, vocabulary))
         for node in self.graph.node:
             for i, name in enumerate(node.input):

@@ -11,6 +11,7 @@ A checkpoint is a plain dict of tensors, strings, numbers, lists and dicts, so
 from __future__ import annotations
 
 import os
+import zipfile
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,12 @@ from typing import Any
 import torch
 
 from engine.build import NetLoomModel, build_model
+from engine.limits import (
+    MAX_CHECKPOINT_BYTES,
+    MAX_CHECKPOINT_TENSORS,
+    MAX_IMPORT_TENSOR_ELEMENTS,
+    count_text,
+)
 from engine.project import Project, ProjectError, from_dict
 
 FORMAT = "netloom-checkpoint"
@@ -154,14 +161,67 @@ def save_checkpoint(
         raise
 
 
+def check_archive(path: Path) -> None:
+    """Refuse, before torch reads it, a file too large or holding too many tensors
+    (each stored tensor is a member `data/N` of torch's zip archive)."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: no such file") from None
+    except OSError as err:
+        raise CheckpointError(f"{path}: cannot be read ({err.strerror or err})") from None
+    if not path.is_file():
+        raise CheckpointError(f"{path}: not a file")
+    if size > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(
+            f"{path}: {count_text(size)} bytes, over the limit of "
+            f"{count_text(MAX_CHECKPOINT_BYTES)} for a checkpoint "
+            "(engine.limits.MAX_CHECKPOINT_BYTES)"
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            stored = sum("/data/" in f"/{name}" for name in archive.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return  # torch.load says what is wrong with it, below
+    if stored > MAX_CHECKPOINT_TENSORS:
+        raise CheckpointError(
+            f"{path}: stores {count_text(stored)} tensors, over the limit of "
+            f"{count_text(MAX_CHECKPOINT_TENSORS)} (engine.limits.MAX_CHECKPOINT_TENSORS)"
+        )
+
+
+def tensor_problem(tensor: torch.Tensor) -> str | None:
+    """Why a stored tensor cannot be a weight: not dense, or claiming more elements than
+    the limit (a view can claim 10¹² over one stored number)."""
+    if tensor.layout != torch.strided:
+        return f"expected a dense tensor, got a {str(tensor.layout).removeprefix('torch.')} one"
+    if tensor.numel() > MAX_IMPORT_TENSOR_ELEMENTS:
+        return (
+            f"shape {list(tensor.shape)} holds {count_text(tensor.numel())} elements, over "
+            f"the limit of {count_text(MAX_IMPORT_TENSOR_ELEMENTS)} "
+            "(engine.limits.MAX_IMPORT_TENSOR_ELEMENTS)"
+        )
+    return None
+
+
+def load_reason(err: BaseException) -> str:
+    """torch.load's complaint in one short line: the unpickler's own reason when it
+    gives one, without the paragraphs of advice around it."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    reason = next((line for line in lines if line.startswith("WeightsUnpickler error:")), None)
+    text = reason or (lines[0] if lines else type(err).__name__)
+    return text.split(". This is an internal miniz error")[0][:200]
+
+
 def load_checkpoint(path: str | Path) -> Checkpoint:
     path = Path(path)
+    check_archive(path)
     try:
         document = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise CheckpointError(f"{path}: no such file") from None
     except Exception as err:  # torch raises several kinds for a file it cannot read
-        raise CheckpointError(f"{path}: not a readable checkpoint ({err})") from None
+        raise CheckpointError(f"{path}: not a readable checkpoint ({load_reason(err)})") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a NetLoom checkpoint")
     if document.get("version") != VERSION:
@@ -182,6 +242,8 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
             raise CheckpointError(
                 f"{path}: state_dict.{key}: expected a tensor, got a {type(value).__name__}"
             )
+        if problem := tensor_problem(value):
+            raise CheckpointError(f"{path}: state_dict.{key}: {problem}")
     parts = {}
     for part in ("project", "config", "metrics"):
         value = document.get(part, {})
