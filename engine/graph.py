@@ -110,6 +110,9 @@ class Graph:
     # only adding/removing nodes and wires makes it stale, not param edits or moves).
     _wires_in: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
     _order: list[str] | None = field(default=None, repr=False)
+    # role → ids of the nodes of that role, in graph order (units read their ports from it
+    # on every pass); emptied with _order.
+    _roles: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
     # Units (engine.units): the project's library of definitions, whose names are node
     # types beside the blocks; `owner` names the definition this graph is the body of.
     library: Any = field(default=None, repr=False)
@@ -183,7 +186,10 @@ class Graph:
             raise GraphError(str(err)) from None
 
     def ids_of_role(self, role: str) -> list[str]:
-        return [n.id for n in self.nodes if n.spec.role == role]
+        found = self._roles.get(role)
+        if found is None:
+            found = self._roles[role] = [n.id for n in self.nodes if n.spec.role == role]
+        return list(found)
 
     def new_id(self, prefix: str) -> str:
         i = 1
@@ -227,6 +233,7 @@ class Graph:
         self._g.add_node(node_id, node=node)
         self._wires_in[node_id] = {}
         self._order = None
+        self._roles.clear()
         self._emit("node_added", node_id)
         return node
 
@@ -240,6 +247,7 @@ class Graph:
         self._g.remove_node(node_id)
         del self._wires_in[node_id]
         self._order = None
+        self._roles.clear()
         self._emit("node_removed", node_id)
         return node, wires
 
@@ -289,6 +297,7 @@ class Graph:
         self._add_edge(source, target, port, source_port)
         self._wires_in[target][port] = source
         self._order = None
+        self._roles.clear()
         edge = Edge(source, target, port, source_port)
         self._emit("edge_added", target, edge)
         return edge
@@ -311,6 +320,7 @@ class Graph:
         self._g.remove_edge(source, target, key=port)
         del self._wires_in[target][port]
         self._order = None
+        self._roles.clear()
         edge = Edge(source, target, port, source_port)
         self._emit("edge_removed", target, edge)
         return edge
@@ -386,6 +396,7 @@ class Graph:
         for edge in edges:
             self._add_edge(edge.source, edge.target, edge.port, edge.source_port)
         self._order = None
+        self._roles.clear()
 
     def copy(self) -> Graph:
         """An independent snapshot (no subscribers); a unit library stays shared."""
