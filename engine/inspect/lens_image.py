@@ -3,8 +3,8 @@ across) with named axes and a colour bar, then the gradient reaching each step.
 
 Cells are sized to the sequence: a short one (T = 8) gets wide cells, a long one
 (T = 150) narrow ones, so every lens is about LENS_WIDTH px wide and never a sliver;
-hidden units get rows of at least MIN_ROW px. Narrow panels (short sequences) sit two
-to a row.
+hidden units get rows of at least MIN_ROW px. Panels sit one below the other: Look
+inside's dock is ~550 px wide at 1280 x 800, and two across made it scroll sideways.
 """
 
 from __future__ import annotations
@@ -18,18 +18,16 @@ from engine.inspect.render import (
     DIVERGING,
     SEQUENTIAL,
     _symmetric,
-    grid,
     heatmap,
     log_range,
     stack,
     titled,
 )
 
-LENS_WIDTH = 600  # px the time axis aims for
+LENS_WIDTH = 450  # px the time axis aims for (Look inside is ~550 px wide at 1280 x 800)
 LENS_HEIGHT = 192  # px the hidden-unit axis aims for
-MIN_COLUMN, MAX_COLUMN = 2, 32  # px per time step
+MIN_COLUMN, MAX_COLUMN = 3, 32  # px per time step
 MIN_ROW, MAX_ROW = 3, 14  # px per hidden unit
-TWO_ACROSS_BELOW = 420  # px: panels narrower than this sit two to a row
 GRAD_HEIGHT = 90
 GRAD_LABELS = 5  # decades labelled on the gradient's log axis, at most
 
@@ -111,8 +109,7 @@ def lens_image(lens: TimeLens, exponents: tuple[int, int] | None = None) -> Imag
             values = arrays.get(name)
             if values is not None:
                 panels.append(lens_panel(values, title + where, signed, bar_name, cell))
-    narrow = bool(panels) and panels[0].width < TWO_ACROSS_BELOW
-    body = grid(panels, 2, gap=12) if narrow else stack(panels, gap=10)
-    body = stack([body, gradient_panel(lens.grad_norm, cell[1], exponents)], gap=10)
+    panels.append(gradient_panel(lens.grad_norm, cell[1], exponents))
+    body = stack(panels, gap=10)
     heading = f"{lens.node}: {lens.kind} time lens, {steps} time steps x {units} hidden units"
     return titled(body, heading, 14)

@@ -35,7 +35,7 @@ def test_the_lens_cells_are_large_enough_to_see(steps: int) -> None:
     assert rows >= 3 and columns >= 3  # px a cell takes
     assert 240 <= steps * columns <= 1000  # never a sliver, never wider than a dock
     image = lens_image(lstm_lens(steps))
-    assert 400 <= image.width <= 1200, image.size
+    assert 300 <= image.width <= 760, image.size  # fits Look inside at 1280 x 800
 
 
 @pytest.mark.parametrize("steps", [8, 150])
@@ -46,7 +46,8 @@ def test_the_lens_names_its_axes_and_colours(steps: int) -> None:
     assert written.count("hidden unit") == 5
     assert "h_t value (no unit)" in written and "c_t value (no unit)" in written
     assert written.count("gate: 0 shut, 1 open") == 2 and "gate: 0 forget, 1 keep" in written
-    assert "0" in written and str(steps - 1) in written  # the first and last steps labelled
+    steps_labelled = [int(t) for t in written if t.isdigit()]
+    assert 0 in steps_labelled and max(steps_labelled) >= 0.9 * (steps - 1)  # both ends
     assert any("1e-2" == text for text in written)  # the gradient's log axis
     assert not any("(" in text and ",)" in text for text in written)
 
