@@ -108,8 +108,10 @@ def test_a_restored_run_shows_its_own_numbers(qtbot, window):
     assert f"run {second.run_id}" not in status.lower()
     assert ui.results.title.text().startswith(f"<b>Run {first.run_id}</b>")
     assert ui.results.confusion.matrix.sum() == first.evaluation.confusion.sum()
-    # The curves are the restored run's two recorded epochs, not the last run's four.
-    assert ui.curves.epoch_count == 2 and ui.curves.batch_count == 0
+    # The curves are the restored run's two recorded epochs and their batches, not the
+    # last run's four.
+    batches = sum(len(r.batch_losses) for r in ui.runs.store().epochs(first.run_id))
+    assert ui.curves.epoch_count == 2 and ui.curves.batch_count == batches > 2
     val = ui.curves.series["val_loss"].y.values
     assert list(val) == [
         row.metrics["loss"] for row in ui.runs.store().epochs(first.run_id) if row.split == "val"
