@@ -40,6 +40,7 @@ MARGIN = 8
 LABEL_SHARE = 0.3  # of the room beside (or above) the grid the class names may take
 LABEL_MIN = 48.0  # px the class names may always take, however small the widget
 LABEL_PAD = 6.0
+COMFORT_SIDE = 28.0  # px of a cell that names may not squeeze it below, beyond their share
 SCALE_W = 64  # the colour scale beside the grid: two bars and their labels
 WRONG_FLOOR = 0.35  # the least red of a cell with any mistake in it
 RIGHT_FLOOR = 0.15
@@ -147,14 +148,16 @@ class ConfusionMatrixView(QWidget):
         widest = float(max(metrics.horizontalAdvance(n) for n in names))
         room_w = self.width() - 2 * MARGIN - title_h - SCALE_W
         room_h = self.height() - 2 * MARGIN - title_h
-        row_w = min(widest, max(LABEL_MIN, LABEL_SHARE * room_w)) + LABEL_PAD
         # First try names across, one line above the columns; turn them upright when
-        # any would not fit its column.
+        # any would not fit its column. The names may take a share of the room, and
+        # whatever the grid cannot use (it is square: the other side bounds it).
         column_h = line + 4
+        row_w = self._label_room(widest, room_w, (room_h - column_h) / classes, classes)
         side = min((room_w - row_w) / classes, (room_h - column_h) / classes)
         upright = widest + 2 > side
         if upright:
-            column_h = min(widest, max(LABEL_MIN, LABEL_SHARE * room_h)) + LABEL_PAD
+            column_h = self._label_room(widest, room_h, (room_w - row_w) / classes, classes)
+            row_w = self._label_room(widest, room_w, (room_h - column_h) / classes, classes)
             side = min((room_w - row_w) / classes, (room_h - column_h) / classes)
         side = max(side, 2.0)  # a grid larger than the widget would lose classes
         left = MARGIN + title_h + row_w
@@ -182,6 +185,14 @@ class ConfusionMatrixView(QWidget):
                 rect = QRectF(x, MARGIN + title_h, side, column_h)
                 text = fitted(metrics, names[i], rect.width() - 2)
             self.column_labels.append(AxisLabel(i, rect, text, names[i], upright))
+
+    @staticmethod
+    def _label_room(widest: float, room: float, other_side: float, classes: int) -> float:
+        """Px for the names along one side: what the widest needs, up to a share of the
+        room or what the grid leaves when its cells are `other_side` (the other side
+        bounds the square grid) or COMFORT_SIDE px, whichever is more."""
+        spare = room - classes * min(other_side, COMFORT_SIDE) - LABEL_PAD
+        return min(widest, max(LABEL_MIN, LABEL_SHARE * room, spare)) + LABEL_PAD
 
     # ---------------------------------------------------------- painting
 

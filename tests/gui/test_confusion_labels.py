@@ -95,3 +95,14 @@ def test_many_classes_name_every_kth_and_tell_the_rest_on_hover(qtbot):
     assert_readable(view)
     assert len(view.row_labels) < 60  # lines do not fit one per row at this size
     assert view.row_labels[0].index == 0
+
+
+def test_a_few_classes_in_a_small_pane_keep_their_names_whole(qtbot):
+    # Results beside "try a sample" at 1280 x 800: the square grid is bound by the
+    # height, and the width it leaves goes to the names.
+    names = ["setosa", "versicolor", "virginica"]
+    view = show_matrix(qtbot, names, 250, 200)
+    assert_readable(view)
+    assert [label.text for label in view.row_labels] == names
+    assert [label.text for label in view.column_labels] == names
+    assert view.side >= 30  # the cells still hold their counts
