@@ -249,7 +249,7 @@ def graph_body(graph: Graph, unit_body: bool) -> Body:
             instances.append(Instance(node.id, node.type, int(node.params.get("repeat", 1))))
         elif not (unit_body and _is_port(node.type)):
             blocks += 1
-    return Body(blocks, len(graph.edges), tuple(instances))
+    return Body(blocks, graph.wire_count(), tuple(instances))
 
 
 def library_sizes(library: Any) -> tuple[dict[str, Body], dict[str, Size]]:
@@ -270,6 +270,6 @@ def library_sizes(library: Any) -> tuple[dict[str, Body], dict[str, Size]]:
 def check_graph(graph: Graph) -> Size:
     """The expanded size of a graph and its units; ExpansionError if over a limit."""
     if graph.library is None or not graph.library.definitions:
-        return Size(len(graph), len(graph.edges), 0)
+        return Size(len(graph), graph.wire_count(), 0)
     bodies, sizes = library_sizes(graph.library)
     return check_top(graph_body(graph, unit_body=graph.owner is not None), bodies, sizes)

@@ -143,6 +143,9 @@ class Graph:
             for s, t, port, out in self._g.edges(keys=True, data=OUT, default="")
         ]
 
+    def wire_count(self) -> int:
+        return int(self._g.number_of_edges())
+
     def incoming(self, node_id: str) -> dict[str, str]:
         """Port name → source node id, for the wired input ports of a node."""
         try:
