@@ -36,8 +36,9 @@ MAGIC = (
     (b"\x93NUMPY", "a NumPy array file"),
     (b"SQLite format 3\x00", "an SQLite database"),
 )
-# Bytes that no text file holds (JSON allows only tab, line feed and carriage return).
-CONTROL = frozenset(range(0x20)) - {0x09, 0x0A, 0x0C, 0x0D}
+# Bytes that no text file holds (JSON's only control characters are tab, line feed and
+# carriage return).
+CONTROL = frozenset(range(0x20)) - {0x09, 0x0A, 0x0D}
 SAMPLE = 4096
 
 
@@ -60,13 +61,16 @@ def decode(data: bytes, what: str = "a NetLoom project") -> str:
 
 
 def _wide_encoding(data: bytes) -> str | None:
-    """ "UTF-16" or "UTF-32" when the bytes are text in one of those, else None."""
+    """Which of UTF-16 and UTF-32 the bytes are text in, or None."""
     if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
         return "UTF-32"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "UTF-16"
-    # Without a mark: ASCII text in UTF-16 has a zero byte beside every character.
+    # Without a mark: ASCII text in UTF-16 has a zero byte beside every character, in
+    # UTF-32 three.
     sample = data[:64]
+    if len(sample) >= 8 and all(sample[i::4].count(0) == len(sample[i::4]) for i in (1, 2)):
+        return "UTF-32"
     if len(sample) >= 4:
         even, odd = sample[0::2], sample[1::2]
         for zeros, chars in ((odd, even), (even, odd)):

@@ -73,7 +73,14 @@ def test_a_file_that_is_no_project_says_what_it_is(
 
 @pytest.mark.parametrize(
     ("encoding", "name"),
-    [("utf-16", "UTF-16"), ("utf-16-le", "UTF-16"), ("utf-16-be", "UTF-16"), ("utf-32", "UTF-32")],
+    [
+        ("utf-16", "UTF-16"),
+        ("utf-16-le", "UTF-16"),
+        ("utf-16-be", "UTF-16"),
+        ("utf-32", "UTF-32"),
+        ("utf-32-le", "UTF-32"),
+        ("utf-32-be", "UTF-32"),
+    ],
 )
 def test_a_project_in_a_wide_encoding_is_told_to_be_saved_as_utf8(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], encoding: str, name: str
