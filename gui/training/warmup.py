@@ -82,6 +82,10 @@ def prepare_in_background(done: Callable[[float], None]) -> threading.Thread:
     views then say so when they are used). The caller holds automatic garbage
     collection meanwhile and freezes start-up's objects afterwards (gui.training.preparation).
     """
+    # torch imports this, which registers an exit handler: refused once the interpreter
+    # is shutting down (the window closed while the import ran), failing the import.
+    import concurrent.futures.thread  # noqa: F401
+
     from gui.training import child_trainer
 
     child_trainer.keep_spare()
@@ -91,7 +95,10 @@ def prepare_in_background(done: Callable[[float], None]) -> threading.Thread:
         try:
             import_for_views()
         except Exception:  # a broken torch install must not leave the caller waiting
-            log.exception("importing torch for the window's views failed")
+            if threading.main_thread().is_alive():
+                log.exception("importing torch for the window's views failed")
+            else:  # the app has quit meanwhile: nobody needs it any more
+                log.debug("torch import ended by the app's exit", exc_info=True)
         done(time.perf_counter() - began)
 
     # Not a daemon: the interpreter waits for it at exit. Ended half-way (the window

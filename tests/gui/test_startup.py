@@ -87,6 +87,55 @@ def test_the_window_paints_before_torch_or_onnx_is_imported(tmp_path: Path) -> N
     assert seen == {"at_import": [], "at_paint": []}
 
 
+# The app quits while torch is still being imported on its background thread.
+QUIT_DURING_IMPORT = textwrap.dedent(
+    """
+    import threading
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    import gui.app
+    from gui.main_window import MainWindow
+
+    def importing():
+        return any(t.name == "NetLoom torch import" for t in threading.enumerate())
+
+    def until_the_import_runs(app):
+        loop = QEventLoop()
+        poll = QTimer(interval=5)
+        poll.timeout.connect(lambda: importing() and loop.quit())
+        poll.start()
+        QTimer.singleShot(120_000, loop.quit)  # a bound on failure
+        loop.exec()
+        assert importing(), "the import never started"
+        for window in app.topLevelWidgets():
+            if isinstance(window, MainWindow):
+                window.undo_stack.setClean()
+        return 0
+
+    QApplication.exec = until_the_import_runs
+    gui.app.run_gui(PROJECT)
+    """
+)
+
+
+def test_quitting_while_torch_loads_exits_cleanly(tmp_path: Path) -> None:
+    # Closed in its first seconds, the app aborted inside libtorch's initialisers, or
+    # logged the import's failure ("can't register atexit after shutdown").
+    script = f"PROJECT = {str(TEMPLATE)!r}\n" + QUIT_DURING_IMPORT
+    env = dict(os.environ)
+    env.update(
+        QT_QPA_PLATFORM="offscreen",
+        NETLOOM_DATA_DIR=str(tmp_path / "data"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "ERROR" not in done.stderr, done.stderr
+
+
 def test_training_is_prepared_after_the_first_paint(qtbot, tmp_path: Path) -> None:
     from gui.main_window import MainWindow
 
