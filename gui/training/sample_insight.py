@@ -197,7 +197,7 @@ class SaliencyPanel(QWidget):
         title.setObjectName("hint")
         # It takes no width of its own: beside an image the panel is narrow, and then
         # the method and whom it explains come first (the method's tooltip says what).
-        title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        title.setMinimumWidth(1)  # (not 0: that is "no minimum of its own" to Qt)
         # The caption in a few words when the panel is low (compact): beside the method
         # where they fit, else on their line under the picture.
         self.brief = QLabel()

@@ -7,7 +7,6 @@ convolutional net, its mask on a generated image of another size. The model's wo
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSizePolicy,
     QSpinBox,
     QStackedWidget,
     QVBoxLayout,
@@ -28,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from gui.training import plot_style as style
 from gui.training.records import Evaluation
+from gui.training.sample_fit import likeliest, natural_width
 from gui.training.sample_insight import (
     SaliencyPanel,
     SizePicker,
@@ -39,6 +38,7 @@ from gui.training.sample_view import SampleView
 
 CHART_MIN_PX = 100  # the probability chart's least height with its ticks readable
 QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no maximum"
+MASKS_MIN_PX = 48  # the true and the predicted mask side by side
 PICTURE_PX = 96  # a picture this high is readable (a digit, a clip's frame strip)
 
 
@@ -69,7 +69,7 @@ class SampleTrial(QWidget):
         self.title = QLabel("Try a sample")
         self.title.setObjectName("panelSection")
         # It takes no width of its own: shown only where the controls leave it room.
-        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title.setMinimumWidth(1)  # (not 0: that is "no minimum of its own" to Qt)
         self.header.addWidget(self.title)
         self.header.addStretch(1)
         self.header.addWidget(self.size_picker)
@@ -147,6 +147,10 @@ class SampleTrial(QWidget):
             self.prepare()
             self._label_classes(evaluation)
         self.answer_area.setCurrentWidget(page)
+        # The chart needs its height; masks share the height with the input evenly.
+        masks = page is self.masks
+        self.answer_area.setMinimumHeight(MASKS_MIN_PX if masks else CHART_MIN_PX)
+        self.layout().setStretchFactor(self.answer_area, 3 if masks else 1)
         self._fit_index(str(shown))
         pixels = evaluation is not None and _pixels(evaluation)
         self.saliency.setVisible(pixels)
@@ -220,7 +224,10 @@ class SampleTrial(QWidget):
         said, true = evaluation.class_name(predicted), evaluation.class_name(truth)
         if self.compact:  # the chart's place is taken by the pictures: its gist in words
             text = f"{mark} Predicted <b>{said}</b> · true <b>{true}</b><br>"
-            text += likeliest(scores, evaluation.class_name)
+            width, metrics = self.answer.width(), self.answer.fontMetrics()
+            text += likeliest(
+                scores, evaluation.class_name, lambda line: metrics.horizontalAdvance(line) <= width
+            )
         else:
             text = f"{mark}  Predicted <b>{said}</b> ({scores[predicted]:.0%}) · true <b>{true}</b>"
         self.answer.setText(text)
@@ -248,8 +255,8 @@ class SampleTrial(QWidget):
         controls = [self.size_picker, self.index, self.random_button]
         controls = [w for w in controls if not w.isHidden()]
         spacing = self.header.spacing()
-        needed = sum(_width(w) + spacing for w in controls)
-        self.title.setVisible(self.width() >= needed + _width(self.title))
+        needed = sum(natural_width(w) + spacing for w in controls)
+        self.title.setVisible(self.width() >= needed + natural_width(self.title))
         self._fit_strip()
         compact = self._chart_squeezed()
         if compact != self.compact:
@@ -377,19 +384,6 @@ def _pixels(evaluation: Evaluation) -> bool:
         and len(sample) in (3, 4)
         and np.issubdtype(evaluation.inputs.dtype, np.floating)
     )
-
-
-def _width(widget: QWidget) -> int:
-    """The width a layout gives `widget` when it has room: its hint within its limits."""
-    return (
-        widget.sizeHint().boundedTo(widget.maximumSize()).expandedTo(widget.minimumSize()).width()
-    )
-
-
-def likeliest(scores: np.ndarray, name: Callable[[int], str], count: int = 3) -> str:
-    """The classes the model finds likeliest, in words: "down 35% · up 27% · left 20%"."""
-    order = np.argsort(scores)[::-1][:count]
-    return " · ".join(f"{name(int(k))} {scores[k]:.0%}" for k in order)
 
 
 def _numbers(values: np.ndarray) -> str:

@@ -1,0 +1,23 @@
+"""Try a sample's chart in words, for a view too low for the chart."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gui.training.sample_fit import likeliest
+
+NAMES = ["right", "left", "down", "up"]
+
+
+def test_the_likeliest_classes_come_first_with_their_chances():
+    scores = np.array([0.23, 0.2, 0.35, 0.22])
+    line = likeliest(scores, NAMES.__getitem__, lambda text: True)
+    assert line == "down 35% · right 23% · up 22%"
+
+
+def test_the_line_keeps_to_its_width_but_always_names_the_first():
+    scores = np.array([0.23, 0.2, 0.35, 0.22])
+    assert likeliest(scores, NAMES.__getitem__, lambda text: len(text) <= 20) == (
+        "down 35% · right 23%"
+    )
+    assert likeliest(scores, NAMES.__getitem__, lambda text: False) == "down 35%"
