@@ -1,10 +1,12 @@
 """After the window's first paint: get training ready without holding the window up.
 
-The window shows first (no torch in its process yet: ~1 s from `python main.py`);
-then, once it has painted, `gui.training.warmup.prepare_in_background` starts a spare
-trainer process (which pays torch._dynamo's import over there) and imports what the
-in-window views compute with on a background thread. The user is reading the
-template gallery meanwhile.
+The window shows first (no torch in its process yet); then, once it has painted,
+`gui.training.warmup.import_in_background` imports what the in-window views compute
+with on a background thread, while the user is reading the template gallery. When that
+is done, a spare trainer process starts (it pays torch's and torch._dynamo's imports
+over there, for the first run). One after the other, not together: on 2 cores the
+spare's start beside the import doubled the window's event-loop gaps over 50 ms
+(15-20 against 5-8 in three starts each under load) and lengthened the longest.
 
 While that thread imports, garbage collection is held (gui.training.gc_guard: a
 collection run by the importing thread could destroy a Qt object on the wrong thread),
@@ -23,8 +25,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
-from gui.training import gc_guard
-from gui.training.warmup import prepare_in_background
+from gui.training import child_trainer, gc_guard
+from gui.training.warmup import import_in_background
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +56,7 @@ class AfterFirstPaint(QObject):
     @Slot()
     def begin(self) -> None:
         gc_guard.hold(collect=False)  # see the module's docstring
-        prepare_in_background(self._report)
+        import_in_background(self._report)
 
     def _report(self, seconds: float) -> None:
         """On the importing thread: tell the GUI thread (a queued signal)."""
@@ -67,6 +69,7 @@ class AfterFirstPaint(QObject):
     def _finish(self, seconds: float) -> None:
         gc_guard.release(collect=False)
         gc.freeze()
+        child_trainer.keep_spare()
         self.done = True
         log.info("prepared for training in the background in %.2f s", seconds)
         if self.on_done is not None:

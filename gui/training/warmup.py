@@ -12,10 +12,11 @@ loading its libraries, during which the importing thread holds the GIL: imported
 such a thread as a run ended, it froze the GUI thread for 170-210 ms. So it is imported
 ahead of that, at start-up.
 
-At start-up both happen after the window's first paint (`prepare_in_background`, driven
-by gui.training.preparation): done before the window showed, they held it back 3.5-5.5 s
-on a warm install. `prepare_for_training` does the same on the calling thread, for
-scripts that want it all done before they go on (screenshots, benchmarks).
+At start-up both happen after the window's first paint, one after the other
+(`import_in_background`, then the spare; driven by gui.training.preparation): done
+before the window showed, they held it back 3.5-5.5 s on a warm install.
+`prepare_for_training` does both on the calling thread, for scripts that want it all
+done before they go on (screenshots, benchmarks).
 
 Qt-free: the trainer process imports this module.
 """
@@ -76,19 +77,15 @@ def prepare_for_training() -> float:
     return time.perf_counter() - began
 
 
-def prepare_in_background(done: Callable[[float], None]) -> threading.Thread:
-    """Start a spare trainer process, and import the views' torch on a thread of its own,
-    which calls `done(seconds it took)` at the end (also when the import failed: the
-    views then say so when they are used). The caller holds automatic garbage
-    collection meanwhile and freezes start-up's objects afterwards (gui.training.preparation).
+def import_in_background(done: Callable[[float], None]) -> threading.Thread:
+    """Import the views' torch on a thread of its own, which calls `done(seconds it
+    took)` at the end (also when the import failed: the views then say so when they are
+    used). The caller holds automatic garbage collection meanwhile, freezes start-up's
+    objects afterwards and then starts the spare trainer (gui.training.preparation).
     """
     # torch imports this, which registers an exit handler: refused once the interpreter
     # is shutting down (the window closed while the import ran), failing the import.
     import concurrent.futures.thread  # noqa: F401
-
-    from gui.training import child_trainer
-
-    child_trainer.keep_spare()
 
     def run() -> None:
         began = time.perf_counter()
