@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtWidgets import QApplication, QDockWidget, QTabWidget
 
 from engine.project import load
+from gui.theme import apply_theme
 from gui.training.sample_trial import CHART_MIN_PX
 from tests.gui.conftest import ROOT
 from tests.gui.overlap import Overlap, overlaps
@@ -24,6 +25,18 @@ RUNS = {
     "cnn_lstm_video": {"dataset": {"name": "moving_shapes", "params": {"samples": 64}}},
     "cnn_digits": {},
 }
+
+
+@pytest.fixture
+def themed(qapp):
+    """The app's own style, font and style sheet (they set every widget's size), put
+    back afterwards for the other tests."""
+    style, font, sheet = qapp.style().name(), qapp.font(), qapp.styleSheet()
+    apply_theme(qapp)
+    yield
+    qapp.setStyleSheet(sheet)
+    qapp.setFont(font)
+    qapp.setStyle(style)
 
 
 def settle() -> None:
@@ -96,7 +109,7 @@ def assert_try_a_sample_reads(window) -> None:
 
 
 @pytest.mark.parametrize("template", sorted(RUNS))
-def test_no_two_widgets_overlap_after_a_run(qtbot, make_window, template):
+def test_no_two_widgets_overlap_after_a_run(qtbot, themed, make_window, template):
     window = make_window()
     window.resize(*SIZES[0])
     finished_run(qtbot, window, template)
