@@ -38,7 +38,7 @@ from gui.files import PROJECT_FILTER, RecentFiles, remember_folder, start_folder
 from gui.gallery import TemplateGallery, lay_out_template
 from gui.inspector import Inspector
 from gui.menus import build_menus
-from gui.opening import SLICED_ITEMS, load_project, run_in_slices
+from gui.opening import SLICED_BLOCKS, load_project, run_in_slices
 from gui.palette import Palette
 from gui.problems import ProblemsButton
 from gui.quick_search import QuickSearch
@@ -181,26 +181,36 @@ class MainWindow(UnitsMixin, EditingMixin, QMainWindow):
         self.project, self.path = project, path
         scene = GraphScene(project.graph, self.undo_stack, self, deferred=True)
         old_levels, self.levels = self.levels, [Level(scene)]
+        for level in old_levels:
+            level.scene.dismantle()
         self.scene = scene
         self.view.setScene(scene)
         for level in old_levels:
-            level.scene.dismantle()
             level.scene.deleteLater()
-        sliced = len(project.graph) + len(project.graph.edges) > SLICED_ITEMS
+        sliced = len(project.graph) > SLICED_BLOCKS
         with self.busy(sliced, f"Drawing {len(project.graph):,} blocks…"):
-            run_in_slices(scene.populate(analysis), sliced)
+            run_in_slices(self._show_project(scene, analysis, modified), sliced)
+        self.update_title()
+        self.project_replaced.emit()
+
+    def _show_project(
+        self, scene: GraphScene, analysis: Analysis | None, modified: bool
+    ) -> Iterator[None]:
+        """The canvas, then the panels that follow it; yields between the parts, each a
+        fraction of a second on a 10,000-block project."""
+        yield from scene.populate(analysis)
         self.connect_scene(scene)
         self.view.hide_top_bar(self.breadcrumb)
-        self.inspector.set_document(project.graph, self.undo_stack)
-        self.palette.set_units(project.graph.library, shipped())
+        self.inspector.set_document(scene.graph, self.undo_stack)
+        self.palette.set_units(scene.graph.library, shipped())
+        yield
         self.on_analysis(scene.analysis)
         self._autosaved_index = None
         self._paste_count = 0
         if modified:
             self.undo_stack.resetClean()
+        yield
         self.view.open_view()
-        self.update_title()
-        self.project_replaced.emit()
 
     def connect_scene(self, scene: GraphScene) -> GraphScene:
         """Follow a scene's messages, facts and selection (the project's or a unit's)."""
@@ -292,7 +302,9 @@ class MainWindow(UnitsMixin, EditingMixin, QMainWindow):
     @contextmanager
     def busy(self, inert: bool, message: str) -> Iterator[None]:
         """While a project loads: `loading` is set and (`inert`) the canvas, menus and
-        panels take no input, as the event loop keeps turning; the status bar says why."""
+        panels take no input, as the event loop keeps turning; the status bar says why.
+        The canvas is not repainted meanwhile: a repaint per slice of a filling scene
+        would cost more than the filling."""
         if not inert:
             yield
             return
@@ -303,11 +315,13 @@ class MainWindow(UnitsMixin, EditingMixin, QMainWindow):
         for part in parts:
             part.setEnabled(False)
         self.statusBar().showMessage(message)
+        self.view.viewport().setUpdatesEnabled(False)
         QApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
         try:
             yield
         finally:
             QApplication.restoreOverrideCursor()
+            self.view.viewport().setUpdatesEnabled(True)
             for part, was in zip(parts, enabled, strict=True):
                 part.setEnabled(was)
             self.statusBar().clearMessage()

@@ -9,7 +9,7 @@ pushes shapes, counts and errors into the items; `analysis_changed` tells the do
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from PySide6.QtCore import QPointF, QRectF, QTimer, Signal
 from PySide6.QtGui import QUndoStack
@@ -29,6 +29,9 @@ from gui.canvas.wire_item import DraftWire, WireItem
 from gui.commands import ConnectCommand, DisconnectCommand, MoveCommand, RewireCommand
 
 log = logging.getLogger(__name__)
+
+# Items added (or given their facts) between two yields of `GraphScene.populate`.
+ITEMS_PER_STEP = 20
 
 
 def errors_by_node(analysis: Analysis) -> dict[str, list[str]]:
@@ -54,7 +57,10 @@ class GraphScene(QGraphicsScene):
         undo_stack: QUndoStack,
         parent=None,
         analysis_source: Callable[[], Analysis | None] | None = None,
+        deferred: bool = False,
     ) -> None:
+        """A scene for `graph`, filled at once; or, `deferred`, empty until the caller
+        runs `populate()` (a big graph, spread over event-loop turns)."""
         super().__init__(parent)
         self.graph = graph
         # Inside an opened unit: the facts of the body for the instance's actual input
@@ -84,13 +90,36 @@ class GraphScene(QGraphicsScene):
         self.detailed = True  # False when zoomed out too far to read text or hit ports
         self.setBackgroundBrush(theme.CANVAS_BACKGROUND)
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
-        for node in graph.nodes:
+        if not deferred:
+            for _ in self.populate():
+                pass
+
+    def populate(self, analysis: Analysis | None = None) -> Iterator[None]:
+        """Add an item per node and wire, then follow the graph and show its facts
+        (`analysis` when the caller has it, e.g. from a loading thread; else a pass
+        here). Yields every few items, so a caller can spread a big graph over
+        event-loop turns; the scene is complete when the generator is exhausted."""
+        for count, node in enumerate(self.graph.nodes, 1):
             self._add_node_item(node.id)
-        for edge in graph.edges:
+            if count % ITEMS_PER_STEP == 0:
+                yield
+        for count, edge in enumerate(self.graph.edges, 1):
             self._add_wire_item(edge)
-        graph.subscribe(self._on_graph_event)
-        undo_stack.indexChanged.connect(self.refresh_if_dirty)
-        self.refresh_analysis()
+            if count % ITEMS_PER_STEP == 0:
+                yield
+        self.graph.subscribe(self._on_graph_event)
+        self.undo_stack.indexChanged.connect(self.refresh_if_dirty)
+        if analysis is None:
+            self.refresh_analysis()
+            return
+        self._library_revision = self._revision()
+        self._changed_params, self._structure_changed, self._dirty = set(), False, False
+        yield from self._show_analysis(analysis)
+
+    def dismantle(self) -> None:
+        """Before deleteLater: drop the spatial index, so deleting ten thousand items
+        does not rebalance it after each one (a second on the GUI thread)."""
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
 
     def detach_from_graph(self) -> None:
         """Stop following the graph (the window is switching documents)."""
@@ -195,9 +224,14 @@ class GraphScene(QGraphicsScene):
         else:
             analysis = analyze(self.graph, self.analysis, self._changed_params)
         self._changed_params, self._structure_changed = set(), False
+        for _ in self._show_analysis(analysis):
+            pass
+
+    def _show_analysis(self, analysis: Analysis) -> Iterator[None]:
+        """Push shapes and errors into the items that changed; yields every few items."""
         errors = errors_by_node(analysis)
         previous, previous_errors = self.analysis, self.errors
-        for node_id, item in self.nodes.items():
+        for count, (node_id, item) in enumerate(self.nodes.items(), 1):
             info = analysis.nodes.get(node_id)
             if info is None:
                 continue
@@ -207,12 +241,16 @@ class GraphScene(QGraphicsScene):
             )
             if changed or not item.has_info:
                 item.set_info(info, mine)
-        for (target, _port), wire in self.wires.items():
+            if count % ITEMS_PER_STEP == 0:
+                yield
+        for count, ((target, _port), wire) in enumerate(self.wires.items(), 1):
             source_info = analysis.nodes.get(wire.source.node_id)
             shape = source_info.output_shape(wire.out) if source_info else None
             # Red only when the wire's end fails on shapes, not for an unwired sibling port.
             target_info = analysis.nodes.get(target)
             wire.set_label(str(shape) if shape else "?", bool(target_info and target_info.error))
+            if count % ITEMS_PER_STEP == 0:
+                yield
         feeding = {(wire.source.node_id, wire.out) for wire in self.wires.values()}
         for node_id, item in self.nodes.items():
             for out, port_item in item.outputs.items():
