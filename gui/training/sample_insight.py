@@ -14,13 +14,14 @@ validation split, whose numbering "try a sample" uses) and runs on its own
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtGui import QImage, QResizeEvent
+from PySide6.QtGui import QFontMetrics, QImage, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -234,11 +235,15 @@ class SaliencyPanel(QWidget):
         self._arrange()
 
     def _arrange(self) -> None:
+        look = self.looks[self.method.currentIndex()] if self.looks else None
+        brief = look.brief if look is not None else ""
+        metrics = self.brief.fontMetrics()
+        words = _advance(metrics, brief)
         spacing = self.header.spacing()
         room = self.width() - self.method.sizeHint().width() - spacing
-        beside = room >= self.brief.sizeHint().width() + spacing
+        beside = room >= words + spacing
         if self.compact and beside:
-            room -= self.brief.sizeHint().width() + spacing
+            room -= words + spacing
         place = self.header if beside else self.layout()
         if self.compact and place.indexOf(self.brief) < 0:
             self.header.removeWidget(self.brief)
@@ -249,7 +254,15 @@ class SaliencyPanel(QWidget):
                 self.layout().addWidget(self.brief)
         self.brief.setVisible(self.compact)
         self.caption.setVisible(not self.compact)
-        self.title.setVisible(room >= self.title.sizeHint().width() + spacing)
+        titled = room >= self.title.sizeHint().width() + spacing
+        self.title.setVisible(titled)
+        # Beside an image the panel is narrow: the title, when it has no room in the
+        # header, leads the line under the picture if that line holds it.
+        if self.compact and not beside and not titled and brief:
+            longer = f"{self.title.text()} {brief}"
+            if _advance(metrics, longer) <= self.width():
+                brief = longer
+        self.brief.setText(brief)
 
     def overhead(self) -> int:
         """The panel's height besides its picture, with its caption in full."""
@@ -282,7 +295,6 @@ class SaliencyPanel(QWidget):
         self.view.show_image(rgb_image(look.overlay), "saliency")
         self.caption.setText(look.caption)
         self.caption.setToolTip(look.explain)
-        self.brief.setText(look.brief)
         self.brief.setToolTip(f"{look.caption}: {look.explain}")
         self._arrange()
 
@@ -332,6 +344,11 @@ class SizePicker(QWidget):
     @Slot(int)
     def _on_activated(self, index: int) -> None:
         self.chosen.emit(self.combo.itemData(index))
+
+
+def _advance(metrics: QFontMetrics, rich: str) -> int:
+    """The width of a rich text's words, with room for its bold ones."""
+    return metrics.horizontalAdvance(re.sub(r"<[^>]+>", "", rich)) + 8
 
 
 def trial_thread(parent: QWidget) -> InspectThread:
