@@ -7,6 +7,12 @@ Plain sqlite3: no Qt, no torch.
 
 A database written before batch losses were kept opens as it is (the table is added
 empty): its runs restore with their per-epoch values only.
+
+A run also records its owner, the process that records it (engine.run_owner). When the
+history is opened or listed, a "running" run whose owner no longer lives (killed with
+SIGKILL, out of memory) is marked "interrupted", with the epoch it was in; its epochs
+and batch losses so far stay. A database written before owners were recorded gets the
+columns added; a "running" run in it has no known owner and counts as interrupted.
 """
 
 from __future__ import annotations
@@ -22,7 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-Status = Literal["running", "finished", "stopped", "failed"]
+from engine.run_owner import Owner
+
+Status = Literal["running", "finished", "stopped", "failed", "interrupted"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -52,6 +60,12 @@ CREATE TABLE IF NOT EXISTS batch_losses (
     PRIMARY KEY (run_id, epoch)
 );
 """
+# Columns added after the first release, each with its declaration: ALTER TABLE adds
+# those a database lacks, so older histories open.
+ADDED_COLUMNS = {
+    "owner_pid": "INTEGER NOT NULL DEFAULT 0",
+    "owner_started": "TEXT NOT NULL DEFAULT ''",
+}
 
 
 def project_hash(project: Mapping[str, Any]) -> str:
@@ -120,21 +134,38 @@ class RunStore:
         self._db = sqlite3.connect(self.path)
         self._db.execute("PRAGMA foreign_keys = ON")
         self._db.executescript(SCHEMA)
+        self._add_missing_columns()
+        self.mark_interrupted()
+
+    def _add_missing_columns(self) -> None:
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
+        with self._db:
+            for name, declaration in ADDED_COLUMNS.items():
+                if name not in present:
+                    self._db.execute(f"ALTER TABLE runs ADD COLUMN {name} {declaration}")
 
     def close(self) -> None:
         self._db.close()
 
-    def start_run(self, project: Mapping[str, Any], config: Mapping[str, Any]) -> int:
+    def start_run(
+        self, project: Mapping[str, Any], config: Mapping[str, Any], owner: Owner | None = None
+    ) -> int:
+        """Record a run as "running"; `owner`: the process whose death ends it (by default
+        this one)."""
+        owner = owner or Owner.current()
         with self._db:
             cursor = self._db.execute(
                 "INSERT INTO runs (project_name, project_hash, project_json, config_json, "
-                "started, status) VALUES (?, ?, ?, ?, ?, 'running')",
+                "started, status, owner_pid, owner_started) "
+                "VALUES (?, ?, ?, ?, ?, 'running', ?, ?)",
                 (
                     str(project.get("name", "Untitled")),
                     project_hash(project),
                     json.dumps(project),
                     json.dumps(config),
                     time.time(),
+                    owner.pid,
+                    owner.started,
                 ),
             )
         assert cursor.lastrowid is not None
@@ -167,11 +198,47 @@ class RunStore:
                 (status, reason, checkpoint, time.time(), run_id),
             )
 
+    def mark_interrupted(self) -> list[int]:
+        """Mark "interrupted" every "running" run whose owner no longer lives; returns
+        their ids."""
+        rows = self._db.execute(
+            "SELECT id, owner_pid, owner_started FROM runs WHERE status = 'running'"
+        ).fetchall()
+        ended = [rid for rid, pid, started in rows if not Owner(pid, started).alive()]
+        for run_id in ended:
+            self.interrupt(run_id)
+        return ended
+
+    def interrupt(self, run_id: int) -> None:
+        """Record a run whose process was killed: the epoch it was in and the time its
+        epochs took, if it is still "running" (its owner may have finished it since)."""
+        config = self.run(run_id).config
+        done, seconds, under_way = 0, 0.0, 0
+        for row in self.epochs(run_id):
+            if row.split == "train" and row.metrics:
+                done = max(done, row.epoch)
+                seconds += float(row.metrics.get("seconds", 0.0))
+            under_way = max(under_way, row.epoch)
+        epochs = config.get("epochs")
+        total = f" of {epochs}" if isinstance(epochs, int) else ""
+        if isinstance(epochs, int) and done >= epochs:
+            where = f"after its last epoch ({done}{total}), before it was saved"
+        else:
+            where = f"during training (epoch {max(done + 1, under_way)}{total})"
+        reason = f"the window ended {where}"
+        with self._db:
+            self._db.execute(
+                "UPDATE runs SET status = 'interrupted', reason = ?, duration = ? "
+                "WHERE id = ? AND status = 'running'",
+                (reason, seconds or None, run_id),
+            )
+
     def delete_run(self, run_id: int) -> None:
         with self._db:
             self._db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
 
     def runs(self) -> list[RunRecord]:
+        self.mark_interrupted()
         rows = self._db.execute(
             "SELECT id, project_name, project_hash, project_json, config_json, started, "
             "duration, status, reason, checkpoint FROM runs ORDER BY id DESC"
