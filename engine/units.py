@@ -328,8 +328,10 @@ class Library:
     def touch(self) -> None:
         """Forget derived facts: a definition changed."""
         self.revision += 1
-        self._memo.clear()
-        self._specs.clear()
+        if self._memo:  # (loading a file touches once per block and wire)
+            self._memo.clear()
+        if self._specs:
+            self._specs.clear()
 
     def _changed(self, event: GraphEvent) -> None:
         if event.kind != "node_moved":
