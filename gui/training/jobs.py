@@ -10,6 +10,8 @@ during training ends the run as "failed" with its message. Torch loads lazily he
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.project import Project, ProjectError, from_dict
+from engine.run_owner import Owner
 from engine.runs import RunStore
 from engine.train.config import ConfigError, TrainConfig
 from engine.train.events import BatchEnd, Callbacks, EpochEnd, TrainResult
@@ -199,7 +202,9 @@ def run_training(job: TrainJob, controls: Controls, callbacks: TrainingCallbacks
         if callbacks.built is not None:
             callbacks.built(trainer)
         config = trainer.config
-        run_id = store.start_run(trainer.project_snapshot, config.to_dict())
+        # The run ends with the window: this trainer child's parent (or this process).
+        owner = Owner.of(os.getppid()) if multiprocessing.parent_process() else None
+        run_id = store.start_run(trainer.project_snapshot, config.to_dict(), owner)
         callbacks.started(
             RunStarted(
                 run_id=run_id,
@@ -224,7 +229,10 @@ def run_training(job: TrainJob, controls: Controls, callbacks: TrainingCallbacks
             log.exception("training run %s failed", run_id)
             reason = f"{type(err).__name__}: {err}"
             batch_losses.save(store, run_id)
-            store.finish_run(run_id, "failed", reason)
+            if owner is not None and not owner.alive():  # the window was killed: no pipe
+                store.interrupt(run_id)
+            else:
+                store.finish_run(run_id, "failed", reason)
             return RunOutcome(run_id, "failed", reason, project=trainer.project_snapshot)
         batch_losses.save(store, run_id)  # an epoch stopped before its end
         checkpoint = checkpoint_file(job.data_dir, run_id)
