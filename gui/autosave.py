@@ -1,10 +1,10 @@
 """Autosave to a recovery file, and the offer to restore it after a crash.
 
-Every 30 s, if the document has changes not yet autosaved, the project is written
-(atomically, by `engine.project.save`) to `recovery/recovery.json` in the app's data
-folder (`NETLOOM_DATA_DIR` when set, as for runs), with `recovery-meta.json` naming the
-file it belongs to. A clean exit or a save deletes both; finding them at start-up
-means the last session ended abnormally.
+Every 30 s (NETLOOM_AUTOSAVE_MS overrides it), if the document has changes not yet
+autosaved, the project is written (atomically, by `engine.project.save`) to
+`recovery/recovery.json` in the app's data folder (`NETLOOM_DATA_DIR` when set, as for
+runs), with `recovery-meta.json` naming the file it belongs to. A clean exit or a save
+deletes both; finding them at start-up means the last session ended abnormally.
 
 The autosaver is a child of its window: when the window is destroyed, so is its timer,
 and no tick can reach a document that is gone.
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +27,32 @@ from gui.training.paths import data_dir
 
 log = logging.getLogger(__name__)
 
-INTERVAL_MS = 30_000
+ENV_INTERVAL = "NETLOOM_AUTOSAVE_MS"
+DEFAULT_INTERVAL_MS = 30_000
+
+
+def interval_from_env() -> int:
+    """The autosave period: NETLOOM_AUTOSAVE_MS when set (a positive whole number of
+    milliseconds; tests use a short one), else 30 s."""
+    text = os.environ.get(ENV_INTERVAL, "").strip()
+    if not text:
+        return DEFAULT_INTERVAL_MS
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        log.warning(
+            "%s=%r: expected a positive number of milliseconds; autosaving every %d ms",
+            ENV_INTERVAL,
+            text,
+            DEFAULT_INTERVAL_MS,
+        )
+        return DEFAULT_INTERVAL_MS
+    return value
+
+
+INTERVAL_MS = interval_from_env()
 
 # Returns the project and its file when there is something new to autosave, else None.
 Snapshot = Callable[[], "tuple[Project, Path | None] | None"]
