@@ -36,7 +36,13 @@ log = logging.getLogger(__name__)
 COLUMNS = ("Run", "Project", "Status", "metric", "Epochs", "Time", "Started")
 METRIC_COLUMN = 3
 METRIC_LABELS = {"mse": "MSE", "mae": "MAE", "mean_iou": "mean IoU"}
-STATUS_COLOURS = {"finished": "#4cc38a", "stopped": "#f0b23c", "failed": "#ff8a8e"}
+STATUS_COLOURS = {
+    "finished": "#4cc38a",
+    "stopped": "#f0b23c",
+    "failed": "#ff8a8e",
+    "interrupted": "#ff9f5a",  # its process was killed: the curves so far, no weights
+}
+TICK_HINT = "Tick runs to compare their curves."
 # The width from which the list and the plots sit side by side: every column of the
 # list (~470 px) beside two plots of ~200 px.
 SIDE_BY_SIDE_MIN_W = 900
@@ -129,7 +135,7 @@ class RunsView(QWidget):
         self.restore_button.clicked.connect(self._restore)
         self.delete_button = QPushButton("Delete")
         self.delete_button.clicked.connect(self._delete)
-        self.hint = QLabel("Tick runs to compare their curves.")
+        self.hint = QLabel(TICK_HINT)
         self.hint.setObjectName("hint")
         buttons = QHBoxLayout()
         buttons.addWidget(self.hint, 1)
@@ -293,7 +299,10 @@ class RunsView(QWidget):
             if len(y):
                 result = f"{metric_label(metric)} {y[-1]:.4f}" if named else f"{y[-1]:.4f}"
         epochs = max((r.epoch for r in rows), default=0)
-        duration = clock_text(record.duration) if record.duration is not None else "…"
+        if record.duration is not None:
+            duration = clock_text(record.duration)
+        else:
+            duration = "…" if record.status == "running" else "–"
         started = time.strftime("%m-%d %H:%M", time.localtime(record.started))
         values = (
             str(record.id),
@@ -402,6 +411,12 @@ class RunsView(QWidget):
         record = self.records.get(run_id) if run_id is not None else None
         self.restore_button.setEnabled(bool(record and record.checkpoint))
         self.delete_button.setEnabled(record is not None and record.status != "running")
+        hint, why = TICK_HINT, ""
+        if record is not None and record.status == "interrupted":
+            hint = f"Run {record.id} was interrupted: its curves were kept, no weights."
+            why = f"Run {record.id}: {record.reason}"
+        self.hint.setText(hint)
+        self.hint.setToolTip(why or hint)
 
     def _restore(self) -> None:
         run_id = self.selected_run()

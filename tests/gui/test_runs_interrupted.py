@@ -1,0 +1,50 @@
+"""A run whose window was killed is listed in the Runs tab as "interrupted", says why,
+and overlays its curves so far."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Qt
+
+from engine.run_owner import Owner
+from engine.runs import RunStore
+from gui.training.paths import runs_db
+from tests.gui.test_runs_readable import show_runs
+from tests.gui.test_training_support import IRIS
+
+
+def test_an_interrupted_run_is_listed_as_such_with_its_curves_so_far(qtbot, window, data_dir):
+    store = RunStore(runs_db(data_dir))
+    me = Owner.current()
+    killed = Owner(me.pid, me.started + "0")  # this id, another start: a process now gone
+    run_id = store.start_run(json.loads(IRIS.read_text()), {"epochs": 10}, owner=killed)
+    for epoch, accuracy in ((1, 0.5), (2, 0.75)):
+        train = {"loss": 1 / epoch, "accuracy": accuracy, "seconds": 1.5}
+        store.add_epoch(run_id, epoch, "train", train)
+        store.add_epoch(run_id, epoch, "val", {"loss": 1.2 / epoch, "accuracy": accuracy})
+        store.add_batch_losses(run_id, epoch, 4, [1 / epoch] * 4)
+    store.add_batch_losses(run_id, 3, 4, [0.3, 0.3])
+    store.close()
+
+    runs = show_runs(qtbot, window, (1440, 900))
+    item = runs.tree.topLevelItem(0)
+    assert [item.text(c) for c in (0, 2, 3, 4, 5)] == [
+        str(run_id),
+        "interrupted",
+        "0.7500",
+        "3/10",
+        "3.0 s",
+    ]
+    reason = "the window ended during training (epoch 3 of 10)"
+    assert reason in item.toolTip(2)
+
+    runs.select_run(run_id)
+    assert "interrupted" in runs.hint.text() and reason in runs.hint.toolTip()
+    assert runs.delete_button.isEnabled() and not runs.restore_button.isEnabled()  # no weights
+    item.setCheckState(0, Qt.CheckState.Checked)
+    (loss,) = runs.loss_plot.getPlotItem().listDataItems()
+    (metric,) = runs.metric_plot.getPlotItem().listDataItems()
+    assert list(loss.getData()[0]) == [1, 2] and list(metric.getData()[1]) == [0.5, 0.75]
+    window.resize(1440, 900)
+    window.grab().save("/tmp/runs_interrupted.png")
