@@ -8,10 +8,12 @@ What to draw follows the sample's shape, not the dataset's name: (C, H, W) with 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QColor, QImage, QPixmap, QResizeEvent
+from PySide6.QtGui import QColor, QFontMetrics, QImage, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QWidget
 
 from gui.training import plot_style as style
@@ -63,6 +65,23 @@ def mask_image(mask: np.ndarray) -> QImage:
     pixels = np.ascontiguousarray(colours[np.asarray(mask, dtype=np.int64) % len(colours)])
     h, w, _ = pixels.shape
     return QImage(pixels.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+def shortened(name: str, metrics: QFontMetrics, width: int) -> str:
+    """`name` in `width` pixels: as it is, else without its unit, else its leading
+    words cut to initials ("sepal length" → "s. length"), else cut with an ellipsis."""
+    if metrics.horizontalAdvance(name) <= width:
+        return name
+    name = re.sub(r"\s*\(.*\)\s*$", "", name) or name  # a unit, "(cm)", goes first
+    if metrics.horizontalAdvance(name) <= width:
+        return name
+    words = name.split()
+    if len(words) > 1:
+        initials = " ".join(f"{w[0]}." for w in words[:-1]) + f" {words[-1]}"
+        if metrics.horizontalAdvance(initials) <= width:
+            return initials
+        name = initials
+    return metrics.elidedText(name, Qt.TextElideMode.ElideRight, width)
 
 
 class PixelLabel(QLabel):
@@ -167,7 +186,11 @@ class SampleView(QStackedWidget):
         )
         axis = item.getAxis("bottom")
         if names and len(names) == len(values) and len(values) <= 16:
-            axis.setTicks([[(i, n[:10]) for i, n in enumerate(names)]])
+            # Each name within its bar's share of the width: side by side at 10
+            # characters, iris's "sepal length" and "sepal width" ran into each other.
+            metrics = QFontMetrics(axis.style.get("tickFont") or self.font())
+            room = max(self.width() - 30, 60) // len(values) - 4  # (the left axis, a gap)
+            axis.setTicks([[(i, shortened(n, metrics, room)) for i, n in enumerate(names)]])
         elif len(values) <= 16:
             axis.setTicks([[(i, str(i)) for i in range(len(values))]])
         else:

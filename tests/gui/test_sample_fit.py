@@ -1,4 +1,4 @@
-"""Try a sample's chart in words, for a view too low for the chart."""
+"""Try a sample in little room: its chart in words, feature names within their bars."""
 
 from __future__ import annotations
 
@@ -21,3 +21,17 @@ def test_the_line_keeps_to_its_width_but_always_names_the_first():
         "down 35% · right 23%"
     )
     assert likeliest(scores, NAMES.__getitem__, lambda text: False) == "down 35%"
+
+
+def test_feature_names_shorten_to_their_share_of_the_axis(qapp):
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    from gui.training.sample_view import shortened
+
+    metrics = QFontMetrics(QFont())
+    name = "sepal length (cm)"
+    assert shortened(name, metrics, metrics.horizontalAdvance(name)) == name
+    assert shortened(name, metrics, metrics.horizontalAdvance("sepal length")) == "sepal length"
+    assert shortened(name, metrics, metrics.horizontalAdvance("s. length")) == "s. length"
+    tiny = shortened(name, metrics, 24)
+    assert tiny.endswith("…") and metrics.horizontalAdvance(tiny) <= 24
