@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.files import FolderAware
 from gui.training import plot_style as style
 from gui.training.confusion import ConfusionMatrixView
 from gui.training.records import Evaluation, RunOutcome
@@ -209,11 +210,16 @@ class ResultsView(QWidget):
         if self.outcome is None or not self.outcome.checkpoint:
             return
         source = Path(self.outcome.checkpoint)
+        name = f"run-{self.outcome.run_id}.pt"
+        window = self.window()  # its folder rule: the project's folder, else the last used
+        start = window.dialog_start(name) if isinstance(window, FolderAware) else name
         chosen, _ = QFileDialog.getSaveFileName(
-            self, "Save weights", f"run-{self.outcome.run_id}.pt", "NetLoom checkpoint (*.pt)"
+            self, "Save weights", start, "NetLoom checkpoint (*.pt)"
         )
         if not chosen:
             return
+        if isinstance(window, FolderAware):
+            window.remember_dialog_folder(Path(chosen))
         try:
             shutil.copyfile(source, chosen)
         except OSError as err:

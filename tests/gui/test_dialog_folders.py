@@ -14,6 +14,7 @@ from engine.project import Project, save
 from gui.export import TARGETS
 from gui.files import remember_folder, start_folder
 from gui.import_dialog import ImportDialog
+from gui.training.records import RunOutcome
 
 
 @pytest.fixture
@@ -71,6 +72,10 @@ def every_file_dialog(window) -> None:
         window.actions_[f"export_{target.key}"].trigger()
     window.actions_["export_picture"].trigger()
     ImportDialog(window).browse()  # File > Import Model…'s Browse
+    results = window.training.results  # Results' "Save weights…" of a finished run
+    results.outcome = RunOutcome(run_id=7, status="finished", reason="", checkpoint="run-7.pt")
+    results.save_weights.setEnabled(True)
+    results.save_weights.click()
 
 
 def test_the_start_folder_is_the_projects_then_the_last_used_then_home(tmp_path, elsewhere):
@@ -92,7 +97,7 @@ def test_every_file_dialog_of_a_saved_project_opens_in_its_folder(
     assert window.open_path(path)
     every_file_dialog(window)
     folders = file_dialogs.folders()
-    assert len(folders) == 2 + len(TARGETS) + 2, folders
+    assert len(folders) == 2 + len(TARGETS) + 3, folders
     assert set(folders.values()) == {path.parent}, folders
     # Save and export suggest a file name there, after the project.
     assert ("Save project", str(path)) in file_dialogs.starts
