@@ -70,13 +70,15 @@ def add_command(subparsers: Any) -> None:
 
 
 class MetricsLog:
-    """metrics.csv, written a row at a time so an interrupted run keeps its history."""
+    """metrics.csv, written a row at a time so an interrupted run keeps its history: each
+    epoch's rows reach the file whole (flushed together), so even kill -9 leaves whole rows."""
 
     def __init__(self, handle: IO[str], metric_names: tuple[str, ...]) -> None:
         self.names = metric_names
         self.writer = csv.writer(handle)
         self.handle = handle
         self.writer.writerow(["epoch", "split", "loss", *metric_names, "lr", "samples_per_s"])
+        handle.flush()  # killed before its first epoch, the file is still a table
 
     def add(self, event: EpochEnd) -> None:
         self._row(event.epoch, "train", event.train, event.lr, f"{event.samples_per_s:.1f}")
