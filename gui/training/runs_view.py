@@ -409,7 +409,9 @@ class RunsView(QWidget):
     def _update_buttons(self) -> None:
         run_id = self.selected_run()
         record = self.records.get(run_id) if run_id is not None else None
-        self.restore_button.setEnabled(bool(record and record.checkpoint))
+        # An interrupted run restores its network and curves so far (it has no weights).
+        restorable = record is not None and (record.checkpoint or record.status == "interrupted")
+        self.restore_button.setEnabled(bool(restorable))
         self.delete_button.setEnabled(record is not None and record.status != "running")
         hint, why = TICK_HINT, ""
         if record is not None and record.status == "interrupted":

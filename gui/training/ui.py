@@ -441,7 +441,9 @@ class TrainingUi(QObject):
             w.statusBar().showMessage("Wait for the current run to end, then restore.", 5000)
             return
         record = store.run(run_id)
-        if not record.checkpoint or not Path(record.checkpoint).exists():
+        # Killed before its weights were saved: its network and curves so far, no weights.
+        curves_only = record.status == "interrupted" and not record.checkpoint
+        if not curves_only and (not record.checkpoint or not Path(record.checkpoint).exists()):
             w.show_error("Cannot restore run", f"run {run_id}: its checkpoint file is missing")
             return
         try:
@@ -457,6 +459,10 @@ class TrainingUi(QObject):
         w.statusBar().showMessage(f"Restored run {run_id}: save it to keep it.", 8000)
         self.results_dock.show()
         self.results_dock.raise_()
+        if curves_only:
+            self.panel.show_restored(record, epochs)
+            self.results.clear(f"No results: run {run_id} ended before its weights were saved.")
+            return
         job = RestoreJob(run_id, record.project, Path(record.checkpoint), None, 1)
         self.controller.start(job)
 

@@ -41,10 +41,19 @@ def test_an_interrupted_run_is_listed_as_such_with_its_curves_so_far(qtbot, wind
 
     runs.select_run(run_id)
     assert "interrupted" in runs.hint.text() and reason in runs.hint.toolTip()
-    assert runs.delete_button.isEnabled() and not runs.restore_button.isEnabled()  # no weights
     item.setCheckState(0, Qt.CheckState.Checked)
     (loss,) = runs.loss_plot.getPlotItem().listDataItems()
     (metric,) = runs.metric_plot.getPlotItem().listDataItems()
     assert list(loss.getData()[0]) == [1, 2] and list(metric.getData()[1]) == [0.5, 0.75]
-    window.resize(1440, 900)
+
+    # Restore: its network and its curves so far (every batch), no weights to load.
+    assert runs.restore_button.isEnabled() and runs.delete_button.isEnabled()
+    qtbot.mouseClick(runs.restore_button, Qt.MouseButton.LeftButton)
+    ui = window.training
+    assert len(window.project.graph.nodes) > 0 and window.windowTitle().startswith("MLP iris")
+    assert len(ui.curves.series["batch_loss"]) == 4 + 4 + 2
+    assert len(ui.curves.series["val_metric"]) == 2
+    assert "interrupted, " + reason in ui.panel.status.text()
+    assert "before its weights were saved" in ui.results.title.text()
+    assert not ui.controller.busy  # nothing to load
     window.grab().save("/tmp/runs_interrupted.png")
