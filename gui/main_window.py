@@ -38,7 +38,12 @@ from gui.files import PROJECT_FILTER, RecentFiles, remember_folder, start_folder
 from gui.gallery import TemplateGallery, lay_out_template
 from gui.inspector import Inspector
 from gui.menus import build_menus
-from gui.opening import SLICED_BLOCKS, load_project, run_in_slices
+from gui.opening import (
+    SLICED_BLOCKS,
+    collector_paused,
+    load_project,
+    run_in_slices,
+)
 from gui.palette import Palette
 from gui.problems import ProblemsButton
 from gui.quick_search import QuickSearch
@@ -280,20 +285,21 @@ class MainWindow(UnitsMixin, EditingMixin, QMainWindow):
             self.open_path(Path(chosen))
 
     def open_path(self, path: Path) -> bool:
-        """Open a project; a broken file leaves the current document untouched. A big
+        """Open a project; a broken file leaves the current document untouched. The
         file is read in a thread while the window keeps turning (gui.opening)."""
         if self.loading:
             self.statusBar().showMessage("Still opening the last project; try again after", 5000)
             return False
-        try:
-            with self.busy(True, f"Opening {path.name}…"):
-                loaded = load_project(path)
-        except ProjectError as err:
-            self.show_error("Cannot open project", str(err))
-            if not path.exists():
-                self.recent.remove(path)
-            return False
-        self.set_project(loaded.project, path, analysis=loaded.analysis)
+        with collector_paused():
+            try:
+                with self.busy(True, f"Opening {path.name}…"):
+                    loaded = load_project(path)
+            except ProjectError as err:
+                self.show_error("Cannot open project", str(err))
+                if not path.exists():
+                    self.recent.remove(path)
+                return False
+            self.set_project(loaded.project, path, analysis=loaded.analysis)
         self.recent.add(path)
         remember_folder(self.settings, path)
         self.statusBar().showMessage(f"Opened {path}", 5000)
