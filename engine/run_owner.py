@@ -6,9 +6,11 @@ row would say "running" forever; the runs history asks instead whether the owner
 still lives. A process id alone is not enough (ids are reused), so on Linux the
 owner is the id and its start time in clock ticks since boot (/proc/<pid>/stat field
 22): a process with the same id and another start time is someone else. Where no
-/proc exists, only the process that opened the history knows it is alive: a run
-owned by any other process counts as ended (the window is the one process that both
-records its runs and lists them, so a new window finds the old window's runs ended).
+/proc exists, the id alone decides: this process and its parent (the window, seen from
+its trainer child) live; on other POSIX systems any process that exists does; on
+Windows, where asking could end the process, a run owned by any other process counts
+as ended (the window is the one process that both records its runs and lists them, so
+a new window finds the old window's runs ended).
 """
 
 from __future__ import annotations
@@ -55,4 +57,20 @@ class Owner:
             return False
         if has_proc():
             return bool(self.started) and start_ticks(self.pid) == self.started
-        return self.pid == os.getpid()
+        # A parent that dies leaves its POSIX child re-parented: getppid() changes.
+        if self.pid in (os.getpid(), os.getppid()):
+            return True
+        return os.name == "posix" and pid_exists(self.pid)
+
+
+def pid_exists(pid: int) -> bool:
+    """POSIX only (on Windows os.kill ends the process)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    except (OSError, OverflowError):
+        return False
+    return True

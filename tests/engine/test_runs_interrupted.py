@@ -137,3 +137,18 @@ def test_a_history_without_owners_opens_and_its_running_run_is_interrupted(
     }
     new_id = store.start_run(PROJECT, {"epochs": 1})
     assert store.run(new_id).status == "running"
+
+
+def test_without_proc_the_process_id_decides(tmp_path: Path, monkeypatch) -> None:
+    """macOS and other systems without /proc: this process and its parent live, and on
+    POSIX any existing process does; a process that has ended does not."""
+    monkeypatch.setattr("engine.run_owner.PROC", tmp_path / "no-proc")
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait(timeout=30)
+    store = RunStore(tmp_path / "runs.sqlite")
+    mine = store.start_run(PROJECT, {"epochs": 3})
+    parents = store.start_run(PROJECT, {"epochs": 3}, owner=Owner.of(os.getppid()))
+    gone = store.start_run(PROJECT, {"epochs": 3}, owner=Owner.of(ended.pid))
+    assert Owner.current().started == ""  # nothing to read it from
+    statuses = {r.id: r.status for r in store.runs()}
+    assert statuses == {mine: "running", parents: "running", gone: "interrupted"}
