@@ -112,6 +112,13 @@ class EpochRecord:
     batches: int = 0
 
 
+def _owner(pid: object, started: object) -> Owner:
+    """A run's recorded owner; a damaged one (not an id and a start time) is unknown."""
+    if not isinstance(pid, int) or not isinstance(started, str):
+        return Owner(0)
+    return Owner(pid, started)
+
+
 def _pack(losses: Sequence[float]) -> bytes:
     packed = array("f", losses)
     if sys.byteorder != "little":
@@ -204,7 +211,7 @@ class RunStore:
         rows = self._db.execute(
             "SELECT id, owner_pid, owner_started FROM runs WHERE status = 'running'"
         ).fetchall()
-        ended = [rid for rid, pid, started in rows if not Owner(pid, started).alive()]
+        ended = [rid for rid, pid, started in rows if not _owner(pid, started).alive()]
         for run_id in ended:
             self.interrupt(run_id)
         return ended
@@ -212,26 +219,31 @@ class RunStore:
     def interrupt(self, run_id: int) -> None:
         """Record a run whose process was killed: the epoch it was in and the time its
         epochs took, if it is still "running" (its owner may have finished it since)."""
-        config = self.run(run_id).config
+        try:
+            where, seconds = self._where_it_ended(run_id)
+        except (ValueError, TypeError, AttributeError):  # a damaged record ends all the same
+            where, seconds = "during training", 0.0
+        with self._db:
+            self._db.execute(
+                "UPDATE runs SET status = 'interrupted', reason = ?, duration = ? "
+                "WHERE id = ? AND status = 'running'",
+                (f"the window ended {where}", seconds or None, run_id),
+            )
+
+    def _where_it_ended(self, run_id: int) -> tuple[str, float]:
+        """Where in its training a run was when it ended, in words, and the seconds its
+        recorded epochs took."""
+        epochs = self.run(run_id).config.get("epochs")
         done, seconds, under_way = 0, 0.0, 0
         for row in self.epochs(run_id):
             if row.split == "train" and row.metrics:
                 done = max(done, row.epoch)
                 seconds += float(row.metrics.get("seconds", 0.0))
             under_way = max(under_way, row.epoch)
-        epochs = config.get("epochs")
         total = f" of {epochs}" if isinstance(epochs, int) else ""
         if isinstance(epochs, int) and done >= epochs:
-            where = f"after its last epoch ({done}{total}), before it was saved"
-        else:
-            where = f"during training (epoch {max(done + 1, under_way)}{total})"
-        reason = f"the window ended {where}"
-        with self._db:
-            self._db.execute(
-                "UPDATE runs SET status = 'interrupted', reason = ?, duration = ? "
-                "WHERE id = ? AND status = 'running'",
-                (reason, seconds or None, run_id),
-            )
+            return f"after its last epoch ({done}{total}), before it was saved", seconds
+        return f"during training (epoch {max(done + 1, under_way)}{total})", seconds
 
     def delete_run(self, run_id: int) -> None:
         with self._db:

@@ -152,3 +152,19 @@ def test_without_proc_the_process_id_decides(tmp_path: Path, monkeypatch) -> Non
     assert Owner.current().started == ""  # nothing to read it from
     statuses = {r.id: r.status for r in store.runs()}
     assert statuses == {mine: "running", parents: "running", gone: "interrupted"}
+
+
+def test_a_damaged_running_record_still_opens_as_interrupted(tmp_path: Path) -> None:
+    db = tmp_path / "runs.sqlite"
+    store = RunStore(db)
+    run_id = store.start_run(PROJECT, {"epochs": 3})
+    store.add_epoch(run_id, 1, "train", {"loss": 0.9})
+    store.close()
+    with sqlite3.connect(db) as raw:
+        raw.execute("UPDATE runs SET owner_pid = 'me', config_json = '[1, 2'")
+    raw.close()
+    RunStore(db).close()  # opens; the run's owner is unknown: it ended
+    with sqlite3.connect(db) as raw:
+        statuses = raw.execute("SELECT status, reason FROM runs").fetchall()
+    raw.close()
+    assert statuses == [("interrupted", "the window ended during training")]
