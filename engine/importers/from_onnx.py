@@ -99,8 +99,11 @@ class OnnxImporter:
         self.input = inputs[0]
         tensor_type = self.input.type.tensor_type
         declared = [d.dim_value if d.HasField("dim_value") else None for d in tensor_type.shape.dim]
-        if any(d is not None and d < 0 for d in declared):
-            raise Unreadable(f"{name}: input {self.input.name} declares a negative size {declared}")
+        if any(d is not None and d < 0 for d in declared) or 0 in declared[1:]:
+            raise Unreadable(
+                f"{name}: input {self.input.name} declares the sizes {declared}; "
+                "expected sizes of at least 1"
+            )
         self.batch = declared[0] if declared and declared[0] else PROBE_BATCH
         if dims is None:
             if not declared[1:] or None in declared[1:]:
@@ -125,7 +128,7 @@ class OnnxImporter:
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
-        options.log_severity_level = 3
+        options.log_severity_level = 4  # fatal only: its errors reach the user as our one line
         options.intra_op_num_threads = 1
         return onnxruntime.InferenceSession(
             model.SerializeToString(), options, providers=["CPUExecutionProvider"]

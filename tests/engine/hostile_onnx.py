@@ -199,7 +199,7 @@ def attr_type(rng: random.Random, model: Any, folder: Path) -> None:
         attribute.type = AttributeProto.GRAPH
         attribute.g.CopyFrom(helper.make_graph([], "g", [], []))
     elif choice == 4:
-        attribute.type = rng.choice((0, 99))
+        attribute.type = 0  # UNDEFINED
     else:
         attribute.type = AttributeProto.INT
         attribute.i = rng.choice((10**12, -(2**62), 0))
