@@ -264,7 +264,8 @@ class Trainer:
                 result.final = self._final_of(best)
                 break
         if result.status == "completed":
-            result.reason = f"trained {config.epochs} epochs"
+            epochs = "epoch" if config.epochs == 1 else "epochs"
+            result.reason = f"trained {config.epochs} {epochs}"
             result.final = self._final_of(result.history[-1])
         result.seconds = time.perf_counter() - began
         logger.info("training ended: %s", result.reason)

@@ -116,10 +116,6 @@ GROUPS = (LOSS_CURVES, METRIC_CURVES, LR_CURVES)  # one plot each, one plot per 
 REDRAW_EVERY_S = {LOSS_CURVES: 0.2, METRIC_CURVES: 0.6, LR_CURVES: 1.0}
 
 
-def _metric_title(metric: str) -> str:
-    return metric.replace("_", " ").capitalize()
-
-
 NOTE_COLOUR = style.VAL  # a note beside the loss plot's title (a paused run) stands out
 
 
@@ -200,7 +196,9 @@ class LiveCurves(QWidget):
             self.loss_plot = plot
             self._title_loss()
         elif made == 1:
-            plot = style.styled_plot(_metric_title(self.metric_name), bottom="epoch", grid=False)
+            plot = style.styled_plot(
+                style.metric_title(self.metric_name), bottom="epoch", grid=False
+            )
             self._add_plot(plot, 1, 1)  # two rows, as the loss legend: the axes line up
             c = self.curves
             c["batch_metric"] = style.fast_curve(plot, style.METRIC_TRAIN, 1, 110)
@@ -319,7 +317,7 @@ class LiveCurves(QWidget):
         self.epochs = epochs
         if self.plots:
             self.metric_plot.getPlotItem().setTitle(
-                _metric_title(self.metric_name), color="#e3e6eb", size="9.5pt"
+                style.metric_title(self.metric_name), color="#e3e6eb", size="9.5pt"
             )
             for plot in self.plots:  # no range of the last run survives into this one
                 plot.getViewBox().setYRange(0.0, 1.0, padding=0)

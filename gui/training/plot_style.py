@@ -107,3 +107,17 @@ def legend_below(plot: pg.PlotWidget, columns: int = 1) -> pg.LegendItem:
     item.layout.addItem(legend, 4, 1)
     item.legend = legend
     return legend
+
+
+METRIC_LABELS = {"mse": "MSE", "mae": "MAE", "mean_iou": "mean IoU"}
+
+
+def metric_label(metric: str) -> str:
+    """How a metric is named to the user: "accuracy", "MSE", "mean IoU"."""
+    return METRIC_LABELS.get(metric, metric.replace("_", " "))
+
+
+def metric_title(metric: str) -> str:
+    """A metric as a plot's title: "Accuracy", "MSE", "Mean IoU"."""
+    label = metric_label(metric)
+    return label[:1].upper() + label[1:]

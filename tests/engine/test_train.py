@@ -464,3 +464,8 @@ def test_small_models_train_on_one_thread_large_ones_on_the_idle_cores() -> None
     assert trainer.threads == 1  # a tiny MLP
     trainer.fit()
     assert torch.get_num_threads() == before
+
+
+def test_a_finished_run_says_how_many_epochs_it_trained_in_words() -> None:
+    assert Trainer(project(mlp(2, 4), epochs=1), blobs(48)).fit().reason == "trained 1 epoch"
+    assert Trainer(project(mlp(2, 4), epochs=2), blobs(48)).fit().reason == "trained 2 epochs"

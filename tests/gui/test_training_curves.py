@@ -200,3 +200,14 @@ def test_a_bundle_redraws_the_plot_that_is_due_in_its_own_turn_and_a_timer_the_r
     curves.add(Progress(batches=[batch(1, 3, 1.2)]))
     assert loss_points() == 2
     qtbot.waitUntil(lambda: loss_points() == 3)  # no bundle came: its timer drew it
+
+
+def test_a_metric_plot_is_titled_as_the_user_reads_the_metric(qtbot):
+    curves = LiveCurves()
+    qtbot.addWidget(curves)
+    curves.ensure_plots()
+    regression = RunStarted(
+        1, "test", "line", "regression", "mse", ("mse",), 3, 10, 8, 80, 20, 100, "cpu", 1
+    )
+    curves.reset(regression)
+    assert curves.metric_plot.getPlotItem().titleLabel.text.startswith("MSE")
