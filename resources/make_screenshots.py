@@ -517,6 +517,7 @@ def render_at_sizes(app: QApplication, scratch: Path) -> None:
         logging.info("wrote %s", path)
     train_in(app, window, 3)
     ui.results.trial.index.setValue(2)
+    wait_until(app, lambda: ui.results.trial.saliency.looks, "the saliency of sample 2")
 
     def results() -> None:
         ui.results_dock.show()
