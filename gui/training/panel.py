@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from engine.graph import Graph
 from engine.runs import EpochRecord, RunRecord
 from gui.training.dataset_picker import DatasetPicker
+from gui.training.plot_style import metric_label
 from gui.training.records import Progress, RunOutcome, RunStarted
 from gui.training.runs_view import recorded_result
 from gui.training.settings_form import SettingsForm, settings_problem, with_setting
@@ -339,8 +340,9 @@ class TrainingPanel(QScrollArea):
             self.progress.setFormat("Finished")
             text = f"{result.reason} in {clock(result.seconds)}."
             if result.final_value is not None:
-                split = "validation" if result.final_split == "val" else "training"
-                text += f" {split.capitalize()} {result.metric}: {result.final_value:.4f}"
+                split = "Validation" if result.final_split == "val" else "Training"
+                metric = metric_label(result.metric)
+                text += f" {split} {metric}: {result.final_value:.4f}"
             self.show_status(text, "ok")
         elif outcome.status == "stopped":
             self.progress.setFormat("Stopped")
