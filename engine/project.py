@@ -154,7 +154,7 @@ def loads(text: str) -> Project:
         doc = parse(text, MAX_DEPTH)
     except JsonTextError as err:
         raise ProjectError(str(err)) from None
-    return from_dict(doc)
+    return _from_dict(doc, owned=True)
 
 
 def check_plain_data(doc: Any) -> None:
@@ -163,6 +163,67 @@ def check_plain_data(doc: Any) -> None:
     Nesting deeper than MAX_DEPTH (deep copies and saves would overflow the stack),
     lone surrogates in text (no file or terminal can encode them, so printing or
     saving the project would fail later), and NaN or infinite numbers (not JSON).
+    A valid document is walked once without building any paths; only a document
+    with a problem is walked again to name its place.
+    """
+    if not _holds_problem(doc, 0):
+        return
+    _name_plain_problem(doc)
+
+
+def _holds_problem(value: Any, depth: int) -> bool:
+    """Whether `value` holds anything check_plain_data refuses, paths unbuilt.
+
+    Recursion stops at MAX_DEPTH (a deeper list or object is itself the problem), so
+    the walk cannot overflow the stack.
+    """
+    if isinstance(value, dict):
+        if depth >= MAX_DEPTH:
+            return True
+        for key, item in value.items():
+            if not (isinstance(key, str) and key.isascii()) and not _encodes(str(key)):
+                return True
+            if isinstance(item, str):
+                if not item.isascii() and not _encodes(item):
+                    return True
+            elif isinstance(item, float):
+                if not math.isfinite(item):
+                    return True
+            elif isinstance(item, (dict, list)) and _holds_problem(item, depth + 1):
+                return True
+        return False
+    if isinstance(value, list):
+        if depth >= MAX_DEPTH:
+            return True
+        for item in value:
+            if isinstance(item, str):
+                if not item.isascii() and not _encodes(item):
+                    return True
+            elif isinstance(item, float):
+                if not math.isfinite(item):
+                    return True
+            elif isinstance(item, (dict, list)) and _holds_problem(item, depth + 1):
+                return True
+        return False
+    if isinstance(value, str):
+        return not _encodes(value)
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    return False
+
+
+def _encodes(text: str) -> bool:
+    """Whether `text` can be written as UTF-8 (it holds no lone surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _name_plain_problem(doc: Any) -> None:
+    """Raise the ProjectError of the first problem check_plain_data refuses, by path.
+
     Walks without recursion, so the walk itself cannot overflow.
     """
     stack: list[tuple[Any, str, int]] = [(doc, "", 0)]
@@ -201,6 +262,13 @@ def _check_text(text: str, where: str) -> None:
 
 
 def from_dict(doc: Any) -> Project:
+    """A project from a decoded file; `doc` is left as it was (the project holds a copy)."""
+    return _from_dict(doc, owned=False)
+
+
+def _from_dict(doc: Any, owned: bool) -> Project:
+    """`owned`: nobody else holds `doc` (it was just parsed), so it is read and migrated
+    in place; a copy of a 100,000-block document costs seconds."""
     check_plain_data(doc)
     if not isinstance(doc, dict):
         raise ProjectError(
@@ -220,7 +288,7 @@ def from_dict(doc: Any) -> Project:
         check_document(doc)
     except LimitError as err:
         raise ProjectTooLarge(str(err)) from None
-    doc = migrate(copy.deepcopy(doc))
+    doc = migrate(doc if owned else copy.deepcopy(doc))
     name = doc.get("name", "Untitled")
     description = doc.get("description", "")
     training = doc.get("training", {})

@@ -34,6 +34,11 @@ class Kind:
     def fits(self, value: Any) -> bool:
         raise NotImplementedError
 
+    def holds(self, value: Any) -> bool:
+        """Whether `problem` would find nothing, without building any place: a valid
+        document is checked once, and only one with a problem again to name it."""
+        return self.fits(value)
+
     def problem(self, value: Any, where: str) -> str | None:
         """The first problem at `where` or inside it, or None."""
         if not self.fits(value):
@@ -83,6 +88,12 @@ class ListOf(Kind):
     def fits(self, value: Any) -> bool:
         return isinstance(value, list) and (self.length is None or len(value) == self.length)
 
+    def holds(self, value: Any) -> bool:
+        if not self.fits(value):
+            return False
+        holds = self.item.holds
+        return all(holds(item) for item in value)
+
     def problem(self, value: Any, where: str) -> str | None:
         if found := super().problem(value, where):
             return found
@@ -101,6 +112,14 @@ class MapOf(Kind):
     def fits(self, value: Any) -> bool:
         return isinstance(value, dict)
 
+    def holds(self, value: Any) -> bool:
+        if not isinstance(value, dict):
+            return False
+        if isinstance(self.item, Anything):  # a block's params: their spec checks them
+            return True
+        holds = self.item.holds
+        return all(holds(item) for item in value.values())
+
     def problem(self, value: Any, where: str) -> str | None:
         if found := super().problem(value, where):
             return found
@@ -118,6 +137,14 @@ class Record(Kind):
 
     def fits(self, value: Any) -> bool:
         return isinstance(value, dict)
+
+    def holds(self, value: Any) -> bool:
+        if not isinstance(value, dict):
+            return False
+        for key, kind in self.fields.items():
+            if key in value and not kind.holds(value[key]):
+                return False
+        return True
 
     def problem(self, value: Any, where: str) -> str | None:
         if found := super().problem(value, where):
@@ -138,6 +165,12 @@ class Either(Kind):
 
     def fits(self, value: Any) -> bool:
         return any(option.fits(value) for option in self.options)
+
+    def holds(self, value: Any) -> bool:
+        for option in self.options:
+            if option.fits(value):
+                return option.holds(value)
+        return False
 
     def problem(self, value: Any, where: str) -> str | None:
         for option in self.options:
@@ -270,4 +303,6 @@ def first_problem(doc: Any) -> str | None:
     `path: expected …, got …`; None when every field holds its type."""
     if not isinstance(doc, dict):
         return f"(top level): expected {PROJECT.what}, got {describe(doc)}"
+    if PROJECT.holds(doc):
+        return None
     return PROJECT.problem(doc, "")
