@@ -29,13 +29,13 @@ from engine.runs import EpochRecord, RunRecord, RunStore
 from gui.training import plot_style as style
 from gui.training.inside_record import inside_file
 from gui.training.paths import runs_db
+from gui.training.plot_style import metric_label
 
 log = logging.getLogger(__name__)
 
 # The fourth column is named after the listed runs' metric ("accuracy", "MSE").
 COLUMNS = ("Run", "Project", "Status", "metric", "Epochs", "Time", "Started")
 METRIC_COLUMN = 3
-METRIC_LABELS = {"mse": "MSE", "mae": "MAE", "mean_iou": "mean IoU"}
 STATUS_COLOURS = {
     "finished": "#4cc38a",
     "stopped": "#f0b23c",
@@ -78,11 +78,6 @@ def primary_metric(record: RunRecord, rows: list[EpochRecord]) -> str | None:
         if names:
             return names[0]
     return None
-
-
-def metric_label(metric: str) -> str:
-    """How a metric is named to the user: "accuracy", "MSE", "mean IoU"."""
-    return METRIC_LABELS.get(metric, metric.replace("_", " "))
 
 
 def curve(rows: list[EpochRecord], key: str) -> tuple[np.ndarray, np.ndarray]:
