@@ -18,7 +18,8 @@ Kinds of input:
   runs     run records: the runs database as the Runs tab lists and restores it; every
            field × every JSON type of a run's stored project, config and epoch
            metrics, then byte-level mutations of the database file. Reading must
-           succeed or raise ProjectError / ConfigError (one line).
+           succeed, list a run as damaged, or raise RunStoreError / ProjectError /
+           ConfigError (one line).
 
 Each case runs in a worker process; one that takes longer than --timeout seconds is a
 hang: the worker is killed and a new one takes the next case. Everything is derived
@@ -275,8 +276,9 @@ class RunsKind:
 
     A record's stored project, training config and epoch metrics get every field x
     every JSON type; the database file itself gets byte-level mutations. Reading
-    lists the runs and their epochs and restores each run's project and config; a
-    ProjectError or ConfigError is a refusal in words, anything else a traceback.
+    lists the runs and their epochs and restores each run's project and config; a run
+    listed as damaged, a RunStoreError, ProjectError or ConfigError is a refusal in
+    words (one line), anything else a traceback.
     """
 
     name = "runs"
@@ -336,21 +338,34 @@ class RunsKind:
 
     def run(self, index: int) -> Outcome:
         from engine.project import ProjectError, from_dict
-        from engine.runs import RunStore
+        from engine.runs import RunStore, RunStoreError
         from engine.train.config import ConfigError, TrainConfig
 
         self._write(index)
-        store = RunStore(self.file)
+        said: list[str] = []  # every refusal in words, each to be one line
         try:
-            for record in store.runs():
-                store.epochs(record.id)
-                from_dict(record.project)
-                TrainConfig.from_dict(record.config)
-        except (ProjectError, ConfigError) as err:
-            if "\n" in str(err):
-                return Outcome("bad", f"not one line: {str(err)[:200]!r}")
-        finally:
-            store.close()
+            store = RunStore(self.file)
+        except RunStoreError as err:
+            said.append(str(err))
+        else:
+            try:
+                for record in store.runs():
+                    if record.damage:  # listed as damaged, as the Runs tab shows it
+                        said.append(record.damage)
+                        continue
+                    try:
+                        store.epochs(record.id)
+                        from_dict(record.project)
+                        TrainConfig.from_dict(record.config)
+                    except (ProjectError, ConfigError, RunStoreError) as err:
+                        said.append(str(err))
+            except RunStoreError as err:
+                said.append(str(err))
+            finally:
+                store.close()
+        for message in said:
+            if "\n" in message or not message:
+                return Outcome("bad", f"not one line: {message[:200]!r}")
         return Outcome("ok")
 
     def total(self, wanted: int) -> int:

@@ -13,17 +13,25 @@ history is opened or listed, a "running" run whose owner no longer lives (killed
 SIGKILL, out of memory) is marked "interrupted", with the epoch it was in; its epochs
 and batch losses so far stay. A database written before owners were recorded gets the
 columns added; a "running" run in it has no known owner and counts as interrupted.
+
+A damaged database (bytes changed on disk, another program's file under its name) never
+gives a traceback: opening it or reading from it raises `RunStoreError`, one line naming
+the file. A damaged run inside a sound file (its config no longer JSON, a batch-loss blob
+of the wrong length) is named by run and column: `runs()` lists it with its `damage`
+said, so one bad row does not hide the history; `run()` and `epochs()` refuse it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import sqlite3
 import sys
 import time
 from array import array
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -31,6 +39,10 @@ from typing import Any, Literal
 from engine.run_owner import Owner
 
 Status = Literal["running", "finished", "stopped", "failed", "interrupted"]
+STATUSES: tuple[Status, ...] = ("running", "finished", "stopped", "failed", "interrupted")
+LOSS_BYTES = 4  # one float32 per batch in a batch_losses blob
+# Seconds since 1970 a start time can hold: up to the year 9999 (time.localtime's range).
+LATEST_START = 253_402_300_799.0
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -85,8 +97,20 @@ def project_hash(project: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
+class RunStoreError(Exception):
+    """The runs database cannot be read: one line naming the file and, where known, the
+    run and the column."""
+
+
+class _Damaged(ValueError):
+    """One stored value is not what was written: says which and how."""
+
+
 @dataclass(frozen=True)
 class RunRecord:
+    """One run. `damage`: what of its row cannot be read ('' when whole); a damaged
+    field holds an empty value (and its status "failed" when that was damaged)."""
+
     id: int
     project_name: str
     project_hash: str
@@ -97,6 +121,7 @@ class RunRecord:
     status: Status
     reason: str
     checkpoint: str
+    damage: str = ""
 
 
 @dataclass(frozen=True)
@@ -126,7 +151,11 @@ def _pack(losses: Sequence[float]) -> bytes:
     return packed.tobytes()
 
 
-def _unpack(blob: bytes) -> tuple[float, ...]:
+def _unpack(blob: object) -> tuple[float, ...]:
+    if not isinstance(blob, bytes):
+        raise _Damaged(f"not bytes but {_kind(blob)}")
+    if len(blob) % LOSS_BYTES:
+        raise _Damaged(f"{len(blob)} bytes, not a whole number of {LOSS_BYTES}-byte losses")
     packed = array("f")
     packed.frombytes(blob)
     if sys.byteorder != "little":
@@ -134,15 +163,85 @@ def _unpack(blob: bytes) -> tuple[float, ...]:
     return tuple(packed)
 
 
+def _kind(value: object) -> str:
+    """What a stored value is, in words: "a number", "text", "a JSON list"."""
+    kinds = {str: "text", bytes: "bytes", type(None): "nothing", int: "a number"}
+    kinds |= {float: "a number", bool: "true/false", list: "a JSON list", dict: "a JSON object"}
+    return kinds.get(type(value), type(value).__name__)
+
+
+def _shown(value: object) -> str:
+    """A damaged scalar as a message shows it: a number or short text as it is, else
+    what it is."""
+    if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+        return f"{value!r:.40}"
+    return _kind(value)
+
+
+def _json_object(text: object) -> dict[str, Any]:
+    """A stored JSON object, or _Damaged saying what the column holds instead."""
+    if not isinstance(text, str):
+        raise _Damaged(f"not text but {_kind(text)}")
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError) as err:
+        raise _Damaged(f"not JSON: {err}") from None
+    if not isinstance(value, dict):
+        raise _Damaged(f"{_kind(value)}, not a JSON object")
+    return value
+
+
+def _metrics(text: object) -> dict[str, float]:
+    metrics = _json_object(text)
+    for name, value in metrics.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _Damaged(f"{name!r} is {_kind(value)}, not a number")
+    return metrics
+
+
+def _is_seconds(value: object, latest: float = math.inf) -> bool:
+    real = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return real and math.isfinite(value) and 0 <= value <= latest  # type: ignore[operator]
+
+
+def _decode_text(data: bytes) -> str:
+    # Damaged bytes in a text column read as U+FFFD: the column's own check names them.
+    return data.decode("utf-8", errors="replace")
+
+
 class RunStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path)
-        self._db.execute("PRAGMA foreign_keys = ON")
-        self._db.executescript(SCHEMA)
-        self._add_missing_columns()
-        self.mark_interrupted()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise RunStoreError(f"{self.path}: its folder cannot be made ({err})") from None
+        with self._guard():
+            self._db = sqlite3.connect(self.path)
+        try:
+            with self._guard():
+                self._db.text_factory = _decode_text
+                self._db.execute("PRAGMA foreign_keys = ON")
+                self._db.executescript(SCHEMA)
+                self._add_missing_columns()
+            self.mark_interrupted()
+        except RunStoreError:
+            self._db.close()
+            raise
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """SQLite's errors (a damaged file, a file that is not a database, a table
+        missing a column) as one RunStoreError naming the file."""
+        try:
+            yield
+        except sqlite3.Error as err:
+            raise RunStoreError(
+                f"{self.path}: the file is not a runs database or is damaged ({err})"
+            ) from None
+
+    def _damaged(self, run_id: object, what: str, err: Exception) -> RunStoreError:
+        return RunStoreError(f"{self.path}: run {run_id}'s {what} is damaged ({err})")
 
     def _add_missing_columns(self) -> None:
         present = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
@@ -160,7 +259,7 @@ class RunStore:
         """Record a run as "running"; `owner`: the process whose death ends it (by default
         this one)."""
         owner = owner or Owner.current()
-        with self._db:
+        with self._guard(), self._db:
             cursor = self._db.execute(
                 "INSERT INTO runs (project_name, project_hash, project_json, config_json, "
                 "started, status, owner_pid, owner_started) "
@@ -179,7 +278,7 @@ class RunStore:
         return cursor.lastrowid
 
     def add_epoch(self, run_id: int, epoch: int, split: str, metrics: Mapping[str, float]) -> None:
-        with self._db:
+        with self._guard(), self._db:
             self._db.execute(
                 "INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?)",
                 (run_id, epoch, split, json.dumps(dict(metrics))),
@@ -189,7 +288,7 @@ class RunStore:
         self, run_id: int, epoch: int, batches: int, losses: Sequence[float]
     ) -> None:
         """Each batch's loss of one epoch, in order; `batches`: the epoch's planned count."""
-        with self._db:
+        with self._guard(), self._db:
             self._db.execute(
                 "INSERT OR REPLACE INTO batch_losses VALUES (?, ?, ?, ?)",
                 (run_id, epoch, batches, _pack(losses)),
@@ -198,7 +297,7 @@ class RunStore:
     def finish_run(
         self, run_id: int, status: Status, reason: str = "", checkpoint: str = ""
     ) -> None:
-        with self._db:
+        with self._guard(), self._db:
             self._db.execute(
                 "UPDATE runs SET status = ?, reason = ?, checkpoint = ?, "
                 "duration = ? - started WHERE id = ?",
@@ -208,9 +307,10 @@ class RunStore:
     def mark_interrupted(self) -> list[int]:
         """Mark "interrupted" every "running" run whose owner no longer lives; returns
         their ids."""
-        rows = self._db.execute(
-            "SELECT id, owner_pid, owner_started FROM runs WHERE status = 'running'"
-        ).fetchall()
+        with self._guard():
+            rows = self._db.execute(
+                "SELECT id, owner_pid, owner_started FROM runs WHERE status = 'running'"
+            ).fetchall()
         ended = [rid for rid, pid, started in rows if not _owner(pid, started).alive()]
         for run_id in ended:
             self.interrupt(run_id)
@@ -221,9 +321,9 @@ class RunStore:
         epochs took, if it is still "running" (its owner may have finished it since)."""
         try:
             where, seconds = self._where_it_ended(run_id)
-        except (ValueError, TypeError, AttributeError):  # a damaged record ends all the same
+        except RunStoreError:  # a damaged record ends all the same
             where, seconds = "during training", 0.0
-        with self._db:
+        with self._guard(), self._db:
             self._db.execute(
                 "UPDATE runs SET status = 'interrupted', reason = ?, duration = ? "
                 "WHERE id = ? AND status = 'running'",
@@ -246,42 +346,67 @@ class RunStore:
         return f"during training (epoch {max(done + 1, under_way)}{total})", seconds
 
     def delete_run(self, run_id: int) -> None:
-        with self._db:
+        with self._guard(), self._db:
             self._db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
 
     def runs(self) -> list[RunRecord]:
+        """Every run, newest first; a run whose row is damaged is listed with its
+        `damage` said (RunStoreError only when the file itself cannot be read)."""
         self.mark_interrupted()
-        rows = self._db.execute(
-            "SELECT id, project_name, project_hash, project_json, config_json, started, "
-            "duration, status, reason, checkpoint FROM runs ORDER BY id DESC"
-        ).fetchall()
+        with self._guard():
+            rows = self._db.execute(
+                "SELECT id, project_name, project_hash, project_json, config_json, started, "
+                "duration, status, reason, checkpoint FROM runs ORDER BY id DESC"
+            ).fetchall()
         return [self._record(row) for row in rows]
 
     def run(self, run_id: int) -> RunRecord:
-        row = self._db.execute(
-            "SELECT id, project_name, project_hash, project_json, config_json, started, "
-            "duration, status, reason, checkpoint FROM runs WHERE id = ?",
-            (run_id,),
-        ).fetchone()
+        """One whole run: KeyError if there is none, RunStoreError if it is damaged."""
+        with self._guard():
+            row = self._db.execute(
+                "SELECT id, project_name, project_hash, project_json, config_json, started, "
+                "duration, status, reason, checkpoint FROM runs WHERE id = ?",
+                (run_id,),
+            ).fetchone()
         if row is None:
             raise KeyError(f"no run {run_id}")
-        return self._record(row)
+        record = self._record(row)
+        if record.damage:
+            raise RunStoreError(f"{self.path}: {record.damage}")
+        return record
 
     def epochs(self, run_id: int) -> list[EpochRecord]:
-        rows = self._db.execute(
-            "SELECT epoch, split, metrics_json FROM epochs WHERE run_id = ? ORDER BY epoch, split",
-            (run_id,),
-        ).fetchall()
-        batches = {
-            epoch: (count, _unpack(blob))
-            for epoch, count, blob in self._db.execute(
+        """A run's rows by epoch and split; RunStoreError naming the run, the epoch and
+        the column when one of them is damaged."""
+        with self._guard():
+            rows = self._db.execute(
+                "SELECT epoch, split, metrics_json FROM epochs WHERE run_id = ? "
+                "ORDER BY epoch, split",
+                (run_id,),
+            ).fetchall()
+            blobs = self._db.execute(
                 "SELECT epoch, batches, losses FROM batch_losses WHERE run_id = ?", (run_id,)
-            )
-        }
+            ).fetchall()
+        batches = {}
+        for epoch, count, blob in blobs:
+            if not isinstance(epoch, int) or not isinstance(count, int) or count < 0:
+                why = f"epoch {epoch!r}, {count!r} batches: not whole numbers"
+                raise self._damaged(run_id, "batch losses", _Damaged(why))
+            try:
+                batches[epoch] = (count, _unpack(blob))
+            except _Damaged as err:
+                raise self._damaged(run_id, f"batch losses of epoch {epoch}", err) from None
         records = []
-        for epoch, split, metrics in rows:
+        for epoch, split, text in rows:
+            if not isinstance(epoch, int) or not isinstance(split, str):
+                why = f"epoch {epoch!r} of split {split!r}"
+                raise self._damaged(run_id, "epoch rows", _Damaged(why))
+            try:
+                metrics = _metrics(text)
+            except _Damaged as err:
+                raise self._damaged(run_id, f"metrics of epoch {epoch} ({split})", err) from None
             count, losses = batches.pop(epoch, (0, ())) if split == "train" else (0, ())
-            records.append(EpochRecord(epoch, split, json.loads(metrics), losses, count))
+            records.append(EpochRecord(epoch, split, metrics, losses, count))
         # An epoch stopped before its end has batches but no metrics: a training row
         # without any (nothing reads a metric from it).
         for epoch, (count, losses) in sorted(batches.items()):
@@ -290,16 +415,38 @@ class RunStore:
 
     @staticmethod
     def _record(row: tuple[Any, ...]) -> RunRecord:
-        rid, name, digest, project, config, started, duration, status, reason, ckpt = row
+        """A run's row as a record; what of it is damaged is said in `damage` (the first
+        such column) and left empty."""
+        rid, name, digest, project_text, config_text, started, duration, status, reason, ckpt = row
+        damage: list[str] = []
+
+        def text(value: object, what: str) -> str:
+            if isinstance(value, str):
+                return value
+            damage.append(f"{what} is damaged (not text but {_kind(value)})")
+            return ""
+
+        def document(value: object, what: str) -> dict[str, Any]:
+            try:
+                return _json_object(value)
+            except _Damaged as err:
+                damage.append(f"{what} is damaged ({err})")
+                return {}
+
+        project = document(project_text, "project")
+        config = document(config_text, "config")
+        name, digest = text(name, "project name"), text(digest, "project hash")
+        reason, ckpt = text(reason, "end reason"), text(ckpt, "checkpoint path")
+        if not _is_seconds(started, LATEST_START):
+            damage.append(f"start time is damaged ({_shown(started)})")
+            started = 0.0
+        if duration is not None and not _is_seconds(duration):
+            damage.append(f"duration is damaged ({_shown(duration)})")
+            duration = None
+        if status not in STATUSES:
+            damage.append(f"status is damaged ({_shown(status)})")
+            status = "failed"
+        said = f"run {rid}'s {damage[0]}" if damage else ""
         return RunRecord(
-            rid,
-            name,
-            digest,
-            json.loads(project),
-            json.loads(config),
-            started,
-            duration,
-            status,
-            reason,
-            ckpt,
+            rid, name, digest, project, config, float(started), duration, status, reason, ckpt, said
         )
