@@ -53,13 +53,17 @@ class Text(Kind):
     def fits(self, value: Any) -> bool:
         return isinstance(value, str)
 
+    holds = fits  # nothing inside to check
+
 
 @dataclass(frozen=True)
 class Number(Kind):
     what: str = "a number"
 
     def fits(self, value: Any) -> bool:
-        return isinstance(value, int | float) and not isinstance(value, bool)
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+    holds = fits
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,8 @@ class Integer(Kind):
 
     def fits(self, value: Any) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
+
+    holds = fits
 
 
 @dataclass(frozen=True)
@@ -92,7 +98,10 @@ class ListOf(Kind):
         if not self.fits(value):
             return False
         holds = self.item.holds
-        return all(holds(item) for item in value)
+        for item in value:
+            if not holds(item):
+                return False
+        return True
 
     def problem(self, value: Any, where: str) -> str | None:
         if found := super().problem(value, where):
@@ -118,7 +127,10 @@ class MapOf(Kind):
         if isinstance(self.item, Anything):  # a block's params: their spec checks them
             return True
         holds = self.item.holds
-        return all(holds(item) for item in value.values())
+        for item in value.values():
+            if not holds(item):
+                return False
+        return True
 
     def problem(self, value: Any, where: str) -> str | None:
         if found := super().problem(value, where):
