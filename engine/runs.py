@@ -41,6 +41,7 @@ from engine.run_owner import Owner
 Status = Literal["running", "finished", "stopped", "failed", "interrupted"]
 STATUSES: tuple[Status, ...] = ("running", "finished", "stopped", "failed", "interrupted")
 LOSS_BYTES = 4  # one float32 per batch in a batch_losses blob
+MESSAGE_CHARS = 200  # of SQLite's own words quoted in a RunStoreError
 # Seconds since 1970 a start time can hold: up to the year 9999 (time.localtime's range).
 LATEST_START = 253_402_300_799.0
 
@@ -204,6 +205,12 @@ def _is_seconds(value: object, latest: float = math.inf) -> bool:
     return real and math.isfinite(value) and 0 <= value <= latest  # type: ignore[operator]
 
 
+def _one_line(text: str, most: int = MESSAGE_CHARS) -> str:
+    """SQLite's message about a damaged schema quotes the schema's SQL, lines and all."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= most else flat[: most - 1] + "…"
+
+
 def _decode_text(data: bytes) -> str:
     # Damaged bytes in a text column read as U+FFFD: the column's own check names them.
     return data.decode("utf-8", errors="replace")
@@ -236,9 +243,12 @@ class RunStore:
         try:
             yield
         except sqlite3.Error as err:
-            raise RunStoreError(
-                f"{self.path}: the file is not a runs database or is damaged ({err})"
-            ) from None
+            raise self._unreadable(_one_line(str(err))) from None
+        except UnicodeDecodeError:  # SQLite's message quotes bytes of the damaged schema
+            raise self._unreadable("its schema holds text that is not UTF-8") from None
+
+    def _unreadable(self, why: str) -> RunStoreError:
+        return RunStoreError(f"{self.path}: the file is not a runs database or is damaged ({why})")
 
     def _damaged(self, run_id: object, what: str, err: Exception) -> RunStoreError:
         return RunStoreError(f"{self.path}: run {run_id}'s {what} is damaged ({err})")

@@ -1,12 +1,17 @@
 """The Runs view: every recorded run, the curves of the runs you tick overlaid, and
 Restore (a run's graph as a new document, with its weights for "try a sample") and
 Delete. Reads the per-user runs database; the training thread writes it.
+
+A damaged database is one line above the list (the window and training go on; runs go
+unrecorded until the file is moved away); a damaged run is listed as "damaged", its
+damage in its tooltip, and can be deleted but not restored.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.runs import EpochRecord, RunRecord, RunStore
+from engine.runs import EpochRecord, RunRecord, RunStore, RunStoreError
 from gui.training import plot_style as style
 from gui.training.inside_record import inside_file
 from gui.training.paths import runs_db
@@ -41,8 +46,12 @@ STATUS_COLOURS = {
     "stopped": "#f0b23c",
     "failed": "#ff8a8e",
     "interrupted": "#ff9f5a",  # its process was killed: the curves so far, no weights
+    "damaged": "#ff8a8e",  # its record cannot be read: delete it
 }
 TICK_HINT = "Tick runs to compare their curves."
+UNREADABLE = (
+    "The runs history could not be read: {error}; new runs are not recorded until it is moved away."
+)
 # The width from which the list and the plots sit side by side: every column of the
 # list (~470 px) beside two plots of ~200 px.
 SIDE_BY_SIDE_MIN_W = 900
@@ -112,6 +121,7 @@ class RunsView(QWidget):
         self.data_dir = data_dir
         self._store: RunStore | None = None
         self.records: dict[int, RunRecord] = {}
+        self.epoch_rows: dict[int, list[EpochRecord]] = {}  # of the listed runs
         self.ticked_ids: set[int] = set()  # runs whose curves are overlaid
         self.in_view = False  # listed and drawn only while someone can see it
         self._stale = True
@@ -132,6 +142,13 @@ class RunsView(QWidget):
         self.delete_button.clicked.connect(self._delete)
         self.hint = QLabel(TICK_HINT)
         self.hint.setObjectName("hint")
+        # The one line a damaged runs database gives; hidden while the history reads.
+        self.problem = QLabel()
+        self.problem.setObjectName("runsProblem")
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color: #ff8a8e;")
+        self.problem.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.problem.hide()
         buttons = QHBoxLayout()
         buttons.addWidget(self.hint, 1)
         buttons.addWidget(self.restore_button)
@@ -160,6 +177,7 @@ class RunsView(QWidget):
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(self.problem)
         top_layout.addWidget(self.tree)
         top_layout.addLayout(buttons)
         self.split = QSplitter(Qt.Orientation.Horizontal)
@@ -226,11 +244,24 @@ class RunsView(QWidget):
     # ------------------------------------------------------------ store
 
     def store(self, create: bool = False) -> RunStore | None:
-        """The runs database; None while no run was ever recorded (unless `create`)."""
+        """The runs database; None while no run was ever recorded (unless `create`) or
+        while it cannot be read (the Runs tab then says why)."""
         path = runs_db(self.data_dir)
         if self._store is None and (create or path.exists()):
-            self._store = RunStore(path)
+            try:
+                self._store = RunStore(path)
+            except RunStoreError as err:
+                self._unreadable(err)
         return self._store
+
+    def _unreadable(self, err: RunStoreError) -> None:
+        """The database cannot be read: one line above an empty list; it is tried again
+        at the next refresh (moved away, a new one starts)."""
+        log.warning("runs history: %s", err)
+        self.close_store()
+        self.problem.setText(UNREADABLE.format(error=err))
+        self.problem.setToolTip(str(err))
+        self.problem.show()
 
     def close_store(self) -> None:
         if self._store is not None:
@@ -254,15 +285,15 @@ class RunsView(QWidget):
             self._stale = True  # a list nobody sees is rebuilt when it comes into view
             return
         self._stale = False
-        store = self.store()
+        self.problem.hide()
+        listed = self._listed()
         ticked = self.ticked_ids
         self.tree.blockSignals(True)
         self.tree.clear()
-        self.records = {}
-        listed = [(r, store.epochs(r.id)) for r in store.runs()] if store else []
+        self.records = {record.id: record for record, _rows in listed}
+        self.epoch_rows = {record.id: rows for record, rows in listed}
         metrics = sorted({m for r, rows in listed if (m := primary_metric(r, rows))})
         for record, rows in listed:
-            self.records[record.id] = record
             self.tree.addTopLevelItem(self._row(record, rows, ticked, len(metrics) > 1))
         self.tree.blockSignals(False)
         self._name_metric_column(metrics)
@@ -271,6 +302,25 @@ class RunsView(QWidget):
         self._fit_stacked_list()
         self._update_buttons()
         self.draw_overlay()
+
+    def _listed(self) -> list[tuple[RunRecord, list[EpochRecord]]]:
+        """Every recorded run with its epochs; a run whose epochs are damaged is listed
+        as damaged, without them; a damaged database lists nothing and says so."""
+        store = self.store()
+        if store is None:
+            return []
+        listed = []
+        try:
+            for record in store.runs():
+                try:
+                    rows = [] if record.damage else store.epochs(record.id)
+                except RunStoreError as err:
+                    record, rows = replace(record, damage=_without_file(err, store)), []
+                listed.append((record, rows))
+        except RunStoreError as err:
+            self._unreadable(err)
+            return []
+        return listed
 
     def _name_metric_column(self, metrics: list[str]) -> None:
         """The metric column takes the listed runs' metric as its name."""
@@ -299,10 +349,11 @@ class RunsView(QWidget):
         else:
             duration = "…" if record.status == "running" else "–"
         started = time.strftime("%m-%d %H:%M", time.localtime(record.started))
+        status = "damaged" if record.damage else record.status
         values = (
             str(record.id),
             record.project_name,
-            record.status,
+            status,
             result,
             f"{epochs}/{record.config.get('epochs', '?')}",
             duration,
@@ -314,8 +365,8 @@ class RunsView(QWidget):
         item.setCheckState(
             0, Qt.CheckState.Checked if record.id in ticked else Qt.CheckState.Unchecked
         )
-        item.setForeground(2, style.brush(STATUS_COLOURS.get(record.status, "#c9ced6")))
-        tip = record.reason or record.status
+        item.setForeground(2, style.brush(STATUS_COLOURS.get(status, "#c9ced6")))
+        tip = record.damage or record.reason or record.status
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.started))
         for column in range(len(COLUMNS)):
             item.setToolTip(column, f"run {record.id} · {record.project_hash} · {when}\n{tip}")
@@ -363,7 +414,6 @@ class RunsView(QWidget):
         return self.loss_plot, self.metric_plot
 
     def draw_overlay(self) -> None:
-        store = self.store()
         if not self.in_view:
             return  # drawn when it comes into view
         loss_plot, metric_plot = self._make_plots()
@@ -374,9 +424,9 @@ class RunsView(QWidget):
         entries = []
         last_epoch = 1
         for n, run_id in enumerate(self.ticked()):
-            if store is None or run_id not in self.records:
+            if run_id not in self.records:
                 continue
-            rows = store.epochs(run_id)
+            rows = self.epoch_rows.get(run_id, [])
             colour = style.RUN_COLOURS[n % len(style.RUN_COLOURS)]
             label = run_label(self.records[run_id])
             self.legend_names.append(label)
@@ -404,12 +454,20 @@ class RunsView(QWidget):
     def _update_buttons(self) -> None:
         run_id = self.selected_run()
         record = self.records.get(run_id) if run_id is not None else None
-        # An interrupted run restores its network and curves so far (it has no weights).
-        restorable = record is not None and (record.checkpoint or record.status == "interrupted")
+        # An interrupted run restores its network and curves so far (it has no weights);
+        # a damaged one cannot be restored, only deleted.
+        restorable = (
+            record is not None
+            and not record.damage
+            and (record.checkpoint or record.status == "interrupted")
+        )
         self.restore_button.setEnabled(bool(restorable))
         self.delete_button.setEnabled(record is not None and record.status != "running")
         hint, why = TICK_HINT, ""
-        if record is not None and record.status == "interrupted":
+        if record is not None and record.damage:
+            hint = f"Run {record.id}'s record is damaged: it can only be deleted."
+            why = record.damage
+        elif record is not None and record.status == "interrupted":
             hint = f"Run {record.id} was interrupted: its curves were kept, no weights."
             why = f"Run {record.id}: {record.reason}"
         self.hint.setText(hint)
@@ -426,7 +484,11 @@ class RunsView(QWidget):
         if run_id is None or store is None:
             return
         record = self.records.get(run_id)
-        store.delete_run(run_id)
+        try:
+            store.delete_run(run_id)
+        except RunStoreError as err:
+            self._unreadable(err)
+            return
         if record and record.checkpoint:
             Path(record.checkpoint).unlink(missing_ok=True)
             inside_file(record.checkpoint).unlink(missing_ok=True)
@@ -444,3 +506,8 @@ def _epoch_curve(x: np.ndarray, y: np.ndarray, colour: str, name: str) -> pg.Plo
         symbolPen=None,
         name=name,
     )
+
+
+def _without_file(err: RunStoreError, store: RunStore) -> str:
+    """A run's damage as its row says it: "run 3's metrics … is damaged (…)"."""
+    return str(err).removeprefix(f"{store.path}: ")

@@ -155,3 +155,30 @@ def test_a_running_run_with_a_damaged_config_still_opens_as_interrupted(tmp_path
     damage(path, "UPDATE runs SET status = 'running', owner_pid = 0, config_json = '{'")
     (record,) = RunStore(path).runs()
     assert record.status == "interrupted" and "config is damaged" in record.damage
+
+
+def break_schema(path: Path, sql: object) -> None:
+    """The runs table's own CREATE statement replaced (as a damaged file can hold it)."""
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.execute("PRAGMA writable_schema = ON")
+        db.execute("UPDATE sqlite_master SET sql = ? WHERE name = 'runs'", (sql,))
+
+
+def test_a_damaged_schema_is_one_line_though_sqlite_quotes_it_over_many(tmp_path: Path) -> None:
+    path = history(tmp_path, runs=1)
+    break_schema(path, 'CREATE TABLE runs (\n    id INTEGER,\n    "unclosed\n    name TEXT\n)')
+    with pytest.raises(RunStoreError, match="malformed database schema") as caught:
+        RunStore(path)
+    one_line(caught.value)
+
+
+def test_a_schema_that_is_not_utf8_is_one_error(tmp_path: Path) -> None:
+    path = history(tmp_path, runs=1)
+    # SQLite's message quotes the unrecognized token: bytes Python cannot decode.
+    break_schema(path, b'CREATE TABLE runs (id INTEGER, "\xe4\xff name TEXT)')
+    with pytest.raises(RunStoreError) as caught:
+        RunStore(path)
+    assert one_line(caught.value) == (
+        f"{path}: the file is not a runs database or is damaged "
+        "(its schema holds text that is not UTF-8)"
+    )
