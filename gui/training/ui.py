@@ -146,6 +146,7 @@ class TrainingUi(QObject):
         # (after the tabs have told the view whether it is on screen)
         self.look_dock.visibilityChanged.connect(self._ask_live_weights)
         self.look_tabs.currentChanged.connect(self._ask_live_weights)
+        self.look.model_wanted.connect(self._fill_look)
 
     def _add_actions(self) -> None:
         self.actions = add_train_menu(
@@ -292,6 +293,13 @@ class TrainingUi(QObject):
         self.look.set_node(ids[0] if len(ids) == 1 else None)
 
     def _look_at_current(self) -> None:
+        """The current model changed: Look inside asks for it (`_fill_look`) now if it
+        is on screen, else when it next comes on screen. (Made at once, converting and
+        copying a 10,000-block project held the GUI thread 0.25-0.5 s at every open.)"""
+        self.look.invalidate_model()
+
+    @Slot()
+    def _fill_look(self) -> None:
         """Look inside the current model: the document's initial weights with no run,
         a finished or restored run's checkpoint, nothing while a run trains."""
         run, w = self.current, self.window
