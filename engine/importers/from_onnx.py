@@ -27,10 +27,12 @@ from engine.importers.onnx_file import (
     check_probe_sizes,
     control_flow_nodes,
     read_model,
+    session_options,
     tensor_array,
 )
 from engine.importers.python_source import first_line, shown
 from engine.importers.report import ImportReport, Unreadable, Unsupported
+from engine.limits import MAX_IMPORT_PROBE_BYTES, count_text
 from engine.spec import Shape
 
 log = logging.getLogger(__name__)
@@ -127,9 +129,7 @@ class OnnxImporter:
     def session(self, model: Any) -> Any:
         import onnxruntime
 
-        options = onnxruntime.SessionOptions()
-        options.log_severity_level = 4  # fatal only: its errors reach the user as our one line
-        options.intra_op_num_threads = 1
+        options = session_options()
         return onnxruntime.InferenceSession(
             model.SerializeToString(), options, providers=["CPUExecutionProvider"]
         )
@@ -149,6 +149,14 @@ class OnnxImporter:
             session = self.session(probing)
             results = session.run(None, {self.input.name: x.numpy()})
         except Exception as err:  # onnxruntime refuses a file or an input in many ways
+            if "Failed to allocate memory" in str(err) or "Available memory of" in str(err):
+                node = re.search(r"Name:'([^']*)'", str(err))
+                where = f"node {node.group(1)}: " if node else ""
+                raise Unreadable(
+                    f"{self.name}: {where}running the file once to learn its shapes needs "
+                    f"more than {count_text(MAX_IMPORT_PROBE_BYTES)} bytes "
+                    "(engine.limits.MAX_IMPORT_PROBE_BYTES)"
+                ) from None
             raise Unreadable(
                 f"{self.name}: ONNX Runtime cannot run it on an input of shape "
                 f"{tuple(x.shape)} ({first_line(err)}); check --input-shape"
@@ -159,7 +167,10 @@ class OnnxImporter:
         sizes = [
             self.initializers[n.input[0]].shape[0]
             for n in self.graph.node
-            if n.op_type == "Gather" and n.input[0] in self.initializers
+            if n.op_type == "Gather"
+            and n.input[:1]
+            and n.input[0] in self.initializers
+            and self.initializers[n.input[0]].ndim >= 1
         ]
         return int(min(sizes, default=2))
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,7 @@ def read_model(path: Path, name: str) -> Any:
         model = onnx.load(str(path), load_external_data=False)
     except Exception as err:  # protobuf raises several kinds for a damaged file
         raise Unreadable(f"{name}: not a readable ONNX file ({first_line(err)})") from None
+    check_text(model, name)
     external = [t for t in tensors(model) if t.data_location == onnx.TensorProto.EXTERNAL]
     folder = path.resolve().parent
     for tensor in external:
@@ -59,6 +61,58 @@ def read_model(path: Path, name: str) -> Any:
         except Exception as err:  # onnx checks the file again, in its own words
             raise Unreadable(f"{name}: external data: {first_line(err)}") from None
     return model
+
+
+def check_text(model: Any, name: str) -> None:
+    """Every name the import reads must be text: protobuf hands a string field that is
+    not UTF-8 (a flipped byte) back as bytes, which no later step expects."""
+    graph = model.graph
+    for index, node in enumerate(graph.node):
+        fields = [node.name, node.op_type, node.domain, *node.input, *node.output]
+        fields += [a.name for a in node.attribute]
+        if not all(isinstance(text, str) for text in fields):
+            raise Unreadable(f"{name}: node #{index}: a name that is not UTF-8 text")
+    for kind in ("initializer", "input", "output", "value_info"):
+        for index, item in enumerate(getattr(graph, kind)):
+            if not isinstance(item.name, str):
+                raise Unreadable(f"{name}: {kind} #{index}: a name that is not UTF-8 text")
+    for index, entry in enumerate(model.opset_import):
+        if not isinstance(entry.domain, str):
+            raise Unreadable(f"{name}: opset #{index}: a domain that is not UTF-8 text")
+
+
+@cache
+def bounded_runtime_memory() -> bool:
+    """Give ONNX Runtime's CPU sessions one shared arena of at most
+    MAX_IMPORT_PROBE_BYTES, so a size computed from the data (which shape inference
+    cannot see) fails to allocate instead of exhausting the machine. Once per process;
+    False when this ONNX Runtime cannot (the sessions then use their own arenas)."""
+    import onnxruntime
+
+    try:
+        memory = onnxruntime.OrtMemoryInfo(
+            "Cpu",
+            onnxruntime.OrtAllocatorType.ORT_ARENA_ALLOCATOR,
+            0,
+            onnxruntime.OrtMemType.DEFAULT,
+        )
+        arena = onnxruntime.OrtArenaCfg(MAX_IMPORT_PROBE_BYTES, -1, -1, -1)
+        onnxruntime.create_and_register_allocator(memory, arena)
+    except Exception:  # an older or different build; the shape checks above still hold
+        return False
+    return True
+
+
+def session_options() -> Any:
+    """Options for a session on an untrusted file: one thread, quiet, bounded memory."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 4  # fatal only: its errors reach the user as our one line
+    options.intra_op_num_threads = 1
+    if bounded_runtime_memory():
+        options.add_session_config_entry("session.use_env_allocators", "1")
+    return options
 
 
 def tensors(model: Any) -> Iterable[Any]:

@@ -34,8 +34,9 @@ ONNX_TEMPLATES: dict[str, list[str]] = {
     "residual_concat_dynamo.onnx": ["--input-shape", "3,16,16"],
 }
 KINDS = ("onnx", "checkpoint")
-# An import report's unsupported operation: "node conv1: Conv — why" (place: op — why).
-ISSUE = re.compile(r"^\S.*?: .+ — .+")
+# A listed problem names its place first: "node conv1: Conv — why" in an import
+# report, "digit: the TorchScript model differs …" in export's check.
+ISSUE = re.compile(r"^\S.*?: .+")
 
 
 @dataclass(frozen=True)

@@ -257,3 +257,37 @@ def test_torchs_paragraphs_become_one_short_line(tmp_path: Path, capsys) -> None
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert len(err) < 400 and "If you are seeing this error" not in err
+
+
+def test_onnx_runtimes_own_error_log_stays_quiet(tmp_path: Path, capfd) -> None:
+    # ONNX Runtime logs a failed kernel to the process's stderr itself (in colour,
+    # beside NetLoom's line); the reason is already in that line.
+    from onnx import numpy_helper
+
+    def misfit_bias(model) -> None:
+        init = next(i for i in model.graph.initializer if i.name == "stem.bias")
+        init.CopyFrom(numpy_helper.from_array(np.zeros([5], dtype=np.float32), "stem.bias"))
+
+    path = mutated(tmp_path, RESIDUAL, misfit_bias)
+    out = tmp_path / "p.json"
+    assert run(["import", str(path), "--input-shape", "3,16,16", "-o", str(out)]) == 2
+    err = capfd.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "ONNX Runtime cannot run it" in err and not out.exists()
+
+
+def test_a_size_computed_from_the_data_cannot_exhaust_memory(tmp_path: Path) -> None:
+    # Found by the long fuzz: a flipped byte made the LSTM's initial state 654,311,448
+    # wide through shape arithmetic shape inference cannot follow; ONNX Runtime's arena
+    # is bounded, so the probe's allocation fails in one line instead of taking 16 GB.
+    outcome = run_case(Case("onnx", SEED, 6769), tmp_path)
+    assert outcome.problem is None and outcome.code == 2
+    assert "node node_zeros: running the file once to learn its shapes" in outcome.first_line
+    assert "MAX_IMPORT_PROBE_BYTES" in outcome.first_line
+
+
+@pytest.mark.parametrize("index", [2673, 5441])
+def test_a_name_that_is_not_utf8_is_one_line(tmp_path: Path, index: int) -> None:
+    # Found by the long fuzz: protobuf returns such a name as bytes, which crashed later.
+    outcome = run_case(Case("onnx", SEED, index), tmp_path)
+    assert outcome.code == 2 and "a name that is not UTF-8 text" in outcome.first_line
