@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Container
 
 # Public attributes of torch.nn.Module (a test checks this list against torch), plus
 # the names exported code relies on.
@@ -44,7 +45,7 @@ def id_problem(node_id: object) -> str | None:
     return None
 
 
-def safe_id(raw: str, taken: set[str] | frozenset[str] = frozenset()) -> str:
+def safe_id(raw: str, taken: Container[str] = frozenset()) -> str:
     """A valid, unused id derived from any text: 'Conv 1"); x' -> 'conv_1_x'."""
     text = re.sub(r"[^a-z0-9_]+", "_", str(raw).lower()).strip("_")
     text = re.sub(r"_+", "_", text)[:56] or "node"
