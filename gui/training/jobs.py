@@ -21,7 +21,7 @@ from typing import Any
 
 from engine.project import Project, ProjectError, from_dict
 from engine.run_owner import Owner
-from engine.runs import RunStore
+from engine.run_recorder import RunRecorder
 from engine.train.config import ConfigError, TrainConfig
 from engine.train.events import BatchEnd, Callbacks, EpochEnd, TrainResult
 from gui.training.paths import checkpoint_file, runs_db
@@ -162,7 +162,7 @@ class BatchLosses:
             self.epoch, self.batches, self.losses = event.epoch, event.batches, []
         self.losses.append(event.loss)
 
-    def save(self, store: RunStore, run_id: int) -> None:
+    def save(self, store: RunRecorder, run_id: int) -> None:
         """Record the epoch's losses so far (all of them at its end; fewer if stopped)."""
         if self.losses:
             store.add_batch_losses(run_id, self.epoch, self.batches, self.losses)
@@ -170,10 +170,11 @@ class BatchLosses:
 
 
 def run_training(job: TrainJob, controls: Controls, callbacks: TrainingCallbacks) -> RunOutcome:
-    """Train, recording the run in the data folder's runs database as it goes."""
+    """Train, recording the run in the data folder's runs database as it goes (a
+    database that cannot be used leaves the run unrecorded, with a logged warning)."""
     from gui.training.evaluation import evaluate
 
-    store = RunStore(runs_db(job.data_dir))  # this thread's own connection
+    store = RunRecorder(runs_db(job.data_dir))  # this thread's own connection
     try:
         run_id: int | None = None
         batch_losses = BatchLosses()
