@@ -22,7 +22,7 @@ from enum import Enum
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from engine.runs import RunStore
+from engine.run_recorder import RunRecorder
 from gui.training import child_trainer, gc_guard
 from gui.training.child_trainer import TrainerProcess
 from gui.training.jobs import Controls, RestoreJob, TrainJob
@@ -92,7 +92,7 @@ class TrainingWorker(QObject):
         reason = f"the training process ended unexpectedly (exit code {code})"
         log.error("run %s: %s", self.run_id, reason)
         if self.run_id is not None and isinstance(self.job, TrainJob):
-            store = RunStore(runs_db(self.job.data_dir))
+            store = RunRecorder(runs_db(self.job.data_dir))  # damaged: it goes unrecorded
             try:
                 store.finish_run(self.run_id, "failed", reason)
             finally:
