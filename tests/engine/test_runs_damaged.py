@@ -182,3 +182,25 @@ def test_a_schema_that_is_not_utf8_is_one_error(tmp_path: Path) -> None:
         f"{path}: the file is not a runs database or is damaged "
         "(its schema holds text that is not UTF-8)"
     )
+
+
+def test_a_run_on_a_damaged_history_goes_unrecorded_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from engine.run_recorder import UNRECORDED, RunRecorder
+
+    path = tmp_path / "runs.sqlite"
+    damaged = b"SQLite format 3\x00" + b"\xff" * 4000
+    path.write_bytes(damaged)
+    recorder = RunRecorder(path)
+    run_id = recorder.start_run(PROJECT, {"epochs": 1})
+    recorder.add_epoch(run_id, 1, "train", {"loss": 0.5})
+    recorder.add_batch_losses(run_id, 1, 1, [0.5])
+    recorder.finish_run(run_id, "finished")
+    recorder.close()
+    assert run_id == UNRECORDED
+    assert recorder.problem.startswith(f"{path}: the file is not a runs database or is damaged")
+    assert [r.getMessage() for r in caplog.records] == [
+        f"this run is not recorded in the runs history: {recorder.problem}"
+    ]
+    assert path.read_bytes() == damaged
