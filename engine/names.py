@@ -45,18 +45,26 @@ def id_problem(node_id: object) -> str | None:
     return None
 
 
-def safe_id(raw: str, taken: Container[str] = frozenset()) -> str:
-    """A valid, unused id derived from any text: 'Conv 1"); x' -> 'conv_1_x'."""
+def safe_id(
+    raw: str, taken: Container[str] = frozenset(), tried: dict[str, int] | None = None
+) -> str:
+    """A valid, unused id derived from any text: 'Conv 1"); x' -> 'conv_1_x'.
+
+    `tried` (for a caller whose taken ids only grow) keeps the suffix each name last
+    took, so the next search starts there: n ids renamed alike cost n steps, not n²."""
     text = re.sub(r"[^a-z0-9_]+", "_", str(raw).lower()).strip("_")
     text = re.sub(r"_+", "_", text)[:56] or "node"
     if not text[0].isalpha():
         text = "n_" + text
     if keyword.iskeyword(text) or text in RESERVED:
         text += "_"
-    candidate, i = text, 2
+    i = tried.get(text, 1) if tried is not None else 1
+    candidate = text if i == 1 else f"{text}_{i}"
     while candidate in taken or id_problem(candidate):
-        candidate = f"{text}_{i}"
         i += 1
+        candidate = f"{text}_{i}"
+    if tried is not None:
+        tried[text] = i
     return candidate
 
 

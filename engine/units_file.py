@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,22 @@ from engine.names import valid_node_ids
 from engine.project_schema import describe
 from engine.units import Definition, Library
 
-NodeLoader = Callable[[Graph, Any, str, dict[str, str], set[str]], None]
+
+@dataclass
+class TakenIds:
+    """The ids a node renamed while a graph loads must avoid: the graph's and the valid
+    ones of the file (those keep them, also further down). Asked in place, not copied
+    per node; `suffixes` lets ids renamed alike continue where the last one stopped."""
+
+    graph: Graph
+    valid: set[str]
+    suffixes: dict[str, int] = field(default_factory=dict)
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self.valid or node_id in self.graph
+
+
+NodeLoader = Callable[[Graph, Any, str, dict[str, str], TakenIds], None]
 EdgeLoader = Callable[[Graph, Any, str, dict[str, str]], None]
 Fail = Callable[[str], Exception]
 
@@ -62,9 +77,9 @@ def load_units(raw: Any, load_node: NodeLoader, load_edge: EdgeLoader, fail: Fai
         where = f"units.{name}"
         graph = library.definition(name).graph
         ids: dict[str, str] = {}
-        valid = valid_node_ids(body.get("nodes", []))
+        taken = TakenIds(graph, valid_node_ids(body.get("nodes", [])))
         for i, node in enumerate(body.get("nodes", [])):
-            load_node(graph, node, f"{where}.nodes[{i}]", ids, valid)
+            load_node(graph, node, f"{where}.nodes[{i}]", ids, taken)
         for i, edge in enumerate(body.get("edges", [])):
             load_edge(graph, edge, f"{where}.edges[{i}]", ids)
         library.definition(name).promoted = _promoted(body, where, ids, fail)
