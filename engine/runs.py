@@ -25,11 +25,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import sqlite3
-import sys
 import time
-from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,11 +34,21 @@ from pathlib import Path
 from typing import Any, Literal
 
 from engine.run_owner import Owner
+from engine.run_values import (
+    Damaged,
+    decode_text,
+    is_seconds,
+    json_object,
+    kind,
+    metric_values,
+    one_line,
+    pack,
+    shown,
+    unpack,
+)
 
 Status = Literal["running", "finished", "stopped", "failed", "interrupted"]
 STATUSES: tuple[Status, ...] = ("running", "finished", "stopped", "failed", "interrupted")
-LOSS_BYTES = 4  # one float32 per batch in a batch_losses blob
-MESSAGE_CHARS = 200  # of SQLite's own words quoted in a RunStoreError
 # Seconds since 1970 a start time can hold: up to the year 9999 (time.localtime's range).
 LATEST_START = 253_402_300_799.0
 
@@ -103,10 +110,6 @@ class RunStoreError(Exception):
     run and the column."""
 
 
-class _Damaged(ValueError):
-    """One stored value is not what was written: says which and how."""
-
-
 @dataclass(frozen=True)
 class RunRecord:
     """One run. `damage`: what of its row cannot be read ('' when whole); a damaged
@@ -145,77 +148,6 @@ def _owner(pid: object, started: object) -> Owner:
     return Owner(pid, started)
 
 
-def _pack(losses: Sequence[float]) -> bytes:
-    packed = array("f", losses)
-    if sys.byteorder != "little":
-        packed.byteswap()
-    return packed.tobytes()
-
-
-def _unpack(blob: object) -> tuple[float, ...]:
-    if not isinstance(blob, bytes):
-        raise _Damaged(f"not bytes but {_kind(blob)}")
-    if len(blob) % LOSS_BYTES:
-        raise _Damaged(f"{len(blob)} bytes, not a whole number of {LOSS_BYTES}-byte losses")
-    packed = array("f")
-    packed.frombytes(blob)
-    if sys.byteorder != "little":
-        packed.byteswap()
-    return tuple(packed)
-
-
-def _kind(value: object) -> str:
-    """What a stored value is, in words: "a number", "text", "a JSON list"."""
-    kinds = {str: "text", bytes: "bytes", type(None): "nothing", int: "a number"}
-    kinds |= {float: "a number", bool: "true/false", list: "a JSON list", dict: "a JSON object"}
-    return kinds.get(type(value), type(value).__name__)
-
-
-def _shown(value: object) -> str:
-    """A damaged scalar as a message shows it: a number or short text as it is, else
-    what it is."""
-    if isinstance(value, (int, float, str)) and not isinstance(value, bool):
-        return f"{value!r:.40}"
-    return _kind(value)
-
-
-def _json_object(text: object) -> dict[str, Any]:
-    """A stored JSON object, or _Damaged saying what the column holds instead."""
-    if not isinstance(text, str):
-        raise _Damaged(f"not text but {_kind(text)}")
-    try:
-        value = json.loads(text)
-    except (ValueError, RecursionError) as err:
-        raise _Damaged(f"not JSON: {err}") from None
-    if not isinstance(value, dict):
-        raise _Damaged(f"{_kind(value)}, not a JSON object")
-    return value
-
-
-def _metrics(text: object) -> dict[str, float]:
-    metrics = _json_object(text)
-    for name, value in metrics.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise _Damaged(f"{name!r} is {_kind(value)}, not a number")
-    return metrics
-
-
-def _is_seconds(value: object, latest: float = math.inf) -> bool:
-    real = isinstance(value, (int, float)) and not isinstance(value, bool)
-    return real and math.isfinite(value) and 0 <= value <= latest  # type: ignore[operator]
-
-
-def _one_line(text: str, most: int = MESSAGE_CHARS) -> str:
-    """SQLite's message about a damaged schema quotes the schema's SQL, lines and all."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= most else flat[: most - 1] + "…"
-
-
-def _decode_text(data: bytes) -> str:
-    # Damaged bytes in a text column read as U+FFFD: the column's own check names them.
-    return data.decode("utf-8", errors="replace")
-
-
 class RunStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -227,7 +159,7 @@ class RunStore:
             self._db = sqlite3.connect(self.path)
         try:
             with self._guard():
-                self._db.text_factory = _decode_text
+                self._db.text_factory = decode_text
                 self._db.execute("PRAGMA foreign_keys = ON")
                 self._db.executescript(SCHEMA)
                 self._add_missing_columns()
@@ -243,7 +175,7 @@ class RunStore:
         try:
             yield
         except sqlite3.Error as err:
-            raise self._unreadable(_one_line(str(err))) from None
+            raise self._unreadable(one_line(str(err))) from None
         except UnicodeDecodeError:  # SQLite's message quotes bytes of the damaged schema
             raise self._unreadable("its schema holds text that is not UTF-8") from None
 
@@ -301,7 +233,7 @@ class RunStore:
         with self._guard(), self._db:
             self._db.execute(
                 "INSERT OR REPLACE INTO batch_losses VALUES (?, ?, ?, ?)",
-                (run_id, epoch, batches, _pack(losses)),
+                (run_id, epoch, batches, pack(losses)),
             )
 
     def finish_run(
@@ -401,19 +333,19 @@ class RunStore:
         for epoch, count, blob in blobs:
             if not isinstance(epoch, int) or not isinstance(count, int) or count < 0:
                 why = f"epoch {epoch!r}, {count!r} batches: not whole numbers"
-                raise self._damaged(run_id, "batch losses", _Damaged(why))
+                raise self._damaged(run_id, "batch losses", Damaged(why))
             try:
-                batches[epoch] = (count, _unpack(blob))
-            except _Damaged as err:
+                batches[epoch] = (count, unpack(blob))
+            except Damaged as err:
                 raise self._damaged(run_id, f"batch losses of epoch {epoch}", err) from None
         records = []
         for epoch, split, text in rows:
             if not isinstance(epoch, int) or not isinstance(split, str):
                 why = f"epoch {epoch!r} of split {split!r}"
-                raise self._damaged(run_id, "epoch rows", _Damaged(why))
+                raise self._damaged(run_id, "epoch rows", Damaged(why))
             try:
-                metrics = _metrics(text)
-            except _Damaged as err:
+                metrics = metric_values(text)
+            except Damaged as err:
                 raise self._damaged(run_id, f"metrics of epoch {epoch} ({split})", err) from None
             count, losses = batches.pop(epoch, (0, ())) if split == "train" else (0, ())
             records.append(EpochRecord(epoch, split, metrics, losses, count))
@@ -433,13 +365,13 @@ class RunStore:
         def text(value: object, what: str) -> str:
             if isinstance(value, str):
                 return value
-            damage.append(f"{what} is damaged (not text but {_kind(value)})")
+            damage.append(f"{what} is damaged (not text but {kind(value)})")
             return ""
 
         def document(value: object, what: str) -> dict[str, Any]:
             try:
-                return _json_object(value)
-            except _Damaged as err:
+                return json_object(value)
+            except Damaged as err:
                 damage.append(f"{what} is damaged ({err})")
                 return {}
 
@@ -447,14 +379,14 @@ class RunStore:
         config = document(config_text, "config")
         name, digest = text(name, "project name"), text(digest, "project hash")
         reason, ckpt = text(reason, "end reason"), text(ckpt, "checkpoint path")
-        if not _is_seconds(started, LATEST_START):
-            damage.append(f"start time is damaged ({_shown(started)})")
+        if not is_seconds(started, LATEST_START):
+            damage.append(f"start time is damaged ({shown(started)})")
             started = 0.0
-        if duration is not None and not _is_seconds(duration):
-            damage.append(f"duration is damaged ({_shown(duration)})")
+        if duration is not None and not is_seconds(duration):
+            damage.append(f"duration is damaged ({shown(duration)})")
             duration = None
         if status not in STATUSES:
-            damage.append(f"status is damaged ({_shown(status)})")
+            damage.append(f"status is damaged ({shown(status)})")
             status = "failed"
         said = f"run {rid}'s {damage[0]}" if damage else ""
         return RunRecord(
