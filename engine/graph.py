@@ -145,7 +145,10 @@ class Graph:
         ]
 
     def wire_count(self) -> int:
-        return int(self._g.number_of_edges())
+        # From the ports index, one len() per node: networkx's number_of_edges walks
+        # every adjacency in Python (~1 ms at 1,000 blocks), and the count runs before
+        # every shape pass (it made a one-block edit's pass ~1.7x slower).
+        return sum(map(len, self._wires_in.values()))
 
     def incoming(self, node_id: str) -> dict[str, str]:
         """Port name → source node id, for the wired input ports of a node."""

@@ -126,3 +126,30 @@ def test_bad_node_ids_are_refused() -> None:
     for bad in ("Conv1", "1conv", "forward", "class", "x y", ""):
         with pytest.raises(GraphError):
             graph.add_node("Dense", node_id=bad)
+
+
+def test_wire_count_follows_every_change_of_the_wires() -> None:
+    # The count the shape pass reads first is kept from the ports index, not networkx.
+    graph = Graph()
+    for node_id in ("a", "b", "c"):
+        graph.add_node("Input", node_id=node_id)
+    graph.add_node("Add", {"inputs": 3}, node_id="sum")
+    graph.add_node("Output", node_id="out")
+    for port, source in zip(("in1", "in2", "in3"), ("a", "b", "c")):
+        graph.connect(source, "sum", port)
+    graph.connect("sum", "out")
+    counts = [graph.wire_count()]
+    graph.set_params("sum", {"inputs": 2})  # drops c → sum.in3
+    counts.append(graph.wire_count())
+    node, wires = graph.remove_node("sum")
+    counts.append(graph.wire_count())
+    graph.restore_node(node)
+    for wire in wires:
+        graph.connect(wire.source, wire.target, wire.port)
+    counts.append(graph.wire_count())
+    graph.reorder([n.id for n in reversed(graph.nodes)], list(reversed(graph.edges)))
+    counts.append(graph.wire_count())
+    graph.add_subgraph([graph.node("a"), graph.node("sum")], graph.edges, offset=(40, 40))
+    counts.append(graph.wire_count())
+    assert counts == [4, 3, 0, 3, 3, 4]
+    assert graph.wire_count() == len(graph.edges) == graph.copy().wire_count()
