@@ -380,9 +380,13 @@ class LookInsideTabs(QTabWidget):
         self.dock_visible = visible
         self._update()
 
+    @property
+    def training_on_screen(self) -> bool:
+        return self.dock_visible and self.currentWidget() is self.training
+
     @Slot()
     def _update(self) -> None:
-        training = self.dock_visible and self.currentWidget() is self.training
+        training = self.training_on_screen
         self.blocks.set_visible(self.dock_visible and self.currentWidget() is self.blocks)
         self.training.set_visible(training)
         self.looking.emit(training)

@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, QTimer, Slot
 
 from engine.data import DATASETS, TextParam
 from engine.project import ProjectError, from_dict, to_dict
+from engine.runs import RunRecord
 from engine.train.config import ConfigError, TrainConfig
 from gui.training import paths
 from gui.training.commands import SetTrainingCommand
@@ -99,6 +100,9 @@ class TrainingUi(QObject):
         self._live_project: dict[str, Any] | None = None  # the live run's snapshot
         self._live_weights: LiveWeights | None = None  # its weights, when Look inside asked
         self._run_data_key: DataKey | None = None
+        # A restored run whose Look inside record (flow, histograms) is read only when
+        # the Training tab comes on screen: for a big network it is a big file.
+        self._inside_unread: RunRecord | None = None
         self._fit_timer = QTimer(self)
         self._fit_timer.setSingleShot(True)
         self._fit_timer.setInterval(FIT_CHECK_DELAY_MS)
@@ -178,6 +182,7 @@ class TrainingUi(QObject):
         run.progress.connect(self._on_live_weights)
         # Histograms cost the trainer something: taken only while they are on screen.
         self.look_tabs.looking.connect(self.controller.set_looking)
+        self.look_tabs.looking.connect(self._read_inside_record)
         run.ended.connect(self._on_current_ended)
         self.runs.restore_requested.connect(self.restore)
         self.window.undo_stack.indexChanged.connect(self._on_document_edited)
@@ -358,15 +363,26 @@ class TrainingUi(QObject):
 
     def _inside_start_over(self) -> None:
         run = self.current
+        self._inside_unread = None
         if run.kind == "live":
             self.inside.start_over(
                 "Training: gradient flow arrives every few batches.",
                 "Taken at each epoch's end while this tab is open.",
             )
         elif run.record is not None:
-            self.inside.show_history(run.record.id, run.record.checkpoint)
+            self.inside.start_over(f"Run {run.record.id} from the Runs history: reading…")
+            self._inside_unread = run.record
+            self._read_inside_record(self.look_tabs.training_on_screen)
         else:
             self.inside.start_over("Train the network to see its gradients flow here.")
+
+    @Slot(bool)
+    def _read_inside_record(self, looking: bool) -> None:
+        """The restored run's Look inside record, read once its tab is on screen."""
+        record = self._inside_unread
+        if looking and record is not None and record is self.current.record:
+            self._inside_unread = None
+            self.inside.show_history(record.id, record.checkpoint)
 
     @Slot(object)
     def _on_run_started(self, started: RunStarted) -> None:

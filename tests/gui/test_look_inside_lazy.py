@@ -1,6 +1,7 @@
 """Look inside makes its model lazily: a project opened, edited or restored while the
 dock is behind another tab is not converted for it (a 10,000-block project took
-0.25-0.5 s of the GUI thread at every open); bringing the tab forward shows the current
+0.25-0.5 s of the GUI thread at every open), and a restored run's Look inside record is
+read when its Training tab comes on screen; bringing a tab forward shows the current
 project or run, never the one before."""
 
 from __future__ import annotations
@@ -81,11 +82,22 @@ def test_a_hidden_look_inside_converts_nothing_until_its_tab_is_shown(qtbot, win
     assert conversions[1:] == [window.project.name]
 
 
-def test_runs_ended_and_restored_behind_the_tab_show_when_it_comes(qtbot, window, conversions):
+def test_runs_ended_and_restored_behind_the_tab_show_when_it_comes(
+    qtbot, window, conversions, monkeypatch
+):
     ui = window.training
     look = ui.look
     open_iris(window, epochs=2, lr=0.001)
     first = run_to_end(qtbot, window)
+    live_flow = len(ui.inside.flow.series["grad_norm"]["dense1"])
+    assert live_flow  # measured even with the tab closed, and kept beside the checkpoint
+    reads: list[int] = []
+    show_history = ui.inside.show_history
+    monkeypatch.setattr(
+        ui.inside,
+        "show_history",
+        lambda run_id, *a: (reads.append(run_id), show_history(run_id, *a)),
+    )
     hide_look(qtbot, window)  # (a finished run raises Results over it anyway)
     show_look(qtbot, window, first.checkpoint, answered=True)  # the run's trained weights
     assert "trained weights" in look.title.text()
@@ -102,5 +114,12 @@ def test_runs_ended_and_restored_behind_the_tab_show_when_it_comes(qtbot, window
     with qtbot.waitSignal(ui.current.ended, timeout=RUN_TIMEOUT_MS):
         qtbot.mouseClick(ui.runs.restore_button, LEFT)
     assert len(conversions) == converted  # the restore built nothing for a hidden view
+    assert reads == []  # nor read the run's Look inside record
     show_look(qtbot, window, first.checkpoint, answered=True)
     assert "trained weights" in look.title.text()
+    assert reads == []  # the Blocks tab is on screen, not Training
+
+    ui.look_tabs.setCurrentWidget(ui.inside)  # read now, once, for the restored run
+    assert reads == [first.run_id]
+    assert len(ui.inside.flow.series["grad_norm"]["dense1"]) == live_flow
+    assert ui.inside.status.text().startswith(f"Run {first.run_id} from the Runs history:")
