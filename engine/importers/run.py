@@ -110,12 +110,17 @@ def run_import(
     report = result.report
     if result.project is None:
         return report.text(), False
+    # The weights first, the project last: a failed write leaves neither behind (a
+    # project without its weights would look like a finished import).
+    written: list[str] = []
     try:
-        save(result.project, output)
-        written = [f"wrote {output}"]
         if weights_out is not None:
             write_checkpoint(weights_out, result)
             written.append(f"wrote {weights_out} (weights: train, export --weights)")
+        save(result.project, output)
+        written.insert(0, f"wrote {output}")
     except OSError as err:
+        if written and weights_out is not None:
+            weights_out.unlink(missing_ok=True)
         raise ImportFailed(f"cannot write: {err.strerror or err}") from None
     return report.text() + "\n" + "\n".join(written), True

@@ -291,3 +291,18 @@ def test_a_name_that_is_not_utf8_is_one_line(tmp_path: Path, index: int) -> None
     # Found by the long fuzz: protobuf returns such a name as bytes, which crashed later.
     outcome = run_case(Case("onnx", SEED, index), tmp_path)
     assert outcome.code == 2 and "a name that is not UTF-8 text" in outcome.first_line
+
+
+@pytest.mark.parametrize("failing", ["save", "write_checkpoint"])
+def test_a_write_that_fails_leaves_neither_the_project_nor_the_weights(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    import engine.importers.run as import_run
+
+    def disk_full(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(import_run, failing, disk_full)
+    path = mutated(tmp_path, RESIDUAL, lambda m: None)
+    code, err = import_file(path, capsys, "--input-shape", "3,16,16")  # checks out/ is empty
+    assert code != 0 and "No space left on device" in err
