@@ -126,7 +126,9 @@ def judge(code: int | None, err: str, path: Path, leftovers: list[Path]) -> str 
         if not lines[0].startswith("error: ") or path.name not in lines[0]:
             return f"exit 2 without naming the file: {lines[0][:200]}"
         return None
-    issues = [line.strip() for line in lines if line.startswith("  ")]  # indented: listed
+    # Indented lines list the problems; a heading of a list ("unsupported:") is no problem.
+    issues = [line.strip() for line in lines if line.startswith("  ")]
+    issues = [line for line in issues if not line.endswith(":")]
     if not issues or not all(ISSUE.match(line) for line in issues):
         return "exit 1 without naming each place"
     return None
