@@ -64,7 +64,8 @@ def test_runs_columns_are_whole_at_1280_and_named_after_the_metric(qtbot, window
         runs = show_runs(qtbot, window, size)
         assert runs.tree.headerItem().text(3) == "accuracy"
         assert [runs.tree.topLevelItem(i).text(3) for i in range(2)] == ["0.9000", "0.9667"]
-        assert_columns_whole(runs)
+        # The list is laid out again after the resize reaches it (a queued event).
+        qtbot.waitUntil(lambda r=runs: assert_columns_whole(r))
         for i in range(2):  # both runs' lines in view, whole
             rect = runs.tree.visualItemRect(runs.tree.topLevelItem(i))
             assert rect.bottom() <= runs.tree.viewport().height(), (size, i, rect)
@@ -84,7 +85,7 @@ def test_runs_of_several_metrics_name_each_value(qtbot, window, data_dir):  # no
     assert runs.tree.headerItem().text(3) == "accuracy / MSE"
     values = sorted(runs.tree.topLevelItem(i).text(3) for i in range(2))
     assert values == ["MSE 0.0123", "accuracy 0.9000"]
-    assert_columns_whole(runs)
+    qtbot.waitUntil(lambda: assert_columns_whole(runs))
 
 
 def rows_with_batches(epochs: int, batches: int) -> list[EpochRecord]:
