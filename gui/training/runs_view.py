@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 
 # The fourth column is named after the listed runs' metric ("accuracy", "MSE").
 COLUMNS = ("Run", "Project", "Status", "metric", "Epochs", "Time", "Started")
+PROJECT_COLUMN = 1  # the one that gives way when the list is narrow
+MIN_PROJECT_W = 70
 METRIC_COLUMN = 3
 STATUS_COLOURS = {
     "finished": "#4cc38a",
@@ -87,6 +89,15 @@ def primary_metric(record: RunRecord, rows: list[EpochRecord]) -> str | None:
         if names:
             return names[0]
     return None
+
+
+def started_text(started: float, now: float | None = None) -> str:
+    """When a run started, as short as the list allows: a clock time for today's runs,
+    the day too for older ones (the whole date is in the row's tooltip)."""
+    when = time.localtime(started)
+    today = time.localtime(time.time() if now is None else now)
+    same_day = (when.tm_year, when.tm_yday) == (today.tm_year, today.tm_yday)
+    return time.strftime("%H:%M" if same_day else "%m-%d %H:%M", when)
 
 
 def curve(rows: list[EpochRecord], key: str) -> tuple[np.ndarray, np.ndarray]:
@@ -193,6 +204,19 @@ class RunsView(QWidget):
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
         self._orient()
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Each column as wide as its contents; where that is wider than the list, the
+        project names give way (elided, whole in their tooltip), so every column's
+        values stay in view (at 1280 x 800 the list is ~500 px wide)."""
+        header = self.tree.header()
+        for column in range(len(COLUMNS)):
+            self.tree.resizeColumnToContents(column)
+        excess = header.length() - self.tree.viewport().width()
+        if excess > 0:
+            width = header.sectionSize(PROJECT_COLUMN)
+            header.resizeSection(PROJECT_COLUMN, max(MIN_PROJECT_W, width - excess))
 
     def _orient(self) -> None:
         """Side by side where the list's columns and two plots fit across; else the list
@@ -297,8 +321,7 @@ class RunsView(QWidget):
             self.tree.addTopLevelItem(self._row(record, rows, ticked, len(metrics) > 1))
         self.tree.blockSignals(False)
         self._name_metric_column(metrics)
-        for column in range(len(COLUMNS)):
-            self.tree.resizeColumnToContents(column)
+        self._fit_columns()
         self._fit_stacked_list()
         self._update_buttons()
         self.draw_overlay()
@@ -348,7 +371,7 @@ class RunsView(QWidget):
             duration = clock_text(record.duration)
         else:
             duration = "…" if record.status == "running" else "–"
-        started = time.strftime("%m-%d %H:%M", time.localtime(record.started))
+        started = started_text(record.started)
         status = "damaged" if record.damage else record.status
         values = (
             str(record.id),
@@ -370,6 +393,7 @@ class RunsView(QWidget):
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.started))
         for column in range(len(COLUMNS)):
             item.setToolTip(column, f"run {record.id} · {record.project_hash} · {when}\n{tip}")
+        item.setToolTip(PROJECT_COLUMN, f"{record.project_name}\n{item.toolTip(PROJECT_COLUMN)}")
         return item
 
     def ticked(self) -> list[int]:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import math
+import time
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 
 from engine.runs import EpochRecord, RunStore
+from gui.theme import apply_theme
 from gui.training.curves import LiveCurves
 from gui.training.paths import runs_db
 from tests.gui.test_training_support import (
@@ -33,6 +36,18 @@ def record_run(store: RunStore, metric: str, values: list[float]) -> int:
         store.add_batch_losses(run_id, epoch, 5, [1 / epoch] * 5)
     store.finish_run(run_id, "finished", "trained", "")
     return run_id
+
+
+@pytest.fixture(autouse=True)
+def themed(qapp):
+    """The app's own style, font and style sheet, as the window runs (they set the
+    columns' widths), put back afterwards for the other tests."""
+    style, font, sheet = qapp.style().name(), qapp.font(), qapp.styleSheet()
+    apply_theme(qapp)
+    yield
+    qapp.setStyleSheet(sheet)
+    qapp.setFont(font)
+    qapp.setStyle(style)
 
 
 def show_runs(qtbot, window, size: tuple[int, int]):
@@ -132,3 +147,11 @@ def test_a_restored_run_shows_its_per_batch_loss(qtbot, window, data_dir):  # no
     np.testing.assert_allclose(restored, live, rtol=1e-6)
     x0, x1 = ui.curves.loss_plot.getViewBox().viewRange()[0]
     assert x0 <= 0.2 and 3 < x1 < 3.5
+
+
+def test_a_run_of_today_shows_its_clock_time_an_older_one_its_day_too():
+    from gui.training.runs_view import started_text
+
+    now = time.mktime((2026, 12, 7, 16, 45, 0, 0, 0, -1))
+    assert started_text(now - 3600, now) == "15:45"
+    assert started_text(now - 3 * 86400, now) == "12-04 16:45"
