@@ -30,6 +30,8 @@ from typing import Any
 
 import torch
 
+from tests.engine.byte_mutations import flip, splice, truncate
+
 DATA = Path(__file__).resolve().parent / "data" / "tiny_digits.json"
 ODD_VALUES: list[Any] = [None, True, 0, -1, 10**30, 1.5, float("nan"), "x", "", [], {}, [1, "a"]]
 
@@ -58,24 +60,6 @@ def saved(document: Any) -> bytes:
 
 
 # ------------------------------------------------------------------ byte level
-
-
-def truncate(rng: random.Random, data: bytes) -> bytes:
-    return data[: rng.randrange(len(data))]
-
-
-def flip(rng: random.Random, data: bytes) -> bytes:
-    changed = bytearray(data)
-    for _ in range(rng.randint(1, 16)):
-        changed[rng.randrange(len(changed))] = rng.randrange(256)
-    return bytes(changed)
-
-
-def splice(rng: random.Random, data: bytes) -> bytes:
-    at = rng.randrange(len(data))
-    if rng.random() < 0.5:
-        return data[:at] + rng.randbytes(rng.randint(1, 64)) + data[at:]
-    return data[:at] + data[at + rng.randint(1, 256) :]
 
 
 def member(rng: random.Random, data: bytes) -> bytes:

@@ -35,30 +35,14 @@ from typing import Any
 
 import numpy as np
 
+from tests.engine.byte_mutations import flip, splice, truncate
+
 HUGE_DIMS = (10**12, -5, 0, 2**62, 2**31)
 
 Mutation = Callable[[random.Random, Any, Path], None]
 
 
 # ------------------------------------------------------------------ byte level
-
-
-def truncate(rng: random.Random, data: bytes) -> bytes:
-    return data[: rng.randrange(len(data))]
-
-
-def flip(rng: random.Random, data: bytes) -> bytes:
-    changed = bytearray(data)
-    for _ in range(rng.randint(1, 16)):
-        changed[rng.randrange(len(changed))] = rng.randrange(256)
-    return bytes(changed)
-
-
-def splice(rng: random.Random, data: bytes) -> bytes:
-    at = rng.randrange(len(data))
-    if rng.random() < 0.5:
-        return data[:at] + rng.randbytes(rng.randint(1, 64)) + data[at:]
-    return data[:at] + data[at + rng.randint(1, 256) :]
 
 
 BYTE_MUTATIONS: dict[str, Callable[[random.Random, bytes], bytes]] = {
