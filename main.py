@@ -12,10 +12,10 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        from engine.cli import EXIT_UNREADABLE, run
+        from engine.cli.main import EXIT_UNREADABLE, run
     except ModuleNotFoundError as err:
         # A package NetLoom depends on is missing: one line naming it and the command.
-        from engine.dependencies import is_dependency, missing_message
+        from engine.common.dependencies import is_dependency, missing_message
 
         if not is_dependency(err):
             raise

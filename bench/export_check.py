@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from engine.codegen import compiled  # noqa: E402
 from engine.codegen.python_file import to_python  # noqa: E402
-from engine.project import load  # noqa: E402
+from engine.project.project import load  # noqa: E402
 
 PYTHON = sys.executable
 # "train loss 1.3888 accuracy 0.2456 | val loss 1.3926 accuracy 0.2475" from either tool.

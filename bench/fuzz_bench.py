@@ -180,7 +180,7 @@ class ProjectKind:
         return data, Case(stem, (), None), doc  # no path: any place may be named
 
     def run(self, index: int) -> Outcome:
-        from engine.cli import run
+        from engine.cli.main import run
 
         data, case, doc = self.make(index)
         self.file.write_bytes(data)
@@ -285,7 +285,7 @@ class RunsKind:
     COLUMNS = {"project": "project_json", "config": "config_json", "metrics": "metrics_json"}
 
     def __init__(self, seed: int) -> None:
-        from engine.runs import RunStore
+        from engine.history.runs import RunStore
 
         self.seed = seed
         folder = Path(tempfile.mkdtemp(prefix="netloom-fuzz-"))
@@ -337,8 +337,8 @@ class RunsKind:
             db.execute(f"UPDATE {table} SET {self.COLUMNS[case.template]} = ?", (text,))
 
     def run(self, index: int) -> Outcome:
-        from engine.project import ProjectError, from_dict
-        from engine.runs import RunStore, RunStoreError
+        from engine.history.runs import RunStore, RunStoreError
+        from engine.project.project import ProjectError, from_dict
         from engine.train.config import ConfigError, TrainConfig
 
         self._write(index)

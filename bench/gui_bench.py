@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from engine.graph import Graph  # noqa: E402
-from engine.project import Project, from_dict, to_dict  # noqa: E402
+from engine.graph.graph import Graph  # noqa: E402
+from engine.project.project import Project, from_dict, to_dict  # noqa: E402
 from gui.canvas.layout import arrange  # noqa: E402
 from gui.commands import AddNodeCommand, ConnectCommand, MoveCommand, SetParamsCommand  # noqa: E402
 from gui.main_window import MainWindow  # noqa: E402

@@ -152,7 +152,7 @@ def window_run(
     """Train the project in the main window under the probe; returns the figures.
     `look`: Look inside's Training tab is on screen while the run trains."""
     import gui.training.ui as training_ui
-    from engine.project import load
+    from engine.project.project import load
     from gui.latency import ask_for_short_slices
     from gui.main_window import MainWindow
     from gui.theme import apply_theme

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from engine.project import Project  # noqa: E402
+from engine.project.project import Project  # noqa: E402
 from tests.engine.test_import_roundtrip import (  # noqa: E402
     importable_graphs,
     repeated_unit_graphs,

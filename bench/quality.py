@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from engine.data import ArrayDataset, load_dataset  # noqa: E402
-from engine.project import load  # noqa: E402
+from engine.project.project import load  # noqa: E402
 from engine.train.config import TrainConfig  # noqa: E402
 from engine.train.trainer import Trainer  # noqa: E402
 

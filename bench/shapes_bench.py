@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import units  # noqa: E402
-from engine.graph import Graph  # noqa: E402
-from engine.shapes import analyze  # noqa: E402
+from engine.graph.graph import Graph  # noqa: E402
+from engine.graph.shapes import analyze  # noqa: E402
+from engine.units import units  # noqa: E402
 
 TARGET_MS_AT_1000 = 20.0
 CHANNELS = 8

@@ -1,7 +1,7 @@
 """Autosave to a recovery file, and the offer to restore it after a crash.
 
 Every 30 s (NETLOOM_AUTOSAVE_MS overrides it), if the document has changes not yet
-autosaved, the project is written (atomically, by `engine.project.save`) to
+autosaved, the project is written (atomically, by `engine.project.project.save`) to
 `recovery/recovery.json` in the app's data folder (`NETLOOM_DATA_DIR` when set, as for
 runs), with `recovery-meta.json` naming the file it belongs to. A clean exit or a save
 deletes both; finding them at start-up means the last session ended abnormally.
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer
 
-from engine.project import Project, ProjectError, load, save
+from engine.project.project import Project, ProjectError, load, save
 from gui.training.paths import data_dir
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 ranked by what fits where the block goes.
 
 Shared by the palette's search box and the Tab quick-search on the canvas. The fit of
-a block comes from the engine's own shape rules (`engine.shapes.infer_node`) run on
+a block comes from the engine's own shape rules (`engine.graph.shapes.infer_node`) run on
 the shape that would arrive at its input: no block names are written down here.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from engine.shapes import infer_node
-from engine.spec import BlockSpec, Operand, ParamError, Shape, all_specs
+from engine.blocks.spec import BlockSpec, Operand, ParamError, Shape, all_specs
+from engine.graph.shapes import infer_node
 
 BLOCK_MIME = "application/x-netloom-block"
 

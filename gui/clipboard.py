@@ -13,10 +13,10 @@ from collections.abc import Iterable
 
 from PySide6.QtCore import QMimeData
 
-from engine.graph import Edge, Graph, Node
-from engine.project import FORMAT, VERSION, ProjectError, edge_dict, from_dict
-from engine.units import Library
-from engine.units_file import units_document
+from engine.graph.graph import Edge, Graph, Node
+from engine.project.project import FORMAT, VERSION, ProjectError, edge_dict, from_dict
+from engine.project.units_section import units_document
+from engine.units.units import Library
 
 CLIP_MIME = "application/x-netloom-nodes"
 

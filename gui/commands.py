@@ -1,4 +1,4 @@
-"""Undo commands. Each changes the model (`engine.graph.Graph`) only; the canvas,
+"""Undo commands. Each changes the model (`engine.graph.graph.Graph`) only; the canvas,
 inspector and summary follow the graph's events.
 
 Every command records what it needs to put the graph back exactly: ids, params,
@@ -13,10 +13,10 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from engine import unit_edits
-from engine.graph import Edge, Graph, Node
-from engine.units import Library, library_of
-from engine.units_file import Brought, bring_back, bring_units, import_unit, take_back
+from engine.graph.graph import Edge, Graph, Node
+from engine.project.units_section import Brought, bring_back, bring_units, import_unit, take_back
+from engine.units import edits as unit_edits
+from engine.units.units import Library, library_of
 
 Point = tuple[float, float]
 
@@ -237,7 +237,7 @@ class PasteCommand(QUndoCommand):
 
 
 class MakeUnitCommand(QUndoCommand):
-    """Make a unit of the selected blocks (engine.unit_edits.make_unit), as one step."""
+    """Make a unit of the selected blocks (engine.units.edits.make_unit), as one step."""
 
     def __init__(self, graph: Graph, node_ids: Iterable[str], name: str, analysis: Any) -> None:
         super().__init__("Make unit")

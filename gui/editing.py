@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QCursor, QGuiApplication
 
-from engine.graph import Edge, GraphError, Node
-from engine.spec import RegistryError, Shape, get_spec
-from engine.units import Library
+from engine.blocks.spec import RegistryError, Shape, get_spec
+from engine.graph.graph import Edge, GraphError, Node
+from engine.units.units import Library
 from gui.canvas.layout import Size, arrange, free_offset, free_position, taken_rects
 from gui.canvas.node_item import HEADER_HEIGHT, NODE_WIDTH, node_size
 from gui.clipboard import from_mime, selection_document, to_mime

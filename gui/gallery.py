@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.cli import TEMPLATES_DIR, human
-from engine.project import Project, ProjectError, load
-from engine.shapes import analyze
+from engine.cli.main import TEMPLATES_DIR, human
+from engine.graph.shapes import analyze
+from engine.project.project import Project, ProjectError, load
 from gui import theme
 from gui.canvas.layout import arrange
 from gui.canvas.scene import GraphScene

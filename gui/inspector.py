@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.cli import human
-from engine.graph import Graph, GraphError
+from engine.cli.main import human
+from engine.graph.graph import Graph, GraphError
+from engine.graph.shapes import Analysis, NodeInfo
 from engine.inspect.sizes import FreeSizes, describe_free
-from engine.shapes import Analysis, NodeInfo
 from gui.commands import SetParamsCommand
 from gui.param_widgets import ParamEditor, make_editor
 

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.project import Project, ProjectError, load, save
-from engine.shapes import Analysis
+from engine.graph.shapes import Analysis
+from engine.project.project import Project, ProjectError, load, save
 from gui.autosave import INTERVAL_MS, Autosaver, Recovery, default_recovery_dir
 from gui.canvas.scene import GraphScene
 from gui.canvas.view import GraphView

@@ -1,7 +1,7 @@
 """Opening a big project without holding the GUI thread.
 
-Parsing and the shape pass are pure Python with no Qt (engine.project.load,
-engine.shapes.analyze): for a big file they run in a thread while the event loop keeps
+Parsing and the shape pass are pure Python with no Qt (engine.project.project.load,
+engine.graph.shapes.analyze): for a big file they run in a thread while the event loop keeps
 turning. Building the canvas must happen on the GUI thread; `run_in_slices` spreads it
 over event-loop turns of a few milliseconds each. Both wait in a local event loop, so
 their callers read as plain calls: `open_path` still returns once the project is open.
@@ -23,8 +23,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
 
-from engine.project import Project, load
-from engine.shapes import Analysis, analyze
+from engine.graph.shapes import Analysis, analyze
+from engine.project.project import Project, load
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def collector_paused() -> Iterator[None]:
 
 
 def load_project(path: Path) -> Loaded:
-    """`engine.project.load(path)` and the shape pass, in a thread; raises what `load`
+    """`engine.project.project.load(path)` and the shape pass, in a thread; raises what `load`
     raises. The event loop turns while it waits."""
     outcome: dict[str, object] = {}
 

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.spec import BlockSpec, all_specs, get_spec
-from engine.units import Library
+from engine.blocks.spec import BlockSpec, all_specs, get_spec
+from engine.units.units import Library
 from gui import theme
 from gui.block_search import BLOCK_MIME, match_rank
 

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.spec import Param, ParamError
+from engine.blocks.spec import Param, ParamError
 
 Commit = Callable[[Any], None]
 INT_LIMIT = 2**31 - 1

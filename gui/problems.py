@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QMenu, QToolButton, QWidget
 
-from engine.graph import Problem
+from engine.graph.graph import Problem
 
 MAX_LISTED = 30  # a menu taller than the screen helps nobody; the Summary has them all
 

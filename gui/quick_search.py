@@ -12,7 +12,7 @@ from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from engine.spec import BlockSpec, Shape
+from engine.blocks.spec import BlockSpec, Shape
 from gui import theme
 from gui.block_search import search_specs
 

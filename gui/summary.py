@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.cli import human, type_label
-from engine.graph import Graph
-from engine.memory import estimate, human_bytes
-from engine.shapes import Analysis, NodeInfo
+from engine.cli.main import human, type_label
+from engine.graph.graph import Graph
+from engine.graph.memory import estimate, human_bytes
+from engine.graph.shapes import Analysis, NodeInfo
 from gui import theme
 from gui.canvas.scene import errors_by_node
 

@@ -2,10 +2,10 @@
 definition on the canvas with a breadcrumb (Esc or a crumb goes back), make an
 independent copy, repeat ×N, and place shipped units.
 
-The engine does the work (engine.unit_edits); each operation here is one undo
+The engine does the work (engine.units.edits); each operation here is one undo
 command in gui.commands. An opened unit is a second GraphScene over the definition's
 body graph on the same undo stack, whose blocks show the facts for the instance's
-actual input (engine.units.instance_pass).
+actual input (engine.units.units.instance_pass).
 """
 
 from __future__ import annotations
@@ -33,11 +33,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import unit_edits
-from engine.graph import Graph, GraphError
-from engine.shapes import Analysis
-from engine.units import REPEAT, Library, instance_pass, same_facts, usages
-from engine.units_file import shipped_units
+from engine.graph.graph import Graph, GraphError
+from engine.graph.shapes import Analysis
+from engine.project.units_section import shipped_units
+from engine.units import edits as unit_edits
+from engine.units.units import REPEAT, Library, instance_pass, same_facts, usages
 from gui.canvas.layout import arrange
 from gui.canvas.scene import GraphScene
 from gui.commands import (
@@ -65,7 +65,7 @@ def shipped() -> Library:
 class MakeTidyUnitCommand(MakeUnitCommand):
     """Make unit, with the new unit's inside laid out left to right: the canvas's
     auto-layout at its real tile sizes, a long chain wrapped into rows (like lines of
-    text) to show whole in a canvas of `view` pixels (see engine.unit_edits.tidy_body).
+    text) to show whole in a canvas of `view` pixels (see engine.units.edits.tidy_body).
     The size is taken once, so a redo lays the unit out as the first time did."""
 
     def __init__(
@@ -145,7 +145,7 @@ class Level:
     instance_id: str | None = None  # the instance opened (in the level below)
     definition: str | None = None  # the definition whose body this is
     # Where the instance sits in the project, `block1/cbr1`; and the place whose values
-    # the blocks show (a path from engine.units.usages, `block1/0/cbr1`), once known.
+    # the blocks show (a path from engine.units.units.usages, `block1/0/cbr1`), once known.
     path: str = ""
     shown: str | None = None
 

@@ -25,13 +25,13 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from engine.cli import run  # noqa: E402
+from engine.cli.main import run  # noqa: E402
 from engine.inspect import render  # noqa: E402
 from engine.inspect.activations import capture, first_conv_filters  # noqa: E402
 from engine.inspect.command import Subject, prepare, saliency_view  # noqa: E402
 from engine.inspect.gradients import gradient_through_time  # noqa: E402
 from engine.inspect.lens import time_lens  # noqa: E402
-from engine.project import load  # noqa: E402
+from engine.project.project import load  # noqa: E402
 
 log = logging.getLogger("make_inspect_figures")
 OUT = ROOT / "resources" / "screenshots"

@@ -1,4 +1,4 @@
-"""Importing this package registers every block type in `engine.spec.REGISTRY`."""
+"""Importing this package registers every block type in `engine.blocks.spec.REGISTRY`."""
 
 from engine.blocks import (  # noqa: F401
     activation,

@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from engine.spec import MAX_WIDTH, MAX_WINDOW, Op, Operand, Param, Shape, ShapeMismatch
+from engine.blocks.spec import MAX_WIDTH, MAX_WINDOW, Op, Operand, Param, Shape, ShapeMismatch
 
 SPATIAL_LAYOUTS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 

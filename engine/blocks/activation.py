@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from engine.blocks._common import only
-from engine.spec import BlockSpec, Op, Operand, Param, Shape, ShapeMismatch, register
+from engine.blocks.spec import BlockSpec, Op, Operand, Param, Shape, ShapeMismatch, register
 
 
 def _same(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:

@@ -31,7 +31,7 @@ from engine.blocks._common import (
     shown,
     sliding_op,
 )
-from engine.spec import (
+from engine.blocks.spec import (
     MAX_WIDTH,
     BlockSpec,
     Op,

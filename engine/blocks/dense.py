@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.blocks._common import channels_first, is_frames, only, p_bias, prod
-from engine.spec import (
+from engine.blocks.spec import (
     MAX_VOCABULARY,
     MAX_WIDTH,
     BlockSpec,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.spec import BlockSpec, Op, Operand, Param, Shape, ShapeMismatch, register
+from engine.blocks.spec import BlockSpec, Op, Operand, Param, Shape, ShapeMismatch, register
 
 
 def merge_ports(params: Mapping[str, Any]) -> tuple[str, ...]:

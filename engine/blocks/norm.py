@@ -6,7 +6,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.blocks._common import only, prod
-from engine.spec import MAX_WIDTH, BlockSpec, Op, Operand, Param, Shape, ShapeMismatch, register
+from engine.blocks.spec import (
+    MAX_WIDTH,
+    BlockSpec,
+    Op,
+    Operand,
+    Param,
+    Shape,
+    ShapeMismatch,
+    register,
+)
 
 
 def _batchnorm_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:

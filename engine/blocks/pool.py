@@ -22,7 +22,7 @@ from engine.blocks._common import (
     shown,
     sliding_op,
 )
-from engine.spec import (
+from engine.blocks.spec import (
     BlockSpec,
     Op,
     Operand,

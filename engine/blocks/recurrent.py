@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.blocks._common import only
-from engine.spec import (
+from engine.blocks.spec import (
     MAX_WIDTH,
     BlockSpec,
     Op,

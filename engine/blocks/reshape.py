@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.blocks._common import only, prod
-from engine.spec import (
+from engine.blocks.spec import (
     MAX_SIDE,
     BlockSpec,
     Op,

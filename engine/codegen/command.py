@@ -20,10 +20,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.atomic import replace_text
-from engine.cli import EXIT_ERRORS, EXIT_OK, EXIT_UNREADABLE, print_error
+from engine.cli.main import EXIT_ERRORS, EXIT_OK, EXIT_UNREADABLE, print_error
 from engine.codegen.problems import ExportError
 from engine.codegen.text import UNNAMED_PROJECT
+from engine.common.atomic import replace_text
 
 TARGETS = ("python", "script", "torchscript", "onnx")
 SOURCE_TARGETS = ("python", "script")
@@ -83,8 +83,8 @@ def memory_problem(project: Any) -> str | None:
     """Whether building the model twice (NetLoom's and the exported one) and checking them
     at the check batch sizes would overflow this machine's memory."""
     from engine.codegen.compiled import CHECK_BATCHES
-    from engine.memory import available_bytes, estimate, too_large
-    from engine.shapes import analyze
+    from engine.graph.memory import available_bytes, estimate, too_large
+    from engine.graph.shapes import analyze
 
     analysis = analyze(project.graph)
     if not analysis.ok:
@@ -103,7 +103,7 @@ def named_after_file(project: Any, path: Path | None) -> Any:
 
 def export(project_path: str, target: str, output: str, weights: str | None = None) -> str:
     """Run one export; returns the line to print. Raises ExportError or CannotExport."""
-    from engine.project import load
+    from engine.project.project import load
 
     project = named_after_file(load(project_path), Path(project_path))
     return export_project(project, target, output, weights, Path(project_path).parent)
@@ -144,7 +144,7 @@ def export_project(
         raise ExportError([problem])
     state_dict = load_weights(weights, {n.id for n in project.graph.nodes}) if weights else None
     convert = compiled.to_onnx if target == "onnx" else compiled.to_torchscript
-    from engine.build import BuildError
+    from engine.model.build import BuildError
     from engine.train.checkpoint import CheckpointError
 
     try:

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.atomic import replace_file
 from engine.codegen.model import ModelCode, Port
 from engine.codegen.problems import ExportError
 from engine.codegen.python_file import project_model, to_python
-from engine.project import Project
+from engine.common.atomic import replace_file
+from engine.project.project import Project
 
 if TYPE_CHECKING:
     import torch
@@ -84,7 +84,7 @@ def reference_and_export(
     project: Project, state_dict: dict[str, torch.Tensor] | None = None
 ) -> Iterator[tuple[nn.Module, nn.Module, ModelCode]]:
     """The in-app model and the exported module holding the same weights, in eval mode."""
-    from engine.build import build_model
+    from engine.model.build import build_model
     from engine.train.checkpoint import load_weights_strictly
 
     code = project_model(project)
@@ -156,7 +156,7 @@ def compare(
 def _replace_atomically(write: Callable[[Path], None], path: Path) -> None:
     """Write through a temporary file in the target folder, renamed only on success.
 
-    The file gets the mode any new file would (or keeps the one it had); see engine.atomic.
+    The file gets the mode any new file would (or keeps the one it had); see engine.common.atomic.
     """
     replace_file(path, write)
 
@@ -212,7 +212,7 @@ def missing_onnx_packages() -> list[str]:
 
 
 def require_onnx() -> None:
-    from engine.dependencies import missing_message
+    from engine.common.dependencies import missing_message
 
     if missing := missing_onnx_packages():
         raise MissingPackages(missing_message("ONNX export", missing))

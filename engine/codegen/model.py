@@ -1,7 +1,7 @@
-"""The model class as Python source: the same network `engine.build` makes, written out.
+"""The model class as Python source: the same network `engine.model.build` makes, written out.
 
-Each block's `Op` (from `engine.shapes.analyze`) becomes plain torch code, in the
-order `engine.build.NetLoomModel` runs them, so the two are the same network:
+Each block's `Op` (from `engine.graph.shapes.analyze`) becomes plain torch code, in the
+order `engine.model.build.NetLoomModel` runs them, so the two are the same network:
 submodules named by node id (the same `state_dict` keys), the same torch operations
 in the same order (bit-identical outputs and gradients). Every forward line carries
 the shape it produces. This module imports neither torch nor Qt.
@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
+from engine.blocks.spec import Op, Shape
 from engine.codegen.problems import require_exportable
 from engine.codegen.text import (
     INDENT,
@@ -24,10 +25,9 @@ from engine.codegen.text import (
     with_comment,
 )
 from engine.codegen.units import UnitClasses
-from engine.graph import Edge, Graph
-from engine.names import RESERVED
-from engine.shapes import Analysis, analyze
-from engine.spec import Op, Shape
+from engine.graph.graph import Edge, Graph
+from engine.graph.names import RESERVED
+from engine.graph.shapes import Analysis, analyze
 
 BODY = INDENT * 2
 ValueNames = dict[tuple[str, str], str]  # (node id, output port) → its variable in forward
@@ -78,12 +78,12 @@ def _per_frame(shape: Shape) -> str:
 def _module(step: Step) -> list[str]:
     node, src, out = step.node, step.sources[0], step.target
     if step.op.args.get("along_time"):
-        # A 1-D block on a sequence (N, T, F), as engine.build runs it: channels F first.
+        # A 1-D block on a sequence (N, T, F), as engine.model.build runs it: channels F first.
         swapped = call(f"{node} = ", f"self.{node}", [f"{src}.transpose(1, 2)"], BODY)
         return swapped + call(f"{out} = ", f"{node}.transpose", ["1", "2"], BODY, str(step.shape))
     if not step.op.fold:
         return call(f"{out} = ", f"self.{node}", [src], BODY, str(step.shape))
-    # Per frame: (N, T) folded into one batch axis, exactly as engine.build.fold_frames.
+    # Per frame: (N, T) folded into one batch axis, exactly as engine.model.build.fold_frames.
     return [
         *line(f"n, t = {src}.shape[:2]", BODY, str(step.input_shape)),
         *call(f"{node} = ", f"self.{node}", [f"{src}.flatten(0, 1)"], BODY, _per_frame(step.shape)),
@@ -98,7 +98,7 @@ def _recurrent(step: Step) -> list[str]:
     pair = step.op.args.get("state_pair", False)
     args = [src]
     if len(step.sources) > 1:
-        # NetLoom's state (N, rows, hidden) as torch takes it, as engine.build does
+        # NetLoom's state (N, rows, hidden) as torch takes it, as engine.model.build does
         args.append(f"{step.sources[1]}.transpose(0, 1).contiguous(){'.chunk(2)' if pair else ''}")
     output = step.op.args["output"]
     if output == "state":

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from engine.graph import Graph
-from engine.names import id_problem
-from engine.shapes import Analysis
+from engine.graph.graph import Graph
+from engine.graph.names import id_problem
+from engine.graph.shapes import Analysis
 
 
 class ExportError(Exception):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from engine.codegen.model import ModelCode, Port, model_code
 from engine.codegen.text import INDENT, bracketed, comment_lines, model_class_name
-from engine.project import Project
+from engine.project.project import Project
 
 # The batch size of example inputs in generated demos and in export checks.
 EXAMPLE_BATCH = 2

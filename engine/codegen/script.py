@@ -29,8 +29,8 @@ from engine.codegen.text import (
     literal,
     model_class_name,
 )
-from engine.project import Project
-from engine.shapes import analyze
+from engine.graph.shapes import analyze
+from engine.project.project import Project
 
 IMPORTS = [
     "import argparse",

@@ -6,7 +6,7 @@ when they run the same forward code; what differs between them becomes a constru
 argument: a promoted param under its own name (default: the definition's value), or,
 for a value the blocks infer from their input (say the first convolution's
 `in_channels`), an argument named `<block>_<arg>`. Each usage is then constructed with
-its own values, so the exported network is the one `engine.build` makes, submodule for
+its own values, so the exported network is the one `engine.model.build` makes, submodule for
 submodule (`stage2.res1.conv2.weight`). Should two usages need different forward code
 (a rare shape-dependent op), the second gets its own class, `Name2`.
 
@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.codegen.text import INDENT, bracketed, call, class_name, comment_lines, literal
-from engine.graph import Graph
-from engine.shapes import Analysis
-from engine.units import Definition, Library
+from engine.graph.graph import Graph
+from engine.graph.shapes import Analysis
+from engine.units.units import Definition, Library
 
 
 @dataclass

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.blocks.spec import Param
 from engine.data.arrays import MAX_CLASSES, shuffled, standardised
 from engine.data.files import existing_file, file_params
 from engine.data.registry import (
@@ -25,7 +26,6 @@ from engine.data.registry import (
     register,
     text_param,
 )
-from engine.spec import Param
 
 WHAT = "a CSV file with a header row"
 

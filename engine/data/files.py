@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from engine.blocks.spec import Param
 from engine.data.registry import DataError, path_param, seed_param
-from engine.spec import Param
 
 
 def existing_file(path_text: str, what: str) -> Path:

@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from engine.blocks.spec import DTYPE_PARAM, Param
 from engine.data.arrays import check_class_labels, shuffled
 from engine.data.files import existing_file, file_params
 from engine.data.registry import ArrayDataset, DataError, InputShape, Task, register
-from engine.spec import DTYPE_PARAM, Param
 
 WHAT = "a .npz file with arrays x and y (np.savez(path, x=..., y=...))"
 

@@ -17,9 +17,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from engine.limits import MAX_GENERATED_SAMPLES, LimitError
-from engine.spec import Param, ParamError, Shape
-from engine.spec import resolve_params as spec_resolve_params
+from engine.blocks.spec import Param, ParamError, Shape
+from engine.blocks.spec import resolve_params as spec_resolve_params
+from engine.common.limits import MAX_GENERATED_SAMPLES, LimitError
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class DataError(Exception):
 
 
 class SampleLimitError(DataError, LimitError):
-    """A setting that would generate more samples than engine.limits allows."""
+    """A setting that would generate more samples than engine.common.limits allows."""
 
 
 # ---------------------------------------------------------------- parameters
@@ -53,7 +53,7 @@ def show(value: Any) -> str:
 
 @dataclass(frozen=True)
 class TextParam(Param):
-    """A string parameter, which `engine.spec.Param` has no kind for.
+    """A string parameter, which `engine.blocks.spec.Param` has no kind for.
 
     kind "path" is a file or folder (relative paths are resolved against the project's
     folder by `load_dataset`); kind "text" is free text such as a column name.

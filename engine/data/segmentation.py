@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from engine.blocks.spec import Param
 from engine.data.arrays import check_size
 from engine.data.drawing import DISC, SHAPE_NAMES, SQUARE, TRIANGLE, shape_masks
 from engine.data.registry import ArrayDataset, InputShape, register, seed_param
-from engine.spec import Param
 
 KINDS = (SQUARE, DISC, TRIANGLE)
 # Tries to place one shape clear of those already in its image before giving up on it.

@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
+from engine.blocks.spec import Param
 from engine.data.arrays import check_size
 from engine.data.registry import ArrayDataset, DataError, InputShape, register, seed_param
-from engine.spec import Param
 
 # ------------------------------------------------------------- adding problem
 

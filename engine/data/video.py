@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from engine.blocks.spec import Param
 from engine.data.arrays import check_size
 from engine.data.drawing import CROSS, DISC, SQUARE, shape_masks
 from engine.data.registry import ArrayDataset, InputShape, register, seed_param
-from engine.spec import Param
 
 DIRECTIONS = ("right", "left", "down", "up")
 # (row, column) step per frame for each direction, in DIRECTIONS order.

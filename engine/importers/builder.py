@@ -16,11 +16,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from engine.graph import Graph
+from engine.blocks.spec import Op, Operand, ParamError, Shape, ShapeMismatch, get_spec
+from engine.graph.graph import Graph
+from engine.graph.names import safe_id
 from engine.importers.report import ImportReport, Unsupported
-from engine.names import safe_id
-from engine.project import Project
-from engine.spec import Op, Operand, ParamError, Shape, ShapeMismatch, get_spec
+from engine.project.project import Project
 
 if TYPE_CHECKING:
     import torch

@@ -39,8 +39,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from engine.graph.memory import available_bytes, human_bytes
 from engine.importers.report import ImportReport, Issue, Unreadable
-from engine.memory import available_bytes, human_bytes
 
 if TYPE_CHECKING:
     from engine.importers.check import ImportResult
@@ -340,7 +340,7 @@ class CagedImport:
 
     def _imported(self, document: dict[str, Any]) -> ImportResult:
         from engine.importers.check import ImportResult
-        from engine.project import ProjectError, loads
+        from engine.project.project import ProjectError, loads
 
         report = report_from_dict(document.get("report"))
         project_text = document.get("project")

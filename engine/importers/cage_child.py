@@ -49,7 +49,7 @@ def run_request(work: Path, request: dict[str, Any]) -> dict[str, Any]:
     from engine.importers.cage import report_to_dict
     from engine.importers.check import ImportResult, InputSpec
     from engine.importers.run import import_onnx_source
-    from engine.project import dumps
+    from engine.project.project import dumps
 
     if request.get("rng_state"):
         state = bytes.fromhex(request["rng_state"])

@@ -14,11 +14,11 @@ from typing import Any
 
 import torch
 
-from engine.build import build_model
+from engine.graph.shapes import analyze
 from engine.importers.builder import GraphBuilder, state_dict_problems
 from engine.importers.report import ImportReport
-from engine.project import Project
-from engine.shapes import analyze
+from engine.model.build import build_model
+from engine.project.project import Project
 
 PROBE_BATCH = 3  # the batch size the source model is traced or probed with
 CHECK_BATCHES = (3, 2)

@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from engine.blocks.spec import Shape
+from engine.common.limits import MAX_IMPORT_PROBE_BYTES, count_text
 from engine.importers.builder import GraphBuilder, Value
 from engine.importers.check import PROBE_BATCH, ImportResult, InputSpec, verify
 from engine.importers.onnx_file import (
@@ -32,8 +34,6 @@ from engine.importers.onnx_file import (
 )
 from engine.importers.python_source import first_line, shown
 from engine.importers.report import ImportReport, Unreadable, Unsupported
-from engine.limits import MAX_IMPORT_PROBE_BYTES, count_text
-from engine.spec import Shape
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ class OnnxImporter:
                 raise Unreadable(
                     f"{self.name}: {where}running the file once to learn its shapes needs "
                     f"more than {count_text(MAX_IMPORT_PROBE_BYTES)} bytes "
-                    "(engine.limits.MAX_IMPORT_PROBE_BYTES)"
+                    "(engine.common.limits.MAX_IMPORT_PROBE_BYTES)"
                 ) from None
             raise Unreadable(
                 f"{self.name}: ONNX Runtime cannot run it on an input of shape "

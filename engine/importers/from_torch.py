@@ -22,6 +22,7 @@ from typing import Any
 import torch
 from torch import fx, nn
 
+from engine.blocks.spec import Operand, ParamError, Shape, ShapeMismatch, get_spec
 from engine.importers import python_source, torch_modules
 from engine.importers.builder import GraphBuilder, Recurrent, Value
 from engine.importers.check import PROBE_BATCH, ImportResult, InputSpec, example_input, verify
@@ -38,7 +39,6 @@ from engine.importers.torch_values import (
     RecPart,
     Swapped,
 )
-from engine.spec import Operand, ParamError, Shape, ShapeMismatch, get_spec
 
 log = logging.getLogger(__name__)
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')

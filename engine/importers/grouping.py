@@ -30,11 +30,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from engine.graph import Graph
+from engine.blocks.spec import Shape
+from engine.graph.graph import Graph
+from engine.graph.names import id_problem, safe_id
 from engine.importers.builder import GraphBuilder, layout
-from engine.names import id_problem, safe_id
-from engine.spec import Shape
-from engine.units import REPEAT, Definition, Promoted, library_of
+from engine.units.units import REPEAT, Definition, Promoted, library_of
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +247,7 @@ def fold_repeats(
 def _fold(builder: GraphBuilder, path: str, ids: list[str]) -> str | None:
     """One instance repeated len(ids) times in place of the instances `ids` in series,
     or None (nothing changed) when its shapes do not work out."""
-    from engine.shapes import analyze
+    from engine.graph.shapes import analyze
 
     saved = copy.deepcopy(builder.graph)
     graph = builder.graph
@@ -290,7 +290,7 @@ def _inner_first(classes: Mapping[str, str]) -> list[str]:
 
 
 def _shapes(graph: Graph) -> dict[str, Shape]:
-    from engine.shapes import analyze
+    from engine.graph.shapes import analyze
 
     analysis = analyze(graph)
     return {n: info.shape for n, info in analysis.nodes.items() if info.shape is not None}

@@ -6,7 +6,7 @@ that points outside the model's folder (`../../home/me/.ssh/id_rsa`) or at terab
 a Loop of 2⁶² turns, a node that would make the probe allocate terabytes. Everything
 here runs before ONNX Runtime sees the file or anything large is allocated, and
 refuses in one line (`Unreadable`) that names the initializer or node, against the
-limits in `engine.limits`.
+limits in `engine.common.limits`.
 """
 
 from __future__ import annotations
@@ -20,14 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from engine.importers.python_source import first_line
-from engine.importers.report import Unreadable
-from engine.limits import (
+from engine.common.limits import (
     MAX_IMPORT_PROBE_BYTES,
     MAX_IMPORT_TENSOR_ELEMENTS,
     MAX_ONNX_FILE_BYTES,
     count_text,
 )
+from engine.importers.python_source import first_line
+from engine.importers.report import Unreadable
 
 # Nodes whose attributes hold graphs run those graphs a data-dependent number of times
 # (a Loop of 2⁶² turns never ends); no NetLoom block is control flow.
@@ -44,7 +44,7 @@ def read_model(path: Path, name: str) -> Any:
     if size > MAX_ONNX_FILE_BYTES:
         raise Unreadable(
             f"{name}: {count_text(size)} bytes; an ONNX file can be at most "
-            f"{count_text(MAX_ONNX_FILE_BYTES)} (engine.limits.MAX_ONNX_FILE_BYTES)"
+            f"{count_text(MAX_ONNX_FILE_BYTES)} (engine.common.limits.MAX_ONNX_FILE_BYTES)"
         )
     try:
         model = onnx.load(str(path), load_external_data=False)
@@ -154,7 +154,7 @@ def check_external(tensor: Any, folder: Path, name: str) -> None:
     if length > limit:
         raise Unreadable(
             f"{place}: {count_text(length)} bytes of external data, over the limit of "
-            f"{count_text(limit)} (engine.limits.MAX_IMPORT_TENSOR_ELEMENTS)"
+            f"{count_text(limit)} (engine.common.limits.MAX_IMPORT_TENSOR_ELEMENTS)"
         )
 
 
@@ -168,7 +168,7 @@ def elements(dims: Iterable[int], place: str) -> int:
         raise Unreadable(
             f"{place}: shape {dims} holds {count_text(count)} elements, over the limit "
             f"of {count_text(MAX_IMPORT_TENSOR_ELEMENTS)} "
-            "(engine.limits.MAX_IMPORT_TENSOR_ELEMENTS)"
+            "(engine.common.limits.MAX_IMPORT_TENSOR_ELEMENTS)"
         )
     return count
 
@@ -237,5 +237,5 @@ def check_probe_sizes(model: Any, input_name: str, input_dims: tuple[int, ...], 
             raise Unreadable(
                 f"{name}: running the file once to learn its shapes would hold over "
                 f"{count_text(MAX_IMPORT_PROBE_BYTES)} bytes (reached at {where} output "
-                f"{value.name}; engine.limits.MAX_IMPORT_PROBE_BYTES)"
+                f"{value.name}; engine.common.limits.MAX_IMPORT_PROBE_BYTES)"
             )

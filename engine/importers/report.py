@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from engine.units import REPEAT
+from engine.units.units import REPEAT
 
 if TYPE_CHECKING:
-    from engine.graph import Graph
-    from engine.project import Project
+    from engine.graph.graph import Graph
+    from engine.project.project import Project
 
 Severity = Literal["error", "note"]
 

@@ -10,12 +10,12 @@ import logging
 import warnings
 from pathlib import Path
 
-from engine.dependencies import ONNX_IMPORT_MODULES, missing_message, missing_modules
+from engine.common.dependencies import ONNX_IMPORT_MODULES, missing_message, missing_modules
 from engine.importers.cage import CageLimits, ImportRequest, import_in_cage
 from engine.importers.check import ImportResult
 from engine.importers.python_source import parse_args, split_source
 from engine.importers.report import Unreadable
-from engine.project import save, to_dict
+from engine.project.project import save, to_dict
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Look inside a network: what each block computes, and why it learns or does not.
 
-Pure functions over a built `NetLoomModel` (engine.build) and sample(s); they return
+Pure functions over a built `NetLoomModel` (engine.model.build) and sample(s); they return
 numpy arrays and dataclasses, never widgets, so the GUI's views and the `inspect`
 command draw the same facts. Nothing here runs unless called: no hooks stay on a model.
 

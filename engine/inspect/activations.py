@@ -17,9 +17,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from engine.build import RUNNERS, NetLoomModel, keep_result
-from engine.shapes import Analysis
-from engine.spec import Shape
+from engine.blocks.spec import Shape
+from engine.graph.shapes import Analysis
+from engine.model.build import RUNNERS, NetLoomModel, keep_result
 
 ViewKind = Literal["feature_maps", "frames", "vector", "sequence", "channels", "volume", "other"]
 

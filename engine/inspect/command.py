@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.cli import EXIT_ERRORS, EXIT_OK, EXIT_UNREADABLE, print_error
+from engine.cli.main import EXIT_ERRORS, EXIT_OK, EXIT_UNREADABLE, print_error
 
 GRADIENT_BATCH = 256  # validation samples averaged in gradient_through_time.csv
 
@@ -67,7 +67,7 @@ class Subject:
     """A model ready to look into, with its loss and held-out samples."""
 
     model: Any  # NetLoomModel
-    analysis: Any  # engine.shapes.Analysis
+    analysis: Any  # engine.graph.shapes.Analysis
     objective: Any  # engine.train.fit.Objective
     loss_fn: Any
     x: Any  # torch.Tensor: the validation samples (training ones without validation)
@@ -83,7 +83,7 @@ def prepare(project: Any, project_path: Path, weights: str | None) -> Subject:
     bad input; FitError when the graph does not fit the data.
     """
     from engine.data import DataError, load_dataset
-    from engine.shapes import analyze
+    from engine.graph.shapes import analyze
     from engine.train.config import ConfigError, TrainConfig
     from engine.train.trainer import Trainer
 
@@ -275,11 +275,11 @@ def saliency_view(model: Any, x: Any, truth: int, class_names: list[str] | None 
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from engine.project import load
+    from engine.project.project import load
     from engine.train.fit import FitError
 
     project_path = Path(args.project)
-    project = load(project_path)  # ProjectError → exit 2 in engine.cli.run
+    project = load(project_path)  # ProjectError → exit 2 in engine.cli.main.run
     out = Path(args.out)
     try:
         written = inspect_project(project, project_path, out, args.weights, args.sample)

@@ -22,9 +22,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from engine.build import NetLoomModel
 from engine.inspect.activations import evaluating, run_steps
 from engine.inspect.histograms import BINS, Histogram, histogram
+from engine.model.build import NetLoomModel
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from engine.build import NetLoomModel
 from engine.inspect.activations import evaluating, run_steps
 from engine.inspect.gradients import LossFn
 from engine.inspect.recurrent import LayerTrace, recurrent_kind, unroll
+from engine.model.build import NetLoomModel
 
 
 @dataclass

@@ -17,8 +17,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from engine.build import NetLoomModel
 from engine.inspect.activations import evaluating, run_steps
+from engine.model.build import NetLoomModel
 
 
 @dataclass

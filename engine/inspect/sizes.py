@@ -22,14 +22,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from engine.graph import Graph
-from engine.shapes import Analysis, analyze
-from engine.spec import Shape
+from engine.blocks.spec import Shape
+from engine.graph.graph import Graph
+from engine.graph.shapes import Analysis, analyze
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from engine.build import NetLoomModel
+    from engine.model.build import NetLoomModel
 
 TRIAL_FACTORS = (2, 3)
 

@@ -19,14 +19,14 @@ from typing import Any
 
 import torch
 
-from engine.build import NetLoomModel, build_model
-from engine.limits import (
+from engine.common.limits import (
     MAX_CHECKPOINT_BYTES,
     MAX_CHECKPOINT_TENSORS,
     MAX_IMPORT_TENSOR_ELEMENTS,
     count_text,
 )
-from engine.project import Project, ProjectError, from_dict
+from engine.model.build import NetLoomModel, build_model
+from engine.project.project import Project, ProjectError, from_dict
 
 FORMAT = "netloom-checkpoint"
 VERSION = 1
@@ -176,7 +176,7 @@ def check_archive(path: Path) -> None:
         raise CheckpointError(
             f"{path}: {count_text(size)} bytes, over the limit of "
             f"{count_text(MAX_CHECKPOINT_BYTES)} for a checkpoint "
-            "(engine.limits.MAX_CHECKPOINT_BYTES)"
+            "(engine.common.limits.MAX_CHECKPOINT_BYTES)"
         )
     try:
         with zipfile.ZipFile(path) as archive:
@@ -186,7 +186,7 @@ def check_archive(path: Path) -> None:
     if stored > MAX_CHECKPOINT_TENSORS:
         raise CheckpointError(
             f"{path}: stores {count_text(stored)} tensors, over the limit of "
-            f"{count_text(MAX_CHECKPOINT_TENSORS)} (engine.limits.MAX_CHECKPOINT_TENSORS)"
+            f"{count_text(MAX_CHECKPOINT_TENSORS)} (engine.common.limits.MAX_CHECKPOINT_TENSORS)"
         )
 
 
@@ -199,7 +199,7 @@ def tensor_problem(tensor: torch.Tensor) -> str | None:
         return (
             f"shape {list(tensor.shape)} holds {count_text(tensor.numel())} elements, over "
             f"the limit of {count_text(MAX_IMPORT_TENSOR_ELEMENTS)} "
-            "(engine.limits.MAX_IMPORT_TENSOR_ELEMENTS)"
+            "(engine.common.limits.MAX_IMPORT_TENSOR_ELEMENTS)"
         )
     return None
 

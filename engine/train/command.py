@@ -7,7 +7,7 @@ Prints one progress line per epoch and writes DIR/metrics.csv (one row per epoch
 split), DIR/model.pt (a checkpoint) and DIR/project.json (the project as trained).
 The last line reads `final: <metric>=<value>` for the validation split.
 Exit 0 ok; 1 the graph has errors, does not fit the data, or training diverged, or the
-run asks for more than the machine or engine.limits allow (units that expand too far,
+run asks for more than the machine or engine.common.limits allow (units that expand too far,
 a training step needing more memory than is free, too many generated samples);
 2 an unreadable project or data file or an invalid setting. Ctrl+C stops after the
 current batch, still writes the files and exits 130.
@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from engine.cli import EXIT_ERRORS, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREADABLE, print_error
+from engine.cli.main import EXIT_ERRORS, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREADABLE, print_error
 from engine.train.config import DEVICES, ConfigError, TrainConfig
 from engine.train.events import Callbacks, EpochEnd, SplitMetrics
 
@@ -123,13 +123,13 @@ def stop_on_interrupt(stop: threading.Event) -> Iterator[None]:
 
 def resource_problem(project: Any, config: TrainConfig) -> str | None:
     """What this run would ask of the machine beyond what it has or NetLoom allows, in
-    one line with the figures: more generated samples than engine.limits allows, or a
+    one line with the figures: more generated samples than engine.common.limits allows, or a
     training step needing more memory than is free. Checked before any data is made or
     torch is loaded, so a run that cannot fit is refused instead of swapping or killed."""
     from engine.data import DataError, get_dataset_spec
     from engine.data.registry import SampleLimitError
-    from engine.memory import available_bytes, training_step_problem
-    from engine.shapes import analyze
+    from engine.graph.memory import available_bytes, training_step_problem
+    from engine.graph.shapes import analyze
 
     try:
         get_dataset_spec(config.dataset.name).resolve_params(config.dataset.params)
@@ -144,10 +144,10 @@ def resource_problem(project: Any, config: TrainConfig) -> str | None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from engine.project import from_dict, load, save
+    from engine.project.project import from_dict, load, save
 
     project_path = Path(args.project)
-    # ProjectError → exit 2 in engine.cli.run; a project beyond engine.limits → exit 1
+    # ProjectError → exit 2 in engine.cli.main.run; a project beyond engine.common.limits → exit 1
     project = load(project_path)
     try:
         config = TrainConfig.from_dict(project.training).with_overrides(

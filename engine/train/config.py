@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from engine.json_text import path_key
-from engine.spec import is_finite_number
+from engine.blocks.spec import is_finite_number
+from engine.common.json_text import path_key
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULES = ("none", "step", "cosine", "plateau")

@@ -14,10 +14,10 @@ import math
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from engine.graph import Graph
-from engine.memory import available_bytes, estimate, too_large
-from engine.shapes import Analysis, analyze
-from engine.spec import Shape
+from engine.blocks.spec import Shape
+from engine.graph.graph import Graph
+from engine.graph.memory import available_bytes, estimate, too_large
+from engine.graph.shapes import Analysis, analyze
 from engine.train.config import TrainConfig
 
 

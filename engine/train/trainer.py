@@ -22,9 +22,9 @@ from pathlib import Path
 
 import torch
 
-from engine.build import build_model
-from engine.project import Project, to_dict
-from engine.shapes import analyze
+from engine.graph.shapes import analyze
+from engine.model.build import build_model
+from engine.project.project import Project, to_dict
 from engine.train.checkpoint import cpu_state, load_weights_strictly, save_checkpoint
 from engine.train.config import ConfigError, TrainConfig
 from engine.train.events import (

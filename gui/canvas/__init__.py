@@ -1,1 +1,1 @@
-"""The node canvas: a QGraphicsScene that follows an `engine.graph.Graph`."""
+"""The node canvas: a QGraphicsScene that follows an `engine.graph.graph.Graph`."""

@@ -7,7 +7,7 @@ Pure Python: sizes come in, positions come out.
 
 from __future__ import annotations
 
-from engine.graph import Graph
+from engine.graph.graph import Graph
 
 COLUMN_GAP = 150.0  # room for a shape label between two blocks
 ROW_GAP = 80.0  # room for wires (and their labels) that return to the next row's start

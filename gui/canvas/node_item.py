@@ -1,6 +1,6 @@
 """A block on the canvas: its id and type, key params, output shape and weight count.
 
-The item is a view of one `engine.graph.Node`; it never edits the model. The scene
+The item is a view of one `engine.graph.graph.Node`; it never edits the model. The scene
 turns a finished drag into a move command and feeds analysis results back in.
 """
 
@@ -13,9 +13,9 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from engine.cli import human
-from engine.graph import Node
-from engine.shapes import NodeInfo
+from engine.cli.main import human
+from engine.graph.graph import Node
+from engine.graph.shapes import NodeInfo
 from gui import theme
 from gui.canvas.port_item import PortItem
 

@@ -2,7 +2,7 @@
 graph through its events, and the mouse gestures that turn into undo commands
 (drag a wire between ports, move blocks).
 
-After edits the scene re-runs `engine.shapes.analyze` once (not once per event) and
+After edits the scene re-runs `engine.graph.shapes.analyze` once (not once per event) and
 pushes shapes, counts and errors into the items; `analysis_changed` tells the docks.
 """
 
@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
     QToolTip,
 )
 
-from engine.graph import Edge, Graph, GraphEvent
-from engine.shapes import Analysis, analyze
+from engine.graph.graph import Edge, Graph, GraphEvent
+from engine.graph.shapes import Analysis, analyze
 from gui import theme
 from gui.canvas.node_item import NodeItem
 from gui.canvas.port_item import PortItem
@@ -64,7 +64,7 @@ class GraphScene(QGraphicsScene):
         super().__init__(parent)
         self.graph = graph
         # Inside an opened unit: the facts of the body for the instance's actual input
-        # (engine.units.instance_pass), instead of a pass over the body on its own.
+        # (engine.units.units.instance_pass), instead of a pass over the body on its own.
         self.analysis_source = analysis_source
         # The unit library's revision at the last pass: an edit inside a definition (on
         # another scene) changes this graph's instances without any event here.

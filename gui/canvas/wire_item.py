@@ -23,7 +23,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from engine.graph import Edge
+from engine.graph.graph import Edge
 from gui import theme
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from engine.project import Project
+from engine.project.project import Project
 
 
 class SetTrainingCommand(QUndoCommand):

@@ -19,7 +19,7 @@ from typing import Literal
 
 from PySide6.QtCore import QObject, Signal
 
-from engine.runs import EpochRecord, RunRecord
+from engine.history.runs import EpochRecord, RunRecord
 from gui.training.records import Progress, RunOutcome, RunStarted
 
 Kind = Literal["none", "live", "finished", "restoring", "restored"]

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.runs import EpochRecord
+from engine.history.runs import EpochRecord
 from gui.training import plot_style as style
 from gui.training.decimate import PeakSeries
 from gui.training.ranges import sticky_range

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.data import DATASETS, ArrayDataset, DatasetSpec, TextParam
-from engine.graph import Graph
+from engine.graph.graph import Graph
 from gui.param_widgets import ParamEditor, make_editor
 from gui.training.fit_check import describe_data, fit_report
 from gui.training.preview import DataKey, DatasetLoader

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from engine.blocks.spec import Shape
 from engine.data import ArrayDataset
-from engine.graph import Graph
-from engine.shapes import analyze
-from engine.spec import Shape
+from engine.graph.graph import Graph
+from engine.graph.shapes import analyze
 from engine.train.config import ConfigError, TrainConfig, default_config
 from engine.train.fit import FitError, plan_objective
 

@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from engine.atomic import replace_text
+from engine.common.atomic import replace_text
+from engine.common.json_text import JsonTextError, decode
 from engine.inspect.histograms import Histogram
-from engine.json_text import JsonTextError, decode
 from gui.training.records import EpochHistograms, FlowSample
 
 FORMAT = 1
@@ -87,7 +87,7 @@ class RunInside:
     def load(cls, path: Path) -> RunInside:
         """Read a record; OSError if it cannot be read, InsideRecordError if it is not one."""
         data = path.read_bytes()
-        try:  # binary data or another encoding is said in words (engine.json_text)
+        try:  # binary data or another encoding is said in words (engine.common.json_text)
             return cls.from_dict(json.loads(decode(data, "a Look inside record")))
         except JsonTextError as err:
             raise InsideRecordError(f"{path}: {err}") from None

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.project import Project, ProjectError, from_dict
-from engine.run_owner import Owner
-from engine.run_recorder import RunRecorder
+from engine.history.owner import Owner
+from engine.history.recorder import RunRecorder
+from engine.project.project import Project, ProjectError, from_dict
 from engine.train.config import ConfigError, TrainConfig
 from engine.train.events import BatchEnd, Callbacks, EpochEnd, TrainResult
 from gui.training.paths import checkpoint_file, runs_db
@@ -58,7 +58,9 @@ class Controls:
 
 @dataclass(frozen=True)
 class TrainJob:
-    project: dict[str, Any]  # a snapshot (engine.project.to_dict) taken when Start was pressed
+    project: dict[
+        str, Any
+    ]  # a snapshot (engine.project.project.to_dict) taken when Start was pressed
     base_dir: Path | None  # the project's folder: relative dataset paths resolve there
     data_dir: Path  # runs.sqlite and checkpoints/
     threads: int | None = None  # CPU threads for torch; None: chosen as the trainer would,
@@ -87,7 +89,7 @@ class TrainingCallbacks:
 
 def threads_for(project: Project, config: TrainConfig) -> int:
     """The CPU threads the trainer would choose for this project (engine.train.optim)."""
-    from engine.shapes import analyze
+    from engine.graph.shapes import analyze
     from engine.train.optim import choose_threads
 
     analysis = analyze(project.graph)

@@ -79,7 +79,7 @@ class Inspector:
 
     def subject(self, request: Request) -> Any:
         from engine.inspect.command import prepare
-        from engine.project import from_dict
+        from engine.project.project import from_dict
 
         key = request.model_key()
         if key != self._key:

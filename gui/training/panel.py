@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.graph import Graph
-from engine.runs import EpochRecord, RunRecord
+from engine.graph.graph import Graph
+from engine.history.runs import EpochRecord, RunRecord
 from gui.training.dataset_picker import DatasetPicker
 from gui.training.plot_style import metric_label
 from gui.training.records import Progress, RunOutcome, RunStarted

@@ -14,7 +14,7 @@ import numpy as np
 from engine.inspect.histograms import Histogram
 from engine.train.events import BatchEnd, EpochEnd, TrainResult
 
-# How a run ended, as engine.runs records it.
+# How a run ended, as engine.history.runs records it.
 RunStatus = Literal["finished", "stopped", "failed"]
 
 

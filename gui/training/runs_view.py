@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.runs import EpochRecord, RunRecord, RunStore, RunStoreError
+from engine.history.runs import EpochRecord, RunRecord, RunStore, RunStoreError
 from gui.training import plot_style as style
 from gui.training.inside_record import inside_file
 from gui.training.paths import runs_db

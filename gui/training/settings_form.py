@@ -16,7 +16,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QWidget
 
-from engine.spec import Param
+from engine.blocks.spec import Param
 from engine.train.config import (
     DEVICES,
     METRICS,

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Slot
 
 from engine.data import DATASETS, TextParam
-from engine.project import ProjectError, from_dict, to_dict
-from engine.runs import RunRecord
+from engine.history.runs import RunRecord
+from engine.project.project import ProjectError, from_dict, to_dict
 from engine.train.config import ConfigError, TrainConfig
 from gui.training import paths
 from gui.training.commands import SetTrainingCommand

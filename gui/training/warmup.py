@@ -113,10 +113,10 @@ def import_for_views() -> float:
     load_torch_libraries()
     import torch  # noqa: F401
 
-    import engine.build  # noqa: F401
     import engine.inspect.activations  # noqa: F401
     import engine.inspect.saliency  # noqa: F401
     import engine.inspect.sizes  # noqa: F401
+    import engine.model.build  # noqa: F401
 
     seconds = time.perf_counter() - began
     log.info("torch ready in the window's process in %.2f s", seconds)

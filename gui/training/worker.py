@@ -22,7 +22,7 @@ from enum import Enum
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from engine.run_recorder import RunRecorder
+from engine.history.recorder import RunRecorder
 from gui.training import child_trainer, gc_guard
 from gui.training.child_trainer import TrainerProcess
 from gui.training.jobs import Controls, RestoreJob, TrainJob

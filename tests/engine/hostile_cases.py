@@ -136,7 +136,7 @@ def judge(code: int | None, err: str, path: Path, leftovers: list[Path]) -> str 
 
 def run_case(case: Case, root: Path, extra: tuple[Path, ...] = ()) -> Outcome:
     """Write the case into root/<kind>-<index>, run its command in this process, judge."""
-    from engine.cli import run
+    from engine.cli.main import run
 
     folder = root / f"{case.kind}-{case.index}"
     shutil.rmtree(folder, ignore_errors=True)

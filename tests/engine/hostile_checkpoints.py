@@ -37,8 +37,8 @@ ODD_VALUES: list[Any] = [None, True, 0, -1, 10**30, 1.5, float("nan"), "x", "", 
 
 
 def good_document() -> dict[str, Any]:
-    from engine.build import build_model
-    from engine.project import load, to_dict
+    from engine.model.build import build_model
+    from engine.project.project import load, to_dict
     from engine.train.checkpoint import FORMAT, VERSION
 
     torch.manual_seed(0)

@@ -3,7 +3,7 @@
     python save_child.py TARGET PAUSE
 
 Saves, over and over, a large project alternating between two versions (the one with
-name "old" and the one with name "new") to TARGET with `engine.project.save`. Each save
+name "old" and the one with name "new") to TARGET with `engine.project.project.save`. Each save
 starts with the line `saving <name>` on stdout ("new" first; with a PAUSE, "old").
 With PAUSE one of `write`, `fsync`, `replace`, the save stops at that point (half
 its text written; all written before the flush to disk; flushed, before the rename),
@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import engine.atomic  # noqa: E402
-from engine.graph import Graph  # noqa: E402
-from engine.project import Project, save  # noqa: E402
+import engine.common.atomic  # noqa: E402
+from engine.graph.graph import Graph  # noqa: E402
+from engine.project.project import Project, save  # noqa: E402
 
 BLOCKS = 1_000
 
@@ -68,9 +68,9 @@ class HalfWriter:
 def main() -> None:
     target, point = Path(sys.argv[1]), sys.argv[2]
     if point == "write":
-        engine.atomic.open = HalfWriter  # the module's own `open`, nothing else's
+        engine.common.atomic.open = HalfWriter  # the module's own `open`, nothing else's
     elif point in ("fsync", "replace"):
-        engine.atomic.os = _PausingOs(point, getattr(os, point))
+        engine.common.atomic.os = _PausingOs(point, getattr(os, point))
     # Never paused: "new" first. Paused: "old" first, over a file holding "new".
     versions = [big_project("new", 16), big_project("old", 8)]
     if point != "none":
@@ -84,7 +84,7 @@ def main() -> None:
 
 
 class _PausingOs:
-    """`os` for engine.atomic only, with one function that pauses before it runs."""
+    """`os` for engine.common.atomic only, with one function that pauses before it runs."""
 
     def __init__(self, point: str, real) -> None:
         self.point, self.real = point, real

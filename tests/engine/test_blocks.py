@@ -19,11 +19,11 @@ import pytest
 import torch
 from torch import nn
 
-from engine.build import build_model
-from engine.graph import Graph
-from engine.project import Project, from_dict, to_dict
-from engine.shapes import analyze
-from engine.spec import REGISTRY, Param, ParamError, all_specs, get_spec
+from engine.blocks.spec import REGISTRY, Param, ParamError, all_specs, get_spec
+from engine.graph.graph import Graph
+from engine.graph.shapes import analyze
+from engine.model.build import build_model
+from engine.project.project import Project, from_dict, to_dict
 
 BATCH = 2
 

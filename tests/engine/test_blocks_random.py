@@ -18,10 +18,10 @@ import torch
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from engine.build import build_model
-from engine.graph import Graph
-from engine.shapes import analyze
-from engine.spec import BlockSpec, Param, all_specs
+from engine.blocks.spec import BlockSpec, Param, all_specs
+from engine.graph.graph import Graph
+from engine.graph.shapes import analyze
+from engine.model.build import build_model
 
 BATCH = 2
 LAYERS = [s.name for s in all_specs() if s.role != "input"]

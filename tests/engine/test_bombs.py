@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 
-from engine import memory
-from engine.cli import run
-from engine.expansion import ExpansionError, check_document
-from engine.limits import MAX_EXPANDED_BLOCKS, MAX_GENERATED_SAMPLES, MAX_UNIT_DEPTH
-from engine.project import ProjectError, from_dict, loads
-from engine.shapes import analyze
+from engine.cli.main import run
+from engine.common.limits import MAX_EXPANDED_BLOCKS, MAX_GENERATED_SAMPLES, MAX_UNIT_DEPTH
+from engine.graph import memory
+from engine.graph.expansion import ExpansionError, check_document
+from engine.graph.shapes import analyze
+from engine.project.project import ProjectError, from_dict, loads
 from tests.engine import bombs
 
 ROOT = Path(__file__).resolve().parents[2]

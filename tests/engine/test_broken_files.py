@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from engine import project as proj
-from engine.cli import run
-from engine.project import ProjectError
+from engine.cli.main import run
+from engine.project import project as proj
+from engine.project.project import ProjectError
 
 ROOT = Path(__file__).resolve().parents[2]
 DIGITS = ROOT / "templates" / "cnn_digits.json"

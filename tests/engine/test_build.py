@@ -1,4 +1,4 @@
-"""engine.build against hand-written plain torch: the same weights must give the same numbers.
+"""engine.model.build against hand-written plain torch: the same weights must give the same numbers.
 
 Each test wires a small graph, builds it, and recomputes the result with the built
 model's own submodules (so the weights match) but with the wiring, folding and
@@ -14,9 +14,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from engine.build import BuildError, NetLoomModel, build_model
-from engine.graph import Graph
-from engine.project import load
+from engine.graph.graph import Graph
+from engine.model.build import BuildError, NetLoomModel, build_model
+from engine.project.project import load
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 

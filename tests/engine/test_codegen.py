@@ -29,7 +29,7 @@ import torch
 from ruff.__main__ import find_ruff_bin
 from torch import nn
 
-from engine.build import build_model
+from engine.blocks.spec import BlockSpec, Param, Shape, all_specs
 from engine.codegen import ExportError, to_python
 from engine.codegen.compiled import example_inputs, to_onnx, to_torchscript
 from engine.codegen.model import model_code
@@ -37,10 +37,10 @@ from engine.codegen.script import to_script
 from engine.codegen.script_data import SNIPPETS, data_section
 from engine.codegen.text import class_name, comment_lines, string_literal
 from engine.data import DATASETS, get_dataset_spec, load_dataset
-from engine.graph import Graph
-from engine.project import Project, from_dict, load
-from engine.shapes import analyze
-from engine.spec import BlockSpec, Param, Shape, all_specs
+from engine.graph.graph import Graph
+from engine.graph.shapes import analyze
+from engine.model.build import build_model
+from engine.project.project import Project, from_dict, load
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = sorted((ROOT / "templates").glob("*.json"))
@@ -763,7 +763,7 @@ def test_writing_source_needs_neither_torch_nor_qt() -> None:
         sys.meta_path.insert(0, Refuse())
         import engine.codegen.command, engine.codegen.compiled
         from engine.codegen import to_python
-        from engine.project import load
+        from engine.project.project import load
 
         print(to_python(load(sys.argv[1])).count("self.conv1 = nn.Conv2d("))
         """

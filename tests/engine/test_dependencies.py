@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import run
-from engine.dependencies import CONSTRAINTS, install_command, missing_message
+from engine.cli.main import run
+from engine.common.dependencies import CONSTRAINTS, install_command, missing_message
 
 ROOT = Path(__file__).resolve().parents[2]
 ONNX_FILE = ROOT / "tests" / "engine" / "import_corpus" / "text_lstm_dynamo.onnx"

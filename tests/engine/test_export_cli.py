@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 import torch
 
-from engine.build import build_model
-from engine.cli import run
+from engine.cli.main import run
 from engine.codegen import to_python
 from engine.codegen.compiled import example_inputs
 from engine.codegen.python_file import project_model
-from engine.project import load, to_dict
+from engine.model.build import build_model
+from engine.project.project import load, to_dict
 from tests.engine.helpers import load_file
 
 ROOT = Path(__file__).resolve().parents[2]

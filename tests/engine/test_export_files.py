@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 import torch
 
-from engine.build import build_model
-from engine.cli import run
-from engine.project import load, to_dict
+from engine.cli.main import run
+from engine.model.build import build_model
+from engine.project.project import load, to_dict
 from engine.train.checkpoint import FORMAT, VERSION, save_checkpoint
 
 TINY_DIGITS = Path(__file__).resolve().parent / "data" / "tiny_digits.json"

@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from engine.cli import run
+from engine.cli.main import run
 from tests.engine.json_mutations import VALUES, Case, json_paths, json_type, judge, path_text
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 import torch
 
-from engine.cli import run
-from engine.limits import MAX_CHECKPOINT_TENSORS
+from engine.cli.main import run
+from engine.common.limits import MAX_CHECKPOINT_TENSORS
 from tests.engine import hostile_checkpoints, hostile_onnx
 from tests.engine.hostile_cases import CORPUS, Case, run_case
 

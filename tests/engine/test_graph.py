@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.graph import Edge, Graph, GraphError, GraphEvent
+from engine.graph.graph import Edge, Graph, GraphError, GraphEvent
 
 
 def chain(*types: str) -> Graph:

@@ -19,10 +19,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.cli import run
+from engine.cli.main import run
 from engine.data import DataError, dataset_input_shape, load_dataset
 from engine.data.arrays import MAX_CLASSES
-from engine.project import load
+from engine.project.project import load
 from engine.train.config import TrainConfig
 from engine.train.trainer import Trainer
 

@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from engine import project as proj
-from engine.atomic import remove_stale_temps
-from engine.cli import run
-from engine.project import MAX_FILE_BYTES, ProjectError
+from engine.cli.main import run
+from engine.common.atomic import remove_stale_temps
+from engine.project import project as proj
+from engine.project.project import MAX_FILE_BYTES, ProjectError
 
 ROOT = Path(__file__).resolve().parents[2]
 DIGITS = ROOT / "templates" / "cnn_digits.json"

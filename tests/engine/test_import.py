@@ -18,14 +18,14 @@ import pytest
 import torch
 from torch import nn
 
-from engine.build import build_model
-from engine.cli import run
+from engine.cli.main import run
+from engine.graph.shapes import analyze
 from engine.importers.check import InputSpec, example_input
-from engine.project import load
-from engine.shapes import analyze
+from engine.model.build import build_model
+from engine.project.project import load
 from engine.train.checkpoint import load_checkpoint
-from engine.unit_edits import ungroup
-from engine.units import walk
+from engine.units.edits import ungroup
+from engine.units.units import walk
 from tests.engine.helpers import load_file
 
 CORPUS = Path(__file__).resolve().parent / "import_corpus"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import run
+from engine.cli.main import run
 from engine.importers.cage import CageFailure, report_from_dict, report_to_dict
 from engine.importers.report import ImportReport
 

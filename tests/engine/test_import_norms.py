@@ -13,9 +13,9 @@ import pytest
 import torch
 from torch import nn
 
-from engine.build import build_model
 from engine.importers.check import InputSpec
 from engine.importers.from_torch import import_module
+from engine.model.build import build_model
 
 IMAGE = InputSpec((3, 6, 6))
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine.cli import run
+from engine.cli.main import run
 
 CORPUS = Path(__file__).resolve().parent / "import_corpus"
 UNSUPPORTED = CORPUS / "unsupported.py"

@@ -39,19 +39,19 @@ import pytest
 import torch
 from torch import nn
 
-from engine.build import build_model
-from engine.cli import run
+from engine.cli.main import run
 from engine.codegen import to_python
 from engine.codegen.problems import ExportError
 from engine.codegen.text import class_name
-from engine.graph import Graph
+from engine.graph.graph import Graph
+from engine.graph.names import safe_id
+from engine.graph.shapes import analyze
 from engine.importers.check import InputSpec, example_input
 from engine.importers.from_torch import import_python
-from engine.names import safe_id
-from engine.project import Project, load
-from engine.shapes import analyze
+from engine.model.build import build_model
+from engine.project.project import Project, load
 from engine.train.checkpoint import load_checkpoint
-from engine.unit_edits import set_repeat, ungroup
+from engine.units.edits import set_repeat, ungroup
 from tests.engine.helpers import load_file
 from tests.engine.test_codegen import TEMPLATES, random_graph
 

@@ -14,10 +14,10 @@ import pytest
 import torch
 from torch import nn
 
-from engine.cli import run
+from engine.cli.main import run
 from engine.importers.check import InputSpec
 from engine.importers.from_torch import import_module, import_python
-from engine.project import load
+from engine.project.project import load
 from engine.train.checkpoint import load_checkpoint
 from tests.engine.helpers import load_file
 from tests.engine.test_import import CASES, Case, import_cli, original

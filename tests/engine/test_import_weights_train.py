@@ -13,9 +13,9 @@ import pytest
 import torch
 from torch import nn
 
-from engine.cli import run
+from engine.cli.main import run
 from engine.data import load_dataset
-from engine.project import load
+from engine.project.project import load
 from engine.train.checkpoint import load_checkpoint, load_weights_for
 from engine.train.config import TrainConfig
 from engine.train.trainer import Trainer

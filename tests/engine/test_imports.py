@@ -19,21 +19,21 @@ ROOT = Path(__file__).resolve().parents[2]
 ENGINE = ROOT / "engine"
 
 PURE_MODULES = (
-    "engine.spec",
+    "engine.blocks.spec",
     "engine.blocks",
-    "engine.graph",
-    "engine.shapes",
-    "engine.names",
-    "engine.project",
-    "engine.units",
-    "engine.unit_edits",
-    "engine.units_file",
+    "engine.graph.graph",
+    "engine.graph.shapes",
+    "engine.graph.names",
+    "engine.project.project",
+    "engine.units.units",
+    "engine.units.edits",
+    "engine.project.units_section",
 )
 QT_PACKAGES = {"PySide6", "PySide2", "PyQt5", "PyQt6", "shiboken6", "qtpy", "pyqtgraph"}
 # Only these parts of engine/ may import torch when they are imported (DESIGN rule 2;
-# importers load torch and onnx only when an import runs: engine.cli registers their
+# importers load torch and onnx only when an import runs: engine.cli.main registers their
 # command module, which imports neither).
-TORCH_AT_IMPORT_ALLOWED = ("build", "train", "data", "inspect", "importers")
+TORCH_AT_IMPORT_ALLOWED = ("model", "train", "data", "inspect", "importers")
 
 WITHOUT_TORCH_AND_QT = textwrap.dedent(
     """
@@ -57,9 +57,9 @@ WITHOUT_TORCH_AND_QT = textwrap.dedent(
     for name in MODULES:
         importlib.import_module(name)
 
-    from engine.project import load
-    from engine.shapes import analyze
-    from engine.spec import REGISTRY
+    from engine.project.project import load
+    from engine.graph.shapes import analyze
+    from engine.blocks.spec import REGISTRY
 
     analysis = analyze(load(TEMPLATE).graph)
     print(json.dumps({

@@ -13,8 +13,9 @@ import pytest
 import torch
 from PIL import Image
 
-from engine.build import build_model
-from engine.cli import run
+from engine.blocks.spec import Shape
+from engine.cli.main import run
+from engine.graph.shapes import analyze
 from engine.inspect.activations import capture, first_conv_filters, view_kind
 from engine.inspect.gradients import (
     FlowProbe,
@@ -24,9 +25,8 @@ from engine.inspect.gradients import (
 )
 from engine.inspect.saliency import grad_cam, gradient_x_input
 from engine.inspect.sizes import describe_free, free_dims, predict_mask, sample_at_size, size_rule
-from engine.project import from_dict, load
-from engine.shapes import analyze
-from engine.spec import Shape
+from engine.model.build import build_model
+from engine.project.project import from_dict, load
 from engine.train.checkpoint import cpu_state, save_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]

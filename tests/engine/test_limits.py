@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 import torch
 
-from engine import build as build_module
-from engine import memory
-from engine.build import BuildError, build_model
-from engine.cli import run
-from engine.graph import Graph
-from engine.project import load
-from engine.shapes import analyze
+from engine.cli.main import run
+from engine.graph import memory
+from engine.graph.graph import Graph
+from engine.graph.shapes import analyze
+from engine.model import build as build_module
+from engine.model.build import BuildError, build_model
+from engine.project.project import load
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY_DIGITS = Path(__file__).resolve().parent / "data" / "tiny_digits.json"
@@ -226,7 +226,7 @@ def test_export_without_weights_names_a_build_failure_not_the_weights(
 
 
 def test_every_size_param_of_every_block_has_an_upper_bound() -> None:
-    from engine.spec import all_specs
+    from engine.blocks.spec import all_specs
 
     unbounded = [
         f"{spec.name}.{p.name}"

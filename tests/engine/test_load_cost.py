@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-import engine.project
-import engine.project_schema
-from engine.graph import Graph
-from engine.project import ProjectError, from_dict, loads
-from engine.units_file import TakenIds
+import engine.project.project
+import engine.project.schema
+from engine.graph.graph import Graph
+from engine.project.project import ProjectError, from_dict, loads
+from engine.project.units_section import TakenIds
 from tests.engine import bombs
 
 
@@ -34,7 +34,7 @@ def test_loading_a_file_copies_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(value: Any, memo: Any = None) -> Any:
         raise AssertionError("the parsed document was deep-copied")
 
-    monkeypatch.setattr(engine.project.copy, "deepcopy", refuse)
+    monkeypatch.setattr(engine.project.project.copy, "deepcopy", refuse)
     project = loads(json.dumps(_document()))
     assert len(project.graph) == 3
     assert project.training["lr"] == 0.01
@@ -58,8 +58,8 @@ def test_a_valid_document_is_checked_without_building_paths(
     def refuse(key: str, limit: int = 40) -> str:
         raise AssertionError(f"a path was built for the valid key {key!r}")
 
-    monkeypatch.setattr(engine.project, "path_key", refuse)
-    monkeypatch.setattr(engine.project_schema, "path_key", refuse)
+    monkeypatch.setattr(engine.project.project, "path_key", refuse)
+    monkeypatch.setattr(engine.project.schema, "path_key", refuse)
     project = loads(json.dumps(_document()))
     assert {n.type for n in project.graph.nodes} == {"Input", "U3", "Output"}
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from engine import project as proj
-from engine.project import Project, ProjectError
+from engine.project import project as proj
+from engine.project.project import Project, ProjectError
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "cnn_lstm_video.json"
 

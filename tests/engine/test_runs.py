@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.runs import RunStore, project_hash
+from engine.history.runs import RunStore, project_hash
 
 PROJECT = {
     "name": "demo",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.runs import RunStore
+from engine.history.runs import RunStore
 from tests.engine.test_runs import PROJECT
 
 # The runs database as it was before batch losses were kept.

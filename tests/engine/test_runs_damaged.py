@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.runs import RunStore, RunStoreError
+from engine.history.runs import RunStore, RunStoreError
 
 PROJECT = {
     "name": "demo",
@@ -187,7 +187,7 @@ def test_a_schema_that_is_not_utf8_is_one_error(tmp_path: Path) -> None:
 def test_a_run_on_a_damaged_history_goes_unrecorded_with_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from engine.run_recorder import UNRECORDED, RunRecorder
+    from engine.history.recorder import UNRECORDED, RunRecorder
 
     path = tmp_path / "runs.sqlite"
     damaged = b"SQLite format 3\x00" + b"\xff" * 4000

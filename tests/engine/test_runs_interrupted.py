@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.run_owner import Owner
-from engine.runs import RunStore
+from engine.history.owner import Owner
+from engine.history.runs import RunStore
 from tests.engine.test_runs import PROJECT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RECORDER = textwrap.dedent(
     """
     import sys, threading
-    from engine.runs import RunStore
+    from engine.history.runs import RunStore
     store = RunStore(sys.argv[1])
     run_id = store.start_run({"name": "killed", "nodes": [], "edges": []}, {"epochs": 10})
     store.add_epoch(run_id, 1, "train", {"loss": 0.9, "accuracy": 0.5, "seconds": 2.5})
@@ -142,7 +142,7 @@ def test_a_history_without_owners_opens_and_its_running_run_is_interrupted(
 def test_without_proc_the_process_id_decides(tmp_path: Path, monkeypatch) -> None:
     """macOS and other systems without /proc: this process and its parent live, and on
     POSIX any existing process does; a process that has ended does not."""
-    monkeypatch.setattr("engine.run_owner.PROC", tmp_path / "no-proc")
+    monkeypatch.setattr("engine.history.owner.PROC", tmp_path / "no-proc")
     ended = subprocess.Popen([sys.executable, "-c", "pass"])
     ended.wait(timeout=30)
     store = RunStore(tmp_path / "runs.sqlite")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.project import load
+from engine.project.project import load
 
 CHILD = Path(__file__).with_name("save_child.py")
 # Each kill starts a child (~0.8 s); NETLOOM_SAVE_KILLS=20 for a longer look.

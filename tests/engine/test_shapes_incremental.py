@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from engine import project
-from engine.shapes import analyze
+from engine.graph.shapes import analyze
+from engine.project import project
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.project import load
+from engine.project.project import load
 
 TEMPLATES = sorted((Path(__file__).resolve().parents[2] / "templates").glob("*.json"))
 

@@ -19,8 +19,8 @@ import pytest
 import torch
 
 from engine.data import ArrayDataset
-from engine.graph import Graph
-from engine.project import Project
+from engine.graph.graph import Graph
+from engine.project.project import Project
 from engine.train import Callbacks, ConfigError, TrainConfig
 from engine.train.checkpoint import load_checkpoint
 from engine.train.config import default_config

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import torch
 
-from engine.cli import run
-from engine.project import load
+from engine.cli.main import run
+from engine.project.project import load
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,4 @@
-"""Renaming a unit or one of its ports (engine.unit_edits): every instance follows, at
+"""Renaming a unit or one of its ports (engine.units.edits): every instance follows, at
 any depth, and renaming back gives the same file."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from engine.codegen import to_python
-from engine.graph import Graph, GraphError
-from engine.project import Project, dumps, load, loads
-from engine.shapes import analyze
-from engine.unit_edits import make_unit, rename_port, rename_unit
+from engine.graph.graph import Graph, GraphError
+from engine.graph.shapes import analyze
+from engine.project.project import Project, dumps, load, loads
+from engine.units.edits import make_unit, rename_port, rename_unit
 
 RESNET = Path(__file__).resolve().parents[2] / "templates" / "resnet_digits.json"
 

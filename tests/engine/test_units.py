@@ -14,13 +14,14 @@ from typing import Any
 import pytest
 import torch
 
-from engine import project as proj
-from engine import unit_edits, units
-from engine.build import build_model
 from engine.codegen import to_python
-from engine.graph import Graph, GraphError
-from engine.project import Project, ProjectError, from_dict, load, loads, to_dict
-from engine.shapes import analyze
+from engine.graph.graph import Graph, GraphError
+from engine.graph.shapes import analyze
+from engine.model.build import build_model
+from engine.project import project as proj
+from engine.project.project import Project, ProjectError, from_dict, load, loads, to_dict
+from engine.units import edits as unit_edits
+from engine.units import units
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).resolve().parent / "data"
@@ -223,7 +224,7 @@ def test_cli_check_exits_2_with_one_line_for_a_self_containing_unit(tmp_path: Pa
 def test_cli_check_lists_unit_instances_with_repeats_port_shapes_and_totals(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from engine.cli import run
+    from engine.cli.main import run
 
     assert run(["check", str(ROOT / "templates" / "resnet_digits.json")]) == 0
     out = capsys.readouterr().out
@@ -626,7 +627,7 @@ def test_random_graphs_with_units_export_as_the_same_network() -> None:
 
 
 def shipped_into(graph: Graph, name: str, shape: list[int], sequence: bool = False) -> str:
-    from engine.units_file import import_unit, shipped_units
+    from engine.project.units_section import import_unit, shipped_units
 
     import_unit(units.library_of(graph), shipped_units(), name)
     graph.add_node("Input", {"shape": shape, "sequence": sequence}, node_id="data")
@@ -637,7 +638,7 @@ def shipped_into(graph: Graph, name: str, shape: list[int], sequence: bool = Fal
 
 
 def test_shipped_units_load_and_bring_the_units_they_use() -> None:
-    from engine.units_file import shipped_units
+    from engine.project.units_section import shipped_units
 
     shipped = shipped_units()
     assert {
@@ -655,7 +656,7 @@ def test_shipped_units_load_and_bring_the_units_they_use() -> None:
 
 
 def test_units_brought_from_another_project_are_reused_added_or_renamed() -> None:
-    from engine.units_file import bring_units, take_back
+    from engine.project.units_section import bring_units, take_back
 
     source = nested().graph.library  # Stage uses ResidualBlock, which uses ConvBnReLU
     here = nested().graph.library
@@ -756,7 +757,7 @@ def test_the_editor_learns_which_instances_an_edit_inside_changes() -> None:
 def test_the_training_script_with_nested_units_trains_exactly_as_netloom_does(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from engine.cli import run
+    from engine.cli.main import run
     from engine.data import load_dataset
     from engine.train.trainer import Trainer
     from tests.engine.helpers import load_file
@@ -813,7 +814,7 @@ def test_torchscript_and_onnx_exports_work_with_units(tmp_path: Path) -> None:
 def test_a_unit_with_several_outputs_checks_and_exports_everywhere(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from engine.cli import run
+    from engine.cli.main import run
     from engine.codegen.compiled import to_onnx, to_torchscript
 
     graph = chain()

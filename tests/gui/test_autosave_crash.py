@@ -19,7 +19,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox
 
-from engine.project import load
+from engine.project.project import load
 from gui.autosave import ENV_INTERVAL, interval_from_env
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog
 
-from engine.graph import Graph
-from engine.project import Project, save
+from engine.graph.graph import Graph
+from engine.project.project import Project, save
 from gui.export import TARGETS
 from gui.files import remember_folder, start_folder
 from gui.import_dialog import ImportDialog

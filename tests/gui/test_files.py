@@ -8,7 +8,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from engine.project import load, to_dict
+from engine.project.project import load, to_dict
 from gui.gallery import TemplateGallery, find_templates
 from tests.gui.conftest import TEMPLATE
 

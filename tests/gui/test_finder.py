@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from engine.spec import Shape, all_specs, get_spec
+from engine.blocks.spec import Shape, all_specs, get_spec
 from gui.block_search import accepts, search_specs
 from gui.canvas.wire_item import DraftWire
 from tests.gui.conftest import ROOT

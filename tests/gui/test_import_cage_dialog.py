@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 
 import engine.importers.cage as cage
-from engine.project import dumps
+from engine.project.project import dumps
 from gui.import_dialog import ImportDialog
 
 CHILD_MS = 90_000  # the child loads torch before the model's code runs: seconds when busy

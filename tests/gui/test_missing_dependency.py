@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.dependencies import install_command
+from engine.common.dependencies import install_command
 from gui.import_dialog import ImportDialog
 
 CORPUS = Path(__file__).resolve().parents[1] / "engine" / "import_corpus"

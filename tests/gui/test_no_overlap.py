@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QApplication, QDockWidget, QTabWidget
 
-from engine.project import load
+from engine.project.project import load
 from gui.theme import apply_theme
 from gui.training.sample_trial import CHART_MIN_PX
 from tests.gui.conftest import ROOT

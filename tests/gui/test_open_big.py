@@ -12,8 +12,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer
 
-from engine.graph import Graph
-from engine.project import Project, save, to_dict
+from engine.graph.graph import Graph
+from engine.project.project import Project, save, to_dict
 from gui import opening
 
 BLOCKS = opening.SLICED_BLOCKS + 300

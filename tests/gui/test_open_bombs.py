@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.project import to_dict
+from engine.project.project import to_dict
 from tests.engine import bombs
 
 FAMILIES = {

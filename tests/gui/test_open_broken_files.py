@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPointF
 
-from engine.project import to_dict
+from engine.project.project import to_dict
 
 ROOT = Path(__file__).resolve().parents[2]
 DIGITS = ROOT / "templates" / "cnn_digits.json"

@@ -10,7 +10,7 @@ import sqlite3
 
 from PySide6.QtCore import Qt
 
-from engine.runs import RunStore
+from engine.history.runs import RunStore
 from gui.training.paths import runs_db
 from tests.gui.test_training_support import (
     IRIS,

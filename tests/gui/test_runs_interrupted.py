@@ -7,8 +7,8 @@ import json
 
 from PySide6.QtCore import Qt
 
-from engine.run_owner import Owner
-from engine.runs import RunStore
+from engine.history.owner import Owner
+from engine.history.runs import RunStore
 from gui.training.paths import runs_db
 from tests.gui.test_runs_readable import show_runs
 from tests.gui.test_training_support import IRIS

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from engine.runs import EpochRecord, RunStore
+from engine.history.runs import EpochRecord, RunStore
 from gui.theme import apply_theme
 from gui.training.curves import LiveCurves
 from gui.training.paths import runs_db

@@ -9,7 +9,7 @@ import threading
 import numpy as np
 
 from engine.data import load_dataset
-from engine.project import load
+from engine.project.project import load
 from engine.train.config import TrainConfig
 from engine.train.events import BatchEnd, Callbacks
 from engine.train.trainer import Trainer

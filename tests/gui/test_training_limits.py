@@ -1,5 +1,5 @@
 """The window's trainer refuses, in one line with the figures, a run that cannot fit:
-too many generated samples (engine.limits), a step needing more memory than is free."""
+too many generated samples (engine.common.limits), a step needing more memory than is free."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.limits import MAX_GENERATED_SAMPLES
+from engine.common.limits import MAX_GENERATED_SAMPLES
 from engine.train import fit
 from gui.training.jobs import JobError, _prepare
 

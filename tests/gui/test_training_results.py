@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from engine.project import load
+from engine.project.project import load
 from tests.gui.conftest import ROOT
 from tests.gui.test_training_support import (
     RUN_TIMEOUT_MS,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
-from engine.runs import RunStore
+from engine.history.runs import RunStore
 from gui.training import child_trainer
 from gui.training.paths import ENV_DATA_DIR, runs_db
 from gui.training.records import RunOutcome

@@ -12,8 +12,8 @@ import textwrap
 import time
 from pathlib import Path
 
-from engine.run_owner import Owner
-from engine.runs import RunStore
+from engine.history.owner import Owner
+from engine.history.runs import RunStore
 
 ROOT = Path(__file__).resolve().parents[2]
 

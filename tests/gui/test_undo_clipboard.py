@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF
 
-from engine.project import to_dict
+from engine.project.project import to_dict
 from tests.gui.helpers import drag, port_pos
 
 

@@ -10,8 +10,8 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from engine.graph import Graph
-from engine.project import Project, save
+from engine.graph.graph import Graph
+from engine.project.project import Project, save
 from gui.commands import ConnectCommand, DisconnectCommand, SetParamsCommand
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,9 +10,9 @@ from PySide6.QtWidgets import QDialogButtonBox
 
 from engine.codegen.command import export
 from engine.codegen.python_file import to_python
-from engine.graph import Graph
-from engine.project import Project, load, save
-from engine.unit_edits import suggest_unit_name
+from engine.graph.graph import Graph
+from engine.project.project import Project, load, save
+from engine.units.edits import suggest_unit_name
 
 
 def conv_bn_relu_project(path: Path, name: str = "Untitled") -> Path:

@@ -118,7 +118,7 @@ def test_far_zoom_titles_fit_their_tiles(qapp):
     (shrunk, and elided only when shrinking would make it unreadable)."""
     from PySide6.QtGui import QFontMetricsF
 
-    from engine.project import load
+    from engine.project.project import load
     from gui.canvas.node_item import FAR_TITLE_ROOM, _far_title
     from tests.gui.conftest import ROOT
 

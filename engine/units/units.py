@@ -32,9 +32,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.graph import Graph, GraphError, GraphEvent
-from engine.shapes import Analysis, InnerError, NodeInfo, infer_node, source_shape
-from engine.spec import (
+from engine.blocks.spec import (
     BlockSpec,
     Op,
     Operand,
@@ -44,6 +42,8 @@ from engine.spec import (
     ShapeMismatch,
     get_spec,
 )
+from engine.graph.graph import Graph, GraphError, GraphEvent
+from engine.graph.shapes import Analysis, InnerError, NodeInfo, infer_node, source_shape
 
 REPEAT = Param(
     "repeat",
@@ -187,7 +187,7 @@ class Library:
         self.revision = 0
         self._specs: dict[str, BlockSpec] = {}
         self._memo: dict[tuple[Any, ...], UnitPass | ShapeMismatch] = {}
-        # engine.expansion's counts, with the revision they were made at.
+        # engine.graph.expansion's counts, with the revision they were made at.
         self.size_memo: Any = None
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Library:

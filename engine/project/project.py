@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.atomic import remove_stale_temps, replace_text
-from engine.expansion import check_document
-from engine.graph import Edge, Graph, GraphError
-from engine.json_text import JsonTextError, decode, parse, path_key
-from engine.limits import LimitError
-from engine.names import id_problem, safe_id, valid_node_ids
-from engine.project_schema import describe, first_problem
-from engine.spec import ParamError
-from engine.units_file import TakenIds, load_units, units_to_dict
+from engine.blocks.spec import ParamError
+from engine.common.atomic import remove_stale_temps, replace_text
+from engine.common.json_text import JsonTextError, decode, parse, path_key
+from engine.common.limits import LimitError
+from engine.graph.expansion import check_document
+from engine.graph.graph import Edge, Graph, GraphError
+from engine.graph.names import id_problem, safe_id, valid_node_ids
+from engine.project.schema import describe, first_problem
+from engine.project.units_section import TakenIds, load_units, units_to_dict
 
 FORMAT = "netloom"
 VERSION = 2
@@ -55,7 +55,7 @@ def one_line(text: str) -> str:
 
 
 class ProjectTooLarge(ProjectError, LimitError):
-    """A project whose units would expand beyond engine.limits (the CLI exits 1)."""
+    """A project whose units would expand beyond engine.common.limits (the CLI exits 1)."""
 
 
 @dataclass
@@ -70,7 +70,7 @@ class Project:
 
 # One function per version bump: MIGRATIONS[v] turns a version-v document into v+1.
 def _v1_to_v2(doc: dict[str, Any]) -> dict[str, Any]:
-    """Version 2 adds unit definitions (engine.units); a v1 file has none."""
+    """Version 2 adds unit definitions (engine.units.units); a v1 file has none."""
     doc.setdefault("units", {})
     return doc
 
@@ -315,7 +315,7 @@ def _from_dict(doc: Any, owned: bool) -> Project:
 
 def _expect(value: Any, kind: type, where: str, what: str) -> None:
     """The type check of the readers below, for units read without `from_dict` (the
-    shipped units); a project file's types are checked before (engine.project_schema)."""
+    shipped units); a project file's types are checked before (engine.project.schema)."""
     if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
         raise ProjectError(f"{where}: expected {what}, got {describe(value)}")
 
@@ -444,6 +444,6 @@ def save(project: Project, path: str | Path) -> None:
 
     An existing file keeps its mode, a symlink keeps pointing at the file it names
     (which receives the new text), and temporary files a killed save left behind are
-    removed (see engine.atomic).
+    removed (see engine.common.atomic).
     """
     replace_text(path, dumps(project))

@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.shapes import Analysis
+from engine.graph.shapes import Analysis
 
 FLOAT_BYTES = 4
 ID_BYTES = 8

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from engine.graph import Graph
-from engine.memory import available_bytes, estimate, too_large
-from engine.shapes import Analysis, analyze
-from engine.spec import Op
+from engine.blocks.spec import Op
+from engine.graph.graph import Graph
+from engine.graph.memory import available_bytes, estimate, too_large
+from engine.graph.shapes import Analysis, analyze
 
 
 class BuildError(Exception):

@@ -5,7 +5,7 @@ A definition's size is its own plain blocks plus, for every unit instance in its
 once (memoised), so the count is linear in the file however far the units would
 expand. Definitions are visited with an explicit stack, so a chain of 10,000 nested
 units costs 10,000 steps and no recursion. The counts are checked against
-`engine.limits`; a refusal is one line naming the path that explodes.
+`engine.common.limits`; a refusal is one line naming the path that explodes.
 
 Two readers feed the same count: `check_document` reads a project file's JSON before
 any graph is built (loading itself never expands, but a deep chain would cost the
@@ -21,15 +21,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from engine.graph import Graph
-from engine.limits import (
+from engine.blocks.spec import RegistryError, get_spec
+from engine.common.limits import (
     MAX_EXPANDED_BLOCKS,
     MAX_EXPANDED_WIRES,
     MAX_UNIT_DEPTH,
     LimitError,
     count_text,
 )
-from engine.spec import RegistryError, get_spec
+from engine.graph.graph import Graph
 
 # Counts saturate here: far past every limit, and big-int arithmetic stays cheap.
 CEILING = 10**18

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.json_text import path_key
+from engine.common.json_text import path_key
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.graph import Graph
-from engine.names import valid_node_ids
-from engine.project_schema import describe
-from engine.units import Definition, Library
+from engine.graph.graph import Graph
+from engine.graph.names import valid_node_ids
+from engine.project.schema import describe
+from engine.units.units import Definition, Library
 
 
 @dataclass
@@ -172,7 +172,7 @@ SHIPPED = Path(__file__).resolve().parent / "shipped_units.json"
 
 def shipped_units() -> Library:
     """The units NetLoom ships (ConvBnReLU, ResidualBlock, …), read from their data file."""
-    from engine.project import ProjectError, _load_edge, _load_node
+    from engine.project.project import ProjectError, _load_edge, _load_node
 
     raw = json.loads(SHIPPED.read_text(encoding="utf-8"))
     return load_units(raw["units"], _load_node, _load_edge, ProjectError)
@@ -228,7 +228,7 @@ def units_used(library: Library, types: Iterable[str]) -> list[str]:
 
 def units_document(library: Library | None, types: Iterable[str]) -> dict[str, Any]:
     """The `units` section a clipboard document needs for blocks of these types."""
-    from engine.project import _graph_dict
+    from engine.project.project import _graph_dict
 
     if library is None:
         return {}

@@ -181,7 +181,7 @@ class Param:
 # Upper bounds of size parameters. A network over them could not be trained on any
 # machine NetLoom runs on (a Dense of 65,536 units after 65,536 inputs already holds
 # 17 GB of weights); they keep a typo or a hostile file from reaching torch's allocator.
-# Within them, the memory estimate (engine.memory) decides what fits this machine.
+# Within them, the memory estimate (engine.graph.memory) decides what fits this machine.
 MAX_WIDTH = 65_536  # units, channels, hidden size, embedding length
 MAX_WINDOW = 1_024  # kernel size, stride, padding, dilation, pooled size
 MAX_VOCABULARY = 10_000_000  # Embedding rows
@@ -306,7 +306,7 @@ OpKind = Literal[
 class Op:
     """The torch operation a block becomes, as plain data.
 
-    `engine.build` interprets it and `engine.codegen` writes it out; both read only
+    `engine.model.build` interprets it and `engine.codegen` writes it out; both read only
     this record, so the in-app model and the exported code cannot drift apart.
     For "module" and "recurrent", `target` names a class in `torch.nn` and
     `kwargs` its constructor arguments. `fold` applies the module per frame: the

@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 import networkx as nx
 
-from engine.names import id_problem
-from engine.spec import BlockSpec, ParamError, RegistryError, get_spec
+from engine.blocks.spec import BlockSpec, ParamError, RegistryError, get_spec
+from engine.graph.names import id_problem
 
 
 class GraphError(Exception):
@@ -30,7 +30,7 @@ class Node:
     params: dict[str, Any]
     pos: tuple[float, float] = (0.0, 0.0)
     # Set for a unit instance only: the project's unit library, which makes the spec of
-    # a definition (engine.units). Shared, never copied, when the node is copied.
+    # a definition (engine.units.units). Shared, never copied, when the node is copied.
     library: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -114,7 +114,7 @@ class Graph:
     # role → ids of the nodes of that role, in graph order (units read their ports from it
     # on every pass); emptied with _order.
     _roles: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
-    # Units (engine.units): the project's library of definitions, whose names are node
+    # Units (engine.units.units): the project's library of definitions, whose names are node
     # types beside the blocks; `owner` names the definition this graph is the body of.
     library: Any = field(default=None, repr=False)
     owner: str | None = field(default=None, repr=False)

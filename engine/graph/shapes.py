@@ -10,9 +10,9 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.expansion import ExpansionError, check_graph
-from engine.graph import Graph, Problem
-from engine.spec import BlockSpec, Op, Operand, Shape, ShapeMismatch
+from engine.blocks.spec import BlockSpec, Op, Operand, Shape, ShapeMismatch
+from engine.graph.expansion import ExpansionError, check_graph
+from engine.graph.graph import Graph, Problem
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,8 @@ def analyze(
     Then only those nodes, and nodes whose inputs changed shape, run their rules again;
     the rest keep their previous facts. The result equals a full pass.
 
-    First the graph's expanded size is counted (engine.expansion, linear in the unit
-    definitions): a graph whose units would expand beyond engine.limits is not walked
+    First the graph's expanded size is counted (engine.graph.expansion, linear in the unit
+    definitions): a graph whose units would expand beyond engine.common.limits is not walked
     at all; its one problem names the path that explodes.
     """
     try:

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-CONSTRAINTS = Path(__file__).resolve().parent.parent / ".ci" / "constraints.txt"
+CONSTRAINTS = Path(__file__).resolve().parents[2] / ".ci" / "constraints.txt"
 
 # The top-level module a feature imports → the distribution pip installs it from.
 DISTRIBUTIONS: dict[str, str] = {

@@ -4,7 +4,7 @@ A project file of a few KB can ask for billions of blocks: five units each holdi
 next with `repeat: 64`, a unit holding eight of another ten levels deep, a chain of
 10,000 units each holding the next, or a thousand instances of a thousand-block unit.
 Before anything expands the units (the shape pass's inner walks, the check table,
-build, export, Look inside, drawing), `engine.expansion` counts the expanded size from
+build, export, Look inside, drawing), `engine.graph.expansion` counts the expanded size from
 the unit definitions, multiplying per definition without expanding, and the project is
 refused in one line naming the path that explodes when a count is over its limit here:
 

@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from engine.run_owner import Owner
-from engine.runs import RunStore, RunStoreError, Status
+from engine.history.owner import Owner
+from engine.history.runs import RunStore, RunStoreError, Status
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from engine.graph import Edge, Graph, GraphError, Node
-from engine.names import id_problem
-from engine.shapes import Analysis
-from engine.units import REPEAT, Definition, Library, library_of
+from engine.graph.graph import Edge, Graph, GraphError, Node
+from engine.graph.names import id_problem
+from engine.graph.shapes import Analysis
+from engine.units.units import REPEAT, Definition, Library, library_of
 
 Arrangement = tuple[list[str], list[Edge]]
 Point = tuple[float, float]

@@ -15,15 +15,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
-from engine.dependencies import is_dependency, missing_message
-from engine.graph import Graph
-from engine.limits import LimitError
-from engine.memory import available_bytes, block_memory, estimate, human_bytes, too_large
-from engine.project import Project, ProjectError, load, one_line
-from engine.shapes import Analysis, analyze
-from engine.units import REPEAT, walk
+from engine.common.dependencies import is_dependency, missing_message
+from engine.common.limits import LimitError
+from engine.graph.graph import Graph
+from engine.graph.memory import available_bytes, block_memory, estimate, human_bytes, too_large
+from engine.graph.shapes import Analysis, analyze
+from engine.project.project import Project, ProjectError, load, one_line
+from engine.units.units import REPEAT, walk
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
 EXIT_INTERRUPTED = 130  # as shells report Ctrl+C
@@ -273,7 +273,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     func = getattr(args, "func", cmd_gui)
     try:
         return func(args)
-    except LimitError as err:  # a project that would expand beyond engine.limits
+    except LimitError as err:  # a project that would expand beyond engine.common.limits
         print_error(str(err))
         return EXIT_ERRORS
     except ProjectError as err:

@@ -8,7 +8,7 @@ Plain sqlite3: no Qt, no torch.
 A database written before batch losses were kept opens as it is (the table is added
 empty): its runs restore with their per-epoch values only.
 
-A run also records its owner, the process that records it (engine.run_owner). When the
+A run also records its owner, the process that records it (engine.history.owner). When the
 history is opened or listed, a "running" run whose owner no longer lives (killed with
 SIGKILL, out of memory) is marked "interrupted", with the epoch it was in; its epochs
 and batch losses so far stay. A database written before owners were recorded gets the
@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from engine.run_owner import Owner
-from engine.run_values import (
+from engine.history.owner import Owner
+from engine.history.values import (
     Damaged,
     decode_text,
     is_seconds,
