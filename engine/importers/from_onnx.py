@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,8 @@ import torch
 from engine.blocks.spec import Shape
 from engine.common.limits import MAX_IMPORT_PROBE_BYTES, count_text
 from engine.importers.builder import GraphBuilder, Value
-from engine.importers.check import PROBE_BATCH, ImportResult, InputSpec, verify
+from engine.importers.check import PROBE_BATCH, ImportResult, InputSpec, example_input, verify
+from engine.importers.onnx_context import Broken, Static, Transposed
 from engine.importers.onnx_file import (
     CONTROL_FLOW,
     check_probe_sizes,
@@ -32,6 +32,8 @@ from engine.importers.onnx_file import (
     session_options,
     tensor_array,
 )
+from engine.importers.onnx_ops import HANDLERS
+from engine.importers.onnx_recurrent import RnnPart, materialize
 from engine.importers.python_source import first_line, shown
 from engine.importers.report import ImportReport, Unreadable, Unsupported
 
@@ -39,26 +41,6 @@ log = logging.getLogger(__name__)
 
 _PARAM_NAME = re.compile(r"^([A-Za-z_][\w.]*)\.(weight|bias)$")
 DTYPES = {1: "float32", 7: "int64"}  # onnx.TensorProto.FLOAT, INT64
-
-
-@dataclass(frozen=True)
-class Static:
-    """A constant, or a value computed from constants and shapes only."""
-
-    array: np.ndarray
-
-
-@dataclass(frozen=True)
-class Transposed:
-    """A tensor whose batch axis was moved (the time-major input of an ONNX RNN)."""
-
-    value: Value
-    perm: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class Broken:
-    """The result of a node that could not be mapped (already in the report)."""
 
 
 def import_onnx(
@@ -71,6 +53,8 @@ def import_onnx(
 
 
 class OnnxImporter:
+    """One file's import: the handler tables see it as an `onnx_context.OnnxContext`."""
+
     def __init__(
         self,
         model: Any,
@@ -175,9 +159,6 @@ class OnnxImporter:
         return int(min(sizes, default=2))
 
     def run(self) -> ImportResult:
-        from engine.importers.check import example_input
-        from engine.importers.onnx_ops import HANDLERS
-
         vocabulary = self.vocabulary()
         if looping := control_flow_nodes(self.model):
             for index, node in looping:
@@ -284,8 +265,6 @@ class OnnxImporter:
         return value.array
 
     def tensor(self, name: str) -> Value:
-        from engine.importers.onnx_recurrent import RnnPart, materialize
-
         value = self.values.get(name)
         if isinstance(value, Value):
             return value

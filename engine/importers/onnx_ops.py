@@ -1,27 +1,25 @@
 """ONNX operators → NetLoom blocks: one handler per op_type.
 
-A handler gets the importer and the node and returns the node's outputs (a `Value`
-per output it maps), or raises `Unsupported` with the reason. Weights are converted
-to the layout torch uses (Gemm's transB, MatMul's (in, out) matrix, …).
+A handler gets the importer (as an `onnx_context.OnnxContext`) and the node and
+returns the node's outputs (a `Value` per output it maps), or raises `Unsupported`
+with the reason. Weights are converted to the layout torch uses (Gemm's transB,
+MatMul's (in, out) matrix, …).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from engine.importers.builder import Value
-from engine.importers.from_onnx import Static, Transposed
+from engine.importers.onnx_context import OnnxContext, Static, Transposed
 from engine.importers.onnx_recurrent import RnnPart, recurrent, select, stack, transpose_part
 from engine.importers.report import Unsupported
 
-if TYPE_CHECKING:
-    from engine.importers.from_onnx import OnnxImporter
-
-Handler = Callable[["OnnxImporter", Any], list[Any]]
+Handler = Callable[[OnnxContext, Any], list[Any]]
 EPS = 1e-5
 
 
@@ -45,7 +43,7 @@ def _no_auto_pad(attrs: dict[str, Any]) -> None:
         raise Unsupported(f"auto_pad {auto}: give explicit pads")
 
 
-def conv(imp: OnnxImporter, node: Any) -> list[Any]:
+def conv(imp: OnnxContext, node: Any) -> list[Any]:
     attrs = imp.attrs(node)
     weight = imp.static(node.input[1], "weight")
     spatial = weight.ndim - 2
@@ -66,7 +64,7 @@ def conv(imp: OnnxImporter, node: Any) -> list[Any]:
     return [imp.block(node, block, params, [imp.tensor(node.input[0])], weights)]
 
 
-def conv_transpose(imp: OnnxImporter, node: Any) -> list[Any]:
+def conv_transpose(imp: OnnxContext, node: Any) -> list[Any]:
     attrs = imp.attrs(node)
     weight = imp.static(node.input[1], "weight")
     spatial = weight.ndim - 2
@@ -91,7 +89,7 @@ def conv_transpose(imp: OnnxImporter, node: Any) -> list[Any]:
     return [imp.block(node, block, params, [imp.tensor(node.input[0])], weights)]
 
 
-def gemm(imp: OnnxImporter, node: Any) -> list[Any]:
+def gemm(imp: OnnxContext, node: Any) -> list[Any]:
     attrs = imp.attrs(node)
     if attrs.get("transA", 0):
         raise Unsupported("transA=1: Dense multiplies its input as it comes")
@@ -107,7 +105,7 @@ def gemm(imp: OnnxImporter, node: Any) -> list[Any]:
     return [imp.block(node, "Dense", params, [imp.tensor(node.input[0])], weights)]
 
 
-def matmul(imp: OnnxImporter, node: Any) -> list[Any]:
+def matmul(imp: OnnxContext, node: Any) -> list[Any]:
     b = imp.static(node.input[1], "second operand (a product of two tensors)")
     if b.ndim != 2:
         raise Unsupported(f"a product with a {b.ndim}-D tensor: Dense holds a matrix")
@@ -129,7 +127,7 @@ def matmul(imp: OnnxImporter, node: Any) -> list[Any]:
     return [value]
 
 
-def add(imp: OnnxImporter, node: Any) -> list[Any]:
+def add(imp: OnnxContext, node: Any) -> list[Any]:
     for name in node.input:
         if isinstance(imp.values.get(name), Static):
             raise Unsupported(f"adds the constant {name}; no block adds a constant")
@@ -137,7 +135,7 @@ def add(imp: OnnxImporter, node: Any) -> list[Any]:
     return [imp.block(node, "Add", {"inputs": 2}, inputs)]
 
 
-def multiply(imp: OnnxImporter, node: Any) -> list[Any]:
+def multiply(imp: OnnxContext, node: Any) -> list[Any]:
     for name in node.input:
         if isinstance(imp.values.get(name), Static):
             raise Unsupported(f"multiplies by the constant {name}; Multiply takes tensors only")
@@ -145,31 +143,31 @@ def multiply(imp: OnnxImporter, node: Any) -> list[Any]:
     return [imp.block(node, "Multiply", {"inputs": 2}, inputs)]
 
 
-def prelu(imp: OnnxImporter, node: Any) -> list[Any]:
+def prelu(imp: OnnxContext, node: Any) -> list[Any]:
     slope = imp.static(node.input[1], "slope").reshape(-1)
     params = {"slopes": "one" if slope.size == 1 else "channels"}
     x = imp.tensor(node.input[0])
     return [imp.block(node, "PReLU", params, [x], {"weight": np.ascontiguousarray(slope)})]
 
 
-def elu(imp: OnnxImporter, node: Any) -> list[Any]:
+def elu(imp: OnnxContext, node: Any) -> list[Any]:
     alpha = float(np.float32(imp.attrs(node).get("alpha", 1.0)))
     return [imp.block(node, "ELU", {"alpha": alpha}, [imp.tensor(node.input[0])])]
 
 
 def _activation(type_name: str) -> Handler:
-    def handle(imp: OnnxImporter, node: Any) -> list[Any]:
+    def handle(imp: OnnxContext, node: Any) -> list[Any]:
         return [imp.block(node, type_name, {}, [imp.tensor(node.input[0])])]
 
     return handle
 
 
-def leaky_relu(imp: OnnxImporter, node: Any) -> list[Any]:
+def leaky_relu(imp: OnnxContext, node: Any) -> list[Any]:
     slope = float(np.float32(imp.attrs(node).get("alpha", 0.01)))
     return [imp.block(node, "LeakyReLU", {"negative_slope": slope}, [imp.tensor(node.input[0])])]
 
 
-def gelu(imp: OnnxImporter, node: Any) -> list[Any]:
+def gelu(imp: OnnxContext, node: Any) -> list[Any]:
     approximate = imp.attrs(node).get("approximate", b"none")
     if approximate not in (b"none", "none"):
         raise Unsupported("approximate='tanh': NetLoom's GELU is the exact one")
@@ -177,7 +175,7 @@ def gelu(imp: OnnxImporter, node: Any) -> list[Any]:
 
 
 def _softmax_of(block: str) -> Handler:
-    def handle(imp: OnnxImporter, node: Any) -> list[Any]:
+    def handle(imp: OnnxContext, node: Any) -> list[Any]:
         x = imp.tensor(node.input[0])
         rank = len(x.shape.dims) + 1
         axis = imp.attrs(node).get("axis", -1 if imp.opset >= 13 else 1) % rank
@@ -192,7 +190,7 @@ def _softmax_of(block: str) -> Handler:
     return handle
 
 
-def pool(imp: OnnxImporter, node: Any) -> list[Any]:
+def pool(imp: OnnxContext, node: Any) -> list[Any]:
     attrs = imp.attrs(node)
     kernel_shape = attrs["kernel_shape"]
     spatial = len(kernel_shape)
@@ -220,7 +218,7 @@ def pool(imp: OnnxImporter, node: Any) -> list[Any]:
     return [imp.block(node, block, params, [imp.tensor(node.input[0])])]
 
 
-def global_pool(imp: OnnxImporter, node: Any) -> list[Any]:
+def global_pool(imp: OnnxContext, node: Any) -> list[Any]:
     x = imp.tensor(node.input[0])
     spatial = len(x.shape.features) - 1
     if spatial in (1, 2, 3):
@@ -233,7 +231,7 @@ def global_pool(imp: OnnxImporter, node: Any) -> list[Any]:
     return reshape_to(imp, node, pooled)
 
 
-def batchnorm(imp: OnnxImporter, node: Any) -> list[Any]:
+def batchnorm(imp: OnnxContext, node: Any) -> list[Any]:
     attrs = imp.attrs(node)
     if attrs.get("training_mode", 0) or any(o for o in node.output[1:]):
         raise Unsupported("training_mode: the running statistics are updated in the graph")
@@ -256,7 +254,7 @@ def batchnorm(imp: OnnxImporter, node: Any) -> list[Any]:
     return [imp.block(node, "BatchNorm", params, [imp.tensor(node.input[0])], weights)]
 
 
-def instance_norm(imp: OnnxImporter, node: Any) -> list[Any]:
+def instance_norm(imp: OnnxContext, node: Any) -> list[Any]:
     eps = imp.attrs(node).get("epsilon", 1e-5)
     if not math.isclose(eps, EPS, rel_tol=1e-4):
         raise Unsupported(f"epsilon {eps:g}: InstanceNorm uses {EPS:g}")
@@ -271,7 +269,7 @@ def instance_norm(imp: OnnxImporter, node: Any) -> list[Any]:
     return [imp.block(node, "InstanceNorm", {"affine": affine}, [x], weights)]
 
 
-def layernorm(imp: OnnxImporter, node: Any) -> list[Any]:
+def layernorm(imp: OnnxContext, node: Any) -> list[Any]:
     attrs = imp.attrs(node)
     x = imp.tensor(node.input[0])
     rank = len(x.shape.dims) + 1
@@ -294,7 +292,7 @@ def layernorm(imp: OnnxImporter, node: Any) -> list[Any]:
     return [imp.block(node, "LayerNorm", params, [x], weights)]
 
 
-def reshape_to(imp: OnnxImporter, node: Any, x: Value) -> list[Any]:
+def reshape_to(imp: OnnxContext, node: Any, x: Value) -> list[Any]:
     """Flatten, Reshape, Squeeze, Unsqueeze: mapped from the shape ONNX Runtime produced."""
     out = imp.expect(node.output[0])
     if out == x.shape.dims:
@@ -309,14 +307,14 @@ def reshape_to(imp: OnnxImporter, node: Any, x: Value) -> list[Any]:
     return [imp.block(node, "Reshape", {"shape": list(features)}, [x])]
 
 
-def reshape(imp: OnnxImporter, node: Any) -> list[Any]:
+def reshape(imp: OnnxContext, node: Any) -> list[Any]:
     value = imp.values.get(node.input[0])
     if isinstance(value, RnnPart):
         return [transpose_part(imp, node, value)]
     return reshape_to(imp, node, imp.tensor(node.input[0]))
 
 
-def transpose(imp: OnnxImporter, node: Any) -> list[Any]:
+def transpose(imp: OnnxContext, node: Any) -> list[Any]:
     value = imp.values.get(node.input[0])
     if isinstance(value, RnnPart):
         return [transpose_part(imp, node, value)]
@@ -330,7 +328,7 @@ def transpose(imp: OnnxImporter, node: Any) -> list[Any]:
     return [imp.block(node, "Permute", {"dims": perm[1:]}, [x])]
 
 
-def concat(imp: OnnxImporter, node: Any) -> list[Any]:
+def concat(imp: OnnxContext, node: Any) -> list[Any]:
     parts = [imp.values.get(n) for n in node.input]
     if all(isinstance(p, RnnPart) for p in parts):
         return [stack(imp, node, parts)]
@@ -345,7 +343,7 @@ def concat(imp: OnnxImporter, node: Any) -> list[Any]:
     return [imp.block(node, "Concat", {"inputs": len(values)}, values)]
 
 
-def gather(imp: OnnxImporter, node: Any) -> list[Any]:
+def gather(imp: OnnxContext, node: Any) -> list[Any]:
     data = imp.values.get(node.input[0])
     if isinstance(data, RnnPart):
         return [select(imp, node, data)]
@@ -361,7 +359,7 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def resize(imp: OnnxImporter, node: Any) -> list[Any]:
+def resize(imp: OnnxContext, node: Any) -> list[Any]:
     """Resize by whole-number factors: the Upsample blocks (nearest, linear, cubic)."""
     attrs = imp.attrs(node)
     x = imp.tensor(node.input[0])
@@ -397,7 +395,7 @@ def resize(imp: OnnxImporter, node: Any) -> list[Any]:
     return [imp.block(node, block, params, [x])]
 
 
-def reduce_mean(imp: OnnxImporter, node: Any) -> list[Any]:
+def reduce_mean(imp: OnnxContext, node: Any) -> list[Any]:
     x = imp.tensor(node.input[0])
     attrs = imp.attrs(node)
     axes = attrs.get("axes")
@@ -416,7 +414,7 @@ def reduce_mean(imp: OnnxImporter, node: Any) -> list[Any]:
     return [imp.block(node, "Mean", {"axes": dims, "keepdim": keepdim}, [x])]
 
 
-def dropout(imp: OnnxImporter, node: Any) -> list[Any]:
+def dropout(imp: OnnxContext, node: Any) -> list[Any]:
     ratio = imp.attrs(node).get("ratio", 0.5)
     if len(node.input) > 1 and node.input[1]:
         ratio = float(imp.static(node.input[1], "ratio"))
@@ -424,7 +422,7 @@ def dropout(imp: OnnxImporter, node: Any) -> list[Any]:
     return [imp.block(node, "Dropout", {"p": round(float(ratio), 6)}, [x])]
 
 
-def identity(imp: OnnxImporter, node: Any) -> list[Any]:
+def identity(imp: OnnxContext, node: Any) -> list[Any]:
     value = imp.values.get(node.input[0])
     if isinstance(value, (RnnPart, Transposed)):
         return [value]

@@ -12,16 +12,14 @@ then does it become a block, in the matching output mode.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 
 from engine.importers.builder import Recurrent, Value
+from engine.importers.onnx_context import OnnxContext, Static, Transposed
 from engine.importers.report import Unsupported
-
-if TYPE_CHECKING:
-    from engine.importers.from_onnx import OnnxImporter
 
 # Position in the ONNX weights of each torch gate, in torch's order.
 TORCH_ORDER = {"LSTM": (0, 2, 3, 1), "GRU": (1, 0, 2), "RNN": (0,)}
@@ -48,7 +46,7 @@ class RnnPart:
         return self.recs[-1]
 
 
-def sizes(imp: OnnxImporter, part: RnnPart) -> tuple[int, ...]:
+def sizes(imp: OnnxContext, part: RnnPart) -> tuple[int, ...]:
     rec = part.rec
     table = {
         "T": rec.steps,
@@ -91,10 +89,8 @@ def _decode(value: Any) -> Any:
     return value
 
 
-def _source(imp: OnnxImporter, node: Any, layout: int) -> Value:
+def _source(imp: OnnxContext, node: Any, layout: int) -> Value:
     """The batch-first (N, T, F) input of a recurrent node."""
-    from engine.importers.from_onnx import Transposed
-
     name = node.input[0]
     value = imp.values.get(name)
     if layout == 0:
@@ -119,7 +115,7 @@ def _source(imp: OnnxImporter, node: Any, layout: int) -> Value:
     return imp.tensor(name)
 
 
-def recurrent(imp: OnnxImporter, node: Any) -> list[Any]:
+def recurrent(imp: OnnxContext, node: Any) -> list[Any]:
     cell = node.op_type
     attrs = {k: _decode(v) for k, v in imp.attrs(node).items()}
     direction = attrs.get("direction", "forward")
@@ -172,7 +168,7 @@ def recurrent(imp: OnnxImporter, node: Any) -> list[Any]:
     return [RnnPart((rec,), y, False), RnnPart((rec,), y_h, True), RnnPart((rec,), y_h, True, True)]
 
 
-def _initial_state(imp: OnnxImporter, cell: str, names: list[str], directions: int) -> Value:
+def _initial_state(imp: OnnxContext, cell: str, names: list[str], directions: int) -> Value:
     """initial_h (and initial_c) taken whole from another one-layer recurrent node's
     final states Y_h (and Y_c): that node outputs its 'state' into this one's state input."""
     parts = [imp.values.get(name) for name in names]
@@ -193,14 +189,12 @@ def _initial_state(imp: OnnxImporter, cell: str, names: list[str], directions: i
     return imp.builder.recurrent(source, "state")
 
 
-def _static_zeros(imp: OnnxImporter, name: str) -> bool:
-    from engine.importers.from_onnx import Static
-
+def _static_zeros(imp: OnnxContext, name: str) -> bool:
     value = imp.values.get(name)
     return isinstance(value, Static) and not np.any(value.array)
 
 
-def transpose_part(imp: OnnxImporter, node: Any, part: RnnPart) -> RnnPart:
+def transpose_part(imp: OnnxContext, node: Any, part: RnnPart) -> RnnPart:
     """A Transpose, Squeeze, Unsqueeze or Reshape applied to a recurrent output."""
     if node.op_type == "Transpose":
         perm = imp.attrs(node)["perm"]
@@ -223,7 +217,7 @@ def transpose_part(imp: OnnxImporter, node: Any, part: RnnPart) -> RnnPart:
     )
 
 
-def select(imp: OnnxImporter, node: Any, part: RnnPart) -> RnnPart:
+def select(imp: OnnxContext, node: Any, part: RnnPart) -> RnnPart:
     """A Gather of one index: the last step of T, the only direction, or the top layer."""
     axis = imp.attrs(node).get("axis", 0) % len(part.labels)
     indices = np.asarray(imp.static(node.input[1], "index"))
@@ -252,7 +246,7 @@ def select(imp: OnnxImporter, node: Any, part: RnnPart) -> RnnPart:
     raise Unsupported(f"selects one direction of {part.rec.op}; NetLoom joins both")
 
 
-def stack(imp: OnnxImporter, node: Any, parts: list[Any]) -> RnnPart:
+def stack(imp: OnnxContext, node: Any, parts: list[Any]) -> RnnPart:
     """Final states of stacked layers joined along their first axis: h_n of a deep RNN."""
     first = parts[0]
     axis = imp.attrs(node)["axis"] % len(first.labels)
@@ -269,7 +263,7 @@ def stack(imp: OnnxImporter, node: Any, parts: list[Any]) -> RnnPart:
     return RnnPart(recs, labels, True, first.cell)
 
 
-def materialize(imp: OnnxImporter, part: RnnPart) -> Value:
+def materialize(imp: OnnxContext, part: RnnPart) -> Value:
     """The block for a recurrent output used as data: a sequence or a last step."""
     rec = part.rec
     if part.cell:
