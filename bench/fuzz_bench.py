@@ -248,7 +248,7 @@ class InsideKind:
         return rng.choice(sorted(BYTE_FAMILIES)), rng
 
     def run(self, index: int) -> Outcome:
-        from gui.training.inside_record import InsideRecordError, RunInside
+        from gui.run.inside_record import InsideRecordError, RunInside
 
         if index < len(self.every_field):
             data = self.every_field[index].text(copy.deepcopy(self.doc)).encode()

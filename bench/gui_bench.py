@@ -27,10 +27,10 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from engine.graph.graph import Graph  # noqa: E402
 from engine.project.project import Project, from_dict, to_dict  # noqa: E402
+from gui.canvas.commands import AddNodeCommand, ConnectCommand, MoveCommand, SetParamsCommand  # noqa: E402
 from gui.canvas.layout import arrange  # noqa: E402
-from gui.commands import AddNodeCommand, ConnectCommand, MoveCommand, SetParamsCommand  # noqa: E402
+from gui.common.theme import apply_theme  # noqa: E402
 from gui.main_window import MainWindow  # noqa: E402
-from gui.theme import apply_theme  # noqa: E402
 
 BLOCKS = 1000
 

@@ -139,8 +139,8 @@ def ready_spare() -> float | None:
     """As the app starts (behind its splash): a spare trainer process, waited for until
     warm (seconds from its spawn to ready, None if it was ready before), and torch
     imported in this process for the in-window views."""
-    from gui.training import child_trainer
-    from gui.training.warmup import prepare_for_training
+    from gui.run import child_trainer
+    from gui.run.warmup import prepare_for_training
 
     prepare_for_training()
     return child_trainer.wait_for_spare(SPARE_WAIT_S)
@@ -153,9 +153,9 @@ def window_run(
     `look`: Look inside's Training tab is on screen while the run trains."""
     import gui.training.ui as training_ui
     from engine.project.project import load
-    from gui.latency import ask_for_short_slices
+    from gui.common.latency import ask_for_short_slices
+    from gui.common.theme import apply_theme
     from gui.main_window import MainWindow
-    from gui.theme import apply_theme
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_theme(app)
@@ -245,7 +245,7 @@ def settle(seconds: float) -> None:
 
 def startup_cost() -> dict:
     """A fresh trainer process: ms on the thread that spawns it, s until torch is warm."""
-    from gui.training.child_trainer import TrainerProcess
+    from gui.run.child_trainer import TrainerProcess
 
     process = TrainerProcess()
     wall, cpu = time.perf_counter(), time.thread_time()
@@ -265,8 +265,8 @@ def curve_redraw_ms(sizes: tuple[int, ...] = (1_000, 10_000, 100_000, 1_000_000)
     Wall and CPU time of the GUI thread (CPU time is the figure a busy machine leaves
     least disturbed); median of 30 redraws, and the worst."""
     from engine.train.events import BatchEnd
+    from gui.run.records import Progress, RunStarted
     from gui.training.curves import LiveCurves
-    from gui.training.records import Progress, RunStarted
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     curves = LiveCurves()
@@ -413,13 +413,13 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3, help="window runs, between headless ones")
     args = parser.parse_args()
     if args.nice is not None:
-        from gui.training import child_trainer
+        from gui.run import child_trainer
 
         child_trainer.NICE = args.nice
     if args.gui_slice is not None:
-        import gui.latency
+        import gui.common.latency
 
-        gui.latency.GUI_SLICE_NS = args.gui_slice
+        gui.common.latency.GUI_SLICE_NS = args.gui_slice
     if args.curves_only:
         print_curves(curve_redraw_ms())
         return 0
@@ -441,8 +441,8 @@ def main() -> int:
         f"project {args.project.name}, epochs {args.epochs or 'as saved'}, {os.cpu_count()} "
         f"cores, torch threads: {args.threads or 'each side chooses'}"
     )
-    from gui import latency
-    from gui.training import child_trainer
+    from gui.common import latency
+    from gui.run import child_trainer
 
     print(
         f"GUI thread's requested time slice: {latency.GUI_SLICE_NS / 1e6:g} ms (0: kernel's "

@@ -49,8 +49,8 @@ from PySide6.QtCore import (  # noqa: E402
 )
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from gui.common.theme import apply_theme  # noqa: E402
 from gui.main_window import MainWindow  # noqa: E402
-from gui.theme import apply_theme  # noqa: E402
 
 TARGET_OPEN_S = 5.0
 TARGET_P99_MS = 50.0

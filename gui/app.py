@@ -2,7 +2,7 @@
 
 The window shows before anything heavy loads: torch (which the in-window views use,
 and a spare trainer process imports for the first run) is loaded in the background
-after the window's first paint (gui.training.preparation). bench/startup.py measures
+after the window's first paint (gui.run.preparation). bench/startup.py measures
 the time from `python main.py` to that paint.
 """
 
@@ -15,12 +15,12 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from gui.clipboard import release_clipboard
-from gui.latency import ask_for_short_slices
+from gui.common.latency import ask_for_short_slices
+from gui.common.theme import apply_theme
+from gui.editor.clipboard import release_clipboard
 from gui.main_window import MainWindow
+from gui.run.preparation import AfterFirstPaint
 from gui.startup_probe import StartupProbe, probe_mode
-from gui.theme import apply_theme
-from gui.training.preparation import AfterFirstPaint
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer
 
 from engine.project.project import Project, ProjectError, load, save
-from gui.training.paths import data_dir
+from gui.run.paths import data_dir
 
 log = logging.getLogger(__name__)
 

@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
 from engine.cli.main import TEMPLATES_DIR, human
 from engine.graph.shapes import analyze
 from engine.project.project import Project, ProjectError, load
-from gui import theme
 from gui.canvas.layout import arrange
 from gui.canvas.scene import GraphScene
+from gui.common import theme
 
 log = logging.getLogger(__name__)
 

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.files import FolderAware
+from gui.common.files import FolderAware
 from gui.gallery import lay_out_template
 
 if TYPE_CHECKING:

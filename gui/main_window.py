@@ -1,7 +1,7 @@
 """The main window: canvas in the centre, palette / inspector / summary docks, menus,
 toolbar and status bar, and the document: new, open, save, templates, autosave.
 
-One QUndoStack per window; every edit is a command in gui.commands that changes the
+One QUndoStack per window; every edit is a command in gui.canvas.commands that changes the
 graph, and the scene, inspector and summary follow the graph.
 """
 
@@ -31,12 +31,17 @@ from engine.project.project import Project, ProjectError, load, save
 from gui.autosave import INTERVAL_MS, Autosaver, Recovery, default_recovery_dir
 from gui.canvas.scene import GraphScene
 from gui.canvas.view import GraphView
-from gui.dock_tabs import StaleTabBarSweeper
-from gui.editing import EditingMixin
+from gui.common.dock_tabs import StaleTabBarSweeper
+from gui.common.files import PROJECT_FILTER, RecentFiles, remember_folder, start_folder
+from gui.editor.editing import EditingMixin
+from gui.editor.inspector import Inspector
+from gui.editor.palette import Palette
+from gui.editor.problems import ProblemsButton
+from gui.editor.quick_search import QuickSearch
+from gui.editor.summary import Summary
+from gui.editor.units import Breadcrumb, Level, UnitsMixin, shipped
 from gui.export import ExportTarget, export_model, export_picture
-from gui.files import PROJECT_FILTER, RecentFiles, remember_folder, start_folder
 from gui.gallery import TemplateGallery, lay_out_template
-from gui.inspector import Inspector
 from gui.menus import build_menus
 from gui.opening import (
     SLICED_BLOCKS,
@@ -44,12 +49,7 @@ from gui.opening import (
     load_project,
     run_in_slices,
 )
-from gui.palette import Palette
-from gui.problems import ProblemsButton
-from gui.quick_search import QuickSearch
-from gui.summary import Summary
 from gui.training.ui import install_training
-from gui.units import Breadcrumb, Level, UnitsMixin, shipped
 
 log = logging.getLogger(__name__)
 
@@ -370,7 +370,7 @@ class MainWindow(UnitsMixin, EditingMixin, QMainWindow):
         return True
 
     def dialog_start(self, file_name: str = "") -> str:
-        """Where an open, save or export dialog opens (gui.files.start_folder), with the
+        """Where an open, save or export dialog opens (gui.common.files.start_folder), with the
         file name it suggests."""
         folder = start_folder(self.path, self.settings)
         return str(folder / file_name) if file_name else str(folder)

@@ -7,7 +7,7 @@ the process), then quits:
 - `window`: quit once the main window has painted for the first time (what the user
   sees as "the window is there"); also prints `window-cpu`, the CPU seconds the
   process had used by then (on a shared machine, less swayed by the others' load).
-- `ready`: carry on until the after-start preparation (gui.training.warmup) is done,
+- `ready`: carry on until the after-start preparation (gui.run.warmup) is done,
   then also print `ready` and `longest-stall-ms`: the longest the event loop went
   unserved meanwhile, measured by a 5 ms timer (how long the window froze, if at all).
 """

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from engine.cli.main import human
 from engine.graph.graph import Node
 from engine.graph.shapes import NodeInfo
-from gui import theme
 from gui.canvas.port_item import PortItem
+from gui.common import theme
 
 NODE_WIDTH = 200.0
 HEADER_HEIGHT = 26.0

@@ -22,11 +22,11 @@ from PySide6.QtWidgets import (
 
 from engine.graph.graph import Edge, Graph, GraphEvent
 from engine.graph.shapes import Analysis, analyze
-from gui import theme
+from gui.canvas.commands import ConnectCommand, DisconnectCommand, MoveCommand, RewireCommand
 from gui.canvas.node_item import NodeItem
 from gui.canvas.port_item import PortItem
 from gui.canvas.wire_item import DraftWire, WireItem
-from gui.commands import ConnectCommand, DisconnectCommand, MoveCommand, RewireCommand
+from gui.common import theme
 
 log = logging.getLogger(__name__)
 

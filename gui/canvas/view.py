@@ -20,11 +20,11 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
 
-from gui import theme
-from gui.block_search import BLOCK_MIME
 from gui.canvas.node_item import DETAIL_ZOOM, NodeItem
 from gui.canvas.port_item import PortItem
 from gui.canvas.wire_item import WireItem
+from gui.common import theme
+from gui.editor.block_search import BLOCK_MIME
 
 MIN_ZOOM, MAX_ZOOM = 0.05, 3.0
 FIT_MARGIN = 40.0  # scene units of canvas shown around the blocks by Fit

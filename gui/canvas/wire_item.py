@@ -24,7 +24,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from engine.graph.graph import Edge
-from gui import theme
+from gui.common import theme
 
 if TYPE_CHECKING:
     from gui.canvas.node_item import NodeItem

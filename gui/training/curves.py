@@ -28,13 +28,13 @@ from PySide6.QtWidgets import (
 )
 
 from engine.history.runs import EpochRecord
-from gui.training import plot_style as style
-from gui.training.decimate import PeakSeries
-from gui.training.ranges import sticky_range
-from gui.training.records import Progress, RunStarted
+from gui.common import plot_style as style
+from gui.common.decimate import PeakSeries
+from gui.common.ranges import sticky_range
+from gui.run.records import Progress, RunStarted
 
 # A redraw repaints one plot (1-3 ms of the GUI thread each), at most one per progress
-# bundle (5 a second, gui.training.throttle) and in the same turn of the event loop: a
+# bundle (5 a second, gui.run.throttle) and in the same turn of the event loop: a
 # redraw of its own wakes the GUI thread once more, and each wake-up preempts one of
 # torch's threads while the other waits for it at their next barrier. Each plot is
 # redrawn as often as its curves are worth watching: the loss every bundle, the metric
@@ -245,7 +245,7 @@ class LiveCurves(QWidget):
         self.crosshairs.append(line)
         plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
         plot.getViewBox().sigRangeChangedManually.connect(self._on_user_zoom)
-        plot.getPlotItem().disableAutoRange()  # ranges are fitted here, see gui.training.ranges
+        plot.getPlotItem().disableAutoRange()  # ranges are fitted here, see gui.common.ranges
         self.plot_row.addWidget(plot, stretch)
         self._made.append(plot)
 

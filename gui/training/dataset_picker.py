@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
 
 from engine.data import DATASETS, ArrayDataset, DatasetSpec, TextParam
 from engine.graph.graph import Graph
-from gui.param_widgets import ParamEditor, make_editor
+from gui.editor.param_widgets import ParamEditor, make_editor
+from gui.results.sample_view import SampleView
 from gui.training.fit_check import describe_data, fit_report
 from gui.training.preview import DataKey, DatasetLoader
-from gui.training.sample_view import SampleView
 
 log = logging.getLogger(__name__)
 

@@ -27,12 +27,12 @@ from PySide6.QtWidgets import (
 
 from engine.graph.graph import Graph
 from engine.history.runs import EpochRecord, RunRecord
+from gui.common.plot_style import metric_label
+from gui.results.runs_view import recorded_result
+from gui.run.records import Progress, RunOutcome, RunStarted
+from gui.run.worker import State
 from gui.training.dataset_picker import DatasetPicker
-from gui.training.plot_style import metric_label
-from gui.training.records import Progress, RunOutcome, RunStarted
-from gui.training.runs_view import recorded_result
 from gui.training.settings_form import SettingsForm, settings_problem, with_setting
-from gui.training.worker import State
 
 READY = "Press Train to start a run."
 # The progress bar and the speed/ETA/loss line change at most twice a second: as

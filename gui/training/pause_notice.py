@@ -11,8 +11,8 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QPushButton
 
+from gui.run.worker import State, TrainingController
 from gui.training.curves import LiveCurves
-from gui.training.worker import State, TrainingController
 
 
 def resume_words(action: QAction) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 from engine.data import ArrayDataset, DataError, load_dataset
-from gui.training import gc_guard
+from gui.common import gc_guard
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from engine.train.config import (
     Schedule,
     TrainConfig,
 )
-from gui.param_widgets import ParamEditor, make_editor
+from gui.editor.param_widgets import ParamEditor, make_editor
 
 _CONFIG = {f.name: f.default for f in fields(TrainConfig)}
 _SCHEDULE = {f.name: f.default for f in fields(Schedule)}

@@ -16,24 +16,24 @@ from engine.data import DATASETS, TextParam
 from engine.history.runs import RunRecord
 from engine.project.project import ProjectError, from_dict, to_dict
 from engine.train.config import ConfigError, TrainConfig
-from gui.training import paths
+from gui.common.steps import StepQueue
+from gui.inside.flow_view import TrainingInsideView
+from gui.inside.look_inside import LookInsideTabs, LookInsideView
+from gui.results.results import ResultsView
+from gui.results.runs_view import RunsView, primary_metric
+from gui.run import paths
+from gui.run.current_run import CurrentRun
+from gui.run.jobs import RestoreJob, TrainJob
+from gui.run.lock import EditLock
+from gui.run.records import LiveWeights, Progress, RunOutcome, RunStarted
+from gui.run.worker import State, TrainingController
 from gui.training.commands import SetTrainingCommand
-from gui.training.current_run import CurrentRun
 from gui.training.curves import GROUPS, LiveCurves
 from gui.training.docks import add_train_menu, add_training_docks, tab_size
 from gui.training.fit_check import train_refusal
-from gui.training.flow_view import TrainingInsideView
-from gui.training.jobs import RestoreJob, TrainJob
-from gui.training.lock import EditLock
-from gui.training.look_inside import LookInsideTabs, LookInsideView
 from gui.training.panel import TrainingPanel
 from gui.training.pause_notice import PauseNotice
 from gui.training.preview import DataKey
-from gui.training.records import LiveWeights, Progress, RunOutcome, RunStarted
-from gui.training.results import ResultsView
-from gui.training.runs_view import RunsView, primary_metric
-from gui.training.steps import StepQueue
-from gui.training.worker import State, TrainingController
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow
@@ -51,7 +51,7 @@ def planned_epochs(project: dict[str, Any] | None) -> int:
 
 
 # CPU threads for torch in the window's runs: None chooses as the command line does.
-# The run trains in a child process (gui.training.child_trainer), so torch may take
+# The run trains in a child process (gui.run.child_trainer), so torch may take
 # every core: the GUI thread, waking ~5-10 times a second (progress bundles), preempts
 # it. (In the window's own process, 2 threads on 2 cores gave p99 lateness 12 ms; it was
 # capped at 1.)

@@ -32,7 +32,7 @@ class Dialogs:
 def clipboard_released_at_exit():
     """As the app does when it quits (gui.app): blocks left on the clipboard by a copy
     crashed the test process as it exited, after every test had passed."""
-    from gui.clipboard import release_clipboard
+    from gui.editor.clipboard import release_clipboard
 
     yield
     release_clipboard()

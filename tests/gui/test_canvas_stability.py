@@ -11,7 +11,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from gui.commands import SetParamsCommand
+from gui.canvas.commands import SetParamsCommand
 from tests.gui.conftest import ROOT
 from tests.gui.helpers import drag, port_pos
 from tests.gui.test_canvas_editing import drop_block

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QFontMetrics
 
-from gui.training.confusion import ConfusionMatrixView
+from gui.results.confusion import ConfusionMatrixView
 
 LONG_NAMES = [
     "T-shirt or top",

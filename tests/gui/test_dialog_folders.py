@@ -11,10 +11,10 @@ from PySide6.QtWidgets import QFileDialog
 
 from engine.graph.graph import Graph
 from engine.project.project import Project, save
+from gui.common.files import remember_folder, start_folder
 from gui.export import TARGETS
-from gui.files import remember_folder, start_folder
 from gui.import_dialog import ImportDialog
-from gui.training.records import RunOutcome
+from gui.run.records import RunOutcome
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 
 from engine.blocks.spec import Shape, all_specs, get_spec
-from gui.block_search import accepts, search_specs
 from gui.canvas.wire_item import DraftWire
+from gui.editor.block_search import accepts, search_specs
 from tests.gui.conftest import ROOT
 from tests.gui.helpers import drag, port_pos
 

@@ -1,12 +1,12 @@
 """While a worker thread runs Python, the GUI thread collects garbage on a timer, and a
-full collection walks only what was made since the worker started (gui.training.gc_guard)."""
+full collection walks only what was made since the worker started (gui.common.gc_guard)."""
 
 from __future__ import annotations
 
 import gc
 import weakref
 
-from gui.training import gc_guard
+from gui.common import gc_guard
 
 
 class Node:

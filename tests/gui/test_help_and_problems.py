@@ -32,7 +32,7 @@ def test_empty_project_explains_its_problem_count(window, qtbot):
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QMenu
 
-    from gui.summary import PROBLEM
+    from gui.editor.summary import PROBLEM
 
     button = window.problems_button
     assert button.text() == "⚠ 2 problems"

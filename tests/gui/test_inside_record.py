@@ -1,4 +1,4 @@
-"""A run's Look inside record (gui.training.inside_record): what the trainer measured comes
+"""A run's Look inside record (gui.run.inside_record): what the trainer measured comes
 back as it was; a long run's flow stays bounded; a damaged or foreign file is refused in
 one line naming it."""
 
@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 
 from engine.inspect.histograms import histogram
-from gui.training.inside_record import (
+from gui.run.inside_record import (
     MAX_FLOW_SAMPLES,
     InsideRecordError,
     RunInside,
     inside_file,
 )
-from gui.training.records import EpochHistograms, FlowSample
+from gui.run.records import EpochHistograms, FlowSample
 
 
 def flow(batch: int) -> FlowSample:

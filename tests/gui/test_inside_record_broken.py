@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gui.training.inside_record import InsideRecordError, RunInside
+from gui.run.inside_record import InsideRecordError, RunInside
 
 RECORD = {
     "format": 1,

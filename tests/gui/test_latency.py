@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from gui.latency import ask_for_short_slices
+from gui.common.latency import ask_for_short_slices
 
 
 def thread_slice_ns() -> int | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF
 
-from gui.commands import MoveCommand
+from gui.canvas.commands import MoveCommand
 
 EDITS = 2000
 

@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtWidgets import QApplication, QDockWidget, QTabWidget
 
 from engine.project.project import load
-from gui.theme import apply_theme
-from gui.training.sample_trial import CHART_MIN_PX
+from gui.common.theme import apply_theme
+from gui.results.sample_trial import CHART_MIN_PX
 from tests.gui.conftest import ROOT
 from tests.gui.overlap import Overlap, overlaps
 from tests.gui.test_training_support import (

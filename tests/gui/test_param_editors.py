@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.data.registry import seed_param
-from gui.param_widgets import INT_LIMIT, make_editor
+from gui.editor.param_widgets import INT_LIMIT, make_editor
 
 
 def test_a_seed_up_to_2_to_the_32_gets_a_spin_box_and_keeps_its_own_check(qtbot):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from gui.training.worker import State
+from gui.run.worker import State
 from tests.gui.test_training_support import (
     RUN_TIMEOUT_MS,
     data_dir,  # noqa: F401  (autouse fixture)

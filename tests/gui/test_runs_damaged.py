@@ -11,7 +11,7 @@ import sqlite3
 from PySide6.QtCore import Qt
 
 from engine.history.runs import RunStore
-from gui.training.paths import runs_db
+from gui.run.paths import runs_db
 from tests.gui.test_training_support import (
     IRIS,
     data_dir,  # noqa: F401  (autouse fixture)

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 from engine.history.owner import Owner
 from engine.history.runs import RunStore
-from gui.training.paths import runs_db
+from gui.run.paths import runs_db
 from tests.gui.test_runs_readable import show_runs
 from tests.gui.test_training_support import IRIS
 

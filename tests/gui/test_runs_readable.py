@@ -12,9 +12,9 @@ import pytest
 from PySide6.QtCore import Qt
 
 from engine.history.runs import EpochRecord, RunStore
-from gui.theme import apply_theme
+from gui.common.theme import apply_theme
+from gui.run.paths import runs_db
 from gui.training.curves import LiveCurves
-from gui.training.paths import runs_db
 from tests.gui.test_training_support import (
     IRIS,
     RUN_TIMEOUT_MS,
@@ -150,7 +150,7 @@ def test_a_restored_run_shows_its_per_batch_loss(qtbot, window, data_dir):  # no
 
 
 def test_a_run_of_today_shows_its_clock_time_an_older_one_its_day_too():
-    from gui.training.runs_view import started_text
+    from gui.results.runs_view import started_text
 
     now = time.mktime((2026, 12, 7, 16, 45, 0, 0, 0, -1))
     assert started_text(now - 3600, now) == "15:45"

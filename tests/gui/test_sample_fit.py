@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gui.training.sample_fit import likeliest
+from gui.results.sample_fit import likeliest
 
 NAMES = ["right", "left", "down", "up"]
 
@@ -26,7 +26,7 @@ def test_the_line_keeps_to_its_width_but_always_names_the_first():
 def test_feature_names_shorten_to_their_share_of_the_axis(qapp):
     from PySide6.QtGui import QFont, QFontMetrics
 
-    from gui.training.sample_view import shortened
+    from gui.results.sample_view import shortened
 
     metrics = QFontMetrics(QFont())
     name = "sepal length (cm)"

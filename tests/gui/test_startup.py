@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 
-from gui.training import child_trainer, gc_guard
-from gui.training.preparation import AfterFirstPaint
+from gui.common import gc_guard
+from gui.run import child_trainer
+from gui.run.preparation import AfterFirstPaint
 from tests.gui.conftest import ROOT, TEMPLATE
 
 HEAVY = ("torch", "onnx", "onnxruntime", "onnxscript", "sklearn", "scipy")
@@ -184,7 +185,7 @@ def test_torch_libraries_load_before_torch_is_imported() -> None:
     code = textwrap.dedent(
         """
         import sys
-        from gui.training.warmup import load_torch_libraries
+        from gui.run.warmup import load_torch_libraries
         loaded = load_torch_libraries()
         maps = open("/proc/self/maps").read()
         print(loaded, "torch" in sys.modules, "libtorch_cpu.so" in maps)

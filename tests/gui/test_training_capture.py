@@ -13,7 +13,7 @@ from engine.project.project import load
 from engine.train.config import TrainConfig
 from engine.train.events import BatchEnd, Callbacks
 from engine.train.trainer import Trainer
-from gui.training.capture import FIXED_SAMPLES, RunCapture
+from gui.run.capture import FIXED_SAMPLES, RunCapture
 from tests.gui.conftest import ROOT
 
 
@@ -95,8 +95,8 @@ def test_a_measure_that_fails_is_dropped_and_the_run_goes_on(monkeypatch, caplog
     def broken(*args, **kwargs):
         raise RuntimeError("only floating point tensors can require gradients")
 
-    monkeypatch.setattr("gui.training.capture.gradient_through_time", broken)
-    monkeypatch.setattr("gui.training.capture.activation_histograms", broken)
+    monkeypatch.setattr("gui.run.capture.gradient_through_time", broken)
+    monkeypatch.setattr("gui.run.capture.activation_histograms", broken)
     looking = threading.Event()
     looking.set()
     capture = RunCapture(trainer_for("rnn_adding.json"), looking)

@@ -8,8 +8,8 @@ import threading
 import pytest
 from PySide6.QtCore import Qt
 
-from gui.training import child_trainer
-from gui.training.worker import State
+from gui.run import child_trainer
+from gui.run.worker import State
 from tests.gui.test_training_support import (
     RUN_TIMEOUT_MS,
     data_dir,  # noqa: F401  (fixture)

@@ -9,11 +9,11 @@ from types import SimpleNamespace
 import numpy as np
 
 from engine.train.events import BatchEnd, EpochEnd, SplitMetrics
+from gui.common.decimate import PeakSeries
+from gui.run.records import Progress, RunStarted
+from gui.run.throttle import ProgressThrottle
 from gui.training import curves as curves_module
 from gui.training.curves import LiveCurves
-from gui.training.decimate import PeakSeries
-from gui.training.records import Progress, RunStarted
-from gui.training.throttle import ProgressThrottle
 
 
 def batch(epoch: int, number: int, loss: float, accuracy: float = 0.5) -> BatchEnd:

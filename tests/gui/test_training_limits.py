@@ -10,7 +10,7 @@ import pytest
 
 from engine.common.limits import MAX_GENERATED_SAMPLES
 from engine.train import fit
-from gui.training.jobs import JobError, _prepare
+from gui.run.jobs import JobError, _prepare
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -68,7 +68,7 @@ def test_a_ten_class_confusion_matrix_tells_counts_and_shows_every_mistake(qtbot
     import numpy as np
     from PySide6.QtCore import QPointF
 
-    from gui.training.confusion import LOW, ConfusionMatrixView, cell_colour
+    from gui.results.confusion import LOW, ConfusionMatrixView, cell_colour
 
     matrix = np.diag(np.full(10, 180))
     matrix[3, 8] = 1  # one mistake among 181 samples of class 3

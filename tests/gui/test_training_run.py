@@ -11,9 +11,9 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from gui.training import child_trainer
-from gui.training.lock import BANNER_TEXT
-from gui.training.worker import State
+from gui.run import child_trainer
+from gui.run.lock import BANNER_TEXT
+from gui.run.worker import State
 from tests.gui.test_training_support import (
     RUN_TIMEOUT_MS,
     break_training,

@@ -12,9 +12,9 @@ import pytest
 from PySide6.QtCore import Qt
 
 from engine.history.runs import RunStore
-from gui.training import child_trainer
-from gui.training.paths import ENV_DATA_DIR, runs_db
-from gui.training.records import RunOutcome
+from gui.run import child_trainer
+from gui.run.paths import ENV_DATA_DIR, runs_db
+from gui.run.records import RunOutcome
 from tests.gui.conftest import ROOT
 
 IRIS = ROOT / "templates" / "mlp_iris.json"

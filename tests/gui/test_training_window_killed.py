@@ -24,8 +24,8 @@ WINDOW = textwrap.dedent(
     """
     import json, sys, threading
     from pathlib import Path
-    from gui.training.child_trainer import TrainerProcess
-    from gui.training.jobs import TrainJob
+    from gui.run.child_trainer import TrainerProcess
+    from gui.run.jobs import TrainJob
 
     project = json.loads(Path("templates/mlp_iris.json").read_text())
     project["training"]["epochs"] = 100000

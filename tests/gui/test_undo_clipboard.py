@@ -165,7 +165,7 @@ def test_undo_redo_buttons_keep_their_label_and_the_toolbar_does_not_shift(video
 QUIT_AFTER_COPY = """
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
-from gui.clipboard import release_clipboard, to_mime
+from gui.editor.clipboard import release_clipboard, to_mime
 app = QApplication([])
 app.aboutToQuit.connect(release_clipboard)  # as gui.app.run_gui does
 app.clipboard().setMimeData(to_mime({"format": "netloom", "nodes": [], "edges": []}))

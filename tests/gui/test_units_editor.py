@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from engine.graph.graph import Graph
 from engine.project.project import Project, save
-from gui.commands import ConnectCommand, DisconnectCommand, SetParamsCommand
+from gui.canvas.commands import ConnectCommand, DisconnectCommand, SetParamsCommand
 
 ROOT = Path(__file__).resolve().parents[2]
 RESNET = ROOT / "templates" / "resnet_digits.json"
