@@ -20,9 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.cli.main import TEMPLATES_DIR, human
+from engine.common.formatting import human
 from engine.graph.shapes import analyze
 from engine.project.project import Project, ProjectError, load
+from engine.project.templates import TEMPLATES_DIR
 from gui.canvas.layout import arrange
 from gui.canvas.scene import GraphScene
 from gui.common import theme

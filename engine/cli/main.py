@@ -1,7 +1,8 @@
 """The headless command line: `templates`, `check` (and, as they land, `train`, `export`).
 
-Exit codes: 0 ok, 1 the project has errors (each printed with its node),
-2 unreadable or invalid input. Never a traceback for a user's mistake.
+Exit codes (engine.common.exits): 0 ok, 1 the project has errors (each printed with its
+node), 2 unreadable or invalid input. Never a traceback for a user's mistake. The engine
+never imports the window: `gui` (and no command) runs the `open_window` main.py hands in.
 """
 
 from __future__ import annotations
@@ -11,56 +12,30 @@ import functools
 import importlib
 import os
 import sys
-from collections.abc import Sequence
-from pathlib import Path
-from typing import IO
+from collections.abc import Callable, Sequence
 
 from engine.common.dependencies import is_dependency, missing_message
+from engine.common.exits import (
+    EXIT_ERRORS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UNREADABLE,
+    print_error,
+    print_safely,
+)
+from engine.common.formatting import format_table, human, human_bytes
 from engine.common.limits import LimitError
 from engine.graph.graph import Graph
-from engine.graph.memory import available_bytes, block_memory, estimate, human_bytes, too_large
+from engine.graph.memory import available_bytes, block_memory, estimate, too_large
 from engine.graph.shapes import Analysis, analyze
-from engine.project.project import Project, ProjectError, load, one_line
-from engine.units.units import REPEAT, walk
+from engine.project.project import Project, ProjectError, load
+from engine.project.templates import list_templates
+from engine.units.labels import type_label
+from engine.units.units import walk
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
-
-EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
-EXIT_INTERRUPTED = 130  # as shells report Ctrl+C
-
-
-def print_error(message: str) -> None:
-    """A user-facing error line on stderr, the same in every subcommand; a line break
-    from a file's own keys (`training.a\\nb`) is shown as its escape."""
-    print_safely(f"error: {one_line(message)}", sys.stderr)
-
-
-def print_safely(text: str, stream: IO[str] | None = None) -> None:
-    """print(), but text the terminal cannot encode (a file name with undecodable bytes,
-    which Python holds as lone surrogates) is shown as escapes instead of crashing."""
-    stream = stream or sys.stdout
-    try:
-        print(text, file=stream)
-    except UnicodeEncodeError:
-        encoding = getattr(stream, "encoding", None) or "utf-8"
-        print(text.encode(encoding, "backslashreplace").decode(encoding), file=stream)
-
-
-def human(count: int) -> str:
-    """1234567 -> '1.23M'."""
-    if count >= 10**15:  # far beyond any network (a float division could overflow)
-        return f"over 10^{int((count.bit_length() - 1) * 0.30102999566398)}"
-    for unit, size in (("G", 10**9), ("M", 10**6), ("k", 10**3)):
-        if count >= size:
-            return f"{count / size:.3g}{unit}"
-    return str(count)
-
-
-def list_templates() -> list[tuple[Path, Project]]:
-    found = []
-    for path in sorted(TEMPLATES_DIR.glob("*.json")):
-        found.append((path, load(path)))
-    return found
+# What opens the desktop editor (`gui` or no command): main.py hands it in, so the engine
+# never imports the window. It gets the parsed arguments (`args.project`, maybe None).
+OpenWindow = Callable[[argparse.Namespace], int]
 
 
 def cmd_templates(args: argparse.Namespace) -> int:
@@ -73,19 +48,6 @@ def cmd_templates(args: argparse.Namespace) -> int:
     for stem, title, line in rows:
         print(f"{stem:<{width_id}}  {title:<{width_title}}  {line}")
     return EXIT_OK
-
-
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-
-    def line(cells: Sequence[str]) -> str:
-        parts = [
-            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))
-        ]
-        return "  ".join(parts).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(headers), rule, *(line(r) for r in rows)])
 
 
 def training_problem(project: Project) -> tuple[str | None, int]:
@@ -182,13 +144,6 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def type_label(graph: Graph, node_id: str) -> str:
-    """A block's type; for a repeated unit instance, `ResidualBlock ×2`."""
-    node = graph.node(node_id)
-    repeat = node.params.get(REPEAT.name, 1) if node.library is not None else 1
-    return f"{node.type} ×{repeat}" if repeat > 1 else node.type
-
-
 def unit_rows(graph: Graph, analysis: Analysis) -> list[list[str]]:
     """One row per unit instance at any depth (`block1/cbr1`): its shape at each input
     port and at its output, and its totals: blocks inside, params and FLOPs."""
@@ -220,16 +175,10 @@ def unit_rows(graph: Graph, analysis: Analysis) -> list[list[str]]:
     return rows
 
 
-def cmd_gui(args: argparse.Namespace) -> int:
-    try:
-        from gui.app import run_gui
-    except ImportError as err:
-        if is_dependency(err):
-            print_error(missing_message("The desktop editor", [err.name or ""]))
-        else:
-            print_error(f"the desktop editor cannot start: {err}")
-        return EXIT_UNREADABLE
-    return run_gui(getattr(args, "project", None))
+def no_window(args: argparse.Namespace) -> int:
+    """`gui` asked of the engine alone (no window handed in): the window starts from main.py."""
+    print_error("the desktop editor starts from main.py: python main.py gui [PROJECT]")
+    return EXIT_UNREADABLE
 
 
 # Modules that add subcommands: each has `add_command(subparsers)` which registers a
@@ -264,13 +213,13 @@ def parser() -> argparse.ArgumentParser:
         module.add_command(sub)
     gui = sub.add_parser("gui", help="open the desktop editor (the default)")
     gui.add_argument("project", nargs="?", help="a project file to open")
-    gui.set_defaults(func=cmd_gui)
-    return p
+    return p  # `gui` and no command have no func: run() opens the window it is given
 
 
-def run(argv: Sequence[str] | None = None) -> int:
+def run(argv: Sequence[str] | None = None, open_window: OpenWindow | None = None) -> int:
+    """Parse `argv` and run its command; `gui` and no command call `open_window`."""
     args = parser().parse_args(argv)
-    func = getattr(args, "func", cmd_gui)
+    func = getattr(args, "func", None) or open_window or no_window
     try:
         return func(args)
     except LimitError as err:  # a project that would expand beyond engine.common.limits

@@ -20,10 +20,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.cli.main import EXIT_ERRORS, EXIT_OK, EXIT_UNREADABLE, print_error
 from engine.codegen.problems import ExportError
 from engine.codegen.text import UNNAMED_PROJECT
 from engine.common.atomic import replace_text
+from engine.common.exits import EXIT_ERRORS, EXIT_OK, EXIT_UNREADABLE, print_error
 
 TARGETS = ("python", "script", "torchscript", "onnx")
 SOURCE_TARGETS = ("python", "script")

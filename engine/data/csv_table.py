@@ -1,129 +1,55 @@
 """`csv`: a person's table, one sample per row, with a header row of column names.
 
-Every column but the target must hold numbers. For classification the target may hold
-any labels (class names are its distinct values, sorted); for regression it must hold
-numbers. Samples are (features,) float32.
+The file is read as it was saved (engine.data.table_reading: separator, decimal comma,
+encoding) and its columns sorted into numbers and categories (engine.data.table_columns:
+identifiers and mostly empty columns dropped, text with few values one-hot encoded,
+each announced as a note). For classification the target may hold any labels (class
+names are its distinct values, sorted); for regression it must hold numbers. Samples
+are (features,) float32.
+
+`x` and `y` are the table prepared over all its rows, as a preview shows it; training
+calls `prepare(train_indices)`, which fits the fill values, categories and scaling on
+the training rows alone and standardises a regression target with the training rows'
+statistics (engine.data.preprocess).
 """
 
 from __future__ import annotations
 
-import csv
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from engine.blocks.spec import Param
-from engine.data.arrays import MAX_CLASSES, shuffled, standardised
+from engine.data.arrays import MAX_CLASSES
 from engine.data.files import existing_file, file_params
+from engine.data.preprocess import (
+    apply_table,
+    apply_target_scale,
+    filled_cells,
+    fit_table,
+    fit_target_scale,
+)
 from engine.data.registry import (
     ArrayDataset,
     DataError,
     InputShape,
+    Prepared,
     Task,
+    names_param,
     register,
     text_param,
 )
-
-WHAT = "a CSV file with a header row"
-
-
-def _open(path: Path) -> Any:
-    # utf-8-sig drops the byte-order mark spreadsheet programs put at the start.
-    return path.open(newline="", encoding="utf-8-sig")
-
-
-def _csv_error(path: Path, reader: Any, err: csv.Error) -> DataError:
-    """One line for what the csv module refused (a cell over its size limit, a stray NUL)."""
-    # The csv module refuses a cell longer than csv.field_size_limit() (128 KiB): a
-    # whole file without line breaks or with an unclosed quote reads as one huge cell.
-    line = f" line {reader.line_num}" if reader.line_num else ""
-    return DataError(f"{path}{line}: cannot read as CSV: {err}; expected {WHAT}")
-
-
-def _header(path: Path, reader: Any, target: str) -> tuple[list[str], int]:
-    """The column names and the target's index; DataError if either is wrong."""
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise DataError(f"{path}: the file is empty; expected {WHAT}") from None
-    columns = [name.strip() for name in header]
-    for i, name in enumerate(columns):
-        if not name:
-            raise DataError(f"{path} line 1: column {i + 1} has no name in the header row")
-        if name in columns[:i]:
-            raise DataError(f"{path} line 1: column {name!r} appears twice in the header row")
-    if target not in columns:
-        raise DataError(
-            f"dataset.params.target: {path} has no column {target!r} "
-            f"(columns: {', '.join(columns)})"
-        )
-    if len(columns) < 2:
-        raise DataError(f"{path}: only the target column {target!r}; no feature columns")
-    return columns, columns.index(target)
-
-
-def _number(text: str, path: Path, line: int, column: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        shown = "an empty cell" if not text.strip() else repr(text)
-        raise DataError(
-            f"{path} line {line}, column {column!r}: expected a number, got {shown}"
-        ) from None
-    if not math.isfinite(value):
-        raise DataError(
-            f"{path} line {line}, column {column!r}: expected a finite number, got {text!r}"
-        )
-    return value
-
-
-@dataclass
-class CsvRows:
-    """A table as read: numeric feature rows, the raw target cells, each row's line."""
-
-    columns: list[str]
-    target_index: int
-    features: list[list[float]]
-    targets: list[str]
-    lines: list[int]
-
-
-def _read(path: Path, target: str) -> CsvRows:
-    features: list[list[float]] = []
-    targets: list[str] = []
-    lines: list[int] = []
-    try:
-        with _open(path) as handle:
-            reader = csv.reader(handle)
-            columns, target_index = _header(path, reader, target)
-            for row in reader:
-                if not any(cell.strip() for cell in row):
-                    continue  # blank lines, often at the end
-                line = reader.line_num
-                if len(row) != len(columns):
-                    raise DataError(
-                        f"{path} line {line}: expected {len(columns)} values (one per column), "
-                        f"got {len(row)}"
-                    )
-                features.append(
-                    [
-                        _number(cell, path, line, columns[i])
-                        for i, cell in enumerate(row)
-                        if i != target_index
-                    ]
-                )
-                targets.append(row[target_index].strip())
-                lines.append(line)
-    except UnicodeDecodeError as err:
-        raise DataError(f"{path}: not a UTF-8 text file ({err.reason}); expected {WHAT}") from None
-    except csv.Error as err:
-        raise _csv_error(path, reader, err) from None
-    if not features:
-        raise DataError(f"{path}: the header row is followed by no data rows")
-    return CsvRows(columns, target_index, features, targets, lines)
+from engine.data.table_columns import TableColumns, TableOptions, parse_numbers, plan_columns
+from engine.data.table_reading import (
+    DECIMAL_CHOICES,
+    SEP_CHOICES,
+    WHAT,
+    TextTable,
+    read_text_table,
+)
 
 
 def _class_order(labels: set[str]) -> list[str]:
@@ -134,59 +60,152 @@ def _class_order(labels: set[str]) -> list[str]:
         return sorted(labels)
 
 
-def _load(params: dict[str, Any]) -> ArrayDataset:
+@dataclass
+class Table:
+    """A table read and sorted into columns, in file order, with its targets."""
+
+    columns: TableColumns
+    y: np.ndarray  # class indices (rows,) or numbers (rows, 1), in the target's own units
+    class_names: list[str] | None
+    notes: list[str]
+
+
+# Cells that spreadsheets and databases write for "no value": read as empty cells.
+MISSING_MARKS = frozenset({"na", "n/a", "nan", "null", "none", "?", "-", "--"})
+
+
+def _frame(table: TextTable) -> pd.DataFrame:
+    frame = pd.DataFrame(table.rows, columns=table.columns, dtype="str")
+    frame = frame.apply(lambda column: column.str.strip())
+    return frame.mask(frame.apply(lambda column: column.str.lower().isin(MISSING_MARKS)), "")
+
+
+def _targets(table: TextTable, frame: pd.DataFrame, target: str, task: str) -> np.ndarray:
+    labels = frame[target]
+    if task == "classification":
+        return labels.to_numpy(dtype=object)
+    numbers = parse_numbers(labels, table.decimal)
+    bad = np.flatnonzero(~np.isfinite(numbers.to_numpy(dtype=np.float64)))
+    if len(bad):
+        row = int(bad[0])
+        raise DataError(
+            f"{table.path} line {table.lines[row]}, column {target!r}: expected a number, "
+            f"got {labels.iloc[row]!r} (a regression target holds numbers)"
+        )
+    return numbers.to_numpy(dtype=np.float32)[:, None]
+
+
+def _classes(path: Path, target: str, labels: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    class_names = _class_order(set(labels))
+    if len(class_names) < 2:
+        raise DataError(
+            f"{path}, column {target!r}: every row has the label {class_names[0]!r}; "
+            "classification needs at least two classes"
+        )
+    if len(class_names) > MAX_CLASSES:
+        raise DataError(
+            f"{path}, column {target!r}: {len(class_names):,} different labels, more than "
+            f"the {MAX_CLASSES:,} classes a classifier here may have; if the column holds "
+            "numbers to predict, set dataset.params.task to regression"
+        )
+    index = {name: i for i, name in enumerate(class_names)}
+    return np.array([index[label] for label in labels], dtype=np.int64), class_names
+
+
+def _options(params: dict[str, Any]) -> TableOptions:
+    return TableOptions(
+        target=params["target"],
+        features=params["features"],
+        drop=params["drop"],
+        categorical=params["categorical"],
+        missing=params["missing"],
+    )
+
+
+def read_table(params: dict[str, Any]) -> Table:
+    """The file's feature columns and targets, in file order; DataError names the place."""
     path = existing_file(params["path"], WHAT)
     target, task = params["target"], params["task"]
-    table = _read(path, target)
-    x = np.array(table.features, dtype=np.float64)
-    x = standardised(x) if params["standardise"] else x.astype(np.float32)
-    class_names: list[str] | None = None
+    table = read_text_table(path, target, params["sep"], params["decimal"])
+    frame = _frame(table)
+    notes = []
+    unlabelled = (frame[target] == "").to_numpy()
+    if unlabelled.all():
+        raise DataError(f"{path}, column {target!r}: every row's target cell is empty")
+    if unlabelled.any():
+        notes.append(
+            f"{int(unlabelled.sum())} rows with an empty {target!r} left out "
+            f"(first at line {table.lines[int(np.argmax(unlabelled))]})"
+        )
+        keep = np.flatnonzero(~unlabelled)
+        frame = frame.iloc[keep].reset_index(drop=True)
+        table.lines = [table.lines[i] for i in keep]
+    values = _targets(table, frame, target, task)
+    columns = plan_columns(table, frame, _options(params))
+    class_names = None
     if task == "classification":
-        class_names = _class_order(set(table.targets))
-        if len(class_names) < 2:
-            raise DataError(
-                f"{path}, column {target!r}: every row has the label {class_names[0]!r}; "
-                "classification needs at least two classes"
-            )
-        if len(class_names) > MAX_CLASSES:
-            raise DataError(
-                f"{path}, column {target!r}: {len(class_names):,} different labels, more than "
-                f"the {MAX_CLASSES:,} classes a classifier here may have; if the column holds "
-                "numbers to predict, set dataset.params.task to regression"
-            )
-        index = {name: i for i, name in enumerate(class_names)}
-        y = np.array([index[t] for t in table.targets], dtype=np.int64)
-    else:
-        y = np.array(
-            [_number(t, path, line, target) for t, line in zip(table.targets, table.lines)],
-            dtype=np.float32,
-        )[:, None]
+        values, class_names = _classes(path, target, values)
+    columns.check_not_empty(table, target)
+    return Table(columns, values, class_names, notes + columns.notes)
+
+
+def _preparer(table: Table, order: np.ndarray, params: dict[str, Any]) -> Any:
+    """prepare(train): fit on those samples' rows (sample i is file row order[i])."""
+    standardise, task, target = params["standardise"], params["task"], params["target"]
+
+    def prepare(train: np.ndarray) -> Prepared:
+        rows = order[np.asarray(train, dtype=np.int64)]
+        features = fit_table(table.columns, rows, standardise)
+        x = apply_table(features, table.columns)[order]
+        notes = [note] if (note := filled_cells(features, table.columns)) else []
+        preprocessing: dict[str, Any] = {
+            "features": features,
+            "feature_names": table.columns.feature_names,
+            "target": None,
+        }
+        if task != "regression":
+            return Prepared(x, table.y[order], preprocessing, notes)
+        scale = fit_target_scale(table.y, rows)
+        preprocessing["target"] = {"column": target, **scale}
+        notes.append(
+            f"target {target!r} standardised for training (training rows' mean "
+            f"{scale['mean'][0]:.4g}, std {scale['std'][0]:.4g}); metrics are in its own units"
+        )
+        y = apply_target_scale(scale, table.y)[order]
+        return Prepared(x, y, preprocessing, notes, target_std=list(scale["std"]))
+
+    return prepare
+
+
+def _load(params: dict[str, Any]) -> ArrayDataset:
+    table = read_table(params)
+    rows = len(table.y)
+    order = np.arange(rows)
     if params["shuffle"]:
-        x, y = shuffled(params["seed"], x, y)
+        order = np.random.default_rng(params["seed"]).permutation(rows)
+    prepare = _preparer(table, order, params)
+    # What a preview shows: every row prepared as one (x), the target in its own units.
+    x = apply_table(fit_table(table.columns, np.arange(rows), params["standardise"]), table.columns)
+    task = params["task"]
     return ArrayDataset(
         name="csv",
-        x=x,
-        y=y,
+        x=x[order],
+        y=table.y[order],
         task=task,
-        sample_shape=(len(table.columns) - 1,),
+        sample_shape=(table.columns.width,),
         sequence=False,
-        num_classes=len(class_names) if class_names else None,
-        class_names=class_names,
-        feature_names=[c for i, c in enumerate(table.columns) if i != table.target_index],
+        num_classes=len(table.class_names) if table.class_names else None,
+        class_names=table.class_names,
+        feature_names=table.columns.feature_names,
+        ordered=not params["shuffle"],
+        notes=table.notes,
+        prepare=prepare,
+        default_split="stratified" if task == "classification" else "random",
     )
 
 
 def _shape(params: dict[str, Any]) -> InputShape:
-    path = existing_file(params["path"], WHAT)
-    try:
-        with _open(path) as handle:
-            reader = csv.reader(handle)
-            columns, _ = _header(path, reader, params["target"])
-    except UnicodeDecodeError as err:
-        raise DataError(f"{path}: not a UTF-8 text file ({err.reason}); expected {WHAT}") from None
-    except csv.Error as err:
-        raise _csv_error(path, reader, err) from None
-    return (len(columns) - 1,), False
+    return (read_table(params).columns.width,), False
 
 
 def _task(params: dict[str, Any]) -> Task:
@@ -196,9 +215,12 @@ def _task(params: dict[str, Any]) -> Task:
 register(
     "csv",
     "Your table (CSV)",
-    "A CSV file with a header row: one sample per row, numeric feature columns and a "
-    "target column — class labels for classification, numbers for regression. Features "
-    "are standardised to mean 0, std 1 unless you untick it.",
+    "A CSV or TSV file with a header row: one sample per row, feature columns and a "
+    "target column — class labels for classification, numbers for regression. The "
+    "separator (, ; tab |) and a decimal comma are found from the file. Identifier "
+    "columns are dropped, empty cells filled with the training rows' median, text "
+    "columns with few values one-hot encoded; features are standardised to mean 0, "
+    "std 1 unless you untick it. Each of these is announced as a note.",
     "classification",
     file_params(
         "The CSV file.",
@@ -211,6 +233,25 @@ register(
             choices=("classification", "regression"),
         ),
         Param("standardise", "bool", True, "Scale each feature column to mean 0, std 1."),
+        names_param("features", "The columns to learn from (default: every other column)."),
+        names_param("drop", "Columns to leave out."),
+        names_param("categorical", "Columns to one-hot encode, even if they hold numbers."),
+        Param(
+            "missing",
+            "choice",
+            "median",
+            "median: fill an empty cell with its column's median over the training rows; "
+            "error: refuse empty cells.",
+            choices=("median", "error"),
+        ),
+        Param("sep", "choice", "auto", "The cell separator; auto finds it.", choices=SEP_CHOICES),
+        Param(
+            "decimal",
+            "choice",
+            "auto",
+            "The decimal mark; auto finds it (a comma in 3,14).",
+            choices=DECIMAL_CHOICES,
+        ),
     ),
     _load,
     _shape,

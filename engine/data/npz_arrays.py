@@ -15,9 +15,23 @@ from typing import Any
 import numpy as np
 
 from engine.blocks.spec import DTYPE_PARAM, Param
-from engine.data.arrays import check_class_labels, shuffled
+from engine.data.arrays import check_class_labels
 from engine.data.files import existing_file, file_params
-from engine.data.registry import ArrayDataset, DataError, InputShape, Task, register
+from engine.data.preprocess import (
+    apply_standardiser,
+    apply_target_scale,
+    fit_standardiser,
+    fit_target_scale,
+)
+from engine.data.registry import (
+    ArrayDataset,
+    DataError,
+    InputShape,
+    Prepared,
+    PrepareFn,
+    Task,
+    register,
+)
 
 WHAT = "a .npz file with arrays x and y (np.savez(path, x=..., y=...))"
 
@@ -149,8 +163,19 @@ def _load(params: dict[str, Any]) -> ArrayDataset:
         y = y.astype(np.int64)
     if len(x) == 0:
         raise DataError(f"{path}: x and y hold no samples")
-    if params["shuffle"]:
-        x, y = shuffled(params["seed"], x, y)
+    notes = []
+    ordered = not params["shuffle"]
+    if params["shuffle"] and overlapping_windows(x):
+        # Shuffled, each validation window would share all but one step with a training
+        # one: the score would measure memory, not forecasting.
+        ordered = True
+        notes.append(
+            "x holds overlapping windows of one series (x[i+1] is x[i] one step on) — "
+            "kept in order, validated on the tail; set shuffle: false to say so"
+        )
+    elif params["shuffle"]:
+        order = np.random.default_rng(params["seed"]).permutation(len(x))
+        x, y = x[order], y[order]
     return ArrayDataset(
         name="npz",
         x=x,
@@ -160,7 +185,48 @@ def _load(params: dict[str, Any]) -> ArrayDataset:
         sequence=params["sequence"],
         num_classes=num_classes,
         class_names=[str(c) for c in range(num_classes)] if num_classes else None,
+        ordered=ordered,
+        notes=notes,
+        prepare=_preparer(x, y, task, params),
+        default_split="stratified" if task == "classification" else "random",
     )
+
+
+def overlapping_windows(x: np.ndarray) -> bool:
+    """True when (nearly) every sample is the one before it moved one step along axis 1:
+    sliding windows cut from one series."""
+    if len(x) < 3 or x.ndim < 2 or x.shape[1] < 2:
+        return False
+    same = np.isclose(x[1:, :-1], x[:-1, 1:]).reshape(len(x) - 1, -1).all(axis=1)
+    return bool(same.mean() >= 0.9)
+
+
+def _preparer(x: np.ndarray, y: np.ndarray, task: Task, params: dict[str, Any]) -> PrepareFn:
+    """prepare(train): features standardised with the training samples' statistics (not
+    token ids), a regression target too; both fitted on `train` alone."""
+    scale_x = params["standardise"] and x.dtype.kind == "f"
+
+    def prepare(train: np.ndarray) -> Prepared:
+        train = np.asarray(train, dtype=np.int64)
+        preprocessing: dict[str, Any] = {"features": None, "target": None}
+        notes, ready_x, ready_y, target_std = [], x, y, None
+        if scale_x:
+            features = fit_standardiser(x, train, params["sequence"])
+            preprocessing["features"] = features
+            ready_x = apply_standardiser(features, x)
+            notes.append("features standardised with the training samples' mean and std")
+        if task == "regression" and params["standardise"]:
+            scale = fit_target_scale(y, train)
+            preprocessing["target"] = scale
+            ready_y = apply_target_scale(scale, y)
+            target_std = list(scale["std"])
+            notes.append(
+                "y standardised for training with the training samples' mean and std; "
+                "metrics are in its own units"
+            )
+        return Prepared(ready_x, ready_y, preprocessing, notes, target_std)
+
+    return prepare
 
 
 register(
@@ -181,6 +247,13 @@ register(
             choices=("auto", "classification", "regression", "segmentation"),
         ),
         DTYPE_PARAM,
+        Param(
+            "standardise",
+            "bool",
+            True,
+            "Scale each feature (and a regression y) to mean 0, std 1 over the training "
+            "samples. Integer x (token ids) is never scaled.",
+        ),
     ),
     _load,
     _shape,

@@ -74,6 +74,34 @@ class TextParam(Param):
         raise ParamError(f"expected {self.expectation()}, got {show(value)}")
 
 
+@dataclass(frozen=True)
+class NamesParam(TextParam):
+    """An optional list of column names: a JSON list, or the names in one text separated
+    by commas (as a text field gives them). Resolves to a list; empty means none."""
+
+    @property
+    def required(self) -> bool:
+        return False
+
+    def expectation(self) -> str:
+        return "a list of column names"
+
+    def validate(self, value: Any) -> Any:
+        if isinstance(value, str):
+            # "a, b" from a text field, or the text of a list shown there: "['a', 'b']".
+            value = [part.strip().strip("'\"") for part in value.strip("[] ").split(",")]
+            return [name for name in value if name]
+        if isinstance(value, (list, tuple)) and all(
+            isinstance(name, str) and name.strip() for name in value
+        ):
+            return [name.strip() for name in value]
+        raise ParamError(f"expected {self.expectation()}, got {show(value)}")
+
+
+def names_param(name: str, help_text: str) -> NamesParam:
+    return NamesParam(name, "text", [], help_text)  # type: ignore[arg-type]
+
+
 def path_param(help_text: str) -> TextParam:
     return TextParam("path", "path", "", help_text)  # type: ignore[arg-type]
 
@@ -91,6 +119,29 @@ def seed_param() -> Param:
 
 
 # -------------------------------------------------------------------- records
+
+
+@dataclass
+class Prepared:
+    """A dataset's samples made ready with transforms fitted on the training rows only.
+
+    `preprocessing` is plain data (dicts and lists of numbers and strings: no code), so a
+    run can store it and new data can be prepared the same way. `target_std` holds, for
+    a regression whose targets were standardised, each target value's standard
+    deviation: errors times it are errors in the target's own units.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    preprocessing: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+    target_std: list[float] | None = None
+
+
+# Fits the dataset's transforms on the rows at these indices (the training split) and
+# returns every sample prepared with them.
+PrepareFn = Callable[[np.ndarray], Prepared]
+SPLITS = ("random", "stratified", "ordered")
 
 
 @dataclass
@@ -117,6 +168,16 @@ class ArrayDataset:
     # validation split should then take the tail, not a random subset.
     ordered: bool = False
     feature_names: list[str] | None = None
+    # What loading changed in the data, one line each ("column 'id' is unique per row —
+    # dropped as an identifier; …"); `train` prints them as `note:` lines.
+    notes: list[str] = field(default_factory=list)
+    # Refits the transforms on the training rows only (see Prepared); x and y above are
+    # what a preview shows. None: x and y train as they are.
+    prepare: PrepareFn | None = None
+    # The split `training.split: auto` takes when the data is not ordered: builtin and
+    # generated datasets keep "random" (their seeded results stay as they were), a
+    # person's classification table or arrays are split "stratified".
+    default_split: str = "random"
 
     def __post_init__(self) -> None:
         # A loader bug caught here reads better than a shape error deep in training.

@@ -16,6 +16,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.common.formatting import human_bytes
 from engine.graph.shapes import Analysis
 
 FLOAT_BYTES = 4
@@ -79,23 +80,6 @@ def estimate(analysis: Analysis, batch: int) -> MemoryEstimate:
     return MemoryEstimate(
         sum(b.weights for b in blocks), sum(b.activation for b in blocks), max(1, batch)
     )
-
-
-def power_of_ten(count: int) -> int:
-    """floor(log10(count)) give or take one, for ints of any size (no float, no str)."""
-    return int((count.bit_length() - 1) * 0.30102999566398)
-
-
-def human_bytes(count: int | float) -> str:
-    """1536 -> '1.5 KB' (powers of 1024, as memory is sold)."""
-    if count >= 1024**6:  # beyond petabytes (a huge batch size): no float, which could overflow
-        return f"over 10^{power_of_ten(int(count))} B"
-    value = float(count)
-    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
-        if value < 1024 or unit == "PB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.3g} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
 
 
 def available_bytes() -> int | None:

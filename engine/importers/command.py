@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.cli.main import EXIT_ERRORS, EXIT_OK, EXIT_UNREADABLE, print_error
+from engine.common.exits import EXIT_ERRORS, EXIT_OK, EXIT_UNREADABLE, print_error
 
 RUNS_CODE = (
     "Importing a .py file RUNS that file and the model's code (as `python file.py` would); "

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.cli.main import EXIT_ERRORS, EXIT_OK, EXIT_UNREADABLE, print_error
+from engine.common.exits import EXIT_ERRORS, EXIT_OK, EXIT_UNREADABLE, print_error
 
 GRADIENT_BATCH = 256  # validation samples averaged in gradient_through_time.csv
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from engine.blocks.spec import ParamError
 from engine.common.atomic import remove_stale_temps, replace_text
+from engine.common.formatting import one_line
 from engine.common.json_text import JsonTextError, decode, parse, path_key
 from engine.common.limits import LimitError
 from engine.graph.expansion import check_document
@@ -47,11 +48,6 @@ class ProjectError(Exception):
 
     def __init__(self, message: str) -> None:
         super().__init__(one_line(message))
-
-
-def one_line(text: str) -> str:
-    """`text` with every character that prints as nothing (a line break) as its escape."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 class ProjectTooLarge(ProjectError, LimitError):

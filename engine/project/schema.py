@@ -295,6 +295,8 @@ TRAINING = Record(
         "seed": Integer(),
         "device": Text("a device name"),
         "metric": Text("a metric name"),
+        "split": Text("a split name"),
+        "test_split": Number(),
     },
 )
 PROJECT = Record(

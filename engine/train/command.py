@@ -27,7 +27,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from engine.cli.main import EXIT_ERRORS, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREADABLE, print_error
+from engine.common.exits import (
+    EXIT_ERRORS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UNREADABLE,
+    print_error,
+    print_safely,
+)
 from engine.train.config import DEVICES, ConfigError, TrainConfig
 from engine.train.events import Callbacks, EpochEnd, SplitMetrics
 
@@ -172,6 +179,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         where = "training." if str(err).startswith("dataset.") else ""
         print_error(f"{project_path}: {where}{err}")
         return EXIT_UNREADABLE
+    for note in data.notes:
+        print_safely(f"note: {note}", sys.stderr)
     stop = threading.Event()
     try:
         trainer = Trainer(project, data, config, stop=stop, threads=args.threads)
@@ -198,11 +207,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     except OSError as err:
         print_error(f"--out {out}: cannot create the folder: {err.strerror or err}")
         return EXIT_UNREADABLE
+    for note in trainer.notes:
+        print_safely(f"note: {note}", sys.stderr)
     validation = len(trainer.val_split) if trainer.val_split is not None else 0
     params = sum(p.numel() for p in trainer.model.parameters())
     print(
         f"{project.name}: {params:,} weights; {data.name}: {len(trainer.train_split)} training "
-        f"and {validation} validation samples; device {trainer.device}"
+        f"and {validation} validation samples"
+        + (f" ({len(trainer.test_split)} held out to test)" if trainer.test_split else "")
+        + f"; device {trainer.device}"
         + (f", {trainer.threads} thread(s)" if trainer.device.type == "cpu" else "")
     )
     with open(out / "metrics.csv", "w", newline="", encoding="utf-8") as handle:
@@ -234,4 +247,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         if result.final_split != "val":
             print("no validation split (training.val_split is 0): final is the training metric")
         print(f"final: {result.metric}={result.final_value:.4f}")
+    if result.test is not None:
+        # The held-out test split, scored once with the weights kept; never early-stops.
+        for name, value in result.test.metrics.items():
+            print(f"test: {name}={value:.4f}")
     return EXIT_ERRORS if result.status == "diverged" else EXIT_OK

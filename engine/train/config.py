@@ -22,6 +22,10 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULES = ("none", "step", "cosine", "plateau")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 TASKS = ("classification", "regression", "segmentation")
+# How samples are split into training, validation and test parts (engine.data.splits);
+# auto: ordered for data in time order, else the dataset's own default (stratified for a
+# person's classification data, random for builtin and generated datasets).
+SPLIT_KINDS = ("auto", "random", "stratified", "ordered")
 
 # The metric each task reports first (the `final:` line, early-stopping display), and
 # every metric that fits the task. Regression reports both errors.
@@ -202,6 +206,12 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     metric: str = "auto"  # "auto" = the task's own (accuracy, mse, mean_iou)
+    split: str = "auto"  # see SPLIT_KINDS
+    test_split: float = 0.0  # held out, scored once after training; never early-stops
+
+    # Settings added after run records existed: written only when not at their default,
+    # so a project that does not use them is saved byte for byte as before.
+    QUIET_DEFAULTS = ("split", "test_split")
 
     @classmethod
     def from_dict(cls, doc: Any, where: str = "training") -> TrainConfig:
@@ -229,12 +239,16 @@ class TrainConfig:
             seed=_integer(doc, "seed", where, d["seed"].default, low=0, high=MAX_SEED),
             device=_choice(doc, "device", where, d["device"].default, DEVICES),
             metric=_choice(doc, "metric", where, d["metric"].default, METRICS),
+            split=_choice(doc, "split", where, d["split"].default, SPLIT_KINDS),
+            test_split=_test_split(doc, where),
         )
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
+            if f.name in self.QUIET_DEFAULTS and value == f.default:
+                continue
             doc[f.name] = value.to_dict() if hasattr(value, "to_dict") else value
         return doc
 
@@ -258,6 +272,17 @@ class TrainConfig:
                 f"(it reports {fitting}); use 'auto'"
             )
         return self.metric
+
+
+def _test_split(doc: Mapping[str, Any], where: str) -> float:
+    test = _number(doc, "test_split", where, 0.0, low=0, high=1)
+    val = doc.get("val_split", TrainConfig.val_split)
+    if test > 0 and isinstance(val, (int, float)) and val + test >= 1:
+        raise ConfigError(
+            f"{where}.test_split: {test:g} with val_split {val:g} holds out every sample; "
+            "their sum must be below 1"
+        )
+    return test
 
 
 def default_config(dataset: str, **settings: Any) -> TrainConfig:

@@ -66,6 +66,7 @@ class TrainResult:
     history: list[EpochEnd] = field(default_factory=list)
     final: SplitMetrics | None = None  # validation (or train when there is no validation)
     final_split: str = "val"
+    test: SplitMetrics | None = None  # the held-out test split, scored once at the end
     best_epoch: int = 0
     seconds: float = 0.0
 

@@ -52,6 +52,9 @@ class Meter:
         self.objective = objective
         self.device = device
         self.names = TASK_METRICS[objective.task]
+        # Regression errors are multiplied by this (a standardised target's std) so the
+        # metrics read in the target's own units; None leaves them as they are.
+        self.error_scale: torch.Tensor | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -72,6 +75,8 @@ class Meter:
         self.samples += batch
         if self.objective.task == "regression":
             error = output.detach() - target
+            if self.error_scale is not None:
+                error = error * self.error_scale
             self.squared += error.square().sum()
             self.absolute += error.abs().sum()
             self.counted += error.numel()

@@ -19,9 +19,11 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
+from engine.data.splits import part_sizes, split_indices
 from engine.graph.shapes import analyze
 from engine.model.build import build_model
 from engine.project.project import Project, to_dict
@@ -110,7 +112,7 @@ class Trainer:
         self.project_snapshot = snapshot
 
         self.generator = torch.Generator().manual_seed(self.config.seed)
-        self.train_split, self.val_split = self._split(data)
+        self.train_split, self.val_split, self.test_split = self._split(data)
         torch.manual_seed(self.config.seed)  # weight initialisation
         self.model = build_model(project.graph, analysis).to(self.device)
         self.loss_fn = loss_function(self.objective)
@@ -123,6 +125,9 @@ class Trainer:
         self.start_loss: float | None = None  # the untrained model's first batch loss
         self.train_meter = Meter(self.objective, self.device)
         self.val_meter = Meter(self.objective, self.device)
+        self.test_meter = Meter(self.objective, self.device)
+        for meter in (self.train_meter, self.val_meter, self.test_meter):
+            meter.error_scale = self._error_scale
 
     def start_from(self, state_dict: Mapping[str, torch.Tensor]) -> None:
         """Train from these weights rather than freshly initialised ones (before `fit`);
@@ -133,31 +138,66 @@ class Trainer:
 
     # ------------------------------------------------------------------ data
 
-    def _split(self, data: Dataset) -> tuple[_Split, _Split | None]:
-        """A seeded split into training and validation samples."""
-        x = inputs_tensor(data.x, self.objective)
-        y = targets_tensor(data.y, self.objective)
-        samples = x.shape[0]
-        held_out = round(samples * self.config.val_split)
-        if self.config.val_split > 0:
-            held_out = max(held_out, 1)
-        if samples - held_out < 1:
+    def _split(self, data: Dataset) -> tuple[_Split, _Split | None, _Split | None]:
+        """Training, validation and test samples (engine.data.splits), with the data's
+        transforms (scaling, fill values, categories) fitted on the training samples alone."""
+        samples = len(data.y)
+        config = self.config
+        val, test = part_sizes(samples, config.val_split, config.test_split)
+        if samples - val - test < 1:
+            held = f"{config.val_split:g}"
+            if config.test_split:
+                held += f" and training.test_split {config.test_split:g}"
             raise ConfigError(
-                f"training.val_split: holding out {self.config.val_split:g} of {samples} "
+                f"training.val_split: holding out {held} of {samples} "
                 f"samples of {data.name} leaves none to train on"
             )
-        if data.ordered:
-            # Overlapping windows of one series: a random split would leak the future
-            # into training, so the validation samples are the last ones.
-            order = torch.arange(samples)
-            train_idx, val_idx = order[: samples - held_out], order[samples - held_out :]
-        else:
-            order = torch.randperm(samples, generator=self.generator)
-            train_idx, val_idx = order[held_out:], order[:held_out]
-        device = self.device
-        train = _Split(x[train_idx].to(device), y[train_idx].to(device))
-        val = _Split(x[val_idx].to(device), y[val_idx].to(device)) if held_out else None
-        return train, val
+        kind = self._split_kind(data)
+        # An ordered split draws nothing: the generator then shuffles the epochs as before.
+        permutation = (
+            None if kind == "ordered" else torch.randperm(samples, generator=self.generator).numpy()
+        )
+        labels = data.y if data.task == "classification" else None
+        parts = split_indices(
+            kind, samples, config.val_split, config.test_split, permutation, labels
+        )
+        x_ready, y_ready = data.x, data.y
+        self.preprocessing: dict[str, Any] | None = None  # plain data, as fitted
+        self.notes: list[str] = []  # what preparing the data did, one line each
+        self._error_scale: torch.Tensor | None = None
+        prepare = getattr(data, "prepare", None)
+        if prepare is not None:
+            prepared = prepare(parts.train)
+            x_ready, y_ready = prepared.x, prepared.y
+            self.preprocessing, self.notes = prepared.preprocessing, list(prepared.notes)
+            if prepared.target_std is not None:
+                # Errors times the target's std are errors in its own units.
+                std = torch.tensor(prepared.target_std, dtype=torch.float64)
+                self._error_scale = std.reshape(self.objective.output_dims).to(self.device)
+        x = inputs_tensor(x_ready, self.objective)
+        y = targets_tensor(y_ready, self.objective)
+
+        def part(indices: Any) -> _Split | None:
+            if len(indices) == 0:
+                return None
+            index = torch.as_tensor(indices, dtype=torch.int64)
+            return _Split(x[index].to(self.device), y[index].to(self.device))
+
+        train = part(parts.train)
+        assert train is not None  # checked above: at least one training sample
+        return train, part(parts.val), part(parts.test)
+
+    def _split_kind(self, data: Dataset) -> str:
+        """The split to make: the setting, or for auto the data's own kind."""
+        kind = self.config.split
+        if kind == "auto":
+            return "ordered" if data.ordered else getattr(data, "default_split", "random")
+        if kind == "stratified" and data.task != "classification":
+            raise ConfigError(
+                f"training.split: stratified splits by class, but {data.name} is a "
+                f"{data.task} dataset; use random or ordered"
+            )
+        return kind
 
     def _batch_starts(self, samples: int) -> list[int]:
         size = self.config.batch_size
@@ -267,6 +307,9 @@ class Trainer:
             epochs = "epoch" if config.epochs == 1 else "epochs"
             result.reason = f"trained {config.epochs} {epochs}"
             result.final = self._final_of(result.history[-1])
+        if self.test_split is not None and result.status != "stopped" and result.history:
+            # Once, with the weights the run keeps; no choice above ever saw these samples.
+            result.test = self._evaluate(self.test_split, self.test_meter)
         result.seconds = time.perf_counter() - began
         logger.info("training ended: %s", result.reason)
         return result
@@ -360,8 +403,9 @@ class Trainer:
         )
 
     @torch.no_grad()
-    def _evaluate(self) -> SplitMetrics:
-        split, meter = self.val_split, self.val_meter
+    def _evaluate(self, split: _Split | None = None, meter: Meter | None = None) -> SplitMetrics:
+        """Loss and metrics over a held-out split: validation unless told."""
+        split, meter = split or self.val_split, meter or self.val_meter
         assert split is not None
         self.model.eval()
         meter.reset()

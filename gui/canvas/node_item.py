@@ -13,7 +13,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from engine.cli.main import human
+from engine.common.formatting import human
 from engine.graph.graph import Node
 from engine.graph.shapes import NodeInfo
 from gui.canvas.port_item import PortItem

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.cli.main import human
+from engine.common.formatting import human
 from engine.graph.graph import Graph, GraphError
 from engine.graph.shapes import Analysis, NodeInfo
 from engine.inspect.sizes import FreeSizes, describe_free

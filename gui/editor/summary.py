@@ -19,10 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.cli.main import human, type_label
+from engine.common.formatting import human, human_bytes
 from engine.graph.graph import Graph
-from engine.graph.memory import estimate, human_bytes
+from engine.graph.memory import estimate
 from engine.graph.shapes import Analysis, NodeInfo
+from engine.units.labels import type_label
 from gui.canvas.scene import errors_by_node
 from gui.common import theme
 
