@@ -140,7 +140,7 @@ def ready_spare() -> float | None:
     warm (seconds from its spawn to ready, None if it was ready before), and torch
     imported in this process for the in-window views."""
     from gui.run import child_trainer
-    from gui.run.warmup import prepare_for_training
+    from gui.run.preparation import prepare_for_training
 
     prepare_for_training()
     return child_trainer.wait_for_spare(SPARE_WAIT_S)

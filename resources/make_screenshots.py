@@ -250,7 +250,7 @@ def grab_with_dialog(window, dialog):
 
 def render_training(app: QApplication, scratch: Path) -> None:
     """Train the CNN+LSTM video template in the window and grab the finished run."""
-    from gui.run.warmup import prepare_for_training
+    from gui.run.preparation import prepare_for_training
 
     os.environ["NETLOOM_DATA_DIR"] = str(scratch / "data")  # runs stay out of the profile
     prepare_for_training()
@@ -304,7 +304,7 @@ def save(widget, name: str) -> None:
 
 def render_runs(app: QApplication, scratch: Path) -> None:
     """A finished video run, then CNN digits opened; a digits run; both in Runs."""
-    from gui.run.warmup import prepare_for_training
+    from gui.run.preparation import prepare_for_training
 
     os.environ["NETLOOM_DATA_DIR"] = str(scratch / "data-runs")
     prepare_for_training()
@@ -345,7 +345,7 @@ def render_runs(app: QApplication, scratch: Path) -> None:
 
 def render_look_inside(app: QApplication, scratch: Path) -> None:
     """Look inside: conv1 of a trained CNN digits net, then the LSTM's time lens."""
-    from gui.run.warmup import prepare_for_training
+    from gui.run.preparation import prepare_for_training
 
     os.environ["NETLOOM_DATA_DIR"] = str(scratch / "data-look")
     prepare_for_training()
@@ -381,7 +381,7 @@ def render_look_inside(app: QApplication, scratch: Path) -> None:
 
 def render_look_training(app: QApplication, scratch: Path) -> None:
     """Look inside's Training tab, open while rnn_adding trains 3 epochs."""
-    from gui.run.warmup import prepare_for_training
+    from gui.run.preparation import prepare_for_training
 
     os.environ["NETLOOM_DATA_DIR"] = str(scratch / "data-look-training")
     prepare_for_training()
@@ -430,7 +430,7 @@ def wait_until(app: QApplication, ready, what: str) -> None:
 
 def render_try_a_sample(app: QApplication, scratch: Path) -> None:
     """Try a sample: where the digits and video nets look; the FCN at 64×64."""
-    from gui.run.warmup import prepare_for_training
+    from gui.run.preparation import prepare_for_training
 
     os.environ["NETLOOM_DATA_DIR"] = str(scratch / "data-trial")
     prepare_for_training()
@@ -482,7 +482,7 @@ DOCS_SHOTS = ROOT / "docs" / "screenshots"
 
 def render_at_sizes(app: QApplication, scratch: Path) -> None:
     """The first screens a newcomer meets, each at 1280×800 and 1440×900 (docs/screenshots)."""
-    from gui.run.warmup import prepare_for_training
+    from gui.run.preparation import prepare_for_training
 
     os.environ["NETLOOM_DATA_DIR"] = str(scratch / "data-sizes")
     prepare_for_training()

@@ -14,12 +14,16 @@ with no timed collections on the GUI thread either: they walked the import's ~10
 thousand new objects again and again, 120-310 ms each. When it is done, what start-up
 allocated is frozen out of the collector's reach (`gc.freeze`): a full collection of it
 (~235 thousand objects) took ~300 ms.
+
+`prepare_for_training` does the same on the calling thread, for scripts that want it
+all done before they go on (screenshots, benchmarks).
 """
 
 from __future__ import annotations
 
 import gc
 import logging
+import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal, Slot
@@ -27,9 +31,26 @@ from PySide6.QtWidgets import QWidget
 
 from gui.common import gc_guard
 from gui.run import child_trainer
-from gui.run.warmup import import_in_background
+from gui.run.warmup import import_for_views, import_in_background
 
 log = logging.getLogger(__name__)
+
+
+def prepare_for_training() -> float:
+    """Start a spare trainer process and import the views' torch, then freeze what
+    start-up allocated out of the collector's reach; returns the seconds this took on
+    the calling thread.
+
+    A full garbage collection walks every object the process holds, on the GUI thread
+    (gui.common.gc_guard) in the middle of a run; `gc.freeze` moves the start-up
+    objects, which live as long as the process, to a generation collections never scan.
+    """
+    began = time.perf_counter()
+    child_trainer.keep_spare()
+    import_for_views()
+    gc.collect()
+    gc.freeze()
+    return time.perf_counter() - began
 
 
 class AfterFirstPaint(QObject):

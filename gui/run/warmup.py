@@ -15,16 +15,16 @@ ahead of that, at start-up.
 At start-up both happen after the window's first paint, one after the other
 (`import_in_background`, then the spare; driven by gui.run.preparation): done
 before the window showed, they held it back 3.5-5.5 s on a warm install.
-`prepare_for_training` does both on the calling thread, for scripts that want it all
-done before they go on (screenshots, benchmarks).
+`gui.run.preparation.prepare_for_training` does both on the calling thread, for
+scripts that want it all done before they go on (screenshots, benchmarks).
 
-Qt-free: the trainer process imports this module.
+Qt-free: the trainer process imports this module. It does not import the trainer
+process's module (gui.run.child_trainer), which imports it.
 """
 
 from __future__ import annotations
 
 import ctypes
-import gc
 import importlib.util
 import logging
 import os
@@ -56,25 +56,6 @@ def warm_up_torch() -> float:
     seconds = time.perf_counter() - began
     log.info("torch ready in %.2f s", seconds)
     return seconds
-
-
-def prepare_for_training() -> float:
-    """Start a spare trainer process and import the views' torch, then freeze what
-    start-up allocated out of the collector's reach; returns the seconds this took on
-    the calling thread.
-
-    A full garbage collection walks every object the process holds, on the GUI thread
-    (gui.common.gc_guard) in the middle of a run; `gc.freeze` moves the start-up
-    objects, which live as long as the process, to a generation collections never scan.
-    """
-    from gui.run import child_trainer
-
-    began = time.perf_counter()
-    child_trainer.keep_spare()
-    import_for_views()
-    gc.collect()
-    gc.freeze()
-    return time.perf_counter() - began
 
 
 def import_in_background(done: Callable[[float], None]) -> threading.Thread:
