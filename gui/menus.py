@@ -8,7 +8,6 @@ import logging
 import platform
 import re
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.common.actions import make_action
 from gui.export import TARGETS
 from gui.import_dialog import RUNS_CODE, open_import_dialog
 
@@ -49,26 +49,6 @@ class Actions:
 
     def __getitem__(self, name: str) -> QAction:
         return self.by_name[name]
-
-
-def make_action(
-    window: MainWindow,
-    text: str,
-    slot: Callable[[], object],
-    shortcut: QKeySequence.StandardKey | str | None = None,
-    tip: str = "",
-) -> QAction:
-    """An action of the window: its shortcut works wherever focus is, and its tip names
-    the shortcut."""
-    action = QAction(text, window)
-    if shortcut is not None:
-        action.setShortcut(QKeySequence(shortcut))
-    if tip:
-        action.setStatusTip(tip)
-        action.setToolTip(f"{tip} ({action.shortcut().toString()})" if shortcut else tip)
-    action.triggered.connect(lambda _checked=False: slot())
-    window.addAction(action)  # shortcuts work while the canvas has focus
-    return action
 
 
 class _CommandTip(QObject):

@@ -14,7 +14,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QMenu, QToolBar, QWidget
 
-from gui.menus import make_action
+from gui.common.actions import make_action
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow
