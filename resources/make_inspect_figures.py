@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from engine.cli.main import run  # noqa: E402
-from engine.inspect import render  # noqa: E402
+from engine.inspect import drawing, render  # noqa: E402
 from engine.inspect.activations import capture, first_conv_filters  # noqa: E402
 from engine.inspect.command import Subject, prepare, saliency_view  # noqa: E402
 from engine.inspect.gradients import gradient_through_time  # noqa: E402
@@ -72,7 +72,7 @@ def lens_figure(rnn: Subject, lstm: Subject) -> Image.Image:
     for s, node in ((rnn, "rnn1"), (lstm, "lstm1")):
         x, y = s.x[sample], s.y[sample]
         lenses.append((s, node, x, y, time_lens(s.model, s.loss_fn, x, y, node)))
-    exponents = render.log_range(*(lens.grad_norm for *_, lens in lenses))
+    exponents = drawing.log_range(*(lens.grad_norm for *_, lens in lenses))
     panels = []
     for s, node, x, y, lens in lenses:
         prediction = float(s.model.eval()(x[None])[0, 0])
@@ -85,12 +85,12 @@ def lens_figure(rnn: Subject, lstm: Subject) -> Image.Image:
             f"mean gradient, first 10 steps / last 10: {shown}\n(over 256 validation samples)"
         )
         marks = x.numpy().T  # (2, T): values and markers
-        inputs = render.titled(
-            render.heatmap(marks, 0.0, 1.0, cell=(10, 3)),
+        inputs = drawing.titled(
+            drawing.heatmap(marks, 0.0, 1.0, cell=(10, 3)),
             "input over t: value (top, 0 … 1), marker (bottom, 1 = add it)",
         )
-        body = render.stack([inputs, render.render_lens(lens, exponents=exponents)])
-        panels.append(render.titled(body, title, 13))
+        body = drawing.stack([inputs, render.render_lens(lens, exponents=exponents)])
+        panels.append(drawing.titled(body, title, 13))
     return render.side_by_side(panels, gap=32)
 
 
@@ -102,7 +102,7 @@ def digit_figure(digits: Subject, sample: int = 0) -> Image.Image:
     image = Image.fromarray(
         render.enlarge(render.colourize(x[0].numpy(), 0.0, high, grey), 96), "RGB"
     )
-    digit = render.titled(image, f"input: digit {int(digits.y[sample])}\ngrey 0 … {high:.3g}")
+    digit = drawing.titled(image, f"input: digit {int(digits.y[sample])}\ngrey 0 … {high:.3g}")
     filters = first_conv_filters(digits.model)
     assert filters is not None
     parts = [digit, render.render_filters(filters), render.render_activation(found["conv1"])]

@@ -419,6 +419,10 @@ def resolve_params(
     return values
 
 
+# Filled before anyone can look a block up: importing this module runs
+# engine/blocks/__init__.py first (Python imports a package before its modules), and that
+# imports every block module, each of which registers its specs. So the lookups below
+# never import the blocks package back.
 REGISTRY: dict[str, BlockSpec] = {}
 
 
@@ -438,18 +442,9 @@ def register(spec: BlockSpec) -> BlockSpec:
 
 def get_spec(name: str) -> BlockSpec:
     spec = REGISTRY.get(name)
-    if spec is not None:
-        # The hot path (the shape pass asks for every node on every edit): no import
-        # statement, which costs a module-cache lookup (and PySide's import hook) each time.
-        return spec
-    # Importing the blocks package fills the registry; done here so that callers
-    # that only need a lookup do not have to remember it.
-    import engine.blocks  # noqa: F401
-
-    try:
-        return REGISTRY[name]
-    except KeyError:
-        raise RegistryError(f"unknown block type {name!r}") from None
+    if spec is None:
+        raise RegistryError(f"unknown block type {name!r}")
+    return spec
 
 
 # The order categories appear in (palette, docs): the path data takes through a network.
@@ -468,7 +463,5 @@ CATEGORIES = (
 
 def all_specs() -> list[BlockSpec]:
     """Every block type, grouped by category in `CATEGORIES` order."""
-    import engine.blocks  # noqa: F401
-
     rank = {c: i for i, c in enumerate(CATEGORIES)}
     return sorted(REGISTRY.values(), key=lambda s: rank.get(s.category, len(rank)))

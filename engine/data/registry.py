@@ -304,14 +304,9 @@ def register(
     return spec
 
 
-def _ensure_registered() -> None:
-    # The dataset modules register themselves on import; importing them here lets
-    # callers of this module alone still see every dataset.
-    import engine.data  # noqa: F401
-
-
 def get_dataset_spec(name: str) -> DatasetSpec:
-    _ensure_registered()
+    # Every dataset is registered by now: importing this module runs engine/data/__init__.py
+    # first (Python imports a package before its modules), which imports each dataset module.
     if not isinstance(name, str) or name not in DATASETS:
         known = ", ".join(sorted(DATASETS))
         raise DataError(f"dataset.name: unknown dataset {show(name)} (known: {known})")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-from engine.inspect.render import BACKGROUND, INK, colourize, font, write
+from engine.inspect.drawing import BACKGROUND, INK, colourize, font, write
 
 AXIS_INK = (90, 90, 90)
 TICK = 3  # px of a tick mark

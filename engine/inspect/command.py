@@ -203,7 +203,7 @@ ANY_SIZES = (48, 64)
 def any_size_view(project: Any, project_path: Path, subject: Subject) -> Any | None:
     """Masks predicted at other image sizes, when height and width are free and the
     dataset can generate images of another size; else None."""
-    from engine.inspect import render
+    from engine.inspect import drawing, render
     from engine.inspect.sizes import free_dims, predict_mask, sample_at_size
 
     free = [d.axis for d in free_dims(project.graph) if d.free and d.follows]
@@ -219,15 +219,15 @@ def any_size_view(project: Any, project_path: Path, subject: Subject) -> Any | N
         image, truth = made
         predicted = predict_mask(subject.model, image, loss)
         picture = render.Image.fromarray(
-            render.enlarge(render.colourize(image[0], 0.0, 1.0), 128), "RGB"
+            render.enlarge(drawing.colourize(image[0], 0.0, 1.0), 128), "RGB"
         )
         views = [
-            render.titled(picture, f"input {size}x{size}"),
+            drawing.titled(picture, f"input {size}x{size}"),
             render.render_mask(truth, "true mask"),
             render.render_mask(predicted, "predicted mask"),
         ]
         rows.append(render.side_by_side(views))
-    return render.stack(rows, gap=12)
+    return drawing.stack(rows, gap=12)
 
 
 def _lens_arrays(lens: Any) -> dict[str, Any]:
@@ -258,7 +258,7 @@ def _write_flow(model: Any, subject: Subject, x: Any, y: Any, path: Path, flow: 
 
 def saliency_view(model: Any, x: Any, truth: int, class_names: list[str] | None = None) -> Any:
     """Gradient × input, and Grad-CAM when there is a Conv2d, for the predicted class."""
-    from engine.inspect import render
+    from engine.inspect import drawing, render
     from engine.inspect.saliency import grad_cam, gradient_x_input, last_conv_block
 
     def name(k: int) -> str:
@@ -271,7 +271,7 @@ def saliency_view(model: Any, x: Any, truth: int, class_names: list[str] | None 
     if last_conv_block(model) is not None:
         cam = grad_cam(model, x)
         views.append(render.render_saliency(sample, cam.heatmap, f"Grad-CAM on {cam.node}"))
-    return render.stack(views, gap=12)
+    return drawing.stack(views, gap=12)
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:

@@ -13,16 +13,16 @@ import numpy as np
 from PIL import Image
 
 from engine.inspect.axes import Axis, axed
-from engine.inspect.lens import TimeLens
-from engine.inspect.render import (
+from engine.inspect.drawing import (
     DIVERGING,
     SEQUENTIAL,
-    _symmetric,
     heatmap,
     log_range,
     stack,
+    symmetric,
     titled,
 )
+from engine.inspect.lens import TimeLens
 
 LENS_WIDTH = 450  # px the time axis aims for (Look inside is ~550 px wide at 1280 x 800)
 LENS_HEIGHT = 192  # px the hidden-unit axis aims for
@@ -55,7 +55,7 @@ def lens_panel(values: np.ndarray, title: str, signed: bool, bar_name: str,
     """One traced array (T, hidden) as hidden units down, time steps across."""
     image = np.asarray(values, dtype=np.float64).T  # (hidden, T)
     if signed:
-        peak = _symmetric(image)
+        peak = symmetric(image)
         low, high, scale = -peak, peak, DIVERGING
     else:
         low, high, scale = 0.0, 1.0, SEQUENTIAL

@@ -9,131 +9,36 @@ title, since there is no colour bar: values map linearly between the stated ends
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
-from functools import lru_cache
+from collections.abc import Sequence
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 from engine.inspect.activations import BlockActivation, Filters
-from engine.inspect.lens import TimeLens
-
-BACKGROUND = (255, 255, 255)
-INK = (30, 30, 30)
-GAP = 4
-
-# Anchors of a perceptually ordered scale (dark violet → teal → yellow, as viridis) and
-# of a diverging one (blue → white → red) for signed values centred on zero.
-SEQUENTIAL = np.array(
-    [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]], dtype=np.float64
+from engine.inspect.axes import Axis, axed
+from engine.inspect.drawing import (
+    BACKGROUND,
+    DIVERGING,
+    colourize,
+    grid,
+    heatmap,
+    symmetric,
+    titled,
+    value_range,
 )
-DIVERGING = np.array([[33, 102, 172], [146, 197, 222], [247, 247, 247], [244, 165, 130],
-                      [178, 24, 43]], dtype=np.float64)  # fmt: skip
+from engine.inspect.lens import TimeLens
+from engine.inspect.lens_image import lens_image
+
 CLASS_COLOURS = np.array(
     [[20, 20, 20], [230, 159, 0], [86, 180, 233], [0, 158, 115], [240, 228, 66], [204, 121, 167]],
     dtype=np.uint8,
 )
 
 
-@lru_cache(maxsize=4)
-def font(size: int = 12) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
-    try:
-        return ImageFont.load_default(size=size)
-    except (TypeError, OSError):  # an older Pillow, or one without FreeType
-        return ImageFont.load_default()
-
-
-# Every text drawn while `recording_text` is active, in order (what an image says, for
-# tests and the command line's report).
-_written: ContextVar[list[str] | None] = ContextVar("written", default=None)
-
-
-@contextmanager
-def recording_text() -> Iterator[list[str]]:
-    written: list[str] = []
-    token = _written.set(written)
-    try:
-        yield written
-    finally:
-        _written.reset(token)
-
-
-def write(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str,
-          ink: tuple[int, int, int] = INK, size: int = 12) -> None:  # fmt: skip
-    """Draw `text` at `xy` (recorded while `recording_text` is active)."""
-    written = _written.get()
-    if written is not None:
-        written.append(text)
-    draw.text(xy, text, fill=ink, font=font(size))
-
-
-def colourize(
-    values: np.ndarray, low: float, high: float, scale: np.ndarray = SEQUENTIAL
-) -> np.ndarray:
-    """(H, W) values → (H, W, 3) uint8 colours; NaN draws grey."""
-    span = high - low if high > low else 1.0
-    t = np.clip((np.nan_to_num(values, nan=low) - low) / span, 0.0, 1.0) * (len(scale) - 1)
-    index = np.minimum(t.astype(np.int64), len(scale) - 2)
-    frac = (t - index)[..., None]
-    rgb = scale[index] * (1 - frac) + scale[index + 1] * frac
-    rgb[np.isnan(values)] = 160
-    return rgb.astype(np.uint8)
-
-
 def enlarge(rgb: np.ndarray, target: int = 48, most: int = 12) -> np.ndarray:
     """Upscale by whole pixels (no blur), so a small map is at least `target` px tall."""
     factor = int(min(most, max(1, target // max(rgb.shape[:2]))))
     return np.repeat(np.repeat(rgb, factor, axis=0), factor, axis=1)
-
-
-def heatmap(values: np.ndarray, low: float, high: float, scale: np.ndarray = SEQUENTIAL,
-            cell: tuple[int, int] = (1, 1)) -> Image.Image:  # fmt: skip
-    """A 2-D array as an image, each value `cell` (rows, columns) pixels."""
-    rgb = colourize(np.asarray(values, dtype=np.float64), low, high, scale)
-    rgb = np.repeat(np.repeat(rgb, cell[0], axis=0), cell[1], axis=1)
-    return Image.fromarray(rgb, "RGB")
-
-
-def titled(image: Image.Image, title: str, size: int = 12) -> Image.Image:
-    """The image with a line (or lines) of text above it."""
-    lines = title.splitlines() or [""]
-    line_h = size + 4
-    width = max(image.width, *(int(font(size).getlength(line)) + 4 for line in lines))
-    out = Image.new("RGB", (width, image.height + line_h * len(lines) + 2), BACKGROUND)
-    draw = ImageDraw.Draw(out)
-    for i, line in enumerate(lines):
-        write(draw, (2, 1 + i * line_h), line, INK, size)
-    out.paste(image, (0, line_h * len(lines) + 2))
-    return out
-
-
-def grid(images: Sequence[Image.Image], columns: int, gap: int = GAP) -> Image.Image:
-    """Images in rows of `columns`, each in a cell as big as the largest."""
-    if not images:
-        return Image.new("RGB", (1, 1), BACKGROUND)
-    columns = max(1, min(columns, len(images)))
-    rows = -(-len(images) // columns)
-    cell_w = max(i.width for i in images) + gap
-    cell_h = max(i.height for i in images) + gap
-    out = Image.new("RGB", (columns * cell_w, rows * cell_h), BACKGROUND)
-    for k, image in enumerate(images):
-        out.paste(image, ((k % columns) * cell_w, (k // columns) * cell_h))
-    return out
-
-
-def stack(images: Sequence[Image.Image], gap: int = 8) -> Image.Image:
-    """Images one below the other, each as tall as it is, left-aligned."""
-    if not images:
-        return grid([], 1)
-    height = sum(i.height for i in images) + gap * (len(images) - 1)
-    out = Image.new("RGB", (max(i.width for i in images), height), BACKGROUND)
-    y = 0
-    for image in images:
-        out.paste(image, (0, y))
-        y += image.height + gap
-    return out
 
 
 def side_by_side(images: Sequence[Image.Image], gap: int = 16) -> Image.Image:
@@ -147,21 +52,9 @@ def side_by_side(images: Sequence[Image.Image], gap: int = 16) -> Image.Image:
     return out
 
 
-def _range(values: np.ndarray) -> tuple[float, float]:
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return 0.0, 1.0
-    return float(finite.min()), float(finite.max())
-
-
-def _symmetric(values: np.ndarray) -> float:
-    low, high = _range(values)
-    return max(abs(low), abs(high), 1e-12)
-
-
 def map_grid(maps: np.ndarray, label: str, columns: int = 8, prefix: str = "ch") -> Image.Image:
     """(K, H, W) maps on one shared colour scale, each captioned with its index."""
-    low, high = _range(maps)
+    low, high = value_range(maps)
     tiles = [
         titled(Image.fromarray(enlarge(colourize(m, low, high)), "RGB"), f"{prefix} {k}", 10)
         for k, m in enumerate(maps)
@@ -171,7 +64,7 @@ def map_grid(maps: np.ndarray, label: str, columns: int = 8, prefix: str = "ch")
 
 def _bars(values: np.ndarray, height: int = 60, bar: int = 4) -> Image.Image:
     """A bar strip for a vector: bars up for positive values, down for negative."""
-    peak = _symmetric(values)
+    peak = symmetric(values)
     width = len(values) * bar
     out = np.full((height, width, 3), 255, dtype=np.uint8)
     middle = height // 2
@@ -191,8 +84,6 @@ def shape_words(shape: Sequence[int]) -> str:
 def render_activation(act: BlockActivation, recurrent: bool = False) -> Image.Image:
     """One block's output, drawn as its view kind says. `recurrent`: the block is an
     RNN, GRU or LSTM, whose output's features are its hidden units."""
-    from engine.inspect.axes import Axis, axed
-
     a = np.asarray(act.array, dtype=np.float64)
     name = f"{act.node} output, {shape_words(a.shape)}"
     feature = "hidden unit" if recurrent else "feature"
@@ -201,7 +92,7 @@ def render_activation(act: BlockActivation, recurrent: bool = False) -> Image.Im
     if act.kind in ("frames", "volume"):
         # frames (T, C, H, W) / volume (C, D, H, W): one row per step or depth slice.
         rows = a if act.kind == "frames" else a.transpose(1, 0, 2, 3)
-        low, high = _range(rows)
+        low, high = value_range(rows)
         tiles = [
             Image.fromarray(enlarge(colourize(m, low, high), 32), "RGB")
             for row in rows
@@ -215,7 +106,7 @@ def render_activation(act: BlockActivation, recurrent: bool = False) -> Image.Im
     if act.kind == "sequence" or act.kind == "channels":
         # (T, F): features down, time across; (C, L): channels down, length across.
         image = a.T if act.kind == "sequence" else a
-        peak = _symmetric(image)
+        peak = symmetric(image)
         cell = (max(2, min(12, 128 // image.shape[0])), max(2, min(32, 480 // image.shape[1])))
         across, down = ("time step", feature) if act.kind == "sequence" else ("position", "channel")
         body = axed(
@@ -227,7 +118,7 @@ def render_activation(act: BlockActivation, recurrent: bool = False) -> Image.Im
         return titled(body, name)
     flat = a.ravel()
     if flat.size <= 256 and a.ndim == 1:
-        peak = _symmetric(flat)
+        peak = symmetric(flat)
         bars = _bars(flat)
         middle = 0.5
         body = axed(
@@ -241,11 +132,11 @@ def render_activation(act: BlockActivation, recurrent: bool = False) -> Image.Im
         return titled(body, name)
     flat = a.ravel()
     if flat.size <= 256:
-        return titled(_bars(flat), f"{name}: one bar per value, ±{_symmetric(flat):.3g}")
+        return titled(_bars(flat), f"{name}: one bar per value, ±{symmetric(flat):.3g}")
     width = 128
     padded = np.full(-(-flat.size // width) * width, np.nan)
     padded[: flat.size] = flat
-    peak = _symmetric(flat)
+    peak = symmetric(flat)
     return titled(
         heatmap(padded.reshape(-1, width), -peak, peak, DIVERGING, (3, 3)),
         f"{name}: values in rows of {width}   colour: ±{peak:.3g}",
@@ -256,12 +147,12 @@ def render_filters(filters: Filters) -> Image.Image:
     """First-layer filters: per filter, one image per input channel (2-D kernels)."""
     w = filters.weights
     if w.ndim == 3:  # Conv1d (out, in, k): one row per filter
-        peak = _symmetric(w)
+        peak = symmetric(w)
         body = heatmap(w.reshape(w.shape[0], -1), -peak, peak, DIVERGING, (8, 8))
         return titled(body, f"{filters.node} filters: rows filters, columns in x k   ±{peak:.3g}")
     if w.ndim == 5:  # Conv3d (out, in, d, k, k): the middle depth slice
         w = w[:, :, w.shape[2] // 2]
-    peak = _symmetric(w)
+    peak = symmetric(w)
     tiles = [
         titled(
             side_by_side(
@@ -281,17 +172,6 @@ def render_filters(filters: Filters) -> Image.Image:
     )
 
 
-def log_range(*series: np.ndarray) -> tuple[int, int]:
-    """Powers of ten that hold every positive value of all `series` (one shared scale)."""
-    values = np.concatenate([np.asarray(v, dtype=np.float64).ravel() for v in series])
-    positive = values[values > 0]
-    if positive.size == 0:
-        return -1, 0
-    low_exp = int(np.floor(np.log10(positive.min())))
-    high_exp = int(np.ceil(np.log10(positive.max())))
-    return low_exp, max(high_exp, low_exp + 1)
-
-
 def render_saliency(sample: np.ndarray, heat: np.ndarray, title: str) -> Image.Image:
     """Per frame (one column each): the input (first channel, grey), its heatmap, and
     the heat drawn over the input.
@@ -301,13 +181,13 @@ def render_saliency(sample: np.ndarray, heat: np.ndarray, title: str) -> Image.I
     """
     frames_in = sample[:, 0] if sample.ndim == 4 else sample[None, 0]
     frames_heat = heat if heat.ndim == 3 else heat[None]
-    low, high = _range(frames_in)
+    low, high = value_range(frames_in)
     grey = np.array([[0, 0, 0], [255, 255, 255.0]])
     top = [Image.fromarray(enlarge(colourize(f, low, high, grey), 96), "RGB") for f in frames_in]
     if len(top) > 1:
         top = [titled(image, f"t={t}", 10) for t, image in enumerate(top)]
     root = np.sqrt(np.clip(frames_heat, 0.0, None))
-    peak = max(_range(root)[1], 1e-12)
+    peak = max(value_range(root)[1], 1e-12)
     middle = [Image.fromarray(enlarge(colourize(h, 0.0, peak), 96), "RGB") for h in root]
     width = frames_in.shape[-1]
     strip = saliency_overlay(sample, heat, gap=0)  # one scale for the whole clip
@@ -328,10 +208,8 @@ def render_mask(mask: np.ndarray, title: str) -> Image.Image:
 
 
 def render_lens(lens: TimeLens, exponents: tuple[int, int] | None = None) -> Image.Image:
-    """The time lens with named axes and colour bars (engine.inspect.lens_image, which
-    draws with this module's helpers). `exponents` fixes the gradient's log scale."""
-    from engine.inspect.lens_image import lens_image
-
+    """The time lens with named axes and colour bars (engine.inspect.lens_image).
+    `exponents` fixes the gradient's log scale."""
     return lens_image(lens, exponents)
 
 
@@ -347,7 +225,7 @@ def saliency_overlay(sample: np.ndarray, heat: np.ndarray, gap: int = 2) -> np.n
     a cold pixel keeps the input's grey."""
     frames_in = sample[:, 0] if sample.ndim == 4 else sample[None, 0]
     frames_heat = heat if heat.ndim == 3 else heat[None]
-    low, high = _range(frames_in)
+    low, high = value_range(frames_in)
     grey = (np.clip((frames_in - low) / (high - low if high > low else 1.0), 0, 1) * 255)[..., None]
     root = np.sqrt(np.clip(np.nan_to_num(frames_heat), 0.0, None))
     peak = max(float(root.max()), 1e-12)

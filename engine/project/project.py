@@ -16,16 +16,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.blocks.spec import ParamError
 from engine.common.atomic import remove_stale_temps, replace_text
-from engine.common.formatting import one_line
 from engine.common.json_text import JsonTextError, decode, parse, path_key
 from engine.common.limits import LimitError
 from engine.graph.expansion import check_document
-from engine.graph.graph import Edge, Graph, GraphError
-from engine.graph.names import id_problem, safe_id, valid_node_ids
+from engine.graph.graph import Graph
+from engine.graph.names import valid_node_ids
+from engine.project.graph_section import (
+    ProjectError,
+    TakenIds,
+    graph_dict,
+    load_edge,
+    load_node,
+)
 from engine.project.schema import describe, first_problem
-from engine.project.units_section import TakenIds, load_units, units_to_dict
+from engine.project.units_section import load_units, units_to_dict
 
 FORMAT = "netloom"
 VERSION = 2
@@ -36,18 +41,6 @@ VERSION = 2
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 32  # nesting of lists and objects; a project needs 5
 MAX_NODES = 10_000
-MAX_POSITION = 1e9  # canvas coordinates
-
-
-class ProjectError(Exception):
-    """A project file that cannot be read; the message names the place, in one line.
-
-    Places are built from the file's own keys and names, so a line break or another
-    character that prints as nothing is shown as its escape (`units.a\\nb`).
-    """
-
-    def __init__(self, message: str) -> None:
-        super().__init__(one_line(message))
 
 
 class ProjectTooLarge(ProjectError, LimitError):
@@ -294,121 +287,26 @@ def _from_dict(doc: Any, owned: bool) -> Project:
     if len(nodes) > MAX_NODES:
         raise ProjectError(f"nodes: {len(nodes):,} blocks; a project holds at most {MAX_NODES:,}")
 
-    library = load_units(doc.get("units", {}), _load_node, _load_edge, ProjectError)
+    library = load_units(doc.get("units", {}), load_node, load_edge, ProjectError)
     graph = Graph(library=library)
     ids: dict[str, str] = {}  # id in the file → id in the graph
     # Ids that are valid as they stand keep them, so a renamed id ("Dense1" made safe)
     # must avoid them all, also those of nodes further down the file ("dense1").
     taken = TakenIds(graph, valid_node_ids(nodes))
     for i, raw in enumerate(nodes):
-        _load_node(graph, raw, f"nodes[{i}]", ids, taken)
+        load_node(graph, raw, f"nodes[{i}]", ids, taken)
     for i, raw in enumerate(edges):
-        _load_edge(graph, raw, f"edges[{i}]", ids)
+        load_edge(graph, raw, f"edges[{i}]", ids)
     known = {"format", "version", "name", "description", "training", "units", "nodes", "edges"}
     extra = {k: v for k, v in doc.items() if k not in known}
     return Project(graph, name, description, training, extra)
-
-
-def _expect(value: Any, kind: type, where: str, what: str) -> None:
-    """The type check of the readers below, for units read without `from_dict` (the
-    shipped units); a project file's types are checked before (engine.project.schema)."""
-    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-        raise ProjectError(f"{where}: expected {what}, got {describe(value)}")
-
-
-def _load_node(graph: Graph, raw: Any, where: str, ids: dict[str, str], taken: TakenIds) -> None:
-    _expect(raw, dict, where, "an object")
-    file_id = raw.get("id")
-    _expect(file_id, str, f"{where}.id", "a string")
-    if file_id in ids:
-        raise ProjectError(f"{where}.id: {_short(file_id)} is used by another node")
-    # An id that is no safe Python name is renamed, never turned into code.
-    if id_problem(file_id) is None:
-        node_id = file_id
-    else:
-        node_id = safe_id(file_id, taken, taken.suffixes)
-    type_name = raw.get("type")
-    _expect(type_name, str, f"{where}.type", "a string")
-    try:
-        spec = graph.spec_of(type_name)  # a block type, or a unit of the project
-    except GraphError as err:
-        if "unknown block type" in str(err):
-            raise ProjectError(
-                f"{where}.type: unknown block type {_short(type_name)} (and no unit of that name)"
-            ) from None
-        raise ProjectError(f"{where}.type: {err}") from None
-    params = raw.get("params", {})
-    _expect(params, dict, f"{where}.params", "an object")
-    try:
-        spec.resolve_params(params)
-    except ParamError as err:
-        raise ProjectError(f"{where}.params.{err}") from None
-    pos = raw.get("pos", [0, 0])
-    if not (
-        isinstance(pos, list)
-        and len(pos) == 2
-        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pos)
-    ):
-        raise ProjectError(f"{where}.pos: expected [x, y] numbers, got {describe(pos)}")
-    if not all(abs(v) <= MAX_POSITION for v in pos):
-        raise ProjectError(
-            f"{where}.pos: expected coordinates within ±{MAX_POSITION:g}, "
-            f"got {json.dumps(pos)[:60]}"
-        )
-    try:
-        graph.add_node(type_name, params, (pos[0], pos[1]), node_id)
-    except GraphError as err:  # checked above; kept so no graph rule escapes as a traceback
-        raise ProjectError(f"{where}: {err}") from None
-    ids[file_id] = node_id
-
-
-def _short(text: str, limit: int = 60) -> str:
-    shown = repr(text)
-    return shown if len(shown) <= limit else shown[: limit - 4] + "…'"
 
 
 def graph_ids(graph: Graph) -> list[str]:
     return [n.id for n in graph.nodes]
 
 
-def _load_edge(graph: Graph, raw: Any, where: str, ids: dict[str, str]) -> None:
-    _expect(raw, dict, where, "an object")
-    ends = {}
-    for key in ("source", "target"):
-        value = raw.get(key)
-        _expect(value, str, f"{where}.{key}", "a node id")
-        if value not in ids:
-            raise ProjectError(f"{where}.{key}: no node with id {_short(value)}")
-        ends[key] = ids[value]
-    port = raw.get("target_port", "x")
-    _expect(port, str, f"{where}.target_port", "a port name")
-    source_port = raw.get("source_port", "")
-    _expect(source_port, str, f"{where}.source_port", "an output port name")
-    try:
-        graph.connect(ends["source"], ends["target"], port, source_port)
-    except GraphError as err:
-        raise ProjectError(f"{where}: {err}") from None
-
-
 # -------------------------------------------------------------------- saving
-
-
-def _graph_dict(graph: Graph) -> dict[str, Any]:
-    return {
-        "nodes": [
-            {"id": n.id, "type": n.type, "params": n.params, "pos": _finite_pos(n.pos)}
-            for n in graph.nodes
-        ],
-        "edges": [edge_dict(e) for e in graph.edges],
-    }
-
-
-def edge_dict(edge: Edge) -> dict[str, str]:
-    """A wire as the file holds it; `source_port` only for a unit's named output."""
-    entry = {"source": edge.source, "target": edge.target, "target_port": edge.port}
-    if edge.source_port:
-        entry["source_port"] = edge.source_port
-    return entry
 
 
 def to_dict(project: Project) -> dict[str, Any]:
@@ -418,16 +316,11 @@ def to_dict(project: Project) -> dict[str, Any]:
         "version": VERSION,
         "name": project.name,
         "description": project.description,
-        "units": units_to_dict(graph.library, _graph_dict),
-        **_graph_dict(graph),
+        "units": units_to_dict(graph.library, graph_dict),
+        **graph_dict(graph),
         "training": project.training,
         **project.extra,
     }
-
-
-def _finite_pos(pos: tuple[float, float]) -> list[float]:
-    """A position that is valid JSON: a NaN or infinite coordinate becomes 0."""
-    return [v if math.isfinite(v) else 0.0 for v in (pos[0], pos[1])]
 
 
 def dumps(project: Project) -> str:

@@ -10,8 +10,9 @@
 
 Loading checks what would otherwise break later, each as one line naming the place:
 a unit that contains itself (directly or through others), a port that maps to nothing,
-a promoted param that points nowhere. Blocks and wires are read by the project
-loader's own functions, so a definition's body obeys the same rules as the project.
+a promoted param that points nowhere. Blocks and wires are read by the project's
+own readers (engine.project.graph_section), so a definition's body obeys the same
+rules as the project.
 """
 
 from __future__ import annotations
@@ -19,29 +20,21 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from engine.graph.graph import Graph
 from engine.graph.names import valid_node_ids
+from engine.project.graph_section import (
+    ProjectError,
+    TakenIds,
+    graph_dict,
+    load_edge,
+    load_node,
+)
 from engine.project.schema import describe
 from engine.units.units import Definition, Library
-
-
-@dataclass
-class TakenIds:
-    """The ids a node renamed while a graph loads must avoid: the graph's and the valid
-    ones of the file (those keep them, also further down). Asked in place, not copied
-    per node; `suffixes` lets ids renamed alike continue where the last one stopped."""
-
-    graph: Graph
-    valid: set[str]
-    suffixes: dict[str, int] = field(default_factory=dict)
-
-    def __contains__(self, node_id: object) -> bool:
-        return node_id in self.valid or node_id in self.graph
-
 
 NodeLoader = Callable[[Graph, Any, str, dict[str, str], TakenIds], None]
 EdgeLoader = Callable[[Graph, Any, str, dict[str, str]], None]
@@ -172,10 +165,8 @@ SHIPPED = Path(__file__).resolve().parent / "shipped_units.json"
 
 def shipped_units() -> Library:
     """The units NetLoom ships (ConvBnReLU, ResidualBlock, …), read from their data file."""
-    from engine.project.project import ProjectError, _load_edge, _load_node
-
     raw = json.loads(SHIPPED.read_text(encoding="utf-8"))
-    return load_units(raw["units"], _load_node, _load_edge, ProjectError)
+    return load_units(raw["units"], load_node, load_edge, ProjectError)
 
 
 def import_unit(library: Library, source: Library, name: str) -> list[str]:
@@ -228,14 +219,12 @@ def units_used(library: Library, types: Iterable[str]) -> list[str]:
 
 def units_document(library: Library | None, types: Iterable[str]) -> dict[str, Any]:
     """The `units` section a clipboard document needs for blocks of these types."""
-    from engine.project.project import _graph_dict
-
     if library is None:
         return {}
     needed = Library()
     for name in units_used(library, types):
         import_unit(needed, library, name)
-    return units_to_dict(needed, _graph_dict)
+    return units_to_dict(needed, graph_dict)
 
 
 def _content(definition: Definition, renamed: dict[str, str]) -> Any:

@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from PySide6.QtCore import QMimeData
 
 from engine.graph.graph import Edge, Graph, Node
-from engine.project.project import FORMAT, VERSION, ProjectError, edge_dict, from_dict
+from engine.project.graph_section import edge_dict
+from engine.project.project import FORMAT, VERSION, ProjectError, from_dict
 from engine.project.units_section import units_document
 from engine.units.units import Library
 

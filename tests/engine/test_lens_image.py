@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 
 from engine.inspect.activations import BlockActivation
+from engine.inspect.drawing import recording_text
 from engine.inspect.lens import TimeLens
 from engine.inspect.lens_image import cell_size, lens_image
 from engine.inspect.recurrent import LayerTrace
-from engine.inspect.render import recording_text, render_activation
+from engine.inspect.render import render_activation
 
 HIDDEN = 64
 

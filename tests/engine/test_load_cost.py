@@ -17,8 +17,8 @@ import pytest
 import engine.project.project
 import engine.project.schema
 from engine.graph.graph import Graph
+from engine.project.graph_section import TakenIds
 from engine.project.project import ProjectError, from_dict, loads
-from engine.project.units_section import TakenIds
 from tests.engine import bombs
 
 
