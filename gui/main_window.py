@@ -39,7 +39,8 @@ from gui.editor.palette import Palette
 from gui.editor.problems import ProblemsButton
 from gui.editor.quick_search import QuickSearch
 from gui.editor.summary import Summary
-from gui.editor.units import Breadcrumb, Level, UnitsMixin, shipped
+from gui.editor.unit_levels import Breadcrumb, Level
+from gui.editor.units import UnitsMixin, shipped
 from gui.export import ExportTarget, export_model, export_picture
 from gui.gallery import TemplateGallery, lay_out_template
 from gui.menus import build_menus
