@@ -1,4 +1,5 @@
-"""The headless command line: `templates`, `check` (and, as they land, `train`, `export`).
+"""The headless command line: its parser, `templates` and `check`, and the commands each
+package adds through its `command.py` (`train`, `export`, `inspect`, `import`).
 
 Exit codes (engine.common.exits): 0 ok, 1 the project has errors (each printed with its
 node), 2 unreadable or invalid input. Never a traceback for a user's mistake. The engine
