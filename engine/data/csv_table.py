@@ -149,32 +149,39 @@ def read_table(params: dict[str, Any]) -> Table:
     return Table(columns, values, class_names, notes + columns.notes)
 
 
-def _preparer(table: Table, order: np.ndarray, params: dict[str, Any]) -> Any:
-    """prepare(train): fit on those samples' rows (sample i is file row order[i])."""
-    standardise, task, target = params["standardise"], params["task"], params["target"]
+@dataclass
+class TablePreparer:
+    """prepare(train) for a table: fit on those samples' rows (sample i is file row
+    order[i]). A plain object, not a closure: the window sends datasets to its training
+    process by pickling them."""
 
-    def prepare(train: np.ndarray) -> Prepared:
+    table: Table
+    order: np.ndarray
+    standardise: bool
+    task: str
+    target: str
+
+    def __call__(self, train: np.ndarray) -> Prepared:
+        columns, order = self.table.columns, self.order
         rows = order[np.asarray(train, dtype=np.int64)]
-        features = fit_table(table.columns, rows, standardise)
-        x = apply_table(features, table.columns)[order]
-        notes = [note] if (note := filled_cells(features, table.columns)) else []
+        features = fit_table(columns, rows, self.standardise)
+        x = apply_table(features, columns)[order]
+        notes = [note] if (note := filled_cells(features, columns)) else []
         preprocessing: dict[str, Any] = {
             "features": features,
-            "feature_names": table.columns.feature_names,
+            "feature_names": columns.feature_names,
             "target": None,
         }
-        if task != "regression":
-            return Prepared(x, table.y[order], preprocessing, notes)
-        scale = fit_target_scale(table.y, rows)
-        preprocessing["target"] = {"column": target, **scale}
+        if self.task != "regression":
+            return Prepared(x, self.table.y[order], preprocessing, notes)
+        scale = fit_target_scale(self.table.y, rows)
+        preprocessing["target"] = {"column": self.target, **scale}
         notes.append(
-            f"target {target!r} standardised for training (training rows' mean "
+            f"target {self.target!r} standardised for training (training rows' mean "
             f"{scale['mean'][0]:.4g}, std {scale['std'][0]:.4g}); metrics are in its own units"
         )
-        y = apply_target_scale(scale, table.y)[order]
+        y = apply_target_scale(scale, self.table.y)[order]
         return Prepared(x, y, preprocessing, notes, target_std=list(scale["std"]))
-
-    return prepare
 
 
 def _load(params: dict[str, Any]) -> ArrayDataset:
@@ -183,7 +190,7 @@ def _load(params: dict[str, Any]) -> ArrayDataset:
     order = np.arange(rows)
     if params["shuffle"]:
         order = np.random.default_rng(params["seed"]).permutation(rows)
-    prepare = _preparer(table, order, params)
+    prepare = TablePreparer(table, order, params["standardise"], params["task"], params["target"])
     # What a preview shows: every row prepared as one (x), the target in its own units.
     x = apply_table(fit_table(table.columns, np.arange(rows), params["standardise"]), table.columns)
     task = params["task"]

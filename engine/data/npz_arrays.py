@@ -9,6 +9,7 @@ Files are read with allow_pickle=False: loading never runs code.
 from __future__ import annotations
 
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,6 @@ from engine.data.registry import (
     DataError,
     InputShape,
     Prepared,
-    PrepareFn,
     Task,
     register,
 )
@@ -187,7 +187,7 @@ def _load(params: dict[str, Any]) -> ArrayDataset:
         class_names=[str(c) for c in range(num_classes)] if num_classes else None,
         ordered=ordered,
         notes=notes,
-        prepare=_preparer(x, y, task, params),
+        prepare=ArrayPreparer(x, y, task, params["standardise"], params["sequence"]),
         default_split="stratified" if task == "classification" else "random",
     )
 
@@ -201,32 +201,37 @@ def overlapping_windows(x: np.ndarray) -> bool:
     return bool(same.mean() >= 0.9)
 
 
-def _preparer(x: np.ndarray, y: np.ndarray, task: Task, params: dict[str, Any]) -> PrepareFn:
+@dataclass
+class ArrayPreparer:
     """prepare(train): features standardised with the training samples' statistics (not
-    token ids), a regression target too; both fitted on `train` alone."""
-    scale_x = params["standardise"] and x.dtype.kind == "f"
+    token ids), a regression target too; both fitted on `train` alone. A plain object,
+    not a closure: the window sends datasets to its training process by pickling them."""
 
-    def prepare(train: np.ndarray) -> Prepared:
+    x: np.ndarray
+    y: np.ndarray
+    task: Task
+    standardise: bool
+    sequence: bool
+
+    def __call__(self, train: np.ndarray) -> Prepared:
         train = np.asarray(train, dtype=np.int64)
         preprocessing: dict[str, Any] = {"features": None, "target": None}
-        notes, ready_x, ready_y, target_std = [], x, y, None
-        if scale_x:
-            features = fit_standardiser(x, train, params["sequence"])
+        notes, ready_x, ready_y, target_std = [], self.x, self.y, None
+        if self.standardise and self.x.dtype.kind == "f":
+            features = fit_standardiser(self.x, train, self.sequence)
             preprocessing["features"] = features
-            ready_x = apply_standardiser(features, x)
+            ready_x = apply_standardiser(features, self.x)
             notes.append("features standardised with the training samples' mean and std")
-        if task == "regression" and params["standardise"]:
-            scale = fit_target_scale(y, train)
+        if self.task == "regression" and self.standardise:
+            scale = fit_target_scale(self.y, train)
             preprocessing["target"] = scale
-            ready_y = apply_target_scale(scale, y)
+            ready_y = apply_target_scale(scale, self.y)
             target_std = list(scale["std"])
             notes.append(
                 "y standardised for training with the training samples' mean and std; "
                 "metrics are in its own units"
             )
         return Prepared(ready_x, ready_y, preprocessing, notes, target_std)
-
-    return prepare
 
 
 register(

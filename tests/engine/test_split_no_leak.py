@@ -223,3 +223,22 @@ def test_builtin_datasets_keep_their_random_split() -> None:
     auto = trained_on(doc)
     doc["training"]["split"] = "random"
     assert np.array_equal(auto.val_split.x.numpy(), trained_on(doc).val_split.x.numpy())
+
+
+def test_a_prepared_dataset_survives_pickling(tmp_path: Path) -> None:
+    """The window sends its loaded dataset to the training process by pickling it."""
+    import pickle
+
+    table = write_rows(
+        tmp_path / "t.csv", "size,colour,label", [f"{i},c{i % 2},{i % 2}" for i in range(20)]
+    )
+    arrays = tmp_path / "a.npz"
+    np.savez(arrays, x=np.arange(40.0).reshape(20, 2), y=np.arange(20) % 2)
+    for name, params in (
+        ("csv", {"path": str(table), "target": "label"}),
+        ("npz", {"path": str(arrays)}),
+    ):
+        data = load_dataset(name, params)
+        copy = pickle.loads(pickle.dumps(data, protocol=5))
+        train = np.arange(15)
+        assert np.array_equal(copy.prepare(train).x, data.prepare(train).x)
