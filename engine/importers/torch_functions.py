@@ -1,9 +1,10 @@
 """torch functions and tensor methods in a traced model → NetLoom blocks.
 
-Each handler gets the importer and the fx node; it reads the node's arguments (with
-the defaults torch would use) and asks for a block, or raises `Unsupported` with the
-reason. Shape-only operations (`view`, `flatten`, `permute`, …) have their handlers in
-engine.importers.torch_shapes; the tables here name every handler.
+Each handler gets the importer (as a `torch_context.TorchContext`) and the fx node; it
+reads the node's arguments (with the defaults torch would use) and asks for a block, or
+raises `Unsupported` with the reason. Shape-only operations (`view`, `flatten`,
+`permute`, …) have their handlers in engine.importers.torch_shapes; the tables here
+name every handler.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -20,6 +21,7 @@ from torch import fx, nn
 from engine.importers import torch_modules
 from engine.importers.builder import Recurrent, Value
 from engine.importers.report import Unsupported
+from engine.importers.torch_context import TorchContext
 from engine.importers.torch_shapes import (
     arg,
     contiguous,
@@ -39,10 +41,7 @@ from engine.importers.torch_values import (
     RecPart,
 )
 
-if TYPE_CHECKING:
-    from engine.importers.from_torch import TorchImporter
-
-Handler = Callable[["TorchImporter", fx.Node], Any]
+Handler = Callable[[TorchContext, fx.Node], Any]
 
 SYMBOLS = {
     operator.add: "+",
@@ -88,18 +87,18 @@ def qualified_name(target: Any) -> str:
 
 
 def _activation(type_name: str) -> Handler:
-    def handle(imp: TorchImporter, node: fx.Node) -> Value:
+    def handle(imp: TorchContext, node: fx.Node) -> Value:
         return imp.block(node, type_name, {}, [imp.tensor(node.args[0])])
 
     return handle
 
 
-def _leaky_relu(imp: TorchImporter, node: fx.Node) -> Value:
+def _leaky_relu(imp: TorchContext, node: fx.Node) -> Value:
     slope = arg(node, 1, "negative_slope", 0.01)
     return imp.block(node, "LeakyReLU", {"negative_slope": slope}, [imp.tensor(node.args[0])])
 
 
-def _gelu(imp: TorchImporter, node: fx.Node) -> Value:
+def _gelu(imp: TorchContext, node: fx.Node) -> Value:
     if arg(node, 1, "approximate", "none") != "none":
         raise Unsupported("approximate='tanh': NetLoom's GELU is the exact one")
     return imp.block(node, "GELU", {}, [imp.tensor(node.args[0])])
@@ -118,7 +117,7 @@ def softmax_axis(dim: Any, x: Value) -> str:
 
 
 def _softmax_of(block: str) -> Handler:
-    def handle(imp: TorchImporter, node: fx.Node) -> Value:
+    def handle(imp: TorchContext, node: fx.Node) -> Value:
         x = imp.tensor(node.args[0])
         if arg(node, 3 if node.op == "call_function" else 2, "dtype", None) is not None:
             raise Unsupported(f"softmax with a dtype: NetLoom's {block} keeps the input's")
@@ -131,7 +130,7 @@ _softmax = _softmax_of("Softmax")
 _log_softmax = _softmax_of("LogSoftmax")
 
 
-def _elu(imp: TorchImporter, node: fx.Node) -> Value:
+def _elu(imp: TorchContext, node: fx.Node) -> Value:
     alpha = arg(node, 1, "alpha", 1.0)
     return imp.block(node, "ELU", {"alpha": alpha}, [imp.tensor(node.args[0])])
 
@@ -139,7 +138,7 @@ def _elu(imp: TorchImporter, node: fx.Node) -> Value:
 MAX_MERGE_INPUTS = 8  # Add and Multiply join at most this many tensors
 
 
-def _merge(imp: TorchImporter, node: fx.Node, block: str, a: Any, b: Any) -> Value:
+def _merge(imp: TorchContext, node: fx.Node, block: str, a: Any, b: Any) -> Value:
     """`a + b` (or `a * b`) as an Add (Multiply) block. When `a` is itself such a sum on
     the same line, feeding only this one, the two become one block with one more input:
     `x + y + z` is ((x + y) + z) in Python, the order NetLoom's n-input block adds in too
@@ -157,7 +156,7 @@ def _merge(imp: TorchImporter, node: fx.Node, block: str, a: Any, b: Any) -> Val
     return value
 
 
-def _mul(imp: TorchImporter, node: fx.Node) -> Value:
+def _mul(imp: TorchContext, node: fx.Node) -> Value:
     a, b = node.args[0], arg(node, 1, "other")
     for operand in (a, b):
         if not isinstance(operand, fx.Node) or isinstance(imp.env[operand], Meta):
@@ -167,7 +166,7 @@ def _mul(imp: TorchImporter, node: fx.Node) -> Value:
     return _merge(imp, node, "Multiply", a, b)
 
 
-def _add(imp: TorchImporter, node: fx.Node) -> Value:
+def _add(imp: TorchContext, node: fx.Node) -> Value:
     a, b = node.args[0], arg(node, 1, "other")
     if arg(node, 2, "alpha", 1) != 1:
         raise Unsupported("add with alpha: no block scales while adding")
@@ -177,7 +176,7 @@ def _add(imp: TorchImporter, node: fx.Node) -> Value:
     return _merge(imp, node, "Add", a, b)
 
 
-def _cat(imp: TorchImporter, node: fx.Node) -> Value:
+def _cat(imp: TorchContext, node: fx.Node) -> Value:
     tensors = arg(node, 0, "tensors")
     if not isinstance(tensors, (tuple, list)):  # torch.cat(state): the parts of one result
         value = imp.env.get(tensors)
@@ -209,7 +208,7 @@ def _cat(imp: TorchImporter, node: fx.Node) -> Value:
 
 
 def _reduce(mode: str) -> Handler:
-    def handle(imp: TorchImporter, node: fx.Node) -> Value:
+    def handle(imp: TorchContext, node: fx.Node) -> Value:
         x = imp.tensor(node.args[0])
         dims = arg(node, 1, "dim")
         rank = len(x.shape.dims) + 1
@@ -240,7 +239,7 @@ def _reduce(mode: str) -> Handler:
 def _functional_module(cls: type[nn.Module]) -> Handler:
     """F.max_pool2d(x, …) and friends: their arguments are the module's constructor's."""
 
-    def handle(imp: TorchImporter, node: fx.Node) -> Value:
+    def handle(imp: TorchContext, node: fx.Node) -> Value:
         x = imp.tensor(node.args[0])
         try:
             module = cls(*node.args[1:], **node.kwargs)
@@ -252,7 +251,7 @@ def _functional_module(cls: type[nn.Module]) -> Handler:
     return handle
 
 
-def _interpolate(imp: TorchImporter, node: fx.Node) -> Value:
+def _interpolate(imp: TorchContext, node: fx.Node) -> Value:
     module = nn.Upsample(
         arg(node, 1, "size"),
         arg(node, 2, "scale_factor"),
@@ -266,7 +265,7 @@ def _interpolate(imp: TorchImporter, node: fx.Node) -> Value:
 
 
 def _dropout_of(block: str) -> Handler:
-    def handle(imp: TorchImporter, node: fx.Node) -> Value:
+    def handle(imp: TorchContext, node: fx.Node) -> Value:
         x = imp.tensor(node.args[0])
         if not arg(node, 2, "training", True):
             return imp.passthrough(node, x, "dropout with training=False does nothing; left out")
@@ -275,7 +274,7 @@ def _dropout_of(block: str) -> Handler:
     return handle
 
 
-def _chunk(imp: TorchImporter, node: fx.Node) -> Any:
+def _chunk(imp: TorchContext, node: fx.Node) -> Any:
     """An initial state split into an LSTM's (h_0, c_0): `.chunk(2)` along the rows."""
     base = imp.env.get(node.args[0])
     if (
@@ -310,7 +309,7 @@ def _direction_end(rec: Recurrent, index: Any) -> str | None:
     return None
 
 
-def _getitem(imp: TorchImporter, node: fx.Node) -> Any:
+def _getitem(imp: TorchContext, node: fx.Node) -> Any:
     base, index = imp.env[node.args[0]], node.args[1]
     if isinstance(base, Broken) or (isinstance(base, Value) and base.node is None):
         return imp.broken(node)
@@ -447,7 +446,7 @@ REASONS: dict[Any, str] = {
 }
 
 
-def map_call(imp: TorchImporter, node: fx.Node) -> Any:
+def map_call(imp: TorchContext, node: fx.Node) -> Any:
     after_unmapped = any(
         isinstance(v, Broken) or (isinstance(v, Value) and v.node is None)
         for v in (imp.env.get(a) for a in node.all_input_nodes)
@@ -467,7 +466,7 @@ def map_call(imp: TorchImporter, node: fx.Node) -> Any:
     return handler(imp, node)
 
 
-def map_shaped_module(imp: TorchImporter, node: fx.Node, module: nn.Module) -> Value:
+def map_shaped_module(imp: TorchContext, node: fx.Node, module: nn.Module) -> Value:
     x = imp.tensor(node.args[0])
     hint = str(node.target)  # named after the module, as layers are
     if isinstance(module, (nn.Softmax, nn.LogSoftmax)):

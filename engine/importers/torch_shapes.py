@@ -4,24 +4,23 @@ flatten, unflatten, squeeze, permute/transpose, contiguous.
 Each is mapped from the shape the original produced, checked against the block's own
 shape rule; a few are steps of a pattern rather than blocks of their own (frames folded
 into the batch axis for a per-frame layer, a 1-D layer slid along time between two
-transposes, a recurrent layer's state made batch first).
+transposes, a recurrent layer's state made batch first). Handlers get the importer as a
+`torch_context.TorchContext`, as those of `engine.importers.torch_functions` do.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from torch import fx
 
 from engine.importers.builder import Value
 from engine.importers.report import Unsupported
+from engine.importers.torch_context import TorchContext
 from engine.importers.torch_values import BatchSecond, Folded, RecPart, Swapped
 
-if TYPE_CHECKING:
-    from engine.importers.from_torch import TorchImporter
-
-Handler = Callable[["TorchImporter", fx.Node], Any]
+Handler = Callable[[TorchContext, fx.Node], Any]
 
 
 def arg(node: fx.Node, index: int, name: str, default: Any = None) -> Any:
@@ -50,7 +49,7 @@ def written_sizes(node: fx.Node, x: Value) -> list[int] | None:
 
 
 def reshaped(
-    imp: TorchImporter, node: fx.Node, x: Value, hint: str | None = None, how: str = "reshape"
+    imp: TorchContext, node: fx.Node, x: Value, hint: str | None = None, how: str = "reshape"
 ) -> Value:
     """A view/reshape (`how` "reshape"), flatten ("flatten") or squeeze ("other"), mapped
     to the block that reads like it: Flatten for a flatten to one axis, Reshape with the
@@ -83,7 +82,7 @@ def reshaped(
     return imp.block(node, "Reshape", {"shape": list(features)}, [x], hint)
 
 
-def unfolded(imp: TorchImporter, node: fx.Node, folded: Folded) -> Value:
+def unfolded(imp: TorchContext, node: fx.Node, folded: Folded) -> Value:
     """`y.unflatten(0, (n, t))` (or a reshape to (n, t, …)) of folded frames: the per-frame
     block's own (N, T, …) output."""
     frames = folded.value.shape.dims
@@ -96,7 +95,7 @@ def unfolded(imp: TorchImporter, node: fx.Node, folded: Folded) -> Value:
 
 
 def reshape_as(how: str) -> Handler:
-    def handle(imp: TorchImporter, node: fx.Node) -> Value:
+    def handle(imp: TorchContext, node: fx.Node) -> Value:
         base = imp.env.get(node.args[0])
         if isinstance(base, Folded):
             return unfolded(imp, node, base)
@@ -110,7 +109,7 @@ flatten_like = reshape_as("flatten")
 squeeze_like = reshape_as("other")
 
 
-def flatten(imp: TorchImporter, node: fx.Node) -> Any:
+def flatten(imp: TorchContext, node: fx.Node) -> Any:
     base = imp.env.get(node.args[0])
     if isinstance(base, RecPart):  # a recurrent layer's output sequence, made here
         base = imp.tensor(node.args[0])
@@ -120,7 +119,7 @@ def flatten(imp: TorchImporter, node: fx.Node) -> Any:
     return flatten_like(imp, node)
 
 
-def unflatten(imp: TorchImporter, node: fx.Node) -> Value:
+def unflatten(imp: TorchContext, node: fx.Node) -> Value:
     base = imp.env.get(node.args[0])
     if isinstance(base, Folded) and arg(node, 1, "dim") == 0:
         return unfolded(imp, node, base)
@@ -142,7 +141,7 @@ def permutation(node: fx.Node, rank: int) -> list[int]:
     return [int(d) % rank for d in dims]
 
 
-def permute(imp: TorchImporter, node: fx.Node) -> Any:
+def permute(imp: TorchContext, node: fx.Node) -> Any:
     base = imp.env.get(node.args[0])
     if isinstance(base, RecPart) and permutation(node, 3) == [1, 0, 2]:
         # The final state batch first, (N, rows, hidden): a recurrent block's 'state'
@@ -171,14 +170,14 @@ def permute(imp: TorchImporter, node: fx.Node) -> Any:
     return imp.block(node, "Permute", {"dims": order[1:]}, [x])
 
 
-def contiguous(imp: TorchImporter, node: fx.Node) -> Any:
+def contiguous(imp: TorchContext, node: fx.Node) -> Any:
     base = imp.env.get(node.args[0])
     if isinstance(base, BatchSecond):
         return base
     return imp.tensor(node.args[0])  # memory layout only: NetLoom's Reshape copies as needed
 
 
-def squeeze(imp: TorchImporter, node: fx.Node) -> Any:
+def squeeze(imp: TorchContext, node: fx.Node) -> Any:
     base = imp.env[node.args[0]]
     if isinstance(base, RecPart) and base.part == "hidden":
         if base.rec.params["num_layers"] * base.rec.directions == 1:
