@@ -5,27 +5,27 @@ wires that cross the selection's edge), `ungroup` puts an instance's blocks back
 `make_independent_copy` unlinks one instance, `set_repeat` stacks copies. Each
 returns what it did, and `undo_make_unit` / `undo_ungroup` reverse it exactly: the
 same blocks, ids, positions and wires, in the same order, so the saved file comes
-back byte for byte.
+back byte for byte. A new body's layout is `engine.units.body_layout`'s job, and a
+suggested name `engine.units.naming`'s (`suggest_unit_name` is importable from here).
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 from engine.graph.graph import Edge, Graph, GraphError, Node
 from engine.graph.names import id_problem
 from engine.graph.shapes import Analysis
-from engine.units.units import REPEAT, Definition, Library, library_of
+from engine.units.body_layout import Layout, tidy_body
+from engine.units.definition import REPEAT, Definition
+from engine.units.naming import suggest_unit_name as suggest_unit_name  # re-exported
+from engine.units.units import Library, library_of
 
 Arrangement = tuple[list[str], list[Edge]]
-Point = tuple[float, float]
-# Positions for every node of a graph (the editor's auto-layout at its real tile sizes).
-Layout = Callable[[Graph], Mapping[str, Point]]
 
 
 def arrangement(graph: Graph) -> Arrangement:
@@ -182,102 +182,6 @@ def make_unit(
         out_port = out_of[(edge.source, edge.source_port)] if several else ""
         graph.connect(instance.id, edge.target, edge.port, out_port)
     return Grouping(definition, instance, removed, tuple(all_wires), before)
-
-
-def reads_left_to_right(graph: Graph, node_ids: Collection[str]) -> bool:
-    """True when every wire among `node_ids` runs to a block further right."""
-    inside = set(node_ids)
-    return all(
-        graph.node(e.target).pos[0] > graph.node(e.source).pos[0]
-        for e in graph.edges
-        if e.source in inside and e.target in inside
-    )
-
-
-def tidy_body(body: Graph, layout: Layout) -> None:
-    """Lay out a new unit's body left to right, centred on (0, 0) (positions inside a
-    body are relative to the instance).
-
-    Blocks that already read left to right keep their places, so an ungroup puts them
-    back where they were; only the Input and Output blocks move, one layout column
-    before and after them, level with what they feed or read. Otherwise (a chain
-    that turned back on itself, a column of blocks) the layout places every block.
-    """
-    planned = layout(body)
-    layers = [n.id for n in body.nodes if n.spec.role == "layer"]
-    ports = [n.id for n in body.nodes if n.spec.role != "layer"]
-    # The layout's column pitch (tile and gap), however it wrapped the rows.
-    columns = sorted({x for x, _ in planned.values()})
-    pitch = min((b - a for a, b in zip(columns, columns[1:], strict=False)), default=0.0)
-    if pitch > 0 and reads_left_to_right(body, layers):
-        left = min(body.node(n).pos[0] for n in layers) - pitch
-        right = max(body.node(n).pos[0] for n in layers) + pitch
-        positions = {n: body.node(n).pos for n in layers}
-        taken: set[Point] = set()
-        for port in ports:
-            node = body.node(port)
-            if node.spec.role == "input":
-                fed = [e.target for e in body.outgoing(port)]
-                x = left
-            else:
-                fed = list(body.incoming(port).values())
-                x = right
-            y = sum(body.node(n).pos[1] for n in fed) / len(fed) if fed else 0.0
-            while (x, y) in taken:  # two ports level with the same block: one below
-                y += 120.0
-            taken.add((x, y))
-            positions[port] = (x, y)
-    else:
-        positions = dict(planned)
-    cx = sum(positions[n][0] for n in layers) / len(layers)
-    cy = sum(positions[n][1] for n in layers) / len(layers)
-    for node_id, (x, y) in positions.items():
-        body.move(node_id, (x - cx, y - cy))
-
-
-# ------------------------------------------------------------------ naming
-
-
-def abbreviation(type_name: str) -> str:
-    """A block type's part of a suggested unit name: `Conv2d` → Conv, `BatchNorm` → Bn,
-    `ConvTranspose2d` → Deconv, `ReLU` → ReLU. (A unit's name stands as it is.)"""
-    base = re.sub(r"\d+d$", "", type_name) or type_name
-    if base.startswith("ConvTranspose"):
-        return "Deconv"
-    if base.endswith("Norm") and len(base) > len("Norm"):
-        return base[0] + "n"
-    return base
-
-
-SUGGESTED_NAME_CHARS = 24  # parts join while the name stays this short
-
-
-def suggest_unit_name(graph: Graph, selection: Collection[str]) -> str:
-    """A name for a unit made of `selection`, from its blocks' types in the order data
-    flows through them: Conv2d, BatchNorm, ReLU → ConvBnReLU. Each type counts once
-    (a repeated Conv-Bn-ReLU is still ConvBnReLU), and parts join while the name stays
-    short. One part alone names a block type, or a unit already: DenseBlock, or
-    ResidualBlockStage for a run of residual blocks. A name the project already uses
-    gets a number (ConvBnReLU2)."""
-    chosen = set(selection)
-    nodes = [graph.node(n) for n in graph.topological_order() if n in chosen]
-    parts: dict[str, bool] = {}  # part → it names a unit
-    for node in nodes:
-        is_unit = node.library is not None
-        parts.setdefault(node.type if is_unit else abbreviation(node.type), is_unit)
-    taken: list[str] = []
-    for part in parts:
-        if taken and len("".join(taken)) + len(part) > SUGGESTED_NAME_CHARS:
-            break
-        taken.append(part)
-    if not taken:
-        base = "Unit"
-    elif len(taken) == 1:
-        base = taken[0] + ("Stage" if parts[taken[0]] else "Block")
-    else:
-        base = "".join(taken)
-    library = graph.library if graph.library is not None else Library()
-    return library.new_name(base)
 
 
 def ungroup(graph: Graph, instance_id: str) -> Ungrouping:
