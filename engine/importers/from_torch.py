@@ -1,9 +1,12 @@
-"""PyTorch → NetLoom: trace the model with torch.fx and map each node to a block.
+"""PyTorch → NetLoom: map each node of the model's torch.fx trace to a block.
 
-Modules map by class (`engine.importers.torch_modules`); functions and tensor methods
-(`F.relu`, `torch.cat`, `+`, `flatten`, `view`, `permute`, `mean`, …) map here. Every
-node is run once on a probe input (an fx Interpreter), so each mapping knows the
-exact shape the original produced and the builder can check the block gives the same.
+The model is traced and run once on a probe input by `engine.importers.torch_trace`,
+so each mapping knows the exact shape the original produced and the builder can check
+the block gives the same. Modules map by class (`engine.importers.torch_modules`; the
+module calls are mapped here); functions and tensor methods (`F.relu`, `torch.cat`,
+`+`, `flatten`, `view`, `permute`, `mean`, …) by the tables of
+`engine.importers.torch_functions` and `engine.importers.torch_shapes`, which see this
+importer as a `torch_context.TorchContext`.
 Node ids follow the module paths (`features.0` → `features_0`). A class of the
 model's own built more than once becomes a unit (`engine.importers.grouping`).
 """
@@ -11,10 +14,7 @@ model's own built more than once becomes a unit (`engine.importers.grouping`).
 from __future__ import annotations
 
 import copy
-import inspect
 import logging
-import re
-import traceback
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -26,9 +26,11 @@ from engine.blocks.spec import Operand, ParamError, Shape, ShapeMismatch, get_sp
 from engine.importers import python_source, torch_modules
 from engine.importers.builder import GraphBuilder, Recurrent, Value
 from engine.importers.check import PROBE_BATCH, ImportResult, InputSpec, example_input, verify
-from engine.importers.grouping import fold_repeats, group_repeated
-from engine.importers.report import ImportReport, Unreadable, Unsupported
+from engine.importers.grouping import group_repeated
+from engine.importers.repeats import fold_repeats
+from engine.importers.report import ImportReport, Unsupported
 from engine.importers.torch_functions import map_call, map_shaped_module, qualified_name
+from engine.importers.torch_trace import Arguments, node_place, node_scope, probe_results, trace
 from engine.importers.torch_values import (
     RECURRENT_PARTS,
     BatchSecond,
@@ -41,57 +43,10 @@ from engine.importers.torch_values import (
 )
 
 log = logging.getLogger(__name__)
-_FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
-_TORCH_DIR = str(Path(torch.__file__).resolve().parent)
-_IMPORTERS_DIR = str(Path(__file__).resolve().parent)
-
-
-def _scope(node: fx.Node) -> str:
-    """The path of the innermost module whose forward made this fx node ("" for the model's)."""
-    stack = node.meta.get("nn_module_stack") or {}
-    return str(list(stack.values())[-1][0]) if stack else ""
 
 
 def _from_torch(cls: type) -> bool:
     return cls.__module__ == "torch" or cls.__module__.startswith("torch.")
-
-
-class _Tracer(fx.Tracer):
-    def __init__(self) -> None:
-        super().__init__()
-        self.record_stack_traces = True
-        # module path → the fx nodes its forward got, by argument name (`x`, `skip`)
-        self.arguments: dict[str, dict[fx.Node, str]] = {}
-
-    def call_module(
-        self, m: nn.Module, forward: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Any:
-        try:
-            path = self.path_of_module(m)
-            bound = inspect.signature(m.forward).bind(*args, **kwargs).arguments
-        except (NameError, TypeError, ValueError):
-            bound = {}
-        if bound and not self.is_leaf_module(m, path):
-            self.arguments[path] = {
-                v.node: name for name, v in bound.items() if isinstance(v, fx.Proxy)
-            }
-        return super().call_module(m, forward, args, kwargs)
-
-
-class _Recorder(fx.Interpreter):
-    """Runs the traced graph and keeps every node's result."""
-
-    def __init__(self, gm: fx.GraphModule) -> None:
-        super().__init__(gm, garbage_collect_values=False)
-        self.results: dict[fx.Node, Any] = {}
-        self.failed: fx.Node | None = None
-
-    def run_node(self, n: fx.Node) -> Any:
-        self.failed = n
-        result = super().run_node(n)
-        self.failed = None
-        self.results[n] = result
-        return result
 
 
 def import_python(source: str, spec: InputSpec, args_text: str | None = None) -> ImportResult:
@@ -111,6 +66,8 @@ def import_module(model: nn.Module, spec: InputSpec, name: str) -> ImportResult:
 
 
 class TorchImporter:
+    """One model's import: the handler tables see it as a `torch_context.TorchContext`."""
+
     def __init__(self, model: nn.Module, spec: InputSpec, name: str, path: Path | None) -> None:
         self.model = model
         self.spec = spec
@@ -121,7 +78,7 @@ class TorchImporter:
         self.env: dict[fx.Node, Any] = {}
         self.results: dict[fx.Node, Any] = {}
         self.calls: dict[str, int] = {}
-        self.arguments: dict[str, dict[fx.Node, str]] = {}
+        self.arguments: Arguments = {}
         # module path → its constructor's arguments (known for a model built from a file)
         self.constructed: python_source.Arguments = {}
         self.recurrents: list[Recurrent] = []
@@ -132,23 +89,13 @@ class TorchImporter:
     # ------------------------------------------------------------------ run
 
     def run(self) -> ImportResult:
-        gm = self._trace()
-        if gm is None:
+        traced = trace(self.model, self.report, self.name)
+        if traced is None:
             return ImportResult(self.report)
+        gm, self.arguments = traced.module, traced.arguments
         vocabulary = self._vocabulary()
         probe = example_input(self.spec, PROBE_BATCH, vocabulary)
-        recorder = _Recorder(gm)
-        try:
-            with torch.no_grad():
-                recorder.run(probe)
-        except Exception as err:  # the model's own forward failed on this input
-            failed = recorder.failed
-            where = self.place(failed) if failed is not None else self._place_of_error(err)
-            raise Unreadable(
-                f"{where}: the model fails on an input of shape {tuple(probe.shape)} "
-                f"({python_source.first_line(err)}); check --input-shape and --dtype"
-            ) from None
-        self.results = recorder.results
+        self.results = probe_results(gm, probe, self.name)
         paths = {}  # node id kept for a module path → that path
         for module_path, _ in gm.named_modules():
             if module_path:
@@ -162,7 +109,7 @@ class TorchImporter:
                 self.report.error(self.place(node), self._describe(node), str(err))
                 self.env[node] = self.broken(node)
             for node_id in set(self.builder.places) - made:
-                scopes[node_id] = paths.get(node_id) or _scope(node)
+                scopes[node_id] = paths.get(node_id) or node_scope(node)
         for rec in self.recurrents:
             if rec.value is None and self.report.ok:
                 # Called, but its result feeds nothing (exported NetLoom code runs such a
@@ -242,60 +189,10 @@ class TorchImporter:
         sizes = [m.num_embeddings for m in self.model.modules() if isinstance(m, nn.Embedding)]
         return min(sizes, default=2)
 
-    def _trace(self) -> fx.GraphModule | None:
-        tracer = _Tracer()
-        # Traced in training mode, so `if self.training:` branches and F.dropout(…,
-        # self.training) come out as the model trains; probed and compared in eval mode.
-        self.model.train()
-        try:
-            graph = tracer.trace(self.model)
-        except Exception as err:  # fx refuses in many ways; each is reported at its line
-            text = str(err)
-            if "control flow" in text or "iterate" in text.lower():
-                op = "control flow on a tensor"
-                why = (
-                    "an `if`, loop or len() that depends on the input's values or sizes; "
-                    "a NetLoom graph is the same for every input (torch.export cannot "
-                    "trace it either without torch.cond)"
-                )
-            else:
-                op, why = (
-                    "trace",
-                    f"torch.fx cannot trace the model: {python_source.first_line(err)}",
-                )
-            self.report.error(self._place_of_error(err), op, why)
-            return None
-        finally:
-            self.model.eval()
-        self.arguments = tracer.arguments
-        # No dead-code elimination: a layer whose result feeds nothing still runs (in
-        # training it updates BatchNorm statistics), as it does in NetLoom; an unused part
-        # of a result (the c_n of `out, (h, c) = self.lstm(x)`) maps to nothing anyway.
-        return fx.GraphModule(tracer.root, graph)
-
     # --------------------------------------------------------------- places
 
-    def _user_file(self, filename: str) -> bool:
-        """Whether a stack frame is the model's code rather than torch's or NetLoom's."""
-        where = str(Path(filename).resolve())
-        return not filename.startswith("<") and not where.startswith((_TORCH_DIR, _IMPORTERS_DIR))
-
-    def _place_of_error(self, err: BaseException) -> str:
-        """file:line of the innermost frame of the model's own code in a traceback."""
-        found = self.name
-        for frame in traceback.extract_tb(err.__traceback__):
-            if self._user_file(frame.filename):
-                found = f"{python_source.shown(frame.filename)}:{frame.lineno}"
-        return found
-
     def place(self, node: fx.Node) -> str:
-        frames = [
-            (f, line) for f, line in _FRAME.findall(node.stack_trace or "") if self._user_file(f)
-        ]
-        if frames:
-            file, line = frames[-1]
-            return f"{python_source.shown(file)}:{line}"
-        return f"{self.name} ({node.name})"
+        return node_place(node, self.name)
 
     def _describe(self, node: fx.Node) -> str:
         if node.op == "call_module":

@@ -15,16 +15,15 @@ wiring differ (a BasicBlock with a projection shortcut beside one without) get a
 definition each: `BasicBlock`, `BasicBlock_2`. An instance that cannot be a unit (its
 result leaves from two places, say) stays as flat blocks.
 
-An `nn.Sequential` of instances of one definition with the same params, each feeding
-only the next, is one instance repeated: `nn.Sequential(Block(16), Block(16))` as
-`block1` becomes `block1` ×2, its weights under `block1.0.conv1.weight` as in torch.
+How the promoted params are chosen and named is `engine.importers.promotion`'s job; an
+`nn.Sequential` of like instances folds into one repeated instance in
+`engine.importers.repeats`.
 
 Pure: imports neither torch nor Qt.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,7 +33,9 @@ from engine.blocks.spec import Shape
 from engine.graph.graph import Graph
 from engine.graph.names import id_problem, safe_id
 from engine.importers.builder import GraphBuilder, layout
-from engine.units.units import REPEAT, Definition, Promoted, library_of
+from engine.importers.promotion import promote
+from engine.units.definition import Definition
+from engine.units.units import library_of
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,7 @@ def group_repeated(
                 for member in instance.members:
                     scopes.pop(member, None)
     # The file lists blocks in the order data flows, instances where their blocks were.
-    _in_flow_order(builder.graph)
+    in_flow_order(builder.graph)
     return made
 
 
@@ -196,7 +197,7 @@ def _softmax_axes_agree(graph: Graph, instances: list[Instance], shapes: dict[st
                 graph.set_params(member, {"axis": "channels"})
 
 
-def _in_flow_order(graph: Graph) -> None:
+def in_flow_order(graph: Graph) -> None:
     """Nodes in the order data flows; Inputs first and Outputs last, each in the order
     they had (the model's arguments and returned values keep theirs)."""
     inputs, outputs = graph.ids_of_role("input"), graph.ids_of_role("output")
@@ -204,73 +205,6 @@ def _in_flow_order(graph: Graph) -> None:
     middle = [n for n in graph.topological_order() if n not in ends]
     order = {n: i for i, n in enumerate([*inputs, *middle, *outputs])}
     graph.reorder(list(order), sorted(graph.edges, key=lambda e: (order[e.target], e.port)))
-
-
-def fold_repeats(
-    builder: GraphBuilder, sequences: Mapping[str, list[str]], made: Mapping[str, str]
-) -> list[str]:
-    """Instances in series that are one repeated instance, in place; returns the ids made.
-
-    `sequences` maps the module path of each `nn.Sequential` to its children's paths;
-    `made` gives the node id of each unit instance by module path. A sequence folds when
-    every child is an instance of one definition with one input port, all with the same
-    params, each feeding only the next, and the repeated unit's shapes work out.
-    """
-    folded = []
-    for path, children in sequences.items():
-        graph = builder.graph  # a fold that does not work out puts back a copy
-        library = graph.library
-        ids = [made.get(child) for child in children]
-        if len(ids) < 2 or None in ids or library is None:
-            continue
-        nodes = [graph.node(i) for i in ids if i is not None]
-        first = nodes[0]
-        if (
-            first.type not in library
-            or len(library.definition(first.type).inputs) != 1
-            or any((n.type, n.params) != (first.type, first.params) for n in nodes)
-            or first.params.get(REPEAT.name, 1) != 1
-        ):
-            continue
-        chained = all(
-            list(graph.incoming(b.id).values()) == [a.id]
-            and [e.target for e in graph.outgoing(a.id)] == [b.id]
-            for a, b in zip(nodes, nodes[1:], strict=False)
-        )
-        if chained and (node_id := _fold(builder, path, [n.id for n in nodes])) is not None:
-            folded.append(node_id)
-    if folded:
-        _in_flow_order(builder.graph)
-    return folded
-
-
-def _fold(builder: GraphBuilder, path: str, ids: list[str]) -> str | None:
-    """One instance repeated len(ids) times in place of the instances `ids` in series,
-    or None (nothing changed) when its shapes do not work out."""
-    from engine.graph.shapes import analyze
-
-    saved = copy.deepcopy(builder.graph)
-    graph = builder.graph
-    first, last = graph.node(ids[0]), ids[-1]
-    entering = graph.incoming(ids[0])
-    leaving = graph.outgoing(last)
-    node_id = safe_id(path, {n.id for n in graph.nodes} - set(ids))
-    for old in ids:
-        graph.remove_node(old)
-    graph.add_node(first.type, {**first.params, REPEAT.name: len(ids)}, first.pos, node_id)
-    for port, source in entering.items():
-        graph.connect(source, node_id, port)
-    for edge in leaving:
-        graph.connect(node_id, edge.target, edge.port)
-    if analyze(graph).errors_of(node_id):  # a copy's output does not fit the next copy
-        builder.graph = saved
-        return None
-    copy_of = {old: str(k) for k, old in enumerate(ids)}
-    _move_weights(builder, node_id, copy_of)
-    builder.places[node_id] = builder.places.get(ids[0], path)
-    for old in ids:
-        builder.places.pop(old, None)
-    return node_id
 
 
 def _inner_first(classes: Mapping[str, str]) -> list[str]:
@@ -363,57 +297,6 @@ def _read(
     return Instance(path, tuple(members), inner, ports, inner[leaving.pop()], sources)
 
 
-def _promote(
-    kinds: Mapping[tuple[str, str], Any], values: list[dict], given: list[Mapping[str, Any]]
-) -> Promoted:
-    """Params whose values differ between instances, one promoted param per set of
-    params of one kind that follow one constructor argument in every instance, named
-    after it (`c_out`); else per set of same-named params of one kind that vary
-    together, named after the param (`out_channels`), else after its first place
-    (`conv2_out_channels`)."""
-    varying: dict[tuple[Any, ...], list[tuple[str, str]]] = {}
-    for place in values[0]:
-        column = [v[place] for v in values]
-        if len({repr(c) for c in column}) > 1:
-            argument = _argument(place[1], column, given)
-            group = (argument,) if argument else (place[1], tuple(map(repr, column)))
-            varying.setdefault((*group, kinds[place]), []).append(place)
-    promoted: Promoted = {}
-    for group, places in varying.items():
-        key = group[0]
-        name = key if key not in promoted and key != REPEAT.name else f"{places[0][0]}_{key}"
-        promoted[name] = places
-    return promoted
-
-
-def _argument(key: str, column: list[Any], given: list[Mapping[str, Any]]) -> str | None:
-    """The constructor argument whose value a param took in every instance: the one
-    that fits, or the param's own name among several."""
-    if not given or not all(given):
-        return None
-    fits = [
-        arg
-        for arg in given[0]
-        if arg != REPEAT.name
-        and all(arg in g and _same(p, g[arg]) for p, g in zip(column, given, strict=True))
-    ]
-    if key in fits:
-        return key
-    return fits[0] if len(fits) == 1 else None
-
-
-def _same(param: Any, argument: Any) -> bool:
-    """Whether a block's param value is what a constructor argument gave it: equal
-    (True is no 1), a tuple as a list, or one number on every axis of a per-axis list."""
-    if isinstance(argument, tuple):
-        argument = list(argument)
-    if isinstance(param, list) and not isinstance(argument, list):
-        return len(param) > 0 and all(_same(p, argument) for p in param)
-    if isinstance(param, bool) or isinstance(argument, bool):
-        return type(param) is type(argument) and param == argument
-    return bool(param == argument)
-
-
 def _define(
     graph: Graph,
     class_name: str,
@@ -431,7 +314,7 @@ def _define(
         for key in graph.node(member).params:
             param = spec.param(key)
             kinds[(first.inner[member], key)] = (param.kind, param.choices)
-    promoted = _promote(kinds, values, given)
+    promoted = promote(kinds, values, given)
     name, i = class_name, 1
     while library.name_problem(name) is not None:
         i += 1
@@ -488,11 +371,11 @@ def _replace(builder: GraphBuilder, instance: Instance, type_name: str, params: 
     for edge in leaving:
         graph.connect(node_id, edge.target, edge.port)
     builder.places[node_id] = place
-    _move_weights(builder, node_id, {owner: instance.inner[owner] for owner in inside})
+    move_weights(builder, node_id, {owner: instance.inner[owner] for owner in inside})
     return node_id
 
 
-def _move_weights(builder: GraphBuilder, node_id: str, inner: dict[str, str]) -> None:
+def move_weights(builder: GraphBuilder, node_id: str, inner: dict[str, str]) -> None:
     """Weights of the blocks now inside `node_id` go under its name: `conv1.weight` of
     a block that became `inner["conv1"]` in the unit is `node_id.<inner>.weight`."""
     renamed = {}

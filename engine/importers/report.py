@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from engine.units.units import REPEAT
+from engine.units.definition import REPEAT
 
 if TYPE_CHECKING:
     from engine.graph.graph import Graph
