@@ -32,6 +32,17 @@ from gui.common import plot_style as style
 from gui.common.decimate import PeakSeries
 from gui.common.ranges import sticky_range
 from gui.run.records import Progress, RunStarted
+from gui.training.curve_data import (
+    CURVES,
+    GROUPS,
+    LOSS_CURVES,
+    LR_CURVES,
+    METRIC_CURVES,
+    Smoother,
+    batch_positions,
+    finite_points,
+    x_range,
+)
 
 # A redraw repaints one plot (1-3 ms of the GUI thread each), at most one per progress
 # bundle (5 a second, gui.run.throttle) and in the same turn of the event loop: a
@@ -51,68 +62,6 @@ NO_BUNDLE_WAIT_S = 0.3
 REDRAW_COST_FACTOR = 3.0  # wait at least 3× the last redraw's cost before the next one
 LOG_FLOOR = 1e-12  # log scale cannot show 0: such values are drawn at this floor
 READOUT_HINT = "Move the pointer over a plot to read its values."
-# Room after the last epoch, so its point shows whole: a share of the run, at least this.
-X_MARGIN_SHARE = 0.04
-X_MARGIN_MIN = 0.25
-
-
-def x_range(epochs: int) -> tuple[float, float]:
-    """The x range that shows a whole run of `epochs`, with a margin after the last."""
-    return 0.0, epochs + max(X_MARGIN_MIN, X_MARGIN_SHARE * epochs)
-
-
-def _finite(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    keep = np.isfinite(y)
-    return (x, y) if keep.all() else (x[keep], y[keep])
-
-
-def batch_positions(rows: list[EpochRecord]) -> tuple[np.ndarray, np.ndarray]:
-    """Where a recorded run's batch losses sit on the epoch axis, and the losses."""
-    x: list[float] = []
-    y: list[float] = []
-    for row in sorted((r for r in rows if r.batch_losses), key=lambda r: r.epoch):
-        count = max(row.batches, len(row.batch_losses))
-        x.extend(row.epoch - 1 + (b + 1) / count for b in range(len(row.batch_losses)))
-        y.extend(row.batch_losses)
-    return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-
-
-class Smoother:
-    """An exponential moving average, corrected for its start at zero (as Adam does)."""
-
-    def __init__(self, span: float) -> None:
-        self.decay = 1.0 - 1.0 / max(span, 1.0)
-        self.average = 0.0
-        self.weight = 0.0
-
-    def smooth(self, values: np.ndarray) -> np.ndarray:
-        out = np.empty(len(values))
-        average, weight, decay = self.average, self.weight, self.decay
-        for i, value in enumerate(values):
-            average = decay * average + (1 - decay) * value
-            weight = decay * weight + (1 - decay)
-            out[i] = average / weight
-        self.average, self.weight = average, weight
-        return out
-
-
-# Every series drawn, by name (each a PeakSeries and, once plots exist, a curve).
-CURVES = (
-    "batch_loss",
-    "smooth_loss",
-    "train_loss",
-    "val_loss",
-    "batch_metric",
-    "train_metric",
-    "val_metric",
-    "lr",
-)
-
-
-LOSS_CURVES = ("batch_loss", "smooth_loss", "train_loss", "val_loss")
-METRIC_CURVES = ("batch_metric", "train_metric", "val_metric")
-LR_CURVES = ("lr",)
-GROUPS = (LOSS_CURVES, METRIC_CURVES, LR_CURVES)  # one plot each, one plot per redraw
 REDRAW_EVERY_S = {LOSS_CURVES: 0.2, METRIC_CURVES: 0.6, LR_CURVES: 1.0}
 
 
@@ -294,7 +243,7 @@ class LiveCurves(QWidget):
         self.batches = max((r.batches for r in rows), default=0) or 1
         if len(x):
             self.smoother = Smoother(min(max(self.batches / 4, 5), 100))
-            x_loss, losses = _finite(x, losses)
+            x_loss, losses = finite_points(x, losses)
             self._extend("batch_loss", x_loss, losses, floor=True)
             self._extend("smooth_loss", x_loss, self.smoother.smooth(losses), floor=True)
         for split in ("train", "val"):
@@ -344,7 +293,7 @@ class LiveCurves(QWidget):
         events = progress.batches
         x = np.array([e.epoch - 1 + e.batch / e.batches for e in events])
         loss = np.array([e.loss for e in events])
-        x_loss, loss = _finite(x, loss)
+        x_loss, loss = finite_points(x, loss)
         self._extend("batch_loss", x_loss, loss, floor=True)
         self._extend("smooth_loss", x_loss, self.smoother.smooth(loss), floor=True)
         metric = np.array([e.metrics.get(self.metric_name, math.nan) for e in events])
@@ -352,7 +301,7 @@ class LiveCurves(QWidget):
         self._extend("lr", x, np.array([e.lr for e in events]), floor=True)
 
     def _extend(self, name: str, x, y, floor: bool = False) -> None:
-        x, y = _finite(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+        x, y = finite_points(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
         if floor:  # values shown on a log axis must stay > 0
             y = np.maximum(y, LOG_FLOOR)
         self.series[name].extend(x, y)

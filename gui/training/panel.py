@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from engine.graph.graph import Graph
 from engine.history.runs import EpochRecord, RunRecord
 from gui.common.plot_style import metric_label
-from gui.results.runs_view import recorded_result
+from gui.results.run_text import recorded_result
 from gui.run.records import Progress, RunOutcome, RunStarted
 from gui.run.worker import State
 from gui.training.dataset_picker import DatasetPicker
