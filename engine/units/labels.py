@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.graph.graph import Graph
-from engine.units.units import REPEAT
+from engine.units.definition import REPEAT
 
 
 def type_label(graph: Graph, node_id: str) -> str:
