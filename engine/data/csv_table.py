@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from engine.blocks.spec import Param
 from engine.data.arrays import MAX_CLASSES
@@ -42,7 +41,7 @@ from engine.data.registry import (
     register,
     text_param,
 )
-from engine.data.table_columns import TableColumns, TableOptions, parse_numbers, plan_columns
+from engine.data.table_columns import TableColumns, TableOptions, plan_columns, read_column
 from engine.data.table_reading import (
     DECIMAL_CHOICES,
     SEP_CHOICES,
@@ -70,29 +69,27 @@ class Table:
     notes: list[str]
 
 
-# Cells that spreadsheets and databases write for "no value": read as empty cells.
-MISSING_MARKS = frozenset({"na", "n/a", "nan", "null", "none", "?", "-", "--"})
+def _cells(table: TextTable) -> np.ndarray:
+    """The table's cells as a (rows, columns) array of text, as read (read_column strips
+    what does not parse as a number)."""
+    cells = np.empty((len(table.rows), len(table.columns)), dtype=object)
+    cells[:] = table.rows
+    return cells
 
 
-def _frame(table: TextTable) -> pd.DataFrame:
-    frame = pd.DataFrame(table.rows, columns=table.columns, dtype="str")
-    frame = frame.apply(lambda column: column.str.strip())
-    return frame.mask(frame.apply(lambda column: column.str.lower().isin(MISSING_MARKS)), "")
-
-
-def _targets(table: TextTable, frame: pd.DataFrame, target: str, task: str) -> np.ndarray:
-    labels = frame[target]
+def _targets(
+    table: TextTable, target: str, labels: np.ndarray, numbers: np.ndarray, task: str
+) -> np.ndarray:
     if task == "classification":
-        return labels.to_numpy(dtype=object)
-    numbers = parse_numbers(labels, table.decimal)
-    bad = np.flatnonzero(~np.isfinite(numbers.to_numpy(dtype=np.float64)))
+        return labels
+    bad = np.flatnonzero(np.isnan(numbers))
     if len(bad):
         row = int(bad[0])
         raise DataError(
-            f"{table.path} line {table.lines[row]}, column {target!r}: expected a number, "
-            f"got {labels.iloc[row]!r} (a regression target holds numbers)"
+            f"{table.path} line {table.lines[row]}, column {target!r}: "
+            f"expected a number, got {labels[row]!r} (a regression target holds numbers)"
         )
-    return numbers.to_numpy(dtype=np.float32)[:, None]
+    return numbers.astype(np.float32)[:, None]
 
 
 def _classes(path: Path, target: str, labels: np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -127,9 +124,10 @@ def read_table(params: dict[str, Any]) -> Table:
     path = existing_file(params["path"], WHAT)
     target, task = params["target"], params["task"]
     table = read_text_table(path, target, params["sep"], params["decimal"])
-    frame = _frame(table)
+    cells = _cells(table)
+    labels, numbers = read_column(cells[:, table.columns.index(target)], table.decimal)
     notes = []
-    unlabelled = (frame[target] == "").to_numpy()
+    unlabelled = labels == ""
     if unlabelled.all():
         raise DataError(f"{path}, column {target!r}: every row's target cell is empty")
     if unlabelled.any():
@@ -138,10 +136,10 @@ def read_table(params: dict[str, Any]) -> Table:
             f"(first at line {table.lines[int(np.argmax(unlabelled))]})"
         )
         keep = np.flatnonzero(~unlabelled)
-        frame = frame.iloc[keep].reset_index(drop=True)
+        cells, labels, numbers = cells[keep], labels[keep], numbers[keep]
         table.lines = [table.lines[i] for i in keep]
-    values = _targets(table, frame, target, task)
-    columns = plan_columns(table, frame, _options(params))
+    values = _targets(table, target, labels, numbers, task)
+    columns = plan_columns(table, cells, _options(params))
     class_names = None
     if task == "classification":
         values, class_names = _classes(path, target, values)

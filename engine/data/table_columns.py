@@ -73,12 +73,31 @@ class TableColumns:
         return names
 
 
-def parse_numbers(cells: pd.Series, decimal: str) -> pd.Series:
-    """Each cell as a float; NaN where it is empty or not a number (empty cells stay "")."""
-    text = cells.str.strip()
+# Cells that spreadsheets and databases write for "no value": read as empty cells.
+MISSING_MARKS = frozenset({"na", "n/a", "nan", "null", "none", "?", "-", "--"})
+
+
+def parse_numbers(cells: np.ndarray, decimal: str) -> np.ndarray:
+    """Each cell (stripped text) as a float64; NaN where it is empty or no finite number."""
     if decimal == ",":
-        text = text.str.replace(",", ".", regex=False)
-    return pd.to_numeric(text.where(text != ""), errors="coerce")
+        cells = np.array([cell.replace(",", ".") for cell in cells], dtype=object)
+    # pandas parses a column of text in C; errors become NaN.
+    numbers = pd.to_numeric(pd.Series(cells, dtype=object), errors="coerce")
+    values = numbers.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+    values[~np.isfinite(values)] = np.nan
+    return values
+
+
+def read_column(cells: np.ndarray, decimal: str) -> tuple[np.ndarray, np.ndarray]:
+    """(text, numbers) of one column. Numbers parse around spaces; the cells that do not
+    are stripped, and those reading NA, null, ?, … become empty."""
+    numbers = parse_numbers(cells, decimal)
+    unparsed = np.flatnonzero(np.isnan(numbers))
+    if len(unparsed):
+        cells = cells.copy()
+        stripped = [cells[i].strip() for i in unparsed]
+        cells[unparsed] = ["" if t.lower() in MISSING_MARKS else t for t in stripped]
+    return cells, numbers
 
 
 def _quoted(names: list[str]) -> str:
@@ -97,46 +116,42 @@ def _check_named(table: TextTable, options: TableOptions) -> None:
                 raise DataError(f"dataset.params.{key}: {name!r} is the target column")
 
 
-def _is_identifier(name: str, numbers: pd.Series, text: pd.Series, numeric: bool) -> bool:
+def _is_identifier(name: str, numbers: np.ndarray, text: np.ndarray, numeric: bool) -> bool:
     """Unique per row and either text, or whole numbers named like an id (a column of
     numbers named otherwise may be a measurement that happens to differ on every row)."""
     rows = len(text)
-    if rows < 3 or text.nunique() != rows:
+    if rows < 3 or numeric and not _ID_NAME.search(name):
         return False
-    if not numeric:
-        return True
-    values = numbers.to_numpy()
-    if np.isnan(values).any() or not np.all(values == np.round(values)):
+    if numeric and (np.isnan(numbers).any() or not np.all(numbers == np.round(numbers))):
         return False
-    return bool(_ID_NAME.search(name))
+    return len(set(text)) == rows
 
 
-def _first_text(table: TextTable, index: int, numbers: pd.Series, text: pd.Series) -> str:
+def _first_text(table: TextTable, index: int, numbers: np.ndarray, text: np.ndarray) -> str:
     """'line N, column 'c': expected a number, got 'x'' for the first cell that is not one."""
-    bad = int(np.flatnonzero(numbers.isna().to_numpy() & (text != "").to_numpy())[0])
-    column = table.columns[index]
+    bad = int(np.flatnonzero(np.isnan(numbers) & (text != ""))[0])
     return (
-        f"{table.path} line {table.lines[bad]}, column {column!r}: expected a number, "
-        f"got {text.iloc[bad]!r}"
+        f"{table.path} line {table.lines[bad]}, column {table.columns[index]!r}: expected a "
+        f"number, got {text[bad]!r}"
     )
 
 
-def _first_empty(table: TextTable, index: int, text: pd.Series) -> str:
-    bad = int(np.flatnonzero((text == "").to_numpy())[0])
+def _first_empty(table: TextTable, index: int, text: np.ndarray) -> str:
+    bad = int(np.flatnonzero(text == "")[0])
     return (
         f"{table.path} line {table.lines[bad]}, column {table.columns[index]!r}: "
         "expected a number, got an empty cell"
     )
 
 
-def plan_columns(table: TextTable, frame: pd.DataFrame, options: TableOptions) -> TableColumns:
+def plan_columns(table: TextTable, cells: np.ndarray, options: TableOptions) -> TableColumns:
     """Sort the feature columns into numbers and categories, dropping identifiers and
     mostly empty columns (each announced); DataError naming a column that cannot be used."""
     _check_named(table, options)
     chosen = options.features or [c for c in table.columns if c != options.target]
     chosen = [c for c in chosen if c not in options.drop]
     explicit = set(options.features)
-    rows = len(frame)
+    rows = len(cells)
     numeric_names: list[str] = []
     numeric_values: list[np.ndarray] = []
     categorical_names: list[str] = []
@@ -146,10 +161,9 @@ def plan_columns(table: TextTable, frame: pd.DataFrame, options: TableOptions) -
     empty: list[str] = []
     for name in chosen:
         index = table.columns.index(name)
-        text = frame[name]
-        numbers = parse_numbers(text, table.decimal)
+        text, numbers = read_column(cells[:, index], table.decimal)
         filled = text != ""
-        is_numeric = bool((numbers.notna() | ~filled).all())
+        is_numeric = bool((~np.isnan(numbers) | ~filled).all())
         if name not in explicit and name not in options.categorical:
             if _is_identifier(name, numbers, text, is_numeric):
                 identifiers.append(name)
@@ -161,7 +175,7 @@ def plan_columns(table: TextTable, frame: pd.DataFrame, options: TableOptions) -
                 empty.append(name)
                 continue
             numeric_names.append(name)
-            numeric_values.append(numbers.to_numpy(dtype=np.float64))
+            numeric_values.append(numbers)
             continue
         values = sorted(set(text[filled]))
         few = len(values) <= MAX_CATEGORIES and len(values) * ROWS_PER_CATEGORY <= rows
@@ -173,7 +187,7 @@ def plan_columns(table: TextTable, frame: pd.DataFrame, options: TableOptions) -
                 f"drop=[…])"
             )
         categorical_names.append(name)
-        text_values.append(text.to_numpy(dtype=object))
+        text_values.append(text)
         slots.append(values)
     notes = _notes(identifiers, empty, categorical_names, slots, options)
     numeric = np.stack(numeric_values, axis=1) if numeric_values else np.zeros((rows, 0))

@@ -157,7 +157,7 @@ def read_text_table(path: Path, target: str, sep: str = "auto", decimal: str = "
         line = reader.line_num
         for row in reader:
             start, line = line + 1, reader.line_num
-            if not any(cell.strip() for cell in row):
+            if not "".join(row).strip():
                 continue  # blank lines, often at the end
             if len(row) != len(columns):
                 raise DataError(
