@@ -53,7 +53,12 @@ def decode(path: Path, data: bytes) -> tuple[str, str]:
     """The file's text and the encoding it was in: a BOM decides, else UTF-8, else
     Windows-1252 (what Excel writes on Windows) when the bytes are text at all."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as err:
+            raise DataError(
+                f"{path}: not a UTF-8 text file ({err.reason}); expected {WHAT}"
+            ) from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16"), "utf-16"

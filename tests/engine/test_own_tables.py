@@ -140,6 +140,7 @@ def test_a_text_column_with_many_values_is_refused_by_name(tmp_path: Path) -> No
         ("a|b|label\n1.5|2|x\n2.5|3|y\n3.5|1|x\n", "utf-8", "|"),
         ('a,b,label\n"1.5",2,"x"\n2.5,3,y\n3.5,1,x\n', "utf-8-sig", ","),
         ("a;b;label\n1,5;2;x\n2,5;3;y\n3,5;1;x\n", "cp1252", ";"),
+        ("a\tb\tlabel\n1,5\t2\tx\n2,5\t3\ty\n3,5\t1\tx\n", "utf-16", "\t"),
         ("a;b;label\n1,5;2;\u00e9t\u00e9\n2,5;3;y\n3,5;1;\u00e9t\u00e9\n", "cp1252", ";"),
     ],
 )
@@ -163,3 +164,18 @@ def test_named_columns_must_exist(tmp_path: Path) -> None:
         load_dataset("csv", {"path": str(path), "target": "y", "drop": ["c"]})
     with pytest.raises(DataError, match=r"^dataset.params.features: 'y' is the target column"):
         load_dataset("csv", {"path": str(path), "target": "y", "features": "a, y"})
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"\xef\xbb\xbfa,label\n1,\xde\x00\n", "not a UTF-8 text file"),
+        (b"a,label\n1,x\x00\xff\n", "not a UTF-8 text file"),
+        (b"\xff\xfe" + "a,label\n".encode("utf-16-le") + b"\x00\xd8", "not a UTF-16 text"),
+    ],
+)
+def test_undecodable_bytes_are_one_data_error(tmp_path: Path, data: bytes, message: str) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes(data)
+    with pytest.raises(DataError, match=message):
+        load_dataset("csv", {"path": str(path), "target": "label"})
