@@ -83,7 +83,6 @@ def prepare(project: Any, project_path: Path, weights: str | None) -> Subject:
     bad input; FitError when the graph does not fit the data.
     """
     from engine.data import DataError, load_dataset
-    from engine.graph.shapes import analyze
     from engine.train.config import ConfigError, TrainConfig
     from engine.train.trainer import Trainer
 
@@ -111,7 +110,7 @@ def prepare(project: Any, project_path: Path, weights: str | None) -> Subject:
             ) from None
     split = trainer.val_split if trainer.val_split is not None else trainer.train_split
     return Subject(
-        model, analyze(project.graph), trainer.objective, trainer.loss_fn, split.x.cpu(),
+        model, trainer.analysis, trainer.objective, trainer.loss_fn, split.x.cpu(),
         split.y.cpu(), data.class_names,
         "validation" if trainer.val_split is not None else "training",
     )  # fmt: skip

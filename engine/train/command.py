@@ -25,7 +25,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from engine.common.exits import (
     EXIT_ERRORS,
@@ -37,6 +37,9 @@ from engine.common.exits import (
 )
 from engine.train.config import DEVICES, ConfigError, TrainConfig
 from engine.train.events import Callbacks, EpochEnd, SplitMetrics
+
+if TYPE_CHECKING:
+    from engine.graph.shapes import Analysis
 
 
 def _integer_at_least(low: int) -> Any:
@@ -128,11 +131,14 @@ def stop_on_interrupt(stop: threading.Event) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def resource_problem(project: Any, config: TrainConfig) -> str | None:
+def resource_problem(
+    project: Any, config: TrainConfig, analysis: Analysis | None = None
+) -> str | None:
     """What this run would ask of the machine beyond what it has or NetLoom allows, in
     one line with the figures: more generated samples than engine.common.limits allows, or a
     training step needing more memory than is free. Checked before any data is made or
-    torch is loaded, so a run that cannot fit is refused instead of swapping or killed."""
+    torch is loaded, so a run that cannot fit is refused instead of swapping or killed.
+    `analysis` is the graph's shape pass when the caller has it (else it is run here)."""
     from engine.data import DataError, get_dataset_spec
     from engine.data.registry import SampleLimitError
     from engine.graph.memory import available_bytes, training_step_problem
@@ -144,13 +150,15 @@ def resource_problem(project: Any, config: TrainConfig) -> str | None:
         return f"training.{err}"
     except DataError:
         pass  # reported with its place when the data loads
-    analysis = analyze(project.graph)
+    if analysis is None:
+        analysis = analyze(project.graph)
     if not analysis.ok:
         return None  # the graph's own problems are reported by the trainer
     return training_step_problem(analysis, config.batch_size, available_bytes())
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from engine.graph.shapes import analyze
     from engine.project.project import from_dict, load, save
 
     project_path = Path(args.project)
@@ -163,7 +171,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     except ConfigError as err:
         print_error(f"{project_path}: {err}")
         return EXIT_UNREADABLE
-    if problem := resource_problem(project, config):
+    # The one shape pass of this command: the memory check, the fit and the model use it.
+    analysis = analyze(project.graph)
+    if problem := resource_problem(project, config, analysis):
         print_error(f"{project_path}: {problem}")
         return EXIT_ERRORS
     # Heavy imports here, not at module level: see the module docstring.
@@ -183,7 +193,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print_safely(f"note: {note}", sys.stderr)
     stop = threading.Event()
     try:
-        trainer = Trainer(project, data, config, stop=stop, threads=args.threads)
+        trainer = Trainer(project, data, config, stop=stop, threads=args.threads, analysis=analysis)
     except FitError as err:
         print_error(f"{project_path}: the graph does not fit the data:")
         for problem in err.problems:

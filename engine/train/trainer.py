@@ -24,7 +24,7 @@ from typing import Any
 import torch
 
 from engine.data.splits import part_sizes, split_indices
-from engine.graph.shapes import analyze
+from engine.graph.shapes import Analysis, analyze
 from engine.model.build import build_model
 from engine.project.project import Project, to_dict
 from engine.train.checkpoint import cpu_state, load_weights_strictly, save_checkpoint
@@ -93,14 +93,19 @@ class Trainer:
         pause: threading.Event | None = None,
         checkpoint_path: str | Path | None = None,
         threads: int | None = None,
+        analysis: Analysis | None = None,
     ) -> None:
-        """`threads`: CPU threads for torch during `fit`; None chooses (see choose_threads)."""
+        """`threads`: CPU threads for torch during `fit`; None chooses (see choose_threads).
+        `analysis`: the project graph's shape pass if the caller has run it (a command
+        analyses its graph once and passes it down), else it is run here."""
         self.config = config or TrainConfig.from_dict(project.training)
         self.callbacks = callbacks or Callbacks()
         self.stop = stop or threading.Event()
         self.pause = pause or threading.Event()
         self.checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
-        analysis = analyze(project.graph)
+        if analysis is None:
+            analysis = analyze(project.graph)
+        self.analysis = analysis  # shapes, params and FLOPs of the graph trained
         self.objective = plan_objective(project.graph, data, self.config, analysis)
         self.device = resolve_device(self.config.device)
         if threads is None and self.device.type == "cpu":

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.history.owner import Owner
 from engine.history.recorder import RunRecorder
@@ -26,6 +26,9 @@ from engine.train.config import ConfigError, TrainConfig
 from engine.train.events import BatchEnd, Callbacks, EpochEnd, TrainResult
 from gui.run.paths import checkpoint_file, runs_db
 from gui.run.records import RunOutcome, RunStarted, RunStatus
+
+if TYPE_CHECKING:
+    from engine.graph.shapes import Analysis
 
 log = logging.getLogger(__name__)
 
@@ -87,12 +90,14 @@ class TrainingCallbacks:
     built: Callable[[Any], None] | None = None
 
 
-def threads_for(project: Project, config: TrainConfig) -> int:
-    """The CPU threads the trainer would choose for this project (engine.train.optim)."""
+def threads_for(project: Project, config: TrainConfig, analysis: Analysis | None = None) -> int:
+    """The CPU threads the trainer would choose for this project (engine.train.optim);
+    `analysis` is the graph's shape pass if the caller has it (else it is run here)."""
     from engine.graph.shapes import analyze
     from engine.train.optim import choose_threads
 
-    analysis = analyze(project.graph)
+    if analysis is None:
+        analysis = analyze(project.graph)
     if not analysis.ok:
         return 1  # the trainer refuses the graph anyway, naming its problems
     return choose_threads(analysis.total_flops * config.batch_size)
@@ -105,8 +110,11 @@ def _prepare(
     max_threads: int | None = None,
     **trainer_options: Any,
 ) -> Any:
-    """Load the data (unless given) and build a Trainer: (trainer, data), or JobError."""
+    """Load the data (unless given) and build a Trainer: (trainer, data), or JobError.
+
+    The graph is analysed once here; the thread count and the trainer share the pass."""
     from engine.data import DataError, load_dataset
+    from engine.graph.shapes import analyze
     from engine.train.fit import FitError
     from engine.train.trainer import Trainer
 
@@ -121,10 +129,11 @@ def _prepare(
     except DataError as err:
         where = "training." if str(err).startswith("dataset.") else ""
         raise JobError(f"{where}{err}") from None
+    analysis = analyze(project.graph)
     if trainer_options.get("threads") is None and max_threads:
-        trainer_options["threads"] = min(threads_for(project, config), max_threads)
+        trainer_options["threads"] = min(threads_for(project, config, analysis), max_threads)
     try:
-        trainer = Trainer(project, data, config, **trainer_options)
+        trainer = Trainer(project, data, config, analysis=analysis, **trainer_options)
     except FitError as err:
         raise JobError("; ".join(err.problems)) from None  # each names its block
     except ConfigError as err:

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 
 import gui.training.ui as training_ui
 from tests.gui.conftest import ROOT
-from tests.gui.test_training_support import (
+from tests.gui.training import (
     RUN_TIMEOUT_MS,
     data_dir,  # noqa: F401  (autouse fixture)
     open_iris,

@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 from tests.gui.conftest import ROOT
-from tests.gui.test_training_support import (
+from tests.gui.training import (
     RUN_TIMEOUT_MS,
     data_dir,  # noqa: F401  (autouse fixture)
     open_iris,

@@ -12,7 +12,7 @@ from gui.common.theme import apply_theme
 from gui.results.sample_trial import CHART_MIN_PX
 from tests.gui.conftest import ROOT
 from tests.gui.overlap import Overlap, overlaps
-from tests.gui.test_training_support import (
+from tests.gui.training import (
     RUN_TIMEOUT_MS,
     data_dir,  # noqa: F401  (autouse fixture)
     run_to_end,

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 
 from engine.history.runs import RunStore
 from gui.run.paths import runs_db
-from tests.gui.test_training_support import (
+from tests.gui.training import (
     IRIS,
     data_dir,  # noqa: F401  (autouse fixture)
     open_iris,

@@ -11,7 +11,7 @@ from engine.history.owner import Owner
 from engine.history.runs import RunStore
 from gui.run.paths import runs_db
 from tests.gui.test_runs_readable import show_runs
-from tests.gui.test_training_support import IRIS
+from tests.gui.training import IRIS
 
 
 def test_an_interrupted_run_is_listed_as_such_with_its_curves_so_far(qtbot, window, data_dir):

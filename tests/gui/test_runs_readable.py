@@ -15,7 +15,7 @@ from engine.history.runs import EpochRecord, RunStore
 from gui.common.theme import apply_theme
 from gui.run.paths import runs_db
 from gui.training.curves import LiveCurves
-from tests.gui.test_training_support import (
+from tests.gui.training import (
     IRIS,
     RUN_TIMEOUT_MS,
     data_dir,  # noqa: F401  (autouse fixture)

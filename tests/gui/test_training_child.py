@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 
 from gui.run import child_trainer
 from gui.run.worker import State
-from tests.gui.test_training_support import (
+from tests.gui.training import (
     RUN_TIMEOUT_MS,
     data_dir,  # noqa: F401  (fixture)
     hold_for_controls,

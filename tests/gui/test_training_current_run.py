@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from gui.training.curves import READOUT_HINT, x_range
 from gui.training.panel import READY
 from tests.gui.conftest import ROOT
-from tests.gui.test_training_support import (
+from tests.gui.training import (
     RUN_TIMEOUT_MS,
     data_dir,  # noqa: F401  (autouse fixture)
     open_iris,

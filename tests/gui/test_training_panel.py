@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtWidgets import QApplication
 
-from tests.gui.test_training_support import (
+from tests.gui.training import (
     data_dir,  # noqa: F401  (autouse fixture)
     open_iris,
 )

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 
 from engine.project.project import load
 from tests.gui.conftest import ROOT
-from tests.gui.test_training_support import (
+from tests.gui.training import (
     RUN_TIMEOUT_MS,
     data_dir,  # noqa: F401  (autouse fixture)
     run_to_end,

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 from gui.run import child_trainer
 from gui.run.lock import BANNER_TEXT
 from gui.run.worker import State
-from tests.gui.test_training_support import (
+from tests.gui.training import (
     RUN_TIMEOUT_MS,
     break_training,
     data_dir,  # noqa: F401  (fixture)
