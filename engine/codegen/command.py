@@ -24,6 +24,7 @@ from engine.codegen.problems import ExportError
 from engine.codegen.text import UNNAMED_PROJECT
 from engine.common.atomic import replace_text
 from engine.common.exits import EXIT_ERRORS, EXIT_OK, EXIT_UNREADABLE, print_error
+from engine.graph.shapes import Analysis, analyze
 
 TARGETS = ("python", "script", "torchscript", "onnx")
 SOURCE_TARGETS = ("python", "script")
@@ -79,14 +80,15 @@ def load_weights(path: str, project_graph_ids: set[str]) -> dict[str, Any]:
         raise CannotExport(str(err)) from None
 
 
-def memory_problem(project: Any) -> str | None:
+def memory_problem(project: Any, analysis: Analysis | None = None) -> str | None:
     """Whether building the model twice (NetLoom's and the exported one) and checking them
-    at the check batch sizes would overflow this machine's memory."""
+    at the check batch sizes would overflow this machine's memory. `analysis` is the
+    graph's shape pass if the caller has it (else it is run here)."""
     from engine.codegen.compiled import CHECK_BATCHES
     from engine.graph.memory import available_bytes, estimate, too_large
-    from engine.graph.shapes import analyze
 
-    analysis = analyze(project.graph)
+    if analysis is None:
+        analysis = analyze(project.graph)
     if not analysis.ok:
         return None  # the graph's own problems are reported by the export
     need = estimate(analysis, max(CHECK_BATCHES))
@@ -115,9 +117,12 @@ def export_project(
     output: str | Path,
     weights: str | None = None,
     base_dir: Path | None = None,
+    analysis: Analysis | None = None,
 ) -> str:
     """Export a loaded project (the editor calls this); `base_dir` resolves relative data paths.
 
+    The graph is analysed once (or `analysis`, its shape pass, is used as given): the
+    memory check, the generated code and the in-app model all read the same facts.
     Returns the line to print. Raises ExportError or CannotExport.
     """
     path = Path(output)
@@ -128,7 +133,9 @@ def export_project(
                 "--weights is for torchscript/onnx; the python and script files load "
                 "weights with load_state_dict"
             )
-        source = _source(project, target, base_dir or Path.cwd())
+        if analysis is None:
+            analysis = analyze(project.graph)
+        source = _source(project, target, base_dir or Path.cwd(), analysis)
         write_text_atomically(path, source)
         lines = source.count("\n")
         return f"wrote {path} ({target}, {lines} lines)"
@@ -140,7 +147,9 @@ def export_project(
             compiled.require_onnx()
         except compiled.MissingPackages as err:
             raise CannotExport(str(err)) from None
-    if problem := memory_problem(project):
+    if analysis is None:
+        analysis = analyze(project.graph)
+    if problem := memory_problem(project, analysis):
         raise ExportError([problem])
     state_dict = load_weights(weights, {n.id for n in project.graph.nodes}) if weights else None
     convert = compiled.to_onnx if target == "onnx" else compiled.to_torchscript
@@ -148,7 +157,7 @@ def export_project(
     from engine.train.checkpoint import CheckpointError
 
     try:
-        result = convert(project, path, state_dict)
+        result = convert(project, path, state_dict, analysis)
     except CheckpointError as err:  # only with --weights: they do not fit this graph
         raise CannotExport(f"{weights}: {err}") from None
     except BuildError as err:
@@ -158,14 +167,14 @@ def export_project(
     return f"wrote {path} ({target}; checked against NetLoom at batch {batches}: {check})"
 
 
-def _source(project: Any, target: str, project_dir: Path) -> str:
+def _source(project: Any, target: str, project_dir: Path, analysis: Analysis) -> str:
     if target == "python":
         from engine.codegen.python_file import to_python
 
-        return to_python(project)
+        return to_python(project, analysis)
     from engine.codegen.script import to_script
 
-    return to_script(project, project_dir)
+    return to_script(project, project_dir, analysis)
 
 
 def cmd_export(args: argparse.Namespace) -> int:

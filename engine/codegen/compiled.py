@@ -25,13 +25,15 @@ from typing import TYPE_CHECKING, Any
 
 from engine.codegen.model import ModelCode, Port
 from engine.codegen.problems import ExportError
-from engine.codegen.python_file import project_model, to_python
+from engine.codegen.python_file import project_model, python_source
 from engine.common.atomic import replace_file
 from engine.project.project import Project
 
 if TYPE_CHECKING:
     import torch
     from torch import nn
+
+    from engine.graph.shapes import Analysis
 
 log = logging.getLogger(__name__)
 
@@ -81,17 +83,25 @@ def exported_module(source: str, class_name: str) -> Iterator[nn.Module]:
 
 @contextmanager
 def reference_and_export(
-    project: Project, state_dict: dict[str, torch.Tensor] | None = None
+    project: Project,
+    state_dict: dict[str, torch.Tensor] | None = None,
+    analysis: Analysis | None = None,
 ) -> Iterator[tuple[nn.Module, nn.Module, ModelCode]]:
-    """The in-app model and the exported module holding the same weights, in eval mode."""
+    """The in-app model and the exported module holding the same weights, in eval mode.
+
+    Both are built from one shape pass: `analysis` if the caller has it, else run here.
+    """
+    from engine.graph.shapes import analyze
     from engine.model.build import build_model
     from engine.train.checkpoint import load_weights_strictly
 
-    code = project_model(project)
-    reference = build_model(project.graph)
+    if analysis is None:
+        analysis = analyze(project.graph)
+    code = project_model(project, analysis)
+    reference = build_model(project.graph, analysis)
     if state_dict is not None:
         load_weights_strictly(reference, state_dict)
-    with exported_module(to_python(project), code.class_name) as exported:
+    with exported_module(python_source(project, code), code.class_name) as exported:
         exported.load_state_dict(reference.state_dict(), strict=True)
         yield reference.eval(), exported.eval(), code
 
@@ -165,12 +175,15 @@ def _replace_atomically(write: Callable[[Path], None], path: Path) -> None:
 
 
 def to_torchscript(
-    project: Project, path: Path, state_dict: dict[str, torch.Tensor] | None = None
+    project: Project,
+    path: Path,
+    state_dict: dict[str, torch.Tensor] | None = None,
+    analysis: Analysis | None = None,
 ) -> CheckResult:
     """Script the exported module, check it (also after a save/load), write `path`."""
     import torch
 
-    with reference_and_export(project, state_dict) as (reference, exported, code):
+    with reference_and_export(project, state_dict, analysis) as (reference, exported, code):
         scripted = _script(exported)
 
     def run(inputs: tuple[torch.Tensor, ...]) -> list[Any]:
@@ -219,13 +232,16 @@ def require_onnx() -> None:
 
 
 def to_onnx(
-    project: Project, path: Path, state_dict: dict[str, torch.Tensor] | None = None
+    project: Project,
+    path: Path,
+    state_dict: dict[str, torch.Tensor] | None = None,
+    analysis: Analysis | None = None,
 ) -> CheckResult:
     """Export with a dynamic batch axis, check with ONNX Runtime, write `path`."""
     require_onnx()
     import onnxruntime
 
-    with reference_and_export(project, state_dict) as (reference, exported, code):
+    with reference_and_export(project, state_dict, analysis) as (reference, exported, code):
         program = _onnx_program(exported, code)
     result: list[CheckResult] = []
 

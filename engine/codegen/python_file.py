@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from engine.codegen.model import ModelCode, Port, model_code
 from engine.codegen.text import INDENT, bracketed, comment_lines, model_class_name
 from engine.project.project import Project
+
+if TYPE_CHECKING:
+    from engine.graph.shapes import Analysis
 
 # The batch size of example inputs in generated demos and in export checks.
 EXAMPLE_BATCH = 2
@@ -37,13 +42,18 @@ def header(project: Project, code: ModelCode, usage: str) -> list[str]:
     ]
 
 
-def project_model(project: Project) -> ModelCode:
-    return model_code(project.graph, model_class_name(project.name))
+def project_model(project: Project, analysis: Analysis | None = None) -> ModelCode:
+    """The project's model class; `analysis` is its graph's shape pass if the caller has it."""
+    return model_code(project.graph, model_class_name(project.name), analysis)
 
 
-def to_python(project: Project) -> str:
+def to_python(project: Project, analysis: Analysis | None = None) -> str:
     """The project's network as a readable, standalone Python module."""
-    code = project_model(project)
+    return python_source(project, project_model(project, analysis))
+
+
+def python_source(project: Project, code: ModelCode) -> str:
+    """The module `to_python` writes, around model code already generated."""
     usage = (
         f"Weights saved by NetLoom (a state_dict) load with "
         f"{code.class_name}().load_state_dict(state_dict)."

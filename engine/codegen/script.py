@@ -29,7 +29,7 @@ from engine.codegen.text import (
     literal,
     model_class_name,
 )
-from engine.graph.shapes import analyze
+from engine.graph.shapes import Analysis, analyze
 from engine.project.project import Project
 
 IMPORTS = [
@@ -59,7 +59,9 @@ DEFAULT_OUT = "checkpoints"
 TRAINING_PARTS = ("train_metrics", "train_setup", "train_loop")
 
 
-def _training_plan(project: Project, base_dir: Path | None) -> tuple[Any, Any, Any, dict]:
+def _training_plan(
+    project: Project, base_dir: Path | None, analysis: Analysis
+) -> tuple[Any, Any, Any, dict]:
     """The validated settings, the loaded data and the objective; ExportError otherwise."""
     from engine.data import DataError, get_dataset_spec, load_dataset
     from engine.train.config import ConfigError, TrainConfig
@@ -80,7 +82,7 @@ def _training_plan(project: Project, base_dir: Path | None) -> tuple[Any, Any, A
         where = "training." if message.startswith("dataset") else ""
         raise ExportError([f"{where}{message}"]) from None
     try:
-        objective = plan_objective(project.graph, data, config)
+        objective = plan_objective(project.graph, data, config, analysis)
     except FitError as err:
         raise ExportError(err.problems) from None
     except ConfigError as err:
@@ -113,13 +115,18 @@ def _header(project: Project, data: DataSection, dataset: str, model: Any) -> li
     return lines
 
 
-def to_script(project: Project, base_dir: Path | None = None) -> str:
+def to_script(
+    project: Project, base_dir: Path | None = None, analysis: Analysis | None = None
+) -> str:
     """A complete training program for the project; raises ExportError naming each problem.
 
     `base_dir` is the project file's folder, against which a relative data path resolves.
+    `analysis` is the graph's shape pass if the caller has it (else it is run here); the
+    fit check and the model code both read it.
     """
-    analysis = analyze(project.graph)
-    config, data, objective, params = _training_plan(project, base_dir)
+    if analysis is None:
+        analysis = analyze(project.graph)
+    config, data, objective, params = _training_plan(project, base_dir, analysis)
     model = model_code(
         project.graph,
         model_class_name(project.name, avoid=SCRIPT_NAMES),
