@@ -104,4 +104,7 @@ def _shares(counts: np.ndarray, total: int, fraction: float) -> np.ndarray:
         room = np.flatnonzero(share < counts)
         by_remainder = room[np.argsort(-(exact - share)[room], kind="stable")]
         share[by_remainder[:short]] += 1
+    while short < 0:  # rounded up elsewhere: the largest shares give one back each
+        share[int(np.argmax(share))] -= 1
+        short += 1
     return share

@@ -14,7 +14,7 @@ import pytest
 
 from engine.cli.main import run
 from engine.data import load_dataset
-from engine.data.splits import split_indices
+from engine.data.splits import part_sizes, split_indices
 from engine.project.project import from_dict
 from engine.train.config import ConfigError, TrainConfig
 from engine.train.trainer import Trainer
@@ -242,3 +242,18 @@ def test_a_prepared_dataset_survives_pickling(tmp_path: Path) -> None:
         copy = pickle.loads(pickle.dumps(data, protocol=5))
         train = np.arange(15)
         assert np.array_equal(copy.prepare(train).x, data.prepare(train).x)
+
+
+def test_stratified_parts_have_the_sizes_a_random_split_has() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(500):
+        samples, classes = int(rng.integers(3, 200)), int(rng.integers(2, 6))
+        labels = rng.integers(0, classes, samples)
+        val, test = float(rng.choice([0, 0.1, 0.2, 0.5])), float(rng.choice([0, 0.1, 0.25]))
+        held_val, held_test = part_sizes(samples, val, test)
+        if samples - held_val - held_test < 1:
+            continue
+        random = split_indices("random", samples, val, test, rng.permutation(samples))
+        strata = split_indices("stratified", samples, val, test, rng.permutation(samples), labels)
+        assert (len(strata.val), len(strata.test)) == (len(random.val), len(random.test))
+        assert sorted([*strata.train, *strata.val, *strata.test]) == list(range(samples))
