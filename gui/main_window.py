@@ -454,11 +454,13 @@ class MainWindow(UnitsMixin, EditingMixin, QMainWindow):
 
     # ------------------------------------------------------------ followers
 
-    def on_analysis(self, analysis: Analysis) -> None:
+    def on_analysis(self, analysis: Analysis, changed: set[str] | None = None) -> None:
+        """The scene's new facts into the panels; `changed` (the blocks an edit changed,
+        None for any) lets each redo only its part."""
         if self.scene is None or analysis is not self.scene.analysis:
             return  # an outer level's pass while a unit is open: not what is shown
-        self.summary.update_from(self.scene.graph, analysis)
-        self.inspector.set_analysis(analysis)
+        self.summary.update_from(self.scene.graph, analysis, changed)
+        self.inspector.set_analysis(analysis, changed)
         self.problems_button.show_problems(analysis.problems)
 
     def on_selection(self) -> None:

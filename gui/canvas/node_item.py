@@ -152,6 +152,7 @@ class NodeItem(QGraphicsItem):
         # outputs has one per Output block inside.
         self.outputs: dict[str, PortItem] = {}
         self.height = HEADER_HEIGHT + BODY_LINES * LINE_HEIGHT + 10
+        self._bounds = QRectF()  # boundingRect, kept: a frame asks each block for it thrice
         self.wires: set = set()  # WireItems attached at either end; the scene keeps this
         self.badge = ErrorBadge(self)
         self.badge.setPos(NODE_WIDTH - 4, 2)
@@ -179,6 +180,8 @@ class NodeItem(QGraphicsItem):
         self.params_text, self.params_more = params_lines(node, NODE_WIDTH - 24, _fonts()[1])
         ports = node.ports
         self.height = node_size(node)[1]
+        extra = UNIT_STACK if self.is_unit else 0.0
+        self._bounds = QRectF(-3, -3, NODE_WIDTH + 6 + extra, self.height + 6 + extra)
         body = self.height - HEADER_HEIGHT
         for name in list(self.inputs):
             if name not in ports:
@@ -273,8 +276,7 @@ class NodeItem(QGraphicsItem):
         return QRectF(0, 0, NODE_WIDTH, self.height)
 
     def boundingRect(self) -> QRectF:
-        extra = UNIT_STACK if self.is_unit else 0.0
-        return QRectF(-3, -3, NODE_WIDTH + 6 + extra, self.height + 6 + extra)
+        return self._bounds
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()

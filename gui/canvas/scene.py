@@ -3,7 +3,8 @@ graph through its events, and the mouse gestures that turn into undo commands
 (drag a wire between ports, move blocks).
 
 After edits the scene re-runs `engine.graph.shapes.analyze` once (not once per event) and
-pushes shapes, counts and errors into the items; `analysis_changed` tells the docks.
+pushes shapes, counts and errors into the items that changed; `analysis_changed` tells the
+docks which blocks those were, so they too redo only their part.
 """
 
 from __future__ import annotations
@@ -43,9 +44,32 @@ def errors_by_node(analysis: Analysis) -> dict[str, list[str]]:
     return grouped
 
 
+def changed_nodes(
+    analysis: Analysis,
+    previous: Analysis,
+    errors: dict[str, list[str]],
+    previous_errors: dict[str, list[str]],
+) -> set[str]:
+    """Ids of the nodes whose facts or problems differ between two passes over the same
+    nodes. An incremental pass hands unchanged nodes their previous facts, so most
+    comparisons stop at identity."""
+    changed = set()
+    old = previous.nodes
+    for node_id, info in analysis.nodes.items():
+        before = old.get(node_id)
+        if info is not before and info != before:
+            changed.add(node_id)
+    for node_id in errors.keys() | previous_errors.keys():
+        if errors.get(node_id) != previous_errors.get(node_id):
+            changed.add(node_id)
+    return changed
+
+
 class GraphScene(QGraphicsScene):
     status_message = Signal(str)
-    analysis_changed = Signal(object)  # Analysis
+    # The new Analysis, and the ids of the blocks whose facts, problems or params changed
+    # with it; None when any block may have (a block or wire came or went, a new document).
+    analysis_changed = Signal(object, object)
     # A block was added, moved or resized: the view grows the canvas to hold it.
     item_placed = Signal(QRectF)  # its scene rect
     # A new wire from an output was let go over empty canvas: offer blocks to end it.
@@ -114,7 +138,7 @@ class GraphScene(QGraphicsScene):
             return
         self._library_revision = self._revision()
         self._changed_params, self._structure_changed, self._dirty = set(), False, False
-        yield from self._show_analysis(analysis)
+        yield from self._show_analysis(analysis, None)
 
     def dismantle(self) -> None:
         """Before deleteLater: drop the spatial index, so deleting ten thousand items
@@ -217,19 +241,60 @@ class GraphScene(QGraphicsScene):
         self._refresh_timer.stop()
         self._library_revision = self._revision()
         sourced = self.analysis_source() if self.analysis_source is not None else None
+        whole = self._structure_changed or not self.analysis.nodes
         if sourced is not None:
             analysis = sourced
-        elif self._structure_changed or not self.analysis.nodes:
+        elif whole:
             analysis = analyze(self.graph)
         else:
             analysis = analyze(self.graph, self.analysis, self._changed_params)
+        edited = None if whole else self._changed_params
         self._changed_params, self._structure_changed = set(), False
-        for _ in self._show_analysis(analysis):
+        for _ in self._show_analysis(analysis, edited):
             pass
 
-    def _show_analysis(self, analysis: Analysis) -> Iterator[None]:
-        """Push shapes and errors into the items that changed; yields every few items."""
+    def _show_analysis(self, analysis: Analysis, edited: set[str] | None) -> Iterator[None]:
+        """Push shapes and errors into the items; yields every few items. With `edited`
+        (the nodes whose params changed, no block or wire having come or gone since the
+        last pass) only the items of changed nodes and their wires are touched."""
         errors = errors_by_node(analysis)
+        previous, previous_errors = self.analysis, self.errors
+        if edited is None:
+            yield from self._show_everything(analysis, errors)
+            changed = None
+        else:
+            changed = changed_nodes(analysis, previous, errors, previous_errors)
+            self._show_changed(analysis, errors, changed)
+            changed |= edited
+        self.analysis, self.errors = analysis, errors
+        self.analysis_changed.emit(analysis, changed)
+
+    def _show_changed(
+        self, analysis: Analysis, errors: dict[str, list[str]], changed: set[str]
+    ) -> None:
+        """The items of `changed` nodes take their new facts, and every wire at either
+        end of one of them its label (the source's shape) and colour (the target's error)."""
+        wires: set[WireItem] = set()
+        for node_id in changed:
+            item = self.nodes.get(node_id)
+            info = analysis.nodes.get(node_id)
+            if item is None or info is None:
+                continue
+            item.set_info(info, errors.get(node_id, []))
+            wires |= item.wires
+        for wire in wires:
+            self._label_wire(wire, analysis)
+
+    def _label_wire(self, wire: WireItem, analysis: Analysis) -> None:
+        source_info = analysis.nodes.get(wire.source.node_id)
+        shape = source_info.output_shape(wire.out) if source_info else None
+        # Red only when the wire's end fails on shapes, not for an unwired sibling port.
+        target_info = analysis.nodes.get(wire.target.node_id)
+        wire.set_label(str(shape) if shape else "?", bool(target_info and target_info.error))
+
+    def _show_everything(self, analysis: Analysis, errors: dict[str, list[str]]) -> Iterator[None]:
+        """Every item from `analysis` (a new document, or blocks or wires came or went);
+        a node item whose facts did not change keeps its drawing."""
         previous, previous_errors = self.analysis, self.errors
         for count, (node_id, item) in enumerate(self.nodes.items(), 1):
             info = analysis.nodes.get(node_id)
@@ -243,20 +308,14 @@ class GraphScene(QGraphicsScene):
                 item.set_info(info, mine)
             if count % ITEMS_PER_STEP == 0:
                 yield
-        for count, ((target, _port), wire) in enumerate(self.wires.items(), 1):
-            source_info = analysis.nodes.get(wire.source.node_id)
-            shape = source_info.output_shape(wire.out) if source_info else None
-            # Red only when the wire's end fails on shapes, not for an unwired sibling port.
-            target_info = analysis.nodes.get(target)
-            wire.set_label(str(shape) if shape else "?", bool(target_info and target_info.error))
+        for count, wire in enumerate(self.wires.values(), 1):
+            self._label_wire(wire, analysis)
             if count % ITEMS_PER_STEP == 0:
                 yield
         feeding = {(wire.source.node_id, wire.out) for wire in self.wires.values()}
         for node_id, item in self.nodes.items():
             for out, port_item in item.outputs.items():
                 port_item.wired = (node_id, out) in feeding
-        self.analysis, self.errors = analysis, errors
-        self.analysis_changed.emit(analysis)
 
     def helpEvent(self, event: QGraphicsSceneHelpEvent) -> None:  # noqa: N802 (Qt override)
         # Tooltips are composed when the mouse rests on an item, not stored on a thousand

@@ -111,10 +111,14 @@ class WireItem(QGraphicsItem):
         self._path = QPainterPath()
         self._label_rect = QRectF()
         self._bounds = QRectF()
+        self._path_bounds = QRectF()  # the curve's own bounds, kept for label changes
         self._middle = QPointF()
         self._label_font = _label_font()
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(0)
+        # Like a block, an unchanged wire repaints from a cached pixmap without calling
+        # paint(): after an edit only the wires it changed draw their curve again.
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         source.wires.add(self)
         target.wires.add(self)
         self.update_path()
@@ -164,6 +168,7 @@ class WireItem(QGraphicsItem):
             channel = self._channel_y()
             self._path = routed(start, end, channel)
             self._middle = QPointF((start.x() + STUB + end.x() - STUB) / 2, channel)
+        self._path_bounds = self._path.boundingRect().adjusted(-4, -4, 4, 4)
         self._place_label()
 
     def _place_label(self, size: tuple[float, float] | None = None) -> None:
@@ -171,7 +176,7 @@ class WireItem(QGraphicsItem):
         middle = self._middle
         # The label sits just above the wire so the line stays visible under it.
         self._label_rect = QRectF(middle.x() - width / 2, middle.y() - height - 3, width, height)
-        self._bounds = self._path.boundingRect().adjusted(-4, -4, 4, 4).united(self._label_rect)
+        self._bounds = self._path_bounds.united(self._label_rect)
 
     def _channel_y(self) -> float:
         source = self.source.sceneBoundingRect()

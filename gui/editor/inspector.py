@@ -7,6 +7,7 @@ Edits become `SetParamsCommand`s; the inspector then follows the model like the 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -212,10 +213,22 @@ class Inspector(QScrollArea):
                 shapes[port] = shape.detailed() if shape else f"— (no shape from {edge.value})"
         return shapes
 
-    def set_analysis(self, analysis: Analysis) -> None:
-        """After every edit (including undo): refresh facts and the values shown."""
+    def set_analysis(self, analysis: Analysis, changed: Collection[str] | None = None) -> None:
+        """After every edit (including undo): refresh facts and the values shown, unless
+        the edit's `changed` blocks (None: any may have) leave what is shown as it was."""
         self.analysis = analysis
-        self.show_node(self.node_id)
+        if changed is None or self._shows_any_of(changed):
+            self.show_node(self.node_id)
+
+    def _shows_any_of(self, changed: Collection[str]) -> bool:
+        """Whether the block shown depends on a `changed` one: itself or a source (whose
+        shapes its facts list), or anything at all for an Input (its free sizes)."""
+        node_id, graph = self.node_id, self.graph
+        if node_id is None or graph is None or node_id not in graph:
+            return node_id is not None
+        if node_id in changed or node_id in graph.ids_of_role("input"):
+            return True
+        return any(source in changed for source in graph.incoming(node_id).values())
 
     def _clear_form(self) -> None:
         while self.form.rowCount():

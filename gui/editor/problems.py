@@ -28,6 +28,8 @@ class ProblemsButton(QToolButton):
         self.show_problems([])
 
     def show_problems(self, problems: list[Problem]) -> None:
+        if self.problems == problems and self.text():
+            return  # an edit that left the problems as they were (the common case)
         self.problems = list(problems)
         count = len(problems)
         self.setProperty("failing", bool(count))

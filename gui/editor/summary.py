@@ -1,15 +1,24 @@
 """The summary dock: a Keras-style table of every block — output shape, weights,
 FLOPs, problem — in topological order, with totals. Clicking a row selects that block.
 
-A model/view table: after an edit the whole table is swapped in one reset or
-`dataChanged`, so a 1,000-block network refreshes in a few milliseconds.
+A model/view table: a new document or a structural edit swaps the whole table in one
+reset; a parameter edit rewrites only the rows of the blocks it changed (the canvas says
+which), so a 1,000-block network refreshes in well under a millisecond.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -79,6 +88,14 @@ class SummaryModel(QAbstractTableModel):
             return self.errors[row] or self.rows[row][column]
         return None
 
+    def replace_rows(self, changed: dict[int, tuple[tuple[str, ...], str]]) -> None:
+        """Rewrite the rows numbered in `changed` (row → its cells and full message)."""
+        for row, (cells, message) in changed.items():
+            self.rows[row], self.errors[row] = cells, message
+        if changed:
+            top, bottom = min(changed), max(changed)
+            self.dataChanged.emit(self.index(top, 0), self.index(bottom, len(COLUMNS) - 1))
+
     def set_rows(self, rows: list[tuple[str, ...]], errors: list[str]) -> None:
         if len(rows) != len(self.rows):
             self.beginResetModel()
@@ -91,6 +108,30 @@ class SummaryModel(QAbstractTableModel):
             top = self.index(changed[0], 0)
             bottom = self.index(changed[-1], len(COLUMNS) - 1)
             self.dataChanged.emit(top, bottom)
+
+
+class TotalsLabel(QLabel):
+    """The totals line; its tooltip (the memory estimate, a walk over every block) is
+    composed when the mouse rests on it, not after every edit."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.analysis: Analysis | None = None
+
+    def memory_text(self) -> str:
+        if self.analysis is None:
+            return ""
+        memory = estimate(self.analysis, 1)
+        return (
+            f"Weights: {human_bytes(memory.weights)}. Block outputs: "
+            f"{human_bytes(memory.activations)} per sample (python main.py check shows "
+            "them per block and at the batch size)."
+        )
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            self.setToolTip(self.memory_text())
+        return super().event(event)
 
 
 class Summary(QWidget):
@@ -115,7 +156,7 @@ class Summary(QWidget):
         for column, width in enumerate((110, 110, 170, 90, 80)):
             header.resizeSection(column, width)
         header.setStretchLastSection(True)
-        self.totals = QLabel()
+        self.totals = TotalsLabel()
         self.totals.setObjectName("summaryTotals")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -125,52 +166,85 @@ class Summary(QWidget):
         self.table.clicked.connect(self._clicked)
         self.row_of: dict[str, int] = {}
         self.ids: list[str | None] = []  # None on rows of graph-level problems
+        self.graph: Graph | None = None  # the graph the rows show
+        self.graph_level: list[str] = []  # its problems that belong to no block
 
-    def update_from(self, graph: Graph, analysis: Analysis) -> None:
+    def update_from(
+        self, graph: Graph, analysis: Analysis, changed: Collection[str] | None = None
+    ) -> None:
+        """Show `analysis` of `graph`. With `changed` (the blocks whose facts, problems or
+        params changed since the analysis shown, on the same graph and blocks) only their
+        rows are rewritten; else the whole table."""
+        by_node = errors_by_node(analysis)
+        graph_level = [p.message for p in analysis.problems if p.node is None]
+        same_table = (
+            changed is not None
+            and graph is self.graph
+            and graph_level == self.graph_level
+            and len(self.row_of) == len(graph)
+            and all(node_id in self.row_of for node_id in changed)
+        )
+        if same_table:
+            self.model.replace_rows(
+                {self.row_of[n]: self._row(graph, analysis, by_node, n) for n in changed}
+            )
+        else:
+            self._fill(graph, analysis, by_node, graph_level)
+        self.graph, self.graph_level = graph, graph_level
+        count = len(analysis.problems)
+        status = "no errors" if not count else f"{count} problem{'s' * (count != 1)}"
+        self.totals.setText(
+            f"{len(graph)} blocks  ·  {analysis.total_params:,} weights  ·  "
+            f"{human(analysis.total_flops)} FLOPs per sample  ·  {status}"
+        )
+        # Memory in the tooltip: a longer line would widen the panel's minimum width.
+        self.totals.analysis = analysis
+        self.totals.setToolTip("")
+
+    def _fill(
+        self,
+        graph: Graph,
+        analysis: Analysis,
+        by_node: dict[str, list[str]],
+        graph_level: list[str],
+    ) -> None:
+        """Every row anew: the graph's own problems, then each block in topological order."""
         # The shape pass fills its table in topological order; reuse it rather than sort again.
         order = (
             list(analysis.nodes) if len(analysis.nodes) == len(graph) else graph.topological_order()
         )
-        by_node = errors_by_node(analysis)
         rows, errors = [], []
         # Problems of the graph as a whole ("no Output block") come first: no block row
         # would show them, and an empty project has nothing else to explain its count.
-        graph_level = [p.message for p in analysis.problems if p.node is None]
         for message in graph_level:
             row = ["graph"] + [""] * (len(COLUMNS) - 1)
             row[PROBLEM] = message
             rows.append(tuple(row))
             errors.append(message)
         for node_id in order:
-            info = analysis.nodes.get(node_id)
-            messages = by_node.get(node_id, [])
-            rows.append(
-                (
-                    node_id,
-                    type_label(graph, node_id),
-                    shape_text(info),
-                    f"{info.params:,}" if info else "",
-                    human(info.flops) if info else "",
-                    " ".join(m.removeprefix(f"{node_id}: ") for m in messages),
-                )
-            )
-            errors.append("\n".join(messages))
+            cells, message = self._row(graph, analysis, by_node, node_id)
+            rows.append(cells)
+            errors.append(message)
         self.ids = [None] * len(graph_level) + order
         self.row_of = {node_id: row for row, node_id in enumerate(self.ids) if node_id}
         self.model.set_rows(rows, errors)
-        count = len(analysis.problems)
-        status = "no errors" if not count else f"{count} problem{'s' * (count != 1)}"
-        self.totals.setText(
-            f"{len(order)} blocks  ·  {analysis.total_params:,} weights  ·  "
-            f"{human(analysis.total_flops)} FLOPs per sample  ·  {status}"
+
+    @staticmethod
+    def _row(
+        graph: Graph, analysis: Analysis, by_node: dict[str, list[str]], node_id: str
+    ) -> tuple[tuple[str, ...], str]:
+        """A block's cells and its full problem message (the row's tooltip)."""
+        info = analysis.nodes.get(node_id)
+        messages = by_node.get(node_id, [])
+        cells = (
+            node_id,
+            type_label(graph, node_id),
+            shape_text(info),
+            f"{info.params:,}" if info else "",
+            human(info.flops) if info else "",
+            " ".join(m.removeprefix(f"{node_id}: ") for m in messages),
         )
-        # Memory in the tooltip: a longer line would widen the panel's minimum width.
-        memory = estimate(analysis, 1)
-        self.totals.setToolTip(
-            f"Weights: {human_bytes(memory.weights)}. Block outputs: "
-            f"{human_bytes(memory.activations)} per sample (python main.py check shows "
-            "them per block and at the batch size)."
-        )
+        return cells, "\n".join(messages)
 
     def cell(self, row: int, column: int) -> str:
         return self.model.rows[row][column]
