@@ -13,24 +13,24 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Slot
 
 from engine.data import DATASETS, TextParam
-from engine.history.runs import RunRecord
 from engine.project.project import ProjectError, from_dict, to_dict
 from engine.train.config import ConfigError, TrainConfig
 from gui.common.steps import StepQueue
-from gui.inside.flow_view import TrainingInsideView
-from gui.inside.look_inside import LookInsideTabs, LookInsideView
 from gui.results.results import ResultsView
-from gui.results.runs_view import RunsView, primary_metric
+from gui.results.run_text import primary_metric
+from gui.results.runs_view import RunsView
 from gui.run import paths
 from gui.run.current_run import CurrentRun
 from gui.run.jobs import RestoreJob, TrainJob
 from gui.run.lock import EditLock
-from gui.run.records import LiveWeights, Progress, RunOutcome, RunStarted
+from gui.run.records import RunOutcome, RunStarted
 from gui.run.worker import State, TrainingController
 from gui.training.commands import SetTrainingCommand
-from gui.training.curves import GROUPS, LiveCurves
+from gui.training.curve_data import GROUPS
+from gui.training.curves import LiveCurves
 from gui.training.docks import add_train_menu, add_training_docks, tab_size
 from gui.training.fit_check import train_refusal
+from gui.training.look_feed import LookInsideFeed
 from gui.training.panel import TrainingPanel
 from gui.training.pause_notice import PauseNotice
 from gui.training.preview import DataKey
@@ -89,20 +89,15 @@ class TrainingUi(QObject):
         self.curves = LiveCurves()
         self.results = ResultsView()
         self.runs = RunsView(self.data_dir)
-        self.look = LookInsideView()
-        self.inside = TrainingInsideView()  # gradient flow and histograms of the run
-        self.look_tabs = LookInsideTabs(self.look, self.inside)
-        # The run shown now: the panel's run line, Results and Curves all follow it.
+        # The run shown now: the panel's run line, Results, Curves and Look inside all
+        # follow it.
         self.current = CurrentRun(self)
+        self.feed = LookInsideFeed(window, self.current, self.controller, self.document_snapshot)
+        self.look, self.inside, self.look_tabs = self.feed.look, self.feed.inside, self.feed.tabs
         self.last_outcome: RunOutcome | None = None
         self.restored_outcome: RunOutcome | None = None
         self._shown_training: dict[str, Any] = {}
-        self._live_project: dict[str, Any] | None = None  # the live run's snapshot
-        self._live_weights: LiveWeights | None = None  # its weights, when Look inside asked
         self._run_data_key: DataKey | None = None
-        # A restored run whose Look inside record (flow, histograms) is read only when
-        # the Training tab comes on screen: for a big network it is a big file.
-        self._inside_unread: RunRecord | None = None
         self._fit_timer = QTimer(self)
         self._fit_timer.setSingleShot(True)
         self._fit_timer.setInterval(FIT_CHECK_DELAY_MS)
@@ -148,9 +143,7 @@ class TrainingUi(QObject):
         self.curves_dock.visibilityChanged.connect(self._on_curves_visible)
         self.look_dock.visibilityChanged.connect(self.look_tabs.set_dock_visible)
         # (after the tabs have told the view whether it is on screen)
-        self.look_dock.visibilityChanged.connect(self._ask_live_weights)
-        self.look_tabs.currentChanged.connect(self._ask_live_weights)
-        self.look.model_wanted.connect(self._fill_look)
+        self.look_dock.visibilityChanged.connect(self.feed.ask_live_weights)
 
     def _add_actions(self) -> None:
         self.actions = add_train_menu(
@@ -179,24 +172,28 @@ class TrainingUi(QObject):
         run.progress.connect(p.on_progress)
         run.progress.connect(self.curves.add)
         run.progress.connect(self.inside.add)
-        run.progress.connect(self._on_live_weights)
+        run.progress.connect(self.feed.on_live_weights)
         # Histograms cost the trainer something: taken only while they are on screen.
         self.look_tabs.looking.connect(self.controller.set_looking)
-        self.look_tabs.looking.connect(self._read_inside_record)
+        self.look_tabs.looking.connect(self.feed.read_inside_record)
         run.ended.connect(self._on_current_ended)
         self.runs.restore_requested.connect(self.restore)
         self.window.undo_stack.indexChanged.connect(self._on_document_edited)
         self.window.project_replaced.connect(self._on_project_replaced)
         # Look inside follows the canvas selection and the sample of "try a sample".
-        self.window.selection_changed.connect(self._on_selection)
+        self.window.selection_changed.connect(self.feed.on_selection)
         self.results.trial.index.valueChanged.connect(lambda n: self.look.set_sample(n - 1))
         self._on_state(State.IDLE.value)
-        self._look_at_current()
+        self.feed.look_at_current()
 
     # ---------------------------------------------------------- document
 
     def base_dir(self) -> Path | None:
         return self.window.path.parent if self.window.path else None
+
+    def document_snapshot(self) -> dict[str, Any]:
+        """The open document as a run trains it: its dataset's paths made absolute."""
+        return absolute_data_paths(to_dict(self.window.project), self.base_dir())
 
     @Slot()
     def _on_project_replaced(self) -> None:
@@ -217,7 +214,7 @@ class TrainingUi(QObject):
         # Most edits change the graph, not the settings: then only the fit check needs
         # a second look, once the edits settle (it analyses the whole graph).
         if self.current.kind == "none":
-            self._look_at_current()
+            self.feed.look_at_current()
         if self.window.project.training != self._shown_training:
             self.refresh_document()
         elif self.panel.picker.active:
@@ -248,11 +245,11 @@ class TrainingUi(QObject):
             self.panel.show_refusal(refusal)
             w.statusBar().showMessage(refusal, 8000)
             return
-        snapshot = absolute_data_paths(to_dict(w.project), self.base_dir())
+        snapshot = self.document_snapshot()
         data = self.panel.picker.data  # loaded for the preview already: no second load
         self._run_data_key = self.panel.picker.current_key()
         job = TrainJob(snapshot, self.base_dir(), self.data_dir, GUI_THREADS, GUI_MAX_THREADS, data)
-        self._live_project = snapshot
+        self.feed.live_project = snapshot
         self.lock.lock(banner=False)  # shown in a step below
         self.current.begin_live()  # the views start over: nothing of an earlier run
         self.controller.start(job)
@@ -293,61 +290,17 @@ class TrainingUi(QObject):
 
     # ------------------------------------------------------ the current run
 
-    @Slot(list)
-    def _on_selection(self, ids: list) -> None:
-        self.look.set_node(ids[0] if len(ids) == 1 else None)
-
-    def _look_at_current(self) -> None:
-        """The current model changed: Look inside asks for it (`_fill_look`) now if it
-        is on screen, else when it next comes on screen. (Made at once, converting and
-        copying a 10,000-block project held the GUI thread 0.25-0.5 s at every open.)"""
-        self.look.invalidate_model()
-
-    @Slot()
-    def _fill_look(self) -> None:
-        """Look inside the current model: the document's initial weights with no run,
-        a finished or restored run's checkpoint, nothing while a run trains."""
-        run, w = self.current, self.window
-        path = w.path or (Path.cwd() / "project.json")
-        if run.kind == "live" and self._live_weights is not None and self._live_project:
-            weights = self._live_weights
-            self.look.set_model(self._live_project, path, weights.checkpoint, weights.describe())
-        elif run.kind == "live":
-            self.look.wait_for_run(
-                "Training: the trainer sends its weights after its next batch (a paused "
-                "run, when it resumes)."
-            )
-        elif run.kind == "restoring":
-            self.look.wait_for_run("Loading the run's weights…")
-        elif run.outcome is not None and run.outcome.checkpoint and run.outcome.project:
-            self.look.set_model(run.outcome.project, path, run.outcome.checkpoint)
-        else:
-            self.look.set_model(absolute_data_paths(to_dict(w.project), self.base_dir()), path, "")
-        self.look.set_graph(w.graph)
-
-    @Slot()
-    def _ask_live_weights(self) -> None:
-        """Look inside's Blocks tab came on screen during a run: ask for the weights now."""
-        if self.current.kind == "live" and self.look.visible:
-            self.controller.ask_weights()
-
-    @Slot(object)
-    def _on_live_weights(self, progress: Progress) -> None:
-        if progress.weights is not None and self.current.kind == "live":
-            self._live_weights = progress.weights
-            self._look_at_current()
-
     @Slot()
     def _on_current_changed(self) -> None:
         """Every view shows the new current run from its beginning."""
         run = self.current
-        self._live_weights = None
-        self._look_at_current()
+        self.feed.live_weights = None
+        self.feed.look_at_current()
         self.steps.drop(RUN_VIEWS)  # views still to fill for the run shown before
-        self._inside_start_over()
+        self.feed.inside_start_over()
         if run.kind == "live":
             self.panel.run_starting()
-            self.curves.reset(None, planned_epochs(self._live_project))
+            self.curves.reset(None, planned_epochs(self.feed.live_project))
             self.results.clear("Training…")
         elif run.kind == "restoring" and run.record is not None:
             record = run.record
@@ -361,37 +314,10 @@ class TrainingUi(QObject):
             self.curves.reset(None)
             self.results.clear()
 
-    def _inside_start_over(self) -> None:
-        run = self.current
-        self._inside_unread = None
-        if run.kind == "live":
-            self.inside.start_over(
-                "Training: gradient flow arrives every few batches.",
-                "Taken at each epoch's end while this tab is open.",
-            )
-        elif run.record is not None:
-            self.inside.start_over(f"Run {run.record.id} from the Runs history: reading…")
-            self._inside_unread = run.record
-            self._read_inside_record(self.look_tabs.training_on_screen)
-        else:
-            self.inside.start_over("Train the network to see its gradients flow here.")
-
-    @Slot(bool)
-    def _read_inside_record(self, looking: bool) -> None:
-        """The restored run's Look inside record, read once its tab is on screen."""
-        record = self._inside_unread
-        if looking and record is not None and record is self.current.record:
-            self._inside_unread = None
-            self.inside.show_history(record.id, record.checkpoint)
-
     @Slot(object)
     def _on_run_started(self, started: RunStarted) -> None:
         self.panel.on_run_started(started)
-        self._ask_live_weights()  # Look inside is on screen as the run starts
-        self.inside.status.setText(
-            f"Run {started.run_id}: gradient flow arrives every few batches (measuring "
-            "takes at most ~3% of the training time while this tab is open, ~1% while not)."
-        )
+        self.feed.on_run_started(started)
         self.curves.reset(started)
         self.window.statusBar().showMessage(f"Training: {started.describe()}", 6000)
 
@@ -422,7 +348,7 @@ class TrainingUi(QObject):
         four dropped frames, in one turn of the event loop. Steps belong to this run:
         if another becomes current before they run, they are dropped."""
         run = self.current
-        self._look_at_current()
+        self.feed.look_at_current()
         if run.kind == "restored" and run.record is not None:
             self.panel.show_restored(run.record, run.epochs)
             self.results.show_outcome(outcome)  # one view to fill, at the user's request
@@ -430,10 +356,7 @@ class TrainingUi(QObject):
         self.panel.on_run_ended(outcome)
         # The curves show the run's last points (a plot may be waiting for its turn).
         self.steps.add(*[self.curves.draw_now] * len(GROUPS), tag=RUN_VIEWS)
-        self.inside.status.setText(
-            f"Run {outcome.run_id or ''} {outcome.status}: its gradient flow, and the "
-            "histograms taken while this tab was open."
-        )
+        self.feed.on_run_ended(outcome)
         if outcome.evaluation is None:
             what = "did not start" if outcome.refused else outcome.status
             self.results.clear(f"No results: the run {what}.")
