@@ -24,8 +24,8 @@ from gui.canvas.node_item import DETAIL_ZOOM, NodeItem
 from gui.canvas.port_item import PortItem
 from gui.canvas.wire_item import WireItem
 from gui.common import theme
-from gui.editor.block_search import BLOCK_MIME
 
+BLOCK_MIME = "application/x-netloom-block"  # a block type dragged here (the palette's drags)
 MIN_ZOOM, MAX_ZOOM = 0.05, 3.0
 FIT_MARGIN = 40.0  # scene units of canvas shown around the blocks by Fit
 GRID = 24.0

@@ -13,8 +13,6 @@ from collections.abc import Iterable
 from engine.blocks.spec import BlockSpec, Operand, ParamError, Shape, all_specs
 from engine.graph.shapes import infer_node
 
-BLOCK_MIME = "application/x-netloom-block"
-
 
 def match_rank(spec: BlockSpec, text: str) -> int | None:
     """Lower is better; None when the spec does not match at all.

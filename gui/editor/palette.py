@@ -20,8 +20,9 @@ from PySide6.QtWidgets import (
 
 from engine.blocks.spec import BlockSpec, all_specs, get_spec
 from engine.units.units import Library
+from gui.canvas.view import BLOCK_MIME
 from gui.common import theme
-from gui.editor.block_search import BLOCK_MIME, match_rank
+from gui.editor.block_search import match_rank
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole
 
