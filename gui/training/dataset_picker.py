@@ -224,7 +224,9 @@ class DatasetPicker(QWidget):
         missing = [
             p.name
             for p in DATASETS[self.choice["name"]].params
-            if isinstance(p, TextParam) and not (self.choice.get("params") or {}).get(p.name)
+            if isinstance(p, TextParam)
+            and p.required
+            and not (self.choice.get("params") or {}).get(p.name)
         ]
         if missing:
             self.preview.show_message(f"Choose the {', '.join(missing)} of your data.")
