@@ -28,11 +28,6 @@ from tests.architecture_graph import (
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "architecture.md"
 WINDOW = ("gui", "PySide6", "shiboken6", "pyqtgraph")
-# Upward imports known today and being moved (issue 24), as (module, imported module).
-# Temporary: it shrinks to empty as the moves land; an entry no import needs fails below.
-KNOWN_UPWARD: set[tuple[str, str]] = {
-    ("gui.canvas.view", "gui.editor.block_search"),  # BLOCK_MIME moves into gui.canvas
-}
 
 
 @pytest.fixture(scope="module")
@@ -42,30 +37,24 @@ def imports() -> ImportGraph:
 
 def test_no_import_cycles(imports: ImportGraph) -> None:
     found = [describe_cycle(imports, cycle) for cycle in cycles(imports)]
-    assert not found, "import circles:\n  " + "\n  ".join(found)
+    assert not found, "\n  ".join(["import circles:", *found])
 
 
 def test_the_engine_never_imports_the_window_or_qt(imports: ImportGraph) -> None:
-    found = [f"{module} imports {name} ({where})" for module, name, where in
-             forbidden_imports(imports, "engine", WINDOW)]  # fmt: skip
-    assert not found, "engine/ must run without the window:\n  " + "\n  ".join(found)
+    found = [
+        f"{module} imports {name} ({where})"
+        for module, name, where in forbidden_imports(imports, "engine", WINDOW)
+    ]
+    assert not found, "\n  ".join(["engine/ must run without the window:", *found])
 
 
 def test_each_package_imports_only_its_layer_and_below(imports: ImportGraph) -> None:
     found = [
         f"{source} ({package}) imports {target} ({theirs}, a higher layer) at {where}"
         for source, package, target, theirs, where in layer_violations(imports, read_layers(DOC))
-        if (source, target) not in KNOWN_UPWARD
     ]
-    assert not found, "imports that reach up the layers of docs/architecture.md:\n  " + "\n  ".join(
-        found
-    )
-
-
-def test_every_known_upward_import_still_exists(imports: ImportGraph) -> None:
-    live = {(v[0], v[2]) for v in layer_violations(imports, read_layers(DOC))}
-    stale = sorted(KNOWN_UPWARD - live)
-    assert not stale, f"remove from KNOWN_UPWARD in tests/test_architecture.py: {stale}"
+    heading = "imports that reach up the layers of docs/architecture.md:"
+    assert not found, "\n  ".join([heading, *found])
 
 
 def test_every_package_is_in_the_layer_list_and_every_listed_one_exists() -> None:
