@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from engine.data import ArrayDataset
+from engine.data.preprocess import target_units
 from engine.train.trainer import Trainer
 from gui.run.records import Evaluation
 
@@ -38,6 +39,15 @@ def _class_scores(output: torch.Tensor, loss: str) -> tuple[torch.Tensor, torch.
     return probabilities.argmax(dim=1), probabilities
 
 
+def _own_units(trainer: Trainer, values: np.ndarray) -> np.ndarray:
+    """Regression values back in the target's own units, when training standardised it
+    (the trainer's splits hold it standardised; the views show what the file holds)."""
+    scale = (trainer.preprocessing or {}).get("target")
+    if scale is None or len(values) == 0:
+        return values
+    return target_units(scale, values).astype(np.float32)
+
+
 def evaluate(trainer: Trainer, data: ArrayDataset, metric_value: float | None = None) -> Evaluation:
     """Predict every sample of the validation split (or the training split without one)."""
     split = trainer.val_split if trainer.val_split is not None else trainer.train_split
@@ -61,8 +71,8 @@ def evaluate(trainer: Trainer, data: ArrayDataset, metric_value: float | None = 
         predicted = output.reshape(truth.shape)
         return Evaluation(
             inputs=split.x[shown].cpu().numpy(),
-            truth=truth[shown].numpy(),
-            predicted=predicted[shown].numpy(),
+            truth=_own_units(trainer, truth[shown].numpy()),
+            predicted=_own_units(trainer, predicted[shown].numpy()),
             **common,
         )
     predicted, probabilities = _class_scores(output, objective.loss)
