@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.engine import hostile_checkpoints, hostile_onnx
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "engine" / "import_corpus"
 # The ONNX files the tests keep, with the import arguments each needs when its own
 # declared input is not used.

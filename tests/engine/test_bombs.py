@@ -26,9 +26,8 @@ from engine.graph.expansion import ExpansionError, check_document
 from engine.graph.shapes import analyze
 from engine.project.project import ProjectError, from_dict, loads
 from tests.engine import bombs
+from tests.helpers import ROOT, TINY_DIGITS
 
-ROOT = Path(__file__).resolve().parents[2]
-TINY_DIGITS = Path(__file__).resolve().parent / "data" / "tiny_digits.json"
 CHILD_TIMEOUT = 60  # seconds: only a hang gets near it
 CPU_BUDGET = 2.0  # seconds of CPU for a whole command, interpreter start included
 

@@ -18,10 +18,10 @@ import pytest
 from engine.cli.main import run
 from engine.project import project as proj
 from engine.project.project import ProjectError
+from tests.helpers import ROOT, template
 
-ROOT = Path(__file__).resolve().parents[2]
-DIGITS = ROOT / "templates" / "cnn_digits.json"
-RESNET = ROOT / "templates" / "resnet_digits.json"
+DIGITS = template("cnn_digits")
+RESNET = template("resnet_digits")
 # What a message must never show: Python's bytes reprs and exception names.
 PYTHON_WORDS = ("b'\\x", 'b"\\x', "Error", "Traceback", "Exception", "unhashable", "NoneType")
 

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "templates" / "cnn_lstm_video.json"
+from tests.helpers import ROOT, template
+
+TEMPLATE = template("cnn_lstm_video")
 
 
 def netloom(*args: str) -> subprocess.CompletedProcess[str]:

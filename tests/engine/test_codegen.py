@@ -20,7 +20,6 @@ import textwrap
 import tokenize
 import warnings
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -41,9 +40,8 @@ from engine.graph.graph import Graph
 from engine.graph.shapes import analyze
 from engine.model.build import build_model
 from engine.project.project import Project, from_dict, load
+from tests.helpers import ROOT, TEMPLATES
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATES = sorted((ROOT / "templates").glob("*.json"))
 DATA = Path(__file__).resolve().parent / "data"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 # Pinned exports: a per-frame CNN+LSTM, and two inputs/outputs with merges.
@@ -53,13 +51,8 @@ RANDOM_GRAPHS = 220
 UPDATE_GOLDEN = os.environ.get("NETLOOM_UPDATE_GOLDEN") == "1"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread() -> Iterator[None]:
-    # Tiny tensors: thread start-up costs more than it saves, and other work shares the cores.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# Tiny tensors: thread start-up costs more than it saves, and other work shares the cores.
+pytestmark = pytest.mark.usefixtures("one_torch_thread_per_module")
 
 
 # ------------------------------------------------------------- random graphs

@@ -20,8 +20,7 @@ from engine.data import (
     dataset_task,
     load_dataset,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT
 
 # Small sizes of every dataset that needs no file, so the whole file stays quick.
 SMALL = {

@@ -12,10 +12,10 @@ import pytest
 
 from engine.cli.main import run
 from engine.common.dependencies import CONSTRAINTS, install_command, missing_message
+from tests.helpers import ROOT, template
 
-ROOT = Path(__file__).resolve().parents[2]
 ONNX_FILE = ROOT / "tests" / "engine" / "import_corpus" / "text_lstm_dynamo.onnx"
-DIGITS = ROOT / "templates" / "cnn_digits.json"
+DIGITS = template("cnn_digits")
 
 # Runs main.py with one top-level package made unimportable, as if not installed.
 WITHOUT_PACKAGE = textwrap.dedent(

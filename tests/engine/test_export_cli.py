@@ -22,12 +22,10 @@ from engine.codegen.python_file import project_model
 from engine.model.build import build_model
 from engine.project.project import load, to_dict
 from tests.engine.helpers import load_file
+from tests.helpers import TEMPLATES, TINY_DIGITS, template
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATES = sorted((ROOT / "templates").glob("*.json"))
-VIDEO = ROOT / "templates" / "cnn_lstm_video.json"
+VIDEO = template("cnn_lstm_video")
 TWO_INPUTS = Path(__file__).resolve().parent / "data" / "two_inputs.json"
-TINY_DIGITS = Path(__file__).resolve().parent / "data" / "tiny_digits.json"
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -21,9 +21,7 @@ from engine.cli.main import run
 from engine.model.build import build_model
 from engine.project.project import load, to_dict
 from engine.train.checkpoint import FORMAT, VERSION, save_checkpoint
-
-TINY_DIGITS = Path(__file__).resolve().parent / "data" / "tiny_digits.json"
-
+from tests.helpers import TINY_DIGITS
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

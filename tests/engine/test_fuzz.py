@@ -32,9 +32,8 @@ import pytest
 
 from engine.cli.main import run
 from tests.engine.json_mutations import VALUES, Case, json_paths, json_type, judge, path_text
+from tests.helpers import TEMPLATES
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATES = sorted((ROOT / "templates").glob("*.json"))
 CASES_PER_FAMILY = 4  # per template: 10 families × 9 templates × 4 = 360 files
 
 Mutation = Callable[[random.Random, dict[str, Any], str], str]

@@ -25,8 +25,7 @@ from engine.data.arrays import MAX_CLASSES
 from engine.project.project import load
 from engine.train.config import TrainConfig
 from engine.train.trainer import Trainer
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT
 
 
 def png_header(width: int, height: int) -> bytes:

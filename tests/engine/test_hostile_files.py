@@ -23,13 +23,13 @@ from engine.cli.main import run
 from engine.common.atomic import remove_stale_temps
 from engine.project import project as proj
 from engine.project.project import MAX_FILE_BYTES, ProjectError
+from tests.helpers import ROOT, TEMPLATE_DIR, template_doc
 
-ROOT = Path(__file__).resolve().parents[2]
-DIGITS = ROOT / "templates" / "cnn_digits.json"
+DIGITS = TEMPLATE_DIR / "cnn_digits.json"
 
 
 def template() -> dict[str, Any]:
-    return json.loads(DIGITS.read_text(encoding="utf-8"))
+    return template_doc("cnn_digits")
 
 
 def write(tmp_path: Path, text: str, name: str = "p.json") -> Path:

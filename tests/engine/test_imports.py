@@ -15,7 +15,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT
+
 ENGINE = ROOT / "engine"
 
 PURE_MODULES = (

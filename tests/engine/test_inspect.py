@@ -4,7 +4,6 @@ and the `inspect` command's files."""
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +27,8 @@ from engine.inspect.sizes import describe_free, free_dims, predict_mask, sample_
 from engine.model.build import build_model
 from engine.project.project import from_dict, load
 from engine.train.checkpoint import cpu_state, save_checkpoint
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT
+from tests.helpers import write_project as write  # (folder, doc, name)
 
 
 def chain(nodes: list[tuple[str, str, dict[str, Any]]], training: dict[str, Any]) -> dict:
@@ -92,12 +91,6 @@ def video_project() -> dict:
             "val_split": 0.25,
         },  # fmt: skip
     )
-
-
-def write(tmp_path: Path, doc: dict, name: str = "tiny.json") -> Path:
-    path = tmp_path / name
-    path.write_text(json.dumps(doc), encoding="utf-8")
-    return path
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:

@@ -22,9 +22,7 @@ from engine.graph.shapes import analyze
 from engine.model import build as build_module
 from engine.model.build import BuildError, build_model
 from engine.project.project import load
-
-ROOT = Path(__file__).resolve().parents[2]
-TINY_DIGITS = Path(__file__).resolve().parent / "data" / "tiny_digits.json"
+from tests.helpers import TINY_DIGITS
 
 
 def project_file(tmp_path: Path, nodes: list[dict[str, Any]], training: bool = True) -> Path:

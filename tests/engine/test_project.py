@@ -11,8 +11,9 @@ import pytest
 
 from engine.project import project as proj
 from engine.project.project import Project, ProjectError
+from tests.helpers import template
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "cnn_lstm_video.json"
+TEMPLATE = template("cnn_lstm_video")
 
 
 def small_doc() -> dict[str, Any]:

@@ -15,8 +15,7 @@ import pytest
 from engine.history.owner import Owner
 from engine.history.runs import RunStore
 from tests.engine.test_runs import PROJECT
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT
 
 # A process that records a run as the window's trainer does (an epoch's metrics and its
 # batches, then half of the next epoch's batches), says so, and trains on until killed.

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine.project.project import load
-
-TEMPLATES = sorted((Path(__file__).resolve().parents[2] / "templates").glob("*.json"))
+from tests.helpers import TEMPLATES
 
 
 def sentences(text: str) -> list[str]:

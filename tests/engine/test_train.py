@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,8 +26,7 @@ from engine.train.config import default_config
 from engine.train.fit import FitError
 from engine.train.metrics import Meter
 from engine.train.trainer import Trainer
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT
 
 # ----------------------------------------------------------------- helpers
 

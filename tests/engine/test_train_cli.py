@@ -16,8 +16,8 @@ import torch
 
 from engine.cli.main import run
 from engine.project.project import load
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT
+from tests.helpers import write_project as write  # (folder, doc, name)
 
 
 def iris_project(**changes: Any) -> dict[str, Any]:
@@ -43,12 +43,6 @@ def iris_project(**changes: Any) -> dict[str, Any]:
     }
     doc.update(changes)
     return doc
-
-
-def write(tmp_path: Path, doc: dict[str, Any], name: str = "tiny.json") -> Path:
-    path = tmp_path / name
-    path.write_text(json.dumps(doc), encoding="utf-8")
-    return path
 
 
 def test_train_writes_metrics_checkpoint_and_project(tmp_path: Path, capsys: Any) -> None:

@@ -12,8 +12,7 @@ from pathlib import Path
 import torch
 
 from engine.train.checkpoint import save_checkpoint
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT
 
 
 def train_until_first_epoch_then_kill(out: Path) -> str:

@@ -3,8 +3,6 @@ any depth, and renaming back gives the same file."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from engine.codegen import to_python
@@ -12,8 +10,9 @@ from engine.graph.graph import Graph, GraphError
 from engine.graph.shapes import analyze
 from engine.project.project import Project, dumps, load, loads
 from engine.units.edits import make_unit, rename_port, rename_unit
+from tests.helpers import template
 
-RESNET = Path(__file__).resolve().parents[2] / "templates" / "resnet_digits.json"
+RESNET = template("resnet_digits")
 
 
 def test_rename_unit_follows_nested_instances_and_back_is_exact():

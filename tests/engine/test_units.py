@@ -22,8 +22,8 @@ from engine.project import project as proj
 from engine.project.project import Project, ProjectError, from_dict, load, loads, to_dict
 from engine.units import edits as unit_edits
 from engine.units import units
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).resolve().parent / "data"
 V1_FILES = [
     path
