@@ -74,6 +74,7 @@ class Subject:
     y: Any
     class_names: list[str] | None = None
     split: str = "validation"  # "training" when the project holds no validation split
+    preprocessing: dict[str, Any] | None = None  # the transforms the samples were prepared with
 
 
 def prepare(project: Any, project_path: Path, weights: str | None) -> Subject:
@@ -83,12 +84,16 @@ def prepare(project: Any, project_path: Path, weights: str | None) -> Subject:
     bad input; FitError when the graph does not fit the data.
     """
     from engine.data import DataError, load_dataset
+    from engine.data.as_trained import as_trained
     from engine.train.config import ConfigError, TrainConfig
     from engine.train.trainer import Trainer
 
     try:
         config = TrainConfig.from_dict(project.training)
         data = load_dataset(config.dataset.name, config.dataset.params, project_path.parent)
+        checkpoint = _checkpoint(weights, {n.id for n in project.graph.nodes}) if weights else None
+        # The samples as the weights' run prepared them: its stored transforms, not refitted.
+        data = as_trained(data, checkpoint.preprocessing if checkpoint else None)
         trainer = Trainer(project, data, config)
     except ConfigError as err:
         raise CannotInspect(f"{project_path}: {err}") from None
@@ -96,10 +101,9 @@ def prepare(project: Any, project_path: Path, weights: str | None) -> Subject:
         where = "training." if str(err).startswith("dataset.") else ""
         raise CannotInspect(f"{project_path}: {where}{err}") from None
     model = trainer.model.cpu()
-    if weights:
-        state = _state_dict(weights, {n.id for n in project.graph.nodes})
+    if checkpoint is not None:
         try:
-            model.load_state_dict(state)
+            model.load_state_dict(checkpoint.state_dict)
         except RuntimeError as err:  # same block ids, other sizes
             # torch lists every mismatch on its own line under a heading: show the first.
             lines = [line.strip() for line in str(err).splitlines()[1:] if line.strip()]
@@ -112,16 +116,16 @@ def prepare(project: Any, project_path: Path, weights: str | None) -> Subject:
     return Subject(
         model, trainer.analysis, trainer.objective, trainer.loss_fn, split.x.cpu(),
         split.y.cpu(), data.class_names,
-        "validation" if trainer.val_split is not None else "training",
+        "validation" if trainer.val_split is not None else "training", trainer.preprocessing,
     )  # fmt: skip
 
 
-def _state_dict(path: str, node_ids: set[str]) -> dict[str, Any]:
-    from engine.train.checkpoint import CheckpointError, load_weights_for
+def _checkpoint(path: str, node_ids: set[str]) -> Any:
+    from engine.train.checkpoint import CheckpointError, load_checkpoint_for
 
     try:
         # Diverged weights may be inspected: seeing where the NaNs are is the point.
-        return load_weights_for(path, node_ids, finite=False)
+        return load_checkpoint_for(path, node_ids, finite=False)
     except CheckpointError as err:
         raise CannotInspect(str(err)) from None
 
@@ -212,7 +216,10 @@ def any_size_view(project: Any, project_path: Path, subject: Subject) -> Any | N
     loss = subject.objective.loss
     rows = []
     for size in ANY_SIZES:
-        made = sample_at_size(dataset["name"], dataset.get("params", {}), size, project_path.parent)
+        made = sample_at_size(
+            dataset["name"], dataset.get("params", {}), size, project_path.parent,
+            preprocessing=subject.preprocessing,
+        )  # fmt: skip
         if made is None:
             return None
         image, truth = made

@@ -248,12 +248,20 @@ def predict_mask(model: NetLoomModel, image: Any, loss: str = "cross_entropy") -
 
 
 def sample_at_size(
-    dataset: str, params: dict[str, Any], size: int, base_dir: Any = None, number: int = 0
+    dataset: str,
+    params: dict[str, Any],
+    size: int,
+    base_dir: Any = None,
+    number: int = 0,
+    preprocessing: dict[str, Any] | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """One sample (x, y) of a generated dataset made at another `size`, or None when the
     dataset has no size to choose (a person's own files, the digits). Another `number`
-    draws another sample (the seed moves on by it)."""
+    draws another sample (the seed moves on by it). The sample is prepared as the model's
+    run prepared its data (`preprocessing`, the transforms it fitted; see
+    engine.data.as_trained)."""
     from engine.data import get_dataset_spec, load_dataset
+    from engine.data.as_trained import prepared_samples
 
     spec = get_dataset_spec(dataset)
     names = {p.name for p in spec.params}
@@ -265,5 +273,5 @@ def sample_at_size(
     if "seed" in names and number:
         seed = int(params.get("seed", spec.param("seed").default)) + number
         changed["seed"] = seed % (int(spec.param("seed").maximum or 2**32 - 1) + 1)
-    data = load_dataset(dataset, changed, base_dir)
-    return data.x[0], data.y[0]
+    x, y = prepared_samples(load_dataset(dataset, changed, base_dir), preprocessing)
+    return x[0], y[0]

@@ -5,7 +5,13 @@ A checkpoint is a plain dict of tensors, strings, numbers, lists and dicts, so
 
     {"format": "netloom-checkpoint", "version": 1, "state_dict": {...},
      "project": <the project file as a dict>, "config": <TrainConfig.to_dict()>,
-     "metrics": {"epoch": 3, "train": {...}, "val": {...}}, "torch": "2.13.0+cpu"}
+     "metrics": {"epoch": 3, "train": {...}, "val": {...}}, "torch": "2.13.0+cpu",
+     "preprocessing": {"features": {...}, "target": {...}}}
+
+"preprocessing" is what the data's transforms were fitted to on the training rows
+(engine.data.preprocess: fill values, categories, means and stds, as numbers, strings
+and lists), so new data can be prepared as training prepared it. Runs on data with no
+such transforms, and checkpoints written before it existed, have none: it reads None.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ class Checkpoint:
     project: dict[str, Any]
     config: dict[str, Any]
     metrics: dict[str, Any]
+    preprocessing: dict[str, Any] | None = None  # the fitted transforms, as plain data
 
     def to_project(self) -> Project:
         try:
@@ -92,6 +99,14 @@ def load_weights_for(
     to belong to a graph with these block ids and, if `finite`, to hold no NaN or
     infinity. Raises CheckpointError naming the path, in one line. The sizes are
     checked when they are loaded (`load_weights_strictly`)."""
+    return load_checkpoint_for(path, node_ids, finite).state_dict
+
+
+def load_checkpoint_for(
+    path: str | Path, node_ids: Collection[str], finite: bool = True
+) -> Checkpoint:
+    """The checkpoint `path` with its weights checked as `load_weights_for` checks them
+    (its fitted preprocessing comes along)."""
     checkpoint = load_checkpoint(path)
     owners = {key.split(".", 1)[0] for key in checkpoint.state_dict}
     if strangers := sorted(owners - set(node_ids)):
@@ -105,7 +120,7 @@ def load_weights_for(
             f"{path}: NaN or infinite weights in {bad[0]}{more} (training diverged); "
             "use a checkpoint from a run that did not"
         )
-    return checkpoint.state_dict
+    return checkpoint
 
 
 def nonfinite_weights(state_dict: Mapping[str, torch.Tensor]) -> list[str]:
@@ -136,8 +151,12 @@ def save_checkpoint(
     project: dict[str, Any],
     config: dict[str, Any],
     metrics: dict[str, Any],
+    preprocessing: dict[str, Any] | None = None,
 ) -> None:
-    """Write atomically, so a crash never leaves half a checkpoint over a good one."""
+    """Write atomically, so a crash never leaves half a checkpoint over a good one.
+
+    `preprocessing` (plain data; see the module docstring) is stored when given; a
+    checkpoint without it is the one this function always wrote."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     document = {
@@ -149,6 +168,10 @@ def save_checkpoint(
         "metrics": metrics,
         "torch": str(torch.__version__),  # a TorchVersion object would need unpickling
     }
+    if preprocessing is not None:
+        if problem := plain_data_problem(preprocessing):
+            raise ValueError(f"preprocessing{problem}")
+        document["preprocessing"] = preprocessing
     # A plain open() (not mkstemp, which makes the file private) so the user's umask
     # applies, as it would to torch.save; the process id keeps concurrent savers apart.
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -252,4 +275,37 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
                 f"{path}: {part}: expected an object, got a {type(value).__name__}"
             )
         parts[part] = value
-    return Checkpoint(state_dict=state_dict, **parts)
+    preprocessing = document.get("preprocessing")
+    if preprocessing is not None:
+        if not isinstance(preprocessing, dict):
+            raise CheckpointError(
+                f"{path}: preprocessing: expected an object, got a {type(preprocessing).__name__}"
+            )
+        if problem := plain_data_problem(preprocessing):
+            raise CheckpointError(f"{path}: preprocessing{problem}")
+    return Checkpoint(state_dict=state_dict, preprocessing=preprocessing, **parts)
+
+
+PLAIN = (str, int, float, bool, type(None))
+PLAIN_DEPTH = 16  # fitted transforms nest a few levels; a hostile file could nest thousands
+
+
+def plain_data_problem(value: Any, where: str = "", depth: int = 0) -> str | None:
+    """Where `value` holds something other than numbers, strings, lists and string-keyed
+    dicts (".features.mean: expected plain data, got a Tensor"), or None."""
+    if isinstance(value, PLAIN):
+        return None
+    if depth > PLAIN_DEPTH:
+        return f"{where}: nested more than {PLAIN_DEPTH} levels deep"
+    if isinstance(value, (list, tuple)):
+        items: Any = ((f"{where}[{i}]", item) for i, item in enumerate(value))
+    elif isinstance(value, dict):
+        if not all(isinstance(key, str) for key in value):
+            return f"{where}: expected text keys, got {sorted(map(repr, value))[:3]}"
+        items = ((f"{where}.{key}", item) for key, item in value.items())
+    else:
+        return f"{where}: expected plain data, got a {type(value).__name__}"
+    for place, item in items:
+        if problem := plain_data_problem(item, place, depth + 1):
+            return problem
+    return None

@@ -434,5 +434,10 @@ class Trainer:
                 "val": None if event.val is None else {"loss": event.val.loss, **event.val.metrics},
             }
         save_checkpoint(
-            path, cpu_state(self.model), self.project_snapshot, self.config.to_dict(), metrics
+            path,
+            cpu_state(self.model),
+            self.project_snapshot,
+            self.config.to_dict(),
+            metrics,
+            self.preprocessing,
         )
