@@ -1,4 +1,10 @@
-"""GUI tests run offscreen with pytest-qt; no dialog may block a test."""
+"""GUI tests run offscreen with pytest-qt; no dialog may block a test.
+
+The set-up the GUI tests share: the window (offscreen, with settings and a recovery
+folder of the test's own, closed by pytest-qt after the test), a loaded template, the
+app's theme, a private data folder and a warm trainer process for the tests that train.
+Plain helpers live in tests/helpers.py, tests/gui/helpers.py and tests/gui/training.py.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +19,9 @@ import pytest  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "templates" / "cnn_lstm_video.json"
+from tests.helpers import template  # noqa: E402
+
+TEMPLATE = template("cnn_lstm_video")
 
 
 @dataclass
@@ -68,15 +75,54 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+def own_settings(folder: Path) -> QSettings:
+    """Window settings kept in `folder`, never the user's (recent files, layout, the
+    last folder a dialog used)."""
+    return QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> QSettings:
+    """The settings a window made by hand in a test uses: the test's own."""
+    return own_settings(tmp_path)
+
+
+@pytest.fixture
+def spare_trainer(data_dir: Path) -> Path:
+    """As the app does at start-up: a trainer process warms up (imports torch) while the
+    test makes its window, so a run does not wait for a fresh one. For the modules that
+    train (`pytestmark = pytest.mark.usefixtures("spare_trainer")`, so it is in place
+    before any window is made); runs go to the test's own data folder."""
+    from gui.run import child_trainer
+
+    child_trainer.keep_spare()
+    return data_dir
+
+
+@pytest.fixture
+def themed(qapp):
+    """The app's own style, font and style sheet (they set every widget's size, a
+    column's width), put back afterwards for the other tests."""
+    from gui.common.theme import apply_theme
+
+    style, font, sheet = qapp.style().name(), qapp.font(), qapp.styleSheet()
+    apply_theme(qapp)
+    yield
+    qapp.setStyleSheet(sheet)
+    qapp.setFont(font)
+    qapp.setStyle(style)
+
+
 @pytest.fixture
 def make_window(qtbot, tmp_path: Path):
     from gui.main_window import MainWindow
 
-    def make(recovery_dir: Path | None = None) -> MainWindow:
-        settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    def make(recovery_dir: Path | None = None, size: tuple[int, int] = (1200, 800)) -> MainWindow:
+        """A window laid out at `size`, then shown (offscreen); closed after the test."""
+        settings = own_settings(tmp_path)
         window = MainWindow(settings=settings, recovery_dir=recovery_dir or tmp_path / "recovery")
         qtbot.addWidget(window)
-        window.resize(1200, 800)
+        window.resize(*size)
         window.show()
         return window
 
@@ -89,6 +135,17 @@ def window(make_window):
 
 
 @pytest.fixture
-def video_window(window):
-    assert window.open_template(TEMPLATE)
-    return window
+def open_template(window):
+    """A loaded template: `open_template(name)` opens the shipped template `name` in the
+    window as the gallery does, and returns the window."""
+
+    def open_(name: str):
+        assert window.open_template(template(name))
+        return window
+
+    return open_
+
+
+@pytest.fixture
+def video_window(open_template):
+    return open_template("cnn_lstm_video")

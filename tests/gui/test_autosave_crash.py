@@ -21,8 +21,8 @@ from PySide6.QtWidgets import QMessageBox
 
 from engine.project.project import load
 from gui.autosave import ENV_INTERVAL, interval_from_env
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 CHILD = Path(__file__).with_name("crash_child.py")
 STARTUP_LIMIT_S = 60.0  # a generous ceiling for a busy machine, not a wait
 

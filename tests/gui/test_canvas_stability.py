@@ -12,11 +12,10 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from gui.canvas.commands import SetParamsCommand
-from tests.gui.conftest import ROOT
 from tests.gui.helpers import drag, port_pos
 from tests.gui.test_canvas_editing import drop_block
+from tests.helpers import TEMPLATES, template
 
-TEMPLATES = sorted((ROOT / "templates").glob("*.json"))
 SIZES = [(1280, 800), (1440, 900)]
 
 
@@ -57,7 +56,7 @@ def open_at(make_window, name: str, size: tuple[int, int] = (1440, 900)):
     window = make_window()
     window.resize(*size)
     settle(window)
-    assert window.open_template(ROOT / "templates" / f"{name}.json")
+    assert window.open_template(template(name))
     settle(window)
     return window
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog
 
 from engine.graph.graph import Graph
@@ -78,8 +77,9 @@ def every_file_dialog(window) -> None:
     results.save_weights.click()
 
 
-def test_the_start_folder_is_the_projects_then_the_last_used_then_home(tmp_path, elsewhere):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+def test_the_start_folder_is_the_projects_then_the_last_used_then_home(
+    tmp_path, elsewhere, settings
+):
     assert start_folder(None, settings) == Path.home()
     exports = tmp_path / "exports"
     exports.mkdir()

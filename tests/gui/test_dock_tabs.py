@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTabBar
 
 
@@ -20,14 +20,8 @@ EXPECTED = [
 ]
 
 
-def test_one_tab_bar_per_dock_group_at_any_window_size(qtbot, qapp, tmp_path):
-    from gui.main_window import MainWindow
-
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings, recovery_dir=tmp_path / "recovery")
-    qtbot.addWidget(window)
-    window.resize(1440, 900)  # as the app opens: laid out at its first size, then shown
-    window.show()
+def test_one_tab_bar_per_dock_group_at_any_window_size(qtbot, qapp, make_window):
+    window = make_window(size=(1440, 900))  # as the app opens: laid out, then shown
     qtbot.waitExposed(window)
     qapp.processEvents()  # what the first paint shows
     assert visible_tab_rows(window) == sorted(EXPECTED)

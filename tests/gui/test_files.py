@@ -225,12 +225,9 @@ def test_run_gui_opens_the_project_given_on_the_command_line(qtbot, monkeypatch,
         w.close()
 
 
-def test_autosave_writes_under_netloom_data_dir(qtbot, data_dir, tmp_path):
-    from PySide6.QtCore import QSettings
-
+def test_autosave_writes_under_netloom_data_dir(qtbot, data_dir, settings):
     from gui.main_window import MainWindow
 
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(settings=settings)  # no recovery folder given: the default one
     qtbot.addWidget(window)
     window.add_block("Dense", QPointF(0, 0))
@@ -240,13 +237,11 @@ def test_autosave_writes_under_netloom_data_dir(qtbot, data_dir, tmp_path):
     window.undo_stack.setClean()
 
 
-def test_the_autosave_timer_dies_with_its_window(qtbot, dialogs, tmp_path):
+def test_the_autosave_timer_dies_with_its_window(qtbot, dialogs, settings):
     import shiboken6
-    from PySide6.QtCore import QSettings
 
     from gui.main_window import MainWindow
 
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(settings=settings)  # deleted here, not by qtbot
     window.show()
     window.add_block("Dense", QPointF(0, 0))

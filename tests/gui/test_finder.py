@@ -11,14 +11,14 @@ from PySide6.QtCore import QPointF, Qt
 from engine.blocks.spec import Shape, all_specs, get_spec
 from gui.canvas.wire_item import DraftWire
 from gui.editor.block_search import accepts, search_specs
-from tests.gui.conftest import ROOT
 from tests.gui.helpers import drag, port_pos
+from tests.helpers import ROOT
 
 
 @pytest.fixture
-def digits(window):
+def digits(window, open_template):
     window.resize(1440, 900)
-    assert window.open_template(ROOT / "templates" / "cnn_digits.json")
+    open_template("cnn_digits")
     window.scene.refresh_if_dirty()
     return window
 

@@ -3,20 +3,21 @@ only; the view follows a restored run and starts over when another project opens
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import pytest
 
-from tests.gui.conftest import ROOT
+from tests.gui.helpers import LEFT
 from tests.gui.training import (
     RUN_TIMEOUT_MS,
-    data_dir,  # noqa: F401  (autouse fixture)
     open_iris,
     run_to_end,
     set_training,
 )
+from tests.helpers import ROOT, TEMPLATE_DIR
 
-DIGITS = ROOT / "templates" / "cnn_digits.json"
-LSTM = ROOT / "templates" / "lstm_adding.json"
-LEFT = Qt.MouseButton.LeftButton
+pytestmark = pytest.mark.usefixtures("spare_trainer")
+
+DIGITS = TEMPLATE_DIR / "cnn_digits.json"
+LSTM = TEMPLATE_DIR / "lstm_adding.json"
 
 
 def open_look(window, template=None):

@@ -7,21 +7,21 @@ project or run, never the one before."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
 
 import gui.training.ui as training_ui
-from tests.gui.conftest import ROOT
+from tests.gui.helpers import LEFT
 from tests.gui.training import (
     RUN_TIMEOUT_MS,
-    data_dir,  # noqa: F401  (autouse fixture)
     open_iris,
     run_to_end,
     set_training,
 )
+from tests.helpers import template
 
-DIGITS = ROOT / "templates" / "cnn_digits.json"
-LSTM = ROOT / "templates" / "lstm_adding.json"
-LEFT = Qt.MouseButton.LeftButton
+pytestmark = pytest.mark.usefixtures("spare_trainer")
+
+DIGITS = template("cnn_digits")
+LSTM = template("lstm_adding")
 
 
 @pytest.fixture

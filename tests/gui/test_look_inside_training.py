@@ -7,18 +7,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+import pytest
 
-from tests.gui.conftest import ROOT
+from tests.gui.helpers import LEFT
 from tests.gui.training import (
     RUN_TIMEOUT_MS,
-    data_dir,  # noqa: F401  (autouse fixture)
     open_iris,
     run_to_end,
     start_long_run,
 )
+from tests.helpers import ROOT
 
-LEFT = Qt.MouseButton.LeftButton
+pytestmark = pytest.mark.usefixtures("spare_trainer")
 
 
 def open_training_tab(window):

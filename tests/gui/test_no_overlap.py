@@ -7,17 +7,15 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QApplication, QDockWidget, QTabWidget
 
-from engine.project.project import load
-from gui.common.theme import apply_theme
 from gui.results.sample_trial import CHART_MIN_PX
-from tests.gui.conftest import ROOT
 from tests.gui.overlap import Overlap, overlaps
 from tests.gui.training import (
     RUN_TIMEOUT_MS,
-    data_dir,  # noqa: F401  (autouse fixture)
+    load_template,
     run_to_end,
-    set_training,
 )
+
+pytestmark = pytest.mark.usefixtures("spare_trainer")
 
 SIZES = ((1280, 800), (1440, 900), (1920, 1080))
 # Tiny runs: one epoch; the video clips fewer than the template's.
@@ -25,18 +23,6 @@ RUNS = {
     "cnn_lstm_video": {"dataset": {"name": "moving_shapes", "params": {"samples": 64}}},
     "cnn_digits": {},
 }
-
-
-@pytest.fixture
-def themed(qapp):
-    """The app's own style, font and style sheet (they set every widget's size), put
-    back afterwards for the other tests."""
-    style, font, sheet = qapp.style().name(), qapp.font(), qapp.styleSheet()
-    apply_theme(qapp)
-    yield
-    qapp.setStyleSheet(sheet)
-    qapp.setFont(font)
-    qapp.setStyle(style)
 
 
 def settle() -> None:
@@ -47,8 +33,7 @@ def settle() -> None:
 
 def finished_run(qtbot, window, template: str):
     """`template` trained for an epoch, its results and where it looks on screen."""
-    window.set_project(load(ROOT / "templates" / f"{template}.json"), None)
-    set_training(window, epochs=1, **RUNS[template])
+    load_template(window, template, epochs=1, **RUNS[template])
     outcome = run_to_end(qtbot, window)
     assert outcome.status == "finished", outcome.reason
     trial = window.training.results.trial

@@ -10,10 +10,10 @@ import pytest
 from PySide6.QtCore import QPointF
 
 from engine.project.project import to_dict
+from tests.helpers import template
 
-ROOT = Path(__file__).resolve().parents[2]
-DIGITS = ROOT / "templates" / "cnn_digits.json"
-RESNET = ROOT / "templates" / "resnet_digits.json"
+DIGITS = template("cnn_digits")
+RESNET = template("resnet_digits")
 
 
 def binary() -> bytes:

@@ -3,16 +3,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import pytest
 
 from gui.run.worker import State
+from tests.gui.helpers import LEFT
 from tests.gui.training import (
     RUN_TIMEOUT_MS,
-    data_dir,  # noqa: F401  (autouse fixture)
     start_long_run,
 )
 
-LEFT = Qt.MouseButton.LeftButton
+pytestmark = pytest.mark.usefixtures("spare_trainer")
 
 
 def said(window) -> dict[str, str]:

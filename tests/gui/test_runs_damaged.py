@@ -8,21 +8,21 @@ import contextlib
 import json
 import sqlite3
 
-from PySide6.QtCore import Qt
+import pytest
 
 from engine.history.runs import RunStore
 from gui.run.paths import runs_db
+from tests.gui.helpers import LEFT
 from tests.gui.training import (
     IRIS,
-    data_dir,  # noqa: F401  (autouse fixture)
     open_iris,
     run_to_end,
 )
 
-LEFT = Qt.MouseButton.LeftButton
+pytestmark = pytest.mark.usefixtures("spare_trainer")
 
 
-def test_a_damaged_history_is_one_line_and_a_run_still_trains(qtbot, window, data_dir):  # noqa: F811
+def test_a_damaged_history_is_one_line_and_a_run_still_trains(qtbot, window, data_dir):
     path = runs_db(data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     damaged = b"not a database, whatever its name says\n" * 200
@@ -55,7 +55,7 @@ def test_a_damaged_history_is_one_line_and_a_run_still_trains(qtbot, window, dat
     assert runs.problem.isHidden()
 
 
-def test_a_damaged_run_is_listed_among_the_others_and_can_be_deleted(qtbot, window, data_dir):  # noqa: F811
+def test_a_damaged_run_is_listed_among_the_others_and_can_be_deleted(qtbot, window, data_dir):
     project = json.loads(IRIS.read_text())
     store = RunStore(runs_db(data_dir))
     for _ in range(3):

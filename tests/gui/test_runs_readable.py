@@ -9,21 +9,20 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
 
 from engine.history.runs import EpochRecord, RunStore
-from gui.common.theme import apply_theme
 from gui.run.paths import runs_db
 from gui.training.curves import LiveCurves
+from tests.gui.helpers import LEFT
 from tests.gui.training import (
     IRIS,
     RUN_TIMEOUT_MS,
-    data_dir,  # noqa: F401  (autouse fixture)
     open_iris,
     run_to_end,
 )
 
-LEFT = Qt.MouseButton.LeftButton
+# The app's own style, font and style sheet, as the window runs: they set the columns' widths.
+pytestmark = pytest.mark.usefixtures("spare_trainer", "themed")
 
 
 def record_run(store: RunStore, metric: str, values: list[float]) -> int:
@@ -36,18 +35,6 @@ def record_run(store: RunStore, metric: str, values: list[float]) -> int:
         store.add_batch_losses(run_id, epoch, 5, [1 / epoch] * 5)
     store.finish_run(run_id, "finished", "trained", "")
     return run_id
-
-
-@pytest.fixture(autouse=True)
-def themed(qapp):
-    """The app's own style, font and style sheet, as the window runs (they set the
-    columns' widths), put back afterwards for the other tests."""
-    style, font, sheet = qapp.style().name(), qapp.font(), qapp.styleSheet()
-    apply_theme(qapp)
-    yield
-    qapp.setStyleSheet(sheet)
-    qapp.setFont(font)
-    qapp.setStyle(style)
 
 
 def show_runs(qtbot, window, size: tuple[int, int]):
@@ -70,7 +57,7 @@ def assert_columns_whole(runs) -> None:
         assert header.sectionSize(column) >= header.sectionSizeHint(column), name
 
 
-def test_runs_columns_are_whole_at_1280_and_named_after_the_metric(qtbot, window, data_dir):  # noqa: F811
+def test_runs_columns_are_whole_at_1280_and_named_after_the_metric(qtbot, window, data_dir):
     store = RunStore(runs_db(data_dir))
     first = record_run(store, "accuracy", [0.5, 0.8, 0.9667])
     second = record_run(store, "accuracy", [0.6, 0.9])
@@ -91,7 +78,7 @@ def test_runs_columns_are_whole_at_1280_and_named_after_the_metric(qtbot, window
             assert plot.isVisible()
 
 
-def test_runs_of_several_metrics_name_each_value(qtbot, window, data_dir):  # noqa: F811
+def test_runs_of_several_metrics_name_each_value(qtbot, window, data_dir):
     store = RunStore(runs_db(data_dir))
     record_run(store, "accuracy", [0.5, 0.9])
     record_run(store, "mse", [0.2, 0.0123])
@@ -131,7 +118,7 @@ def test_a_recorded_run_shows_its_batches_and_spans_what_it_trained(qtbot):
     assert len(curves.series["batch_loss"]) == 0 and len(curves.series["train_loss"]) == 2
 
 
-def test_a_restored_run_shows_its_per_batch_loss(qtbot, window, data_dir):  # noqa: F811
+def test_a_restored_run_shows_its_per_batch_loss(qtbot, window, data_dir):
     open_iris(window, epochs=3)
     trained = run_to_end(qtbot, window)
     ui = window.training

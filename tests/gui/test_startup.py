@@ -13,12 +13,12 @@ import weakref
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
 
 from gui.common import gc_guard
 from gui.run import child_trainer
 from gui.run.preparation import AfterFirstPaint
-from tests.gui.conftest import ROOT, TEMPLATE
+from tests.gui.conftest import TEMPLATE
+from tests.helpers import ROOT
 
 HEAVY = ("torch", "onnx", "onnxruntime", "onnxscript", "sklearn", "scipy")
 # A bound on failure: importing torch took over a minute on a 2-core machine under load.
@@ -137,10 +137,9 @@ def test_quitting_while_torch_loads_exits_cleanly(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr and "ERROR" not in done.stderr, done.stderr
 
 
-def test_training_is_prepared_after_the_first_paint(qtbot, tmp_path: Path) -> None:
+def test_training_is_prepared_after_the_first_paint(qtbot, tmp_path: Path, settings) -> None:
     from gui.main_window import MainWindow
 
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(settings=settings, recovery_dir=tmp_path / "recovery")
     qtbot.addWidget(window)
     finished: list[bool] = []

@@ -14,7 +14,7 @@ from engine.train.config import TrainConfig
 from engine.train.events import BatchEnd, Callbacks
 from engine.train.trainer import Trainer
 from gui.run.capture import FIXED_SAMPLES, RunCapture
-from tests.gui.conftest import ROOT
+from tests.helpers import ROOT
 
 
 def trainer_for(template: str, **training) -> Trainer:

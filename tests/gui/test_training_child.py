@@ -6,13 +6,12 @@ from __future__ import annotations
 import threading
 
 import pytest
-from PySide6.QtCore import Qt
 
 from gui.run import child_trainer
 from gui.run.worker import State
+from tests.gui.helpers import LEFT
 from tests.gui.training import (
     RUN_TIMEOUT_MS,
-    data_dir,  # noqa: F401  (fixture)
     hold_for_controls,
     open_iris,
     run_to_end,
@@ -20,10 +19,10 @@ from tests.gui.training import (
     stored_runs,
 )
 
-LEFT = Qt.MouseButton.LeftButton
+pytestmark = pytest.mark.usefixtures("spare_trainer")
 
 
-def test_pause_and_stop_act_before_the_next_batch(qtbot, window, data_dir, monkeypatch):  # noqa: F811
+def test_pause_and_stop_act_before_the_next_batch(qtbot, window, data_dir, monkeypatch):
     monkeypatch.setattr(child_trainer, "CHILD_SETUP", hold_for_controls)
     open_iris(window, epochs=50, batch_size=2)
     ui = window.training
@@ -51,7 +50,7 @@ def test_pause_and_stop_act_before_the_next_batch(qtbot, window, data_dir, monke
 def test_a_trainer_process_that_dies_fails_the_run_and_the_next_run_works(
     qtbot,
     window,
-    data_dir,  # noqa: F811
+    data_dir,
 ):
     start_long_run(qtbot, window)
     ui = window.training

@@ -4,21 +4,22 @@ with fresh curves, ranges and read-out."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import pytest
 
 from gui.training.curves import READOUT_HINT, x_range
 from gui.training.panel import READY
-from tests.gui.conftest import ROOT
+from tests.gui.helpers import LEFT
 from tests.gui.training import (
     RUN_TIMEOUT_MS,
-    data_dir,  # noqa: F401  (autouse fixture)
     open_iris,
     run_to_end,
     set_training,
 )
+from tests.helpers import template
 
-DIGITS = ROOT / "templates" / "cnn_digits.json"
-LEFT = Qt.MouseButton.LeftButton
+pytestmark = pytest.mark.usefixtures("spare_trainer")
+
+DIGITS = template("cnn_digits")
 
 
 def assert_no_run_shown(ui) -> None:

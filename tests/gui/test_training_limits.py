@@ -3,24 +3,16 @@ too many generated samples (engine.common.limits), a step needing more memory th
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 from engine.common.limits import MAX_GENERATED_SAMPLES
 from engine.train import fit
 from gui.run.jobs import JobError, _prepare
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def template(name: str) -> dict:
-    return json.loads((ROOT / "templates" / f"{name}.json").read_text(encoding="utf-8"))
+from tests.helpers import ROOT, template_doc
 
 
 def test_a_dataset_over_the_sample_limit_is_refused_before_it_is_made() -> None:
-    doc = template("lstm_adding")
+    doc = template_doc("lstm_adding")
     doc["training"]["dataset"]["params"]["samples"] = MAX_GENERATED_SAMPLES + 1
     with pytest.raises(JobError) as caught:
         _prepare(doc, ROOT)
@@ -33,7 +25,7 @@ def test_a_dataset_over_the_sample_limit_is_refused_before_it_is_made() -> None:
 def test_a_step_larger_than_free_memory_is_refused_with_the_figures(monkeypatch) -> None:
     monkeypatch.setattr(fit, "available_bytes", lambda: 1_000)
     with pytest.raises(JobError) as caught:
-        _prepare(template("mlp_iris"), ROOT)
+        _prepare(template_doc("mlp_iris"), ROOT)
     message = str(caught.value)
     assert "\n" not in message and message.startswith("the model needs about ")
     assert "this machine has 1000 B available" in message

@@ -5,12 +5,14 @@ fits it, naming the Input block when it does not — for your own files too."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PySide6.QtWidgets import QApplication
 
 from tests.gui.training import (
-    data_dir,  # noqa: F401  (autouse fixture)
     open_iris,
 )
+
+pytestmark = pytest.mark.usefixtures("spare_trainer")
 
 
 def commit_text(editor, text: str) -> None:

@@ -3,26 +3,21 @@ predicted masks beside the true ones for segmentation, and "try a sample"."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 
-from engine.project.project import load
-from tests.gui.conftest import ROOT
 from tests.gui.training import (
     RUN_TIMEOUT_MS,
-    data_dir,  # noqa: F401  (autouse fixture)
+    load_template,
     run_to_end,
-    set_training,
 )
+from tests.helpers import ROOT
 
-
-def open_template(window, name: str, **training) -> None:
-    project = load(ROOT / "templates" / f"{name}.json")
-    window.set_project(project, None)
-    set_training(window, **training)
+pytestmark = pytest.mark.usefixtures("spare_trainer")
 
 
 def test_a_forecast_shows_predictions_against_the_truth_over_time(qtbot, window):
-    open_template(
+    load_template(
         window,
         "lstm_forecast",
         dataset={"name": "sine", "params": {"length": 400}},
@@ -46,7 +41,7 @@ def test_a_forecast_shows_predictions_against_the_truth_over_time(qtbot, window)
 
 
 def test_segmentation_shows_predicted_masks_beside_the_true_ones(qtbot, window):
-    open_template(
+    load_template(
         window,
         "fcn_segmentation",
         dataset={"name": "shapes_segmentation", "params": {"samples": 24}},
@@ -95,7 +90,7 @@ def wait_for_trial(qtbot, trial, what) -> None:
 
 
 def test_try_a_sample_shows_where_a_digit_classifier_looks(qtbot, window):
-    open_template(window, "cnn_digits", epochs=1)
+    load_template(window, "cnn_digits", epochs=1)
     outcome = run_to_end(qtbot, window)
     assert outcome.status == "finished", outcome.reason
     trial = window.training.results.trial
@@ -136,7 +131,7 @@ def test_try_a_sample_shows_where_a_digit_classifier_looks(qtbot, window):
 
 
 def test_try_a_sample_shows_where_a_video_classifier_looks_frame_by_frame(qtbot, window):
-    open_template(
+    load_template(
         window,
         "cnn_lstm_video",
         dataset={"name": "moving_shapes", "params": {"samples": 64}},
@@ -158,7 +153,7 @@ def test_try_a_sample_shows_where_a_video_classifier_looks_frame_by_frame(qtbot,
 
 
 def test_no_saliency_where_it_does_not_apply(qtbot, window):
-    open_template(window, "mlp_iris", epochs=1)
+    load_template(window, "mlp_iris", epochs=1)
     run_to_end(qtbot, window)
     trial = window.training.results.trial
     assert not trial.saliency.isVisibleTo(trial)  # flowers are four numbers, no pixels
@@ -166,7 +161,7 @@ def test_no_saliency_where_it_does_not_apply(qtbot, window):
 
 
 def test_a_fully_convolutional_net_tries_a_sample_at_other_sizes(qtbot, window):
-    open_template(
+    load_template(
         window,
         "fcn_segmentation",
         dataset={"name": "shapes_segmentation", "params": {"samples": 24}},
@@ -198,7 +193,7 @@ def test_a_fully_convolutional_net_tries_a_sample_at_other_sizes(qtbot, window):
 
 
 def test_a_net_with_dense_layers_offers_no_other_size(qtbot, window):
-    open_template(window, "cnn_digits", epochs=1)
+    load_template(window, "cnn_digits", epochs=1)
     run_to_end(qtbot, window)
     trial = window.training.results.trial
     wait_for_trial(qtbot, trial, lambda: trial.saliency.view.kind == "saliency")

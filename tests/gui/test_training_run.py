@@ -14,17 +14,18 @@ from PySide6.QtWidgets import QApplication
 from gui.run import child_trainer
 from gui.run.lock import BANNER_TEXT
 from gui.run.worker import State
+from tests.gui.helpers import LEFT
 from tests.gui.training import (
     RUN_TIMEOUT_MS,
     break_training,
-    data_dir,  # noqa: F401  (fixture)
     open_iris,
     run_to_end,
     start_long_run,
     stored_runs,
 )
 
-LEFT = Qt.MouseButton.LeftButton
+pytestmark = pytest.mark.usefixtures("spare_trainer")
+
 NO_MODIFIER = Qt.KeyboardModifier.NoModifier
 
 
@@ -40,7 +41,7 @@ def drop_block(window, type_name: str) -> bool:
     return enter.isAccepted()
 
 
-def test_a_run_streams_curves_learns_and_shows_a_confusion_matrix(qtbot, window, data_dir):  # noqa: F811
+def test_a_run_streams_curves_learns_and_shows_a_confusion_matrix(qtbot, window, data_dir):
     open_iris(window, epochs=12)
     ui = window.training
     outcome = run_to_end(qtbot, window)
@@ -67,7 +68,7 @@ def test_a_run_streams_curves_learns_and_shows_a_confusion_matrix(qtbot, window,
     assert record.checkpoint.endswith(f"run-{record.id}.pt")
 
 
-def test_the_canvas_is_locked_while_training_and_unlocked_after(qtbot, window, data_dir):  # noqa: F811
+def test_the_canvas_is_locked_while_training_and_unlocked_after(qtbot, window, data_dir):
     start_long_run(qtbot, window)
     ui = window.training
     blocks = len(window.graph)
@@ -91,7 +92,7 @@ def test_the_canvas_is_locked_while_training_and_unlocked_after(qtbot, window, d
     assert len(window.graph) == blocks + 1
 
 
-def test_pause_resume_and_stop(qtbot, window, data_dir):  # noqa: F811
+def test_pause_resume_and_stop(qtbot, window, data_dir):
     start_long_run(qtbot, window)
     ui = window.training
     # The trainer says when it has halted, after every batch it trained has arrived.
@@ -119,7 +120,7 @@ def test_pause_resume_and_stop(qtbot, window, data_dir):  # noqa: F811
 def test_an_exception_in_training_shows_in_the_panel_and_the_app_keeps_working(
     qtbot,
     window,
-    data_dir,  # noqa: F811
+    data_dir,
     monkeypatch,
 ):
     open_iris(window, epochs=2)
@@ -142,7 +143,7 @@ def test_an_exception_in_training_shows_in_the_panel_and_the_app_keeps_working(
     assert ui.panel.status.property("kind") == "ok"
 
 
-def test_a_graph_that_does_not_fit_is_refused_naming_the_input_block(qtbot, window, data_dir):  # noqa: F811
+def test_a_graph_that_does_not_fit_is_refused_naming_the_input_block(qtbot, window, data_dir):
     open_iris(window, dataset={"name": "digits", "params": {}}, epochs=1)
     outcome = run_to_end(qtbot, window)
     assert outcome.refused and outcome.run_id is None
@@ -159,7 +160,7 @@ def test_a_graph_that_does_not_fit_is_refused_naming_the_input_block(qtbot, wind
     assert stored_runs(data_dir) == []  # nothing trained, nothing recorded
 
 
-def test_a_dangling_block_with_an_error_refuses_training_before_it_starts(qtbot, window, data_dir):  # noqa: F811
+def test_a_dangling_block_with_an_error_refuses_training_before_it_starts(qtbot, window, data_dir):
     open_iris(window, epochs=1)
     ui = window.training
     conv = window.add_block("Conv2d", QPointF(0, 600))
@@ -175,7 +176,7 @@ def test_a_dangling_block_with_an_error_refuses_training_before_it_starts(qtbot,
     assert stored_runs(data_dir) == []
 
 
-def test_nan_stops_the_run_with_the_reason(qtbot, window, data_dir):  # noqa: F811
+def test_nan_stops_the_run_with_the_reason(qtbot, window, data_dir):
     open_iris(window, optimizer="sgd", lr=1e8, epochs=3)
     outcome = run_to_end(qtbot, window)
     assert outcome.status == "failed"
@@ -184,7 +185,7 @@ def test_nan_stops_the_run_with_the_reason(qtbot, window, data_dir):  # noqa: F8
     assert stored_runs(data_dir)[0].status == "failed"
 
 
-def test_closing_the_window_mid_run_stops_cleanly_and_records_the_run(qtbot, window, data_dir):  # noqa: F811
+def test_closing_the_window_mid_run_stops_cleanly_and_records_the_run(qtbot, window, data_dir):
     start_long_run(qtbot, window)
     ui = window.training
     began = time.perf_counter()

@@ -4,17 +4,17 @@ restores as a new document with its own trained weights."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
+import pytest
 
+from tests.gui.helpers import LEFT
 from tests.gui.training import (
     RUN_TIMEOUT_MS,
-    data_dir,  # noqa: F401  (autouse fixture)
     open_iris,
     run_to_end,
     set_training,
 )
 
-LEFT = Qt.MouseButton.LeftButton
+pytestmark = pytest.mark.usefixtures("spare_trainer")
 
 
 def test_recorded_runs_are_listed_and_their_curves_overlaid(qtbot, window):

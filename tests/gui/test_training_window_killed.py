@@ -14,8 +14,7 @@ from pathlib import Path
 
 from engine.history.owner import Owner
 from engine.history.runs import RunStore
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT
 
 # The window's part of a run, without the window: start a trainer child on a long run,
 # relay until its first epoch has ended, then stop reading (as a window does when it

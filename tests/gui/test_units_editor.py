@@ -13,9 +13,9 @@ from PySide6.QtWidgets import QApplication
 from engine.graph.graph import Graph
 from engine.project.project import Project, save
 from gui.canvas.commands import ConnectCommand, DisconnectCommand, SetParamsCommand
+from tests.helpers import template
 
-ROOT = Path(__file__).resolve().parents[2]
-RESNET = ROOT / "templates" / "resnet_digits.json"
+RESNET = template("resnet_digits")
 
 
 def small_project(path: Path) -> Path:

@@ -85,7 +85,7 @@ def test_templates_open_whole_with_their_text_drawn(make_window):
     and not so small that the blocks drop their text (test_canvas_stability checks
     every template at 1280x800 and 1440x900)."""
     from gui.canvas.node_item import DETAIL_ZOOM
-    from tests.gui.conftest import ROOT
+    from tests.helpers import ROOT
 
     window = make_window()
     window.resize(1440, 900)
@@ -120,7 +120,7 @@ def test_far_zoom_titles_fit_their_tiles(qapp):
 
     from engine.project.project import load
     from gui.canvas.node_item import FAR_TITLE_ROOM, _far_title
-    from tests.gui.conftest import ROOT
+    from tests.helpers import ROOT
 
     names = {n.id for p in (ROOT / "templates").glob("*.json") for n in load(p).graph.nodes}
     assert "sequence" in names

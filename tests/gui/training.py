@@ -1,6 +1,8 @@
-"""Shared set-up for the training tests: a private data folder, tiny projects, runs.
+"""Shared set-up for the training tests: tiny projects, runs, the trainer's test hooks.
 
-Holds no tests itself; the test_training_* modules import from it.
+Holds no tests itself; the modules that train import from it, and ask for the
+`spare_trainer` fixture (tests/gui/conftest.py) so a trainer process warms up while the
+test makes its window.
 """
 
 from __future__ import annotations
@@ -8,31 +10,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from PySide6.QtCore import Qt
 
 from engine.history.runs import RunStore
+from engine.project.project import load
 from gui.run import child_trainer
-from gui.run.paths import ENV_DATA_DIR, runs_db
+from gui.run.paths import runs_db
 from gui.run.records import RunOutcome
-from tests.gui.conftest import ROOT
+from tests.helpers import template
 
-IRIS = ROOT / "templates" / "mlp_iris.json"
+IRIS = template("mlp_iris")
 # A bound on failure, not a wait: a run waits for its trainer process to import torch,
 # which took over a minute on a 2-core machine with load average 10.
 RUN_TIMEOUT_MS = 240_000
-
-
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Runs and checkpoints go to a temporary folder, never the user's (autouse in every
-    module that imports it, so it is in place before any window is made)."""
-    folder = tmp_path / "netloom-data"
-    monkeypatch.setenv(ENV_DATA_DIR, str(folder))
-    # As the app does at start-up: a trainer process warms up (imports torch) while the
-    # test makes its window, so a run does not wait for a fresh one.
-    child_trainer.keep_spare()
-    return folder
 
 
 # ---------------------------------------------------------------------------------
@@ -80,6 +70,14 @@ def set_training(window, **changes: Any) -> None:
     """Change training settings the way the panel does: one undoable command."""
     training = {**window.project.training, **changes}
     window.training.edit_training(training, "test settings")
+
+
+def load_template(window, name: str, **training: Any) -> None:
+    """The template `name` as the window's project, set straight from its file (not
+    through the gallery's opening), with these training settings changed."""
+    window.set_project(load(template(name)), None)
+    if training:
+        set_training(window, **training)
 
 
 def open_iris(window, **changes: Any) -> None:
