@@ -11,7 +11,12 @@ from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsRectItem,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
 from engine.common.formatting import human
 from engine.graph.graph import Node
@@ -130,9 +135,14 @@ class ErrorBadge(QGraphicsItem):
         painter.drawText(self.boundingRect(), Qt.AlignmentFlag.AlignCenter, "!")
 
 
-class NodeItem(QGraphicsItem):
+class NodeItem(QGraphicsRectItem):
+    """A block's tile. A rect item only so that Qt holds its bounding rect in C++: a frame
+    asks every block for it several times, and a Python override cost a third of a
+    full-view repaint. The rect item's own pen and brush stay unused (paint() draws)."""
+
     def __init__(self, node: Node) -> None:
         super().__init__()
+        self.setPen(Qt.PenStyle.NoPen)
         self.node_id = node.id
         self.type_name = node.type
         self.category = node.spec.category
@@ -147,12 +157,14 @@ class NodeItem(QGraphicsItem):
         self.is_unit = node.library is not None  # an instance of a unit definition
         self.info: NodeInfo | None = None
         self.ports_visible = True  # the scene hides ports when zoomed far out
+        # The last paint drew a far tile, which shows no text: a change of text alone then
+        # needs no repaint (zooming in rescales, and Qt redraws the cached pixmap anyway).
+        self.drawn_far = False
         self.inputs: dict[str, PortItem] = {}
         # Output port name → item: "" for a block's one output; a unit with several
         # outputs has one per Output block inside.
         self.outputs: dict[str, PortItem] = {}
         self.height = HEADER_HEIGHT + BODY_LINES * LINE_HEIGHT + 10
-        self._bounds = QRectF()  # boundingRect, kept: a frame asks each block for it thrice
         self.wires: set = set()  # WireItems attached at either end; the scene keeps this
         self.badge = ErrorBadge(self)
         self.badge.setPos(NODE_WIDTH - 4, 2)
@@ -181,7 +193,7 @@ class NodeItem(QGraphicsItem):
         ports = node.ports
         self.height = node_size(node)[1]
         extra = UNIT_STACK if self.is_unit else 0.0
-        self._bounds = QRectF(-3, -3, NODE_WIDTH + 6 + extra, self.height + 6 + extra)
+        self.setRect(QRectF(-3, -3, NODE_WIDTH + 6 + extra, self.height + 6 + extra))
         body = self.height - HEADER_HEIGHT
         for name in list(self.inputs):
             if name not in ports:
@@ -249,9 +261,11 @@ class NodeItem(QGraphicsItem):
             self.stats_text = f"{human(info.params)} weights · {human(info.flops)} FLOPs"
         else:
             self.stats_text = "waiting for its inputs" if not errors else ""
+        failed = self.error is not None
         self.error = "\n".join(errors) or None
         self.badge.setVisible(self.error is not None)
-        self.update()
+        if not self.drawn_far or failed != (self.error is not None):
+            self.update()
 
     def tooltip_text(self) -> str:
         """Built when asked (see GraphScene.helpEvent), not on every edit."""
@@ -275,9 +289,6 @@ class NodeItem(QGraphicsItem):
     def body_rect(self) -> QRectF:
         return QRectF(0, 0, NODE_WIDTH, self.height)
 
-    def boundingRect(self) -> QRectF:
-        return self._bounds
-
     def shape(self) -> QPainterPath:
         path = QPainterPath()
         path.addRoundedRect(self.body_rect(), CORNER, CORNER)
@@ -295,6 +306,7 @@ class NodeItem(QGraphicsItem):
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        self.drawn_far = lod < DETAIL_ZOOM
         selected = self.isSelected()
         rect = self.body_rect()
         border = (

@@ -21,7 +21,12 @@ from PySide6.QtGui import (
     QPainterPathStroker,
     QPen,
 )
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsRectItem,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
 from engine.graph.graph import Edge
 from gui.common import theme
@@ -99,9 +104,13 @@ def _label_size(text: str) -> tuple[float, float]:
     return width, metrics.height() + 4
 
 
-class WireItem(QGraphicsItem):
+class WireItem(QGraphicsRectItem):
+    """A rect item only so that Qt holds its bounding rect (curve and label) in C++, as
+    NodeItem does; its pen and brush stay unused, paint() draws the curve."""
+
     def __init__(self, source: NodeItem, target: NodeItem, port: str, out: str = "") -> None:
         super().__init__()
+        self.setPen(Qt.PenStyle.NoPen)
         self.source = source
         self.target = target
         self.port = port
@@ -110,10 +119,12 @@ class WireItem(QGraphicsItem):
         self.error = False
         self._path = QPainterPath()
         self._label_rect = QRectF()
-        self._bounds = QRectF()
         self._path_bounds = QRectF()  # the curve's own bounds, kept for label changes
         self._middle = QPointF()
         self._label_font = _label_font()
+        # The last paint was too far out for the label: a new label of the same width and
+        # colour then needs no repaint (zooming in redraws the cached pixmap anyway).
+        self.drawn_far = False
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(0)
         # Like a block, an unchanged wire repaints from a cached pixmap without calling
@@ -134,6 +145,7 @@ class WireItem(QGraphicsItem):
     def set_label(self, text: str, error: bool) -> None:
         if text == self.label and error == self.error:
             return
+        colour_changed = error != self.error
         self.error = error
         size = _label_size(text) if text != self.label else None
         if size is not None and size[0] != self._label_rect.width():
@@ -143,7 +155,8 @@ class WireItem(QGraphicsItem):
             self._place_label(size)
         else:
             self.label = text
-            self.update()
+            if not self.drawn_far or colour_changed:
+                self.update()
 
     def tooltip_text(self) -> str:
         """Built when asked (see GraphScene.helpEvent), not on every edit."""
@@ -176,7 +189,7 @@ class WireItem(QGraphicsItem):
         middle = self._middle
         # The label sits just above the wire so the line stays visible under it.
         self._label_rect = QRectF(middle.x() - width / 2, middle.y() - height - 3, width, height)
-        self._bounds = self._path_bounds.united(self._label_rect)
+        self.setRect(self._path_bounds.united(self._label_rect))
 
     def _channel_y(self) -> float:
         source = self.source.sceneBoundingRect()
@@ -193,9 +206,6 @@ class WireItem(QGraphicsItem):
     def label_rect(self) -> QRectF:
         return self._label_rect
 
-    def boundingRect(self) -> QRectF:
-        return self._bounds
-
     def shape(self) -> QPainterPath:
         stroker = QPainterPathStroker()
         stroker.setWidth(10)
@@ -206,6 +216,7 @@ class WireItem(QGraphicsItem):
     ) -> None:
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         near = lod >= LABEL_ZOOM
+        self.drawn_far = not near
         state = "selected" if self.isSelected() else ("error" if self.error else "normal")
         if near:
             painter.setRenderHint(ANTIALIAS)

@@ -149,3 +149,33 @@ def test_an_edit_elsewhere_leaves_the_inspector_and_what_is_typed_there(chains, 
     push_units(window, qtbot, "dense3", 4)
     assert box.value() == 4
     assert "out   (N, 4)" in window.inspector.facts.text().splitlines()
+
+
+def test_an_edit_made_zoomed_far_out_shows_its_text_once_zoomed_in(window, qtbot, monkeypatch):
+    """Far out a tile shows no text, so a text-only change does not redraw it there; the
+    new text must still be what the tile shows when the user zooms in."""
+    drawn: list[tuple[str, str]] = []
+    paint = NodeItem.paint
+
+    def counted(self, painter, option, widget=None):
+        result = paint(self, painter, option, widget)
+        drawn.append((self.node_id, "far" if self.drawn_far else self.shape_text))
+        return result
+
+    monkeypatch.setattr(NodeItem, "paint", counted)
+    window.set_project(two_chains(), None)
+    qtbot.waitUntil(lambda: window.scene.nodes["output2"].has_info)
+    window.view.set_zoom(0.2)
+    window.view.centerOn(window.scene.nodes["output2"])
+    window.view.viewport().repaint()
+    assert ("output2", "far") in drawn
+
+    push_units(window, qtbot, "dense3", 5)  # output2's shape text follows: (N, 5)
+    drawn.clear()
+    window.view.viewport().repaint()
+    assert "output2" not in {node_id for node_id, _ in drawn}  # its far tile is unchanged
+
+    window.view.set_zoom(1.0)
+    window.view.centerOn(window.scene.nodes["output2"])
+    window.view.viewport().repaint()
+    assert ("output2", "(N, 5)") in drawn
