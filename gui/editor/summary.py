@@ -33,7 +33,7 @@ from engine.graph.graph import Graph
 from engine.graph.memory import estimate
 from engine.graph.shapes import Analysis, NodeInfo
 from engine.units.labels import type_label
-from gui.canvas.scene import errors_by_node
+from gui.canvas.facts import errors_by_node
 from gui.common import theme
 
 COLUMNS = ("Block", "Type", "Output shape", "Weights", "FLOPs", "Problem")
