@@ -52,6 +52,7 @@ IMPORTS = [
 SCRIPT_NAMES = frozenset(
     """DistributedDataParallel DistributedSampler F Path Meter Schedule LOSSES TASK_METRICS
     SETTINGS OBJECTIVE DATASET DATA_PARAMS DATA_PATH DATA_HELP ORDERED SKLEARN_LOADER
+    DEFAULT_SPLIT PREPARE
     DEFAULT_OUT MULTIPLY_ADDS_PER_SAMPLE SQUARE DISC TRIANGLE CROSS""".split()
 )
 DEFAULT_OUT = "checkpoints"
@@ -134,7 +135,9 @@ def to_script(
         avoid=SCRIPT_NAMES,
     )
     path = absolute_path(params["path"], base_dir) if "path" in params else None
-    data_part = data_section(config.dataset.name, params, path, bool(data.ordered))
+    data_part = data_section(
+        config.dataset.name, params, path, bool(data.ordered), data.default_split, data.task
+    )
     settings = config.to_dict()
     del settings["dataset"], settings["metric"]  # the data is below; all metrics are shown
     objective_values = {

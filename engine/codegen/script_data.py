@@ -60,10 +60,33 @@ class DataSection:
     path_default: str | None  # a person's own file or folder, if the dataset is one
 
 
+def preparation(name: str, params: dict[str, Any], task: str) -> dict[str, Any] | None:
+    """What the script scales on the training samples, as engine.data's preparers do:
+    a table's columns and its regression target; arrays' float features, and a regression
+    y when `standardise` is on. None for data that trains as it is made."""
+    if name == "csv":
+        standardise = bool(params["standardise"])
+        return {"features": standardise, "sequence": False, "target": task == "regression"}
+    if name == "npz":
+        standardise = bool(params["standardise"])
+        return {
+            "features": standardise,
+            "sequence": bool(params["sequence"]),
+            "target": standardise and task == "regression",
+        }
+    return None
+
+
 def data_section(
-    name: str, params: dict[str, Any], path_param: str | None, ordered: bool
+    name: str,
+    params: dict[str, Any],
+    path_param: str | None,
+    ordered: bool,
+    default_split: str = "random",
+    task: str = "classification",
 ) -> DataSection:
-    """The constants and code that load dataset `name` with resolved `params`."""
+    """The constants and code that load dataset `name` with resolved `params`
+    (`default_split`: the split training.split auto takes for data not in time order)."""
     pieces = SNIPPETS[name]
     own = {k: v for k, v in params.items() if k != "path"}
     constants = [
@@ -71,6 +94,9 @@ def data_section(
         *dict_assignment("DATA_PARAMS", own),
         f"DATA_PATH = {literal(path_param)}",
         f"ORDERED = {literal(ordered)}  # samples in time order: validate on the tail",
+        f"DEFAULT_SPLIT = {literal(default_split)}  # training.split auto, when not ordered",
+        "# Scaled with the training samples' statistics only (None: trains as made).",
+        *_assignment("PREPARE", preparation(name, params, task)),
     ]
     if name in SKLEARN_TABLES:
         constants.append(f"SKLEARN_LOADER = {literal(SKLEARN_TABLES[name])}")
@@ -82,6 +108,10 @@ def data_section(
     code = "\n\n".join(snippet(piece) for piece in pieces)
     packages = (EXTRA_PACKAGES[name],) if name in EXTRA_PACKAGES else ()
     return DataSection(constants, code, packages, path_param)
+
+
+def _assignment(name: str, values: dict[str, Any] | None) -> list[str]:
+    return [f"{name} = None"] if values is None else dict_assignment(name, values)
 
 
 def absolute_path(value: str, base_dir: Path | None) -> str:
