@@ -170,3 +170,21 @@ def test_inspect_feeds_the_model_its_runs_scaling_not_one_refitted_on_todays_fil
     # Without weights, nothing is stored to follow: the trainer fits on today's file.
     fresh = prepare(load(project_path), project_path, None)
     assert fresh.preprocessing["features"] != stored
+
+
+def test_preprocessing_nested_without_end_is_refused_not_recursed_into(tmp_path: Path) -> None:
+    nested: Any = [1.0]
+    for _ in range(200):  # deeper than any fitted transform, shallow enough to save
+        nested = [nested]
+    document = {
+        "format": "netloom-checkpoint",
+        "version": 1,
+        "state_dict": {},
+        "project": {},
+        "config": {},
+        "metrics": {},
+        "preprocessing": {"features": nested},
+    }
+    torch.save(document, tmp_path / "deep.pt")
+    with pytest.raises(CheckpointError, match=r"preprocessing\.features(\[0\])+: nested more"):
+        load_checkpoint(tmp_path / "deep.pt")
