@@ -108,12 +108,16 @@ def _prepare(
     base_dir: Path | None,
     data: Any = None,
     max_threads: int | None = None,
+    preprocessing: dict[str, Any] | None = None,
     **trainer_options: Any,
 ) -> Any:
     """Load the data (unless given) and build a Trainer: (trainer, data), or JobError.
 
-    The graph is analysed once here; the thread count and the trainer share the pass."""
+    `preprocessing` (a restored run's fitted transforms) is applied as stored, not refitted
+    on today's file. The graph is analysed once here; the thread count and the trainer
+    share the pass."""
     from engine.data import DataError, load_dataset
+    from engine.data.as_trained import as_trained
     from engine.graph.shapes import analyze
     from engine.train.fit import FitError
     from engine.train.trainer import Trainer
@@ -126,6 +130,7 @@ def _prepare(
     try:
         if data is None:
             data = load_dataset(config.dataset.name, config.dataset.params, base_dir)
+        data = as_trained(data, preprocessing)
     except DataError as err:
         where = "training." if str(err).startswith("dataset.") else ""
         raise JobError(f"{where}{err}") from None
@@ -273,7 +278,9 @@ def run_restore(job: RestoreJob) -> RunOutcome:
         checkpoint = load_checkpoint(job.checkpoint)
     except CheckpointError as err:
         raise JobError(f"run {job.run_id}: {err}") from None
-    trainer, data = _prepare(job.project, job.base_dir, threads=job.threads)
+    trainer, data = _prepare(
+        job.project, job.base_dir, threads=job.threads, preprocessing=checkpoint.preprocessing
+    )
     try:
         trainer.model.load_state_dict(checkpoint.state_dict, strict=True)
     except RuntimeError as err:
