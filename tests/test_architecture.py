@@ -2,7 +2,8 @@
 
 No import circles; nothing under engine/ imports the window or Qt; each package imports
 only its own layer and the layers below, as docs/architecture.md's "## Layers" block
-draws them (the test reads the list from there); every package is in that list. The
+draws them (the test reads the list from there); every package is in that list; no
+module of engine/, gui/, bench/ or main.py is over 500 lines unless it says why. The
 graph is read with `ast` (tests/architecture_graph.py): lazy imports count, imports under
 `if TYPE_CHECKING:` do not. The last tests plant a circle, an engine→gui import and an
 upward import in a small tree of their own and check that the checker catches each.
@@ -10,6 +11,7 @@ upward import in a small tree of their own and check that the checker catches ea
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,9 @@ from tests.architecture_graph import (
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "architecture.md"
 WINDOW = ("gui", "PySide6", "shiboken6", "pyqtgraph")
+MAX_MODULE_LINES = 500
+# A module may be longer only when it is one cohesive table and says so at its top.
+LONG_ON_PURPOSE = "one cohesive table"
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +71,23 @@ def test_every_package_is_in_the_layer_list_and_every_listed_one_exists() -> Non
     assert not missing, f"packages not in docs/architecture.md's ## Layers: {missing}"
     assert not unknown, f"## Layers in docs/architecture.md lists no such package: {unknown}"
     assert not twice, f"## Layers in docs/architecture.md lists these twice: {twice}"
+
+
+def test_no_module_is_over_500_lines_unless_it_says_why() -> None:
+    code = [ROOT / "main.py", *sorted((ROOT / "engine").rglob("*.py"))]
+    code += sorted((ROOT / "gui").rglob("*.py")) + sorted((ROOT / "bench").rglob("*.py"))
+    long = {}
+    for path in code:
+        text = path.read_text(encoding="utf-8")
+        lines = len(text.splitlines())
+        if lines > MAX_MODULE_LINES and LONG_ON_PURPOSE not in (
+            ast.get_docstring(ast.parse(text)) or ""
+        ):
+            long[str(path.relative_to(ROOT))] = lines
+    assert not long, (
+        f"modules over {MAX_MODULE_LINES} lines (split them by job, or say at the top why "
+        f"one is {LONG_ON_PURPOSE!r}): {long}"
+    )
 
 
 # ---------------------------------------------- the checker catches what it should

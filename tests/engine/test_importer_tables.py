@@ -1,5 +1,5 @@
-"""The importers' handler tables see their importer only through a narrow context, and
-the importer and unit modules stay short (issue 24: no import circles, files ≤ ~500 lines).
+"""The importers' handler tables see their importer only through a narrow context (issue
+24: no import circles; module lengths are checked in tests/test_architecture.py).
 
 The ONNX tables (onnx_ops, onnx_recurrent) and the torch tables (torch_functions,
 torch_shapes) get the importer as an argument typed by a protocol in a small module
@@ -33,8 +33,6 @@ TABLES = {
     "engine.importers.torch_functions": "engine.importers.from_torch",
     "engine.importers.torch_shapes": "engine.importers.from_torch",
 }
-SHORT_PACKAGES = ("engine/importers", "engine/units")
-MAX_LINES = 500
 
 
 def imported_modules(module: str) -> set[str]:
@@ -77,13 +75,3 @@ def test_the_onnx_importer_offers_all_its_context_promises() -> None:
     importer: Any = OnnxImporter(read_model(path, path.name), path.name, None, False, None)
     missing = sorted(m for m in protocol_members(OnnxContext) if not hasattr(importer, m))
     assert not missing, f"OnnxImporter lacks {missing} of OnnxContext"
-
-
-def test_importer_and_unit_modules_stay_under_500_lines() -> None:
-    long = {
-        str(path.relative_to(ROOT)): lines
-        for package in SHORT_PACKAGES
-        for path in sorted((ROOT / package).glob("*.py"))
-        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
-    }
-    assert not long, f"modules over {MAX_LINES} lines (split them by job): {long}"
