@@ -11,6 +11,7 @@ import copy
 import heapq
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal
 
 import networkx as nx
@@ -111,6 +112,8 @@ class Graph:
     # only adding/removing nodes and wires makes it stale, not param edits or moves).
     _wires_in: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
     _order: list[str] | None = field(default=None, repr=False)
+    # node id → place in _order, built from it on demand; stale whenever _order is.
+    _index: dict[str, int] | None = field(default=None, repr=False, compare=False)
     # role → ids of the nodes of that role, in graph order (units read their ports from it
     # on every pass); emptied with _order.
     _roles: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
@@ -179,6 +182,20 @@ class Graph:
         if self._order is None:
             self._order = self._sorted()
         return list(self._order)
+
+    def topological_index(self) -> Mapping[str, int]:
+        """Node id → its place in `topological_order()` (read-only; kept until the
+        structure changes, so a pass that revisits a few nodes orders them without a sort)."""
+        if self._index is None:  # emptied with _order
+            self._index = {node_id: i for i, node_id in enumerate(self.topological_order())}
+        return MappingProxyType(self._index)
+
+    def successors(self, node_id: str) -> list[str]:
+        """Ids of the nodes wired from `node_id`, each once."""
+        try:
+            return list(self._g.succ[node_id])
+        except KeyError:
+            raise GraphError(f"no node {node_id!r}") from None
 
     def _sorted(self) -> list[str]:
         """Kahn's sort, the ready node first in insertion order (a heap of positions).
@@ -263,7 +280,7 @@ class Graph:
         node = Node(node_id, type_name, values, (float(pos[0]), float(pos[1])), library)
         self._g.add_node(node_id, node=node)
         self._wires_in[node_id] = {}
-        self._order = None
+        self._order = self._index = None
         self._roles.clear()
         self._emit("node_added", node_id)
         return node
@@ -277,7 +294,7 @@ class Graph:
             self.disconnect(edge.target, edge.port)
         self._g.remove_node(node_id)
         del self._wires_in[node_id]
-        self._order = None
+        self._order = self._index = None
         self._roles.clear()
         self._emit("node_removed", node_id)
         return node, wires
@@ -327,7 +344,7 @@ class Graph:
             raise GraphError(problem)
         self._add_edge(source, target, port, source_port)
         self._wires_in[target][port] = source
-        self._order = None
+        self._order = self._index = None
         self._roles.clear()
         edge = Edge(source, target, port, source_port)
         self._emit("edge_added", target, edge)
@@ -350,7 +367,7 @@ class Graph:
         source_port = self._source_port(source, target, port)
         self._g.remove_edge(source, target, key=port)
         del self._wires_in[target][port]
-        self._order = None
+        self._order = self._index = None
         self._roles.clear()
         edge = Edge(source, target, port, source_port)
         self._emit("edge_removed", target, edge)
@@ -426,7 +443,7 @@ class Graph:
         self._g = g
         for edge in edges:
             self._add_edge(edge.source, edge.target, edge.port, edge.source_port)
-        self._order = None
+        self._order = self._index = None
         self._roles.clear()
 
     def copy(self) -> Graph:
@@ -446,23 +463,32 @@ class Graph:
         """Problems that need no shapes: unwired inputs, missing Input/Output blocks."""
         problems = []
         for node in self.nodes:
-            wired = self._wires_in[node.id]
-            for port in node.ports:
-                if port not in wired:
-                    problems.append(
-                        Problem(node.id, f"{node.id}: {node.type} input '{port}' is not wired")
-                    )
-            if node.library is None:
-                continue  # a block's one output: connect allowed nothing else
-            outputs = node.outputs
-            for edge in self.outgoing(node.id):
-                if edge.source_port not in outputs:
-                    # A unit's Output blocks changed inside since the wire was made.
-                    problems.append(Problem(node.id, _lost_output(node, edge, outputs)))
+            problems += self._node_problems(node)
         if not self.ids_of_role("input"):
             problems.append(Problem(None, "the graph has no Input block"))
         if not self.ids_of_role("output"):
             problems.append(Problem(None, "the graph has no Output block"))
+        return problems
+
+    def node_problems(self, node_id: str) -> list[Problem]:
+        """The structural problems of one node (its part of `structural_problems()`)."""
+        return self._node_problems(self.node(node_id))
+
+    def _node_problems(self, node: Node) -> list[Problem]:
+        problems = []
+        wired = self._wires_in[node.id]
+        for port in node.ports:
+            if port not in wired:
+                problems.append(
+                    Problem(node.id, f"{node.id}: {node.type} input '{port}' is not wired")
+                )
+        if node.library is None:
+            return problems  # a block's one output: connect allowed nothing else
+        outputs = node.outputs
+        for edge in self.outgoing(node.id):
+            if edge.source_port not in outputs:
+                # A unit's Output blocks changed inside since the wire was made.
+                problems.append(Problem(node.id, _lost_output(node, edge, outputs)))
         return problems
 
 

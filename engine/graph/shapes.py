@@ -6,6 +6,7 @@ It runs on every edit, so it stays a single walk in topological order.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +38,10 @@ class NodeInfo:
 class Analysis:
     nodes: dict[str, NodeInfo]
     problems: list[Problem]
+    # The problems that need no shapes (graph.structural_problems()), kept so that a pass
+    # after a param edit, which cannot change the structure, need not look at every node
+    # again. None when the pass did not compute them (an expansion error).
+    structural: list[Problem] | None = field(default=None, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -72,26 +77,60 @@ def analyze(
         check_graph(graph)
     except ExpansionError as err:
         return Analysis({n.id: NodeInfo() for n in graph.nodes}, [Problem(err.node, str(err))])
-    reuse = previous.nodes if previous is not None and changed is not None else None
-    rerun = set(changed or ())
-    problems = graph.structural_problems()
-    unwired = {p.node for p in problems if p.node is not None}
+    if previous is not None and changed is not None:
+        if (again := _reanalyze(graph, previous, set(changed))) is not None:
+            return again
+    structural = graph.structural_problems()
+    unwired = {p.node for p in structural if p.node is not None}
+    problems = list(structural)
     infos: dict[str, NodeInfo] = {}
-    reshaped: set[str] = set()  # nodes whose output differs from the previous pass
     for node_id in graph.topological_order():
-        sources = graph.incoming(node_id)
-        old = reuse.get(node_id) if reuse is not None else None
-        if old is not None and node_id not in rerun and reshaped.isdisjoint(sources.values()):
-            info = old
-        else:
-            info = NodeInfo() if node_id in unwired else _infer(graph, node_id, sources, infos)
-            # (a unit with several outputs may change one that is not the first)
-            if old is None or _leaves_differently(info, old):
-                reshaped.add(node_id)
+        info = (
+            NodeInfo()
+            if node_id in unwired
+            else _infer(graph, node_id, graph.incoming(node_id), infos)
+        )
         infos[node_id] = info
         if info.error:
             problems.append(Problem(node_id, info.error))
-    return Analysis(infos, problems)
+    return Analysis(infos, problems, structural)
+
+
+def _reanalyze(graph: Graph, previous: Analysis, changed: set[str]) -> Analysis | None:
+    """The incremental pass: the `changed` nodes run their rules again, then, in
+    topological order, only the nodes downstream of one whose output changed. None when
+    `previous` cannot serve (it lacks its structural problems or one of the nodes).
+
+    The structure is as it was, so the previous structural problems hold, except for the
+    changed nodes' own (a param may add an input port): when one of theirs differs, they
+    are all looked at again."""
+    structural, old = previous.structural, previous.nodes
+    if structural is None or len(old) != len(graph) or not changed <= old.keys():
+        return None
+    for node_id in changed:
+        if graph.node_problems(node_id) != [p for p in structural if p.node == node_id]:
+            structural = graph.structural_problems()
+            break
+    unwired = {p.node for p in structural if p.node is not None}
+    index = graph.topological_index()
+    infos = dict(old)  # in topological order, as the pass that made them walked
+    waiting = [(index[node_id], node_id) for node_id in changed]
+    heapq.heapify(waiting)
+    queued = set(changed)
+    while waiting:
+        _, node_id = heapq.heappop(waiting)
+        sources = graph.incoming(node_id)
+        info = NodeInfo() if node_id in unwired else _infer(graph, node_id, sources, infos)
+        infos[node_id] = info
+        # (a unit with several outputs may change one that is not the first)
+        if _leaves_differently(info, old[node_id]):
+            for target in graph.successors(node_id):
+                if target not in queued:
+                    queued.add(target)
+                    heapq.heappush(waiting, (index[target], target))
+    problems = list(structural)
+    problems += [Problem(node_id, info.error) for node_id, info in infos.items() if info.error]
+    return Analysis(infos, problems, structural)
 
 
 def _leaves_differently(info: NodeInfo, old: NodeInfo) -> bool:
