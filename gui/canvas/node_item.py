@@ -150,8 +150,9 @@ class NodeItem(QGraphicsRectItem):
         self.tile_brush = QBrush(self.colour.darker(250))
         self.params_text = ""
         self.params_more = ""
-        self.shape_text = "—"
-        self.stats_text = ""
+        # The shape and counts lines, composed from the facts when first read (a paint
+        # near enough for text, a tooltip), not for every block an edit changes.
+        self._texts: tuple[str, str] | None = ("—", "")
         self.error: str | None = None
         self.has_info = False  # set_info has run at least once
         self.is_unit = node.library is not None  # an instance of a unit definition
@@ -254,18 +255,39 @@ class NodeItem(QGraphicsRectItem):
         """Shape, counts and error badge from the analysis."""
         self.has_info = True
         self.info = info
-        self.shape_text = info.shape.detailed() if info.shape else ("error" if errors else "—")
-        if info.outputs:  # a unit with several outputs: each one's shape, in port order
-            self.shape_text = " · ".join(shape.detailed() for shape in info.outputs.values())
-        if info.shape:
-            self.stats_text = f"{human(info.params)} weights · {human(info.flops)} FLOPs"
-        else:
-            self.stats_text = "waiting for its inputs" if not errors else ""
+        self._texts = None
         failed = self.error is not None
         self.error = "\n".join(errors) or None
-        self.badge.setVisible(self.error is not None)
-        if not self.drawn_far or failed != (self.error is not None):
+        if failed != (self.error is not None):
+            self.badge.setVisible(not failed)
             self.update()
+        elif not self.drawn_far:
+            self.update()
+
+    @property
+    def shape_text(self) -> str:
+        """The output shape line: "(N, 64)", "error", or "—" while it waits for inputs."""
+        return self._lines()[0]
+
+    @property
+    def stats_text(self) -> str:
+        """The counts line: weights and FLOPs, or why there are none."""
+        return self._lines()[1]
+
+    def _lines(self) -> tuple[str, str]:
+        if self._texts is None:
+            info = self.info
+            assert info is not None  # set_info emptied the texts, and set the facts
+            if info.outputs:  # a unit with several outputs: each one's shape, in port order
+                shape = " · ".join(shape.detailed() for shape in info.outputs.values())
+            else:
+                shape = info.shape.detailed() if info.shape else ("error" if self.error else "—")
+            if info.shape:
+                stats = f"{human(info.params)} weights · {human(info.flops)} FLOPs"
+            else:
+                stats = "waiting for its inputs" if not self.error else ""
+            self._texts = (shape, stats)
+        return self._texts
 
     def tooltip_text(self) -> str:
         """Built when asked (see GraphScene.helpEvent), not on every edit."""

@@ -118,7 +118,8 @@ class WireItem(QGraphicsRectItem):
         self.label = ""
         self.error = False
         self._path = QPainterPath()
-        self._label_rect = QRectF()
+        self._label_rect: QRectF | None = QRectF()
+        self._label_room = 0.0  # the widest label the item's bounds hold since the path was laid
         self._path_bounds = QRectF()  # the curve's own bounds, kept for label changes
         self._middle = QPointF()
         self._label_font = _label_font()
@@ -147,16 +148,18 @@ class WireItem(QGraphicsRectItem):
             return
         colour_changed = error != self.error
         self.error = error
-        size = _label_size(text) if text != self.label else None
-        if size is not None and size[0] != self._label_rect.width():
-            # Only a label of another width moves the item's bounds (and the scene index).
+        if text != self.label:
             self.label = text
-            self.prepareGeometryChange()
-            self._place_label(size)
-        else:
-            self.label = text
-            if not self.drawn_far or colour_changed:
-                self.update()
+            if _label_size(text)[0] > self._label_room:
+                # Only a label wider than any since the path was laid moves the item's
+                # bounds (and the scene index); a narrower one draws inside them, so a
+                # label flipping between "?" and a shape costs no geometry change.
+                self.prepareGeometryChange()
+                self._place_label()
+                return
+            self._label_rect = None  # placed when next drawn or asked for
+        if not self.drawn_far or colour_changed:
+            self.update()
 
     def tooltip_text(self) -> str:
         """Built when asked (see GraphScene.helpEvent), not on every edit."""
@@ -184,12 +187,17 @@ class WireItem(QGraphicsRectItem):
         self._path_bounds = self._path.boundingRect().adjusted(-4, -4, 4, 4)
         self._place_label()
 
-    def _place_label(self, size: tuple[float, float] | None = None) -> None:
-        width, height = size or _label_size(self.label)
+    def _place_label(self) -> None:
+        self._label_rect = rect = self._label_at(_label_size(self.label))
+        self._label_room = rect.width()
+        self.setRect(self._path_bounds.united(rect))
+
+    def _label_at(self, size: tuple[float, float]) -> QRectF:
+        """Where a label of `size` sits: centred just above the wire's middle, so the
+        line stays visible under it."""
+        width, height = size
         middle = self._middle
-        # The label sits just above the wire so the line stays visible under it.
-        self._label_rect = QRectF(middle.x() - width / 2, middle.y() - height - 3, width, height)
-        self.setRect(self._path_bounds.united(self._label_rect))
+        return QRectF(middle.x() - width / 2, middle.y() - height - 3, width, height)
 
     def _channel_y(self) -> float:
         source = self.source.sceneBoundingRect()
@@ -204,6 +212,8 @@ class WireItem(QGraphicsRectItem):
         return self._path
 
     def label_rect(self) -> QRectF:
+        if self._label_rect is None:
+            self._label_rect = self._label_at(_label_size(self.label))
         return self._label_rect
 
     def shape(self) -> QPainterPath:
@@ -227,10 +237,11 @@ class WireItem(QGraphicsRectItem):
             return
         painter.setPen(QPen(_pens()[(state, True)].color().darker(130), 1))
         painter.setBrush(QBrush(theme.WIRE_LABEL_BACK))
-        painter.drawRoundedRect(self._label_rect, 4, 4)
+        label_rect = self.label_rect()
+        painter.drawRoundedRect(label_rect, 4, 4)
         painter.setFont(self._label_font)
         painter.setPen(theme.ERROR.lighter(130) if self.error else theme.TEXT_SHAPE)
-        painter.drawText(self._label_rect, Qt.AlignmentFlag.AlignCenter, self.label)
+        painter.drawText(label_rect, Qt.AlignmentFlag.AlignCenter, self.label)
 
 
 class DraftWire(QGraphicsItem):
