@@ -159,9 +159,10 @@ def _infer(
     for port, src in sources.items():
         source = infos[src]
         # Inline for the common case (a block's one output): this runs on every edit.
-        ready[port] = source_shape(graph, source, node_id, port) if source.outputs else source.shape
-    if any(shape is None for shape in ready.values()):
-        return NodeInfo()  # blocked by an upstream error; not its own
+        shape = source_shape(graph, source, node_id, port) if source.outputs else source.shape
+        if shape is None:
+            return NodeInfo()  # blocked by an upstream error; not its own
+        ready[port] = shape
     # Operands in port order, so rules and messages read in the order of the ports.
     operands = {port: Operand(ready[port], sources[port]) for port in spec.ports(node.params)}
     return infer_node(node_id, spec, node.params, operands)
