@@ -184,8 +184,7 @@ class Graph:
         return list(self._order)
 
     def topological_index(self) -> Mapping[str, int]:
-        """Node id → its place in `topological_order()` (read-only; kept until the
-        structure changes, so a pass that revisits a few nodes orders them without a sort)."""
+        """Node id → its place in `topological_order()`, kept until the structure changes."""
         if self._index is None:  # emptied with _order
             self._index = {node_id: i for i, node_id in enumerate(self.topological_order())}
         return MappingProxyType(self._index)
@@ -461,9 +460,7 @@ class Graph:
 
     def structural_problems(self) -> list[Problem]:
         """Problems that need no shapes: unwired inputs, missing Input/Output blocks."""
-        problems = []
-        for node in self.nodes:
-            problems += self._node_problems(node)
+        problems = [problem for node_id in self._g for problem in self.node_problems(node_id)]
         if not self.ids_of_role("input"):
             problems.append(Problem(None, "the graph has no Input block"))
         if not self.ids_of_role("output"):
@@ -472,10 +469,7 @@ class Graph:
 
     def node_problems(self, node_id: str) -> list[Problem]:
         """The structural problems of one node (its part of `structural_problems()`)."""
-        return self._node_problems(self.node(node_id))
-
-    def _node_problems(self, node: Node) -> list[Problem]:
-        problems = []
+        node, problems = self.node(node_id), []
         wired = self._wires_in[node.id]
         for port in node.ports:
             if port not in wired:
