@@ -147,6 +147,7 @@ def main() -> int:
     last = window.scene.nodes["output1"].shape_text
     print(f"  dense1 → relu1 now carries {label}; the last block outputs {last}")
     ok &= report(f"param edit of dense1, all blocks change (median of {EDITS})", wall, cpu, 50)
+    print(f"load average after the edits: {os.getloadavg()[0]:.2f}")
 
     window.set_project(from_dict(document), None)
     before = to_dict(window.project)

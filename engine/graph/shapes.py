@@ -65,9 +65,10 @@ def analyze(
     """Shapes, counts and errors of every node.
 
     Incremental use: pass the `previous` analysis and the ids whose params `changed`
-    since, when no node or wire was added or removed in between (the editor knows).
-    Then only those nodes, and nodes whose inputs changed shape, run their rules again;
-    the rest keep their previous facts. The result equals a full pass.
+    since, when no node or wire was added or removed and no unit definition edited in
+    between (the editor knows). Then only those nodes, and nodes whose inputs changed
+    shape, run their rules again, in topological order; the rest, and the structural
+    problems, are the previous pass's. The result equals a full pass.
 
     First the graph's expanded size is counted (engine.graph.expansion, linear in the unit
     definitions): a graph whose units would expand beyond engine.common.limits is not walked
