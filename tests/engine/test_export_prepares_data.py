@@ -18,7 +18,7 @@ from engine.data import load_dataset
 from engine.project.project import load
 from engine.train.trainer import Trainer
 from tests.engine.helpers import load_file
-from tests.engine.test_codegen import ruff
+from tests.engine.test_codegen import script_ruff_failures
 from tests.engine.test_own_tables import write_messy_cancer
 from tests.engine.test_preprocessing_travels import arrays_project, write_measurements
 from tests.gui.test_results_units import price_project, write_prices
@@ -170,18 +170,4 @@ def test_scripts_for_a_persons_own_data_pass_ruff(kind: str, tmp_path: Path) -> 
     source = (tmp_path / "train_it.py").read_text(encoding="utf-8")
     # pytest's folder makes the lines naming the data longer than a user's path would.
     source = source.replace(str(tmp_path), "data")
-    checks = {
-        "check": ruff("check", source=source, tmp_path=tmp_path),
-        "project rules": ruff(
-            "check",
-            "--line-length",
-            "100",
-            "--select",
-            "E,F,W,I,B,UP",
-            source=source,
-            tmp_path=tmp_path,
-        ),  # fmt: skip
-        "format": ruff("format", "--diff", source=source, tmp_path=tmp_path),
-    }
-    failed = {k: v.stdout + v.stderr for k, v in checks.items() if v.returncode != 0}
-    assert failed == {}
+    assert script_ruff_failures(source, tmp_path) == {}
