@@ -67,6 +67,7 @@ class Table:
     y: np.ndarray  # class indices (rows,) or numbers (rows, 1), in the target's own units
     class_names: list[str] | None
     notes: list[str]
+    id_column: str | None = None  # the column dropped as an identifier, echoed by predict
 
 
 def _cells(table: TextTable) -> np.ndarray:
@@ -144,7 +145,18 @@ def read_table(params: dict[str, Any]) -> Table:
     if task == "classification":
         values, class_names = _classes(path, target, values)
     columns.check_not_empty(table, target)
-    return Table(columns, values, class_names, notes + columns.notes)
+    id_column = _identifier(table, cells, columns.dropped)
+    return Table(columns, values, class_names, notes + columns.notes, id_column)
+
+
+def _identifier(table: TextTable, cells: np.ndarray, dropped: list[str]) -> str | None:
+    """The first dropped column holding a different, non-empty value on every row: the
+    one dropped as an identifier (a mostly empty column never does)."""
+    for name in dropped:
+        text = [cell.strip() for cell in cells[:, table.columns.index(name)]]
+        if all(text) and len(set(text)) == len(text):
+            return name
+    return None
 
 
 @dataclass
@@ -165,11 +177,17 @@ class TablePreparer:
         features = fit_table(columns, rows, self.standardise)
         x = apply_table(features, columns)[order]
         notes = [note] if (note := filled_cells(features, columns)) else []
+        # kind, classes, target_column and id_column let predict read new rows alone.
         preprocessing: dict[str, Any] = {
+            "kind": "table",
             "features": features,
             "feature_names": columns.feature_names,
             "target": None,
+            "target_column": self.target,
+            "id_column": self.table.id_column,
         }
+        if self.table.class_names is not None:
+            preprocessing["classes"] = list(self.table.class_names)
         if self.task != "regression":
             return Prepared(x, self.table.y[order], preprocessing, notes)
         scale = fit_target_scale(self.table.y, rows)

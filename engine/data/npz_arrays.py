@@ -187,7 +187,14 @@ def _load(params: dict[str, Any]) -> ArrayDataset:
         class_names=[str(c) for c in range(num_classes)] if num_classes else None,
         ordered=ordered,
         notes=notes,
-        prepare=ArrayPreparer(x, y, task, params["standardise"], params["sequence"]),
+        prepare=ArrayPreparer(
+            x,
+            y,
+            task,
+            params["standardise"],
+            params["sequence"],
+            [str(c) for c in range(num_classes)] if num_classes else None,
+        ),
         default_split="stratified" if task == "classification" else "random",
     )
 
@@ -212,10 +219,14 @@ class ArrayPreparer:
     task: Task
     standardise: bool
     sequence: bool
+    class_names: list[str] | None = None
 
     def __call__(self, train: np.ndarray) -> Prepared:
         train = np.asarray(train, dtype=np.int64)
-        preprocessing: dict[str, Any] = {"features": None, "target": None}
+        # kind and classes let predict read new arrays alone.
+        preprocessing: dict[str, Any] = {"kind": "arrays", "features": None, "target": None}
+        if self.class_names is not None:
+            preprocessing["classes"] = list(self.class_names)
         notes, ready_x, ready_y, target_std = [], self.x, self.y, None
         if self.standardise and self.x.dtype.kind == "f":
             features = fit_standardiser(self.x, train, self.sequence)
