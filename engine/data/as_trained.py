@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from engine.data.csv_table import TablePreparer
+from engine.data.image_folder import ImagePreparer
 from engine.data.npz_arrays import ArrayPreparer
 from engine.data.preprocess import apply_standardiser, apply_table, apply_target_scale
 from engine.data.registry import ArrayDataset, DataError, Prepared
@@ -48,6 +49,11 @@ def as_trained(data: ArrayDataset, preprocessing: dict[str, Any] | None) -> Arra
     stored transforms do not fit this data (a column the run had is gone)."""
     if not preprocessing or data.prepare is None:
         return data
+    stored = getattr(data.prepare, "stored", None)  # a preparer that applies its own kind
+    if stored is not None:
+        prepared = stored(preprocessing)
+        fitted = FittedPreparer(prepared.x, prepared.y, preprocessing, prepared.target_std)
+        return replace(data, prepare=fitted)
     x, y = prepared_samples(data, preprocessing)
     target = preprocessing.get("target")
     target_std = list(target["std"]) if target else None
@@ -63,6 +69,9 @@ def prepared_samples(
     prepare = data.prepare
     if isinstance(prepare, FittedPreparer):
         return prepare.x, prepare.y
+    if getattr(prepare, "stored", None) is not None:
+        prepared = prepare.stored(preprocessing)  # type: ignore[attr-defined]
+        return prepared.x, prepared.y
     features, target = preprocessing.get("features"), preprocessing.get("target")
     if isinstance(prepare, TablePreparer):
         columns, order = prepare.table.columns, prepare.order
@@ -71,6 +80,8 @@ def prepared_samples(
     elif isinstance(prepare, ArrayPreparer):
         raw_y = prepare.y
         x = prepare.x if features is None else apply_standardiser(features, prepare.x)
+    elif isinstance(prepare, ImagePreparer):
+        x, raw_y = prepare.as_trained(preprocessing), prepare.y
     else:
         raise DataError(f"{data.name}: no way known to apply stored preprocessing to it")
     y = raw_y if target is None else apply_target_scale(target, raw_y)
