@@ -1,0 +1,219 @@
+"""Which reader turns new data into a trained model's samples, by the kind it trained on.
+
+A run's stored preprocessing says its kind ("table", "arrays", "images", "series");
+READERS maps each to a function `(preprocessing, data) -> PredictInputs`
+(engine.data.predict_inputs). New data of the wrong kind for the model (images for a
+table model) is refused in one line before any reader runs.
+
+A reader that lives in engine/data (a lower layer, which cannot import this package)
+builds its PredictInputs from engine.data.predict_inputs and is registered below with
+one line.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.common.limits import MAX_IMPORT_TENSOR_ELEMENTS, count_text
+from engine.data.predict_inputs import PredictInputs
+from engine.data.preprocess import apply_standardiser
+from engine.data.registry import DataError
+from engine.predict.table_rows import read_table_rows
+
+Reader = Callable[[dict[str, Any], Path], PredictInputs]
+
+# What each kind of model reads, in words: (the kind of path, what to give it).
+WANTS = {
+    "table": ("rows", "a CSV/TSV of rows with the feature columns it was trained on"),
+    "series": ("rows", "a series CSV (the steps after its end are forecast)"),
+    "arrays": ("arrays", "an .npz file with an array X (samples, …)"),
+    "images": ("images", "an image file or a folder of images"),
+}
+KIND_WORDS = {"table": "a table", "series": "a series", "arrays": "arrays", "images": "images"}
+PATH_WORDS = {"rows": "a table of rows", "arrays": "arrays (.npz)", "images": "images"}
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+
+
+def path_kind(data: Path) -> str:
+    """ "images" (a folder or an image file), "arrays" (.npz) or "rows" (any other file)."""
+    if data.is_dir():
+        return "images"
+    if not data.exists():
+        raise DataError(f"{data}: no such file or folder")
+    suffix = data.suffix.lower()
+    if suffix in IMAGE_SUFFIXES:
+        return "images"
+    return "arrays" if suffix == ".npz" else "rows"
+
+
+def read_inputs(preprocessing: dict[str, Any], data: Path) -> PredictInputs:
+    """`data` as the model's samples; DataError when it is the wrong kind or unreadable."""
+    kind = preprocessing["kind"]
+    reader = READERS.get(kind)
+    if reader is None or kind not in WANTS:
+        known = ", ".join(sorted(READERS))
+        raise DataError(
+            f"this NetLoom cannot predict on data of kind {kind!r} (it reads {known}); "
+            "update NetLoom or retrain the model"
+        )
+    wanted, give = WANTS[kind]
+    if (found := path_kind(data)) != wanted:
+        raise DataError(
+            f"{data}: {PATH_WORDS[found]}, but the model was trained on {KIND_WORDS[kind]}; "
+            f"give it {give}"
+        )
+    return reader(preprocessing, data)
+
+
+# -------------------------------------------------------------------- arrays
+
+NPZ_WHAT = "an .npz file with an array X (np.savez(path, X=...))"
+
+
+def _npz_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """Shape and dtype of every array in the archive, from the headers alone."""
+    found: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.namelist():
+                if member.endswith(".npy"):
+                    with archive.open(member) as handle:
+                        version = np.lib.format.read_magic(handle)
+                        if version == (1, 0):
+                            shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
+                        else:
+                            shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
+                    found[member.removesuffix(".npy")] = (tuple(shape), dtype)
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
+        raise DataError(f"{path}: cannot read as .npz ({err}); expected {NPZ_WHAT}") from None
+    return found
+
+
+def _checked_header(path: Path, name: str, shape: tuple[int, ...], dtype: np.dtype) -> None:
+    if dtype.kind not in "biuf":
+        raise DataError(f"{path}: array {name!r} holds {dtype} values; expected numbers")
+    if len(shape) < 1 or (name.lower() == "x" and len(shape) < 2):
+        raise DataError(f"{path}: {name} has shape {shape}; expected (samples, features…)")
+    if int(np.prod(shape, dtype=np.float64)) > MAX_IMPORT_TENSOR_ELEMENTS:
+        raise DataError(
+            f"{path}: {name} of shape {shape} holds more than "
+            f"{count_text(MAX_IMPORT_TENSOR_ELEMENTS)} values, the most read here"
+        )
+
+
+def _load_array(path: Path, name: str) -> np.ndarray:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return np.asarray(archive[name])
+    except (ValueError, zipfile.BadZipFile, OSError, EOFError, KeyError) as err:
+        raise DataError(
+            f"{path}: cannot read array {name!r} ({err}); expected {NPZ_WHAT}"
+        ) from None
+
+
+def _scaled(path: Path, features: dict[str, Any] | None, x: np.ndarray) -> np.ndarray:
+    if features is None or x.dtype.kind != "f":
+        return x
+    mean = np.asarray(features["mean"])
+    fits = mean.ndim == x.ndim - 1 and all(
+        m in (1, d) for m, d in zip(mean.shape, x.shape[1:], strict=True)
+    )
+    if not fits:
+        raise DataError(
+            f"{path}: X holds samples of shape {tuple(x.shape[1:])}; the model was trained "
+            f"on samples shaped like {tuple(mean.shape)}"
+        )
+    return apply_standardiser(features, x)
+
+
+def _array_targets(
+    path: Path, preprocessing: dict[str, Any], samples: int, headers: dict[str, Any]
+) -> np.ndarray | None:
+    name = next((n for n in ("y", "Y") if n in headers), None)
+    if name is None:
+        return None
+    _checked_header(path, name, *headers[name])
+    y = _load_array(path, name)
+    if len(y) != samples:
+        raise DataError(f"{path}: X has {samples} samples but {name} has {len(y)}; one per sample")
+    classes = preprocessing.get("classes")
+    if classes is None:
+        return y.astype(np.float64).reshape(samples, -1)
+    labels = y.reshape(samples, -1)[:, 0].astype(np.float64)
+    known = (labels == np.round(labels)) & (labels >= 0) & (labels < len(classes))
+    return np.where(known, labels, -1.0)
+
+
+def read_arrays(preprocessing: dict[str, Any], data: Path) -> PredictInputs:
+    """X (or x) of an .npz, scaled as the run scaled its features; y (or Y) when there."""
+    headers = _npz_headers(data)
+    name = next((n for n in ("X", "x") if n in headers), None)
+    if name is None:
+        arrays = ", ".join(sorted(headers)) or "none"
+        raise DataError(f"{data}: no array 'X' (arrays: {arrays}); expected {NPZ_WHAT}")
+    _checked_header(data, name, *headers[name])
+    x = _load_array(data, name)
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        bad = int(np.argmax(~np.isfinite(x.reshape(len(x), -1)).all(axis=1)))
+        raise DataError(f"{data}: {name} holds NaN or infinite values (first at sample {bad})")
+    x = x.astype(np.float32) if x.dtype.kind in "fb" else x.astype(np.int64)
+    x = _scaled(data, preprocessing.get("features"), x)
+    y = _array_targets(data, preprocessing, len(x), headers)
+    ids = [str(i + 1) for i in range(len(x))]
+    return PredictInputs(x, ids, "row", y)
+
+
+# -------------------------------------------------------------------- images
+
+
+def image_files(data: Path) -> list[Path]:
+    """`data` itself, or the image files directly in the folder `data`, by name; hidden
+    and system files (.DS_Store, ._name.png, Thumbs.db) are not images of anyone's."""
+    if data.is_file():
+        return [data]
+    try:
+        entries = sorted(data.iterdir())
+    except OSError as err:
+        raise DataError(f"{data}: cannot list the folder: {err.strerror or err}") from None
+    files = [
+        p
+        for p in entries
+        if not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+    ]
+    if not files:
+        inside = "; it holds folders only: give one of them" if entries else ""
+        raise DataError(
+            f"{data}: no image files ({', '.join(IMAGE_SUFFIXES)}) in the folder{inside}"
+        )
+    return files
+
+
+def read_images(preprocessing: dict[str, Any], data: Path) -> PredictInputs:
+    """An image file or a flat folder of them, each converted as training converted its
+    images (mode, size, scaling: engine.data.image_folder.load_image)."""
+    from engine.data import image_folder
+
+    images = preprocessing.get("images")
+    load_image = getattr(image_folder, "load_image", None)
+    if not isinstance(images, dict) or load_image is None:
+        raise DataError(
+            "the model's stored preprocessing has no image mode and size (trained before "
+            "NetLoom stored them): retrain it with this NetLoom to predict on images"
+        )
+    files = image_files(data)
+    pixels = np.stack([load_image(path, images) for path in files]).astype(np.float32)
+    ids = [path.name for path in files]
+    return PredictInputs(pixels, ids, "file")
+
+
+READERS: dict[str, Reader] = {
+    "table": read_table_rows,
+    "arrays": read_arrays,
+    "images": read_images,
+    # "series": registered here with one line by the series dataset (engine/data/series.py).
+}
