@@ -14,6 +14,7 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from engine.common.dependencies import is_dependency, missing_message
 from engine.common.exits import (
@@ -136,6 +137,18 @@ def cmd_check(args: argparse.Namespace) -> int:
         problem := too_large(total.training, f"to train at batch {batch}", available_bytes())
     ):
         problems.append(problem)
+    if not args.no_data:
+        from engine.cli.check_data import check_data
+
+        data = check_data(project, Path(args.project), analysis)
+        if data.summary:
+            print_safely(f"\n{data.summary}")
+        for note in data.notes:
+            print_safely(f"note: {note}", sys.stderr)
+        if data.unreadable:
+            print_error(data.unreadable)
+            return EXIT_UNREADABLE
+        problems += data.problems if not problems else []
     if problems:
         print(f"\n{len(problems)} error(s):", file=sys.stderr)
         for message in problems:
@@ -189,6 +202,8 @@ COMMAND_MODULES = (
     "engine.codegen.command",
     "engine.inspect.command",
     "engine.importers.command",
+    "engine.predict.command",
+    "engine.data.command",
 )
 
 
@@ -203,6 +218,11 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("templates", help="list the shipped templates").set_defaults(func=cmd_templates)
     check = sub.add_parser("check", help="per-node shapes, params and FLOPs; exit 1 on errors")
     check.add_argument("project", help="a NetLoom project file (.json)")
+    check.add_argument(
+        "--no-data",
+        action="store_true",
+        help="check the graph only: do not look at the project's data file",
+    )
     check.set_defaults(func=cmd_check)
     for module_name in COMMAND_MODULES:
         try:

@@ -146,9 +146,19 @@ def _text(path: Path) -> tuple[str, str]:
     return decode(path, data)
 
 
-def read_text_table(path: Path, target: str, sep: str = "auto", decimal: str = "auto") -> TextTable:
-    """Every row of the file as text cells; DataError naming the file and line."""
-    text, encoding = _text(path)
+def read_text_table(
+    path: Path,
+    target: str,
+    sep: str = "auto",
+    decimal: str = "auto",
+    *,
+    head: tuple[str, str] | None = None,
+    max_rows: int | None = None,
+) -> TextTable:
+    """Every row of the file as text cells; DataError naming the file and line. `head`
+    is the file's first lines as decoded (text, encoding) to read instead of the whole
+    file, and `max_rows` the most rows read (engine.data.peek's bounded look)."""
+    text, encoding = head or _text(path)
     lines = text.splitlines(keepends=True)
     separator = _separator(sep) or sniff_separator(lines[:SNIFF_LINES])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
@@ -161,6 +171,8 @@ def read_text_table(path: Path, target: str, sep: str = "auto", decimal: str = "
         columns = _header(path, header, target)
         line = reader.line_num
         for row in reader:
+            if max_rows is not None and len(rows) >= max_rows:
+                break
             start, line = line + 1, reader.line_num
             if not "".join(row).strip():
                 continue  # blank lines, often at the end
