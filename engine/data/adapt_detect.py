@@ -1,0 +1,171 @@
+"""What kind of data a path holds, told from a bounded look at it (for `adapt`).
+
+A folder of class folders is images, a `.npz` is arrays, a CSV/TSV is a table — or a
+series when one of its columns is time: named like time/date/year/month, or holding
+values that read as dates or times. Only the start of a text file is read (its header
+and first rows, as engine.data.table_reading sniffs them), and only a folder's listing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine.data.registry import DataError
+from engine.data.table_columns import parse_numbers
+from engine.data.table_reading import SNIFF_LINES, decode, sniff_decimal, sniff_separator
+
+KINDS = ("table", "series", "images", "arrays")
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
+PEEK_BYTES = 256 * 1024  # enough for the header and SNIFF_LINES rows of any real table
+SUPPORTED = (
+    "adapt reads a CSV/TSV table or series (.csv, .tsv, .txt), NumPy arrays (.npz) "
+    "or a folder of images with one subfolder per class"
+)
+# Column names that say "this is the time axis".
+TIME_NAMES = frozenset({"time", "date", "timestamp", "datetime", "year", "month", "ds"})
+# Column names that say "this is what to predict", when no target is given.
+TARGET_NAMES = ("target", "label", "labels", "class", "y", "outcome")
+
+
+@dataclass(frozen=True)
+class TablePeek:
+    """A table's header and first rows as text, as they would be read."""
+
+    path: Path
+    columns: list[str]
+    rows: list[list[str]]
+    decimal: str
+
+
+def _head_bytes(path: Path) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(PEEK_BYTES + 1)
+    except OSError as err:
+        raise DataError(f"{path}: cannot read the file: {err.strerror or err}") from None
+    if len(data) <= PEEK_BYTES:
+        return data
+    cut = data.rfind(b"\n", 0, PEEK_BYTES) + 1  # whole lines only: no character cut in two
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        cut += cut % 2  # UTF-16 comes in pairs of bytes
+    return data[: cut or PEEK_BYTES]
+
+
+def peek_table(path: Path) -> TablePeek:
+    """The header and the first SNIFF_LINES rows; DataError naming the file."""
+    text, _ = decode(path, _head_bytes(path))
+    lines = text.splitlines(keepends=True)[: SNIFF_LINES + 1]
+    separator = sniff_separator(lines)
+    try:
+        read = list(csv.reader(io.StringIO("".join(lines), newline=""), delimiter=separator))
+    except csv.Error as err:
+        raise DataError(f"{path}: cannot read as CSV: {err}; {SUPPORTED}") from None
+    read = [row for row in read if "".join(row).strip()]
+    if not read:
+        raise DataError(f"{path}: the file is empty; expected a header row of column names")
+    columns = [name.strip() for name in read[0]]
+    rows = [row for row in read[1:] if len(row) == len(columns)]
+    return TablePeek(path, columns, rows, sniff_decimal(rows, separator))
+
+
+def column_cells(peek: TablePeek, name: str) -> np.ndarray:
+    index = peek.columns.index(name)
+    return np.array([row[index].strip() for row in peek.rows], dtype=object)
+
+
+def _reads_as_times(cells: np.ndarray, decimal: str) -> bool:
+    """Every cell holds digits, none is a plain number, and pandas reads each as a date
+    or time (2024-03-01, 01/03/2024, 2024-03-01 12:00, Mar 2024, 12:30)."""
+    import pandas as pd
+
+    filled = cells[cells != ""]
+    if len(filled) == 0 or not all(re.search(r"\d", cell) for cell in filled):
+        return False
+    if not np.isnan(parse_numbers(filled, decimal)).all():
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "could not infer format": each is parsed alone
+        try:
+            times = pd.to_datetime(pd.Series(filled), errors="coerce", format="mixed")
+        except (ValueError, TypeError, OverflowError):
+            return False
+    return bool(times.notna().all())
+
+
+def time_column(peek: TablePeek) -> str | None:
+    """The first column named like time or holding dates/times in its first rows."""
+    for name in peek.columns:
+        if name.strip().lower() in TIME_NAMES:
+            return name
+    for name in peek.columns:
+        if _reads_as_times(column_cells(peek, name), peek.decimal):
+            return name
+    return None
+
+
+def is_numeric(peek: TablePeek, name: str) -> bool:
+    cells = column_cells(peek, name)
+    filled = cells[cells != ""]
+    return len(filled) > 0 and not np.isnan(parse_numbers(filled, peek.decimal)).any()
+
+
+def check_column(peek: TablePeek, name: str, option: str) -> None:
+    if name not in peek.columns:
+        raise DataError(
+            f"{option} {name!r}: {peek.path} has no such column (columns: "
+            f"{', '.join(peek.columns)})"
+        )
+
+
+def default_target(peek: TablePeek, time: str | None) -> str:
+    """A column named like a target (target, label, class, …), else the last column —
+    for a series the last numeric one that is not time."""
+    candidates = [c for c in peek.columns if c != time]
+    if time is not None:
+        candidates = [c for c in candidates if is_numeric(peek, c)] or candidates
+    for name in candidates:
+        if name.lower() in TARGET_NAMES:
+            return name
+    if not candidates:
+        raise DataError(f"{peek.path}: only the column {time!r}; nothing to predict")
+    return candidates[-1]
+
+
+def class_folders(path: Path) -> list[Path]:
+    """The subfolders of a folder of images, hidden ones (.git, __MACOSX…) left out."""
+    return sorted(
+        p
+        for p in path.iterdir()
+        if p.is_dir() and not p.name.startswith(".") and p.name != "__MACOSX"
+    )
+
+
+def detect_kind(path: Path, time: str | None = None) -> str:
+    """ "table" | "series" | "images" | "arrays" for the data at `path`; DataError when it
+    is missing or none of them. Reads a folder's listing or a text file's first rows."""
+    path = Path(path)
+    if path.is_dir():
+        if not class_folders(path):
+            raise DataError(
+                f"{path}: a folder with no class subfolders; images go in one subfolder "
+                "per class (pets/cat/1.png, pets/dog/1.png)"
+            )
+        return "images"
+    if not path.exists():
+        raise DataError(f"--data: no such file or folder: {path}")
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        return "arrays"
+    if suffix not in TABLE_SUFFIXES:
+        what = f"a {suffix} file" if suffix else "a file without an extension"
+        raise DataError(f"{path}: {what}; {SUPPORTED}")
+    if time:
+        return "series"
+    return "series" if time_column(peek_table(path)) is not None else "table"
