@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 
 from engine.data.csv_table import TablePreparer
-from engine.data.image_folder import ImagePreparer
 from engine.data.npz_arrays import ArrayPreparer
 from engine.data.preprocess import apply_standardiser, apply_table, apply_target_scale
 from engine.data.registry import ArrayDataset, DataError, Prepared
@@ -80,8 +79,6 @@ def prepared_samples(
     elif isinstance(prepare, ArrayPreparer):
         raw_y = prepare.y
         x = prepare.x if features is None else apply_standardiser(features, prepare.x)
-    elif isinstance(prepare, ImagePreparer):
-        x, raw_y = prepare.as_trained(preprocessing), prepare.y
     else:
         raise DataError(f"{data.name}: no way known to apply stored preprocessing to it")
     y = raw_y if target is None else apply_target_scale(target, raw_y)

@@ -241,9 +241,10 @@ class ImagePreparer:
     def __call__(self, train: np.ndarray) -> Prepared:
         return Prepared(self.x, self.y, self.preprocessing)
 
-    def as_trained(self, preprocessing: dict[str, Any]) -> np.ndarray:
-        """The samples as a run with this stored preprocessing read them; DataError when
-        the folder now reads otherwise (say so with the colour and image_size params)."""
+    def stored(self, preprocessing: dict[str, Any]) -> Prepared:
+        """The samples as a run with this stored preprocessing read them (as_trained
+        calls it); DataError when the folder now reads otherwise (say so with the colour
+        and image_size params)."""
         stored = preprocessing.get("images")
         mode, height, width = checked_reading(stored)
         own_mode, own_height, own_width = checked_reading(self.preprocessing["images"])
@@ -254,7 +255,7 @@ class ImagePreparer:
                 f"{own_height}×{own_width}; the model was trained on {MODE_WORDS[mode]} "
                 f"{height}×{width} — set colour: {colour} and image_size: [{height}, {width}]"
             )
-        return self.x
+        return Prepared(self.x, self.y, preprocessing)
 
 
 def _load(params: dict[str, Any]) -> ArrayDataset:
