@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 
 from engine.common.limits import MAX_IMPORT_TENSOR_ELEMENTS, count_text
+from engine.data.image_folder import list_folder
+from engine.data.image_reading import IMAGE_SUFFIXES, load_image
 from engine.data.predict_inputs import PredictInputs
 from engine.data.preprocess import apply_standardiser
 from engine.data.registry import DataError
@@ -36,7 +38,6 @@ WANTS = {
 }
 KIND_WORDS = {"table": "a table", "series": "a series", "arrays": "arrays", "images": "images"}
 PATH_WORDS = {"rows": "a table of rows", "arrays": "arrays (.npz)", "images": "images"}
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
 
 def path_kind(data: Path) -> str:
@@ -172,43 +173,32 @@ def read_arrays(preprocessing: dict[str, Any], data: Path) -> PredictInputs:
 
 
 def image_files(data: Path) -> list[Path]:
-    """`data` itself, or the image files directly in the folder `data`, by name; hidden
-    and system files (.DS_Store, ._name.png, Thumbs.db) are not images of anyone's."""
+    """`data` itself, or the image files directly in the folder `data`, by name (hidden
+    and system files left out: engine.data.image_folder.list_folder)."""
     if data.is_file():
         return [data]
-    try:
-        entries = sorted(data.iterdir())
-    except OSError as err:
-        raise DataError(f"{data}: cannot list the folder: {err.strerror or err}") from None
-    files = [
-        p
-        for p in entries
-        if not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
-    ]
-    if not files:
-        inside = "; it holds folders only: give one of them" if entries else ""
+    listing = list_folder(data)
+    if not listing.images:
+        folders = any(p.is_dir() for p in listing.others)
+        inside = "; it holds folders: give one of them" if folders else ""
         raise DataError(
             f"{data}: no image files ({', '.join(IMAGE_SUFFIXES)}) in the folder{inside}"
         )
-    return files
+    return listing.images
 
 
 def read_images(preprocessing: dict[str, Any], data: Path) -> PredictInputs:
     """An image file or a flat folder of them, each converted as training converted its
-    images (mode, size, scaling: engine.data.image_folder.load_image)."""
-    from engine.data import image_folder
-
+    images (mode, size, scaling: engine.data.image_reading.load_image)."""
     images = preprocessing.get("images")
-    load_image = getattr(image_folder, "load_image", None)
-    if not isinstance(images, dict) or load_image is None:
+    if not isinstance(images, dict):
         raise DataError(
             "the model's stored preprocessing has no image mode and size (trained before "
             "NetLoom stored them): retrain it with this NetLoom to predict on images"
         )
     files = image_files(data)
     pixels = np.stack([load_image(path, images) for path in files]).astype(np.float32)
-    ids = [path.name for path in files]
-    return PredictInputs(pixels, ids, "file")
+    return PredictInputs(pixels, [path.name for path in files], "file")
 
 
 READERS: dict[str, Reader] = {
