@@ -28,6 +28,7 @@ SNIPPETS: dict[str, tuple[str, ...]] = {
     "image_folder": ("arrays", "image_folder"),
     "csv": ("arrays", "csv_table"),
     "npz": ("arrays", "npz_arrays"),
+    "series": ("series",),
 }
 # The scikit-learn loader behind each built-in table.
 SKLEARN_TABLES = {"iris": "load_iris", "wine": "load_wine"}
@@ -74,6 +75,9 @@ def preparation(name: str, params: dict[str, Any], task: str) -> dict[str, Any] 
             "sequence": bool(params["sequence"]),
             "target": standardise and task == "regression",
         }
+    if name == "series":
+        standardise = bool(params["standardise"])
+        return {"features": standardise, "sequence": True, "target": standardise}
     return None
 
 

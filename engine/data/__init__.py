@@ -37,6 +37,7 @@ from engine.data import (  # noqa: E402,F401  isort: skip
     image_folder,
     csv_table,
     npz_arrays,
+    series,
 )
 
 __all__ = [

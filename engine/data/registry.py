@@ -178,6 +178,9 @@ class ArrayDataset:
     # generated datasets keep "random" (their seeded results stay as they were), a
     # person's classification table or arrays are split "stratified".
     default_split: str = "random"
+    # Samples an ordered split leaves out before each held-out part (engine.data.splits):
+    # windows forecasting several steps, whose targets overlap the next windows' targets.
+    split_gap: int = 0
 
     def __post_init__(self) -> None:
         # A loader bug caught here reads better than a shape error deep in training.

@@ -4,7 +4,9 @@ random: a seeded permutation; test first, validation next, the rest trains (with
 test part this is the split NetLoom always made, sample for sample). stratified: the
 same permutation, taken class by class, so each part holds every class in its share.
 ordered: samples in time order; training first, then validation, then test at the end,
-so nothing validated or tested comes before anything trained on.
+so nothing validated or tested comes before anything trained on. Windows that forecast
+several steps overlap their neighbours' targets: such data asks for a `gap` of samples
+left out before each held-out part, so no two parts share a target step.
 
 The permutation comes from the caller (the trainer draws it from its seeded torch
 generator, which then goes on to shuffle the epochs). Pure numpy.
@@ -46,20 +48,28 @@ def split_indices(
     test_fraction: float,
     permutation: np.ndarray,
     labels: np.ndarray | None = None,
+    gap: int = 0,
 ) -> SplitIndices:
-    """The three parts' sample indices; SplitError when training would get no sample."""
+    """The three parts' sample indices; SplitError when training would get no sample.
+
+    `gap` (ordered splits only): samples left out before the validation part and before
+    the test part, in no part at all."""
     if kind not in SPLITS:
         raise ValueError(f"unknown split {kind!r} (known: {', '.join(SPLITS)})")
     val, test = part_sizes(samples, val_fraction, test_fraction)
-    if samples - val - test < 1:
+    gaps = gap * ((val > 0) + (test > 0)) if kind == "ordered" else 0
+    if samples - val - test - gaps < 1:
+        left_out = f" (and {gaps} left out between the parts)" if gaps else ""
         raise SplitError(
             f"holding out {val_fraction:g} for validation and {test_fraction:g} for test of "
-            f"{samples} samples leaves none to train on"
+            f"{samples} samples{left_out} leaves none to train on"
         )
     if kind == "ordered":
+        test_start = samples - test
+        val_start = test_start - (gap if test else 0) - val
+        cut = val_start - (gap if val else 0)
         order = np.arange(samples)
-        cut = samples - val - test
-        return SplitIndices(order[:cut], order[cut : cut + val], order[cut + val :])
+        return SplitIndices(order[:cut], order[val_start : val_start + val], order[test_start:])
     permutation = np.asarray(permutation, dtype=np.int64)
     if kind == "random" or labels is None:
         return SplitIndices(

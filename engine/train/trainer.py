@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 
-from engine.data.splits import part_sizes, split_indices
+from engine.data.splits import SplitError, part_sizes, split_indices
 from engine.graph.shapes import Analysis, analyze
 from engine.model.build import build_model
 from engine.project.project import Project, to_dict
@@ -163,9 +163,13 @@ class Trainer:
             None if kind == "ordered" else torch.randperm(samples, generator=self.generator).numpy()
         )
         labels = data.y if data.task == "classification" else None
-        parts = split_indices(
-            kind, samples, config.val_split, config.test_split, permutation, labels
-        )
+        try:  # a series' windows left out between the parts (split_gap) may leave none
+            gap = getattr(data, "split_gap", 0)
+            parts = split_indices(
+                kind, samples, config.val_split, config.test_split, permutation, labels, gap
+            )
+        except SplitError as err:
+            raise ConfigError(f"training.val_split: {data.name}: {err}") from None
         x_ready, y_ready = data.x, data.y
         self.preprocessing: dict[str, Any] | None = None  # plain data, as fitted
         self.notes: list[str] = []  # what preparing the data did, one line each

@@ -32,7 +32,7 @@ SMALL = {
     "sine": {"length": 200, "window": 16},
     "shapes_segmentation": {"samples": 30, "size": 24},
 }
-FILE_DATASETS = {"image_folder", "csv", "npz"}
+FILE_DATASETS = {"image_folder", "csv", "npz", "series"}
 
 
 def test_every_registered_dataset_is_covered_here() -> None:
