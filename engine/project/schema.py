@@ -297,6 +297,10 @@ TRAINING = Record(
         "metric": Text("a metric name"),
         "split": Text("a split name"),
         "test_split": Number(),
+        "class_weights": Either(
+            "'none', 'balanced' or a list of numbers",
+            (Text(), ListOf("a list of numbers", Number())),
+        ),
     },
 )
 PROJECT = Record(

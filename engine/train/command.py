@@ -4,8 +4,11 @@
 start from the weights of a checkpoint: one `train` wrote, or `import --weights-out`.)
 
 Prints one progress line per epoch and writes DIR/metrics.csv (one row per epoch and
-split), DIR/model.pt (a checkpoint) and DIR/project.json (the project as trained).
-The last line reads `final: <metric>=<value>` for the validation split.
+split), DIR/model.pt (a checkpoint) and DIR/project.json (the project as trained); a
+classification run also DIR/per_class.csv and DIR/confusion.csv (engine.train.report),
+and with a test split test_per_class.csv and test_confusion.csv.
+Then `final: <metric>=<value>` for the validation split, `test: ...` lines for the
+test split, and the per-class tables.
 Exit 0 ok; 1 the graph has errors, does not fit the data, or training diverged, or the
 run asks for more than the machine or engine.common.limits allow (units that expand too far,
 a training step needing more memory than is free, too many generated samples);
@@ -40,6 +43,9 @@ from engine.train.events import Callbacks, EpochEnd, SplitMetrics
 
 if TYPE_CHECKING:
     from engine.graph.shapes import Analysis
+    from engine.train.events import TrainResult
+    from engine.train.report import ClassReport
+    from engine.train.trainer import Trainer
 
 
 def _integer_at_least(low: int) -> Any:
@@ -157,6 +163,29 @@ def resource_problem(
     return training_step_problem(analysis, config.batch_size, available_bytes())
 
 
+def class_reports(
+    trainer: Trainer, data: Any, result: TrainResult
+) -> list[tuple[str, ClassReport]]:
+    """(file prefix, report) of a classification run's scored weights: the validation
+    split (the training split when there is none), then the test split if held out."""
+    if trainer.objective.task != "classification" or result.final is None:
+        return []
+    if result.status == "stopped":
+        return []
+    from engine.train.report import class_names, class_report
+
+    names = class_names(getattr(data, "class_names", None), trainer.objective.num_classes or 0)
+    parts = [("", "validation", trainer.val_split)]
+    if trainer.val_split is None:
+        parts = [("", "training", trainer.train_split)]
+    if result.test is not None and trainer.test_split is not None:
+        parts.append(("test_", "test", trainer.test_split))
+    return [
+        (prefix, class_report(*trainer.class_predictions(split), names, name))
+        for prefix, name, split in parts
+    ]
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from engine.graph.shapes import analyze
     from engine.project.project import from_dict, load, save
@@ -247,8 +276,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         final_event = result.history[-1]
     trainer.save(out / "model.pt", final_event)
     save(from_dict(trainer.project_snapshot), out / "project.json")
+    from engine.train.report import report_lines, write_report
+
+    reports = class_reports(trainer, data, result)
+    written = [out / "metrics.csv", out / "model.pt", out / "project.json"]
+    for prefix, report in reports:
+        written += write_report(report, out, prefix)
     print(f"{result.reason} in {result.seconds:.1f}s")
-    print(f"wrote {out / 'metrics.csv'}, {out / 'model.pt'}, {out / 'project.json'}")
+    print(f"wrote {', '.join(str(path) for path in written)}")
     if result.status == "diverged":
         print_error(result.reason)
     if result.status == "stopped":
@@ -261,4 +296,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         # The held-out test split, scored once with the weights kept; never early-stops.
         for name, value in result.test.metrics.items():
             print(f"test: {name}={value:.4f}")
+    for _, report in reports:
+        print("\n".join(report_lines(report)))
     return EXIT_ERRORS if result.status == "diverged" else EXIT_OK

@@ -26,6 +26,9 @@ TASKS = ("classification", "regression", "segmentation")
 # auto: ordered for data in time order, else the dataset's own default (stratified for a
 # person's classification data, random for builtin and generated datasets).
 SPLIT_KINDS = ("auto", "random", "stratified", "ordered")
+# How the classification loss weighs each class (engine.train.class_weights): "none",
+# "balanced" (n / (k · count) over the training split), or a list of one number per class.
+CLASS_WEIGHT_CHOICES = ("none", "balanced")
 
 # The metric each task reports first (the `final:` line, early-stopping display), and
 # every metric that fits the task. Regression reports both errors.
@@ -208,10 +211,12 @@ class TrainConfig:
     metric: str = "auto"  # "auto" = the task's own (accuracy, mse, mean_iou)
     split: str = "auto"  # see SPLIT_KINDS
     test_split: float = 0.0  # held out, scored once after training; never early-stops
+    # "none", "balanced", or one weight per class (a tuple, so the config stays hashable).
+    class_weights: str | tuple[float, ...] = "none"
 
     # Settings added after run records existed: written only when not at their default,
     # so a project that does not use them is saved byte for byte as before.
-    QUIET_DEFAULTS = ("split", "test_split")
+    QUIET_DEFAULTS = ("split", "test_split", "class_weights")
 
     @classmethod
     def from_dict(cls, doc: Any, where: str = "training") -> TrainConfig:
@@ -241,6 +246,7 @@ class TrainConfig:
             metric=_choice(doc, "metric", where, d["metric"].default, METRICS),
             split=_choice(doc, "split", where, d["split"].default, SPLIT_KINDS),
             test_split=_test_split(doc, where),
+            class_weights=_class_weights(doc, where),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -249,6 +255,8 @@ class TrainConfig:
             value = getattr(self, f.name)
             if f.name in self.QUIET_DEFAULTS and value == f.default:
                 continue
+            if isinstance(value, tuple):
+                value = list(value)
             doc[f.name] = value.to_dict() if hasattr(value, "to_dict") else value
         return doc
 
@@ -283,6 +291,34 @@ def _test_split(doc: Mapping[str, Any], where: str) -> float:
             "their sum must be below 1"
         )
     return test
+
+
+def _class_weights(doc: Mapping[str, Any], where: str) -> str | tuple[float, ...]:
+    """ "none", "balanced" or a list of weights ≥ 0, not all 0. Whether the list has one
+    weight per class is checked when the data is known (engine.train.class_weights)."""
+    value = doc.get("class_weights", "none")
+    place = f"{where}.class_weights"
+    if isinstance(value, str):
+        if value not in CLASS_WEIGHT_CHOICES:
+            raise ConfigError(
+                f"{place}: expected 'none', 'balanced' or a list of one weight per class, "
+                f"got {_show(value)}"
+            )
+        return value
+    if not isinstance(value, (list, tuple)) or not value:
+        raise ConfigError(
+            f"{place}: expected 'none', 'balanced' or a list of one weight per class, "
+            f"got {_show(value)}"
+        )
+    for i, weight in enumerate(value):
+        number = isinstance(weight, (int, float)) and not isinstance(weight, bool)
+        if not number or not is_finite_number(weight) or weight < 0:
+            raise ConfigError(
+                f"{place}[{i}]: expected a weight ≥ 0 (a number), got {_show(weight)}"
+            )
+    if not any(weight > 0 for weight in value):
+        raise ConfigError(f"{place}: every weight is 0; at least one class must count")
+    return tuple(float(weight) for weight in value)
 
 
 def default_config(dataset: str, **settings: Any) -> TrainConfig:

@@ -26,8 +26,34 @@ LOSSES: dict[str, LossFn] = {
 }
 
 
-def loss_function(objective: Objective) -> LossFn:
-    return LOSSES[objective.loss]
+def loss_function(objective: Objective, class_weights: torch.Tensor | None = None) -> LossFn:
+    """The Output's loss; with `class_weights` (one per class, engine.train.class_weights)
+    each sample's loss counts its class's weight, and the mean divides by their sum."""
+    if class_weights is None:
+        return LOSSES[objective.loss]
+    weights = class_weights.to(torch.float32)
+    if objective.loss == "cross_entropy":
+
+        def weighted_cross_entropy(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+            losses = F.cross_entropy(output, target, weight=weights, reduction="none")
+            # A batch whose classes all weigh 0 adds nothing, rather than 0 / 0.
+            return losses.sum() / weights[target].sum().clamp_min(1e-12)
+
+        return weighted_cross_entropy
+
+    def weighted_bce(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        each = weights[target.long()]
+        losses = F.binary_cross_entropy_with_logits(output, target, weight=each, reduction="sum")
+        return losses / each.sum().clamp_min(1e-12)
+
+    return weighted_bce
+
+
+def predicted_classes(output: torch.Tensor, loss: str) -> torch.Tensor:
+    """The class each output scores highest: a yes/no score above 0 for bce."""
+    if loss == "bce":
+        return (output.detach() > 0).long()
+    return output.argmax(dim=1)
 
 
 def targets_tensor(y: np.ndarray, objective: Objective) -> torch.Tensor:
@@ -92,9 +118,7 @@ class Meter:
             self.confusion += torch.bincount(pairs, minlength=classes * classes)
 
     def _predicted_classes(self, output: torch.Tensor) -> torch.Tensor:
-        if self.objective.loss == "bce":
-            return (output.detach() > 0).long()
-        return output.argmax(dim=1)
+        return predicted_classes(output, self.objective.loss)
 
     @property
     def mean_loss(self) -> float:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from engine.data.splits import SplitError, part_sizes, split_indices
@@ -28,6 +29,7 @@ from engine.graph.shapes import Analysis, analyze
 from engine.model.build import build_model
 from engine.project.project import Project, to_dict
 from engine.train.checkpoint import cpu_state, load_weights_strictly, save_checkpoint
+from engine.train.class_weights import resolve_class_weights, weights_note
 from engine.train.config import ConfigError, TrainConfig
 from engine.train.events import (
     BatchEnd,
@@ -38,7 +40,13 @@ from engine.train.events import (
     TrainResult,
 )
 from engine.train.fit import Dataset, plan_objective
-from engine.train.metrics import Meter, inputs_tensor, loss_function, targets_tensor
+from engine.train.metrics import (
+    Meter,
+    inputs_tensor,
+    loss_function,
+    predicted_classes,
+    targets_tensor,
+)
 from engine.train.optim import (
     LearningRateSchedule,
     choose_threads,
@@ -120,7 +128,7 @@ class Trainer:
         self.train_split, self.val_split, self.test_split = self._split(data)
         torch.manual_seed(self.config.seed)  # weight initialisation
         self.model = build_model(project.graph, analysis).to(self.device)
-        self.loss_fn = loss_function(self.objective)
+        self.loss_fn = loss_function(self.objective, self.class_weights)
         self.optimizer = make_optimizer(self.model.parameters(), self.config)
         self.starts = self._batch_starts(len(self.train_split))
         self.schedule = LearningRateSchedule(
@@ -183,6 +191,7 @@ class Trainer:
                 # Errors times the target's std are errors in its own units.
                 std = torch.tensor(prepared.target_std, dtype=torch.float64)
                 self._error_scale = std.reshape(self.objective.output_dims).to(self.device)
+        self.class_weights = self._class_weights(data, np.asarray(y_ready)[parts.train])
         x = inputs_tensor(x_ready, self.objective)
         y = targets_tensor(y_ready, self.objective)
 
@@ -195,6 +204,17 @@ class Trainer:
         train = part(parts.train)
         assert train is not None  # checked above: at least one training sample
         return train, part(parts.val), part(parts.test)
+
+    def _class_weights(self, data: Dataset, train_labels: np.ndarray) -> torch.Tensor | None:
+        """training.class_weights, counted over the training labels alone; noted when set."""
+        setting = self.config.class_weights
+        classes = self.objective.num_classes or 0
+        weights = resolve_class_weights(setting, train_labels, classes, data.name, data.task)
+        if weights is None:
+            return None
+        names = getattr(data, "class_names", None)
+        self.notes.append(weights_note(setting, weights, names, len(train_labels)))
+        return torch.as_tensor(weights, dtype=torch.float32, device=self.device)
 
     def _split_kind(self, data: Dataset) -> str:
         """The split to make: the setting, or for auto the data's own kind."""
@@ -425,6 +445,19 @@ class Trainer:
             meter.update(self.loss_fn(output, y).item(), output, y)
         self.model.train()
         return SplitMetrics(meter.mean_loss, meter.values(), meter.samples)
+
+    @torch.no_grad()
+    def class_predictions(self, split: _Split) -> tuple[np.ndarray, np.ndarray]:
+        """(true, predicted) class labels of a split's samples with the current weights."""
+        self.model.eval()
+        step = max(self.config.batch_size * 4, 256)
+        predicted = [
+            predicted_classes(self.model(split.x[start : start + step]), self.objective.loss)
+            for start in range(0, len(split), step)
+        ]
+        self.model.train()
+        true = split.y.long().reshape(-1).cpu().numpy()
+        return true, torch.cat(predicted).reshape(-1).cpu().numpy()
 
     # ---------------------------------------------------------- checkpoints
 

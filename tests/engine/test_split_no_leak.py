@@ -186,6 +186,7 @@ def test_the_test_split_is_scored_once_at_the_end_and_printed(
     # Every epoch validated on 30 samples; the 50 test samples once, after the last epoch.
     assert evaluated.count(50) == 1 and evaluated[-1] == 50 and set(evaluated[:-1]) == {30}
     lines = out.strip().splitlines()
+    lines = lines[: lines.index("per class, validation split (30 samples):")]  # tables follow
     assert re.fullmatch(r"test: accuracy=[\d.]+", lines[-1])
     assert re.fullmatch(r"final: accuracy=[\d.]+", lines[-2])
     written = json.loads((tmp_path / "run" / "project.json").read_text(encoding="utf-8"))
