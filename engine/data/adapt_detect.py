@@ -17,9 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.data.peek import head_text
 from engine.data.registry import DataError
 from engine.data.table_columns import parse_numbers
-from engine.data.table_reading import SNIFF_LINES, decode, sniff_decimal, sniff_separator
+from engine.data.table_reading import SNIFF_LINES, sniff_decimal, sniff_separator
 
 KINDS = ("table", "series", "images", "arrays")
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -44,23 +45,9 @@ class TablePeek:
     decimal: str
 
 
-def _head_bytes(path: Path) -> bytes:
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(PEEK_BYTES + 1)
-    except OSError as err:
-        raise DataError(f"{path}: cannot read the file: {err.strerror or err}") from None
-    if len(data) <= PEEK_BYTES:
-        return data
-    cut = data.rfind(b"\n", 0, PEEK_BYTES) + 1  # whole lines only: no character cut in two
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        cut += cut % 2  # UTF-16 comes in pairs of bytes
-    return data[: cut or PEEK_BYTES]
-
-
 def peek_table(path: Path) -> TablePeek:
     """The header and the first SNIFF_LINES rows; DataError naming the file."""
-    text, _ = decode(path, _head_bytes(path))
+    (text, _), _ = head_text(path, PEEK_BYTES)
     lines = text.splitlines(keepends=True)[: SNIFF_LINES + 1]
     separator = sniff_separator(lines)
     try:
