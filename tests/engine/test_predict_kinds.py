@@ -1,0 +1,155 @@
+"""`predict` on arrays and images: tiny runs trained once per module, new files predicted,
+and data of the wrong kind for a model refused in one line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from engine.cli.main import run
+from engine.data.image_folder import load_image
+from engine.data.preprocess import apply_standardiser
+from engine.predict import predict
+from engine.project.project import load
+from engine.train.checkpoint import load_checkpoint
+from tests.engine.predict_runs import dense_project, train_run, write_arrays, write_images
+
+
+def refusal(capsys: Any, argv: list[str]) -> str:
+    assert run(argv) == 2
+    _, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    return lines[0]
+
+
+def model_probabilities(weights: Path, x: np.ndarray) -> np.ndarray:
+    checkpoint = load_checkpoint(weights)
+    with torch.no_grad():
+        scores = checkpoint.build().eval()(torch.as_tensor(x, dtype=torch.float32))
+    return torch.softmax(scores, dim=1).numpy()
+
+
+# ------------------------------------------------------------ arrays
+
+
+@pytest.fixture(scope="module")
+def arrays(
+    tmp_path_factory: pytest.TempPathFactory, one_torch_thread_per_module: None
+) -> tuple[Path, Path, Path]:
+    """(folder, project, model.pt) of a run on 100 samples of an .npz."""
+    folder = tmp_path_factory.mktemp("arrays")
+    write_arrays(folder / "train.npz", 100, seed=0)
+    dataset = {"name": "npz", "params": {"path": "train.npz"}}
+    project, weights = train_run(folder, dense_project([6], 2, "cross_entropy", dataset))
+    return folder, project, weights
+
+
+def test_new_arrays_are_scaled_as_trained_and_predicted_row_by_row(
+    arrays: tuple[Path, Path, Path], capsys: Any
+) -> None:
+    folder, project, weights = arrays
+    new = folder / "new.npz"
+    write_arrays(new, 30, seed=1, key="X")
+    out_file = folder / "predictions.csv"
+    assert (
+        run(["predict", str(project), "--weights", str(weights), str(new), "--out", str(out_file)])
+        == 0
+    )
+    out, _ = capsys.readouterr()
+    assert re.search(r"^accuracy=0\.\d{4}$", out, re.M)  # y is in the file
+
+    predictions = predict(load(project), weights, new)
+    assert predictions.header == ["row", "prediction", "p_0", "p_1"]
+    assert [row[0] for row in predictions.rows] == [str(i) for i in range(1, 31)]
+    with np.load(new) as archive:
+        raw, y = archive["X"], archive["y"]
+    # Raw features near 5,000 in column 0: scaled with the training samples' statistics.
+    x = apply_standardiser(load_checkpoint(weights).preprocessing["features"], raw)
+    got = np.array([row[2:] for row in predictions.rows], dtype=np.float64)
+    assert np.allclose(got, model_probabilities(weights, x), atol=1e-6)
+    chosen = got.argmax(axis=1)
+    assert [row[1] for row in predictions.rows] == [str(c) for c in chosen]
+    assert predictions.metric == ("accuracy", pytest.approx(float((chosen == y).mean())))
+
+    unlabelled = folder / "unlabelled.npz"
+    write_arrays(unlabelled, 30, seed=1, with_y=False)
+    assert predict(load(project), weights, unlabelled).metric is None
+
+
+def test_arrays_that_do_not_fit_are_one_line(arrays: tuple[Path, Path, Path], capsys: Any) -> None:
+    folder, project, weights = arrays
+    args = ["predict", str(project), "--weights", str(weights)]
+    narrow = folder / "narrow.npz"
+    np.savez(narrow, X=np.zeros((4, 5), np.float32))
+    assert "samples of shape (5,)" in refusal(capsys, [*args, str(narrow)])
+    other = folder / "other.npz"
+    np.savez(other, z=np.zeros((4, 6), np.float32))
+    assert f"error: {other}: no array 'X' (arrays: z)" in refusal(capsys, [*args, str(other)])
+    table = folder / "rows.csv"
+    table.write_text("a,b\n1,2\n", encoding="utf-8")
+    line = refusal(capsys, [*args, str(table)])
+    assert line == (
+        f"error: {table}: a table of rows, but the model was trained on arrays; give it an "
+        ".npz file with an array X (samples, …)"
+    )
+
+
+# ------------------------------------------------------------ images
+
+
+@pytest.fixture(scope="module")
+def images(
+    tmp_path_factory: pytest.TempPathFactory, one_torch_thread_per_module: None
+) -> tuple[Path, Path, Path]:
+    """(folder, project, model.pt) of a run on 8×8 grey 'dark' and 'light' images."""
+    folder = tmp_path_factory.mktemp("images")
+    write_images(folder / "train", 6, seed=0)
+    dataset = {"name": "image_folder", "params": {"path": "train"}}
+    doc = dense_project([1, 8, 8], 2, "cross_entropy", dataset, flatten=True)
+    project, weights = train_run(folder, doc)
+    return folder, project, weights
+
+
+def test_a_flat_folder_of_new_images_is_predicted_file_by_file(
+    images: tuple[Path, Path, Path],
+) -> None:
+    folder, project, weights = images
+    new = folder / "new"
+    files = write_images(new, 3, seed=1, flat=True)
+    (new / ".DS_Store").write_bytes(b"\x00\x01")
+    (new / "._dark_0.png").write_bytes(b"\x00\x05\x16\x07")  # a macOS resource fork
+    predictions = predict(load(project), weights, new)
+    assert predictions.header == ["file", "prediction", "p_dark", "p_light"]
+    names = sorted(path.name for path in files)
+    assert [row[0] for row in predictions.rows] == names
+    stored = load_checkpoint(weights).preprocessing["images"]
+    x = np.stack([load_image(new / name, stored) for name in names])
+    got = np.array([row[2:] for row in predictions.rows], dtype=np.float64)
+    assert np.allclose(got, model_probabilities(weights, x), atol=1e-6)
+    assert predictions.metric is None
+
+    one = predict(load(project), weights, files[0])
+    assert one.rows == [predictions.rows[names.index(files[0].name)]]
+
+
+def test_data_of_another_kind_for_an_image_model_is_one_line(
+    images: tuple[Path, Path, Path], capsys: Any
+) -> None:
+    folder, project, weights = images
+    args = ["predict", str(project), "--weights", str(weights)]
+    arrays = folder / "pixels.npz"
+    np.savez(arrays, X=np.zeros((2, 1, 8, 8), np.float32))
+    assert refusal(capsys, [*args, str(arrays)]) == (
+        f"error: {arrays}: arrays (.npz), but the model was trained on images; give it an "
+        "image file or a folder of images"
+    )
+    empty = folder / "empty"
+    empty.mkdir()
+    (empty / "readme.txt").write_text("no images here", encoding="utf-8")
+    assert "no image files" in refusal(capsys, [*args, str(empty)])
