@@ -11,13 +11,16 @@ Each problem is one line naming the file and the fix: `python main.py adapt …`
 from __future__ import annotations
 
 import os
+import shlex
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from engine.graph.shapes import Analysis
+from engine.data.peek import Peek, peek
+from engine.data.registry import ArrayDataset, DataError
+from engine.graph.shapes import Analysis, Shape
 from engine.project.project import Project
 
 IN_THE_WINDOW = 'or "Use my data…" in the window\'s File menu'
@@ -47,12 +50,23 @@ def shown(path: Path) -> str:
         return str(path)
 
 
-def adapt_command(project_path: Path, data: str, option: str = "") -> str:
-    """The `adapt` command line that points this project at `data` and makes it fit."""
-    extra = f" {option}" if option else ""
-    return (
-        f"python main.py adapt {shown(project_path)} --data {data}{extra} -o {shown(project_path)}"
-    )
+# The adapt options that carry a dataset param over (adapt would choose them again).
+ADAPT_OPTIONS = ("target", "time", "window", "horizon")
+
+
+def adapt_command(project_path: Path, data: str, params: dict[str, Any], ask: str = "") -> str:
+    """The `adapt` command line that points this project at `data` and makes it fit,
+    keeping the project's target, time column, window and horizon; `ask` is the one
+    option the user must fill in ("--target COLUMN")."""
+    asked = ask.split()[0] if ask else ""
+    options = [
+        f"--{key} {shlex.quote(str(params[key]))}"
+        for key in ADAPT_OPTIONS
+        if f"--{key}" != asked and params.get(key) not in (None, "")
+    ]
+    extra = "".join(f" {option}" for option in [*options, *([ask] if ask else [])])
+    project = shlex.quote(shown(project_path))
+    return f"python main.py adapt {project} --data {shlex.quote(data)}{extra} -o {project}"
 
 
 def _data_path(project_path: Path, params: dict[str, Any]) -> str:
@@ -68,13 +82,13 @@ def _fix_for(message: str, project_path: Path, params: dict[str, Any]) -> str:
     """The fix to add to a DataError's message, by the setting it names."""
     data = _data_path(project_path, params)
     if message.startswith("dataset.params.path:"):
-        command = adapt_command(project_path, "YOUR_DATA")
+        command = adapt_command(project_path, "YOUR_DATA", params)
         return f" — point the project at your data: {command} ({IN_THE_WINDOW})"
     if message.startswith("dataset.params.target:"):
-        command = adapt_command(project_path, data, "--target COLUMN")
+        command = adapt_command(project_path, data, params, "--target COLUMN")
         return f" — choose one: {command} ({IN_THE_WINDOW})"
     if message.startswith("dataset.params.time:"):
-        command = adapt_command(project_path, data, "--time COLUMN")
+        command = adapt_command(project_path, data, params, "--time COLUMN")
         return f" — name the time column: {command} ({IN_THE_WINDOW})"
     return ""
 
@@ -82,8 +96,6 @@ def _fix_for(message: str, project_path: Path, params: dict[str, Any]) -> str:
 def check_data(project: Project, project_path: Path, analysis: Analysis) -> DataVerdict:
     """Look at the project's data when it is a person's file; an empty verdict for
     built-in and generated data or a project without training settings."""
-    from engine.data import DataError
-    from engine.data.peek import peek
     from engine.train.config import ConfigError, TrainConfig
 
     if not project.training:
@@ -113,17 +125,17 @@ def check_data(project: Project, project_path: Path, analysis: Analysis) -> Data
     try:
         plan_objective(project.graph, data, config, analysis)
     except FitError as err:
-        command = adapt_command(project_path, shown(look.path))
+        command = adapt_command(project_path, shown(look.path), params)
         fix = f"{command} fits the project to it ({IN_THE_WINDOW})"
         verdict.problems = [f"{shown(look.path)}: {problem} — {fix}" for problem in err.problems]
     return verdict
 
 
-def _summary(look: Any) -> str:
+def _summary(look: Peek) -> str:
+    """One line: what the data feeds the Input, its task and classes, and what was read."""
     data = look.data
-    from engine.graph.shapes import Shape
-
-    feeds = str(Shape(tuple(data.sample_shape), time=data.sequence))
+    shape = Shape(tuple(data.sample_shape), time=data.sequence)
+    feeds = shape.detailed() if data.sequence else str(shape)
     if data.task == "regression":
         what = f"{data.task}, target {str(Shape(tuple(data.y.shape[1:])))}"
     elif data.num_classes:
@@ -135,8 +147,8 @@ def _summary(look: Any) -> str:
 
 
 def _at_least(
-    data: Any, project: Project, analysis: Analysis, features: bool, classes: bool
-) -> Any:
+    data: ArrayDataset, project: Project, analysis: Analysis, features: bool, classes: bool
+) -> ArrayDataset:
     """The peeked dataset with its open-ended figures taken as the graph's own when the
     graph's are no fewer: a read that stopped early cannot say the graph is wrong there."""
     graph = project.graph

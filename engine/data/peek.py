@@ -272,6 +272,72 @@ def _set_size(size: Any) -> tuple[int, int] | None:
     return None
 
 
+# ----------------------------------------------------------------------- series
+
+
+def _peek_series(name: str, params: dict[str, Any]) -> Peek:
+    """A series file up to PEEK_BYTES is read as training reads it (its length decides
+    whether a window fits); a longer one from its header and first rows."""
+    from engine.data.files import existing_file
+    from engine.data.series import read
+    from engine.data.series_reading import WHAT
+
+    path = existing_file(params["path"], WHAT)
+    window, horizon = params["window"], params["horizon"]
+    try:
+        small = path.stat().st_size <= PEEK_BYTES
+    except OSError as err:
+        raise DataError(f"{path}: cannot read the file: {err.strerror or err}") from None
+    if small:
+        series = read(params)
+        features, notes, what = len(series.features), list(series.notes), "the whole file"
+    else:
+        features, notes, what = _series_head(path, params), [], _what_was_read(False)
+    data = _no_samples(name, "regression", (window, features), True, y_shape=(horizon,))
+    return Peek(data, path, what, notes=notes)
+
+
+def _series_head(path: Path, params: dict[str, Any]) -> int:
+    """The count of input columns a long series file has, from its first rows: the
+    columns of numbers besides the time column (or those named in features)."""
+    from engine.data.series_reading import find_time_column, header_columns
+    from engine.data.table_columns import read_column
+    from engine.data.table_reading import read_text_table
+
+    columns = header_columns(path, params["sep"])
+    head, _ = head_text(path)
+    table = read_text_table(
+        path, columns[0], params["sep"], params["decimal"], head=head, max_rows=PEEK_ROWS
+    )
+    cells = _cells(table.rows)
+    for key in ("time", "target"):
+        _named(path, table.columns, [params[key]] if params[key] else [], key)
+    _named(path, table.columns, params["features"], "features")
+    time = params["time"] or find_time_column(table.columns, cells, table.decimal)
+    if time is None:
+        raise DataError(
+            f"{path}: no time column found in its first rows (a column of dates, or one named "
+            f"date, time, year, …; columns: {', '.join(table.columns)}) — name it with "
+            "dataset.params.time"
+        )
+    chosen = params["features"] or [c for c in table.columns if c != time]
+    numbers = 0
+    for column in chosen:
+        text, values = read_column(cells[:, table.columns.index(column)], table.decimal)
+        numbers += not (np.isnan(values) & (text != "")).any()
+    target = params["target"]
+    return numbers + bool(target and target not in chosen)
+
+
+def _named(path: Path, columns: list[str], names: list[str], param: str) -> None:
+    for name in names:
+        if name not in columns:
+            raise DataError(
+                f"dataset.params.{param}: {path} has no column {name!r} "
+                f"(columns: {', '.join(columns)})"
+            )
+
+
 # ---------------------------------------------------------------------- others
 
 
@@ -313,4 +379,5 @@ PEEKERS: dict[str, PeekFn] = {
     "csv": _peek_csv,
     "npz": _peek_npz,
     "image_folder": _peek_images,
+    "series": _peek_series,
 }

@@ -6,6 +6,7 @@ subprocess checks that `check` on a table loads neither torch nor Pillow.
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 import time
@@ -258,3 +259,19 @@ def test_a_corrupt_image_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert code == 2
     (line,) = error_lines(output)
     assert f"{tmp_path / 'pics' / 'dog' / '0.png'}: cannot read as an image" in line
+
+
+def test_the_adapt_command_printed_makes_the_project_fit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_table(tmp_path / "t.csv", features=6, classes=3)
+    project = table_project(tmp_path, 4, classes=2)  # target 'diagnosis', not adapt's guess
+    code, output = check(project, capsys)
+    assert code == 1
+    command = error_lines(output)[0].split(" — ")[1].split(" fits the project")[0]
+    assert command.startswith("python main.py adapt ") and "--target diagnosis" in command
+    assert run(shlex.split(command)[2:]) == 0
+    capsys.readouterr()
+    code, output = check(project, capsys)
+    assert code == 0, output
+    assert "feeds (N, 6); classification, 3 classes" in output
