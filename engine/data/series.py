@@ -17,6 +17,7 @@ target's own units (`forecast_inputs`, `forecast_values`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ import numpy as np
 from engine.blocks.spec import Param
 from engine.data.arrays import check_size
 from engine.data.files import existing_file
+from engine.data.predict_inputs import PredictInputs
 from engine.data.registry import (
     ArrayDataset,
     DataError,
@@ -254,11 +256,22 @@ def forecast_inputs(preprocessing: dict[str, Any], path: Path) -> tuple[np.ndarr
 
 
 def forecast_values(
-    preprocessing: dict[str, Any], outputs: np.ndarray, last: np.ndarray | float
+    preprocessing: dict[str, Any], outputs: np.ndarray, *, last: np.ndarray | float
 ) -> np.ndarray:
     """The model's outputs (samples, horizon) as forecasts in the target's own units."""
     last_values = np.atleast_1d(np.asarray(last, dtype=np.float64))
     return in_units(preprocessing["scale"], outputs, last_values)
+
+
+def read_series_rows(preprocessing: dict[str, Any], data: Path) -> PredictInputs:
+    """predict's reader for a series model: one forecast of the `horizon` steps after
+    the file's last row, from its last `window` rows (engine.predict.readers)."""
+    x, last_time, last_value = forecast_inputs(preprocessing, data)
+    horizon = int(preprocessing["horizon"])
+    steps = "the next step" if horizon == 1 else f"the {horizon} steps"
+    note = f"forecast of {preprocessing['target']!r}: {steps} after {last_time}, the file's end"
+    to_units = partial(forecast_values, preprocessing, last=last_value)
+    return PredictInputs(x, [last_time], str(preprocessing["time"]), None, to_units, [note])
 
 
 register(

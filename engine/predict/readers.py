@@ -25,6 +25,7 @@ from engine.data.image_reading import IMAGE_SUFFIXES, load_image
 from engine.data.predict_inputs import PredictInputs
 from engine.data.preprocess import apply_standardiser
 from engine.data.registry import DataError
+from engine.data.series import read_series_rows
 from engine.predict.table_rows import read_table_rows
 
 Reader = Callable[[dict[str, Any], Path], PredictInputs]
@@ -205,5 +206,5 @@ READERS: dict[str, Reader] = {
     "table": read_table_rows,
     "arrays": read_arrays,
     "images": read_images,
-    # "series": registered here with one line by the series dataset (engine/data/series.py).
+    "series": read_series_rows,  # the series dataset's own reader (engine/data/series.py)
 }

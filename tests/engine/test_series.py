@@ -218,7 +218,7 @@ def test_forecasts_come_back_in_the_targets_units_from_the_last_rows(tmp_path: P
     # The prepared targets, turned back, are the targets in the file's units.
     raw = np.loadtxt(path, delimiter=",", skiprows=1, usecols=(1, 2))
     last = raw[window - 1 : window - 1 + len(data), 1]
-    assert forecast_values(pre, prepared.y, last) == pytest.approx(data.y, abs=1e-3)
+    assert forecast_values(pre, prepared.y, last=last) == pytest.approx(data.y, abs=1e-3)
     # A file ending after window 20's rows gives window 20's input, from its last rows.
     lines = path.read_text().splitlines()
     short = write(tmp_path / "short.csv", "\n".join(lines[: 1 + 20 + window]) + "\n")
@@ -283,3 +283,11 @@ def test_sunspots_train_from_the_cli_and_store_the_series_preprocessing(
     stored = torch.load(tmp_path / "run" / "model.pt", weights_only=True)["preprocessing"]
     assert stored["kind"] == "series" and stored["time"] == "YEAR"
     assert stored["target"] == "SUNACTIVITY" and stored["window"] == 22
+    # predict forecasts the year after the file's end from its last 22 rows.
+    out = tmp_path / "forecast.csv"
+    args = ["predict", str(tmp_path / "p.json"), "--weights", str(tmp_path / "run" / "model.pt")]
+    assert run([*args, str(tmp_path / "sunspots.csv"), "--out", str(out)]) == 0
+    header, row = out.read_text(encoding="utf-8").splitlines()
+    assert header == "YEAR,prediction" and row.startswith("2008.0,")
+    assert 0 <= float(row.split(",")[1]) <= frame["SUNACTIVITY"].max()
+    assert "forecast of 'SUNACTIVITY': the next step after 2008.0" in capsys.readouterr().err
