@@ -79,9 +79,10 @@ def _open(image_path: Path) -> Any:
 
     try:
         with warnings.catch_warnings():
-            # Pillow warns, then refuses, on headers claiming ~90+ megapixels; the
-            # smaller limit checked by the callers gives the message instead.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            # Pillow warns, then refuses, on headers claiming ~90+ megapixels (the
+            # smaller limit below gives the message instead), and warns of damage it
+            # reads past; the file reads or is refused in one line either way.
+            warnings.simplefilter("ignore")
             image = Image.open(image_path)
     except Image.DecompressionBombError:
         raise DataError(
@@ -176,8 +177,10 @@ def load_image(path: Path, images: dict[str, Any]) -> np.ndarray:
     mode, height, width = checked_reading(images)
     with _open(Path(path)) as image:
         try:
-            image.seek(0)  # the first frame of a GIF or the first page of a TIFF
-            plane = _plane(image, mode, (height, width))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # damage Pillow reads past (see _open)
+                image.seek(0)  # the first frame of a GIF or the first page of a TIFF
+                plane = _plane(image, mode, (height, width))
         except DECODE_ERRORS as err:
             raise DataError(
                 f"{path}: cannot read as an image ({err}); remove it or save it again"
