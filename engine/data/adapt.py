@@ -21,7 +21,6 @@ import numpy as np
 
 from engine.data.adapt_detect import (
     check_column,
-    class_folders,
     default_target,
     detect_kind,
     peek_table,
@@ -35,6 +34,7 @@ from engine.data.adapt_graph import (
     set_loss,
 )
 from engine.data.arrays import MAX_CLASSES, check_class_labels
+from engine.data.image_folder import survey
 from engine.data.registry import (
     DATASETS,
     DataError,
@@ -158,11 +158,16 @@ def _series(
 
 
 def _images(path: Path) -> DataFit:
-    params = {"path": str(path)}
-    shape, sequence = dataset_input_shape("image_folder", params)
-    count = len(class_folders(path))
+    found = survey(str(path))  # the listing and each image's header, as train reads them
+    count = len(found.class_names)
     return DataFit(
-        "image_folder", params, "classification", shape, sequence, (count,), _class_summary(count)
+        "image_folder",
+        {"path": str(path)},
+        "classification",
+        tuple(found.sample_shape),
+        False,
+        (count,),
+        _class_summary(count),
     )
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.data.image_folder import is_hidden
 from engine.data.peek import head_text
 from engine.data.registry import DataError
 from engine.data.table_columns import parse_numbers
@@ -126,12 +127,12 @@ def default_target(peek: TablePeek, time: str | None) -> str:
 
 
 def class_folders(path: Path) -> list[Path]:
-    """The subfolders of a folder of images, hidden ones (.git, __MACOSX…) left out."""
-    return sorted(
-        p
-        for p in path.iterdir()
-        if p.is_dir() and not p.name.startswith(".") and p.name != "__MACOSX"
-    )
+    """The subfolders of a folder of images, hidden and system ones left out (as the
+    image_folder dataset leaves them out)."""
+    try:
+        return sorted(p for p in path.iterdir() if p.is_dir() and not is_hidden(p))
+    except OSError as err:
+        raise DataError(f"{path}: cannot list the folder: {err.strerror or err}") from None
 
 
 def detect_kind(path: Path, time: str | None = None) -> str:
