@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import numpy as np
 from engine.data.image_folder import is_hidden
 from engine.data.peek import head_text
 from engine.data.registry import DataError
+from engine.data.series_reading import find_time_column
 from engine.data.table_columns import parse_numbers
 from engine.data.table_reading import SNIFF_LINES, sniff_decimal, sniff_separator
 
@@ -30,8 +29,6 @@ SUPPORTED = (
     "adapt reads a CSV/TSV table or series (.csv, .tsv, .txt), NumPy arrays (.npz) "
     "or a folder of images with one subfolder per class"
 )
-# Column names that say "this is the time axis".
-TIME_NAMES = frozenset({"time", "date", "timestamp", "datetime", "year", "month", "ds"})
 # Column names that say "this is what to predict", when no target is given.
 TARGET_NAMES = ("target", "label", "labels", "class", "y", "outcome")
 
@@ -68,34 +65,12 @@ def column_cells(peek: TablePeek, name: str) -> np.ndarray:
     return np.array([row[index].strip() for row in peek.rows], dtype=object)
 
 
-def _reads_as_times(cells: np.ndarray, decimal: str) -> bool:
-    """Every cell holds digits, none is a plain number, and pandas reads each as a date
-    or time (2024-03-01, 01/03/2024, 2024-03-01 12:00, Mar 2024, 12:30)."""
-    import pandas as pd
-
-    filled = cells[cells != ""]
-    if len(filled) == 0 or not all(re.search(r"\d", cell) for cell in filled):
-        return False
-    if not np.isnan(parse_numbers(filled, decimal)).all():
-        return False
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "could not infer format": each is parsed alone
-        try:
-            times = pd.to_datetime(pd.Series(filled), errors="coerce", format="mixed")
-        except (ValueError, TypeError, OverflowError):
-            return False
-    return bool(times.notna().all())
-
-
 def time_column(peek: TablePeek) -> str | None:
-    """The first column named like time or holding dates/times in its first rows."""
-    for name in peek.columns:
-        if name.strip().lower() in TIME_NAMES:
-            return name
-    for name in peek.columns:
-        if _reads_as_times(column_cells(peek, name), peek.decimal):
-            return name
-    return None
+    """The first column named like a time or holding dates in its first rows: the
+    series dataset's own rule (engine.data.series_reading), so both find the same."""
+    cells = np.empty((len(peek.rows), len(peek.columns)), dtype=object)
+    cells[:] = [[cell.strip() for cell in row] for row in peek.rows]
+    return find_time_column(peek.columns, cells, peek.decimal)
 
 
 def is_numeric(peek: TablePeek, name: str) -> bool:
