@@ -168,6 +168,8 @@ def predict(project: Project, weights: Path, data: Path) -> Predictions:
         inputs = read_inputs(preprocessing, data)
     except DataError as err:
         raise PredictError(str(err)) from None
+    if len(inputs.x) == 0:
+        raise PredictError(f"{data}: holds no samples to predict")
     _, dtype = _checked_samples(project, inputs.x, data)
     model = _model(project, analysis, checkpoint, weights)
     outputs = run_model(model, inputs.x, dtype)

@@ -118,9 +118,7 @@ def _load_array(path: Path, name: str) -> np.ndarray:
         ) from None
 
 
-def _scaled(path: Path, features: dict[str, Any] | None, x: np.ndarray) -> np.ndarray:
-    if features is None or x.dtype.kind != "f":
-        return x
+def _scaled(path: Path, features: dict[str, Any], x: np.ndarray) -> np.ndarray:
     mean = np.asarray(features["mean"])
     fits = mean.ndim == x.ndim - 1 and all(
         m in (1, d) for m, d in zip(mean.shape, x.shape[1:], strict=True)
@@ -163,8 +161,11 @@ def read_arrays(preprocessing: dict[str, Any], data: Path) -> PredictInputs:
     if x.dtype.kind == "f" and not np.isfinite(x).all():
         bad = int(np.argmax(~np.isfinite(x.reshape(len(x), -1)).all(axis=1)))
         raise DataError(f"{data}: {name} holds NaN or infinite values (first at sample {bad})")
-    x = x.astype(np.float32) if x.dtype.kind in "fb" else x.astype(np.int64)
-    x = _scaled(data, preprocessing.get("features"), x)
+    features = preprocessing.get("features")
+    if features is not None:  # the run scaled float features (integer x it read as floats)
+        x = _scaled(data, features, x.astype(np.float32))
+    else:  # as saved: floats, or integer token ids
+        x = x.astype(np.float32) if x.dtype.kind in "fb" else x.astype(np.int64)
     y = _array_targets(data, preprocessing, len(x), headers)
     ids = [str(i + 1) for i in range(len(x))]
     return PredictInputs(x, ids, "row", y)
