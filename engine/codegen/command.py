@@ -3,7 +3,8 @@
 python: the model class as readable, standalone code. script: a complete training
 program (also runs under torchrun). torchscript / onnx: compiled models, checked
 against the in-app model before the file is written. `--weights` takes a checkpoint
-written by `train`, so the exported file carries trained weights.
+written by `train`, so the exported file carries trained weights (a script: the run's
+fitted preprocessing, and predicts with those weights).
 
 Exit 0 ok; 1 the project cannot be exported (each reason printed with its node);
 2 an unreadable project or checkpoint, an unwritable output path, or a missing
@@ -50,7 +51,8 @@ def add_command(subparsers: Any) -> None:
     export.add_argument(
         "--weights",
         help="a checkpoint from `train` (model.pt) whose weights the torchscript/onnx file "
-        "carries (default: freshly initialised weights)",
+        "carries (default: freshly initialised weights); a script carries its fitted "
+        "preprocessing and predicts with it",
     )
     export.set_defaults(func=cmd_export)
 
@@ -128,14 +130,14 @@ def export_project(
     path = Path(output)
     check_output_path(path)
     if target in SOURCE_TARGETS:
-        if weights:
+        if weights and target == "python":
             raise CannotExport(
-                "--weights is for torchscript/onnx; the python and script files load "
-                "weights with load_state_dict"
+                "--weights is for torchscript/onnx and script (whose predict uses them); "
+                "the python file loads weights with load_state_dict"
             )
         if analysis is None:
             analysis = analyze(project.graph)
-        source = _source(project, target, base_dir or Path.cwd(), analysis)
+        source = _source(project, target, base_dir or Path.cwd(), analysis, weights)
         write_text_atomically(path, source)
         lines = source.count("\n")
         return f"wrote {path} ({target}, {lines} lines)"
@@ -167,14 +169,23 @@ def export_project(
     return f"wrote {path} ({target}; checked against NetLoom at batch {batches}: {check})"
 
 
-def _source(project: Any, target: str, project_dir: Path, analysis: Analysis) -> str:
+def _source(
+    project: Any, target: str, project_dir: Path, analysis: Analysis, weights: str | None
+) -> str:
     if target == "python":
         from engine.codegen.python_file import to_python
 
         return to_python(project, analysis)
     from engine.codegen.script import to_script
 
-    return to_script(project, project_dir, analysis)
+    if not weights:
+        return to_script(project, project_dir, analysis)
+    from engine.train.checkpoint import CheckpointError
+
+    try:  # the run's fitted preprocessing and weights, for the script's predict
+        return to_script(project, project_dir, analysis, weights)
+    except CheckpointError as err:
+        raise CannotExport(str(err)) from None
 
 
 def cmd_export(args: argparse.Namespace) -> int:

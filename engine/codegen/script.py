@@ -22,6 +22,8 @@ from engine.codegen.model import model_code
 from engine.codegen.problems import ExportError
 from engine.codegen.python_file import describe_ports
 from engine.codegen.script_data import DataSection, absolute_path, data_section, snippet
+from engine.codegen.script_predict import NAMES as PREDICT_NAMES
+from engine.codegen.script_predict import predict_section
 from engine.codegen.text import (
     INDENT,
     comment_lines,
@@ -38,6 +40,7 @@ IMPORTS = [
     "import math",
     "import os",
     "import time",
+    "from collections.abc import Callable",
     "from pathlib import Path",
     "",
     "import numpy as np",
@@ -49,12 +52,11 @@ IMPORTS = [
     "from torch.utils.data import DistributedSampler",
 ]
 # Module-level names of the script, which the model class must not take.
-SCRIPT_NAMES = frozenset(
-    """DistributedDataParallel DistributedSampler F Path Meter Schedule LOSSES TASK_METRICS
-    SETTINGS OBJECTIVE DATASET DATA_PARAMS DATA_PATH DATA_HELP ORDERED SKLEARN_LOADER
-    DEFAULT_SPLIT PREPARE
-    DEFAULT_OUT MULTIPLY_ADDS_PER_SAMPLE SQUARE DISC TRIANGLE CROSS""".split()
-)
+TRAINING_NAMES = """DistributedDataParallel DistributedSampler F Path Meter Schedule LOSSES
+    TASK_METRICS SETTINGS OBJECTIVE DATASET DATA_PARAMS DATA_PATH DATA_HELP ORDERED
+    SKLEARN_LOADER DEFAULT_SPLIT PREPARE LossFunction Callable
+    DEFAULT_OUT MULTIPLY_ADDS_PER_SAMPLE SQUARE DISC TRIANGLE CROSS"""
+SCRIPT_NAMES = frozenset(TRAINING_NAMES.split()) | PREDICT_NAMES
 DEFAULT_OUT = "checkpoints"
 # The training program, in the order the script holds them (snippets/*.py.in).
 TRAINING_PARTS = ("train_metrics", "train_setup", "train_loop")
@@ -116,14 +118,28 @@ def _header(project: Project, data: DataSection, dataset: str, model: Any) -> li
     return lines
 
 
+def stored_preprocessing(weights: str | Path, project: Project) -> dict[str, Any] | None:
+    """The fitted preprocessing of checkpoint `weights`, checked to be this graph's
+    (CheckpointError in one line otherwise); None when the run stored none."""
+    from engine.train.checkpoint import load_checkpoint_for
+
+    node_ids = {node.id for node in project.graph.nodes}
+    return load_checkpoint_for(weights, node_ids).preprocessing
+
+
 def to_script(
-    project: Project, base_dir: Path | None = None, analysis: Analysis | None = None
+    project: Project,
+    base_dir: Path | None = None,
+    analysis: Analysis | None = None,
+    weights: str | Path | None = None,
 ) -> str:
     """A complete training program for the project; raises ExportError naming each problem.
 
     `base_dir` is the project file's folder, against which a relative data path resolves.
     `analysis` is the graph's shape pass if the caller has it (else it is run here); the
-    fit check and the model code both read it.
+    fit check and the model code both read it. `weights` is a run's model.pt: the script
+    then carries its fitted preprocessing and predicts with its weights by default
+    (CheckpointError when it is no checkpoint of this graph).
     """
     if analysis is None:
         analysis = analyze(project.graph)
@@ -147,6 +163,18 @@ def to_script(
         "output_dims": list(objective.output_dims),
         "ids": objective.input_dtype == "int64",
     }
+    preprocessing = stored_preprocessing(weights, project) if weights else None
+    weights_path = str(Path(weights).resolve()) if weights else None
+    try:
+        predict_part = predict_section(
+            config.dataset.name,
+            preprocessing,
+            weights_path,
+            data.class_names,
+            tuple(data.sample_shape),
+        )
+    except ValueError as err:
+        raise ExportError([f"{weights}: its stored preprocessing: {err}"]) from None
     doc = f'"""Train {model.class_name} on {config.dataset.name}; exported from NetLoom."""'
     lines = [
         *_header(project, data_part, config.dataset.name, model),
@@ -185,6 +213,11 @@ def to_script(
         f"MULTIPLY_ADDS_PER_SAMPLE = {analysis.total_flops}",
         "",
         "",
-        *(f"{snippet(part).rstrip()}\n\n" for part in TRAINING_PARTS),
+        *(f"{snippet(part).rstrip()}\n\n" for part in TRAINING_PARTS[:-1]),
+        *predict_part.constants,
+        "",
+        "",
+        f"{predict_part.code.rstrip()}\n\n",
+        f"{snippet(TRAINING_PARTS[-1]).rstrip()}\n",
     ]
     return "\n".join(lines).rstrip() + "\n"

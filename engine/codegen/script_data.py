@@ -25,7 +25,7 @@ SNIPPETS: dict[str, tuple[str, ...]] = {
     "adding_problem": ("adding_problem",),
     "sine": ("sine",),
     "shapes_segmentation": ("drawing", "shapes_segmentation"),
-    "image_folder": ("arrays", "image_folder"),
+    "image_folder": ("arrays", "image_reading", "image_folder"),
     "csv": ("arrays", "csv_table"),
     "npz": ("arrays", "npz_arrays"),
     "series": ("series",),
