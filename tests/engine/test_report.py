@@ -188,3 +188,39 @@ def test_a_table_of_many_classes_prints_the_weakest_and_says_so() -> None:
     assert shown[0] == "0"  # precision 4/32: the lowest F1
     assert "1" not in shown  # all right, nothing taken for it: the best F1
     assert lines[-2].strip().startswith("macro avg")
+
+
+def test_without_a_validation_split_the_report_is_of_the_training_split(
+    tmp_path: Path, capsys: Any
+) -> None:
+    doc = iris_table_project(tmp_path / "iris.csv")
+    write_iris_table(tmp_path / "iris.csv")
+    doc["training"].update(val_split=0, test_split=0, epochs=1)
+    project = tmp_path / "iris.json"
+    project.write_text(json.dumps(doc), encoding="utf-8")
+    assert run(["train", str(project), "--out", str(tmp_path / "run")]) == 0
+    assert "per class, training split (150 samples):" in capsys.readouterr().out.splitlines()
+    per_class = list(csv.reader((tmp_path / "run" / "per_class.csv").read_text().splitlines()))
+    assert per_class[-1] == [*per_class[-1][:4], "150"]
+    assert not (tmp_path / "run" / "test_per_class.csv").exists()
+
+
+def test_a_regression_run_writes_no_class_report(tmp_path: Path, capsys: Any) -> None:
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(40, 2))
+    table = tmp_path / "values.csv"
+    table.write_text(
+        "a,b,y\n" + "".join(f"{a:.4f},{b:.4f},{a + 2 * b:.4f}\n" for a, b in rows),
+        encoding="utf-8",
+    )
+    doc = iris_table_project(table)
+    doc["nodes"][0]["params"]["shape"] = [2]
+    doc["nodes"][1]["params"]["units"] = 1
+    doc["nodes"][2]["params"]["loss"] = "mse"
+    doc["training"]["dataset"]["params"] = {"path": table.name, "target": "y", "task": "regression"}
+    project = tmp_path / "values.json"
+    project.write_text(json.dumps(doc), encoding="utf-8")
+    assert run(["train", str(project), "--out", str(tmp_path / "run")]) == 0
+    assert "per class" not in capsys.readouterr().out
+    assert not list((tmp_path / "run").glob("*per_class.csv"))
+    assert not list((tmp_path / "run").glob("*confusion.csv"))
