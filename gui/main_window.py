@@ -31,6 +31,7 @@ from gui.canvas.scene import GraphScene
 from gui.canvas.view import GraphView
 from gui.common.dock_tabs import StaleTabBarSweeper
 from gui.common.files import RecentFiles, remember_folder
+from gui.data.ui import install_data
 from gui.document import DocumentMixin
 from gui.editor.editing import EditingMixin
 from gui.editor.inspector import Inspector
@@ -135,6 +136,7 @@ class MainWindow(DocumentMixin, UnitsMixin, EditingMixin, QMainWindow):
         self.set_project(Project(), None)
         self.autosaver.start()
         self.training = install_training(self)
+        self.data_tools = install_data(self)  # Predict… on a finished run
         self.tab_sweeper = StaleTabBarSweeper(self)  # Qt leaves old dock tab bars behind
         # Every dock is in place: what View > Reset Layout comes back to.
         self.default_layout = self.saveState()

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.common.actions import make_action
+from gui.data.ui import open_use_data
 from gui.export import TARGETS
 from gui.import_dialog import RUNS_CODE, open_import_dialog
 
@@ -86,6 +87,13 @@ def build_menus(window: MainWindow) -> Actions:
         "open": make_action(window, "&Open…", window.open_dialog, key.Open, "Open a project file"),
         "import": make_action(
             window, "&Import Model…", lambda: open_import_dialog(window), None, RUNS_CODE
+        ),
+        "use_data": make_action(
+            window,
+            "Use my &data…",
+            lambda: open_use_data(window),
+            None,
+            "Point the network at your table, series, arrays or images",
         ),
         "save": make_action(window, "&Save", window.save, key.Save, "Save the project"),
         "save_as": make_action(
@@ -198,7 +206,7 @@ def build_menus(window: MainWindow) -> Actions:
 
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
-    for name in ("new", "new_template", "open", "import"):
+    for name in ("new", "new_template", "open", "import", "use_data"):
         file_menu.addAction(a[name])
     window.recent_menu = QMenu("Open &Recent", window)
     window.recent_menu.aboutToShow.connect(window.fill_recent_menu)

@@ -1,0 +1,169 @@
+"""File → "Use my data…": a table shows its columns with their roles and its classes,
+changing the target changes the verdict, OK adapts the open project (the canvas's
+Input takes the table's width) as one edit that Ctrl+Z takes back, graph and settings;
+an image folder shows its classes; bad data is one line in the dialog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
+
+from gui.data.reading import FEATURE, IGNORED, TARGET
+from gui.data.ui import open_use_data
+from gui.data.views import ImageGrid, RolesTable
+
+
+def write_patients(path: Path, rows: int = 60) -> None:
+    """';'-separated with decimal commas, an id column, a text category and text labels."""
+    rng = np.random.default_rng(0)
+    lines = ["patient_id;age;weight;clinic;stage;diagnosis"]
+    for i in range(rows):
+        age, weight = rng.integers(20, 80), rng.normal(70, 9)
+        clinic = "North South East".split()[i % 3]
+        lines.append(
+            f"{1000 + i};{age};{weight:.1f}".replace(".", ",")
+            + f";{clinic};{i % 4};{'malignant' if age > 50 else 'benign'}"
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.fixture
+def patients(tmp_path: Path) -> Path:
+    path = tmp_path / "patients.csv"
+    write_patients(path)
+    return path
+
+
+def input_shape(window) -> list[int]:
+    (input_id,) = window.project.graph.ids_of_role("input")
+    return list(window.project.graph.node(input_id).params["shape"])
+
+
+def roles(dialog) -> dict[str, str]:
+    table = dialog.findChild(RolesTable)
+    return {name: table.role_of(name) for name in table.combos}
+
+
+def test_a_table_shows_its_columns_roles_and_classes(open_template, patients: Path) -> None:
+    window = open_template("mlp_iris")
+    dialog = open_use_data(window, patients)
+    table = dialog.findChild(RolesTable)
+    assert table.isVisible()
+    assert [table.horizontalHeaderItem(i).text() for i in range(table.columnCount())] == [
+        "patient_id",
+        "age",
+        "weight",
+        "clinic",
+        "stage",
+        "diagnosis",
+    ]
+    assert table.item(1, 2).text() == "70,0" or "," in table.item(1, 2).text()  # as saved
+    assert roles(dialog) == {
+        "patient_id": IGNORED,
+        "age": FEATURE,
+        "weight": FEATURE,
+        "clinic": FEATURE,
+        "stage": FEATURE,
+        "diagnosis": TARGET,
+    }
+    assert dialog.target_box.currentText() == "diagnosis"
+    classes = dialog.classes.text()
+    assert "2 classes" in classes and "benign" in classes and "malignant" in classes
+    assert "dataset: csv" in dialog.verdict.text()
+    assert dialog.ok_button.isEnabled() and not dialog.error.text()
+
+
+def test_changing_the_target_changes_the_verdict(open_template, patients: Path) -> None:
+    window = open_template("mlp_iris")
+    dialog = open_use_data(window, patients)
+    before = dialog.verdict.text()
+    assert "diagnosis" in before and "classification" in before
+    dialog.target_box.setCurrentText("weight")
+    dialog.target_box.activated.emit(dialog.target_box.currentIndex())
+    after = dialog.verdict.text()
+    assert "'weight'" in after and "regression" in after and after != before
+    assert roles(dialog)["weight"] == TARGET and roles(dialog)["diagnosis"] == FEATURE
+
+
+def canvas_input_dims(window) -> tuple[int, ...]:
+    """The Input's shape as the canvas's last analysis has it."""
+    (input_id,) = window.scene.graph.ids_of_role("input")
+    shape = window.scene.analysis.nodes[input_id].shape
+    return tuple(shape.dims) if shape is not None else ()
+
+
+def test_ok_adapts_the_project_and_ctrl_z_restores_it(qtbot, open_template, patients: Path) -> None:
+    window = open_template("mlp_iris")
+    training_before = dict(window.project.training)
+    assert input_shape(window) == [4]
+    dialog = open_use_data(window, patients)
+    dialog.ok_button.click()
+    assert not dialog.isVisible()
+    # age, weight, stage + clinic one-hot (3): six inputs; the id column is not one.
+    assert input_shape(window) == [6]
+    qtbot.waitUntil(lambda: canvas_input_dims(window) == (6,))
+    assert window.scene.analysis.ok  # the layer feeding the Output has 2 units now
+    dataset = window.project.training["dataset"]
+    assert dataset["name"] == "csv" and dataset["params"]["target"] == "diagnosis"
+    window.activateWindow()
+    window.actions_["undo"].trigger()  # Ctrl+Z
+    assert input_shape(window) == [4]
+    qtbot.waitUntil(lambda: canvas_input_dims(window) == (4,))
+    assert window.project.training == training_before
+    window.actions_["redo"].trigger()
+    assert input_shape(window) == [6]
+
+
+def test_a_column_set_to_ignored_leaves_the_input(open_template, patients: Path) -> None:
+    window = open_template("mlp_iris")
+    dialog = open_use_data(window, patients)
+    dialog.findChild(RolesTable).set_role("stage", IGNORED)
+    assert "features: age, weight, clinic" in dialog.verdict.text()
+    dialog.ok_button.click()
+    assert input_shape(window) == [5]
+    assert window.project.training["dataset"]["params"]["features"] == ["age", "weight", "clinic"]
+
+
+def test_an_image_folder_shows_its_classes(open_template, tmp_path: Path) -> None:
+    folder = tmp_path / "pets"
+    for name, count in (("cat", 3), ("dog", 5)):
+        (folder / name).mkdir(parents=True)
+        for i in range(count):
+            Image.new("L", (12, 12), 40 * i).save(folder / name / f"{i}.png")
+    (folder / "cat" / ".DS_Store").write_bytes(b"\0\1")
+    window = open_template("cnn_digits")
+    dialog = open_use_data(window, folder)
+    grid = dialog.findChild(ImageGrid)
+    assert grid.isVisible() and grid.names == ["cat", "dog"]
+    pictures = [w for w in grid.findChildren(QLabel) if w.pixmap() and not w.pixmap().isNull()]
+    assert len(pictures) == 3 + 4  # a few of each class
+    assert "3 images" in dialog.classes.text().replace(" (", " ") or "3" in dialog.classes.text()
+    assert "2 classes" in dialog.kind_label.text() and "8 images" in dialog.kind_label.text()
+    dialog.ok_button.click()
+    assert input_shape(window) == [1, 12, 12]
+
+
+def test_bad_data_is_one_line_and_nothing_changes(open_template, tmp_path: Path) -> None:
+    window = open_template("mlp_iris")
+    broken = tmp_path / "broken.csv"
+    broken.write_text("a;b\n1;2;3\n", encoding="utf-8")
+    dialog = open_use_data(window, broken)
+    line = dialog.error.text()
+    assert "broken.csv" in line and "\n" not in line and "Traceback" not in line
+    assert not dialog.ok_button.isEnabled()
+    dialog.ok_button.click()
+    assert input_shape(window) == [4] and window.undo_stack.count() == 0
+    assert dialog.isVisible()
+    dialog.close()
+
+
+def test_the_file_menu_has_use_my_data(window) -> None:
+    texts = [a.text() for a in window.menuBar().actions()[0].menu().actions()]
+    assert "Use my &data…" in texts
+    assert window.actions_["use_data"].isEnabled()
+    _ = Qt  # the dialog opens from the action (tested above through open_use_data)
