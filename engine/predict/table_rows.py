@@ -31,24 +31,24 @@ from engine.data.table_reading import (
 )
 
 
-def header_names(path: Path) -> list[str]:
-    """The names in the file's header row, found as the training reader finds them."""
+def decoded_header(path: Path) -> tuple[tuple[str, str], list[str]]:
+    """((the file's text, its encoding), the names in its header row), found as the
+    training reader finds them."""
     try:
         data = path.read_bytes()
     except OSError as err:
         raise DataError(f"{path}: cannot read the file: {err.strerror or err}") from None
-    text, _ = decode(path, data)
+    text, encoding = decode(path, data)
     first = text.splitlines(keepends=True)[:SNIFF_LINES]
-    reader = csv.reader(
-        io.StringIO("".join(first[:1]), newline=""), delimiter=sniff_separator(first)
-    )
+    line = io.StringIO("".join(first[:1]), newline="")
+    reader = csv.reader(line, delimiter=sniff_separator(first))
     try:
         header = next(reader, None)
     except csv.Error as err:
         raise DataError(f"{path} line 1: cannot read as CSV: {err}; expected {WHAT}") from None
     if not header:
         raise DataError(f"{path}: the file is empty; expected {WHAT}")
-    return [name.strip() for name in header]
+    return (text, encoding), [name.strip() for name in header]
 
 
 def _needed_columns(features: dict[str, Any]) -> list[str]:
@@ -160,7 +160,7 @@ def read_table_rows(preprocessing: dict[str, Any], data: Path) -> PredictInputs:
     feature column the file lacks, or a cell that cannot be read."""
     features = preprocessing["features"]
     needed = _needed_columns(features)
-    header = header_names(data)
+    decoded, header = decoded_header(data)
     if missing := [name for name in needed if name not in header]:
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
         raise DataError(
@@ -168,7 +168,7 @@ def read_table_rows(preprocessing: dict[str, Any], data: Path) -> PredictInputs:
             f"columns found: {', '.join(header)}"
         )
     # Any column of the header serves as read_text_table's anchor: here the target is optional.
-    table = read_text_table(data, needed[0])
+    table = read_text_table(data, needed[0], head=decoded)
     cells = np.empty((len(table.rows), len(table.columns)), dtype=object)
     cells[:] = table.rows
     columns = _columns(table, cells, features)
