@@ -11,6 +11,8 @@ import pytest
 
 from engine.cli.main import run
 from engine.data.adapt import adapt
+from engine.data.registry import DataError
+from engine.graph.shapes import analyze
 from engine.project.project import load
 from tests.engine.test_adapt import adapted_shapes
 from tests.helpers import template
@@ -72,3 +74,20 @@ def test_a_random_split_on_a_series_is_set_back_to_ordered(tmp_path: Path) -> No
     adaptation = adapt(project, series, window=10)
     assert "training.split: random → auto (a series validates on its end)" in adaptation.changes
     assert adaptation.project.training["split"] == "auto"
+
+
+def test_windows_saved_as_arrays_feed_a_sequence_input(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50, 20, 3)).astype(np.float32)
+    np.savez(tmp_path / "windows.npz", x=x, y=x[:, -1, 0] * 2)
+    adaptation = adapt(load(template("lstm_forecast")), tmp_path / "windows.npz")
+    assert adaptation.changes[1] == "Input history: shape (48, 1) → (20, 3)"
+    assert adaptation.project.training["dataset"]["params"]["sequence"] is True
+    analysis = analyze(adaptation.project.graph)
+    assert analysis.ok and analysis.nodes["next_value"].shape.dims == (1,)
+
+
+def test_the_time_column_is_no_target(tmp_path: Path) -> None:
+    series = write_series(tmp_path / "load.csv")
+    with pytest.raises(DataError, match="--target 'day': that is the time column"):
+        adapt(load(template("lstm_forecast")), series, target="day")
