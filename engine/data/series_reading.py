@@ -33,6 +33,8 @@ _TIME_NAME = re.compile(
     r"(^|[_\s\-.])(date|time|timestamp|datetime|year|month|week|day|period|ds)s?($|[_\s\-.])",
     re.I,
 )
+# Values beyond this would overflow float32 (±3.4e38) once squared or scaled.
+MAX_MAGNITUDE = 1e15
 HEADER_BYTES = 65536  # enough for any header row; the rows are read by read_text_table
 
 
@@ -80,6 +82,8 @@ def header_columns(path: Path, sep: str) -> list[str]:
     # The first line only: a cut in the middle of a later character does not matter.
     first_line = head.split(b"\n", 1)[0] if b"\n" in head else head
     text, _ = decode(path, first_line)
+    if not text.strip():
+        raise DataError(f"{path}: the first line is empty; expected {WHAT}")
     separator = {"auto": None, "tab": "\t"}.get(sep, sep) or sniff_separator([text])
     try:
         names = [name.strip() for name in next(csv.reader([text], delimiter=separator), [""])]
@@ -106,7 +110,10 @@ def parse_times(cells: np.ndarray, decimal: str) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "could not infer format": each cell is tried
         try:
-            stamps = pd.to_datetime(pd.Series(cells, dtype=object), errors="coerce", utc=True)
+            column = pd.Series(cells, dtype=object)
+            stamps = pd.to_datetime(column, errors="coerce", utc=True)
+            if stamps.isna().any():  # the format guessed from the first cell: try each
+                stamps = pd.to_datetime(column, errors="coerce", utc=True, format="mixed")
         except (ValueError, TypeError, OverflowError):
             return np.full(len(cells), np.nan)
     epoch = pd.Timestamp("1970-01-01", tz="UTC")
@@ -140,7 +147,9 @@ def _named(path: Path, columns: list[str], name: str, param: str) -> None:
         )
 
 
-def _time_order(path: Path, time: str, keys: np.ndarray, cells: np.ndarray, lines: list[int]):
+def _time_order(
+    path: Path, time: str, keys: np.ndarray, cells: np.ndarray, lines: list[int]
+) -> tuple[np.ndarray, list[str]]:
     """The row order that sorts by time, and a note when the file was not in that order."""
     bad = np.flatnonzero(np.isnan(keys))
     if len(bad):
@@ -169,33 +178,48 @@ def _time_order(path: Path, time: str, keys: np.ndarray, cells: np.ndarray, line
 
 
 def _columns_of_numbers(
-    path: Path, columns: list[str], cells: np.ndarray, lines: list[int], decimal: str, wanted
+    path: Path,
+    columns: list[str],
+    cells: np.ndarray,
+    lines: list[int],
+    decimal: str,
+    wanted: list[tuple[str, bool]],
 ) -> tuple[dict[str, np.ndarray], list[str]]:
-    """Each wanted column as numbers (NaN for empty cells); text columns left out with a
-    note unless named, then refused at their first text cell."""
+    """Each wanted column as numbers (NaN for empty cells), and what the text columns
+    left out hold first ("'station' ('north' at line 2)"). A column named in the
+    params is refused at its first text cell instead."""
     numbers: dict[str, np.ndarray] = {}
     text_columns = []
     for name, named in wanted:
         text, values = read_column(cells[:, columns.index(name)], decimal)
         is_text = np.isnan(values) & (text != "")
         if is_text.any():
+            row = int(np.flatnonzero(is_text)[0])
             if named:
-                row = int(np.flatnonzero(is_text)[0])
                 raise DataError(
                     f"{path} line {lines[row]}, column {name!r}: expected a number, got "
                     f"{text[row]!r} (a series column holds numbers)"
                 )
-            text_columns.append(name)
+            text_columns.append(f"{name!r} ({text[row]!r} at line {lines[row]})")
             continue
         numbers[name] = values
-    notes = []
-    if text_columns:
-        quoted = ", ".join(repr(n) for n in text_columns)
-        notes.append(f"text {'column' if len(text_columns) == 1 else 'columns'} {quoted} left out")
-    return numbers, notes
+    return numbers, text_columns
 
 
-def _fill_gaps(path: Path, name: str, values: np.ndarray, lines: list[int], is_target: bool):
+def _check_magnitude(path: Path, name: str, values: np.ndarray, lines: list[int]) -> None:
+    """Refuse a value whose differences and squares would overflow the model's floats."""
+    big = np.flatnonzero(np.abs(np.nan_to_num(values)) > MAX_MAGNITUDE)
+    if len(big):
+        row = int(big[0])
+        raise DataError(
+            f"{path} line {lines[row]}, column {name!r}: {values[row]:g} is beyond "
+            f"±{MAX_MAGNITUDE:g}, more than a model's 32-bit numbers take — rescale the column"
+        )
+
+
+def _fill_gaps(
+    path: Path, name: str, values: np.ndarray, lines: list[int], is_target: bool
+) -> tuple[np.ndarray, int]:
     """values with empty cells filled: inside by linear interpolation, at either end
     (features only) with the nearest value. Returns (values, cells filled)."""
     empty = np.isnan(values)
@@ -254,11 +278,15 @@ def read_series(path: Path, options: SeriesOptions) -> Series:
     if options.target and options.target not in candidates:
         candidates = [*candidates, options.target]  # the target's past is always an input
     wanted = [(name, name in named) for name in candidates]
-    numbers, text_notes = _columns_of_numbers(path, columns, cells, lines, table.decimal, wanted)
-    notes += text_notes
+    numbers, text = _columns_of_numbers(path, columns, cells, lines, table.decimal, wanted)
     if not numbers:
-        raise DataError(f"{path}: no column of numbers besides the time column {time!r}")
+        held = f"; text in {', '.join(text)}" if text else ""
+        raise DataError(f"{path}: no column of numbers besides the time column {time!r}{held}")
+    if text:
+        notes.append(f"text {'column' if len(text) == 1 else 'columns'} {', '.join(text)} left out")
     features = list(numbers)
+    for name in features:
+        _check_magnitude(path, name, numbers[name], lines)
     target = options.target or features[-1]
     filled: list[str] = []
     for name in features:
