@@ -21,6 +21,7 @@ from engine.project.project import Project, ProjectError, load, save
 from gui.autosave import Recovery
 from gui.canvas.scene import GraphScene
 from gui.common.files import PROJECT_FILTER, remember_folder, start_folder
+from gui.data.ui import open_use_data
 from gui.editor.unit_levels import Level
 from gui.editor.units import shipped
 from gui.gallery import TemplateGallery, lay_out_template
@@ -114,7 +115,8 @@ class DocumentMixin:
             return
         gallery = TemplateGallery(self)
         if gallery.exec() and gallery.chosen is not None:
-            self.open_template(gallery.chosen.path)
+            if self.open_template(gallery.chosen.path) and gallery.with_my_data:
+                open_use_data(self)
 
     def open_template(self: MainWindow, path: Path) -> bool:
         """A template opens as a new, unsaved project (Save asks where), laid out to fit."""

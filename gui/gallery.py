@@ -84,6 +84,7 @@ class TemplateGallery(QDialog):
         self.resize(1040, 660)
         self.templates = find_templates(folder)
         self.chosen: Template | None = None
+        self.with_my_data = False  # open the template, then "Use my data…" on it
         self.list = QListWidget()
         self.list.setObjectName("gallery")
         self.list.setViewMode(QListWidget.ViewMode.IconMode)
@@ -115,6 +116,13 @@ class TemplateGallery(QDialog):
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel
         )
+        self.use_data_button = self.buttons.addButton(
+            "Use my data…", QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.use_data_button.setToolTip(
+            "Open this template, then point it at your table, series, arrays or images"
+        )
+        self.use_data_button.clicked.connect(self._accept_with_my_data)
         layout = QVBoxLayout(self)
         layout.addLayout(body, 1)
         layout.addWidget(self.buttons)
@@ -168,6 +176,10 @@ class TemplateGallery(QDialog):
         weights = human(analysis.total_params)
         self.facts.setText(f"{len(graph)} blocks · {len(graph.edges)} wires · {weights} weights")
         self.description.setText(template.project.description)
+
+    def _accept_with_my_data(self) -> None:
+        self.with_my_data = True
+        self._accept_current()
 
     def _accept_current(self) -> None:
         template = self._template_of(self.list.currentItem())

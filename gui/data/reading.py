@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -16,7 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.data.adapt_detect import default_target, peek_table, time_column
 from engine.data.registry import DataError
+from engine.data.series_reading import parse_times
 from engine.data.table_columns import TableOptions, plan_columns, read_column
 from engine.data.table_reading import (
     SNIFF_LINES,
@@ -34,9 +35,6 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".we
 MAX_CLASSES_SHOWN = 50
 # A target with at most this many values, each on several rows, reads as class labels.
 MAX_CLASS_VALUES = 50
-_TIME_NAME = re.compile(r"^(time|date|datetime|timestamp|year|month|day|period|ds)$", re.I)
-_TARGET_NAME = re.compile(r"^(target|label|labels|class|y|outcome|diagnosis|species)$", re.I)
-_DATE_TEXT = re.compile(r"^\d{4}[-/.]\d{1,2}([-/.]\d{1,2})?([ T]\d{1,2}:\d{2}(:\d{2})?)?")
 
 
 @dataclass
@@ -118,31 +116,6 @@ def _column(table: TextTable, index: int) -> tuple[np.ndarray, np.ndarray]:
     return read_column(cells, table.decimal)
 
 
-def _looks_dated(text: np.ndarray) -> bool:
-    shown = [t for t in text[:SNIFF_LINES] if t]
-    return bool(shown) and all(_DATE_TEXT.match(t) for t in shown)
-
-
-def guess_time(table: TextTable, numeric: set[str]) -> str:
-    """A column of dates (2024-01-31, 1958-03), or one named like time/date/year."""
-    for i, name in enumerate(table.columns):
-        text, _ = _column(table, i)
-        if name not in numeric and _looks_dated(text):
-            return name
-    return next((c for c in table.columns if _TIME_NAME.match(c)), "")
-
-
-def guess_target(columns: list[str], numeric: list[str], time: str) -> str:
-    """A column named like a target (label, class, y, …); a series' last number column;
-    else the last column."""
-    named = next((c for c in columns if _TARGET_NAME.match(c)), "")
-    if named:
-        return named
-    if time:
-        return next((c for c in reversed(columns) if c in numeric and c != time), columns[-1])
-    return columns[-1]
-
-
 def class_counts(labels: np.ndarray, numbers: np.ndarray) -> list[tuple[str, int]]:
     """(label, rows) when the column reads as class labels: text, or few whole numbers;
     else [] (numbers to predict)."""
@@ -157,17 +130,15 @@ def class_counts(labels: np.ndarray, numbers: np.ndarray) -> list[tuple[str, int
 
 
 def _times(table: TextTable, time: str) -> tuple[np.ndarray, bool]:
-    index = table.columns.index(time)
-    text, numbers = _column(table, index)
-    if not np.isnan(numbers).any():
-        return numbers, False
-    import pandas as pd
-
-    parsed = pd.to_datetime(pd.Series(text), errors="coerce", format="mixed")
-    if parsed.isna().any():
-        return np.arange(1, len(text) + 1, dtype=float), False
-    seconds = (parsed - pd.Timestamp(0)).dt.total_seconds()
-    return seconds.to_numpy(dtype=float), True
+    """The time column as the series dataset orders it: numbers, or seconds for dates
+    (row numbers when some cell reads as neither)."""
+    cells = np.array([row[table.columns.index(time)] for row in table.rows], dtype=object)
+    _, numbers = read_column(cells, table.decimal)
+    dated = bool(np.isnan(numbers).all())
+    times = parse_times(cells, table.decimal)
+    if np.isnan(times).any():
+        return np.arange(1, len(cells) + 1, dtype=float), False
+    return times, dated
 
 
 def preview_table(
@@ -179,8 +150,10 @@ def preview_table(
     table = read_text_table(path, target or columns[-1], sep)
     numbers = {name: _column(table, i) for i, name in enumerate(table.columns)}
     numeric = [c for c in table.columns if not np.isnan(numbers[c][1]).all()]
-    text_dates = guess_time(table, set(numeric)) if time is None else time
-    chosen = target or guess_target(table.columns, numeric, text_dates)
+    # The guesses are adapt's own, so the window and the command agree.
+    peek = peek_table(path)
+    text_dates = (time_column(peek) or "") if time is None else time
+    chosen = target or default_target(peek, text_dates or None)
     if chosen == text_dates:
         text_dates = ""
     roles = dict.fromkeys(table.columns, FEATURE)

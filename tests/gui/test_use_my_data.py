@@ -13,9 +13,9 @@ from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
-from gui.data.reading import FEATURE, IGNORED, TARGET
+from gui.data.reading import FEATURE, IGNORED, TARGET, TIME
 from gui.data.ui import open_use_data
-from gui.data.views import ImageGrid, RolesTable
+from gui.data.views import ImageGrid, RolesTable, SeriesPlot
 
 
 def write_patients(path: Path, rows: int = 60) -> None:
@@ -167,3 +167,45 @@ def test_the_file_menu_has_use_my_data(window) -> None:
     assert "Use my &data…" in texts
     assert window.actions_["use_data"].isEnabled()
     _ = Qt  # the dialog opens from the action (tested above through open_use_data)
+
+
+def test_a_series_shows_its_target_over_time(qtbot, open_template, tmp_path: Path) -> None:
+    series = tmp_path / "co2.csv"
+    rows = [
+        f"{1990 + i // 12}-{i % 12 + 1:02d}-01,{10 + 8 * np.sin(i / 6):.2f},{340 + 0.1 * i:.2f}"
+        for i in range(120)
+    ]
+    series.write_text("month,temperature,co2\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    window = open_template("lstm_forecast")
+    dialog = open_use_data(window, series)
+    assert roles(dialog) == {"month": TIME, "temperature": FEATURE, "co2": TARGET}
+    plot = dialog.findChild(SeriesPlot)
+    assert plot.isVisible() and plot.points == 120
+    assert "Series" in dialog.kind_label.text()
+    assert dialog.window_box.isVisible() and dialog.window_box.value() == 48  # the template's
+    dialog.horizon_box.setValue(3)
+    dialog.horizon_box.editingFinished.emit()
+    assert "horizon=3" in dialog.verdict.text()
+    dialog.ok_button.click()
+    (input_id,) = window.project.graph.ids_of_role("input")
+    params = window.project.graph.node(input_id).params
+    assert params["shape"] == [48, 2] and params["sequence"]
+    assert window.project.training["dataset"]["name"] == "series"
+
+
+def test_the_gallery_opens_a_template_with_my_data(window, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gui.data.use_data import UseDataDialog
+    from gui.gallery import TemplateGallery
+
+    def choose_with_my_data(gallery: TemplateGallery) -> int:
+        names = [gallery.list.item(i).text() for i in range(gallery.list.count())]
+        gallery.list.setCurrentRow(names.index("MLP iris"))
+        gallery.use_data_button.click()
+        return gallery.result()
+
+    monkeypatch.setattr(TemplateGallery, "exec", choose_with_my_data)
+    window.new_from_template()
+    assert window.project.name == "MLP iris"
+    dialogs = [d for d in window.findChildren(UseDataDialog) if d.isVisible()]
+    assert len(dialogs) == 1  # ready to pick the file
+    dialogs[0].close()
