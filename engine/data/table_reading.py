@@ -120,11 +120,13 @@ def _separator(given: str) -> str | None:
 
 def _header(path: Path, header: list[str], target: str) -> list[str]:
     columns = [name.strip() for name in header]
+    seen: set[str] = set()  # a set: a header of 20,000 names is checked in milliseconds
     for i, name in enumerate(columns):
         if not name:
             raise DataError(f"{path} line 1: column {i + 1} has no name in the header row")
-        if name in columns[:i]:
+        if name in seen:
             raise DataError(f"{path} line 1: column {name!r} appears twice in the header row")
+        seen.add(name)
     if target not in columns:
         hint = ""
         if len(columns) == 1:
