@@ -15,6 +15,7 @@ Torch loads inside the handler, so registering this command keeps `check` quick.
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     for note in predictions.notes:
         print_safely(f"note: {note}", sys.stderr)
     if not args.out:
-        write_rows(predictions, sys.stdout)
+        table = io.StringIO()
+        write_rows(predictions, table)
+        print_safely(table.getvalue().removesuffix("\n"))  # a file name may not be UTF-8
         if predictions.metric is not None:
             print_safely(_metric_line(predictions.metric), sys.stderr)
         return EXIT_OK

@@ -118,7 +118,8 @@ def write_predictions(predictions: Predictions, path: Path) -> None:
     """The predictions as a CSV file, replaced atomically (never half written)."""
 
     def write(tmp: Path) -> None:
-        with open(tmp, "w", newline="", encoding="utf-8") as handle:
+        # surrogateescape: a file name that is not UTF-8 is written back as its own bytes.
+        with open(tmp, "w", newline="", encoding="utf-8", errors="surrogateescape") as handle:
             write_rows(predictions, handle)
 
     replace_file(path, write)

@@ -3,6 +3,7 @@ and data of the wrong kind for a model refused in one line."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -153,3 +154,21 @@ def test_data_of_another_kind_for_an_image_model_is_one_line(
     empty.mkdir()
     (empty / "readme.txt").write_text("no images here", encoding="utf-8")
     assert "no image files" in refusal(capsys, [*args, str(empty)])
+
+
+def test_an_image_whose_name_is_not_utf8_is_named_in_the_table(
+    images: tuple[Path, Path, Path], capsys: Any
+) -> None:
+    folder, project, weights = images
+    new = folder / "latin1"
+    new.mkdir()
+    (source,) = write_images(folder / "one", 1, seed=2, flat=True)[:1]
+    name = os.fsdecode(b"caf\xe9.png")  # saved by a system that wrote Latin-1 names
+    source.rename(new / name)
+    args = ["predict", str(project), "--weights", str(weights), str(new)]
+    out_file = folder / "latin1.csv"
+    assert run([*args, "--out", str(out_file)]) == 0
+    assert out_file.read_bytes().splitlines()[1].startswith(b"caf\xe9.png,")
+    assert run(args) == 0  # printed: the name's odd byte shown as an escape
+    out, _ = capsys.readouterr()
+    assert out.splitlines()[-1].startswith("caf\\udce9.png,")
