@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from sklearn.utils.class_weight import compute_class_weight
 from torch.nn import functional as F
 
 from engine.cli.main import run
@@ -63,6 +64,9 @@ def test_balanced_weights_count_the_training_split_only() -> None:
     # n / (k · count) over the 80 training rows: 80 / (2 · 60) and 80 / (2 · 20).
     assert made.class_weights is not None
     assert made.class_weights.tolist() == pytest.approx([2 / 3, 2.0])
+    train_labels = made.train_split.y.numpy()
+    sklearn = compute_class_weight("balanced", classes=np.array([0, 1]), y=train_labels)
+    assert made.class_weights.tolist() == pytest.approx(sklearn.tolist())
     assert made.notes[-1] == (
         "class weights (balanced over the 80 training samples): no 0.667, yes 2"
     )
