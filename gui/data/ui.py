@@ -38,7 +38,7 @@ def use_data_dialog(window: MainWindow) -> UseDataDialog:
         changes = len(dialog.adaptation.changes)
         window.statusBar().showMessage(f"{text}: {changes} change(s); Ctrl+Z undoes", 8000)
 
-    return UseDataDialog(window.project, _base_dir(window), window, apply)
+    return UseDataDialog(window.project, window.path, window, apply)
 
 
 def open_use_data(window: MainWindow, path: Path | None = None) -> UseDataDialog:

@@ -95,7 +95,7 @@ class UseDataDialog(QDialog):
     def __init__(
         self,
         project: Project,
-        base_dir: Path | None = None,
+        project_file: Path | None = None,
         parent: QWidget | None = None,
         apply: Applier | None = None,
     ) -> None:
@@ -104,7 +104,8 @@ class UseDataDialog(QDialog):
         self.setWindowTitle("Use my data")
         self.resize(*SIZE)
         self.project = project
-        self.base_dir = base_dir
+        self.project_file = project_file
+        self.base_dir = project_file.parent if project_file else None
         self.path: Path | None = None
         self.preview: Preview | None = None
         self.adaptation: Adaptation | None = None
@@ -371,6 +372,10 @@ class UseDataDialog(QDialog):
             return
         try:
             adaptation = adapt_to(copy.deepcopy(self.project), self.path, **self.choices())
+            if self.project_file is not None:  # data beside the project: a relative path
+                from engine.data.adapt import place_data_path
+
+                adaptation = place_data_path(adaptation, self.project_file)
             features = self.chosen_features()
             if features is not None:
                 with_features(adaptation, features, self.base_dir)

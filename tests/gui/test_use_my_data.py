@@ -209,3 +209,12 @@ def test_the_gallery_opens_a_template_with_my_data(window, monkeypatch: pytest.M
     dialogs = [d for d in window.findChildren(UseDataDialog) if d.isVisible()]
     assert len(dialogs) == 1  # ready to pick the file
     dialogs[0].close()
+
+
+def test_data_beside_a_saved_project_is_named_relative_to_it(open_template, patients: Path) -> None:
+    window = open_template("mlp_iris")
+    assert window.write_to(patients.parent / "project.json")
+    dialog = open_use_data(window, patients)
+    assert "path=patients.csv " in dialog.verdict.text()
+    dialog.ok_button.click()
+    assert window.project.training["dataset"]["params"]["path"] == "patients.csv"
