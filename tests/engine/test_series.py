@@ -291,3 +291,21 @@ def test_sunspots_train_from_the_cli_and_store_the_series_preprocessing(
     assert header == "YEAR,prediction" and row.startswith("2008.0,")
     assert 0 <= float(row.split(",")[1]) <= frame["SUNACTIVITY"].max()
     assert "forecast of 'SUNACTIVITY': the next step after 2008.0" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------- exported script
+
+
+def test_the_exported_script_cuts_the_windows_netloom_cuts(tmp_path: Path) -> None:
+    from tests.engine.test_codegen import script_data
+
+    path = trend_series(tmp_path / "s.csv")
+    params = {"window": 5, "standardise": False}
+    data = load(path, **params)
+    assert data.prepare is not None
+    prepared = data.prepare(np.arange(30))  # unscaled: the target relative to the last value
+    x, y = script_data("series", params, str(path), "regression")
+    assert x.shape == prepared.x.shape and np.allclose(x, prepared.x, atol=1e-4)
+    assert np.allclose(y, prepared.y, atol=1e-4)
+    with pytest.raises(SystemExit, match=r"a horizon of 2 needs windows left out"):
+        script_data("series", {**params, "horizon": 2}, str(path), "regression")
