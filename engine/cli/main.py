@@ -143,8 +143,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         data = check_data(project, Path(args.project), analysis)
         if data.summary:
             print_safely(f"\n{data.summary}")
-        for note in data.notes:
-            print_safely(f"note: {note}", sys.stderr)
+        for note in data.notes:  # what train would change in the data: part of the report
+            print_safely(f"note: {note}")
         if data.unreadable:
             print_error(data.unreadable)
             return EXIT_UNREADABLE

@@ -235,7 +235,7 @@ def judge(project: Path, code: int, out: str, err: str) -> str | None:
     """Why this run of `check` is wrong, or None."""
     if code not in (0, 1, 2):
         return f"exit {code}"
-    lines = [line for line in err.strip().splitlines() if not line.startswith("note: ")]
+    lines = err.strip().splitlines()  # notes go to stdout with the report
     if code == 0:
         return f"exit 0 with errors: {err!r}" if lines else None
     if code == 2:
