@@ -88,6 +88,15 @@ class PredictJob(QThread):
         self.done.emit(result)
 
 
+def shown_cell(value: object, probability: bool) -> str:
+    """A probability to 4 decimals (columns line up); other values as the CSV has them."""
+    if isinstance(value, float) and probability:
+        return f"{value:.4f}"
+    from engine.predict.output import cell
+
+    return cell(value)
+
+
 def metric_line(predictions: Predictions) -> str:
     if predictions.metric is None:
         return ""
@@ -206,10 +215,10 @@ class PredictDialog(QDialog):
         self.table.setColumnCount(len(predictions.header))
         self.table.setRowCount(len(shown))
         self.table.setHorizontalHeaderLabels(predictions.header)
+        probability = [name.startswith("p_") for name in predictions.header]
         for r, row in enumerate(shown):
             for c, value in enumerate(row):
-                text = f"{value:.4g}" if isinstance(value, float) else str(value)
-                self.table.setItem(r, c, QTableWidgetItem(text))
+                self.table.setItem(r, c, QTableWidgetItem(shown_cell(value, probability[c])))
         self.table.resizeColumnsToContents()
         more = len(predictions.rows) - len(shown)
         extra = f" (the first {len(shown):,} shown; Save CSV writes all)" if more > 0 else ""
