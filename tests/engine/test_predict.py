@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,6 +180,15 @@ def without_preprocessing(weights: Path, dataset: str | None = None) -> Path:
     return copy
 
 
+def without_kind(weights: Path) -> Path:
+    """A copy of model.pt whose preprocessing does not say its kind (as stored before)."""
+    document = torch.load(weights, weights_only=True)
+    del document["preprocessing"]["kind"]
+    copy = weights.with_name("no-kind.pt")
+    torch.save(document, copy)
+    return copy
+
+
 def broken_tables(cancer: Run) -> dict[str, tuple[Path, str]]:
     """Bad new data for the table model: (file, what its error line says)."""
     rows, folder = rows_of(cancer.new), cancer.folder
@@ -240,3 +250,25 @@ def test_weights_predict_cannot_use_are_one_line(cancer: Run, capsys: Any) -> No
     builtin = without_preprocessing(cancer.weights, "iris")
     line = refusal(capsys, [*args, str(builtin), str(cancer.new)])
     assert "trained on the built-in dataset 'iris'" in line and "your own data" in line
+    no_kind = without_kind(cancer.weights)
+    assert refusal(capsys, [*args, str(no_kind), str(cancer.new)]) == (
+        f"error: {no_kind}: the stored preprocessing does not say what data it was fitted on "
+        "(written by an older NetLoom): retrain it with this NetLoom"
+    )
+
+
+def test_weights_of_another_graph_are_one_line(cancer: Run, capsys: Any) -> None:
+    doc = json.loads(cancer.project.read_text(encoding="utf-8"))
+    doc["nodes"][1]["id"] = "dense9"
+    doc["edges"] = [
+        {k: ("dense9" if v == "dense1" else v) for k, v in edge.items()} for edge in doc["edges"]
+    ]
+    other = cancer.folder / "other.json"
+    other.write_text(json.dumps(doc), encoding="utf-8")
+    line = refusal(
+        capsys, ["predict", str(other), "--weights", str(cancer.weights), str(cancer.new)]
+    )
+    assert line == (
+        f"error: {cancer.weights}: the weights are for another graph (blocks dense1 are not "
+        "in this project)"
+    )
