@@ -275,3 +275,36 @@ def test_the_adapt_command_printed_makes_the_project_fit(
     code, output = check(project, capsys)
     assert code == 0, output
     assert "feeds (N, 6); classification, 3 classes" in output
+
+
+def test_what_a_longer_read_could_add_is_taken_as_at_least(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 300 rows: the clinic 'west' and the label 'c' first appear past the 200 rows read.
+    lines = ["size;clinic;diagnosis"]
+    for i in range(300):
+        late = i >= 250
+        clinic = "west" if late else ("north", "south")[i % 2]
+        lines.append(f"{i % 7},5;{clinic};{'c' if late else 'ab'[i % 2]}")
+    (tmp_path / "t.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # What training sees: 1 number + 3 clinics, 3 classes. The first rows show 1 + 2, and 2.
+    code, output = check(table_project(tmp_path, 4, classes=3), capsys)
+    assert code == 0, output
+    assert "feeds (N, 3); classification, 2 classes or more" in output
+    code, output = check(table_project(tmp_path, 2, classes=1), capsys)
+    assert code == 1
+    lines = error_lines(output)
+    assert "expects (N, 2) but dataset csv gives (N, 3)" in lines[0]
+    assert "(N, 2) for the 2 classes of csv; got (N, 1)" in lines[1]
+
+
+def test_the_mode_and_size_most_images_have(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_images(tmp_path / "pics", "L", 8, ("cat", "dog"))
+    # The first of each class is a stray: colour with transparency, another size.
+    Image.new("RGBA", (16, 16)).save(tmp_path / "pics" / "cat" / "0.png")
+    Image.new("RGB", (16, 16)).save(tmp_path / "pics" / "dog" / "0.png")
+    code, output = check(image_project(tmp_path, [1, 8, 8], 2), capsys)
+    assert code == 0, output
+    assert "feeds (N, 1, 8, 8); classification, 2 classes" in output
