@@ -32,12 +32,10 @@ from engine.data.image_reading import (
     READING,
     ImageHeader,
     checked_reading,
-    load_image,
+    load_image,  # predict imports it from here too
     read_header,
 )
 from engine.data.registry import ArrayDataset, DataError, InputShape, Prepared, register
-
-__all__ = ["load_image", "list_folder", "survey", "FolderSurvey"]
 
 WHAT = f"a folder with one subfolder of images ({IMAGE_KINDS}) per class"
 SYSTEM_FILES = {".ds_store", "thumbs.db", "desktop.ini", "__macosx", "$recycle.bin"}
@@ -234,6 +232,7 @@ class ImagePreparer:
     trainer the record of how they were read. A plain object: the window pickles
     datasets to its training process."""
 
+    root: Path
     x: np.ndarray
     y: np.ndarray
     preprocessing: dict[str, Any]
@@ -251,7 +250,7 @@ class ImagePreparer:
         if (mode, height, width) != (own_mode, own_height, own_width):
             colour = {"L": "grey", "RGB": "rgb"}[mode]
             raise DataError(
-                f"the folder's images now read as {MODE_WORDS[own_mode]} "
+                f"{self.root}: its images now read as {MODE_WORDS[own_mode]} "
                 f"{own_height}×{own_width}; the model was trained on {MODE_WORDS[mode]} "
                 f"{height}×{width} — set colour: {colour} and image_size: [{height}, {width}]"
             )
@@ -277,7 +276,7 @@ def _load(params: dict[str, Any]) -> ArrayDataset:
         num_classes=len(found.class_names),
         class_names=found.class_names,
         notes=found.notes,
-        prepare=ImagePreparer(x, y, preprocessing),
+        prepare=ImagePreparer(found.root, x, y, preprocessing),
         default_split="stratified",
     )
 

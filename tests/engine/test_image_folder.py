@@ -224,6 +224,6 @@ def test_a_run_restored_on_a_folder_that_now_reads_otherwise_is_told_how(tmp_pat
     with pytest.raises(DataError) as caught:
         as_trained(load_dataset("image_folder", params), stored)
     assert str(caught.value) == (
-        "the folder's images now read as colour 9×9; the model was trained on grey 8×8 — "
+        f"{tmp_path}: its images now read as colour 9×9; the model was trained on grey 8×8 — "
         "set colour: grey and image_size: [8, 8]"
     )
