@@ -41,6 +41,7 @@ IMPORTS = [
     "import os",
     "import time",
     "from collections.abc import Callable",
+    "from dataclasses import dataclass",
     "from pathlib import Path",
     "",
     "import numpy as np",

@@ -17,14 +17,17 @@ from engine.codegen.plain_data import data_assignment
 from engine.codegen.script_data import snippet
 from engine.codegen.text import literal
 
-# Dataset name → the snippet that reads new inputs for it.
+# Dataset name → the snippets that read new inputs for it, helpers first.
 READERS = {
-    "csv": "predict_table",
-    "npz": "predict_arrays",
-    "image_folder": "predict_images",
+    "csv": ("table_text", "predict_table"),
+    "npz": ("predict_arrays",),
+    "image_folder": ("predict_images",),
+    "series": ("table_text", "predict_series"),
 }
 # Module-level names this part adds to the script.
-NAMES = frozenset({"PREPROCESSING", "WEIGHTS", "CLASS_NAMES", "INPUT_SHAPE", "MISSING_MARKS"})
+NAMES = frozenset(
+    {"PREPROCESSING", "WEIGHTS", "CLASS_NAMES", "INPUT_SHAPE", "MISSING_MARKS", "Inputs"}
+)
 
 
 @dataclass(frozen=True)
@@ -54,5 +57,6 @@ def predict_section(
         *data_assignment("CLASS_NAMES", list(class_names) if class_names else None),
         f"INPUT_SHAPE = {literal(list(input_shape))}  # one sample, as the model takes it",
     ]
-    reader = READERS.get(dataset, "predict_none")
-    return PredictSection(constants, snippet("predict") + "\n\n" + snippet(reader))
+    readers = READERS.get(dataset, ("predict_none",))
+    code = "\n\n".join(snippet(part) for part in ("predict", *readers))
+    return PredictSection(constants, code)
