@@ -22,12 +22,15 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from engine.data.registry import ArrayDataset, DataError, get_dataset_spec
 from engine.data.registry import _with_paths as with_paths
+
+if TYPE_CHECKING:
+    from engine.data.table_reading import TextTable
 
 PEEK_ROWS = 200  # a table's rows read
 PEEK_BYTES = 4 * 1024 * 1024  # the most of a table's file read, however long its lines
@@ -93,7 +96,7 @@ def head_text(path: Path, max_bytes: int = PEEK_BYTES) -> tuple[tuple[str, str],
     return decode(path, data), whole
 
 
-def _table(params: dict[str, Any], target: str) -> tuple[Any, bool]:
+def _table(params: dict[str, Any], target: str) -> tuple[TextTable, bool]:
     """The first rows of a table file as text cells, and whether they are all its rows."""
     from engine.data.files import existing_file
     from engine.data.table_reading import WHAT, read_text_table
@@ -188,10 +191,16 @@ def _peek_npz(name: str, params: dict[str, Any]) -> Peek:
     dtype = "int64" if params["dtype"] == "int64" else "float32"
     try:
         with zipfile.ZipFile(path) as archive:
+            x_shape, _ = _array_header(archive, "x")
             y_shape, _ = _array_header(archive, "y")
             small = archive.getinfo("y.npy").file_size <= SMALL_Y_BYTES
     except (zipfile.BadZipFile, ValueError, OSError, KeyError) as err:
         raise DataError(f"{path}: cannot read as .npz ({err}); expected {WHAT}") from None
+    if not y_shape or x_shape[0] != y_shape[0]:
+        raise DataError(
+            f"{path}: x has {x_shape[0]} samples but y has shape {y_shape}; they must "
+            "match, one y per x"
+        )
     read = "the array headers"
     if task == "regression":
         target = y_shape[1:] or (1,)

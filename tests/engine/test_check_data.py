@@ -308,3 +308,13 @@ def test_the_mode_and_size_most_images_have(
     code, output = check(image_project(tmp_path, [1, 8, 8], 2), capsys)
     assert code == 0, output
     assert "feeds (N, 1, 8, 8); classification, 2 classes" in output
+
+
+def test_arrays_of_different_lengths_are_refused_from_their_headers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    np.savez(tmp_path / "a.npz", x=np.zeros((50, 4), np.float32), y=np.arange(40) % 2)
+    code, output = check(npz_project(tmp_path, 4, 2), capsys)
+    assert code == 2
+    (line,) = error_lines(output)
+    assert "a.npz: x has 50 samples but y has shape (40,); they must match" in line
