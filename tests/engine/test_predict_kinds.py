@@ -172,3 +172,25 @@ def test_an_image_whose_name_is_not_utf8_is_named_in_the_table(
     assert run(args) == 0  # printed: the name's odd byte shown as an escape
     out, _ = capsys.readouterr()
     assert out.splitlines()[-1].startswith("caf\\udce9.png,")
+
+
+def test_the_model_predicts_in_eval_mode(tmp_path: Path, one_torch_thread: None) -> None:
+    """Dropout off and batch norm on its running statistics: the same file twice gives
+    the same numbers, those of the model in eval mode."""
+    write_arrays(tmp_path / "train.npz", 60, seed=0)
+    doc = dense_project([6], 2, "cross_entropy", {"name": "npz", "params": {"path": "train.npz"}})
+    doc["nodes"][1:1] = [
+        {"id": "norm1", "type": "BatchNorm", "params": {}},
+        {"id": "drop1", "type": "Dropout", "params": {"p": 0.5}},
+    ]
+    ids = [n["id"] for n in doc["nodes"]]
+    doc["edges"] = [{"source": a, "target": b} for a, b in zip(ids, ids[1:])]
+    project, weights = train_run(tmp_path, doc)
+    new = tmp_path / "new.npz"
+    write_arrays(new, 40, seed=1, with_y=False)
+    first = predict(load(project), weights, new)
+    assert predict(load(project), weights, new).rows == first.rows
+    with np.load(new) as archive:
+        x = apply_standardiser(load_checkpoint(weights).preprocessing["features"], archive["x"])
+    got = np.array([row[2:] for row in first.rows], dtype=np.float64)
+    assert np.allclose(got, model_probabilities(weights, x), atol=1e-6)
