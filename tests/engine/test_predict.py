@@ -272,3 +272,19 @@ def test_weights_of_another_graph_are_one_line(cancer: Run, capsys: Any) -> None
         f"error: {cancer.weights}: the weights are for another graph (blocks dense1 are not "
         "in this project)"
     )
+
+
+def test_unseen_categories_and_empty_cells_are_predicted_with_a_note(cancer: Run) -> None:
+    rows = rows_of(cancer.new)
+    rows[0]["clinic"], rows[1]["clinic"] = "west", "west"
+    rows[2]["mean texture"] = ""
+    path = cancer.folder / "odd.csv"
+    write_rows(path, rows, list(rows[0]))
+    predictions = predict(load(cancer.project), cancer.weights, path)
+    assert len(predictions.rows) == len(rows)
+    assert (
+        "column 'clinic': 2 rows hold values the training rows never had ('west') — encoded "
+        "as unknown (all zeros)"
+    ) in predictions.notes
+    filled = [n for n in predictions.notes if "filled with the training rows' median" in n]
+    assert len(filled) == 1 and "'mean texture' (1)" in filled[0]  # the others: the maker's
