@@ -1,15 +1,16 @@
 """A bounded look at a person's data: what a dataset would feed training, without loading it.
 
-`check` asks `peek(name, params, base_dir)` before any training: a table's header and
-first PEEK_ROWS rows (at most PEEK_BYTES of the file), an NPZ's array headers (and y
-when it is small), an image folder's listing, a few headers per class and the first
-image of each class decoded. The answer is an `ArrayDataset` with no samples — its
-sample shape, dtype, task and classes are what the trainer's fit check reads
-(engine.train.fit.plan_objective) — and what a longer read could still change:
+`check` asks `peek(name, params, base_dir)` before any training: a table or series file
+up to WHOLE_BYTES whole, a longer one to its header and first PEEK_ROWS rows (within
+PEEK_BYTES); an NPZ's array headers (and y when it is small); an image folder's
+listing, a few headers per class and the first image of each class decoded. The
+answer is an `ArrayDataset` with no samples — its sample shape, dtype, task and
+classes are what the trainer's fit check reads (engine.train.fit.plan_objective) — and
+what a longer read could still change:
 
     look = peek("csv", {"path": "data/patients.csv", "target": "diagnosis"}, project_dir)
     look.data.sample_shape      # (30,)
-    look.more_classes           # True: only the first rows were read, more labels may follow
+    look.more_classes           # True for a long file: more labels may follow the rows read
 
 Problems raise DataError naming the file (and line, column or parameter), as loading
 the whole dataset would. None for the built-in and generated datasets: nothing to read.
@@ -32,7 +33,10 @@ from engine.data.registry import _with_paths as with_paths
 if TYPE_CHECKING:
     from engine.data.table_reading import TextTable
 
-PEEK_ROWS = 200  # a table's rows read
+# A table or series file up to WHOLE_BYTES is read whole, as training reads it (a tenth
+# of a second); a longer one to its first PEEK_ROWS rows, within PEEK_BYTES.
+WHOLE_BYTES = 512 * 1024
+PEEK_ROWS = 200
 PEEK_BYTES = 4 * 1024 * 1024  # the most of a table's file read, however long its lines
 SMALL_Y_BYTES = 64 * 1024 * 1024  # an NPZ's y is read for its classes when no larger
 HEADERS_PER_CLASS = 32  # image headers read per class folder for the common mode and size
@@ -103,10 +107,19 @@ def _table(params: dict[str, Any], target: str) -> tuple[TextTable, bool]:
 
     path = existing_file(params["path"], WHAT)
     head, whole = head_text(path)
+    small = whole and _size(path) <= WHOLE_BYTES
+    rows = None if small else PEEK_ROWS + 1
     table = read_text_table(
-        path, target, params["sep"], params["decimal"], head=head, max_rows=PEEK_ROWS + 1
+        path, target, params["sep"], params["decimal"], head=head, max_rows=rows
     )
-    return table, whole and len(table.rows) <= PEEK_ROWS
+    return table, small or whole and len(table.rows) <= PEEK_ROWS
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError as err:
+        raise DataError(f"{path}: cannot read the file: {err.strerror or err}") from None
 
 
 def _cells(rows: list[list[str]]) -> np.ndarray:
@@ -285,7 +298,7 @@ def _set_size(size: Any) -> tuple[int, int] | None:
 
 
 def _peek_series(name: str, params: dict[str, Any]) -> Peek:
-    """A series file up to PEEK_BYTES is read as training reads it (its length decides
+    """A series file up to WHOLE_BYTES is read as training reads it (its length decides
     whether a window fits); a longer one from its header and first rows."""
     from engine.data.files import existing_file
     from engine.data.series import read
@@ -293,11 +306,7 @@ def _peek_series(name: str, params: dict[str, Any]) -> Peek:
 
     path = existing_file(params["path"], WHAT)
     window, horizon = params["window"], params["horizon"]
-    try:
-        small = path.stat().st_size <= PEEK_BYTES
-    except OSError as err:
-        raise DataError(f"{path}: cannot read the file: {err.strerror or err}") from None
-    if small:
+    if _size(path) <= WHOLE_BYTES:
         series = read(params)
         features, notes, what = len(series.features), list(series.notes), "the whole file"
     else:

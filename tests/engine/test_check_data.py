@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from engine.cli.main import run
-from engine.data.peek import peek
+from engine.data.peek import WHOLE_BYTES, peek
 from tests.engine.test_own_tables import linear_project, write_messy_cancer
 from tests.helpers import ROOT, write_project
 
@@ -74,7 +74,10 @@ def test_a_project_that_fits_its_messy_table_is_ok(
     code, output = check(project, capsys)
     assert code == 0, output
     assert "OK: every wire fits" in output
-    assert f"Data: csv {tmp_path / 'cancer.csv'} feeds (N, 33); classification, 2 classes" in output
+    assert (
+        f"Data: csv {tmp_path / 'cancer.csv'} feeds (N, 33); classification, 2 classes "
+        "(read: the whole file)"
+    ) in output
     assert "note: column 'patient_id' is unique per row" in output
 
 
@@ -277,16 +280,31 @@ def test_the_adapt_command_printed_makes_the_project_fit(
     assert "feeds (N, 6); classification, 3 classes" in output
 
 
+def test_a_small_table_is_read_whole_so_its_classes_are_exact(
+    messy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "cancer.csv").symlink_to(messy)
+    doc = linear_project(33, messy)
+    doc["nodes"][1]["params"]["units"] = 3  # the table holds 2 labels
+    code, output = check(write_project(tmp_path, doc), capsys)
+    assert code == 1
+    (line,) = error_lines(output)
+    assert "(N, 2) for the 2 classes of csv; got (N, 3)" in line
+
+
 def test_what_a_longer_read_could_add_is_taken_as_at_least(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # 300 rows: the clinic 'west' and the label 'c' first appear past the 200 rows read.
+    # Over WHOLE_BYTES: only the first 200 rows are read. The clinic 'west' and the
+    # label 'c' first appear in the last rows.
+    rows = WHOLE_BYTES // 10
     lines = ["size;clinic;diagnosis"]
-    for i in range(300):
-        late = i >= 250
+    for i in range(rows):
+        late = i >= rows - 50
         clinic = "west" if late else ("north", "south")[i % 2]
         lines.append(f"{i % 7},5;{clinic};{'c' if late else 'ab'[i % 2]}")
     (tmp_path / "t.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert (tmp_path / "t.csv").stat().st_size > WHOLE_BYTES
     # What training sees: 1 number + 3 clinics, 3 classes. The first rows show 1 + 2, and 2.
     code, output = check(table_project(tmp_path, 4, classes=3), capsys)
     assert code == 0, output

@@ -1,7 +1,7 @@
 """`check` on a project that forecasts a person's series (the `series` dataset).
 
 The forecasting template pointed at small series files made here; one file is over
-engine.data.peek.PEEK_BYTES, so only its header and first rows are read.
+engine.data.peek.WHOLE_BYTES, so only its header and first rows are read.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from engine.data.peek import PEEK_BYTES
+from engine.data.peek import WHOLE_BYTES
 from tests.engine.test_check_data import check, error_lines
 from tests.helpers import template_doc, write_project
 
@@ -41,7 +41,9 @@ def test_a_series_that_fits_is_ok(tmp_path: Path, capsys: pytest.CaptureFixture[
     write_series(tmp_path / "s.csv", 120)
     code, output = check(forecast_project(tmp_path), capsys)
     assert code == 0, output
-    assert f"Data: series {tmp_path / 's.csv'} feeds (N, T=48, 1); regression, target (N, 1)" in output
+    assert (
+        f"Data: series {tmp_path / 's.csv'} feeds (N, T=48, 1); regression, target (N, 1)" in output
+    )
 
 
 def test_two_value_columns_against_one_input_feature(
@@ -92,7 +94,7 @@ def test_a_long_series_is_read_from_its_first_rows(
 ) -> None:
     row = "2000-01-01,1.5,2.5,3.5\n"
     with (tmp_path / "s.csv").open("w") as handle:
-        handle.write("date,a,b,c\n" + row * (PEEK_BYTES // len(row) + 10))
+        handle.write("date,a,b,c\n" + row * (WHOLE_BYTES // len(row) + 10))
     code, output = check(forecast_project(tmp_path), capsys)
     assert code == 1
     (line,) = error_lines(output)
