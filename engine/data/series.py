@@ -164,10 +164,53 @@ class SeriesPreparer:
         return notes
 
 
+def _numbers(value: Any, count: int, positive: bool) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) == count
+        and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+            for v in value
+        )
+        and (not positive or all(v > 0 for v in value))
+    )
+
+
+def check_stored(preprocessing: dict[str, Any]) -> None:
+    """DataError naming the field when a checkpoint's series preprocessing is not what
+    this module writes (damaged, or written by hand)."""
+    pre = preprocessing
+    features, scale = pre.get("features"), pre.get("scale")
+    fields = {
+        "time": isinstance(pre.get("time"), str),
+        "features": isinstance(features, list)
+        and len(features) > 0
+        and all(isinstance(f, str) for f in features),
+        "target": pre.get("target") in (features or []),
+        "window": isinstance(pre.get("window"), int) and pre["window"] >= 1,
+        "horizon": isinstance(pre.get("horizon"), int) and pre["horizon"] >= 1,
+        "scale": isinstance(scale, dict) and scale.get("forecast") in FORECASTS,
+    }
+    if all(fields.values()):
+        inputs, targets = scale.get("inputs"), scale.get("targets")
+        width, horizon = len(features), pre["horizon"]
+        fields["scale.inputs"] = isinstance(inputs, dict) and (
+            _numbers(inputs.get("mean"), width, False) and _numbers(inputs.get("std"), width, True)
+        )
+        fields["scale.targets"] = isinstance(targets, dict) and (
+            _numbers(targets.get("mean"), horizon, False)
+            and _numbers(targets.get("std"), horizon, True)
+        )
+    bad = next((name for name, ok in fields.items() if not ok), None)
+    if bad is not None:
+        raise DataError(f"the stored series preprocessing has a damaged {bad!r}; retrain the model")
+
+
 def check_matches(
     preprocessing: dict[str, Any], features: list[str], window: int, horizon: int
 ) -> None:
     """DataError when stored preprocessing was fitted on other columns or windows."""
+    check_stored(preprocessing)
     stored = list(preprocessing.get("features") or [])
     if stored != list(features):
         raise DataError(
@@ -234,6 +277,7 @@ def forecast_inputs(preprocessing: dict[str, Any], path: Path) -> tuple[np.ndarr
     """The model's input (1, window, features) from the last `window` rows of the series
     in `path`, the time of its last row and its last target value (what a "change"
     forecast is added to). DataError naming the file when it does not fit."""
+    check_stored(preprocessing)
     features = list(preprocessing["features"])
     target = str(preprocessing["target"])
     window = int(preprocessing["window"])

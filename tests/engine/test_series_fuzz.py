@@ -104,3 +104,45 @@ def test_damaged_series_files_load_or_are_one_line(tmp_path: Path) -> None:
         path = tmp_path / f"damaged_{seed}.csv"
         path.write_bytes(mutated(seed))
         check_loads_or_refuses(path, PARAMS[seed % 2])
+
+
+def damaged_preprocessing(good: dict) -> list[dict]:
+    """The run's stored preprocessing with one field broken at a time."""
+    cases = []
+    for key, bad in [
+        ("time", 3),
+        ("features", []),
+        ("features", ["temp", 7]),
+        ("target", "nope"),
+        ("window", 0),
+        ("horizon", "1"),
+        ("scale", None),
+    ]:
+        cases.append({**good, key: bad})
+    for part, field, bad in [
+        ("inputs", "mean", [0.0]),
+        ("inputs", "std", [1.0, 0.0]),
+        ("targets", "std", [float("nan")]),
+        ("targets", "mean", "zero"),
+    ]:
+        scale = {**good["scale"], part: {**good["scale"][part], field: bad}}
+        cases.append({**good, "scale": scale})
+    cases.append({**good, "scale": {**good["scale"], "forecast": "guess"}})
+    cases.append({key: value for key, value in good.items() if key != "features"})
+    return cases
+
+
+def test_damaged_stored_preprocessing_is_one_line(tmp_path: Path) -> None:
+    from engine.data.as_trained import as_trained
+    from engine.data.series import forecast_inputs
+
+    path = tmp_path / "series.csv"
+    path.write_text(GOOD, encoding="utf-8")
+    data = load_dataset("series", {"path": str(path), "window": 3})
+    assert data.prepare is not None
+    good = data.prepare(np.arange(10)).preprocessing
+    for damaged in damaged_preprocessing(good):
+        with pytest.raises(DataError, match=r"^the stored series preprocessing has a damaged"):
+            forecast_inputs(damaged, path)
+        with pytest.raises(DataError, match=r"^the stored series preprocessing has a damaged"):
+            as_trained(data, damaged)
