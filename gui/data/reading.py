@@ -231,23 +231,40 @@ def preview_folder(path: Path) -> FolderPreview:
     return FolderPreview(path, classes, samples, ignored)
 
 
+def _array_headers(path: Path) -> list[tuple[str, tuple[int, ...], str]]:
+    """Each array's name, shape and dtype from its header: no array is loaded."""
+    found = []
+    with zipfile.ZipFile(path) as archive:
+        for member in archive.namelist():
+            if not member.endswith(".npy"):
+                continue
+            with archive.open(member) as handle:
+                version = np.lib.format.read_magic(handle)
+                read = (
+                    np.lib.format.read_array_header_1_0
+                    if version == (1, 0)
+                    else np.lib.format.read_array_header_2_0
+                )
+                shape, _, dtype = read(handle)
+            found.append((member.removesuffix(".npy"), tuple(shape), str(dtype)))
+    return found
+
+
 def preview_arrays(path: Path) -> ArraysPreview:
     """The archive's arrays from their headers, and y's class counts when it holds
-    whole numbers."""
-    arrays = []
+    whole numbers (y alone is loaded, and only when it is one label per sample)."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            for name in archive.files:
-                array = archive[name]
-                arrays.append((name, tuple(array.shape), str(array.dtype)))
-            y = archive["y"] if "y" in archive.files else None
-    except (zipfile.BadZipFile, ValueError, OSError) as err:
+        preview = ArraysPreview(path, _array_headers(path))
+        shapes = {name: (shape, dtype) for name, shape, dtype in preview.arrays}
+        shape, dtype = shapes.get("y", ((), ""))
+        if len(shape) == 1 and np.issubdtype(np.dtype(dtype), np.integer):
+            with np.load(path, allow_pickle=False) as archive:
+                y = archive["y"]
+            counts = Counter(int(v) for v in y)
+            if len(counts) <= MAX_CLASS_VALUES:
+                preview.classes = [(str(k), n) for k, n in sorted(counts.items())]
+    except (zipfile.BadZipFile, ValueError, OSError, TypeError) as err:
         raise DataError(f"{path}: cannot read as .npz ({err})") from None
-    preview = ArraysPreview(path, arrays)
-    if y is not None and y.ndim == 1 and np.issubdtype(y.dtype, np.integer):
-        counts = Counter(int(v) for v in y)
-        if len(counts) <= MAX_CLASS_VALUES:
-            preview.classes = [(str(k), n) for k, n in sorted(counts.items())]
     return preview
 
 

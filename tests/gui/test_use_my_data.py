@@ -218,3 +218,21 @@ def test_data_beside_a_saved_project_is_named_relative_to_it(open_template, pati
     assert "path=patients.csv " in dialog.verdict.text()
     dialog.ok_button.click()
     assert window.project.training["dataset"]["params"]["path"] == "patients.csv"
+
+
+def test_an_npz_shows_its_arrays_and_classes(open_template, tmp_path: Path) -> None:
+    arrays = tmp_path / "arrays.npz"
+    rng = np.random.default_rng(0)
+    np.savez(arrays, x=rng.normal(size=(40, 7)).astype(np.float32), y=np.arange(40) % 4)
+    window = open_template("mlp_iris")
+    dialog = open_use_data(window, arrays)
+    assert "x: (40, 7) float32" in dialog.arrays.text() and dialog.arrays.isVisible()
+    assert "4 classes" in dialog.classes.text()
+    assert not dialog.target_box.isVisible()  # arrays have no columns to choose from
+    dialog.ok_button.click()
+    assert input_shape(window) == [7]
+    damaged = tmp_path / "damaged.npz"
+    damaged.write_bytes(arrays.read_bytes()[:100])
+    dialog = open_use_data(window, damaged)
+    assert "damaged.npz" in dialog.error.text() and not dialog.ok_button.isEnabled()
+    dialog.close()
