@@ -107,6 +107,11 @@ def _table(path: Path, target: str | None) -> DataFit:
     data = load_dataset("csv", params)  # a table is read whole: what train does anyway
     if task == "classification":
         count = int(data.num_classes or 0)
+        if count * 2 > len(data.y):
+            raise DataError(
+                f"{path}, column {target!r}: {count} different labels in {len(data.y)} rows, "
+                "too few rows per class to learn from; name the column to predict with --target"
+            )
         return DataFit(
             "csv", params, task, data.sample_shape, False, (count,), _class_summary(count)
         )

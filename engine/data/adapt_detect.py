@@ -16,15 +16,14 @@ from pathlib import Path
 import numpy as np
 
 from engine.data.image_folder import is_hidden
-from engine.data.peek import head_text
+from engine.data.peek import PEEK_BYTES, head_text
 from engine.data.registry import DataError
 from engine.data.series_reading import find_time_column
 from engine.data.table_columns import parse_numbers
-from engine.data.table_reading import SNIFF_LINES, sniff_decimal, sniff_separator
+from engine.data.table_reading import SNIFF_LINES, WHAT, sniff_decimal, sniff_separator
 
 KINDS = ("table", "series", "images", "arrays")
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
-PEEK_BYTES = 256 * 1024  # enough for the header and SNIFF_LINES rows of any real table
 SUPPORTED = (
     "adapt reads a CSV/TSV table or series (.csv, .tsv, .txt), NumPy arrays (.npz) "
     "or a folder of images with one subfolder per class"
@@ -51,7 +50,7 @@ def peek_table(path: Path) -> TablePeek:
     try:
         read = list(csv.reader(io.StringIO("".join(lines), newline=""), delimiter=separator))
     except csv.Error as err:
-        raise DataError(f"{path}: cannot read as CSV: {err}; {SUPPORTED}") from None
+        raise DataError(f"{path}: cannot read as CSV: {err}; expected {WHAT}") from None
     read = [row for row in read if "".join(row).strip()]
     if not read:
         raise DataError(f"{path}: the file is empty; expected a header row of column names")
@@ -69,7 +68,8 @@ def time_column(peek: TablePeek) -> str | None:
     """The first column named like a time or holding dates in its first rows: the
     series dataset's own rule (engine.data.series_reading), so both find the same."""
     cells = np.empty((len(peek.rows), len(peek.columns)), dtype=object)
-    cells[:] = [[cell.strip() for cell in row] for row in peek.rows]
+    for i, row in enumerate(peek.rows):
+        cells[i] = [cell.strip() for cell in row]
     return find_time_column(peek.columns, cells, peek.decimal)
 
 
