@@ -326,15 +326,16 @@ class UseDataDialog(QDialog):
             if column == shown.target:
                 self.target = None
             self._read()
-        elif was == TARGET:
-            self._refuse(f"{column!r} is the target: choose another column to predict first")
+        elif was in (TARGET, TIME):
+            # The verdict stands: only this choice is refused, and the combo goes back.
+            self.error.setText(
+                f"{column!r} is the target: choose another column to predict first"
+                if was == TARGET
+                else f"{column!r} is the series' time column: choose another column as time"
+            )
             self.table.blockSignals(True)
-            self.table.set_role(column, TARGET)
+            self.table.set_role(column, was)
             self.table.blockSignals(False)
-        elif was == TIME:
-            self.time = ""  # no time column: a table
-            self.overrides[column] = role
-            self._read()
         else:
             self.overrides[column] = role
             shown.roles[column] = role

@@ -184,7 +184,7 @@ class SeriesPlot(QWidget):
 def role_hint(preview: TablePreview) -> str:
     """One line under the table: how many columns play each role."""
     counts = {role: len(preview.with_role(role)) for role in ROLES}
-    parts = [f"{counts['feature']} features", f"target {preview.target!r}"]
+    parts = [f"{counts['feature']} feature columns", f"target {preview.target!r}"]
     if counts[TIME]:
         parts.append(f"time {preview.time!r}")
     if counts[IGNORED]:

@@ -236,3 +236,16 @@ def test_an_npz_shows_its_arrays_and_classes(open_template, tmp_path: Path) -> N
     dialog = open_use_data(window, damaged)
     assert "damaged.npz" in dialog.error.text() and not dialog.ok_button.isEnabled()
     dialog.close()
+
+
+def test_the_target_cannot_be_unset_by_its_role(open_template, patients: Path) -> None:
+    window = open_template("mlp_iris")
+    dialog = open_use_data(window, patients)
+    verdict = dialog.verdict.text()
+    dialog.findChild(RolesTable).set_role("diagnosis", FEATURE)
+    assert "'diagnosis' is the target" in dialog.error.text()
+    assert roles(dialog)["diagnosis"] == TARGET  # the choice goes back
+    assert dialog.verdict.text() == verdict and dialog.ok_button.isEnabled()
+    dialog.findChild(RolesTable).set_role("age", TARGET)  # choose another target instead
+    assert dialog.target_box.currentText() == "age" and not dialog.error.text()
+    assert "target='age'" in dialog.verdict.text()
