@@ -20,12 +20,12 @@ from typing import Any
 import numpy as np
 
 from engine.common.limits import MAX_IMPORT_TENSOR_ELEMENTS, count_text
-from engine.data.image_folder import list_folder
-from engine.data.image_reading import IMAGE_SUFFIXES, load_image
+from engine.data.image_reading import IMAGE_SUFFIXES
 from engine.data.predict_inputs import PredictInputs
 from engine.data.preprocess import apply_standardiser
 from engine.data.registry import DataError
 from engine.data.series import read_series_rows
+from engine.predict.images import read_images
 from engine.predict.table_rows import read_table_rows
 
 Reader = Callable[[dict[str, Any], Path], PredictInputs]
@@ -169,38 +169,6 @@ def read_arrays(preprocessing: dict[str, Any], data: Path) -> PredictInputs:
     y = _array_targets(data, preprocessing, len(x), headers)
     ids = [str(i + 1) for i in range(len(x))]
     return PredictInputs(x, ids, "row", y)
-
-
-# -------------------------------------------------------------------- images
-
-
-def image_files(data: Path) -> list[Path]:
-    """`data` itself, or the image files directly in the folder `data`, by name (hidden
-    and system files left out: engine.data.image_folder.list_folder)."""
-    if data.is_file():
-        return [data]
-    listing = list_folder(data)
-    if not listing.images:
-        folders = any(p.is_dir() for p in listing.others)
-        inside = "; it holds folders: give one of them" if folders else ""
-        raise DataError(
-            f"{data}: no image files ({', '.join(IMAGE_SUFFIXES)}) in the folder{inside}"
-        )
-    return listing.images
-
-
-def read_images(preprocessing: dict[str, Any], data: Path) -> PredictInputs:
-    """An image file or a flat folder of them, each converted as training converted its
-    images (mode, size, scaling: engine.data.image_reading.load_image)."""
-    images = preprocessing.get("images")
-    if not isinstance(images, dict):
-        raise DataError(
-            "the model's stored preprocessing has no image mode and size (trained before "
-            "NetLoom stored them): retrain it with this NetLoom to predict on images"
-        )
-    files = image_files(data)
-    pixels = np.stack([load_image(path, images) for path in files]).astype(np.float32)
-    return PredictInputs(pixels, [path.name for path in files], "file")
 
 
 READERS: dict[str, Reader] = {

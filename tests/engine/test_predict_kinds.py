@@ -194,3 +194,24 @@ def test_the_model_predicts_in_eval_mode(tmp_path: Path, one_torch_thread: None)
         x = apply_standardiser(load_checkpoint(weights).preprocessing["features"], archive["x"])
     got = np.array([row[2:] for row in first.rows], dtype=np.float64)
     assert np.allclose(got, model_probabilities(weights, x), atol=1e-6)
+
+
+def test_a_folder_of_class_folders_is_scored_against_the_folder_names(
+    images: tuple[Path, Path, Path], capsys: Any
+) -> None:
+    folder, project, weights = images
+    held_out = folder / "held_out"
+    write_images(held_out, 2, seed=3)
+    write_images(held_out / "grey", 1, seed=4, flat=True)  # no class the model knows
+    predictions = predict(load(project), weights, held_out)
+    names = [row[0] for row in predictions.rows]
+    assert names == [
+        "dark/dark_0.png", "dark/dark_1.png", "grey/dark_0.png", "grey/light_0.png",
+        "light/light_0.png", "light/light_1.png",
+    ]  # fmt: skip
+    right = [row[1] == name.split("/")[0] for row, name in zip(predictions.rows, names)]
+    assert predictions.metric == ("accuracy", pytest.approx(sum(right) / 6))
+    assert "folder 'grey' is no class the model knows: counted as wrong" in predictions.notes
+    args = ["predict", str(project), "--weights", str(weights), str(held_out)]
+    assert run([*args, "--out", str(folder / "held_out.csv")]) == 0
+    assert re.search(r"^accuracy=0\.\d{4}$", capsys.readouterr().out, re.M)
