@@ -4,6 +4,7 @@ record reads a new file into the very tensor training saw."""
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 from pathlib import Path
@@ -130,6 +131,15 @@ def test_a_messy_folder_trains_and_new_files_read_as_training_saw_them(
     # The RGBA stray: its opaque white half stays white and its transparent half, black
     # underneath, is white too (laid on white), not black (alpha dropped).
     assert np.allclose(load_image(new / "see_through.png", stored["images"]), 1.0)
+
+    # predict reads the flat folder the same way: one row per image, by name.
+    out = tmp_path / "predictions.csv"
+    weights = str(tmp_path / "run" / "model.pt")
+    assert run(["predict", str(project), "--weights", weights, str(new), "--out", str(out)]) == 0
+    rows = list(csv.reader(out.open(encoding="utf-8")))
+    assert rows[0] == ["file", "prediction", "p_cats", "p_dogs"]
+    assert [row[0] for row in rows[1:]] == ["big.png", "see_through.png", "unseen.webp"]
+    assert all(row[1] in ("cats", "dogs") for row in rows[1:])
 
 
 def test_a_folder_mostly_in_colour_reads_its_grey_strays_as_rgb(tmp_path: Path) -> None:
