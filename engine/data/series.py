@@ -104,6 +104,8 @@ class SeriesPreparer:
     horizon: int
     forecast: str
     standardise: bool
+    sep: str = "auto"  # as the params gave them: predict reads a new file the same way
+    decimal: str = "auto"
 
     def __call__(self, train: np.ndarray) -> Prepared:
         series = self.series
@@ -130,6 +132,8 @@ class SeriesPreparer:
             "window": self.window,
             "horizon": self.horizon,
             "scale": doc,
+            "sep": self.sep,
+            "decimal": self.decimal,
         }
 
     def stored(self, preprocessing: dict[str, Any]) -> Prepared:
@@ -231,7 +235,15 @@ def _load(params: dict[str, Any]) -> ArrayDataset:
     count = window_count(len(series.values), window, horizon)
     features = len(series.features)
     check_size("series", count * window * features, "windows × window × features")
-    preparer = SeriesPreparer(series, window, horizon, params["forecast"], params["standardise"])
+    preparer = SeriesPreparer(
+        series,
+        window,
+        horizon,
+        params["forecast"],
+        params["standardise"],
+        params["sep"],
+        params["decimal"],
+    )
     # What a preview shows: every window scaled as one, the targets in their own units.
     everything = np.arange(count)
     doc = fit_windows(
@@ -281,7 +293,14 @@ def forecast_inputs(preprocessing: dict[str, Any], path: Path) -> tuple[np.ndarr
     features = list(preprocessing["features"])
     target = str(preprocessing["target"])
     window = int(preprocessing["window"])
-    options = SeriesOptions(time=str(preprocessing["time"]), target=target, features=features)
+    sep, decimal = preprocessing.get("sep"), preprocessing.get("decimal")
+    options = SeriesOptions(
+        time=str(preprocessing["time"]),
+        target=target,
+        features=features,
+        sep=sep if sep in SEP_CHOICES else "auto",
+        decimal=decimal if decimal in DECIMAL_CHOICES else "auto",
+    )
     series = read_series(existing_file(str(path), WHAT), options)
     if series.features != features:
         missing = [name for name in features if name not in series.features]

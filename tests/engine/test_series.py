@@ -226,6 +226,13 @@ def test_forecasts_come_back_in_the_targets_units_from_the_last_rows(tmp_path: P
     assert x.shape == (1, window, 2) and np.allclose(x[0], prepared.x[20], atol=1e-5)
     assert time == str(np.datetime64("2024-01-01") + 20 + window - 1)
     assert last_value == pytest.approx(raw[20 + window - 1, 1])
+    # The separator the run was given is how predict reads a new file.
+    piped = write(tmp_path / "piped.csv", short.read_text().replace(",", "|"))
+    assert pre["sep"] == "auto" and forecast_inputs(pre, piped)[0] == pytest.approx(x)
+    told = load(piped, window=window, horizon=horizon, sep="|")
+    assert told.prepare is not None and told.prepare(np.arange(5)).preprocessing["sep"] == "|"
+    with pytest.raises(DataError, match=r"piped.csv line 1: one column"):
+        forecast_inputs({**pre, "sep": ","}, piped)
 
 
 def test_predict_refuses_a_file_without_the_models_columns(tmp_path: Path) -> None:
