@@ -36,6 +36,7 @@ FILES_FILTER = (
     "Data to predict (*.csv *.tsv *.txt *.npz *.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff"
     " *.webp);;All files (*)"
 )
+RUNNING: set[PredictJob] = set()  # jobs kept alive until their thread has ended
 MAX_ROWS_SHOWN = 5000  # the table shows these; Save CSV writes every row
 SIZE = (980, 680)
 
@@ -193,9 +194,14 @@ class PredictDialog(QDialog):
         self.error.setText("")
         for button in (self.choose_files, self.choose_folder):
             button.setEnabled(False)
-        self.job = PredictJob(self.project, self.weights, paths, self)
-        self.job.done.connect(self._show)
-        self.job.start()
+        # No parent: a dialog closed (or its window deleted) mid-prediction does not
+        # take a running thread with it: RUNNING keeps the job until its thread ends.
+        self.job = job = PredictJob(self.project, self.weights, paths)
+        for ended in [j for j in RUNNING if j.isFinished()]:
+            RUNNING.discard(ended)  # dropped here, in the GUI thread, once truly ended
+        RUNNING.add(job)
+        job.done.connect(self._show)
+        job.start()
 
     def _show(self, result: object) -> None:
         self.busy = False
@@ -248,8 +254,3 @@ class PredictDialog(QDialog):
             return False
         self.status.setText(f"Saved {len(self.predictions.rows):,} predictions to {path}")
         return True
-
-    def done(self, result: int) -> None:
-        if self.job is not None and self.job.isRunning():
-            self.job.wait()  # a thread must not outlive its QThread object
-        super().done(result)
