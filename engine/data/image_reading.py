@@ -18,9 +18,12 @@ a file is read.
 
 from __future__ import annotations
 
+import logging
 import struct
 import warnings
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,16 +76,28 @@ def _palette_is_grey(image: Any) -> bool:
     return bool((colours == colours[:, :1]).all())
 
 
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Pillow's warnings and log lines about damage it reads past (a TIFF tag larger
+    than the file, ~90+ megapixel headers) kept off the user's screen: the file reads,
+    or is refused in one line naming it."""
+    logger = logging.getLogger("PIL")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)
+
+
 def _open(image_path: Path) -> Any:
     """The file opened by Pillow (header read, pixels not), or DataError naming it."""
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with warnings.catch_warnings():
-            # Pillow warns, then refuses, on headers claiming ~90+ megapixels (the
-            # smaller limit below gives the message instead), and warns of damage it
-            # reads past; the file reads or is refused in one line either way.
-            warnings.simplefilter("ignore")
+        with _quiet():  # the smaller size limit below gives the message
             image = Image.open(image_path)
     except Image.DecompressionBombError:
         raise DataError(
@@ -177,8 +192,7 @@ def load_image(path: Path, images: dict[str, Any]) -> np.ndarray:
     mode, height, width = checked_reading(images)
     with _open(Path(path)) as image:
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # damage Pillow reads past (see _open)
+            with _quiet():
                 image.seek(0)  # the first frame of a GIF or the first page of a TIFF
                 plane = _plane(image, mode, (height, width))
         except DECODE_ERRORS as err:
