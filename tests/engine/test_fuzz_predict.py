@@ -8,6 +8,7 @@ quick (no read runs away on a header's claims). Families of damage:
   cells                      a cell replaced by text, a huge or non-finite number, a quote,
                              a separator, nothing; a row shortened; the header changed
   arrays                     X of another dtype, rank, length or content; y that does not fit
+  images                     one image of a flat folder cut, flipped or spliced
 
 Every case is derived from its seed, so a failure names a reproducible file.
 """
@@ -32,6 +33,7 @@ from tests.engine.predict_runs import (
     table_run,
     train_run,
     write_arrays,
+    write_images,
 )
 
 SEEDS = range(8)
@@ -103,7 +105,16 @@ def runs(
     write_arrays(arrays_folder / "train.npz", 60, seed=0)
     dataset = {"name": "npz", "params": {"path": "train.npz"}}
     arrays = train_run(arrays_folder, dense_project([6], 2, "cross_entropy", dataset))
-    return {"table": (*table, new), "arrays": (*arrays, arrays_folder / "train.npz")}
+    images_folder = tmp_path_factory.mktemp("fuzz_images")
+    write_images(images_folder / "train", 3, seed=0)
+    dataset = {"name": "image_folder", "params": {"path": "train"}}
+    doc = dense_project([1, 8, 8], 2, "cross_entropy", dataset, flatten=True)
+    images = train_run(images_folder, doc)
+    return {
+        "table": (*table, new),
+        "arrays": (*arrays, arrays_folder / "train.npz"),
+        "images": (*images, images_folder / "train" / "dark" / "dark_0.png"),
+    }
 
 
 BYTE_MUTATIONS: dict[str, Callable[[random.Random, bytes], bytes]] = {
@@ -156,3 +167,20 @@ def test_damaged_arrays_never_traceback(
             ["predict", str(project), "--weights", str(weights), str(path), "--out", str(out)],
             path,
         )
+
+
+@pytest.mark.parametrize("family", [*BYTE_MUTATIONS])
+def test_damaged_images_never_traceback(
+    runs: dict[str, Any], capsys: Any, tmp_path: Path, family: str
+) -> None:
+    project, weights, image = runs["images"]
+    original = image.read_bytes()
+    for seed in SEEDS:
+        rng = random.Random(f"{family}-{seed}")
+        folder = tmp_path / f"{family}-{seed}"
+        folder.mkdir()
+        (folder / "a_good.png").write_bytes(original)
+        (folder / "b_damaged.png").write_bytes(BYTE_MUTATIONS[family](rng, original))
+        out = tmp_path / f"{family}-{seed}-predictions.csv"
+        argv = ["predict", str(project), "--weights", str(weights), str(folder), "--out", str(out)]
+        judge(capsys, argv, folder)
