@@ -28,9 +28,9 @@ def only_block(graph: Graph, role: str, block: str) -> str:
     ids = graph.ids_of_role(role)
     if len(ids) != 1:
         found = f"{len(ids)} ({', '.join(ids)})" if ids else "none"
+        fix = "add one" if not ids else "keep one"
         raise ProjectFitError(
-            f"adapt needs exactly one {block} block; the project has {found} — "
-            f"add {'one' if not ids else 'a single one'} in the editor"
+            f"adapt needs exactly one {block} block; the project has {found} — {fix} in the editor"
         )
     return ids[0]
 
