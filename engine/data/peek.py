@@ -133,6 +133,7 @@ def _what_was_read(whole: bool) -> str:
 
 
 def _peek_csv(name: str, params: dict[str, Any]) -> Peek:
+    from engine.data.arrays import MAX_CLASSES
     from engine.data.table_columns import TableOptions, plan_columns, read_column
 
     target, task = params["target"], params["task"]
@@ -164,6 +165,12 @@ def _peek_csv(name: str, params: dict[str, Any]) -> Peek:
             raise DataError(
                 f"{table.path}, column {target!r}: every row has the label {classes[0]!r}; "
                 "classification needs at least two classes"
+            )
+        if len(classes) > MAX_CLASSES:
+            raise DataError(
+                f"{table.path}, column {target!r}: {len(classes):,} different labels, more "
+                f"than the {MAX_CLASSES:,} classes a classifier here may have; if the column "
+                "holds numbers to predict, set dataset.params.task to regression"
             )
         data = _no_samples(name, task, (width,), classes=len(classes))
     return Peek(

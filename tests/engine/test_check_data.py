@@ -6,6 +6,7 @@ subprocess checks that `check` on a table loads neither torch nor Pillow.
 
 from __future__ import annotations
 
+import json
 import shlex
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import pytest
 from PIL import Image
 
 from engine.cli.main import run
+from engine.data.arrays import MAX_CLASSES
 from engine.data.peek import WHOLE_BYTES, peek
 from tests.engine.test_own_tables import linear_project, write_messy_cancer
 from tests.helpers import ROOT, write_project
@@ -336,3 +338,27 @@ def test_arrays_of_different_lengths_are_refused_from_their_headers(
     assert code == 2
     (line,) = error_lines(output)
     assert "a.npz: x has 50 samples but y has shape (40,); they must match" in line
+
+
+def test_a_set_image_size_is_what_the_images_feed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_images(tmp_path / "pics", "RGB", 8, ("cat", "dog"))
+    project = image_project(tmp_path, [3, 16, 16], 2)
+    doc = json.loads(project.read_text())
+    doc["training"]["dataset"]["params"]["image_size"] = 16
+    project.write_text(json.dumps(doc))
+    code, output = check(project, capsys)
+    assert code == 0, output
+    assert "feeds (N, 3, 16, 16); classification, 2 classes" in output
+
+
+def test_a_table_of_more_labels_than_a_classifier_may_have(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = "\n".join(f"{i},{i * 1.5}" for i in range(MAX_CLASSES + 1))
+    (tmp_path / "t.csv").write_text("f0,diagnosis\n" + rows + "\n")
+    code, output = check(table_project(tmp_path, 1), capsys)
+    assert code == 2
+    (line,) = error_lines(output)
+    assert "10,001 different labels" in line and "set dataset.params.task to regression" in line
