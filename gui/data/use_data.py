@@ -64,23 +64,26 @@ def adapt_to(project: Project, path: Path, **choices: object) -> Adaptation:
     return adapt(project, path, **choices)
 
 
-def with_features(adaptation: Adaptation, features: list[str], base_dir: Path | None) -> None:
+def with_features(
+    adaptation: Adaptation, features: list[str], original: Project, base_dir: Path | None
+) -> None:
     """The columns the user chose as features into the dataset's params, and the Input
-    block resized to what the dataset then feeds it (in place)."""
+    block resized to what the dataset then feeds it (in place); adapt's line for the
+    Input is replaced by the one from the original shape."""
     from engine.data.registry import dataset_input_shape
 
     project = adaptation.project
     dataset = project.training["dataset"]
     dataset.setdefault("params", {})["features"] = list(features)
     shape, sequence = dataset_input_shape(dataset["name"], dataset["params"], base_dir)
-    adaptation.changes.append(f"features: {', '.join(features)} (chosen here)")
+    changes = adaptation.changes
     for input_id in project.graph.ids_of_role("input"):
-        params = project.graph.node(input_id).params
-        if list(params.get("shape", [])) != list(shape):
-            adaptation.changes.append(
-                f"Input {input_id}: shape {tuple(params.get('shape', []))} → {tuple(shape)}"
-            )
-            project.graph.set_params(input_id, {"shape": list(shape), "sequence": sequence})
+        before = tuple(original.graph.node(input_id).params.get("shape", []))
+        changes[:] = [line for line in changes if not line.startswith(f"Input {input_id}:")]
+        if before != tuple(shape):
+            changes.append(f"Input {input_id}: shape {before} → {tuple(shape)}")
+        project.graph.set_params(input_id, {"shape": list(shape), "sequence": sequence})
+    changes.append(f"features: {', '.join(features)} (chosen here)")
 
 
 # Puts the dialog's adaptation into the document; AdaptError says why it cannot.
@@ -365,6 +368,8 @@ class UseDataDialog(QDialog):
         shown = self.preview
         if not isinstance(shown, TablePreview) or not self.overrides:
             return None
+        if shown.time:  # a series' target is an input too: its past values
+            return [c for c in shown.columns if shown.roles[c] in (FEATURE, TARGET)]
         return shown.with_role(FEATURE)
 
     def refresh_verdict(self) -> None:
@@ -378,8 +383,10 @@ class UseDataDialog(QDialog):
 
                 adaptation = place_data_path(adaptation, self.project_file)
             features = self.chosen_features()
+            if features == []:
+                raise AdaptError("no feature columns: set at least one column to feature")
             if features is not None:
-                with_features(adaptation, features, self.base_dir)
+                with_features(adaptation, features, self.project, self.base_dir)
             param_changes(self.project, adaptation.project)
         except (DataError, AdaptError) as err:
             self._refuse(str(err))

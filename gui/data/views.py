@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.common import plot_style as style
-from gui.data.reading import IGNORED, ROLES, TIME, FolderPreview, TablePreview
+from gui.data.reading import FEATURE, IGNORED, ROLES, TIME, FolderPreview, TablePreview
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +184,9 @@ class SeriesPlot(QWidget):
 def role_hint(preview: TablePreview) -> str:
     """One line under the table: how many columns play each role."""
     counts = {role: len(preview.with_role(role)) for role in ROLES}
-    parts = [f"{counts['feature']} feature columns", f"target {preview.target!r}"]
+    features = counts[FEATURE]
+    parts = [f"{features} feature column{'' if features == 1 else 's'}"]
+    parts.append(f"target {preview.target!r}")
     if counts[TIME]:
         parts.append(f"time {preview.time!r}")
     if counts[IGNORED]:

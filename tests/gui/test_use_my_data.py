@@ -169,13 +169,17 @@ def test_the_file_menu_has_use_my_data(window) -> None:
     _ = Qt  # the dialog opens from the action (tested above through open_use_data)
 
 
-def test_a_series_shows_its_target_over_time(qtbot, open_template, tmp_path: Path) -> None:
-    series = tmp_path / "co2.csv"
+def write_series(path: Path) -> None:
     rows = [
         f"{1990 + i // 12}-{i % 12 + 1:02d}-01,{10 + 8 * np.sin(i / 6):.2f},{340 + 0.1 * i:.2f}"
         for i in range(120)
     ]
-    series.write_text("month,temperature,co2\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    path.write_text("month,temperature,co2\n" + "\n".join(rows) + "\n", encoding="utf-8")
+
+
+def test_a_series_shows_its_target_over_time(qtbot, open_template, tmp_path: Path) -> None:
+    series = tmp_path / "co2.csv"
+    write_series(series)
     window = open_template("lstm_forecast")
     dialog = open_use_data(window, series)
     assert roles(dialog) == {"month": TIME, "temperature": FEATURE, "co2": TARGET}
@@ -249,3 +253,28 @@ def test_the_target_cannot_be_unset_by_its_role(open_template, patients: Path) -
     dialog.findChild(RolesTable).set_role("age", TARGET)  # choose another target instead
     assert dialog.target_box.currentText() == "age" and not dialog.error.text()
     assert "target='age'" in dialog.verdict.text()
+
+
+def test_a_series_column_set_to_ignored_leaves_the_input(open_template, tmp_path: Path) -> None:
+    series = tmp_path / "co2.csv"
+    write_series(series)
+    window = open_template("lstm_forecast")
+    dialog = open_use_data(window, series)
+    assert "Input history: shape (48, 1) → (48, 2)" in dialog.verdict.text()
+    dialog.findChild(RolesTable).set_role("temperature", IGNORED)
+    verdict = dialog.verdict.text()
+    assert "features: co2" in verdict and "Input history" not in verdict  # stays (48, 1)
+    dialog.ok_button.click()
+    assert input_shape(window) == [48, 1]
+    assert window.project.training["dataset"]["params"]["features"] == ["co2"]
+
+
+def test_ignoring_every_feature_is_refused(open_template, patients: Path) -> None:
+    window = open_template("mlp_iris")
+    dialog = open_use_data(window, patients)
+    for column in ("age", "weight", "clinic", "stage"):
+        dialog.findChild(RolesTable).set_role(column, IGNORED)
+    assert dialog.error.text() == "no feature columns: set at least one column to feature"
+    assert not dialog.ok_button.isEnabled()
+    dialog.findChild(RolesTable).set_role("age", FEATURE)
+    assert dialog.ok_button.isEnabled() and "features: age" in dialog.verdict.text()
