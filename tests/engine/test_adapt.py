@@ -329,3 +329,17 @@ def test_bad_data_and_unfit_projects_are_one_line_and_exit_2(
         assert err.count("\n") == 1 and err.startswith(start), (case, err)
         assert "Traceback" not in out + err
         assert not new.exists(), case
+
+
+def test_npz_masks_resize_the_convolution_that_makes_per_pixel_scores(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.random((12, 1, 16, 16)).astype(np.float32)
+    np.savez(tmp_path / "masks.npz", x=x, y=(x[:, 0] * 3).astype(np.int64))
+    adaptation = adapt(load(template("fcn_segmentation")), tmp_path / "masks.npz")
+    assert adaptation.changes[1:] == [
+        "Input image: shape (1, 32, 32) → (1, 16, 16)",
+        "Conv2d classify: out_channels 4 → 3",
+    ]
+    analysis = analyze(adaptation.project.graph)
+    (output_id,) = adaptation.project.graph.ids_of_role("output")
+    assert analysis.nodes[output_id].shape.dims == (3, 16, 16)
