@@ -37,7 +37,7 @@ from engine.data.registry import (
     path_param,
     register,
 )
-from engine.data.series_reading import WHAT, Series, SeriesOptions, read_series
+from engine.data.series_reading import WHAT, Series, SeriesOptions, header_columns, read_series
 from engine.data.series_windows import (
     FORECASTS,
     apply_windows,
@@ -301,13 +301,16 @@ def forecast_inputs(preprocessing: dict[str, Any], path: Path) -> tuple[np.ndarr
         sep=sep if sep in SEP_CHOICES else "auto",
         decimal=decimal if decimal in DECIMAL_CHOICES else "auto",
     )
-    series = read_series(existing_file(str(path), WHAT), options)
-    if series.features != features:
-        missing = [name for name in features if name not in series.features]
+    file = existing_file(str(path), WHAT)
+    columns = header_columns(file, options.sep)
+    missing = [name for name in [options.time, *features] if name not in columns]
+    if missing:
         raise DataError(
-            f"{path}: the model reads columns {', '.join(map(repr, features))}; "
-            f"{', '.join(map(repr, missing)) or 'their order differs'} missing"
+            f"{path}: no column {', '.join(map(repr, missing))}; the model reads the time "
+            f"{options.time!r} and {', '.join(map(repr, features))} — give it a series with "
+            "those columns"
         )
+    series = read_series(file, options)
     if len(series.values) < window:
         raise DataError(
             f"{path}: {len(series.values)} rows; the model forecasts from the last {window} "

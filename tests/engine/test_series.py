@@ -240,7 +240,9 @@ def test_predict_refuses_a_file_without_the_models_columns(tmp_path: Path) -> No
     assert data.prepare is not None
     pre = data.prepare(np.arange(30)).preprocessing
     other = write(tmp_path / "o.csv", "date,sales\n2024-01-01,1\n2024-01-02,2\n")
-    with pytest.raises(DataError, match=r"has no column 'temp'"):
+    with pytest.raises(
+        DataError, match=r"o.csv: no column 'temp'; the model reads the time 'date'"
+    ):
         forecast_inputs(pre, other)
     few = write(tmp_path / "few.csv", "date,temp,sales\n2024-01-01,1,2\n2024-01-02,2,3\n")
     with pytest.raises(DataError, match=r"few.csv: 2 rows; the model forecasts from the last 4"):
