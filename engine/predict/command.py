@@ -32,7 +32,9 @@ def add_command(subparsers: Any) -> None:
     )
     command.add_argument("project", help="the NetLoom project file (.json) the run trained")
     command.add_argument(
-        "--weights", required=True, help="the run's checkpoint (RUN/model.pt from train)"
+        "--weights",
+        required=True,
+        help="the run's checkpoint (RUN/model.pt from train; the folder RUN will do)",
     )
     command.add_argument(
         "data", help="new data: a CSV/TSV of rows, an .npz with X, an image or a folder of them"

@@ -151,6 +151,8 @@ def predict(project: Project, weights: Path, data: Path) -> Predictions:
     from engine.train.checkpoint import CheckpointError, load_checkpoint_for
 
     weights, data = Path(weights), Path(data)
+    if weights.is_dir() and (weights / "model.pt").is_file():
+        weights = weights / "model.pt"  # the run's folder given for its checkpoint
     analysis = analyze(project.graph)
     if not analysis.ok:
         first = analysis.problems[0].message

@@ -123,7 +123,7 @@ def test_columns_in_another_order_with_extra_ones_predict_the_same(
     columns = sorted(rows[0], reverse=True)
     shuffled = cancer.folder / "reordered.csv"
     write_rows(shuffled, rows, columns)
-    again = predict(load(cancer.project), cancer.weights, shuffled)
+    again = predict(load(cancer.project), cancer.weights.parent, shuffled)  # the run's folder
     assert again.rows == predicted.rows
 
 
