@@ -362,3 +362,27 @@ def test_a_table_of_more_labels_than_a_classifier_may_have(
     assert code == 2
     (line,) = error_lines(output)
     assert "10,001 different labels" in line and "set dataset.params.task to regression" in line
+
+
+def test_a_persons_dataset_without_its_own_look_uses_its_shape_rule() -> None:
+    from engine.data.registry import DATASETS, path_param, register
+
+    def load(params: dict[str, Any]) -> Any:
+        raise AssertionError("check must not load the data")
+
+    register(
+        "peek_test_file",
+        "A test file",
+        "Only its shape rule is known.",
+        "classification",
+        (path_param("The file."),),
+        load,
+        lambda params: ((7,), False),
+        category="your data",
+    )
+    try:
+        look = peek("peek_test_file", {"path": "anything"})
+    finally:
+        del DATASETS["peek_test_file"]
+    assert look is not None
+    assert look.data.sample_shape == (7,) and look.more_classes
