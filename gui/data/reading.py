@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.data.adapt_detect import default_target, peek_table, time_column
+from engine.data.image_folder import list_folder
 from engine.data.registry import DataError
 from engine.data.series_reading import parse_times
 from engine.data.table_columns import TableOptions, plan_columns, read_column
@@ -31,7 +32,6 @@ FEATURE, TARGET, IGNORED, TIME = "feature", "target", "ignored", "time"
 ROLES = (FEATURE, TARGET, IGNORED, TIME)
 PREVIEW_ROWS = 12
 IMAGES_PER_CLASS = 4
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 MAX_CLASSES_SHOWN = 50
 # A target with at most this many values, each on several rows, reads as class labels.
 MAX_CLASS_VALUES = 50
@@ -196,39 +196,28 @@ def series_values(preview: TablePreview, column: str) -> np.ndarray:
     return preview.values[column][1]
 
 
-def _images(folder: Path) -> tuple[list[Path], list[str]]:
-    images, other = [], []
-    for entry in sorted(folder.iterdir()):
-        if (
-            entry.is_file()
-            and not entry.name.startswith(".")
-            and entry.suffix.lower() in IMAGE_SUFFIXES
-        ):
-            images.append(entry)
-        elif entry.is_file():
-            other.append(entry.name)
-    return images, other
-
-
 def preview_folder(path: Path) -> FolderPreview:
-    """The class subfolders and their image counts, from the folder listing only."""
+    """The class subfolders and their image counts, from the folder listing only, with
+    image_folder's own rule for what is an image and what is hidden or a system file."""
     if not path.is_dir():
         raise DataError(f"{path}: no such folder")
-    folders = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
-    loose, other = _images(path)
+    top = list_folder(path)
+    folders = [p for p in top.others if p.is_dir()]
+    ignored = [p.name for p in top.others if not p.is_dir()]
     if not folders:
-        if not loose:
+        if not top.images:
             raise DataError(f"{path}: no images and no class subfolders (one per class)")
+        loose = "(images)"
         return FolderPreview(
-            path, [("(images)", len(loose))], {"(images)": loose[:IMAGES_PER_CLASS]}, other
+            path, [(loose, len(top.images))], {loose: top.images[:IMAGES_PER_CLASS]}, ignored
         )
-    classes, samples, ignored = [], {}, list(other)
+    classes, samples = [], {}
     for folder in folders[:MAX_CLASSES_SHOWN]:
-        images, strays = _images(folder)
-        classes.append((folder.name, len(images)))
-        samples[folder.name] = images[:IMAGES_PER_CLASS]
-        ignored += [f"{folder.name}/{name}" for name in strays]
-    return FolderPreview(path, classes, samples, ignored)
+        listing = list_folder(folder)
+        classes.append((folder.name, len(listing.images)))
+        samples[folder.name] = listing.images[:IMAGES_PER_CLASS]
+        ignored += [f"{folder.name}/{p.name}" for p in listing.others]
+    return FolderPreview(path, classes, samples, ignored + [p.name for p in top.images])
 
 
 def _array_headers(path: Path) -> list[tuple[str, tuple[int, ...], str]]:

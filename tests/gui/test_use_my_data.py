@@ -133,9 +133,11 @@ def test_an_image_folder_shows_its_classes(open_template, tmp_path: Path) -> Non
     folder = tmp_path / "pets"
     for name, count in (("cat", 3), ("dog", 5)):
         (folder / name).mkdir(parents=True)
-        for i in range(count):
+        for i in range(count):  # grey 12×12, the folder's most common mode and size
             Image.new("L", (12, 12), 40 * i).save(folder / name / f"{i}.png")
     (folder / "cat" / ".DS_Store").write_bytes(b"\0\1")
+    (folder / "cat" / "notes.txt").write_text("not an image", encoding="utf-8")
+    Image.new("RGBA", (20, 16)).save(folder / "dog" / "stray.png")  # another mode and size
     window = open_template("cnn_digits")
     dialog = open_use_data(window, folder)
     grid = dialog.findChild(ImageGrid)
@@ -143,7 +145,8 @@ def test_an_image_folder_shows_its_classes(open_template, tmp_path: Path) -> Non
     pictures = [w for w in grid.findChildren(QLabel) if w.pixmap() and not w.pixmap().isNull()]
     assert len(pictures) == 3 + 4  # a few of each class
     assert "3 images" in dialog.classes.text().replace(" (", " ") or "3" in dialog.classes.text()
-    assert "2 classes" in dialog.kind_label.text() and "8 images" in dialog.kind_label.text()
+    assert "2 classes" in dialog.kind_label.text() and "9 images" in dialog.kind_label.text()
+    assert "cat/notes.txt" in dialog.hint.text() and "DS_Store" not in dialog.hint.text()
     dialog.ok_button.click()
     assert input_shape(window) == [1, 12, 12]
 
