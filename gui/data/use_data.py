@@ -86,6 +86,20 @@ def with_features(
     changes.append(f"features: {', '.join(features)} (chosen here)")
 
 
+def folder_notes(shown: FolderPreview) -> list[str]:
+    """What training will do to the folder's images (strays of another mode or size
+    converted, named), as image_folder's survey says; and the files that are no images."""
+    from engine.data.image_folder import survey
+
+    ignored = shown.ignored
+    notes = [f"not images, ignored: {', '.join(ignored[:6])}{' …' if len(ignored) > 6 else ''}"]
+    try:
+        notes += survey(str(shown.path)).notes
+    except DataError:
+        pass  # the verdict line says it
+    return notes[0 if ignored else 1 :]
+
+
 # Puts the dialog's adaptation into the document; AdaptError says why it cannot.
 Applier = Callable[["UseDataDialog"], None]
 
@@ -282,12 +296,7 @@ class UseDataDialog(QDialog):
                 f"<b>{len(shown.classes)} classes</b><br>"
                 + class_lines(shown.classes).replace("\n", "<br>")
             )
-            ignored = shown.ignored
-            self.hint.setText(
-                f"not images, ignored: {', '.join(ignored[:6])}{' …' if len(ignored) > 6 else ''}"
-                if ignored
-                else ""
-            )
+            self.hint.setText("\n".join(folder_notes(shown)))
         elif isinstance(shown, ArraysPreview):
             lines = [f"{name}: {shape} {dtype}" for name, shape, dtype in shown.arrays]
             self.arrays.setText("<b>Arrays</b><br>" + "<br>".join(lines))

@@ -147,6 +147,7 @@ def test_an_image_folder_shows_its_classes(open_template, tmp_path: Path) -> Non
     assert "3 images" in dialog.classes.text().replace(" (", " ") or "3" in dialog.classes.text()
     assert "2 classes" in dialog.kind_label.text() and "9 images" in dialog.kind_label.text()
     assert "cat/notes.txt" in dialog.hint.text() and "DS_Store" not in dialog.hint.text()
+    assert "converted to grey: dog/stray.png" in dialog.hint.text()  # training's own note
     dialog.ok_button.click()
     assert input_shape(window) == [1, 12, 12]
 
