@@ -338,7 +338,8 @@ def adapt(
     changes += resize_output(graph, analysis, output_id, dims, what)
     if problems := analyze(graph).problems:
         raise ProjectFitError(f"the adapted graph does not fit the data: {problems[0].message}")
-    adapted.training, settings_changes = _training(project.training, fit, kind)
+    # The copy's own settings: nothing nested is shared with the project given.
+    adapted.training, settings_changes = _training(adapted.training, fit, kind)
     return Adaptation(adapted, kind, changes + settings_changes)
 
 

@@ -343,3 +343,11 @@ def test_npz_masks_resize_the_convolution_that_makes_per_pixel_scores(tmp_path: 
     analysis = analyze(adaptation.project.graph)
     (output_id,) = adaptation.project.graph.ids_of_role("output")
     assert analysis.nodes[output_id].shape.dims == (3, 16, 16)
+
+
+def test_the_adapted_settings_share_nothing_with_the_project_given(cancer: Path) -> None:
+    project = load(template("mlp_iris"))
+    project.training["schedule"] = {"name": "step", "step_size": 5, "gamma": 0.5}
+    adapted = adapt(project, cancer).project
+    adapted.training["schedule"]["gamma"] = 0.1
+    assert project.training["schedule"]["gamma"] == 0.5
