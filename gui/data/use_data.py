@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -241,6 +242,15 @@ class UseDataDialog(QDialog):
         self._read()
 
     def _read(self) -> None:
+        """The preview and the verdict; a folder of thousands of images takes a moment
+        (every header is read, as training reads them), shown by the wait cursor."""
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self._read_now()
+        finally:
+            QApplication.restoreOverrideCursor()
+
+    def _read_now(self) -> None:
         assert self.path is not None
         try:
             self.preview = preview(self.path, self.target, self.time)
