@@ -14,7 +14,7 @@ import torch
 
 from engine.cli.main import run
 from engine.data.image_folder import load_image
-from engine.data.preprocess import apply_standardiser
+from engine.data.preprocess import apply_standardiser, target_units
 from engine.predict import predict
 from engine.project.project import load
 from engine.train.checkpoint import load_checkpoint
@@ -215,3 +215,25 @@ def test_a_folder_of_class_folders_is_scored_against_the_folder_names(
     args = ["predict", str(project), "--weights", str(weights), str(held_out)]
     assert run([*args, "--out", str(folder / "held_out.csv")]) == 0
     assert re.search(r"^accuracy=0\.\d{4}$", capsys.readouterr().out, re.M)
+
+
+def test_several_values_are_predicted_in_their_own_units(
+    tmp_path: Path, one_torch_thread: None
+) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(80, 3)).astype(np.float32)
+    y = np.stack([1000 + 300 * x[:, 0], -5 + 0.1 * x[:, 1]], axis=1).astype(np.float32)
+    np.savez(tmp_path / "train.npz", x=x[:60], y=y[:60])
+    np.savez(tmp_path / "new.npz", X=x[60:], y=y[60:])
+    dataset = {"name": "npz", "params": {"path": "train.npz"}}
+    project, weights = train_run(tmp_path, dense_project([3], 2, "mse", dataset))
+    predictions = predict(load(project), weights, tmp_path / "new.npz")
+    assert predictions.header == ["row", "prediction_1", "prediction_2"]
+    values = np.array([row[1:] for row in predictions.rows], dtype=np.float64)
+    stored = load_checkpoint(weights).preprocessing
+    with torch.no_grad():
+        model = load_checkpoint(weights).build().eval()
+        outputs = model(torch.as_tensor(apply_standardiser(stored["features"], x[60:]))).numpy()
+    assert np.allclose(values, target_units(stored["target"], outputs), rtol=1e-5)
+    assert 500 < values[:, 0].mean() < 1500 and -6 < values[:, 1].mean() < -4
+    assert predictions.metric == ("mse", pytest.approx(((values - y[60:]) ** 2).mean(), rel=1e-5))
