@@ -75,12 +75,12 @@ def cmd_adapt(args: argparse.Namespace) -> int:
         print_error(str(err))
         return EXIT_UNREADABLE
     adaptation = place_data_path(adaptation, output)
-    for line in adaptation.changes:
-        print_safely(line)
     try:
         save(adaptation.project, output)
     except OSError as err:
         print_error(f"{output}: cannot write: {err.strerror or err}")
         return EXIT_UNREADABLE
+    for line in adaptation.changes:
+        print_safely(line)
     print_safely(f"wrote {output} ({adaptation.kind}); train it: python main.py train {output}")
     return EXIT_OK

@@ -351,3 +351,13 @@ def test_the_adapted_settings_share_nothing_with_the_project_given(cancer: Path)
     adapted = adapt(project, cancer).project
     adapted.training["schedule"]["gamma"] = 0.1
     assert project.training["schedule"]["gamma"] == 0.5
+
+
+def test_an_output_that_cannot_be_written_is_one_line_and_no_changes_shown(
+    cancer: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new = tmp_path / "no such folder" / "new.json"
+    assert run(["adapt", str(template("mlp_iris")), "--data", str(cancer), "-o", str(new)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == f"error: {new}: cannot write: No such file or directory\n"
