@@ -5,6 +5,7 @@ series' target over time."""
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -94,7 +95,11 @@ def thumbnail(path: Path, side: int = THUMB_PX) -> QPixmap | None:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
+        with warnings.catch_warnings():
+            # A header claiming a huge image warns at open; the size check below refuses it.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)
+        with image:
             if image.size[0] * image.size[1] > MAX_THUMB_SOURCE_PIXELS:
                 return None
             image.draft("RGB", (side, side))  # a JPEG decodes at a fraction of its size
@@ -104,10 +109,15 @@ def thumbnail(path: Path, side: int = THUMB_PX) -> QPixmap | None:
             picture = QImage(
                 data, small.width, small.height, 4 * small.width, QImage.Format.Format_RGBA8888
             )
-            return QPixmap.fromImage(picture.copy())
+            pixmap = QPixmap.fromImage(picture.copy())
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as err:
         log.info("no thumbnail for %s: %s", path, err)
         return None
+    if max(pixmap.width(), pixmap.height()) < side:  # small images (8×8 digits) blown up
+        pixmap = pixmap.scaled(
+            side, side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation
+        )
+    return pixmap
 
 
 class ImageGrid(QWidget):
