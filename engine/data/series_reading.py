@@ -36,6 +36,7 @@ _TIME_NAME = re.compile(
 # Values beyond this would overflow float32 (±3.4e38) once squared or scaled.
 MAX_MAGNITUDE = 1e15
 HEADER_BYTES = 65536  # enough for any header row; the rows are read by read_text_table
+PARSE_CHUNK = 1000  # time cells parsed one by one at a time, up to the first that fails
 
 
 @dataclass
@@ -101,24 +102,44 @@ def _seps() -> str:
     return ", ".join(repr(s) for s in SEP_CHOICES)
 
 
-def parse_times(cells: np.ndarray, decimal: str) -> np.ndarray:
-    """Each time cell as a number that orders them (seconds for dates); NaN where a
-    cell reads as neither a number nor a date."""
-    _, numbers = read_column(cells, decimal)
-    if not np.isnan(numbers).all():
-        return numbers
+def _seconds(cells: np.ndarray, mixed: bool) -> np.ndarray:
+    """Date cells as seconds since 1970 (UTC); NaN where a cell is no date. `mixed`
+    parses each cell on its own (dateutil: slow); else the format is guessed once."""
+    how = {"format": "mixed"} if mixed else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "could not infer format": each cell is tried
         try:
             column = pd.Series(cells, dtype=object)
-            stamps = pd.to_datetime(column, errors="coerce", utc=True)
-            if stamps.isna().any():  # the format guessed from the first cell: try each
-                stamps = pd.to_datetime(column, errors="coerce", utc=True, format="mixed")
+            stamps = pd.to_datetime(column, errors="coerce", utc=True, **how)
         except (ValueError, TypeError, OverflowError):
             return np.full(len(cells), np.nan)
-    epoch = pd.Timestamp("1970-01-01", tz="UTC")
-    seconds = (stamps - epoch).dt.total_seconds()
-    return seconds.to_numpy(dtype=np.float64, na_value=np.nan)
+    seconds = (stamps - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds()
+    return seconds.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+
+
+def parse_times(cells: np.ndarray, decimal: str) -> np.ndarray:
+    """Each time cell as a number that orders them (seconds for dates); NaN from the
+    first cell that reads as neither a number nor a date (the rest are not parsed: a
+    column of text would otherwise be tried cell by cell, slowly, to its end)."""
+    _, numbers = read_column(cells, decimal)
+    if not np.isnan(numbers).all():
+        return numbers
+    # The first cells alone, then (when they are dates) the whole column: a column of
+    # text fails on its first cells without being tried to its end.
+    seconds = np.full(len(cells), np.nan)
+    seconds[:PARSE_CHUNK] = _seconds(cells[:PARSE_CHUNK], mixed=False)
+    head_missed = np.isnan(seconds[:PARSE_CHUNK])
+    if len(cells) > PARSE_CHUNK and not head_missed.any():
+        seconds = _seconds(cells, mixed=False)
+    # Cells in another format or time zone than the first: each parsed on its own, a
+    # chunk at a time, until one is no date at all.
+    missed = np.flatnonzero(np.isnan(seconds))
+    for start in range(0, len(missed), PARSE_CHUNK):
+        chunk = missed[start : start + PARSE_CHUNK]
+        seconds[chunk] = _seconds(cells[chunk], mixed=True)
+        if np.isnan(seconds[chunk]).any():
+            break
+    return seconds
 
 
 def _reads_as_dates(cells: np.ndarray, decimal: str) -> bool:

@@ -146,3 +146,25 @@ def test_damaged_stored_preprocessing_is_one_line(tmp_path: Path) -> None:
             forecast_inputs(damaged, path)
         with pytest.raises(DataError, match=r"^the stored series preprocessing has a damaged"):
             as_trained(data, damaged)
+
+
+def test_a_time_column_of_text_is_refused_after_its_first_cells(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Text is tried as dates cell by cell (slowly): only the first cells are tried."""
+    from engine.data import series_reading
+
+    tried: list[int] = []
+    seconds = series_reading._seconds
+
+    def counting(cells: np.ndarray, mixed: bool) -> np.ndarray:
+        tried.append(len(cells))
+        return seconds(cells, mixed)
+
+    monkeypatch.setattr(series_reading, "_seconds", counting)
+    rows = "".join(f"soon {i},{i}\n" for i in range(20_000))
+    path = tmp_path / "series.csv"
+    path.write_text("date,v\n" + rows, encoding="utf-8")
+    with pytest.raises(DataError, match=r"line 2, column 'date': expected a date, time or number"):
+        load_dataset("series", {"path": str(path), "window": 2})
+    assert sum(tried) <= 2 * series_reading.PARSE_CHUNK
