@@ -123,6 +123,8 @@ def detect_kind(path: Path, time: str | None = None) -> str:
         return "images"
     if not path.exists():
         raise DataError(f"--data: no such file or folder: {path}")
+    if not path.is_file():  # a FIFO would block the read, a device never end it
+        raise DataError(f"--data: {path} is not a regular file or folder; {SUPPORTED}")
     suffix = path.suffix.lower()
     if suffix == ".npz":
         return "arrays"

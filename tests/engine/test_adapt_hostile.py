@@ -3,6 +3,8 @@ never a traceback — the kind is told from a bounded look, before anything larg
 
 from __future__ import annotations
 
+import os
+import threading
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +14,8 @@ import pytest
 from PIL import Image
 
 from engine.cli.main import run
+from engine.data.adapt import detect_kind
+from engine.data.registry import DataError
 from tests.engine.test_hostile_data import png_header
 from tests.helpers import template
 
@@ -100,3 +104,21 @@ def test_hostile_data_is_one_line_and_exit_2(
     assert err.startswith("error: ") and err.count("\n") == 1, (case, err)
     assert "Traceback" not in out + err
     assert not new.exists()
+
+
+def test_a_fifo_named_like_a_table_is_refused_without_reading_it(tmp_path: Path) -> None:
+    fifo = tmp_path / "rows.csv"
+    os.mkfifo(fifo)  # opening it to read would wait for a writer forever
+    answers: list[str] = []
+
+    def look() -> None:
+        try:
+            answers.append(detect_kind(fifo))
+        except DataError as err:
+            answers.append(str(err))
+
+    # In a thread of its own, so that a read that blocks fails this test, not the run.
+    looking = threading.Thread(target=look, daemon=True)
+    looking.start()
+    looking.join(timeout=20)
+    assert answers and "is not a regular file or folder" in answers[0]
