@@ -49,8 +49,9 @@ def _escape_char(char: str, quote: str) -> str:
 
 
 def string_literal(text: str) -> str:
-    """A Python string literal for `text`, quoted the way ruff format quotes it."""
-    quote = "'" if ('"' in text and "'" not in text) else '"'
+    """A Python string literal for `text`, quoted the way ruff format quotes it: double
+    quotes unless the text holds more of them than single ones (fewer escapes)."""
+    quote = "'" if text.count('"') > text.count("'") else '"'
     return quote + "".join(_escape_char(c, quote) for c in text) + quote
 
 
