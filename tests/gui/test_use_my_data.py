@@ -101,9 +101,12 @@ def test_ok_adapts_the_project_and_ctrl_z_restores_it(qtbot, open_template, pati
     window = open_template("mlp_iris")
     training_before = dict(window.project.training)
     assert input_shape(window) == [4]
+    edits = window.undo_stack.count()
     dialog = open_use_data(window, patients)
     dialog.ok_button.click()
     assert not dialog.isVisible()
+    assert window.undo_stack.count() == edits + 1  # one edit, one Ctrl+Z
+    assert window.undo_stack.undoText() == "Use data patients.csv"
     # age, weight, stage + clinic one-hot (3): six inputs; the id column is not one.
     assert input_shape(window) == [6]
     qtbot.waitUntil(lambda: canvas_input_dims(window) == (6,))
