@@ -27,6 +27,7 @@ from engine.data.table_reading import (
     TextTable,
     decode,
     read_text_table,
+    sniff_decimal,
     sniff_separator,
 )
 
@@ -49,6 +50,26 @@ def decoded_header(path: Path) -> tuple[tuple[str, str], list[str]]:
     if not header:
         raise DataError(f"{path}: the file is empty; expected {WHAT}")
     return (text, encoding), [name.strip() for name in header]
+
+
+def _one_column(path: Path, decoded: tuple[str, str], name: str) -> TextTable:
+    """A table of one column (a one-feature model's new rows, no target beside them),
+    which read_text_table refuses as a training table: each line one cell, so a decimal
+    comma is no separator here."""
+    text, encoding = decoded
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    for number, line in enumerate(text.splitlines()[1:], start=2):
+        cell = line.strip()
+        if cell.startswith('"') and cell.endswith('"') and len(cell) > 1:
+            cell = cell[1:-1].replace('""', '"')
+        if cell:
+            rows.append([cell])
+            lines.append(number)
+    if not rows:
+        raise DataError(f"{path}: the header row is followed by no data rows")
+    decimal = sniff_decimal(rows[:SNIFF_LINES], ";")  # any separator but a comma
+    return TextTable(path, [name], rows, lines, "", decimal, encoding)
 
 
 def _needed_columns(features: dict[str, Any]) -> list[str]:
@@ -167,8 +188,11 @@ def read_table_rows(preprocessing: dict[str, Any], data: Path) -> PredictInputs:
             f"{data}: no column {missing[0]!r}{more}, which the model was trained on; "
             f"columns found: {', '.join(header)}"
         )
-    # Any column of the header serves as read_text_table's anchor: here the target is optional.
-    table = read_text_table(data, needed[0], head=decoded)
+    if len(header) == 1:
+        table = _one_column(data, decoded, header[0])
+    else:
+        # Any column of the header is read_text_table's anchor: the target is optional here.
+        table = read_text_table(data, needed[0], head=decoded)
     cells = np.empty((len(table.rows), len(table.columns)), dtype=object)
     cells[:] = table.rows
     columns = _columns(table, cells, features)

@@ -288,3 +288,19 @@ def test_unseen_categories_and_empty_cells_are_predicted_with_a_note(cancer: Run
     ) in predictions.notes
     filled = [n for n in predictions.notes if "filled with the training rows' median" in n]
     assert len(filled) == 1 and "'mean texture' (1)" in filled[0]  # the others: the maker's
+
+
+def test_a_one_feature_model_predicts_a_file_of_that_column_alone(
+    tmp_path: Path, one_torch_thread: None
+) -> None:
+    rows = [f"{i};{'high' if i > 20 else 'low'}" for i in range(1, 41)]
+    (tmp_path / "train.csv").write_text("dose;level\n" + "\n".join(rows) + "\n", "utf-8")
+    project, weights = table_run(tmp_path, tmp_path / "train.csv", "level", "classification", 2)
+    new = tmp_path / "doses.csv"
+    new.write_text('dose\n3,5\n\n"4"\n30\n', encoding="utf-8")  # a decimal comma, a quote
+    predictions = predict(load(project), weights, new)
+    assert predictions.header == ["row", "prediction", "p_high", "p_low"]
+    assert [row[0] for row in predictions.rows] == ["1", "2", "3"]
+    same = new.with_name("same.csv")
+    same.write_text("dose;note\n3,5;a\n4;b\n30;c\n", encoding="utf-8")
+    assert predict(load(project), weights, same).rows == predictions.rows
