@@ -168,8 +168,32 @@ def _named(path: Path, columns: list[str], name: str, param: str) -> None:
         )
 
 
+def _spacing(time: str, keys: np.ndarray, lines: list[int], dates: bool) -> list[str]:
+    """A note when the rows are not evenly spaced in time (a step over 1.5 times the
+    usual one): each row is one step of a window all the same."""
+    if len(keys) < 3:
+        return []
+    steps = np.diff(keys)
+    usual = float(np.median(steps))
+    widest = int(np.argmax(steps))
+    if steps[widest] <= 1.5 * usual:
+        return []
+
+    def step(value: float) -> str:
+        if not dates:
+            return f"{value:g}"
+        days = value / 86400.0
+        return f"{days:g} day" + ("" if days == 1 else "s")
+
+    return [
+        f"rows not evenly spaced in {time!r}: the usual step is {step(usual)}, but "
+        f"{step(steps[widest])} before line {lines[widest + 1]} — each row counts "
+        "as one step; add rows with empty cells for missing times to have them interpolated"
+    ]
+
+
 def _time_order(
-    path: Path, time: str, keys: np.ndarray, cells: np.ndarray, lines: list[int]
+    path: Path, time: str, keys: np.ndarray, cells: np.ndarray, lines: list[int], dates: bool
 ) -> tuple[np.ndarray, list[str]]:
     """The row order that sorts by time, and a note when the file was not in that order."""
     bad = np.flatnonzero(np.isnan(keys))
@@ -188,7 +212,7 @@ def _time_order(
             f"{path} lines {first} and {second}: the time {cells[order[same[0]]]!r} in column "
             f"{time!r} appears twice; a series has one row per time — remove or merge one"
         )
-    notes = []
+    notes = _spacing(time, sorted_keys, [lines[int(i)] for i in order], dates)
     backwards = np.flatnonzero(keys[1:] < keys[:-1])
     if len(backwards):
         notes.append(
@@ -289,9 +313,9 @@ def read_series(path: Path, options: SeriesOptions) -> Series:
         if options.target == time:
             raise DataError(f"dataset.params.target: {options.target!r} is the time column")
     time_cells = cells[:, columns.index(time)]
-    order, notes = _time_order(
-        path, time, parse_times(time_cells, table.decimal), time_cells, table.lines
-    )
+    dates = bool(np.isnan(read_column(time_cells, table.decimal)[1]).all())
+    keys = parse_times(time_cells, table.decimal)
+    order, notes = _time_order(path, time, keys, time_cells, table.lines, dates)
     cells = cells[order]
     lines = [table.lines[i] for i in order]
     named = set(options.features) | ({options.target} if options.target else set())

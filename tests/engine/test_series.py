@@ -81,6 +81,17 @@ def test_rows_out_of_order_are_sorted_and_announced(tmp_path: Path) -> None:
     assert any("not in time order" in note and "sorted by 'date'" in note for note in data.notes)
 
 
+def test_uneven_steps_in_time_are_announced(tmp_path: Path) -> None:
+    text = "date,v\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n2024-01-10,4\n2024-01-11,5\n"
+    data = load(write(tmp_path / "s.csv", text), window=2)
+    assert any(
+        "the usual step is 1 day, but 7 days before line 5 — each row counts as one step" in n
+        for n in data.notes
+    )
+    even = "year,v\n1990,1\n1991,2\n1992,3\n1993,4\n"
+    assert not any("evenly" in n for n in load(write(tmp_path / "e.csv", even), window=2).notes)
+
+
 def test_two_rows_at_one_time_are_refused_naming_both_lines(tmp_path: Path) -> None:
     text = "date,v\n2024-01-01,1\n2024-01-02,2\n2024-01-01,3\n"
     with pytest.raises(DataError, match=r"lines 2 and 4: the time '2024-01-01' .* appears twice"):
