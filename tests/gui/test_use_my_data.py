@@ -285,3 +285,14 @@ def test_ignoring_every_feature_is_refused(open_template, patients: Path) -> Non
     assert not dialog.ok_button.isEnabled()
     dialog.findChild(RolesTable).set_role("age", FEATURE)
     assert dialog.ok_button.isEnabled() and "features: age" in dialog.verdict.text()
+
+
+def test_a_network_the_data_cannot_fit_is_one_line(open_template, patients: Path) -> None:
+    window = open_template("cnn_digits")  # a CNN: a table's rows are no images
+    before = input_shape(window)
+    dialog = open_use_data(window, patients)
+    line = dialog.error.text()
+    assert "start from a project made for a table" in line and "\n" not in line
+    assert not dialog.ok_button.isEnabled() and dialog.findChild(RolesTable).isVisible()
+    assert input_shape(window) == before
+    dialog.close()
