@@ -79,7 +79,7 @@ def _head(
             f"NetLoom): {RETRAIN}"
         )
     expected = (1,) if loss == "bce" else (len(classes),)
-    if shape.time or tuple(shape.dims) != expected:
+    if shape.time or tuple(shape.dims) != expected or (loss == "bce" and len(classes) != 2):
         raise PredictError(
             f"{output_id}: predict writes one class per sample, for the {len(classes)} classes "
             f"the run stored; this Output gives {tuple(shape.dims)} per sample"
