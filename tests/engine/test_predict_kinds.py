@@ -237,3 +237,25 @@ def test_several_values_are_predicted_in_their_own_units(
     assert np.allclose(values, target_units(stored["target"], outputs), rtol=1e-5)
     assert 500 < values[:, 0].mean() < 1500 and -6 < values[:, 1].mean() < -4
     assert predictions.metric == ("mse", pytest.approx(((values - y[60:]) ** 2).mean(), rel=1e-5))
+
+
+def test_a_yes_no_output_gives_both_classes_probabilities(
+    tmp_path: Path, one_torch_thread: None
+) -> None:
+    write_arrays(tmp_path / "train.npz", 60, seed=0)
+    write_arrays(tmp_path / "new.npz", 20, seed=1)
+    dataset = {"name": "npz", "params": {"path": "train.npz"}}
+    project, weights = train_run(tmp_path, dense_project([6], 1, "bce", dataset))
+    predictions = predict(load(project), weights, tmp_path / "new.npz")
+    assert predictions.header == ["row", "prediction", "p_0", "p_1"]
+    with np.load(tmp_path / "new.npz") as archive:
+        raw, y = archive["x"], archive["y"]
+    x = apply_standardiser(load_checkpoint(weights).preprocessing["features"], raw)
+    with torch.no_grad():
+        scores = load_checkpoint(weights).build().eval()(torch.as_tensor(x))[:, 0]
+    yes = torch.sigmoid(scores).numpy()
+    got = np.array([row[2:] for row in predictions.rows], dtype=np.float64)
+    assert np.allclose(got[:, 1], yes, atol=1e-6) and np.allclose(got.sum(axis=1), 1.0)
+    chosen = (scores > 0).numpy().astype(int)  # as the trainer's accuracy counts it
+    assert [row[1] for row in predictions.rows] == [str(c) for c in chosen]
+    assert predictions.metric == ("accuracy", pytest.approx(float((chosen == y).mean())))
