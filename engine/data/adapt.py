@@ -292,6 +292,15 @@ def _training(
     return settings, changes
 
 
+def _counted(fit: DataFit) -> str:
+    """What the Output's width counts: "3 classes", "2 forecast steps", "1 target value"."""
+    width = fit.output_dims[0]
+    if fit.task != "regression":
+        return f"{width} classes"
+    what = "forecast step" if fit.dataset == "series" else "target value"
+    return f"{width} {what}{'' if width == 1 else 's'}"
+
+
 def _loss(graph_loss: str, fit: DataFit) -> tuple[str, tuple[int, ...]]:
     """The Output's loss and values per sample: bce kept for two classes (one score)."""
     if fit.task == "regression":
@@ -328,12 +337,12 @@ def adapt(
     changes += resize_input(graph, input_id, tuple(fit.input_shape), fit.sequence)
     loss, dims = _loss(graph.node(output_id).params["loss"], fit)
     changes += set_loss(graph, output_id, loss)
-    what = fit.summary.partition(", ")[2] or "one value per target"
+    what = _counted(fit)
     analysis = analyze(graph)
     if problems := [p for p in analysis.problems if p.node != output_id]:
         raise ProjectFitError(
             f"{fit.dataset} samples of shape {tuple(fit.input_shape)} do not fit this network: "
-            f"{problems[0].message} — start from a project made for {KIND_WORDS[kind]}"
+            f"{problems[0].message}; or start from a project made for {KIND_WORDS[kind]}"
         )
     changes += resize_output(graph, analysis, output_id, dims, what)
     if problems := analyze(graph).problems:

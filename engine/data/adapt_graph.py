@@ -136,10 +136,13 @@ def resize_output(
         if (name := width_param(graph, analysis, node_id, dims)) is not None:
             break
         if not _keeps_shape(graph, analysis, node_id):
-            block = graph.node(node_id)
+            needed = ", ".join(str(d) for d in dims)
+            shape = analysis.nodes[node_id].shape
+            per_step = " (values per time step)" if shape is not None and shape.time else ""
             raise ProjectFitError(
-                f"{block.type} {node_id!r} feeds the Output {output_id!r} ({what}) but has no "
-                "width to set and changes its input's shape; put a Dense layer before the "
+                f"the Output {output_id!r} needs (N, {needed}) for {what}, but "
+                f"{graph.node(node_id).type} {node_id!r} before it gives {shape}{per_step} "
+                "and has no width to set; put a Dense layer on flat features before the "
                 "Output, then adapt again"
             )
         node_id = next(iter(graph.incoming(node_id).values()))

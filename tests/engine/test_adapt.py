@@ -211,9 +211,9 @@ def test_a_project_whose_output_is_fed_by_a_shape_changing_block_is_refused_by_n
     assert run(["adapt", str(project), "--data", str(pets), "-o", str(tmp_path / "new.json")]) == 2
     err = capsys.readouterr().err.strip()
     assert err == (
-        f"error: {project}: Flatten 'flatten1' feeds the Output 'digit' (3 classes) but has no "
-        "width to set and changes its input's shape; put a Dense layer before the Output, "
-        "then adapt again"
+        f"error: {project}: the Output 'digit' needs (N, 3) for 3 classes, but Flatten "
+        "'flatten1' before it gives (N, 576) and has no width to set; put a Dense layer on "
+        "flat features before the Output, then adapt again"
     )
     assert not (tmp_path / "new.json").exists()
 
