@@ -42,6 +42,7 @@ PATH_CHOOSERS = {
     "image_folder": "folder",
     "csv": "CSV tables (*.csv);;All files (*)",
     "npz": "NumPy arrays (*.npz);;All files (*)",
+    "series": "CSV series (*.csv *.tsv *.txt);;All files (*)",
 }
 
 
