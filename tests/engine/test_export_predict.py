@@ -197,15 +197,20 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
         made[kind] = {**make(folder), "folder": folder, "new": folder / new}
         made[kind]["out"] = folder / "script.csv"
     jobs = [(r["script"], r["new"], r["out"]) for r in made.values()]
-    jobs.append(
-        (
-            made["images"]["script"],
-            made["images"]["new"] / "night_1.png",
-            made["images"]["folder"] / "one.csv",
-        )
-    )
+    images, arrays = made["images"], made["arrays"]
+    jobs.append((images["script"], images["new"] / "night_1.png", images["folder"] / "one.csv"))
+    # Data that holds its targets: the metric is printed too.
+    jobs.append((arrays["script"], arrays["folder"] / "more.npz", arrays["folder"] / "y.csv"))
+    labelled = images["folder"] / "labelled"
+    write_images(labelled, 2, seed=2, stray=False)
+    jobs.append((images["script"], labelled, images["folder"] / "labelled.csv"))
     done = scripts_predict(jobs)
-    assert done.stdout.count("exit 0") == 4, done.stdout + done.stderr
+    said = done.stdout.split("exit 0\n")  # what each job printed, then its exit
+    assert len(said) == len(jobs) + 1 and not said[-1], done.stdout + done.stderr
+    for run_made, printed in zip(made.values(), said[:3], strict=True):
+        run_made["printed"] = printed
+    arrays["printed_with_y"] = said[4]
+    images["printed_labelled"] = said[5]
     return made
 
 
@@ -230,12 +235,29 @@ def test_the_script_predicts_new_rows_of_a_messy_table_as_the_in_app_model(
     assert [row["patient_id"] for row in rows] == ids
 
 
-def test_the_scripts_csv_is_netlooms_predict_csv(runs: dict[str, dict[str, Any]]) -> None:
-    folder = runs["table"]["folder"]
+# kind, the data predicted, the script's CSV, what the script printed
+SAME_AS_NETLOOM = [
+    ("table", "new.csv", "script.csv", "printed"),  # the target column is there
+    ("arrays", "new.npz", "script.csv", "printed"),  # X only
+    ("arrays", "more.npz", "y.csv", "printed_with_y"),
+    ("images", "new", "script.csv", "printed"),  # a flat folder
+    ("images", "labelled", "labelled.csv", "printed_labelled"),  # class folders
+]
+
+
+@pytest.mark.parametrize(("kind", "data", "written", "printed"), SAME_AS_NETLOOM)
+def test_the_scripts_csv_and_metric_are_netlooms_predict(
+    runs: dict[str, dict[str, Any]], capsys: Any, kind: str, data: str, written: str, printed: str
+) -> None:
+    folder = runs[kind]["folder"]
     args = ["predict", str(folder / "project.json"), "--weights", str(folder / "run/model.pt")]
-    assert run([*args, str(folder / "new.csv"), "--out", str(folder / "netloom.csv")]) == 0
-    script_csv = (folder / "script.csv").read_bytes()
-    assert script_csv == (folder / "netloom.csv").read_bytes()
+    capsys.readouterr()
+    assert run([*args, str(folder / data), "--out", str(folder / "netloom.csv")]) == 0
+    netloom_metric = capsys.readouterr().out.splitlines()[1:]  # after "wrote …"
+    assert (folder / written).read_bytes() == (folder / "netloom.csv").read_bytes()
+    script_metric = runs[kind][printed].strip().splitlines()[1:]
+    assert script_metric == netloom_metric
+    assert bool(script_metric) == (data not in ("new.npz", "new"))
 
 
 def test_the_script_carries_the_preprocessing_as_plain_data_and_passes_ruff(
