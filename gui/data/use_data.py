@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -46,7 +46,8 @@ from gui.data.reading import (
     TablePreview,
     preview,
 )
-from gui.data.verdict import adapt_to, folder_notes, with_features
+from gui.data.verdict import Question, Verdict, VerdictJob
+from gui.data.verdict import start as start_job
 from gui.data.views import ImageGrid, RolesTable, SeriesPlot, class_lines, role_hint
 
 if TYPE_CHECKING:
@@ -67,6 +68,8 @@ class UseDataDialog(QDialog):
     `apply` (which pushes it on the window's undo stack) and closes, or shows its
     refusal in the dialog's error line and stays open."""
 
+    verdict_ready = Signal()  # the verdict (or its one-line refusal) of the last question
+
     def __init__(
         self,
         project: Project,
@@ -76,6 +79,7 @@ class UseDataDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.apply = apply
+        self.asked = self.answered = 0  # verdicts asked for and taken, numbered
         self.setWindowTitle("Use my data")
         self.resize(*SIZE)
         self.project = project
@@ -199,8 +203,8 @@ class UseDataDialog(QDialog):
         self._read()
 
     def _read(self) -> None:
-        """The preview and the verdict; a folder of thousands of images takes a moment
-        (every header is read, as training reads them), shown by the wait cursor."""
+        """The preview (a table read whole, a folder listed), under the wait cursor;
+        then the verdict is asked for."""
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             self._read_now()
@@ -212,6 +216,8 @@ class UseDataDialog(QDialog):
         try:
             self.preview = preview(self.path, self.target, self.time)
         except DataError as err:
+            self.asked += 1  # an answer still on its way is for another file
+            self.answered = self.asked
             self.preview = None
             self.pages.setCurrentWidget(self.empty)
             self.series.hide()
@@ -263,7 +269,7 @@ class UseDataDialog(QDialog):
                 f"<b>{len(shown.classes)} classes</b><br>"
                 + class_lines(shown.classes).replace("\n", "<br>")
             )
-            self.hint.setText("\n".join(folder_notes(shown)))
+            self.hint.setText("Reading the images' headers…")
         elif isinstance(shown, ArraysPreview):
             lines = [f"{name}: {shape} {dtype}" for name, shape, dtype in shown.arrays]
             self.arrays.setText("<b>Arrays</b><br>" + "<br>".join(lines))
@@ -349,27 +355,46 @@ class UseDataDialog(QDialog):
         return shown.with_role(FEATURE)
 
     def refresh_verdict(self) -> None:
-        """Ask adapt what it would change; the lines, or the one line saying why not."""
+        """Ask adapt what it would change (off the GUI thread); the lines, or the one
+        line saying why not, come in `_take_verdict`. A later question wins."""
         if self.path is None or self.preview is None:
             return
-        try:
-            adaptation = adapt_to(copy.deepcopy(self.project), self.path, **self.choices())
-            if self.project_file is not None:  # data beside the project: a relative path
-                from engine.data.adapt import place_data_path
+        self.asked += 1
+        self.adaptation = None
+        self.ok_button.setEnabled(False)
+        self.verdict.setText("<b>Reading the data…</b>")
+        folder = self.preview if isinstance(self.preview, FolderPreview) else None
+        question = Question(
+            copy.deepcopy(self.project),
+            self.path,
+            self.choices(),
+            self.chosen_features(),
+            self.project_file,
+            folder,
+        )
+        job = VerdictJob(self.asked, question)
+        job.done.connect(self._take_verdict)
+        start_job(job)
 
-                adaptation = place_data_path(adaptation, self.project_file)
-            features = self.chosen_features()
-            if features == []:
-                raise AdaptError("no feature columns: set at least one column to feature")
-            if features is not None:
-                with_features(adaptation, features, self.project, self.base_dir)
+    @property
+    def pending(self) -> bool:
+        """A verdict was asked for and has not come yet."""
+        return self.answered < self.asked
+
+    def _take_verdict(self, number: int, verdict: Verdict) -> None:
+        if number != self.asked:
+            return  # an older question's answer: another is on its way
+        self.answered = number
+        if isinstance(self.preview, FolderPreview):
+            self.hint.setText("\n".join(verdict.notes))
+        adaptation = verdict.adaptation
+        try:
+            if adaptation is None:
+                raise AdaptError(verdict.error)
             param_changes(self.project, adaptation.project)
-        except (DataError, AdaptError) as err:
+        except AdaptError as err:
             self._refuse(str(err))
-            return
-        except Exception as err:  # noqa: BLE001  # one line in the dialog, never a traceback
-            log.exception("adapt failed on %s", self.path)
-            self._refuse(f"{self.path}: {type(err).__name__}: {err}")
+            self.verdict_ready.emit()
             return
         self.adaptation = adaptation
         params = adaptation.project.training.get("dataset", {}).get("params", {})
@@ -382,6 +407,7 @@ class UseDataDialog(QDialog):
         )
         self.error.setText("")
         self.ok_button.setEnabled(True)
+        self.verdict_ready.emit()
 
     def accept(self) -> None:
         if self.adaptation is None:

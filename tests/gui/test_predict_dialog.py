@@ -27,6 +27,7 @@ def test_predict_on_a_finished_run_shows_and_saves_one_row_per_input(
     table = tmp_path / "patients.csv"
     write_patients(table, 60)
     use = open_use_data(window, table)
+    qtbot.waitUntil(use.ok_button.isEnabled)  # adapt's verdict is in
     use.ok_button.click()
     set_training(window, epochs=2, batch_size=16)
     outcome = run_to_end(qtbot, window)

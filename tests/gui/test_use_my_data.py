@@ -39,6 +39,17 @@ def patients(tmp_path: Path) -> Path:
     return path
 
 
+def answered(qtbot, dialog):
+    """The dialog once adapt's verdict (worked out off the GUI thread) is in."""
+    qtbot.waitUntil(lambda: not dialog.pending)
+    return dialog
+
+
+def use_data(qtbot, window, path: Path):
+    """File → Use my data… on `path`, its verdict in."""
+    return answered(qtbot, open_use_data(window, path))
+
+
 def input_shape(window) -> list[int]:
     (input_id,) = window.project.graph.ids_of_role("input")
     return list(window.project.graph.node(input_id).params["shape"])
@@ -49,9 +60,9 @@ def roles(dialog) -> dict[str, str]:
     return {name: table.role_of(name) for name in table.combos}
 
 
-def test_a_table_shows_its_columns_roles_and_classes(open_template, patients: Path) -> None:
+def test_a_table_shows_its_columns_roles_and_classes(qtbot, open_template, patients: Path) -> None:
     window = open_template("mlp_iris")
-    dialog = open_use_data(window, patients)
+    dialog = use_data(qtbot, window, patients)
     table = dialog.findChild(RolesTable)
     assert table.isVisible()
     assert [table.horizontalHeaderItem(i).text() for i in range(table.columnCount())] == [
@@ -78,13 +89,14 @@ def test_a_table_shows_its_columns_roles_and_classes(open_template, patients: Pa
     assert dialog.ok_button.isEnabled() and not dialog.error.text()
 
 
-def test_changing_the_target_changes_the_verdict(open_template, patients: Path) -> None:
+def test_changing_the_target_changes_the_verdict(qtbot, open_template, patients: Path) -> None:
     window = open_template("mlp_iris")
-    dialog = open_use_data(window, patients)
+    dialog = use_data(qtbot, window, patients)
     before = dialog.verdict.text()
     assert "diagnosis" in before and "classification" in before
     dialog.target_box.setCurrentText("weight")
     dialog.target_box.activated.emit(dialog.target_box.currentIndex())
+    answered(qtbot, dialog)
     after = dialog.verdict.text()
     assert "'weight'" in after and "regression" in after and after != before
     assert roles(dialog)["weight"] == TARGET and roles(dialog)["diagnosis"] == FEATURE
@@ -102,7 +114,7 @@ def test_ok_adapts_the_project_and_ctrl_z_restores_it(qtbot, open_template, pati
     training_before = dict(window.project.training)
     assert input_shape(window) == [4]
     edits = window.undo_stack.count()
-    dialog = open_use_data(window, patients)
+    dialog = use_data(qtbot, window, patients)
     dialog.ok_button.click()
     assert not dialog.isVisible()
     assert window.undo_stack.count() == edits + 1  # one edit, one Ctrl+Z
@@ -122,17 +134,18 @@ def test_ok_adapts_the_project_and_ctrl_z_restores_it(qtbot, open_template, pati
     assert input_shape(window) == [6]
 
 
-def test_a_column_set_to_ignored_leaves_the_input(open_template, patients: Path) -> None:
+def test_a_column_set_to_ignored_leaves_the_input(qtbot, open_template, patients: Path) -> None:
     window = open_template("mlp_iris")
-    dialog = open_use_data(window, patients)
+    dialog = use_data(qtbot, window, patients)
     dialog.findChild(RolesTable).set_role("stage", IGNORED)
+    answered(qtbot, dialog)
     assert "features: age, weight, clinic" in dialog.verdict.text()
     dialog.ok_button.click()
     assert input_shape(window) == [5]
     assert window.project.training["dataset"]["params"]["features"] == ["age", "weight", "clinic"]
 
 
-def test_an_image_folder_shows_its_classes(open_template, tmp_path: Path) -> None:
+def test_an_image_folder_shows_its_classes(qtbot, open_template, tmp_path: Path) -> None:
     folder = tmp_path / "pets"
     for name, count in (("cat", 3), ("dog", 5)):
         (folder / name).mkdir(parents=True)
@@ -142,7 +155,7 @@ def test_an_image_folder_shows_its_classes(open_template, tmp_path: Path) -> Non
     (folder / "cat" / "notes.txt").write_text("not an image", encoding="utf-8")
     Image.new("RGBA", (20, 16)).save(folder / "dog" / "stray.png")  # another mode and size
     window = open_template("cnn_digits")
-    dialog = open_use_data(window, folder)
+    dialog = use_data(qtbot, window, folder)
     grid = dialog.findChild(ImageGrid)
     assert grid.isVisible() and grid.names == ["cat", "dog"]
     pictures = [w for w in grid.findChildren(QLabel) if w.pixmap() and not w.pixmap().isNull()]
@@ -155,11 +168,11 @@ def test_an_image_folder_shows_its_classes(open_template, tmp_path: Path) -> Non
     assert input_shape(window) == [1, 12, 12]
 
 
-def test_bad_data_is_one_line_and_nothing_changes(open_template, tmp_path: Path) -> None:
+def test_bad_data_is_one_line_and_nothing_changes(qtbot, open_template, tmp_path: Path) -> None:
     window = open_template("mlp_iris")
     broken = tmp_path / "broken.csv"
     broken.write_text("a;b\n1;2;3\n", encoding="utf-8")
-    dialog = open_use_data(window, broken)
+    dialog = use_data(qtbot, window, broken)
     line = dialog.error.text()
     assert "broken.csv" in line and "\n" not in line and "Traceback" not in line
     assert not dialog.ok_button.isEnabled()
@@ -188,7 +201,7 @@ def test_a_series_shows_its_target_over_time(qtbot, open_template, tmp_path: Pat
     series = tmp_path / "co2.csv"
     write_series(series)
     window = open_template("lstm_forecast")
-    dialog = open_use_data(window, series)
+    dialog = use_data(qtbot, window, series)
     assert roles(dialog) == {"month": TIME, "temperature": FEATURE, "co2": TARGET}
     plot = dialog.findChild(SeriesPlot)
     assert plot.isVisible() and plot.points == 120
@@ -196,6 +209,7 @@ def test_a_series_shows_its_target_over_time(qtbot, open_template, tmp_path: Pat
     assert dialog.window_box.isVisible() and dialog.window_box.value() == 48  # the template's
     dialog.horizon_box.setValue(3)
     dialog.horizon_box.editingFinished.emit()
+    answered(qtbot, dialog)
     assert "horizon=3" in dialog.verdict.text()
     dialog.ok_button.click()
     (input_id,) = window.project.graph.ids_of_role("input")
@@ -204,7 +218,9 @@ def test_a_series_shows_its_target_over_time(qtbot, open_template, tmp_path: Pat
     assert window.project.training["dataset"]["name"] == "series"
 
 
-def test_the_gallery_opens_a_template_with_my_data(window, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_gallery_opens_a_template_with_my_data(
+    qtbot, window, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from gui.data.use_data import UseDataDialog
     from gui.gallery import TemplateGallery
 
@@ -222,21 +238,23 @@ def test_the_gallery_opens_a_template_with_my_data(window, monkeypatch: pytest.M
     dialogs[0].close()
 
 
-def test_data_beside_a_saved_project_is_named_relative_to_it(open_template, patients: Path) -> None:
+def test_data_beside_a_saved_project_is_named_relative_to_it(
+    qtbot, open_template, patients: Path
+) -> None:
     window = open_template("mlp_iris")
     assert window.write_to(patients.parent / "project.json")
-    dialog = open_use_data(window, patients)
+    dialog = use_data(qtbot, window, patients)
     assert "path=patients.csv " in dialog.verdict.text()
     dialog.ok_button.click()
     assert window.project.training["dataset"]["params"]["path"] == "patients.csv"
 
 
-def test_an_npz_shows_its_arrays_and_classes(open_template, tmp_path: Path) -> None:
+def test_an_npz_shows_its_arrays_and_classes(qtbot, open_template, tmp_path: Path) -> None:
     arrays = tmp_path / "arrays.npz"
     rng = np.random.default_rng(0)
     np.savez(arrays, x=rng.normal(size=(40, 7)).astype(np.float32), y=np.arange(40) % 4)
     window = open_template("mlp_iris")
-    dialog = open_use_data(window, arrays)
+    dialog = use_data(qtbot, window, arrays)
     assert "x: (40, 7) float32" in dialog.arrays.text() and dialog.arrays.isVisible()
     assert "4 classes" in dialog.classes.text()
     assert not dialog.target_box.isVisible()  # arrays have no columns to choose from
@@ -244,31 +262,35 @@ def test_an_npz_shows_its_arrays_and_classes(open_template, tmp_path: Path) -> N
     assert input_shape(window) == [7]
     damaged = tmp_path / "damaged.npz"
     damaged.write_bytes(arrays.read_bytes()[:100])
-    dialog = open_use_data(window, damaged)
+    dialog = use_data(qtbot, window, damaged)
     assert "damaged.npz" in dialog.error.text() and not dialog.ok_button.isEnabled()
     dialog.close()
 
 
-def test_the_target_cannot_be_unset_by_its_role(open_template, patients: Path) -> None:
+def test_the_target_cannot_be_unset_by_its_role(qtbot, open_template, patients: Path) -> None:
     window = open_template("mlp_iris")
-    dialog = open_use_data(window, patients)
+    dialog = use_data(qtbot, window, patients)
     verdict = dialog.verdict.text()
     dialog.findChild(RolesTable).set_role("diagnosis", FEATURE)
     assert "'diagnosis' is the target" in dialog.error.text()
     assert roles(dialog)["diagnosis"] == TARGET  # the choice goes back
     assert dialog.verdict.text() == verdict and dialog.ok_button.isEnabled()
     dialog.findChild(RolesTable).set_role("age", TARGET)  # choose another target instead
+    answered(qtbot, dialog)
     assert dialog.target_box.currentText() == "age" and not dialog.error.text()
     assert "target='age'" in dialog.verdict.text()
 
 
-def test_a_series_column_set_to_ignored_leaves_the_input(open_template, tmp_path: Path) -> None:
+def test_a_series_column_set_to_ignored_leaves_the_input(
+    qtbot, open_template, tmp_path: Path
+) -> None:
     series = tmp_path / "co2.csv"
     write_series(series)
     window = open_template("lstm_forecast")
-    dialog = open_use_data(window, series)
+    dialog = use_data(qtbot, window, series)
     assert "Input history: shape (48, 1) → (48, 2)" in dialog.verdict.text()
     dialog.findChild(RolesTable).set_role("temperature", IGNORED)
+    answered(qtbot, dialog)
     verdict = dialog.verdict.text()
     assert "features: co2" in verdict and "Input history" not in verdict  # stays (48, 1)
     dialog.ok_button.click()
@@ -276,23 +298,52 @@ def test_a_series_column_set_to_ignored_leaves_the_input(open_template, tmp_path
     assert window.project.training["dataset"]["params"]["features"] == ["co2"]
 
 
-def test_ignoring_every_feature_is_refused(open_template, patients: Path) -> None:
+def test_ignoring_every_feature_is_refused(qtbot, open_template, patients: Path) -> None:
     window = open_template("mlp_iris")
-    dialog = open_use_data(window, patients)
+    dialog = use_data(qtbot, window, patients)
     for column in ("age", "weight", "clinic", "stage"):
         dialog.findChild(RolesTable).set_role(column, IGNORED)
+    answered(qtbot, dialog)
     assert dialog.error.text() == "no feature columns: set at least one column to feature"
     assert not dialog.ok_button.isEnabled()
     dialog.findChild(RolesTable).set_role("age", FEATURE)
+    answered(qtbot, dialog)
     assert dialog.ok_button.isEnabled() and "features: age" in dialog.verdict.text()
 
 
-def test_a_network_the_data_cannot_fit_is_one_line(open_template, patients: Path) -> None:
+def test_a_network_the_data_cannot_fit_is_one_line(qtbot, open_template, patients: Path) -> None:
     window = open_template("cnn_digits")  # a CNN: a table's rows are no images
     before = input_shape(window)
-    dialog = open_use_data(window, patients)
+    dialog = use_data(qtbot, window, patients)
     line = dialog.error.text()
     assert "start from a project made for a table" in line and "\n" not in line
     assert not dialog.ok_button.isEnabled() and dialog.findChild(RolesTable).isVisible()
     assert input_shape(window) == before
     dialog.close()
+
+
+def test_the_verdict_is_worked_out_off_the_gui_thread(
+    qtbot, open_template, patients: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from gui.data import verdict
+
+    release = threading.Event()
+    real = verdict.adapt_to
+
+    def slow_adapt(project, path, **choices):
+        release.wait(60)  # as a folder of many images would take
+        return real(project, path, **choices)
+
+    monkeypatch.setattr(verdict, "adapt_to", slow_adapt)
+    window = open_template("mlp_iris")
+    dialog = open_use_data(window, patients)  # returns while adapt still works
+    assert dialog.pending and "Reading the data" in dialog.verdict.text()
+    assert not dialog.ok_button.isEnabled()
+    dialog.target_box.setCurrentText("weight")  # a second question before the first answer
+    dialog.target_box.activated.emit(dialog.target_box.currentIndex())
+    release.set()
+    answered(qtbot, dialog)
+    assert "target='weight'" in dialog.verdict.text()  # the last question's answer
+    assert dialog.ok_button.isEnabled()
