@@ -5,7 +5,7 @@ to it as one undoable edit) and "Predict…" on a finished run (the model's answ
 new files, saved as CSV).
 
 May import: the engine (data, predict, project), gui.common, gui.canvas (the undo
-commands), gui.training (its settings command; the window's training room passes the
-current run) and gui.run (the records of a run). Not the window shell (gui.main_window,
-gui.menus): the window passes itself in.
+commands) and gui.training (its settings command). Not the window shell
+(gui.main_window, gui.menus): the window passes itself in, and its training room the
+current run.
 """
