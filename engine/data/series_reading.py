@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from engine.data.registry import DataError
 from engine.data.table_columns import read_column
@@ -105,6 +104,8 @@ def _seps() -> str:
 def _seconds(cells: np.ndarray, mixed: bool) -> np.ndarray:
     """Date cells as seconds since 1970 (UTC); NaN where a cell is no date. `mixed`
     parses each cell on its own (dateutil: slow); else the format is guessed once."""
+    import pandas as pd  # here, not at the top: `check` on a builtin dataset never needs it
+
     how = {"format": "mixed"} if mixed else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "could not infer format": each cell is tried
@@ -117,13 +118,14 @@ def _seconds(cells: np.ndarray, mixed: bool) -> np.ndarray:
     return seconds.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
 
 
-def parse_times(cells: np.ndarray, decimal: str) -> np.ndarray:
-    """Each time cell as a number that orders them (seconds for dates); NaN from the
-    first cell that reads as neither a number nor a date (the rest are not parsed: a
-    column of text would otherwise be tried cell by cell, slowly, to its end)."""
-    _, numbers = read_column(cells, decimal)
-    if not np.isnan(numbers).all():
-        return numbers
+def parse_times(cells: np.ndarray, decimal: str) -> tuple[np.ndarray, bool]:
+    """Each time cell as a number that orders them (seconds for dates), and whether
+    they are dates; NaN from the first cell that reads as neither a number nor a date
+    (the rest are not parsed: a column of text would otherwise be tried cell by cell,
+    slowly, to its end)."""
+    # Numbers (years) when the first cells hold any: parsing dates as numbers is slow.
+    if not np.isnan(read_column(cells[:PARSE_CHUNK], decimal)[1]).all():
+        return read_column(cells, decimal)[1], False
     # The first cells alone, then (when they are dates) the whole column: a column of
     # text fails on its first cells without being tried to its end.
     seconds = np.full(len(cells), np.nan)
@@ -139,7 +141,7 @@ def parse_times(cells: np.ndarray, decimal: str) -> np.ndarray:
         seconds[chunk] = _seconds(cells[chunk], mixed=True)
         if np.isnan(seconds[chunk]).any():
             break
-    return seconds
+    return seconds, True
 
 
 def _reads_as_dates(cells: np.ndarray, decimal: str) -> bool:
@@ -150,7 +152,7 @@ def _reads_as_dates(cells: np.ndarray, decimal: str) -> bool:
     _, numbers = read_column(sample, decimal)
     if not np.isnan(numbers).all():
         return False
-    return bool(np.isfinite(parse_times(sample, decimal)).all())
+    return bool(np.isfinite(parse_times(sample, decimal)[0]).all())
 
 
 def find_time_column(columns: list[str], cells: np.ndarray, decimal: str) -> str | None:
@@ -313,8 +315,7 @@ def read_series(path: Path, options: SeriesOptions) -> Series:
         if options.target == time:
             raise DataError(f"dataset.params.target: {options.target!r} is the time column")
     time_cells = cells[:, columns.index(time)]
-    dates = bool(np.isnan(read_column(time_cells, table.decimal)[1]).all())
-    keys = parse_times(time_cells, table.decimal)
+    keys, dates = parse_times(time_cells, table.decimal)
     order, notes = _time_order(path, time, keys, time_cells, table.lines, dates)
     cells = cells[order]
     lines = [table.lines[i] for i in order]

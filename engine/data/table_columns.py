@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from engine.data.registry import DataError
 from engine.data.table_reading import TextTable
@@ -81,6 +80,8 @@ def parse_numbers(cells: np.ndarray, decimal: str) -> np.ndarray:
     """Each cell (stripped text) as a float64; NaN where it is empty or no finite number."""
     if decimal == ",":
         cells = np.array([cell.replace(",", ".") for cell in cells], dtype=object)
+    import pandas as pd  # here, not at the top: `check` on a builtin dataset never needs it
+
     # pandas parses a column of text in C; errors become NaN.
     numbers = pd.to_numeric(pd.Series(cells, dtype=object), errors="coerce")
     values = numbers.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
