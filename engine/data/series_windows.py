@@ -105,13 +105,21 @@ def fit_windows(
     }
 
 
-def _scaled_inputs(doc: dict[str, Any], windows: np.ndarray, target: int) -> np.ndarray:
-    x = windows.astype(np.float64)
-    if doc["forecast"] == "change":
-        x[:, :, target] -= x[:, -1:, target]
+def _scaled_inputs(
+    doc: dict[str, Any], values: np.ndarray, target: int, window: int, count: int
+) -> np.ndarray:
+    """The first `count` windows' inputs (count, window, features) float32. Scaling each
+    step commutes with cutting windows, so the steps are scaled once, then cut; a
+    "change" target channel is each window less its last value, in float64."""
+    steps = values[: count + window - 1].astype(np.float64)
     mean = np.asarray(doc["inputs"]["mean"], dtype=np.float64)
     std = np.asarray(doc["inputs"]["std"], dtype=np.float64)
-    return ((x - mean) / std).astype(np.float32)
+    scaled = ((steps - mean) / std).astype(np.float32)
+    x = np.array(_input_windows(scaled, window, count), order="C")  # a copy: views are read-only
+    if doc["forecast"] == "change":
+        own = np.lib.stride_tricks.sliding_window_view(steps[:, target], window)[:count]
+        x[:, :, target] = (own - own[:, -1:] - mean[target]) / std[target]
+    return x
 
 
 def apply_windows(
@@ -121,7 +129,7 @@ def apply_windows(
     float32, prepared with fitted scaling `doc`."""
     series = values[:, target]
     count = window_count(len(values), window, horizon)
-    x = _scaled_inputs(doc, _input_windows(values, window, count), target)
+    x = _scaled_inputs(doc, values, target, window, count)
     future = targets(series, window, horizon).astype(np.float64)
     if doc["forecast"] == "change":
         future = future - last_values(series, window, count)[:, None]
@@ -132,7 +140,7 @@ def apply_windows(
 
 def inputs_from_rows(doc: dict[str, Any], rows: np.ndarray, target: int) -> np.ndarray:
     """The model's input (1, window, features) for the last `window` rows of a series."""
-    return _scaled_inputs(doc, rows[None], target)
+    return _scaled_inputs(doc, rows, target, len(rows), 1)
 
 
 def in_units(doc: dict[str, Any], outputs: np.ndarray, last: np.ndarray) -> np.ndarray:
