@@ -97,7 +97,10 @@ def test_a_script_trained_by_itself_predicts_with_what_it_stored(
     module.main([])
     new = write_new(tmp_path)
     module.main(["predict", str(new), "--out", "predicted.csv"])
-    assert capsys.readouterr().out.endswith("predictions)\n")
+    said = capsys.readouterr().out
+    assert "wrote predicted.csv (" in said
+    # The table holds its labels: accuracy is printed; X alone and a flat folder: no.
+    assert ("accuracy=" in said) == (kind == "table")
 
     saved = torch.load(tmp_path / "checkpoints" / "model.pt", weights_only=True)
     stored = saved["preprocessing"]
