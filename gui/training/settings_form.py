@@ -22,6 +22,7 @@ from engine.train.config import (
     METRICS,
     OPTIMIZERS,
     SCHEDULES,
+    SPLIT_KINDS,
     ConfigError,
     Schedule,
     TrainConfig,
@@ -46,6 +47,30 @@ SETTINGS: tuple[Param, ...] = (
     Param("batch_size", "int", _CONFIG["batch_size"], "Samples per step.", 1, 1_000_000),
     Param("epochs", "int", _CONFIG["epochs"], "Passes over the training samples.", 1, 1_000_000),
     Param("val_split", "float", _CONFIG["val_split"], "Share held out to validate.", 0, 0.95),
+    Param(
+        "test_split",
+        "float",
+        _CONFIG["test_split"],
+        "Share held out as a test, scored once after training (0: none).",
+        0,
+        0.95,
+    ),
+    Param(
+        "split",
+        "choice",
+        _CONFIG["split"],
+        "How samples are split (auto: stratified for your classes, ordered for a series, "
+        "else random).",
+        choices=SPLIT_KINDS,
+    ),
+    Param(
+        "class_weights",
+        "choice",
+        "none",
+        "balanced: each class weighs n / (k · its count) in the loss, for rare classes "
+        "(a list of weights can be written in the project file).",
+        choices=("none", "balanced"),
+    ),
     Param(
         "early_stopping",
         "int",
@@ -85,6 +110,8 @@ LABELS = {
     "patience": "  patience",
     "batch_size": "batch size",
     "val_split": "validation split",
+    "test_split": "test split",
+    "class_weights": "class weights",
     "early_stopping": "early stopping",
     "grad_clip": "gradient clip",
 }

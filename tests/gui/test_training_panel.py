@@ -58,6 +58,24 @@ def test_choosing_a_schedule_shows_its_own_settings(window):
     assert window.project.training["schedule"]["step_size"] == 4
 
 
+def test_the_split_a_test_part_and_class_weights_are_settings(window):
+    open_iris(window)
+    settings = window.training.panel.settings
+    settings.editors["class_weights"].box.setCurrentText("balanced")
+    settings.editors["split"].box.setCurrentText("stratified")
+    commit_text(settings.editors["test_split"], "0.1")
+    training = window.project.training
+    assert (training["class_weights"], training["split"], training["test_split"]) == (
+        "balanced",
+        "stratified",
+        0.1,
+    )
+    window.undo_stack.undo()
+    assert "test_split" not in window.project.training
+    commit_text(settings.editors["test_split"], "0.9")  # with val_split 0.2: nothing left
+    assert "holds out every sample" in settings.editors["test_split"].error.text()
+
+
 def show_training_panel(qtbot, window):
     window.training.training_dock.raise_()
     QApplication.processEvents()
