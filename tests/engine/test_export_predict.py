@@ -26,6 +26,7 @@ from tests.engine.helpers import load_file
 from tests.engine.test_codegen import script_ruff_failures
 from tests.engine.test_own_tables import linear_project, write_messy_cancer
 from tests.engine.test_preprocessing_travels import arrays_project, trained, write_measurements
+from tests.gui.test_results_units import price_project, write_prices
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread_per_module")
 
@@ -183,15 +184,26 @@ def images_run(folder: Path) -> dict[str, Any]:
     return {"trainer": trainer, "script": export_with_weights(folder, doc, trainer)}
 
 
+def prices_run(folder: Path) -> dict[str, Any]:
+    """House prices in euros (`;`, decimal commas): a regression; new rows with prices."""
+    write_prices(folder / "prices.csv")
+    doc = price_project(folder / "prices.csv")
+    doc["training"]["epochs"] = 1
+    trainer, _ = trained(doc, folder)
+    write_prices(folder / "new.csv", rows=12)
+    return {"trainer": trainer, "script": export_with_weights(folder, doc, trainer)}
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    """A table, an NPZ and an image run trained in the app, each exported with its
-    model.pt; their scripts predict the new data in one subprocess."""
+    """A table, an NPZ, an image and a regression run trained in the app, each exported
+    with its model.pt; their scripts predict the new data in one subprocess."""
     made = {}
     for kind, make, new in (
         ("table", table_run, "new.csv"),
         ("arrays", arrays_run, "new.npz"),
         ("images", images_run, "new"),
+        ("prices", prices_run, "new.csv"),
     ):
         folder = tmp_path_factory.mktemp(kind)
         made[kind] = {**make(folder), "folder": folder, "new": folder / new}
@@ -207,10 +219,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     done = scripts_predict(jobs)
     said = done.stdout.split("exit 0\n")  # what each job printed, then its exit
     assert len(said) == len(jobs) + 1 and not said[-1], done.stdout + done.stderr
-    for run_made, printed in zip(made.values(), said[:3], strict=True):
+    for run_made, printed in zip(made.values(), said[:4], strict=True):
         run_made["printed"] = printed
-    arrays["printed_with_y"] = said[4]
-    images["printed_labelled"] = said[5]
+    arrays["printed_with_y"] = said[5]
+    images["printed_labelled"] = said[6]
     return made
 
 
@@ -242,6 +254,7 @@ SAME_AS_NETLOOM = [
     ("arrays", "more.npz", "y.csv", "printed_with_y"),
     ("images", "new", "script.csv", "printed"),  # a flat folder
     ("images", "labelled", "labelled.csv", "printed_labelled"),  # class folders
+    ("prices", "new.csv", "script.csv", "printed"),  # a regression in euros, with mse
 ]
 
 
