@@ -371,3 +371,31 @@ def test_a_model_without_stored_preprocessing_exports_a_predict_that_says_so(
         "RUN/model.pt"
     )
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_bad_inputs_to_the_scripts_predict_are_one_line_each(
+    runs: dict[str, dict[str, Any]],
+) -> None:
+    folder, script = runs["table"]["folder"], runs["table"]["script"]
+    (folder / "texty.csv").write_text(
+        (folder / "new.csv").read_text(encoding="utf-8").replace(";13,", ";thirteen,", 1),
+        encoding="utf-8",
+    )
+    (folder / "broken.pt").write_bytes(b"PK\x03\x04 not a zip")
+    cases = {
+        "texty.csv": f"error: {folder / 'texty.csv'} row ",
+        "photos": f"error: {folder / 'photos'}: a folder; the model reads a table of rows",
+    }
+    (folder / "photos").mkdir()
+    for data, start in cases.items():
+        said = in_process(script, folder / data, folder / "out.csv")
+        assert said.startswith(start) and "\n" not in said, said
+    module = load_file(script)
+    for weights, start in (
+        ("missing.pt", f"error: no such file: {folder / 'missing.pt'}"),
+        ("broken.pt", f"error: {folder / 'broken.pt'}: not a readable model.pt ("),
+    ):
+        with pytest.raises(SystemExit) as stopped:
+            module.main(["predict", str(folder / "new.csv"), "--weights", str(folder / weights)])
+        assert str(stopped.value).startswith(start) and "\n" not in str(stopped.value)
+    assert not (folder / "out.csv").exists()
