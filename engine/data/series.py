@@ -156,6 +156,13 @@ class SeriesPreparer:
                 "the change from it; metrics are in its own units"
             )
         count = window_count(len(self.series.values), self.window, self.horizon)
+        if len(train) and not np.array_equal(np.sort(train), np.arange(len(train))):
+            notes.append(
+                "the training windows are not the first ones (training.split is not "
+                "ordered): validation windows share steps with training windows, so "
+                "validation flatters the model — leave training.split at auto or ordered"
+            )
+            return notes
         after = np.arange(int(train.max()) + self.horizon, count) if len(train) else []
         if len(after):
             mse = persistence_mse(

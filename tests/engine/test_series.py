@@ -186,6 +186,15 @@ def forecast_project(window: int, features: int, horizon: int, **training: Any) 
     return from_dict(doc)
 
 
+def test_a_shuffled_split_of_a_series_is_announced(tmp_path: Path) -> None:
+    data = load(trend_series(tmp_path / "s.csv"), window=4)
+    assert data.prepare is not None
+    ordered = data.prepare(np.arange(40)).notes
+    shuffled = data.prepare(np.random.default_rng(0).permutation(len(data))[:40]).notes
+    assert not any("not the first ones" in note for note in ordered)
+    assert any("validation flatters the model" in note for note in shuffled)
+
+
 def test_too_few_windows_for_the_gap_is_one_setting_line(tmp_path: Path) -> None:
     from engine.train.config import ConfigError
     from engine.train.trainer import Trainer
