@@ -8,7 +8,7 @@ seed: the model's MSE on the validation windows in the series' own units, the
 persistence forecast's MSE on the same windows, and their ratio (below 1: the model
 wins). The summary gives the worst (highest) and best ratio over the seeds.
 
-    .venv/bin/python bench/series_bench.py [--seeds 5] [--series co2 sunspots elnino]
+    .venv/bin/python bench/series_bench.py [--seeds 5] [--series co2 sunspots elnino macro]
         [--forecast change|value]
 
 A few minutes on two cores. The figures go in docs/data.md ("Your series").
@@ -69,11 +69,28 @@ def elnino(folder: Path) -> Path:
     return path
 
 
-# name → (writer, window): a window of about a year, or two sunspot cycles.
+def macro(folder: Path) -> Path:
+    """US quarterly macro data 1959–2009: unemployment (the target) with real GDP,
+    consumption and investment as features — a series of several columns."""
+    from statsmodels.datasets import macrodata as source
+
+    frame = source.load_pandas().data
+    rows = ["quarter,realgdp,realcons,realinv,unemp"]
+    for _, q in frame.iterrows():
+        month = 3 * (int(q["quarter"]) - 1) + 1
+        values = ",".join(str(q[c]) for c in ("realgdp", "realcons", "realinv", "unemp"))
+        rows.append(f"{int(q['year'])}-{month:02d},{values}")
+    path = folder / "macro.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+# name → (writer, window): a window of about a year, two sunspot cycles, two years.
 SERIES: dict[str, tuple[Callable[[Path], Path], int]] = {
     "co2": (co2, 52),
     "sunspots": (sunspots, 22),
     "elnino": (elnino, 24),
+    "macro": (macro, 8),
 }
 
 
