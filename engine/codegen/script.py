@@ -115,7 +115,11 @@ def _header(project: Project, data: DataSection, dataset: str, model: Any) -> li
         "#     torchrun --nproc_per_node=2 this_file.py --epochs 1",
     ]
     if data.path_default is not None:
-        lines.append("# Your data: --data PATH (default: the path in the project).")
+        lines += [
+            "# Your data: --data PATH (default: the path in the project).",
+            "# Predict new data with trained weights (a model.pt from NetLoom or from here):",
+            "#     python this_file.py predict DATA --out predictions.csv",
+        ]
     return lines
 
 
