@@ -9,7 +9,7 @@ persistence forecast's MSE on the same windows, and their ratio (below 1: the mo
 wins). The summary gives the worst (highest) and best ratio over the seeds.
 
     .venv/bin/python bench/series_bench.py [--seeds 5] [--series co2 sunspots elnino macro]
-        [--forecast change|value]
+        [--forecast change|value] [--horizon H]
 
 A few minutes on two cores. The figures go in docs/data.md ("Your series").
 """
@@ -123,6 +123,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--series", nargs="*", default=list(SERIES), choices=list(SERIES))
+    parser.add_argument("--horizon", type=int, default=1, help="steps forecast (default 1)")
     parser.add_argument(
         "--forecast",
         default="change",
@@ -135,7 +136,7 @@ def main() -> None:
         for name in args.series:
             writer, window = SERIES[name]
             data = writer(Path(folder))
-            adapted = adapt(template, data, window=window)
+            adapted = adapt(template, data, window=window, horizon=args.horizon)
             project_path = Path(folder) / f"{name}.json"
 
             save(adapted.project, project_path)
