@@ -73,11 +73,13 @@ def main() -> int:
     parser.add_argument(
         "--only",
         choices=(
-            "editor", "training", "runs", "look", "look-training", "import", "trial", "sizes"
+            "editor", "training", "runs", "look", "look-training", "import", "trial", "sizes",
+            "data",
         ),
         help="render just the editor (and gallery), the training screenshot, the run "
         "switching, confusion and Runs ones, Look inside, its Training tab, the imported "
-        "ResNet and import report, or try a sample",
+        "ResNet and import report, try a sample, the first screens at both sizes, or Use "
+        "my data… on a messy table",
     )  # fmt: skip
     parser.add_argument("--out", type=Path, help=f"write here instead of {OUT}")
     args = parser.parse_args()
@@ -105,6 +107,8 @@ def main() -> int:
             render_try_a_sample(app, Path(scratch))
         if only in (None, "sizes"):
             render_at_sizes(app, Path(scratch))
+        if only in (None, "data"):
+            render_use_my_data(app, Path(scratch))
     return 0
 
 
@@ -577,6 +581,50 @@ def render_at_sizes(app: QApplication, scratch: Path) -> None:
         grab_with_dialog(window, dialog).save(str(path))
         logging.info("wrote %s", path)
     dialog.accept()
+    window.undo_stack.setClean()
+    window.close()
+
+
+def write_messy_table(path: Path) -> None:
+    """Breast cancer as a spreadsheet in a ';' country saves it: decimal commas, a
+    patient_id, a clinic column, text labels and some empty cells."""
+    from sklearn.datasets import load_breast_cancer
+
+    data = load_breast_cancer()
+    names = [str(n) for n in data.feature_names[:8]]
+    lines = [";".join(["patient_id", *names, "clinic", "diagnosis"])]
+    for i, (row, label) in enumerate(zip(data.data, data.target)):
+        cells = [
+            f"{v:.4g}".replace(".", ",") if (i * 7 + j) % 23 else "" for j, v in enumerate(row[:8])
+        ]
+        clinic = ("North", "South", "East")[i % 3]
+        lines.append(";".join([str(84000 + i), *cells, clinic, data.target_names[label]]))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def render_use_my_data(app: QApplication, scratch: Path) -> None:
+    """File → Use my data… on a messy table over the MLP template, at both sizes."""
+    from gui.data.ui import open_use_data
+
+    DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
+    table = scratch / "patients.csv"
+    write_messy_table(table)
+    settings = QSettings(str(scratch / "settings-data.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings, recovery_dir=scratch / "recovery-data")
+    window.show()
+    window.open_template(ROOT / "templates" / "mlp_iris.json")
+    settle(app, window)
+    dialog = open_use_data(window, table)
+    wait_until(app, lambda: not dialog.pending, "the verdict of Use my data…")
+    for width, height in WINDOW_SIZES:
+        window.resize(width, height)
+        dialog.resize(min(dialog.width(), width - 80), min(dialog.height(), height - 60))
+        settle(app, window)
+        settle(app, dialog)
+        path = DOCS_SHOTS / f"use-my-data-{width}x{height}.png"
+        grab_with_dialog(window, dialog).save(str(path))
+        logging.info("wrote %s", path)
+    dialog.reject()
     window.undo_stack.setClean()
     window.close()
 
