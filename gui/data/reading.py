@@ -133,9 +133,7 @@ def _times(table: TextTable, time: str) -> tuple[np.ndarray, bool]:
     """The time column as the series dataset orders it: numbers, or seconds for dates
     (row numbers when some cell reads as neither)."""
     cells = np.array([row[table.columns.index(time)] for row in table.rows], dtype=object)
-    _, numbers = read_column(cells, table.decimal)
-    dated = bool(np.isnan(numbers).all())
-    times = parse_times(cells, table.decimal)
+    times, dated = parse_times(cells, table.decimal)
     if np.isnan(times).any():
         return np.arange(1, len(cells) + 1, dtype=float), False
     return times, dated
