@@ -36,8 +36,9 @@ from engine.data.registry import (
 WHAT = "a .npz file with arrays x and y (np.savez(path, x=..., y=...))"
 
 
-def _headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
-    """Shape and dtype of every array in the archive, read from headers only."""
+def npz_headers(path: Path, what: str) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """Shape and dtype of every array in the archive, read from headers only (no array
+    is loaded); DataError naming the file and `what` was expected when it is no .npz."""
     found: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
     try:
         with zipfile.ZipFile(path) as archive:
@@ -51,8 +52,14 @@ def _headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
                     else:
                         shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
                 found[member.removesuffix(".npy")] = (tuple(shape), dtype)
-    except (zipfile.BadZipFile, ValueError, OSError) as err:
-        raise DataError(f"{path}: cannot read as .npz ({err}); expected {WHAT}") from None
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
+        raise DataError(f"{path}: cannot read as .npz ({err}); expected {what}") from None
+    return found
+
+
+def xy_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """The archive's headers, which must include x and y."""
+    found = npz_headers(path, WHAT)
     for name in ("x", "y"):
         if name not in found:
             names = ", ".join(sorted(found)) or "none"
@@ -96,7 +103,7 @@ def _check_x(path: Path, shape: tuple[int, ...], dtype: np.dtype, params: dict[s
 
 
 def _task_from_headers(path: Path, params: dict[str, Any]) -> Task:
-    headers = _headers(path)
+    headers = xy_headers(path)
     (x_shape, _), (y_shape, y_dtype) = headers["x"], headers["y"]
     if params["task"] != "auto":
         return params["task"]
@@ -105,7 +112,7 @@ def _task_from_headers(path: Path, params: dict[str, Any]) -> Task:
 
 def _shape(params: dict[str, Any]) -> InputShape:
     path = existing_file(params["path"], WHAT)
-    x_shape, x_dtype = _headers(path)["x"]
+    x_shape, x_dtype = xy_headers(path)["x"]
     _check_x(path, x_shape, x_dtype, params)
     return tuple(x_shape[1:]), params["sequence"]
 

@@ -186,33 +186,21 @@ def _peek_csv(name: str, params: dict[str, Any]) -> Peek:
 # ----------------------------------------------------------------------- arrays
 
 
-def _array_header(archive: Any, name: str) -> tuple[tuple[int, ...], np.dtype]:
-    with archive.open(f"{name}.npy") as handle:
-        version = np.lib.format.read_magic(handle)
-        read = (
-            np.lib.format.read_array_header_1_0
-            if version == (1, 0)
-            else np.lib.format.read_array_header_2_0
-        )
-        shape, _, dtype = read(handle)
-    return tuple(shape), dtype
-
-
 def _peek_npz(name: str, params: dict[str, Any]) -> Peek:
     import zipfile
 
     from engine.data.arrays import check_class_labels
-    from engine.data.npz_arrays import WHAT
+    from engine.data.npz_arrays import WHAT, xy_headers
 
     spec = get_dataset_spec(name)
     sample_shape, sequence = spec.input_shape(params)  # x's header only; x is never read
     task = spec.task_of(params)
     path = Path(params["path"])
     dtype = "int64" if params["dtype"] == "int64" else "float32"
+    headers = xy_headers(path)
+    (x_shape, _), (y_shape, _) = headers["x"], headers["y"]
     try:
         with zipfile.ZipFile(path) as archive:
-            x_shape, _ = _array_header(archive, "x")
-            y_shape, _ = _array_header(archive, "y")
             small = archive.getinfo("y.npy").file_size <= SMALL_Y_BYTES
     except (zipfile.BadZipFile, ValueError, OSError, KeyError) as err:
         raise DataError(f"{path}: cannot read as .npz ({err}); expected {WHAT}") from None

@@ -16,30 +16,12 @@ from typing import Any
 import numpy as np
 
 from engine.common.limits import MAX_IMPORT_TENSOR_ELEMENTS, count_text
+from engine.data.npz_arrays import npz_headers
 from engine.data.predict_inputs import PredictInputs
 from engine.data.preprocess import apply_standardiser
 from engine.data.registry import DataError
 
 NPZ_WHAT = "an .npz file with an array X (np.savez(path, X=...))"
-
-
-def _npz_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
-    """Shape and dtype of every array in the archive, from the headers alone."""
-    found: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
-    try:
-        with zipfile.ZipFile(path) as archive:
-            for member in archive.namelist():
-                if member.endswith(".npy"):
-                    with archive.open(member) as handle:
-                        version = np.lib.format.read_magic(handle)
-                        if version == (1, 0):
-                            shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
-                        else:
-                            shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
-                    found[member.removesuffix(".npy")] = (tuple(shape), dtype)
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
-        raise DataError(f"{path}: cannot read as .npz ({err}); expected {NPZ_WHAT}") from None
-    return found
 
 
 def _checked_header(path: Path, name: str, shape: tuple[int, ...], dtype: np.dtype) -> None:
@@ -97,7 +79,7 @@ def _array_targets(
 
 def read_arrays(preprocessing: dict[str, Any], data: Path) -> PredictInputs:
     """X (or x) of an .npz, scaled as the run scaled its features; y (or Y) when there."""
-    headers = _npz_headers(data)
+    headers = npz_headers(data, NPZ_WHAT)
     name = next((n for n in ("X", "x") if n in headers), None)
     if name is None:
         arrays = ", ".join(sorted(headers)) or "none"
