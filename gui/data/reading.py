@@ -17,6 +17,7 @@ import numpy as np
 
 from engine.data.adapt_detect import default_target, peek_table, time_column
 from engine.data.image_folder import list_folder
+from engine.data.npz_arrays import npz_headers
 from engine.data.registry import DataError
 from engine.data.series_reading import parse_times
 from engine.data.table_columns import TableOptions, plan_columns, read_column
@@ -218,30 +219,13 @@ def preview_folder(path: Path) -> FolderPreview:
     return FolderPreview(path, classes, samples, ignored + [p.name for p in top.images])
 
 
-def _array_headers(path: Path) -> list[tuple[str, tuple[int, ...], str]]:
-    """Each array's name, shape and dtype from its header: no array is loaded."""
-    found = []
-    with zipfile.ZipFile(path) as archive:
-        for member in archive.namelist():
-            if not member.endswith(".npy"):
-                continue
-            with archive.open(member) as handle:
-                version = np.lib.format.read_magic(handle)
-                read = (
-                    np.lib.format.read_array_header_1_0
-                    if version == (1, 0)
-                    else np.lib.format.read_array_header_2_0
-                )
-                shape, _, dtype = read(handle)
-            found.append((member.removesuffix(".npy"), tuple(shape), str(dtype)))
-    return found
-
-
 def preview_arrays(path: Path) -> ArraysPreview:
     """The archive's arrays from their headers, and y's class counts when it holds
     whole numbers (y alone is loaded, and only when it is one label per sample)."""
     try:
-        preview = ArraysPreview(path, _array_headers(path))
+        headers = npz_headers(path, "arrays saved with np.savez")
+        arrays = [(name, shape, str(dtype)) for name, (shape, dtype) in headers.items()]
+        preview = ArraysPreview(path, arrays)
         shapes = {name: (shape, dtype) for name, shape, dtype in preview.arrays}
         shape, dtype = shapes.get("y", ((), ""))
         if len(shape) == 1 and np.issubdtype(np.dtype(dtype), np.integer):

@@ -72,8 +72,7 @@ class DataTools(QObject):
         self.predict_button = QPushButton("Predict…")
         self.predict_button.setToolTip(self.predict_action.toolTip())
         self.predict_button.clicked.connect(self.open_predict)
-        header = results.save_weights.parentWidget().layout().itemAt(0).layout()
-        header.addWidget(self.predict_button)
+        results.add_action_button(self.predict_button)
         current = window.training.current
         current.changed.connect(self.follow)
         current.ended.connect(self.follow)

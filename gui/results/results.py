@@ -132,6 +132,7 @@ class ResultsView(QWidget):
         header = QHBoxLayout()
         header.addWidget(self.title, 1)
         header.addWidget(self.save_weights)
+        self.header = header  # add_action_button() puts other rooms' run actions here
 
         self.confusion = ConfusionMatrixView()
         self.predictions = PredictionPlot()
@@ -205,6 +206,11 @@ class ResultsView(QWidget):
         else:
             self.predictions.show_evaluation(evaluation)
             self.task_views.setCurrentWidget(self.predictions)
+
+    def add_action_button(self, button: QPushButton) -> None:
+        """A button acting on the shown run (Predict…), beside Save weights…; its owner
+        enables it."""
+        self.header.addWidget(button)
 
     def _save_weights(self) -> None:
         if self.outcome is None or not self.outcome.checkpoint:
