@@ -35,3 +35,25 @@ def write_project(folder: Path, doc: dict[str, Any] | str, name: str = "tiny.jso
 def template_doc(name: str) -> dict[str, Any]:
     """The shipped template `name` as its JSON document, to change before writing."""
     return json.loads(template(name).read_text(encoding="utf-8"))
+
+
+def classifier_doc(dataset: dict[str, Any], shape: list[int], classes: int = 2) -> dict[str, Any]:
+    """The smallest classifier project on `dataset`: Input(shape) → Flatten → Dense(classes)
+    → Output (cross-entropy), one epoch — what the hostile-data tests point at a file."""
+    return {
+        "format": "netloom",
+        "version": 1,
+        "name": "hostile data",
+        "nodes": [
+            {"id": "x", "type": "Input", "params": {"shape": shape}},
+            {"id": "flat", "type": "Flatten", "params": {}},
+            {"id": "dense1", "type": "Dense", "params": {"units": classes}},
+            {"id": "label", "type": "Output", "params": {"loss": "cross_entropy"}},
+        ],
+        "edges": [
+            {"source": "x", "target": "flat"},
+            {"source": "flat", "target": "dense1"},
+            {"source": "dense1", "target": "label"},
+        ],
+        "training": {"dataset": dataset, "epochs": 1},
+    }

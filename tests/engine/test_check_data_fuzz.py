@@ -27,31 +27,12 @@ from PIL import Image
 
 from engine.cli.main import run
 from tests.engine.byte_mutations import flip, splice, truncate
+from tests.helpers import classifier_doc as classifier
 from tests.helpers import write_project
 
 SEEDS = range(8)
 MUTATIONS = {"truncate": truncate, "flip": flip, "splice": splice}
 SLOWEST = 5.0  # seconds one check may take: generous on busy cores; a runaway read takes far longer
-
-
-def classifier(dataset: dict[str, Any], shape: list[int], classes: int = 2) -> dict[str, Any]:
-    return {
-        "format": "netloom",
-        "version": 1,
-        "name": "hostile data",
-        "nodes": [
-            {"id": "x", "type": "Input", "params": {"shape": shape}},
-            {"id": "flat", "type": "Flatten", "params": {}},
-            {"id": "dense1", "type": "Dense", "params": {"units": classes}},
-            {"id": "label", "type": "Output", "params": {"loss": "cross_entropy"}},
-        ],
-        "edges": [
-            {"source": "x", "target": "flat"},
-            {"source": "flat", "target": "dense1"},
-            {"source": "dense1", "target": "label"},
-        ],
-        "training": {"dataset": dataset, "epochs": 1},
-    }
 
 
 def forecaster(dataset: dict[str, Any]) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from engine.data.arrays import MAX_CLASSES
 from engine.project.project import load
 from engine.train.config import TrainConfig
 from engine.train.trainer import Trainer
-from tests.helpers import ROOT
+from tests.helpers import ROOT, classifier_doc
 
 
 def png_header(width: int, height: int) -> bytes:
@@ -51,23 +51,7 @@ def image_folder(root: Path, odd_one: bytes | None = None) -> Path:
 
 
 def project_file(tmp_path: Path, dataset: dict[str, Any], shape: list[int], classes: int) -> Path:
-    doc = {
-        "format": "netloom",
-        "version": 1,
-        "name": "hostile",
-        "nodes": [
-            {"id": "x", "type": "Input", "params": {"shape": shape}},
-            {"id": "flat", "type": "Flatten", "params": {}},
-            {"id": "dense1", "type": "Dense", "params": {"units": classes}},
-            {"id": "label", "type": "Output", "params": {"loss": "cross_entropy"}},
-        ],
-        "edges": [
-            {"source": "x", "target": "flat"},
-            {"source": "flat", "target": "dense1"},
-            {"source": "dense1", "target": "label"},
-        ],
-        "training": {"dataset": dataset, "epochs": 1},
-    }
+    doc = classifier_doc(dataset, shape, classes)
     path = tmp_path / "project.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
     return path
