@@ -15,17 +15,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from engine.common.arguments import integer_at_least
 from engine.common.exits import EXIT_OK, EXIT_UNREADABLE, print_error, print_safely
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer ≥ 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer ≥ 1, got {value}")
-    return value
 
 
 def add_command(subparsers: Any) -> None:
@@ -46,8 +37,10 @@ def add_command(subparsers: Any) -> None:
     adapt.add_argument(
         "--time", help="a series' time column (default: found from names and values)"
     )
-    adapt.add_argument("--window", type=_positive, help="a series' time steps per input")
-    adapt.add_argument("--horizon", type=_positive, help="a series' steps to forecast (default 1)")
+    adapt.add_argument("--window", type=integer_at_least(1), help="a series' time steps per input")
+    adapt.add_argument(
+        "--horizon", type=integer_at_least(1), help="a series' steps to forecast (default 1)"
+    )
     adapt.add_argument("-o", "--output", required=True, help="the adapted project to write")
     adapt.set_defaults(func=cmd_adapt)
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.common.arguments import integer_at_least
 from engine.common.exits import EXIT_ERRORS, EXIT_OK, EXIT_UNREADABLE, print_error
 
 GRADIENT_BATCH = 256  # validation samples averaged in gradient_through_time.csv
@@ -32,16 +33,6 @@ GRADIENT_BATCH = 256  # validation samples averaged in gradient_through_time.csv
 
 class CannotInspect(Exception):
     """Input trouble (exit 2): the message names the place."""
-
-
-def _sample_index(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer ≥ 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer ≥ 0, got {value}")
-    return value
 
 
 def add_command(subparsers: Any) -> None:
@@ -56,7 +47,7 @@ def add_command(subparsers: Any) -> None:
         "--weights", help="a checkpoint from `train` (model.pt); default: seeded initial weights"
     )
     inspect.add_argument(
-        "--sample", type=_sample_index, default=0, help="validation sample number (default 0)"
+        "--sample", type=integer_at_least(0), default=0, help="validation sample number (default 0)"
     )
     inspect.add_argument("--out", required=True, help="the folder to write the views to")
     inspect.set_defaults(func=cmd_inspect)

@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from engine.common.arguments import integer_at_least
 from engine.common.exits import (
     EXIT_ERRORS,
     EXIT_INTERRUPTED,
@@ -48,19 +49,6 @@ if TYPE_CHECKING:
     from engine.train.trainer import Trainer
 
 
-def _integer_at_least(low: int) -> Any:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer ≥ {low}, got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"expected an integer ≥ {low}, got {value}")
-        return value
-
-    return parse
-
-
 def add_command(subparsers: Any) -> None:
     train = subparsers.add_parser(
         "train",
@@ -68,9 +56,9 @@ def add_command(subparsers: Any) -> None:
         description="Train a project with its training settings (some overridable here).",
     )
     train.add_argument("project", help="a NetLoom project file (.json)")
-    train.add_argument("--epochs", type=_integer_at_least(1), help="override training.epochs")
+    train.add_argument("--epochs", type=integer_at_least(1), help="override training.epochs")
     train.add_argument("--out", help="output folder (default: runs/<project file name>)")
-    train.add_argument("--seed", type=_integer_at_least(0), help="override training.seed")
+    train.add_argument("--seed", type=integer_at_least(0), help="override training.seed")
     train.add_argument("--device", choices=DEVICES, help="override training.device")
     train.add_argument(
         "--weights",
@@ -79,7 +67,7 @@ def add_command(subparsers: Any) -> None:
     )
     train.add_argument(
         "--threads",
-        type=_integer_at_least(1),
+        type=integer_at_least(1),
         help="CPU threads for torch (default: 1 for small models, else the idle cores)",
     )
     train.set_defaults(func=cmd_train)
