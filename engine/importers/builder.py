@@ -37,10 +37,12 @@ class Value:
 
     `node` is the NetLoom node that produces it, or None when the operation that made
     it could not be mapped (it is in the report; later operations are still checked).
+    `port` names the output it leaves from, for a block with several (a Split's "out2").
     """
 
     node: str | None
     shape: Shape
+    port: str = ""
 
 
 @dataclass
@@ -120,7 +122,7 @@ class GraphBuilder:
         loss = "cross_entropy" if classes and features[0] > 1 else "mse"
         node_id = self.new_id(None, "output")
         self.graph.add_node("Output", {"loss": loss}, node_id=node_id)
-        self.graph.connect(value.node, node_id, "x")
+        self.graph.connect(value.node, node_id, "x", value.port)
         self.places[node_id] = place
         self.report.note(
             place,
@@ -174,7 +176,7 @@ class GraphBuilder:
         self.graph.add_node(type_name, values, node_id=node_id)
         for port, x in zip(ports, inputs, strict=True):
             assert x.node is not None
-            self.graph.connect(x.node, node_id, port)
+            self.graph.connect(x.node, node_id, port, x.port)
         for key, tensor in (weights or {}).items():
             self.weights[f"{node_id}.{key}"] = tensor
         self.places[node_id] = place
