@@ -50,12 +50,61 @@ def _activation(
 
 _activation("ReLU", "max(0, x): passes positives, zeroes negatives.", aliases=("rectifier",))
 _activation(
+    "ReLU6",
+    "min(max(0, x), 6): a ReLU capped at 6, as MobileNetV2 uses.",
+    aliases=("rectifier", "clamp", "clip"),
+)
+
+
+def _hardtanh_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
+    if params["min_val"] >= params["max_val"]:
+        raise ShapeMismatch(
+            f"needs min_val below max_val; got min_val {params['min_val']:g} and "
+            f"max_val {params['max_val']:g} — lower min_val or raise max_val"
+        )
+    return only(inputs).shape
+
+
+def _hardtanh_kwargs(params: Mapping[str, Any], x: Shape) -> dict[str, Any]:
+    # Written only when not torch's default, so `clamp(x, -1, 1)` exports as nn.Hardtanh().
+    return {
+        name: params[name]
+        for name, default in (("min_val", -1.0), ("max_val", 1.0))
+        if params[name] != default
+    }
+
+
+_activation(
+    "Hardtanh",
+    "Clamps values into [min_val, max_val]: torch.clamp(x, a, b), ONNX Clip.",
+    params=(
+        Param("min_val", "float", -1.0, "Smallest value let through; below it, this value."),
+        Param("max_val", "float", 1.0, "Largest value let through; above it, this value."),
+    ),
+    kwargs=_hardtanh_kwargs,
+    aliases=("clamp", "clip"),
+    shape=_hardtanh_shape,
+)
+_activation(
     "LeakyReLU",
     "x for positives, slope·x for negatives, so no unit goes silent for good.",
     params=(Param("negative_slope", "float", 0.01, "Slope for x < 0.", 0.0, 1.0),),
     kwargs=lambda p, x: {"negative_slope": p["negative_slope"]},
 )
-_activation("GELU", "x·Φ(x): a smooth ReLU used by transformers.")
+_activation(
+    "GELU",
+    "x·Φ(x): a smooth ReLU used by transformers; 'tanh' computes Φ with the tanh formula.",
+    params=(
+        Param(
+            "approximate",
+            "choice",
+            "none",
+            "'none': the exact Φ (erf); 'tanh': the tanh approximation (GPT-2, some ViTs).",
+            choices=("none", "tanh"),
+        ),
+    ),
+    kwargs=lambda p, x: {"approximate": p["approximate"]} if p["approximate"] != "none" else {},
+)
 _activation("Tanh", "Squashes values into (−1, 1).", aliases=("hyperbolic",))
 _activation("Sigmoid", "Squashes values into (0, 1); a probability for yes/no outputs.")
 _activation("SiLU", "x·sigmoid(x) (swish): a smooth ReLU used by EfficientNet and MobileNetV3.")
@@ -66,6 +115,11 @@ _activation(
     kwargs=lambda p, x: {"alpha": p["alpha"]} if p["alpha"] != 1.0 else {},
 )
 _activation("Hardswish", "x·ReLU6(x + 3)/6: a cheap swish for mobile networks (MobileNetV3).")
+_activation(
+    "Hardsigmoid",
+    "ReLU6(x + 3)/6: a cheap sigmoid for gates in mobile networks (MobileNetV3's SE).",
+    aliases=("gate",),
+)
 _activation("Mish", "x·tanh(softplus(x)): a smooth, non-monotonic ReLU.")
 _activation(
     "LogSoftmax",

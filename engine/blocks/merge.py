@@ -7,13 +7,16 @@ from typing import Any
 
 from engine.blocks.spec import BlockSpec, Op, Operand, Param, Shape, ShapeMismatch, register
 
+# densenet121 joins up to 25 branches in one torch.cat.
+MAX_INPUTS = 64
+
 
 def merge_ports(params: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(f"in{i}" for i in range(1, params["inputs"] + 1))
 
 
 def _inputs_param() -> Param:
-    return Param("inputs", "int", 2, "Number of branches joined.", minimum=2, maximum=8)
+    return Param("inputs", "int", 2, "Number of branches joined.", minimum=2, maximum=MAX_INPUTS)
 
 
 def _listing(inputs: Mapping[str, Operand]) -> str:

@@ -17,8 +17,34 @@ from engine.blocks.spec import (
     register,
 )
 
+# torch's default eps: a kwarg is written only for another value, so older projects
+# export as before.
+EPS = 1e-5
+
+
+def _eps() -> Param:
+    return Param(
+        "eps",
+        "float",
+        EPS,
+        "Added to the variance before its square root, so a flat channel does not divide by 0.",
+        0.0,
+        1.0,
+    )
+
+
+def _check_eps(params: Mapping[str, Any]) -> None:
+    # The param's range admits 0 (a spin box's floor); torch would divide by zero there.
+    if params["eps"] <= 0:
+        raise ShapeMismatch(f"needs eps above 0; got eps {params['eps']:g} — use 1e-5")
+
+
+def _eps_kwarg(params: Mapping[str, Any]) -> dict[str, float]:
+    return {} if params["eps"] == EPS else {"eps": params["eps"]}
+
 
 def _batchnorm_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
+    _check_eps(params)
     x = only(inputs)
     if not 1 <= len(x.shape.features) <= 4:
         raise ShapeMismatch(
@@ -37,15 +63,18 @@ def _batchnorm_op(params: Mapping[str, Any], inputs: Mapping[str, Shape], out: S
         target=f"BatchNorm{flavour}d",
         kwargs={
             "num_features": features[0],
+            **_eps_kwarg(params),
             "momentum": params["momentum"],
             # Written only when not torch's default, so older projects export as before.
             **({} if params["affine"] else {"affine": False}),
+            **({} if params["track_running_stats"] else {"track_running_stats": False}),
         },
         fold=x.time,
     )
 
 
 def _layernorm_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
+    _check_eps(params)
     x = only(inputs)
     if params["axes"] > len(x.shape.dims):
         raise ShapeMismatch(
@@ -60,7 +89,10 @@ def _normalized(params: Mapping[str, Any], x: Shape) -> tuple[int, ...]:
 
 def _layernorm_op(params: Mapping[str, Any], inputs: Mapping[str, Shape], out: Shape) -> Op:
     shape = _normalized(params, inputs["x"])
-    kwargs: dict[str, Any] = {"normalized_shape": shape[0] if len(shape) == 1 else shape}
+    kwargs: dict[str, Any] = {
+        "normalized_shape": shape[0] if len(shape) == 1 else shape,
+        **_eps_kwarg(params),
+    }
     # Written only when not torch's default, so older projects export as before.
     if not params["affine"]:
         kwargs["elementwise_affine"] = False
@@ -86,6 +118,7 @@ def _channels(x: Operand, what: str) -> tuple[int, ...]:
 
 
 def _groupnorm_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
+    _check_eps(params)
     x = only(inputs)
     features = x.shape.features
     if not features:
@@ -98,6 +131,7 @@ def _groupnorm_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -
 
 
 def _instancenorm_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
+    _check_eps(params)
     x = only(inputs)
     features = _channels(x, "")
     # One value per channel has no spread to normalise; torch refuses it while training.
@@ -108,7 +142,7 @@ def _instancenorm_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]
 
 def _instancenorm_op(params: Mapping[str, Any], inputs: Mapping[str, Shape], out: Shape) -> Op:
     x = inputs["x"]
-    kwargs: dict[str, Any] = {"num_features": x.features[0]}
+    kwargs: dict[str, Any] = {"num_features": x.features[0], **_eps_kwarg(params)}
     if params["affine"]:
         kwargs["affine"] = True
     return Op("module", target=f"InstanceNorm{len(x.features) - 1}d", kwargs=kwargs, fold=x.time)
@@ -130,8 +164,16 @@ register(
         shape_formula="unchanged",
         weight_formula="2 × channels (scale and shift)",
         params=(
+            _eps(),
             Param("momentum", "float", 0.1, "Weight of a new batch in the running stats.", 0, 1),
             _affine(True),
+            Param(
+                "track_running_stats",
+                "bool",
+                True,
+                "Keep running statistics for evaluation; off, every batch (in eval too) "
+                "is normalised by its own statistics.",
+            ),
         ),
         shape=_batchnorm_shape,
         op=_batchnorm_op,
@@ -157,6 +199,7 @@ register(
             Param("axes", "int", 1, "How many trailing axes to normalise over.", 1, 8),
             Param("affine", "bool", True, "Learn a scale (and shift) per normalised value."),
             Param("bias", "bool", True, "Learn the shift too (with affine)."),
+            _eps(),
         ),
         shape=_layernorm_shape,
         op=_layernorm_op,
@@ -187,6 +230,7 @@ register(
                 minimum=1,
                 limit=MAX_WIDTH,
             ),
+            _eps(),
             _affine(True),
         ),
         shape=_groupnorm_shape,
@@ -196,6 +240,7 @@ register(
             kwargs={
                 "num_groups": params["num_groups"],
                 "num_channels": inputs["x"].features[0],
+                **_eps_kwarg(params),
                 **({} if params["affine"] else {"affine": False}),
             },
             fold=inputs["x"].time,
@@ -217,7 +262,7 @@ register(
         ),
         shape_formula="unchanged",
         weight_formula="2 × channels with affine, else none",
-        params=(_affine(False),),
+        params=(_eps(), _affine(False)),
         shape=_instancenorm_shape,
         op=_instancenorm_op,
         id_prefix="inorm",

@@ -84,6 +84,8 @@ def _pool_spec(kind: str, spatial: int) -> BlockSpec:
             kwargs["dilation"] = compact(d)
         if params["ceil_mode"]:
             kwargs["ceil_mode"] = True
+        if kind == "Avg" and not params["count_include_pad"]:
+            kwargs["count_include_pad"] = False
         return sliding_op(name, kwargs, inputs["x"], spatial)
 
     params: tuple[Param, ...] = (
@@ -107,6 +109,16 @@ def _pool_spec(kind: str, spatial: int) -> BlockSpec:
             "Round the output size up: a last, partial window still yields a value.",
         ),
     )
+    if kind == "Avg":
+        params += (
+            Param(
+                "count_include_pad",
+                "bool",
+                True,
+                "Count the zero padding in each window's average; off, divide by the "
+                "values actually inside the input (timm's ResNet-D shortcut).",
+            ),
+        )
     return BlockSpec(
         name=name,
         category="Pooling",

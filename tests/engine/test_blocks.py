@@ -231,6 +231,7 @@ CASES: dict[str, list[Case]] = {
         frames(5, 4, 8, 8),
         frames(6, 3, momentum=0),
         x(4, 8, 8, affine=False),
+        x(4, 8, 8, eps=1e-3, track_running_stats=False),
     ],
     "LayerNorm": [
         x(10),
@@ -239,6 +240,7 @@ CASES: dict[str, list[Case]] = {
         x(3, 4, 5, axes=3),  # over (C, H, W)
         frames(6, 4, 5, axes=2, bias=False),
         x(3, 4, 5, axes=2, affine=False),
+        x(3, 4, 5, eps=1e-6),
     ],
     "GroupNorm": [
         x(8, 4, 4, num_groups=4),
@@ -246,11 +248,21 @@ CASES: dict[str, list[Case]] = {
         frames(5, 4, 3, 3, num_groups=2),
         x(4, 2, 3, 3),
         x(6),
+        x(8, 4, num_groups=2, eps=1e-6),
     ],
-    "InstanceNorm": [x(4, 10), x(3, 8, 8, affine=True), x(2, 3, 4, 5), frames(5, 3, 4, 4)],
+    "InstanceNorm": [
+        x(4, 10),
+        x(3, 8, 8, affine=True),
+        x(2, 3, 4, 5),
+        frames(5, 3, 4, 4),
+        x(3, 8, 8, eps=1e-3),
+    ],
     "ReLU": activation_cases(),
+    "ReLU6": activation_cases(),
+    "Hardtanh": [*activation_cases(min_val=0.0, max_val=6.0), x(3, max_val=2.5)],
+    "Hardsigmoid": activation_cases(),
     "LeakyReLU": activation_cases(negative_slope=0.2),
-    "GELU": activation_cases(),
+    "GELU": [*activation_cases(), x(3, approximate="tanh")],
     "Tanh": activation_cases(),
     "Sigmoid": activation_cases(),
     "SiLU": activation_cases(),
@@ -268,6 +280,7 @@ CASES: dict[str, list[Case]] = {
         merge((3, 8, 8), (3, 8, 8)),
         merge((5, 4), (5, 4), sequence=True),
         merge((10,), (10,), (10,)),
+        merge(*[(3, 2, 2)] * 25),
     ],
     "Multiply": [
         merge((3, 8, 8), (3, 8, 8)),
@@ -280,6 +293,7 @@ CASES: dict[str, list[Case]] = {
         merge((5, 4), (5, 6), sequence=True),
         merge((2,), (3,), (4,)),
         merge((4, 2, 3, 3), (4, 5, 3, 3), sequence=True),
+        merge(*[(c, 2, 2) for c in range(1, 65)]),  # densenet joins many branches
     ],
     "Reshape": [x(12, shape=[3, 4]), x(3, 4, 4, shape=[-1]), frames(5, 2, 6, shape=[3, -1])],
     "Mean": [
@@ -296,6 +310,19 @@ CASES: dict[str, list[Case]] = {
         frames(5, 2, 3, dims=[1, 3, 2]),
     ],
 }
+# timm's ResNet-D shortcut: AvgPool2d(2, 2, ceil_mode=True, count_include_pad=False)
+for _n in (1, 2, 3):
+    CASES[f"AvgPool{_n}d"].append(
+        x(
+            2,
+            *(7,) * _n,
+            kernel_size=3,
+            stride=2,
+            padding=1,
+            ceil_mode=True,
+            count_include_pad=False,
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -393,6 +420,7 @@ WRONG: dict[str, list[Wrong]] = {
         name: [no_ids()]
         for name in ("ReLU", "LeakyReLU", "GELU", "Tanh", "Sigmoid", "SiLU", "ELU", "Hardswish")
     },
+    **{name: [no_ids()] for name in ("ReLU6", "Hardtanh", "Hardsigmoid")},
     "Mish": [no_ids()],
     "Softmax": [no_ids()],
     "LogSoftmax": [no_ids()],
@@ -671,7 +699,7 @@ def test_default_validates_and_bad_values_are_refused(block: str, param: Param) 
             {"shape": [3, 10**7]},
             "shape: expected sizes ≤ 1000000 (NetLoom's size limit), got [3, 10000000]",
         ),
-        ("Add", {"inputs": 9}, "inputs: expected an integer in 2..8, got 9"),
+        ("Add", {"inputs": 65}, "inputs: expected an integer in 2..64, got 65"),
         (
             "Dense",
             {"unit": 3},
