@@ -3,7 +3,10 @@
 The original (a torch module, or an ONNX file run by ONNX Runtime) and the NetLoom
 model get the same random inputs at two batch sizes, one of them not the size the
 import probed with. From PyTorch the outputs must be bit-identical; from ONNX within
-`ONNX_TOLERANCE` (ONNX Runtime's kernels differ from torch's by a few ulps).
+`ONNX_ABSOLUTE` of ONNX Runtime, or within `ONNX_RELATIVE` of the largest magnitude the
+outputs reach: ONNX Runtime's kernels sum in another order than torch's, so a deep net
+with large activations (a resnet50 on random BN statistics) can differ by more than
+`ONNX_ABSOLUTE` while agreeing to five or six digits.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from engine.project.project import Project
 
 PROBE_BATCH = 3  # the batch size the source model is traced or probed with
 CHECK_BATCHES = (3, 2)
-ONNX_TOLERANCE = 1e-5
+ONNX_ABSOLUTE = 1e-4
+ONNX_RELATIVE = 1e-5  # of the output's largest magnitude
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ def verify(
     model.load_state_dict(builder.weights, strict=True)
     model.eval()
     worst, identical = 0.0, True
+    scale = 0.0  # the largest magnitude the original's outputs reach
     batches = batches or CHECK_BATCHES
     for batch in batches:
         x = example_input(spec, batch, vocabulary)
@@ -95,6 +100,7 @@ def verify(
             identical = identical and torch.equal(a, b)
             if a.numel():
                 worst = max(worst, float((a.double() - b.double()).abs().max()))
+                scale = max(scale, float(a.double().abs().max()))
     shown = " and ".join(str(b) for b in batches)
     if exact:
         report.check = (
@@ -105,10 +111,30 @@ def verify(
         if not identical:
             report.error("(outputs)", "outputs", f"differ from the original by up to {worst:.3g}")
     else:
-        report.check = (
-            f"outputs within {worst:.2g} of ONNX Runtime at batch {shown} "
-            f"(allowed {ONNX_TOLERANCE:g})"
-        )
-        if worst > ONNX_TOLERANCE:
-            report.error("(outputs)", "outputs", f"differ from ONNX Runtime by up to {worst:.3g}")
+        report.check, close = onnx_agreement(worst, scale, shown)
+        if not close:
+            report.error(
+                "(outputs)",
+                "outputs",
+                f"differ from ONNX Runtime by up to {worst:.3g} where the outputs reach "
+                f"{scale:.3g} (allowed {ONNX_ABSOLUTE:g}, or {ONNX_RELATIVE:g} of that)",
+            )
     report.check += f"; {analysis.total_params:,} weights"
+
+
+def onnx_agreement(worst: float, scale: float, batches: str) -> tuple[str, bool]:
+    """The check line for an ONNX import, and whether it passes: within ONNX_ABSOLUTE,
+    or else within ONNX_RELATIVE of the outputs' largest magnitude `scale`."""
+    if worst <= ONNX_ABSOLUTE:
+        return (
+            f"outputs within {worst:.2g} of ONNX Runtime at batch {batches} "
+            f"(allowed {ONNX_ABSOLUTE:g} absolute)",
+            True,
+        )
+    relative = worst / scale if scale > 0 else float("inf")
+    return (
+        f"outputs within {worst:.2g} of ONNX Runtime at batch {batches}, "
+        f"{relative:.2g} of their largest magnitude {scale:.3g} "
+        f"(allowed {ONNX_RELATIVE:g} relative)",
+        relative <= ONNX_RELATIVE,
+    )

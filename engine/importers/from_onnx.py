@@ -32,6 +32,7 @@ from engine.importers.onnx_file import (
     session_options,
     tensor_array,
 )
+from engine.importers.onnx_foreign import foreign_nodes, foreign_op, foreign_reason
 from engine.importers.onnx_ops import HANDLERS
 from engine.importers.onnx_recurrent import RnnPart, materialize
 from engine.importers.python_source import first_line, shown
@@ -163,6 +164,11 @@ class OnnxImporter:
         if looping := control_flow_nodes(self.model):
             for index, node in looping:
                 self.report.error(self.place(node, index), node.op_type, CONTROL_FLOW)
+            return ImportResult(self.report)
+        if foreign := foreign_nodes(self.model):  # ONNX Runtime could not run the probe
+            for index, node in foreign:
+                why = foreign_reason(node, HANDLERS)
+                self.report.error(self.place(node, index), foreign_op(node), why)
             return ImportResult(self.report)
         check_probe_sizes(self.model, self.input.name, (self.batch, *self.spec.dims), self.name)
         self._probe(example_input(self.spec, self.batch, vocabulary))
