@@ -15,5 +15,7 @@ from engine.blocks import (  # noqa: F401
     norm,
     pool,
     recurrent,
+    regularize,
     reshape,
+    select,
 )

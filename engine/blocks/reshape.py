@@ -59,6 +59,10 @@ def _permute_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> 
     return Shape(dims, time=x.shape.time and order[0] == 1)
 
 
+# Mean's `reduce` → the global_pool mode the op runs (mean, sum, amax).
+REDUCE_MODES = {"mean": "avg", "sum": "sum", "max": "max"}
+
+
 def _mean_axes(params: Mapping[str, Any], x: Operand) -> list[int]:
     axes = sorted(set(params["axes"]))
     rank = len(x.shape.dims)
@@ -89,19 +93,27 @@ register(
         summary=(
             "Averages over the chosen axes after N (counting from 1): axes [2, 3] of "
             "(N, C, H, W) leave (N, C); axis [1] of a sequence (N, T, F) averages over time. "
-            "With keepdim, each averaged axis stays with size 1 (ready to Multiply back)."
+            "With keepdim, each averaged axis stays with size 1 (ready to Multiply back). "
+            "reduce 'sum' adds the values up instead, 'max' keeps the largest."
         ),
         shape_formula="(N, d1, d2, …) → (N, …) without the averaged axes (size 1 with keepdim)",
         weight_formula="none",
         params=(
             Param("axes", "ints", [2, 3], "Axes after N to average over.", minimum=1, limit=8),
             Param("keepdim", "bool", False, "Keep each averaged axis with size 1."),
+            Param(
+                "reduce",
+                "choice",
+                "mean",
+                "How the values of the axes become one: their mean, sum or maximum.",
+                choices=tuple(REDUCE_MODES),
+            ),
         ),
         shape=_mean_shape,
         op=lambda params, inputs, out: Op(
             "global_pool",
             args={
-                "mode": "avg",
+                "mode": REDUCE_MODES[params["reduce"]],
                 "dims": tuple(sorted(params["axes"])),
                 **({"keepdim": True} if params["keepdim"] else {}),
             },

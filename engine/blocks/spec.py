@@ -297,8 +297,13 @@ OpKind = Literal[
     "concat",  # torch.cat along args["dim"]
     "reshape",  # x.reshape(N[, T], *args["shape"])
     "permute",  # x.permute(*args["dims"])
-    "global_pool",  # mean or amax over args["dims"] (args["keepdim"]: keep them, size 1)
+    "global_pool",  # mean, sum or amax over args["dims"] (args["keepdim"]: keep them, size 1)
     "unit",  # a unit instance: args["copies"] are its definition's passes, in series
+    "split",  # torch.split along args["dim"] into args["sizes"], one output each
+    "slice",  # x[..., start:stop:step] along args["dim"]
+    "select",  # x[..., index] along args["dim"], which goes away
+    "layer_scale",  # x times a learned parameter of args["shape"], named by the node id
+    "drop_path",  # stochastic depth (torchvision.ops.stochastic_depth)
 ]
 
 

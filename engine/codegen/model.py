@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from engine.blocks.spec import Op, Shape
+from engine.codegen.parameters import parameter_lines
 from engine.codegen.problems import require_exportable
 from engine.codegen.text import (
     INDENT,
@@ -164,11 +165,88 @@ def _permute(step: Step) -> list[str]:
 
 
 def _global_pool(step: Step) -> list[str]:
-    reduce = "mean" if step.op.args["mode"] == "avg" else "amax"
+    reduce = REDUCTIONS[step.op.args["mode"]]
     args = [f"dim={literal(tuple(step.op.args['dims']))}"]
     if step.op.args.get("keepdim", False):
         args.append("keepdim=True")
     return call(f"{step.target} = ", f"{step.sources[0]}.{reduce}", args, BODY, str(step.shape))
+
+
+def _split(step: Step) -> list[str]:
+    args = step.op.args
+    src = step.sources[0]
+    shapes = ", ".join(str(shape) for shape in args["output_shapes"].values())
+    if args["squeeze"]:
+        # Every part is one position: unbind gives them without the axis.
+        callee, call_args = "torch.unbind", [src, f"dim={args['dim']}"]
+    else:
+        sizes = literal(list(args["sizes"]))
+        callee, call_args = "torch.split", [src, sizes, f"dim={args['dim']}"]
+    targets = ", ".join(step.targets)
+    lines = call(f"{targets} = ", callee, call_args, BODY)
+    if all(len(text) <= LINE_LENGTH for text in lines):
+        return with_comment(lines, shapes, BODY)
+    # Many parts: the targets, parenthesised one a line, as ruff lays them out.
+    head = bracketed("(", list(step.targets), ") = (", BODY)
+    return with_comment(
+        [*head, *call("", callee, call_args, BODY + INDENT), f"{BODY})"], shapes, BODY
+    )
+
+
+def indexed(src: str, dim: int, index: str) -> str:
+    """`src[:, :, index]`: `index` applied to axis `dim`, every axis before it kept."""
+    return f"{src}[{', '.join([':'] * dim + [index])}]"
+
+
+def _slice(step: Step) -> list[str]:
+    args = step.op.args
+    start = str(args["start"]) if args["start"] else ""
+    stop = "" if args["stop"] is None else str(args["stop"])
+    step_size = f":{args['step']}" if args["step"] != 1 else ""
+    value = indexed(step.sources[0], args["dim"], f"{start}:{stop}{step_size}")
+    return line(f"{step.target} = {value}", BODY, str(step.shape))
+
+
+def _select(step: Step) -> list[str]:
+    value = indexed(step.sources[0], step.op.args["dim"], str(step.op.args["index"]))
+    return line(f"{step.target} = {value}", BODY, str(step.shape))
+
+
+def _layer_scale(step: Step) -> list[str]:
+    return line(f"{step.target} = {step.sources[0]} * self.{step.node}", BODY, str(step.shape))
+
+
+def _drop_path(step: Step) -> list[str]:
+    """Stochastic depth inline, as engine.model.build.drop_path computes it (and
+    torchvision.ops.stochastic_depth): the same random draws in the same order."""
+    src, out = step.sources[0], step.target
+    p, rank = step.op.args["p"], step.shape.rank
+    lines = line(f"{out} = {src}", BODY, str(step.shape))
+    if p == 0.0:
+        return lines
+    # 1 − p as Python computes it (the same float the in-app model draws with), written
+    # as a difference when its shortest form is long (1 - 0.833, not 0.16700000000000004).
+    survival = literal(1.0 - p)
+    if len(survival) > len(literal(p)) + 2:
+        survival = f"1 - {literal(p)}"
+    ones = ["1"] * (rank - 1)
+    size = [f"{src}.shape[0]", *ones] if step.op.args["mode"] == "row" else ["1", *ones]
+    whom = "each sample" if step.op.args["mode"] == "row" else "the whole batch"
+    inner = BODY + INDENT
+    empty = [literal_tuple(size), f"dtype={src}.dtype", f"device={src}.device"]
+    return [
+        *lines,
+        f"{BODY}if self.training:",
+        *comment_lines(f"stochastic depth: keep {whom} with probability {survival}", inner),
+        *call(f"{out} = ", "torch.empty", empty, inner),
+        *call(f"{out} = ", f"{out}.bernoulli_", [survival], inner),
+        *call(f"{out} = {src} * ", f"{out}.div_", [survival], inner),
+    ]
+
+
+def literal_tuple(items: list[str]) -> str:
+    """A tuple of expressions as source: `(x.shape[0], 1, 1)`, `(1,)`."""
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
 
 def _unit(step: Step) -> list[str]:
@@ -180,6 +258,9 @@ def _unit(step: Step) -> list[str]:
     return call(f"{step.target} = ", f"self.{step.node}", list(step.sources), BODY, str(step.shape))
 
 
+# A global_pool's mode → the tensor method that reduces.
+REDUCTIONS = {"avg": "mean", "sum": "sum", "max": "amax"}
+
 WRITERS: dict[str, Callable[[Step], list[str]]] = {
     "unit": _unit,
     "module": _module,
@@ -190,6 +271,11 @@ WRITERS: dict[str, Callable[[Step], list[str]]] = {
     "reshape": _reshape,
     "permute": _permute,
     "global_pool": _global_pool,
+    "split": _split,
+    "slice": _slice,
+    "select": _select,
+    "layer_scale": _layer_scale,
+    "drop_path": _drop_path,
 }
 
 
@@ -271,6 +357,9 @@ def _init_lines(graph: Graph, analysis: Analysis, units: UnitClasses) -> list[st
             lines += call(f"self.{node_id} = ", f"nn.{op.target}", args, BODY)
         elif op is not None and op.kind == "unit":
             lines += units.init_lines(graph, analysis, node_id, BODY)
+        elif op is not None and op.kind == "layer_scale":
+            shape, init = literal(tuple(op.args["shape"])), literal(op.args["init"])
+            lines += parameter_lines(node_id, shape, init, BODY)
     return lines
 
 

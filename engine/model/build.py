@@ -105,8 +105,11 @@ def _permute(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.T
 
 def _global_pool(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.Tensor:
     dims, keep = step.op.args["dims"], step.op.args.get("keepdim", False)
-    if step.op.args["mode"] == "avg":
+    mode = step.op.args["mode"]
+    if mode == "avg":
         return xs[0].mean(dim=dims, keepdim=keep)
+    if mode == "sum":
+        return xs[0].sum(dim=dims, keepdim=keep)
     return xs[0].amax(dim=dims, keepdim=keep)
 
 
@@ -115,6 +118,48 @@ def _multiply(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.
     for x in xs[1:]:
         product = product * x
     return product
+
+
+def _split(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> tuple[torch.Tensor, ...]:
+    args = step.op.args
+    if args["squeeze"]:
+        # Every part is one position: unbind gives them without the axis.
+        return torch.unbind(xs[0], dim=args["dim"])
+    return torch.split(xs[0], list(args["sizes"]), dim=args["dim"])
+
+
+def along(dim: int, index: int | slice) -> tuple[slice | int, ...]:
+    """The index that applies `index` to axis `dim` and keeps every axis before it."""
+    return (*(slice(None) for _ in range(dim)), index)
+
+
+def _slice(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.Tensor:
+    args = step.op.args
+    return xs[0][along(args["dim"], slice(args["start"], args["stop"], args["step"]))]
+
+
+def _select(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.Tensor:
+    return xs[0][along(step.op.args["dim"], step.op.args["index"])]
+
+
+def _layer_scale(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.Tensor:
+    # The factor lives on the model under the node id (state_dict key `ls1`), as exported.
+    return xs[0] * model._parameters[step.node]
+
+
+def drop_path(x: torch.Tensor, p: float, mode: str, training: bool) -> torch.Tensor:
+    """Stochastic depth, computed as torchvision.ops.stochastic_depth does (the same
+    random draws in the same order), which the exported code writes out inline."""
+    if not training or p == 0.0:
+        return x
+    survival = 1.0 - p
+    size = (x.shape[0], *(1 for _ in x.shape[1:])) if mode == "row" else (1,) * x.dim()
+    keep = torch.empty(size, dtype=x.dtype, device=x.device)
+    return x * keep.bernoulli_(survival).div_(survival)
+
+
+def _drop_path(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.Tensor:
+    return drop_path(xs[0], step.op.args["p"], step.op.args["mode"], model.training)
 
 
 def _identity(model: NetLoomModel, step: Step, xs: list[torch.Tensor]) -> torch.Tensor:
@@ -136,7 +181,10 @@ def unit_module(op: Op) -> nn.Module:
     return copies[0] if len(copies) == 1 else nn.Sequential(*copies)
 
 
-RUNNERS: dict[str, Callable[[NetLoomModel, Step, list[torch.Tensor]], torch.Tensor]] = {
+# A runner returns its block's value; a block with several outputs (Split, a unit) a
+# tuple with one value per output, in order.
+Result = torch.Tensor | tuple[torch.Tensor, ...]
+RUNNERS: dict[str, Callable[[NetLoomModel, Step, list[torch.Tensor]], Result]] = {
     "module": _module,
     "recurrent": _recurrent,
     "add": _add,
@@ -147,6 +195,11 @@ RUNNERS: dict[str, Callable[[NetLoomModel, Step, list[torch.Tensor]], torch.Tens
     "global_pool": _global_pool,
     "output": _identity,
     "unit": _unit,
+    "split": _split,
+    "slice": _slice,
+    "select": _select,
+    "layer_scale": _layer_scale,
+    "drop_path": _drop_path,
 }
 
 
@@ -170,6 +223,9 @@ class NetLoomModel(nn.Module):
                 self.add_module(node_id, getattr(nn, op.target)(**op.kwargs))
             elif op.kind == "unit":
                 self.add_module(node_id, unit_module(op))
+            elif op.kind == "layer_scale":
+                factor = torch.full(op.args["shape"], op.args["init"])
+                self.register_parameter(node_id, nn.Parameter(factor))
             if op.kind != "input":
                 incoming = graph.incoming_edges(node_id)
                 sources = tuple(incoming[p].value for p in node.ports)
@@ -200,7 +256,7 @@ class NetLoomModel(nn.Module):
         return outputs[0] if len(outputs) == 1 else outputs
 
 
-def keep_result(values: dict[str, torch.Tensor], step: Step, result: torch.Tensor) -> None:
+def keep_result(values: dict[str, torch.Tensor], step: Step, result: Result) -> None:
     """Store a step's value under its node id; a unit with several outputs returns one
     tensor per output, each kept under its own name (`enc1.skip`)."""
     if step.outputs:

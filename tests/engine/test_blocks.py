@@ -302,7 +302,33 @@ CASES: dict[str, list[Case]] = {
         frames(5, 4, axes=[1]),  # over time
         frames(5, 4, 6, axes=[3, 2]),
         x(3, 4, 5, axes=[1, 2, 3], keepdim=True),
+        x(3, 8, 8, reduce="sum"),  # resnest's .sum(dim)
+        frames(5, 4, axes=[1], reduce="max"),
     ],
+    "Split": [
+        x(6, 4, 4, sizes=[2, 4]),  # torch.split(x, [2, 4], dim=1)
+        x(6, 4, 4, axis=3, sizes=[1, 1, 1, 1], squeeze=True),  # unbind
+        frames(5, 3, sizes=[2, 3]),  # along time
+        frames(4, 6, axis=2, sizes=[3, 3]),
+        frames(3, 4, axis=1, sizes=[1, 1, 1], squeeze=True),  # each step, without time
+    ],
+    "Slice": [
+        x(8, 4, 4, stop=4),
+        frames(6, 5, start=-3),
+        x(8, 6, axis=2, start=1, stop=-1, step=2),
+    ],
+    "Select": [
+        frames(5, 4),  # the last step: (N, T, F) → (N, F)
+        x(3, 4, 5, axis=2, index=0),
+        frames(5, 3, 4, 4, axis=2, index=1),
+    ],
+    "LayerScale": [
+        x(8, 4, 4),
+        frames(5, 6),
+        x(4, 5, axis="last", init=0.5),
+        frames(3, 2, 4, 4),
+    ],
+    "DropPath": [x(10), frames(5, 3, 4, 4, p=0.2), x(3, 8, 8, mode="batch")],
     "Permute": [
         x(3, 5),
         frames(5, 3, dims=[2, 1]),
@@ -435,6 +461,23 @@ WRONG: dict[str, list[Wrong]] = {
     ],
     "Reshape": [Wrong(x(10, shape=[3, 4]), "target (3, 4) holds 12 values", "(N, 10)")],
     "Permute": [Wrong(x(3, 5, dims=[1, 2, 3]), "dims must order the axes 1, 2", "(N, 3, 5)")],
+    "Split": [
+        Wrong(x(6, 4, sizes=[2, 3]), "sizes (2, 3) add up to 5, but axis 1 has 6", "(N, 6, 4)"),
+        Wrong(x(6, axis=2, sizes=[3, 3]), "axis 2 is out of range", "(N, 6)"),
+        Wrong(
+            x(3, 4, sizes=[1, 2], squeeze=True), "with squeeze every size must be 1", "(N, 3, 4)"
+        ),
+    ],
+    "Slice": [
+        Wrong(x(4, 5, start=4, stop=2), "keep nothing of axis 1", "(N, 4, 5)"),
+        Wrong(x(4, 5, axis=3), "axis 3 is out of range", "(N, 4, 5)"),
+    ],
+    "Select": [
+        Wrong(frames(5, 4, index=5), "index 5 is out of range for axis 1 of size 5", "(N, T, 4)"),
+        Wrong(x(4), "would leave no axis after N", "(N, 4)"),
+    ],
+    "LayerScale": [no_ids(), Wrong(frames(5), "needs a channels or feature axis", "(N, T)")],
+    "DropPath": [no_ids()],
 }
 
 WRONG["MaxPool2d"].append(Wrong(x(3, 1, 5), "window 2 leaves no output", "(N, 3, 1, 5)"))
@@ -497,7 +540,9 @@ def wire(block: str, case: Case) -> Wired:
     for port, src in zip(node.ports, sources, strict=True):
         graph.connect(src, node.id, port)
     if spec.role != "output":
-        graph.connect(node.id, graph.add_node("Output", {"loss": "none"}).id)
+        # A block with several outputs (Split) feeds the Output from its first.
+        output = graph.add_node("Output", {"loss": "none"}).id
+        graph.connect(node.id, output, source_port=node.outputs[0])
     return Wired(graph, node.id, sources)
 
 

@@ -57,7 +57,7 @@ def wire(spec: BlockSpec, params: dict[str, Any], shapes: list[list[int]], **sou
         graph.connect(f"source{i}", "block", port)
     if spec.role != "output":
         graph.add_node("Output", {"loss": "none"}, node_id="out")
-        graph.connect("block", "out")
+        graph.connect("block", "out", source_port=node.outputs[0])  # Split: its first part
     return graph
 
 
@@ -151,10 +151,10 @@ def test_any_graph_check_accepts_builds_and_runs_forward(data: st.DataObject) ->
         for port in node.ports:
             # The first port takes the latest value; others any earlier one (a skip).
             source = values[-1] if port == node.ports[0] else data.draw(st.sampled_from(values))
-            graph.connect(source, node.id, port)
+            graph.connect(source, node.id, port, graph.node(source).outputs[0])
         values.append(node.id)
     graph.add_node("Output", {"loss": "none"}, node_id="out")
-    graph.connect(values[-1], "out")
+    graph.connect(values[-1], "out", source_port=graph.node(values[-1]).outputs[0])
 
     analysis = analyze(graph)
     event("accepted" if analysis.ok else "refused")

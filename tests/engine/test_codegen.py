@@ -105,7 +105,11 @@ def sample_param(p: Param, rng: random.Random, shape: Shape) -> object:
         if rng.random() < 0.5:
             return rng.randint(low, low + 2)
         return [rng.randint(low, low + 2) for _ in range(p.max_len)]
-    # "ints": a Permute's axis order, or a Reshape's target.
+    # "ints": a Permute's axis order, a Split's parts, or a Reshape's target.
+    if p.name == "sizes":  # parts adding up to the first axis (a Split's default axis)
+        total = max(shape.dims[0], 2)  # 2 when 1: a Split that does not fit, refused
+        cuts = sorted(rng.sample(range(1, total), min(total - 1, 2)))
+        return [b - a for a, b in zip([0, *cuts], [*cuts, total])]
     if p.name == "dims":
         order = list(range(1, shape.rank))
         rng.shuffle(order)
@@ -155,11 +159,11 @@ def random_graph(seed: int, blocks: int = 7) -> Graph:
                 sources.append(rng.choice(same))
             else:
                 branch = graph.add_node(rng.choice(SHAPE_KEEPING))
-                graph.connect(source, branch.id)
+                graph.connect(source, branch.id, source_port=first_output(graph, source))
                 sources.append(branch.id)
                 grown.append(branch.id)
         for port, src in zip(node.ports, sources, strict=True):
-            graph.connect(src, node.id, port)
+            graph.connect(src, node.id, port, first_output(graph, src))
         if analyze(graph).nodes[node.id].shape is None:
             for extra in [node.id, *grown]:
                 graph.remove_node(extra)
@@ -169,9 +173,14 @@ def random_graph(seed: int, blocks: int = 7) -> Graph:
     leaves = [n.id for n in graph.nodes if n.id not in consumed and n.spec.role == "layer"]
     for leaf in rng.sample(leaves, min(len(leaves), rng.randint(1, 3))) or [graph.nodes[-1].id]:
         output = graph.add_node("Output", {"loss": "none"})
-        graph.connect(leaf, output.id)
+        graph.connect(leaf, output.id, source_port=first_output(graph, leaf))
     assert analyze(graph).ok, analyze(graph).problems
     return graph
+
+
+def first_output(graph: Graph, node_id: str) -> str:
+    """The port a wire leaves from: "" for one output, a Split's first part (out1)."""
+    return graph.node(node_id).outputs[0]
 
 
 # ------------------------------------------------------------------ helpers
