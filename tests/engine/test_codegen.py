@@ -46,7 +46,7 @@ DATA = Path(__file__).resolve().parent / "data"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 # Pinned exports: a per-frame CNN+LSTM, and two inputs/outputs with merges.
 GOLDEN_PROJECTS = [ROOT / "templates" / "cnn_lstm_video.json", DATA / "two_inputs.json"]
-RANDOM_GRAPHS = 220
+RANDOM_GRAPHS = 300
 # Set to rewrite the golden files after a deliberate change to the generated code.
 UPDATE_GOLDEN = os.environ.get("NETLOOM_UPDATE_GOLDEN") == "1"
 
