@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import heapq
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -33,18 +33,17 @@ class Node:
     # Set for a unit instance only: the project's unit library, which makes the spec of
     # a definition (engine.units.units). Shared, never copied, when the node is copied.
     library: Any = field(default=None, repr=False, compare=False)
+    frozen: bool = False  # training leaves its weights (and BatchNorm statistics) as they are
 
     @property
     def spec(self) -> BlockSpec:
-        if self.library is not None:
-            return self.library.spec(self.type)
-        return get_spec(self.type)
+        return get_spec(self.type) if self.library is None else self.library.spec(self.type)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Node:
         # A node copied alone (say for undo) shares its library; within a copy of a whole
         # graph it takes the copied library (Graph.__deepcopy__ copies that first).
         params = copy.deepcopy(self.params, memo)
-        return Node(self.id, self.type, params, self.pos, memo.get(id(self.library), self.library))
+        return replace(self, params=params, library=memo.get(id(self.library), self.library))
 
     @property
     def ports(self) -> tuple[str, ...]:
@@ -148,9 +147,8 @@ class Graph:
         ]
 
     def wire_count(self) -> int:
-        # From the ports index, one len() per node: networkx's number_of_edges walks
-        # every adjacency in Python (~1 ms at 1,000 blocks), and the count runs before
-        # every shape pass (it made a one-block edit's pass ~1.7x slower).
+        # From the ports index, one len() per node: networkx's number_of_edges walks every
+        # adjacency in Python (~1 ms at 1,000 blocks), before every shape pass (~1.7x slower).
         return sum(map(len, self._wires_in.values()))
 
     def incoming(self, node_id: str) -> dict[str, str]:
@@ -168,8 +166,7 @@ class Graph:
         }
 
     def _source_port(self, source: str, target: str, port: str) -> str:
-        out: str = self._g.edges[source, target, port].get(OUT, "")
-        return out
+        return str(self._g.edges[source, target, port].get(OUT, ""))
 
     def outgoing(self, node_id: str) -> list[Edge]:
         return [
@@ -299,8 +296,8 @@ class Graph:
         return node, wires
 
     def restore_node(self, node: Node) -> None:
-        """Put back a node removed earlier (undo), id and params as they were."""
-        self.add_node(node.type, node.params, node.pos, node.id)
+        """Put back a node removed earlier (undo), id, params and freezing as they were."""
+        self.add_node(node.type, node.params, node.pos, node.id).frozen = node.frozen
 
     def can_connect(self, source: str, target: str, port: str, source_port: str = "") -> str | None:
         """Why the wire cannot be made, or None if it can."""
@@ -393,6 +390,10 @@ class Graph:
         self.node(node_id).pos = (float(pos[0]), float(pos[1]))
         self._emit("node_moved", node_id)
 
+    def set_frozen(self, node_id: str, frozen: bool) -> None:
+        self.node(node_id).frozen = frozen  # a params_changed event: the views redraw it
+        self._emit("params_changed", node_id)
+
     # ---------------------------------------------------------- bulk & copy
 
     def add_subgraph(
@@ -406,7 +407,7 @@ class Graph:
         for node in nodes:
             new_id = self.new_id(node.spec.id_prefix)
             pos = (node.pos[0] + offset[0], node.pos[1] + offset[1])
-            self.add_node(node.type, copy.deepcopy(node.params), pos, new_id)
+            self.add_node(node.type, copy.deepcopy(node.params), pos, new_id).frozen = node.frozen
             renamed[node.id] = new_id
         for edge in edges:
             if edge.source in renamed and edge.target in renamed:

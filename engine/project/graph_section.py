@@ -15,7 +15,7 @@ from typing import Any
 
 from engine.blocks.spec import ParamError
 from engine.common.formatting import one_line
-from engine.graph.graph import Edge, Graph, GraphError
+from engine.graph.graph import Edge, Graph, GraphError, Node
 from engine.graph.names import id_problem, safe_id
 from engine.project.schema import describe
 
@@ -95,8 +95,10 @@ def load_node(graph: Graph, raw: Any, where: str, ids: dict[str, str], taken: Ta
             f"{where}.pos: expected coordinates within ±{MAX_POSITION:g}, "
             f"got {json.dumps(pos)[:60]}"
         )
+    frozen = raw.get("frozen", False)
+    expect(frozen, bool, f"{where}.frozen", "true or false")
     try:
-        graph.add_node(type_name, params, (pos[0], pos[1]), node_id)
+        graph.add_node(type_name, params, (pos[0], pos[1]), node_id).frozen = frozen
     except GraphError as err:  # checked above; kept so no graph rule escapes as a traceback
         raise ProjectError(f"{where}: {err}") from None
     ids[file_id] = node_id
@@ -131,12 +133,18 @@ def load_edge(graph: Graph, raw: Any, where: str, ids: dict[str, str]) -> None:
 def graph_dict(graph: Graph) -> dict[str, Any]:
     """A graph's `nodes` and `edges` as the file holds them."""
     return {
-        "nodes": [
-            {"id": n.id, "type": n.type, "params": n.params, "pos": finite_pos(n.pos)}
-            for n in graph.nodes
-        ],
+        "nodes": [node_dict(n) for n in graph.nodes],
         "edges": [edge_dict(e) for e in graph.edges],
     }
+
+
+def node_dict(node: Node) -> dict[str, Any]:
+    """A block as the file holds it; `frozen` only when true, so files without a frozen
+    block read as they always did."""
+    entry = {"id": node.id, "type": node.type, "params": node.params, "pos": finite_pos(node.pos)}
+    if node.frozen:
+        entry["frozen"] = True
+    return entry
 
 
 def edge_dict(edge: Edge) -> dict[str, str]:

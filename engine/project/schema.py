@@ -77,6 +77,16 @@ class Integer(Kind):
 
 
 @dataclass(frozen=True)
+class Boolean(Kind):
+    what: str = "true or false"
+
+    def fits(self, value: Any) -> bool:
+        return isinstance(value, bool)
+
+    holds = fits
+
+
+@dataclass(frozen=True)
 class Anything(Kind):
     what: str = "any value"
 
@@ -229,6 +239,7 @@ BLOCK = Record(
         "type": Text("a block name"),
         "params": MapOf("an object of params"),
         "pos": ListOf("[x, y] numbers", Number(), length=2),
+        "frozen": Boolean(),  # absent: false (training changes its weights)
     },
 )
 WIRE = Record(

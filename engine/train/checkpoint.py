@@ -92,6 +92,31 @@ def state_dict_mismatch(expected: Mapping[str, Any], given: Mapping[str, Any]) -
     return None
 
 
+def reshaped_weights(
+    own: Mapping[str, torch.Tensor], given: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """`given` with the model's `own` fresh weights where a block's shape changed since (a
+    head replaced: the classifier's units 1000 → 10), and one line per such block:
+    `fc: new weights (its shape changed: 10 × 512, was 1000 × 512)`. Missing or foreign
+    weights are left for `load_weights_strictly` to refuse."""
+    weights, changed = dict(given), {}
+    for key, tensor in own.items():
+        other = given.get(key)
+        if isinstance(other, torch.Tensor) and tuple(other.shape) != tuple(tensor.shape):
+            weights[key] = tensor
+            owner = key.rsplit(".", 1)[0]
+            changed.setdefault(owner, (tuple(tensor.shape), tuple(other.shape)))
+    notes = [
+        f"{owner}: new weights (its shape changed: {_dims(now)}, was {_dims(was)})"
+        for owner, (now, was) in changed.items()
+    ]
+    return weights, notes
+
+
+def _dims(shape: tuple[int, ...]) -> str:
+    return " × ".join(str(n) for n in shape) or "a single number"
+
+
 def load_weights_for(
     path: str | Path, node_ids: Collection[str], finite: bool = True
 ) -> dict[str, torch.Tensor]:

@@ -1,7 +1,10 @@
 """`python main.py train PROJECT.json [--epochs N] [--out DIR] [--seed S] [--device D]`.
 
 (and `--threads N` to fix the number of CPU threads torch uses, `--weights W.pt` to
-start from the weights of a checkpoint: one `train` wrote, or `import --weights-out`.)
+start from the weights of a checkpoint: one `train` wrote, or `import --weights-out`;
+a block whose weights changed shape since, such as a replaced head, starts fresh and
+says so in one line.) Frozen blocks (`"frozen": true`) keep their weights: the run says
+how many; a project whose every weight is frozen exits 1.
 
 Prints one progress line per epoch and writes DIR/metrics.csv (one row per epoch and
 split), DIR/model.pt (a checkpoint) and DIR/project.json (the project as trained); a
@@ -197,6 +200,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from engine.data import DataError, load_dataset
     from engine.train.allocator import keep_freed_memory
     from engine.train.fit import FitError
+    from engine.train.freeze import FreezeError
     from engine.train.trainer import Trainer
 
     keep_freed_memory()  # this process only trains
@@ -211,6 +215,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     stop = threading.Event()
     try:
         trainer = Trainer(project, data, config, stop=stop, threads=args.threads, analysis=analysis)
+    except FreezeError as err:
+        print_error(f"{project_path}: {err}")
+        return EXIT_ERRORS
     except FitError as err:
         print_error(f"{project_path}: the graph does not fit the data:")
         for problem in err.problems:
@@ -223,10 +230,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         from engine.train.checkpoint import CheckpointError, load_weights_for
 
         try:
-            trainer.start_from(load_weights_for(args.weights, {n.id for n in project.graph.nodes}))
+            weights = load_weights_for(args.weights, {n.id for n in project.graph.nodes})
+            fresh = trainer.start_from(weights)
         except CheckpointError as err:
             print_error(str(err) if str(err).startswith(args.weights) else f"{args.weights}: {err}")
             return EXIT_UNREADABLE
+        for line in fresh:  # a replaced head: its weights start fresh
+            print_safely(line)
 
     out = Path(args.out) if args.out else Path("runs") / project_path.stem
     try:
@@ -245,6 +255,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         + f"; device {trainer.device}"
         + (f", {trainer.threads} thread(s)" if trainer.device.type == "cpu" else "")
     )
+    if trainer.frozen.paths:
+        print(trainer.frozen.describe())
     with open(out / "metrics.csv", "w", newline="", encoding="utf-8") as handle:
         log = MetricsLog(handle, tuple(trainer.val_meter.names))
 

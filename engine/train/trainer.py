@@ -28,7 +28,12 @@ from engine.data.splits import SplitError, part_sizes, split_indices
 from engine.graph.shapes import Analysis, analyze
 from engine.model.build import build_model
 from engine.project.project import Project, to_dict
-from engine.train.checkpoint import cpu_state, load_weights_strictly, save_checkpoint
+from engine.train.checkpoint import (
+    cpu_state,
+    load_weights_strictly,
+    reshaped_weights,
+    save_checkpoint,
+)
 from engine.train.class_weights import resolve_class_weights, weights_note
 from engine.train.config import ConfigError, TrainConfig
 from engine.train.events import (
@@ -40,6 +45,7 @@ from engine.train.events import (
     TrainResult,
 )
 from engine.train.fit import Dataset, plan_objective
+from engine.train.freeze import freeze, trainable
 from engine.train.metrics import (
     Meter,
     inputs_tensor,
@@ -53,6 +59,7 @@ from engine.train.optim import (
     make_optimizer,
     resolve_device,
 )
+from engine.units.frozen import frozen_paths
 
 logger = logging.getLogger(__name__)
 
@@ -128,8 +135,10 @@ class Trainer:
         self.train_split, self.val_split, self.test_split = self._split(data)
         torch.manual_seed(self.config.seed)  # weight initialisation
         self.model = build_model(project.graph, analysis).to(self.device)
+        # Frozen blocks keep their weights: out of the optimizer, their modules in eval mode.
+        self.frozen = freeze(self.model, frozen_paths(project.graph, analysis))
         self.loss_fn = loss_function(self.objective, self.class_weights)
-        self.optimizer = make_optimizer(self.model.parameters(), self.config)
+        self.optimizer = make_optimizer(trainable(self.model), self.config)
         self.starts = self._batch_starts(len(self.train_split))
         self.schedule = LearningRateSchedule(
             self.optimizer, self.config.schedule, self.config.epochs, len(self.starts)
@@ -142,12 +151,17 @@ class Trainer:
         for meter in (self.train_meter, self.val_meter, self.test_meter):
             meter.error_scale = self._error_scale
 
-    def start_from(self, state_dict: Mapping[str, torch.Tensor]) -> None:
-        """Train from these weights rather than freshly initialised ones (before `fit`);
-        raises CheckpointError when they do not fit the graph."""
+    def start_from(self, state_dict: Mapping[str, torch.Tensor]) -> list[str]:
+        """Train from these weights rather than freshly initialised ones (before `fit`).
+
+        A block whose weights changed shape since (a classifier's units 1000 → 10: its head
+        replaced) keeps its fresh ones; returns one line per such block. Raises
+        CheckpointError when the weights do not fit the graph otherwise."""
         if self._started:
             raise RuntimeError("start_from comes before fit")
-        load_weights_strictly(self.model, state_dict)
+        weights, notes = reshaped_weights(self.model.state_dict(), state_dict)
+        load_weights_strictly(self.model, weights)
+        return notes
 
     # ------------------------------------------------------------------ data
 
@@ -368,7 +382,7 @@ class Trainer:
         loss_fn, optimizer, stop, pause = self.loss_fn, self.optimizer, self.stop, self.pause
         after_batch = self.schedule.after_batch if self.schedule.moves_per_batch else None
         order = torch.randperm(len(split), generator=self.generator).to(self.device)
-        model.train()
+        self._train_mode()
         meter.reset()
         began = time.perf_counter()
         paused = 0.0
@@ -414,6 +428,11 @@ class Trainer:
         train = SplitMetrics(meter.mean_loss, meter.values(), meter.samples)
         return train, meter.samples / max(elapsed, 1e-9)
 
+    def _train_mode(self) -> None:
+        """Training mode, but frozen modules stay in eval (their BatchNorm statistics too)."""
+        self.model.train()
+        self.frozen.hold()
+
     def _wait_while_paused(self) -> float:
         """Block until resumed or stopped; returns the seconds spent waiting."""
         began = time.perf_counter()
@@ -443,7 +462,7 @@ class Trainer:
             x, y = split.x[start : start + step], split.y[start : start + step]
             output = self.model(x)
             meter.update(self.loss_fn(output, y).item(), output, y)
-        self.model.train()
+        self._train_mode()
         return SplitMetrics(meter.mean_loss, meter.values(), meter.samples)
 
     @torch.no_grad()
@@ -455,7 +474,7 @@ class Trainer:
             predicted_classes(self.model(split.x[start : start + step]), self.objective.loss)
             for start in range(0, len(split), step)
         ]
-        self.model.train()
+        self._train_mode()
         true = split.y.long().reshape(-1).cpu().numpy()
         return true, torch.cat(predicted).reshape(-1).cpu().numpy()
 
