@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.codegen.parameters import parameter_lines
 from engine.codegen.text import INDENT, bracketed, call, class_name, comment_lines, literal
 from engine.graph.graph import Graph
 from engine.graph.shapes import Analysis
@@ -254,6 +255,12 @@ class UnitClasses:
                         args.append(f"{arg}={shown}")
                     copies.append((cls.name, args))
                 init += _construct(f"self.{node_id} = ", copies, body_indent)
+            elif op.kind == "layer_scale":
+                shape, start = (
+                    expression(node_id, key, {id(u): _arg(u, node_id, key) for u in unit.usages})
+                    for key in ("shape", "init")
+                )
+                init += parameter_lines(node_id, shape, start, body_indent)
 
         required = [n for n, (_, default) in unit.args.items() if default is None]
         optional = [n for n, (_, default) in unit.args.items() if default is not None]
@@ -279,6 +286,13 @@ class UnitClasses:
             *self._forward(body, first.analysis, ""),
         ]
         return lines
+
+
+def _arg(usage: Usage, node_id: str, key: str) -> Any:
+    """An op argument of a block inside one usage of a unit (LayerScale's shape, init)."""
+    op = usage.analysis.nodes[node_id].op
+    assert op is not None
+    return op.args[key]
 
 
 def _hint_of(per: dict[int, Any]) -> str:
