@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from torch import fx
+from torch import fx, nn
 
 from engine.importers.builder import GraphBuilder, Value
 
@@ -27,6 +27,7 @@ class TorchContext(Protocol):
     them, with their inputs, so `x + y + z` on one line becomes one block.
     """
 
+    model: nn.Module  # the model being imported (a functional norm reads its modules)
     builder: GraphBuilder
     env: dict[fx.Node, Any]
     results: dict[fx.Node, Any]

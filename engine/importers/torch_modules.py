@@ -17,8 +17,6 @@ from engine.importers.report import Unsupported
 
 Rule = Callable[[nn.Module], tuple[str, dict[str, Any]]]
 
-BN_EPS = 1e-5  # NetLoom's BatchNorm and LayerNorm use torch's default eps
-
 
 def per_axis(values: Any) -> int | list[int]:
     """A size as a per-axis parameter: one number when every axis agrees, else a list."""
@@ -77,10 +75,11 @@ def pool(m: nn.Module) -> tuple[str, dict[str, Any]]:
         _require(not m.return_indices, f"return_indices: {block} returns values only")
         params["dilation"] = per_axis(m.dilation)
     else:
-        _require(m.count_include_pad, f"count_include_pad=False: {block} counts padding")
         _require(
-            getattr(m, "divisor_override", None) is None, f"divisor_override: {block} has none"
+            getattr(m, "divisor_override", None) is None,
+            f"divisor_override: {block} divides by the cells it averages",
         )
+        params["count_include_pad"] = bool(m.count_include_pad)
     kernel = per_axis(m.kernel_size)
     stride = per_axis(m.stride) if m.stride not in (None, (), []) else kernel
     return block, {
@@ -106,35 +105,41 @@ def linear(m: nn.Module) -> tuple[str, dict[str, Any]]:
 
 def batchnorm(m: nn.Module) -> tuple[str, dict[str, Any]]:
     name = type(m).__name__
-    _require(m.track_running_stats, "track_running_stats=False: BatchNorm keeps running stats")
-    _require(m.eps == BN_EPS, f"eps={m.eps:g}: BatchNorm uses eps {BN_EPS:g}")
-    _require(m.momentum is not None, "momentum=None (a cumulative average): BatchNorm has none")
     _require(name != "SyncBatchNorm", "SyncBatchNorm: NetLoom trains on one device")
-    return "BatchNorm", {"momentum": m.momentum, "affine": m.affine}
+    tracked = bool(m.track_running_stats)
+    _require(
+        m.momentum is not None or not tracked,
+        "momentum=None (a cumulative average): BatchNorm's running statistics move by a "
+        "fixed momentum",
+    )
+    return "BatchNorm", {
+        "momentum": m.momentum if m.momentum is not None else 0.1,
+        "affine": m.affine,
+        "eps": float(m.eps),
+        "track_running_stats": tracked,
+    }
 
 
 def layernorm(m: nn.Module) -> tuple[str, dict[str, Any]]:
-    _require(m.eps == BN_EPS, f"eps={m.eps:g}: LayerNorm uses eps {BN_EPS:g}")
     affine = m.elementwise_affine
     return "LayerNorm", {
         "axes": len(m.normalized_shape),
         "affine": affine,
         "bias": affine and getattr(m, "bias", True) is not None,
+        "eps": float(m.eps),
     }
 
 
 def groupnorm(m: nn.Module) -> tuple[str, dict[str, Any]]:
-    _require(m.eps == BN_EPS, f"eps={m.eps:g}: GroupNorm uses eps {BN_EPS:g}")
-    return "GroupNorm", {"num_groups": m.num_groups, "affine": m.affine}
+    return "GroupNorm", {"num_groups": m.num_groups, "affine": m.affine, "eps": float(m.eps)}
 
 
 def instancenorm(m: nn.Module) -> tuple[str, dict[str, Any]]:
-    _require(m.eps == BN_EPS, f"eps={m.eps:g}: InstanceNorm uses eps {BN_EPS:g}")
     _require(
         not m.track_running_stats,
         "track_running_stats=True: InstanceNorm always normalises with each sample's own stats",
     )
-    return "InstanceNorm", {"affine": m.affine}
+    return "InstanceNorm", {"affine": m.affine, "eps": float(m.eps)}
 
 
 def embedding(m: nn.Module) -> tuple[str, dict[str, Any]]:
@@ -182,8 +187,11 @@ def leaky_relu(m: nn.Module) -> tuple[str, dict[str, Any]]:
 
 
 def gelu(m: nn.Module) -> tuple[str, dict[str, Any]]:
-    _require(m.approximate == "none", f"approximate={m.approximate!r}: GELU is the exact one")
-    return "GELU", {}
+    return "GELU", {"approximate": m.approximate}
+
+
+def hardtanh(m: nn.Module) -> tuple[str, dict[str, Any]]:
+    return "Hardtanh", {"min_val": float(m.min_val), "max_val": float(m.max_val)}
 
 
 def elu(m: nn.Module) -> tuple[str, dict[str, Any]]:
@@ -254,6 +262,9 @@ MODULE_RULES: dict[type, Rule] = {
     nn.ELU: elu,
     nn.PReLU: prelu,
     nn.Hardswish: _plain("Hardswish"),
+    nn.Hardsigmoid: _plain("Hardsigmoid"),
+    nn.ReLU6: _plain("ReLU6"),
+    nn.Hardtanh: hardtanh,
     nn.Mish: _plain("Mish"),
     nn.Upsample: upsample,
 }

@@ -11,6 +11,8 @@ from __future__ import annotations
 import inspect
 import re
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,6 +82,19 @@ class _Recorder(fx.Interpreter):
         return result
 
 
+@contextmanager
+def buffers_kept(model: nn.Module) -> Iterator[None]:
+    """Running the model in training mode moves its BatchNorm statistics (a functional
+    F.batch_norm(…, training=True) does, traced so): put them back as they were."""
+    kept = [(buffer, buffer.detach().clone()) for buffer in model.buffers()]
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            for buffer, value in kept:
+                buffer.copy_(value)
+
+
 def trace(model: nn.Module, report: ImportReport, name: str) -> Trace | None:
     """The model traced in training mode, or None with the reason in `report`."""
     tracer = _Tracer()
@@ -87,7 +102,8 @@ def trace(model: nn.Module, report: ImportReport, name: str) -> Trace | None:
     # self.training) come out as the model trains; probed and compared in eval mode.
     model.train()
     try:
-        graph = tracer.trace(model)
+        with buffers_kept(model):  # timm's BatchNormAct2d counts the trace as a batch
+            graph = tracer.trace(model)
     except Exception as err:  # fx refuses in many ways; each is reported at its line
         text = str(err)
         if "control flow" in text or "iterate" in text.lower():
@@ -116,7 +132,7 @@ def probe_results(gm: fx.GraphModule, probe: torch.Tensor, name: str) -> dict[fx
     """Every node's result on the probe input; `Unreadable` at the line that fails."""
     recorder = _Recorder(gm)
     try:
-        with torch.no_grad():
+        with torch.no_grad(), buffers_kept(gm):
             recorder.run(probe)
     except Exception as err:  # the model's own forward failed on this input
         failed = recorder.failed
