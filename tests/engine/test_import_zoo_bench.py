@@ -1,0 +1,64 @@
+"""bench/import_zoo.py's own logic: which rows count, which models `--models` picks, the
+tolerance, and the BatchNorm statistics it randomises. No torchvision or timm here: the
+zoo's entries are only built by the bench itself."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from bench.import_zoo import Row, chosen, markdown, pass_rates, randomise_norm_statistics, within
+
+
+def test_pass_rates_leave_exports_the_exporter_refused_out_of_the_share() -> None:
+    rows = [
+        Row("tv:a", "py", "pass"),
+        Row("tv:b", "py", "FAIL", "1 unsupported"),
+        Row("tv:a", "onnx", "pass"),
+        Row("tv:b", "onnx", "no file", "export refused: …"),
+        Row("tv:a", "onnx-dynamo", "FAIL", "differs"),
+    ]
+    assert pass_rates(rows) == [
+        "py: 1/2 pass = 50%",
+        "onnx: 1/1 pass = 100% (1 the exporter could not write)",
+        "onnx-dynamo: 0/1 pass = 0%",
+    ]
+
+
+def test_models_takes_full_or_short_names_and_a_short_name_in_both_zoos_picks_both() -> None:
+    names = [m.name for m in chosen("resnet18,efficientnet_b0,idiom:text_cnn,resnet18")]
+    assert names == ["tv:resnet18", "tv:efficientnet_b0", "timm:efficientnet_b0", "idiom:text_cnn"]
+
+
+def test_models_with_an_unknown_name_says_which_in_one_line() -> None:
+    with pytest.raises(SystemExit) as stop:
+        chosen("resnet18,resnet9000")
+    message = str(stop.value)
+    assert message.startswith("--models: no model 'resnet9000'") and "\n" not in message
+
+
+def test_tolerance_is_absolute_or_relative_to_the_largest_output() -> None:
+    assert within(1e-4, 1.0)
+    assert not within(2e-4, 1.0)
+    assert within(2e-4, 100.0)  # 2e-6 of the largest magnitude
+
+
+def test_norm_statistics_are_randomised_and_the_model_left_in_eval_mode() -> None:
+    model = nn.Sequential(
+        nn.Conv2d(3, 4, 1), nn.BatchNorm2d(4), nn.BatchNorm1d(2, track_running_stats=False)
+    )
+    randomise_norm_statistics(model)
+    norm = model[1]
+    assert not model.training and not norm.training
+    assert not torch.equal(norm.running_mean, torch.zeros(4))
+    assert bool(((norm.running_var >= 0.5) & (norm.running_var <= 1.5)).all())
+    assert not torch.equal(norm.running_var, torch.ones(4))
+
+
+def test_markdown_table_escapes_pipes_in_reasons_and_ends_with_the_summary() -> None:
+    text = markdown([Row("tv:a", "py", "FAIL", "a | b", seconds=1.25)], ["py: 0/1 pass = 0%"])
+    lines = text.splitlines()
+    assert lines[0].startswith("| model | source |")
+    assert lines[2] == "| tv:a | py | – | – | – | 1.2 | – | FAIL: a \\| b |"
+    assert lines[-1] == "- py: 0/1 pass = 0%"
