@@ -3,7 +3,8 @@
 - Functional norms: `F.batch_norm` (timm's BatchNormAct2d calls it with its own running
   statistics), `F.layer_norm` (timm's LayerNorm2d: permute → F.layer_norm → permute),
   `F.group_norm`, `F.instance_norm` → the norm block, with the eps, momentum and affine
-  the call uses and the weights it reads from the model's attributes.
+  the call uses and the weights it reads from the model's attributes; `F.linear(x,
+  self.weight, self.bias)` (timm's Linear) → Dense, the same way.
 - Layer scale: `self.gamma * x`, `x.mul(self.gamma.reshape(1, -1, 1, 1))`, torchvision's
   `self.layer_scale * result` → LayerScale holding the parameter's values.
 - Stochastic depth: torchvision's `stochastic_depth(x, p, mode, training)` and timm's
@@ -193,6 +194,19 @@ def _instance_norm(imp: TorchContext, node: fx.Node) -> Value:
     return imp.block(node, "InstanceNorm", params, [x], hint, weights)
 
 
+def _linear(imp: TorchContext, node: fx.Node) -> Value:
+    """F.linear(x, self.weight, self.bias), as timm's Linear (an nn.Linear) calls it."""
+    x = imp.tensor(node.args[0])
+    weight = _held(imp, arg(node, 1, "weight"), "weight", "Dense")
+    bias = _held(imp, arg(node, 2, "bias"), "bias", "Dense")
+    if weight is None or weight.dim() != 2:
+        raise Unsupported("F.linear without a 2-D weight; Dense holds an (out, in) weight")
+    weights = {"weight": weight} if bias is None else {"weight": weight, "bias": bias}
+    params = {"units": int(weight.shape[0]), "bias": bias is not None}
+    hint = _hint(imp, arg(node, 1, "weight"))
+    return imp.block(node, "Dense", params, [x], hint, weights)
+
+
 def _hint(imp: TorchContext, attribute: Any) -> str | None:
     """A functional norm's block is named after the module holding its weights (stem.bn)."""
     name = imp.env.get(attribute) if isinstance(attribute, fx.Node) else None
@@ -352,6 +366,7 @@ FUNCTIONS: dict[Any, Handler] = {
     F.layer_norm: _layer_norm,
     F.group_norm: _group_norm,
     F.instance_norm: _instance_norm,
+    F.linear: _linear,
 }
 
 METHODS: dict[str, Handler] = {

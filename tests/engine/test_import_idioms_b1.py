@@ -345,3 +345,79 @@ def test_activations_and_clamps_map_to_the_block_computing_each(tmp_path: Path) 
     assert [(p["min_val"], p["max_val"]) for p in hardtanh] == [(-2, 3), (-0.5, 0.75), (-1.5, 2.5)]
     assert [p["approximate"] for k, p in kinds if k == "GELU"] == ["tanh", "tanh", "none"]
     assert same_outputs(Activations(), exported_back(result, tmp_path))
+
+
+# ------------------------------------------------------------ functional norms and Dense
+
+
+class FunctionalLayers(nn.Module):
+    """Norms and a Linear called functionally with the modules' own weights, as timm's
+    Linear calls F.linear; each block is named after the module holding its weights."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(8, 6, 3)
+        self.gn = nn.GroupNorm(3, 6, eps=1e-4)
+        self.inorm = nn.InstanceNorm2d(6, affine=True, eps=1e-3)
+        self.fc = nn.Linear(6 * 5 * 5, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv(x)
+        x = F.group_norm(x, self.gn.num_groups, self.gn.weight, self.gn.bias, self.gn.eps)
+        x = F.instance_norm(x, weight=self.inorm.weight, bias=self.inorm.bias, eps=1e-3)
+        x = F.layer_norm(x, (5, 5), eps=1e-6)
+        return F.linear(x.flatten(1), self.fc.weight, self.fc.bias)
+
+
+def test_functional_norms_and_linear_become_blocks_with_the_weights_they_read(
+    tmp_path: Path,
+) -> None:
+    torch.manual_seed(0)
+    original = randomise(FunctionalLayers())
+    result = imported(original)
+    graph = result.project.graph
+    assert (graph.node("gn").params["num_groups"], graph.node("gn").params["eps"]) == (3, 1e-4)
+    assert graph.node("inorm").params["eps"] == 1e-3 and graph.node("inorm").params["affine"]
+    (layer_norm,) = blocks(result, "LayerNorm")
+    assert (layer_norm["axes"], layer_norm["affine"], layer_norm["eps"]) == (2, False, 1e-6)
+    assert graph.node("fc").type == "Dense" and graph.node("fc").params["units"] == 4
+    assert torch.equal(result.state_dict["fc.weight"], original.fc.weight)
+    assert same_outputs(original, exported_back(result, tmp_path))
+
+
+# ------------------------------------------------------------ what has no block
+
+
+class Unmappable(nn.Module):
+    def __init__(self, case: str) -> None:
+        super().__init__()
+        self.case = case
+        self.bn = nn.BatchNorm2d(8)
+        self.scale = nn.Parameter(torch.ones(7))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.case == "clamp":
+            return x.clamp(max=6)
+        if self.case == "frozen":
+            bn = self.bn
+            return F.batch_norm(x, bn.running_mean, bn.running_var, bn.weight, bn.bias, False)
+        return x * self.scale.reshape(1, 1, 7, 1)
+
+
+@pytest.mark.parametrize(
+    ("case", "op", "why"),
+    [
+        ("clamp", ".clamp()", "clamps from above at 6 alone; Hardtanh needs both bounds"),
+        ("frozen", "F.batch_norm", "running statistics while training too (training=False"),
+        ("scale", "*", "LayerScale holds one factor per channel: (8, 1, 1) or (7,)"),
+    ],
+    ids=["clamp-max-alone", "frozen-batchnorm", "scale-along-height"],
+)
+def test_what_no_block_computes_is_one_report_line_at_its_source_line(
+    case: str, op: str, why: str
+) -> None:
+    result = import_module(Unmappable(case), IMAGE, "net")
+    assert result.project is None
+    (issue,) = result.report.errors
+    assert issue.place.startswith("tests/engine/test_import_idioms_b1.py:")
+    assert issue.op == op and why in issue.why, issue
