@@ -42,6 +42,7 @@ import contextlib
 import io
 import logging
 import os
+import re
 import sys
 import tempfile
 import time
@@ -82,6 +83,7 @@ class Row:
     inside: int | None = None  # with the units' insides
     units: int | None = None  # distinct unit definitions
     seconds: float | None = None
+    check: str = ""  # the importer's own comparison, shortened: "bit-identical", "2e-06 vs ORT"
     diff: float | None = None
 
 
@@ -125,6 +127,17 @@ def quiet() -> Iterable[None]:
 
 
 # ------------------------------------------------------------------ judging an import
+
+
+def importer_check(check: str) -> str:
+    """The importer's own comparison (the report's check line) in a few characters."""
+    if "bit-identical" in check:
+        return "bit-identical"
+    if found := re.search(r"within ([\d.e+-]+) of ONNX Runtime", check):
+        return f"{found[1]} vs ORT"
+    if found := re.search(r"differ.* up to ([\d.e+-]+)", check):
+        return f"differs {found[1]}"
+    return ""
 
 
 def within(diff: float, scale: float) -> bool:
@@ -171,6 +184,7 @@ def judge(entry: ZooModel, source: str, model: nn.Module, run: Callable[[], Impo
         row.reason = f"crash: {first_line(err)}"
         return row
     row.seconds = time.perf_counter() - start
+    row.check = importer_check(result.report.check)
     if result.project is None:
         errors = result.report.errors
         row.reason = f"{len(errors)} unsupported; first: {errors[0]}" if errors else "no project"
@@ -270,7 +284,11 @@ def cell(value: object) -> str:
     return str(value)
 
 
-HEADERS = ("model", "source", "blocks", "inside", "units", "import s", "max abs diff", "result")
+HEADERS = (
+    "model", "source", "blocks", "inside", "units", "import s", "importer's check",
+    "max abs diff", "result",
+)  # fmt: skip
+WIDTHS = (28, 11, 6, 6, 5, 8, 16, 12)
 
 
 def table_cells(row: Row) -> list[str]:
@@ -279,15 +297,14 @@ def table_cells(row: Row) -> list[str]:
     verdict = row.result + (f": {row.reason}" if row.reason else "")
     return [
         row.model, row.source, cell(row.blocks), cell(row.inside), cell(row.units),
-        cell(seconds), cell(diff), verdict,
+        cell(seconds), row.check or "–", cell(diff), verdict,
     ]  # fmt: skip
 
 
 def print_row(row: Row) -> None:
     cells = table_cells(row)
     cells[-1] = cells[-1][:REASON_WIDTH]
-    widths = (28, 11, 6, 6, 5, 8, 12)
-    print("  ".join(c.ljust(w) for c, w in zip(cells, widths)) + "  " + cells[-1], flush=True)
+    print("  ".join(c.ljust(w) for c, w in zip(cells, WIDTHS)) + "  " + cells[-1], flush=True)
 
 
 def pass_rates(rows: list[Row]) -> list[str]:
@@ -377,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
             f"the first in the process {times[0]:.2f} s ({verdict} the {SPEED_BAR:g} s bar)"
         )
         print(summary[-1], flush=True)
-    print("  ".join(h.ljust(w) for h, w in zip(HEADERS, (28, 11, 6, 6, 5, 8, 12, 0))))
+    print("  ".join(h.ljust(w) for h, w in zip(HEADERS, (*WIDTHS, 0))))
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as folder:
         for entry in entries:

@@ -8,7 +8,16 @@ import pytest
 import torch
 from torch import nn
 
-from bench.import_zoo import Row, chosen, markdown, pass_rates, randomise_norm_statistics, within
+from bench.import_zoo import (
+    Row,
+    chosen,
+    importer_check,
+    markdown,
+    pass_rates,
+    randomise_norm_statistics,
+    within,
+)
+from engine.importers.check import onnx_agreement
 
 
 def test_pass_rates_leave_exports_the_exporter_refused_out_of_the_share() -> None:
@@ -60,5 +69,18 @@ def test_markdown_table_escapes_pipes_in_reasons_and_ends_with_the_summary() -> 
     text = markdown([Row("tv:a", "py", "FAIL", "a | b", seconds=1.25)], ["py: 0/1 pass = 0%"])
     lines = text.splitlines()
     assert lines[0].startswith("| model | source |")
-    assert lines[2] == "| tv:a | py | – | – | – | 1.2 | – | FAIL: a \\| b |"
+    assert lines[2] == "| tv:a | py | – | – | – | 1.2 | – | – | FAIL: a \\| b |"
     assert lines[-1] == "- py: 0/1 pass = 0%"
+
+
+def test_the_importers_check_line_is_shortened_to_its_figure() -> None:
+    close, _ = onnx_agreement(1.4e-06, 3.0, "3 and 2")
+    far, _ = onnx_agreement(0.5, 10.0, "3")
+    assert importer_check(close + "; 51 weights") == "1.4e-06 vs ORT"
+    assert importer_check(far) == "0.5 vs ORT"
+    bit = "outputs bit-identical to the original at batch 3 and 2; 87 weights"
+    assert importer_check(bit) == "bit-identical"
+    assert importer_check("outputs differ from the original by up to 3e-07; 9 weights") == (
+        "differs 3e-07"
+    )
+    assert importer_check("") == ""
