@@ -30,6 +30,7 @@ from engine.importers.grouping import group_repeated
 from engine.importers.repeats import fold_repeats
 from engine.importers.report import ImportReport, Unsupported
 from engine.importers.torch_functions import map_call, map_shaped_module, qualified_name
+from engine.importers.torch_recurrent import direction, is_zero_state
 from engine.importers.torch_trace import Arguments, node_place, node_scope, probe_results, trace
 from engine.importers.torch_values import (
     RECURRENT_PARTS,
@@ -38,8 +39,10 @@ from engine.importers.torch_values import (
     Const,
     Folded,
     Meta,
+    Parts,
     RecPart,
     Swapped,
+    Zeros,
 )
 
 log = logging.getLogger(__name__)
@@ -83,6 +86,8 @@ class TorchImporter:
         self.constructed: python_source.Arguments = {}
         self.recurrents: list[Recurrent] = []
         self.swaps: dict[fx.Node, Value] = {}  # the Permute made for a Swapped, once
+        # one direction's final state of a bidirectional layer, made once: (layer, part)
+        self.directions: dict[tuple[int, str], Value] = {}
         # Add and Multiply blocks by the operation that made them, with their inputs
         self.merged: dict[fx.Node, tuple[str, list[Value]]] = {}
 
@@ -222,11 +227,25 @@ class TorchImporter:
         if isinstance(value, RecPart):
             if value.part == "seq":
                 return self.builder.recurrent(value.rec, "sequence")
+            if value.part in ("forward", "backward"):
+                key = (id(value.rec), value.part)
+                if key not in self.directions:
+                    self.directions[key] = direction(self.builder, value.rec, value.part)
+                return self.directions[key]
             raise Unsupported(RECURRENT_PARTS[value.part].format(op=value.rec.op))
         if isinstance(value, Broken):
             return Value(None, Shape(()))
         if isinstance(value, Const):
             raise Unsupported(f"uses the tensor self.{value.name} directly; no block holds it")
+        if isinstance(value, Parts):
+            raise Unsupported(
+                "uses the whole tuple a split returns; take each part (a, b = x.chunk(2, 1))"
+            )
+        if isinstance(value, Zeros):
+            raise Unsupported(
+                "uses a tensor of zeros made in forward other than as a recurrent layer's "
+                "initial state (there it is torch's default, and left out); no block holds it"
+            )
         if isinstance(value, Swapped):
             if value.node not in self.swaps:
                 self.swaps[value.node] = self.block(
@@ -322,11 +341,18 @@ class TorchImporter:
             self.builder.add_output(value, f"{self.name} (returns)")
         return None
 
-    def _initial_state(self, given: Any, cell: str) -> Value:
+    def _initial_state(self, node: fx.Node, given: Any, cell: str) -> Value | None:
         """The final state of another recurrent layer, passed as this one's h_0 (or
         (h_0, c_0)): that layer outputs its 'state' into this one's state input. Or, as
         exported code passes a state input (N, rows, hidden): `s.transpose(0, 1)`, for an
-        LSTM `.chunk(2)` into (h_0, c_0)."""
+        LSTM `.chunk(2)` into (h_0, c_0). None for zeros made in forward: torch's default."""
+        if is_zero_state(self, given):
+            self.report.note(
+                self.place(node),
+                self._describe(node),
+                "starts from zeros made in forward, as torch does by default: no state input",
+            )
+            return None
         moved = self.env.get(given) if isinstance(given, fx.Node) else None
         if isinstance(moved, BatchSecond) and moved.halves == (cell == "LSTM"):
             return moved.value
@@ -364,7 +390,7 @@ class TorchImporter:
             cell, params = torch_modules.recurrent_params(module)
             x = self.tensor(node.args[0])
             given = node.args[1] if len(node.args) > 1 else node.kwargs.get("hx")
-            state = None if given is None else self._initial_state(given, cell)
+            state = None if given is None else self._initial_state(node, given, cell)
             rec = Recurrent(
                 cell,
                 params,

@@ -18,10 +18,20 @@ import torch
 import torch.nn.functional as F
 from torch import fx, nn
 
-from engine.importers import torch_activations, torch_modules, torch_norms
-from engine.importers.builder import Recurrent, Value
+from engine.importers import torch_modules
+from engine.importers.builder import Value
 from engine.importers.report import Unsupported
 from engine.importers.torch_context import TorchContext
+from engine.importers.torch_indexing import (
+    index_tensor,
+    most_inputs,
+    narrow,
+    pick_part,
+    select,
+    split,
+    stack,
+)
+from engine.importers.torch_recurrent import chunk, moved, recurrent_item, zeros
 from engine.importers.torch_shapes import (
     arg,
     contiguous,
@@ -33,13 +43,7 @@ from engine.importers.torch_shapes import (
     squeeze_like,
     unflatten,
 )
-from engine.importers.torch_values import (
-    RECURRENT_PARTS,
-    BatchSecond,
-    Broken,
-    Meta,
-    RecPart,
-)
+from engine.importers.torch_values import RECURRENT_PARTS, Broken, Meta, Parts, RecPart
 
 Handler = Callable[[TorchContext, fx.Node], Any]
 
@@ -135,20 +139,19 @@ def _elu(imp: TorchContext, node: fx.Node) -> Value:
     return imp.block(node, "ELU", {"alpha": alpha}, [imp.tensor(node.args[0])])
 
 
-MAX_MERGE_INPUTS = 8  # Add and Multiply join at most this many tensors
-
-
 def _merge(imp: TorchContext, node: fx.Node, block: str, a: Any, b: Any) -> Value:
     """`a + b` (or `a * b`) as an Add (Multiply) block. When `a` is itself such a sum on
     the same line, feeding only this one, the two become one block with one more input:
     `x + y + z` is ((x + y) + z) in Python, the order NetLoom's n-input block adds in too
-    (sums written on two lines stay two blocks)."""
+    (sums written on two lines stay two blocks). A sum with an unmapped term stays
+    unmade: that term is in the report."""
     parts = imp.merged.get(a) if isinstance(a, fx.Node) and len(a.users) == 1 else None
     same_line = parts is not None and imp.place(a) == imp.place(node)
-    if same_line and parts[0] == block and len(parts[1]) < MAX_MERGE_INPUTS:
+    if same_line and parts[0] == block and len(parts[1]) < most_inputs(block):
         first = imp.env[a]
         inputs = [*parts[1], imp.tensor(b)]
-        imp.builder.remove(first.node)
+        if first.node is not None:
+            imp.builder.remove(first.node)
     else:
         inputs = [imp.tensor(a), imp.tensor(b)]
     value = imp.block(node, block, {"inputs": len(inputs)}, inputs)
@@ -178,6 +181,8 @@ def _add(imp: TorchContext, node: fx.Node) -> Value:
 
 def _cat(imp: TorchContext, node: fx.Node) -> Value:
     tensors = arg(node, 0, "tensors")
+    if isinstance(tensors, fx.Node) and isinstance(imp.env.get(tensors), Parts):
+        tensors = imp.env[tensors].values  # torch.cat(x.chunk(2, 1)): the split's parts
     if not isinstance(tensors, (tuple, list)):  # torch.cat(state): the parts of one result
         value = imp.env.get(tensors)
         if isinstance(value, RecPart) and value.part == "state" and arg(node, 1, "dim", 0) == 0:
@@ -191,7 +196,7 @@ def _cat(imp: TorchContext, node: fx.Node) -> Value:
         # layer, which is exactly a bidirectional block's 'last' output.
         if parts[0].rec is parts[1].rec and arg(node, 1, "dim", 0) in (1, -1):
             return imp.builder.recurrent(parts[0].rec, "last")
-    values = [imp.tensor(t) for t in arg(node, 0, "tensors")]
+    values = [imp.tensor(t) for t in tensors]
     dim = arg(node, 1, "dim", 0)
     rank = len(values[0].shape.dims) + 1
     channel = 2 if values[0].shape.time else 1
@@ -202,8 +207,10 @@ def _cat(imp: TorchContext, node: fx.Node) -> Value:
         )
     if len(values) == 1:
         return imp.passthrough(node, values[0], "a concatenation of one tensor; left out")
-    if len(values) > 8:
-        raise Unsupported(f"joins {len(values)} tensors; Concat takes at most 8")
+    if len(values) > most_inputs("Concat"):
+        raise Unsupported(
+            f"joins {len(values)} tensors; Concat takes at most {most_inputs('Concat')}"
+        )
     return imp.block(node, "Concat", {"inputs": len(values)}, values)
 
 
@@ -274,83 +281,25 @@ def _dropout_of(block: str) -> Handler:
     return handle
 
 
-def _chunk(imp: TorchContext, node: fx.Node) -> Any:
-    """An initial state split into an LSTM's (h_0, c_0): `.chunk(2)` along the rows."""
-    base = imp.env.get(node.args[0])
-    if (
-        isinstance(base, BatchSecond)
-        and not base.halves
-        and arg(node, 1, "chunks") == 2
-        and arg(node, 2, "dim", 0) == 0
-    ):
-        return BatchSecond(base.value, halves=True)
-    raise Unsupported(REASONS["chunk"])
-
-
-def _is_last_step(index: Any) -> bool:
-    """x[:, -1] or x[:, -1, :]."""
-    full = slice(None, None, None)
-    return (
-        isinstance(index, tuple)
-        and index[:2] == (full, -1)
-        and all(i == full for i in index[2:])
-        and len(index) <= 3
-    )
-
-
-def _direction_end(rec: Recurrent, index: Any) -> str | None:
-    """Which direction ends at `index` of a bidirectional layer's output: "forward" at
-    [:, -1, :H], "backward" at [:, 0, H:] (the values of its top layer's h_n[-2], h_n[-1])."""
-    full, half = slice(None, None, None), rec.params["hidden_size"]
-    if index == (full, -1, slice(None, half, None)):
-        return "forward"
-    if index == (full, 0, slice(half, None, None)):
-        return "backward"
-    return None
-
-
 def _getitem(imp: TorchContext, node: fx.Node) -> Any:
     base, index = imp.env[node.args[0]], node.args[1]
     if isinstance(base, Broken) or (isinstance(base, Value) and base.node is None):
         return imp.broken(node)
     if isinstance(base, Meta):
         return Meta(imp.results.get(node))
-    if not isinstance(base, RecPart):
-        raise Unsupported(
-            f"indexing or slicing a tensor ([{index!r}]); no block selects part of one"
-        )
-    rec = base.rec
-    if base.part == "all" and index in (0, 1):
-        second = "state" if rec.cell == "LSTM" else "hidden"
-        return RecPart(rec, "seq" if index == 0 else second)
-    if base.part == "state" and index in (0, 1):
-        return RecPart(rec, "hidden" if index == 0 else "cell")
-    stacked = rec.params["num_layers"] * rec.directions
-    if base.part == "hidden" and isinstance(index, int) and index % stacked == stacked - 1:
-        if rec.directions == 2:  # the backward half; with h_n[-2] beside it, see _cat
-            return RecPart(rec, "backward")
-        return imp.builder.recurrent(rec, "last")
-    if base.part == "hidden" and isinstance(index, int) and rec.directions == 2:
-        if index % stacked == stacked - 2:
-            return RecPart(rec, "forward")
-    end = _direction_end(rec, index) if base.part == "seq" and rec.directions == 2 else None
-    if end is not None:
-        # How exported code takes a bidirectional 'last': each direction's end, joined
-        # by torch.cat as h_n[-2] and h_n[-1] are (see _cat).
-        return RecPart(rec, end)
-    if base.part == "seq" and _is_last_step(index):
-        if rec.directions == 2:
-            raise Unsupported(
-                "output[:, -1] of a bidirectional layer mixes the forward direction's end "
-                "with the backward direction's start; NetLoom's 'last' takes each one's end"
-            )
-        return imp.builder.recurrent(rec, "last")
-    if base.part in ("cell", "hidden", "state"):
-        raise Unsupported(RECURRENT_PARTS[base.part].format(op=rec.op))
-    raise Unsupported(
-        f"selects [{index!r}] of {rec.op}'s {base.part} output; NetLoom's recurrent blocks "
-        "give the sequence or its last step"
-    )
+    if isinstance(base, Parts):
+        return pick_part(imp, node, base, index)
+    if isinstance(base, RecPart):
+        return recurrent_item(imp, node, base, index)
+    return index_tensor(imp, node, imp.tensor(node.args[0]), index)
+
+
+def _split(imp: TorchContext, node: fx.Node) -> Parts:
+    return split(imp, node, 2, squeeze=False)
+
+
+def _unbind(imp: TorchContext, node: fx.Node) -> Parts:
+    return split(imp, node, 1, squeeze=True)
 
 
 FUNCTIONS: dict[Any, Handler] = {
@@ -380,6 +329,14 @@ FUNCTIONS: dict[Any, Handler] = {
     torch.add: _add,
     torch.cat: _cat,
     torch.concat: _cat,
+    torch.stack: stack,
+    torch.chunk: chunk,
+    torch.split: _split,
+    torch.unbind: _unbind,
+    torch.narrow: narrow,
+    torch.select: select,
+    torch.zeros: zeros,
+    torch.zeros_like: zeros,
     torch.flatten: flatten,
     torch.unflatten: unflatten,
     torch.reshape: reshape,
@@ -427,7 +384,15 @@ METHODS: dict[str, Handler] = {
     "mean": _reduce("avg"),
     "amax": _reduce("max"),
     "contiguous": contiguous,
-    "chunk": _chunk,
+    "chunk": chunk,
+    "split": _split,
+    "unbind": _unbind,
+    "narrow": narrow,
+    "select": select,
+    "new_zeros": zeros,
+    "to": moved,
+    "cuda": moved,
+    "cpu": moved,
 }
 
 # Why common operations have no block, in the user's terms.
@@ -436,18 +401,9 @@ REASONS: dict[Any, str] = {
     operator.truediv: "a division: no block divides",
     operator.matmul: "a product of two tensors: only Dense multiplies, by its own weights",
     torch.matmul: "a product of two tensors: only Dense multiplies, by its own weights",
-    torch.stack: "stacks tensors on a new axis: Concat joins along an existing one",
-    torch.chunk: "splits a tensor: no block splits",
-    torch.split: "splits a tensor: no block splits",
-    "chunk": "splits a tensor: no block splits",
-    "split": "splits a tensor: no block splits",
     "max": "max over an axis returns values and indices: use GlobalPool max over every "
     "spatial axis, or amax",
 }
-
-# Activations, functional norms, layer scale, stochastic depth (B1's modules).
-torch_activations.register(FUNCTIONS, METHODS)
-torch_norms.register(FUNCTIONS, METHODS)
 
 
 def map_call(imp: TorchContext, node: fx.Node) -> Any:
@@ -459,8 +415,6 @@ def map_call(imp: TorchContext, node: fx.Node) -> Any:
         return imp.broken(node)  # a part of an unmapped result: that one is reported
     table: dict[Any, Handler] = METHODS if node.op == "call_method" else FUNCTIONS
     handler = table.get(node.target)
-    if handler is None and node.op == "call_function":  # torchvision's stochastic_depth
-        handler = torch_norms.library_handler(node.target)
     if handler is None:
         name = qualified_name(node.target) if node.op == "call_function" else f".{node.target}()"
         if node.target is getattr:

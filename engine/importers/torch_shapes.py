@@ -149,6 +149,10 @@ def permute(imp: TorchContext, node: fx.Node) -> Any:
         rows = "rows" if base.rec.cell == "LSTM" else "hidden"
         if base.part == rows:
             return imp.builder.recurrent(base.rec, "state")
+        if base.part == "top":  # h_n[-2:] batch first: the 'last' output's two halves
+            hidden = base.rec.params["hidden_size"]
+            last = imp.builder.recurrent(base.rec, "last")
+            return imp.block(node, "Reshape", {"shape": [2, hidden]}, [last])
     if isinstance(base, RecPart):  # a recurrent layer's output sequence, made here
         base = imp.tensor(node.args[0])
     swap = [0, 2, 1]

@@ -29,7 +29,7 @@ class RecPart:
     """Part of a recurrent layer's result: "all" (the tuple), "seq", "state" (LSTM's
     (h, c)), "hidden" (h_n), "cell" (c_n), "rows" (LSTM's torch.cat((h_n, c_n), 0)), or
     one direction's top final state of a bidirectional layer, "forward" (h_n[-2]) or
-    "backward" (h_n[-1])."""
+    "backward" (h_n[-1]), or both of them batch second, "top" (h_n[-2:])."""
 
     rec: Recurrent
     part: str
@@ -60,6 +60,10 @@ RECURRENT_PARTS = {
     "forward": (
         "h_n[-2] of a bidirectional layer is the forward direction alone; NetLoom's "
         "'last' output joins both directions' final states: torch.cat((h_n[-2], h_n[-1]), 1)"
+    ),
+    "top": (
+        "uses h_n[-2:] of {op} (both directions' top final states, batch second) other "
+        "than batch first; write h_n[-2:].transpose(0, 1) or torch.cat((h_n[-2], h_n[-1]), 1)"
     ),
 }
 
@@ -98,6 +102,21 @@ class BatchSecond:
 
     value: Value
     halves: bool = False
+
+
+@dataclass(frozen=True)
+class Parts:
+    """The tuple `x.chunk(2, 1)`, `x.split(…)` or `x.unbind(1)` returns: each part is an
+    output port of one Split block (`out1`, …), picked by indexing the tuple."""
+
+    values: tuple[Value, ...]
+
+
+@dataclass(frozen=True)
+class Zeros:
+    """A tensor of zeros made in forward (`torch.zeros(1, x.size(0), 64)`,
+    `x.new_zeros(…)`): as a recurrent layer's initial state it is torch's own default,
+    so the block needs no state input; nothing else takes it."""
 
 
 @dataclass(frozen=True)
