@@ -33,6 +33,7 @@ from engine.codegen.text import (
 )
 from engine.graph.shapes import Analysis, analyze
 from engine.project.project import Project
+from engine.units.frozen import frozen_paths
 
 IMPORTS = [
     "import argparse",
@@ -55,7 +56,7 @@ IMPORTS = [
 # Module-level names of the script, which the model class must not take.
 TRAINING_NAMES = """DistributedDataParallel DistributedSampler F Path Meter Schedule LOSSES
     TASK_METRICS SETTINGS OBJECTIVE DATASET DATA_PARAMS DATA_PATH DATA_HELP ORDERED
-    SKLEARN_LOADER DEFAULT_SPLIT PREPARE LossFunction Callable
+    SKLEARN_LOADER DEFAULT_SPLIT PREPARE LossFunction Callable FROZEN
     DEFAULT_OUT MULTIPLY_ADDS_PER_SAMPLE SQUARE DISC TRIANGLE CROSS"""
 SCRIPT_NAMES = frozenset(TRAINING_NAMES.split()) | PREDICT_NAMES
 DEFAULT_OUT = "checkpoints"
@@ -121,6 +122,28 @@ def _header(project: Project, data: DataSection, dataset: str, model: Any) -> li
             "#     python this_file.py predict DATA --out predictions.csv",
         ]
     return lines
+
+
+def _model_builder(class_name: str, frozen: list[str]) -> list[str]:
+    """`build_model()`, which freezes the parts frozen in NetLoom (FROZEN) when there are
+    any; the model class stays the network NetLoom trains."""
+    if not frozen:
+        return ["def build_model() -> nn.Module:", f"{INDENT}return {class_name}()", "", ""]
+    return [
+        "# Frozen in NetLoom: these parts keep their weights while the rest trains.",
+        "FROZEN = (",  # one a line with a trailing comma, so ruff keeps it so
+        *(f"{INDENT}{literal(path)}," for path in frozen),
+        ")",
+        "",
+        "",
+        "def build_model() -> nn.Module:",
+        f"{INDENT}return freeze({class_name}(), FROZEN)",
+        "",
+        "",
+        snippet("train_freeze").rstrip(),
+        "",
+        "",
+    ]
 
 
 def stored_preprocessing(weights: str | Path, project: Project) -> dict[str, Any] | None:
@@ -194,10 +217,7 @@ def to_script(
         *model.lines,
         "",
         "",
-        "def build_model() -> nn.Module:",
-        f"{INDENT}return {model.class_name}()",
-        "",
-        "",
+        *_model_builder(model.class_name, frozen_paths(project.graph, analysis)),
         "# -------------------------------------------------------------------- data",
         "",
         "# The project's dataset and its parameters, as NetLoom makes or reads it.",

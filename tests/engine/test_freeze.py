@@ -25,6 +25,8 @@ from engine.train.checkpoint import load_checkpoint, save_checkpoint
 from engine.train.config import TrainConfig
 from engine.train.trainer import Trainer
 from engine.units.frozen import frozen_paths
+from tests.engine.helpers import load_file
+from tests.engine.test_codegen import script_ruff_failures
 from tests.engine.tiny_resnet import imported
 from tests.helpers import template_doc
 
@@ -204,3 +206,27 @@ def test_a_block_frozen_inside_a_unit_is_frozen_in_every_instance_and_copy() -> 
         assert torch.equal(after[f"{path}.weight"], before[f"{path}.weight"]), path
     assert not torch.equal(after["block1.1.cbr1.bn.weight"], before["block1.1.cbr1.bn.weight"])
     assert not torch.equal(after["down.conv2.weight"], before["down.conv2.weight"])
+
+
+def test_the_exported_script_keeps_the_frozen_weights(
+    original: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc, weights = original
+    project = write_fine_tune(tmp_path, fine_tune_doc(doc), weights)
+    script = tmp_path / "fine_tune.py"
+    assert run(["export", str(project), "--to", "script", "-o", str(script)]) == 0
+    source = script.read_text(encoding="utf-8")
+    assert "FROZEN = (\n    'conv1',\n" in source.replace('"', "'")
+    assert script_ruff_failures(source, tmp_path) == {}
+
+    module = load_file(script)
+    out = tmp_path / "script_run"
+    module.main(["--epochs", "1", "--out", str(out), "--start-from", str(tmp_path / "imported.pt")])
+
+    assert "fc.weight: new weights (its shape changed: (10, 16), was (1000, 16))" in (
+        capsys.readouterr().out
+    )
+    trained = torch.load(out / "model.pt", weights_only=True)["state_dict"]
+    assert_same(body(trained), body(weights))
+    assert trained["fc.weight"].shape == (10, 16)
+    assert math.isfinite(torch.load(out / "model.pt", weights_only=True)["train"]["loss"])
