@@ -1,5 +1,8 @@
 """A block on the canvas: its id and type, key params, output shape and weight count.
 
+A frozen block (its weights kept in training) has a blue-grey, hatched header and a
+snowflake before its id.
+
 The item is a view of one `engine.graph.graph.Node`; it never edits the model. The scene
 turns a finished drag into a move command and feeds analysis results back in.
 """
@@ -34,6 +37,8 @@ UNIT_STACK = 5.0  # offset of the card drawn behind a unit instance
 # Below this zoom the text is unreadable anyway: draw plain tiles (level of detail).
 DETAIL_ZOOM = 0.45
 TITLE_ZOOM = 0.22
+FROZEN_TINT = QColor("#7d93ab")  # blue-grey: mixed into a frozen block's header colour
+FROZEN_MARK = "\u2744"  # ❄ before a frozen block's id
 
 
 @cache  # fonts are built once, after the QApplication exists
@@ -104,6 +109,22 @@ def params_lines(node: Node, width: float, font: QFont) -> tuple[str, str]:
     return " · ".join(first), " · ".join(parts)
 
 
+def mixed(a: QColor, b: QColor, share_of_b: float) -> QColor:
+    """The colour `share_of_b` of the way from `a` to `b`."""
+    keep = 1.0 - share_of_b
+    return QColor(
+        round(a.red() * keep + b.red() * share_of_b),
+        round(a.green() * keep + b.green() * share_of_b),
+        round(a.blue() * keep + b.blue() * share_of_b),
+    )
+
+
+@cache  # built once, after the QApplication exists
+def frozen_hatch() -> QBrush:
+    """Thin light diagonal lines over a frozen block's header."""
+    return QBrush(QColor(255, 255, 255, 40), Qt.BrushStyle.BDiagPattern)
+
+
 class ErrorBadge(QGraphicsItem):
     """The red '!' in the node's top-right corner; its tooltip holds the message."""
 
@@ -156,6 +177,7 @@ class NodeItem(QGraphicsRectItem):
         self.error: str | None = None
         self.has_info = False  # set_info has run at least once
         self.is_unit = node.library is not None  # an instance of a unit definition
+        self.frozen = node.frozen  # training keeps its weights
         self.info: NodeInfo | None = None
         self.ports_visible = True  # the scene hides ports when zoomed far out
         # The last paint drew a far tile, which shows no text: a change of text alone then
@@ -187,6 +209,7 @@ class NodeItem(QGraphicsRectItem):
         """Ports and parameter text from the model (after add or a param change)."""
         self.prepareGeometryChange()
         self.is_unit = node.library is not None
+        self.frozen = node.frozen
         repeat = node.params.get("repeat", 1) if self.is_unit else 1
         # A repeated instance says so in its header: "ResidualBlock ×3".
         self.type_name = f"{node.type} ×{repeat}" if repeat > 1 else node.type
@@ -302,9 +325,22 @@ class NodeItem(QGraphicsRectItem):
                 lines.append(f"out: {self.shape_text}")
             lines.append(self.stats_text)
             lines.append("Double-click to open the unit")
+        if self.frozen:
+            lines.append(f"{FROZEN_MARK} Frozen: training keeps its weights")
         if self.error:
             lines.append(f"⚠ {self.error}")
         return "\n".join(line for line in lines if line)
+
+    @property
+    def header_colour(self) -> QColor:
+        """The category's colour; for a frozen block, cooled towards blue-grey."""
+        if not self.frozen:
+            return self.colour
+        return mixed(self.colour, FROZEN_TINT, 0.65)
+
+    @property
+    def title_text(self) -> str:
+        return f"{FROZEN_MARK} {self.node_id}" if self.frozen else self.node_id
 
     # ------------------------------------------------------------- geometry
 
@@ -352,8 +388,11 @@ class NodeItem(QGraphicsRectItem):
         square = QPainterPath()
         square.addRect(QRectF(1, HEADER_HEIGHT / 2, NODE_WIDTH - 2, HEADER_HEIGHT / 2))
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(self.colour)
+        painter.setBrush(self.header_colour)
         painter.drawPath(header.united(square))
+        if self.frozen:
+            painter.setBrush(frozen_hatch())
+            painter.drawPath(header.united(square))
         # Title: id on the left, type on the right.
         text_left, text_width = 12.0, NODE_WIDTH - 24.0
         painter.setFont(body_font)
@@ -366,7 +405,7 @@ class NodeItem(QGraphicsRectItem):
         painter.setFont(title_font)
         painter.setPen(QColor("#ffffff"))
         title = QFontMetricsF(title_font).elidedText(
-            self.node_id, Qt.TextElideMode.ElideRight, text_width - type_width - 6
+            self.title_text, Qt.TextElideMode.ElideRight, text_width - type_width - 6
         )
         painter.drawText(
             header_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title
@@ -399,10 +438,10 @@ class NodeItem(QGraphicsRectItem):
         painter.setBrush(self.tile_brush)
         painter.drawRect(rect)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(self.colour)
+        painter.setBrush(self.header_colour)
         painter.drawRect(QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT))
         if lod >= TITLE_ZOOM:
-            font, title = _far_title(self.node_id, int(min(40, 13 / max(lod, 0.3))))
+            font, title = _far_title(self.title_text, int(min(40, 13 / max(lod, 0.3))))
             painter.setFont(font)
             painter.setPen(QColor("#ffffff"))
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, title)

@@ -2,6 +2,8 @@
 shape, weights, FLOPs, error) and its documentation with shape and weight formulas.
 
 Edits become `SetParamsCommand`s; the inspector then follows the model like the canvas.
+Its Freeze box freezes the selected blocks or units, one or several at once
+(`SetFrozenCommand`): training keeps their weights.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFormLayout,
     QFrame,
     QLabel,
@@ -26,9 +29,17 @@ from engine.graph.graph import Graph, GraphError
 from engine.graph.shapes import Analysis, NodeInfo
 from engine.inspect.sizes import FreeSizes, describe_free
 from gui.canvas.commands import SetParamsCommand
+from gui.canvas.freezing import SetFrozenCommand
 from gui.editor.param_widgets import ParamEditor, make_editor
 
 log = logging.getLogger(__name__)
+
+FREEZE_HELP = (
+    "A frozen block or unit keeps its weights (and BatchNorm statistics) while the rest "
+    "of the model trains: fine-tune an imported model by freezing its body and training a "
+    "new head. Select several blocks to freeze them together. Inside a unit, freezing a "
+    "block freezes it in every instance."
+)
 
 
 class Inspector(QScrollArea):
@@ -40,6 +51,7 @@ class Inspector(QScrollArea):
         self.undo_stack: QUndoStack | None = None
         self.analysis: Analysis | None = None
         self.node_id: str | None = None
+        self.selection: list[str] = []  # every selected block: Freeze applies to them all
         self.editors: dict[str, ParamEditor] = {}
         self._free: FreeSizes | None = None
         self._free_key: tuple[str, Analysis | None] | None = None
@@ -54,6 +66,10 @@ class Inspector(QScrollArea):
         self.facts = QLabel()
         self.facts.setObjectName("inspectorFacts")
         self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.freeze = QCheckBox("Freeze: keep its weights in training")
+        self.freeze.setObjectName("inspectorFreeze")
+        self.freeze.setToolTip(FREEZE_HELP)
+        self.freeze.clicked.connect(self._toggle_freeze)
         self.error = QLabel()
         self.error.setObjectName("inspectorError")
         self.error.setWordWrap(True)
@@ -70,6 +86,7 @@ class Inspector(QScrollArea):
             self.title,
             self.type_label,
             self.facts,
+            self.freeze,
             self.error,
             self.form_host,
             self.doc,
@@ -81,11 +98,13 @@ class Inspector(QScrollArea):
 
     def set_document(self, graph: Graph, undo_stack: QUndoStack) -> None:
         self.graph, self.undo_stack = graph, undo_stack
+        self.selection = []
         self.show_node(None)
 
     # ------------------------------------------------------------- showing
 
     def show_selection(self, node_ids: list[str]) -> None:
+        self.selection = list(node_ids)
         if len(node_ids) == 1:
             self.show_node(node_ids[0])
         else:
@@ -105,6 +124,7 @@ class Inspector(QScrollArea):
             self.type_label.setWordWrap(True)
             for widget in (self.facts, self.error, self.doc, self.form_host):
                 widget.hide()
+            self._show_freeze()
             return
         node = self.graph.node(node_id)
         spec = node.spec
@@ -136,6 +156,33 @@ class Inspector(QScrollArea):
         self.doc.setText(spec.doc)
         self.doc.show()
         self._show_facts()
+        self._show_freeze()
+
+    def _freezable(self) -> list[str]:
+        """The selected blocks Freeze applies to (the shown one, or all those selected):
+        any but an Input or Output."""
+        graph = self.graph
+        if graph is None:
+            return []
+        ids = [self.node_id] if self.node_id is not None else self.selection
+        return [i for i in ids if i in graph and graph.node(i).spec.role not in ("input", "output")]
+
+    def _show_freeze(self) -> None:
+        """The Freeze box: ticked when every block it applies to is frozen, partly when some."""
+        ids = self._freezable()
+        self.freeze.setVisible(bool(ids))
+        if not ids or self.graph is None:
+            return
+        frozen = [self.graph.node(i).frozen for i in ids]
+        self.freeze.setText(
+            "Freeze: keep its weights in training"
+            if len(ids) == 1
+            else f"Freeze all {len(ids)}: keep their weights in training"
+        )
+        mixed = any(frozen) and not all(frozen)
+        self.freeze.setTristate(mixed)
+        state = Qt.CheckState.Checked if all(frozen) else Qt.CheckState.Unchecked
+        self.freeze.setCheckState(Qt.CheckState.PartiallyChecked if mixed else state)
 
     def _promoted_by_unit(self, node_id: str) -> dict[str, str]:
         """Inside a unit's body: this block's params that a promoted param sets."""
@@ -219,6 +266,7 @@ class Inspector(QScrollArea):
         self.analysis = analysis
         if changed is None or self._shows_any_of(changed):
             self.show_node(self.node_id)
+        self._show_freeze()  # freezing changes no facts: `changed` does not name it
 
     def _shows_any_of(self, changed: Collection[str]) -> bool:
         """Whether the block shown depends on a `changed` one: itself or a source (whose
@@ -236,6 +284,15 @@ class Inspector(QScrollArea):
         self.editors = {}
 
     # ------------------------------------------------------------- editing
+
+    def _toggle_freeze(self) -> None:
+        """Freeze the blocks it applies to, or thaw them when all are frozen (one undo step)."""
+        ids = self._freezable()
+        if not ids or self.graph is None or self.undo_stack is None:
+            return
+        frozen = not all(self.graph.node(i).frozen for i in ids)
+        self.undo_stack.push(SetFrozenCommand(self.graph, ids, frozen))
+        self._show_freeze()
 
     def _commit(self, name: str, value: Any) -> None:
         if self.graph is None or self.undo_stack is None or self.node_id is None:
