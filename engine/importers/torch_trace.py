@@ -8,6 +8,7 @@ that fails on the probe raises `Unreadable` naming that line.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 import traceback
@@ -144,6 +145,7 @@ def probe_results(gm: fx.GraphModule, probe: torch.Tensor, name: str) -> dict[fx
     return recorder.results
 
 
+@functools.cache  # asked for every frame of every node's stack: thousands per model
 def _user_file(filename: str) -> bool:
     """Whether a stack frame is the model's code rather than torch's or NetLoom's."""
     where = str(Path(filename).resolve())
