@@ -178,19 +178,27 @@ def _split(step: Step) -> list[str]:
     shapes = ", ".join(str(shape) for shape in args["output_shapes"].values())
     if args["squeeze"]:
         # Every part is one position: unbind gives them without the axis.
-        callee, call_args = "torch.unbind", [src, f"dim={args['dim']}"]
+        callee, sizes = "torch.unbind", []
     else:
-        sizes = literal(list(args["sizes"]))
-        callee, call_args = "torch.split", [src, sizes, f"dim={args['dim']}"]
-    targets = ", ".join(step.targets)
-    lines = call(f"{targets} = ", callee, call_args, BODY)
+        callee, sizes = "torch.split", [str(size) for size in args["sizes"]]
+    dim = f"dim={args['dim']}"
+    listed = [src, *([f"[{', '.join(sizes)}]"] if sizes else []), dim]
+    lines = call(f"{', '.join(step.targets)} = ", callee, listed, BODY)
     if all(len(text) <= LINE_LENGTH for text in lines):
         return with_comment(lines, shapes, BODY)
-    # Many parts: the targets, parenthesised one a line, as ruff lays them out.
-    head = bracketed("(", list(step.targets), ") = (", BODY)
-    return with_comment(
-        [*head, *call("", callee, call_args, BODY + INDENT), f"{BODY})"], shapes, BODY
+    # Too long for ruff's one-line split: the targets parenthesised one a line when they
+    # do not fit before the call, the sizes one a line when they do not fit on theirs.
+    inner = BODY + INDENT
+    opening = f"{', '.join(step.targets)} = {callee}("
+    head = (
+        [f"{BODY}{opening}"]
+        if len(BODY + opening) <= LINE_LENGTH
+        else bracketed("(", list(step.targets), f") = {callee}(", BODY)
     )
+    body = [f"{inner}{src},"]
+    if sizes:
+        body += bracketed("[", sizes, "],", inner)
+    return with_comment([*head, *body, f"{inner}{dim},", f"{BODY})"], shapes, BODY)
 
 
 def indexed(src: str, dim: int, index: str) -> str:
@@ -373,7 +381,10 @@ def _signature(inputs: list[Port], outputs: list[Port]) -> list[str]:
     one_line = f"{INDENT}def forward({', '.join(params)}) -> {returns}:"
     if len(one_line) <= 88:
         return [one_line]
-    return [f"{INDENT}def forward(", *(f"{BODY}{p}," for p in params), f"{INDENT}) -> {returns}:"]
+    closing = [f"{INDENT}) -> {returns}:"]
+    if len(closing[0]) > LINE_LENGTH:  # many outputs: one a line, as ruff lays them out
+        closing = [f"{INDENT}) -> tuple[", *[f"{BODY}torch.Tensor,"] * len(outputs), f"{INDENT}]:"]
+    return [f"{INDENT}def forward(", *(f"{BODY}{p}," for p in params), *closing]
 
 
 def _forward_doc(inputs: list[Port], outputs: list[Port], uses_frames: bool) -> list[str]:

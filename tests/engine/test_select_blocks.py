@@ -19,7 +19,7 @@ from engine.graph.shapes import analyze
 from engine.model.build import build_model
 from engine.project.project import Project
 from engine.units import edits as unit_edits
-from tests.engine.test_codegen import equivalence_problems, exported_class
+from tests.engine.test_codegen import equivalence_problems, exported_class, ruff
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread_per_module")
 
@@ -218,3 +218,20 @@ def test_a_split_works_inside_a_unit() -> None:
     assert equivalence_problems(graph, "unit") == []
     exported = exported_class(to_python(Project(graph, name="unit")))()
     assert [k for k in exported.state_dict()] == [k for k in grouped.state_dict()]
+
+
+@pytest.mark.parametrize("squeeze", [False, True])
+def test_a_split_into_many_parts_exports_as_ruff_lays_it_out(squeeze: bool, tmp_path: Path) -> None:
+    """30 parts with long ids, 10 of them model outputs: targets, sizes and the return
+    annotation one a line where they do not fit, as ruff format writes them."""
+    graph = Graph()
+    graph.add_node("Input", {"shape": [30, 4]}, node_id="a_rather_long_input_name")
+    graph.add_node("Split", {"sizes": [1] * 30, "squeeze": squeeze}, node_id="a_long_split_id")
+    graph.connect("a_rather_long_input_name", "a_long_split_id")
+    for i in range(0, 30, 3):
+        graph.add_node("Output", {"loss": "none"}, node_id=f"part{i + 1}")
+        graph.connect("a_long_split_id", f"part{i + 1}", source_port=f"out{i + 1}")
+    source = to_python(Project(graph, name="many"))
+    assert ruff("format", "--check", source=source, tmp_path=tmp_path).returncode == 0
+    assert ruff("check", source=source, tmp_path=tmp_path).returncode == 0
+    assert equivalence_problems(graph, "many") == []
