@@ -82,7 +82,8 @@ class Row:
     blocks: int | None = None  # on the canvas
     inside: int | None = None  # with the units' insides
     units: int | None = None  # distinct unit definitions
-    seconds: float | None = None
+    seconds: float | None = None  # the import, the importer's own check included
+    export_seconds: float | None = None  # writing the ONNX file (retries included)
     check: str = ""  # the importer's own comparison, shortened: "bit-identical", "2e-06 vs ORT"
     diff: float | None = None
 
@@ -244,14 +245,19 @@ def export_onnx(entry: ZooModel, model: nn.Module, path: Path, dynamo: bool) -> 
 def from_onnx(entry: ZooModel, model: nn.Module, folder: Path, dynamo: bool) -> Row:
     source = "onnx-dynamo" if dynamo else "onnx"
     path = folder / f"{short_name(entry)}_{source}.onnx"
+    start = time.perf_counter()
     try:
         note = export_onnx(entry, model, path, dynamo)
     except ExportRefused as err:
-        return Row(entry.name, source, "no file", f"export refused: {err}")
+        row = Row(entry.name, source, "no file", f"export refused: {err}")
+        row.export_seconds = time.perf_counter() - start
+        return row
+    exported = time.perf_counter() - start
     spec = entry.spec
     row = judge(
         entry, source, model, lambda: import_onnx(path, spec.dims, spec.sequence, spec.dtype)
     )
+    row.export_seconds = exported
     if note:
         row.reason = f"{note}; {row.reason}" if row.reason else note
     path.unlink(missing_ok=True)
@@ -285,19 +291,20 @@ def cell(value: object) -> str:
 
 
 HEADERS = (
-    "model", "source", "blocks", "inside", "units", "import s", "importer's check",
-    "max abs diff", "result",
+    "model", "source", "blocks", "inside", "units", "import s", "export s",
+    "importer's check", "max abs diff", "result",
 )  # fmt: skip
-WIDTHS = (28, 11, 6, 6, 5, 8, 16, 12)
+WIDTHS = (28, 11, 6, 6, 5, 8, 8, 16, 12)
 
 
 def table_cells(row: Row) -> list[str]:
     seconds = None if row.seconds is None else f"{row.seconds:.1f}"
+    export = None if row.export_seconds is None else f"{row.export_seconds:.1f}"
     diff = None if row.diff is None else f"{row.diff:.2g}"
     verdict = row.result + (f": {row.reason}" if row.reason else "")
     return [
         row.model, row.source, cell(row.blocks), cell(row.inside), cell(row.units),
-        cell(seconds), row.check or "–", cell(diff), verdict,
+        cell(seconds), cell(export), row.check or "–", cell(diff), verdict,
     ]  # fmt: skip
 
 

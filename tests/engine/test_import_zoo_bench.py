@@ -69,7 +69,7 @@ def test_markdown_table_escapes_pipes_in_reasons_and_ends_with_the_summary() -> 
     text = markdown([Row("tv:a", "py", "FAIL", "a | b", seconds=1.25)], ["py: 0/1 pass = 0%"])
     lines = text.splitlines()
     assert lines[0].startswith("| model | source |")
-    assert lines[2] == "| tv:a | py | – | – | – | 1.2 | – | – | FAIL: a \\| b |"
+    assert lines[2] == "| tv:a | py | – | – | – | 1.2 | – | – | – | FAIL: a \\| b |"
     assert lines[-1] == "- py: 0/1 pass = 0%"
 
 
