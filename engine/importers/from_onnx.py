@@ -132,21 +132,33 @@ class OnnxImporter:
                     exposed.add(name)
         try:
             session = self.session(probing)
+        except Exception as err:  # the file itself, before any input: not a shape problem
+            self._runtime_memory(err)
+            raise Unreadable(
+                f"{self.name}: ONNX Runtime cannot run it: loading the file fails "
+                f"({first_line(err)}); the file is IR version {self.model.ir_version} with "
+                f"opset {self.opset}: check it with onnx.checker.check_model, or export it again"
+            ) from None
+        try:
             results = session.run(None, {self.input.name: x.numpy()})
-        except Exception as err:  # onnxruntime refuses a file or an input in many ways
-            if "Failed to allocate memory" in str(err) or "Available memory of" in str(err):
-                node = re.search(r"Name:'([^']*)'", str(err))
-                where = f"node {node.group(1)}: " if node else ""
-                raise Unreadable(
-                    f"{self.name}: {where}running the file once to learn its shapes needs "
-                    f"more than {count_text(MAX_IMPORT_PROBE_BYTES)} bytes "
-                    "(engine.common.limits.MAX_IMPORT_PROBE_BYTES)"
-                ) from None
+        except Exception as err:  # onnxruntime refuses an input in many ways
+            self._runtime_memory(err)
             raise Unreadable(
                 f"{self.name}: ONNX Runtime cannot run it on an input of shape "
                 f"{tuple(x.shape)} ({first_line(err)}); check --input-shape"
             ) from None
         self.probe = {o.name: r for o, r in zip(session.get_outputs(), results, strict=True)}
+
+    def _runtime_memory(self, err: Exception) -> None:
+        """Refuse in one line when ONNX Runtime ran out of its bounded memory."""
+        if "Failed to allocate memory" in str(err) or "Available memory of" in str(err):
+            node = re.search(r"Name:'([^']*)'", str(err))
+            where = f"node {node.group(1)}: " if node else ""
+            raise Unreadable(
+                f"{self.name}: {where}running the file once to learn its shapes needs "
+                f"more than {count_text(MAX_IMPORT_PROBE_BYTES)} bytes "
+                "(engine.common.limits.MAX_IMPORT_PROBE_BYTES)"
+            )
 
     def vocabulary(self) -> int:
         sizes = [
@@ -197,7 +209,7 @@ class OnnxImporter:
                     results = handler(self, node)
             except Unsupported as err:
                 self.report.error(self.place(node, index), node.op_type, str(err))
-                results = [self._broken(name) for name in outputs]
+                results = [self.broken(name) for name in outputs]
             for name, value in zip(outputs, results, strict=False):
                 if name:
                     self.values[name] = value
@@ -235,7 +247,8 @@ class OnnxImporter:
         inputs = [n for n in node.input if n]
         return bool(inputs) and all(isinstance(self.values.get(n), Static) for n in inputs)
 
-    def _broken(self, name: str) -> Any:
+    def broken(self, name: str) -> Any:
+        """What stands for tensor `name` after the node making it could not be mapped."""
         array = self.probe.get(name)
         if array is not None and array.ndim >= 1 and array.shape[0] == self.batch:
             return Value(None, Shape(tuple(array.shape[1:])))
@@ -325,4 +338,5 @@ REASONS = {
     "Erf": "the error function (a GELU written out by an older exporter?): export with "
     "opset ≥ 20 for a Gelu node",
     "Pad": "explicit padding: pad inside the Conv or Pool",
+    "Where": "chooses between two tensors by a mask (torch.where, masked_fill): no block chooses",
 }

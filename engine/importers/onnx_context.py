@@ -90,6 +90,11 @@ class OnnxContext(Protocol):
         """Add the block a node maps to, checked against the shape the file gave."""
         ...
 
+    def broken(self, name: str) -> Any:
+        """What stands for tensor `name` when the node making it is not mapped: a `Value`
+        without a node (its shape from the probe) or `Broken`."""
+        ...
+
     def passthrough(self, node: Any, x: Value, why: str) -> list[Value]:
         """Leave a node out (noted in the report): its output is its input `x`."""
         ...

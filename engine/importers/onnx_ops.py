@@ -16,11 +16,15 @@ import numpy as np
 
 from engine.importers.builder import Value
 from engine.importers.onnx_context import OnnxContext, Static, Transposed
-from engine.importers.onnx_recurrent import RnnPart, recurrent, select, stack, transpose_part
+from engine.importers.onnx_parts import HANDLERS as PARTS
+from engine.importers.onnx_pointwise import HANDLERS as POINTWISE
+from engine.importers.onnx_pointwise import readable
+from engine.importers.onnx_recurrent import RnnPart, recurrent, stack, transpose_part
 from engine.importers.report import Unsupported
 
 Handler = Callable[[OnnxContext, Any], list[Any]]
 EPS = 1e-5
+MAX_MERGED = 64  # Add, Multiply and Concat take up to this many inputs
 
 
 def per_axis(values: Any) -> int | list[int]:
@@ -143,37 +147,6 @@ def multiply(imp: OnnxContext, node: Any) -> list[Any]:
     return [imp.block(node, "Multiply", {"inputs": 2}, inputs)]
 
 
-def prelu(imp: OnnxContext, node: Any) -> list[Any]:
-    slope = imp.static(node.input[1], "slope").reshape(-1)
-    params = {"slopes": "one" if slope.size == 1 else "channels"}
-    x = imp.tensor(node.input[0])
-    return [imp.block(node, "PReLU", params, [x], {"weight": np.ascontiguousarray(slope)})]
-
-
-def elu(imp: OnnxContext, node: Any) -> list[Any]:
-    alpha = float(np.float32(imp.attrs(node).get("alpha", 1.0)))
-    return [imp.block(node, "ELU", {"alpha": alpha}, [imp.tensor(node.input[0])])]
-
-
-def _activation(type_name: str) -> Handler:
-    def handle(imp: OnnxContext, node: Any) -> list[Any]:
-        return [imp.block(node, type_name, {}, [imp.tensor(node.input[0])])]
-
-    return handle
-
-
-def leaky_relu(imp: OnnxContext, node: Any) -> list[Any]:
-    slope = float(np.float32(imp.attrs(node).get("alpha", 0.01)))
-    return [imp.block(node, "LeakyReLU", {"negative_slope": slope}, [imp.tensor(node.input[0])])]
-
-
-def gelu(imp: OnnxContext, node: Any) -> list[Any]:
-    approximate = imp.attrs(node).get("approximate", b"none")
-    if approximate not in (b"none", "none"):
-        raise Unsupported("approximate='tanh': NetLoom's GELU is the exact one")
-    return [imp.block(node, "GELU", {}, [imp.tensor(node.input[0])])]
-
-
 def _softmax_of(block: str) -> Handler:
     def handle(imp: OnnxContext, node: Any) -> list[Any]:
         x = imp.tensor(node.input[0])
@@ -204,8 +177,6 @@ def pool(imp: OnnxContext, node: Any) -> list[Any]:
         raise Unsupported(f"dilation: {block} has none")
     kernel = per_axis(kernel_shape)
     padding = symmetric_pads(attrs.get("pads"), spatial, block)
-    if kind == "Avg" and padding != 0 and not attrs.get("count_include_pad", 0):
-        raise Unsupported(f"count_include_pad=0 with padding: {block} counts the padding")
     stride = per_axis(attrs.get("strides", [1] * spatial))
     params: dict[str, Any] = {
         "kernel_size": kernel,
@@ -215,6 +186,8 @@ def pool(imp: OnnxContext, node: Any) -> list[Any]:
     }
     if kind == "Max":
         params["dilation"] = dilation
+    elif padding != 0:  # without padding there is none to count (ONNX's default: not)
+        params["count_include_pad"] = bool(attrs.get("count_include_pad", 0))
     return [imp.block(node, block, params, [imp.tensor(node.input[0])])]
 
 
@@ -231,13 +204,16 @@ def global_pool(imp: OnnxContext, node: Any) -> list[Any]:
     return reshape_to(imp, node, pooled)
 
 
+def epsilon(attrs: dict[str, Any]) -> float:
+    """A norm's epsilon attribute (float32 in the file) as the number torch was given."""
+    eps = attrs.get("epsilon", EPS)
+    return EPS if math.isclose(eps, EPS, rel_tol=1e-4) else readable(eps)
+
+
 def batchnorm(imp: OnnxContext, node: Any) -> list[Any]:
     attrs = imp.attrs(node)
     if attrs.get("training_mode", 0) or any(o for o in node.output[1:]):
         raise Unsupported("training_mode: the running statistics are updated in the graph")
-    eps = attrs.get("epsilon", 1e-5)
-    if not math.isclose(eps, EPS, rel_tol=1e-4):
-        raise Unsupported(f"epsilon {eps:g}: BatchNorm uses {EPS:g}")
     scale, bias, mean, var = (imp.static(n, "statistics") for n in node.input[1:5])
     # affine=False: torch writes the fixed scale 1 and shift 0 as constants
     affine = node.input[1] in imp.initializers
@@ -250,14 +226,11 @@ def batchnorm(imp: OnnxContext, node: Any) -> list[Any]:
         "num_batches_tracked": np.array(0, dtype=np.int64),
     }
     momentum = round(1.0 - float(attrs.get("momentum", 0.9)), 6)
-    params = {"momentum": momentum, "affine": affine}
+    params = {"eps": epsilon(attrs), "momentum": momentum, "affine": affine}
     return [imp.block(node, "BatchNorm", params, [imp.tensor(node.input[0])], weights)]
 
 
 def instance_norm(imp: OnnxContext, node: Any) -> list[Any]:
-    eps = imp.attrs(node).get("epsilon", 1e-5)
-    if not math.isclose(eps, EPS, rel_tol=1e-4):
-        raise Unsupported(f"epsilon {eps:g}: InstanceNorm uses {EPS:g}")
     scale, shift = (imp.static(n, "scale and shift") for n in node.input[1:3])
     # torch writes learned ones as initializers and the fixed ones of affine=False as
     # constants; a fixed scale other than 1 (or shift other than 0) has no block.
@@ -266,7 +239,8 @@ def instance_norm(imp: OnnxContext, node: Any) -> list[Any]:
         raise Unsupported("a fixed scale or shift: InstanceNorm learns them or has none")
     weights = {"weight": scale, "bias": shift} if affine else {}
     x = imp.tensor(node.input[0])
-    return [imp.block(node, "InstanceNorm", {"affine": affine}, [x], weights)]
+    params = {"eps": epsilon(imp.attrs(node)), "affine": affine}
+    return [imp.block(node, "InstanceNorm", params, [x], weights)]
 
 
 def layernorm(imp: OnnxContext, node: Any) -> list[Any]:
@@ -276,8 +250,6 @@ def layernorm(imp: OnnxContext, node: Any) -> list[Any]:
     axis = attrs.get("axis", -1) % rank
     if axis == 0:
         raise Unsupported("normalises from axis 0: LayerNorm keeps the samples apart")
-    if not math.isclose(attrs.get("epsilon", 1e-5), EPS, rel_tol=1e-4):
-        raise Unsupported(f"epsilon {attrs['epsilon']:g}: LayerNorm uses {EPS:g}")
     scale = imp.static(node.input[1], "scale")
     has_bias = len(node.input) > 2 and bool(node.input[2])
     affine = node.input[1] in imp.initializers
@@ -288,7 +260,12 @@ def layernorm(imp: OnnxContext, node: Any) -> list[Any]:
     weights = {"weight": scale} if affine else {}
     if affine and has_bias:
         weights["bias"] = imp.static(node.input[2], "bias")
-    params = {"axes": rank - axis, "affine": affine, "bias": "bias" in weights}
+    params = {
+        "axes": rank - axis,
+        "affine": affine,
+        "bias": "bias" in weights,
+        "eps": epsilon(attrs),
+    }
     return [imp.block(node, "LayerNorm", params, [x], weights)]
 
 
@@ -338,21 +315,11 @@ def concat(imp: OnnxContext, node: Any) -> list[Any]:
     axis = imp.attrs(node)["axis"] % rank
     if axis != channel:
         raise Unsupported(f"joins along axis {axis}; Concat joins along the channel axis")
-    if len(values) > 8:
-        raise Unsupported(f"joins {len(values)} tensors; Concat takes at most 8")
+    if len(values) == 1:  # densenet's first layer joins its one input: the identity
+        return imp.passthrough(node, values[0], "a Concat of one tensor is that tensor; left out")
+    if len(values) > MAX_MERGED:
+        raise Unsupported(f"joins {len(values)} tensors; Concat takes at most {MAX_MERGED}")
     return [imp.block(node, "Concat", {"inputs": len(values)}, values)]
-
-
-def gather(imp: OnnxContext, node: Any) -> list[Any]:
-    data = imp.values.get(node.input[0])
-    if isinstance(data, RnnPart):
-        return [select(imp, node, data)]
-    if isinstance(data, Static) and data.array.ndim == 2 and imp.attrs(node).get("axis", 0) == 0:
-        table = data.array
-        params = {"num_embeddings": int(table.shape[0]), "embedding_dim": int(table.shape[1])}
-        ids = imp.tensor(node.input[1])
-        return [imp.block(node, "Embedding", params, [ids], {"weight": table})]
-    raise Unsupported("selects part of a tensor: no block does (Embedding looks up a table)")
 
 
 def _text(value: Any) -> str:
@@ -395,23 +362,35 @@ def resize(imp: OnnxContext, node: Any) -> list[Any]:
     return [imp.block(node, block, params, [x])]
 
 
-def reduce_mean(imp: OnnxContext, node: Any) -> list[Any]:
+REDUCTIONS = {"ReduceMean": "mean", "ReduceSum": "sum", "ReduceMax": "max"}
+VERBS = {"mean": "averages", "sum": "sums", "max": "takes the largest"}
+
+
+def reduce(imp: OnnxContext, node: Any) -> list[Any]:
+    """ReduceMean / ReduceSum / ReduceMax over axes after N → Mean (reduce mean, sum, max);
+    the average over every axis after the channels without keepdims → GlobalPool."""
     x = imp.tensor(node.input[0])
+    how = REDUCTIONS[node.op_type]
     attrs = imp.attrs(node)
     axes = attrs.get("axes")
     if axes is None and len(node.input) > 1 and node.input[1]:
-        axes = imp.static(node.input[1], "axes").tolist()
+        axes = imp.static(node.input[1], "axes").reshape(-1).tolist()
     rank = len(x.shape.dims) + 1
-    if axes is None:
-        raise Unsupported("averages every axis, the batch too")
+    if not axes:
+        if attrs.get("noop_with_empty_axes", 0):
+            return imp.passthrough(node, x, "reduces over no axis; left out")
+        raise Unsupported(f"{VERBS[how]} over every axis, the batch too")
     dims = sorted({int(a) % rank for a in axes})
     if 0 in dims:
-        raise Unsupported(f"averages over axes {dims}, the batch axis N too")
+        raise Unsupported(f"{VERBS[how]} over axes {dims}, the batch axis N too")
     first = 3 if x.shape.time else 2
     keepdim = bool(attrs.get("keepdims", 1))
-    if dims == list(range(first, rank)) and not keepdim:
+    if how == "mean" and dims == list(range(first, rank)) and not keepdim:
         return [imp.block(node, "GlobalPool", {"mode": "avg"}, [x])]
-    return [imp.block(node, "Mean", {"axes": dims, "keepdim": keepdim}, [x])]
+    params: dict[str, Any] = {"axes": dims, "keepdim": keepdim}
+    if how != "mean":
+        params["reduce"] = how
+    return [imp.block(node, "Mean", params, [x])]
 
 
 def dropout(imp: OnnxContext, node: Any) -> list[Any]:
@@ -435,18 +414,9 @@ HANDLERS: dict[str, Handler] = {
     "Gemm": gemm,
     "MatMul": matmul,
     "Add": add,
-    "Relu": _activation("ReLU"),
-    "Sigmoid": _activation("Sigmoid"),
-    "Tanh": _activation("Tanh"),
-    "LeakyRelu": leaky_relu,
-    "Gelu": gelu,
     "Softmax": _softmax_of("Softmax"),
     "LogSoftmax": _softmax_of("LogSoftmax"),
     "Mul": multiply,
-    "PRelu": prelu,
-    "Elu": elu,
-    "HardSwish": _activation("Hardswish"),
-    "Mish": _activation("Mish"),
     "MaxPool": pool,
     "AveragePool": pool,
     "GlobalAveragePool": global_pool,
@@ -461,11 +431,14 @@ HANDLERS: dict[str, Handler] = {
     "Unsqueeze": reshape,
     "Transpose": transpose,
     "Concat": concat,
-    "Gather": gather,
-    "ReduceMean": reduce_mean,
+    "ReduceMean": reduce,
+    "ReduceSum": reduce,
+    "ReduceMax": reduce,
     "Dropout": dropout,
     "Identity": identity,
     "LSTM": recurrent,
     "GRU": recurrent,
     "RNN": recurrent,
+    **POINTWISE,
+    **PARTS,
 }

@@ -73,3 +73,16 @@ def test_large_onnx_outputs_pass_within_1e_5_of_their_largest_magnitude() -> Non
 def test_a_difference_large_for_its_outputs_fails() -> None:
     assert not onnx_agreement(6.7e-4, 2.0, "3")[1]
     assert not onnx_agreement(2e-4, 0.0, "3")[1]
+
+
+def test_a_file_onnx_runtime_cannot_load_is_not_blamed_on_the_input_shape(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = custom_op_file(tmp_path / "future.onnx", "Relu", "")
+    model = onnx.load(str(path))
+    model.ir_version = 99  # from an ONNX newer than this ONNX Runtime
+    onnx.save(model, str(path))
+    assert run(["import", str(path), "--input-shape", "4", "-o", str(tmp_path / "p.json")]) == 2
+    err = capsys.readouterr().err
+    assert "loading the file fails" in err and "IR version 99 with opset 17" in err
+    assert "input-shape" not in err
