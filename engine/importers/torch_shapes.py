@@ -149,6 +149,14 @@ def permute(imp: TorchContext, node: fx.Node) -> Any:
         rows = "rows" if base.rec.cell == "LSTM" else "hidden"
         if base.part == rows:
             return imp.builder.recurrent(base.rec, "state")
+        if base.rec.cell == "LSTM" and base.part in ("hidden", "cell"):
+            # h_n (or c_n) of an LSTM batch first: its rows of the 'state' output
+            rows = base.rec.params["num_layers"] * base.rec.directions
+            state = imp.builder.recurrent(base.rec, "state")
+            cut = {"axis": 1, "start": 0, "stop": rows}
+            if base.part == "cell":
+                cut = {"axis": 1, "start": rows, "stop": "end"}
+            return imp.block(node, "Slice", cut, [state])
         if base.part == "top":  # h_n[-2:] batch first: the 'last' output's two halves
             hidden = base.rec.params["hidden_size"]
             last = imp.builder.recurrent(base.rec, "last")

@@ -311,3 +311,27 @@ def test_bidirectional_final_state_picking() -> None:
     result = imported(Directions(), 7, 5, sequence=True)
     assert result.project.graph.node("gru").params["output"] == "last"
     assert types(result)["Slice"] == 1
+
+
+class SequenceAndState(nn.Module):
+    """An LSTM's output used whole and at its last step, and its h_n batch first."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(5, 4, batch_first=True, bidirectional=True)
+        self.gru = nn.GRU(5, 4, batch_first=True)
+        self.fc = nn.Linear(8, 8)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _, (h_n, _) = self.lstm(x)
+        out, _ = self.gru(x)
+        both = out.mean(1) * out[:, -1]
+        return h_n.permute(1, 0, 2).flatten(1) + self.fc(torch.cat((both, both), 1))
+
+
+def test_output_used_whole_and_at_its_last_step_and_lstm_h_n_batch_first() -> None:
+    result = imported(SequenceAndState(), 7, 5, sequence=True)
+    graph = result.project.graph
+    assert graph.node("gru").params["output"] == "sequence"
+    assert graph.node("lstm").params["output"] == "state"
+    assert types(result)["Select"] == 1 and types(result)["Slice"] == 1
