@@ -41,6 +41,38 @@ def _layer_scale_op(params: Mapping[str, Any], inputs: Mapping[str, Shape], out:
 
 register(
     BlockSpec(
+        name="DropPath",
+        category="Core",
+        summary=(
+            "Stochastic depth: while training, drops the whole input of a sample with "
+            "probability p ('row'; or of the whole batch, 'batch') and scales what is kept "
+            "by 1/(1 − p); does nothing in evaluation. Put it at the end of a residual "
+            "branch, before the Add: a dropped sample then skips the branch."
+        ),
+        shape_formula="unchanged",
+        weight_formula="none",
+        params=(
+            Param("p", "float", 0.1, "Probability of dropping a sample's branch.", 0.0, 0.99),
+            Param(
+                "mode",
+                "choice",
+                "row",
+                "'row' drops each sample on its own; 'batch' the whole batch at once.",
+                choices=("row", "batch"),
+            ),
+        ),
+        shape=lambda params, inputs: only(inputs).shape,
+        op=lambda params, inputs, out: Op(
+            "drop_path", args={"p": params["p"], "mode": params["mode"]}
+        ),
+        id_prefix="droppath",
+        aliases=("stochastic depth", "drop path", "regularization"),
+    )
+)
+
+
+register(
+    BlockSpec(
         name="LayerScale",
         category="Core",
         summary=(
@@ -70,37 +102,5 @@ register(
         count_params=lambda params, inputs, out: scale_shape(params["axis"], inputs["x"])[0],
         flops=lambda params, inputs, out: out.numel(),
         aliases=("gamma", "layer scale", "learned scale", "per-channel scale"),
-    )
-)
-
-
-register(
-    BlockSpec(
-        name="DropPath",
-        category="Core",
-        summary=(
-            "Stochastic depth: while training, drops the whole input of a sample with "
-            "probability p ('row'; or of the whole batch, 'batch') and scales what is kept "
-            "by 1/(1 − p); does nothing in evaluation. Put it at the end of a residual "
-            "branch, before the Add: a dropped sample then skips the branch."
-        ),
-        shape_formula="unchanged",
-        weight_formula="none",
-        params=(
-            Param("p", "float", 0.1, "Probability of dropping a sample's branch.", 0.0, 0.99),
-            Param(
-                "mode",
-                "choice",
-                "row",
-                "'row' drops each sample on its own; 'batch' the whole batch at once.",
-                choices=("row", "batch"),
-            ),
-        ),
-        shape=lambda params, inputs: only(inputs).shape,
-        op=lambda params, inputs, out: Op(
-            "drop_path", args={"p": params["p"], "mode": params["mode"]}
-        ),
-        id_prefix="droppath",
-        aliases=("stochastic depth", "drop path", "regularization"),
     )
 )
