@@ -47,6 +47,8 @@ def _number(imp: TorchContext, item: Any) -> Any:
         )
     if isinstance(item, slice):
         return slice(_number(imp, item.start), _number(imp, item.stop), _number(imp, item.step))
+    if isinstance(item, tuple):
+        return tuple(_number(imp, part) for part in item)
     return item
 
 

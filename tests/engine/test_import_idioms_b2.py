@@ -130,7 +130,7 @@ class Slicing(nn.Module):
         crop = y[:, :8, 1:-1, ::2]  # (N, 8, 4, 3)
         tail = y[..., :3][:, 8:, 1:5]  # (N, 8, 4, 3)
         first = y.narrow(1, 0, 8).select(3, 0)[:, :, 1:-1]  # (N, 8, 4)
-        column = y[:, 8:, 1:5, 0].unsqueeze(-1)  # (N, 8, 4, 1)
+        column = y[:, y.size(1) // 2 :, 1:5, 0].unsqueeze(-1)  # (N, 8, 4, 1)
         return (crop + tail) * first[:, :, :, None] * column
 
 
