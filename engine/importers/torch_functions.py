@@ -230,15 +230,11 @@ def _reduce(mode: str) -> Handler:
             raise Unsupported("a dtype: NetLoom keeps the input's")
         keepdim = bool(arg(node, 2, "keepdim", False))
         first = 3 if x.shape.time else 2
-        if dims == list(range(first, rank)) and not keepdim:
+        if dims == list(range(first, rank)) and not keepdim and mode != "sum":
             return imp.block(node, "GlobalPool", {"mode": mode}, [x])
-        if mode == "avg":
-            return imp.block(node, "Mean", {"axes": dims, "keepdim": keepdim}, [x])
-        raise Unsupported(
-            f"takes the maximum over axes {dims}"
-            f"{' keeping them' if keepdim else ''}; GlobalPool reduces axes "
-            f"{list(range(first, rank))} and drops them"
-        )
+        reduce = {"avg": "mean", "max": "max", "sum": "sum"}[mode]
+        params = {"axes": dims, "keepdim": keepdim, "reduce": reduce}
+        return imp.block(node, "Mean", params, [x])
 
     return handle
 
@@ -346,6 +342,7 @@ FUNCTIONS: dict[Any, Handler] = {
     torch.transpose: permute,
     torch.mean: _reduce("avg"),
     torch.amax: _reduce("max"),
+    torch.sum: _reduce("sum"),
     F.max_pool1d: _functional_module(nn.MaxPool1d),
     F.max_pool2d: _functional_module(nn.MaxPool2d),
     F.max_pool3d: _functional_module(nn.MaxPool3d),
@@ -383,6 +380,7 @@ METHODS: dict[str, Handler] = {
     "transpose": permute,
     "mean": _reduce("avg"),
     "amax": _reduce("max"),
+    "sum": _reduce("sum"),
     "contiguous": contiguous,
     "chunk": chunk,
     "split": _split,

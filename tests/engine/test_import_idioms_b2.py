@@ -335,3 +335,23 @@ def test_output_used_whole_and_at_its_last_step_and_lstm_h_n_batch_first() -> No
     assert graph.node("gru").params["output"] == "sequence"
     assert graph.node("lstm").params["output"] == "state"
     assert types(result)["Select"] == 1 and types(result)["Slice"] == 1
+
+
+class Reductions(nn.Module):
+    """resnest's split attention sums its splits (`.sum(dim)`); amax keeping its axes."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        splits = torch.stack(torch.split(x, 4, dim=1), dim=1)  # (N, 2, 4, H, W)
+        gap = splits.sum(dim=1)  # (N, 4, H, W)
+        peak = gap.amax((2, 3), keepdim=True)  # (N, 4, 1, 1)
+        return torch.sum(gap * peak, (2, 3))
+
+
+def test_sums_and_maxima_over_chosen_axes_are_mean_blocks() -> None:
+    result = imported(Reductions(), 8, 3, 3)
+    reduces = sorted(
+        (n.params["reduce"], n.params["axes"], n.params["keepdim"])
+        for n in result.project.graph.nodes
+        if n.type == "Mean"
+    )
+    assert reduces == [("max", [2, 3], True), ("sum", [1], False), ("sum", [2, 3], False)]
