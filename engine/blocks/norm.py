@@ -164,9 +164,9 @@ register(
         shape_formula="unchanged",
         weight_formula="2 × channels (scale and shift)",
         params=(
-            _eps(),
             Param("momentum", "float", 0.1, "Weight of a new batch in the running stats.", 0, 1),
             _affine(True),
+            _eps(),
             Param(
                 "track_running_stats",
                 "bool",
@@ -230,8 +230,8 @@ register(
                 minimum=1,
                 limit=MAX_WIDTH,
             ),
-            _eps(),
             _affine(True),
+            _eps(),
         ),
         shape=_groupnorm_shape,
         op=lambda params, inputs, out: Op(
@@ -262,7 +262,7 @@ register(
         ),
         shape_formula="unchanged",
         weight_formula="2 × channels with affine, else none",
-        params=(_eps(), _affine(False)),
+        params=(_affine(False), _eps()),
         shape=_instancenorm_shape,
         op=_instancenorm_op,
         id_prefix="inorm",

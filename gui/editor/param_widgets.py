@@ -10,6 +10,7 @@ nothing pending it is the window's Undo (the project's last edit), as in desktop
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -155,7 +156,9 @@ class FloatEditor(ParamEditor):
         low = self.param.minimum if self.param.minimum is not None else -1e9
         high = self.param.maximum if self.param.maximum is not None else 1e9
         box.setRange(low, high)
-        box.setDecimals(4)
+        # Enough decimals for a hundredth of the default: a norm's eps 1e-5 shows (not 0).
+        default = abs(self.param.default)
+        box.setDecimals(max(4, 2 - math.floor(math.log10(default))) if default else 4)
         box.setSingleStep(0.05 if high - low <= 1 else 0.1)
         box.setKeyboardTracking(False)
         box.valueChanged.connect(
