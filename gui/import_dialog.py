@@ -419,7 +419,12 @@ def adopt(window: MainWindow, result: ImportResult) -> None:
     assert result.project is not None
     lay_out_template(result.project, window._view_size())
     window.set_project(result.project, None, modified=True)
+    # Its runs start from the imported weights (a replaced head from fresh ones).
+    weights = window.training.start_weights
+    kept = bool(result.state_dict) and weights.keep(result.state_dict, result.project) is not None
     source = Path(result.report.source).name
     window.statusBar().showMessage(
-        f"Imported {source}: {result.report.check} — save the project to keep it", 10000
+        f"Imported {source}: {result.report.check} — save the project to keep it"
+        + ("; training starts from its weights" if kept else ""),
+        10000,
     )

@@ -226,17 +226,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     except ConfigError as err:
         print_error(f"{project_path}: {err}")
         return EXIT_UNREADABLE
-    if args.weights:
-        from engine.train.checkpoint import CheckpointError, load_weights_for
+    from engine.train.checkpoint import CheckpointError
+    from engine.train.start import start_notes
 
-        try:
-            weights = load_weights_for(args.weights, {n.id for n in project.graph.nodes})
-            fresh = trainer.start_from(weights)
-        except CheckpointError as err:
-            print_error(str(err) if str(err).startswith(args.weights) else f"{args.weights}: {err}")
-            return EXIT_UNREADABLE
-        for line in fresh:  # a replaced head: its weights start fresh
-            print_safely(line)
+    try:  # a replaced head starts fresh; frozen blocks are counted
+        starting = start_notes(trainer, args.weights)
+    except CheckpointError as err:
+        print_error(str(err) if str(err).startswith(args.weights) else f"{args.weights}: {err}")
+        return EXIT_UNREADABLE
 
     out = Path(args.out) if args.out else Path("runs") / project_path.stem
     try:
@@ -255,8 +252,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         + f"; device {trainer.device}"
         + (f", {trainer.threads} thread(s)" if trainer.device.type == "cpu" else "")
     )
-    if trainer.frozen.paths:
-        print(trainer.frozen.describe())
+    for line in starting:
+        print_safely(line)
     with open(out / "metrics.csv", "w", newline="", encoding="utf-8") as handle:
         log = MetricsLog(handle, tuple(trainer.val_meter.names))
 

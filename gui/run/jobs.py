@@ -69,6 +69,7 @@ class TrainJob:
     threads: int | None = None  # CPU threads for torch; None: chosen as the trainer would,
     max_threads: int | None = None  # ... but at most this many (leave the GUI a core)
     data: Any = None  # the dataset, if the window has it loaded already (else loaded here)
+    weights: Path | None = None  # a checkpoint to start from (an imported model's)
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,8 @@ class BatchLosses:
 def run_training(job: TrainJob, controls: Controls, callbacks: TrainingCallbacks) -> RunOutcome:
     """Train, recording the run in the data folder's runs database as it goes (a
     database that cannot be used leaves the run unrecorded, with a logged warning)."""
+    from engine.train.checkpoint import CheckpointError
+    from engine.train.start import start_notes
     from gui.run.evaluation import evaluate
 
     store = RunRecorder(runs_db(job.data_dir))  # this thread's own connection
@@ -216,6 +219,10 @@ def run_training(job: TrainJob, controls: Controls, callbacks: TrainingCallbacks
             pause=controls.pause,
             threads=job.threads,
         )
+        try:  # a replaced head starts fresh; the notes say so, and what is frozen
+            notes = start_notes(trainer, job.weights)
+        except CheckpointError as err:
+            raise JobError(str(err)) from None
         if callbacks.built is not None:
             callbacks.built(trainer)
         config = trainer.config
@@ -238,6 +245,7 @@ def run_training(job: TrainJob, controls: Controls, callbacks: TrainingCallbacks
                 weights=sum(p.numel() for p in trainer.model.parameters()),
                 device=str(trainer.device),
                 threads=trainer.threads,
+                notes=tuple(notes),
             )
         )
         try:

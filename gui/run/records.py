@@ -36,13 +36,14 @@ class RunStarted:
     weights: int
     device: str
     threads: int | None
+    notes: tuple[str, ...] = ()  # where its weights start: a head given fresh ones, frozen
 
     def describe(self) -> str:
         where = self.device if self.threads is None else f"{self.device}, {self.threads} thread(s)"
         return (
             f"run {self.run_id}: {self.weights:,} weights · {self.dataset}: "
             f"{self.train_samples:,} training / {self.val_samples:,} validation samples · {where}"
-        )
+        ) + "".join(f" · {note}" for note in self.notes)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,7 @@ from gui.training.look_feed import LookInsideFeed
 from gui.training.panel import TrainingPanel
 from gui.training.pause_notice import PauseNotice
 from gui.training.preview import DataKey
+from gui.training.start_weights import StartWeights
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow
@@ -89,6 +91,7 @@ class TrainingUi(QObject):
         self.curves = LiveCurves()
         self.results = ResultsView()
         self.runs = RunsView(self.data_dir)
+        self.start_weights = StartWeights(self.data_dir)  # an imported model's, if any
         # The run shown now: the panel's run line, Results, Curves and Look inside all
         # follow it.
         self.current = CurrentRun(self)
@@ -200,6 +203,7 @@ class TrainingUi(QObject):
         """Another project is in the window: no run of the last one stays on screen
         (a restore makes its run current right after)."""
         self.look.node = None  # the new document's canvas has nothing selected
+        self.start_weights.forget()  # an import keeps its own right after
         self.current.clear()
         self.refresh_document()
 
@@ -249,6 +253,7 @@ class TrainingUi(QObject):
         data = self.panel.picker.data  # loaded for the preview already: no second load
         self._run_data_key = self.panel.picker.current_key()
         job = TrainJob(snapshot, self.base_dir(), self.data_dir, GUI_THREADS, GUI_MAX_THREADS, data)
+        job = replace(job, weights=self.start_weights.path)  # an imported model's, if any
         self.feed.live_project = snapshot
         self.lock.lock(banner=False)  # shown in a step below
         self.current.begin_live()  # the views start over: nothing of an earlier run

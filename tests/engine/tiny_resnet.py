@@ -8,6 +8,9 @@ random, as a trained model's would be, so a test sees whether training moved the
 
 from __future__ import annotations
 
+import copy
+from functools import cache
+
 import torch
 from torch import nn
 
@@ -66,7 +69,13 @@ def pretrained() -> TinyResNet:
 
 
 def imported() -> ImportResult:
-    """The stand-in imported with its weights (engine.importers.from_torch)."""
+    """The stand-in imported with its weights (engine.importers.from_torch): a copy of its
+    own, to change at will (the import runs once per test session; it takes seconds)."""
+    return copy.deepcopy(_imported())
+
+
+@cache
+def _imported() -> ImportResult:
     result = import_module(pretrained(), InputSpec((1, 8, 8)), "TinyResNet")
     assert result.project is not None, result.report
     return result

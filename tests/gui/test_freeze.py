@@ -6,7 +6,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+import torch
 from PySide6.QtCore import Qt
+
+from engine.train.checkpoint import load_checkpoint
+from gui.canvas.commands import SetParamsCommand
+from gui.canvas.freezing import SetFrozenCommand
+from gui.import_dialog import adopt
+from gui.run.jobs import Controls, TrainingCallbacks, TrainJob, run_training
+from gui.run.records import RunStarted
+from tests.engine.tiny_resnet import imported
+from tests.gui.training import set_training
+from tests.helpers import template
 
 
 def click(qtbot, box) -> None:
@@ -61,3 +73,41 @@ def test_several_selected_freeze_together_in_one_undo_step(open_template, qtbot)
     window.undo_stack.undo()
     assert not any(n.frozen for n in window.graph.nodes)
     assert box.checkState() == Qt.CheckState.Unchecked
+
+
+def test_an_imported_model_trains_in_the_window_from_its_weights_body_frozen_head_new(
+    window, qtbot, monkeypatch: pytest.MonkeyPatch
+):
+    result = imported()  # as File › Import Model… hands it over
+    adopt(window, result)
+    kept = window.training.start_weights.path
+    assert kept is not None and kept.is_file()
+    assert "training starts from its weights" in window.statusBar().currentMessage()
+    facts = window.scene.analysis.nodes
+    body = [n.id for n in window.graph.nodes if facts[n.id].params and n.id != "fc"]
+    window.undo_stack.push(SetParamsCommand(window.graph, "fc", {"units": 10}))
+    window.undo_stack.push(SetFrozenCommand(window.graph, body, True))
+    set_training(window, dataset={"name": "digits", "params": {}}, epochs=1, batch_size=128)
+    # Train as the window starts a run, its job run here rather than in the trainer
+    # process (whose start-up would be most of this test's time).
+    jobs: list[TrainJob] = []
+    monkeypatch.setattr(window.training.controller, "start", lambda job: jobs.append(job))
+    window.training.start()
+    started: list[RunStarted] = []
+    callbacks = TrainingCallbacks(started.append, lambda _: None, lambda _: None)
+
+    outcome = run_training(jobs[0], Controls(), callbacks)
+
+    assert outcome.status == "finished", outcome.reason
+    assert jobs[0].weights == kept
+    notes = started[0].notes
+    assert notes[0] == "fc: new weights (its shape changed: 10 × 16, was 1000 × 16)"
+    assert "weights frozen (conv1, bn1" in notes[1]
+    assert notes[0] in started[0].describe()  # the panel's run line
+    trained = load_checkpoint(outcome.checkpoint).state_dict
+    body_keys = [k for k in result.state_dict if not k.startswith("fc.")]
+    assert [k for k in body_keys if not torch.equal(trained[k], result.state_dict[k])] == []
+    assert trained["fc.weight"].shape == (10, 16)
+
+    assert window.open_template(template("mlp_iris"))  # another project: its own weights
+    assert window.training.start_weights.path is None
