@@ -391,6 +391,7 @@ METHODS: dict[str, Handler] = {
     "to": moved,
     "cuda": moved,
     "cpu": moved,
+    "detach": moved,
 }
 
 # Why common operations have no block, in the user's terms.

@@ -143,10 +143,13 @@ def zeros(imp: TorchContext, node: fx.Node) -> Zeros:
 
 
 def moved(imp: TorchContext, node: fx.Node) -> Any:
-    """x.to(device), .cuda(), .cpu(): no change to a NetLoom graph, unless the dtype changes."""
+    """x.to(device), .cuda(), .cpu(): no change to a NetLoom graph, unless the dtype
+    changes; .detach() of zeros made in forward."""
     base = imp.env.get(node.args[0])
     if isinstance(base, Zeros):
         return base
+    if node.target == "detach":
+        raise Unsupported("detaches a tensor from autograd; NetLoom trains through every block")
     before, after = imp.results.get(node.args[0]), imp.results.get(node)
     if not (isinstance(before, torch.Tensor) and isinstance(after, torch.Tensor)):
         raise Unsupported("moves something that is not one tensor")

@@ -275,7 +275,7 @@ class GRUEncoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h0 = torch.zeros(2, x.size(0), self.hidden).to(x.device)
-        out, _ = self.gru(x, h0)
+        out, _ = self.gru(x, h0.detach())
         h1 = x.new_zeros(2, x.size(0), self.hidden)
         c1 = torch.zeros(2, x.size(0), self.hidden, device=x.device)
         _, (h_n, _) = self.lstm(out, (h1, c1))
