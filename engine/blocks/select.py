@@ -44,19 +44,22 @@ def _axis_size(axis: int, x: Operand) -> int:
     return dims[axis - 1]
 
 
-def _without_axis(axis: int, x: Operand) -> Shape:
-    """`x`'s shape with `axis` removed; without time if that axis was time."""
-    dims = x.shape.dims
-    if len(dims) == 1:
+def _keeps_an_axis(x: Operand) -> None:
+    """Refuse to remove the one axis after N (the batch alone is no sample)."""
+    if len(x.shape.dims) == 1:
         raise ShapeMismatch(f"would leave no axis after N; got {x}")
-    rest = dims[: axis - 1] + dims[axis:]
-    return Shape(rest, time=x.shape.time and axis != 1)
 
 
-def _resized(axis: int, size: int, x: Operand) -> Shape:
-    dims = list(x.shape.dims)
+def without_axis(axis: int, shape: Shape) -> Shape:
+    """`shape` with `axis` removed; without time if that axis was time."""
+    rest = shape.dims[: axis - 1] + shape.dims[axis:]
+    return Shape(rest, time=shape.time and axis != 1)
+
+
+def resized(axis: int, size: int, shape: Shape) -> Shape:
+    dims = list(shape.dims)
     dims[axis - 1] = size
-    return Shape(tuple(dims), time=x.shape.time)
+    return Shape(tuple(dims), time=shape.time)
 
 
 # --------------------------------------------------------------------- Split
@@ -66,7 +69,16 @@ def split_ports(params: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(f"out{i}" for i in range(1, len(params["sizes"]) + 1))
 
 
-def _split_parts(params: Mapping[str, Any], x: Operand) -> dict[str, Shape]:
+def split_shapes(params: Mapping[str, Any], x: Shape) -> dict[str, Shape]:
+    """Each output port's shape, for params the shape rule accepted."""
+    axis, sizes = params["axis"], params["sizes"]
+    if params["squeeze"]:
+        return {port: without_axis(axis, x) for port in split_ports(params)}
+    return {port: resized(axis, s, x) for port, s in zip(split_ports(params), sizes, strict=True)}
+
+
+def _split_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
+    x = only(inputs)
     axis, sizes = params["axis"], params["sizes"]
     size = _axis_size(axis, x)
     if sum(sizes) != size:
@@ -79,26 +91,18 @@ def _split_parts(params: Mapping[str, Any], x: Operand) -> dict[str, Shape]:
                 f"with squeeze every size must be 1 (one part per position); "
                 f"got sizes {tuple(sizes)} for {x}"
             )
-        part = _without_axis(axis, x)
-        return {port: part for port in split_ports(params)}
-    return {port: _resized(axis, s, x) for port, s in zip(split_ports(params), sizes, strict=True)}
-
-
-def _split_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
-    return _split_parts(params, only(inputs))["out1"]
+        _keeps_an_axis(x)
+    return split_shapes(params, x.shape)["out1"]
 
 
 def _split_op(params: Mapping[str, Any], inputs: Mapping[str, Shape], out: Shape) -> Op:
-    parts = _split_parts(params, Operand(inputs["x"], ""))
-    return Op(
-        "split",
-        args={
-            "dim": params["axis"],
-            "sizes": tuple(params["sizes"]),
-            "squeeze": params["squeeze"],
-            "output_shapes": parts,
-        },
-    )
+    args = {
+        "dim": params["axis"],
+        "sizes": tuple(params["sizes"]),
+        "squeeze": params["squeeze"],
+        "output_shapes": split_shapes(params, inputs["x"]),
+    }
+    return Op("split", args=args)
 
 
 register(
@@ -154,7 +158,7 @@ def _slice_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Sh
         raise ShapeMismatch(
             f"start {params['start']}, stop {stop} keep nothing of axis {axis}; got {x}"
         )
-    return _resized(axis, len(kept), x)
+    return resized(axis, len(kept), x.shape)
 
 
 def _slice_op(params: Mapping[str, Any], inputs: Mapping[str, Shape], out: Shape) -> Op:
@@ -215,7 +219,8 @@ def _select_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> S
             f"index {index} is out of range for axis {axis} of size {size} "
             f"(use {-size}..{size - 1}); got {x}"
         )
-    return _without_axis(axis, x)
+    _keeps_an_axis(x)
+    return without_axis(axis, x.shape)
 
 
 register(
