@@ -380,8 +380,8 @@ def move_weights(builder: GraphBuilder, node_id: str, inner: dict[str, str]) -> 
     a block that became `inner["conv1"]` in the unit is `node_id.<inner>.weight`."""
     renamed = {}
     for key, tensor in builder.weights.items():
-        owner, _, rest = key.partition(".")
-        if owner in inner:
-            key = f"{node_id}.{inner[owner]}.{rest}"
+        owner, dot, rest = key.partition(".")
+        if owner in inner:  # a LayerScale's own parameter is keyed by its id alone: no dot
+            key = f"{node_id}.{inner[owner]}{dot}{rest}"
         renamed[key] = tensor
     builder.weights = renamed

@@ -208,11 +208,19 @@ def _linear(imp: TorchContext, node: fx.Node) -> Value:
 
 
 def _hint(imp: TorchContext, attribute: Any) -> str | None:
-    """A functional norm's block is named after the module holding its weights (stem.bn)."""
+    """A functional norm's block is named after the torch module whose weights it reads
+    (`F.group_norm(x, 2, self.gn.weight, …)` → gn). Not after a module of the model's own
+    class (timm's BatchNormAct2d calling F.batch_norm on itself): that module's id is its
+    unit instance's when the class repeats."""
     name = imp.env.get(attribute) if isinstance(attribute, fx.Node) else None
-    if isinstance(name, Const) and "." in name.name:
+    owner = _module_of(imp, attribute)
+    if isinstance(name, Const) and owner is not None and _from_torch(type(owner)):
         return name.name.rsplit(".", 1)[0]
     return None
+
+
+def _from_torch(cls: type) -> bool:
+    return cls.__module__ == "torch" or cls.__module__.startswith("torch.")
 
 
 # ------------------------------------------------------------------ layer scale

@@ -157,9 +157,9 @@ def test_a_batchnorm_calling_f_batch_norm_imports_with_its_running_statistics(
     # Tracing and probing run the model in training mode: its statistics stay as they were.
     assert all(torch.equal(v, before[k]) for k, v in original.state_dict().items())
     (norm,) = [n for n in result.project.graph.nodes if n.type == "BatchNorm"]
-    assert norm.id == "bn"  # named after the module holding the statistics
     assert (norm.params["eps"], norm.params["momentum"]) == (1e-3, 0.05)
-    assert torch.equal(result.state_dict["bn.running_mean"], before["bn.running_mean"])
+    mean = result.state_dict[f"{norm.id}.running_mean"]
+    assert torch.equal(mean, before["bn.running_mean"])
     assert same_outputs(original, exported_back(result, tmp_path))
 
     # Training moves NetLoom's running statistics exactly as the original's move.
@@ -168,7 +168,7 @@ def test_a_batchnorm_calling_f_batch_norm_imports_with_its_running_statistics(
     x = torch.randn(5, 8, 7, 7)
     original.train(), model.train()
     assert torch.equal(original(x), model(x))
-    assert torch.equal(original.bn.running_var, model.state_dict()["bn.running_var"])
+    assert torch.equal(original.bn.running_var, model.state_dict()[f"{norm.id}.running_var"])
 
 
 # ------------------------------------------------------------ ConvNeXt
@@ -266,6 +266,19 @@ def test_a_convnext_block_imports_with_layer_scale_and_drop_path(
         torch.manual_seed(3)
         outputs.append(net.train()(x))
     assert torch.equal(outputs[0], outputs[1]) and torch.equal(outputs[0], outputs[2])
+
+
+def test_repeated_blocks_with_functional_norms_and_layer_scale_become_units(
+    tmp_path: Path,
+) -> None:
+    torch.manual_seed(0)
+    original = randomise(nn.Sequential(ConvNeXtBlock(), ConvNeXtBlock()))
+    result = imported(original)
+    graph = result.project.graph
+    assert [n.type for n in graph.nodes] == ["Input", "ConvNeXtBlock", "ConvNeXtBlock", "Output"]
+    (scale,) = [k for k in result.state_dict if k.startswith("n_1.") and k.count(".") == 1]
+    assert torch.equal(result.state_dict[scale].flatten(), original[1].gamma.detach())
+    assert same_outputs(original, exported_back(result, tmp_path))
 
 
 # ------------------------------------------------------------ resnet10t downsample
