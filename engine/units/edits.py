@@ -155,7 +155,7 @@ def make_unit(
         body.add_node("Input", shape_params, (left, k * 120.0), port)
     for node in nodes:
         pos = (node.pos[0] - cx, node.pos[1] - cy)
-        body.add_node(node.type, copy.deepcopy(node.params), pos, node.id)
+        body.add_node(node.type, copy.deepcopy(node.params), pos, node.id).frozen = node.frozen
     middle = (len(out_of) - 1) / 2
     for k, out_name in enumerate(out_of.values()):
         body.add_node("Output", {"loss": "none"}, (right, (k - middle) * 120.0), out_name)
@@ -226,7 +226,7 @@ def ungroup(graph: Graph, instance_id: str) -> Ungrouping:
             names[inner.id] = new_id
             pos = (center[0] + inner.pos[0] + 60.0 * k, center[1] + inner.pos[1] + 60.0 * k)
             params = {**copy.deepcopy(inner.params), **overrides.get(inner.id, {})}
-            graph.add_node(inner.type, params, pos, new_id)
+            graph.add_node(inner.type, params, pos, new_id).frozen = inner.frozen or node.frozen
         values = {**{inner: (new, "") for inner, new in names.items()}, **feeding}
         for edge in body.edges:
             if edge.target in outputs:

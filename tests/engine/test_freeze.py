@@ -18,12 +18,14 @@ import pytest
 import torch
 
 from engine.cli.main import run
+from engine.codegen.python_file import to_python
 from engine.data import load_dataset
 from engine.graph.shapes import analyze
 from engine.project.project import ProjectError, from_dict, to_dict
 from engine.train.checkpoint import load_checkpoint, save_checkpoint
 from engine.train.config import TrainConfig
 from engine.train.trainer import Trainer
+from engine.units.edits import make_unit, ungroup
 from engine.units.frozen import frozen_paths
 from tests.engine.helpers import load_file
 from tests.engine.test_codegen import script_ruff_failures
@@ -230,3 +232,25 @@ def test_the_exported_script_keeps_the_frozen_weights(
     assert_same(body(trained), body(weights))
     assert trained["fc.weight"].shape == (10, 16)
     assert math.isfinite(torch.load(out / "model.pt", weights_only=True)["train"]["loss"])
+
+
+def test_making_a_unit_and_ungrouping_keep_freezing() -> None:
+    """A frozen block made into a unit stays frozen inside it; a frozen instance ungrouped
+    gives frozen blocks (repeated copies included)."""
+    project = from_dict(template_doc("resnet_digits"))
+    graph = project.graph
+    graph.set_frozen("classify", True)
+    made = make_unit(graph, ["pool", "classify"], "Head").instance.id
+    body = graph.library.definition(graph.node(made).type).graph
+    assert body.node("classify").frozen and not body.node("pool").frozen
+
+    graph.set_frozen("block1", True)  # ResidualBlock ×2
+    ungroup(graph, "block1")
+    unfrozen = [n.id for n in graph.nodes if n.spec.role == "layer" and not n.frozen]
+    assert "cbr1" not in unfrozen and "conv2" not in unfrozen
+    assert sum(n.frozen for n in graph.nodes) == 10  # 5 blocks per copy, 2 copies
+
+
+def test_other_exports_are_the_same_network_frozen_or_not(original: Any) -> None:
+    doc = fine_tune_doc(original[0], frozen=[])
+    assert to_python(from_dict(fine_tune_doc(original[0]))) == to_python(from_dict(doc))
