@@ -68,8 +68,9 @@ def _eps(node: fx.Node, at: int) -> float:
 
 
 def reshape_held(fallback: Handler) -> Handler:
-    """`self.gamma.reshape(1, -1, 1, 1)` (or `.view`) stays the model's tensor, read
-    where it is used (layer scale); any other reshape is `fallback`'s."""
+    """`self.gamma.reshape(1, -1, 1, 1)` (or `.view`, `.unsqueeze`, `[:, None, None]`)
+    stays the model's tensor, read where it is used (layer scale); any other is
+    `fallback`'s."""
 
     def handle(imp: TorchContext, node: fx.Node) -> Any:
         base = imp.env.get(node.args[0]) if isinstance(node.args[0], fx.Node) else None
@@ -394,6 +395,7 @@ def register(functions: dict[Any, Handler], methods: dict[str, Handler]) -> None
         functions[key] = layer_scale_or(functions[key])
     for name in ("mul", "mul_"):
         methods[name] = layer_scale_or(methods[name])
-    functions[torch.reshape] = reshape_held(functions[torch.reshape])
-    for name in ("reshape", "view"):
+    for key in (torch.reshape, torch.unsqueeze, operator.getitem):
+        functions[key] = reshape_held(functions[key])
+    for name in ("reshape", "view", "unsqueeze"):
         methods[name] = reshape_held(methods[name])

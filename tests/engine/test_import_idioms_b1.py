@@ -281,6 +281,42 @@ def test_repeated_blocks_with_functional_norms_and_layer_scale_become_units(
     assert same_outputs(original, exported_back(result, tmp_path))
 
 
+class Scaled(nn.Module):
+    """A learned per-channel factor, in the ways models write it."""
+
+    def __init__(self, form: str, channels: int) -> None:
+        super().__init__()
+        self.form = form
+        self.gamma = nn.Parameter(torch.rand(channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.form == "index":
+            return x * self.gamma[:, None, None]
+        if self.form == "unsqueeze":
+            return self.gamma.unsqueeze(-1).unsqueeze(-1) * x
+        if self.form == "channels-last":
+            return (x.permute(0, 2, 3, 1) * self.gamma).permute(0, 3, 1, 2)
+        return self.gamma * x  # CaiT: (C,) times a sequence (N, T, C)
+
+
+@pytest.mark.parametrize(
+    ("form", "axis"),
+    [
+        ("index", "channels"),
+        ("unsqueeze", "channels"),
+        ("channels-last", "last"),
+        ("seq", "channels"),
+    ],
+)
+def test_a_learned_per_channel_factor_becomes_layer_scale(form: str, axis: str) -> None:
+    spec = InputSpec((5, 8), sequence=True) if form == "seq" else IMAGE
+    original = Scaled(form, 8)
+    result = imported(original, spec)
+    (scale,) = [n for n in result.project.graph.nodes if n.type == "LayerScale"]
+    assert scale.params["axis"] == axis
+    assert torch.equal(result.state_dict[scale.id].flatten(), original.gamma.detach())
+
+
 # ------------------------------------------------------------ resnet10t downsample
 
 
