@@ -1,6 +1,7 @@
 """Import the models people already have: the torchvision and timm zoos and text idioms.
 
-    .venv/bin/python bench/import_zoo.py                    # every model (~15 min, 2 cores)
+    .venv/bin/python bench/import_zoo.py                    # the default list (~15 min, 2 cores)
+    .venv/bin/python bench/import_zoo.py --all              # with the heavy variants
     .venv/bin/python bench/import_zoo.py --models resnet18,timm:dla34,text_cnn
     .venv/bin/python bench/import_zoo.py --markdown zoo.md  # the table as Markdown too
 
@@ -57,7 +58,7 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from bench.zoo_models import VOCABULARY, ZOO, ZooModel, short_name  # noqa: E402
+from bench.zoo_models import VOCABULARY, ZOO, ZooModel, default_models, short_name  # noqa: E402
 from engine.graph.shapes import analyze  # noqa: E402
 from engine.importers.check import ImportResult, example_input  # noqa: E402
 from engine.importers.from_onnx import import_onnx  # noqa: E402
@@ -341,11 +342,12 @@ def markdown(rows: list[Row], summary: list[str]) -> str:
 # ------------------------------------------------------------------ main
 
 
-def chosen(names: str | None) -> list[ZooModel]:
+def chosen(names: str | None, everything: bool = False) -> list[ZooModel]:
     """The models `--models` names, full (`timm:efficientnet_b0`) or short (`resnet18`: a
-    short name found in both zoos picks both)."""
+    short name found in both zoos picks both); without names the default list, or with
+    `everything` the heavy variants too."""
     if not names:
-        return list(ZOO)
+        return list(ZOO) if everything else default_models()
     picked: list[ZooModel] = []
     for name in (n.strip() for n in names.split(",") if n.strip()):
         found = [m for m in ZOO if name in (m.name, short_name(m))]
@@ -377,6 +379,7 @@ def run_model(entry: ZooModel, sources: tuple[str, ...], folder: Path) -> list[R
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", help="a comma-separated subset (resnet18,timm:dla34,…)")
+    parser.add_argument("--all", action="store_true", help="the heavy variants too")
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
     parser.add_argument("--sources", default=",".join(SOURCES), help="py,onnx,onnx-dynamo")
     # One thread: on two shared, busy cores two torch threads wait on each other (resnet50
@@ -386,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     sources = tuple(s.strip() for s in args.sources.split(",") if s.strip())
     if bad := [s for s in sources if s not in SOURCES]:
         parser.error(f"--sources: no source {', '.join(bad)}; choose from {', '.join(SOURCES)}")
-    entries = chosen(args.models)
+    entries = chosen(args.models, args.all)
     torch.set_num_threads(args.threads)
     logging.disable(logging.WARNING)
     began = time.perf_counter()

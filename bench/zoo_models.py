@@ -241,3 +241,20 @@ ZOO: tuple[ZooModel, ...] = (
 def short_name(model: ZooModel) -> str:
     """`resnet18` for `tv:resnet18`: what `--models` accepts beside the full name."""
     return model.name.partition(":")[2]
+
+
+# Heavier variants of families already in the default run (twice the weights, or 299×299
+# inputs): `--all` or `--models` runs them. They keep the default run near 15 minutes.
+HEAVY = frozenset(
+    {
+        "tv:wide_resnet50_2",
+        "tv:mobilenet_v3_large",
+        "tv:efficientnet_v2_s",
+        "tv:regnet_x_400mf",
+        "tv:inception_v3",
+    }
+)
+
+
+def default_models() -> list[ZooModel]:
+    return [m for m in ZOO if m.name not in HEAVY]

@@ -84,3 +84,13 @@ def test_the_importers_check_line_is_shortened_to_its_figure() -> None:
         "differs 3e-07"
     )
     assert importer_check("") == ""
+
+
+def test_the_default_list_holds_25_zoo_models_and_the_idioms_and_all_adds_the_heavy_ones() -> None:
+    default = chosen(None)
+    zoo = [m for m in default if m.name.startswith(("tv:", "timm:"))]
+    assert len(zoo) >= 25 and len({m.family for m in zoo}) >= 15
+    assert len(default) - len(zoo) >= 5  # text and sequence idioms
+    assert "tv:wide_resnet50_2" not in {m.name for m in default}
+    everything = chosen(None, everything=True)
+    assert set(everything) > set(default) and "tv:wide_resnet50_2" in {m.name for m in everything}
