@@ -272,6 +272,11 @@ class OnnxImporter:
             return parts[-2]
         return None
 
+    def producer(self, name: str) -> Any | None:
+        if not hasattr(self, "_producers"):
+            self._producers = {out: n for n in self.graph.node for out in n.output if out}
+        return self._producers.get(name)
+
     def attrs(self, node: Any) -> dict[str, Any]:
         from onnx import helper
 

@@ -62,6 +62,10 @@ class OnnxContext(Protocol):
         """A node id suggested by the weights' names (`features.0.weight` → features_0)."""
         ...
 
+    def producer(self, name: str) -> Any | None:
+        """The node whose output is tensor `name`; None for the input and weights."""
+        ...
+
     def attrs(self, node: Any) -> dict[str, Any]:
         """The node's attributes by name."""
         ...

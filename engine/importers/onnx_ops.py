@@ -16,9 +16,10 @@ import numpy as np
 
 from engine.importers.builder import Value
 from engine.importers.onnx_context import OnnxContext, Static, Transposed
+from engine.importers.onnx_norms import HANDLERS as NORMS
 from engine.importers.onnx_parts import HANDLERS as PARTS
 from engine.importers.onnx_pointwise import HANDLERS as POINTWISE
-from engine.importers.onnx_pointwise import readable
+from engine.importers.onnx_pointwise import layer_scale
 from engine.importers.onnx_recurrent import RnnPart, recurrent, stack, transpose_part
 from engine.importers.report import Unsupported
 
@@ -140,9 +141,9 @@ def add(imp: OnnxContext, node: Any) -> list[Any]:
 
 
 def multiply(imp: OnnxContext, node: Any) -> list[Any]:
-    for name in node.input:
+    for i, name in enumerate(node.input):
         if isinstance(imp.values.get(name), Static):
-            raise Unsupported(f"multiplies by the constant {name}; Multiply takes tensors only")
+            return layer_scale(imp, node, name, node.input[1 - i])
     inputs = [imp.tensor(name) for name in node.input]
     return [imp.block(node, "Multiply", {"inputs": 2}, inputs)]
 
@@ -202,71 +203,6 @@ def global_pool(imp: OnnxContext, node: Any) -> list[Any]:
         "GlobalPool", {"mode": mode}, [x], place=imp.place(node), op=node.op_type, expect=None
     )
     return reshape_to(imp, node, pooled)
-
-
-def epsilon(attrs: dict[str, Any]) -> float:
-    """A norm's epsilon attribute (float32 in the file) as the number torch was given."""
-    eps = attrs.get("epsilon", EPS)
-    return EPS if math.isclose(eps, EPS, rel_tol=1e-4) else readable(eps)
-
-
-def batchnorm(imp: OnnxContext, node: Any) -> list[Any]:
-    attrs = imp.attrs(node)
-    if attrs.get("training_mode", 0) or any(o for o in node.output[1:]):
-        raise Unsupported("training_mode: the running statistics are updated in the graph")
-    scale, bias, mean, var = (imp.static(n, "statistics") for n in node.input[1:5])
-    # affine=False: torch writes the fixed scale 1 and shift 0 as constants
-    affine = node.input[1] in imp.initializers
-    if not affine and not (np.all(scale == 1) and np.all(bias == 0)):
-        raise Unsupported("a fixed scale or shift: BatchNorm learns them or has none")
-    weights = {
-        **({"weight": scale, "bias": bias} if affine else {}),
-        "running_mean": mean,
-        "running_var": var,
-        "num_batches_tracked": np.array(0, dtype=np.int64),
-    }
-    momentum = round(1.0 - float(attrs.get("momentum", 0.9)), 6)
-    params = {"eps": epsilon(attrs), "momentum": momentum, "affine": affine}
-    return [imp.block(node, "BatchNorm", params, [imp.tensor(node.input[0])], weights)]
-
-
-def instance_norm(imp: OnnxContext, node: Any) -> list[Any]:
-    scale, shift = (imp.static(n, "scale and shift") for n in node.input[1:3])
-    # torch writes learned ones as initializers and the fixed ones of affine=False as
-    # constants; a fixed scale other than 1 (or shift other than 0) has no block.
-    affine = node.input[1] in imp.initializers
-    if not affine and not (np.all(scale == 1) and np.all(shift == 0)):
-        raise Unsupported("a fixed scale or shift: InstanceNorm learns them or has none")
-    weights = {"weight": scale, "bias": shift} if affine else {}
-    x = imp.tensor(node.input[0])
-    params = {"eps": epsilon(imp.attrs(node)), "affine": affine}
-    return [imp.block(node, "InstanceNorm", params, [x], weights)]
-
-
-def layernorm(imp: OnnxContext, node: Any) -> list[Any]:
-    attrs = imp.attrs(node)
-    x = imp.tensor(node.input[0])
-    rank = len(x.shape.dims) + 1
-    axis = attrs.get("axis", -1) % rank
-    if axis == 0:
-        raise Unsupported("normalises from axis 0: LayerNorm keeps the samples apart")
-    scale = imp.static(node.input[1], "scale")
-    has_bias = len(node.input) > 2 and bool(node.input[2])
-    affine = node.input[1] in imp.initializers
-    if not affine:
-        shift = imp.static(node.input[2], "bias") if has_bias else np.zeros(1)
-        if not (np.all(scale == 1) and np.all(shift == 0)):
-            raise Unsupported("a fixed scale or shift: LayerNorm learns them or has none")
-    weights = {"weight": scale} if affine else {}
-    if affine and has_bias:
-        weights["bias"] = imp.static(node.input[2], "bias")
-    params = {
-        "axes": rank - axis,
-        "affine": affine,
-        "bias": "bias" in weights,
-        "eps": epsilon(attrs),
-    }
-    return [imp.block(node, "LayerNorm", params, [x], weights)]
 
 
 def reshape_to(imp: OnnxContext, node: Any, x: Value) -> list[Any]:
@@ -421,9 +357,6 @@ HANDLERS: dict[str, Handler] = {
     "AveragePool": pool,
     "GlobalAveragePool": global_pool,
     "GlobalMaxPool": global_pool,
-    "BatchNormalization": batchnorm,
-    "LayerNormalization": layernorm,
-    "InstanceNormalization": instance_norm,
     "Resize": resize,
     "Flatten": reshape,
     "Reshape": reshape,
@@ -440,5 +373,6 @@ HANDLERS: dict[str, Handler] = {
     "GRU": recurrent,
     "RNN": recurrent,
     **POINTWISE,
+    **NORMS,
     **PARTS,
 }

@@ -1,4 +1,5 @@
-"""ONNX activations → NetLoom's activation blocks, one handler per op_type.
+"""ONNX activations → NetLoom's activation blocks, one handler per op_type; and a
+product with a fixed factor per channel → LayerScale (convnext's `gamma * x`).
 
 Both torch exporters write the same few clamps differently: `Clip` with its bounds as
 attributes (opset < 11) or as constant inputs (either may be left out), so ReLU6,
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import torch
 
 from engine.importers.onnx_context import OnnxContext
 from engine.importers.report import Unsupported
@@ -106,6 +108,37 @@ def hard_sigmoid(imp: OnnxContext, node: Any) -> list[Any]:
             "max(0, min(1, x/6 + 1/2)) (alpha 1/6, beta 0.5)"
         )
     return [imp.block(node, "Hardsigmoid", {}, [imp.tensor(node.input[0])])]
+
+
+def layer_scale(imp: OnnxContext, node: Any, factor_name: str, x_name: str) -> list[Any]:
+    """x times a fixed tensor of one factor per channel (C, 1, 1) or per last-axis feature
+    (F,): LayerScale holding the factors (its parameter is keyed by the node id alone)."""
+    factor = imp.static(factor_name, "factor")
+    x = imp.tensor(x_name)
+    if x.node is None:
+        return [imp.broken(name) for name in node.output]
+    core = list(factor.shape)
+    while len(core) > 1 and core[0] == 1:  # (1, C, 1, 1) broadcasts as (C, 1, 1)
+        core.pop(0)
+    features = list(x.shape.features)
+    channels = [features[0], *[1] * (len(features) - 1)] if features else []
+    if core == channels and len(core) > 1:
+        axis = "channels"
+    elif x.shape.dims and core == [x.shape.dims[-1]]:
+        axis = "last"
+    else:
+        raise Unsupported(
+            f"multiplies by the constant {factor_name} of shape {tuple(factor.shape)}: "
+            f"LayerScale holds one factor per channel {tuple(channels)} or per feature "
+            f"({x.shape.dims[-1] if x.shape.dims else '…'},); Multiply takes tensors only"
+        )
+    values = np.ascontiguousarray(factor.reshape(core), dtype=np.float32)
+    first = float(values.flat[0])
+    init = first if bool((values == first).all()) and abs(first) <= 1e6 else 1e-6
+    value = imp.block(node, "LayerScale", {"axis": axis, "init": readable(init)}, [x])
+    if value.node is not None:
+        imp.builder.weights[value.node] = torch.from_numpy(values)
+    return [value]
 
 
 HANDLERS: dict[str, Handler] = {

@@ -265,3 +265,39 @@ def test_gathernd_of_an_adaptive_pool_says_which_input_size_imports(tmp_path: Pa
     (issue,) = imported(path).report.errors
     assert issue.place == "node node_GatherND_104"
     assert "export with an input size the adaptive pool divides" in issue.why
+
+
+class GroupNormNet(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 8, 1)
+        self.norm = torch.nn.GroupNorm(2, 8, eps=1e-3)
+        self.gamma = torch.nn.Parameter(torch.linspace(0.5, 1.5, 8).reshape(8, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.gamma * self.norm(self.conv(x))  # convnext's layer scale after it
+
+
+def test_the_legacy_group_norm_pattern_is_one_groupnorm_and_a_layer_scale_follows(
+    tmp_path: Path,
+) -> None:
+    import warnings
+
+    path = tmp_path / "gn.onnx"
+    torch.manual_seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            GroupNormNet().eval(), (torch.randn(2, 3, 4, 4),), str(path), dynamo=False,
+            input_names=["x"], dynamic_axes={"x": {0: "N"}}, do_constant_folding=False,
+        )  # fmt: skip
+    result = imported(path)
+    made = [t for t, _ in blocks(result)]
+    assert made == ["Input", "Conv2d", "GroupNorm", "LayerScale", "Output"], made
+    graph = result.project.graph
+    norm = next(n for n in graph.nodes if n.type == "GroupNorm")
+    assert norm.params == {"num_groups": 2, "affine": True, "eps": 1e-3}
+    scale = next(n.id for n in graph.nodes if n.type == "LayerScale")
+    assert torch.allclose(result.state_dict[scale].flatten(), torch.linspace(0.5, 1.5, 8))
+    x = torch.randn(5, 3, 4, 4)
+    assert np.abs(netloom(result, x) - onnx_runtime(path, x)).max() <= 1e-5
