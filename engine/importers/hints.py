@@ -3,7 +3,8 @@
 The import dialog asks for one sample's shape. Where the file says it, the field starts
 filled; where it half says it, the hint shows what it knows:
 
-- an ONNX file: its first graph input's declared shape, the batch axis left out;
+- an ONNX file: its first graph input's declared shape, the batch axis left out, and the
+  first node NetLoom cannot import at all (a custom op), if any;
 - a .py file, read with `ast` only (no code runs): an `input_shape = (1, 28, 28)`
   assignment, an `# input shape: 1,28,28` comment, or else the first Conv/Linear/
   recurrent/Embedding layer the class makes (its in_channels, in_features, input_size).
@@ -18,6 +19,8 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from engine.importers.onnx_foreign import foreign_nodes, foreign_op
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +116,11 @@ def _onnx_hint(path: Path) -> ShapeHint | None:
     dtype = "int64" if tensor.elem_type == onnx.TensorProto.INT64 else None
     declared = ",".join(str(a) for a in sample)
     text = f"{declared} — declared by the file's input {first.name!r} (batch axis left out)"
+    if foreign := foreign_nodes(model):  # the shape is not what will stop this import
+        index, node = foreign[0]
+        name = node.name or f"#{index}"
+        more = f" and {len(foreign) - 1} more" if len(foreign) > 1 else ""
+        text += f"; but node {name} is {foreign_op(node)}, which NetLoom cannot import{more}"
     if all(isinstance(a, int) and a > 0 for a in sample):
         return ShapeHint(text, tuple(int(a) for a in sample), dtype=dtype)
     return ShapeHint(text, dtype=dtype)

@@ -17,6 +17,7 @@ from onnx import TensorProto, helper
 
 from engine.cli.main import run
 from engine.importers.check import onnx_agreement
+from engine.importers.hints import shape_hint
 
 
 def custom_op_file(path: Path, op_type: str, domain: str) -> Path:
@@ -86,3 +87,12 @@ def test_a_file_onnx_runtime_cannot_load_is_not_blamed_on_the_input_shape(
     err = capsys.readouterr().err
     assert "loading the file fails" in err and "IR version 99 with opset 17" in err
     assert "input-shape" not in err
+
+
+def test_the_dialogs_hint_names_a_custom_op_before_the_import_runs(tmp_path: Path) -> None:
+    path = custom_op_file(tmp_path / "custom.onnx", "Swoosh", "com.example")
+    hint = shape_hint(str(path))
+    assert hint is not None and hint.dims == (4,)
+    assert hint.text.endswith(
+        "; but node block/act is Swoosh (domain com.example), which NetLoom cannot import"
+    )
