@@ -59,8 +59,8 @@ def import_and_fail(
             "3,8,8",
             {
                 "even same": "padding 'same' with the even kernel [1, 4] pads one side more",
-                "eps": "eps=0.001: BatchNorm uses eps 1e-05",
-                "count_include_pad": "count_include_pad=False: AvgPool2d counts padding",
+                "momentum": "momentum=None (a cumulative average)",
+                "divisor_override": "divisor_override: AvgPool2d divides by the cells it averages",
             },
         ),
         (

@@ -31,19 +31,20 @@ class DataDependentIf(nn.Module):
 
 
 class FeatureGaps(nn.Module):
-    """Settings today's blocks lack: an even 'same' kernel, an eps, count_include_pad."""
+    """Settings today's blocks lack: an even 'same' kernel, a cumulative BatchNorm
+    momentum, an average pool's divisor_override."""
 
     def __init__(self) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(3, 8, (1, 4), padding="same")
-        self.norm = nn.BatchNorm2d(8, eps=1e-3)
-        self.pool = nn.AvgPool2d(2, padding=1, count_include_pad=False)
+        self.norm = nn.BatchNorm2d(8, momentum=None)
+        self.pool = nn.AvgPool2d(2, padding=1, divisor_override=3)
         self.fc = nn.Linear(8 * 5 * 5, 2)
 
     def forward(self, x):
         x = self.conv1(x)  # UNSUPPORTED even same
-        x = self.norm(x)  # UNSUPPORTED eps
-        x = self.pool(x)  # UNSUPPORTED count_include_pad
+        x = self.norm(x)  # UNSUPPORTED momentum
+        x = self.pool(x)  # UNSUPPORTED divisor_override
         return self.fc(x.flatten(1))
 
 
