@@ -116,8 +116,8 @@ def test_an_inverted_residual_with_relu6_and_bn_eps_imports_exactly(tmp_path: Pa
 class BatchNormAct2d(nn.BatchNorm2d):
     """timm's norm + activation: a BatchNorm2d whose forward calls F.batch_norm itself."""
 
-    def __init__(self, channels: int, eps: float = 1e-5) -> None:
-        super().__init__(channels, eps=eps, momentum=0.05)
+    def __init__(self, channels: int, eps: float = 1e-5, track: bool = True) -> None:
+        super().__init__(channels, eps=eps, momentum=0.05, track_running_stats=track)
         self.act = nn.ReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -169,6 +169,13 @@ def test_a_batchnorm_calling_f_batch_norm_imports_with_its_running_statistics(
     original.train(), model.train()
     assert torch.equal(original(x), model(x))
     assert torch.equal(original.bn.running_var, model.state_dict()[f"{norm.id}.running_var"])
+
+
+def test_f_batch_norm_without_running_statistics_keeps_using_the_batchs() -> None:
+    original = nn.Sequential(nn.Conv2d(8, 6, 1), BatchNormAct2d(6, track=False)).eval()
+    result = imported(original)  # in eval too: each batch's own statistics
+    (norm,) = blocks(result, "BatchNorm")
+    assert norm["track_running_stats"] is False
 
 
 # ------------------------------------------------------------ ConvNeXt
