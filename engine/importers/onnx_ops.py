@@ -137,7 +137,11 @@ def add(imp: OnnxContext, node: Any) -> list[Any]:
         if isinstance(imp.values.get(name), Static):
             raise Unsupported(f"adds the constant {name}; no block adds a constant")
     inputs = [imp.tensor(name) for name in node.input]
-    return [imp.block(node, "Add", {"inputs": 2}, inputs)]
+    if len(inputs) == 1:  # a Sum of one tensor
+        return imp.passthrough(node, inputs[0], "a sum of one tensor is that tensor; left out")
+    if len(inputs) > MAX_MERGED:
+        raise Unsupported(f"adds {len(inputs)} tensors; Add takes at most {MAX_MERGED}")
+    return [imp.block(node, "Add", {"inputs": len(inputs)}, inputs)]
 
 
 def multiply(imp: OnnxContext, node: Any) -> list[Any]:
@@ -350,6 +354,7 @@ HANDLERS: dict[str, Handler] = {
     "Gemm": gemm,
     "MatMul": matmul,
     "Add": add,
+    "Sum": add,
     "Softmax": _softmax_of("Softmax"),
     "LogSoftmax": _softmax_of("LogSoftmax"),
     "Mul": multiply,

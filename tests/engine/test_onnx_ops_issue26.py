@@ -301,3 +301,16 @@ def test_the_legacy_group_norm_pattern_is_one_groupnorm_and_a_layer_scale_follow
     assert torch.allclose(result.state_dict[scale].flatten(), torch.linspace(0.5, 1.5, 8))
     x = torch.randn(5, 3, 4, 4)
     assert np.abs(netloom(result, x) - onnx_runtime(path, x)).max() <= 1e-5
+
+
+def test_a_sum_of_three_is_one_add(tmp_path: Path) -> None:
+    nodes = [
+        helper.make_node("Relu", ["x"], ["a"], name="a"),
+        helper.make_node("Sigmoid", ["x"], ["b"], name="b"),
+        helper.make_node("Sum", ["a", "b", "x"], ["y"], name="sum"),
+    ]
+    path = onnx_file(tmp_path / "sum.onnx", nodes, [4], 13)
+    result = imported(path)
+    assert ("Add", {"inputs": 3}) in blocks(result)
+    x = torch.randn(3, 4)
+    assert np.abs(netloom(result, x) - onnx_runtime(path, x)).max() <= 1e-6
