@@ -197,6 +197,8 @@ def _cat(imp: TorchContext, node: fx.Node) -> Value:
         if parts[0].rec is parts[1].rec and arg(node, 1, "dim", 0) in (1, -1):
             return imp.builder.recurrent(parts[0].rec, "last")
     values = [imp.tensor(t) for t in tensors]
+    if any(v.node is None for v in values):  # after an unmapped operation: that one is reported
+        return imp.broken(node)
     dim = arg(node, 1, "dim", 0)
     rank = len(values[0].shape.dims) + 1
     channel = 2 if values[0].shape.time else 1

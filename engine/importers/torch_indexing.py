@@ -117,6 +117,12 @@ def index_tensor(imp: TorchContext, node: fx.Node, x: Value, index: Any) -> Valu
         value = imp.block(node, "Select", params, [value], expect=tuple(current.shape[1:]))
     if None in items:
         return reshaped(imp, node, value, how="other")
+    if value is x and isinstance(index, tuple) and len(index) > 1 and all(i == FULL for i in index):
+        # x[:, :, :] takes everything, but the code writes it: kept as the block it reads
+        # like (an exported Slice of a whole axis is written so), as a reshape is kept
+        axis = len(index) - 1
+        whole = _slice_params(FULL, axis, int(original.shape[axis]), True)
+        return imp.block(node, "Slice", whole, [x])
     if value is x:  # x[:] or x[...]: the whole tensor
         return imp.passthrough(node, x, "takes the whole tensor ([:]); left out")
     return value

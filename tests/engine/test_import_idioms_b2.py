@@ -355,3 +355,26 @@ def test_sums_and_maxima_over_chosen_axes_are_mean_blocks() -> None:
         if n.type == "Mean"
     )
     assert reduces == [("max", [2, 3], True), ("sum", [1], False), ("sum", [2, 3], False)]
+
+
+class WholeSlice(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, :, :] + x[:]
+
+
+def test_a_written_slice_of_a_whole_axis_stays_a_slice() -> None:
+    """As exported code writes a Slice that keeps its whole axis: `x[:, :, :]`."""
+    result = imported(WholeSlice(), 3, 4)
+    slices = [n.params for n in result.project.graph.nodes if n.type == "Slice"]
+    assert slices == [{"axis": 2, "start": 0, "stop": "end", "step": 1}]
+
+
+class JoinAfterUnsupported(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat((torch.cumsum(x, 1), x), dim=2)
+
+
+def test_a_join_after_an_unsupported_term_reports_that_term_only() -> None:
+    result = import_module(JoinAfterUnsupported(), InputSpec((4, 3)), "JoinAfterUnsupported")
+    errors = result.report.errors
+    assert len(errors) == 1 and "torch.cumsum" in str(errors[0]), result.report.text()
