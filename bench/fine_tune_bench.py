@@ -111,11 +111,15 @@ def one_run(folder: Path, doc: dict, weights: Path, imported: dict) -> dict:
     accuracy = float(re.search(r"final: accuracy=([\d.]+)", text).group(1))
     trained = load_checkpoint(out / "model.pt").state_dict
     frozen_ids = {n["id"] for n in doc["nodes"] if n.get("frozen")}
-    kept = all(
-        torch.equal(trained[key], imported[key])
-        for key in imported
-        if key.split(".", 1)[0] in frozen_ids
-    )
+    kept = "-"  # nothing frozen: nothing to keep
+    if frozen_ids:
+        kept = str(
+            all(
+                torch.equal(trained[key], imported[key])
+                for key in imported
+                if key.split(".", 1)[0] in frozen_ids
+            )
+        )
     return {
         "frozen": frozen_line.split(" (")[0] or "none frozen",
         "s/epoch": sum(seconds) / max(len(seconds), 1),
