@@ -15,7 +15,7 @@ from typing import Any
 
 from engine.blocks.spec import Shape
 from engine.importers.builder import Value
-from engine.importers.onnx_context import OnnxContext, Static
+from engine.importers.onnx_context import OnnxContext, Static, Transposed
 from engine.importers.onnx_recurrent import RnnPart, select
 from engine.importers.report import Unsupported
 
@@ -26,7 +26,7 @@ ADAPTIVE_POOL = (
     "gathers overlapping windows of positions, as the dynamo exporter writes an adaptive "
     "pool whose output size does not divide its input (vgg's 7×7 pool on a 2×2 map): no "
     "block gathers; export with an input size the adaptive pool divides (vgg, alexnet: "
-    "224×224, a 7×7 map), and the pool imports as one block"
+    "224×224, a 7×7 map): the exporter then writes the pool as one AveragePool, which imports"
 )
 
 
@@ -164,7 +164,12 @@ def gather(imp: OnnxContext, node: Any) -> list[Any]:
 
 
 def gather_nd(imp: OnnxContext, node: Any) -> list[Any]:
-    raise Unsupported(ADAPTIVE_POOL)
+    if isinstance(imp.values.get(node.input[0]), Transposed):  # the batch axis moved away
+        raise Unsupported(ADAPTIVE_POOL)
+    raise Unsupported(
+        "gathers the positions an index tensor lists: no block gathers (Select picks one "
+        "fixed position, Slice a run of them)"
+    )
 
 
 HANDLERS: dict[str, Handler] = {

@@ -259,12 +259,26 @@ def test_batchnorm_keeps_its_epsilon(tmp_path: Path) -> None:
 
 
 def test_gathernd_of_an_adaptive_pool_says_which_input_size_imports(tmp_path: Path) -> None:
-    node = helper.make_node("GatherND", ["x", "i"], ["y"], name="node_GatherND_104")
-    index = {"i": np.zeros((1, 1), dtype=np.int64)}
-    path = onnx_file(tmp_path / "gnd.onnx", [node], [2, 2], 13, index)
-    (issue,) = imported(path).report.errors
+    # the dynamo exporter's adaptive pool 2×2 → 7×7: the map's axes moved before N, then
+    # GatherND picks each window's positions (then Where, Gather, Add and Div average them)
+    nodes = [
+        helper.make_node("Transpose", ["x"], ["t"], name="node_Transpose_46", perm=[2, 3, 0, 1]),
+        helper.make_node("GatherND", ["t", "i"], ["g"], name="node_GatherND_104"),
+        helper.make_node("Transpose", ["g"], ["y"], name="node_index", perm=[2, 3, 0, 1]),
+    ]
+    index = {"i": np.zeros((2, 1), dtype=np.int64)}
+    path = onnx_file(tmp_path / "gnd.onnx", nodes, [3, 2, 2], 13, index)
+    issue = imported(path).report.errors[0]
     assert issue.place == "node node_GatherND_104"
     assert "export with an input size the adaptive pool divides" in issue.why
+
+
+def test_another_gathernd_is_reported_as_a_gather(tmp_path: Path) -> None:
+    node = helper.make_node("GatherND", ["x", "i"], ["y"], name="gnd")
+    index = {"i": np.zeros((1, 1), dtype=np.int64)}  # x[0]
+    path = onnx_file(tmp_path / "gnd.onnx", [node], [2, 2], 13, index)
+    (issue,) = imported(path).report.errors
+    assert "gathers the positions an index tensor lists: no block gathers" in issue.why
 
 
 class GroupNormNet(torch.nn.Module):
