@@ -74,6 +74,7 @@ SPEED_MODEL, SPEED_BAR = "tv:resnet18", 3.0  # seconds
 CHECK_BATCH, CHECK_SEED = 2, 7  # not the importers' probe batch (3) or seed (0)
 CALIBRATION_BATCH, CALIBRATION_SEED = 4, 11  # the batch the norms' statistics come from
 REASON_WIDTH = 110
+INSTALLED = re.compile(r"\S*site-packages/")  # timm/layers/norm.py:132 reads better bare
 
 
 @dataclass
@@ -214,7 +215,8 @@ def judge(entry: ZooModel, source: str, model: nn.Module, run: Callable[[], Impo
     row.check = importer_check(result.report.check)
     if result.project is None:
         errors = result.report.errors
-        row.reason = f"{len(errors)} unsupported; first: {errors[0]}" if errors else "no project"
+        first = INSTALLED.sub("", str(errors[0])) if errors else ""
+        row.reason = f"{len(errors)} unsupported; first: {first}" if errors else "no project"
         return row
     row.blocks, row.inside, row.units = counts(result.project)
     try:
@@ -392,7 +394,10 @@ def run_model(entry: ZooModel, sources: tuple[str, ...], folder: Path) -> list[R
         with quiet():
             model = build(entry)
     except Exception as err:  # a zoo that cannot build its own model is named, not hidden
-        return [Row(entry.name, s, "no file", f"cannot build: {first_line(err)}") for s in sources]
+        rows = [Row(entry.name, s, "no file", f"cannot build: {first_line(err)}") for s in sources]
+        for row in rows:
+            print_row(row)
+        return rows
     rows = []
     for source in sources:
         if source == "py":

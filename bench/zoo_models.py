@@ -37,13 +37,18 @@ class ZooModel:
     spec: InputSpec
 
 
-def torchvision_models() -> types.ModuleType:
-    # PyPI's torchvision is a CUDA build: its _C extension does not load beside torch's
-    # CPU wheel, and importing torchvision registers meta kernels through it. The
-    # classification models are pure Python; an empty module stands in for the kernels.
+def stand_in_for_torchvision_kernels() -> None:
+    """PyPI's torchvision is a CUDA build: its _C extension does not load beside torch's
+    CPU wheel, and importing torchvision registers meta kernels through it. The
+    classification models are pure Python; an empty module stands in for the kernels.
+    Needed before timm too, which imports torchvision when it is installed."""
     sys.modules.setdefault(
         "torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations")
     )
+
+
+def torchvision_models() -> types.ModuleType:
+    stand_in_for_torchvision_kernels()
     import torchvision.models
 
     return torchvision.models
@@ -58,6 +63,7 @@ def from_torchvision(name: str, **kwargs: object) -> Callable[[], nn.Module]:
 
 def from_timm(name: str) -> Callable[[], nn.Module]:
     def make() -> nn.Module:
+        stand_in_for_torchvision_kernels()
         import timm
 
         return timm.create_model(name, pretrained=False, num_classes=CLASSES)
