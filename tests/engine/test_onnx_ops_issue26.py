@@ -328,3 +328,10 @@ def test_a_sum_of_three_is_one_add(tmp_path: Path) -> None:
     assert ("Add", {"inputs": 3}) in blocks(result)
     x = torch.randn(3, 4)
     assert np.abs(netloom(result, x) - onnx_runtime(path, x)).max() <= 1e-6
+
+
+@pytest.mark.parametrize("table", ["onnx_pointwise", "onnx_parts", "onnx_norms", "onnx_foreign"])
+def test_the_new_onnx_tables_never_import_their_importer(table: str) -> None:
+    from .test_importer_tables import imported_modules
+
+    assert "engine.importers.from_onnx" not in imported_modules(f"engine.importers.{table}")
