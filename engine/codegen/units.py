@@ -16,6 +16,7 @@ names. This module imports neither torch nor Qt.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +53,20 @@ class UnitClass:
 
 
 Writer = Callable[[Graph, Analysis, str], list[str]]
+
+# A unit's class says so in its docstring's first line: an import of the exported file
+# makes a unit of it even where it is built only once, under the definition's own name.
+_UNIT_DOCSTRING = re.compile(r"The unit (\w+), a block made of blocks\.")
+
+
+def unit_docstring(name: str) -> str:
+    return f"The unit {name}, a block made of blocks."
+
+
+def unit_of_docstring(docstring: str | None) -> str | None:
+    """The definition a class's docstring says the class is (None: not a unit's class)."""
+    found = _UNIT_DOCSTRING.match((docstring or "").strip())
+    return found.group(1) if found else None
 
 
 def _construct(prefix: str, calls: list[tuple[str, list[str]]], indent: str) -> list[str]:
@@ -274,7 +289,7 @@ class UnitClasses:
             lines += comment_lines(definition.description.strip())
         lines += [
             f"class {unit.name}(nn.Module):",
-            f'{INDENT}"""The unit {definition.name}, a block made of blocks.',
+            f'{INDENT}"""{unit_docstring(definition.name)}',
             "",
             f"{INDENT}Shape comments are those of {first.path}.",
             f'{INDENT}"""',

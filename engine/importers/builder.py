@@ -82,6 +82,9 @@ class GraphBuilder:
     places: dict[str, str] = field(default_factory=dict)  # node id → place in the source
     reserved: set[str] = field(default_factory=set)  # ids kept for module paths
     ops: dict[str, Op] = field(default_factory=dict)  # node id → what its block runs
+    # node id → the variable the source assigns its value to, for blocks named so
+    variables: dict[str, str] = field(default_factory=dict)
+    renamed: dict[str, str] = field(default_factory=dict)  # id first given → id now
 
     # ------------------------------------------------------------------ ids
 
@@ -114,13 +117,16 @@ class GraphBuilder:
         self.places[node_id] = name
         return Value(node_id, Shape(tuple(dims), time=sequence, ids=dtype == "int64"))
 
-    def add_output(self, value: Value, place: str) -> None:
+    def add_output(self, value: Value, place: str, name: str | None = None) -> None:
+        """An Output for `value`, named `name` (what the source calls the returned value)
+        when that is free, else numbered."""
         if value.node is None:
             return
         features = value.shape.dims
         classes = not value.shape.time and (len(features) == 1 or len(features) == 3)
         loss = "cross_entropy" if classes and features[0] > 1 else "mse"
-        node_id = self.new_id(None, "output")
+        free = name is not None and name not in self._ids() | self.reserved
+        node_id = name if free and name is not None else self.new_id(None, "output")
         self.graph.add_node("Output", {"loss": loss}, node_id=node_id)
         self.graph.connect(value.node, node_id, "x", value.port)
         self.places[node_id] = place
@@ -192,6 +198,32 @@ class GraphBuilder:
         self.ops.pop(node_id, None)
         self.weights = {k: v for k, v in self.weights.items() if k.split(".", 1)[0] != node_id}
         self.report.mapped -= 1
+
+    def rename(self, renamed: Mapping[str, str]) -> None:
+        """Give nodes new ids (old → new), in place: the graph keeps its order and wiring;
+        weights, places and ops follow."""
+        if not renamed:
+            return
+        old = self.graph
+        graph = Graph()
+        graph.library = old.library
+        for node in old.nodes:
+            graph.add_node(node.type, node.params, node.pos, renamed.get(node.id, node.id))
+        for edge in old.edges:
+            source, target = renamed.get(edge.source, edge.source), renamed.get(edge.target)
+            graph.connect(source, target or edge.target, edge.port, edge.source_port)
+        self.graph = graph
+
+        def moved(key: str) -> str:
+            owner, dot, rest = key.partition(".")
+            return renamed.get(owner, owner) + dot + rest
+
+        self.weights = {moved(k): v for k, v in self.weights.items()}
+        self.places = {renamed.get(k, k): v for k, v in self.places.items()}
+        self.ops = {renamed.get(k, k): v for k, v in self.ops.items()}
+        self.variables = {renamed.get(k, k): v for k, v in self.variables.items()}
+        self.renamed = {k: renamed.get(v, v) for k, v in self.renamed.items()}
+        self.renamed.update({k: v for k, v in renamed.items() if k not in self.renamed})
 
     def recurrent(self, rec: Recurrent, mode: str) -> Value:
         """The block for `rec` with output `mode` ("sequence", "last" or "state"), made once."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ import torch
 from torch import fx, nn
 
 from engine.blocks.spec import Operand, ParamError, Shape, ShapeMismatch, get_spec
-from engine.importers import python_source, torch_modules
+from engine.importers import python_source, source_names, torch_modules
 from engine.importers.builder import GraphBuilder, Recurrent, Value
 from engine.importers.check import PROBE_BATCH, ImportResult, InputSpec, example_input, verify
 from engine.importers.grouping import group_repeated
@@ -106,6 +105,7 @@ class TorchImporter:
             if module_path:
                 paths[self.builder.reserve(module_path)] = module_path
         scopes: dict[str, str] = {}  # node id → the module path that made it
+        made_by: dict[str, fx.Node] = {}  # node id → the fx node that made it
         for node in gm.graph.nodes:
             made = set(self.builder.places)
             try:
@@ -115,6 +115,7 @@ class TorchImporter:
                 self.env[node] = self.broken(node)
             for node_id in set(self.builder.places) - made:
                 scopes[node_id] = paths.get(node_id) or node_scope(node)
+                made_by[node_id] = node
         for rec in self.recurrents:
             if rec.value is None and self.report.ok:
                 # Called, but its result feeds nothing (exported NetLoom code runs such a
@@ -123,7 +124,8 @@ class TorchImporter:
                 self.builder.recurrent(rec, "sequence")
                 for node_id in set(self.builder.places) - made:
                     scopes[node_id] = paths.get(node_id) or rec.hint or ""
-        if self.report.ok:
+        if self.report.ok:  # blocks of function calls named after their variables
+            scopes = source_names.name_after_variables(self.builder, made_by, paths, scopes)
             self._group_units(scopes)
         if self.report.ok:
             verify(self.builder, self._reference, self.spec, vocabulary, exact=True)
@@ -131,19 +133,15 @@ class TorchImporter:
             return ImportResult(self.report)
         total = sum(p.numel() for p in self.model.parameters())
         self.report.check += f" (the model has {total:,})"
-        project = self.builder.project(
-            type(self.model).__name__, f"Imported from {self.name} by `python main.py import`."
-        )
+        said = f"Imported from {self.name} by `python main.py import`."
+        header = source_names.exported_header(self.model)  # a NetLoom export keeps its own
+        project = self.builder.project(*(header or (type(self.model).__name__, said)))
         return ImportResult(self.report, project, dict(self.builder.weights))
 
     def _group_units(self, scopes: dict[str, str]) -> None:
-        """Classes of the model's own built more than once become units."""
-        counts = Counter(type(m) for m in self.model.modules())
-        classes = {
-            path: type(module).__name__
-            for path, module in self.model.named_modules()
-            if path and counts[type(module)] > 1 and not _from_torch(type(module))
-        }
+        """Classes of the model's own built more than once (or exported by NetLoom as
+        units) become units."""
+        classes, sources = source_names.unit_classes(self.model, _from_torch)
         if not classes:
             return
         builder = self.builder
@@ -163,7 +161,7 @@ class TorchImporter:
             if isinstance(module, nn.Sequential)
         }
         try:
-            made = group_repeated(builder, scopes, classes, arguments, self.constructed)
+            made = group_repeated(builder, scopes, classes, arguments, self.constructed, sources)
             repeated = fold_repeats(builder, sequences, made)
         except Exception:  # a bug here must not cost the import: keep the blocks flat
             log.warning("units from repeated modules failed; left as blocks", exc_info=True)
@@ -336,9 +334,10 @@ class TorchImporter:
         outputs = node.args[0]
         items = list(outputs.values()) if isinstance(outputs, dict) else outputs
         items = items if isinstance(items, (tuple, list)) else [items]
-        for item in items:
+        names = source_names.returned_names(self.model.forward, len(items), outputs)
+        for i, item in enumerate(items):
             value = self.tensor(item)
-            self.builder.add_output(value, f"{self.name} (returns)")
+            self.builder.add_output(value, f"{self.name} (returns)", names[i] if names else None)
         return None
 
     def _initial_state(self, node: fx.Node, given: Any, cell: str) -> Value | None:

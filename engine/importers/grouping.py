@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from engine.blocks.spec import Shape
 from engine.graph.graph import Graph
@@ -36,6 +36,9 @@ from engine.importers.builder import GraphBuilder, layout
 from engine.importers.promotion import promote
 from engine.units.definition import Definition
 from engine.units.units import library_of
+
+if TYPE_CHECKING:
+    from engine.importers.source_names import ClassSource
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,8 @@ class Instance:
     ports: dict[tuple[str, str], str]  # (inner id, its port) fed from outside → unit port
     output: str  # the inner id whose value leaves the instance
     sources: dict[str, str]  # unit port → the outside node feeding it (at reading time)
+    output_port: str = ""  # the output of `output` it leaves from (a Split's "out2")
+    source_ports: dict[str, str] = field(default_factory=dict)  # unit port → its source's
 
     def structure(self, graph: Graph) -> tuple[Any, ...]:
         """What must be equal for two instances to share a definition (not param values)."""
@@ -59,13 +64,14 @@ class Instance:
         )
         wires = tuple(
             sorted(
-                (self.inner[s], self.inner[m], port)
+                (self.inner[e.source], self.inner[m], port, e.source_port)
                 for m in self.members
-                for port, s in graph.incoming(m).items()
-                if s in self.inner
+                for port, e in graph.incoming_edges(m).items()
+                if e.source in self.inner
             )
         )
-        return nodes, wires, tuple(sorted(self.ports.items())), self.output
+        ports = tuple(sorted(self.ports.items()))
+        return nodes, wires, ports, self.output, self.output_port
 
     def params(self, graph: Graph) -> dict[tuple[str, str], Any]:
         return {
@@ -81,6 +87,7 @@ def group_repeated(
     classes: Mapping[str, str],
     arguments: Mapping[str, Mapping[str, str]],
     constructed: Mapping[str, Mapping[str, Any]] | None = None,
+    sources: Mapping[str, ClassSource] | None = None,
 ) -> dict[str, str]:
     """Group the blocks of every instance of a repeated class into units, in place.
 
@@ -88,28 +95,35 @@ def group_repeated(
     `layer1.0` for a function its forward calls); `classes` maps the module path of
     each instance of a repeated class to the class's name; `arguments` names, per
     instance, the nodes its forward took by the argument's name (the unit's ports
-    take those names: `x`, `skip`); `constructed` gives, per instance, the arguments
+    take those names: `x`, `skip`; a node renamed since is followed, `builder.renamed`);
+    `constructed` gives, per instance, the arguments
     its constructor took, and a promoted param takes the name of the argument whose
-    values it follows (`c_out`, not `out_channels`). Inner classes go first, so an
+    values it follows (`c_out`, not `out_channels`); `sources` what each class's
+    source says (`source_names.ClassSource`: its comment becomes the definition's
+    description, its constructor's defaults the promoted params' values in the
+    definition, an argument passed on to a submodule is promoted even where every
+    instance has the same value). Inner classes go first, so an
     outer unit holds instances of the inner ones. Returns the node id of each
     instance by module path.
     """
     made: dict[str, str] = {}
     scopes = dict(scopes)
-    names = {path: dict(given) for path, given in arguments.items()}
+    now = builder.renamed  # (the nodes fed in, under the ids they have now)
+    names = {
+        path: {now.get(node, node): name for node, name in given.items()}
+        for path, given in arguments.items()
+    }
     shapes = _shapes(builder.graph)
     for class_name in _inner_first(classes):
         paths = [p for p, c in classes.items() if c == class_name]
         found = [
-            i
-            for i in (_read(builder.graph, scopes, p, names.get(p, {})) for p in paths)
-            if i is not None
+            i for i in (_read(builder, scopes, p, names.get(p, {})) for p in paths) if i is not None
         ]
         _softmax_axes_agree(builder.graph, found, shapes)
         if _means_for_pools(builder.graph, found, shapes):  # read again: ids inside differ
             found = [
                 i
-                for i in (_read(builder.graph, scopes, p, names.get(p, {})) for p in paths)
+                for i in (_read(builder, scopes, p, names.get(p, {})) for p in paths)
                 if i is not None
             ]
         groups: dict[tuple[Any, ...], list[Instance]] = {}
@@ -117,14 +131,18 @@ def group_repeated(
             groups.setdefault(instance.structure(builder.graph), []).append(instance)
         for instances in groups.values():
             built_with = [(constructed or {}).get(i.path, {}) for i in instances]
-            definition, values = _define(builder.graph, class_name, instances, shapes, built_with)
+            source = (sources or {}).get(class_name)
+            definition, values = _define(
+                builder.graph, class_name, instances, shapes, built_with, source
+            )
             for instance, params in zip(instances, values, strict=True):
                 node_id = _replace(builder, instance, definition.name, params)
                 scopes[node_id] = instance.path
                 made[instance.path] = node_id
                 output = next(m for m in instance.members if instance.inner[m] == instance.output)
-                if output in shapes:
-                    shapes[node_id] = shapes[output]
+                leaving = _shape_key(output, instance.output_port)
+                if leaving in shapes:
+                    shapes[node_id] = shapes[leaving]
                 for given in names.values():  # the instance's value now leaves from node_id
                     if output in given:  # in its place: the order is the forward's
                         renamed = {(node_id if k == output else k): v for k, v in given.items()}
@@ -224,18 +242,29 @@ def _inner_first(classes: Mapping[str, str]) -> list[str]:
 
 
 def _shapes(graph: Graph) -> dict[str, Shape]:
+    """Each node's output shape; a block with several outputs also each output's, under
+    `_shape_key`."""
     from engine.graph.shapes import analyze
 
     analysis = analyze(graph)
-    return {n: info.shape for n, info in analysis.nodes.items() if info.shape is not None}
+    shapes = {n: info.shape for n, info in analysis.nodes.items() if info.shape is not None}
+    for node_id, info in analysis.nodes.items():
+        shapes.update({_shape_key(node_id, port): s for port, s in info.outputs.items()})
+    return shapes
+
+
+def _shape_key(node_id: str, port: str) -> str:
+    return f"{node_id}.{port}" if port else node_id  # (an id holds no ".")
 
 
 def _inner_ids(
-    graph: Graph, path: str, members: list[str], scopes: Mapping[str, str]
+    builder: GraphBuilder, path: str, members: list[str], scopes: Mapping[str, str]
 ) -> dict[str, str]:
     """Ids inside the definition: the submodule path below the instance (`conv1`,
     `shortcut_0`; an unnamed child `0` takes its block's prefix, `conv_0`); blocks made
-    by the instance's own forward are numbered by kind (`relu1`, `add1`)."""
+    by the instance's own forward take the variable it assigns them to (`add`, see
+    `source_names`), else are numbered by kind (`relu1`, `add1`)."""
+    graph = builder.graph
     inner: dict[str, str] = {}
     taken: set[str] = set()
     for member in members:
@@ -248,6 +277,11 @@ def _inner_ids(
         inner[member] = safe_id(rel, taken)
         taken.add(inner[member])
     for member in members:
+        variable = builder.variables.get(member)
+        if member not in inner and variable and variable not in taken:
+            inner[member] = variable
+            taken.add(variable)
+    for member in members:
         if member not in inner:
             prefix = graph.node(member).spec.id_prefix
             i = 1
@@ -259,34 +293,43 @@ def _inner_ids(
 
 
 def _read(
-    graph: Graph, scopes: Mapping[str, str], path: str, arguments: Mapping[str, str]
+    builder: GraphBuilder, scopes: Mapping[str, str], path: str, arguments: Mapping[str, str]
 ) -> Instance | None:
+    graph = builder.graph
     inside = {n for n, s in scopes.items() if s == path or s.startswith(path + ".")}
     members = [n for n in graph.topological_order() if n in inside]
     if not members or any(graph.node(m).spec.role != "layer" for m in members):
         return None
-    leaving = {e.source for m in members for e in graph.outgoing(m) if e.target not in inside}
+    leaving = {
+        (e.source, e.source_port)
+        for m in members
+        for e in graph.outgoing(m)
+        if e.target not in inside
+    }
     if len(leaving) != 1:
         log.debug("%s: its value leaves from %d places; left as blocks", path, len(leaving))
         return None
-    inner = _inner_ids(graph, path, members, scopes)
+    inner = _inner_ids(builder, path, members, scopes)
     ports: dict[tuple[str, str], str] = {}
     sources: dict[str, str] = {}
-    port_of: dict[str, str] = {}
+    source_ports: dict[str, str] = {}
+    port_of: dict[tuple[str, str], str] = {}
     for member in members:
-        for port, source in graph.incoming(member).items():
+        for port, edge in graph.incoming_edges(member).items():
+            source = edge.source
             if source in inside:
                 continue
-            if source not in port_of:
+            if (source, edge.source_port) not in port_of:
                 base = arguments.get(source) or port
                 base = base if base.isidentifier() and base != "out" else "x"
                 name, i = base, 1
                 while name in sources or name in inner.values() or name == "out":
                     i += 1
                     name = f"{base}{i}"
-                port_of[source] = name
+                port_of[(source, edge.source_port)] = name
                 sources[name] = source
-            ports[(inner[member], port)] = port_of[source]
+                source_ports[name] = edge.source_port
+            ports[(inner[member], port)] = port_of[(source, edge.source_port)]
     if not sources:
         return None
     # The ports in the order of the forward's arguments (forward(self, x, skip)); those
@@ -294,7 +337,10 @@ def _read(
     position = {source: i for i, source in enumerate(arguments)}
     ordered = sorted(sources, key=lambda port: position.get(sources[port], len(position)))
     sources = {port: sources[port] for port in ordered}
-    return Instance(path, tuple(members), inner, ports, inner[leaving.pop()], sources)
+    output, output_port = leaving.pop()
+    return Instance(
+        path, tuple(members), inner, ports, inner[output], sources, output_port, source_ports
+    )
 
 
 def _define(
@@ -303,6 +349,7 @@ def _define(
     instances: list[Instance],
     shapes: Mapping[str, Shape],
     given: list[Mapping[str, Any]],
+    written: ClassSource | None = None,
 ) -> tuple[Definition, list[dict[str, Any]]]:
     """The definition for instances of one structure, and each instance's params."""
     library = library_of(graph)
@@ -314,14 +361,15 @@ def _define(
         for key in graph.node(member).params:
             param = spec.param(key)
             kinds[(first.inner[member], key)] = (param.kind, param.choices)
-    promoted = promote(kinds, values, given)
-    name, i = class_name, 1
+    promoted = promote(kinds, values, given, written.passes if written else {})
+    base = (written.unit if written else None) or class_name
+    name, i = base, 1
     while library.name_problem(name) is not None:
         i += 1
-        name = f"{class_name}_{i}"
+        name = f"{base}_{i}"
     body = library.new_body(name)
     for port, source in first.sources.items():
-        shape = shapes.get(source)
+        shape = shapes.get(_shape_key(source, first.source_ports.get(port, "")))
         params: dict[str, Any] = {}
         if shape is not None and shape.dims:
             params = {
@@ -330,46 +378,79 @@ def _define(
                 "dtype": "int64" if shape.ids else "float32",
             }
         body.add_node("Input", params, node_id=port)
+    defaults = _promoted_defaults(promoted, written.defaults if written else {}, values[0])
     for member in first.members:
         node = graph.node(member)
-        body.add_node(node.type, node.params, node_id=first.inner[member])
+        params = {**node.params, **defaults.get(first.inner[member], {})}
+        body.add_node(node.type, params, node_id=first.inner[member])
     body.add_node("Output", {"loss": "none"}, node_id="out")
     for member in first.members:
-        for port, source in graph.incoming(member).items():
-            inner_source = first.inner.get(source) or first.ports[(first.inner[member], port)]
-            body.connect(inner_source, first.inner[member], port)
-    body.connect(first.output, "out", "x")
+        for port, edge in graph.incoming_edges(member).items():
+            if edge.source in first.inner:
+                body.connect(first.inner[edge.source], first.inner[member], port, edge.source_port)
+            else:
+                body.connect(first.ports[(first.inner[member], port)], first.inner[member], port)
+    body.connect(first.output, "out", "x", first.output_port)
     layout(body)
     count = f"{len(instances)} instances" if len(instances) > 1 else "1 instance"
-    if name != class_name:
+    if name != base:
         count += f" whose blocks or wiring differ from {class_name}'s"
     description = f"The module {class_name} of the imported model ({count})."
+    if written is not None and written.description and name == base:
+        description = written.description
     definition = Definition(name, body, promoted, description)
     library.add(definition)
     instance_params = [{p: v[targets[0]] for p, targets in promoted.items()} for v in values]
     return definition, instance_params
 
 
+def _promoted_defaults(
+    promoted: Mapping[str, list[tuple[str, str]]],
+    defaults: Mapping[str, Any],
+    first: Mapping[tuple[str, str], Any],
+) -> dict[str, dict[str, Any]]:
+    """The definition's own values at promoted places: the constructor's default for
+    the argument a promoted param follows (`channels: int = 16`), where it is a value of
+    the same kind as the first instance's; by inner id."""
+    found: dict[str, dict[str, Any]] = {}
+    for name, places in promoted.items():
+        default = defaults.get(name)
+        for inner, key in places:
+            value = first.get((inner, key))
+            if default is None or type(default) is not type(value):
+                continue
+            found.setdefault(inner, {})[key] = default
+    return found
+
+
 def _replace(builder: GraphBuilder, instance: Instance, type_name: str, params: dict) -> str:
     """Swap an instance's blocks for one node of `type_name`; weights follow."""
     graph = builder.graph
     inside = set(instance.members)
-    entering: dict[str, str] = {}  # unit port → outside source, as the graph is now
+    entering: dict[str, tuple[str, str]] = {}  # unit port → outside (source, its port) now
     for member in instance.members:
-        for port, source in graph.incoming(member).items():
-            if source not in inside:
-                entering[instance.ports[(instance.inner[member], port)]] = source
+        for port, edge in graph.incoming_edges(member).items():
+            if edge.source not in inside:
+                unit_port = instance.ports[(instance.inner[member], port)]
+                entering[unit_port] = (edge.source, edge.source_port)
     leaving = [e for m in instance.members for e in graph.outgoing(m) if e.target not in inside]
     node_id = safe_id(instance.path, set(n.id for n in graph.nodes) - inside)
     place = builder.places.get(instance.members[0], instance.path)
+    # The instance takes its first block's place in the file's order, so that in an
+    # outer unit read next, blocks keep the order the forward made them in.
+    order = [n.id for n in graph.nodes]
+    first = min(order.index(m) for m in instance.members)
+    order = [n for n in order[:first] if n not in inside] + [node_id]
+    order += [n.id for n in graph.nodes if n.id not in inside and n.id not in order]
     for member in instance.members:
         graph.remove_node(member)
         builder.places.pop(member, None)
     graph.add_node(type_name, params, node_id=node_id)
-    for port, source in entering.items():
-        graph.connect(source, node_id, port)
+    for port, (source, source_port) in entering.items():
+        graph.connect(source, node_id, port, source_port)
     for edge in leaving:
         graph.connect(node_id, edge.target, edge.port)
+    graph.reorder(order, graph.edges)
     builder.places[node_id] = place
     move_weights(builder, node_id, {owner: instance.inner[owner] for owner in inside})
     return node_id

@@ -66,14 +66,14 @@ def _fold(builder: GraphBuilder, path: str, ids: list[str]) -> str | None:
     saved = copy.deepcopy(builder.graph)
     graph = builder.graph
     first, last = graph.node(ids[0]), ids[-1]
-    entering = graph.incoming(ids[0])
+    entering = graph.incoming_edges(ids[0])
     leaving = graph.outgoing(last)
     node_id = safe_id(path, {n.id for n in graph.nodes} - set(ids))
     for old in ids:
         graph.remove_node(old)
     graph.add_node(first.type, {**first.params, REPEAT.name: len(ids)}, first.pos, node_id)
-    for port, source in entering.items():
-        graph.connect(source, node_id, port)
+    for port, edge in entering.items():
+        graph.connect(edge.source, node_id, port, edge.source_port)
     for edge in leaving:
         graph.connect(node_id, edge.target, edge.port)
     if analyze(graph).errors_of(node_id):  # a copy's output does not fit the next copy
