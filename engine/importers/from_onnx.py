@@ -35,6 +35,7 @@ from engine.importers.onnx_file import (
 from engine.importers.onnx_foreign import foreign_nodes, foreign_op, foreign_reason
 from engine.importers.onnx_ops import HANDLERS
 from engine.importers.onnx_recurrent import RnnPart, materialize
+from engine.importers.onnx_units import group_units
 from engine.importers.python_source import first_line, shown
 from engine.importers.report import ImportReport, Unreadable, Unsupported
 
@@ -218,6 +219,9 @@ class OnnxImporter:
                 self.builder.add_output(self.tensor(output.name), f"graph output {output.name}")
             except Unsupported as err:
                 self.report.error(f"graph output {output.name}", "output", str(err))
+        if self.report.ok:  # units from the module structure the dynamo exporter wrote
+            places = {self.place(node, i): node for i, node in enumerate(self.graph.node)}
+            group_units(self.builder, places, self.name)
         if self.report.ok:
             verify(
                 self.builder,
