@@ -67,7 +67,6 @@ def import_and_fail(
             "RecurrentStates",
             "5,4",
             {
-                "backward only": "h_n[-1] of a bidirectional layer is the backward direction",
                 "cell state": "uses c_n of self.lstm (LSTM) (the cell state)",
             },
         ),

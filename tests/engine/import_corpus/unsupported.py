@@ -49,7 +49,8 @@ class FeatureGaps(nn.Module):
 
 
 class RecurrentStates(nn.Module):
-    """A bidirectional LSTM's h_n[-1] is the backward direction alone; c_n has no port."""
+    """c_n has no port (a bidirectional LSTM's h_n[-1], the backward direction alone,
+    imports: half the 'last' output)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -59,7 +60,7 @@ class RecurrentStates(nn.Module):
 
     def forward(self, x):
         _, (h, c) = self.lstm(x)
-        last = self.fc(h[-1])  # UNSUPPORTED backward only
+        last = self.fc(h[-1])
         return last + self.fc_cell(c[0])  # UNSUPPORTED cell state
 
 
