@@ -290,10 +290,11 @@ def test_new_blocks_appear_in_the_imported_projects(via: str, tmp_path: Path) ->
     se, separable, c3d = (nodes(c) for c in CASES[7:10])
     types = [t for t, _ in se]
     assert "Multiply" in types and "PReLU" in types
-    assert ("Mean", {"axes": [2, 3], "keepdim": True}) in se
+    assert ("Mean", {"axes": [2, 3], "keepdim": True, "reduce": "mean"}) in se
     assert any(t == "MaxPool2d" and p["ceil_mode"] for t, p in se)
-    assert ("LayerNorm", {"axes": 2, "affine": True, "bias": True}) in se
-    assert ("BatchNorm", {"momentum": 0.1, "affine": False}) in se
+    assert ("LayerNorm", {"axes": 2, "affine": True, "bias": True, "eps": 1e-5}) in se
+    bn = {"momentum": 0.1, "affine": False, "eps": 1e-5, "track_running_stats": True}
+    assert ("BatchNorm", bn) in se
     depthwise = [p for t, p in separable if t == "Conv2d" and p["groups"] > 1]
     assert [p["groups"] for p in depthwise] == [8, 16]
     assert any(t == "Conv2d" and p["kernel_size"] == [3, 5] for t, p in separable)
