@@ -172,7 +172,25 @@ def group_norm(imp: OnnxContext, node: Any) -> list[Any] | None:
     return [value]
 
 
+def group_normalization(imp: OnnxContext, node: Any) -> list[Any]:
+    """ONNX's own GroupNormalization: a scale and bias per channel (opset 21) or per group
+    (opset 18, each repeated over the group's channels as torch keeps them)."""
+    attrs = imp.attrs(node)
+    x = imp.tensor(node.input[0])
+    groups = int(attrs["num_groups"])
+    channels = (x.shape.features or (0,))[0]
+    if x.shape.time or not channels or channels % groups:
+        raise Unsupported(f"{groups} groups of {x.shape}: GroupNorm splits the channels evenly")
+    scale, bias = (imp.static(n, "scale and bias").reshape(-1) for n in node.input[1:3])
+    if scale.size == groups and groups != channels:
+        scale, bias = (np.repeat(a, channels // groups) for a in (scale, bias))
+    weights = {"weight": np.ascontiguousarray(scale), "bias": np.ascontiguousarray(bias)}
+    params = {"num_groups": groups, "eps": epsilon(attrs), "affine": True}
+    return [imp.block(node, "GroupNorm", params, [x], weights)]
+
+
 HANDLERS: dict[str, Handler] = {
+    "GroupNormalization": group_normalization,
     "BatchNormalization": batchnorm,
     "LayerNormalization": layernorm,
     "InstanceNormalization": instance_norm,

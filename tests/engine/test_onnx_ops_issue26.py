@@ -335,3 +335,17 @@ def test_the_new_onnx_tables_never_import_their_importer(table: str) -> None:
     from .test_importer_tables import imported_modules
 
     assert "engine.importers.from_onnx" not in imported_modules(f"engine.importers.{table}")
+
+
+@pytest.mark.parametrize("opset", [18, 21])
+def test_onnx_group_normalization_is_a_groupnorm(opset: int, tmp_path: Path) -> None:
+    size = 2 if opset == 18 else 6  # a scale per group before opset 21, per channel after
+    constants = {"s": np.linspace(0.5, 1.5, size, dtype=F32), "b": np.full(size, 0.1, F32)}
+    node = helper.make_node(
+        "GroupNormalization", ["x", "s", "b"], ["y"], name="gn", num_groups=2, epsilon=1e-6
+    )
+    path = onnx_file(tmp_path / "gn.onnx", [node], [6, 3, 3], opset, constants)
+    result = imported(path)
+    assert ("GroupNorm", {"num_groups": 2, "affine": True, "eps": 1e-6}) in blocks(result)
+    x = torch.randn(4, 6, 3, 3)
+    assert np.abs(netloom(result, x) - onnx_runtime(path, x)).max() <= 1e-5
