@@ -41,11 +41,25 @@ def _held(imp: TorchContext, operand: Any, role: str, block: str) -> torch.Tenso
     if isinstance(operand, fx.Node) and isinstance(imp.env.get(operand), Const):
         value = imp.results.get(operand)
         if isinstance(value, torch.Tensor):
+            _not_shared(imp.env[operand].name, operand.graph)
             return value.detach().clone()
     raise Unsupported(
-        f"normalises with a {role} computed in forward; NetLoom's {block} holds its own "
+        f"uses a {role} computed in forward; NetLoom's {block} holds its own "
         f"{role} (pass a module attribute such as self.{role})"
     )
+
+
+def _not_shared(name: str, graph: fx.Graph) -> None:
+    """Refuse a tensor of the model's that another operation reads too (a language
+    model's output layer reusing the embedding's weight): a NetLoom block owns its own."""
+    owner = name.rsplit(".", 1)[0] if "." in name else None
+    reads = sum(len(n.users) for n in graph.nodes if n.op == "get_attr" and n.target == name)
+    called = any(n.op == "call_module" and n.target == owner for n in graph.nodes)
+    if reads > 1 or called:
+        raise Unsupported(
+            f"uses self.{name}, which another layer uses too; its weights would be shared, "
+            "and a NetLoom block owns its weights"
+        )
 
 
 def _weights(imp: TorchContext, node: fx.Node, block: str, at: int) -> dict[str, torch.Tensor]:
@@ -230,6 +244,7 @@ def _from_torch(cls: type) -> bool:
 def _layer_scale(imp: TorchContext, node: fx.Node, held: fx.Node, other: Any) -> Value:
     """x times a model parameter with one value per channel (or per last-axis feature)."""
     name = imp.env[held].name
+    _not_shared(name, held.graph)
     factor = imp.results.get(held)
     x = imp.tensor(other)
     if not isinstance(factor, torch.Tensor) or not factor.is_floating_point():

@@ -450,8 +450,12 @@ class Unmappable(nn.Module):
         self.case = case
         self.bn = nn.BatchNorm2d(8)
         self.scale = nn.Parameter(torch.ones(7))
+        self.fc = nn.Linear(8 * 7 * 7, 4)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.case == "tied":
+            h = x.flatten(1)
+            return self.fc(h) + F.linear(h, self.fc.weight)
         if self.case == "clamp":
             return x.clamp(max=6)
         if self.case == "frozen":
@@ -466,8 +470,9 @@ class Unmappable(nn.Module):
         ("clamp", ".clamp()", "clamps from above at 6 alone; Hardtanh needs both bounds"),
         ("frozen", "F.batch_norm", "running statistics while training too (training=False"),
         ("scale", "*", "LayerScale holds one factor per channel: (8, 1, 1) or (7,)"),
+        ("tied", "F.linear", "uses self.fc.weight, which another layer uses too"),
     ],
-    ids=["clamp-max-alone", "frozen-batchnorm", "scale-along-height"],
+    ids=["clamp-max-alone", "frozen-batchnorm", "scale-along-height", "shared-weight"],
 )
 def test_what_no_block_computes_is_one_report_line_at_its_source_line(
     case: str, op: str, why: str
