@@ -9,6 +9,7 @@ exported training script.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from pathlib import Path
@@ -232,6 +233,8 @@ def test_the_exported_script_keeps_the_frozen_weights(
     assert_same(body(trained), body(weights))
     assert trained["fc.weight"].shape == (10, 16)
     assert math.isfinite(torch.load(out / "model.pt", weights_only=True)["train"]["loss"])
+    with pytest.raises(SystemExit, match=r"^error: --start-from \S+missing\.pt: not a model\.pt"):
+        module.main(["--out", str(out), "--start-from", str(tmp_path / "missing.pt")])
 
 
 def test_making_a_unit_and_ungrouping_keep_freezing() -> None:
@@ -254,3 +257,14 @@ def test_making_a_unit_and_ungrouping_keep_freezing() -> None:
 def test_other_exports_are_the_same_network_frozen_or_not(original: Any) -> None:
     doc = fine_tune_doc(original[0], frozen=[])
     assert to_python(from_dict(fine_tune_doc(original[0]))) == to_python(from_dict(doc))
+
+
+def test_freezing_survives_delete_and_undo_and_copies() -> None:
+    graph = from_dict(template_doc("resnet_digits")).graph
+    graph.set_frozen("block1", True)
+    node, wires = graph.remove_node("block1")
+    graph.restore_node(node)  # as undoing a delete does
+    assert graph.node("block1").frozen
+    assert graph.copy().node("block1").frozen
+    assert copy.deepcopy(graph).node("block1").frozen
+    assert not graph.copy().node("block2").frozen
