@@ -405,11 +405,16 @@ class NodeItem(QGraphicsRectItem):
         painter.setFont(title_font)
         painter.setPen(QColor("#ffffff"))
         title = QFontMetricsF(title_font).elidedText(
-            self.title_text, Qt.TextElideMode.ElideRight, text_width - type_width - 6
+            self.node_id, Qt.TextElideMode.ElideRight, text_width - type_width - 6
         )
         painter.drawText(
             header_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title
         )
+        if self.frozen:  # in the margin before the id, which keeps all its room
+            painter.setFont(body_font)
+            painter.drawText(
+                QRectF(0, 0, text_left, HEADER_HEIGHT), Qt.AlignmentFlag.AlignCenter, FROZEN_MARK
+            )
         # Body lines.
         y = HEADER_HEIGHT + 5
         lines = (

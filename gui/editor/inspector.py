@@ -69,6 +69,10 @@ class Inspector(QScrollArea):
         self.freeze = QCheckBox("Freeze: keep its weights in training")
         self.freeze.setObjectName("inspectorFreeze")
         self.freeze.setToolTip(FREEZE_HELP)
+        # Partly ticked (some of the selection frozen): half lit (the app's sheet has no look).
+        self.freeze.setStyleSheet(
+            "QCheckBox::indicator:indeterminate { background: #2e4a70; border-color: #5b8fd6; }"
+        )
         self.freeze.clicked.connect(self._toggle_freeze)
         self.error = QLabel()
         self.error.setObjectName("inspectorError")

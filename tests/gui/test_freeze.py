@@ -39,7 +39,7 @@ def test_ticking_freeze_freezes_the_block_until_undone_and_the_file_keeps_it(
 
     assert window.graph.node("classify").frozen
     assert box.isChecked()
-    assert item.frozen and item.title_text == "\u2744 classify"
+    assert item.frozen and item.title_text == "\u2744 classify"  # the far tile's title
     assert item.header_colour != plain_header
     assert "Frozen: training keeps its weights" in item.tooltip_text()
 
