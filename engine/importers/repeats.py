@@ -35,7 +35,8 @@ def fold_repeats(
         graph = builder.graph  # a fold that does not work out puts back a copy
         library = graph.library
         ids = [made.get(child) for child in children]
-        if len(ids) < 2 or None in ids or library is None:
+        present = {node.id for node in graph.nodes}  # not a sequence inside a unit
+        if len(ids) < 2 or None in ids or library is None or not set(ids) <= present:
             continue
         nodes = [graph.node(i) for i in ids if i is not None]
         first = nodes[0]

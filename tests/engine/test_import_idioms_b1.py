@@ -288,6 +288,24 @@ def test_repeated_blocks_with_functional_norms_and_layer_scale_become_units(
     assert same_outputs(original, exported_back(result, tmp_path))
 
 
+class Stage(nn.Module):
+    """A convnext/efficientnet stage: blocks in an nn.Sequential inside a repeated class."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.blocks = nn.Sequential(ConvNeXtBlock(), ConvNeXtBlock())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.blocks(x)
+
+
+def test_stages_of_blocks_become_units_with_the_blocks_inside() -> None:
+    torch.manual_seed(0)
+    result = imported(randomise(nn.Sequential(Stage(), Stage())))
+    assert [n.type for n in result.project.graph.nodes] == ["Input", "Stage", "Stage", "Output"]
+    assert "ConvNeXtBlock" in result.project.graph.library.definitions
+
+
 class Scaled(nn.Module):
     """A learned per-channel factor, in the ways models write it."""
 
