@@ -244,14 +244,17 @@ def unit_classes(
     is a class NetLoom exported as a unit, even built once, under the unit's name (two
     classes the export wrote for one unit, `ConvBnReLU` and `ConvBnReLU2`, are one)."""
     counts = Counter(type(m) for m in model.modules())
+    read = {  # (reading a class's source takes a while: only those that become units)
+        cls: class_source(cls)
+        for cls in counts
+        if not from_torch(cls) and (counts[cls] > 1 or unit_of_docstring(cls.__doc__))
+    }
     sources: dict[str, ClassSource] = {}
     classes: dict[str, str] = {}
     for path, module in model.named_modules():
         cls = type(module)
-        if not path or from_torch(cls):
-            continue
-        source = class_source(cls)
-        if counts[cls] > 1 or source.unit:
+        if path and cls in read:
+            source = read[cls]
             name = source.unit or cls.__name__
             classes[path] = name
             sources.setdefault(name, source)

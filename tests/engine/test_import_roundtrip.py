@@ -6,10 +6,10 @@ and resolved params), the same wiring, and ids that follow the exported module n
 imported graph's model, and both give bit-identical outputs in eval mode.
 
 Templates built from units come back with units, as far as Python can tell them: the
-export writes one class per definition and the importer makes a unit of each class
-built more than once, so a unit used once (resnet_digits' `down`) comes back as its
-blocks; a unit repeated ×N is written as nn.Sequential of N instances and comes back as
-one instance ×N. Compared: each definition that comes back (its input ports, its blocks
+export writes one class per definition, its docstring saying it is a unit, and the
+importer makes a unit of each (a unit used once too, resnet_digits' `down`; not one
+with several outputs, which comes back as its blocks); a unit repeated ×N is written as
+nn.Sequential of N instances and comes back as one instance ×N. Compared: each definition that comes back (its input ports, its blocks
 and wiring, its promoted params: those that vary between instances are all Python can
 tell, named after the class's constructor arguments), the instances (type, repeat,
 wiring, ids), and every instance opened (`ungroup`, to any depth) block for block with
