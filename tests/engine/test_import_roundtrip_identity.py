@@ -7,7 +7,9 @@ the same wires port by port, the same units (a unit used once too) with the same
 promoted params (also one every instance sets alike, unet's `stride`), values, repeat
 counts and descriptions, the same project name and description, and so the same
 exported file, comments and all; the exported weights load strictly and give
-bit-identical outputs.
+bit-identical outputs. Descriptions are compared as the export writes them (wrapped
+comment lines); the shape of a unit definition's own Input is not compared (the code
+does not say it; the import takes its first instance's).
 """
 
 from __future__ import annotations
