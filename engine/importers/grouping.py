@@ -392,9 +392,10 @@ def _define(
                 body.connect(first.ports[(first.inner[member], port)], first.inner[member], port)
     body.connect(first.output, "out", "x", first.output_port)
     layout(body)
-    count = f"{len(instances)} instances" if len(instances) > 1 else "1 instance"
+    # "built", not "instances": an nn.Sequential of them may become one repeated instance
+    count = f"built {len(instances)} times" if len(instances) > 1 else "built once"
     if name != base:
-        count += f" whose blocks or wiring differ from {class_name}'s"
+        count += f"; its blocks or wiring differ from {class_name}'s"
     description = f"The module {class_name} of the imported model ({count})."
     if written is not None and written.description and name == base:
         description = written.description
