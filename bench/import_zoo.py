@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
 import io
 import logging
 import os
@@ -51,6 +52,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -408,6 +410,19 @@ def run_model(entry: ZooModel, sources: tuple[str, ...], folder: Path) -> list[R
     return rows
 
 
+def versions() -> str:
+    """When, and with which exporters and runtimes: the table depends on all of them."""
+    names = ("torch", "torchvision", "timm", "onnx", "onnxscript", "onnxruntime")
+    found = []
+    for name in names:
+        try:
+            found.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{name} (not installed)")
+    day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return f"run {day}; {', '.join(found)}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", help="a comma-separated subset (resnet18,timm:dla34,…)")
@@ -442,6 +457,7 @@ def main(argv: list[str] | None = None) -> int:
         for entry in entries:
             rows += run_model(entry, sources, Path(folder))
     summary += pass_rates(rows)
+    summary.append(versions())
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     summary.append(
         f"bench run time {time.perf_counter() - began:.0f} s with {args.threads} torch "
