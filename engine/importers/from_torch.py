@@ -113,6 +113,11 @@ class TorchImporter:
             except Unsupported as err:
                 self.report.error(self.place(node), self._describe(node), str(err))
                 self.env[node] = self.broken(node)
+            except Exception as err:  # a case the mapping did not foresee: a line, not a crash
+                log.warning("mapping %s failed", node.format_node(), exc_info=True)
+                why = f"NetLoom's importer could not map it ({type(err).__name__}: {err})"
+                self.report.error(self.place(node), self._describe(node), why)
+                self.env[node] = self.broken(node)
             for node_id in set(self.builder.places) - made:
                 scopes[node_id] = paths.get(node_id) or node_scope(node)
                 made_by[node_id] = node

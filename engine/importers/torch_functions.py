@@ -24,6 +24,7 @@ from engine.importers.report import Unsupported
 from engine.importers.torch_context import TorchContext
 from engine.importers.torch_indexing import (
     index_tensor,
+    known,
     most_inputs,
     narrow,
     pick_part,
@@ -247,7 +248,8 @@ def _functional_module(cls: type[nn.Module]) -> Handler:
     def handle(imp: TorchContext, node: fx.Node) -> Value:
         x = imp.tensor(node.args[0])
         try:
-            module = cls(*node.args[1:], **node.kwargs)
+            args = known(imp, node.args[1:])  # sizes the code computed, filled in
+            module = cls(*args, **{k: known(imp, v) for k, v in node.kwargs.items()})
         except TypeError as err:
             raise Unsupported(f"arguments {cls.__name__} does not take: {err}") from None
         type_name, params = torch_modules.MODULE_RULES[cls](module)

@@ -36,19 +36,21 @@ def most_inputs(block: str) -> int:
 # ------------------------------------------------------------------ indexing
 
 
-def _number(imp: TorchContext, item: Any) -> Any:
-    """An index item with the sizes the code computed (`x.size(1) // 2`) filled in."""
+def known(imp: TorchContext, item: Any) -> Any:
+    """An argument with the sizes the code computed (`x.size(1) // 2`) filled in, inside
+    slices, tuples and lists too."""
     if isinstance(item, fx.Node):
         value = imp.env.get(item)
-        if isinstance(value, Meta) and isinstance(value.value, int):
+        if isinstance(value, Meta) and isinstance(value.value, (int, float)):
             return value.value
         raise Unsupported(
-            "indexes with a tensor (gathers by index); Slice and Select take fixed positions"
+            "takes a tensor where a fixed number is expected (an index, a size); "
+            "NetLoom blocks take fixed positions and sizes"
         )
     if isinstance(item, slice):
-        return slice(_number(imp, item.start), _number(imp, item.stop), _number(imp, item.step))
-    if isinstance(item, tuple):
-        return tuple(_number(imp, part) for part in item)
+        return slice(known(imp, item.start), known(imp, item.stop), known(imp, item.step))
+    if isinstance(item, (tuple, list)):
+        return type(item)(known(imp, part) for part in item)
     return item
 
 
@@ -95,7 +97,7 @@ def index_tensor(imp: TorchContext, node: fx.Node, x: Value, index: Any) -> Valu
     original = imp.results[node.args[0]]
     if not isinstance(original, torch.Tensor):
         raise Unsupported("indexes something that is not one tensor")
-    index = _number(imp, index)
+    index = known(imp, index)
     items = _expanded(index, original.dim())
     taking = [item for item in items if item is not None]
     if taking[0] != FULL:
@@ -148,7 +150,7 @@ def _slice(
 
 def _axis(imp: TorchContext, dim: Any, x: Value, what: str) -> int:
     """A torch dim as NetLoom's axis (N is 0, the first axis after it 1)."""
-    dim = _number(imp, dim)
+    dim = known(imp, dim)
     if not isinstance(dim, int):
         raise Unsupported(f"{what} without a dim: name the axis")
     axis = dim % (len(x.shape.dims) + 1)
@@ -162,8 +164,8 @@ def narrow(imp: TorchContext, node: fx.Node) -> Value:
     x = imp.tensor(node.args[0])
     axis = _axis(imp, arg(node, 1, "dim"), x, "narrows")
     size = x.shape.dims[axis - 1]
-    start = _number(imp, arg(node, 2, "start"))
-    length = _number(imp, arg(node, 3, "length"))
+    start = known(imp, arg(node, 2, "start"))
+    length = known(imp, arg(node, 3, "length"))
     start = start % size if start < 0 else start
     item = slice(start, None if start + length >= size else start + length)
     return imp.block(node, "Slice", _slice_params(item, axis, size, True), [x])
@@ -173,7 +175,7 @@ def select(imp: TorchContext, node: fx.Node) -> Value:
     """x.select(dim, index) → Select."""
     x = imp.tensor(node.args[0])
     axis = _axis(imp, arg(node, 1, "dim"), x, "selects")
-    index = _number(imp, arg(node, 2, "index"))
+    index = known(imp, arg(node, 2, "index"))
     return imp.block(node, "Select", {"axis": axis, "index": index}, [x])
 
 
@@ -213,7 +215,7 @@ def split(imp: TorchContext, node: fx.Node, dim_at: int, squeeze: bool) -> Parts
 
 def pick_part(imp: TorchContext, node: fx.Node, parts: Parts, index: Any) -> Any:
     """`parts[i]` (or `parts[i:j]`) of a split's tuple."""
-    index = _number(imp, index)
+    index = known(imp, index)
     if isinstance(index, int) and -len(parts.values) <= index < len(parts.values):
         return parts.values[index]
     if isinstance(index, slice):
@@ -236,7 +238,7 @@ def stack(imp: TorchContext, node: fx.Node) -> Value:
         raise Unsupported("stacks the parts of one result; Concat joins separate tensors")
     first = values[0].shape
     rank = len(first.dims) + 2  # with N and the new axis
-    dim = _number(imp, arg(node, 1, "dim", 0))
+    dim = known(imp, arg(node, 1, "dim", 0))
     axis = dim % rank
     channel = 2 if first.time else 1
     if axis < channel:

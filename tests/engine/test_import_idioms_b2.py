@@ -378,3 +378,21 @@ def test_a_join_after_an_unsupported_term_reports_that_term_only() -> None:
     result = import_module(JoinAfterUnsupported(), InputSpec((4, 3)), "JoinAfterUnsupported")
     errors = result.report.errors
     assert len(errors) == 1 and "torch.cumsum" in str(errors[0]), result.report.text()
+
+
+class PoolOverTime(nn.Module):
+    """A text CNN pools each feature map over its whole length: `F.max_pool1d(c, c.size(2))`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(4, 6, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        c = F.relu(self.conv(x))
+        return F.max_pool1d(c, c.size(2)).squeeze(2)
+
+
+def test_functional_pool_with_a_size_the_code_computes() -> None:
+    result = imported(PoolOverTime(), 4, 9)
+    pools = [n.params for n in result.project.graph.nodes if n.type == "MaxPool1d"]
+    assert len(pools) == 1 and pools[0]["kernel_size"] == 7
