@@ -272,6 +272,13 @@ def _layer_scale(imp: TorchContext, node: fx.Node, held: fx.Node, other: Any) ->
     if value.node is not None:
         # LayerScale's parameter lives on the model under the node id itself.
         imp.builder.weights[value.node] = values
+        if name in dict(imp.model.named_buffers()):
+            imp.builder.report.note(
+                imp.place(node),
+                f"self.{name}",
+                f"a fixed buffer, imported as {value.node} (LayerScale), which learns its "
+                "factors: freeze it to keep them",
+            )
     return value
 
 

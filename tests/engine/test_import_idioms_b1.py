@@ -342,6 +342,21 @@ def test_a_learned_per_channel_factor_becomes_layer_scale(form: str, axis: str) 
     assert torch.equal(result.state_dict[scale.id].flatten(), original.gamma.detach())
 
 
+class FixedScale(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("scale", torch.rand(8, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.scale
+
+
+def test_a_fixed_buffer_becomes_layer_scale_with_a_note_to_freeze_it() -> None:
+    result = imported(FixedScale())
+    (note,) = [n for n in result.report.notes if n.op == "self.scale"]
+    assert "a fixed buffer" in note.why and "freeze it" in note.why
+
+
 # ------------------------------------------------------------ resnet10t downsample
 
 
