@@ -272,3 +272,34 @@ def test_freezing_survives_delete_and_undo_and_copies() -> None:
     assert graph.copy().node("block1").frozen
     assert copy.deepcopy(graph).node("block1").frozen
     assert not graph.copy().node("block2").frozen
+
+
+def test_a_frozen_layer_scale_keeps_its_factors_in_netloom_and_in_the_script(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A LayerScale's factors are a parameter of the model itself (no module): frozen, they
+    stay as they are, directly and inside a unit."""
+    doc = template_doc("mlp_iris")
+    doc["training"]["epochs"] = 1
+    doc["nodes"].insert(2, {"id": "ls1", "type": "LayerScale", "frozen": True, "pos": [0, 0]})
+    doc["nodes"][2]["params"] = {"axis": "last", "init": 0.5}
+    doc["edges"][1] = {"source": "dense1", "target": "ls1", "target_port": "x"}
+    doc["edges"].insert(2, {"source": "ls1", "target": "relu1", "target_port": "x"})
+    project = from_dict(doc)
+    make_unit(project.graph, ["dense1", "ls1"], "Scaled")  # the factors inside a unit
+    doc = to_dict(project)
+    project = from_dict(doc)
+    [path] = frozen_paths(project.graph, analyze(project.graph))
+    assert path.endswith(".ls1")
+
+    trainer = Trainer(project, load_dataset("iris", {}), TrainConfig.from_dict(doc["training"]))
+    trainer.fit()
+    assert torch.equal(trainer.model.get_parameter(path), torch.full((16,), 0.5))
+    assert trainer.frozen.weights == 16
+
+    (tmp_path / "scaled.json").write_text(json.dumps(doc), encoding="utf-8")
+    script = tmp_path / "scaled.py"
+    assert run(["export", str(tmp_path / "scaled.json"), "--to", "script", "-o", str(script)]) == 0
+    load_file(script).main(["--out", str(tmp_path / "run")])
+    trained = torch.load(tmp_path / "run" / "model.pt", weights_only=True)["state_dict"]
+    assert torch.equal(trained[path], torch.full((16,), 0.5))
