@@ -349,3 +349,38 @@ def test_onnx_group_normalization_is_a_groupnorm(opset: int, tmp_path: Path) -> 
     assert ("GroupNorm", {"num_groups": 2, "affine": True, "eps": 1e-6}) in blocks(result)
     x = torch.randn(4, 6, 3, 3)
     assert np.abs(netloom(result, x) - onnx_runtime(path, x)).max() <= 1e-5
+
+
+class ChannelsLastLinear(torch.nn.Module):
+    """convnext's block: a Linear over the channels of a permuted (N, H, W, C) map."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 8, 3, padding=1)
+        self.fc = torch.nn.Linear(8, 16)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.conv(x).permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+def test_a_linear_over_channels_last_is_a_1x1_conv_between_permutes(tmp_path: Path) -> None:
+    import warnings
+
+    path = tmp_path / "cl.onnx"
+    torch.manual_seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            ChannelsLastLinear().eval(), (torch.randn(2, 3, 4, 4),), str(path), dynamo=False,
+            input_names=["x"], dynamic_axes={"x": {0: "N"}},
+        )  # fmt: skip
+    result = imported(path)
+    made = [(t, p.get("dims"), p.get("kernel_size")) for t, p in blocks(result)]
+    assert made[2:6] == [
+        ("Permute", [2, 3, 1], None),
+        ("Permute", [3, 1, 2], None),
+        ("Conv2d", None, 1),
+        ("Permute", [2, 3, 1], None),
+    ], made
+    x = torch.randn(3, 3, 4, 4)
+    assert np.abs(netloom(result, x) - onnx_runtime(path, x)).max() <= 1e-5
