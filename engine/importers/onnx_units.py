@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+from engine.graph.shapes import analyze
 from engine.importers.builder import GraphBuilder
 from engine.importers.grouping import group_repeated
 from engine.importers.repeats import fold_repeats
@@ -101,6 +102,8 @@ def group_units(builder: GraphBuilder, nodes: Mapping[str, Any], name: str) -> N
     try:
         made = group_repeated(builder, scopes, classes, {})
         repeated = fold_repeats(builder, children, made)
+        if not analyze(builder.graph).ok:
+            raise ValueError("the grouped graph's shapes do not work out")
     except Exception:  # a bug here must not cost the import: keep the blocks flat
         log.warning("units from the ONNX module metadata failed; left as blocks", exc_info=True)
         builder.graph, builder.weights, builder.places = saved
