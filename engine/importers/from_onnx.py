@@ -206,7 +206,7 @@ class OnnxImporter:
                 else:
                     handler = HANDLERS.get(node.op_type)
                     if handler is None:
-                        raise Unsupported(REASONS.get(node.op_type, "no NetLoom block does this"))
+                        raise Unsupported(unmapped_reason(node.op_type))
                     results = handler(self, node)
             except Unsupported as err:
                 self.report.error(self.place(node, index), node.op_type, str(err))
@@ -349,3 +349,28 @@ REASONS = {
     "Pad": "explicit padding: pad inside the Conv or Pool",
     "Where": "chooses between two tensors by a mask (torch.where, masked_fill): no block chooses",
 }
+
+# Standard ops with no block, and the nearest blocks a model could use instead.
+NEAREST = {
+    "Softplus": "ELU, SiLU and Mish (smooth ReLUs)",
+    "Selu": "ELU (SELU is a scaled ELU)",
+    "Celu": "ELU",
+    "ThresholdedRelu": "ReLU",
+    "Softsign": "Tanh",
+    "ReduceMin": "Mean, which reduces by mean, sum or max",
+    "ReduceL2": "Mean, which reduces by mean, sum or max",
+    "Max": "Mean with reduce max (over an axis of one tensor)",
+    "Expand": "Upsample with mode nearest (repeats positions)",
+    "Tile": "Upsample with mode nearest (repeats positions)",
+    "Einsum": "Dense and the Conv blocks (the usual products)",
+    "LpNormalization": "LayerNorm",
+}
+
+
+def unmapped_reason(op_type: str) -> str:
+    """Why a standard op without a handler is not imported, with the nearest block."""
+    if op_type in REASONS:
+        return REASONS[op_type]
+    if op_type in NEAREST:
+        return f"no NetLoom block does this; the nearest: {NEAREST[op_type]}"
+    return "no NetLoom block does this"

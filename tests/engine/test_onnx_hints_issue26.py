@@ -17,6 +17,7 @@ from onnx import TensorProto, helper
 
 from engine.cli.main import run
 from engine.importers.check import onnx_agreement
+from engine.importers.from_onnx import import_onnx
 from engine.importers.hints import shape_hint
 
 
@@ -31,6 +32,7 @@ def custom_op_file(path: Path, op_type: str, domain: str) -> Path:
     if domain:
         opsets.append(helper.make_opsetid(domain, 1))
     model = helper.make_model(helper.make_graph(nodes, "g", [x], [y]), opset_imports=opsets)
+    model.ir_version = 8  # one every ONNX Runtime in use loads
     onnx.save(model, str(path))
     return path
 
@@ -95,4 +97,14 @@ def test_the_dialogs_hint_names_a_custom_op_before_the_import_runs(tmp_path: Pat
     assert hint is not None and hint.dims == (4,)
     assert hint.text.endswith(
         "; but node block/act is Swoosh (domain com.example), which NetLoom cannot import"
+    )
+
+
+def test_a_standard_op_without_a_block_names_the_nearest_blocks(tmp_path: Path) -> None:
+    path = custom_op_file(tmp_path / "softplus.onnx", "Softplus", "")
+    result = import_onnx(path, (4,), False, None)
+    (issue,) = result.report.errors
+    assert str(issue) == (
+        "node block/act: Softplus — no NetLoom block does this; "
+        "the nearest: ELU, SiLU and Mish (smooth ReLUs)"
     )
