@@ -42,8 +42,8 @@ def _axis(imp: OnnxContext, node: Any, x: Value, axis: int, what: str) -> int:
 
 
 def after_unmapped(imp: OnnxContext, node: Any, x: Value) -> list[Any] | None:
-    """The node's outputs stand-ins when its input comes from an unmapped node (reported
-    there already), else None."""
+    """Stand-ins for the node's outputs when its input comes from an unmapped node
+    (reported there already), else None."""
     if x.node is not None:
         return None
     return [imp.broken(name) for name in node.output]
@@ -86,7 +86,8 @@ def _slice_inputs(imp: OnnxContext, node: Any, rank: int) -> list[tuple[int, int
             return [int(v) for v in imp.static(node.input[position], what).reshape(-1)]
 
         starts, ends = given(1, "start"), given(2, "end")
-        assert starts is not None and ends is not None
+        if starts is None or ends is None:
+            raise Unsupported("has no starts or ends: ONNX requires both")
         axes = given(3, "axes") or list(range(len(starts)))
         steps = given(4, "steps") or [1] * len(starts)
     return [
@@ -113,18 +114,14 @@ def slice_(imp: OnnxContext, node: Any) -> list[Any]:
             raise Unsupported("takes part of the batch axis N; NetLoom blocks keep every sample")
         stop: int | str = "end" if end >= size else max(end, -size)
         first = start if -size <= start < size else kept.start
-        cuts.append((axis, {"axis": axis, "start": first, "stop": stop, "step": step}))
+        cuts.append({"axis": axis, "start": first, "stop": stop, "step": step})
     if not cuts:
         return imp.passthrough(node, x, "a Slice that keeps every position; left out")
-    for i, (_, params) in enumerate(cuts):
-        last = i == len(cuts) - 1
-        if last:
-            x = imp.block(node, "Slice", params, [x])
-        else:
-            x = imp.builder.add(
-                "Slice", params, [x], place=imp.place(node), op=node.op_type, expect=None
-            )
-    return [x]
+    for params in cuts[:-1]:  # checked against the file's shape once, after the last
+        x = imp.builder.add(
+            "Slice", params, [x], place=imp.place(node), op=node.op_type, expect=None
+        )
+    return [imp.block(node, "Slice", cuts[-1], [x])]
 
 
 def gather(imp: OnnxContext, node: Any) -> list[Any]:
