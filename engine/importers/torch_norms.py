@@ -8,8 +8,8 @@
 - Layer scale: `self.gamma * x`, `x.mul(self.gamma.reshape(1, -1, 1, 1))`, torchvision's
   `self.layer_scale * result` → LayerScale holding the parameter's values.
 - Stochastic depth: torchvision's `stochastic_depth(x, p, mode, training)` and timm's
-  `drop_path` (traced as `x.new_empty(…).bernoulli_(keep).div_(keep)` then `x * mask`)
-  → DropPath(p, mode).
+  `drop_path` (traced as `x.new_empty(…).bernoulli_(keep).div_(keep)` then `x * mask`;
+  exported NetLoom code draws it with `torch.empty`) → DropPath(p, mode).
 
 engine.importers.torch_functions registers these handlers in its tables.
 """
@@ -250,24 +250,26 @@ def _layer_scale(imp: TorchContext, node: fx.Node, held: fx.Node, other: Any) ->
     if not isinstance(factor, torch.Tensor) or not factor.is_floating_point():
         raise Unsupported(f"multiplies by self.{name}, which is not a float tensor")
     dims = x.shape.dims
-    core = list(factor.shape)
-    while core and core[0] == 1 and len(core) > 1:  # (1, C, 1, 1) broadcasts as (C, 1, 1)
-        core.pop(0)
     features = list(x.shape.features)
-    channels = [features[0], *[1] * (len(features) - 1)] if features else []
-    if core == channels:
-        axis = "channels"
-    elif dims and core == [dims[-1]]:
-        axis = "last"
+    channels = (features[0], *[1] * (len(features) - 1)) if features else ()
+    last = (dims[-1],) if dims else ()
+    # (1, C, 1, 1) broadcasts as (C, 1, 1) does; the shape written exactly decides
+    # between the two where they reach alike (a (1, 1, 1) factor of one channel).
+    fits = [
+        (axis, shape)
+        for axis, shape in (("channels", channels), ("last", last))
+        if shape and factor.dim() <= len(dims) + 1 and _unpadded(factor.shape) == _unpadded(shape)
+    ]
+    fits.sort(key=lambda fit: tuple(factor.shape) != fit[1])
+    if fits:
+        axis, shape = fits[0]
     else:
-        wanted = f"{tuple(channels)} or ({dims[-1]},)" if dims else str(tuple(channels))
         raise Unsupported(
             f"multiplies by self.{name} of shape {tuple(factor.shape)}; LayerScale holds one "
-            f"factor per channel: {wanted}"
+            f"factor per channel: {channels} or {last}"
         )
-    values = factor.detach().reshape(core).clone()
-    first = float(values.flatten()[0]) if values.numel() else 1e-6
-    init = first if bool((values == first).all()) and abs(first) <= 1e6 else 1e-6
+    values = factor.detach().reshape(shape).clone()
+    init = _init(values)
     value = imp.block(node, "LayerScale", {"axis": axis, "init": init}, [x], name)
     if value.node is not None:
         # LayerScale's parameter lives on the model under the node id itself.
@@ -280,6 +282,24 @@ def _layer_scale(imp: TorchContext, node: fx.Node, held: fx.Node, other: Any) ->
                 "factors: freeze it to keep them",
             )
     return value
+
+
+def _init(values: torch.Tensor) -> float:
+    """LayerScale's init: the factors' one value when they are all alike (a model as
+    built, or exported with `torch.full`), written as short as its dtype allows (1e-06,
+    not float32's 9.999999974752427e-07); else the block's default."""
+    first = values.flatten()[0]
+    if not bool((values == first).all()) or abs(float(first)) > 1e6:
+        return 1e-6
+    return float(str(first.numpy())) if first.dtype == torch.float32 else float(first)
+
+
+def _unpadded(shape: Any) -> tuple[int, ...]:
+    """A shape without its leading 1s: how far it reaches when broadcast from the right."""
+    sizes = [int(n) for n in shape]
+    while sizes and sizes[0] == 1:
+        sizes.pop(0)
+    return tuple(sizes)
 
 
 def layer_scale_or(fallback: Handler) -> Handler:
@@ -393,6 +413,7 @@ def library_handler(target: Any) -> Handler | None:
 
 
 FUNCTIONS: dict[Any, Handler] = {
+    torch.empty: _new_empty,  # exported NetLoom code draws its DropPath mask so
     F.batch_norm: _batch_norm,
     F.layer_norm: _layer_norm,
     F.group_norm: _group_norm,
