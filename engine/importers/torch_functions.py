@@ -24,6 +24,7 @@ from engine.importers.report import Unsupported
 from engine.importers.torch_context import TorchContext
 from engine.importers.torch_indexing import (
     index_tensor,
+    join_along,
     known,
     most_inputs,
     narrow,
@@ -203,10 +204,11 @@ def _cat(imp: TorchContext, node: fx.Node) -> Value:
     dim = arg(node, 1, "dim", 0)
     rank = len(values[0].shape.dims) + 1
     channel = 2 if values[0].shape.time else 1
-    if dim % rank != channel:
+    if dim % rank < channel:
         raise Unsupported(
             f"joins along axis {dim}; NetLoom's Concat joins along the channel/feature "
-            f"axis ({channel})"
+            f"axis ({channel}) or, swapped there, one after it: N{' and T' if channel == 2 else ''}"
+            " stay as they are"
         )
     if len(values) == 1:
         return imp.passthrough(node, values[0], "a concatenation of one tensor; left out")
@@ -214,6 +216,8 @@ def _cat(imp: TorchContext, node: fx.Node) -> Value:
         raise Unsupported(
             f"joins {len(values)} tensors; Concat takes at most {most_inputs('Concat')}"
         )
+    if dim % rank != channel:
+        return join_along(imp, node, values, dim % rank)
     return imp.block(node, "Concat", {"inputs": len(values)}, values)
 
 

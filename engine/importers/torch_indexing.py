@@ -263,3 +263,21 @@ def stack(imp: TorchContext, node: fx.Node) -> Value:
     order = [a for a in range(1, rank) if a != channel]
     order.insert(axis - 1, channel)
     return imp.block(node, "Permute", {"dims": order}, [joined])
+
+
+def join_along(imp: TorchContext, node: fx.Node, values: list[Value], axis: int) -> Value:
+    """torch.cat along an axis after the channels (two (N, C, H, W) joined along H): each
+    input with that axis swapped into the channels' place (a Permute), a Concat, and the
+    two axes swapped back (a Permute)."""
+    first = values[0].shape
+    channel = 2 if first.time else 1
+    order = list(range(1, len(first.dims) + 1))
+    order[channel - 1], order[axis - 1] = order[axis - 1], order[channel - 1]
+    swapped = []
+    for x in values:
+        expect = tuple(x.shape.dims[i - 1] for i in order)
+        swapped.append(imp.block(node, "Permute", {"dims": order}, [x], expect=expect))
+    joined_dims = list(swapped[0].shape.dims)
+    joined_dims[channel - 1] = sum(x.shape.dims[channel - 1] for x in swapped)
+    joined = imp.block(node, "Concat", {"inputs": len(swapped)}, swapped, expect=tuple(joined_dims))
+    return imp.block(node, "Permute", {"dims": order}, [joined])

@@ -396,3 +396,33 @@ def test_functional_pool_with_a_size_the_code_computes() -> None:
     result = imported(PoolOverTime(), 4, 9)
     pools = [n.params for n in result.project.graph.nodes if n.type == "MaxPool1d"]
     assert len(pools) == 1 and pools[0]["kernel_size"] == 7
+
+
+class JoinAlongSpace(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Conv2d(3, 4, 1)
+        self.b = nn.Conv2d(3, 4, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a, b = self.a(x), self.b(x)
+        return torch.cat((a, b), dim=2)[..., :3] * torch.cat((b, a), -1).transpose(2, 3)[..., 1:4]
+
+
+def test_a_join_along_a_spatial_axis_is_permute_concat_permute(tmp_path: Path) -> None:
+    model = JoinAlongSpace()
+    result = imported(model, 3, 5, 5)
+    kinds = types(result)
+    assert kinds["Concat"] == 2 and kinds["Permute"] == 3 + 3 + 1
+    exported_matches(result, model, torch.randn(2, 3, 5, 5), tmp_path)
+
+
+class JoinAlongTime(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat((x, x), dim=1)
+
+
+def test_a_join_along_time_is_one_clear_line() -> None:
+    result = import_module(JoinAlongTime(), InputSpec((4, 3), sequence=True), "JoinAlongTime")
+    assert result.project is None
+    assert "joins along axis 1" in result.report.text()
