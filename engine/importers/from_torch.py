@@ -37,6 +37,7 @@ from engine.importers.torch_values import (
     Broken,
     Const,
     Folded,
+    MaxPair,
     Meta,
     Parts,
     RecPart,
@@ -244,6 +245,8 @@ class TorchImporter:
             raise Unsupported(
                 "uses the whole tuple a split returns; take each part (a, b = x.chunk(2, 1))"
             )
+        if isinstance(value, MaxPair):
+            raise Unsupported("uses x.max(dim) whole; take its values: x.max(dim)[0] or .values")
         if isinstance(value, Zeros):
             raise Unsupported(
                 "uses a tensor of zeros made in forward other than as a recurrent layer's "

@@ -45,7 +45,7 @@ from engine.importers.torch_shapes import (
     squeeze_like,
     unflatten,
 )
-from engine.importers.torch_values import RECURRENT_PARTS, Broken, Meta, Parts, RecPart
+from engine.importers.torch_values import RECURRENT_PARTS, Broken, MaxPair, Meta, Parts, RecPart
 
 Handler = Callable[[TorchContext, fx.Node], Any]
 
@@ -221,10 +221,13 @@ def _cat(imp: TorchContext, node: fx.Node) -> Value:
     return imp.block(node, "Concat", {"inputs": len(values)}, values)
 
 
-def _reduce(mode: str) -> Handler:
-    def handle(imp: TorchContext, node: fx.Node) -> Value:
+def _reduce(mode: str, pair: bool = False) -> Handler:
+    """mean/amax/sum over chosen axes; with `pair`, x.max(dim), whose result is
+    (values, indices): the block gives the values (`[0]`, `.values`)."""
+
+    def handle(imp: TorchContext, node: fx.Node) -> Any:
         x = imp.tensor(node.args[0])
-        dims = arg(node, 1, "dim")
+        dims = known(imp, arg(node, 1, "dim"))
         rank = len(x.shape.dims) + 1
         if dims is None:
             raise Unsupported("reduces every axis, the batch too")
@@ -237,13 +240,40 @@ def _reduce(mode: str) -> Handler:
             raise Unsupported("a dtype: NetLoom keeps the input's")
         keepdim = bool(arg(node, 2, "keepdim", False))
         first = 3 if x.shape.time else 2
+        expect = tuple(imp.results[node][0].shape[1:]) if pair else None
         if dims == list(range(first, rank)) and not keepdim and mode != "sum":
-            return imp.block(node, "GlobalPool", {"mode": mode}, [x])
-        reduce = {"avg": "mean", "max": "max", "sum": "sum"}[mode]
-        params = {"axes": dims, "keepdim": keepdim, "reduce": reduce}
-        return imp.block(node, "Mean", params, [x])
+            value = imp.block(node, "GlobalPool", {"mode": mode}, [x], expect=expect)
+        else:
+            reduce = {"avg": "mean", "max": "max", "sum": "sum"}[mode]
+            params = {"axes": dims, "keepdim": keepdim, "reduce": reduce}
+            value = imp.block(node, "Mean", params, [x], expect=expect)
+        return MaxPair(value) if pair else value
 
     return handle
+
+
+def _max(imp: TorchContext, node: fx.Node) -> Any:
+    """x.max(dim) (torch.max(x, dim)): a Mean block with reduce max gives its values."""
+    dim = arg(node, 1, "dim")
+    if dim is None:
+        raise Unsupported("the maximum of every value, the batch too: name the axes (amax)")
+    if isinstance(dim, fx.Node) and not isinstance(imp.env.get(dim), Meta):
+        raise Unsupported("the element-wise maximum of two tensors: no block takes one")
+    return _reduce("max", pair=True)(imp, node)
+
+
+def _attribute(imp: TorchContext, node: fx.Node) -> Any:
+    """`.values` of x.max(dim); any other attribute that is a tensor has no block."""
+    base, name = imp.env.get(node.args[0]), node.args[1]
+    if isinstance(base, MaxPair) and name in ("values", "indices"):
+        return pick_maximum(base, 0 if name == "values" else 1)
+    raise Unsupported(f"no NetLoom block computes .{name}")
+
+
+def pick_maximum(pair: MaxPair, index: Any) -> Value:
+    if index in (0, -2):
+        return pair.value
+    raise Unsupported("takes the positions of a maximum (indices); no block gives positions")
 
 
 def _functional_module(cls: type[nn.Module]) -> Handler:
@@ -293,6 +323,8 @@ def _getitem(imp: TorchContext, node: fx.Node) -> Any:
         return Meta(imp.results.get(node))
     if isinstance(base, Parts):
         return pick_part(imp, node, base, index)
+    if isinstance(base, MaxPair):
+        return pick_maximum(base, index)
     if isinstance(base, RecPart):
         return recurrent_item(imp, node, base, index)
     return index_tensor(imp, node, imp.tensor(node.args[0]), index)
@@ -351,6 +383,8 @@ FUNCTIONS: dict[Any, Handler] = {
     torch.mean: _reduce("avg"),
     torch.amax: _reduce("max"),
     torch.sum: _reduce("sum"),
+    torch.max: _max,
+    getattr: _attribute,
     F.max_pool1d: _functional_module(nn.MaxPool1d),
     F.max_pool2d: _functional_module(nn.MaxPool2d),
     F.max_pool3d: _functional_module(nn.MaxPool3d),
@@ -389,6 +423,7 @@ METHODS: dict[str, Handler] = {
     "mean": _reduce("avg"),
     "amax": _reduce("max"),
     "sum": _reduce("sum"),
+    "max": _max,
     "contiguous": contiguous,
     "chunk": chunk,
     "split": _split,
@@ -408,8 +443,6 @@ REASONS: dict[Any, str] = {
     operator.truediv: "a division: no block divides",
     operator.matmul: "a product of two tensors: only Dense multiplies, by its own weights",
     torch.matmul: "a product of two tensors: only Dense multiplies, by its own weights",
-    "max": "max over an axis returns values and indices: use GlobalPool max over every "
-    "spatial axis, or amax",
 }
 
 

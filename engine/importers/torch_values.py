@@ -113,6 +113,14 @@ class Parts:
 
 
 @dataclass(frozen=True)
+class MaxPair:
+    """x.max(dim)'s (values, indices): `value` is the block giving the values; nothing
+    gives the indices."""
+
+    value: Value
+
+
+@dataclass(frozen=True)
 class Zeros:
     """A tensor of zeros made in forward (`torch.zeros(1, x.size(0), 64)`,
     `x.new_zeros(…)`): as a recurrent layer's initial state it is torch's own default,

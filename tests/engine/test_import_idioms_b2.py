@@ -426,3 +426,32 @@ def test_a_join_along_time_is_one_clear_line() -> None:
     result = import_module(JoinAlongTime(), InputSpec((4, 3), sequence=True), "JoinAlongTime")
     assert result.project is None
     assert "joins along axis 1" in result.report.text()
+
+
+class MaxOverTime(nn.Module):
+    """Tutorial text CNNs and PointNet take `torch.max(x, dim)[0]` or `.max(dim).values`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(4, 6, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        c = self.conv(x)
+        return torch.max(c, dim=2)[0] + c.max(2, keepdim=True).values.flatten(1)
+
+
+def test_max_over_an_axis_gives_its_values() -> None:
+    result = imported(MaxOverTime(), 4, 9)
+    kinds = types(result)
+    assert kinds["GlobalPool"] == 1 and kinds["Mean"] == 1
+
+
+class MaxIndices(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.max(1).indices.float()
+
+
+def test_the_positions_of_a_maximum_are_one_clear_line() -> None:
+    result = import_module(MaxIndices(), InputSpec((4, 3)), "MaxIndices")
+    assert result.project is None
+    assert "positions of a maximum" in result.report.text()
