@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import fx
 
 from engine.importers.builder import Value
+from engine.importers.parameter_source import written_fill
 from engine.importers.report import Unsupported
 from engine.importers.torch_context import TorchContext
 from engine.importers.torch_shapes import Handler, arg
@@ -269,7 +270,7 @@ def _layer_scale(imp: TorchContext, node: fx.Node, held: fx.Node, other: Any) ->
             f"factor per channel: {channels} or {last}"
         )
     values = factor.detach().reshape(shape).clone()
-    init = _init(values)
+    init = _init(values, _written_fill(imp, name))
     value = imp.block(node, "LayerScale", {"axis": axis, "init": init}, [x], name)
     if value.node is not None:
         # LayerScale's parameter lives on the model under the node id itself.
@@ -284,14 +285,28 @@ def _layer_scale(imp: TorchContext, node: fx.Node, held: fx.Node, other: Any) ->
     return value
 
 
-def _init(values: torch.Tensor) -> float:
+def _init(values: torch.Tensor, written: float | None = None) -> float:
     """LayerScale's init: the factors' one value when they are all alike (a model as
-    built, or exported with `torch.full`), written as short as its dtype allows (1e-06,
-    not float32's 9.999999974752427e-07); else the block's default."""
+    built, or exported with `torch.full`): the number the source fills them with where
+    it holds that value (-999999.941, held as -999999.9375), else written as short as
+    its dtype allows (1e-06, not float32's 9.999999974752427e-07); else the block's
+    default."""
     first = values.flatten()[0]
     if not bool((values == first).all()) or abs(float(first)) > 1e6:
         return 1e-6
+    if written is not None and bool(torch.tensor(written, dtype=first.dtype) == first):
+        return written
     return float(str(first.numpy())) if first.dtype == torch.float32 else float(first)
+
+
+def _written_fill(imp: TorchContext, name: str) -> float | None:
+    """What the constructor of the parameter's module fills it with, as written."""
+    owner, _, attribute = name.rpartition(".")
+    try:
+        module = imp.model.get_submodule(owner)
+    except AttributeError:
+        return None
+    return written_fill(type(module), attribute)
 
 
 def _unpadded(shape: Any) -> tuple[int, ...]:

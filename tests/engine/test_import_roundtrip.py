@@ -86,7 +86,8 @@ def canonical(graph: Graph, node_id: str, ignore: Collection[str] = ()) -> tuple
 
     - a per-axis size with every axis equal is one number ([2, 2] is 2);
     - a pool's stride "kernel" is the kernel size (torch stores it so);
-    - Softmax over the channels of (N, C) or (N, T, C) is over the last axis;
+    - Softmax (or LayerScale) over the channels of (N, C) or (N, T, C) is over the last
+      axis;
     - LayerNorm's bias without affine, a one-layer recurrent block's dropout, Upsample's
       align_corners in mode nearest: no effect, and not written;
     - Mean over every axis after the channels, not kept, is GlobalPool avg: both are
@@ -114,7 +115,7 @@ def canonical(graph: Graph, node_id: str, ignore: Collection[str] = ()) -> tuple
         params.pop("bias", None)
     if node.spec.category == "Recurrent" and params.get("num_layers") == 1:
         params.pop("dropout", None)
-    if node.type in ("Softmax", "LogSoftmax") and params.get("axis") == "channels":
+    if node.type in ("Softmax", "LogSoftmax", "LayerScale") and params.get("axis") == "channels":
         shape = analyze(graph).nodes[graph.incoming(node_id)["x"]].shape
         if len(shape.features) == 1:  # the channel axis is the last one
             params["axis"] = "last"

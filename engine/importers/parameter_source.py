@@ -1,0 +1,71 @@
+"""The value a model's source fills a parameter of its own with, as written.
+
+A parameter that a class makes itself rather than through a torch module (a layer
+scale: `self.ls1 = nn.Parameter(torch.full((96, 1, 1), 1e-06))`, as NetLoom exports
+LayerScale) holds that value in float32, which keeps only about seven digits: the
+source's -999999.941 is held as -999999.9375. The import reads the number back from the
+constructor's source, so a LayerScale's `init` comes back as it was written.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+from functools import lru_cache
+
+
+def written_fill(cls: type, attribute: str) -> float | None:
+    """The number `cls.__init__` fills `self.<attribute>` with in
+    `self.<attribute> = nn.Parameter(torch.full(<shape>, <number>))`; None where it
+    does not write it so (a constructor argument, another expression, no source)."""
+    return _fills(cls).get(attribute)
+
+
+@lru_cache(maxsize=64)
+def _fills(cls: type) -> dict[str, float]:
+    try:
+        lines, _ = inspect.getsourcelines(cls.__init__)  # type: ignore[misc]
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except (OSError, TypeError, SyntaxError, IndentationError):
+        return {}
+    fills: dict[str, float] = {}
+    for statement in ast.walk(tree):
+        if not (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(target := statement.targets[0], ast.Attribute)
+            and isinstance(target.value, ast.Name)
+            and target.value.id == "self"
+        ):
+            continue
+        value = _full_value(statement.value)
+        if value is not None:
+            fills[target.attr] = value
+    return fills
+
+
+def _full_value(expression: ast.expr) -> float | None:
+    """The fill value of `nn.Parameter(torch.full(shape, number))`, if it is one."""
+    if not (_called(expression, "Parameter") and len(expression.args) == 1):  # type: ignore[attr-defined]
+        return None
+    full = expression.args[0]  # type: ignore[attr-defined]
+    if not (_called(full, "full") and len(full.args) == 2 and not full.keywords):
+        return None
+    try:
+        value = ast.literal_eval(full.args[1])
+    except (ValueError, TypeError, SyntaxError):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _called(expression: ast.expr, name: str) -> bool:
+    """Whether `expression` calls a function named `name` (`nn.Parameter`, `Parameter`)."""
+    if not isinstance(expression, ast.Call):
+        return False
+    function = expression.func
+    if isinstance(function, ast.Attribute):
+        return function.attr == name
+    return isinstance(function, ast.Name) and function.id == name

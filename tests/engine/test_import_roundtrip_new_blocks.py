@@ -1,0 +1,58 @@
+"""Round trips of the issue's new blocks that the random graphs meet only by chance:
+a LayerScale whose init float32 cannot hold (read back from the exported source), and
+a LayerScale inside a unit with several outputs (which comes back as its blocks)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from engine.codegen import to_python
+from engine.graph.graph import Graph
+from engine.importers.check import InputSpec
+from engine.importers.from_torch import import_python
+from engine.importers.parameter_source import written_fill
+from engine.project.project import Project
+from tests.engine.test_import_roundtrip import round_trip_problems
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def scaled(init: float) -> Graph:
+    graph = Graph()
+    graph.add_node("Input", {"shape": [3, 4, 4]}, node_id="image")
+    graph.add_node("LayerScale", {"init": init}, node_id="ls1")
+    graph.add_node("Output", {"loss": "mse"}, node_id="output1")
+    graph.connect("image", "ls1")
+    graph.connect("ls1", "output1")
+    return graph
+
+
+@pytest.mark.parametrize("init", [-999999.941, 0.1, 1e-06, 3])
+def test_a_layer_scale_init_comes_back_as_written(init: float, tmp_path: Path) -> None:
+    # float32 holds -999999.941 as -999999.9375, whose shortest form is -999999.94
+    project = Project(scaled(init), name="Scaled")
+    path = tmp_path / "scaled.py"
+    path.write_text(to_python(project), encoding="utf-8")
+    result = import_python(f"{path}:Scaled", InputSpec((3, 4, 4), False, "float32"))
+    assert result.project is not None, result.report.errors
+    assert result.project.graph.node("ls1").params["init"] == init
+    assert round_trip_problems(project, tmp_path) == []
+
+
+class Written(nn.Module):
+    def __init__(self, init: float = 0.5) -> None:
+        super().__init__()
+        self.literal = nn.Parameter(torch.full((4,), -2.5))
+        self.argument = nn.Parameter(torch.full((4,), init))
+        self.ones = nn.Parameter(init * torch.ones(4))
+
+
+def test_only_a_number_written_in_the_constructor_is_read() -> None:
+    assert written_fill(Written, "literal") == -2.5
+    assert written_fill(Written, "argument") is None  # a constructor argument
+    assert written_fill(Written, "ones") is None  # not torch.full
+    assert written_fill(nn.Linear, "weight") is None
