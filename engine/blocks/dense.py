@@ -21,6 +21,12 @@ from engine.blocks.spec import (
 
 def _dense_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Shape:
     x = only(inputs)
+    if params["over"] == "last axis":
+        # nn.Linear's own rule: every axis but the last is carried through, as
+        # torchvision's ConvNeXt runs it on channels-last (N, H, W, C).
+        if not x.shape.dims:
+            raise ShapeMismatch(f"needs an axis to apply to after N; got {x}")
+        return Shape((*x.shape.dims[:-1], params["units"]), x.shape.time)
     if len(x.shape.dims) not in (1, 2):
         hint = " — add a Flatten before it" if len(x.shape.dims) > 2 else ""
         raise ShapeMismatch(f"needs (N, F) or a sequence (N, T, F); got {x}{hint}")
@@ -82,11 +88,22 @@ register(
             "Every output is a weighted sum of all inputs plus a bias (a fully connected "
             "layer). On a sequence (N, T, F) it applies to each step."
         ),
-        shape_formula="(N, F) → (N, units); (N, T, F) → (N, T, units)",
+        shape_formula=(
+            "(N, F) → (N, units); (N, T, F) → (N, T, units); "
+            "over the last axis: (N, …, F) → (N, …, units)"
+        ),
         weight_formula="F × units + units (bias)",
         params=(
             Param("units", "int", 10, "Number of outputs.", minimum=1, limit=MAX_WIDTH),
             p_bias(),
+            Param(
+                "over",
+                "choice",
+                "features",
+                "'features': (N, F) or a sequence (N, T, F), as after a Flatten; "
+                "'last axis': the last axis of any input, e.g. channels-last (N, H, W, C).",
+                choices=("features", "last axis"),
+            ),
         ),
         shape=_dense_shape,
         op=_dense_op,

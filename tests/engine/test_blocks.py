@@ -210,7 +210,13 @@ CASES: dict[str, list[Case]] = {
     **{f"{kind}Pool{n}d": pool_cases(n) for kind in ("Max", "Avg") for n in (1, 2, 3)},
     **{f"Adaptive{kind}Pool{n}d": adaptive_cases(n) for kind in ("Avg", "Max") for n in (1, 2, 3)},
     "GlobalPool": [x(8, 4, 4), x(8, 10, mode="max"), frames(5, 8, 4, 4), frames(3, 2, 2, 3, 3)],
-    "Dense": [x(20), frames(5, 20), x(3, 7, units=4, bias=False)],
+    "Dense": [
+        x(20),
+        frames(5, 20),
+        x(3, 7, units=4, bias=False),
+        x(5, 6, 8, units=12, over="last axis"),
+        frames(4, 3, 5, 6, units=2, over="last axis"),
+    ],
     "Flatten": [x(3, 4, 5), frames(6, 3, 4, 4), x(7)],
     "Dropout": [x(10), frames(5, 3, 4, 4), x(3, 8, 8, p=0.2)],
     "Dropout2d": [x(3, 8, 8), frames(5, 3, 4, 4, p=0.2), x(1, 2, 9)],
@@ -748,7 +754,7 @@ def test_default_validates_and_bad_values_are_refused(block: str, param: Param) 
         (
             "Dense",
             {"unit": 3},
-            "unit: Dense has no such parameter (it has: bias, units)",
+            "unit: Dense has no such parameter (it has: bias, over, units)",
         ),
     ],
 )

@@ -88,6 +88,7 @@ def canonical(graph: Graph, node_id: str, ignore: Collection[str] = ()) -> tuple
     - a pool's stride "kernel" is the kernel size (torch stores it so);
     - Softmax (or LayerScale) over the channels of (N, C) or (N, T, C) is over the last
       axis;
+    - Dense over the last axis of (N, F) or (N, T, F) is Dense over the features;
     - LayerNorm's bias without affine, a one-layer recurrent block's dropout, Upsample's
       align_corners in mode nearest: no effect, and not written;
     - Mean over every axis after the channels, not kept, is GlobalPool avg: both are
@@ -125,6 +126,10 @@ def canonical(graph: Graph, node_id: str, ignore: Collection[str] = ()) -> tuple
             params["slopes"] = "one"  # one channel: one slope, a weight of shape (1,)
     if params.get("mode") == "nearest":
         params.pop("align_corners", None)
+    if node.type == "Dense" and params.get("over") == "last axis":
+        shape = analyze(graph).nodes[graph.incoming(node_id)["x"]].shape
+        if len(shape.dims) <= 2:  # within (N, F) and (N, T, F) both are nn.Linear
+            params["over"] = "features"
     if node.type == "Mean" and params.get("keepdim") is False:
         shape = analyze(graph).nodes[graph.incoming(node_id)["x"]].shape
         first = 3 if shape.time else 2
