@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import torch
 
 from engine.importers.builder import Value
 from engine.importers.onnx_context import OnnxContext, Static, Transposed
@@ -125,53 +124,15 @@ def matmul(imp: OnnxContext, node: Any) -> list[Any]:
         if isinstance(bias, Static) and bias.array.size == b.shape[1]:
             weights["bias"] = bias.array.reshape(-1)
             output = add.output[0]
-    params = {"units": int(b.shape[1]), "bias": "bias" in weights}
+    params: dict[str, Any] = {"units": int(b.shape[1]), "bias": "bias" in weights}
     x = imp.tensor(node.input[0])
-    if not x.shape.time and 1 < len(x.shape.features) <= 4:
-        value = per_position_dense(imp, node, x, weights, output)
-    else:
-        value = imp.block(node, "Dense", params, [x], weights, output)
+    if not x.shape.time and len(x.shape.features) > 1:  # convnext's Linear, channels last
+        params["over"] = "last axis"
+    value = imp.block(node, "Dense", params, [x], weights, output)
     if output != node.output[0]:
         imp.absorbed[users[0][0].name] = value
         imp.report.note(imp.place(users[0][0]), "Add", f"the bias of {value.node}")
     return [value]
-
-
-def per_position_dense(
-    imp: OnnxContext, node: Any, x: Value, weights: dict[str, Any], output: str
-) -> Value:
-    """A Linear over the last axis of (N, H, W, C), as convnext writes it on channels-last
-    tensors: Dense takes (N, F) or (N, T, F), so the same product is a 1×1 convolution
-    between two Permutes: channels first, Conv, channels last again."""
-    rank = len(x.shape.dims) + 1
-    spatial = rank - 2
-    first = [rank - 1, *range(1, rank - 1)]  # (N, H, W, C) → (N, C, H, W), after N
-    last = [*range(2, rank), 1]
-    weight = weights["weight"].reshape(*weights["weight"].shape, *[1] * spatial)
-    params = {
-        "out_channels": int(weight.shape[0]),
-        "kernel_size": 1,
-        "bias": "bias" in weights,
-    }
-    where = {"place": imp.place(node), "op": node.op_type, "expect": None}
-    moved = imp.builder.add("Permute", {"dims": first}, [x], **where)
-    conv = imp.builder.add(
-        f"Conv{spatial}d",
-        params,
-        [moved],
-        **where,
-        hint=imp.hint(node),
-        weights={k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in
-                 {**weights, "weight": weight}.items()},
-    )  # fmt: skip
-    value = imp.block(node, "Permute", {"dims": last}, [conv], output=output)
-    imp.report.note(
-        imp.place(node),
-        node.op_type,
-        f"a Linear over the last axis of {x.shape}: the 1×1 convolution {conv.node} "
-        "between two Permutes (Dense takes (N, F) or (N, T, F))",
-    )
-    return value
 
 
 def add(imp: OnnxContext, node: Any) -> list[Any]:

@@ -363,7 +363,7 @@ class ChannelsLastLinear(torch.nn.Module):
         return self.fc(self.conv(x).permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
 
 
-def test_a_linear_over_channels_last_is_a_1x1_conv_between_permutes(tmp_path: Path) -> None:
+def test_a_linear_over_channels_last_is_a_dense_over_the_last_axis(tmp_path: Path) -> None:
     import warnings
 
     path = tmp_path / "cl.onnx"
@@ -375,12 +375,11 @@ def test_a_linear_over_channels_last_is_a_1x1_conv_between_permutes(tmp_path: Pa
             input_names=["x"], dynamic_axes={"x": {0: "N"}},
         )  # fmt: skip
     result = imported(path)
-    made = [(t, p.get("dims"), p.get("kernel_size")) for t, p in blocks(result)]
-    assert made[2:6] == [
+    made = [(t, p.get("dims"), p.get("over")) for t, p in blocks(result)]
+    assert made[2:5] == [
         ("Permute", [2, 3, 1], None),
+        ("Dense", None, "last axis"),
         ("Permute", [3, 1, 2], None),
-        ("Conv2d", None, 1),
-        ("Permute", [2, 3, 1], None),
     ], made
     x = torch.randn(3, 3, 4, 4)
     assert np.abs(netloom(result, x) - onnx_runtime(path, x)).max() <= 1e-5
