@@ -431,6 +431,7 @@ class TorchImporter:
         x = self.tensor(node.args[0])  # a Swapped no 1-D layer takes becomes its Permute
         if type_name == "Upsample":  # the block for the axes after the channels
             type_name = torch_modules.upsample_block(len(x.shape.features) - 1)
+        params = torch_modules.over_input(type_name, params, len(x.shape.dims))
         return self.block(node, type_name, params, [x], target, weights)
 
     def _per_frame(

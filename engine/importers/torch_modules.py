@@ -103,6 +103,15 @@ def linear(m: nn.Module) -> tuple[str, dict[str, Any]]:
     return "Dense", {"units": m.out_features, "bias": m.bias is not None}
 
 
+def over_input(type_name: str, params: dict[str, Any], axes: int) -> dict[str, Any]:
+    """A Dense's params for an input of `axes` axes after N: over the last axis when
+    there are more than its features rule takes ((N, F), (N, T, F)), as torchvision's
+    ConvNeXt runs nn.Linear on channels-last (N, H, W, C). Other blocks are unchanged."""
+    if type_name == "Dense" and axes > 2:
+        return {**params, "over": "last axis"}
+    return params
+
+
 def batchnorm(m: nn.Module) -> tuple[str, dict[str, Any]]:
     name = type(m).__name__
     _require(name != "SyncBatchNorm", "SyncBatchNorm: NetLoom trains on one device")

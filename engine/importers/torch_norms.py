@@ -28,6 +28,7 @@ from engine.importers.builder import Value
 from engine.importers.parameter_source import written_fill
 from engine.importers.report import Unsupported
 from engine.importers.torch_context import TorchContext
+from engine.importers.torch_modules import over_input
 from engine.importers.torch_shapes import Handler, arg
 from engine.importers.torch_values import Const, Meta
 
@@ -219,6 +220,7 @@ def _linear(imp: TorchContext, node: fx.Node) -> Value:
         raise Unsupported("F.linear without a 2-D weight; Dense holds an (out, in) weight")
     weights = {"weight": weight} if bias is None else {"weight": weight, "bias": bias}
     params = {"units": int(weight.shape[0]), "bias": bias is not None}
+    params = over_input("Dense", params, len(x.shape.dims))
     hint = _hint(imp, arg(node, 1, "weight"))
     return imp.block(node, "Dense", params, [x], hint, weights)
 
