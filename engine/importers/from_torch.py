@@ -26,6 +26,7 @@ from engine.importers import python_source, source_names, torch_modules
 from engine.importers.builder import GraphBuilder, Recurrent, Value
 from engine.importers.check import PROBE_BATCH, ImportResult, InputSpec, example_input, verify
 from engine.importers.grouping import group_repeated
+from engine.importers.parameter_source import own_tensors
 from engine.importers.repeats import fold_repeats
 from engine.importers.report import ImportReport, Unsupported
 from engine.importers.torch_functions import map_call, map_shaped_module, qualified_name
@@ -105,6 +106,8 @@ class TorchImporter:
         for module_path, _ in gm.named_modules():
             if module_path:
                 paths[self.builder.reserve(module_path)] = module_path
+        for held in own_tensors(self.model, _from_torch):  # LayerScale: `self.ls1`
+            paths[self.builder.reserve(held)] = held
         scopes: dict[str, str] = {}  # node id → the module path that made it
         made_by: dict[str, fx.Node] = {}  # node id → the fx node that made it
         for node in gm.graph.nodes:

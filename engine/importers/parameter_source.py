@@ -12,7 +12,10 @@ from __future__ import annotations
 import ast
 import inspect
 import textwrap
+from collections.abc import Callable
 from functools import lru_cache
+
+from torch import nn
 
 
 def written_fill(cls: type, attribute: str) -> float | None:
@@ -69,3 +72,16 @@ def _called(expression: ast.expr, name: str) -> bool:
     if isinstance(function, ast.Attribute):
         return function.attr == name
     return isinstance(function, ast.Name) and function.id == name
+
+
+def own_tensors(model: nn.Module, from_torch: Callable[[type], bool]) -> list[str]:
+    """Paths of the parameters and buffers that modules of the model's own classes hold
+    themselves (`stages.0.gamma`, a layer scale's), not through a torch module: a block
+    made of one (LayerScale) is named after it, as a layer is after its module."""
+    return [
+        f"{path}.{name}" if path else name
+        for path, module in model.named_modules()
+        if not from_torch(type(module))
+        for name, tensor in [*module._parameters.items(), *module._buffers.items()]
+        if tensor is not None
+    ]

@@ -279,9 +279,10 @@ def definition_problems(original: Graph, imported: Graph) -> list[str]:
 def imported_key(key: str, keys: Collection[str]) -> str:
     """The imported model's key for an exported weight: the same where the module
     came back as a unit, with the module path joined (`down.proj` → `down_proj`) where
-    it came back as blocks."""
+    it came back as blocks (a LayerScale's own parameter, `part.ls1`, is its block's
+    whole id: `part_ls1`)."""
     parts = key.split(".")
-    for joined in range(1, len(parts)):
+    for joined in range(1, len(parts) + 1):
         candidate = ".".join([safe_id(".".join(parts[:joined])), *parts[joined:]])
         if candidate in keys:
             return candidate

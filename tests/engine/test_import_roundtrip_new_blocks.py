@@ -16,6 +16,7 @@ from engine.importers.check import InputSpec
 from engine.importers.from_torch import import_python
 from engine.importers.parameter_source import written_fill
 from engine.project.project import Project
+from engine.units.edits import make_unit
 from tests.engine.test_import_roundtrip import round_trip_problems
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -56,3 +57,29 @@ def test_only_a_number_written_in_the_constructor_is_read() -> None:
     assert written_fill(Written, "argument") is None  # a constructor argument
     assert written_fill(Written, "ones") is None  # not torch.full
     assert written_fill(nn.Linear, "weight") is None
+
+
+def test_a_layer_scale_inside_a_unit_of_two_outputs_keeps_its_path_as_its_id(
+    tmp_path: Path,
+) -> None:
+    # The unit comes back as its blocks (it has two outputs), each named after its place
+    # in the exported model, `part1.ls1` → part1_ls1 as `part1.relu1` → part1_relu1.
+    graph = Graph()
+    graph.add_node("Input", {"shape": [4]}, node_id="features")
+    graph.add_node("LayerScale", {"axis": "last", "init": 0.5}, node_id="ls1")
+    graph.add_node("ReLU", {}, node_id="relu1")
+    graph.add_node("Output", {"loss": "mse"}, node_id="scaled")
+    graph.add_node("Output", {"loss": "mse"}, node_id="kept")
+    graph.connect("features", "ls1")
+    graph.connect("ls1", "relu1")
+    graph.connect("ls1", "scaled")
+    graph.connect("relu1", "kept")
+    make_unit(graph, ["ls1", "relu1"], "Part")
+    project = Project(graph, name="TwoWays")
+    path = tmp_path / "two_ways.py"
+    path.write_text(to_python(project), encoding="utf-8")
+    result = import_python(f"{path}:TwoWays", InputSpec((4,), False, "float32"))
+    assert result.project is not None, result.report.errors
+    ids = {n.type: n.id for n in result.project.graph.nodes}
+    assert (ids["LayerScale"], ids["ReLU"]) == ("part1_ls1", "part1_relu1")
+    assert round_trip_problems(project, tmp_path) == []
