@@ -8,9 +8,10 @@ imported graph's model, and both give bit-identical outputs in eval mode.
 Templates built from units come back with units, as far as Python can tell them: the
 export writes one class per definition, its docstring saying it is a unit, and the
 importer makes a unit of each (a unit used once too, resnet_digits' `down`; not one
-with several outputs, which comes back as its blocks); a unit repeated ×N is written as
-nn.Sequential of N instances and comes back as one instance ×N. Compared: each definition that comes back (its input ports, its blocks
-and wiring, its promoted params: those that vary between instances are all Python can
+with several outputs, which comes back as its blocks, also inside another unit's
+class); a unit repeated ×N is written as nn.Sequential of N instances and comes back
+as one instance ×N. Compared: each definition that comes back (its input ports, its
+blocks and wiring, its promoted params: those that vary between instances are all Python can
 tell, named after the class's constructor arguments), the instances (type, repeat,
 wiring, ids), and every instance opened (`ungroup`, to any depth) block for block with
 its own params. A definition's Input shape (taken from its first instance) and the
@@ -205,11 +206,14 @@ def built(graph: Graph) -> Counter[str]:
     return counts
 
 
-def as_python_tells(graph: Graph) -> tuple[Graph, dict[str, tuple[str, str]]]:
+def as_python_tells(
+    graph: Graph,
+) -> tuple[Graph, dict[str, tuple[str, str]], dict[str, dict[str, str]]]:
     """The graph with each unit built only once opened: its class is built once, which
     the importer leaves as blocks (a class of one's own used once is no repetition).
     Also, for each opened block, the id it takes from its module path (`down.cbr1` →
-    down_cbr1) and its id inside the unit (cbr1)."""
+    down_cbr1) and its id inside the unit (cbr1); and, per definition, the ids that the
+    blocks of a unit of several outputs opened in its body take (`part1.up1` → part1_up1)."""
     graph = copy.deepcopy(graph)
     counts = built(graph)
     paths: dict[str, tuple[str, str]] = {}
@@ -222,7 +226,19 @@ def as_python_tells(graph: Graph) -> tuple[Graph, dict[str, tuple[str, str]]]:
         outer = paths.pop(once[0], (once[0], once[0]))[0]
         for inner, new_id in ungroup(graph, once[0]).renamed.items():
             paths[new_id] = (safe_id(f"{outer}.{inner}"), inner)
-    return graph, paths
+    # A unit of several outputs inside another unit's body comes back as its blocks too.
+    inside: dict[str, dict[str, str]] = {}
+    for name in definitions(graph):
+        body, wanted = library.definition(name).graph, inside.setdefault(name, {})
+        while several := [
+            n.id
+            for n in body.nodes
+            if n.library is not None and len(library.definition(n.type).outputs) > 1
+        ]:
+            outer = wanted.pop(several[0], several[0])
+            for inner, new_id in ungroup(body, several[0]).renamed.items():
+                wanted[new_id] = safe_id(f"{outer}.{inner}")
+    return graph, paths, inside
 
 
 def definitions(graph: Graph) -> list[str]:
@@ -238,8 +254,11 @@ def definitions(graph: Graph) -> list[str]:
     return found
 
 
-def definition_problems(original: Graph, imported: Graph) -> list[str]:
-    """Differences between the definitions `original` uses and those imported."""
+def definition_problems(
+    original: Graph, imported: Graph, inside: dict[str, dict[str, str]] | None = None
+) -> list[str]:
+    """Differences between the definitions `original` uses and those imported (`inside`:
+    per definition, the id a block takes from its module path where not its own)."""
     problems: list[str] = []
     library = imported.library
     for name in definitions(original):
@@ -267,10 +286,11 @@ def definition_problems(original: Graph, imported: Graph) -> list[str]:
         found, differ = matching(mine.graph, theirs.graph, ignore)
         problems += [f"{name}: {problem}" for problem in differ]
         weights = analyze(mine.graph).nodes
+        named = (inside or {}).get(name, {})
         problems += [
             f"{name}: {inner} came back as {found[inner]}"
             for inner in found
-            if found[inner] != inner
+            if found[inner] != named.get(inner, inner)
             and (weights[inner].params or mine.graph.node(inner).library is not None)
         ]
     return problems
@@ -301,7 +321,7 @@ def as_list(value: object) -> list[torch.Tensor]:
 def same_units_and_ids(project: Project, imported: Graph, code: str) -> list[str]:
     """Differences in blocks, units and ids between a project and its import, as far as
     Python tells them (`code`: the exported file)."""
-    original, paths = as_python_tells(project.graph)
+    original, paths, inside = as_python_tells(project.graph)
     found, problems = matching(original, imported)
     # Blocks keep their ids. Layers and unit instances are submodules named by id in the
     # exported code (`self.conv1`); in a unit opened, after their module path (down_cbr1).
@@ -326,7 +346,7 @@ def same_units_and_ids(project: Project, imported: Graph, code: str) -> list[str
         ):
             problems.append(f"{node_id} came back as {came_back}, not {wanted}")
     if original.library is not None and original.library.definitions:
-        problems += definition_problems(original, imported)
+        problems += definition_problems(original, imported, inside)
         problems += matching(expanded(original), expanded(imported))[1]
     return problems
 
