@@ -172,9 +172,11 @@ class TorchImporter:
         try:
             made = group_repeated(builder, scopes, classes, arguments, self.constructed, sources)
             repeated = fold_repeats(builder, sequences, made)
-        except Exception:  # a bug here must not cost the import: keep the blocks flat
+        except Exception as error:  # a bug here must not cost the import: keep the blocks flat
             log.warning("units from repeated modules failed; left as blocks", exc_info=True)
             builder.graph, builder.weights, builder.places = saved
+            why = f"{type(error).__name__}: {error}"
+            self.report.note(self.name, "units", f"the model stays flat blocks: grouping {why}")
             return
         library = builder.graph.library
         if library is None or not library.definitions:

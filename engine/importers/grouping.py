@@ -383,14 +383,16 @@ def _define(
         node = graph.node(member)
         params = {**node.params, **defaults.get(first.inner[member], {})}
         body.add_node(node.type, params, node_id=first.inner[member])
-    body.add_node("Output", {"loss": "none"}, node_id="out")
+    # "out", unless a block inside already has it (`out = torch.cat(...)` in a forward)
+    output = safe_id("out", {*first.inner.values(), *first.sources})
+    body.add_node("Output", {"loss": "none"}, node_id=output)
     for member in first.members:
         for port, edge in graph.incoming_edges(member).items():
             if edge.source in first.inner:
                 body.connect(first.inner[edge.source], first.inner[member], port, edge.source_port)
             else:
                 body.connect(first.ports[(first.inner[member], port)], first.inner[member], port)
-    body.connect(first.output, "out", "x", first.output_port)
+    body.connect(first.output, output, "x", first.output_port)
     layout(body)
     # "built", not "instances": an nn.Sequential of them may become one repeated instance
     count = f"built {len(instances)} times" if len(instances) > 1 else "built once"

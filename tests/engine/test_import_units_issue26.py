@@ -1,0 +1,96 @@
+"""Importing Python, units where they were lost: a unit's blocks named after its
+forward's variables never take its Output's id (`out = torch.cat(...)` in a
+ShuffleNet-style unit), and a grouping that fails says why the model stayed flat."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from engine.importers import from_torch
+from engine.importers.check import InputSpec
+from engine.importers.from_torch import import_module
+from engine.model.build import build_model
+
+
+def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
+    n, c, h, w = x.shape
+    x = x.view(n, groups, c // groups, h, w)
+    x = torch.transpose(x, 1, 2).contiguous()
+    return x.view(n, c, h, w)
+
+
+class ShuffleUnit(nn.Module):
+    """Half the channels pass, half go through a branch; joined, then shuffled."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        half = channels // 2
+        self.branch = nn.Sequential(
+            nn.Conv2d(half, half, 1, bias=False),
+            nn.BatchNorm2d(half),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(half, half, 3, padding=1, groups=half, bias=False),
+            nn.BatchNorm2d(half),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1, x2 = x.chunk(2, dim=1)
+        out = torch.cat((x1, self.branch(x2)), dim=1)
+        return channel_shuffle(out, 2)
+
+
+class ShuffleNetLike(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, padding=1)
+        self.stage = nn.Sequential(ShuffleUnit(8), ShuffleUnit(8), ShuffleUnit(8))
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(torch.flatten(self.pool(self.stage(self.stem(x))), 1))
+
+
+@pytest.fixture(scope="module")
+def shuffle_import():  # type: ignore[no-untyped-def]
+    torch.manual_seed(0)
+    model = ShuffleNetLike().eval()
+    for module in model.modules():
+        if isinstance(module, nn.BatchNorm2d):
+            module.running_mean.uniform_(-0.5, 0.5)
+            module.running_var.uniform_(0.5, 1.5)
+    return model, import_module(model, InputSpec((3, 8, 8)), "shuffle")
+
+
+def test_a_variable_named_out_does_not_keep_a_shufflenet_unit_flat(shuffle_import) -> None:  # type: ignore[no-untyped-def]
+    model, result = shuffle_import
+    assert result.project is not None, result.report.text()
+    graph = result.project.graph
+    assert graph.library is not None and list(graph.library.definitions) == ["ShuffleUnit"]
+    assert graph.node("stage").type == "ShuffleUnit"
+    assert graph.node("stage").params["repeat"] == 3
+    body = graph.library.definition("ShuffleUnit").graph
+    layers = [n.id for n in body.nodes if n.spec.role == "layer"]
+    outputs = body.ids_of_role("output")
+    assert "out" in layers  # the forward's own name for the join
+    assert len(outputs) == 1 and outputs[0] not in layers
+    x = torch.randn(2, 3, 8, 8)
+    built = build_model(graph)
+    built.load_state_dict(result.state_dict, strict=True)
+    with torch.no_grad():
+        assert torch.equal(built.eval()(x), model(x))
+
+
+def test_a_grouping_that_fails_says_why_the_model_stayed_flat(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("node id 'x' is already used")
+
+    monkeypatch.setattr(from_torch, "group_repeated", broken)
+    result = import_module(ShuffleNetLike().eval(), InputSpec((3, 8, 8)), "shuffle")
+    assert result.project is not None and result.project.graph.library is None
+    (note,) = [n for n in result.report.notes if n.op == "units"]
+    assert "stays flat blocks" in note.why and "node id 'x' is already used" in note.why
