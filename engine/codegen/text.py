@@ -201,5 +201,13 @@ def bracketed(
 def call(
     prefix: str, callee: str, args: Sequence[str], indent: str, comment: str = ""
 ) -> list[str]:
-    """`prefix + callee(args)`, split one argument a line when too long."""
-    return bracketed(f"{prefix}{callee}(", args, ")", indent, comment)
+    """`prefix + callee(args)`, split one argument a line when too long.
+
+    An assignment whose `name = callee(` alone is too long gets the call in parentheses
+    on the lines below it, as ruff format lays it out.
+    """
+    head = f"{prefix}{callee}("
+    if prefix.endswith("= ") and not fits(indent + head):
+        inner = call("", callee, args, indent + INDENT)
+        return with_comment([f"{indent}{prefix}(", *inner, f"{indent})"], comment, indent)
+    return bracketed(head, args, ")", indent, comment)
