@@ -114,8 +114,7 @@ def group_repeated(
         for path, given in arguments.items()
     }
     shapes = _shapes(builder.graph)
-    for class_name in _inner_first(classes):
-        paths = [p for p, c in classes.items() if c == class_name]
+    for class_name, paths in _inner_first(classes):
         found = [
             i for i in (_read(builder, scopes, p, names.get(p, {})) for p in paths) if i is not None
         ]
@@ -225,7 +224,25 @@ def in_flow_order(graph: Graph) -> None:
     graph.reorder(list(order), sorted(graph.edges, key=lambda e: (order[e.target], e.port)))
 
 
-def _inner_first(classes: Mapping[str, str]) -> list[str]:
+def _inner_first(classes: Mapping[str, str]) -> list[tuple[str, list[str]]]:
+    """(class name, the paths of its instances), every class after those whose
+    instances lie inside its own; a class whose instances nest in each other (DLA's
+    tree of trees) in rounds, those holding none of its own first, then those holding
+    only those, and so on."""
+    rounds: list[tuple[str, list[str]]] = []
+    for name in _classes_inner_first(classes):
+        paths = [p for p, c in classes.items() if c == name]
+        height = {p: 0 for p in paths}
+        for path in sorted(paths, key=lambda p: -p.count(".")):  # deepest first
+            for outer in paths:
+                if path.startswith(outer + "."):
+                    height[outer] = max(height[outer], height[path] + 1)
+        for level in sorted(set(height.values())):
+            rounds.append((name, [p for p in paths if height[p] == level]))
+    return rounds
+
+
+def _classes_inner_first(classes: Mapping[str, str]) -> list[str]:
     """Class names, every class after those whose instances lie inside its own."""
     inside: dict[str, set[str]] = {c: set() for c in classes.values()}
     for outer_path, outer in classes.items():

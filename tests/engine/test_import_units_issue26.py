@@ -94,3 +94,47 @@ def test_a_grouping_that_fails_says_why_the_model_stayed_flat(
     assert result.project is not None and result.project.graph.library is None
     (note,) = [n for n in result.report.notes if n.op == "units"]
     assert "stays flat blocks" in note.why and "node id 'x' is already used" in note.why
+
+
+class Leaf(nn.Module):
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(channels, channels, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.conv(x)) + x
+
+
+class Tree(nn.Module):
+    """DLA-style: a tree of trees, the same class nested in itself."""
+
+    def __init__(self, levels: int, channels: int) -> None:
+        super().__init__()
+        child = (lambda: Leaf(channels)) if levels == 1 else (lambda: Tree(levels - 1, channels))
+        self.tree1 = child()
+        self.tree2 = child()
+        self.root = nn.Conv2d(2 * channels, channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = self.tree1(x)
+        x2 = self.tree2(x1)
+        return self.root(torch.cat([x2, x1], dim=1))
+
+
+def test_a_class_nested_in_itself_becomes_units_inside_its_unit() -> None:
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 1), Tree(2, 4)).eval()
+    result = import_module(model, InputSpec((3, 6, 6)), "tree")
+    assert result.project is not None, result.report.text()
+    graph = result.project.graph
+    assert graph.library is not None
+    outer = graph.node("n_1")  # the Sequential's child `1`
+    inner_types = {n.id: n.type for n in graph.library.definition(outer.type).graph.nodes}
+    assert inner_types["tree1"] == inner_types["tree2"] == "Tree"
+    leaves = graph.library.definition("Tree").graph
+    assert {n.type for n in leaves.nodes} >= {"Leaf"}
+    x = torch.randn(2, 3, 6, 6)
+    built = build_model(graph)
+    built.load_state_dict(result.state_dict, strict=True)
+    with torch.no_grad():
+        assert torch.equal(built.eval()(x), model(x))
