@@ -16,9 +16,8 @@ dependencies, so that pip keeps the CPU torch, then timm's small ones:
 first import: that module loads torchvision's CUDA extension; the classifiers need none.)
 
 Each model in bench/zoo_models.py is built with ten classes and no pretrained weights,
-its BatchNorm running statistics measured on a random batch and then jittered (a fresh
-norm, mean 0 and variance 1, hides a norm the import skipped or folded wrongly), and put
-in eval mode. It is then imported
+its BatchNorm running statistics randomised (a fresh norm, mean 0 and variance 1, hides
+a norm the import skipped or folded wrongly), and put in eval mode. It is then imported
 three ways:
 
 - `py`: in-process by `engine.importers.from_torch.import_module`;
@@ -74,7 +73,6 @@ SOURCES = ("py", "onnx", "onnx-dynamo")
 ABSOLUTE, RELATIVE = 1e-4, 1e-5  # the tolerance of the issue: absolute OR relative
 SPEED_MODEL, SPEED_BAR = "tv:resnet18", 3.0  # seconds
 CHECK_BATCH, CHECK_SEED = 2, 7  # not the importers' probe batch (3) or seed (0)
-CALIBRATION_BATCH, CALIBRATION_SEED = 4, 11  # the batch the norms' statistics come from
 REASON_WIDTH = 110
 INSTALLED = re.compile(r"\S*site-packages/")  # timm/layers/norm.py:132 reads better bare
 
@@ -109,35 +107,26 @@ def batch_norms(model: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
     ]
 
 
-def randomise_norm_statistics(model: nn.Module, x: torch.Tensor, seed: int = 0) -> nn.Module:
-    """Running statistics measured on the batch `x`, then each mean moved by up to a few
-    tenths of a standard deviation and each variance scaled by 0.5..1.5; eval mode.
+def randomise_norm_statistics(model: nn.Module, seed: int = 0) -> nn.Module:
+    """BatchNorm running means around 0 (sd 0.1) and variances in 0.5..1.5; eval mode.
 
-    Not a fresh norm (mean 0, variance 1, which hides a norm skipped or folded wrongly),
-    and not statistics drawn from nothing either: those let activations grow layer after
-    layer until a deep net's outputs reach 1e12, where every comparison is relative."""
-    norms = batch_norms(model)
-    momenta = [m.momentum for m in norms]
-    for norm in norms:
-        norm.reset_running_stats()
-        norm.momentum = None  # a cumulative average: after one batch, that batch's statistics
-    model.train()
-    with torch.no_grad():
-        model(x)
+    A fresh norm (mean 0, variance 1) hides a norm the import skipped or folded wrongly.
+    Statistics measured on a random batch instead were tried: in train mode EfficientNet's
+    stochastic depth and the small late feature maps gave statistics under which torch and
+    ONNX Runtime themselves differ by 5% of the output, so the rows judged float32, not the
+    import. Drawn like this, a deep net's outputs can grow large (Inception v3's reach 1e12):
+    such a row passes on the relative rule only, and says so."""
     generator = torch.Generator().manual_seed(seed)
-    for norm, momentum in zip(norms, momenta, strict=True):
-        norm.momentum = momentum
+    for norm in batch_norms(model):
         mean, var = norm.running_mean, norm.running_var
-        mean.add_(torch.randn(mean.shape, generator=generator) * 0.2 * var.sqrt())
-        var.mul_(torch.rand(var.shape, generator=generator) + 0.5)
+        mean.copy_(torch.randn(mean.shape, generator=generator) * 0.1)
+        var.copy_(torch.rand(var.shape, generator=generator) + 0.5)
     return model.eval()
 
 
 def build(entry: ZooModel) -> nn.Module:
     torch.manual_seed(0)
-    model = entry.make()
-    calibration = example_input(entry.spec, CALIBRATION_BATCH, VOCABULARY, seed=CALIBRATION_SEED)
-    return randomise_norm_statistics(model, calibration)
+    return randomise_norm_statistics(entry.make())
 
 
 def first_line(err: BaseException) -> str:

@@ -53,23 +53,17 @@ def test_tolerance_is_absolute_or_relative_to_the_largest_output() -> None:
     assert within(2e-4, 100.0)  # 2e-6 of the largest magnitude
 
 
-def test_norm_statistics_are_neither_fresh_nor_wild_and_the_model_is_left_in_eval_mode() -> None:
-    torch.manual_seed(0)
-    layers: list[nn.Module] = [nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8)]
-    for _ in range(12):
-        layers += [nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU()]
-    model = nn.Sequential(*layers, nn.BatchNorm2d(8, track_running_stats=False))
-    for conv in (m for m in model if isinstance(m, nn.Conv2d)):
-        conv.weight.data *= 4  # without the norms, activations grow several times a layer
-    x = torch.randn(4, 3, 8, 8)
-    randomise_norm_statistics(model, x)
+def test_norm_statistics_are_randomised_and_the_model_left_in_eval_mode() -> None:
+    model = nn.Sequential(
+        nn.Conv2d(3, 4, 1), nn.BatchNorm2d(4), nn.BatchNorm1d(2, track_running_stats=False)
+    )
+    randomise_norm_statistics(model)
     norm = model[1]
     assert not model.training and not norm.training
-    assert not torch.equal(norm.running_mean, torch.zeros(8))
-    assert not torch.equal(norm.running_var, torch.ones(8))
-    with torch.no_grad():
-        y = model[:-1](torch.randn(2, 3, 8, 8))
-    assert 0.05 < float(y.std()) < 20  # normalised: eval mode keeps the scale of one layer
+    assert not torch.equal(norm.running_mean, torch.zeros(4))
+    assert not torch.equal(norm.running_var, torch.ones(4))
+    assert bool(((norm.running_var >= 0.5) & (norm.running_var <= 1.5)).all())
+    assert model[2].running_mean is None  # a norm without running statistics is left alone
 
 
 def test_markdown_table_escapes_pipes_in_reasons_and_ends_with_the_summary() -> None:
