@@ -86,7 +86,8 @@ register(
         category="Core",
         summary=(
             "Every output is a weighted sum of all inputs plus a bias (a fully connected "
-            "layer). On a sequence (N, T, F) it applies to each step."
+            "layer). On a sequence (N, T, F) it applies to each step; over the last axis, "
+            "to every position of any input, e.g. channels-last (N, H, W, C)."
         ),
         shape_formula=(
             "(N, F) → (N, units); (N, T, F) → (N, T, units); "
