@@ -34,6 +34,7 @@ import re
 import uuid
 from collections import Counter
 from collections.abc import Collection, Iterator
+from itertools import product
 from pathlib import Path
 
 import pytest
@@ -93,7 +94,7 @@ def canonical(graph: Graph, node_id: str, ignore: Collection[str] = ()) -> tuple
     - LayerNorm's bias without affine, a one-layer recurrent block's dropout, Upsample's
       align_corners in mode nearest: no effect, and not written;
     - Mean over every axis after the channels, not kept, is GlobalPool avg: both are
-      `x.mean(dim=…)`.
+      `x.mean(dim=…)` (with reduce max, GlobalPool max: `x.amax(dim=…)`).
     An Output's loss is training data, not in the code. A unit instance is its class and
     repeat (its params are compared block by block, opened). Params named in `ignore`
     are left out.
@@ -131,11 +132,16 @@ def canonical(graph: Graph, node_id: str, ignore: Collection[str] = ()) -> tuple
         shape = analyze(graph).nodes[graph.incoming(node_id)["x"]].shape
         if len(shape.dims) <= 2:  # within (N, F) and (N, T, F) both are nn.Linear
             params["over"] = "features"
-    if node.type == "Mean" and params.get("keepdim") is False:
+    pools = {"mean": "avg", "max": "max"}  # a Mean's reduce → GlobalPool's mode
+    if (
+        node.type == "Mean"
+        and params.get("keepdim") is False
+        and params.get("reduce", "mean") in pools
+    ):
         shape = analyze(graph).nodes[graph.incoming(node_id)["x"]].shape
         first = 3 if shape.time else 2
         if params.get("axes") == list(range(first, shape.rank)):
-            return "GlobalPool", {"mode": "avg"}
+            return "GlobalPool", {"mode": pools[params.get("reduce", "mean")]}
     return node.type, params
 
 
@@ -300,10 +306,22 @@ def imported_key(key: str, keys: Collection[str]) -> str:
     """The imported model's key for an exported weight: the same where the module
     came back as a unit, with the module path joined (`down.proj` → `down_proj`) where
     it came back as blocks (a LayerScale's own parameter, `part.ls1`, is its block's
-    whole id: `part_ls1`)."""
+    whole id: `part_ls1`), also inside a unit (`part2.part1.gn1.weight` →
+    `part2.part1_gn1.weight` where part1 came back as blocks in part2's unit)."""
     parts = key.split(".")
     for joined in range(1, len(parts) + 1):
         candidate = ".".join([safe_id(".".join(parts[:joined])), *parts[joined:]])
+        if candidate in keys:
+            return candidate
+    # Fewest joins first: each run of parts joined is one id (part1_gn1).
+    for joins in sorted(product((False, True), repeat=len(parts) - 1), key=sum):
+        groups = [[parts[0]]]
+        for join, part in zip(joins, parts[1:], strict=True):
+            if join:
+                groups[-1].append(part)
+            else:
+                groups.append([part])
+        candidate = ".".join(safe_id(".".join(g)) if len(g) > 1 else g[0] for g in groups)
         if candidate in keys:
             return candidate
     return key
