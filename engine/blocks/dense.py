@@ -26,7 +26,9 @@ def _dense_shape(params: Mapping[str, Any], inputs: Mapping[str, Operand]) -> Sh
         # torchvision's ConvNeXt runs it on channels-last (N, H, W, C).
         if not x.shape.dims:
             raise ShapeMismatch(f"needs an axis to apply to after N; got {x}")
-        return Shape((*x.shape.dims[:-1], params["units"]), x.shape.time)
+        # On (N, T) the last axis is the time axis: its weighted sums are no steps.
+        time = x.shape.time and len(x.shape.dims) > 1
+        return Shape((*x.shape.dims[:-1], params["units"]), time)
     if len(x.shape.dims) not in (1, 2):
         hint = " — add a Flatten before it" if len(x.shape.dims) > 2 else ""
         raise ShapeMismatch(f"needs (N, F) or a sequence (N, T, F); got {x}{hint}")

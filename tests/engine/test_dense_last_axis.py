@@ -60,6 +60,15 @@ def test_dense_over_the_last_axis_keeps_every_other_axis() -> None:
     assert node.flops == 5 * 6 * 8 * 12
 
 
+def test_dense_over_the_last_axis_of_a_series_of_numbers_mixes_its_steps() -> None:
+    graph = Graph()
+    graph.add_node("Input", {"shape": [6], "sequence": True}, node_id="input1")
+    graph.add_node("Dense", {"units": 3, "over": "last axis"}, node_id="dense1")
+    graph.connect("input1", "dense1")
+    shape = analyze(graph).nodes["dense1"].shape
+    assert (str(shape), shape.time) == ("(N, 3)", False)
+
+
 def test_dense_over_the_last_axis_exports_as_the_model_runs(tmp_path: Path) -> None:
     project = Project(name="Net", graph=dense_graph((5, 6, 8), units=12, over="last axis"))
     model = build_model(project.graph).eval()
