@@ -59,7 +59,12 @@ class Instance:
     def structure(self, graph: Graph) -> tuple[Any, ...]:
         """What must be equal for two instances to share a definition (not param values)."""
         nodes = tuple(
-            (self.inner[m], graph.node(m).type, tuple(sorted(graph.node(m).params)))
+            (
+                self.inner[m],
+                graph.node(m).type,
+                tuple(sorted(graph.node(m).params)),
+                graph.node(m).frozen,
+            )
             for m in self.members
         )
         wires = tuple(
@@ -399,7 +404,7 @@ def _define(
     for member in first.members:
         node = graph.node(member)
         params = {**node.params, **defaults.get(first.inner[member], {})}
-        body.add_node(node.type, params, node_id=first.inner[member])
+        body.add_node(node.type, params, node_id=first.inner[member]).frozen = node.frozen
     # "out", unless a block inside already has it (`out = torch.cat(...)` in a forward)
     output = safe_id("out", {*first.inner.values(), *first.sources})
     body.add_node("Output", {"loss": "none"}, node_id=output)

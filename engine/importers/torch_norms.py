@@ -277,12 +277,13 @@ def _layer_scale(imp: TorchContext, node: fx.Node, held: fx.Node, other: Any) ->
     if value.node is not None:
         # LayerScale's parameter lives on the model under the node id itself.
         imp.builder.weights[value.node] = values
-        if name in dict(imp.model.named_buffers()):
+        if name in dict(imp.model.named_buffers()):  # the model never learns it: frozen
+            imp.builder.graph.set_frozen(value.node, True)
             imp.builder.report.note(
                 imp.place(node),
                 f"self.{name}",
-                f"a fixed buffer, imported as {value.node} (LayerScale), which learns its "
-                "factors: freeze it to keep them",
+                f"a fixed buffer, imported as {value.node} (LayerScale) frozen, so training "
+                "keeps its factors as the model does (unfreeze it to let them learn)",
             )
     return value
 

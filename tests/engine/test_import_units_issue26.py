@@ -138,3 +138,33 @@ def test_a_class_nested_in_itself_becomes_units_inside_its_unit() -> None:
     built.load_state_dict(result.state_dict, strict=True)
     with torch.no_grad():
         assert torch.equal(built.eval()(x), model(x))
+
+
+class FixedScale(nn.Module):
+    """A factor the model holds as a buffer: it never learns it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 1)
+        self.register_buffer("scale", torch.rand(4, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(x) * self.scale
+
+
+def test_a_fixed_buffer_imports_as_a_frozen_layer_scale_also_inside_a_unit() -> None:
+    torch.manual_seed(0)
+    model = nn.Sequential(FixedScale(), nn.ReLU(), FixedScale()).eval()
+    result = import_module(model, InputSpec((4, 5, 5)), "fixed")
+    assert result.project is not None, result.report.text()
+    graph = result.project.graph
+    assert graph.library is not None
+    body = graph.library.definition("FixedScale").graph
+    frozen = {n.id: n.frozen for n in body.nodes if n.spec.role == "layer"}
+    assert frozen == {"conv": False, "scale": True}
+    notes = [n.why for n in result.report.notes if n.op.endswith("scale")]
+    assert notes and all("(LayerScale) frozen" in why for why in notes)
+
+    single = import_module(FixedScale().eval(), InputSpec((4, 5, 5)), "one")
+    assert single.project is not None
+    assert [n.id for n in single.project.graph.nodes if n.frozen] == ["scale"]
