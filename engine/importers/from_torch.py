@@ -45,6 +45,7 @@ from engine.importers.torch_values import (
     Swapped,
     Zeros,
 )
+from engine.importers.unit_notes import left_as_blocks, units_made
 
 log = logging.getLogger(__name__)
 
@@ -169,8 +170,11 @@ class TorchImporter:
             for path, module in self.model.named_modules()
             if isinstance(module, nn.Sequential)
         }
+        left: dict[str, str] = {}  # instance path → why it stayed blocks
         try:
-            made = group_repeated(builder, scopes, classes, arguments, self.constructed, sources)
+            made = group_repeated(
+                builder, scopes, classes, arguments, self.constructed, sources, left
+            )
             repeated = fold_repeats(builder, sequences, made)
         except Exception as error:  # a bug here must not cost the import: keep the blocks flat
             log.warning("units from repeated modules failed; left as blocks", exc_info=True)
@@ -178,22 +182,10 @@ class TorchImporter:
             why = f"{type(error).__name__}: {error}"
             self.report.note(self.name, "units", f"the model stays flat blocks: grouping {why}")
             return
-        library = builder.graph.library
-        if library is None or not library.definitions:
-            return
-        made = []
-        for name, definition in library.definitions.items():
-            uses = library.count_uses(name, builder.graph)
-            promoted = ", ".join(definition.promoted)
-            made.append(f"{name} ×{uses}" + (f", promoting {promoted}" if promoted else ""))
-        for node_id in repeated:
-            node = builder.graph.node(node_id)
-            made.append(
-                f"{node_id} is {node.type} repeated ×{node.params['repeat']} (an nn.Sequential)"
-            )
-        self.report.note(
-            self.name, "units", "repeated module classes became units: " + "; ".join(made)
-        )
+        for line in left_as_blocks(classes, left):
+            self.report.note(self.name, "units", line)
+        if (said := units_made(builder.graph, repeated)) is not None:
+            self.report.note(self.name, "units", said)
 
     def _reference(self, x: torch.Tensor) -> list[torch.Tensor]:
         out = self.model(x)

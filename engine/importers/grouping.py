@@ -34,6 +34,7 @@ from engine.graph.graph import Graph
 from engine.graph.names import id_problem, safe_id
 from engine.importers.builder import GraphBuilder, layout
 from engine.importers.promotion import promote
+from engine.importers.unit_rounds import inner_first
 from engine.units.definition import Definition
 from engine.units.units import library_of
 
@@ -93,6 +94,7 @@ def group_repeated(
     arguments: Mapping[str, Mapping[str, str]],
     constructed: Mapping[str, Mapping[str, Any]] | None = None,
     sources: Mapping[str, ClassSource] | None = None,
+    left: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """Group the blocks of every instance of a repeated class into units, in place.
 
@@ -109,7 +111,7 @@ def group_repeated(
     definition, an argument passed on to a submodule is promoted even where every
     instance has the same value). Inner classes go first, so an
     outer unit holds instances of the inner ones. Returns the node id of each
-    instance by module path.
+    instance by module path; `left` gets, by module path, why an instance stayed blocks.
     """
     made: dict[str, str] = {}
     scopes = dict(scopes)
@@ -119,15 +121,17 @@ def group_repeated(
         for path, given in arguments.items()
     }
     shapes = _shapes(builder.graph)
-    for class_name, paths in _inner_first(classes):
+    for class_name, paths in inner_first(classes):
         found = [
-            i for i in (_read(builder, scopes, p, names.get(p, {})) for p in paths) if i is not None
+            i
+            for i in (_read(builder, scopes, p, names.get(p, {}), left) for p in paths)
+            if i is not None
         ]
         _softmax_axes_agree(builder.graph, found, shapes)
         if _means_for_pools(builder.graph, found, shapes):  # read again: ids inside differ
             found = [
                 i
-                for i in (_read(builder, scopes, p, names.get(p, {})) for p in paths)
+                for i in (_read(builder, scopes, p, names.get(p, {}), left) for p in paths)
                 if i is not None
             ]
         groups: dict[tuple[Any, ...], list[Instance]] = {}
@@ -229,40 +233,6 @@ def in_flow_order(graph: Graph) -> None:
     graph.reorder(list(order), sorted(graph.edges, key=lambda e: (order[e.target], e.port)))
 
 
-def _inner_first(classes: Mapping[str, str]) -> list[tuple[str, list[str]]]:
-    """(class name, the paths of its instances), every class after those whose
-    instances lie inside its own; a class whose instances nest in each other (DLA's
-    tree of trees) in rounds, those holding none of its own first, then those holding
-    only those, and so on."""
-    rounds: list[tuple[str, list[str]]] = []
-    for name in _classes_inner_first(classes):
-        paths = [p for p, c in classes.items() if c == name]
-        height = {p: 0 for p in paths}
-        for path in sorted(paths, key=lambda p: -p.count(".")):  # deepest first
-            for outer in paths:
-                if path.startswith(outer + "."):
-                    height[outer] = max(height[outer], height[path] + 1)
-        for level in sorted(set(height.values())):
-            rounds.append((name, [p for p in paths if height[p] == level]))
-    return rounds
-
-
-def _classes_inner_first(classes: Mapping[str, str]) -> list[str]:
-    """Class names, every class after those whose instances lie inside its own."""
-    inside: dict[str, set[str]] = {c: set() for c in classes.values()}
-    for outer_path, outer in classes.items():
-        for inner_path, inner in classes.items():
-            if inner_path.startswith(outer_path + ".") and inner != outer:
-                inside[outer].add(inner)
-    order: list[str] = []
-    while len(order) < len(inside):
-        ready = [c for c in inside if c not in order and inside[c] <= set(order)]
-        if not ready:  # two classes inside each other: cannot be, but never loop
-            ready = [c for c in inside if c not in order]
-        order.extend(sorted(ready))
-    return order
-
-
 def _shapes(graph: Graph) -> dict[str, Shape]:
     """Each node's output shape; a block with several outputs also each output's, under
     `_shape_key`."""
@@ -315,8 +285,14 @@ def _inner_ids(
 
 
 def _read(
-    builder: GraphBuilder, scopes: Mapping[str, str], path: str, arguments: Mapping[str, str]
+    builder: GraphBuilder,
+    scopes: Mapping[str, str],
+    path: str,
+    arguments: Mapping[str, str],
+    left: dict[str, str] | None = None,
 ) -> Instance | None:
+    """The instance at `path`, or None (and why, in `left`) when it cannot be a unit."""
+    left = {} if left is None else left
     graph = builder.graph
     inside = {n for n, s in scopes.items() if s == path or s.startswith(path + ".")}
     members = [n for n in graph.topological_order() if n in inside]
@@ -330,6 +306,7 @@ def _read(
     }
     if len(leaving) != 1:
         log.debug("%s: its value leaves from %d places; left as blocks", path, len(leaving))
+        left[path] = f"its result leaves from {len(leaving)} places; a unit gives one"
         return None
     inner = _inner_ids(builder, path, members, scopes)
     ports: dict[tuple[str, str], str] = {}
@@ -353,6 +330,7 @@ def _read(
                 source_ports[name] = edge.source_port
             ports[(inner[member], port)] = port_of[(source, edge.source_port)]
     if not sources:
+        left[path] = "it takes no input"
         return None
     # The ports in the order of the forward's arguments (forward(self, x, skip)); those
     # it did not take by name after them, in the order the blocks use them.

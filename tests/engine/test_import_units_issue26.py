@@ -168,3 +168,36 @@ def test_a_fixed_buffer_imports_as_a_frozen_layer_scale_also_inside_a_unit() -> 
     single = import_module(FixedScale().eval(), InputSpec((4, 5, 5)), "one")
     assert single.project is not None
     assert [n.id for n in single.project.graph.nodes if n.frozen] == ["scale"]
+
+
+class Pair(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Conv2d(4, 4, 1)
+        self.b = nn.Conv2d(4, 4, 1)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.a(x), self.b(x)
+
+
+class TwoPairs(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.pair1 = Pair()
+        self.pair2 = Pair()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a, b = self.pair1(x)
+        c, d = self.pair2(a * b)
+        return c + d
+
+
+def test_a_repeated_class_left_as_blocks_says_why() -> None:
+    result = import_module(TwoPairs().eval(), InputSpec((4, 3, 3)), "pairs")
+    assert result.project is not None, result.report.text()
+    assert result.project.graph.library is None
+    (note,) = [n.why for n in result.report.notes if n.op == "units"]
+    assert note == (
+        "Pair at pair1, pair2 stays blocks, not a unit: its result leaves from 2 places; "
+        "a unit gives one"
+    )
