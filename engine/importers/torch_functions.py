@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import fx, nn
 
-from engine.importers import torch_modules
+from engine.importers import torch_activations, torch_modules, torch_norms
 from engine.importers.builder import Value
 from engine.importers.report import Unsupported
 from engine.importers.torch_context import TorchContext
@@ -445,6 +445,10 @@ REASONS: dict[Any, str] = {
     torch.matmul: "a product of two tensors: only Dense multiplies, by its own weights",
 }
 
+# Activations, functional norms, layer scale, stochastic depth (B1's modules).
+torch_activations.register(FUNCTIONS, METHODS)
+torch_norms.register(FUNCTIONS, METHODS)
+
 
 def map_call(imp: TorchContext, node: fx.Node) -> Any:
     after_unmapped = any(
@@ -455,6 +459,8 @@ def map_call(imp: TorchContext, node: fx.Node) -> Any:
         return imp.broken(node)  # a part of an unmapped result: that one is reported
     table: dict[Any, Handler] = METHODS if node.op == "call_method" else FUNCTIONS
     handler = table.get(node.target)
+    if handler is None and node.op == "call_function":  # torchvision's stochastic_depth
+        handler = torch_norms.library_handler(node.target)
     if handler is None:
         name = qualified_name(node.target) if node.op == "call_function" else f".{node.target}()"
         if node.target is getattr:
