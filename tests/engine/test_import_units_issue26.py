@@ -201,3 +201,35 @@ def test_a_repeated_class_left_as_blocks_says_why() -> None:
         "Pair at pair1, pair2 stays blocks, not a unit: its result leaves from 2 places; "
         "a unit gives one"
     )
+
+
+class CountsThreads(nn.Module):
+    """Records the torch thread count each time it runs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 2, 1)
+        self.seen: list[int] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.seen.append(torch.get_num_threads())
+        return self.conv(x)
+
+
+def test_an_import_on_busy_cores_runs_the_model_on_one_thread_and_gives_them_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from engine.train import optim
+
+    monkeypatch.setattr(optim.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(optim, "busy_cores", lambda: 2.0)  # both busy elsewhere
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        model = CountsThreads().eval()
+        result = import_module(model, InputSpec((3, 4, 4)), "threads")
+        assert result.project is not None, result.report.text()
+        assert model.seen and set(model.seen) == {1}
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
