@@ -29,7 +29,7 @@ from engine.importers.grouping import group_repeated
 from engine.importers.parameter_source import own_tensors
 from engine.importers.repeats import fold_repeats
 from engine.importers.report import ImportReport, Unsupported
-from engine.importers.threads import idle_cores
+from engine.importers.threads import idle_cores, run_work
 from engine.importers.torch_functions import map_call, map_shaped_module, qualified_name
 from engine.importers.torch_recurrent import direction, is_zero_state
 from engine.importers.torch_trace import Arguments, node_place, node_scope, probe_results, trace
@@ -97,7 +97,7 @@ class TorchImporter:
     # ------------------------------------------------------------------ run
 
     def run(self) -> ImportResult:
-        with idle_cores():  # small runs: threads waiting for busy cores only slow them
+        with idle_cores(run_work(self.model, self.spec.dims)):  # (busy cores slow threads)
             return self._run()
 
     def _run(self) -> ImportResult:

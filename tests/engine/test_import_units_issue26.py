@@ -208,7 +208,7 @@ class CountsThreads(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        self.conv = nn.Conv2d(3, 2, 1)
+        self.conv = nn.Conv2d(3, 64, 3, padding=1)  # ~6e7 multiply-adds at batch 3
         self.seen: list[int] = []
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -216,20 +216,21 @@ class CountsThreads(nn.Module):
         return self.conv(x)
 
 
-def test_an_import_on_busy_cores_runs_the_model_on_one_thread_and_gives_them_back(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(("busy", "threads"), [(2.0, 1), (0.0, 2)])
+def test_an_import_runs_the_model_on_the_idle_cores_and_gives_them_back(
+    monkeypatch: pytest.MonkeyPatch, busy: float, threads: int
 ) -> None:
     from engine.train import optim
 
     monkeypatch.setattr(optim.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(optim, "busy_cores", lambda: 2.0)  # both busy elsewhere
+    monkeypatch.setattr(optim, "busy_cores", lambda: busy)  # cores busy elsewhere
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
         model = CountsThreads().eval()
-        result = import_module(model, InputSpec((3, 4, 4)), "threads")
+        result = import_module(model, InputSpec((3, 64, 64)), "threads")
         assert result.project is not None, result.report.text()
-        assert model.seen and set(model.seen) == {1}
+        assert model.seen and set(model.seen) == {threads}
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
