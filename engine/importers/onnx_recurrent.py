@@ -217,8 +217,9 @@ def transpose_part(imp: OnnxContext, node: Any, part: RnnPart) -> RnnPart:
     )
 
 
-def select(imp: OnnxContext, node: Any, part: RnnPart) -> RnnPart:
-    """A Gather of one index: the last step of T, the only direction, or the top layer."""
+def select(imp: OnnxContext, node: Any, part: RnnPart) -> RnnPart | Value:
+    """A Gather of one index: the last step of T, the only direction, or the top layer.
+    The last step of both directions is a Select on the sequence, a `Value`."""
     axis = imp.attrs(node).get("axis", 0) % len(part.labels)
     indices = np.asarray(imp.static(node.input[1], "index"))
     if indices.ndim != 0:
@@ -231,10 +232,7 @@ def select(imp: OnnxContext, node: Any, part: RnnPart) -> RnnPart:
         raise Unsupported(f"selects entry {index} of the {label} axis; NetLoom gives the last")
     if label == "T":
         if part.rec.directions == 2:
-            raise Unsupported(
-                "the last step of a bidirectional output mixes the forward end with the "
-                "backward start; NetLoom's 'last' takes each direction's end"
-            )
+            return _last_step_of_both(imp, node, part, labels)
         return replace(part, labels=labels, last=True)
     if label == "D" and size == 1:
         return replace(part, labels=labels)
@@ -244,6 +242,22 @@ def select(imp: OnnxContext, node: Any, part: RnnPart) -> RnnPart:
         direction = "backward" if index % size == size - 1 else "forward"
         return RnnPart((part.rec,), labels, True, part.cell, direction)
     raise Unsupported(f"selects one direction of {part.rec.op}; NetLoom joins both")
+
+
+def _last_step_of_both(
+    imp: OnnxContext, node: Any, part: RnnPart, labels: tuple[str, ...]
+) -> Value:
+    """`out[:, -1]` of a bidirectional output: the forward direction's end beside the
+    backward direction's first step, which NetLoom's 'last' (each direction's end) is not.
+    The 'sequence' output, batch-first, and a Select of its last step are exactly that."""
+    if labels != ("N", "DH") or part.cell or len(part.recs) != 1:
+        raise Unsupported(
+            "the last step of a bidirectional output mixes the forward end with the "
+            "backward start; NetLoom maps it only once both directions sit side by side "
+            "(a (T, N, 2·H) or (N, T, 2·H) view), as the sequence and a Select"
+        )
+    sequence = materialize(imp, replace(part, labels=("N", "T", "DH")))
+    return imp.block(node, "Select", {"axis": 1, "index": -1}, [sequence])
 
 
 def stack(imp: OnnxContext, node: Any, parts: list[Any]) -> RnnPart:

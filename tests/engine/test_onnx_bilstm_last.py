@@ -1,0 +1,142 @@
+"""ONNX import of a bidirectional layer's `out[:, -1]`: the sequence and a Select.
+
+The last step of a bidirectional output holds the forward direction's end beside the
+backward direction's *first* step, so NetLoom's 'last' output (each direction's end) is
+not it. From both torch exporters the recurrent block gives its 'sequence' and a
+Select(axis 1, index -1) picks the step, as the Python importer maps it. The legacy
+exporter runs here (fast); the dynamo exporter needs 3–10 s a model, so its file is kept
+in tests/engine/onnx_issue26/, written by running this module:
+
+    .venv/bin/python -m tests.engine.test_onnx_bilstm_last
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from engine.importers.check import ImportResult, InputSpec, example_input
+from engine.importers.from_onnx import import_onnx
+from engine.model.build import build_model
+
+FOLDER = Path(__file__).resolve().parent / "onnx_issue26"
+SHAPE = (7, 5)  # T, F
+
+
+class BiLSTMLast(nn.Module):
+    """The tutorial BiLSTM classifier: `self.fc(out[:, -1])`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(5, 6, batch_first=True, bidirectional=True)
+        self.fc = nn.Linear(12, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out, _ = self.lstm(x)
+        return self.fc(out[:, -1])
+
+
+class BiGRULastAndMean(nn.Module):
+    """A bidirectional GRU's last step beside its mean over time: one sequence, used twice."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gru = nn.GRU(5, 4, batch_first=True, bidirectional=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out, _ = self.gru(x)
+        return torch.cat([out[:, -1], out.mean(1)], dim=1)
+
+
+def export(cls: type[nn.Module], path: Path, dynamo: bool) -> Path:
+    """Export `cls` (seed 0 weights) as a user would, with a free batch axis."""
+    torch.manual_seed(0)
+    model = cls().eval()
+    x = torch.randn(2, *SHAPE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if dynamo:
+            batch = {0: torch.export.Dim("N")}
+            torch.onnx.export(
+                model, (x,), str(path), dynamo=True, input_names=["x"], dynamic_shapes=(batch,)
+            )
+        else:
+            torch.onnx.export(
+                model, (x,), str(path), dynamo=False, input_names=["x"],
+                dynamic_axes={"x": {0: "N"}},
+            )  # fmt: skip
+    return path
+
+
+DYNAMO_FILE = FOLDER / "bilstm_last_dynamo.onnx"
+
+
+def onnx_runtime(path: Path, x: torch.Tensor) -> np.ndarray:
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
+
+
+def netloom(result: ImportResult, x: torch.Tensor) -> np.ndarray:
+    assert result.project is not None, result.report.text()
+    model = build_model(result.project.graph)
+    model.load_state_dict(result.state_dict, strict=True)
+    with torch.no_grad():
+        return model.eval()(x).numpy()
+
+
+def blocks(result: ImportResult) -> list[tuple[str, dict[str, Any]]]:
+    assert result.project is not None, result.report.text()
+    graph = result.project.graph
+    return [(graph.node(n).type, graph.node(n).params) for n in graph.topological_order()]
+
+
+def new_input() -> torch.Tensor:
+    return example_input(InputSpec(SHAPE, sequence=True), 4, 2, seed=11)
+
+
+@pytest.mark.parametrize("exporter", ["legacy", "dynamo"])
+def test_a_bilstms_last_step_is_its_sequence_and_a_select(exporter: str, tmp_path: Path) -> None:
+    if exporter == "dynamo":
+        path = DYNAMO_FILE
+    else:
+        path = export(BiLSTMLast, tmp_path / "bilstm_last.onnx", dynamo=False)
+    result = import_onnx(path, None, True, None)
+    assert result.report.ok, result.report.text()
+    assert "(allowed 0.0001 absolute)" in result.report.check
+    made = blocks(result)
+    assert [t for t, _ in made] == ["Input", "LSTM", "Select", "Dense", "Output"]
+    lstm = made[1][1]
+    assert (lstm["bidirectional"], lstm["output"]) == (True, "sequence")
+    assert made[2] == ("Select", {"axis": 1, "index": -1})
+    x = new_input()
+    assert np.abs(netloom(result, x) - onnx_runtime(path, x)).max() <= 1e-5
+
+
+def test_the_last_step_and_the_whole_sequence_share_one_block(tmp_path: Path) -> None:
+    path = export(BiGRULastAndMean, tmp_path / "bigru_last_mean.onnx", dynamo=False)
+    result = import_onnx(path, None, True, None)
+    assert result.report.ok, result.report.text()
+    made = blocks(result)
+    assert [p["output"] for t, p in made if t == "GRU"] == ["sequence"]
+    assert ("Select", {"axis": 1, "index": -1}) in made
+    x = new_input()
+    assert np.abs(netloom(result, x) - onnx_runtime(path, x)).max() <= 1e-5
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    import onnx
+
+    with tempfile.TemporaryDirectory() as folder:  # the exporter puts weights beside it
+        exported = export(BiLSTMLast, Path(folder) / DYNAMO_FILE.name, dynamo=True)
+        onnx.save(onnx.load(str(exported)), str(DYNAMO_FILE))  # one file, weights inside
+    print("wrote", DYNAMO_FILE)
