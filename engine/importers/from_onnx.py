@@ -24,6 +24,7 @@ from engine.common.limits import MAX_IMPORT_PROBE_BYTES, count_text
 from engine.importers.builder import GraphBuilder, Value
 from engine.importers.check import PROBE_BATCH, ImportResult, InputSpec, example_input, verify
 from engine.importers.onnx_context import Broken, Static, Transposed
+from engine.importers.onnx_decomposed import decomposed_pools, pool_block
 from engine.importers.onnx_file import (
     CONTROL_FLOW,
     check_probe_sizes,
@@ -193,8 +194,18 @@ class OnnxImporter:
         )
         for name, array in self.initializers.items():
             self.values[name] = Static(array)
+        pools = decomposed_pools(self.graph, self.initializers, self.probe)
+        taken = {index: group for group in pools for index in group.nodes}
         for index, node in enumerate(self.graph.node):
             outputs = [o for o in node.output]
+            if (group := taken.get(index)) is not None:  # a module written out as many nodes
+                if index == group.last:
+                    try:
+                        self.values[group.result] = pool_block(self, node, group)
+                    except Unsupported as err:
+                        self.report.error(self.place(node, index), group.block, str(err))
+                        self.values[group.result] = self.broken(group.result)
+                continue
             if node.op_type == "Constant" or self._static(node):
                 for name in outputs:
                     if name:
