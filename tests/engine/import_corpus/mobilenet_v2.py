@@ -1,6 +1,6 @@
 """A MobileNetV2 inverted-residual stack (Sandler et al., 2018): 1×1 expansion,
-3×3 depthwise, 1×1 linear projection, a skip where the shape allows. SiLU stands in
-for ReLU6 (NetLoom has no ReLU6 block)."""
+3×3 depthwise, 1×1 linear projection, a skip where the shape allows. SiLU here where
+the paper has ReLU6 (ReLU6 itself is covered by tests/engine/test_import_idioms_b1.py)."""
 
 from torch import nn
 
