@@ -13,12 +13,13 @@ tests/engine/onnx_issue26/, written by running this module:
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .onnx_checks import export_model
 
 FOLDER = Path(__file__).resolve().parent / "onnx_issue26"
 ZOO_SHAPE = (3, 4, 4)
@@ -58,21 +59,7 @@ STANDINS = {"zoo": (Zoo, ZOO_SHAPE), "last_step": (LastStep, LAST_STEP_SHAPE)}
 def export(name: str, path: Path, dynamo: bool) -> None:
     """Export stand-in `name` (seed 0 weights) as a user would, with a free batch axis."""
     cls, shape = STANDINS[name]
-    torch.manual_seed(0)
-    model = cls().eval()
-    x = torch.randn(2, *shape)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if dynamo:
-            batch = {0: torch.export.Dim("N")}
-            torch.onnx.export(
-                model, (x,), str(path), dynamo=True, input_names=["x"], dynamic_shapes=(batch,)
-            )
-        else:
-            torch.onnx.export(
-                model, (x,), str(path), dynamo=False, input_names=["x"],
-                dynamic_axes={"x": {0: "N"}},
-            )  # fmt: skip
+    export_model(cls, shape, path, dynamo)
 
 
 def dynamo_file(name: str) -> Path:

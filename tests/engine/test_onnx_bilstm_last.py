@@ -12,18 +12,17 @@ in tests/engine/onnx_issue26/, written by running this module:
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from engine.importers.check import ImportResult, InputSpec, example_input
+from engine.importers.check import InputSpec, example_input
 from engine.importers.from_onnx import import_onnx
-from engine.model.build import build_model
+
+from .onnx_checks import blocks, export_model, netloom, onnx_runtime
 
 FOLDER = Path(__file__).resolve().parent / "onnx_issue26"
 SHAPE = (7, 5)  # T, F
@@ -55,47 +54,10 @@ class BiGRULastAndMean(nn.Module):
 
 
 def export(cls: type[nn.Module], path: Path, dynamo: bool) -> Path:
-    """Export `cls` (seed 0 weights) as a user would, with a free batch axis."""
-    torch.manual_seed(0)
-    model = cls().eval()
-    x = torch.randn(2, *SHAPE)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if dynamo:
-            batch = {0: torch.export.Dim("N")}
-            torch.onnx.export(
-                model, (x,), str(path), dynamo=True, input_names=["x"], dynamic_shapes=(batch,)
-            )
-        else:
-            torch.onnx.export(
-                model, (x,), str(path), dynamo=False, input_names=["x"],
-                dynamic_axes={"x": {0: "N"}},
-            )  # fmt: skip
-    return path
+    return export_model(cls, SHAPE, path, dynamo)
 
 
 DYNAMO_FILE = FOLDER / "bilstm_last_dynamo.onnx"
-
-
-def onnx_runtime(path: Path, x: torch.Tensor) -> np.ndarray:
-    import onnxruntime
-
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    return session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
-
-
-def netloom(result: ImportResult, x: torch.Tensor) -> np.ndarray:
-    assert result.project is not None, result.report.text()
-    model = build_model(result.project.graph)
-    model.load_state_dict(result.state_dict, strict=True)
-    with torch.no_grad():
-        return model.eval()(x).numpy()
-
-
-def blocks(result: ImportResult) -> list[tuple[str, dict[str, Any]]]:
-    assert result.project is not None, result.report.text()
-    graph = result.project.graph
-    return [(graph.node(n).type, graph.node(n).params) for n in graph.topological_order()]
 
 
 def new_input() -> torch.Tensor:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import onnx
@@ -21,9 +20,10 @@ import torch
 from onnx import numpy_helper
 from torch import nn
 
-from engine.importers.check import ImportResult, InputSpec, example_input
+from engine.importers.check import InputSpec, example_input
 from engine.importers.from_onnx import import_onnx
-from engine.model.build import build_model
+
+from .onnx_checks import blocks, netloom, onnx_runtime
 
 FOLDER = Path(__file__).resolve().parent / "onnx_issue26"
 CLASSES = "pkg.torch.onnx.class_hierarchy"
@@ -60,27 +60,6 @@ STANDINS = {"adaptive_pool": (PoolNet, (3, 5, 5)), "adaptive_pool1d": (Pool1dNet
 
 def stored(name: str) -> Path:
     return FOLDER / f"{name}_dynamo.onnx"
-
-
-def onnx_runtime(path: Path, x: torch.Tensor) -> np.ndarray:
-    import onnxruntime
-
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    return session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
-
-
-def netloom(result: ImportResult, x: torch.Tensor) -> np.ndarray:
-    assert result.project is not None, result.report.text()
-    model = build_model(result.project.graph)
-    model.load_state_dict(result.state_dict, strict=True)
-    with torch.no_grad():
-        return model.eval()(x).numpy()
-
-
-def blocks(result: ImportResult) -> list[tuple[str, dict[str, Any]]]:
-    assert result.project is not None, result.report.text()
-    graph = result.project.graph
-    return [(graph.node(n).type, graph.node(n).params) for n in graph.topological_order()]
 
 
 def test_the_written_out_pool_is_one_adaptive_pool_block_matching_onnx_runtime() -> None:

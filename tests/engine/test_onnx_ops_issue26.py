@@ -23,32 +23,11 @@ from onnx import TensorProto, helper, numpy_helper
 
 from engine.importers.check import ImportResult, InputSpec, example_input
 from engine.importers.from_onnx import import_onnx
-from engine.model.build import build_model
 
+from .onnx_checks import blocks, netloom, onnx_runtime
 from .onnx_standins_issue26 import LAST_STEP_SHAPE, ZOO_SHAPE, dynamo_file, export
 
 EXPORTERS = ["legacy", "dynamo"]
-
-
-def onnx_runtime(path: Path, x: torch.Tensor) -> np.ndarray:
-    import onnxruntime
-
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    return session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
-
-
-def netloom(result: ImportResult, x: torch.Tensor) -> np.ndarray:
-    assert result.project is not None, result.report.text()
-    model = build_model(result.project.graph)
-    model.load_state_dict(result.state_dict, strict=True)
-    with torch.no_grad():
-        return model.eval()(x).numpy()
-
-
-def blocks(result: ImportResult) -> list[tuple[str, dict[str, Any]]]:
-    assert result.project is not None, result.report.text()
-    graph = result.project.graph
-    return [(graph.node(n).type, graph.node(n).params) for n in graph.topological_order()]
 
 
 def standin_file(name: str, exporter: str, folder: Path) -> Path:
