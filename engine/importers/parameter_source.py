@@ -10,12 +10,12 @@ constructor's source, so a LayerScale's `init` comes back as it was written.
 from __future__ import annotations
 
 import ast
-import inspect
-import textwrap
 from collections.abc import Callable
 from functools import lru_cache
 
 from torch import nn
+
+from engine.importers.source_names import init_function, self_assignments
 
 
 def written_fill(cls: type, attribute: str) -> float | None:
@@ -27,24 +27,14 @@ def written_fill(cls: type, attribute: str) -> float | None:
 
 @lru_cache(maxsize=64)
 def _fills(cls: type) -> dict[str, float]:
-    try:
-        lines, _ = inspect.getsourcelines(cls.__init__)  # type: ignore[misc]
-        tree = ast.parse(textwrap.dedent("".join(lines)))
-    except (OSError, TypeError, SyntaxError, IndentationError):
+    function = init_function(cls)
+    if function is None:
         return {}
     fills: dict[str, float] = {}
-    for statement in ast.walk(tree):
-        if not (
-            isinstance(statement, ast.Assign)
-            and len(statement.targets) == 1
-            and isinstance(target := statement.targets[0], ast.Attribute)
-            and isinstance(target.value, ast.Name)
-            and target.value.id == "self"
-        ):
-            continue
-        value = _full_value(statement.value)
+    for attribute, written in self_assignments(function):
+        value = _full_value(written)
         if value is not None:
-            fills[target.attr] = value
+            fills[attribute] = value
     return fills
 
 

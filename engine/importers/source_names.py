@@ -261,33 +261,44 @@ def unit_classes(
     return classes, sources
 
 
-def passed_arguments(cls: type) -> dict[str, dict[str, str]]:
-    """Which constructor arguments `__init__` passes on to which submodule, by keyword."""
+def init_function(cls: type) -> ast.FunctionDef | None:
+    """`cls.__init__` as a syntax tree; None where its source cannot be read."""
     try:
         lines, _ = inspect.getsourcelines(cls.__init__)  # type: ignore[misc]
         function = ast.parse(textwrap.dedent("".join(lines))).body[0]
     except (OSError, TypeError, SyntaxError, IndexError):
-        return {}
-    if not isinstance(function, ast.FunctionDef):
-        return {}
-    arguments = {a.arg for a in [*function.args.args, *function.args.kwonlyargs]}
-    passes: dict[str, dict[str, str]] = {}
+        return None
+    return function if isinstance(function, ast.FunctionDef) else None
+
+
+def self_assignments(function: ast.FunctionDef) -> Iterator[tuple[str, ast.expr]]:
+    """(attribute, value) of each `self.<attribute> = <value>` in `function`."""
     for statement in ast.walk(function):
-        if not (
+        if (
             isinstance(statement, ast.Assign)
             and len(statement.targets) == 1
             and isinstance(target := statement.targets[0], ast.Attribute)
             and isinstance(target.value, ast.Name)
             and target.value.id == "self"
-            and isinstance(statement.value, ast.Call)
         ):
-            continue
-        passes[target.attr] = {
+            yield target.attr, statement.value
+
+
+def passed_arguments(cls: type) -> dict[str, dict[str, str]]:
+    """Which constructor arguments `__init__` passes on to which submodule, by keyword."""
+    function = init_function(cls)
+    if function is None:
+        return {}
+    arguments = {a.arg for a in [*function.args.args, *function.args.kwonlyargs]}
+    return {
+        attribute: {
             k.arg: k.value.id
-            for k in statement.value.keywords
+            for k in value.keywords
             if k.arg is not None and isinstance(k.value, ast.Name) and k.value.id in arguments
         }
-    return passes
+        for attribute, value in self_assignments(function)
+        if isinstance(value, ast.Call)
+    }
 
 
 def class_comment(cls: type) -> str | None:
