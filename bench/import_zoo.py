@@ -34,6 +34,10 @@ per model and source (blocks on the canvas, blocks with the units' insides, unit
 seconds, max abs diff, the first reason of a failure), the pass rate per source, the time
 to import resnet18 from Python in-process (the bar is 3 s) and the bench's own run time.
 An export the exporter itself refuses is listed but is no import failure.
+
+Each project imported from Python is exported by `export --to python` and imported back,
+compared as the round-trip identity test compares (tests/engine/roundtrip_checks.py): the
+column "round trip" says `same` or the first difference. `--no-round-trip` skips it.
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ from engine.importers.from_torch import import_module  # noqa: E402
 from engine.model.build import build_model  # noqa: E402
 from engine.project.project import Project  # noqa: E402
 from engine.units.units import walk  # noqa: E402
+from tests.engine.roundtrip_checks import first_difference  # noqa: E402
 
 SOURCES = ("py", "onnx", "onnx-dynamo")
 ABSOLUTE, RELATIVE = 1e-4, 1e-5  # the tolerance of the issue: absolute OR relative
@@ -90,6 +95,7 @@ class Row:
     export_seconds: float | None = None  # writing the ONNX file (retries included)
     check: str = ""  # the importer's own comparison, shortened: "bit-identical", "2e-06 vs ORT"
     diff: float | None = None
+    round_trip: str = ""  # "same", the first difference, or "" when not round-tripped
 
 
 class ExportRefused(Exception):
@@ -227,8 +233,29 @@ def judge(entry: ZooModel, source: str, model: nn.Module, run: Callable[[], Impo
 # ------------------------------------------------------------------ the three sources
 
 
-def from_python(entry: ZooModel, model: nn.Module) -> Row:
-    return judge(entry, "py", model, lambda: import_module(model, entry.spec, entry.name))
+def round_trip(project: Project) -> str:
+    """`same` when importing the project's Python export gives the project back, else the
+    first difference (or the crash) in one line."""
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            with quiet():
+                found = first_difference(project, Path(folder) / "exported.py")
+        except Exception as err:  # a crash is a finding: one line in the table, go on
+            return f"crash: {first_line(err)}"
+    return "same" if found is None else INSTALLED.sub("", found)
+
+
+def from_python(entry: ZooModel, model: nn.Module, check_round_trip: bool = True) -> Row:
+    results: list[ImportResult] = []
+
+    def run() -> ImportResult:
+        results.append(import_module(model, entry.spec, entry.name))
+        return results[-1]
+
+    row = judge(entry, "py", model, run)
+    if check_round_trip and results and results[0].project is not None:
+        row.round_trip = round_trip(results[0].project)
+    return row
 
 
 def export_onnx(entry: ZooModel, model: nn.Module, path: Path, dynamo: bool) -> str:
@@ -313,9 +340,9 @@ def cell(value: object) -> str:
 
 HEADERS = (
     "model", "source", "blocks", "inside", "units", "import s", "export s",
-    "importer's check", "max abs diff", "result",
+    "importer's check", "max abs diff", "round trip", "result",
 )  # fmt: skip
-WIDTHS = (28, 11, 6, 6, 5, 8, 8, 16, 12)
+WIDTHS = (28, 11, 6, 6, 5, 8, 8, 16, 12, 10)
 
 
 def table_cells(row: Row) -> list[str]:
@@ -325,14 +352,18 @@ def table_cells(row: Row) -> list[str]:
     verdict = row.result + (f": {row.reason}" if row.reason else "")
     return [
         row.model, row.source, cell(row.blocks), cell(row.inside), cell(row.units),
-        cell(seconds), cell(export), row.check or "–", cell(diff), verdict,
+        cell(seconds), cell(export), row.check or "–", cell(diff), row.round_trip or "–",
+        verdict,
     ]  # fmt: skip
 
 
 def print_row(row: Row) -> None:
     cells = table_cells(row)
     cells[-1] = cells[-1][:REASON_WIDTH]
+    cells[-2] = cells[-2] if len(cells[-2]) <= WIDTHS[-1] else cells[-2].split(":")[0][:6]
     print("  ".join(c.ljust(w) for c, w in zip(cells, WIDTHS)) + "  " + cells[-1], flush=True)
+    if len(row.round_trip) > WIDTHS[-1]:  # a difference: too long for its column
+        print(f"    round trip of {row.model}: {row.round_trip[:REASON_WIDTH]}", flush=True)
 
 
 def pass_rates(rows: list[Row]) -> list[str]:
@@ -347,6 +378,9 @@ def pass_rates(rows: list[Row]) -> list[str]:
         refused = len(mine) - len(files)
         extra = f" ({refused} the exporter could not write)" if refused else ""
         lines.append(f"{source}: {passed}/{len(files)} pass = {share:.0f}%{extra}")
+    if tripped := [r for r in rows if r.round_trip]:
+        same = sum(r.round_trip == "same" for r in tripped)
+        lines.append(f"round trip (py): {same}/{len(tripped)} the same project")
     return lines
 
 
@@ -380,7 +414,9 @@ def chosen(names: str | None, everything: bool = False) -> list[ZooModel]:
     return picked
 
 
-def run_model(entry: ZooModel, sources: tuple[str, ...], folder: Path) -> list[Row]:
+def run_model(
+    entry: ZooModel, sources: tuple[str, ...], folder: Path, check_round_trip: bool = True
+) -> list[Row]:
     try:
         with quiet():
             model = build(entry)
@@ -392,7 +428,7 @@ def run_model(entry: ZooModel, sources: tuple[str, ...], folder: Path) -> list[R
     rows = []
     for source in sources:
         if source == "py":
-            rows.append(from_python(entry, model))
+            rows.append(from_python(entry, model, check_round_trip))
         else:
             rows.append(from_onnx(entry, model, folder, dynamo=source == "onnx-dynamo"))
         print_row(rows[-1])
@@ -418,6 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--all", action="store_true", help="the heavy variants too")
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
     parser.add_argument("--sources", default=",".join(SOURCES), help="py,onnx,onnx-dynamo")
+    parser.add_argument("--no-round-trip", action="store_true", help="skip export+import back")
     # One thread: on two shared, busy cores two torch threads wait on each other (resnet50
     # from Python took 22 s with two, 3.4 s with one, measured under load).
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
@@ -444,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as folder:
         for entry in entries:
-            rows += run_model(entry, sources, Path(folder))
+            rows += run_model(entry, sources, Path(folder), not args.no_round_trip)
     summary += pass_rates(rows)
     summary.append(versions())
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())

@@ -9,92 +9,28 @@ counts and descriptions, the same project name and description, and so the same
 exported file, comments and all; the exported weights load strictly and give
 bit-identical outputs. Descriptions are compared as the export writes them (wrapped
 comment lines); the shape of a unit definition's own Input is not compared (the code
-does not say it; the import takes its first instance's).
+does not say it; the import takes its first instance's). The comparison is
+tests/engine/roundtrip_checks.py (bench/import_zoo.py runs it on the zoo too).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-import torch
 
-from engine.cli.main import run
-from engine.codegen import to_python
-from engine.codegen.text import class_name, comment_lines
-from engine.graph.graph import Graph
-from engine.importers.check import InputSpec, example_input
+from engine.importers.check import InputSpec
 from engine.importers.from_torch import import_python
-from engine.model.build import build_model
-from engine.project.project import Project, load, save
-from tests.engine.helpers import load_file
+from engine.project.project import Project, load
+from tests.engine.roundtrip_checks import first_difference
 from tests.engine.test_import import CASES, PY_ONLY, Case
 from tests.helpers import TEMPLATES
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def described(graph: Graph) -> dict[str, Any]:
-    """Everything of a graph a round trip must keep: nodes in order with their type
-    and params, wires port by port, and each unit definition's body, promoted params
-    and description."""
-    units = {}
-    if graph.library is not None:
-        for name, definition in graph.library.definitions.items():
-            body = definition.graph
-            units[name] = {
-                "nodes": [(n.id, n.type, n.params) for n in body.nodes if n.spec.role != "input"],
-                "inputs": definition.inputs,
-                "wires": sorted(map(str, body.edges)),
-                "promoted": definition.promoted,
-                "description": comment_lines(definition.description),
-            }
-    return {
-        "nodes": [(n.id, n.type, n.params) for n in graph.nodes],
-        "wires": sorted(map(str, graph.edges)),
-        "units": units,
-    }
-
-
-def input_spec(graph: Graph) -> InputSpec:
-    (input_id,) = graph.ids_of_role("input")
-    params = graph.node(input_id).params
-    return InputSpec(
-        tuple(params["shape"]), params.get("sequence", False), params.get("dtype", "float32")
-    )
-
-
-def round_trip(project: Project, code_path: Path) -> tuple[Project, str]:
-    """The project imported back from its Python export (written by the command)."""
-    project_path = code_path.with_suffix(".json")
-    save(project, project_path)
-    assert run(["export", str(project_path), "--to", "python", "-o", str(code_path)]) == 0
-    result = import_python(f"{code_path}:{class_name(project.name)}", input_spec(project.graph))
-    assert result.project is not None, result.report.errors
-    return result.project, code_path.read_text(encoding="utf-8")
-
-
 def assert_same(project: Project, code_path: Path) -> None:
-    back, code = round_trip(project, code_path)
-    assert described(back.graph) == described(project.graph)
-    # A description comes back as the export writes it: its wrapped lines are joined
-    # (a line break where the wrap would have broken anyway is not told apart).
-    assert back.name == project.name
-    assert comment_lines(back.description) == comment_lines(project.description)
-    assert to_python(back) == code  # comments included
-    torch.manual_seed(0)
-    exported = getattr(load_file(code_path), class_name(project.name))().eval()
-    model = build_model(back.graph)
-    model.load_state_dict(exported.state_dict(), strict=True)
-    model.eval()
-    spec = input_spec(project.graph)
-    x = example_input(spec, 2, 2, seed=3)
-    with torch.no_grad():
-        want, got = exported(x), model(x)
-    want = list(want) if isinstance(want, tuple) else [want]
-    got = list(got) if isinstance(got, tuple) else [got]
-    assert len(want) == len(got) and all(map(torch.equal, want, got))
+    assert first_difference(project, code_path) is None
 
 
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.stem)

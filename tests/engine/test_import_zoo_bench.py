@@ -11,13 +11,16 @@ from torch import nn
 from bench.import_zoo import (
     Row,
     chosen,
+    from_python,
     importer_check,
     markdown,
     pass_rates,
     randomise_norm_statistics,
     within,
 )
-from engine.importers.check import onnx_agreement
+from bench.zoo_models import ZooModel
+from engine.importers.check import InputSpec, onnx_agreement
+from tests.engine.roundtrip_checks import first_mismatch
 
 
 def test_pass_rates_leave_exports_the_exporter_refused_out_of_the_share() -> None:
@@ -70,7 +73,7 @@ def test_markdown_table_escapes_pipes_in_reasons_and_ends_with_the_summary() -> 
     text = markdown([Row("tv:a", "py", "FAIL", "a | b", seconds=1.25)], ["py: 0/1 pass = 0%"])
     lines = text.splitlines()
     assert lines[0].startswith("| model | source |")
-    assert lines[2] == "| tv:a | py | – | – | – | 1.2 | – | – | – | FAIL: a \\| b |"
+    assert lines[2] == "| tv:a | py | – | – | – | 1.2 | – | – | – | – | FAIL: a \\| b |"
     assert lines[-1] == "- py: 0/1 pass = 0%"
 
 
@@ -95,3 +98,21 @@ def test_the_default_list_holds_25_zoo_models_and_the_idioms_and_all_adds_the_he
     assert "tv:wide_resnet50_2" not in {m.name for m in default}
     everything = chosen(None, everything=True)
     assert set(everything) > set(default) and "tv:wide_resnet50_2" in {m.name for m in everything}
+
+
+def test_a_model_imported_from_python_is_round_tripped_and_the_summary_counts_it() -> None:
+    entry = ZooModel("idiom:tiny", "mlp", lambda: nn.Sequential(nn.Linear(4, 3)), InputSpec((4,)))
+    row = from_python(entry, randomise_norm_statistics(entry.make()))
+    assert (row.result, row.round_trip) == ("pass", "same")
+    other = Row("tv:b", "py", "pass", round_trip="nodes[2]: ('relu', 'ReLU', {}) vs …")
+    skipped = Row("tv:c", "py", "pass")  # --no-round-trip
+    assert pass_rates([row, other, skipped])[-1] == "round trip (py): 1/2 the same project"
+
+
+def test_the_first_difference_of_a_round_trip_names_its_place() -> None:
+    want = {"nodes": [("x", "Input"), ("fc", "Linear")], "units": {"Block": {"promoted": []}}}
+    assert first_mismatch(want, want) is None
+    renamed = {"nodes": [("x", "Input"), ("fc1", "Linear")], "units": want["units"]}
+    assert first_mismatch(want, renamed) == "nodes[1][0]: 'fc' vs 'fc1'"
+    promoted = {"nodes": want["nodes"], "units": {"Block": {"promoted": ["stride"]}}}
+    assert first_mismatch(want, promoted) == "units.Block.promoted: 0 items, 1 after the round trip"
