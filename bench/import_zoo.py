@@ -360,9 +360,10 @@ def table_cells(row: Row) -> list[str]:
 def print_row(row: Row) -> None:
     cells = table_cells(row)
     cells[-1] = cells[-1][:REASON_WIDTH]
-    cells[-2] = cells[-2] if len(cells[-2]) <= WIDTHS[-1] else cells[-2].split(":")[0][:6]
+    if len(row.round_trip) > WIDTHS[-1]:  # the difference goes on a line of its own
+        cells[-2] = "crash" if row.round_trip.startswith("crash") else "differs"
     print("  ".join(c.ljust(w) for c, w in zip(cells, WIDTHS)) + "  " + cells[-1], flush=True)
-    if len(row.round_trip) > WIDTHS[-1]:  # a difference: too long for its column
+    if len(row.round_trip) > WIDTHS[-1]:
         print(f"    round trip of {row.model}: {row.round_trip[:REASON_WIDTH]}", flush=True)
 
 
@@ -414,9 +415,7 @@ def chosen(names: str | None, everything: bool = False) -> list[ZooModel]:
     return picked
 
 
-def run_model(
-    entry: ZooModel, sources: tuple[str, ...], folder: Path, check_round_trip: bool = True
-) -> list[Row]:
+def run_model(entry: ZooModel, sources: tuple[str, ...], folder: Path, trip: bool) -> list[Row]:
     try:
         with quiet():
             model = build(entry)
@@ -428,7 +427,7 @@ def run_model(
     rows = []
     for source in sources:
         if source == "py":
-            rows.append(from_python(entry, model, check_round_trip))
+            rows.append(from_python(entry, model, trip))
         else:
             rows.append(from_onnx(entry, model, folder, dynamo=source == "onnx-dynamo"))
         print_row(rows[-1])
