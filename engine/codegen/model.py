@@ -23,6 +23,7 @@ from engine.codegen.text import (
     comment_lines,
     line,
     literal,
+    shortest_drop,
     with_comment,
 )
 from engine.codegen.units import UnitClasses
@@ -234,8 +235,10 @@ def _drop_path(step: Step) -> list[str]:
         return lines
     # 1 − p as Python computes it (the same float the in-app model draws with), written
     # as a difference when its shortest form is long (1 - 0.833, not 0.16700000000000004).
+    # Written `1 - p` too where 1 − p alone would read back as another p (0.075 for
+    # 0.07500000000000001): the import reads p from the line.
     survival = literal(1.0 - p)
-    if len(survival) > len(literal(p)) + 2:
+    if len(survival) > len(literal(p)) + 2 or shortest_drop(1.0 - p) != p:
         survival = f"1 - {literal(p)}"
     ones = ["1"] * (rank - 1)
     size = [f"{src}.shape[0]", *ones] if step.op.args["mode"] == "row" else ["1", *ones]

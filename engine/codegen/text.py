@@ -211,3 +211,13 @@ def call(
         inner = call("", callee, args, indent + INDENT)
         return with_comment([f"{indent}{prefix}(", *inner, f"{indent})"], comment, indent)
     return bracketed(head, args, ")", indent, comment)
+
+
+def shortest_drop(keep: float) -> float:
+    """The shortest decimal p for which 1 − p is exactly `keep`: what a drop probability
+    reads as when only its keep probability (1 − p) is written."""
+    for digits in range(1, 18):
+        p = round(1.0 - keep, digits)
+        if 1.0 - p == keep:
+            return p
+    return 1.0 - keep

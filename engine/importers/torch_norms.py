@@ -17,13 +17,15 @@ engine.importers.torch_functions registers these handlers in its tables.
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import fx
 
+from engine.codegen.text import shortest_drop
 from engine.importers.builder import Value
 from engine.importers.parameter_source import written_fill
 from engine.importers.report import Unsupported
@@ -366,6 +368,7 @@ class DropMask(Meta):
     mode: str = "row"
     keep: float | None = None
     scaled: bool = False
+    written: float | None = None  # p as the source writes the keep: `bernoulli_(1 - p)`
 
 
 def _in_place(imp: TorchContext, node: fx.Node, mask: DropMask) -> DropMask:
@@ -387,8 +390,32 @@ def _bernoulli(imp: TorchContext, node: fx.Node) -> Any:
     mask = imp.env.get(node.args[0])
     keep = arg(node, 1, "p", 0.5)
     if isinstance(mask, DropMask) and mask.keep is None and isinstance(keep, (int, float)):
-        return _in_place(imp, node, DropMask(mask.value, mask.mode, float(keep)))
+        written = _written_drop(node, float(keep))
+        return _in_place(imp, node, DropMask(mask.value, mask.mode, float(keep), False, written))
     raise Unsupported("draws random numbers in forward; DropPath and Dropout draw their own")
+
+
+_ONE_MINUS = re.compile(r"bernoulli_\(\s*1\s*-\s*([0-9][0-9.eE+-]*)\s*\)")
+
+
+def _written_drop(node: fx.Node, keep: float) -> float | None:
+    """p where the code's line writes the keep as `1 - p` (NetLoom's export does when the
+    shortest form of 1 − p is long): 1 − p loses p's last digits, the line keeps them."""
+    found = _ONE_MINUS.findall(node.stack_trace or "")  # the model's line is among the frames
+    if not found:
+        return None
+    try:
+        p = float(found[-1])
+    except ValueError:
+        return None
+    return p if 1.0 - p == keep else None
+
+
+def _drop_probability(mask: DropMask) -> float:
+    """The drop probability a mask's keep stands for: as written, else the shortest
+    decimal p for which 1 − p is exactly that keep (the same draws and scaling)."""
+    assert mask.keep is not None
+    return mask.written if mask.written is not None else shortest_drop(mask.keep)
 
 
 def _div(fallback: Handler) -> Handler:
@@ -396,7 +423,7 @@ def _div(fallback: Handler) -> Handler:
         mask = imp.env.get(node.args[0])
         if isinstance(mask, DropMask) and mask.keep is not None and not mask.scaled:
             if arg(node, 1, "other") == mask.keep:
-                return _in_place(imp, node, DropMask(mask.value, mask.mode, mask.keep, True))
+                return _in_place(imp, node, replace(mask, scaled=True))
         return fallback(imp, node)
 
     return handle
@@ -410,7 +437,7 @@ def _masked(imp: TorchContext, node: fx.Node, mask: DropMask, other: Any) -> Val
             "drops whole samples without scaling the kept by 1/(1 - p) "
             "(scale_by_keep=False); DropPath scales them"
         )
-    return _drop_path(imp, node, x, round(1.0 - mask.keep, 12), mask.mode)
+    return _drop_path(imp, node, x, _drop_probability(mask), mask.mode)
 
 
 def _unsupported_div(imp: TorchContext, node: fx.Node) -> Any:

@@ -7,7 +7,9 @@ Pure: imports neither torch nor Qt.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from typing import Any
 
 
 def inner_first(classes: Mapping[str, str]) -> list[tuple[str, list[str]]]:
@@ -40,5 +42,11 @@ def classes_inner_first(classes: Mapping[str, str]) -> list[str]:
         ready = [c for c in inside if c not in order and inside[c] <= set(order)]
         if not ready:  # two classes inside each other: cannot be, but never loop
             ready = [c for c in inside if c not in order]
-        order.extend(sorted(ready))
+        order.extend(sorted(ready, key=natural))
     return order
+
+
+def natural(name: str) -> list[Any]:
+    """Sort key reading the digits in a name as a number: `Layer2` before `Layer10`, as an
+    export numbers the classes it writes."""
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", name)]

@@ -83,3 +83,26 @@ def test_a_layer_scale_inside_a_unit_of_two_outputs_keeps_its_path_as_its_id(
     ids = {n.type: n.id for n in result.project.graph.nodes}
     assert (ids["LayerScale"], ids["ReLU"]) == ("part1_ls1", "part1_relu1")
     assert round_trip_problems(project, tmp_path) == []
+
+
+def dropped(p: float) -> Graph:
+    graph = Graph()
+    graph.add_node("Input", {"shape": [3, 4, 4]}, node_id="image")
+    graph.add_node("DropPath", {"p": p}, node_id="droppath1")
+    graph.add_node("Output", {"loss": "mse"}, node_id="output1")
+    graph.connect("image", "droppath1")
+    graph.connect("droppath1", "output1")
+    return graph
+
+
+# torchvision's linear schedules: 0.2 * 3 / 8 and 0.1 * 1 / 17. The export writes the keep
+# probability, 1 − p, which loses p's last digits; the line then writes it `1 - p`.
+@pytest.mark.parametrize("p", [0.07500000000000001, 0.0058823529411764705, 0.1, 1 / 6])
+def test_a_drop_path_probability_comes_back_as_it_was(p: float, tmp_path: Path) -> None:
+    project = Project(dropped(p), name="Dropped")
+    path = tmp_path / "dropped.py"
+    path.write_text(to_python(project), encoding="utf-8")
+    result = import_python(f"{path}:Dropped", InputSpec((3, 4, 4), False, "float32"))
+    assert result.project is not None, result.report.errors
+    assert result.project.graph.node("droppath1").params["p"] == p
+    assert round_trip_problems(project, tmp_path) == []
