@@ -23,6 +23,7 @@ from engine.blocks.spec import Shape
 from engine.common.limits import MAX_IMPORT_PROBE_BYTES, count_text
 from engine.importers.builder import GraphBuilder, Value
 from engine.importers.check import PROBE_BATCH, ImportResult, InputSpec, example_input, verify
+from engine.importers.nearest import with_nearest
 from engine.importers.onnx_context import Broken, Static, Transposed
 from engine.importers.onnx_decomposed import decomposed_pools, pool_block
 from engine.importers.onnx_file import (
@@ -361,27 +362,9 @@ REASONS = {
     "Where": "chooses between two tensors by a mask (torch.where, masked_fill): no block chooses",
 }
 
-# Standard ops with no block, and the nearest blocks a model could use instead.
-NEAREST = {
-    "Softplus": "ELU, SiLU and Mish (smooth ReLUs)",
-    "Selu": "ELU (SELU is a scaled ELU)",
-    "Celu": "ELU",
-    "ThresholdedRelu": "ReLU",
-    "Softsign": "Tanh",
-    "ReduceMin": "Mean, which reduces by mean, sum or max",
-    "ReduceL2": "Mean, which reduces by mean, sum or max",
-    "Max": "Mean with reduce max (over an axis of one tensor)",
-    "Expand": "Upsample with mode nearest (repeats positions)",
-    "Tile": "Upsample with mode nearest (repeats positions)",
-    "Einsum": "Dense and the Conv blocks (the usual products)",
-    "LpNormalization": "LayerNorm",
-}
-
 
 def unmapped_reason(op_type: str) -> str:
     """Why a standard op without a handler is not imported, with the nearest block."""
     if op_type in REASONS:
         return REASONS[op_type]
-    if op_type in NEAREST:
-        return f"no NetLoom block does this; the nearest: {NEAREST[op_type]}"
-    return "no NetLoom block does this"
+    return with_nearest("no NetLoom block does this", op_type)

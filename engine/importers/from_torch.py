@@ -26,6 +26,7 @@ from engine.importers import python_source, source_names, torch_modules
 from engine.importers.builder import GraphBuilder, Recurrent, Value
 from engine.importers.check import PROBE_BATCH, ImportResult, InputSpec, example_input, verify
 from engine.importers.grouping import group_repeated
+from engine.importers.nearest import with_nearest
 from engine.importers.parameter_source import own_tensors
 from engine.importers.repeats import fold_repeats
 from engine.importers.report import ImportReport, Unsupported
@@ -417,7 +418,8 @@ class TorchImporter:
             return map_shaped_module(self, node, module)
         rule = torch_modules.MODULE_RULES.get(type(module))
         if rule is None:
-            raise Unsupported(f"no NetLoom block is a {type(module).__name__}")
+            name = type(module).__name__
+            raise Unsupported(with_nearest(f"no NetLoom block is a {name}", name))
         if len(node.args) != 1 or node.kwargs:
             raise Unsupported("called with more than one argument")
         type_name, params = rule(module)

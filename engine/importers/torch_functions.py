@@ -20,6 +20,7 @@ from torch import fx, nn
 
 from engine.importers import torch_activations, torch_modules, torch_norms
 from engine.importers.builder import Value
+from engine.importers.nearest import with_nearest
 from engine.importers.report import Unsupported
 from engine.importers.torch_context import TorchContext
 from engine.importers.torch_indexing import (
@@ -468,7 +469,7 @@ def map_call(imp: TorchContext, node: fx.Node) -> Any:
         reason = REASONS.get(node.target)
         if reason is None and "fft" in name:
             reason = "a Fourier transform: no block computes one"
-        raise Unsupported(reason or f"no NetLoom block computes {name}")
+        raise Unsupported(reason or with_nearest(f"no NetLoom block computes {name}", name))
     return handler(imp, node)
 
 
