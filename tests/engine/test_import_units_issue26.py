@@ -12,33 +12,7 @@ from engine.importers import from_torch
 from engine.importers.check import InputSpec
 from engine.importers.from_torch import import_module
 from engine.model.build import build_model
-
-
-def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
-    n, c, h, w = x.shape
-    x = x.view(n, groups, c // groups, h, w)
-    x = torch.transpose(x, 1, 2).contiguous()
-    return x.view(n, c, h, w)
-
-
-class ShuffleUnit(nn.Module):
-    """Half the channels pass, half go through a branch; joined, then shuffled."""
-
-    def __init__(self, channels: int) -> None:
-        super().__init__()
-        half = channels // 2
-        self.branch = nn.Sequential(
-            nn.Conv2d(half, half, 1, bias=False),
-            nn.BatchNorm2d(half),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(half, half, 3, padding=1, groups=half, bias=False),
-            nn.BatchNorm2d(half),
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x1, x2 = x.chunk(2, dim=1)
-        out = torch.cat((x1, self.branch(x2)), dim=1)
-        return channel_shuffle(out, 2)
+from tests.engine.test_import_idioms_b2 import ShuffleUnit  # assigns `out` once
 
 
 class ShuffleNetLike(nn.Module):
