@@ -26,6 +26,7 @@ from engine.importers.from_torch import import_module
 from engine.model.build import build_model
 from engine.project.project import Project
 from tests.engine.helpers import load_file
+from tests.engine.test_import_idioms_b1 import stochastic_depth
 
 
 def dense_graph(shape: tuple[int, ...], **dense: object) -> Graph:
@@ -101,19 +102,9 @@ def test_a_dense_without_over_exports_as_before() -> None:
 # ------------------------------------------------------------ torchvision's ConvNeXt
 
 
-def stochastic_depth(x: torch.Tensor, p: float, mode: str, training: bool = True) -> torch.Tensor:
-    """Stand-in for torchvision.ops.stochastic_depth, known to the importer by its module
-    and name, and kept whole by fx as torchvision's is."""
-    if not training or p == 0.0:
-        return x
-    survival = 1.0 - p
-    size = [x.shape[0]] + [1] * (x.ndim - 1) if mode == "row" else [1] * x.ndim
-    noise = torch.empty(size, dtype=x.dtype, device=x.device).bernoulli_(survival)
-    return x * noise.div_(survival)
-
-
+# torchvision.ops.stochastic_depth's stand-in; fx keeps a wrapped function whole only where
+# the module calling it wrapped its name, so this module wraps it too.
 fx.wrap("stochastic_depth")
-stochastic_depth.__module__ = "torchvision.ops.stochastic_depth"
 
 
 class Permute(nn.Module):

@@ -21,6 +21,7 @@ from torch import nn
 
 from engine.importers.check import InputSpec, example_input
 from engine.importers.from_onnx import import_onnx
+from tests.engine.test_import_idioms_b2 import BiLSTMClassifier
 
 from .onnx_checks import blocks, export_model, netloom, onnx_runtime
 
@@ -28,17 +29,7 @@ FOLDER = Path(__file__).resolve().parent / "onnx_issue26"
 SHAPE = (7, 5)  # T, F
 
 
-class BiLSTMLast(nn.Module):
-    """The tutorial BiLSTM classifier: `self.fc(out[:, -1])`."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.lstm = nn.LSTM(5, 6, batch_first=True, bidirectional=True)
-        self.fc = nn.Linear(12, 3)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out, _ = self.lstm(x)
-        return self.fc(out[:, -1])
+BiLSTMLast = BiLSTMClassifier  # the tutorial BiLSTM classifier: `self.fc(out[:, -1])`
 
 
 class BiGRULastAndMean(nn.Module):
